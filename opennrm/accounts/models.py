@@ -1,0 +1,66 @@
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from opennrm.policy import Role
+
+
+class OrganisationKind(models.TextChoices):
+    POLICE = "police", "Police force"
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    NGO = "ngo", "NGO or charity first responder"
+    BORDER_FORCE = "border_force", "Border Force or UK Visas and Immigration"
+    COMPETENT_AUTHORITY = "competent_authority", "Competent authority"
+    LOCAL_PANEL = "local_panel", "Local authority decision-making panel"
+    GUARDIAN_SERVICE = "guardian_service", "Guardian service"
+    IMMIGRATION_ENFORCEMENT = "immigration_enforcement", "Immigration Enforcement"
+    STATISTICS = "statistics", "Statistics"
+    AUDIT = "audit", "Audit"
+    ADMINISTRATION = "administration", "Service administration"
+
+
+class Organisation(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40, choices=OrganisationKind.choices)
+    # For local authorities and local panels: the authority's ONS/GSS code.
+    local_authority = models.CharField(max_length=9, blank=True)
+    # For competent authorities: which one (SCA, IECA); for panels: LOCAL_PANEL.
+    competent_authority = models.CharField(max_length=20, blank=True)
+    # For guardian services: the GSS codes of the local authorities the service covers.
+    covered_local_authorities = models.JSONField(default=list, blank=True)
+    email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    role = models.CharField(max_length=40, choices=Role.choices)
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role else ""
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the caller sees the token once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    @staticmethod
+    def new_raw_key() -> str:
+        return secrets.token_urlsafe(32)

@@ -1,0 +1,221 @@
+"""The OpenNRM API, `/api/v1` (contract sections 1–3). Views here only translate HTTP: the work is
+done by the same services and selectors the pages use."""
+
+from typing import Literal
+
+from django.http import Http404, JsonResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from opennrm.accounts.services import api_token_issue
+from opennrm.policy import Capability, compartments_for, has_capability
+from opennrm.referrals import schemas as referral_schemas
+from opennrm.referrals.models import Status
+from opennrm.referrals.present import referral_as_dict, status_compartment
+from opennrm.referrals.selectors import NotFound, nrm_status_lookup, referral_open, referral_page
+from opennrm.referrals.services import NotAllowed, duty_to_notify_create, referral_create
+from opennrm.referrals.validation import FieldError, validate_duty_to_notify, validate_referral
+
+from .auth import BearerToken
+from .http import ApiProblem, idempotent_post, invalid, json_body, problem
+
+BODY_MODELS = [referral_schemas.ReferralIn, referral_schemas.DutyToNotifyIn]
+
+
+class OpenNRMApi(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        # Bodies are parsed by the shared validators (all errors at once), so their schemas are added here.
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in BODY_MODELS:
+            js = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(js.pop("$defs", {}))
+            components[model.__name__] = js
+        return schema
+
+
+api = OpenNRMApi(
+    title="OpenNRM API",
+    version="1",
+    description=(
+        "National Referral Mechanism referrals, decisions and safeguarding. Send `Authorization: Bearer <token>` "
+        "from `POST /api/v1/auth/token`. Invalid input is `422 {\"errors\": [{\"field\", \"message\"}]}` with every "
+        "error at once; records outside what the caller may see are `404`."
+    ),
+    auth=BearerToken(),
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+def _body_of(model) -> dict:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+@api.exception_handler(ApiProblem)
+def _api_problem(request, exc: ApiProblem):
+    return JsonResponse(exc.body, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    errors = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("query", "path", "body")]
+        errors.append({"field": ".".join(loc) or "request", "message": err.get("msg", "Invalid value")})
+    return JsonResponse({"errors": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return JsonResponse({"detail": "Sign in first: send Authorization: Bearer <token>, from POST /api/v1/auth/token"}, status=401)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return JsonResponse({"detail": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return JsonResponse({"detail": "Not found"}, status=404)
+
+
+@api.exception_handler(NotFound)
+def _record_not_found(request, exc):
+    return JsonResponse({"detail": "Not found"}, status=404)
+
+
+@api.exception_handler(NotAllowed)
+def _not_allowed(request, exc: NotAllowed):
+    return JsonResponse({"detail": str(exc)}, status=403)
+
+
+def _require(request, capability: Capability) -> None:
+    if not has_capability(request.user, capability):
+        raise problem(403, f"Your role ({request.user.role_label}) cannot do this")
+
+
+# --- Authentication ---------------------------------------------------------------------------
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: str
+
+
+BODY_MODELS.append(TokenIn)
+
+
+@api.post("/auth/token", auth=None, response={200: TokenOut}, tags=["auth"], openapi_extra=_body_of(TokenIn))
+def token(request):
+    data = json_body(request)
+    errors = [FieldError(k, "This field is required") for k in ("username", "password") if not isinstance(data.get(k), str) or not data.get(k)]
+    errors += [FieldError(k, "Unknown field: remove it") for k in data if k not in ("username", "password")]
+    if errors:
+        raise invalid(errors)
+    issued = api_token_issue(username=data["username"][:150], password=data["password"][:1024])
+    if issued is None:
+        return JsonResponse({"detail": "The username or password is not right"}, status=401)
+    raw, expires_at = issued
+    return {"token": raw, "expires_at": expires_at.isoformat()}
+
+
+@api.get("/ping", tags=["auth"], summary="Check a token: answers the same constant to every signed-in caller")
+def ping(request):
+    return {"ok": True}
+
+
+# --- Referrals ----------------------------------------------------------------------------------
+
+
+@api.post("/referrals", response={201: dict}, tags=["referrals"], openapi_extra=_body_of(referral_schemas.ReferralIn),
+          summary="Refer a potential victim (first responders)")
+def create_referral(request):
+    _require(request, Capability.CREATE_REFERRAL)
+
+    def handler():
+        data, errors = validate_referral(json_body(request), now=timezone.now())
+        if errors:
+            raise invalid(errors)
+        referral = referral_create(actor=request.user, data=data)
+        return 201, {
+            "id": str(referral.uuid),
+            "reference": referral.reference,
+            "status": referral.status,
+            "competent_authority": referral.competent_authority,
+            "received_at": referral.received_at.isoformat(),
+            "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
+        }
+
+    return idempotent_post(request, handler)
+
+
+class ReferralFilters(Schema):
+    status: Literal[tuple(Status.values)] | None = None  # type: ignore[valid-type]
+    nation: Literal["ENG", "WLS", "SCT", "NIR"] | None = None
+    first_responder_reference: str | None = None
+    page: int = 1
+    page_size: int = 50
+
+
+@api.get("/referrals", response=dict, tags=["referrals"], summary="The referrals you may see, newest first")
+def list_referrals(request, filters: Query[ReferralFilters]):
+    if filters.page < 1 or not (1 <= filters.page_size <= 200):
+        raise invalid([FieldError("page" if filters.page < 1 else "page_size", "page must be 1 or more, page_size 1 to 200")])
+    items, total = referral_page(
+        actor=request.user,
+        status=filters.status,
+        nation=filters.nation,
+        first_responder_reference=filters.first_responder_reference,
+        offset=(filters.page - 1) * filters.page_size,
+        limit=filters.page_size,
+    )
+    compartments = compartments_for(request.user)
+    more = filters.page * filters.page_size < total
+    next_url = None
+    if more:
+        query = request.GET.copy()
+        query["page"] = str(filters.page + 1)
+        next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+    return {"items": [referral_as_dict(r, compartments) for r in items], "count": total, "next": next_url}
+
+
+@api.get("/referrals/{referral_id}", response=dict, tags=["referrals"], summary="One referral, as far as you may see it")
+def get_referral(request, referral_id: str):
+    referral = referral_open(actor=request.user, uuid=referral_id)
+    return referral_as_dict(referral, compartments_for(request.user))
+
+
+@api.get("/nrm-status", response=dict, tags=["firewall"], summary="Immigration enforcement: NRM status by Home Office reference, and nothing else")
+def nrm_status(request, home_office_reference: str):
+    _require(request, Capability.LOOKUP_NRM_STATUS)
+    found = nrm_status_lookup(actor=request.user, home_office_reference=home_office_reference)
+    if not found:
+        raise NotFound
+    return {"items": [status_compartment(r) for r in found], "count": len(found)}
+
+
+# --- Duty to Notify -----------------------------------------------------------------------------
+
+
+@api.post("/duty-to-notify", response={201: dict}, tags=["duty to notify"], openapi_extra=_body_of(referral_schemas.DutyToNotifyIn),
+          summary="Report an adult who does not consent to a referral, without identifying them")
+def create_duty_to_notify(request):
+    _require(request, Capability.NOTIFY_DUTY)
+
+    def handler():
+        data, errors = validate_duty_to_notify(json_body(request), now=timezone.now())
+        if errors:
+            raise invalid(errors)
+        report = duty_to_notify_create(actor=request.user, data=data)
+        return 201, {"id": str(report.uuid), "reference": report.reference, "received_at": report.received_at.isoformat()}
+
+    return idempotent_post(request, handler)

@@ -1,0 +1,99 @@
+"""Reading JSON bodies and answering POSTs idempotently, the same way for every API route."""
+
+import hashlib
+import json
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+
+from opennrm.referrals.validation import FieldError
+
+from .models import IdempotencyRecord
+
+
+class ApiProblem(Exception):
+    """An answer that is not a success: a status and a JSON body."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+def invalid(errors: list[FieldError]) -> ApiProblem:
+    return ApiProblem(422, {"errors": [e.as_dict() for e in errors]})
+
+
+def problem(status: int, detail: str) -> ApiProblem:
+    return ApiProblem(status, {"detail": detail})
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def raw_body(request) -> bytes:
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise ApiProblem(413, {"errors": [{"field": "body", "message": "The request body is too large"}]})
+
+
+def json_body(request) -> object:
+    body = raw_body(request)
+    if not body.strip():
+        raise invalid([FieldError("body", "Send a JSON object in the request body")])
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise invalid([FieldError("body", f"The body is not valid UTF-8 (byte {exc.start})")])
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise invalid([FieldError("body", f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")])
+    except (ValueError, RecursionError) as exc:
+        raise invalid([FieldError("body", f"The body is not valid JSON: {exc}")])
+    if not isinstance(data, dict):
+        raise invalid([FieldError("body", "The body must be a JSON object")])
+    return data
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not (1 <= len(key) <= 255) or not key.isprintable():
+        raise invalid([FieldError("Idempotency-Key", "Use 1 to 255 printable characters, such as a UUID")])
+    return key
+
+
+def idempotent_post(request, handler) -> JsonResponse:
+    """Run `handler() -> (status, body)` once per Idempotency-Key; a repeat gets the first answer."""
+    key = _idempotency_key(request)
+    user = request.user
+    digest = hashlib.sha256(request.path.encode() + b"\0" + raw_body(request)).hexdigest()
+
+    def replay(record: IdempotencyRecord) -> JsonResponse:
+        if record.request_hash != digest:
+            raise invalid([FieldError("Idempotency-Key", "This key was already used with a different request: use a new key for a new request")])
+        return JsonResponse(record.response_body, status=record.status_code)
+
+    if key is not None:
+        earlier = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if earlier is not None:
+            return replay(earlier)
+    try:
+        with transaction.atomic():
+            status, body = handler()
+            if key is not None:
+                IdempotencyRecord.objects.create(
+                    user=user, key=key, path=request.path, request_hash=digest, status_code=status, response_body=body
+                )
+    except IntegrityError:
+        # A concurrent request with the same key won; answer as it did.
+        earlier = IdempotencyRecord.objects.filter(user=user, key=key).first() if key else None
+        if earlier is None:
+            raise
+        return replay(earlier)
+    return JsonResponse(body, status=status)

@@ -1,0 +1,133 @@
+"""Fixtures shared by every test: organisations, users of each role, API clients and referral bodies."""
+
+import copy
+import json
+
+import pytest
+from django.test import Client
+
+from opennrm.accounts.models import Organisation, OrganisationKind, User
+from opennrm.policy import Role
+
+PASSWORD = "test-password-for-opennrm"
+
+VALID_CHILD_REFERRAL = {
+    "nation": "ENG",
+    "first_responder_reference": "CRO-2026-0042",
+    "potential_victim": {
+        "given_names": "Thi Anh",
+        "family_name": "Nguyen",
+        "aliases": ["Anh Nguyen", "Annie"],
+        "names_in_original_script": "Nguyễn Thị Ánh",
+        "date_of_birth": "2010-03-01",
+        "date_of_birth_precision": "day",
+        "age_group": "child",
+        "age_disputed": False,
+        "sex": "female",
+        "nationalities": ["VNM"],
+        "languages": ["vi"],
+        "interpreter_needed": True,
+        "home_office_reference": None,
+        "current_address": "Flat 1, 1 Example Road, Croydon",
+        "phone": "020 7946 0000",
+    },
+    "local_authority_contact": {"local_authority": "E09000008", "name": "Duty social worker", "contacted_at": "2026-11-27T10:15:00Z"},
+    "consent": None,
+    "exploitation": [
+        {
+            "types": ["criminal"],
+            "criminal_subtypes": ["cannabis_cultivation"],
+            "location": "uk_and_overseas",
+            "uk_towns": ["Croydon"],
+            "countries": ["VNM", "FRA"],
+            "started_on": "2025-06-01",
+            "ended_on": None,
+            "ongoing": True,
+            "account": "Kept in a house and made to tend plants.",
+        }
+    ],
+    "indicators": ["Found locked inside a cannabis farm"],
+    "police": {"force": "Metropolitan Police Service", "crime_reference": "6029384/26"},
+}
+
+
+@pytest.fixture
+def child_referral_body():
+    return copy.deepcopy(VALID_CHILD_REFERRAL)
+
+
+@pytest.fixture
+def adult_referral_body():
+    body = copy.deepcopy(VALID_CHILD_REFERRAL)
+    body["potential_victim"].update(age_group="adult", date_of_birth="1990-05-04")
+    body["local_authority_contact"] = None
+    body["consent"] = {"given": True, "recorded_at": "2026-11-27T09:00:00Z"}
+    return body
+
+
+# Each role's typical organisation, matching the demo's (contract section 8).
+ROLE_ORGANISATIONS = {
+    Role.FIRST_RESPONDER: dict(name="Metropolitan Police Service", kind=OrganisationKind.POLICE),
+    Role.SCA_DECISION_MAKER: dict(name="Single Competent Authority", kind=OrganisationKind.COMPETENT_AUTHORITY, competent_authority="SCA"),
+    Role.IECA_DECISION_MAKER: dict(name="Immigration Enforcement Competent Authority", kind=OrganisationKind.COMPETENT_AUTHORITY, competent_authority="IECA"),
+    Role.PANEL_DECISION_MAKER: dict(name="Islington multi-agency panel", kind=OrganisationKind.LOCAL_PANEL, local_authority="E09000019", competent_authority="LOCAL_PANEL"),
+    Role.LA_SOCIAL_WORKER: dict(name="Croydon children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000008"),
+    Role.GUARDIAN: dict(name="Independent Child Trafficking Guardians (Croydon)", kind=OrganisationKind.GUARDIAN_SERVICE, covered_local_authorities=["E09000008"]),
+    Role.IMMIGRATION_OFFICER: dict(name="Immigration Enforcement", kind=OrganisationKind.IMMIGRATION_ENFORCEMENT),
+    Role.STATISTICIAN: dict(name="Home Office Analysis and Insight", kind=OrganisationKind.STATISTICS),
+    Role.AUDITOR: dict(name="OpenNRM audit", kind=OrganisationKind.AUDIT),
+    Role.ADMIN: dict(name="OpenNRM service administration", kind=OrganisationKind.ADMINISTRATION),
+}
+
+
+@pytest.fixture
+def make_user(db):
+    def make(role: str, username: str | None = None, organisation: Organisation | None = None, **org_overrides) -> User:
+        if organisation is None:
+            spec = {**ROLE_ORGANISATIONS[Role(role)], **org_overrides}
+            organisation, _ = Organisation.objects.get_or_create(name=spec.pop("name"), defaults=spec)
+        return User.objects.create_user(
+            username=username or f"{role}.{User.objects.count() + 1}",
+            password=PASSWORD,
+            email=f"{username or role}@example.invalid",
+            organisation=organisation,
+            role=role,
+        )
+
+    return make
+
+
+class ApiClient:
+    """A test client that signs in through POST /api/v1/auth/token, as a real client would."""
+
+    def __init__(self, user: User | None):
+        self.client = Client()
+        self.headers = {}
+        if user is not None:
+            response = self.client.post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json")
+            assert response.status_code == 200, response.content
+            self.headers = {"Authorization": f"Bearer {response.json()['token']}"}
+
+    def get(self, path, **params):
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path, body=None, *, raw: bytes | str | None = None, headers=None):
+        data = raw if raw is not None else json.dumps(body)
+        return self.client.post(path, data, content_type="application/json", headers={**self.headers, **(headers or {})})
+
+
+@pytest.fixture
+def api_client(db):
+    return ApiClient
+
+
+@pytest.fixture
+def web_client(db):
+    """A page client signed in as the given user."""
+
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

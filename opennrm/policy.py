@@ -1,0 +1,115 @@
+"""Who may see and do what: the one place OpenNRM's access policy is written down.
+
+Contract section 5. A referral has three compartments (status, referral, safeguarding). Each role
+has a scope (which referrals it may see at all), the compartments it sees of those, and the
+capabilities it holds. Selectors and views ask this module; they never decide on their own.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    FIRST_RESPONDER = "first_responder", "First responder"
+    SCA_DECISION_MAKER = "sca_decision_maker", "Single Competent Authority decision maker"
+    IECA_DECISION_MAKER = "ieca_decision_maker", "Immigration Enforcement Competent Authority decision maker"
+    PANEL_DECISION_MAKER = "panel_decision_maker", "Local panel decision maker"
+    LA_SOCIAL_WORKER = "la_social_worker", "Local authority social worker"
+    GUARDIAN = "guardian", "Independent child trafficking guardian"
+    IMMIGRATION_OFFICER = "immigration_officer", "Immigration officer"
+    STATISTICIAN = "statistician", "Statistician"
+    AUDITOR = "auditor", "Auditor"
+    ADMIN = "admin", "Administrator"
+
+
+class Compartment(StrEnum):
+    STATUS = "status"
+    REFERRAL = "referral"
+    SAFEGUARDING = "safeguarding"
+
+
+class Capability(StrEnum):
+    CREATE_REFERRAL = "create_referral"
+    NOTIFY_DUTY = "notify_duty"  # send a Duty to Notify
+    IMPORT_REFERRALS = "import_referrals"
+    LOOKUP_NRM_STATUS = "lookup_nrm_status"
+    LIST_REFERRALS = "list_referrals"
+    READ_AUDIT = "read_audit"
+    MANAGE_ACCOUNTS = "manage_accounts"
+    MANAGE_CALENDAR = "manage_calendar"
+
+
+ALL = frozenset(Compartment)
+STATUS_ONLY = frozenset({Compartment.STATUS})
+NONE: frozenset[Compartment] = frozenset()
+
+
+@dataclass(frozen=True)
+class RolePolicy:
+    compartments: frozenset[Compartment]
+    capabilities: frozenset[Capability]
+
+
+POLICIES: dict[str, RolePolicy] = {
+    # Sees the referrals their own organisation made, as they referred them.
+    Role.FIRST_RESPONDER: RolePolicy(
+        ALL,
+        frozenset({Capability.CREATE_REFERRAL, Capability.NOTIFY_DUTY, Capability.IMPORT_REFERRALS, Capability.LIST_REFERRALS}),
+    ),
+    # Decision makers see the cases their authority holds: what they need to decide, not where the person lives.
+    Role.SCA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), frozenset({Capability.LIST_REFERRALS})),
+    Role.IECA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), frozenset({Capability.LIST_REFERRALS})),
+    # A panel includes children's social care, so it sees the child's safeguarding too.
+    Role.PANEL_DECISION_MAKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS})),
+    Role.LA_SOCIAL_WORKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS})),
+    Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS})),
+    # The firewall: status only, and only by looking up a Home Office reference.
+    Role.IMMIGRATION_OFFICER: RolePolicy(STATUS_ONLY, frozenset({Capability.LOOKUP_NRM_STATUS})),
+    Role.STATISTICIAN: RolePolicy(NONE, frozenset()),
+    Role.AUDITOR: RolePolicy(NONE, frozenset({Capability.READ_AUDIT})),
+    Role.ADMIN: RolePolicy(NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR})),
+}
+
+
+def policy_for(user) -> RolePolicy:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return RolePolicy(NONE, frozenset())
+    return POLICIES.get(user.role, RolePolicy(NONE, frozenset()))
+
+
+def has_capability(user, capability: Capability) -> bool:
+    return capability in policy_for(user).capabilities
+
+
+def compartments_for(user) -> frozenset[Compartment]:
+    """Compartments the user sees of a referral inside their scope (an immigration officer's is a lookup, not a scope)."""
+    return policy_for(user).compartments
+
+
+def referral_scope(user) -> Q | None:
+    """The referrals the user may open or list, as a filter on Referral; None means none at all."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.organisation_id is None:
+        return None
+    org = user.organisation
+    match user.role:
+        case Role.FIRST_RESPONDER:
+            return Q(organisation_id=org.id)
+        case Role.SCA_DECISION_MAKER:
+            return Q(competent_authority="SCA")
+        case Role.IECA_DECISION_MAKER:
+            return Q(competent_authority="IECA")
+        case Role.PANEL_DECISION_MAKER:
+            return Q(competent_authority="LOCAL_PANEL", local_authority=org.local_authority) if org.local_authority else None
+        case Role.LA_SOCIAL_WORKER:
+            return Q(age_group__in=CHILD_AGE_GROUPS, local_authority=org.local_authority) if org.local_authority else None
+        case Role.GUARDIAN:
+            covered = list(org.covered_local_authorities or [])
+            return Q(age_group__in=CHILD_AGE_GROUPS, local_authority__in=covered) if covered else None
+    return None
+
+
+# "Not sure" is treated as a child: the presumption of age (Modern Slavery Act 2015 s.51).
+CHILD_AGE_GROUPS = ("child", "unknown")

@@ -1,0 +1,125 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Status(models.TextChoices):
+    AWAITING_REASONABLE_GROUNDS = "awaiting_reasonable_grounds", "Awaiting Reasonable Grounds decision"
+    REASONABLE_GROUNDS_NEGATIVE = "reasonable_grounds_negative", "Negative Reasonable Grounds decision"
+    RECOVERY_PERIOD = "recovery_period", "Recovery period"
+    AWAITING_CONCLUSIVE_GROUNDS = "awaiting_conclusive_grounds", "Awaiting Conclusive Grounds decision"
+    CONCLUSIVE_GROUNDS_POSITIVE = "conclusive_grounds_positive", "Positive Conclusive Grounds decision"
+    CONCLUSIVE_GROUNDS_NEGATIVE = "conclusive_grounds_negative", "Negative Conclusive Grounds decision"
+    RECONSIDERATION = "reconsideration", "Reconsideration"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class CompetentAuthority(models.TextChoices):
+    SCA = "SCA", "Single Competent Authority"
+    IECA = "IECA", "Immigration Enforcement Competent Authority"
+    LOCAL_PANEL = "LOCAL_PANEL", "Local authority multi-agency panel"
+
+
+class Referral(models.Model):
+    """One NRM referral. Fields are grouped by the compartment that may see them (contract section 5)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True, null=True)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="referrals")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Set by `opennrm import`: the source system's identifier, unique within the importing organisation.
+    external_id = models.CharField(max_length=100, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Status compartment
+    nation = models.CharField(max_length=3)
+    status = models.CharField(max_length=40, choices=Status.choices, default=Status.AWAITING_REASONABLE_GROUNDS)
+    competent_authority = models.CharField(max_length=20, choices=CompetentAuthority.choices)
+    received_at = models.DateTimeField()
+    reasonable_grounds_due = models.DateField()
+    recovery_period_ends_on = models.DateField(null=True, blank=True)
+
+    # Used for scoping and lookups; their values also appear in the compartments below.
+    age_group = models.CharField(max_length=10)
+    local_authority = models.CharField(max_length=9, blank=True)
+    home_office_reference = models.CharField(max_length=40, blank=True)
+
+    # Referral compartment: the potential victim's identity and the account, as referred.
+    first_responder_reference = models.CharField(max_length=100, blank=True)
+    potential_victim = models.JSONField()
+    local_authority_contact = models.JSONField(null=True)
+    consent = models.JSONField(null=True)
+    exploitation = models.JSONField()
+    indicators = models.JSONField(default=list)
+    police = models.JSONField(null=True)
+
+    # Safeguarding compartment
+    current_address = models.TextField(blank=True)
+    phone = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="referral_external_id_unique_per_organisation",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["competent_authority", "status", "reasonable_grounds_due"], name="referral_queue_idx"),
+            models.Index(fields=["organisation", "-received_at"], name="referral_org_received_idx"),
+            models.Index(fields=["local_authority", "age_group"], name="referral_la_idx"),
+            models.Index(fields=["home_office_reference"], name="referral_ho_ref_idx"),
+            models.Index(fields=["first_responder_reference"], name="referral_fr_ref_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or str(self.uuid)
+
+    @property
+    def is_child(self) -> bool:
+        return self.age_group in ("child", "unknown")
+
+    @property
+    def display_name(self) -> str:
+        pv = self.potential_victim or {}
+        name = " ".join(p for p in [pv.get("given_names"), pv.get("family_name")] if p)
+        return name or (pv.get("aliases") or ["(no name given)"])[0]
+
+
+class ReferralDraft(models.Model):
+    """A referral being written in the pages, saved on every page so nothing typed is lost.
+
+    `answers` holds the contract-shaped body so far plus what was typed on a page that did not yet
+    pass its checks (`typed`), so a failed page shows the user their own input back.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="referral_drafts")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    answers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_referral = models.OneToOneField(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="draft")
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="draft_owner_idx")]
+
+
+class DutyToNotify(models.Model):
+    """An anonymous notification about an adult who did not consent to a referral (MSA 2015 s.52)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField(max_length=20, unique=True, null=True)
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField()
+    nation = models.CharField(max_length=3)
+    first_responder_reference = models.CharField(max_length=100, blank=True)
+    sex = models.CharField(max_length=10)
+    nationalities = models.JSONField(default=list)
+    exploitation = models.JSONField()
+    indicators = models.JSONField(default=list)
+    police = models.JSONField(null=True)

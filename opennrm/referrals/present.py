@@ -1,0 +1,49 @@
+"""What of a referral a caller sees: one function, cut by compartment (contract section 5)."""
+
+from opennrm.policy import Compartment
+
+from .models import Referral
+
+
+def status_compartment(referral: Referral) -> dict:
+    return {
+        "id": str(referral.uuid),
+        "reference": referral.reference,
+        "nation": referral.nation,
+        "status": referral.status,
+        "competent_authority": referral.competent_authority,
+        "received_at": referral.received_at.isoformat(),
+        "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
+        "recovery_period_ends_on": referral.recovery_period_ends_on.isoformat() if referral.recovery_period_ends_on else None,
+        "decisions": [
+            {"stage": d.stage, "outcome": d.outcome, "decided_on": d.decided_at.date().isoformat()}
+            for d in referral.decisions.all()
+        ],
+    }
+
+
+def referral_compartment(referral: Referral) -> dict:
+    return {
+        "first_responder_reference": referral.first_responder_reference or None,
+        "potential_victim": dict(referral.potential_victim),
+        "local_authority_contact": referral.local_authority_contact,
+        "consent": referral.consent,
+        "exploitation": referral.exploitation,
+        "indicators": referral.indicators,
+        "police": referral.police,
+    }
+
+
+def safeguarding_compartment(referral: Referral) -> dict:
+    return {"current_address": referral.current_address or None, "phone": referral.phone or None}
+
+
+def referral_as_dict(referral: Referral, compartments: frozenset[Compartment]) -> dict:
+    out: dict = {}
+    if Compartment.STATUS in compartments:
+        out.update(status_compartment(referral))
+    if Compartment.REFERRAL in compartments:
+        out.update(referral_compartment(referral))
+    if Compartment.SAFEGUARDING in compartments:
+        out["safeguarding"] = safeguarding_compartment(referral)
+    return out

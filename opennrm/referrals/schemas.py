@@ -1,0 +1,153 @@
+"""The shape of a referral and of a Duty to Notify, as the API accepts them (contract sections 2 and 3).
+
+Field-level checks live here; checks across fields live in `validation.py`, and both report at once.
+"""
+
+import datetime as dt
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from .codes import countries, languages, local_authorities
+
+
+def _reject_controls(value: str, *, multiline: bool) -> str:
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+    for ch in value:
+        cat = unicodedata.category(ch)
+        if (cat == "Cc" and ch not in allowed) or cat == "Cs":
+            raise PydanticCustomError(
+                "control_characters",
+                "Remove the control character {char} (U+{code:04X}); text may contain letters in any script, but no control characters",
+                {"char": repr(ch), "code": ord(ch)},
+            )
+    return value
+
+
+def _single_line(value: str) -> str:
+    return _reject_controls(value, multiline=False)
+
+
+def _multi_line(value: str) -> str:
+    return _reject_controls(value, multiline=True)
+
+
+def _country(value: str) -> str:
+    if value not in countries():
+        raise PydanticCustomError("country_code", "Use an ISO 3166-1 alpha-3 country code, such as VNM, ALB or GBR ({value!r} is not one)", {"value": value})
+    return value
+
+
+def _language(value: str) -> str:
+    if value not in languages():
+        raise PydanticCustomError("language_code", "Use an ISO 639-1 or 639-3 language code, such as vi, sq or tir ({value!r} is not one)", {"value": value})
+    return value
+
+
+def _local_authority(value: str) -> str:
+    if value not in local_authorities():
+        raise PydanticCustomError(
+            "local_authority_code",
+            "Use the ONS (GSS) code of a local authority, such as E09000008 for Croydon ({value!r} is not one)",
+            {"value": value},
+        )
+    return value
+
+
+Line = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_single_line)]
+ShortLine = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
+Text = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(_multi_line)]
+Country = Annotated[str, AfterValidator(_country)]
+Language = Annotated[str, AfterValidator(_language)]
+Nation = Literal["ENG", "WLS", "SCT", "NIR"]
+HomeOfficeReference = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9/\-]*$")]
+
+AgeGroup = Literal["child", "adult", "unknown"]
+Sex = Literal["female", "male", "other", "unknown"]
+Precision = Literal["day", "month", "year", "estimated"]
+ExploitationType = Literal["labour", "sexual", "criminal", "domestic_servitude", "organ_removal", "other"]
+CriminalSubtype = Literal["county_lines", "cannabis_cultivation", "forced_begging", "theft", "other"]
+Location = Literal["uk", "overseas", "uk_and_overseas", "unknown"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class PotentialVictim(Strict):
+    given_names: Line | None = None
+    family_name: Line | None = None
+    aliases: Annotated[list[Line], Field(max_length=20)] | None = None
+    names_in_original_script: Line | None = None
+    date_of_birth: dt.date | None = None
+    date_of_birth_precision: Precision | None = None
+    age_group: AgeGroup
+    age_disputed: bool | None = None
+    sex: Sex
+    nationalities: Annotated[list[Country], Field(max_length=2)] | None = None
+    languages: Annotated[list[Language], Field(max_length=10)] | None = None
+    interpreter_needed: bool | None = None
+    home_office_reference: HomeOfficeReference | None = None
+    current_address: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_multi_line)] | None = None
+    phone: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[0-9+() \-]+$")] | None = None
+
+
+class LocalAuthorityContact(Strict):
+    local_authority: Annotated[str, AfterValidator(_local_authority)]
+    name: Line | None = None
+    contacted_at: dt.datetime | None = None
+
+
+class Consent(Strict):
+    given: bool
+    recorded_at: dt.datetime | None = None
+
+
+class Exploitation(Strict):
+    types: Annotated[list[ExploitationType], Field(min_length=1, max_length=6)]
+    criminal_subtypes: Annotated[list[CriminalSubtype], Field(max_length=5)] | None = None
+    location: Location | None = None
+    uk_towns: Annotated[list[Line], Field(max_length=10)] | None = None
+    countries: Annotated[list[Country], Field(max_length=10)] | None = None
+    started_on: dt.date | None = None
+    ended_on: dt.date | None = None
+    ongoing: bool | None = None
+    account: Text | None = None
+
+
+class Police(Strict):
+    force: Line | None = None
+    crime_reference: ShortLine | None = None
+
+
+class ReferralIn(Strict):
+    nation: Nation
+    first_responder_reference: ShortLine | None = None
+    potential_victim: PotentialVictim
+    local_authority_contact: LocalAuthorityContact | None = None
+    consent: Consent | None = None
+    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=20)]
+    indicators: Annotated[list[Text], Field(max_length=50)] | None = None
+    police: Police | None = None
+
+
+class ImportLine(ReferralIn):
+    """One line of `opennrm import`: a referral plus when it was received and the source's own id."""
+
+    received_at: dt.datetime
+    external_id: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
+
+
+class DutyToNotifyIn(Strict):
+    """Nothing that could identify the person: no names, date of birth, address, phone or references."""
+
+    nation: Nation
+    first_responder_reference: ShortLine | None = None
+    age_group: AgeGroup
+    sex: Sex
+    nationalities: Annotated[list[Country], Field(max_length=2)] | None = None
+    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=20)]
+    indicators: Annotated[list[Text], Field(max_length=50)] | None = None
+    police: Police | None = None

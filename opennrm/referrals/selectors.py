@@ -1,0 +1,91 @@
+"""Reading referrals: always scoped to the acting user, and every read of a record audited."""
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
+from opennrm.policy import Capability, Compartment, compartments_for, has_capability, referral_scope
+
+from .models import DutyToNotify, Referral, ReferralDraft
+
+
+class NotFound(Exception):
+    """The record does not exist, or lies outside what the actor may see; the two look the same."""
+
+
+def referrals_visible_to(*, actor) -> QuerySet[Referral]:
+    scope = referral_scope(actor)
+    if scope is None:
+        return Referral.objects.none()
+    return Referral.objects.filter(scope)
+
+
+@transaction.atomic
+def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
+    """One referral the actor may see, with the read audited."""
+    try:
+        referral = referrals_visible_to(actor=actor).select_related("organisation").get(uuid=uuid)
+    except (Referral.DoesNotExist, ValueError, TypeError):
+        raise NotFound
+    audit_record(
+        actor=actor,
+        action="referral.read",
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details={"compartments": sorted(compartments_for(actor)), "purpose": purpose},
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_page(*, actor, status: str | None = None, nation: str | None = None, first_responder_reference: str | None = None,
+                  offset: int = 0, limit: int = 50) -> tuple[list[Referral], int]:
+    """A page of the referrals the actor may see, newest first, and the total; each listed record's read is audited."""
+    if not has_capability(actor, Capability.LIST_REFERRALS):
+        return [], 0
+    qs = referrals_visible_to(actor=actor)
+    if status:
+        qs = qs.filter(status=status)
+    if nation:
+        qs = qs.filter(nation=nation)
+    if first_responder_reference:
+        qs = qs.filter(first_responder_reference=first_responder_reference)
+    total = qs.count()
+    items = list(qs.select_related("organisation").order_by("-received_at", "-id")[offset : offset + limit])
+    audit_record_many(
+        actor=actor,
+        entries=[AuditEntry("referral.list", "referral", str(r.uuid), {"compartments": sorted(compartments_for(actor))}) for r in items],
+    )
+    return items, total
+
+
+@transaction.atomic
+def nrm_status_lookup(*, actor, home_office_reference: str) -> list[Referral]:
+    """The firewall's one opening: the status of referrals carrying this Home Office reference."""
+    if not has_capability(actor, Capability.LOOKUP_NRM_STATUS) or not home_office_reference:
+        return []
+    found = list(Referral.objects.filter(home_office_reference=home_office_reference).order_by("received_at"))
+    audit_record_many(
+        actor=actor,
+        entries=[AuditEntry("nrm_status.lookup", "referral", str(r.uuid), {"compartments": [Compartment.STATUS.value]}) for r in found]
+        or [AuditEntry("nrm_status.lookup", "referral", "", {"found": 0})],
+    )
+    return found
+
+
+def drafts_for(*, actor) -> QuerySet[ReferralDraft]:
+    """The actor's own unsubmitted drafts; nobody else ever sees them."""
+    return ReferralDraft.objects.filter(owner_id=actor.pk, submitted_referral__isnull=True).order_by("-updated_at")
+
+
+def draft_get(*, actor, uuid) -> ReferralDraft:
+    try:
+        return ReferralDraft.objects.select_related("submitted_referral").get(uuid=uuid, owner_id=actor.pk)
+    except (ReferralDraft.DoesNotExist, ValueError, TypeError):
+        raise NotFound
+
+
+def duty_to_notify_reports_for(*, actor) -> QuerySet[DutyToNotify]:
+    if not has_capability(actor, Capability.NOTIFY_DUTY):
+        return DutyToNotify.objects.none()
+    return DutyToNotify.objects.filter(organisation_id=actor.organisation_id).order_by("-received_at")

@@ -1,0 +1,193 @@
+"""Writing referrals, drafts and Duty to Notify reports. Each service takes the acting user, runs
+in one transaction and writes its audit event in it."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
+from opennrm.decisions.routing import reasonable_grounds_due, received_on, route_referral
+from opennrm.policy import Capability, has_capability
+
+from .models import DutyToNotify, Referral, ReferralDraft, Status
+from .schemas import DutyToNotifyIn, ReferralIn
+from .tasks import send_referral_acknowledgement
+
+SAFEGUARDING_IDENTITY_FIELDS = ("current_address", "phone")
+
+
+class NotAllowed(Exception):
+    """The actor's role may not do this at all (HTTP 403)."""
+
+
+def _require(actor, capability: Capability) -> None:
+    if not has_capability(actor, capability):
+        raise NotAllowed(f"Your role ({actor.role_label}) cannot {capability.value.replace('_', ' ')}")
+
+
+def _dump(model) -> object:
+    return model.model_dump(mode="json", exclude_none=True) if model is not None else None
+
+
+def _build_referral(*, actor, data: ReferralIn, received_at: dt.datetime, external_id: str | None) -> Referral:
+    pv = data.potential_victim.model_dump(mode="json", exclude_none=True)
+    contact = {key: pv.pop(key) for key in SAFEGUARDING_IDENTITY_FIELDS if key in pv}
+    la_code = data.local_authority_contact.local_authority if data.local_authority_contact else ""
+    authority = route_referral(
+        nation=data.nation,
+        age_group=data.potential_victim.age_group,
+        local_authority=la_code,
+        date_of_birth=data.potential_victim.date_of_birth,
+        received_on=received_on(received_at),
+    )
+    return Referral(
+        organisation_id=actor.organisation_id,
+        created_by=actor,
+        external_id=external_id,
+        nation=data.nation,
+        status=Status.AWAITING_REASONABLE_GROUNDS,
+        competent_authority=authority,
+        received_at=received_at,
+        reasonable_grounds_due=reasonable_grounds_due(received_at=received_at, nation=data.nation, competent_authority=authority),
+        age_group=data.potential_victim.age_group,
+        local_authority=la_code,
+        home_office_reference=data.potential_victim.home_office_reference or "",
+        first_responder_reference=data.first_responder_reference or "",
+        potential_victim=pv,
+        local_authority_contact=_dump(data.local_authority_contact),
+        consent=_dump(data.consent),
+        exploitation=[_dump(e) for e in data.exploitation],
+        indicators=list(data.indicators or []),
+        police=_dump(data.police),
+        current_address=contact.get("current_address", ""),
+        phone=contact.get("phone", ""),
+    )
+
+
+def _reference(prefix: str, when: dt.datetime, pk: int) -> str:
+    return f"{prefix}-{received_on(when).year}-{pk:06d}"
+
+
+@transaction.atomic
+def referral_create(*, actor, data: ReferralIn, received_at: dt.datetime | None = None, draft: ReferralDraft | None = None) -> Referral:
+    """Store a validated referral, give it its reference and deadline, and acknowledge it."""
+    _require(actor, Capability.CREATE_REFERRAL)
+    if draft is not None:
+        # Lock the draft so a double-clicked "Submit" creates one referral, not two.
+        draft = ReferralDraft.objects.select_for_update().select_related("submitted_referral").get(pk=draft.pk)
+        if draft.owner_id != actor.pk:
+            raise NotAllowed("This draft belongs to someone else")
+        if draft.submitted_referral is not None:
+            return draft.submitted_referral
+    referral = _build_referral(actor=actor, data=data, received_at=received_at or timezone.now(), external_id=None)
+    referral.save()
+    referral.reference = _reference("NRM", referral.received_at, referral.pk)
+    Referral.objects.filter(pk=referral.pk).update(reference=referral.reference)
+    audit_record(
+        actor=actor,
+        action="referral.create",
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details={"reference": referral.reference, "via": "pages" if draft else "api"},
+    )
+    if draft is not None:
+        draft.submitted_referral = referral
+        draft.save(update_fields=["submitted_referral", "updated_at"])
+    transaction.on_commit(lambda: send_referral_acknowledgement.enqueue(referral_id=referral.pk))
+    return referral
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    line_number: int
+    external_id: str
+    received_at: dt.datetime
+    data: ReferralIn
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    created: list[tuple[int, str]]  # (line number, reference)
+    already_present: list[tuple[int, str]]
+
+
+@transaction.atomic
+def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
+    """Store a batch of historic referrals, skipping any whose external_id this organisation already imported."""
+    _require(actor, Capability.IMPORT_REFERRALS)
+    existing = dict(
+        Referral.objects.filter(organisation_id=actor.organisation_id, external_id__in=[i.external_id for i in items]).values_list("external_id", "reference")
+    )
+    fresh: list[ImportItem] = []
+    seen: set[str] = set()
+    already = []
+    for item in items:
+        if item.external_id in existing or item.external_id in seen:
+            already.append((item.line_number, existing.get(item.external_id, "")))
+            continue
+        seen.add(item.external_id)
+        fresh.append(item)
+    referrals = [_build_referral(actor=actor, data=i.data, received_at=i.received_at, external_id=i.external_id) for i in fresh]
+    Referral.objects.bulk_create(referrals, batch_size=500)
+    for referral in referrals:
+        referral.reference = _reference("NRM", referral.received_at, referral.pk)
+    Referral.objects.bulk_update(referrals, ["reference"], batch_size=500)
+    audit_record_many(
+        actor=actor,
+        entries=[
+            AuditEntry("referral.import", "referral", str(r.uuid), {"reference": r.reference, "external_id": r.external_id})
+            for r in referrals
+        ],
+    )
+    return ImportOutcome(created=[(i.line_number, r.reference) for i, r in zip(fresh, referrals)], already_present=already)
+
+
+@transaction.atomic
+def duty_to_notify_create(*, actor, data: DutyToNotifyIn) -> DutyToNotify:
+    _require(actor, Capability.NOTIFY_DUTY)
+    report = DutyToNotify.objects.create(
+        organisation_id=actor.organisation_id,
+        created_by=actor,
+        received_at=timezone.now(),
+        nation=data.nation,
+        first_responder_reference=data.first_responder_reference or "",
+        sex=data.sex,
+        nationalities=list(data.nationalities or []),
+        exploitation=[_dump(e) for e in data.exploitation],
+        indicators=list(data.indicators or []),
+        police=_dump(data.police),
+    )
+    report.reference = _reference("DTN", report.received_at, report.pk)
+    DutyToNotify.objects.filter(pk=report.pk).update(reference=report.reference)
+    audit_record(actor=actor, action="duty_to_notify.create", object_type="duty_to_notify", object_id=str(report.uuid), details={"reference": report.reference})
+    return report
+
+
+@transaction.atomic
+def draft_start(*, actor) -> ReferralDraft:
+    _require(actor, Capability.CREATE_REFERRAL)
+    draft = ReferralDraft.objects.create(owner=actor, organisation_id=actor.organisation_id, answers={})
+    audit_record(actor=actor, action="draft.create", object_type="referral_draft", object_id=str(draft.uuid))
+    return draft
+
+
+@transaction.atomic
+def draft_save(*, actor, draft: ReferralDraft, answers: dict) -> ReferralDraft:
+    """Keep what the user typed, valid or not: a failed page must never lose their work."""
+    if draft.owner_id != actor.pk or draft.submitted_referral_id is not None:
+        raise NotAllowed("This draft cannot be changed")
+    draft.answers = answers
+    draft.save(update_fields=["answers", "updated_at"])
+    audit_record(actor=actor, action="draft.change", object_type="referral_draft", object_id=str(draft.uuid))
+    return draft
+
+
+@transaction.atomic
+def draft_discard(*, actor, draft: ReferralDraft) -> None:
+    if draft.owner_id != actor.pk or draft.submitted_referral_id is not None:
+        raise NotAllowed("This draft cannot be deleted")
+    uuid = str(draft.uuid)
+    draft.delete()
+    audit_record(actor=actor, action="draft.delete", object_type="referral_draft", object_id=uuid)

@@ -1,0 +1,266 @@
+"""Checking a referral or Duty to Notify body: every problem at once, each naming its field.
+
+The API, the pages and `opennrm import` all use these functions, so a rule holds everywhere.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .schemas import DutyToNotifyIn, ImportLine, ReferralIn
+
+# Identifying fields a Duty to Notify must never carry (MSA 2015 s.52(3)).
+IDENTIFYING_FIELDS = (
+    "given_names", "family_name", "aliases", "names_in_original_script", "name", "date_of_birth",
+    "current_address", "address", "phone", "home_office_reference", "potential_victim",
+)
+MAX_AGE_YEARS = 120
+CLOCK_SKEW = dt.timedelta(minutes=5)
+CHILD_AGE_GROUPS = ("child", "unknown")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"field": self.field, "message": self.message}
+
+
+def _choices(expected: str) -> str:
+    # pydantic gives "'female', 'male', 'other' or 'unknown'"
+    return expected.replace("'", "")
+
+
+_MESSAGES = {
+    "missing": "This field is required",
+    "extra_forbidden": "Unknown field: remove it (check the spelling against the API documentation)",
+    "string_type": "Must be text",
+    "string_too_short": "Must not be empty: leave the field out, or set it to null, if there is nothing to give",
+    "string_too_long": "Must be {max_length} characters or fewer",
+    "string_pattern_mismatch": "Contains characters that are not allowed here",
+    "bool_type": "Must be true or false",
+    "list_type": "Must be a list",
+    "model_type": "Must be an object",
+    "model_attributes_type": "Must be an object",
+    "dict_type": "Must be an object",
+    "date_type": "Enter a date as YYYY-MM-DD",
+    "date_parsing": "Enter a real date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "Enter a real date as YYYY-MM-DD",
+    "date_from_datetime_inexact": "Enter a date as YYYY-MM-DD, without a time",
+    "datetime_type": "Enter a date and time in ISO 8601 with a UTC offset, such as 2026-11-27T10:15:00Z",
+    "datetime_parsing": "Enter a real date and time in ISO 8601 with a UTC offset, such as 2026-11-27T10:15:00Z",
+    "datetime_from_date_parsing": "Enter a real date and time in ISO 8601 with a UTC offset, such as 2026-11-27T10:15:00Z",
+    "timezone_aware": "Include a UTC offset (Z or +01:00, for example)",
+}
+
+_FIELD_MESSAGES = {
+    "nation": "Choose ENG, WLS, SCT or NIR",
+    "phone": "Enter a phone number using digits, spaces, +, - and brackets only",
+    "home_office_reference": "Enter the Home Office reference as letters, digits, / and - only",
+}
+
+
+def _message(err: dict) -> str:
+    kind = err["type"]
+    loc = err["loc"]
+    last = next((p for p in reversed(loc) if isinstance(p, str)), "")
+    ctx = err.get("ctx") or {}
+    if kind in ("string_pattern_mismatch", "literal_error") and last in _FIELD_MESSAGES:
+        return _FIELD_MESSAGES[last]
+    if kind == "literal_error":
+        return f"Choose {_choices(ctx.get('expected', ''))}"
+    if kind == "too_short":
+        return "Give at least one" if ctx.get("min_length") == 1 else f"Give at least {ctx.get('min_length')}"
+    if kind == "too_long":
+        return f"Give at most {ctx.get('max_length')}"
+    if kind in _MESSAGES:
+        return _MESSAGES[kind].format(**ctx)
+    return err["msg"]
+
+
+def _path(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def pydantic_errors(exc: ValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors(include_url=False):
+        loc = err["loc"]
+        # Strict JSON mode tags union members; drop the tags so the path stays the contract's.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and (p.endswith("]") or p in {"none", "nullable"})))
+        errors.append(FieldError(_path(loc) or "body", _message(err)))
+    return errors
+
+
+def _parse(model: type[BaseModel], data: Any) -> tuple[BaseModel | None, list[FieldError]]:
+    if not isinstance(data, dict):
+        return None, [FieldError("body", "The body must be a JSON object")]
+    try:
+        return model.model_validate_json(json.dumps(data), strict=True), []
+    except ValidationError as exc:
+        return None, pydantic_errors(exc)
+
+
+def _get(data: Any, *path, default=None):
+    for key in path:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return default
+    return default if data is None else data
+
+
+def _as_date(value) -> dt.date | None:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _as_datetime(value) -> dt.datetime | None:
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else None
+    return None
+
+
+def _age_on(dob: dt.date, day: dt.date) -> int:
+    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+def _exploitation_rules(items: Any, today: dt.date) -> list[FieldError]:
+    errors = []
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        base = f"exploitation.{i}"
+        types = item.get("types") if isinstance(item.get("types"), list) else []
+        if item.get("criminal_subtypes") and "criminal" not in types:
+            errors.append(FieldError(f"{base}.criminal_subtypes", "Give criminal exploitation subtypes only when the types include criminal"))
+        if isinstance(types, list) and len(types) != len(set(map(str, types))):
+            errors.append(FieldError(f"{base}.types", "Give each type once"))
+        started, ended = _as_date(item.get("started_on")), _as_date(item.get("ended_on"))
+        for name, value in (("started_on", started), ("ended_on", ended)):
+            if value and value > today:
+                errors.append(FieldError(f"{base}.{name}", "Must be today or in the past"))
+        if started and ended and ended < started:
+            errors.append(FieldError(f"{base}.ended_on", "Must be on or after the date the exploitation started"))
+        if item.get("ongoing") is True and item.get("ended_on") is not None:
+            errors.append(FieldError(f"{base}.ended_on", "Leave out the end date when the exploitation is ongoing, or set ongoing to false"))
+        location = item.get("location")
+        if location == "uk" and [c for c in item.get("countries") or [] if c != "GBR"]:
+            errors.append(FieldError(f"{base}.countries", "The location is the UK only: remove the overseas countries, or choose UK and overseas"))
+        if location == "overseas" and item.get("uk_towns"):
+            errors.append(FieldError(f"{base}.uk_towns", "The location is overseas only: remove the UK towns, or choose UK and overseas"))
+    return errors
+
+
+def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
+    errors = []
+    age_group = pv.get("age_group")
+    if not (pv.get("given_names") or pv.get("family_name") or pv.get("aliases")):
+        errors.append(FieldError("potential_victim.given_names", "Enter a name, or at least one alias or nickname the person is known by"))
+    dob = _as_date(pv.get("date_of_birth"))
+    if dob:
+        if dob > today:
+            errors.append(FieldError("potential_victim.date_of_birth", "The date of birth must be in the past"))
+        elif _age_on(dob, today) > MAX_AGE_YEARS:
+            errors.append(FieldError("potential_victim.date_of_birth", f"The date of birth is more than {MAX_AGE_YEARS} years ago: check the year"))
+        elif age_group == "adult" and pv.get("date_of_birth_precision") in ("day", "month", None) and _age_on(dob, today) < 18:
+            errors.append(FieldError(
+                "potential_victim.age_group",
+                "The date of birth makes them under 18: a person who may be a child must be referred as a child (answer yes or not sure)",
+            ))
+    if pv.get("date_of_birth_precision") and not pv.get("date_of_birth"):
+        errors.append(FieldError("potential_victim.date_of_birth", "Enter the date of birth, or leave out its precision"))
+    return errors
+
+
+def _referral_rules(data: dict, *, now: dt.datetime) -> list[FieldError]:
+    today = now.date()
+    errors: list[FieldError] = []
+    pv = data.get("potential_victim") if isinstance(data.get("potential_victim"), dict) else {}
+    age_group = pv.get("age_group")
+    consent = data.get("consent")
+    if age_group in CHILD_AGE_GROUPS:
+        if data.get("local_authority_contact") is None:
+            errors.append(FieldError(
+                "local_authority_contact",
+                "Give the local authority you contacted: you must contact the local authority to safeguard a child before referring",
+            ))
+        if consent is not None:
+            errors.append(FieldError("consent", "Leave out consent: a child, or a person who may be a child, is referred without consent"))
+    elif age_group == "adult":
+        if consent is None:
+            errors.append(FieldError("consent", "Record the adult's consent to the referral (given: true); an adult who does not consent is reported through Duty to Notify instead"))
+        elif isinstance(consent, dict) and consent.get("given") is False:
+            errors.append(FieldError("consent.given", "An adult who does not consent is not referred: send a Duty to Notify (POST /api/v1/duty-to-notify) instead"))
+    for path in (("local_authority_contact", "contacted_at"), ("consent", "recorded_at")):
+        when = _as_datetime(_get(data, *path))
+        if when and when > now + CLOCK_SKEW:
+            errors.append(FieldError(".".join(path), "Must not be in the future"))
+    errors += _identity_rules(pv, today)
+    errors += _exploitation_rules(data.get("exploitation"), today)
+    return errors
+
+
+def _merge(*lists: list[FieldError]) -> list[FieldError]:
+    seen, merged = set(), []
+    for err in (e for lst in lists for e in lst):
+        if err not in seen:
+            seen.add(err)
+            merged.append(err)
+    return merged
+
+
+def validate_referral(data: Any, *, now: dt.datetime) -> tuple[ReferralIn | None, list[FieldError]]:
+    parsed, errors = _parse(ReferralIn, data)
+    if isinstance(data, dict):
+        errors = _merge(errors, _referral_rules(data, now=now))
+    return (parsed if not errors else None), errors
+
+
+def validate_import_line(data: Any, *, now: dt.datetime) -> tuple[ImportLine | None, list[FieldError]]:
+    parsed, errors = _parse(ImportLine, data)
+    if isinstance(data, dict):
+        received = _as_datetime(data.get("received_at"))
+        # Historic referrals are checked against the day they were received, not today.
+        rules_now = min(now, received) if received else now
+        errors = _merge(errors, _referral_rules(data, now=rules_now))
+        if received and received > now + CLOCK_SKEW:
+            errors.append(FieldError("received_at", "Must not be in the future"))
+    return (parsed if not errors else None), errors
+
+
+def validate_duty_to_notify(data: Any, *, now: dt.datetime) -> tuple[DutyToNotifyIn | None, list[FieldError]]:
+    if not isinstance(data, dict):
+        return None, [FieldError("body", "The body must be a JSON object")]
+    identifying = [
+        FieldError(key, "A Duty to Notify must not identify the person (Modern Slavery Act 2015 s.52(3)): remove this field")
+        for key in IDENTIFYING_FIELDS
+        if key in data
+    ]
+    rest = {k: v for k, v in data.items() if k not in IDENTIFYING_FIELDS}
+    parsed, errors = _parse(DutyToNotifyIn, rest)
+    age_group = data.get("age_group")
+    if age_group in CHILD_AGE_GROUPS:
+        # Replace the generic message: the point is where a child goes instead.
+        errors = [e for e in errors if e.field != "age_group"]
+        errors.append(FieldError(
+            "age_group",
+            "A child, or a person who may be a child, cannot be reported through Duty to Notify: a child must be referred through the NRM (POST /api/v1/referrals), without consent",
+        ))
+    errors = _merge(identifying, errors, _exploitation_rules(data.get("exploitation"), now.date()))
+    return (parsed if not errors else None), errors

@@ -1,0 +1,66 @@
+"""The Jinja2 environment for the pages: GOV.UK Frontend macros plus a few Django helpers."""
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from django.contrib.messages import get_messages
+from django.templatetags.static import static
+from django.urls import reverse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+
+from opennrm.policy import Capability, has_capability
+from opennrm.referrals.codes import NATIONS, countries, languages, local_authority_name
+
+LONDON = ZoneInfo("Europe/London")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def url(name: str, *args, **kwargs) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def london_date(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(LONDON).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def london_datetime(value) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    local = value.astimezone(LONDON)
+    return f"{local.day} {local:%B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
+
+
+def environment(**options) -> Environment:
+    options.pop("loader", None)
+    env = Environment(
+        loader=ChoiceLoader([
+            FileSystemLoader(TEMPLATES),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]),
+        **options,
+    )
+    env.globals.update(
+        url=url,
+        static=static,
+        get_messages=get_messages,
+        has_capability=has_capability,
+        Capability=Capability,
+        NATIONS=NATIONS,
+        country_name=lambda code: countries().get(code, code),
+        language_name=lambda code: languages().get(code, code),
+        local_authority_name=local_authority_name,
+    )
+    env.filters.update(london_date=london_date, london_datetime=london_datetime)
+    return env

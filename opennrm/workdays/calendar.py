@@ -1,0 +1,63 @@
+"""Working days in each UK nation: Monday to Friday, less that nation's bank holidays and closure days."""
+
+import datetime as dt
+import time
+from functools import lru_cache
+
+import holidays
+
+NATION_CODES = ("ENG", "WLS", "SCT", "NIR")
+# Closure days change a few times a year; each process re-reads them at most this often,
+# and at once after a change made in the same process.
+CLOSURE_CACHE_SECONDS = 30
+
+_closure_cache: dict = {"loaded_at": None, "days": {}}
+
+
+@lru_cache(maxsize=256)
+def bank_holidays(nation: str, year: int) -> frozenset[dt.date]:
+    if nation not in NATION_CODES:
+        raise ValueError(f"Unknown nation {nation!r}")
+    return frozenset(holidays.country_holidays("GB", subdiv=nation, years=year).keys())
+
+
+def forget_closure_days() -> None:
+    _closure_cache["loaded_at"] = None
+
+
+def closure_days(nation: str) -> frozenset[dt.date]:
+    loaded_at = _closure_cache["loaded_at"]
+    if loaded_at is None or time.monotonic() - loaded_at > CLOSURE_CACHE_SECONDS:
+        from .models import ClosureDay
+
+        days: dict[str, set[dt.date]] = {code: set() for code in NATION_CODES}
+        for day, day_nation in ClosureDay.objects.values_list("date", "nation"):
+            for code in [day_nation] if day_nation else NATION_CODES:
+                days[code].add(day)
+        _closure_cache["days"] = {code: frozenset(d) for code, d in days.items()}
+        _closure_cache["loaded_at"] = time.monotonic()
+    return _closure_cache["days"][nation]
+
+
+def is_working_day(day: dt.date, nation: str) -> bool:
+    return day.weekday() < 5 and day not in bank_holidays(nation, day.year) and day not in closure_days(nation)
+
+
+def add_working_days(start: dt.date, n: int, nation: str) -> dt.date:
+    """The n-th working day after `start` (the start day itself never counts)."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    day = start
+    counted = 0
+    while counted < n:
+        day += dt.timedelta(days=1)
+        if is_working_day(day, nation):
+            counted += 1
+    return day
+
+
+def working_days_between(start: dt.date, end: dt.date, nation: str) -> int:
+    """Working days after `start` up to and including `end`; negative when `end` is earlier."""
+    lo, hi, sign = (start, end, 1) if end >= start else (end, start, -1)
+    count = sum(1 for i in range(1, (hi - lo).days + 1) if is_working_day(lo + dt.timedelta(days=i), nation))
+    return sign * count
