@@ -89,3 +89,14 @@ def duty_to_notify_reports_for(*, actor) -> QuerySet[DutyToNotify]:
     if not has_capability(actor, Capability.NOTIFY_DUTY):
         return DutyToNotify.objects.none()
     return DutyToNotify.objects.filter(organisation_id=actor.organisation_id).order_by("-received_at")
+
+
+@transaction.atomic
+def duty_to_notify_open(*, actor, uuid) -> DutyToNotify:
+    """One Duty to Notify report of the actor's organisation, with the read audited."""
+    try:
+        report = duty_to_notify_reports_for(actor=actor).get(uuid=uuid)
+    except (DutyToNotify.DoesNotExist, ValueError, TypeError):
+        raise NotFound
+    audit_record(actor=actor, action="duty_to_notify.read", object_type="duty_to_notify", object_id=str(report.uuid))
+    return report

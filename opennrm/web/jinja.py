@@ -63,4 +63,6 @@ def environment(**options) -> Environment:
         local_authority_name=local_authority_name,
     )
     env.filters.update(london_date=london_date, london_datetime=london_datetime)
+    # Also as filters, for `codes|map("country_name")`: Jinja's map takes a filter's name, not a function.
+    env.filters.update(country_name=env.globals["country_name"], language_name=env.globals["language_name"])
     return env
