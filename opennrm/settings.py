@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "opennrm.decisions",
     "opennrm.api",
     "opennrm.web",
+    "opennrm.demo",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +145,15 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_flag("OPENNRM_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS-only deployments turn these on (`opennrm check --deploy` asks for them); they stay off by
+# default so the embedded demo works on plain http://127.0.0.1. Behind a TLS-terminating proxy, also
+# set OPENNRM_BEHIND_TLS_PROXY=1 so Django knows the request came in over HTTPS (no redirect loop).
+SECURE_HSTS_SECONDS = int(os.environ.get("OPENNRM_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("OPENNRM_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_flag("OPENNRM_HSTS_PRELOAD")
+SECURE_SSL_REDIRECT = env_flag("OPENNRM_SSL_REDIRECT")
+if env_flag("OPENNRM_BEHIND_TLS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -1,5 +1,6 @@
 """Reading referrals: always scoped to the acting user, and every read of a record audited."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -25,7 +26,7 @@ def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
     """One referral the actor may see, with the read audited."""
     try:
         referral = referrals_visible_to(actor=actor).select_related("organisation").get(uuid=uuid)
-    except (Referral.DoesNotExist, ValueError, TypeError):
+    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound
     audit_record(
         actor=actor,
@@ -81,7 +82,7 @@ def drafts_for(*, actor) -> QuerySet[ReferralDraft]:
 def draft_get(*, actor, uuid) -> ReferralDraft:
     try:
         return ReferralDraft.objects.select_related("submitted_referral").get(uuid=uuid, owner_id=actor.pk)
-    except (ReferralDraft.DoesNotExist, ValueError, TypeError):
+    except (ReferralDraft.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound
 
 
@@ -96,7 +97,7 @@ def duty_to_notify_open(*, actor, uuid) -> DutyToNotify:
     """One Duty to Notify report of the actor's organisation, with the read audited."""
     try:
         report = duty_to_notify_reports_for(actor=actor).get(uuid=uuid)
-    except (DutyToNotify.DoesNotExist, ValueError, TypeError):
+    except (DutyToNotify.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound
     audit_record(actor=actor, action="duty_to_notify.read", object_type="duty_to_notify", object_id=str(report.uuid))
     return report

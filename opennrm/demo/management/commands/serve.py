@@ -1,0 +1,153 @@
+"""`opennrm serve`: the production web server and the background worker, together (contract section 6).
+
+Both run as child processes of this one, each in its own process group, so that Ctrl-C reaches only
+this process, which then stops both in order. If either child dies, the other is stopped too and
+this command exits non-zero, so a supervisor (systemd, a container runtime) sees the failure.
+"""
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
+
+THREADS_PER_WORKER = 4
+STOP_GRACE_SECONDS = 20  # gunicorn's graceful timeout below, plus time to exit
+POLL_SECONDS = 0.2
+PR_SET_PDEATHSIG = 1
+
+
+def default_web_workers() -> int:
+    """Two processes a core, each with a few threads: enough for a referral-sized workload."""
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+def _die_with_parent() -> None:
+    # Linux: if `opennrm serve` is killed outright (SIGKILL), its children get SIGTERM rather than living on.
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class Command(BaseCommand):
+    help = (
+        "Run OpenNRM: the web server (gunicorn) and the background worker together, after collecting "
+        "the static files. Ctrl-C or SIGTERM stops both; if either stops on its own, the other is stopped and the exit status is 1."
+    )
+    requires_migrations_checks = False  # checked below, as a refusal rather than a warning
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default %(default)s).")
+        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default %(default)s); put a TLS-terminating proxy in front for anything but loopback.")
+        parser.add_argument("--workers", type=int, default=default_web_workers(), help=f"Web server processes, each with {THREADS_PER_WORKER} threads (default %(default)s: two a core).")
+
+    def handle(self, *args, port: int, host: str, workers: int, **options):
+        if not 1 <= port <= 65535:
+            raise CommandError("--port must be between 1 and 65535")
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
+        self._check_port(host, port)
+        self._check_database()
+        call_command("collectstatic", interactive=False, verbosity=0)
+        connections.close_all()  # the children open their own
+
+        bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        url_host = f"[{host}]" if ":" in host else host
+        web_cmd = [
+            sys.executable, "-m", "gunicorn", "opennrm.wsgi:application",
+            "--bind", bind,
+            "--workers", str(workers),
+            "--worker-class", "gthread",
+            "--threads", str(THREADS_PER_WORKER),
+            "--graceful-timeout", "10",
+            "--timeout", "60",
+            "--access-logfile", "-",
+        ]
+        worker_cmd = [sys.executable, "-m", "opennrm.cli", "db_worker"]
+
+        stop_signal: list[int] = []
+
+        def request_stop(signum, frame):
+            stop_signal.append(signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, request_stop)
+
+        children = {}
+        try:
+            children["web server"] = self._start(web_cmd)
+            children["background worker"] = self._start(worker_cmd)
+            self.stdout.write(
+                f"OpenNRM is serving http://{url_host}:{port} ({workers} web processes × {THREADS_PER_WORKER} threads) "
+                "and running the background worker. Press Ctrl-C to stop."
+            )
+            self.stdout.flush()
+            failed = self._watch(children, stop_signal)
+        finally:
+            self._stop_all(children)
+        if failed:
+            name, code = failed
+            self.stderr.write(f"The {name} stopped unexpectedly (exit status {code}), so OpenNRM has stopped.")
+            sys.exit(1)
+        self.stdout.write("OpenNRM has stopped.")
+
+    @staticmethod
+    def _check_port(host: str, port: int) -> None:
+        """Refuse at once, with a clear message, rather than let gunicorn retry for several seconds."""
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise CommandError(f"Cannot listen on {host}: {exc.strerror}")
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise CommandError(f"Cannot listen on {host} port {port}: {exc.strerror}. Choose another port with --port.")
+
+    def _check_database(self) -> None:
+        try:
+            connection = connections["default"]
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except DatabaseError as exc:
+            raise CommandError(f"Cannot use the database ({exc}). Check DATABASE_URL.")
+        if plan:
+            raise CommandError(f"The database has {len(plan)} migration(s) not yet applied: run `opennrm migrate` first.")
+
+    @staticmethod
+    def _start(cmd: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(cmd, process_group=0, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+
+    @staticmethod
+    def _watch(children: dict[str, subprocess.Popen], stop_signal: list[int]) -> tuple[str, int] | None:
+        """Wait for a stop request (None) or for a child to exit on its own (its name and status)."""
+        while not stop_signal:
+            for name, child in children.items():
+                code = child.poll()
+                if code is not None:
+                    return name, code
+            time.sleep(POLL_SECONDS)
+        return None
+
+    @staticmethod
+    def _stop_all(children: dict[str, subprocess.Popen]) -> None:
+        running = [c for c in children.values() if c.poll() is None]
+        for child in running:
+            child.send_signal(signal.SIGTERM)  # both stop gracefully on SIGTERM, finishing what they are doing
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in running:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
