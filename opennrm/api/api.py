@@ -1,12 +1,15 @@
 """The OpenNRM API, `/api/v1` (contract sections 1–3). Views here only translate HTTP: the work is
 done by the same services and selectors the pages use."""
 
+import unicodedata
+import uuid
 from typing import Literal
 
 from django.http import Http404, JsonResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Schema
+from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import field_validator
 
 from opennrm.accounts.services import api_token_issue
 from opennrm.policy import Capability, compartments_for, has_capability
@@ -15,7 +18,7 @@ from opennrm.referrals.models import Status
 from opennrm.referrals.present import referral_as_dict, status_compartment
 from opennrm.referrals.selectors import NotFound, nrm_status_lookup, referral_open, referral_page
 from opennrm.referrals.services import NotAllowed, duty_to_notify_create, referral_create
-from opennrm.referrals.validation import FieldError, validate_duty_to_notify, validate_referral
+from opennrm.referrals.validation import FieldError, error_message, validate_duty_to_notify, validate_referral
 
 from .auth import BearerToken
 from .http import ApiProblem, idempotent_post, invalid, json_body, problem
@@ -64,7 +67,8 @@ def _validation_error(request, exc: ValidationError):
     errors = []
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("query", "path", "body")]
-        errors.append({"field": ".".join(loc) or "request", "message": err.get("msg", "Invalid value")})
+        message = error_message(err) if "type" in err else err.get("msg", "Invalid value")
+        errors.append({"field": ".".join(loc) or "request", "message": message})
     return JsonResponse({"errors": errors}, status=422)
 
 
@@ -117,7 +121,14 @@ BODY_MODELS.append(TokenIn)
 @api.post("/auth/token", auth=None, response={200: TokenOut}, tags=["auth"], openapi_extra=_body_of(TokenIn))
 def token(request):
     data = json_body(request)
-    errors = [FieldError(k, "This field is required") for k in ("username", "password") if not isinstance(data.get(k), str) or not data.get(k)]
+    errors = []
+    for key in ("username", "password"):
+        value = data.get(key)
+        if not isinstance(value, str) or not value:
+            errors.append(FieldError(key, "This field is required: give it as text"))
+        elif any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+            # No account has one, and the database would refuse some (NUL, lone surrogates) outright.
+            errors.append(FieldError(key, "Remove the control characters: no username or password contains them"))
     errors += [FieldError(k, "Unknown field: remove it") for k in data if k not in ("username", "password")]
     if errors:
         raise invalid(errors)
@@ -160,16 +171,21 @@ def create_referral(request):
 
 class ReferralFilters(Schema):
     status: Literal[tuple(Status.values)] | None = None  # type: ignore[valid-type]
-    nation: Literal["ENG", "WLS", "SCT", "NIR"] | None = None
-    first_responder_reference: str | None = None
-    page: int = 1
-    page_size: int = 50
+    nation: referral_schemas.Nation | None = None
+    first_responder_reference: referral_schemas.ShortLine | None = None
+    # Bounded so that the offset stays a number the database can take.
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(50, ge=1, le=200)
+
+    @field_validator("status", "nation", "first_responder_reference", mode="before")
+    @classmethod
+    def _empty_is_no_filter(cls, value):
+        # A search form sends an empty box as `?nation=`: that means "any", not a wrong code.
+        return None if value == "" else value
 
 
 @api.get("/referrals", response=dict, tags=["referrals"], summary="The referrals you may see, newest first")
 def list_referrals(request, filters: Query[ReferralFilters]):
-    if filters.page < 1 or not (1 <= filters.page_size <= 200):
-        raise invalid([FieldError("page" if filters.page < 1 else "page_size", "page must be 1 or more, page_size 1 to 200")])
     items, total = referral_page(
         actor=request.user,
         status=filters.status,
@@ -190,14 +206,23 @@ def list_referrals(request, filters: Query[ReferralFilters]):
 
 @api.get("/referrals/{referral_id}", response=dict, tags=["referrals"], summary="One referral, as far as you may see it")
 def get_referral(request, referral_id: str):
-    referral = referral_open(actor=request.user, uuid=referral_id)
+    try:
+        referral_uuid = uuid.UUID(referral_id)
+    except ValueError:
+        # Not an id at all: to the caller, the same as one that does not exist.
+        raise NotFound
+    referral = referral_open(actor=request.user, uuid=referral_uuid)
     return referral_as_dict(referral, compartments_for(request.user))
 
 
+class NrmStatusQuery(Schema):
+    home_office_reference: referral_schemas.HomeOfficeReference
+
+
 @api.get("/nrm-status", response=dict, tags=["firewall"], summary="Immigration enforcement: NRM status by Home Office reference, and nothing else")
-def nrm_status(request, home_office_reference: str):
+def nrm_status(request, query: Query[NrmStatusQuery]):
     _require(request, Capability.LOOKUP_NRM_STATUS)
-    found = nrm_status_lookup(actor=request.user, home_office_reference=home_office_reference)
+    found = nrm_status_lookup(actor=request.user, home_office_reference=query.home_office_reference)
     if not found:
         raise NotFound
     return {"items": [status_compartment(r) for r in found], "count": len(found)}

@@ -7,7 +7,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 
-from opennrm.referrals.validation import FieldError
+from opennrm.referrals.validation import TOO_DEEP, FieldError, too_deep
 
 from .models import IdempotencyRecord
 
@@ -56,6 +56,8 @@ def json_body(request) -> object:
         raise invalid([FieldError("body", f"The body is not valid JSON: {exc}")])
     if not isinstance(data, dict):
         raise invalid([FieldError("body", "The body must be a JSON object")])
+    if too_deep(data):
+        raise invalid([TOO_DEEP])
     return data
 
 

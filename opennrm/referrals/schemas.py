@@ -7,7 +7,7 @@ import datetime as dt
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from .codes import countries, languages, local_authorities
@@ -18,12 +18,19 @@ def _reject_controls(value: str, *, multiline: bool) -> str:
     for ch in value:
         cat = unicodedata.category(ch)
         if (cat == "Cc" and ch not in allowed) or cat == "Cs":
-            raise PydanticCustomError(
-                "control_characters",
-                "Remove the control character {char} (U+{code:04X}); text may contain letters in any script, but no control characters",
-                {"char": repr(ch), "code": ord(ch)},
+            # Formatted here: pydantic fills only plain {name} placeholders, not format specs.
+            what = "unpaired surrogate" if cat == "Cs" else "control character"
+            rule = (
+                "text may be in any script and have line breaks, but no other control characters" if multiline
+                else "this is a single line of text, in any script, without line breaks or control characters"
             )
+            raise PydanticCustomError("control_characters", f"Remove the {what} U+{ord(ch):04X}: {rule}")
     return value
+
+
+def _quoted(value: str) -> str:
+    """The caller's value for an error message, cut short so a long one cannot swamp the message."""
+    return repr(value if len(value) <= 20 else value[:20] + "…")
 
 
 def _single_line(value: str) -> str:
@@ -36,13 +43,13 @@ def _multi_line(value: str) -> str:
 
 def _country(value: str) -> str:
     if value not in countries():
-        raise PydanticCustomError("country_code", "Use an ISO 3166-1 alpha-3 country code, such as VNM, ALB or GBR ({value!r} is not one)", {"value": value})
+        raise PydanticCustomError("country_code", f"Use an ISO 3166-1 alpha-3 country code, such as VNM, ALB or GBR ({_quoted(value)} is not one)")
     return value
 
 
 def _language(value: str) -> str:
     if value not in languages():
-        raise PydanticCustomError("language_code", "Use an ISO 639-1 or 639-3 language code, such as vi, sq or tir ({value!r} is not one)", {"value": value})
+        raise PydanticCustomError("language_code", f"Use an ISO 639-1 or 639-3 language code, such as vi, sq or tir ({_quoted(value)} is not one)")
     return value
 
 
@@ -50,8 +57,7 @@ def _local_authority(value: str) -> str:
     if value not in local_authorities():
         raise PydanticCustomError(
             "local_authority_code",
-            "Use the ONS (GSS) code of a local authority, such as E09000008 for Croydon ({value!r} is not one)",
-            {"value": value},
+            f"Use the ONS (GSS) code of a local authority, such as E09000008 for Croydon ({_quoted(value)} is not one)",
         )
     return value
 
@@ -91,18 +97,19 @@ class PotentialVictim(Strict):
     interpreter_needed: bool | None = None
     home_office_reference: HomeOfficeReference | None = None
     current_address: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_multi_line)] | None = None
-    phone: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[0-9+() \-]+$")] | None = None
+    # Free text (the contract's own example is "text"): numbers come with notes such as "WhatsApp only".
+    phone: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_single_line)] | None = None
 
 
 class LocalAuthorityContact(Strict):
     local_authority: Annotated[str, AfterValidator(_local_authority)]
     name: Line | None = None
-    contacted_at: dt.datetime | None = None
+    contacted_at: AwareDatetime | None = None
 
 
 class Consent(Strict):
     given: bool
-    recorded_at: dt.datetime | None = None
+    recorded_at: AwareDatetime | None = None
 
 
 class Exploitation(Strict):
@@ -136,7 +143,7 @@ class ReferralIn(Strict):
 class ImportLine(ReferralIn):
     """One line of `opennrm import`: a referral plus when it was received and the source's own id."""
 
-    received_at: dt.datetime
+    received_at: AwareDatetime
     external_id: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
 
 

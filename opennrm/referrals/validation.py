@@ -5,6 +5,7 @@ The API, the pages and `opennrm import` all use these functions, so a rule holds
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,11 @@ IDENTIFYING_FIELDS = (
     "current_address", "address", "phone", "home_office_reference", "potential_victim",
 )
 MAX_AGE_YEARS = 120
+# A referral nests 4 deep; far deeper input is refused before anything walks it.
+MAX_JSON_DEPTH = 20
 CLOCK_SKEW = dt.timedelta(minutes=5)
 CHILD_AGE_GROUPS = ("child", "unknown")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -56,16 +60,20 @@ _MESSAGES = {
     "datetime_parsing": "Enter a real date and time in ISO 8601 with a UTC offset, such as 2026-11-27T10:15:00Z",
     "datetime_from_date_parsing": "Enter a real date and time in ISO 8601 with a UTC offset, such as 2026-11-27T10:15:00Z",
     "timezone_aware": "Include a UTC offset (Z or +01:00, for example)",
+    "int_type": "Enter a whole number",
+    "int_parsing": "Enter a whole number",
+    "greater_than_equal": "Must be {ge} or more",
+    "less_than_equal": "Must be {le} or less",
 }
 
 _FIELD_MESSAGES = {
     "nation": "Choose ENG, WLS, SCT or NIR",
-    "phone": "Enter a phone number using digits, spaces, +, - and brackets only",
     "home_office_reference": "Enter the Home Office reference as letters, digits, / and - only",
 }
 
 
-def _message(err: dict) -> str:
+def error_message(err: dict) -> str:
+    """A pydantic error as a message that says what to fix (the API's query parameters use it too)."""
     kind = err["type"]
     loc = err["loc"]
     last = next((p for p in reversed(loc) if isinstance(p, str)), "")
@@ -93,17 +101,65 @@ def pydantic_errors(exc: ValidationError) -> list[FieldError]:
         loc = err["loc"]
         # Strict JSON mode tags union members; drop the tags so the path stays the contract's.
         loc = tuple(p for p in loc if not (isinstance(p, str) and (p.endswith("]") or p in {"none", "nullable"})))
-        errors.append(FieldError(_path(loc) or "body", _message(err)))
+        errors.append(FieldError(_path(loc) or "body", error_message(err)))
     return errors
+
+
+def _without_lone_surrogates(value: Any, path: tuple, found: list[FieldError]) -> Any:
+    """`value` with each unpaired surrogate (a lone \\ud800 escape) replaced, noting where each was.
+
+    pydantic's JSON parser refuses them for the whole body at once; replacing them lets every other
+    error be found too, and the noted ones name their own field.
+    """
+    if isinstance(value, str):
+        lone = _LONE_SURROGATE.search(value)
+        if lone is None:
+            return value
+        code = ord(lone.group())
+        found.append(FieldError(_path(path) or "body", f"Remove the unpaired surrogate U+{code:04X}: text must be valid Unicode"))
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v, (*path, i), found) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        clean = {}
+        for key, v in value.items():
+            # A key with a surrogate is an unknown field: pydantic names it, under the cleaned name.
+            key = _LONE_SURROGATE.sub("\ufffd", key)
+            clean[key] = _without_lone_surrogates(v, (*path, key), found)
+        return clean
+    return value
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether lists and objects nest deeper than `limit` (checked without recursion, so any depth is safe)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+TOO_DEEP = FieldError("body", f"The body nests lists and objects more than {MAX_JSON_DEPTH} levels deep; a referral needs no more than 4")
 
 
 def _parse(model: type[BaseModel], data: Any) -> tuple[BaseModel | None, list[FieldError]]:
     if not isinstance(data, dict):
         return None, [FieldError("body", "The body must be a JSON object")]
+    if too_deep(data):
+        return None, [TOO_DEEP]
+    surrogates: list[FieldError] = []
+    data = _without_lone_surrogates(data, (), surrogates)
     try:
-        return model.model_validate_json(json.dumps(data), strict=True), []
+        parsed, errors = model.model_validate_json(json.dumps(data), strict=True), []
     except ValidationError as exc:
-        return None, pydantic_errors(exc)
+        parsed, errors = None, pydantic_errors(exc)
+    # One message a field: where pydantic already objects (an unknown field, a wrong code) that is enough.
+    named = {e.field for e in errors}
+    errors += [e for e in surrogates if e.field not in named]
+    return (None if errors else parsed), errors
 
 
 def _get(data: Any, *path, default=None):
@@ -160,7 +216,9 @@ def _exploitation_rules(items: Any, today: dt.date) -> list[FieldError]:
         if item.get("ongoing") is True and item.get("ended_on") is not None:
             errors.append(FieldError(f"{base}.ended_on", "Leave out the end date when the exploitation is ongoing, or set ongoing to false"))
         location = item.get("location")
-        if location == "uk" and [c for c in item.get("countries") or [] if c != "GBR"]:
+        # Shapes are pydantic's to report; these rules only compare lists that are lists.
+        countries = item.get("countries") if isinstance(item.get("countries"), list) else []
+        if location == "uk" and [c for c in countries if c != "GBR"]:
             errors.append(FieldError(f"{base}.countries", "The location is the UK only: remove the overseas countries, or choose UK and overseas"))
         if location == "overseas" and item.get("uk_towns"):
             errors.append(FieldError(f"{base}.uk_towns", "The location is overseas only: remove the UK towns, or choose UK and overseas"))
@@ -170,7 +228,8 @@ def _exploitation_rules(items: Any, today: dt.date) -> list[FieldError]:
 def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
     errors = []
     age_group = pv.get("age_group")
-    if not (pv.get("given_names") or pv.get("family_name") or pv.get("aliases")):
+    # A name written only in the person's own script is still a name.
+    if not (pv.get("given_names") or pv.get("family_name") or pv.get("aliases") or pv.get("names_in_original_script")):
         errors.append(FieldError("potential_victim.given_names", "Enter a name, or at least one alias or nickname the person is known by"))
     dob = _as_date(pv.get("date_of_birth"))
     if dob:
