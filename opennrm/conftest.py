@@ -131,3 +131,46 @@ def web_client(db):
         return client
 
     return make
+
+
+# --- Transactional tests and the append-only audit trail -----------------------------------------
+# After a transactional test (transactional_db, live_server, django_db(transaction=True)) pytest-django
+# empties every table with DELETE (SQLite) or TRUNCATE (PostgreSQL). The audit trail's triggers
+# (audit/0002) refuse both, so the flush would fail. Lift them for that flush only, as a database
+# administrator would, and put them back straight after, so every other test runs against the same
+# refusing table production has.
+
+
+def _uses_transactional_db(item) -> bool:
+    from pytest_django.fixtures import validate_django_db
+
+    marker = item.get_closest_marker("django_db")
+    if marker is not None:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        if transaction or reset_sequences:
+            return True
+    names = getattr(item, "fixturenames", ())
+    return any(name in names for name in ("transactional_db", "live_server", "django_db_reset_sequences"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    from opennrm.audit.tests.append_only import lift_append_only, restore_append_only
+
+    lifted_on = None
+    if _uses_transactional_db(item):
+        try:
+            lift_append_only(connection)
+            lifted_on = connection.settings_dict["NAME"]
+        except RuntimeError:
+            pass  # the database was never opened for this test (setup failed or skipped): nothing to flush
+    try:
+        return (yield)
+    finally:
+        # After the last test the test database is gone and the connection points at the real one again.
+        if lifted_on is not None and connection.settings_dict["NAME"] == lifted_on:
+            with item.config.stash[blocking_manager_key].unblock():
+                restore_append_only(connection)

@@ -32,13 +32,15 @@ SQLITE_DOWN = ["DROP TRIGGER IF EXISTS audit_event_no_update;", "DROP TRIGGER IF
 def up(apps, schema_editor):
     statements = [POSTGRES_UP] if schema_editor.connection.vendor == "postgresql" else SQLITE_UP
     for sql in statements:
-        schema_editor.execute(sql)
+        # params=None: the PL/pgSQL body's '%' is not a query placeholder (PostgreSQL composes params client-side).
+        schema_editor.execute(sql, params=None)
 
 
 def down(apps, schema_editor):
     statements = [POSTGRES_DOWN] if schema_editor.connection.vendor == "postgresql" else SQLITE_DOWN
     for sql in statements:
-        schema_editor.execute(sql)
+        # params=None: the PL/pgSQL body's '%' is not a query placeholder (PostgreSQL composes params client-side).
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):
