@@ -21,20 +21,23 @@ def referrals_visible_to(*, actor) -> QuerySet[Referral]:
     return Referral.objects.filter(scope)
 
 
-@transaction.atomic
 def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
-    """One referral the actor may see, with the read audited."""
-    try:
-        referral = referrals_visible_to(actor=actor).select_related("organisation").get(uuid=uuid)
-    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
+    """One referral the actor may see, with the read audited; a refused attempt is audited too."""
+    with transaction.atomic():
+        try:
+            referral = referrals_visible_to(actor=actor).select_related("organisation").get(uuid=uuid)
+        except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
+            referral = None
+        audit_record(
+            actor=actor,
+            action="referral.read" if referral else "referral.read_refused",
+            object_type="referral",
+            # What was asked for, as asked: whether it exists is not the caller's to learn, nor the trail's to hide.
+            object_id=str(referral.uuid) if referral else str(uuid)[:64],
+            details={"compartments": sorted(compartments_for(actor)), "purpose": purpose} if referral else {"purpose": purpose},
+        )
+    if referral is None:
         raise NotFound
-    audit_record(
-        actor=actor,
-        action="referral.read",
-        object_type="referral",
-        object_id=str(referral.uuid),
-        details={"compartments": sorted(compartments_for(actor)), "purpose": purpose},
-    )
     return referral
 
 
@@ -69,7 +72,7 @@ def nrm_status_lookup(*, actor, home_office_reference: str) -> list[Referral]:
     audit_record_many(
         actor=actor,
         entries=[AuditEntry("nrm_status.lookup", "referral", str(r.uuid), {"compartments": [Compartment.STATUS.value]}) for r in found]
-        or [AuditEntry("nrm_status.lookup", "referral", "", {"found": 0})],
+        or [AuditEntry("nrm_status.lookup", "referral", "", {"found": 0, "home_office_reference": home_office_reference[:40]})],
     )
     return found
 

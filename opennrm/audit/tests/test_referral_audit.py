@@ -138,3 +138,20 @@ def test_a_referral_sent_from_the_pages_is_audited(web_client, first_responder, 
     assert_event(created, actor=first_responder, action="referral.create", referral=referral)
     assert created.details == {"reference": referral.reference, "via": "pages"}
     assert audit_verify().ok
+
+
+def test_refused_reads_and_empty_status_lookups_are_audited(api_client, make_user, first_responder, child_referral_body):
+    """An attempt to open a record outside one's scope is an authorisation decision: it is logged too."""
+    referral_id = api_as(api_client, first_responder).post("/api/v1/referrals", child_referral_body).json()["id"]
+    officer = make_user(Role.IMMIGRATION_OFFICER)
+    api = api_as(api_client, officer)
+
+    assert api.get(f"/api/v1/referrals/{referral_id}").status_code == 404
+    [refused] = events("referral.read_refused")
+    assert (refused.actor_id, refused.object_id, refused.ip_address) == (officer.pk, referral_id, CLIENT_IP)
+    assert not events("referral.read")
+
+    assert api.get("/api/v1/nrm-status", home_office_reference="HO-NOT-KNOWN-1").status_code == 404
+    [lookup] = events("nrm_status.lookup")
+    assert lookup.details == {"found": 0, "home_office_reference": "HO-NOT-KNOWN-1"}
+    assert audit_verify().ok
