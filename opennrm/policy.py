@@ -40,6 +40,10 @@ class Capability(StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_ACCOUNTS = "manage_accounts"
     MANAGE_CALENDAR = "manage_calendar"
+    MANAGE_ROUTING = "manage_routing"  # edit the routing rules
+    MAKE_DECISION = "make_decision"  # decide, confirm, send back and re-route the cases the authority holds
+    REQUEST_RECONSIDERATION = "request_reconsideration"
+    WITHDRAW_REFERRAL = "withdraw_referral"  # record an adult's withdrawal
 
 
 ALL = frozenset(Compartment)
@@ -53,24 +57,28 @@ class RolePolicy:
     capabilities: frozenset[Capability]
 
 
+DECISION_MAKER_CAPABILITIES = frozenset({Capability.LIST_REFERRALS, Capability.MAKE_DECISION, Capability.WITHDRAW_REFERRAL})
+
 POLICIES: dict[str, RolePolicy] = {
     # Sees the referrals their own organisation made, as they referred them.
     Role.FIRST_RESPONDER: RolePolicy(
         ALL,
-        frozenset({Capability.CREATE_REFERRAL, Capability.NOTIFY_DUTY, Capability.IMPORT_REFERRALS, Capability.LIST_REFERRALS}),
+        frozenset({Capability.CREATE_REFERRAL, Capability.NOTIFY_DUTY, Capability.IMPORT_REFERRALS, Capability.LIST_REFERRALS,
+                   Capability.REQUEST_RECONSIDERATION, Capability.WITHDRAW_REFERRAL}),
     ),
     # Decision makers see the cases their authority holds: what they need to decide, not where the person lives.
-    Role.SCA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), frozenset({Capability.LIST_REFERRALS})),
-    Role.IECA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), frozenset({Capability.LIST_REFERRALS})),
+    Role.SCA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), DECISION_MAKER_CAPABILITIES),
+    Role.IECA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), DECISION_MAKER_CAPABILITIES),
     # A panel includes children's social care, so it sees the child's safeguarding too.
-    Role.PANEL_DECISION_MAKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS})),
-    Role.LA_SOCIAL_WORKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS})),
-    Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS})),
+    Role.PANEL_DECISION_MAKER: RolePolicy(ALL, DECISION_MAKER_CAPABILITIES),
+    # The child's local authority and guardian may ask for a reconsideration (contract section 4).
+    Role.LA_SOCIAL_WORKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION})),
+    Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION})),
     # The firewall: status only, and only by looking up a Home Office reference.
     Role.IMMIGRATION_OFFICER: RolePolicy(STATUS_ONLY, frozenset({Capability.LOOKUP_NRM_STATUS})),
     Role.STATISTICIAN: RolePolicy(NONE, frozenset()),
     Role.AUDITOR: RolePolicy(NONE, frozenset({Capability.READ_AUDIT})),
-    Role.ADMIN: RolePolicy(NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR})),
+    Role.ADMIN: RolePolicy(NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR, Capability.MANAGE_ROUTING})),
 }
 
 

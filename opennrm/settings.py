@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    # Serves the API docs' Swagger UI from our own static files, not a CDN (strict CSP, closed networks).
+    "ninja",
     "opennrm.core",
     "opennrm.accounts",
     "opennrm.audit",

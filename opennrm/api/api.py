@@ -244,3 +244,11 @@ def create_duty_to_notify(request):
         return 201, {"id": str(report.uuid), "reference": report.reference, "received_at": report.received_at.isoformat()}
 
     return idempotent_post(request, handler)
+
+
+# --- Decisions (opennrm/api/decisions.py) -------------------------------------------------------
+
+from .decisions import BODY_MODELS as DECISION_BODY_MODELS, router as decisions_router  # noqa: E402
+
+BODY_MODELS.extend(DECISION_BODY_MODELS)
+api.add_router("", decisions_router)

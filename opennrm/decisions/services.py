@@ -1,33 +1,38 @@
-"""Recording decisions and moving a referral through the statuses of contract section 4.
+"""Decisions and the other moves of a referral through the statuses of contract section 4.
 
-Each service takes the acting user, locks the referral, checks that the move is allowed from the
-referral's current status, and writes its audit event in the same transaction.
+Each service takes the acting user, locks the referral row (so two decision makers acting on one
+case at once are served one after the other, and the second finds the case already moved), checks
+who may act (403 for a role that never may, 404 outside the actor's scope), checks the input (422)
+and the case's state (409, with the reason), and writes its audit event in the same transaction.
+
+A positive decision is issued at once. A negative one is proposed, and issued only when a second,
+different decision maker of the same authority confirms it: the second-caseworker review that
+replaced the Multi-Agency Assurance Panels in December 2022 (nrm.md 1.9).
+
+A case in its recovery period whose end date has passed accepts a Conclusive Grounds decision
+without first being moved to awaiting_conclusive_grounds; `recovery_period_end` makes that move
+for the status shown (the demo and, later, the nightly worker).
 """
 
 import datetime as dt
+import uuid as uuid_module
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from opennrm.audit.services import audit_record
-from opennrm.policy import Role, referral_scope
+from opennrm.policy import Capability, has_capability, referral_scope
 from opennrm.referrals.models import CompetentAuthority, Referral, Status
 from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
 
-from .models import Decision, Outcome, Stage
-from .routing import LONDON
+from .models import Decision, DecisionState, Outcome, ReconsiderationRequest, RoutingRule, Stage
+from .policy_versions import guidance_on, recovery_policy_on
+from .routing import LONDON, RuleBook, panel_eligible_by_age, reasonable_grounds_due, received_on
 
-# Nationality and Borders Act 2022: at least 30 days' recovery after a positive Reasonable Grounds decision.
-RECOVERY_PERIOD_DAYS = 30
 MAX_REASONS_CHARS = 20_000
-MAX_STATUS_REASON_CHARS = 500
-
-DECISION_MAKER_ROLE = {
-    CompetentAuthority.SCA: Role.SCA_DECISION_MAKER,
-    CompetentAuthority.IECA: Role.IECA_DECISION_MAKER,
-    CompetentAuthority.LOCAL_PANEL: Role.PANEL_DECISION_MAKER,
-}
+MAX_STATUS_REASON_CHARS = 2_000
 
 # The statuses a decision at each stage may be made from.
 DECISION_FROM = {
@@ -40,12 +45,9 @@ DECISION_TO = {
     (Stage.CONCLUSIVE_GROUNDS, Outcome.POSITIVE): Status.CONCLUSIVE_GROUNDS_POSITIVE,
     (Stage.CONCLUSIVE_GROUNDS, Outcome.NEGATIVE): Status.CONCLUSIVE_GROUNDS_NEGATIVE,
 }
-# Statuses set by hand (not by a decision), and the statuses each may be reached from.
-STATUS_SET_FROM = {
-    Status.RECONSIDERATION: {Status.REASONABLE_GROUNDS_NEGATIVE, Status.CONCLUSIVE_GROUNDS_NEGATIVE},
-    Status.WITHDRAWN: {Status.AWAITING_REASONABLE_GROUNDS, Status.RECOVERY_PERIOD, Status.AWAITING_CONCLUSIVE_GROUNDS, Status.RECONSIDERATION},
-    Status.AWAITING_CONCLUSIVE_GROUNDS: {Status.RECOVERY_PERIOD},
-}
+# Cases still being decided: they may be withdrawn or re-routed.
+OPEN_STATUSES = {Status.AWAITING_REASONABLE_GROUNDS, Status.RECOVERY_PERIOD, Status.AWAITING_CONCLUSIVE_GROUNDS, Status.RECONSIDERATION}
+NEGATIVE_STATUSES = {Status.REASONABLE_GROUNDS_NEGATIVE, Status.CONCLUSIVE_GROUNDS_NEGATIVE}
 
 
 class TransitionRefused(Exception):
@@ -53,7 +55,7 @@ class TransitionRefused(Exception):
 
 
 class InvalidDecision(ValueError):
-    """The decision itself is malformed (HTTP 422); `field` names the offending input."""
+    """The input itself is wrong (HTTP 422); `field` names the offending input."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message)
@@ -65,173 +67,293 @@ def _status_label(status: str) -> str:
     return Status(status).label.lower() if status in Status.values else status
 
 
-def _locked(referral: Referral) -> Referral:
-    return Referral.objects.select_for_update().get(pk=referral.pk)
+def _day(when: dt.datetime) -> dt.date:
+    return when.astimezone(LONDON).date()
 
 
-def _in_scope(actor, referral: Referral) -> bool:
-    scope = referral_scope(actor)
-    return scope is not None and Referral.objects.filter(scope, pk=referral.pk).exists()
+def _lock(actor, referral, capability: Capability | None) -> Referral:
+    """The referral, locked until the transaction ends, if the actor may act on it.
 
-
-def _is_decision_maker_for(user, referral: Referral) -> bool:
-    return (
-        user is not None
-        and getattr(user, "is_active", False)
-        and user.role == DECISION_MAKER_ROLE.get(referral.competent_authority)
-        and _in_scope(user, referral)
-    )
-
-
-def _require_decision_maker(actor, referral: Referral) -> None:
-    if actor.role not in DECISION_MAKER_ROLE.values():
-        raise NotAllowed(f"Your role ({actor.role_label}) cannot record decisions")
-    if not _is_decision_maker_for(actor, referral):
+    `referral` is a Referral or its public id. `actor=None` is the system's own clock (no scope).
+    """
+    if actor is not None and not has_capability(actor, capability):
+        raise NotAllowed(f"Your role ({actor.role_label}) cannot {capability.value.replace('_', ' ')}")
+    try:
+        key = {"pk": referral.pk} if isinstance(referral, Referral) else {"uuid": uuid_module.UUID(str(referral))}
+    except ValueError:
+        raise NotFound
+    qs = Referral.objects.select_for_update()
+    if actor is not None:
+        scope = referral_scope(actor)
+        if scope is None:
+            raise NotFound
+        qs = qs.filter(scope)
+    found = qs.filter(**key).first()
+    if found is None:
         # Another authority's case looks the same as no case at all (contract section 1).
         raise NotFound
+    return found
 
 
-def _last_decision(referral: Referral) -> Decision | None:
-    return referral.decisions.order_by("-decided_at", "-id").first()
+def _text(value, field: str, what: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidDecision(field, f"Give {what}")
+    if len(value) > limit:
+        raise InvalidDecision(field, f"Must be {limit:,} characters or fewer")
+    return value
+
+
+def _when(value: dt.datetime | None, field: str, *, not_before: dt.datetime, before_what: str) -> dt.datetime:
+    now = timezone.now()
+    value = value or now
+    if value.tzinfo is None:
+        raise InvalidDecision(field, "Include a UTC offset")
+    if value > now:
+        raise InvalidDecision(field, "Must not be in the future")
+    if value < not_before:
+        raise InvalidDecision(field, f"Must not be before {before_what}")
+    return value
+
+
+def _pending_proposal(referral: Referral) -> Decision | None:
+    return referral.decisions.filter(state=DecisionState.PROPOSED).first()
+
+
+def _last_issued(referral: Referral) -> Decision | None:
+    return referral.decisions.filter(state=DecisionState.ISSUED).order_by("-decided_at", "-id").first()
+
+
+def _refuse_if_proposal_pending(referral: Referral) -> None:
+    pending = _pending_proposal(referral)
+    if pending is not None:
+        raise TransitionRefused(
+            f"A negative {Stage(pending.stage).label} decision proposed on {_day(pending.decided_at):%-d %B %Y} awaits a second "
+            "decision maker: confirm it or send it back first"
+        )
+
+
+def _check_decision_order(referral: Referral, stage: str, decided_on: dt.date) -> None:
+    last = _last_issued(referral)
+    if referral.status == Status.RECONSIDERATION:
+        if last is None or last.stage != stage:
+            what = Stage(last.stage).label if last else "previous"
+            raise TransitionRefused(f"The reconsideration is of the {what} decision, not of a {Stage(stage).label} decision")
+        return
+    if referral.status in DECISION_FROM[stage]:
+        if stage == Stage.CONCLUSIVE_GROUNDS and referral.recovery_period_ends_on and decided_on < referral.recovery_period_ends_on:
+            raise TransitionRefused(
+                f"The Conclusive Grounds decision cannot be made before the recovery period ends on {referral.recovery_period_ends_on:%-d %B %Y}"
+            )
+        return
+    if stage == Stage.REASONABLE_GROUNDS and last is not None:
+        raise TransitionRefused(
+            f"A Reasonable Grounds decision was already issued on {_day(last.decided_at):%-d %B %Y}; the referral's status is {_status_label(referral.status)}"
+        )
+    if stage == Stage.CONCLUSIVE_GROUNDS and referral.status == Status.AWAITING_REASONABLE_GROUNDS:
+        raise TransitionRefused("A Conclusive Grounds decision needs a positive Reasonable Grounds decision first")
+    raise TransitionRefused(f"A {Stage(stage).label} decision cannot be made on a referral whose status is {_status_label(referral.status)}")
+
+
+def _issue(referral: Referral, decision: Decision, effective_at: dt.datetime) -> str:
+    """Move the referral to the status the decision leads to; returns the status it left."""
+    previous = referral.status
+    referral.status = DECISION_TO[(decision.stage, decision.outcome)]
+    update_fields = ["status", "updated_at"]
+    if decision.stage == Stage.REASONABLE_GROUNDS and decision.outcome == Outcome.POSITIVE:
+        policy = recovery_policy_on(_day(effective_at))
+        referral.recovery_period_ends_on = _day(effective_at) + dt.timedelta(days=policy.recovery_period_days)
+        update_fields.append("recovery_period_ends_on")
+    referral.save(update_fields=update_fields)
+    return previous
 
 
 @transaction.atomic
-def decision_record(*, actor, referral: Referral, stage: str, outcome: str, reasons: str,
-                    decided_at: dt.datetime | None = None, confirmed_by=None) -> Decision:
-    """Record a Reasonable or Conclusive Grounds decision and move the referral on.
-
-    A negative decision takes effect only when a second, different decision maker of the same
-    authority confirms it (`confirmed_by`): the second-caseworker review that replaced the panels.
-    """
+def decision_record(*, actor, referral, stage: str, outcome: str, reasons: str, decided_at: dt.datetime | None = None) -> Decision:
+    """Make a Reasonable or Conclusive Grounds decision: issued if positive, proposed if negative."""
+    referral = _lock(actor, referral, Capability.MAKE_DECISION)
     if stage not in Stage.values:
         raise InvalidDecision("stage", "Choose reasonable_grounds or conclusive_grounds")
     if outcome not in Outcome.values:
         raise InvalidDecision("outcome", "Choose positive or negative")
-    if not (reasons or "").strip():
-        raise InvalidDecision("reasons", "Give the reasons for the decision")
-    if len(reasons) > MAX_REASONS_CHARS:
-        raise InvalidDecision("reasons", f"Must be {MAX_REASONS_CHARS:,} characters or fewer")
-    referral = _locked(referral)
-    _require_decision_maker(actor, referral)
-    now = timezone.now()
-    decided_at = decided_at or now
-    if decided_at.tzinfo is None:
-        raise InvalidDecision("decided_at", "Include a UTC offset in the decision time")
-    if decided_at > now:
-        raise InvalidDecision("decided_at", "The decision time must not be in the future")
-    if decided_at < referral.received_at:
-        raise InvalidDecision("decided_at", "The decision time must not be before the referral was received")
-
-    if referral.status not in DECISION_FROM[stage]:
-        raise TransitionRefused(
-            f"A {Stage(stage).label} decision cannot be made on a referral whose status is {_status_label(referral.status)}"
-        )
-    last = _last_decision(referral)
+    reasons = _text(reasons, "reasons", "the reasons for the decision", MAX_REASONS_CHARS)
+    decided_at = _when(decided_at, "decided_at", not_before=referral.received_at, before_what="the referral was received")
+    last = referral.decisions.order_by("-decided_at", "-id").first()
     if last is not None and decided_at < last.decided_at:
-        raise InvalidDecision("decided_at", "The decision time must not be before the referral's previous decision")
-    if referral.status == Status.RECONSIDERATION and (last is None or last.stage != stage):
-        raise TransitionRefused(
-            f"The reconsideration is of the {Stage(last.stage).label if last else 'previous'} decision, not of a {Stage(stage).label} decision"
-        )
-    if stage == Stage.CONCLUSIVE_GROUNDS and referral.competent_authority != CompetentAuthority.LOCAL_PANEL:
-        # Panels often make both decisions at one meeting; the national authorities must wait out the recovery period.
-        ends_on = referral.recovery_period_ends_on
-        if ends_on and decided_at.astimezone(LONDON).date() < ends_on:
-            raise TransitionRefused(f"The Conclusive Grounds decision cannot be made before the recovery period ends on {ends_on:%-d %B %Y}")
+        raise InvalidDecision("decided_at", "Must not be before the referral's previous decision")
+    _refuse_if_proposal_pending(referral)
+    _check_decision_order(referral, stage, _day(decided_at))
 
-    if outcome == Outcome.NEGATIVE:
-        if confirmed_by is None:
-            raise TransitionRefused("A negative decision must be confirmed by a second decision maker before it takes effect")
-        if confirmed_by.pk == actor.pk:
-            raise TransitionRefused("A negative decision must be confirmed by a different decision maker from the one who made it")
-        if not _is_decision_maker_for(confirmed_by, referral):
-            raise TransitionRefused("The confirming decision maker must work for the competent authority that holds this referral")
-
-    previous_status = referral.status
+    decided_on = _day(decided_at)
     decision = Decision.objects.create(
-        referral=referral,
-        stage=stage,
-        outcome=outcome,
-        reasons=reasons,
-        competent_authority=referral.competent_authority,
-        decided_by=actor,
-        decided_at=decided_at,
+        referral=referral, stage=stage, outcome=outcome, reasons=reasons, competent_authority=referral.competent_authority,
+        decided_by=actor, decided_at=decided_at,
+        state=DecisionState.ISSUED if outcome == Outcome.POSITIVE else DecisionState.PROPOSED,
+        policy_version=recovery_policy_on(decided_on).version, guidance_version=guidance_on(decided_on).version,
     )
-    referral.status = DECISION_TO[(stage, outcome)]
-    update_fields = ["status", "updated_at"]
-    if stage == Stage.REASONABLE_GROUNDS and outcome == Outcome.POSITIVE:
-        referral.recovery_period_ends_on = decided_at.astimezone(LONDON).date() + dt.timedelta(days=RECOVERY_PERIOD_DAYS)
-        update_fields.append("recovery_period_ends_on")
-    referral.save(update_fields=update_fields)
-    details = {
-        "reference": referral.reference,
-        "stage": stage,
-        "outcome": outcome,
-        "status_from": previous_status,
-        "status_to": referral.status,
-        "decided_at": decided_at.isoformat(),
-    }
-    if confirmed_by is not None:
-        details["confirmed_by"] = confirmed_by.username
-    audit_record(actor=actor, action="decision.record", object_type="referral", object_id=str(referral.uuid), details=details)
+    details = {"reference": referral.reference, "decision": str(decision.uuid), "stage": stage, "outcome": outcome,
+               "state": decision.state, "decided_at": decided_at.isoformat(), "policy_version": decision.policy_version,
+               "guidance_version": decision.guidance_version}
+    if decision.state == DecisionState.ISSUED:
+        details["status_from"] = _issue(referral, decision, decided_at)
+        details["status_to"] = referral.status
+    audit_record(actor=actor, action="decision.record" if decision.state == DecisionState.ISSUED else "decision.propose",
+                 object_type="referral", object_id=str(referral.uuid), details=details)
     return decision
 
 
-def _may_request_reconsideration(actor, referral: Referral) -> bool:
-    # Contract section 4: the referring first responder, or the child's local authority or guardian.
-    if actor.role == Role.FIRST_RESPONDER:
-        return actor.organisation_id == referral.organisation_id
-    if actor.role in (Role.LA_SOCIAL_WORKER, Role.GUARDIAN):
-        return referral.is_child and _in_scope(actor, referral)
-    return False
-
-
-def _check_status_actor(actor, referral: Referral, status: str) -> None:
-    if actor is None:
-        if status != Status.AWAITING_CONCLUSIVE_GROUNDS:
-            raise NotAllowed("Only a person can request a reconsideration or a withdrawal")
-        return
-    if status == Status.RECONSIDERATION:
-        if not _may_request_reconsideration(actor, referral):
-            raise NotAllowed("Only the referring first responder, or the child's local authority or guardian, can request a reconsideration")
-    elif status == Status.WITHDRAWN:
-        referrer = actor.role == Role.FIRST_RESPONDER and actor.organisation_id == referral.organisation_id
-        if not (referrer or _is_decision_maker_for(actor, referral)):
-            raise NotAllowed("Only the referring first responder or the competent authority can record a withdrawal")
-    elif not _is_decision_maker_for(actor, referral):
-        raise NotAllowed("Only the competent authority can end the recovery period")
+def _locked_proposal(actor, referral, decision) -> tuple[Referral, Decision]:
+    referral = _lock(actor, referral, Capability.MAKE_DECISION)
+    key = decision.uuid if isinstance(decision, Decision) else decision
+    try:
+        found = referral.decisions.filter(uuid=uuid_module.UUID(str(key))).first()
+    except ValueError:
+        found = None
+    if found is None:
+        raise NotFound
+    if found.state != DecisionState.PROPOSED:
+        raise TransitionRefused(f"This decision is not awaiting review: it was {found.get_state_display().lower()}")
+    if found.decided_by_id == actor.pk:
+        raise TransitionRefused("A negative decision must be reviewed by a different decision maker from the one who proposed it")
+    return referral, found
 
 
 @transaction.atomic
-def referral_status_set(*, actor, referral: Referral, status: str, reason: str, today: dt.date | None = None) -> Referral:
-    """Move a referral to a status no decision leads to: reconsideration, withdrawn, or (once the
-    recovery period is over) awaiting Conclusive Grounds. `actor=None` is the system's own clock."""
-    if status not in STATUS_SET_FROM:
-        allowed = ", ".join(sorted(STATUS_SET_FROM))
-        raise InvalidDecision("status", f"Choose {allowed}; other statuses follow from decisions")
-    if not (reason or "").strip():
-        raise InvalidDecision("reason", "Give the reason for the change")
-    if len(reason) > MAX_STATUS_REASON_CHARS:
-        raise InvalidDecision("reason", f"Must be {MAX_STATUS_REASON_CHARS} characters or fewer")
-    referral = _locked(referral)
-    _check_status_actor(actor, referral, status)
-    if referral.status not in STATUS_SET_FROM[status]:
-        raise TransitionRefused(f"A referral whose status is {_status_label(referral.status)} cannot move to {_status_label(status)}")
-    if status == Status.WITHDRAWN and referral.is_child:
-        raise TransitionRefused("A child, or a person who may be a child, cannot withdraw from the NRM: refer the request to policy")
-    if status == Status.AWAITING_CONCLUSIVE_GROUNDS:
-        today = today or timezone.now().astimezone(LONDON).date()
-        ends_on = referral.recovery_period_ends_on
-        if ends_on is None or today < ends_on:
-            raise TransitionRefused(f"The recovery period has not ended: it ends on {ends_on:%-d %B %Y}" if ends_on else "The referral has no recovery period")
-    previous_status = referral.status
+def decision_confirm(*, actor, referral, decision, confirmed_at: dt.datetime | None = None) -> Decision:
+    """A second decision maker confirms a proposed negative decision, which then takes effect."""
+    referral, decision = _locked_proposal(actor, referral, decision)
+    if referral.status not in DECISION_FROM[decision.stage]:
+        raise TransitionRefused(f"The decision cannot take effect on a referral whose status is {_status_label(referral.status)}")
+    confirmed_at = _when(confirmed_at, "confirmed_at", not_before=decision.decided_at, before_what="the decision was proposed")
+    decision.state, decision.reviewed_by, decision.reviewed_at = DecisionState.ISSUED, actor, confirmed_at
+    decision.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+    previous = _issue(referral, decision, confirmed_at)
+    audit_record(actor=actor, action="decision.confirm", object_type="referral", object_id=str(referral.uuid), details={
+        "reference": referral.reference, "decision": str(decision.uuid), "stage": decision.stage, "outcome": decision.outcome,
+        "proposed_by": decision.decided_by.username, "status_from": previous, "status_to": referral.status,
+    })
+    return decision
+
+
+@transaction.atomic
+def decision_send_back(*, actor, referral, decision, comment: str) -> Decision:
+    """The reviewer sends a proposed negative decision back: it is closed, and the stage awaits a fresh decision."""
+    referral, decision = _locked_proposal(actor, referral, decision)
+    comment = _text(comment, "comment", "a comment saying why the decision is sent back", MAX_REASONS_CHARS)
+    decision.state, decision.reviewed_by, decision.reviewed_at, decision.review_comment = DecisionState.SENT_BACK, actor, timezone.now(), comment
+    decision.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment"])
+    audit_record(actor=actor, action="decision.send_back", object_type="referral", object_id=str(referral.uuid), details={
+        "reference": referral.reference, "decision": str(decision.uuid), "stage": decision.stage, "comment": comment,
+    })
+    return decision
+
+
+def _status_change(actor, referral: Referral, status: str, action: str, details: dict) -> Referral:
+    previous = referral.status
     referral.status = status
     referral.save(update_fields=["status", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="referral.status_change",
-        object_type="referral",
-        object_id=str(referral.uuid),
-        details={"reference": referral.reference, "status_from": previous_status, "status_to": status, "reason": reason.strip()},
-    )
+    audit_record(actor=actor, action=action, object_type="referral", object_id=str(referral.uuid),
+                 details={"reference": referral.reference, "status_from": previous, "status_to": status, **details})
     return referral
+
+
+@transaction.atomic
+def reconsideration_request(*, actor, referral, grounds: str) -> ReconsiderationRequest:
+    """The referring first responder, or the child's local authority or guardian, asks for a negative decision to be looked at again."""
+    referral = _lock(actor, referral, Capability.REQUEST_RECONSIDERATION)
+    grounds = _text(grounds, "grounds", "the grounds for reconsideration", MAX_REASONS_CHARS)
+    if referral.status not in NEGATIVE_STATUSES:
+        raise TransitionRefused(
+            f"Only a negative decision can be reconsidered; the referral's status is {_status_label(referral.status)}"
+        )
+    decision = _last_issued(referral)
+    request = ReconsiderationRequest.objects.create(referral=referral, decision=decision, grounds=grounds, requested_by=actor, requested_at=timezone.now())
+    _status_change(actor, referral, Status.RECONSIDERATION, "referral.reconsideration_request",
+                   {"decision": str(decision.uuid), "stage": decision.stage, "grounds": grounds})
+    return request
+
+
+@transaction.atomic
+def referral_withdraw(*, actor, referral, reason: str) -> Referral:
+    """An adult withdraws from the NRM (by the referring organisation or the authority holding the case)."""
+    referral = _lock(actor, referral, Capability.WITHDRAW_REFERRAL)
+    reason = _text(reason, "reason", "the reason for the withdrawal", MAX_STATUS_REASON_CHARS)
+    if referral.is_child:
+        raise TransitionRefused(
+            "A child, or a person who may be a child, cannot generally withdraw from the NRM: the child's safeguarding "
+            "continues, and the request should be referred to the competent authority's policy team"
+        )
+    if referral.status not in OPEN_STATUSES:
+        raise TransitionRefused(f"A referral whose status is {_status_label(referral.status)} cannot be withdrawn")
+    return _status_change(actor, referral, Status.WITHDRAWN, "referral.withdraw", {"reason": reason})
+
+
+@transaction.atomic
+def recovery_period_end(*, referral, today: dt.date | None = None) -> Referral:
+    """The system's clock: a case whose recovery period has run now awaits its Conclusive Grounds decision."""
+    referral = _lock(None, referral, None)
+    today = today or _day(timezone.now())
+    if referral.status != Status.RECOVERY_PERIOD:
+        raise TransitionRefused(f"The referral is not in a recovery period: its status is {_status_label(referral.status)}")
+    if today < referral.recovery_period_ends_on:
+        raise TransitionRefused(f"The recovery period has not ended: it ends on {referral.recovery_period_ends_on:%-d %B %Y}")
+    return _status_change(None, referral, Status.AWAITING_CONCLUSIVE_GROUNDS, "referral.recovery_period_end",
+                          {"recovery_period_ended_on": referral.recovery_period_ends_on.isoformat()})
+
+
+@transaction.atomic
+def referral_reroute(*, actor, referral, competent_authority: str, reason: str) -> Referral:
+    """The authority holding a case passes it to another, with a reason; the deadline is recomputed from the original receipt."""
+    referral = _lock(actor, referral, Capability.MAKE_DECISION)
+    if competent_authority not in CompetentAuthority.values:
+        raise InvalidDecision("competent_authority", "Choose SCA, IECA or LOCAL_PANEL")
+    reason = _text(reason, "reason", "the reason for re-routing", MAX_STATUS_REASON_CHARS)
+    if competent_authority == referral.competent_authority:
+        raise TransitionRefused(f"The {CompetentAuthority(competent_authority).label} already holds this referral")
+    if referral.status not in OPEN_STATUSES:
+        raise TransitionRefused(f"A referral whose status is {_status_label(referral.status)} cannot be re-routed")
+    _refuse_if_proposal_pending(referral)
+    rules = RuleBook.load()
+    if competent_authority == CompetentAuthority.LOCAL_PANEL:
+        day = received_on(referral.received_at)
+        dob = (referral.potential_victim or {}).get("date_of_birth")
+        eligible = panel_eligible_by_age(age_group=referral.age_group, date_of_birth=dt.date.fromisoformat(dob) if dob else None, received_on=day)
+        if not (referral.local_authority and rules.pilot_area(referral.local_authority, day) and eligible):
+            raise TransitionRefused(
+                "A local panel decides only for a child more than 100 days from 18 whose local authority was a pilot area on the day of referral"
+            )
+    previous = referral.competent_authority
+    referral.competent_authority = competent_authority
+    referral.reasonable_grounds_due = reasonable_grounds_due(
+        received_at=referral.received_at, nation=referral.nation, competent_authority=competent_authority,
+        local_authority=referral.local_authority, rules=rules,
+    )
+    referral.save(update_fields=["competent_authority", "reasonable_grounds_due", "updated_at"])
+    audit_record(actor=actor, action="referral.reroute", object_type="referral", object_id=str(referral.uuid), details={
+        "reference": referral.reference, "from": previous, "to": competent_authority, "reason": reason,
+        "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
+    })
+    return referral
+
+
+ROUTING_RULE_FIELDS = ("kind", "effective_from", "effective_to", "local_authority", "panel_period_days", "description")
+
+
+@transaction.atomic
+def routing_rule_save(*, actor, rule: RoutingRule, changed: list[str] | None = None) -> RoutingRule:
+    """Create or change a routing rule (administrators only); the audit keeps what it says now."""
+    if actor is not None and not has_capability(actor, Capability.MANAGE_ROUTING):
+        raise NotAllowed("Only an administrator can change the routing rules")
+    created = rule.pk is None
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise InvalidDecision(field, messages[0])
+    rule.save()
+    values = {name: getattr(rule, name) for name in ROUTING_RULE_FIELDS}
+    audit_record(actor=actor, action="routing_rule.create" if created else "routing_rule.change", object_type="routing_rule",
+                 object_id=str(rule.pk), details={
+                     "changed": sorted(changed or []),
+                     **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()},
+                 })
+    return rule

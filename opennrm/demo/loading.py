@@ -17,7 +17,10 @@ from django.utils import timezone
 from opennrm.accounts.models import Organisation, OrganisationKind, User
 from opennrm.accounts.services import organisation_save, user_save
 from opennrm.decisions.models import Outcome, Stage
-from opennrm.decisions.services import decision_record, referral_status_set
+from opennrm.decisions.models import RoutingRule, RoutingRuleKind
+from opennrm.decisions.services import (
+    decision_confirm, decision_record, reconsideration_request, recovery_period_end, referral_withdraw, routing_rule_save,
+)
 from opennrm.policy import Role
 from opennrm.referrals.codes import local_authorities
 from opennrm.referrals.models import Referral, ReferralDraft, Status
@@ -244,6 +247,17 @@ def _load_accounts(raw_password: str, result: DemoResult) -> dict[str, User]:
     return {spec.username: _ensure_user(spec, organisations[spec.organisation], password, result) for spec in USERS}
 
 
+def _ensure_pilot_area() -> None:
+    """Islington is the demo's pilot area (contract section 8). Migration decisions/0003 seeds it; this puts
+    it back only where it is missing altogether (an emptied test database), never over an administrator's change."""
+    rules = RoutingRule.objects.filter(kind=RoutingRuleKind.LOCAL_PANEL_PILOT_AREA, local_authority=ISLINGTON.local_authority)
+    if not rules.exists():
+        routing_rule_save(actor=None, rule=RoutingRule(
+            kind=RoutingRuleKind.LOCAL_PANEL_PILOT_AREA, local_authority=ISLINGTON.local_authority, effective_from=dt.date(2021, 6, 1),
+            description="Islington: devolved child decision-making pilot (demo)",
+        ))
+
+
 def _office_time(rng: random.Random, when: dt.datetime, *, after: dt.datetime, now: dt.datetime) -> dt.datetime:
     """The same London day as `when`, in office hours, kept between `after` and now."""
     day = when.astimezone(LONDON).date()
@@ -338,13 +352,16 @@ def _load_referral(*, key: str, index: int, status: str, seed: int, now: dt.date
     age_group, area = None, None
     if status == Status.WITHDRAWN:
         age_group = "adult"  # children may not generally withdraw (nrm.md 1.10)
-    elif key == "police" and index % 4 == 1:
+    elif key == "police" and (index % 4 == 1 or index == 0):  # index 0 awaits its Reasonable Grounds decision
         # Children in Islington, a devolved decision-making pilot area, give the Islington panel its cases.
         age_group, area = "child", ISLINGTON
     case = synthetic_case(rng, profile=profile, received_at=received_at, reference=reference, age_group=age_group, area=area)
     nationality = NATIONALITIES[case.nationality]
     if case.nationality != "GBR" and rng.random() < nationality.has_home_office_record:
         case.body["potential_victim"]["home_office_reference"] = demo_home_office_reference(key, index)
+        if case.body["potential_victim"]["age_group"] == "adult" and index % 3 == 0 and status not in NEEDS_NEGATIVE:
+            # Gives the IECA its cases (decisions/routing.py); negatives stay with the SCA, which has two decision makers to confirm them.
+            case.body["potential_victim"]["removal_action"] = True
 
     data, errors = validate_referral(case.body, now=now)
     if errors:
@@ -358,21 +375,23 @@ def _load_referral(*, key: str, index: int, status: str, seed: int, now: dt.date
         steps = _steps(rng, status, days_ago=days_ago) if authority_makers else []
         for step in steps:
             if step.kind == "decision":
-                maker, confirmer = authority_makers[index % len(authority_makers)], None
-                if step.outcome == Outcome.NEGATIVE:
-                    confirmer = next(m for m in authority_makers if m.pk != maker.pk)
+                maker = authority_makers[index % len(authority_makers)]
                 decided_at = _office_time(rng, received_at + dt.timedelta(days=step.days_after_received), after=received_at, now=now)
                 if step.stage == Stage.CONCLUSIVE_GROUNDS and referral.recovery_period_ends_on:
                     earliest = dt.datetime.combine(referral.recovery_period_ends_on, dt.time(10), tzinfo=LONDON).astimezone(dt.UTC)
                     decided_at = max(decided_at, earliest)
-                decision_record(actor=maker, referral=referral, stage=step.stage, outcome=step.outcome,
-                                reasons=rng.choice(REASONS[(step.stage, step.outcome)]), decided_at=decided_at, confirmed_by=confirmer)
+                decision = decision_record(actor=maker, referral=referral, stage=step.stage, outcome=step.outcome,
+                                           reasons=rng.choice(REASONS[(step.stage, step.outcome)]), decided_at=decided_at)
+                if step.outcome == Outcome.NEGATIVE:  # the second decision maker's review, an hour or so later
+                    confirmer = next(m for m in authority_makers if m.pk != maker.pk)
+                    decision_confirm(actor=confirmer, referral=referral, decision=decision,
+                                     confirmed_at=min(decided_at + dt.timedelta(minutes=rng.randint(30, 240)), now))
             elif step.status == Status.AWAITING_CONCLUSIVE_GROUNDS:
-                referral_status_set(actor=None, referral=referral, status=step.status, reason="The recovery period ended")
+                recovery_period_end(referral=referral)
             elif step.status == Status.RECONSIDERATION:
-                referral_status_set(actor=referrer, referral=referral, status=step.status, reason=rng.choice(RECONSIDERATION_REASONS))
+                reconsideration_request(actor=referrer, referral=referral, grounds=rng.choice(RECONSIDERATION_REASONS))
             else:
-                referral_status_set(actor=referrer, referral=referral, status=step.status, reason=rng.choice(WITHDRAWAL_REASONS))
+                referral_withdraw(actor=referrer, referral=referral, reason=rng.choice(WITHDRAWAL_REASONS))
             referral.refresh_from_db()  # the services changed it through their own locked copy
     result.referrals_created += 1
 
@@ -428,6 +447,7 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
     now = now or timezone.now()
     result = DemoResult(password=password)
     users = _load_accounts(password, result)
+    _ensure_pilot_area()
     makers = _decision_makers(users)
     for key, count in CASES_PER_FIRST_RESPONDER.items():
         referrer = users[FIRST_RESPONDER_USER[key]]

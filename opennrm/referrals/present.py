@@ -1,5 +1,7 @@
 """What of a referral a caller sees: one function, cut by compartment (contract section 5)."""
 
+from opennrm.decisions.models import DecisionState
+from opennrm.decisions.routing import received_on
 from opennrm.policy import Compartment
 
 from .models import Referral
@@ -15,9 +17,10 @@ def status_compartment(referral: Referral) -> dict:
         "received_at": referral.received_at.isoformat(),
         "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
         "recovery_period_ends_on": referral.recovery_period_ends_on.isoformat() if referral.recovery_period_ends_on else None,
+        # Issued decisions only: a proposed negative has not been decided yet (decisions/services.py).
         "decisions": [
-            {"stage": d.stage, "outcome": d.outcome, "decided_on": d.decided_at.date().isoformat()}
-            for d in referral.decisions.all()
+            {"stage": d.stage, "outcome": d.outcome, "decided_on": received_on(d.decided_at).isoformat()}
+            for d in referral.decisions.all() if d.state == DecisionState.ISSUED
         ],
     }
 

@@ -99,6 +99,9 @@ class PotentialVictim(Strict):
     current_address: Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_multi_line)] | None = None
     # Free text (the contract's own example is "text"): numbers come with notes such as "WhatsApp only".
     phone: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_single_line)] | None = None
+    # Route the referral to the IECA (decisions/routing.py) unless a local panel decides a child's case.
+    immigration_detention: bool | None = Field(None, description="The person is in immigration detention")
+    removal_action: bool | None = Field(None, description="The person is subject to removal action (deportation or administrative removal)")
 
 
 class LocalAuthorityContact(Strict):

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
-from opennrm.decisions.routing import reasonable_grounds_due, received_on, route_referral
+from opennrm.decisions.routing import RuleBook, reasonable_grounds_due, received_on, route_referral
 from opennrm.policy import Capability, has_capability
 
 from .models import DutyToNotify, Referral, ReferralDraft, Status
@@ -32,16 +32,20 @@ def _dump(model) -> object:
     return model.model_dump(mode="json", exclude_none=True) if model is not None else None
 
 
-def _build_referral(*, actor, data: ReferralIn, received_at: dt.datetime, external_id: str | None) -> Referral:
+def _build_referral(*, actor, data: ReferralIn, received_at: dt.datetime, external_id: str | None, rules: RuleBook | None = None) -> Referral:
     pv = data.potential_victim.model_dump(mode="json", exclude_none=True)
     contact = {key: pv.pop(key) for key in SAFEGUARDING_IDENTITY_FIELDS if key in pv}
     la_code = data.local_authority_contact.local_authority if data.local_authority_contact else ""
+    rules = rules or RuleBook.load()
     authority = route_referral(
         nation=data.nation,
         age_group=data.potential_victim.age_group,
         local_authority=la_code,
         date_of_birth=data.potential_victim.date_of_birth,
         received_on=received_on(received_at),
+        immigration_detention=bool(data.potential_victim.immigration_detention),
+        removal_action=bool(data.potential_victim.removal_action),
+        rules=rules,
     )
     return Referral(
         organisation_id=actor.organisation_id,
@@ -51,7 +55,7 @@ def _build_referral(*, actor, data: ReferralIn, received_at: dt.datetime, extern
         status=Status.AWAITING_REASONABLE_GROUNDS,
         competent_authority=authority,
         received_at=received_at,
-        reasonable_grounds_due=reasonable_grounds_due(received_at=received_at, nation=data.nation, competent_authority=authority),
+        reasonable_grounds_due=reasonable_grounds_due(received_at=received_at, nation=data.nation, competent_authority=authority, local_authority=la_code, rules=rules),
         age_group=data.potential_victim.age_group,
         local_authority=la_code,
         home_office_reference=data.potential_victim.home_office_reference or "",
@@ -170,7 +174,8 @@ def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
             continue
         seen.add(item.external_id)
         fresh.append(item)
-    referrals = [_build_referral(actor=actor, data=i.data, received_at=i.received_at, external_id=i.external_id) for i in fresh]
+    rules = RuleBook.load()
+    referrals = [_build_referral(actor=actor, data=i.data, received_at=i.received_at, external_id=i.external_id, rules=rules) for i in fresh]
     reserved = _reserve_referral_ids(len(referrals))
     if reserved is not None:
         for referral, pk in zip(referrals, reserved):

@@ -1,4 +1,4 @@
-"""Recording decisions and moving referrals between statuses: allowed moves, refused moves, audit."""
+"""Decisions and status moves through the services: allowed moves, refused moves (record unchanged), audit."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -7,103 +7,157 @@ import pytest
 from django.utils import timezone
 
 from opennrm.audit.models import AuditEvent
-from opennrm.decisions.models import Decision
-from opennrm.decisions.services import InvalidDecision, TransitionRefused, decision_record, referral_status_set
-from opennrm.policy import Role
+from opennrm.decisions.models import Decision, DecisionState, ReconsiderationRequest
+from opennrm.decisions.services import (
+    InvalidDecision, TransitionRefused, decision_confirm, decision_record, decision_send_back, reconsideration_request,
+    recovery_period_end, referral_reroute, referral_withdraw,
+)
 from opennrm.referrals.models import Referral, Status
 from opennrm.referrals.selectors import NotFound
-from opennrm.referrals.services import NotAllowed, referral_create
-from opennrm.referrals.validation import validate_referral
+from opennrm.referrals.services import NotAllowed
+
+from .conftest import days_ago, make_referral
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
+RG, CG = "reasonable_grounds", "conclusive_grounds"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def snapshot(referral: Referral) -> tuple:
+    fresh = Referral.objects.get(pk=referral.pk)
+    return (fresh.status, fresh.competent_authority, fresh.reasonable_grounds_due, fresh.recovery_period_ends_on,
+            list(Decision.objects.filter(referral=fresh).values_list("state", flat=True).order_by("id")))
 
 
-@pytest.fixture
-def people(make_user):
-    return {
-        "referrer": make_user(Role.FIRST_RESPONDER, "fr"),
-        "other_referrer": make_user(Role.FIRST_RESPONDER, "fr.other", name="Another police force"),
-        "sca1": make_user(Role.SCA_DECISION_MAKER, "sca1"),
-        "sca2": make_user(Role.SCA_DECISION_MAKER, "sca2"),
-        "ieca": make_user(Role.IECA_DECISION_MAKER, "ieca"),
-        "la": make_user(Role.LA_SOCIAL_WORKER, "la"),
-    }
+def refused(call, match: str, referral: Referral):
+    before = snapshot(referral)
+    with pytest.raises(TransitionRefused, match=match):
+        call()
+    assert snapshot(referral) == before
 
 
-def _referral(actor, body, *, days_ago: float) -> Referral:
-    data, errors = validate_referral(body, now=timezone.now())
-    assert not errors, errors
-    return referral_create(actor=actor, data=data, received_at=timezone.now() - dt.timedelta(days=days_ago))
+def positive_rg(people, referral, when=None):
+    return decision_record(actor=people["sca1"], referral=referral, stage=RG, outcome="positive", reasons="Consistent account",
+                           decided_at=when or days_ago(50))
 
 
-@pytest.fixture
-def child_referral(people, child_referral_body):
-    return _referral(people["referrer"], child_referral_body, days_ago=60)
+def negative(people, referral, stage, when=None):
+    proposal = decision_record(actor=people["sca1"], referral=referral, stage=stage, outcome="negative", reasons="Thin account",
+                               decided_at=when or days_ago(5))
+    return decision_confirm(actor=people["sca2"], referral=referral, decision=proposal)
 
 
-@pytest.fixture
-def adult_referral(people, adult_referral_body):
-    return _referral(people["referrer"], adult_referral_body, days_ago=60)
-
-
-def _days_ago(days: float) -> dt.datetime:
-    return timezone.now() - dt.timedelta(days=days)
-
-
-def test_positive_reasonable_grounds_starts_the_recovery_period(people, child_referral):
-    decision = decision_record(actor=people["sca1"], referral=child_referral, stage="reasonable_grounds", outcome="positive",
-                               reasons="Consistent account", decided_at=_days_ago(50))
+def test_positive_reasonable_grounds_starts_a_30_day_recovery_period(people, child_referral):
+    decision = positive_rg(people, child_referral)
     child_referral.refresh_from_db()
-    assert child_referral.status == Status.RECOVERY_PERIOD
+    assert child_referral.status == Status.RECOVERY_PERIOD and decision.state == DecisionState.ISSUED
     assert child_referral.recovery_period_ends_on == decision.decided_at.astimezone(LONDON).date() + dt.timedelta(days=30)
-    assert decision.competent_authority == "SCA" and decision.decided_by == people["sca1"]
+    assert (decision.policy_version, decision.guidance_version) == ("naba-2022-30-day", "rg-all-evidence-2023-07")
     event = AuditEvent.objects.get(action="decision.record")
     assert event.details["status_from"] == "awaiting_reasonable_grounds" and event.details["status_to"] == "recovery_period"
 
 
-def test_negative_decision_needs_a_second_different_decision_maker(people, child_referral):
-    with pytest.raises(TransitionRefused, match="confirmed by a second"):
-        decision_record(actor=people["sca1"], referral=child_referral, stage="reasonable_grounds", outcome="negative", reasons="Thin account")
-    with pytest.raises(TransitionRefused, match="different decision maker"):
-        decision_record(actor=people["sca1"], referral=child_referral, stage="reasonable_grounds", outcome="negative", reasons="Thin account",
-                        confirmed_by=people["sca1"])
-    with pytest.raises(TransitionRefused, match="competent authority"):
-        decision_record(actor=people["sca1"], referral=child_referral, stage="reasonable_grounds", outcome="negative", reasons="Thin account",
-                        confirmed_by=people["ieca"])
-    assert not Decision.objects.exists()
+@pytest.mark.parametrize("decided_on, days, policy, guidance", [
+    ("2022-12-12", 45, "msa-2015-45-day", "rg-suspects-not-prove"),
+    ("2022-12-13", 30, "naba-2022-30-day", "rg-suspects-not-prove"),
+    ("2023-01-29", 30, "naba-2022-30-day", "rg-suspects-not-prove"),
+    ("2023-01-30", 30, "naba-2022-30-day", "rg-objective-factors-2023-01"),
+    ("2023-07-01", 30, "naba-2022-30-day", "rg-all-evidence-2023-07"),
+])
+def test_historic_decisions_use_the_policy_and_guidance_in_force_that_day(people, child_referral_body, decided_on, days, policy, guidance):
+    referral = make_referral(people["referrer"], child_referral_body, received_at=dt.datetime(2022, 11, 1, 10, tzinfo=dt.UTC))
+    when = dt.datetime.combine(dt.date.fromisoformat(decided_on), dt.time(12), tzinfo=LONDON)
+    decision = positive_rg(people, referral, when)
+    referral.refresh_from_db()
+    assert referral.recovery_period_ends_on == dt.date.fromisoformat(decided_on) + dt.timedelta(days=days)
+    assert (decision.policy_version, decision.guidance_version) == (policy, guidance)
+
+
+def test_negative_decision_is_proposed_until_a_different_decision_maker_confirms(people, child_referral):
+    proposal = decision_record(actor=people["sca1"], referral=child_referral, stage=RG, outcome="negative", reasons="Thin account")
+    assert proposal.state == DecisionState.PROPOSED
     child_referral.refresh_from_db()
     assert child_referral.status == Status.AWAITING_REASONABLE_GROUNDS
+    refused(lambda: decision_confirm(actor=people["sca1"], referral=child_referral, decision=proposal), "different decision maker", child_referral)
+    refused(lambda: decision_record(actor=people["sca2"], referral=child_referral, stage=RG, outcome="positive", reasons="x"),
+            "awaits a second decision maker", child_referral)
+    with pytest.raises(NotFound):  # another authority cannot review it
+        decision_confirm(actor=people["ieca"], referral=child_referral, decision=proposal)
 
-    decision_record(actor=people["sca1"], referral=child_referral, stage="reasonable_grounds", outcome="negative", reasons="Thin account",
-                    confirmed_by=people["sca2"])
+    decision_confirm(actor=people["sca2"], referral=child_referral, decision=proposal)
     child_referral.refresh_from_db()
+    proposal.refresh_from_db()
     assert child_referral.status == Status.REASONABLE_GROUNDS_NEGATIVE
-    assert AuditEvent.objects.get(action="decision.record").details["confirmed_by"] == "sca2"
+    assert (proposal.state, proposal.reviewed_by) == (DecisionState.ISSUED, people["sca2"])
+    assert AuditEvent.objects.get(action="decision.confirm").details["proposed_by"] == "sca1"
+    refused(lambda: decision_confirm(actor=people["sca2"], referral=child_referral, decision=proposal), "not awaiting review", child_referral)
 
 
-def test_only_the_holding_authority_decides(people, child_referral):
-    with pytest.raises(NotAllowed):
-        decision_record(actor=people["referrer"], referral=child_referral, stage="reasonable_grounds", outcome="positive", reasons="x")
-    with pytest.raises(NotFound):  # an IECA decision maker may not even learn that an SCA case exists
-        decision_record(actor=people["ieca"], referral=child_referral, stage="reasonable_grounds", outcome="positive", reasons="x")
+def test_a_sent_back_proposal_is_closed_and_the_stage_awaits_a_fresh_decision(people, child_referral):
+    proposal = decision_record(actor=people["sca1"], referral=child_referral, stage=RG, outcome="negative", reasons="Thin account")
+    refused(lambda: decision_send_back(actor=people["sca1"], referral=child_referral, decision=proposal, comment="x"),
+            "different decision maker", child_referral)
+    with pytest.raises(InvalidDecision) as raised:
+        decision_send_back(actor=people["sca2"], referral=child_referral, decision=proposal, comment="  ")
+    assert raised.value.field == "comment"
+    decision_send_back(actor=people["sca2"], referral=child_referral, decision=proposal, comment="Ask the police for their interview notes")
+    proposal.refresh_from_db()
+    assert proposal.state == DecisionState.SENT_BACK and proposal.review_comment.startswith("Ask the police")
+    refused(lambda: decision_confirm(actor=people["sca2"], referral=child_referral, decision=proposal), "not awaiting review", child_referral)
+    positive_rg(people, child_referral, timezone.now())
+    child_referral.refresh_from_db()
+    assert child_referral.status == Status.RECOVERY_PERIOD
+    assert AuditEvent.objects.get(action="decision.send_back").details["comment"].startswith("Ask the police")
+
+
+def test_only_decision_makers_of_the_holding_authority_decide(people, child_referral):
+    for role in ("referrer", "la", "guardian", "immigration", "admin"):
+        with pytest.raises(NotAllowed):
+            decision_record(actor=people[role], referral=child_referral, stage=RG, outcome="positive", reasons="x")
+    for outsider in ("ieca", "panel"):  # may not even learn that an SCA case exists
+        with pytest.raises(NotFound):
+            decision_record(actor=people[outsider], referral=child_referral, stage=RG, outcome="positive", reasons="x")
     assert not Decision.objects.exists()
 
 
-def test_decisions_follow_the_order_of_the_process(people, child_referral):
-    with pytest.raises(TransitionRefused, match="Conclusive Grounds decision cannot be made"):
-        decision_record(actor=people["sca1"], referral=child_referral, stage="conclusive_grounds", outcome="positive", reasons="x")
-    decision_record(actor=people["sca1"], referral=child_referral, stage="reasonable_grounds", outcome="positive", reasons="x", decided_at=_days_ago(20))
-    with pytest.raises(TransitionRefused, match="before the recovery period ends"):
-        decision_record(actor=people["sca1"], referral=child_referral, stage="conclusive_grounds", outcome="positive", reasons="x")
-    with pytest.raises(TransitionRefused, match="Reasonable Grounds decision cannot be made"):
-        decision_record(actor=people["sca1"], referral=child_referral, stage="reasonable_grounds", outcome="positive", reasons="x")
+def test_wrong_order_is_refused_with_the_reason_and_nothing_changes(people, child_referral):
+    refused(lambda: decision_record(actor=people["sca1"], referral=child_referral, stage=CG, outcome="positive", reasons="x"),
+            "needs a positive Reasonable Grounds decision first", child_referral)
+    positive_rg(people, child_referral, days_ago(20))
+    child_referral.refresh_from_db()
+    ends = f"{child_referral.recovery_period_ends_on:%-d %B %Y}"
+    refused(lambda: decision_record(actor=people["sca1"], referral=child_referral, stage=CG, outcome="positive", reasons="x"),
+            f"before the recovery period ends on {ends}", child_referral)
+    refused(lambda: decision_record(actor=people["sca2"], referral=child_referral, stage=RG, outcome="positive", reasons="x"),
+            "already issued", child_referral)
     assert Decision.objects.count() == 1
+
+
+def test_a_conclusive_grounds_decision_once_the_recovery_period_has_run(people, child_referral):
+    positive_rg(people, child_referral, days_ago(40))
+    # Still in "recovery_period" (nobody moved it), but the period has ended: the decision is accepted.
+    decision_record(actor=people["sca1"], referral=child_referral, stage=CG, outcome="positive", reasons="Balance of probabilities")
+    child_referral.refresh_from_db()
+    assert child_referral.status == Status.CONCLUSIVE_GROUNDS_POSITIVE
+
+
+def test_negative_conclusive_grounds_needs_confirmation_too(people, child_referral):
+    positive_rg(people, child_referral, days_ago(40))
+    proposal = decision_record(actor=people["sca1"], referral=child_referral, stage=CG, outcome="negative", reasons="Inconsistent")
+    child_referral.refresh_from_db()
+    assert child_referral.status == Status.RECOVERY_PERIOD
+    decision_confirm(actor=people["sca2"], referral=child_referral, decision=proposal)
+    child_referral.refresh_from_db()
+    assert child_referral.status == Status.CONCLUSIVE_GROUNDS_NEGATIVE
+
+
+def test_recovery_period_ends_only_when_it_has_run(people, child_referral):
+    positive_rg(people, child_referral, days_ago(10))
+    refused(lambda: recovery_period_end(referral=child_referral), "has not ended", child_referral)
+    child_referral.refresh_from_db()
+    referral = recovery_period_end(referral=child_referral, today=child_referral.recovery_period_ends_on)
+    assert referral.status == Status.AWAITING_CONCLUSIVE_GROUNDS
+    refused(lambda: recovery_period_end(referral=child_referral), "not in a recovery period", child_referral)
 
 
 def test_decision_input_is_checked(people, child_referral):
@@ -112,72 +166,115 @@ def test_decision_input_is_checked(people, child_referral):
         (dict(outcome="maybe"), "outcome"),
         (dict(reasons="   "), "reasons"),
         (dict(decided_at=timezone.now() + dt.timedelta(hours=1)), "decided_at"),
-        (dict(decided_at=_days_ago(61)), "decided_at"),  # before the referral was received
+        (dict(decided_at=days_ago(61)), "decided_at"),  # before the referral was received
     ]:
-        args = dict(stage="reasonable_grounds", outcome="positive", reasons="Consistent account") | kwargs
+        args = dict(stage=RG, outcome="positive", reasons="Consistent account") | kwargs
         with pytest.raises(InvalidDecision) as raised:
             decision_record(actor=people["sca1"], referral=child_referral, **args)
         assert raised.value.field == field
     assert not Decision.objects.exists()
 
 
-def _to_awaiting_conclusive_grounds(people, referral):
-    decision_record(actor=people["sca1"], referral=referral, stage="reasonable_grounds", outcome="positive", reasons="x", decided_at=_days_ago(45))
-    return referral_status_set(actor=None, referral=referral, status=Status.AWAITING_CONCLUSIVE_GROUNDS, reason="The recovery period ended")
-
-
-def test_recovery_period_ends_only_when_it_has_run(people, child_referral):
-    decision_record(actor=people["sca1"], referral=child_referral, stage="reasonable_grounds", outcome="positive", reasons="x", decided_at=_days_ago(10))
-    with pytest.raises(TransitionRefused, match="has not ended"):
-        referral_status_set(actor=None, referral=child_referral, status=Status.AWAITING_CONCLUSIVE_GROUNDS, reason="Clock")
-    child_referral.refresh_from_db()
-    later = child_referral.recovery_period_ends_on
-    referral = referral_status_set(actor=None, referral=child_referral, status=Status.AWAITING_CONCLUSIVE_GROUNDS, reason="Clock", today=later)
-    assert referral.status == Status.AWAITING_CONCLUSIVE_GROUNDS
-
-
-def test_reconsideration_of_a_negative_conclusive_grounds_decision(people, child_referral):
-    _to_awaiting_conclusive_grounds(people, child_referral)
-    decision_record(actor=people["sca1"], referral=child_referral, stage="conclusive_grounds", outcome="negative", reasons="x",
-                    decided_at=_days_ago(2), confirmed_by=people["sca2"])
+def test_reconsideration_of_a_negative_decision_returns_the_case_to_that_stage(people, child_referral):
+    negative(people, child_referral, RG)
+    with pytest.raises(NotFound):  # another organisation's first responder
+        reconsideration_request(actor=people["other_referrer"], referral=child_referral, grounds="New evidence")
     with pytest.raises(NotAllowed):
-        referral_status_set(actor=people["other_referrer"], referral=child_referral, status=Status.RECONSIDERATION, reason="New evidence")
-    # The child's local authority may ask, as may the referrer.
-    referral = referral_status_set(actor=people["la"], referral=child_referral, status=Status.RECONSIDERATION, reason="New evidence")
-    assert referral.status == Status.RECONSIDERATION
-    with pytest.raises(TransitionRefused, match="reconsideration is of the Conclusive Grounds"):
-        decision_record(actor=people["sca2"], referral=referral, stage="reasonable_grounds", outcome="positive", reasons="x")
-    decision_record(actor=people["sca2"], referral=referral, stage="conclusive_grounds", outcome="positive", reasons="On reconsideration")
-    referral.refresh_from_db()
-    assert referral.status == Status.CONCLUSIVE_GROUNDS_POSITIVE
-    event = AuditEvent.objects.filter(action="referral.status_change").latest("occurred_at", "seq")
-    assert event.details["status_to"] == "reconsideration" and event.actor_username == "la"
+        reconsideration_request(actor=people["sca1"], referral=child_referral, grounds="New evidence")
+    request = reconsideration_request(actor=people["la"], referral=child_referral, grounds="New evidence from the school")
+    child_referral.refresh_from_db()
+    assert child_referral.status == Status.RECONSIDERATION and request.decision.stage == RG
+    refused(lambda: decision_record(actor=people["sca2"], referral=child_referral, stage=CG, outcome="positive", reasons="x"),
+            "reconsideration is of the Reasonable Grounds", child_referral)
+    positive_rg(people, child_referral, timezone.now())
+    child_referral.refresh_from_db()
+    assert child_referral.status == Status.RECOVERY_PERIOD
+    event = AuditEvent.objects.get(action="referral.reconsideration_request")
+    assert event.details["grounds"] == "New evidence from the school" and event.actor_username == "la"
 
 
-def test_reconsideration_only_of_a_negative_decision(people, child_referral):
-    with pytest.raises(TransitionRefused, match="cannot move to reconsideration"):
-        referral_status_set(actor=people["referrer"], referral=child_referral, status=Status.RECONSIDERATION, reason="Please look again")
+@pytest.mark.parametrize("requester", ["referrer", "guardian"])
+def test_reconsideration_of_a_negative_conclusive_grounds_decision(people, child_referral, requester):
+    positive_rg(people, child_referral, days_ago(40))
+    negative(people, child_referral, CG, days_ago(2))
+    reconsideration_request(actor=people[requester], referral=child_referral, grounds="Medico-legal report")
+    decision_record(actor=people["sca2"], referral=child_referral, stage=CG, outcome="positive", reasons="On reconsideration")
+    child_referral.refresh_from_db()
+    assert child_referral.status == Status.CONCLUSIVE_GROUNDS_POSITIVE
+
+
+def test_reconsideration_only_of_a_confirmed_negative_decision(people, child_referral):
+    refused(lambda: reconsideration_request(actor=people["referrer"], referral=child_referral, grounds="Look again"),
+            "Only a negative decision", child_referral)
+    proposal = decision_record(actor=people["sca1"], referral=child_referral, stage=RG, outcome="negative", reasons="Thin")
+    refused(lambda: reconsideration_request(actor=people["referrer"], referral=child_referral, grounds="Look again"),
+            "Only a negative decision", child_referral)  # only proposed
+    decision_send_back(actor=people["sca2"], referral=child_referral, decision=proposal, comment="Read the interview notes")
+    positive_rg(people, child_referral, timezone.now())
+    refused(lambda: reconsideration_request(actor=people["referrer"], referral=child_referral, grounds="Look again"),
+            "status is recovery period", child_referral)
+    assert not ReconsiderationRequest.objects.exists()
 
 
 def test_an_adult_may_withdraw_a_child_may_not(people, child_referral, adult_referral):
-    with pytest.raises(TransitionRefused, match="child"):
-        referral_status_set(actor=people["referrer"], referral=child_referral, status=Status.WITHDRAWN, reason="Asked to withdraw")
+    refused(lambda: referral_withdraw(actor=people["referrer"], referral=child_referral, reason="Asked to withdraw"),
+            "child.*cannot generally withdraw", child_referral)
+    with pytest.raises(NotFound):
+        referral_withdraw(actor=people["other_referrer"], referral=adult_referral, reason="Asked to withdraw")
     with pytest.raises(NotAllowed):
-        referral_status_set(actor=people["other_referrer"], referral=adult_referral, status=Status.WITHDRAWN, reason="Asked to withdraw")
-    referral = referral_status_set(actor=people["referrer"], referral=adult_referral, status=Status.WITHDRAWN, reason="Asked to withdraw")
+        referral_withdraw(actor=people["la"], referral=adult_referral, reason="Asked to withdraw")
+    referral = referral_withdraw(actor=people["sca1"], referral=adult_referral, reason="Asked to withdraw")
     assert referral.status == Status.WITHDRAWN
-    with pytest.raises(TransitionRefused):
-        decision_record(actor=people["sca1"], referral=referral, stage="reasonable_grounds", outcome="positive", reasons="x")
+    refused(lambda: referral_withdraw(actor=people["referrer"], referral=adult_referral, reason="Again"), "cannot be withdrawn", adult_referral)
+    refused(lambda: decision_record(actor=people["sca1"], referral=adult_referral, stage=RG, outcome="positive", reasons="x"),
+            "status is withdrawn", adult_referral)
+    assert AuditEvent.objects.get(action="referral.withdraw").details["reason"] == "Asked to withdraw"
 
 
-def test_status_set_input_is_checked(people, adult_referral):
-    with pytest.raises(InvalidDecision) as raised:
-        referral_status_set(actor=people["referrer"], referral=adult_referral, status=Status.CONCLUSIVE_GROUNDS_POSITIVE, reason="x")
-    assert raised.value.field == "status"
-    with pytest.raises(InvalidDecision) as raised:
-        referral_status_set(actor=people["referrer"], referral=adult_referral, status=Status.WITHDRAWN, reason="")
-    assert raised.value.field == "reason"
+def test_rerouting_by_the_holding_authority_recomputes_the_deadline_from_receipt(people, adult_referral_body):
+    received = dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)  # Friday
+    referral = make_referral(people["referrer"], adult_referral_body, received_at=received)
+    assert (referral.competent_authority, referral.reasonable_grounds_due) == ("SCA", dt.date(2026, 12, 4))
+    with pytest.raises(NotFound):
+        referral_reroute(actor=people["ieca"], referral=referral, competent_authority="SCA", reason="x")
     with pytest.raises(NotAllowed):
-        referral_status_set(actor=None, referral=adult_referral, status=Status.WITHDRAWN, reason="x")
-    adult_referral.refresh_from_db()
-    assert adult_referral.status == Status.AWAITING_REASONABLE_GROUNDS
+        referral_reroute(actor=people["referrer"], referral=referral, competent_authority="IECA", reason="x")
+    with pytest.raises(InvalidDecision):
+        referral_reroute(actor=people["sca1"], referral=referral, competent_authority="NCA", reason="x")
+    refused(lambda: referral_reroute(actor=people["sca1"], referral=referral, competent_authority="SCA", reason="x"), "already holds", referral)
+    refused(lambda: referral_reroute(actor=people["sca1"], referral=referral, competent_authority="LOCAL_PANEL", reason="x"),
+            "local panel decides only for a child", referral)
+    referral_reroute(actor=people["sca1"], referral=referral, competent_authority="IECA", reason="Now subject to removal action")
+    referral.refresh_from_db()
+    assert (referral.competent_authority, referral.reasonable_grounds_due) == ("IECA", dt.date(2026, 12, 4))
+    event = AuditEvent.objects.get(action="referral.reroute")
+    assert (event.details["from"], event.details["to"], event.details["reason"]) == ("SCA", "IECA", "Now subject to removal action")
+    # Now the IECA holds it, and the SCA no longer sees it.
+    decision_record(actor=people["ieca"], referral=referral, stage=RG, outcome="positive", reasons="x")
+    with pytest.raises(NotFound):
+        decision_record(actor=people["sca1"], referral=referral, stage=CG, outcome="positive", reasons="x")
+
+
+def test_rerouting_an_islington_child_to_the_panel_gives_the_panel_its_period(people, islington_child_body):
+    islington_child_body["potential_victim"]["removal_action"] = True
+    received = dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)
+    referral = make_referral(people["referrer"], islington_child_body, received_at=received)
+    assert referral.competent_authority == "LOCAL_PANEL"  # panel first, even for a child facing removal
+    referral_reroute(actor=people["panel"], referral=referral, competent_authority="SCA", reason="Panel conflict of interest")
+    referral.refresh_from_db()
+    assert referral.reasonable_grounds_due == dt.date(2026, 12, 4)
+    referral_reroute(actor=people["sca1"], referral=referral, competent_authority="LOCAL_PANEL", reason="Back to the panel")
+    referral.refresh_from_db()
+    assert referral.reasonable_grounds_due == dt.date(2026, 11, 27) + dt.timedelta(days=45)
+
+
+def test_the_panel_decides_its_own_children_only(people, islington_child_body):
+    referral = make_referral(people["referrer"], islington_child_body, days_ago=3)
+    with pytest.raises(NotFound):
+        decision_record(actor=people["other_panel"], referral=referral, stage=RG, outcome="positive", reasons="x")
+    with pytest.raises(NotFound):
+        decision_record(actor=people["sca1"], referral=referral, stage=RG, outcome="positive", reasons="x")
+    proposal = decision_record(actor=people["panel"], referral=referral, stage=RG, outcome="negative", reasons="x")
+    decision_confirm(actor=people["panel2"], referral=referral, decision=proposal)
+    referral.refresh_from_db()
+    assert referral.status == Status.REASONABLE_GROUNDS_NEGATIVE and proposal.competent_authority == "LOCAL_PANEL"
