@@ -88,9 +88,16 @@ def referral_create(*, actor, data: ReferralIn, received_at: dt.datetime | None 
         if draft.submitted_referral is not None:
             return draft.submitted_referral
     referral = _build_referral(actor=actor, data=data, received_at=received_at or timezone.now(), external_id=None)
-    referral.save()
-    referral.reference = _reference("NRM", referral.received_at, referral.pk)
-    Referral.objects.filter(pk=referral.pk).update(reference=referral.reference)
+    reserved = _reserve_referral_ids(1)
+    if reserved is not None:
+        # PostgreSQL: the row goes in once, with its reference (see _reserve_referral_ids).
+        referral.pk = reserved[0]
+        referral.reference = _reference("NRM", referral.received_at, referral.pk)
+        referral.save(force_insert=True)
+    else:
+        referral.save()
+        referral.reference = _reference("NRM", referral.received_at, referral.pk)
+        Referral.objects.filter(pk=referral.pk).update(reference=referral.reference)
     audit_record(
         actor=actor,
         action="referral.create",
@@ -101,7 +108,9 @@ def referral_create(*, actor, data: ReferralIn, received_at: dt.datetime | None 
     if draft is not None:
         draft.submitted_referral = referral
         draft.save(update_fields=["submitted_referral", "updated_at"])
-    transaction.on_commit(lambda: send_referral_acknowledgement.enqueue(referral_id=referral.pk))
+    # Queued in the same transaction (the task is a row in this database): the acknowledgement
+    # exists exactly when the referral does, and the worker only sees it after the commit.
+    send_referral_acknowledgement.enqueue(referral_id=referral.pk)
     return referral
 
 
