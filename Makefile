@@ -26,8 +26,14 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@# Browser tests drive the system Chromium; the test tool's own browser download cannot work here.
-	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "Chromium not installed: browser tests will be skipped."; }
+	@# Browser tests drive the system Chromium (the test tool's own browser download cannot work here);
+	@# decision letters' PDFs are set in DejaVu Sans, which covers Latin with Vietnamese diacritics.
+	@missing=""; test -x /usr/bin/chromium || missing="chromium"; \
+	  test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
+	  if [ -n "$$missing" ]; then \
+	    if command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq $$missing >/dev/null; \
+	    else echo "Not installed: $$missing (browser tests are skipped without Chromium; PDF letters need DejaVu)"; fi; \
+	  fi
 	@touch $(STAMP)
 
 run: install

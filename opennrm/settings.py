@@ -183,6 +183,8 @@ EMAIL_BACKEND = os.environ.get("OPENNRM_EMAIL_BACKEND", "django.core.mail.backen
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = os.environ.get("OPENNRM_EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("OPENNRM_EMAIL_PORT", "25"))
+# A mail server that accepts the connection and then hangs must not hold the worker (and its row lock) for ever.
+EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("OPENNRM_FROM_EMAIL", "OpenNRM <no-reply@opennrm.invalid>")
 
 LOGGING = {

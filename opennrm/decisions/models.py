@@ -102,3 +102,16 @@ class ReconsiderationRequest(models.Model):
     grounds = models.TextField()
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
+
+
+class DecisionNotification(models.Model):
+    """The email telling the first responder a decision was issued: kept until sent, so a mail server outage loses nothing."""
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="notification")
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.JSONField(default=list)

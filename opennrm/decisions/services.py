@@ -30,6 +30,7 @@ from opennrm.referrals.services import NotAllowed
 from .models import Decision, DecisionState, Outcome, ReconsiderationRequest, RoutingRule, Stage
 from .policy_versions import guidance_on, recovery_policy_on
 from .routing import LONDON, RuleBook, panel_eligible_by_age, reasonable_grounds_due, received_on
+from .tasks import decision_notification_schedule
 
 MAX_REASONS_CHARS = 20_000
 MAX_STATUS_REASON_CHARS = 2_000
@@ -196,6 +197,7 @@ def decision_record(*, actor, referral, stage: str, outcome: str, reasons: str, 
     if decision.state == DecisionState.ISSUED:
         details["status_from"] = _issue(referral, decision, decided_at)
         details["status_to"] = referral.status
+        decision_notification_schedule(decision)
     audit_record(actor=actor, action="decision.record" if decision.state == DecisionState.ISSUED else "decision.propose",
                  object_type="referral", object_id=str(referral.uuid), details=details)
     return decision
@@ -227,6 +229,7 @@ def decision_confirm(*, actor, referral, decision, confirmed_at: dt.datetime | N
     decision.state, decision.reviewed_by, decision.reviewed_at = DecisionState.ISSUED, actor, confirmed_at
     decision.save(update_fields=["state", "reviewed_by", "reviewed_at"])
     previous = _issue(referral, decision, confirmed_at)
+    decision_notification_schedule(decision)
     audit_record(actor=actor, action="decision.confirm", object_type="referral", object_id=str(referral.uuid), details={
         "reference": referral.reference, "decision": str(decision.uuid), "stage": decision.stage, "outcome": decision.outcome,
         "proposed_by": decision.decided_by.username, "status_from": previous, "status_to": referral.status,
