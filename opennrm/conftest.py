@@ -51,6 +51,12 @@ VALID_CHILD_REFERRAL = {
 }
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # Tests make and sign in many users; PBKDF2's 1.5M rounds would cost about a second each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def child_referral_body():
     return copy.deepcopy(VALID_CHILD_REFERRAL)

@@ -22,6 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
+from opennrm.decisions.models import Decision
+from opennrm.decisions.services import decision_record
 from opennrm.policy import Compartment, Role, compartments_for, referral_scope
 from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.selectors import duty_to_notify_reports_for
@@ -145,6 +147,7 @@ class CanaryWorld:
     reports: list[DutyToNotify]
     closure: ClosureDay
     canaries: list[Canary] = field(default_factory=list)
+    decision: Decision | None = None
 
     @property
     def referrals(self) -> dict[str, Referral]:
@@ -226,6 +229,13 @@ def plant_canaries(make_user) -> CanaryWorld:
         canaries += planted
         canaries.append(Canary(made[record].reference, record, Compartment.STATUS.value, "reference"))
 
+    # An issued decision on A, so that letters and decision pages are walked with a real record;
+    # its reasons restate the account and belong to the referral compartment.
+    reasons = token("A", "decisionreasons")
+    decision = decision_record(actor=users[Role.SCA_DECISION_MAKER], referral=made["A"], stage="reasonable_grounds", outcome="positive", reasons=reasons)
+    canaries.append(Canary(reasons, "A", Compartment.REFERRAL.value, "decision.reasons"))
+    made["A"].refresh_from_db()
+
     drafts = {}
     for record, owner in ((DRAFT, colleague), (OWN_DRAFT, users[Role.FIRST_RESPONDER])):
         body, planted = referral_body(record, contacted_at=now - dt.timedelta(hours=1))
@@ -248,7 +258,7 @@ def plant_canaries(make_user) -> CanaryWorld:
     values = [c.value for c in canaries]
     assert len(set(values)) == len(values), "canaries must be unique"
     assert not [(a, b) for a in values for b in values if a != b and a in b], "no canary may contain another"
-    return CanaryWorld(users, colleague, ngo_responder, made["A"], made["B"], drafts[DRAFT], drafts[OWN_DRAFT], reports, closure, canaries)
+    return CanaryWorld(users, colleague, ngo_responder, made["A"], made["B"], drafts[DRAFT], drafts[OWN_DRAFT], reports, closure, canaries, decision)
 
 
 def random_uuid() -> str:
@@ -258,7 +268,8 @@ def random_uuid() -> str:
 def value_pool(world: CanaryWorld) -> list[str]:
     """Ids a path parameter may take: the canary records', drafts', reports', a random one, and object ids."""
     first_responder = world.users[Role.FIRST_RESPONDER]
-    uuids = [world.referral_a.uuid, world.referral_b.uuid, world.draft.uuid, world.own_draft.uuid, *(r.uuid for r in world.reports), random_uuid()]
+    uuids = [world.referral_a.uuid, world.referral_b.uuid, world.draft.uuid, world.own_draft.uuid, *(r.uuid for r in world.reports),
+             *([world.decision.uuid] if world.decision else []), random_uuid()]
     ints = [
         0, 1, 2,  # list positions, such as a situation's number
         world.referral_a.pk, world.referral_b.pk, first_responder.pk, world.colleague.pk, first_responder.organisation_id,

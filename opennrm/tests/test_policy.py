@@ -14,11 +14,6 @@ from opennrm.referrals.models import Referral
 CROYDON, ISLINGTON, CARDIFF = "E09000008", "E09000019", "W06000015"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def cases(make_user):
     """One referral for every combination of organisation, competent authority, local authority and age group."""

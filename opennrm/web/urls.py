@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import journey, views
+from opennrm.decisions import letters
+
+from . import decision_views, journey, views
 
 app_name = "web"
 
@@ -10,6 +12,12 @@ urlpatterns = [
     path("sign-out", views.sign_out, name="sign-out"),
     path("referrals", views.referral_list, name="referral-list"),
     path("referrals/<uuid:referral_id>", views.referral_detail, name="referral-detail"),
+    path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter", letters.letter_page, name="decision-letter"),
+    path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter.pdf", letters.letter_pdf_download, name="decision-letter-pdf"),
     path("nrm-status", views.nrm_status, name="nrm-status"),
+    path("queue", decision_views.work_queue, name="work-queue"),
+    path("referrals/<uuid:referral_id>/decision", decision_views.decision_new, name="decision-new"),
+    path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>", decision_views.decision_review, name="decision-review"),
+    path("referrals/<uuid:referral_id>/reconsideration", decision_views.reconsideration_new, name="reconsideration-new"),
     *journey.urlpatterns,
 ]

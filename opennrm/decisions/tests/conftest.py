@@ -12,11 +12,6 @@ from opennrm.referrals.validation import validate_referral
 ISLINGTON = "E09000019"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def seeded_rules(db):
     """The rules migration 0003 seeds, present even after a transactional test emptied the table."""

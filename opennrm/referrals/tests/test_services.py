@@ -26,12 +26,6 @@ def fresh_closure_days():
     forget_closure_days()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Users are made with a password; the production hasher's cost would dominate the run.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def first_responder(make_user):
     return make_user(Role.FIRST_RESPONDER)

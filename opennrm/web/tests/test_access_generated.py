@@ -45,12 +45,6 @@ MAX_QUERY_VARIANTS_PER_ROUTE = 3  # links with query strings the pages offer (fi
 MAX_ROUNDS = 4  # rounds of following newly found parameter values
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every role signs in; PBKDF2's 1.5M rounds would cost seconds a user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(make_user):
     planted = plant_canaries(make_user)

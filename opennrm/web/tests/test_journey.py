@@ -103,12 +103,6 @@ def make_draft(user, referral: dict, pages_saved=None, typed=None) -> ReferralDr
     return draft_save(actor=user, draft=draft, answers=answers)
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Each test makes its users; the production hasher is slow on purpose, which only slows the tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def first_responder(make_user):
     return make_user("first_responder", username="fr.police")

@@ -10,9 +10,3 @@ def fresh_closure_days():
     forget_closure_days()
     yield
     forget_closure_days()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The closure-day tests sign users in; PBKDF2's 1.5M rounds would cost seconds a user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
