@@ -108,9 +108,11 @@ def referral_create(*, actor, data: ReferralIn, received_at: dt.datetime | None 
     if draft is not None:
         draft.submitted_referral = referral
         draft.save(update_fields=["submitted_referral", "updated_at"])
-    # Queued in the same transaction (the task is a row in this database): the acknowledgement
-    # exists exactly when the referral does, and the worker only sees it after the commit.
-    send_referral_acknowledgement.enqueue(referral_id=referral.pk)
+    if draft is not None:
+        # A person who referred through the pages gets the reference by email too; an API client has it
+        # in the response. Queued in the same transaction (the task is a row in this database): the
+        # acknowledgement exists exactly when the referral does, and the worker sees it after the commit.
+        send_referral_acknowledgement.enqueue(referral_id=referral.pk)
     return referral
 
 

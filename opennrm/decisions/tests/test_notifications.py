@@ -5,62 +5,20 @@ to it exactly as it would to the production relay.
 """
 
 import datetime as dt
-import socket
-
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
-from django.core.management import call_command
 
 from opennrm.audit.models import AuditEvent
 from opennrm.decisions.models import DecisionNotification, Outcome, Stage
 from opennrm.decisions.services import decision_confirm, decision_record
 from opennrm.decisions.tasks import MAX_BACKOFF, backoff_after, send_decision_notification
 
+from opennrm.tests.mail import run_worker, smtp_sink  # noqa: F401  (a fixture)
+
 from .conftest import days_ago
 
 REASONS = "Detailed, consistent account of being made to tend cannabis plants; no means of leaving."
 SUBJECT_PREFIX = "NRM decision made:"
-
-
-class SmtpSink:
-    """A real SMTP server on a fixed local port that can be stopped and started, keeping what it received."""
-
-    def __init__(self):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.received = []  # (envelope recipients, message text)
-        self.controller = None
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
-        return "250 Message accepted for delivery"
-
-    def start(self):
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self):
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def decision_emails(self):
-        return [(to, text) for to, text in self.received if f"Subject: {SUBJECT_PREFIX}" in text]
-
-
-@pytest.fixture
-def smtp_sink(settings):
-    sink = SmtpSink()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", sink.port, 5
-    yield sink
-    sink.stop()
-
-
-def run_worker():
-    call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,7 +36,7 @@ def test_a_notification_survives_the_mail_server_being_down_and_is_delivered_exa
 
     smtp_sink.start()
     run_worker()  # the retry is not due yet: the backoff holds
-    assert smtp_sink.decision_emails() == []
+    assert smtp_sink.emails_with_subject(SUBJECT_PREFIX) == []
 
     with time_machine.travel(notification.next_attempt_at + dt.timedelta(seconds=1), tick=True):
         run_worker()
@@ -89,7 +47,7 @@ def test_a_notification_survives_the_mail_server_being_down_and_is_delivered_exa
     # A stray duplicate of the task finds the notification sent and sends nothing.
     assert send_decision_notification.call(notification_id=notification.pk) == "already sent"
 
-    emails = smtp_sink.decision_emails()
+    emails = smtp_sink.emails_with_subject(SUBJECT_PREFIX)
     assert len(emails) == 1
     to, text = emails[0]
     assert to == ["fr@example.invalid"]
@@ -108,12 +66,12 @@ def test_a_negative_decision_is_notified_when_confirmed_not_when_proposed(people
                                outcome=Outcome.NEGATIVE, reasons="No indicators were described.", decided_at=days_ago(50))
     run_worker()
     assert not DecisionNotification.objects.filter(decision=proposed).exists()
-    assert smtp_sink.decision_emails() == []
+    assert smtp_sink.emails_with_subject(SUBJECT_PREFIX) == []
 
     decision_confirm(actor=people["sca2"], referral=adult_referral, decision=proposed, confirmed_at=days_ago(49))
     run_worker()
     assert DecisionNotification.objects.get(decision=proposed).sent_at is not None
-    assert len(smtp_sink.decision_emails()) == 1
+    assert len(smtp_sink.emails_with_subject(SUBJECT_PREFIX)) == 1
 
 
 def test_a_refused_decision_leaves_no_notification(people, child_referral):
