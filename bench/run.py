@@ -207,7 +207,7 @@ class Server:
                 pass
         # Anything it started that outlived it (same session, so ours): stop it too.
         deadline = time.monotonic() + 10
-        while (left := self._session_pids()) and time.monotonic() < deadline:
+        while self._session_pids() and time.monotonic() < deadline:
             time.sleep(0.2)
         for pid in self._session_pids():
             try:

@@ -8,6 +8,7 @@ from django.test import Client
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
 from opennrm.policy import Role
+from opennrm.tests.mail import smtp_sink  # noqa: F401  (a real SMTP server, for any test that sends mail)
 
 PASSWORD = "test-password-for-opennrm"
 

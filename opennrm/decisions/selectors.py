@@ -8,10 +8,9 @@ from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from opennrm.audit.services import AuditEntry, audit_record_many
-from opennrm.policy import Capability, compartments_for, has_capability
+from opennrm.policy import Capability, has_capability
 from opennrm.referrals.models import Referral, Status
-from opennrm.referrals.selectors import referrals_visible_to
+from opennrm.referrals.selectors import audit_listed, referrals_visible_to
 from opennrm.workdays.calendar import working_days_between
 
 from .models import Decision, DecisionState, Stage
@@ -54,11 +53,7 @@ def work_queue_page(*, actor, status: str | None = None, nation: str | None = No
         .order_by("deadline", "received_at", "id")[offset : offset + limit]
     )
     today = timezone.now().astimezone(LONDON).date()
-    audit_record_many(
-        actor=actor,
-        entries=[AuditEntry("referral.list", "referral", str(r.uuid), {"compartments": sorted(compartments_for(actor)), "purpose": "work_queue"})
-                 for r in rows],
-    )
+    audit_listed(actor=actor, referrals=rows, purpose="work_queue")
     return [QueueItem(r, r.deadline, working_days_between(today, r.deadline, r.nation), r.needs_confirmation) for r in rows], total
 
 

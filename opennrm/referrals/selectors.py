@@ -41,6 +41,12 @@ def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
     return referral
 
 
+def audit_listed(*, actor, referrals, purpose: str | None = None) -> None:
+    """Audit the read of each record shown in a list, with the compartments the actor sees of it."""
+    details = {"compartments": sorted(compartments_for(actor)), **({"purpose": purpose} if purpose else {})}
+    audit_record_many(actor=actor, entries=[AuditEntry("referral.list", "referral", str(r.uuid), details) for r in referrals])
+
+
 @transaction.atomic
 def referral_page(*, actor, status: str | None = None, nation: str | None = None, first_responder_reference: str | None = None,
                   offset: int = 0, limit: int = 50) -> tuple[list[Referral], int]:
@@ -56,10 +62,7 @@ def referral_page(*, actor, status: str | None = None, nation: str | None = None
         qs = qs.filter(first_responder_reference=first_responder_reference)
     total = qs.count()
     items = list(qs.select_related("organisation").order_by("-received_at", "-id")[offset : offset + limit])
-    audit_record_many(
-        actor=actor,
-        entries=[AuditEntry("referral.list", "referral", str(r.uuid), {"compartments": sorted(compartments_for(actor))}) for r in items],
-    )
+    audit_listed(actor=actor, referrals=items)
     return items, total
 
 

@@ -13,7 +13,7 @@ from opennrm.decisions.models import DecisionNotification, Outcome, Stage
 from opennrm.decisions.services import decision_confirm, decision_record
 from opennrm.decisions.tasks import MAX_BACKOFF, backoff_after, send_decision_notification
 
-from opennrm.tests.mail import run_worker, smtp_sink  # noqa: F401  (a fixture)
+from opennrm.tests.mail import run_worker
 
 from .conftest import days_ago
 

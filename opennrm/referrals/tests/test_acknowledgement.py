@@ -6,7 +6,7 @@ from django.utils import timezone
 from opennrm.policy import Role
 from opennrm.referrals.services import draft_start, referral_create
 from opennrm.referrals.validation import validate_referral
-from opennrm.tests.mail import run_worker, smtp_sink  # noqa: F401  (a fixture)
+from opennrm.tests.mail import run_worker
 
 SUBJECT = "NRM referral received:"
 
