@@ -40,9 +40,26 @@ class Organisation(models.Model):
         return self.name
 
 
+class Team(models.Model):
+    """A team of decision makers within a competent authority or panel, with the manager breaches escalate to."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="teams")
+    name = models.CharField(max_length=200)
+    manager = models.ForeignKey("User", on_delete=models.SET_NULL, null=True, blank=True, related_name="managed_teams")
+    email = models.EmailField(blank=True, help_text="The team's shared mailbox, if it has one")
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="team_name_unique_per_organisation")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.organisation})"
+
+
 class User(AbstractUser):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
     role = models.CharField(max_length=40, choices=Role.choices)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
 
     @property
     def role_label(self) -> str:

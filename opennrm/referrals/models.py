@@ -41,6 +41,11 @@ class Referral(models.Model):
     reasonable_grounds_due = models.DateField()
     recovery_period_ends_on = models.DateField(null=True, blank=True)
 
+    # Who in the competent authority holds the case: a team, and within it a decision maker.
+    assigned_team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
     # Used for scoping and lookups; their values also appear in the compartments below.
     age_group = models.CharField(max_length=10)
     local_authority = models.CharField(max_length=9, blank=True)
