@@ -112,6 +112,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif env_flag("OPENNRM_PG_SERVER_SIDE_BINDING", default=True):
+    # Server-side binding with a prepare threshold lets psycopg prepare the statements requests repeat,
+    # so PostgreSQL plans them once per connection instead of on every request (BENCHMARKS.md).
+    # OPENNRM_PG_SERVER_SIDE_BINDING=0 turns it off, e.g. behind a transaction-mode connection pooler.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

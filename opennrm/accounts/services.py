@@ -2,10 +2,11 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from opennrm.audit.services import audit_record
+from opennrm.core.sql import model_columns
 
 from .models import ApiToken, Organisation, User, hash_token
 
@@ -26,13 +27,34 @@ def api_token_issue(*, username: str, password: str) -> tuple[str, dt.datetime] 
 
 
 def user_for_token(raw: str) -> User | None:
-    # Runs on every API request. key_hash is unique, so a plain [:1] suffices: first()'s ORDER BY costs
-    # query-building time for nothing (bench/, BENCHMARKS.md).
-    tokens = ApiToken.objects.select_related("user__organisation").filter(
-        key_hash=hash_token(raw), expires_at__gt=timezone.now(), user__is_active=True
-    )[:1]
-    token = next(iter(tokens), None)
-    return token.user if token else None
+    """The active user holding this unexpired token, with their organisation; None for anything else.
+
+    Runs on every API request, so by one plain statement (opennrm/core/sql.py): the ORM's compilation of
+    this three-table query cost more than the query itself (BENCHMARKS.md).
+    """
+    connection = connections[DEFAULT_DB_ALIAS]
+    qn = connection.ops.quote_name
+    user_columns = model_columns(User, "u", connection)
+    organisation_columns = model_columns(Organisation, "o", connection)
+    sql = (
+        f"SELECT {user_columns.select}, {organisation_columns.select} "
+        f"FROM {qn(ApiToken._meta.db_table)} t "
+        f"JOIN {qn(User._meta.db_table)} u ON u.{qn('id')} = t.{qn('user_id')} "
+        f"LEFT JOIN {qn(Organisation._meta.db_table)} o ON o.{qn('id')} = u.{qn('organisation_id')} "
+        f"WHERE t.{qn('key_hash')} = %s AND t.{qn('expires_at')} > %s AND u.{qn('is_active')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hash_token(raw), connection.ops.adapt_datetimefield_value(timezone.now())])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = user_columns.instance(row[: len(user_columns)], connection)
+    organisation_values = row[len(user_columns) :]
+    # As select_related would: the organisation is there without another query (None when the user has none).
+    user._state.fields_cache["organisation"] = (
+        organisation_columns.instance(organisation_values, connection) if organisation_values[0] is not None else None
+    )
+    return user
 
 
 @transaction.atomic

@@ -1,10 +1,30 @@
 """What of a referral a caller sees: one function, cut by compartment (contract section 5)."""
 
-from opennrm.decisions.models import DecisionState
+from functools import cache
+
+from opennrm.core.sql import CompiledQuery
+from opennrm.decisions.models import Decision, DecisionState
 from opennrm.decisions.routing import received_on
 from opennrm.policy import Compartment
 
 from .models import Referral
+
+
+_REFERRAL_ID_PLACEHOLDER = -5_318_008
+
+
+@cache
+def _decisions_query() -> CompiledQuery:
+    # Every referral read shows its decisions: compiled once (core/sql.py).
+    return CompiledQuery(Decision.objects.filter(referral_id=_REFERRAL_ID_PLACEHOLDER).order_by("decided_at", "id"), (_REFERRAL_ID_PLACEHOLDER,))
+
+
+def decisions_of(referral: Referral) -> list[Decision]:
+    """The referral's decisions, oldest first: prefetched ones when a list prefetched them."""
+    prefetched = getattr(referral, "_prefetched_objects_cache", {})
+    if "decisions" in prefetched:
+        return list(prefetched["decisions"])
+    return _decisions_query().fetch(referral.pk)
 
 
 def status_compartment(referral: Referral) -> dict:
@@ -20,7 +40,7 @@ def status_compartment(referral: Referral) -> dict:
         # Issued decisions only: a proposed negative has not been decided yet (decisions/services.py).
         "decisions": [
             {"stage": d.stage, "outcome": d.outcome, "decided_on": received_on(d.decided_at).isoformat()}
-            for d in referral.decisions.all() if d.state == DecisionState.ISSUED
+            for d in decisions_of(referral) if d.state == DecisionState.ISSUED
         ],
     }
 

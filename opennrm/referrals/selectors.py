@@ -1,10 +1,13 @@
 """Reading referrals: always scoped to the acting user, and every read of a record audited."""
 
+import uuid as uuid_module
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
+from opennrm.core.sql import CompiledQuery
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability, referral_scope
 
 from .models import DutyToNotify, Referral, ReferralDraft
@@ -21,12 +24,32 @@ def referrals_visible_to(*, actor) -> QuerySet[Referral]:
     return Referral.objects.filter(scope)
 
 
+# Opening one referral is the commonest read, so its scoped query is compiled once per scope (core/sql.py).
+_UUID_PLACEHOLDER = uuid_module.UUID("5e1ec7ed-0000-4000-8000-00000000cafe")
+_OPEN_QUERIES: dict[str, CompiledQuery] = {}
+_OPEN_QUERIES_MAX = 1000  # one per organisation or area in practice; past this, compile each time
+
+
+def _visible_by_uuid(actor, referral_uuid) -> Referral | None:
+    scope = referral_scope(actor)
+    if scope is None:
+        return None
+    key = repr(scope)
+    compiled = _OPEN_QUERIES.get(key)
+    if compiled is None:
+        compiled = CompiledQuery(Referral.objects.filter(scope).filter(uuid=_UUID_PLACEHOLDER), (_UUID_PLACEHOLDER,))
+        if len(_OPEN_QUERIES) < _OPEN_QUERIES_MAX:
+            _OPEN_QUERIES[key] = compiled
+    found = compiled.fetch(referral_uuid)
+    return found[0] if found else None
+
+
 def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
     """One referral the actor may see, with the read audited; a refused attempt is audited too."""
     with transaction.atomic():
         try:
-            referral = referrals_visible_to(actor=actor).select_related("organisation").get(uuid=uuid)
-        except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
+            referral = _visible_by_uuid(actor, uuid if isinstance(uuid, uuid_module.UUID) else uuid_module.UUID(str(uuid)))
+        except (ValueError, TypeError, ValidationError):
             referral = None
         audit_record(
             actor=actor,
@@ -61,7 +84,7 @@ def referral_page(*, actor, status: str | None = None, nation: str | None = None
     if first_responder_reference:
         qs = qs.filter(first_responder_reference=first_responder_reference)
     total = qs.count()
-    items = list(qs.select_related("organisation").order_by("-received_at", "-id")[offset : offset + limit])
+    items = list(qs.select_related("organisation").prefetch_related("decisions").order_by("-received_at", "-id")[offset : offset + limit])
     audit_listed(actor=actor, referrals=items)
     return items, total
 
