@@ -58,6 +58,19 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_process_caches():
+    # Routing rules and closure days are cached per process; a test's own rows must not meet an earlier test's cache.
+    from opennrm.decisions.routing import forget_routing_rules
+    from opennrm.workdays.calendar import forget_closure_days
+
+    forget_routing_rules()
+    forget_closure_days()
+    yield
+    forget_routing_rules()
+    forget_closure_days()
+
+
 @pytest.fixture
 def child_referral_body():
     return copy.deepcopy(VALID_CHILD_REFERRAL)

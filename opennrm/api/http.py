@@ -2,11 +2,13 @@
 
 import hashlib
 import json
+from functools import cache
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 
+from opennrm.core.sql import CompiledQuery
 from opennrm.referrals.validation import TOO_DEEP, FieldError, too_deep
 
 from .models import IdempotencyRecord
@@ -70,6 +72,20 @@ def _idempotency_key(request) -> str | None:
     return key
 
 
+_USER_PLACEHOLDER, _KEY_PLACEHOLDER = -7_000_001, "idempotency-key-placeholder"
+
+
+@cache
+def _earlier_response_query() -> CompiledQuery:
+    # Every POST with a key looks for an earlier answer first: compiled once (core/sql.py).
+    return CompiledQuery(IdempotencyRecord.objects.filter(user_id=_USER_PLACEHOLDER, key=_KEY_PLACEHOLDER), (_USER_PLACEHOLDER, _KEY_PLACEHOLDER))
+
+
+def _earlier_response(user, key: str) -> IdempotencyRecord | None:
+    found = _earlier_response_query().fetch(user.pk, key)
+    return found[0] if found else None
+
+
 def idempotent_post(request, handler) -> JsonResponse:
     """Run `handler() -> (status, body)` once per Idempotency-Key; a repeat gets the first answer."""
     key = _idempotency_key(request)
@@ -82,7 +98,7 @@ def idempotent_post(request, handler) -> JsonResponse:
         return JsonResponse(record.response_body, status=record.status_code)
 
     if key is not None:
-        earlier = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        earlier = _earlier_response(user, key)
         if earlier is not None:
             return replay(earlier)
     try:
@@ -94,7 +110,7 @@ def idempotent_post(request, handler) -> JsonResponse:
                 )
     except IntegrityError:
         # A concurrent request with the same key won; answer as it did.
-        earlier = IdempotencyRecord.objects.filter(user=user, key=key).first() if key else None
+        earlier = _earlier_response(user, key) if key else None
         if earlier is None:
             raise
         return replay(earlier)

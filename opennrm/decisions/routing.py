@@ -15,6 +15,7 @@ s.51) treats them as a child, and nothing shows they are within 100 days of 18.
 """
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,16 @@ class RuleBook:
     def load(cls) -> "RuleBook":
         return cls(tuple(RoutingRule.objects.all()))
 
+    @classmethod
+    def current(cls) -> "RuleBook":
+        """The rules as this process last read them, re-read at most RULES_CACHE_SECONDS later and at once
+        after a change made in this process: rules change a few times a year, referrals arrive all day."""
+        loaded_at, book = _rule_book_cache
+        if book is None or time.monotonic() - loaded_at > RULES_CACHE_SECONDS:
+            book = cls.load()
+            _rule_book_cache[:] = [time.monotonic(), book]
+        return book
+
     def pilot_area(self, local_authority: str, day: dt.date) -> RoutingRule | None:
         return next(
             (r for r in self.rules if r.kind == RoutingRuleKind.LOCAL_PANEL_PILOT_AREA and r.local_authority == local_authority and r.applies_on(day)),
@@ -47,6 +58,14 @@ class RuleBook:
 
     def ieca_in_force(self, day: dt.date) -> bool:
         return any(r.kind == RoutingRuleKind.IECA_IMMIGRATION_ACTION and r.applies_on(day) for r in self.rules)
+
+
+RULES_CACHE_SECONDS = 30
+_rule_book_cache: list = [0.0, None]
+
+
+def forget_routing_rules() -> None:
+    _rule_book_cache[:] = [0.0, None]
 
 
 def eighteenth_birthday(date_of_birth: dt.date) -> dt.date:
@@ -66,7 +85,7 @@ def panel_eligible_by_age(*, age_group: str, date_of_birth: dt.date | None, rece
 
 def route_referral(*, nation: str, age_group: str, local_authority: str, date_of_birth: dt.date | None, received_on: dt.date,
                    immigration_detention: bool = False, removal_action: bool = False, rules: RuleBook | None = None) -> str:
-    rules = rules or RuleBook.load()
+    rules = rules or RuleBook.current()
     if local_authority and rules.pilot_area(local_authority, received_on) and panel_eligible_by_age(
         age_group=age_group, date_of_birth=date_of_birth, received_on=received_on
     ):
@@ -86,7 +105,7 @@ def reasonable_grounds_due(*, received_at: dt.datetime, nation: str, competent_a
     """The 5th working day of the nation after receipt; for a panel, its own period in calendar days."""
     day = received_on(received_at)
     if competent_authority == CompetentAuthority.LOCAL_PANEL:
-        rule = (rules or RuleBook.load()).pilot_area(local_authority, day) if local_authority else None
+        rule = (rules or RuleBook.current()).pilot_area(local_authority, day) if local_authority else None
         return day + dt.timedelta(days=rule.panel_period_days if rule else DEFAULT_PANEL_PERIOD_DAYS)
     return add_working_days(day, REASONABLE_GROUNDS_WORKING_DAYS, nation)
 

@@ -29,7 +29,7 @@ from opennrm.referrals.services import NotAllowed
 
 from .models import Decision, DecisionState, Outcome, ReconsiderationRequest, RoutingRule, Stage
 from .policy_versions import guidance_on, recovery_policy_on
-from .routing import LONDON, RuleBook, panel_eligible_by_age, reasonable_grounds_due, received_on
+from .routing import LONDON, RuleBook, forget_routing_rules, panel_eligible_by_age, reasonable_grounds_due, received_on
 from .tasks import decision_notification_schedule
 
 MAX_REASONS_CHARS = 20_000
@@ -353,6 +353,7 @@ def routing_rule_save(*, actor, rule: RoutingRule, changed: list[str] | None = N
         field, messages = next(iter(exc.message_dict.items()))
         raise InvalidDecision(field, messages[0])
     rule.save()
+    transaction.on_commit(forget_routing_rules)
     values = {name: getattr(rule, name) for name in ROUTING_RULE_FIELDS}
     audit_record(actor=actor, action="routing_rule.create" if created else "routing_rule.change", object_type="routing_rule",
                  object_id=str(rule.pk), details={

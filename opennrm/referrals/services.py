@@ -36,7 +36,7 @@ def _build_referral(*, actor, data: ReferralIn, received_at: dt.datetime, extern
     pv = data.potential_victim.model_dump(mode="json", exclude_none=True)
     contact = {key: pv.pop(key) for key in SAFEGUARDING_IDENTITY_FIELDS if key in pv}
     la_code = data.local_authority_contact.local_authority if data.local_authority_contact else ""
-    rules = rules or RuleBook.load()
+    rules = rules or RuleBook.current()
     authority = route_referral(
         nation=data.nation,
         age_group=data.potential_victim.age_group,
