@@ -1,0 +1,36 @@
+"""`opennrm sweep-deadlines`: the nightly deadline sweep, run by hand (the worker runs it at 02:00 by itself)."""
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
+
+from opennrm.decisions.deadlines import deadline_sweep
+
+
+class Command(BaseCommand):
+    help = (
+        "End the recovery periods that have run out, and create the deadline reminders (the working day before "
+        "a decision is due) and breach escalations (once it is overdue) not yet made, queueing them for the worker "
+        "to email. Safe to run at any time: nothing is done twice."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--today", type=dt.date.fromisoformat, default=None,
+                            help="Sweep as on this date (YYYY-MM-DD), as the working days of each nation count it (default: today in Europe/London).")
+
+    def handle(self, *args, today: dt.date | None, verbosity: int = 1, **options):
+        def progress(text: str) -> None:
+            if verbosity >= 1:
+                self.stdout.write(text)
+                self.stdout.flush()
+
+        try:
+            summary = deadline_sweep(today=today, progress=progress)
+        except DatabaseError as exc:
+            raise CommandError(f"Cannot use the database ({exc}). Check DATABASE_URL, and run `opennrm migrate` first.")
+        self.stdout.write(
+            f"Swept {summary.today} in {summary.seconds:.1f}s: {summary.cases_checked:,} open cases checked, "
+            f"{summary.reminders_created:,} reminders created, {summary.breaches_created:,} breaches created, "
+            f"{summary.recovery_periods_ended:,} recovery periods ended."
+        )
