@@ -12,10 +12,19 @@ When, in the referral's nation's working days, with `today` its date in Europe/L
 - a deadline is breached once a working day has begun after it without the decision: a deadline
   before the last working day on or before today. A deadline on a Friday is breached on Monday, not
   on the Saturday nobody works. A reminder not yet made is made until the breach takes over.
+- a breach is escalated by email while it is news: within OPENNRM_BREACH_ESCALATION_DAYS (a setting,
+  30 calendar days by default) of the deadline, which covers any outage of the worker.
+  A case already overdue for longer when the sweep first sees it (historic cases imported, the
+  service newly started) is counted in the summary and heads the work queue, rather than adding
+  to a flood of hundreds of thousands of emails nobody could act on.
 
-The sweep is set-based: per kind and stage, one INSERT … SELECT over the referrals, which skips the
-notices that exist (NOT EXISTS, for speed) and any another sweep inserts at the same moment (ON
-CONFLICT DO NOTHING on the unique constraint, for correctness). No Python loop over the open cases.
+The sweep is set-based: per kind and stage, one INSERT … SELECT of the referrals whose deadline is
+in the window, and ON CONFLICT DO NOTHING on the unique constraint skips the notices that exist,
+including any another sweep inserts at the same moment. No Python loop over the open cases. The
+windows bound the rows tried each night (a few days of reminders, OPENNRM_BREACH_ESCALATION_DAYS
+of breaches) whatever the history, and each existing notice costs one probe of the unique index.
+(A NOT EXISTS anti-join was tried first: right after a large first sweep PostgreSQL's statistics
+still said the notice table was empty and it planned a nested loop over it, minutes long.)
 """
 
 import datetime as dt
@@ -25,7 +34,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import DateTimeField, Exists, F, IntegerField, JSONField, OuterRef, Q, TextField, Value
+from django.db.models import DateTimeField, F, IntegerField, JSONField, Q, TextField, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -89,6 +98,7 @@ class SweepSummary:
     recovery_periods_ended: int = 0
     reminders_created: int = 0
     breaches_created: int = 0
+    overdue_beyond_escalation: int = 0  # overdue longer than the escalation window, never emailed about
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -122,6 +132,11 @@ def deadline_sweep(*, today: dt.date | None = None, now: dt.datetime | None = No
             else:
                 summary.breaches_created += created
             say(f"{NoticeKind(kind).label}s of {Stage(stage).label} decisions created: {created:,} ({time.monotonic() - started:.1f}s)")
+    escalated_since = today - dt.timedelta(days=settings.OPENNRM_BREACH_ESCALATION_DAYS)
+    summary.overdue_beyond_escalation = Referral.objects.filter(
+        Q(status__in=STAGE_DEADLINES[Stage.REASONABLE_GROUNDS][1], reasonable_grounds_due__lt=escalated_since)
+        | Q(status__in=STAGE_DEADLINES[Stage.CONCLUSIVE_GROUNDS][1], recovery_period_ends_on__lt=escalated_since)
+    ).count()
 
     # Also when nothing was created: a notice left unsent by a crash is sent now.
     schedule_run(DEADLINE_NOTICES_SEND, send_deadline_notices, run_after=now)
@@ -139,7 +154,8 @@ def _create_notices(*, kind: str, stage: str, windows: dict[str, NationWindow], 
             due |= Q(nation=nation, **{f"{field}__gte": window.breached_before, f"{field}__lte": window.remind_through})
         else:
             due |= Q(nation=nation, **{f"{field}__lt": window.breached_before})
-    exists = DeadlineNotice.objects.filter(referral=OuterRef("pk"), kind=kind, stage=stage, due_on=OuterRef(field))
+    if kind == NoticeKind.BREACH:
+        due &= Q(**{f"{field}__gte": today - dt.timedelta(days=settings.OPENNRM_BREACH_ESCALATION_DAYS)})
     # Every column is an annotation, so the SELECT lists them in exactly this order.
     columns = {
         "referral_id": F("pk"),
@@ -153,7 +169,6 @@ def _create_notices(*, kind: str, stage: str, windows: dict[str, NationWindow], 
     }
     rows = (
         Referral.objects.filter(due, status__in=statuses)
-        .filter(~Exists(exists))
         .annotate(**{f"notice_{name}": expression for name, expression in columns.items()})
         .values_list(*(f"notice_{name}" for name in columns))
         .order_by()

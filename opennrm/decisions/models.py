@@ -141,7 +141,8 @@ class DeadlineNotice(OutgoingEmail):
     """
 
     kind = models.CharField(max_length=10, choices=NoticeKind.choices)
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="deadline_notices")
+    # No index of its own: the unique constraint's index starts with the referral.
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="deadline_notices", db_index=False)
     stage = models.CharField(max_length=30, choices=Stage.choices)
     due_on = models.DateField()
     # Set instead of sent_at when, by the time of sending, the decision was made or the deadline moved.

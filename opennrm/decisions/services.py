@@ -327,16 +327,19 @@ def recovery_periods_end(*, today: dt.date, batch_size: int = RECOVERY_PERIODS_P
     (a decision being made on that case right now) are skipped and left for the next sweep; two
     sweeps at once share the work rather than move a case twice.
     """
+    after_id = 0
     while True:
         with transaction.atomic():
+            # Onwards from the last batch's highest id, so each batch reads on instead of re-reading from the start.
             batch = list(
                 Referral.objects.select_for_update(skip_locked=True)
-                .filter(status=Status.RECOVERY_PERIOD, recovery_period_ends_on__lte=today)
+                .filter(status=Status.RECOVERY_PERIOD, recovery_period_ends_on__lte=today, pk__gt=after_id)
                 .only("id", "uuid", "reference", "recovery_period_ends_on")
                 .order_by("id")[:batch_size]
             )
             if not batch:
                 return
+            after_id = batch[-1].pk
             Referral.objects.filter(pk__in=[r.pk for r in batch]).update(status=Status.AWAITING_CONCLUSIVE_GROUNDS, updated_at=timezone.now())
             audit_record_many(actor=None, entries=[
                 AuditEntry(RECOVERY_PERIOD_END, "referral", str(r.uuid), _recovery_period_end_details(r)) for r in batch

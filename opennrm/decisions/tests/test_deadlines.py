@@ -125,6 +125,17 @@ def test_a_decided_case_gets_no_notice_and_a_moved_deadline_gets_its_own(people,
     assert not DeadlineNotice.objects.filter(referral=decided).exists()
 
 
+def test_a_breach_is_escalated_while_it_is_news(people, child_referral, adult_referral, settings):
+    settings.OPENNRM_BREACH_ESCALATION_DAYS = 30
+    today = D(2026, 12, 2)
+    recent = on(child_referral, reasonable_grounds_due=today - dt.timedelta(days=30))
+    long_overdue = on(adult_referral, reasonable_grounds_due=today - dt.timedelta(days=31))
+    summary = deadline_sweep(today=today)
+    assert (summary.breaches_created, summary.overdue_beyond_escalation) == (1, 1)
+    assert notices() == {(recent.reference, NoticeKind.BREACH, Stage.REASONABLE_GROUNDS, recent.reasonable_grounds_due)}
+    assert not DeadlineNotice.objects.filter(referral=long_overdue).exists()
+
+
 def test_a_recovery_period_that_has_run_is_ended_once_and_its_conclusive_grounds_deadline_swept(people, child_referral):
     decision_record(actor=people["sca1"], referral=child_referral, stage=Stage.REASONABLE_GROUNDS, outcome=Outcome.POSITIVE,
                     reasons="Credible account.", decided_at=days_ago(40))

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
@@ -34,3 +35,8 @@ class Command(BaseCommand):
             f"{summary.reminders_created:,} reminders created, {summary.breaches_created:,} breaches created, "
             f"{summary.recovery_periods_ended:,} recovery periods ended."
         )
+        if summary.overdue_beyond_escalation:
+            self.stdout.write(
+                f"{summary.overdue_beyond_escalation:,} open cases are overdue by more than {settings.OPENNRM_BREACH_ESCALATION_DAYS} days: "
+                "too long for an escalation email to be news; they head the work queue."
+            )
