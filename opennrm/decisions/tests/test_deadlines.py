@@ -370,3 +370,21 @@ def test_the_worker_keeps_one_nightly_sweep_queued_whatever_the_restarts(people,
     assert len(outcomes) == 4  # the first, the catch-up, tonight's and the one left behind
     assert [t.run_after for t in _queued_sweeps()] == [nightly + dt.timedelta(days=1)]
     assert DeadlineNotice.objects.filter(referral=child_referral).count() == 1
+
+
+# The case page ----------------------------------------------------------------------------------
+
+
+def test_the_case_page_shows_decision_makers_the_notices(people, child_referral, team, web_client, mailoutbox):
+    on(child_referral, reasonable_grounds_due=D(2026, 11, 30), assigned_team=team, assigned_to=people["sca1"])
+    deadline_sweep(today=D(2026, 11, 27))
+    deadline_sweep(today=D(2026, 12, 2))
+    assert deadline_notices_send().sent == 2
+    page = web_client(people["sca2"]).get(f"/referrals/{child_referral.uuid}").content.decode()
+    assert "Deadline notices" in page
+    assert "Reasonable Grounds decision due 30 November 2026" in page
+    assert f"Sent to {people['sca1'].email} on " in page
+    assert f"Escalated to {team.manager.email} on " in page
+    # Who was told is the authority's business, not the referring organisation's.
+    referrer_page = web_client(people["referrer"]).get(f"/referrals/{child_referral.uuid}").content.decode()
+    assert "Deadline notices" not in referrer_page and team.manager.email not in referrer_page
