@@ -44,7 +44,7 @@ from opennrm.referrals.models import CompetentAuthority, Referral, Status
 from opennrm.workdays.calendar import NATION_CODES, add_working_days, is_working_day, working_days_between
 
 from .models import DeadlineNotice, NoticeKind, Stage
-from .outbox import Message, attempt_send, mail_connection
+from .outbox import Message, attempt_send, mail_connection, open_quietly
 from .routing import LONDON
 from .schedule import record_run, schedule_run
 from .services import recovery_periods_end
@@ -171,7 +171,8 @@ def _create_notices(*, kind: str, stage: str, windows: dict[str, NationWindow], 
         Referral.objects.filter(due, status__in=statuses)
         .annotate(**{f"notice_{name}": expression for name, expression in columns.items()})
         .values_list(*(f"notice_{name}" for name in columns))
-        .order_by()
+        # In one order, so two sweeps at once wait for each other's rows in turn rather than deadlock.
+        .order_by("pk")
     )
     select, params = rows.query.sql_with_params()
     qn = connection.ops.quote_name
@@ -268,6 +269,7 @@ def deadline_notices_send(*, now: dt.datetime | None = None, run_seconds: float 
     outcome = SendOutcome()
     stop_at = time.monotonic() + run_seconds
     with mail_connection() as mail:
+        opened = False
         while True:
             when = now or timezone.now()
             with transaction.atomic():
@@ -280,6 +282,9 @@ def deadline_notices_send(*, now: dt.datetime | None = None, run_seconds: float 
                 )
                 if notice is None:
                     break
+                if not opened:
+                    open_quietly(mail)
+                    opened = True
                 result = _send_one(notice, now=when, connection=mail)
             if result == "failed":
                 outcome.failed += 1

@@ -68,13 +68,18 @@ def attempt_send(email: OutgoingEmail, message: Message, *, now: dt.datetime, au
 
 @contextlib.contextmanager
 def mail_connection():
-    """One connection to the mail server for many messages, when it can be opened; otherwise each
-    send opens its own and its failure is recorded on that message."""
+    """A connection to the mail server for many messages, closed at the end; open it with `open_quietly`
+    when there is something to send."""
     connection = get_connection()
-    with contextlib.suppress(OSError, smtplib.SMTPException):
-        connection.open()
     try:
         yield connection
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.close()
+
+
+def open_quietly(connection) -> None:
+    """Open the connection, to keep it for the messages that follow. If the mail server cannot be
+    reached, each send tries again by itself and its failure is recorded on its message."""
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        connection.open()
