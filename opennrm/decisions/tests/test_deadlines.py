@@ -12,7 +12,7 @@ import threading
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, connections
 from django.tasks import TaskResultStatus
 from django.utils import timezone
@@ -167,6 +167,8 @@ def test_the_command_prints_progress_and_a_summary(people, child_referral):
     text = out.getvalue()
     assert "Open cases with a decision deadline: 1" in text
     assert "Swept 2026-11-27" in text and "1 open cases checked, 1 reminders created, 0 breaches created, 0 recovery periods ended" in text
+    with pytest.raises(CommandError, match="'27/11/2026' is not a date: give it as YYYY-MM-DD"):
+        call_command("sweep-deadlines", "--today", "27/11/2026")
 
 
 # Who is told ------------------------------------------------------------------------------------

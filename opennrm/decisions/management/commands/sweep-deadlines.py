@@ -1,5 +1,6 @@
 """`opennrm sweep-deadlines`: the nightly deadline sweep, run by hand (the worker runs it at 02:00 by itself)."""
 
+import argparse
 import datetime as dt
 
 from django.conf import settings
@@ -7,6 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from opennrm.decisions.deadlines import deadline_sweep
+
+
+def iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: give it as YYYY-MM-DD")
 
 
 class Command(BaseCommand):
@@ -17,7 +25,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", type=dt.date.fromisoformat, default=None,
+        parser.add_argument("--today", type=iso_date, default=None,
                             help="Sweep as on this date (YYYY-MM-DD), as the working days of each nation count it (default: today in Europe/London).")
 
     def handle(self, *args, today: dt.date | None, verbosity: int = 1, **options):
