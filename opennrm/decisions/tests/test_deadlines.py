@@ -23,7 +23,8 @@ from opennrm.audit.models import AuditEvent
 from opennrm.decisions.deadlines import deadline_notices_send, deadline_sweep, london_today, nation_windows, notice_recipients
 from opennrm.decisions.models import DeadlineNotice, NoticeKind, Outcome, Stage, WorkerSchedule
 from opennrm.decisions.services import decision_record
-from opennrm.decisions.tasks import DEADLINE_SWEEP, deadline_work_schedule, next_nightly_sweep, sweep_deadlines
+from opennrm.decisions.tasks import DEADLINE_SWEEP, deadline_work_schedule, next_nightly_sweep
+from opennrm.policy import Role
 from opennrm.referrals.models import Referral, Status
 from opennrm.tests.mail import run_worker
 from opennrm.workdays.calendar import working_days_between
@@ -55,10 +56,9 @@ def notices(**filters) -> set[tuple]:
 @pytest.fixture
 def team(people, make_user):
     """The SCA team the SCA decision makers work in, managed by a manager with their own address."""
-    manager = make_user("sca_decision_maker", "sca.manager")
+    manager = make_user(Role.SCA_DECISION_MAKER, "sca.manager")
     sca = people["sca1"].organisation
-    team = Team.objects.create(organisation=sca, name="Children's team", manager=manager)
-    return team
+    return Team.objects.create(organisation=sca, name="Children's team", manager=manager)
 
 
 @pytest.fixture
