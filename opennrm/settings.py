@@ -191,6 +191,10 @@ EMAIL_PORT = int(os.environ.get("OPENNRM_EMAIL_PORT", "25"))
 # A mail server that accepts the connection and then hangs must not hold the worker (and its row lock) for ever.
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("OPENNRM_FROM_EMAIL", "OpenNRM <no-reply@opennrm.invalid>")
+# Where users reach the service: emails link to a case page under it (`make run` serves the default).
+OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A missed decision deadline is escalated by email while it is this many days old or less (ADR 0007).
+OPENNRM_BREACH_ESCALATION_DAYS = int(os.environ.get("OPENNRM_BREACH_ESCALATION_DAYS", "30"))
 
 LOGGING = {
     "version": 1,

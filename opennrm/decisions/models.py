@@ -104,10 +104,9 @@ class ReconsiderationRequest(models.Model):
     requested_at = models.DateTimeField()
 
 
-class DecisionNotification(models.Model):
-    """The email telling the first responder a decision was issued: kept until sent, so a mail server outage loses nothing."""
+class OutgoingEmail(models.Model):
+    """An email the service owes someone, kept until the mail server takes it (decisions/outbox.py sends it)."""
 
-    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="notification")
     created_at = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -115,3 +114,62 @@ class DecisionNotification(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     sent_to = models.JSONField(default=list)
+
+    class Meta:
+        abstract = True
+
+
+class DecisionNotification(OutgoingEmail):
+    """The email telling the first responder a decision was issued: kept until sent, so a mail server outage loses nothing."""
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="notification")
+
+
+class NoticeKind(models.TextChoices):
+    REMINDER = "reminder", "Reminder"
+    BREACH = "breach", "Breach escalation"
+
+
+class DeadlineNotice(OutgoingEmail):
+    """A reminder the working day before a decision is due, or the escalation of a missed one (ADR 0007).
+
+    One row per referral, kind and deadline (stage and due date), enforced by the database: the
+    nightly sweep inserts the rows it finds due and skips those that exist, so two sweeps at once,
+    or a sweep after a restart, never make a second. The row is then sent like any OutgoingEmail.
+    Recipients are worked out when it is sent (`sent_to`), so a case reassigned in between goes to
+    whoever holds it then.
+    """
+
+    kind = models.CharField(max_length=10, choices=NoticeKind.choices)
+    # No index of its own: the unique constraint's index starts with the referral.
+    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="deadline_notices", db_index=False)
+    stage = models.CharField(max_length=30, choices=Stage.choices)
+    due_on = models.DateField()
+    # Set instead of sent_at when, by the time of sending, the decision was made or the deadline moved.
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "kind", "stage", "due_on"], name="deadline_notice_once_per_deadline"),
+        ]
+        indexes = [
+            # The sender's scan: notices not yet sent, oldest first.
+            models.Index(fields=["id"], condition=models.Q(sent_at__isnull=True, superseded_at__isnull=True), name="deadline_notice_unsent_idx"),
+        ]
+
+
+class WorkerSchedule(models.Model):
+    """For each task the worker keeps queued by itself (the nightly deadline sweep, the sending of deadline
+    notices): which queued run is the current one, and when the work last ran.
+
+    Enqueueing a run and recording its task id happen under this row's lock in one transaction, so
+    however often the worker restarts or two processes ask at once, one queued run is current; a run
+    left behind by an earlier schedule finds it is not, and does nothing (decisions/schedule.py).
+    """
+
+    name = models.CharField(max_length=60, primary_key=True)
+    next_task_id = models.CharField(max_length=64, blank=True)
+    next_run_after = models.DateTimeField(null=True, blank=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_summary = models.JSONField(default=dict)

@@ -13,7 +13,7 @@ from opennrm.referrals.models import Referral, Status
 from opennrm.referrals.selectors import audit_listed, referrals_visible_to
 from opennrm.workdays.calendar import working_days_between
 
-from .models import Decision, DecisionState, Stage
+from .models import DeadlineNotice, Decision, DecisionState, Stage
 from .routing import LONDON
 from .services import OPEN_STATUSES
 
@@ -75,3 +75,11 @@ def decision_of(*, referral: Referral, uuid) -> Decision | None:
         return referral.decisions.select_related("decided_by").filter(uuid=uuid).first()
     except (ValueError, TypeError):
         return None
+
+
+def deadline_notices_of(*, actor, referral: Referral) -> list:
+    """The deadline reminders and escalations of a referral the caller has already opened through
+    referral_open (so scoped and audited), for decision makers: who was told what, and when."""
+    if not has_capability(actor, Capability.MAKE_DECISION):
+        return []
+    return list(DeadlineNotice.objects.filter(referral=referral).order_by("due_on", "created_at", "id"))

@@ -11,17 +11,18 @@ replaced the Multi-Agency Assurance Panels in December 2022 (nrm.md 1.9).
 
 A case in its recovery period whose end date has passed accepts a Conclusive Grounds decision
 without first being moved to awaiting_conclusive_grounds; `recovery_period_end` makes that move
-for the status shown (the demo and, later, the nightly worker).
+for the status shown (the demo; the nightly sweep uses `recovery_periods_end`, decisions/deadlines.py).
 """
 
 import datetime as dt
 import uuid as uuid_module
+from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from opennrm.audit.services import audit_record
+from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.policy import Capability, has_capability, referral_scope
 from opennrm.referrals.models import CompetentAuthority, Referral, Status
 from opennrm.referrals.selectors import NotFound
@@ -290,6 +291,14 @@ def referral_withdraw(*, actor, referral, reason: str) -> Referral:
     return _status_change(actor, referral, Status.WITHDRAWN, "referral.withdraw", {"reason": reason})
 
 
+RECOVERY_PERIOD_END = "referral.recovery_period_end"
+
+
+def _recovery_period_end_details(referral: Referral) -> dict:
+    return {"reference": referral.reference, "status_from": Status.RECOVERY_PERIOD, "status_to": Status.AWAITING_CONCLUSIVE_GROUNDS,
+            "recovery_period_ended_on": referral.recovery_period_ends_on.isoformat()}
+
+
 @transaction.atomic
 def recovery_period_end(*, referral, today: dt.date | None = None) -> Referral:
     """The system's clock: a case whose recovery period has run now awaits its Conclusive Grounds decision."""
@@ -299,8 +308,43 @@ def recovery_period_end(*, referral, today: dt.date | None = None) -> Referral:
         raise TransitionRefused(f"The referral is not in a recovery period: its status is {_status_label(referral.status)}")
     if today < referral.recovery_period_ends_on:
         raise TransitionRefused(f"The recovery period has not ended: it ends on {referral.recovery_period_ends_on:%-d %B %Y}")
-    return _status_change(None, referral, Status.AWAITING_CONCLUSIVE_GROUNDS, "referral.recovery_period_end",
-                          {"recovery_period_ended_on": referral.recovery_period_ends_on.isoformat()})
+    referral.status = Status.AWAITING_CONCLUSIVE_GROUNDS
+    referral.save(update_fields=["status", "updated_at"])
+    audit_record(actor=None, action=RECOVERY_PERIOD_END, object_type="referral", object_id=str(referral.uuid),
+                 details=_recovery_period_end_details(referral))
+    return referral
+
+
+RECOVERY_PERIODS_PER_BATCH = 1000
+
+
+def recovery_periods_end(*, today: dt.date, batch_size: int = RECOVERY_PERIODS_PER_BATCH) -> Iterator[int]:
+    """The nightly sweep's part of `recovery_period_end`: every case whose recovery period has run, a batch at a time.
+
+    Yields how many each batch moved. Each batch is one transaction that locks its rows, moves them
+    and audits each case (a change of a referral is audited one event per referral, ADR 0004), so a
+    crash leaves whole batches done and the next sweep does the rest. Rows another transaction holds
+    (a decision being made on that case right now) are skipped and left for the next sweep; two
+    sweeps at once share the work rather than move a case twice.
+    """
+    after_id = 0
+    while True:
+        with transaction.atomic():
+            # Onwards from the last batch's highest id, so each batch reads on instead of re-reading from the start.
+            batch = list(
+                Referral.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.RECOVERY_PERIOD, recovery_period_ends_on__lte=today, pk__gt=after_id)
+                .only("id", "uuid", "reference", "recovery_period_ends_on")
+                .order_by("id")[:batch_size]
+            )
+            if not batch:
+                return
+            after_id = batch[-1].pk
+            Referral.objects.filter(pk__in=[r.pk for r in batch]).update(status=Status.AWAITING_CONCLUSIVE_GROUNDS, updated_at=timezone.now())
+            audit_record_many(actor=None, entries=[
+                AuditEntry(RECOVERY_PERIOD_END, "referral", str(r.uuid), _recovery_period_end_details(r)) for r in batch
+            ])
+        yield len(batch)
 
 
 @transaction.atomic

@@ -1,30 +1,26 @@
-"""Telling the first responder a decision was issued, by email, run by the worker (`opennrm serve` starts it).
+"""The decisions' background work, run by the worker (`opennrm serve` starts it): telling the first
+responder a decision was issued, and the nightly deadline sweep with its reminders and escalations.
 
 Email is not a secure channel: it can be read in transit, forwarded, or land in a shared inbox. So the
 message carries the NRM reference and nothing of the case; the letter itself is read after signing in.
 
 Nothing is lost if the mail server is down. The `DecisionNotification` row is written in the same
 transaction as the decision, so it exists exactly when the decision does. Each attempt is recorded on
-it; a failed send schedules the next attempt itself (`run_after`, backing off up to MAX_BACKOFF) and
-keeps doing so until the mail server takes the message. The row is locked while sending and marked
-sent in that transaction, so a duplicate task finds it sent and does nothing.
+it (outbox.py); a failed send schedules the next attempt itself (`run_after`, backing off up to
+outbox.MAX_BACKOFF) and keeps doing so until the mail server takes the message. The row is locked
+while sending and marked sent in that transaction, so a duplicate task finds it sent and does nothing.
 """
 
 import datetime as dt
-import smtplib
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from opennrm.audit.services import audit_record
-
 from .models import Decision, DecisionNotification
-
-FIRST_BACKOFF = dt.timedelta(minutes=1)
-MAX_BACKOFF = dt.timedelta(hours=6)
+from .outbox import Message, attempt_send
+from .routing import LONDON
+from .schedule import is_current_run, last_finished, schedule_run
 
 
 def decision_notification_schedule(decision: Decision) -> DecisionNotification:
@@ -37,11 +33,6 @@ def decision_notification_schedule(decision: Decision) -> DecisionNotification:
     return notification
 
 
-def backoff_after(attempts: int) -> dt.timedelta:
-    """1, 2, 4, 8 ... minutes after the first, second, third ... failure, never more than MAX_BACKOFF."""
-    return min(FIRST_BACKOFF * 2 ** min(attempts - 1, 20), MAX_BACKOFF)
-
-
 @task()
 def send_decision_notification(*, notification_id: int) -> str:
     """Email the first responder that a decision was made on their referral; on failure, try again later."""
@@ -51,33 +42,72 @@ def send_decision_notification(*, notification_id: int) -> str:
             return "already sent"
         referral = notification.decision.referral
         to = sorted({a for a in (referral.created_by.email, referral.organisation.email) if a})
-        now = timezone.now()
-        notification.attempts += 1
-        notification.last_attempt_at = now
-        reference = {"reference": referral.reference, "decision": str(notification.decision.uuid), "attempt": notification.attempts}
-        try:
-            if to:
-                send_mail(
-                    subject=f"NRM decision made: {referral.reference}",
-                    message=(
-                        f"A decision has been made on National Referral Mechanism referral {referral.reference}.\n\n"
-                        f"Sign in to OpenNRM to read the decision letter.\n"
-                    ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=to,
-                )
-        except (OSError, smtplib.SMTPException) as exc:
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            notification.next_attempt_at = now + backoff_after(notification.attempts)
-            notification.save(update_fields=["attempts", "last_attempt_at", "last_error", "next_attempt_at"])
-            audit_record(actor=None, action="decision.notification_failed", object_type="referral", object_id=str(referral.uuid),
-                         details={**reference, "error": notification.last_error, "next_attempt_at": notification.next_attempt_at.isoformat()})
+        message = Message(
+            to=to,
+            subject=f"NRM decision made: {referral.reference}",
+            body=(
+                f"A decision has been made on National Referral Mechanism referral {referral.reference}.\n\n"
+                f"Sign in to OpenNRM to read the decision letter.\n"
+            ),
+        )
+        sent = attempt_send(notification, message, now=timezone.now(), audit_action="decision.notification", referral_uuid=referral.uuid,
+                            details={"reference": referral.reference, "decision": str(notification.decision.uuid)})
+        if not sent:
             run_after = notification.next_attempt_at
             transaction.on_commit(lambda: send_decision_notification.using(run_after=run_after).enqueue(notification_id=notification_id))
             return "failed, retry scheduled"
-        notification.sent_at, notification.sent_to, notification.next_attempt_at = now, to, None
-        notification.save(update_fields=["attempts", "last_attempt_at", "sent_at", "sent_to", "next_attempt_at"])
-        # The audit names how many addresses, not which: the trail need not hold contact details.
-        audit_record(actor=None, action="decision.notification_sent", object_type="referral", object_id=str(referral.uuid),
-                     details={**reference, "recipients": len(to)})
         return "sent" if to else "no address to send to"
+
+
+# Deadline reminders and breach escalations (decisions/deadlines.py, ADR 0007). The two tasks keep
+# themselves queued through decisions/schedule.py: one current run of each, whatever restarts.
+
+DEADLINE_SWEEP = "deadline_sweep"
+DEADLINE_NOTICES_SEND = "deadline_notices_send"
+NIGHTLY_SWEEP_AT = dt.time(2, 0)  # Europe/London: after the day's work, before the working day's email is read
+SWEEP_AGAIN_AFTER = dt.timedelta(days=1)
+
+
+def next_nightly_sweep(now: dt.datetime) -> dt.datetime:
+    """The next 02:00 in Europe/London after `now`."""
+    day = now.astimezone(LONDON).date()
+    at = dt.datetime.combine(day, NIGHTLY_SWEEP_AT, tzinfo=LONDON)
+    if at <= now:
+        at = dt.datetime.combine(day + dt.timedelta(days=1), NIGHTLY_SWEEP_AT, tzinfo=LONDON)
+    return at
+
+
+def deadline_work_schedule(*, now: dt.datetime | None = None) -> None:
+    """At the worker's start (`opennrm serve`): queue tonight's sweep, or one now if the last finished
+    more than a day ago (or never); and a sending run now, for any notice a crash left unsent."""
+    now = now or timezone.now()
+    last = last_finished(DEADLINE_SWEEP)
+    first = now if last is None or now - last > SWEEP_AGAIN_AFTER else next_nightly_sweep(now)
+    schedule_run(DEADLINE_SWEEP, sweep_deadlines, run_after=first)
+    schedule_run(DEADLINE_NOTICES_SEND, send_deadline_notices, run_after=now)
+
+
+@task(takes_context=True)
+def sweep_deadlines(context) -> dict | str:
+    """The nightly deadline sweep; then queues the next night's."""
+    from .deadlines import deadline_sweep  # deadlines.py builds on services.py, which imports this module
+
+    if not is_current_run(DEADLINE_SWEEP, context.task_result.id):
+        return "not the current run: another is queued"
+    try:
+        return deadline_sweep().as_dict()
+    finally:
+        schedule_run(DEADLINE_SWEEP, sweep_deadlines, run_after=next_nightly_sweep(timezone.now()))
+
+
+@task()
+def send_deadline_notices() -> dict:
+    """Send the deadline notices due; queue the next run for what is left (more now, or the earliest retry)."""
+    from .deadlines import deadline_notices_send
+
+    outcome = deadline_notices_send()
+    if outcome.more_now:
+        schedule_run(DEADLINE_NOTICES_SEND, send_deadline_notices, run_after=timezone.now())
+    elif outcome.next_attempt_at is not None:
+        schedule_run(DEADLINE_NOTICES_SEND, send_deadline_notices, run_after=outcome.next_attempt_at)
+    return {"sent": outcome.sent, "failed": outcome.failed, "superseded": outcome.superseded}

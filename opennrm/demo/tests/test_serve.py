@@ -135,3 +135,25 @@ def test_refuses_an_unmigrated_database_and_a_port_in_use(tmp_path, var_dir):
         result = subprocess.run([sys.executable, "-m", "opennrm.cli", "serve", "--port", str(taken.getsockname()[1])], env=env_for(var_dir),
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "Choose another port" in result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_worker_it_starts_sweeps_deadlines_at_once_and_queues_the_nightly_sweep(var_dir):
+    """A database never swept: the worker sweeps at start-up, then keeps the 02:00 sweep queued (ADR 0007)."""
+    import sqlite3
+
+    def sweep_schedule():
+        with sqlite3.connect(var_dir / "opennrm.sqlite3") as db:
+            return db.execute("SELECT last_finished_at, next_run_after FROM decisions_workerschedule WHERE name = 'deadline_sweep'").fetchone()
+
+    proc, port = start_serve(var_dir)
+    try:
+        assert wait_until(lambda: (sweep_schedule() or (None,))[0] is not None, 30), "the start-up sweep did not run"
+        last_finished_at, next_run_after = sweep_schedule()
+        assert next_run_after > last_finished_at  # tonight's run, queued by the one that finished
+        with sqlite3.connect(var_dir / "opennrm.sqlite3") as db:
+            waiting = db.execute("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%.sweep_deadlines' AND status = 'READY'").fetchone()[0]
+        assert waiting == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=25)

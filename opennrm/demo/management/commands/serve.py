@@ -3,6 +3,9 @@
 Both run as child processes of this one, each in its own process group, so that Ctrl-C reaches only
 this process, which then stops both in order. If either child dies, the other is stopped too and
 this command exits non-zero, so a supervisor (systemd, a container runtime) sees the failure.
+
+Before starting them it queues the worker's own recurring work (the nightly deadline sweep,
+decisions/tasks.py), so `opennrm serve` (and `make run`) needs nothing else to send reminders.
 """
 
 import ctypes
@@ -17,6 +20,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
+
+from opennrm.decisions.tasks import deadline_work_schedule
 
 THREADS_PER_WORKER = 4
 STOP_GRACE_SECONDS = 20  # gunicorn's graceful timeout below, plus time to exit
@@ -56,6 +61,8 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1")
         self._check_port(host, port)
         self._check_database()
+        # The worker's own work: tonight's deadline sweep (or one now, if the last is over a day old).
+        deadline_work_schedule()
         call_command("collectstatic", interactive=False, verbosity=0)
         connections.close_all()  # the children open their own
 
