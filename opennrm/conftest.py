@@ -59,16 +59,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_process_caches():
-    # Routing rules and closure days are cached per process; a test's own rows must not meet an earlier test's cache.
+def fresh_routing_rules():
+    # Routing rules are cached per process; a test's own rules must not meet an earlier test's cache.
     from opennrm.decisions.routing import forget_routing_rules
-    from opennrm.workdays.calendar import forget_closure_days
 
     forget_routing_rules()
-    forget_closure_days()
     yield
     forget_routing_rules()
-    forget_closure_days()
 
 
 @pytest.fixture
