@@ -160,29 +160,27 @@ WITH cases AS MATERIALIZED (
 ), joined AS MATERIALIZED (
     SELECT c.*, f.rg_on, f.cg_on FROM cases c LEFT JOIN firsts f ON f.referral_id = c.id
 )
-SELECT 'rg', date_trunc('month', rg_on)::date, NULL, NULL, count(*),
+SELECT 'rg', date_trunc('month', rg_on)::date, NULL::text, NULL::text, count(*),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY rg_on - received_on),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY rg_on - received_on),
-       count(*) FILTER (WHERE rg_on <= rg_due), NULL, NULL
+       count(*) FILTER (WHERE rg_on <= rg_due), NULL::bigint
 FROM joined WHERE rg_on BETWEEN %(start)s AND %(end)s
 GROUP BY ROLLUP (date_trunc('month', rg_on))
 UNION ALL
 SELECT 'cg', date_trunc('month', cg_on)::date, NULL, NULL, count(*),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY cg_on - received_on),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY cg_on - received_on),
-       NULL, NULL, NULL
+       NULL, NULL
 FROM joined WHERE cg_on BETWEEN %(start)s AND %(end)s
 GROUP BY ROLLUP (date_trunc('month', cg_on))
 UNION ALL
 SELECT 'breach', NULL, competent_authority, nation, NULL, NULL, NULL,
-       count(*) FILTER (WHERE rg_due BETWEEN %(start)s AND %(breach_end)s),
-       count(*) FILTER (WHERE rg_due BETWEEN %(start)s AND %(breach_end)s AND (rg_on IS NULL OR rg_on > rg_due)),
-       NULL
+       count(*), count(*) FILTER (WHERE rg_on IS NULL OR rg_on > rg_due)
 FROM joined WHERE rg_due BETWEEN %(start)s AND %(breach_end)s AND NOT (rg_on IS NULL AND status = %(withdrawn)s)
 GROUP BY competent_authority, nation
 UNION ALL
 SELECT 'cg_breach', NULL, competent_authority, nation, NULL, NULL, NULL,
-       count(*), count(*) FILTER (WHERE cg_on IS NULL OR cg_on > cg_due), NULL
+       count(*), count(*) FILTER (WHERE cg_on IS NULL OR cg_on > cg_due)
 FROM joined WHERE cg_due BETWEEN %(start)s AND %(breach_end)s AND NOT (cg_on IS NULL AND status = %(withdrawn)s)
 GROUP BY competent_authority, nation
 """
@@ -203,7 +201,7 @@ def _figures_in_postgresql(cases, period: Period, breach_end: dt.date):
         rows = cursor.fetchall()
     rg, cg, within = {}, {}, {}
     cells: dict = defaultdict(lambda: [0, 0, 0, 0])
-    for kind, month, authority, nation, n, median, p90, a, b, _ in rows:
+    for kind, month, authority, nation, n, median, p90, a, b in rows:
         if kind == "rg":
             rg[month] = (n, median, p90)
             within[month] = (n, a)
