@@ -131,7 +131,8 @@ def dashboard_scope(user) -> Q | None:
     if not has_capability(user, Capability.VIEW_DECISION_DASHBOARD):
         return None
     if user.role == Role.STATISTICIAN:
-        return Q()
+        # Every authority, named, so that the figures' indexes (which lead with the authority) serve this scope too.
+        return Q(competent_authority__in=("SCA", "IECA", "LOCAL_PANEL"))
     return referral_scope(user)
 
 

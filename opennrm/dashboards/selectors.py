@@ -10,23 +10,24 @@ tests check both against the same hand-built cases.
 import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count
 from django.utils import timezone
 
 from opennrm.audit.services import audit_record
-from opennrm.decisions.models import Decision, DecisionState, Stage
 from opennrm.decisions.selectors import QUEUE_STATUSES
 from opennrm.policy import dashboard_scope
-from opennrm.referrals.models import Referral, Status
+from opennrm.referrals.models import Referral
 
+from .derive import LONDON
+from .models import CaseFigures
 from .periods import Filters, Period
+from .services import case_figures_refresh, refresh_requested, refresh_state
+from .tasks import refresh_case_figures
 
-LONDON = ZoneInfo("Europe/London")
 OPEN_STAGES = [(s.value, s.label) for s in QUEUE_STATUSES]
 
 
@@ -75,9 +76,9 @@ class Dashboard:
     time_to_cg: list[Timing]
     rg_within_deadline: list[DeadlineShare]
     breaches: list[Breaches]  # one per authority and nation with a deadline in the period, then the totals
+    as_of: dt.datetime | None = None  # when the summary behind the decision and deadline figures was last refreshed
     engine: str = ""
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
     @property
     def open_total(self) -> int:
@@ -94,13 +95,18 @@ def dashboard_figures(*, actor, period: Period, filters: Filters, today: dt.date
     for name, value in filters.as_dict().items():
         cases = cases.filter(**{name: value})
     t0 = timezone.now()
+    as_of = _summary_as_of(t0)
     counts = dict(cases.filter(status__in=[s for s, _ in OPEN_STAGES]).values_list("status").annotate(n=Count("id")).order_by())
     open_by_stage = [(status, label, counts.get(status, 0)) for status, label in OPEN_STAGES]
     # A deadline that falls today has not passed yet: only deadlines up to yesterday can have been missed.
     breach_end = min(period.end, today - dt.timedelta(days=1))
+    summary = CaseFigures.objects.filter(scope)
+    for name, value in filters.as_dict().items():
+        summary = summary.filter(**{name: value})
     compute = _figures_in_postgresql if connection.vendor == "postgresql" else _figures_in_python
-    time_to_rg, time_to_cg, within, breaches = compute(cases, period, breach_end)
-    figures = Dashboard(period, filters, today, open_by_stage, time_to_rg, time_to_cg, within, breaches,
+    with transaction.atomic():  # SET LOCAL lasts for the transaction
+        time_to_rg, time_to_cg, within, breaches = compute(summary, period, breach_end)
+    figures = Dashboard(period, filters, today, open_by_stage, time_to_rg, time_to_cg, within, breaches, as_of=as_of,
                         engine=connection.vendor, seconds=(timezone.now() - t0).total_seconds())
     # Audited after the figures are computed, so the audit chain is held only for the append itself.
     with transaction.atomic():
@@ -108,6 +114,26 @@ def dashboard_figures(*, actor, period: Period, filters: Filters, today: dt.date
             "via": via, "from": period.start.isoformat(), "to": period.end.isoformat(), **filters.as_dict(),
         })
     return figures
+
+
+SUMMARY_COLUMNS = ("competent_authority", "nation", "withdrawn", "received_on", "rg_due", "cg_due", "rg_on", "cg_on")
+
+
+def _summary_as_of(now: dt.datetime) -> dt.datetime:
+    """When the summary was refreshed; asks the worker for a refresh when it is older than DASHBOARD_REFRESH_SECONDS.
+
+    Never refreshed at all (a new installation): refreshed here and now, once.
+    """
+    state = refresh_state()
+    if state.refreshed_at is None:
+        case_figures_refresh(full=True)
+        return refresh_state().refreshed_at
+    stale = dt.timedelta(seconds=settings.DASHBOARD_REFRESH_SECONDS)
+    if now - state.refreshed_at > stale and (state.requested_at is None or state.requested_at < state.refreshed_at
+                                              or now - state.requested_at > 10 * stale):
+        refresh_requested(at=now)
+        transaction.on_commit(refresh_case_figures.enqueue)
+    return state.refreshed_at
 
 
 # --- Shared shaping -------------------------------------------------------------------------------
@@ -139,65 +165,48 @@ def _breach_rows(cells: dict) -> list[Breaches]:
     return rows + [Breaches(None, None, *totals)]
 
 
-# --- PostgreSQL: one statement --------------------------------------------------------------------
+# --- PostgreSQL: one statement over the summary -----------------------------------------------------
 
-# The first issued decision of each stage per referral takes effect when issued: a positive on
-# decided_at, a confirmed negative when the second decision maker confirmed it (reviewed_at).
-# Days are calendar days between London dates. A case withdrawn without the decision is in no
-# deadline count (when it was withdrawn is not recorded on the referral).
+# The summary's rows of the actor's scope, four times over ({cases}): each part reads its own range of an index.
 FIGURES_SQL = """
-WITH cases AS MATERIALIZED (
-    SELECT c.id, c.competent_authority, c.nation, c.status, c.reasonable_grounds_due AS rg_due,
-           c.recovery_period_ends_on AS cg_due, (c.received_at AT TIME ZONE 'Europe/London')::date AS received_on
-    FROM ({cases}) AS c
-), firsts AS (
-    SELECT d.referral_id,
-           (MIN(COALESCE(d.reviewed_at, d.decided_at)) FILTER (WHERE d.stage = %(rg)s) AT TIME ZONE 'Europe/London')::date AS rg_on,
-           (MIN(COALESCE(d.reviewed_at, d.decided_at)) FILTER (WHERE d.stage = %(cg)s) AT TIME ZONE 'Europe/London')::date AS cg_on
-    FROM {decision} AS d
-    WHERE d.state = %(issued)s AND d.referral_id IN (SELECT id FROM cases)
-    GROUP BY d.referral_id
-), joined AS MATERIALIZED (
-    SELECT c.*, f.rg_on, f.cg_on FROM cases c LEFT JOIN firsts f ON f.referral_id = c.id
-)
 SELECT 'rg', date_trunc('month', rg_on)::date, NULL::text, NULL::text, count(*),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY rg_on - received_on),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY rg_on - received_on),
        count(*) FILTER (WHERE rg_on <= rg_due), NULL::bigint
-FROM joined WHERE rg_on BETWEEN %(start)s AND %(end)s
+FROM ({cases}) AS c WHERE rg_on BETWEEN %(start)s AND %(end)s
 GROUP BY ROLLUP (date_trunc('month', rg_on))
 UNION ALL
 SELECT 'cg', date_trunc('month', cg_on)::date, NULL, NULL, count(*),
        percentile_cont(0.5) WITHIN GROUP (ORDER BY cg_on - received_on),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY cg_on - received_on),
        NULL, NULL
-FROM joined WHERE cg_on BETWEEN %(start)s AND %(end)s
+FROM ({cases}) AS c WHERE cg_on BETWEEN %(start)s AND %(end)s
 GROUP BY ROLLUP (date_trunc('month', cg_on))
 UNION ALL
 SELECT 'breach', NULL, competent_authority, nation, NULL, NULL, NULL,
        count(*), count(*) FILTER (WHERE rg_on IS NULL OR rg_on > rg_due)
-FROM joined WHERE rg_due BETWEEN %(start)s AND %(breach_end)s AND NOT (rg_on IS NULL AND status = %(withdrawn)s)
+FROM ({cases}) AS c WHERE rg_due BETWEEN %(start)s AND %(breach_end)s AND NOT (rg_on IS NULL AND withdrawn)
 GROUP BY competent_authority, nation
 UNION ALL
 SELECT 'cg_breach', NULL, competent_authority, nation, NULL, NULL, NULL,
        count(*), count(*) FILTER (WHERE cg_on IS NULL OR cg_on > cg_due)
-FROM joined WHERE cg_due BETWEEN %(start)s AND %(breach_end)s AND NOT (cg_on IS NULL AND status = %(withdrawn)s)
+FROM ({cases}) AS c WHERE cg_due BETWEEN %(start)s AND %(breach_end)s AND NOT (cg_on IS NULL AND withdrawn)
 GROUP BY competent_authority, nation
 """
 
 
-def _figures_in_postgresql(cases, period: Period, breach_end: dt.date):
-    cases_sql, cases_params = cases.values("id", "competent_authority", "nation", "status", "reasonable_grounds_due",
-                                           "recovery_period_ends_on", "received_at").query.sql_with_params()
-    # The scoped queryset's own SQL, placeholders kept: its parameters are bound as positional ones below.
-    named = {"rg": Stage.REASONABLE_GROUNDS.value, "cg": Stage.CONCLUSIVE_GROUNDS.value, "issued": DecisionState.ISSUED.value,
-             "start": period.start, "end": period.end, "breach_end": breach_end, "withdrawn": Status.WITHDRAWN.value}
-    for i, value in enumerate(cases_params):
-        named[f"p{i}"] = value
+def _figures_in_postgresql(figures, period: Period, breach_end: dt.date):
+    cases_sql, cases_params = figures.values(*SUMMARY_COLUMNS).query.sql_with_params()
+    # The scoped queryset's own SQL, its positional placeholders renamed so that it can appear four times.
+    named = {"start": period.start, "end": period.end, "breach_end": breach_end}
+    named.update({f"p{i}": value for i, value in enumerate(cases_params)})
     cases_sql = cases_sql.replace("%s", "{}").format(*(f"%(p{i})s" for i in range(len(cases_params))))
-    sql = FIGURES_SQL.format(cases=cases_sql, decision=connection.ops.quote_name(Decision._meta.db_table))
     with connection.cursor() as cursor:
-        cursor.execute(sql, named)
+        # The estimates of a grouped percentile are poor; compiling it (JIT) would cost more than running it.
+        cursor.execute("SET LOCAL jit = off")
+        # Each part sorts up to a year of an authority's decisions for its percentiles: in memory, not on disk.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(FIGURES_SQL.format(cases=cases_sql), named)
         rows = cursor.fetchall()
     rg, cg, within = {}, {}, {}
     cells: dict = defaultdict(lambda: [0, 0, 0, 0])
@@ -226,31 +235,11 @@ def percentile_cont(ordered: list[float], fraction: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _first_issued(stage: str):
-    return Subquery(
-        Decision.objects.filter(referral=OuterRef("pk"), stage=stage, state=DecisionState.ISSUED)
-        .annotate(effective_at=Coalesce("reviewed_at", "decided_at")).order_by("effective_at").values("effective_at")[:1]
-    )
-
-
-def _london_day(value):
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite returns a subquery's datetime as text
-        value = dt.datetime.fromisoformat(value)
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(LONDON).date()
-
-
-def _figures_in_python(cases, period: Period, breach_end: dt.date):
-    rows = cases.annotate(rg_at=_first_issued(Stage.REASONABLE_GROUNDS), cg_at=_first_issued(Stage.CONCLUSIVE_GROUNDS)).values_list(
-        "competent_authority", "nation", "status", "received_at", "reasonable_grounds_due", "recovery_period_ends_on", "rg_at", "cg_at")
+def _figures_in_python(figures, period: Period, breach_end: dt.date):
     rg_days, cg_days = defaultdict(list), defaultdict(list)
     within: dict = defaultdict(int)
     cells: dict = defaultdict(lambda: [0, 0, 0, 0])
-    for authority, nation, status, received_at, rg_due, cg_due, rg_at, cg_at in rows.iterator():
-        received_on, rg_on, cg_on = _london_day(received_at), _london_day(rg_at), _london_day(cg_at)
+    for authority, nation, withdrawn, received_on, rg_due, cg_due, rg_on, cg_on in figures.values_list(*SUMMARY_COLUMNS).iterator():
         if rg_on and period.start <= rg_on <= period.end:
             for key in (rg_on.replace(day=1), None):
                 rg_days[key].append((rg_on - received_on).days)
@@ -258,7 +247,6 @@ def _figures_in_python(cases, period: Period, breach_end: dt.date):
         if cg_on and period.start <= cg_on <= period.end:
             for key in (cg_on.replace(day=1), None):
                 cg_days[key].append((cg_on - received_on).days)
-        withdrawn = status == Status.WITHDRAWN
         if period.start <= rg_due <= breach_end and not (rg_on is None and withdrawn):
             cells[(authority, nation)][0] += 1
             cells[(authority, nation)][1] += rg_on is None or rg_on > rg_due

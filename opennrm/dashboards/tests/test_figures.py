@@ -10,7 +10,9 @@ import pytest
 
 from opennrm.audit.models import AuditEvent
 from opennrm.dashboards.periods import Filters, Period, last_twelve_months
+from opennrm.dashboards.models import CaseFigures, FiguresRefresh
 from opennrm.dashboards.selectors import NotAllowed, dashboard_figures, percentile_cont
+from opennrm.dashboards.services import case_figures_refresh
 from opennrm.decisions.models import Decision
 from opennrm.policy import Role
 from opennrm.referrals.models import Referral
@@ -87,6 +89,7 @@ def cases(people):
     decide(people, i, RG, "2026-03-05")  # 2 days
     case(people, "K", authority="LOCAL_PANEL", received="2026-05-01", rg_due="2026-06-15", status="awaiting_reasonable_grounds",
          local_authority="E09000019")
+    case_figures_refresh(full=True)
 
 
 def figures(user, **filters):
@@ -184,3 +187,30 @@ def test_each_view_is_audited_once_with_its_period_and_filters(people, cases):
 def test_the_last_twelve_months_are_this_month_and_the_eleven_before():
     assert last_twelve_months(dt.date(2026, 11, 28)) == Period(dt.date(2025, 12, 1), dt.date(2026, 11, 28))
     assert len(last_twelve_months(dt.date(2026, 1, 5)).months()) == 12
+
+
+def test_the_summary_takes_a_decision_made_through_the_service_at_the_next_refresh(people, cases):
+    from opennrm.decisions.services import decision_record
+
+    f = Referral.objects.get(reference="NRM-T-F")
+    decision_record(actor=people["sca"], referral=f, stage=RG, outcome="positive", reasons="Synthetic reasons", decided_at=noon("2026-03-03"))
+    assert CaseFigures.objects.get(referral=f).rg_on is None  # not until the summary is refreshed
+    assert case_figures_refresh() >= 1  # only what changed since the last refresh (and its overlap)
+    assert CaseFigures.objects.get(referral=f).rg_on == dt.date(2026, 3, 3)
+    d = figures(people["sca"])
+    assert month(d.time_to_rg, dt.date(2026, 3, 1)).median_days == 11  # received 20 February
+    assert d.breaches[0].rg_missed == 3  # F is still late, now decided after its deadline of 1 March
+
+
+@pytest.mark.django_db(transaction=True)  # the worker runs the task in its own transaction, after the view's commits
+def test_a_stale_summary_is_refreshed_by_the_worker(people, cases):
+    from opennrm.tests.mail import run_worker
+
+    FiguresRefresh.objects.filter(pk=1).update(refreshed_at=FiguresRefresh.objects.get(pk=1).refreshed_at - dt.timedelta(hours=1))
+    Referral.objects.filter(reference="NRM-T-H").update(status="awaiting_reasonable_grounds")  # a change the summary has not seen
+    stale = figures(people["sca"])
+    assert [b.rg_due for b in stale.breaches] == [6, 6]  # H still counted as withdrawn
+    assert FiguresRefresh.objects.get(pk=1).requested_at is not None
+    run_worker()
+    assert FiguresRefresh.objects.get(pk=1).refreshed_at > stale.as_of
+    assert figures(people["sca"]).breaches[0].rg_missed == 4  # H is now open past its deadline
