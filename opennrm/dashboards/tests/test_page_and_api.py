@@ -154,3 +154,8 @@ def test_the_api_is_documented(api_client, people):
     spec = api_client(people["stats"]).get("/api/v1/openapi.json").json()
     parameters = {p["name"] for p in spec["paths"]["/api/v1/dashboard"]["get"]["parameters"]}
     assert parameters == {"from", "to", "authority", "nation", "age_group"}
+
+
+def test_the_chosen_filters_are_named_above_the_figures(people, web_client):
+    page = web_client(people["stats"]).get("/dashboard", {"authority": "IECA", "nation": "SCT", "age_group": "child"}).content.decode()
+    assert re.search(r"to \d+ \w+ \d{4}, Immigration Enforcement Competent Authority, Scotland, Child", page)
