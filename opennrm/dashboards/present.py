@@ -116,5 +116,7 @@ def as_dict(d: Dashboard) -> dict:
             "rows": [{"competent_authority": b.competent_authority, "nation": b.nation, **_breach_dict(b)} for b in d.breaches[:-1]],
             "total": _breach_dict(d.breaches[-1]),
         },
+        "figures_as_of": d.as_of.isoformat() if d.as_of else None,
         "computed_in_ms": round(d.seconds * 1000, 1),
+        "from_cache": d.from_cache,
     }

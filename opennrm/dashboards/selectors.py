@@ -1,18 +1,21 @@
 """The managers' dashboard figures (issue 3 item 8; ADR 0008): aggregates only, scoped to the actor.
 
-One selector, `dashboard_figures`, for the page and the API. On PostgreSQL the figures are computed
-in the database by one statement (percentile_cont, date_trunc, grouped sets), so that a million
-referrals answer in well under a second; on SQLite (development, tests) the same figures are
-computed in Python from one row per referral. Both follow the definitions in ADR 0008, and the
-tests check both against the same hand-built cases.
+One selector, `dashboard_figures`, for the page and the API. Open cases by stage are counted from
+the referrals, now. The other figures come from the summary (models.CaseFigures): on PostgreSQL by
+one statement (percentile_cont, date_trunc, ROLLUP) whose parts are index-only scans; elsewhere
+(SQLite: development, tests) the same definitions in Python over the same rows. They change only
+when the summary is refreshed, so they are cached per scope, period and filters until then. The
+tests hold both computations to the same hand-built cases.
 """
 
 import datetime as dt
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -77,6 +80,7 @@ class Dashboard:
     rg_within_deadline: list[DeadlineShare]
     breaches: list[Breaches]  # one per authority and nation with a deadline in the period, then the totals
     as_of: dt.datetime | None = None  # when the summary behind the decision and deadline figures was last refreshed
+    from_cache: bool = False  # the summary's figures were computed by an earlier view since that refresh
     engine: str = ""
     seconds: float = 0.0
 
@@ -100,13 +104,19 @@ def dashboard_figures(*, actor, period: Period, filters: Filters, today: dt.date
     open_by_stage = [(status, label, counts.get(status, 0)) for status, label in OPEN_STAGES]
     # A deadline that falls today has not passed yet: only deadlines up to yesterday can have been missed.
     breach_end = min(period.end, today - dt.timedelta(days=1))
-    summary = CaseFigures.objects.filter(scope)
-    for name, value in filters.as_dict().items():
-        summary = summary.filter(**{name: value})
-    compute = _figures_in_postgresql if connection.vendor == "postgresql" else _figures_in_python
-    with transaction.atomic():  # SET LOCAL lasts for the transaction
-        time_to_rg, time_to_cg, within, breaches = compute(summary, period, breach_end)
-    figures = Dashboard(period, filters, today, open_by_stage, time_to_rg, time_to_cg, within, breaches, as_of=as_of,
+    # The summary's figures change only when it is refreshed: the same scope, period and filters are computed once per refresh.
+    key = "dashboard:" + hashlib.sha256(repr((str(scope), period, filters, breach_end, as_of)).encode()).hexdigest()
+    computed = cache.get(key)
+    from_cache = computed is not None
+    if not from_cache:
+        summary = CaseFigures.objects.filter(scope)
+        for name, value in filters.as_dict().items():
+            summary = summary.filter(**{name: value})
+        compute = _figures_in_postgresql if connection.vendor == "postgresql" else _figures_in_python
+        with transaction.atomic():  # SET LOCAL lasts for the transaction
+            computed = compute(summary, period, breach_end)
+        cache.set(key, computed, timeout=2 * settings.DASHBOARD_REFRESH_SECONDS)
+    figures = Dashboard(period, filters, today, open_by_stage, *computed, as_of=as_of, from_cache=from_cache,
                         engine=connection.vendor, seconds=(timezone.now() - t0).total_seconds())
     # Audited after the figures are computed, so the audit chain is held only for the append itself.
     with transaction.atomic():

@@ -214,3 +214,13 @@ def test_a_stale_summary_is_refreshed_by_the_worker(people, cases):
     run_worker()
     assert FiguresRefresh.objects.get(pk=1).refreshed_at > stale.as_of
     assert figures(people["sca"]).breaches[0].rg_missed == 4  # H is now open past its deadline
+
+
+def test_a_second_view_until_the_next_refresh_takes_the_summary_figures_from_the_cache(people, cases):
+    first, second = figures(people["sca"]), figures(people["sca"])
+    assert (first.from_cache, second.from_cache) == (False, True)
+    assert (second.time_to_rg, second.breaches) == (first.time_to_rg, first.breaches)
+    assert figures(people["sca"], nation="SCT").from_cache is False  # other filters: other figures
+    assert figures(people["ieca"]).from_cache is False  # another scope
+    case_figures_refresh()
+    assert figures(people["sca"]).from_cache is False
