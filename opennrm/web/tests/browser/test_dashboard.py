@@ -38,8 +38,8 @@ def test_dashboard_for_a_decision_maker_with_its_charts_tables_and_errors(page):
 def test_dashboard_for_a_statistician_with_the_authority_filter(page):
     sign_in(page, "stats.one")
     page.goto("/dashboard")
-    page.get_by_label("Competent authority").select_option("SCA")
-    page.get_by_label("Nation").select_option("ENG")
+    page.get_by_role("combobox", name="Competent authority").select_option("SCA")
+    page.get_by_role("combobox", name="Nation").select_option("ENG")
     page.get_by_role("button", name="Show the figures").click()
     expect(page).to_have_url(re.compile(r"authority=SCA"))
     expect(page.locator("main")).to_contain_text("Single Competent Authority")
