@@ -44,6 +44,7 @@ class Capability(StrEnum):
     MAKE_DECISION = "make_decision"  # decide, confirm, send back and re-route the cases the authority holds
     REQUEST_RECONSIDERATION = "request_reconsideration"
     WITHDRAW_REFERRAL = "withdraw_referral"  # record an adult's withdrawal
+    VIEW_DECISION_DASHBOARD = "view_decision_dashboard"  # aggregate figures on cases and deadlines, no per-case rows (ADR 0008)
 
 
 ALL = frozenset(Compartment)
@@ -57,7 +58,8 @@ class RolePolicy:
     capabilities: frozenset[Capability]
 
 
-DECISION_MAKER_CAPABILITIES = frozenset({Capability.LIST_REFERRALS, Capability.MAKE_DECISION, Capability.WITHDRAW_REFERRAL})
+DECISION_MAKER_CAPABILITIES = frozenset({Capability.LIST_REFERRALS, Capability.MAKE_DECISION, Capability.WITHDRAW_REFERRAL,
+                                         Capability.VIEW_DECISION_DASHBOARD})
 
 POLICIES: dict[str, RolePolicy] = {
     # Sees the referrals their own organisation made, as they referred them.
@@ -76,7 +78,8 @@ POLICIES: dict[str, RolePolicy] = {
     Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION})),
     # The firewall: status only, and only by looking up a Home Office reference.
     Role.IMMIGRATION_OFFICER: RolePolicy(STATUS_ONLY, frozenset({Capability.LOOKUP_NRM_STATUS})),
-    Role.STATISTICIAN: RolePolicy(NONE, frozenset()),
+    # Aggregates are a statistician's whole remit (contract section 5): the dashboard's national figures, never a record.
+    Role.STATISTICIAN: RolePolicy(NONE, frozenset({Capability.VIEW_DECISION_DASHBOARD})),
     Role.AUDITOR: RolePolicy(NONE, frozenset({Capability.READ_AUDIT})),
     Role.ADMIN: RolePolicy(NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR, Capability.MANAGE_ROUTING})),
 }
@@ -117,6 +120,20 @@ def referral_scope(user) -> Q | None:
             covered = list(org.covered_local_authorities or [])
             return Q(age_group__in=CHILD_AGE_GROUPS, local_authority__in=covered) if covered else None
     return None
+
+
+def dashboard_scope(user) -> Q | None:
+    """The referrals whose aggregate figures the user may see on the decisions dashboard; None means none at all.
+
+    A decision maker sees their own authority's (a panel its own panel's): the cases they may open.
+    A statistician sees every authority's, as figures only.
+    """
+    if not has_capability(user, Capability.VIEW_DECISION_DASHBOARD):
+        return None
+    if user.role == Role.STATISTICIAN:
+        # Every authority, named, so that the figures' indexes (which lead with the authority) serve this scope too.
+        return Q(competent_authority__in=("SCA", "IECA", "LOCAL_PANEL"))
+    return referral_scope(user)
 
 
 # "Not sure" is treated as a child: the presumption of age (Modern Slavery Act 2015 s.51).

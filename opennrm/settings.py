@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "opennrm.workdays",
     "opennrm.referrals",
     "opennrm.decisions",
+    "opennrm.dashboards",
     "opennrm.api",
     "opennrm.web",
     "opennrm.demo",
@@ -177,6 +178,12 @@ SECURE_CSP = {
 }
 
 API_TOKEN_LIFETIME_SECONDS = int(os.environ.get("OPENNRM_API_TOKEN_LIFETIME_SECONDS", str(8 * 60 * 60)))
+
+# The dashboard summary's covering indexes (INCLUDE) are for PostgreSQL; SQLite, for development and tests, makes plain ones.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# The dashboard's summary of deadlines and decisions is refreshed by the worker when a view finds it older than this.
+DASHBOARD_REFRESH_SECONDS = int(os.environ.get("OPENNRM_DASHBOARD_REFRESH_SECONDS", "300"))
 
 TASKS = {
     "default": {

@@ -252,3 +252,9 @@ from .decisions import BODY_MODELS as DECISION_BODY_MODELS, router as decisions_
 
 BODY_MODELS.extend(DECISION_BODY_MODELS)
 api.add_router("", decisions_router)
+
+# --- Managers' dashboard (opennrm/dashboards/api.py) --------------------------------------------
+
+from opennrm.dashboards.api import router as dashboard_router  # noqa: E402
+
+api.add_router("", dashboard_router)

@@ -36,6 +36,7 @@ KNOWN_ROUTES = {
     "referrals",
     "referrals/<uuid:referral_id>",
     "nrm-status",
+    "dashboard",
     "admin/",
     "admin/accounts/user/<path:object_id>/change/",
     "api/v1/referrals/<referral_id>",
