@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.audit.services import audit_record, current_origin
@@ -145,7 +146,10 @@ def second_factor_verified(*, user: User, device: TOTPDevice) -> None:
 def second_factor_enrol(*, actor: User, key: str) -> TOTPDevice:
     """The actor's new authenticator app (its key confirmed by a code), replacing any they had."""
     replaced = TOTPDevice.objects.filter(user=actor).delete()[0]
-    device = TOTPDevice.objects.create(user=actor, name="Authenticator app", key=key, confirmed=True)
+    device = TOTPDevice(user=actor, name="Authenticator app", key=key, confirmed=True)
+    # The code that confirmed the key is spent: the next sign-in needs a later one.
+    device.last_t = TOTP(device.bin_key, device.step, device.t0, device.digits).t()
+    device.save()
     audit_record(actor=actor, action="user.second_factor_enrolled", object_type="user", object_id=str(actor.pk),
                  details={"device": device.persistent_id, "replaced": replaced})
     return device
