@@ -10,7 +10,6 @@ from functools import cached_property
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -66,7 +65,7 @@ class IdleSignOutMiddleware:
         if last is not None and now - last > settings.IDLE_SIGN_OUT_SECONDS:
             idle_sign_out(request)
             if request.path == self._status_path:
-                return JsonResponse({"signed_in": False, "seconds_left": 0})
+                return self.get_response(request)  # answers "signed out" to the warning's script
             return redirect(_sign_in_url(request))
         # Asking how long is left is not activity: the warning dialog asks without extending the session.
         if request.path != self._status_path and (last is None or now - last >= ACTIVITY_RESOLUTION_SECONDS):
