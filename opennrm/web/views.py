@@ -16,6 +16,13 @@ def _render(request, template: str, context: dict, status: int = 200):
     return render(request, template, context, status=status)
 
 
+def _page_number(request) -> int:
+    try:
+        return min(1_000_000, max(1, int(request.GET.get("page", "1"))))
+    except ValueError:
+        return 1
+
+
 @login_required
 def home(request):
     user = request.user
@@ -62,13 +69,6 @@ def referral_detail(request, referral_id):
         "show": {c.value: c in compartments for c in Compartment},
         "show_access_log": has_capability(request.user, Capability.READ_RECORD_ACCESS_LOG),
     })
-
-
-def _page_number(request) -> int:
-    try:
-        return min(1_000_000, max(1, int(request.GET.get("page", "1"))))
-    except ValueError:
-        return 1
 
 
 @login_required

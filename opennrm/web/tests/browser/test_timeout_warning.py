@@ -8,11 +8,12 @@ Its own server, with the timeouts shortened from 15 and 2 minutes to seconds (th
 import re
 import time
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from .conftest import _started_server
-from .helpers import BROWSER_TESTS, CHROMIUM, assert_accessible, is_csp_violation, sign_in
+from .helpers import BROWSER_TESTS, CHROMIUM, DEMO_PASSWORD, assert_accessible, is_csp_violation, sign_in
 
 pytestmark = BROWSER_TESTS
 
@@ -84,7 +85,7 @@ def test_the_warning_opens_lets_the_user_stay_and_signs_out_when_time_runs_out(t
     assert page.request.get("/session").json()["signed_in"] is False
     assert_accessible(page)
     page.get_by_label("Username").fill("fr.police")
-    page.get_by_label("Password", exact=True).fill("synthetic-demo-password-for-browser-tests")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/referrals\?status=withdrawn$"))
 
@@ -102,3 +103,29 @@ def test_without_javascript_the_server_signs_out_alone(browser, short_timeout_se
         expect(page.get_by_text("You were signed out because you had not done anything")).to_be_visible()
     finally:
         context.close()
+
+
+def test_setting_up_an_authenticator_app_and_the_code_page_are_accessible(timeout_page):
+    # On this module's own server: the shared one's demo users must keep signing in without a code.
+    page = timeout_page
+    sign_in(page, "sca.one")
+    page.get_by_role("link", name="Set up an authenticator app").click()
+    expect(page.get_by_role("heading", name="Set up your authenticator app")).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Code from your authenticator app").fill("000000")
+    page.get_by_role("button", name="Confirm and continue").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The code is not right")
+    assert_accessible(page)
+    authenticator = pyotp.TOTP(page.locator("#secret-key").inner_text().replace(" ", ""))
+    page.get_by_label("Code from your authenticator app").fill(authenticator.now())
+    page.get_by_role("button", name="Confirm and continue").click()
+    expect(page.get_by_text("Your authenticator app is set up")).to_be_visible()
+
+    page.get_by_role("button", name=re.compile(r"^Sign out")).click()
+    page.get_by_label("Username").fill("sca.one")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Enter the code from your authenticator app")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Menu")).to_have_count(0)
+    assert_accessible(page)
