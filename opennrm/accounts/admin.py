@@ -1,6 +1,7 @@
 """The administrator's pages: users, organisations and closure days. No case content is registered here."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import logout
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -12,7 +13,7 @@ from opennrm.workdays.models import ClosureDay
 from opennrm.workdays.services import closure_day_delete, closure_day_save
 
 from .models import Organisation, SignInLock, User
-from .services import organisation_save, second_factor_reset, sign_in_lock_lift, user_save, user_sign_in_unlock
+from .services import organisation_save, second_factor_reset, sign_in_lock_lift, user_save, user_sign_in_unlock, user_signed_out
 
 
 def sign_in_instead(request, extra_context=None):
@@ -22,7 +23,18 @@ def sign_in_instead(request, extra_context=None):
     return redirect(reverse("web:sign-in") + "?" + urlencode({"next": request.GET.get("next") or reverse("admin:index")}))
 
 
+def sign_out_audited(request, extra_context=None):
+    """The admin's "Log out" signs out as the service's own sign-out does: audited, then to the sign-in page."""
+    if request.method != "POST":
+        return redirect("admin:index")
+    if request.user.is_authenticated:
+        user_signed_out(user=request.user)
+    logout(request)
+    return redirect("web:sign-in")
+
+
 admin.site.login = sign_in_instead
+admin.site.logout = sign_out_audited
 # django-otp registers its devices here; their secret keys are nobody's to read, administrators' included.
 if admin.site.is_registered(TOTPDevice):
     admin.site.unregister(TOTPDevice)

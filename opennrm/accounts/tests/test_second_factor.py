@@ -199,3 +199,15 @@ def test_the_requirement_is_on_outside_the_embedded_demo():
     assert required_with({"OPENNRM_SECRET_KEY": "x" * 60}) == "True"
     assert required_with({"OPENNRM_SECRET_KEY": "x" * 60, "OPENNRM_REQUIRE_SECOND_FACTOR": "0"}) == "False"
     assert required_with({"OPENNRM_REQUIRE_SECOND_FACTOR": "1"}) == "True"
+
+
+def test_the_admin_site_signs_out_through_the_audited_sign_out(make_user, web_client):
+    admin = make_user(Role.ADMIN)
+    admin.is_staff = True
+    admin.save()
+    client = web_client(admin)
+    assert client.get("/admin/").status_code == 200
+    response = client.post("/admin/logout/")
+    assert response.status_code == 302 and response["Location"] == "/sign-in"
+    assert client.get("/admin/").status_code == 302
+    assert AuditEvent.objects.filter(action="user.sign_out", actor_id=admin.pk).count() == 1
