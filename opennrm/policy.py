@@ -45,6 +45,7 @@ class Capability(StrEnum):
     REQUEST_RECONSIDERATION = "request_reconsideration"
     WITHDRAW_REFERRAL = "withdraw_referral"  # record an adult's withdrawal
     VIEW_DECISION_DASHBOARD = "view_decision_dashboard"  # aggregate figures on cases and deadlines, no per-case rows (ADR 0008)
+    READ_RECORD_ACCESS_LOG = "read_record_access_log"  # "who has seen this record", for the records in record_access_log_scope
 
 
 ALL = frozenset(Compartment)
@@ -74,13 +75,14 @@ POLICIES: dict[str, RolePolicy] = {
     # A panel includes children's social care, so it sees the child's safeguarding too.
     Role.PANEL_DECISION_MAKER: RolePolicy(ALL, DECISION_MAKER_CAPABILITIES),
     # The child's local authority and guardian may ask for a reconsideration (contract section 4).
-    Role.LA_SOCIAL_WORKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION})),
-    Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION})),
+    # They also see who has seen the child's record (issue 4, point 5).
+    Role.LA_SOCIAL_WORKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION, Capability.READ_RECORD_ACCESS_LOG})),
+    Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION, Capability.READ_RECORD_ACCESS_LOG})),
     # The firewall: status only, and only by looking up a Home Office reference.
     Role.IMMIGRATION_OFFICER: RolePolicy(STATUS_ONLY, frozenset({Capability.LOOKUP_NRM_STATUS})),
     # Aggregates are a statistician's whole remit (contract section 5): the dashboard's national figures, never a record.
     Role.STATISTICIAN: RolePolicy(NONE, frozenset({Capability.VIEW_DECISION_DASHBOARD})),
-    Role.AUDITOR: RolePolicy(NONE, frozenset({Capability.READ_AUDIT})),
+    Role.AUDITOR: RolePolicy(NONE, frozenset({Capability.READ_AUDIT, Capability.READ_RECORD_ACCESS_LOG})),
     Role.ADMIN: RolePolicy(NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR, Capability.MANAGE_ROUTING})),
 }
 
@@ -134,6 +136,29 @@ def dashboard_scope(user) -> Q | None:
         # Every authority, named, so that the figures' indexes (which lead with the authority) serve this scope too.
         return Q(competent_authority__in=("SCA", "IECA", "LOCAL_PANEL"))
     return referral_scope(user)
+
+
+def record_access_log_scope(user) -> Q | None:
+    """The referrals whose access log ("who has seen this record") the user may read; None means none.
+
+    Auditors read any record's log (they see the whole audit trail, never case content). The child's
+    local authority and guardian read the logs of the children in their scope: for a guardian that is
+    the coverage of their service today; when guardians are allocated to children (the safeguarding
+    app), narrowing referral_scope's GUARDIAN case narrows this too, with nothing to change here.
+    """
+    if not has_capability(user, Capability.READ_RECORD_ACCESS_LOG):
+        return None
+    if user.role == Role.AUDITOR:
+        return Q()
+    if user.role in (Role.LA_SOCIAL_WORKER, Role.GUARDIAN):
+        return referral_scope(user)
+    return None
+
+
+# Every role signs in with a second factor where one is required (settings.REQUIRE_SECOND_FACTOR):
+# each sees records, the audit trail, or (administrators, statisticians' aggregates) grants or draws
+# on access to them; one rule is easier to keep than a list of exceptions (ADR 0010).
+SECOND_FACTOR_ROLES = frozenset(Role)
 
 
 # "Not sure" is treated as a child: the presumption of age (Modern Slavery Act 2015 s.51).

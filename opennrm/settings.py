@@ -19,7 +19,11 @@ def env_flag(name: str, default: bool = False) -> bool:
 
 DEBUG = env_flag("OPENNRM_DEBUG")
 # The default key is for the embedded demo only; production must set OPENNRM_SECRET_KEY.
-SECRET_KEY = os.environ.get("OPENNRM_SECRET_KEY", "opennrm-demo-only-key-do-not-use-in-production-5f1c9a")
+DEMO_SECRET_KEY = "opennrm-demo-only-key-do-not-use-in-production-5f1c9a"
+SECRET_KEY = os.environ.get("OPENNRM_SECRET_KEY", DEMO_SECRET_KEY)
+# Running on the built-in key is what makes this the embedded demo (`make run`): a deployment must
+# set its own key (`opennrm check --deploy` says so), and with it gets the second factor (ADR 0010).
+EMBEDDED_DEMO = SECRET_KEY == DEMO_SECRET_KEY
 SECRET_KEY_FALLBACKS = [k for k in os.environ.get("OPENNRM_SECRET_KEY_FALLBACKS", "").split(",") if k]
 # The audit trail's HMAC key is separate from SECRET_KEY so that it can live outside the web tier.
 AUDIT_HMAC_KEY = os.environ.get("OPENNRM_AUDIT_HMAC_KEY", SECRET_KEY + ":audit")
@@ -36,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Serves the API docs' Swagger UI from our own static files, not a CDN (strict CSP, closed networks).
     "ninja",
     "opennrm.core",
@@ -59,7 +65,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the user and messages are known: idle sign-out first, then the second factor (ADR 0010).
+    "opennrm.accounts.middleware.IdleSignOutMiddleware",
+    "opennrm.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -148,6 +158,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("OPENNRM_MAX_REQUEST_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
+# The session cookie's absolute lifetime; inactivity ends a session much sooner (IDLE_SIGN_OUT_SECONDS).
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -176,6 +187,24 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+
+# --- Signing in (ADR 0010) ---
+# A second factor (TOTP) for every role, on unless this is the embedded demo; a user who has set one
+# up is always asked for it. OPENNRM_REQUIRE_SECOND_FACTOR=0 turns the requirement off (check --deploy warns).
+REQUIRE_SECOND_FACTOR = env_flag("OPENNRM_REQUIRE_SECOND_FACTOR", default=not EMBEDDED_DEMO)
+OTP_TOTP_ISSUER = os.environ.get("OPENNRM_OTP_ISSUER", "OpenNRM")
+# django-otp's own per-device back-off is off: wrong codes count towards the lock-out below instead,
+# which also covers passwords and the API, and which an administrator can lift.
+OTP_TOTP_THROTTLE_FACTOR = 0
+# Signed out after this long without a request; the pages warn IDLE_WARNING_SECONDS before.
+IDLE_SIGN_OUT_SECONDS = int(os.environ.get("OPENNRM_IDLE_SIGN_OUT_SECONDS", str(15 * 60)))
+IDLE_WARNING_SECONDS = int(os.environ.get("OPENNRM_IDLE_WARNING_SECONDS", str(2 * 60)))
+# Lock-out: this many failed sign-ins (password or code) for one username within the window lock it
+# for SIGN_IN_LOCK_SECONDS; the same for one client address at a higher count (0 turns that off).
+SIGN_IN_FAILURE_LIMIT = int(os.environ.get("OPENNRM_SIGN_IN_FAILURE_LIMIT", "5"))
+SIGN_IN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("OPENNRM_SIGN_IN_ADDRESS_FAILURE_LIMIT", "30"))
+SIGN_IN_FAILURE_WINDOW_SECONDS = int(os.environ.get("OPENNRM_SIGN_IN_FAILURE_WINDOW_SECONDS", str(15 * 60)))
+SIGN_IN_LOCK_SECONDS = int(os.environ.get("OPENNRM_SIGN_IN_LOCK_SECONDS", str(15 * 60)))
 
 API_TOKEN_LIFETIME_SECONDS = int(os.environ.get("OPENNRM_API_TOKEN_LIFETIME_SECONDS", str(8 * 60 * 60)))
 

@@ -81,3 +81,46 @@ class ApiToken(models.Model):
     @staticmethod
     def new_raw_key() -> str:
         return secrets.token_urlsafe(32)
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in (a wrong password or code), counted towards a lock-out (ADR 0010).
+
+    Keyed by the username as typed, whether or not such a user exists, so that locking reveals nothing.
+    """
+
+    username_key = models.CharField(max_length=150)
+    ip_address = models.GenericIPAddressField(null=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username_key", "occurred_at"], name="signin_failure_username_idx"),
+            models.Index(fields=["ip_address", "occurred_at"], name="signin_failure_address_idx"),
+        ]
+
+
+class SignInLock(models.Model):
+    """A username or a client address that may not sign in until `locked_until`, or until an administrator unlocks it."""
+
+    class Kind(models.TextChoices):
+        USERNAME = "username", "Username"
+        ADDRESS = "address", "Client address"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=150, help_text="The username as typed (in lower case), or the client's IP address")
+    locked_at = models.DateTimeField()
+    locked_until = models.DateTimeField()
+    unlocked_at = models.DateTimeField(null=True, blank=True)
+    unlocked_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-locked_at"]
+        indexes = [models.Index(fields=["kind", "key", "locked_until"], name="signin_lock_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"
+
+    @property
+    def ended_at(self):
+        return min(self.locked_until, self.unlocked_at) if self.unlocked_at else self.locked_until

@@ -4,20 +4,188 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from opennrm.audit.services import audit_record
+from opennrm.audit.services import audit_record, current_origin
 from opennrm.core.sql import model_columns
+from opennrm.policy import Capability, has_capability
 
-from .models import ApiToken, Organisation, User, hash_token
+from .models import ApiToken, Organisation, SignInFailure, SignInLock, User, hash_token
+from .selectors import second_factor_device, second_factor_needed, sign_in_lock_active, username_key
+
+
+LOCKED_MESSAGE = ("There have been too many failed attempts to sign in with this username or from this network. "
+                  "Try again in {minutes} minutes, or ask your administrator to unlock your account.")
+
+
+def locked_message() -> str:
+    return LOCKED_MESSAGE.format(minutes=max(1, settings.SIGN_IN_LOCK_SECONDS // 60))
+
+
+class SignInRefused(Exception):
+    """Signing in (a page or an API token) was refused; `reason` says why, in words that reveal no username."""
+
+    CREDENTIALS = "credentials"
+    LOCKED = "locked"
+    SECOND_FACTOR_NOT_SET_UP = "second_factor_not_set_up"
+
+    def __init__(self, reason: str, lock: SignInLock | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.lock = lock
+
+
+# --- Lock-out (ADR 0010) --------------------------------------------------------------------------
+
+
+def _failures_since_last_lock(*, kind: str, key: str, field: str, now: dt.datetime) -> int:
+    since = now - dt.timedelta(seconds=settings.SIGN_IN_FAILURE_WINDOW_SECONDS)
+    last_lock = SignInLock.objects.filter(kind=kind, key=key).order_by("-locked_at").first()
+    if last_lock is not None:
+        # Failures before a lock ended were paid for by that lock; only later ones count again.
+        since = max(since, last_lock.ended_at)
+    return SignInFailure.objects.filter(**{field: key, "occurred_at__gt": since}).count()
 
 
 @transaction.atomic
-def api_token_issue(*, username: str, password: str) -> tuple[str, dt.datetime] | None:
-    """Check the credentials and issue a bearer token; None when they do not match an active user."""
+def sign_in_failure_record(*, username: str, action: str, reason: str) -> SignInLock | None:
+    """Record one failed sign-in (audited as `action`) and lock the username, or the client's address, when
+    it has failed too often; returns the new lock, if this failure made one."""
+    now = timezone.now()
+    key = username_key(username)
+    ip_address = current_origin.get().ip_address
+    audit_record(actor=None, action=action, object_type="user", details={"username": username[:150], "reason": reason})
+    SignInFailure.objects.create(username_key=key, ip_address=ip_address, occurred_at=now)
+    made = None
+    limits = [(SignInLock.Kind.USERNAME, key, "username_key", settings.SIGN_IN_FAILURE_LIMIT)]
+    if ip_address and settings.SIGN_IN_ADDRESS_FAILURE_LIMIT:
+        limits.append((SignInLock.Kind.ADDRESS, ip_address, "ip_address", settings.SIGN_IN_ADDRESS_FAILURE_LIMIT))
+    for kind, lock_key, field, limit in limits:
+        if limit and _failures_since_last_lock(kind=kind, key=lock_key, field=field, now=now) >= limit:
+            lock = SignInLock.objects.create(kind=kind, key=lock_key, locked_at=now,
+                                             locked_until=now + dt.timedelta(seconds=settings.SIGN_IN_LOCK_SECONDS))
+            audit_record(actor=None, action="sign_in.locked", object_type="sign_in_lock", object_id=str(lock.pk),
+                         details={"kind": kind, "key": lock_key, "locked_until": lock.locked_until.isoformat()})
+            made = made or lock
+    return made
+
+
+@transaction.atomic
+def sign_in_refused_while_locked(*, username: str, lock: SignInLock) -> None:
+    audit_record(actor=None, action="sign_in.refused_locked", object_type="sign_in_lock", object_id=str(lock.pk),
+                 details={"username": username[:150]})
+
+
+@transaction.atomic
+def sign_in_lock_lift(*, actor, lock: SignInLock) -> SignInLock:
+    """An administrator lifts a lock before it runs out."""
+    if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
+        raise PermissionError("Only an administrator may unlock signing in")
+    if lock.unlocked_at is None:
+        lock.unlocked_at = timezone.now()
+        lock.unlocked_by = actor
+        lock.save(update_fields=["unlocked_at", "unlocked_by"])
+        audit_record(actor=actor, action="sign_in.unlock", object_type="sign_in_lock", object_id=str(lock.pk),
+                     details={"kind": lock.kind, "key": lock.key})
+    return lock
+
+
+@transaction.atomic
+def user_sign_in_unlock(*, actor, user: User) -> int:
+    """Lift every lock still on this user's username; the number lifted."""
+    now = timezone.now()
+    locks = SignInLock.objects.filter(kind=SignInLock.Kind.USERNAME, key=username_key(user.username), locked_until__gt=now, unlocked_at__isnull=True)
+    lifted = [sign_in_lock_lift(actor=actor, lock=lock) for lock in locks]
+    return len(lifted)
+
+
+def _refuse_if_locked(username: str) -> None:
+    lock = sign_in_lock_active(username=username, ip_address=current_origin.get().ip_address)
+    if lock is not None:
+        sign_in_refused_while_locked(username=username, lock=lock)
+        raise SignInRefused(SignInRefused.LOCKED, lock)
+
+
+def sign_in_check_password(*, username: str, password: str, action: str = "user.sign_in_failed") -> User:
+    """The active user with these credentials; SignInRefused when locked out (whatever the password) or wrong."""
+    _refuse_if_locked(username)
     user = authenticate(username=username, password=password)
     if user is None:
-        audit_record(actor=None, action="api_token.refused", object_type="user", details={"username": username[:150]})
-        return None
+        lock = sign_in_failure_record(username=username, action=action, reason="password")
+        raise SignInRefused(SignInRefused.LOCKED if lock else SignInRefused.CREDENTIALS, lock)
+    return user
+
+
+# --- The second factor ----------------------------------------------------------------------------
+
+
+def second_factor_check_code(*, user: User, code: str, action: str = "user.second_factor_failed") -> TOTPDevice:
+    """The user's device that accepts this code; SignInRefused when locked out or the code is not right.
+
+    A code is used once: the device remembers the last time step it accepted (django-otp).
+    """
+    _refuse_if_locked(user.username)
+    code = (code or "").replace(" ", "")
+    with transaction.atomic():
+        # Locked, so that two requests with the same code cannot both use it.
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+        accepted = device is not None and code.isdigit() and len(code) == device.digits and device.verify_token(code)
+    if not accepted:
+        lock = sign_in_failure_record(username=user.username, action=action, reason="code")
+        raise SignInRefused(SignInRefused.LOCKED if lock else SignInRefused.CREDENTIALS, lock)
+    return device
+
+
+@transaction.atomic
+def second_factor_verified(*, user: User, device: TOTPDevice) -> None:
+    audit_record(actor=user, action="user.second_factor_verified", object_type="user", object_id=str(user.pk),
+                 details={"device": device.persistent_id})
+
+
+@transaction.atomic
+def second_factor_enrol(*, actor: User, key: str) -> TOTPDevice:
+    """The actor's new authenticator app (its key confirmed by a code), replacing any they had."""
+    replaced = TOTPDevice.objects.filter(user=actor).delete()[0]
+    device = TOTPDevice(user=actor, name="Authenticator app", key=key, confirmed=True)
+    # The code that confirmed the key is spent: the next sign-in needs a later one.
+    device.last_t = TOTP(device.bin_key, device.step, device.t0, device.digits).t()
+    device.save()
+    audit_record(actor=actor, action="user.second_factor_enrolled", object_type="user", object_id=str(actor.pk),
+                 details={"device": device.persistent_id, "replaced": replaced})
+    return device
+
+
+@transaction.atomic
+def second_factor_reset(*, actor, user: User) -> int:
+    """An administrator removes a user's second factor (a lost phone); the user sets up a new one at their next sign-in."""
+    if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
+        raise PermissionError("Only an administrator may reset a second factor")
+    removed = TOTPDevice.objects.filter(user=user).delete()[0]
+    audit_record(actor=actor, action="user.second_factor_reset", object_type="user", object_id=str(user.pk),
+                 details={"username": user.username, "removed": removed})
+    return removed
+
+
+# --- API tokens -----------------------------------------------------------------------------------
+
+
+def api_token_issue(*, username: str, password: str, otp: str | None = None) -> tuple[str, dt.datetime]:
+    """Check the credentials (and the second factor's code where one is needed) and issue a bearer token.
+
+    Raises SignInRefused: locked out, the credentials or code not right, or a second factor required
+    but not yet set up (said only to someone who gave the right password).
+    """
+    user = sign_in_check_password(username=username, password=password, action="api_token.refused")
+    if second_factor_needed(user):
+        if second_factor_device(user) is None:
+            raise SignInRefused(SignInRefused.SECOND_FACTOR_NOT_SET_UP)
+        second_factor_check_code(user=user, code=otp or "", action="api_token.refused")
+    return _api_token_create(user=user)
+
+
+@transaction.atomic
+def _api_token_create(*, user: User) -> tuple[str, dt.datetime]:
     raw = ApiToken.new_raw_key()
     now = timezone.now()
     expires_at = now + dt.timedelta(seconds=settings.API_TOKEN_LIFETIME_SECONDS)
@@ -86,16 +254,11 @@ def user_save(*, actor, user: User, changed: list[str] | None = None) -> User:
 
 
 @transaction.atomic
-def user_signed_in(*, user, success: bool, username: str = "") -> None:
-    audit_record(
-        actor=user if success else None,
-        action="user.sign_in" if success else "user.sign_in_failed",
-        object_type="user",
-        object_id=str(user.pk) if success else "",
-        details={} if success else {"username": username[:150]},
-    )
+def user_signed_in(*, user, second_factor: str) -> None:
+    """The password was right; `second_factor` says what comes next: verified, asked, set_up or not_needed."""
+    audit_record(actor=user, action="user.sign_in", object_type="user", object_id=str(user.pk), details={"second_factor": second_factor})
 
 
 @transaction.atomic
-def user_signed_out(*, user) -> None:
-    audit_record(actor=user, action="user.sign_out", object_type="user", object_id=str(user.pk))
+def user_signed_out(*, user, reason: str = "asked") -> None:
+    audit_record(actor=user, action="user.sign_out" if reason == "asked" else "user.sign_out_idle", object_type="user", object_id=str(user.pk))

@@ -11,7 +11,8 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import field_validator
 
-from opennrm.accounts.services import api_token_issue
+from opennrm.accounts.services import SignInRefused, api_token_issue, locked_message
+from opennrm.audit.selectors import record_access_log
 from opennrm.policy import Capability, compartments_for, has_capability
 from opennrm.referrals import schemas as referral_schemas
 from opennrm.referrals.models import Status
@@ -108,6 +109,8 @@ def _require(request, capability: Capability) -> None:
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str | None = Field(None, description="The 6-digit code from the user's authenticator app: required once they have set one up, "
+                                              "and for every user where the deployment requires a second factor")
 
 
 class TokenOut(Schema):
@@ -122,20 +125,28 @@ BODY_MODELS.append(TokenIn)
 def token(request):
     data = json_body(request)
     errors = []
-    for key in ("username", "password"):
+    for key in ("username", "password", "otp"):
         value = data.get(key)
+        if key == "otp" and value is None:
+            continue  # optional: checked against the account below
         if not isinstance(value, str) or not value:
             errors.append(FieldError(key, "This field is required: give it as text"))
         elif any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
             # No account has one, and the database would refuse some (NUL, lone surrogates) outright.
-            errors.append(FieldError(key, "Remove the control characters: no username or password contains them"))
-    errors += [FieldError(k, "Unknown field: remove it") for k in data if k not in ("username", "password")]
+            errors.append(FieldError(key, "Remove the control characters: no username, password or code contains them"))
+    errors += [FieldError(k, "Unknown field: remove it") for k in data if k not in ("username", "password", "otp")]
     if errors:
         raise invalid(errors)
-    issued = api_token_issue(username=data["username"][:150], password=data["password"][:1024])
-    if issued is None:
-        return JsonResponse({"detail": "The username or password is not right"}, status=401)
-    raw, expires_at = issued
+    try:
+        raw, expires_at = api_token_issue(username=data["username"][:150], password=data["password"][:1024], otp=(data.get("otp") or "")[:20])
+    except SignInRefused as refused:
+        if refused.reason == SignInRefused.LOCKED:
+            seconds = max(1, int((refused.lock.locked_until - timezone.now()).total_seconds())) if refused.lock else 60
+            return JsonResponse({"detail": locked_message()}, status=429, headers={"Retry-After": str(seconds)})
+        if refused.reason == SignInRefused.SECOND_FACTOR_NOT_SET_UP:
+            return JsonResponse({"detail": "Set up a second factor first: sign in to the web pages, which take you through it"}, status=403)
+        # One answer for a wrong username, password or code, so that none of them can be told apart.
+        return JsonResponse({"detail": "The username, password or code (otp) is not right"}, status=401)
     return {"token": raw, "expires_at": expires_at.isoformat()}
 
 
@@ -184,6 +195,15 @@ class ReferralFilters(Schema):
         return None if value == "" else value
 
 
+def _next_page_url(request, *, page: int, page_size: int, total: int) -> str | None:
+    """The same query with the next page, or None on the last page."""
+    if page * page_size >= total:
+        return None
+    query = request.GET.copy()
+    query["page"] = str(page + 1)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
 @api.get("/referrals", response=dict, tags=["referrals"], summary="The referrals you may see, newest first")
 def list_referrals(request, filters: Query[ReferralFilters]):
     items, total = referral_page(
@@ -195,12 +215,7 @@ def list_referrals(request, filters: Query[ReferralFilters]):
         limit=filters.page_size,
     )
     compartments = compartments_for(request.user)
-    more = filters.page * filters.page_size < total
-    next_url = None
-    if more:
-        query = request.GET.copy()
-        query["page"] = str(filters.page + 1)
-        next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+    next_url = _next_page_url(request, page=filters.page, page_size=filters.page_size, total=total)
     return {"items": [referral_as_dict(r, compartments) for r in items], "count": total, "next": next_url}
 
 
@@ -213,6 +228,35 @@ def get_referral(request, referral_id: str):
         raise NotFound
     referral = referral_open(actor=request.user, uuid=referral_uuid)
     return referral_as_dict(referral, compartments_for(request.user))
+
+
+class AccessLogQuery(Schema):
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(50, ge=1, le=200)
+
+
+@api.get("/referrals/{referral_id}/access-log", response=dict, tags=["referrals"],
+         summary="Who has seen this record: its audit events, newest first (the child's local authority, guardian and auditors)")
+def referral_access_log(request, referral_id: str, query: Query[AccessLogQuery]):
+    try:
+        referral_uuid = uuid.UUID(referral_id)
+    except ValueError:
+        raise NotFound
+    log = record_access_log(actor=request.user, referral_uuid=referral_uuid, offset=(query.page - 1) * query.page_size, limit=query.page_size)
+    return {
+        "items": [{
+            "at": e.at.isoformat(),
+            "action": e.action,
+            "description": e.description,
+            "actor": {"username": e.username, "name": e.name, "role": e.role, "organisation": e.organisation} if e.username else None,
+            "ip_address": e.ip_address,
+            "user_agent": e.user_agent,
+            "compartments": e.compartments,
+            "purpose": e.purpose or None,
+        } for e in log.entries],
+        "count": log.total,
+        "next": _next_page_url(request, page=query.page, page_size=query.page_size, total=log.total),
+    }
 
 
 class NrmStatusQuery(Schema):

@@ -4,6 +4,7 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.templatetags.static import static
 from django.urls import reverse
@@ -42,6 +43,11 @@ def london_datetime(value) -> str:
     return f"{local.day} {local:%B %Y} at {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
 
 
+def session_timeouts() -> dict:
+    """The idle sign-out and its warning, in seconds, for the timeout warning's script (read at each render)."""
+    return {"sign_out": settings.IDLE_SIGN_OUT_SECONDS, "warning": min(settings.IDLE_WARNING_SECONDS, settings.IDLE_SIGN_OUT_SECONDS)}
+
+
 def environment(**options) -> Environment:
     options.pop("loader", None)
     env = Environment(
@@ -55,6 +61,7 @@ def environment(**options) -> Environment:
         url=url,
         static=static,
         get_messages=get_messages,
+        session_timeouts=session_timeouts,
         has_capability=has_capability,
         Capability=Capability,
         NATIONS=NATIONS,

@@ -3,16 +3,21 @@ from django.urls import path
 from opennrm.dashboards import views as dashboard_views
 from opennrm.decisions import letters
 
-from . import decision_views, journey, views
+from . import account_views, decision_views, journey, views
 
 app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("sign-in", views.sign_in, name="sign-in"),
-    path("sign-out", views.sign_out, name="sign-out"),
+    path("sign-in", account_views.sign_in, name="sign-in"),
+    path("sign-in/code", account_views.second_factor, name="second-factor"),
+    path("sign-in/authenticator-app", account_views.second_factor_set_up, name="second-factor-set-up"),
+    path("sign-out", account_views.sign_out, name="sign-out"),
+    path("session", account_views.session_status, name="session-status"),
+    path("session/keep-alive", account_views.session_keep_alive, name="session-keep-alive"),
     path("referrals", views.referral_list, name="referral-list"),
     path("referrals/<uuid:referral_id>", views.referral_detail, name="referral-detail"),
+    path("referrals/<uuid:referral_id>/access-log", views.referral_access_log, name="referral-access-log"),
     path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter", letters.letter_page, name="decision-letter"),
     path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter.pdf", letters.letter_pdf_download, name="decision-letter-pdf"),
     path("nrm-status", views.nrm_status, name="nrm-status"),

@@ -1,13 +1,10 @@
-"""Pages other than the referral journey: signing in and out, home, referrals, the NRM status lookup."""
+"""Pages other than the referral journey and signing in: home, referrals, the NRM status lookup."""
 
-from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseForbidden
-from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.shortcuts import render
 
-from opennrm.accounts.services import user_signed_in, user_signed_out
+from opennrm.audit.selectors import record_access_log
 from opennrm.decisions.selectors import deadline_notices_of
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability
 from opennrm.referrals.models import Status
@@ -20,40 +17,11 @@ def _render(request, template: str, context: dict, status: int = 200):
     return render(request, template, context, status=status)
 
 
-def sign_in(request):
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
-    context = {"title": "Sign in", "username": "", "next": next_url, "field_errors": {}, "errors": []}
-    if request.method == "POST":
-        username = request.POST.get("username", "").strip()
-        password = request.POST.get("password", "")
-        context["username"] = username
-        field_errors = {}
-        if not username:
-            field_errors["username"] = "Enter your username"
-        if not password:
-            field_errors["password"] = "Enter your password"
-        user = authenticate(request, username=username, password=password) if not field_errors else None
-        if not field_errors and user is None:
-            user_signed_in(user=None, success=False, username=username)
-            field_errors["username"] = "The username or password is not right"
-        if field_errors:
-            context["field_errors"] = field_errors
-            context["errors"] = [{"text": text, "href": f"#{field}"} for field, text in field_errors.items()]
-            return _render(request, "sign_in.html", context, status=200)
-        login(request, user)
-        user_signed_in(user=user, success=True)
-        return redirect(next_url or "web:home")
-    return _render(request, "sign_in.html", context)
-
-
-@require_POST
-def sign_out(request):
-    if request.user.is_authenticated:
-        user_signed_out(user=request.user)
-    logout(request)
-    return redirect("web:sign-in")
+def _page_number(request) -> int:
+    try:
+        return min(1_000_000, max(1, int(request.GET.get("page", "1"))))
+    except ValueError:
+        return 1
 
 
 @login_required
@@ -75,10 +43,7 @@ def referral_list(request):
     status = request.GET.get("status") or None
     if status not in Status.values:
         status = None
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = _page_number(request)
     items, total = referral_page(actor=user, status=status, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return _render(request, "referrals/list.html", {
         "title": "Referrals",
@@ -104,6 +69,25 @@ def referral_detail(request, referral_id):
         "referral": referral,
         "show": {c.value: c in compartments for c in Compartment},
         "deadline_notices": deadline_notices_of(actor=request.user, referral=referral),
+        "show_access_log": has_capability(request.user, Capability.READ_RECORD_ACCESS_LOG),
+    })
+
+
+@login_required
+def referral_access_log(request, referral_id):
+    """Who has seen this record: its audit events, for the child's local authority, guardian and auditors."""
+    page = _page_number(request)
+    try:
+        log = record_access_log(actor=request.user, referral_uuid=referral_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    except NotFound:
+        raise Http404
+    return _render(request, "referrals/access_log.html", {
+        "title": "Who has seen this record",
+        "log": log,
+        "page": page,
+        "pages": max(1, -(-log.total // PAGE_SIZE)),
+        # Auditors see no case content, not even the reference: the record is named by its id.
+        "show_reference": Compartment.STATUS in compartments_for(request.user),
     })
 
 

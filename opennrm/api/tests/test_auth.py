@@ -90,7 +90,8 @@ def test_inactive_user_gets_no_token(make_user):
         ({"username": "someone"}, {"password"}),
         ({"password": "something"}, {"username"}),
         ({"username": 12, "password": ["x"]}, {"username", "password"}),
-        ({"username": "someone", "password": "something", "otp": "123456"}, {"otp"}),
+        ({"username": "someone", "password": "something", "totp": "123456"}, {"totp"}),
+        ({"username": "someone", "password": "something", "otp": 123456}, {"otp"}),
     ],
 )
 def test_missing_wrong_type_or_unknown_token_fields_are_422(db, body, fields):

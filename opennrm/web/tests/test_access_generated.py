@@ -4,7 +4,8 @@ Every URL pattern the resolver knows (the pages, the admin, the API's own URLs) 
 user of every role, with its path parameters filled from the canary records' ids, a draft's, a
 random one, object ids for the admin, and whatever values the pages' own links and redirects
 use. Every page that has a GET form is submitted too, with the canaries' Home Office references. No
-response may hold a canary of a compartment the role may not see, and none may be a server error.
+response may hold a canary of a compartment the role may not see, none may be a server error, and
+every page carries a strict Content-Security-Policy.
 A route added tomorrow is covered by this test the day it is added.
 """
 
@@ -22,6 +23,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from opennrm.policy import Compartment, Role
 from opennrm.tests.canaries import OWN_DRAFT, CanaryWorld, appears, plant_canaries, random_uuid, response_text, value_pool
+from opennrm.tests.csp import csp_problems
 from opennrm.workdays.calendar import forget_closure_days
 
 # The immigration officer's one opening: NRM status by Home Office reference (contract section 5).
@@ -35,6 +37,9 @@ KNOWN_ROUTES = {
     "",
     "referrals",
     "referrals/<uuid:referral_id>",
+    "referrals/<uuid:referral_id>/access-log",
+    "sign-in/code",
+    "sign-in/authenticator-app",
     "nrm-status",
     "dashboard",
     "admin/",
@@ -221,6 +226,7 @@ class Walk:
     routes_reached: set[str] = field(default_factory=set)
     server_errors: list[str] = field(default_factory=list)
     unfillable: list[str] = field(default_factory=list)
+    weak_csp: list[str] = field(default_factory=list)  # pages whose Content-Security-Policy is not strict
 
 
 def view_name(path: str) -> str | None:
@@ -258,6 +264,8 @@ def walk_pages(world: CanaryWorld, client: Client) -> Walk:
             return None
         if response.status_code >= 500:
             walk.server_errors.append(f"GET {url}: {response.status_code}")
+        if "html" in response.get("Content-Type", "") and (problems := csp_problems(response.get("Content-Security-Policy", ""))):
+            walk.weak_csp.append(f"GET {url}: {'; '.join(problems)}")
         text = response_text(response)
         walk.exercised.append(Exercised(url, view_name(path) or "", response.status_code, text))
         for link in local_links(text, response.headers.get("Location"), url):
@@ -332,6 +340,7 @@ def test_no_page_shows_a_role_what_it_may_not_see(world, role):
     walk = walk_pages(world, client)
 
     assert walk.server_errors == []
+    assert walk.weak_csp == []
     assert walk.unfillable == [], "routes the walk could not fill with any value: teach value_pool about them"
     assert walk.routes_reached == {r.template for r in walk.routes} != set()
     assert KNOWN_ROUTES <= walk.routes_reached

@@ -9,6 +9,7 @@ still uses it.
 
 import contextlib
 import fcntl
+import itertools
 import json
 import os
 import re
@@ -71,8 +72,12 @@ def _postgres_admin_connection(url: str):
     )
 
 
+_servers_started = itertools.count()
+
+
 def _create_postgres_database(url: str) -> tuple[str, str]:
-    name = f"opennrm_e2e_{os.getpid()}"
+    # One process may start more than one server (one with shorter timeouts, say): each its own database.
+    name = f"opennrm_e2e_{os.getpid()}_{next(_servers_started)}"
     with _postgres_admin_connection(url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -141,8 +146,10 @@ def _serve(env: dict, folder: Path) -> tuple[subprocess.Popen, str]:
 
 
 @contextlib.contextmanager
-def _started_server(folder: Path):
-    """migrate, demo, serve: yields the served app, and stops it and drops its database afterwards."""
+def _started_server(folder: Path, extra_settings: dict | None = None):
+    """migrate, demo, serve: yields the served app, and stops it and drops its database afterwards.
+
+    `extra_settings`: more environment variables for this server (shorter timeouts, say)."""
     run_database_url = os.environ.get("DATABASE_URL", "")
     postgres_name = None
     if _is_postgres(run_database_url):
@@ -155,6 +162,7 @@ def _started_server(folder: Path):
         "OPENNRM_DEMO_PASSWORD": DEMO_PASSWORD,
         "DJANGO_SETTINGS_MODULE": "opennrm.settings",
         "PYTHONUNBUFFERED": "1",
+        **(extra_settings or {}),
     }
     env = {**os.environ, **settings}
     process = None

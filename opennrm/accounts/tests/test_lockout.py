@@ -1,0 +1,168 @@
+"""Lock-out after repeated failed sign-ins: pages and API alike, without telling which usernames exist."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django_otp.plugins.otp_totp.models import default_key
+
+from opennrm.accounts.models import SignInLock
+from opennrm.accounts.services import second_factor_enrol, sign_in_lock_lift, user_sign_in_unlock
+from opennrm.audit.models import AuditEvent
+from opennrm.conftest import PASSWORD
+from opennrm.policy import Role
+
+from .support import error_summary_text, sign_in
+
+LOCKED = "too many failed attempts"
+
+
+def _fail(username: str, times: int, address: str = "127.0.0.1") -> None:
+    for _ in range(times):
+        response = sign_in(Client(), username, password="not-the-password", address=address)
+        assert response.status_code == 200
+
+
+def _signs_in(username: str, address: str = "127.0.0.1") -> bool:
+    response = sign_in(Client(), username, address=address)
+    return response.status_code == 302
+
+
+def test_five_failures_lock_the_username_even_against_the_right_password(make_user):
+    user = make_user(Role.FIRST_RESPONDER)
+    _fail(user.username, 4)
+    assert _signs_in(user.username), "four failures do not lock"
+    # A success in between does not wipe the count: five failures within the window lock.
+    _fail(user.username, 1)
+    refused = sign_in(Client(), user.username)
+    assert refused.status_code == 200
+    assert LOCKED in error_summary_text(refused)
+    lock = SignInLock.objects.get(kind=SignInLock.Kind.USERNAME)
+    assert lock.key == user.username.casefold()
+    assert AuditEvent.objects.filter(action="sign_in.locked", object_id=str(lock.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="sign_in.refused_locked").count() == 1
+    # A differently typed username is the same one.
+    assert not _signs_in(user.username.upper())
+
+
+def test_the_lock_ends_after_fifteen_minutes_and_counting_starts_again(make_user):
+    user = make_user(Role.FIRST_RESPONDER)
+    _fail(user.username, 5)
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=14), tick=True):
+        assert not _signs_in(user.username)
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15, seconds=5), tick=True):
+        assert _signs_in(user.username)
+        # The failures that made the first lock do not count towards the next one.
+        _fail(user.username, 1)
+        assert _signs_in(user.username)
+
+
+def test_failures_spread_wider_than_the_window_do_not_lock(make_user):
+    user = make_user(Role.FIRST_RESPONDER)
+    start = dt.datetime.now(dt.UTC)
+    for minute in (0, 4, 8, 12, 16, 20):
+        with time_machine.travel(start + dt.timedelta(minutes=minute), tick=True):
+            _fail(user.username, 1)
+    with time_machine.travel(start + dt.timedelta(minutes=21), tick=True):
+        assert _signs_in(user.username)
+
+
+def test_no_answer_tells_whether_a_username_exists(make_user):
+    user = make_user(Role.FIRST_RESPONDER)
+    wrong_existing = sign_in(Client(), user.username, password="not-it")
+    wrong_unknown = sign_in(Client(), "nobody.at.all", password="not-it")
+    assert error_summary_text(wrong_existing) == error_summary_text(wrong_unknown) == "The username or password is not right"
+    _fail(user.username, 5)
+    _fail("nobody.at.all", 4)
+    locked_existing = sign_in(Client(), user.username)
+    locked_unknown = sign_in(Client(), "nobody.at.all", password="anything-at-all")
+    assert LOCKED in error_summary_text(locked_existing)
+    assert error_summary_text(locked_existing) == error_summary_text(locked_unknown)
+    api_existing = Client().post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json")
+    api_unknown = Client().post("/api/v1/auth/token", {"username": "nobody.at.all", "password": "x"}, content_type="application/json")
+    assert api_existing.status_code == api_unknown.status_code == 429
+    assert api_existing.json() == api_unknown.json()
+
+
+def test_the_api_counts_and_honours_the_same_lock(make_user):
+    user = make_user(Role.FIRST_RESPONDER)
+    for attempt in range(1, 6):
+        response = Client().post("/api/v1/auth/token", {"username": user.username, "password": "wrong"}, content_type="application/json")
+        # The failure that locks says so at once.
+        assert response.status_code == (429 if attempt == 5 else 401)
+    locked = Client().post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json")
+    assert locked.status_code == 429
+    assert LOCKED in locked.json()["detail"]
+    assert 0 < int(locked["Retry-After"]) <= 15 * 60
+    assert not _signs_in(user.username), "a lock made through the API holds for the pages too"
+
+
+def test_wrong_codes_count_with_wrong_passwords(settings, make_user):
+    settings.REQUIRE_SECOND_FACTOR = True
+    user = make_user(Role.FIRST_RESPONDER)
+    second_factor_enrol(actor=user, key=default_key())
+    _fail(user.username, 3)
+    client = Client()
+    assert sign_in(client, user.username)["Location"] == "/sign-in/code"
+    assert client.post("/sign-in/code", {"code": "000000"}).status_code == 200
+    locked = client.post("/sign-in/code", {"code": "000001"})
+    # The fifth failure locks: the half-signed-in session ends, and the sign-in page says why.
+    assert locked.status_code == 302 and locked["Location"] == "/sign-in"
+    assert LOCKED in client.get("/sign-in").content.decode()
+    assert client.get("/").status_code == 302
+    assert not _signs_in(user.username)
+
+
+def test_an_administrator_unlocks_and_it_is_audited(make_user, web_client):
+    user = make_user(Role.FIRST_RESPONDER)
+    admin = make_user(Role.ADMIN)
+    _fail(user.username, 5)
+    assert not _signs_in(user.username)
+    with pytest.raises(PermissionError):
+        user_sign_in_unlock(actor=user, user=user)
+    assert user_sign_in_unlock(actor=admin, user=user) == 1
+    assert _signs_in(user.username)
+    event = AuditEvent.objects.get(action="sign_in.unlock")
+    assert event.actor_id == admin.pk and event.details["key"] == user.username.casefold()
+
+
+def test_the_django_admin_lifts_locks(make_user, web_client):
+    user = make_user(Role.FIRST_RESPONDER)
+    admin = make_user(Role.ADMIN)
+    admin.is_staff = True
+    admin.save()
+    _fail(user.username, 5)
+    staff = web_client(admin)
+    listing = staff.get("/admin/accounts/signinlock/")
+    assert listing.status_code == 200 and user.username.casefold() in listing.content.decode()
+    response = staff.post("/admin/accounts/user/", {"action": "unlock_sign_in", "_selected_action": [user.pk]})
+    assert response.status_code == 302
+    assert _signs_in(user.username)
+    # And a lock by address, through the locks' own page.
+    lock = SignInLock.objects.create(kind=SignInLock.Kind.ADDRESS, key="192.0.2.7", locked_at=dt.datetime.now(dt.UTC),
+                                     locked_until=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15))
+    assert not _signs_in(user.username, address="192.0.2.7")
+    staff.post("/admin/accounts/signinlock/", {"action": "lift", "_selected_action": [lock.pk]})
+    assert _signs_in(user.username, address="192.0.2.7")
+
+
+def test_many_usernames_failing_from_one_address_lock_the_address(settings, make_user):
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 6
+    user = make_user(Role.FIRST_RESPONDER)
+    for n in range(6):
+        _fail(f"guess.{n}", 1, address="192.0.2.10")
+    assert not _signs_in(user.username, address="192.0.2.10")
+    assert _signs_in(user.username, address="192.0.2.11")
+    assert SignInLock.objects.filter(kind=SignInLock.Kind.ADDRESS, key="192.0.2.10").exists()
+
+
+def test_a_lifted_lock_stays_lifted(make_user):
+    user, admin = make_user(Role.FIRST_RESPONDER), make_user(Role.ADMIN)
+    _fail(user.username, 5)
+    lock = SignInLock.objects.get()
+    sign_in_lock_lift(actor=admin, lock=lock)
+    sign_in_lock_lift(actor=admin, lock=lock)
+    assert AuditEvent.objects.filter(action="sign_in.unlock").count() == 1
+    _fail(user.username, 4)
+    assert _signs_in(user.username)
