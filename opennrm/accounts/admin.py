@@ -7,8 +7,8 @@ from opennrm.policy import Capability, has_capability
 from opennrm.workdays.models import ClosureDay
 from opennrm.workdays.services import closure_day_delete, closure_day_save
 
-from .models import Organisation, User
-from .services import organisation_save, user_save
+from .models import Organisation, Team, User
+from .services import organisation_save, team_save, user_save
 
 
 class AdminRoleOnly:
@@ -39,12 +39,12 @@ class OrganisationAdmin(AdminRoleOnly, admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(AdminRoleOnly, BaseUserAdmin):
-    list_display = ["username", "first_name", "last_name", "role", "organisation", "is_active"]
+    list_display = ["username", "first_name", "last_name", "role", "organisation", "team", "is_active"]
     list_filter = ["role", "organisation", "is_active"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         ("Person", {"fields": ["first_name", "last_name", "email"]}),
-        ("Access", {"fields": ["organisation", "role", "is_active"]}),
+        ("Access", {"fields": ["organisation", "role", "team", "is_active"]}),
         ("History", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "email", "organisation", "role", "password1", "password2"]})]
@@ -52,6 +52,16 @@ class UserAdmin(AdminRoleOnly, BaseUserAdmin):
 
     def save_model(self, request, obj, form, change):
         user_save(actor=request.user, user=obj, changed=list(form.changed_data))
+
+
+@admin.register(Team)
+class TeamAdmin(AdminRoleOnly, admin.ModelAdmin):
+    list_display = ["name", "organisation", "manager", "email"]
+    list_filter = ["organisation"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        team_save(actor=request.user, team=obj, changed=list(form.changed_data))
 
 
 @admin.register(ClosureDay)

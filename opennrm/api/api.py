@@ -252,3 +252,8 @@ from .decisions import BODY_MODELS as DECISION_BODY_MODELS, router as decisions_
 
 BODY_MODELS.extend(DECISION_BODY_MODELS)
 api.add_router("", decisions_router)
+
+from .queues import BODY_MODELS as QUEUE_BODY_MODELS, router as queues_router  # noqa: E402
+
+BODY_MODELS.extend(QUEUE_BODY_MODELS)
+api.add_router("", queues_router)
