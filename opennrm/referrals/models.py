@@ -116,6 +116,13 @@ class Referral(models.Model):
         return self.reference or str(self.uuid)
 
     @property
+    def next_deadline(self):
+        """When the next decision on an open case is due (the queue's deadline); None once it is decided or withdrawn."""
+        if self.status not in OPEN_STATUSES:
+            return None
+        return self.recovery_period_ends_on or self.reasonable_grounds_due
+
+    @property
     def is_child(self) -> bool:
         return self.age_group in ("child", "unknown")
 

@@ -8,6 +8,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from opennrm.accounts.services import user_signed_in, user_signed_out
+from opennrm.decisions.selectors import referral_history
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability
 from opennrm.referrals.models import Status
 from opennrm.referrals.selectors import NotFound, drafts_for, nrm_status_lookup, referral_open, referral_page
@@ -101,6 +102,7 @@ def referral_detail(request, referral_id):
     return _render(request, "referrals/detail.html", {
         "title": f"Referral {referral.reference}",
         "referral": referral,
+        "history": referral_history(actor=request.user, referral=referral),
         "show": {c.value: c in compartments for c in Compartment},
     })
 
