@@ -55,8 +55,11 @@ def _authority_choices(user) -> list[tuple[str, str]]:
 
 def _assign_targets(user) -> list[tuple[str, str]]:
     """What "Assign selected to" offers: me, each colleague, each team, nobody."""
-    people = [(f"user:{p.username}", ("Me" if p.pk == user.pk else (p.get_full_name() or p.username)) + f" ({p.username})")
-              for p in assignable_people(actor=user)]
+    def label(person) -> str:
+        name = "Me" if person.pk == user.pk else person.get_full_name()
+        return f"{name} ({person.username})" if name else person.username
+
+    people = [(f"user:{p.username}", label(p)) for p in assignable_people(actor=user)]
     people.sort(key=lambda option: option[0] != f"user:{user.username}")
     teams = [(f"team:{t.pk}", f"{t.name} (the team, no one in it yet)") for t in assignable_teams(actor=user)]
     return people + teams + [(UNASSIGN, "Nobody (unassign)")]
