@@ -5,12 +5,13 @@ import pytest
 from opennrm.accounts.models import Team, User
 from opennrm.audit.models import AuditEvent
 from opennrm.decisions.selectors import QueueView, work_queue_page
+from opennrm.decisions.tests.conftest import seeded_rules  # noqa: F401 - fixture: the IECA rule, even after a transactional test
 from opennrm.demo.loading import demo_load
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_teams_manager_and_assignments_and_a_second_run_changes_nothing():
+def test_demo_teams_manager_and_assignments_and_a_second_run_changes_nothing(seeded_rules):  # noqa: F811
     demo_load(password="demo-password-for-tests")
     team = Team.objects.get(name="SCA casework team 1")
     manager = User.objects.get(username="sca.manager")
