@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -95,6 +95,14 @@ def work_queue_page(*, actor, view: str = QueueView.ALL, status: str | None = No
         qs = qs.filter(authority_filter(authority))
     if age_group:
         qs = qs.filter(age_group=age_group)
+    if connection.vendor == "postgresql":
+        # Both reads stop after a page or COUNT_CAP matches, which the view's queue index gives in order,
+        # index-only. Without this PostgreSQL may estimate a combined filter as rare and AND two other
+        # indexes into a bitmap that visits every matching row (65 ms instead of 1.5 ms on a million
+        # referrals), or start parallel workers that cost more than the scan. Local to this transaction.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     counted = qs.order_by()[: COUNT_CAP + 1].count()
     # The page's ids first, from the queue index alone; then those rows, with what the page shows of them.
     ids = list(qs.annotate(deadline=queue_deadline()).order_by("deadline", "received_at", "id").values_list("id", flat=True)[offset : offset + limit])

@@ -55,13 +55,14 @@ def _authority_choices(user) -> list[tuple[str, str]]:
 
 def _assign_targets(user) -> list[tuple[str, str]]:
     """What "Assign selected to" offers: me, each colleague, each team, nobody."""
-    def label(person) -> str:
-        name = "Me" if person.pk == user.pk else person.get_full_name()
-        return f"{name} ({person.username})" if name else person.username
+    def label(username: str, first_name: str, last_name: str) -> str:
+        name = "Me" if username == user.username else f"{first_name} {last_name}".strip()
+        return f"{name} ({username})" if name else username
 
-    people = [(f"user:{p.username}", label(p)) for p in assignable_people(actor=user)]
+    # Plain values: an authority may have hundreds of decision makers.
+    people = [(f"user:{row[0]}", label(*row)) for row in assignable_people(actor=user).values_list("username", "first_name", "last_name")]
     people.sort(key=lambda option: option[0] != f"user:{user.username}")
-    teams = [(f"team:{t.pk}", f"{t.name} (the team, no one in it yet)") for t in assignable_teams(actor=user)]
+    teams = [(f"team:{pk}", f"{name} (the team, no one in it yet)") for pk, name in assignable_teams(actor=user).values_list("pk", "name")]
     return people + teams + [(UNASSIGN, "Nobody (unassign)")]
 
 
