@@ -142,7 +142,7 @@ def _locked(actor, keys: list) -> list[Referral | None]:
     uuids = [k["uuid"] for k in parsed if k and "uuid" in k]
     # One statement, in id order, so two bulk assignments over the same cases lock them in the same order.
     found = list(
-        Referral.objects.select_for_update().select_related("assigned_to").filter(scope).filter(Q(pk__in=pks) | Q(uuid__in=uuids)).order_by("pk")
+        Referral.objects.select_for_update(of=("self",)).select_related("assigned_to").filter(scope).filter(Q(pk__in=pks) | Q(uuid__in=uuids)).order_by("pk")
     )
     by_pk, by_uuid = {r.pk: r for r in found}, {r.uuid: r for r in found}
     return [None if k is None else by_pk.get(k["pk"]) if "pk" in k else by_uuid.get(k["uuid"]) for k in parsed]
