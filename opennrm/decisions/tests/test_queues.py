@@ -282,3 +282,33 @@ def test_api_teams_lists_my_authoritys_teams(people, sca_team, clients):
     assert body["items"] == [{"id": sca_team.pk, "name": "SCA casework team 1", "manager": "sca2", "members": ["sca1", "sca2"]}]
     assert clients["ieca"].get("/api/v1/teams").json()["items"] == []
     assert clients["referrer"].get("/api/v1/teams").status_code == 403
+
+
+# --- Teams in the administrator's pages -------------------------------------------------------------
+
+
+def test_the_admin_page_makes_teams_through_the_audited_service_and_refuses_a_manager_of_another_organisation(people):
+    from django.test import Client
+
+    from opennrm.accounts.services import AccountsNotAllowed, team_save
+
+    people["admin"].is_staff = True  # Django's admin site needs it; the role decides the rest
+    people["admin"].save()
+    client = Client()
+    client.force_login(people["admin"])
+    organisation = people["sca1"].organisation
+    made = client.post("/admin/accounts/team/add/", {"organisation": organisation.pk, "name": "SCA casework team 2",
+                                                     "manager": people["sca2"].pk, "email": ""})
+    assert made.status_code == 302, made.content.decode()[:2000]
+    team = Team.objects.get(name="SCA casework team 2")
+    event = AuditEvent.objects.get(action="team.create")
+    assert (event.actor_username, event.details["manager"], event.object_id) == ("admin", "sca2", str(team.pk))
+    refused = client.post("/admin/accounts/team/add/", {"organisation": organisation.pk, "name": "Mixed team",
+                                                        "manager": people["ieca"].pk, "email": ""})
+    assert refused.status_code == 200 and "must belong to the team" in refused.content.decode()
+    assert not Team.objects.filter(name="Mixed team").exists()
+    with pytest.raises(AccountsNotAllowed):
+        team_save(actor=people["sca1"], team=Team(organisation=organisation, name="By a caseworker"))
+    sca = Client()
+    sca.force_login(people["sca1"])
+    assert sca.get("/admin/accounts/team/").status_code == 302  # to the admin's sign-in: not an administrator
