@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from opennrm.decisions.assignment import BulkAssignmentRefused, assignable_people, assignable_teams, cases_assign
+from opennrm.decisions.assignment import BulkAssignmentRefused, assignable_people, assignable_teams, case_assign, cases_assign
 from opennrm.decisions.models import DecisionState, Outcome, Stage
 from opennrm.decisions.selectors import (
     COUNT_CAP, QUEUE_STATUSES, QueueView, actor_team_ids, decision_of, stage_due, work_queue_page,
@@ -53,7 +53,7 @@ def _authority_choices(user) -> list[tuple[str, str]]:
     return [(code, f"Children of {local_authorities()[code][0]}") for code in codes if code in local_authorities()]
 
 
-def _assign_targets(user) -> list[tuple[str, str]]:
+def assign_targets(user) -> list[tuple[str, str]]:
     """What "Assign selected to" offers: me, each colleague, each team, nobody."""
     def label(username: str, first_name: str, last_name: str) -> str:
         name = "Me" if username == user.username else f"{first_name} {last_name}".strip()
@@ -103,7 +103,7 @@ def _queue_response(request, params, *, errors=None, selected=(), target="", sta
         "nations": NATIONS,
         "authorities": _authority_choices(user),
         "age_groups": AGE_GROUPS,
-        "targets": _assign_targets(user),
+        "targets": assign_targets(user),
         "target": target,
         "selected": set(selected),
         "errors": errors or [],
@@ -129,16 +129,12 @@ def work_queue_assign(request):
     params = _back_params(back)
     selected = request.POST.getlist("referrals")
     target = request.POST.get("assign_to", "")
-    assigned_to = team = None
-    if target.startswith("user:"):
-        assigned_to = target.removeprefix("user:")
-    elif target.startswith("team:"):
-        team = target.removeprefix("team:")
-    elif target != UNASSIGN:
+    chosen = _assign_target(target)
+    if chosen is None:
         errors = [{"text": "Choose who to assign the selected cases to", "href": "#assign_to"}]
         return _queue_response(request, params, errors=errors, selected=selected, status=422)
     try:
-        done = cases_assign(actor=user, referrals=selected, assigned_to=assigned_to, team=team)
+        done = cases_assign(actor=user, referrals=selected, **chosen)
     except InvalidDecision as exc:
         href = "#assign_to" if exc.field in ("assigned_to", "team") else "#queue-cases"
         return _queue_response(request, params, errors=[{"text": exc.message, "href": href}], selected=selected, target=target, status=422)
@@ -146,9 +142,41 @@ def work_queue_assign(request):
         errors = [{"text": f"Case {r.index + 1} of those selected: {r.message}", "href": f"#select-{r.referral_id}"} for r in exc.refusals]
         errors.insert(0, {"text": "Nothing was assigned: " + str(exc).split(";")[0]})
         return _queue_response(request, params, errors=errors, selected=selected, target=target, status=409)
-    who = dict(_assign_targets(user)).get(target, "nobody")
+    who = dict(assign_targets(user)).get(target, "nobody")
     messages.success(request, f"{len(done)} case{'' if len(done) == 1 else 's'} assigned to {who}")
     return redirect(request.path.removesuffix("/assign") + "?" + urlencode(params))
+
+
+def _assign_target(value: str) -> dict | None:
+    """The service's arguments for an "Assign to" choice; None when nothing was chosen."""
+    if value.startswith("user:"):
+        return {"assigned_to": value.removeprefix("user:")}
+    if value.startswith("team:"):
+        return {"team": value.removeprefix("team:")}
+    return {} if value == UNASSIGN else None
+
+
+@login_required
+@require_POST
+def referral_assign(request, referral_id):
+    """Assign one case from its own page."""
+    from .views import referral_detail_response
+
+    referral, refused = _open(request, referral_id, Capability.MAKE_DECISION, "assign")
+    if refused:
+        return refused
+    chosen = request.POST.get("assign_to", "")
+    target = _assign_target(chosen)
+    try:
+        if target is None:
+            raise InvalidDecision("assign_to", "Choose who to assign the case to")
+        case_assign(actor=request.user, referral=referral, **target)
+    except (InvalidDecision, TransitionRefused) as exc:
+        errors, _, status = _refusal(exc)
+        errors = [{"text": e["text"], "href": "#assign_to"} for e in errors]
+        return referral_detail_response(request, referral, errors=errors, status=status)
+    messages.success(request, f"Case assigned to {dict(assign_targets(request.user)).get(chosen, 'nobody')}")
+    return redirect("web:referral-detail", referral.uuid)
 
 
 def _back_params(back: str) -> dict:

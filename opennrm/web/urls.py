@@ -17,6 +17,7 @@ urlpatterns = [
     path("nrm-status", views.nrm_status, name="nrm-status"),
     path("queue", decision_views.work_queue, name="work-queue"),
     path("queue/assign", decision_views.work_queue_assign, name="work-queue-assign"),
+    path("referrals/<uuid:referral_id>/assignment", decision_views.referral_assign, name="referral-assign"),
     path("referrals/<uuid:referral_id>/decision", decision_views.decision_new, name="decision-new"),
     path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>", decision_views.decision_review, name="decision-review"),
     path("referrals/<uuid:referral_id>/reconsideration", decision_views.reconsideration_new, name="reconsideration-new"),

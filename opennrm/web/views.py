@@ -98,13 +98,23 @@ def referral_detail(request, referral_id):
         referral = referral_open(actor=request.user, uuid=referral_id)
     except NotFound:
         raise Http404
+    return referral_detail_response(request, referral)
+
+
+def referral_detail_response(request, referral, *, errors=None, status: int = 200):
+    """The referral's page, also shown again with the reason when an action on it was refused."""
+    from .decision_views import assign_targets
+
     compartments = compartments_for(request.user)
+    decides = has_capability(request.user, Capability.MAKE_DECISION)
     return _render(request, "referrals/detail.html", {
         "title": f"Referral {referral.reference}",
         "referral": referral,
         "history": referral_history(actor=request.user, referral=referral),
         "show": {c.value: c in compartments for c in Compartment},
-    })
+        "assign_targets": assign_targets(request.user) if decides and referral.next_deadline else [],
+        "errors": errors or [],
+    }, status=status)
 
 
 @login_required

@@ -133,3 +133,28 @@ def test_first_responders_view_history_letters_and_reconsideration(clients, peop
         assert clients["other_referrer"].get(url).status_code == 404
     assert referral.reference not in text_of(clients["other_referrer"].get("/referrals"))
     assert Decision.objects.filter(referral=referral).count() == 3
+
+
+def test_assigning_one_case_from_its_page(clients, people, team, sca_cases):
+    oldest, middle, newest, scottish = sca_cases
+    url = f"/referrals/{oldest.uuid}"
+    page = clients["sca2"].get(url)
+    assert "Assign this case to" in text_of(page) and "Nobody" in text_of(page)
+    done = clients["sca2"].post(f"{url}/assignment", {"assign_to": "user:sca1"})
+    assert done.status_code == 302 and done["Location"] == url
+    shown = clients["sca2"].get(url)
+    assert banner(shown) == "Case assigned to sca1" and "sca1, SCA casework team 1" in text_of(shown)
+    assert Referral.objects.get(pk=oldest.pk).assigned_to == people["sca1"]
+
+    unchosen = clients["sca2"].post(f"{url}/assignment", {"assign_to": ""})
+    assert unchosen.status_code == 422 and summary_messages(unchosen) == ["Choose who to assign the case to"]
+    wrong = clients["sca2"].post(f"{url}/assignment", {"assign_to": "user:ieca"})
+    assert wrong.status_code == 422 and "your own authority" in summary_messages(wrong)[0]
+    referral_withdraw(actor=people["referrer"], referral=scottish, reason="Returned home")
+    assert "Assign this case to" not in text_of(clients["sca2"].get(f"/referrals/{scottish.uuid}"))
+    closed = clients["sca2"].post(f"/referrals/{scottish.uuid}/assignment", {"assign_to": "user:sca1"})
+    assert closed.status_code == 409 and "closed" in summary_messages(closed)[0]
+    assert clients["ieca"].post(f"{url}/assignment", {"assign_to": "user:ieca"}).status_code == 404
+    assert clients["referrer"].post(f"{url}/assignment", {"assign_to": "user:sca1"}).status_code == 403
+    assert "Assign this case to" not in text_of(clients["referrer"].get(url))
+    assert AuditEvent.objects.filter(action="referral.assign").count() == 1
