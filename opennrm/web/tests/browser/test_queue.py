@@ -40,3 +40,12 @@ def test_queue_views_filters_and_bulk_assignment(page):
     page.get_by_role("navigation", name="Work queues").get_by_role("link", name="My cases").click()
     expect(page.locator("table")).to_contain_text(reference)
     assert_accessible(page)
+
+    # The case's own page: who holds it, its history, and assigning it back to the team.
+    page.get_by_role("link", name=reference).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(reference)
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    page.get_by_label("Assign this case to").select_option(label="SCA casework team 1 (the team, no one in it yet)")
+    page.get_by_role("button", name="Assign", exact=True).click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Case assigned to SCA casework team 1")
+    assert_accessible(page)
