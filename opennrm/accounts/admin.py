@@ -12,8 +12,8 @@ from opennrm.policy import Capability, has_capability
 from opennrm.workdays.models import ClosureDay
 from opennrm.workdays.services import closure_day_delete, closure_day_save
 
-from .models import Organisation, SignInLock, User
-from .services import organisation_save, second_factor_reset, sign_in_lock_lift, user_save, user_sign_in_unlock, user_signed_out
+from .models import Organisation, SignInLock, Team, User
+from .services import organisation_save, second_factor_reset, sign_in_lock_lift, team_save, user_save, user_sign_in_unlock, user_signed_out
 
 
 def sign_in_instead(request, extra_context=None):
@@ -68,12 +68,12 @@ class OrganisationAdmin(AdminRoleOnly, admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(AdminRoleOnly, BaseUserAdmin):
-    list_display = ["username", "first_name", "last_name", "role", "organisation", "is_active"]
+    list_display = ["username", "first_name", "last_name", "role", "organisation", "team", "is_active"]
     list_filter = ["role", "organisation", "is_active"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         ("Person", {"fields": ["first_name", "last_name", "email"]}),
-        ("Access", {"fields": ["organisation", "role", "is_active"]}),
+        ("Access", {"fields": ["organisation", "role", "team", "is_active"]}),
         ("History", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "email", "organisation", "role", "password1", "password2"]})]
@@ -115,6 +115,16 @@ class SignInLockAdmin(AdminRoleOnly, admin.ModelAdmin):
         for lock in queryset:
             sign_in_lock_lift(actor=request.user, lock=lock)
         self.message_user(request, "Lifted.", messages.SUCCESS)
+
+
+@admin.register(Team)
+class TeamAdmin(AdminRoleOnly, admin.ModelAdmin):
+    list_display = ["name", "organisation", "manager", "email"]
+    list_filter = ["organisation"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        team_save(actor=request.user, team=obj, changed=list(form.changed_data))
 
 
 @admin.register(ClosureDay)

@@ -2,6 +2,7 @@ import hashlib
 import secrets
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from opennrm.policy import Role
@@ -55,11 +56,20 @@ class Team(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation})"
 
+    def clean(self):
+        if self.manager_id and self.organisation_id and self.manager.organisation_id != self.organisation_id:
+            raise ValidationError({"manager": "The manager must belong to the team's organisation"})
+
 
 class User(AbstractUser):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
     role = models.CharField(max_length=40, choices=Role.choices)
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
+
+    def clean(self):
+        super().clean()
+        if self.team_id and self.team.organisation_id != self.organisation_id:
+            raise ValidationError({"team": "Choose a team of the user's own organisation"})
 
     @property
     def role_label(self) -> str:

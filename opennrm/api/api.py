@@ -302,3 +302,8 @@ api.add_router("", decisions_router)
 from opennrm.dashboards.api import router as dashboard_router  # noqa: E402
 
 api.add_router("", dashboard_router)
+
+from .queues import BODY_MODELS as QUEUE_BODY_MODELS, router as queues_router  # noqa: E402
+
+BODY_MODELS.extend(QUEUE_BODY_MODELS)
+api.add_router("", queues_router)

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.policy import Capability, has_capability, referral_scope
-from opennrm.referrals.models import CompetentAuthority, Referral, Status
+from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status
 from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
 
@@ -47,8 +47,6 @@ DECISION_TO = {
     (Stage.CONCLUSIVE_GROUNDS, Outcome.POSITIVE): Status.CONCLUSIVE_GROUNDS_POSITIVE,
     (Stage.CONCLUSIVE_GROUNDS, Outcome.NEGATIVE): Status.CONCLUSIVE_GROUNDS_NEGATIVE,
 }
-# Cases still being decided: they may be withdrawn or re-routed.
-OPEN_STATUSES = {Status.AWAITING_REASONABLE_GROUNDS, Status.RECOVERY_PERIOD, Status.AWAITING_CONCLUSIVE_GROUNDS, Status.RECONSIDERATION}
 NEGATIVE_STATUSES = {Status.REASONABLE_GROUNDS_NEGATIVE, Status.CONCLUSIVE_GROUNDS_NEGATIVE}
 
 

@@ -14,8 +14,9 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from opennrm.accounts.models import Organisation, OrganisationKind, User
-from opennrm.accounts.services import organisation_save, user_save
+from opennrm.accounts.models import Organisation, OrganisationKind, Team, User
+from opennrm.accounts.services import organisation_save, team_save, user_save
+from opennrm.decisions.assignment import cases_assign
 from opennrm.decisions.models import Outcome, Stage
 from opennrm.decisions.models import RoutingRule, RoutingRuleKind
 from opennrm.decisions.services import (
@@ -23,7 +24,7 @@ from opennrm.decisions.services import (
 )
 from opennrm.policy import Role
 from opennrm.referrals.codes import local_authorities
-from opennrm.referrals.models import Referral, ReferralDraft, Status
+from opennrm.referrals.models import OPEN_STATUSES, Referral, ReferralDraft, Status
 from opennrm.referrals.services import draft_save, draft_start, referral_create
 from opennrm.referrals.validation import validate_referral
 
@@ -54,6 +55,15 @@ class UserSpec:
     first_name: str
     last_name: str
     is_staff: bool = False
+    team: str = ""  # TeamSpec.key
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    key: str
+    organisation: str  # OrganisationSpec.key
+    name: str
+    manager: str  # UserSpec.username
 
 
 def ictg_local_authorities() -> tuple[str, ...]:
@@ -92,10 +102,11 @@ USERS = (
     UserSpec("fr.police", Role.FIRST_RESPONDER, "police", "Alex", "Morgan"),
     UserSpec("fr.localauthority", Role.FIRST_RESPONDER, "local_authority", "Priya", "Shah"),
     UserSpec("fr.ngo", Role.FIRST_RESPONDER, "ngo", "Ruth", "Adebayo"),
-    UserSpec("sca.one", Role.SCA_DECISION_MAKER, "sca", "Chris", "Hall"),
-    UserSpec("sca.two", Role.SCA_DECISION_MAKER, "sca", "Jo", "Walsh"),
-    UserSpec("ieca.one", Role.IECA_DECISION_MAKER, "ieca", "Sam", "Fletcher"),
-    UserSpec("panel.islington", Role.PANEL_DECISION_MAKER, "panel", "Dana", "Reid"),
+    UserSpec("sca.one", Role.SCA_DECISION_MAKER, "sca", "Chris", "Hall", team="sca1"),
+    UserSpec("sca.two", Role.SCA_DECISION_MAKER, "sca", "Jo", "Walsh", team="sca1"),
+    UserSpec("sca.manager", Role.SCA_DECISION_MAKER, "sca", "Pat", "Osei", team="sca1"),
+    UserSpec("ieca.one", Role.IECA_DECISION_MAKER, "ieca", "Sam", "Fletcher", team="ieca"),
+    UserSpec("panel.islington", Role.PANEL_DECISION_MAKER, "panel", "Dana", "Reid", team="panel"),
     UserSpec("la.croydon", Role.LA_SOCIAL_WORKER, "la", "Tom", "Okoro"),
     UserSpec("guardian.one", Role.GUARDIAN, "guardian", "Maya", "Collins"),
     UserSpec("immigration.one", Role.IMMIGRATION_OFFICER, "immigration", "Lee", "Barnes"),
@@ -104,6 +115,20 @@ USERS = (
     # is_staff lets the administrator into Django's admin; what they may do there is gated on the role.
     UserSpec("admin", Role.ADMIN, "admin", "Kim", "Ellis", is_staff=True),
 )
+
+TEAMS = (
+    TeamSpec("sca1", "sca", "SCA casework team 1", "sca.manager"),
+    TeamSpec("ieca", "ieca", "IECA casework team", "ieca.one"),
+    TeamSpec("panel", "panel", "Islington panel casework", "panel.islington"),
+)
+# Who holds the demo's open cases, in turn by reference: a person (in their team), the team alone, nobody.
+DEMO_ASSIGNMENTS = {
+    "SCA": ("sca.one", "team", None, "sca.two", "sca.one", None),
+    "IECA": ("ieca.one", "team", None),
+    "LOCAL_PANEL": ("panel.islington", None),
+}
+# The demo's decision makers who decide its historic cases; a manager assigns and reviews today's.
+HISTORIC_DECIDERS = {"sca.one", "sca.two", "ieca.one", "panel.islington"}
 
 # How many referrals each first responder made, and the share in each status beyond one of each.
 CASES_PER_FIRST_RESPONDER = {"police": 40, "local_authority": 26, "ngo": 26}
@@ -167,6 +192,8 @@ class DemoResult:
     organisations_changed: int = 0
     users_created: int = 0
     users_changed: int = 0
+    teams_created: int = 0
+    cases_assigned: int = 0
     referrals_created: int = 0
     referrals_present: int = 0
     drafts_created: int = 0
@@ -212,13 +239,28 @@ class _DemoPassword:
         return self._checked[encoded]
 
 
-def _ensure_user(spec: UserSpec, organisation: Organisation, password: _DemoPassword, result: DemoResult) -> User:
+def _ensure_team(spec: TeamSpec, organisation: Organisation, result: DemoResult) -> Team:
+    team = Team.objects.filter(organisation=organisation, name=spec.name).first()
+    if team is None:
+        result.teams_created += 1
+        team = team_save(actor=None, team=Team(organisation=organisation, name=spec.name))
+    return team
+
+
+def _ensure_team_manager(spec: TeamSpec, team: Team, manager: User) -> None:
+    if team.manager_id != manager.pk:
+        team.manager = manager
+        team_save(actor=None, team=team, changed=["manager"])
+
+
+def _ensure_user(spec: UserSpec, organisation: Organisation, team: Team | None, password: _DemoPassword, result: DemoResult) -> User:
     desired = {
         "email": f"{spec.username}@example.invalid",
         "first_name": spec.first_name,
         "last_name": spec.last_name,
         "role": str(spec.role),
         "organisation_id": organisation.pk,
+        "team_id": team.pk if team else None,
         "is_staff": spec.is_staff,
         "is_active": True,
     }
@@ -244,7 +286,34 @@ def _ensure_user(spec: UserSpec, organisation: Organisation, password: _DemoPass
 def _load_accounts(raw_password: str, result: DemoResult) -> dict[str, User]:
     password = _DemoPassword(raw_password)
     organisations = {spec.key: _ensure_organisation(spec, result) for spec in ORGANISATIONS}
-    return {spec.username: _ensure_user(spec, organisations[spec.organisation], password, result) for spec in USERS}
+    teams = {spec.key: _ensure_team(spec, organisations[spec.organisation], result) for spec in TEAMS}
+    users = {spec.username: _ensure_user(spec, organisations[spec.organisation], teams.get(spec.team), password, result) for spec in USERS}
+    for spec in TEAMS:
+        _ensure_team_manager(spec, teams[spec.key], users[spec.manager])
+    return users
+
+
+def _load_assignments(users: dict[str, User], result: DemoResult) -> None:
+    """Give the open cases of each authority holders in turn, through the assignment service.
+
+    Only cases never assigned are touched, so a second run, or a case a user has since moved, is left alone."""
+    demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
+    for authority, plan in DEMO_ASSIGNMENTS.items():
+        holders = [users[name] for name in plan if name not in (None, "team")]
+        actor = next((t.manager for t in Team.objects.filter(organisation_id=holders[0].organisation_id).select_related("manager")), holders[0])
+        cases = list(Referral.objects.filter(organisation_id__in=demo_orgs, competent_authority=authority, status__in=OPEN_STATUSES)
+                     .order_by("reference").values_list("reference", "uuid", "assigned_at"))
+        by_holder: dict[str | None, list] = {}
+        for position, (reference, uuid, assigned_at) in enumerate(cases):
+            holder = plan[position % len(plan)]
+            if assigned_at is None and holder is not None:
+                by_holder.setdefault(holder, []).append(uuid)
+        for holder, uuids in by_holder.items():
+            if holder == "team":
+                cases_assign(actor=actor, referrals=uuids, team=actor.team)
+            else:
+                cases_assign(actor=actor, referrals=uuids, assigned_to=users[holder])
+            result.cases_assigned += len(uuids)
 
 
 def _ensure_pilot_area() -> None:
@@ -317,7 +386,7 @@ def _decision_makers(users: dict[str, User]) -> dict[str, list[User]]:
     makers: dict[str, list[User]] = {"SCA": [], "IECA": [], "LOCAL_PANEL": []}
     for user in sorted(users.values(), key=lambda u: u.username):
         organisation = user.organisation
-        if user.role in (Role.SCA_DECISION_MAKER, Role.IECA_DECISION_MAKER, Role.PANEL_DECISION_MAKER) and organisation:
+        if user.username in HISTORIC_DECIDERS and organisation:
             makers[organisation.competent_authority].append(user)
     return makers
 
@@ -458,6 +527,7 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
                 continue
             _load_referral(key=key, index=index, status=status, seed=seed, now=now, referrer=referrer, makers=makers, result=result)
     _load_drafts(users["fr.police"], now, result)
+    _load_assignments(users, result)
 
     demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
     result.statuses = Counter(Referral.objects.filter(organisation_id__in=demo_orgs).values_list("status", flat=True))

@@ -2,6 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 
 class Status(models.TextChoices):
@@ -13,6 +15,23 @@ class Status(models.TextChoices):
     CONCLUSIVE_GROUNDS_NEGATIVE = "conclusive_grounds_negative", "Negative Conclusive Grounds decision"
     RECONSIDERATION = "reconsideration", "Reconsideration"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# Cases still being decided: the work queues hold these, and only these may be assigned, withdrawn or re-routed.
+OPEN_STATUSES = (Status.AWAITING_REASONABLE_GROUNDS, Status.RECOVERY_PERIOD, Status.AWAITING_CONCLUSIVE_GROUNDS, Status.RECONSIDERATION)
+
+
+def queue_deadline():
+    """The date a case's next decision is due: Reasonable Grounds until a recovery period starts, then its end."""
+    return Coalesce(F("recovery_period_ends_on"), F("reasonable_grounds_due"))
+
+
+# The work queue's order (deadline, then oldest first, then id: unique, so keyset-friendly), as index columns.
+QUEUE_ORDER = (queue_deadline(), F("received_at"), F("id"))
+OPEN = Q(status__in=OPEN_STATUSES)
+# Every column a queue filters on or orders by (the deadline's too, so PostgreSQL can scan index-only).
+QUEUE_INCLUDE = ("status", "nation", "age_group", "local_authority", "competent_authority", "assigned_to", "assigned_team",
+                 "recovery_period_ends_on", "reasonable_grounds_due")
 
 
 class CompetentAuthority(models.TextChoices):
@@ -78,10 +97,30 @@ class Referral(models.Model):
             models.Index(fields=["local_authority", "age_group"], name="referral_la_idx"),
             models.Index(fields=["home_office_reference"], name="referral_ho_ref_idx"),
             models.Index(fields=["first_responder_reference"], name="referral_fr_ref_idx"),
+            # The work queues (decisions/selectors.py): each view walks one partial index of open cases in
+            # queue order. The filters' columns are included, so a page's ids and a capped count are index-only
+            # scans however selective the filters; the page's rows are then fetched by id.
+            models.Index(F("competent_authority"), *QUEUE_ORDER, name="referral_queue_all_idx", condition=OPEN, include=QUEUE_INCLUDE),
+            models.Index(F("competent_authority"), *QUEUE_ORDER, name="referral_queue_unassigned_idx", include=QUEUE_INCLUDE,
+                         condition=OPEN & Q(assigned_to__isnull=True, assigned_team__isnull=True)),
+            models.Index(F("assigned_to"), *QUEUE_ORDER, name="referral_queue_mine_idx", include=QUEUE_INCLUDE,
+                         condition=OPEN & Q(assigned_to__isnull=False)),
+            models.Index(F("assigned_team"), *QUEUE_ORDER, name="referral_queue_team_idx", include=QUEUE_INCLUDE,
+                         condition=OPEN & Q(assigned_team__isnull=False)),
+            # A panel's scope is its own local authority's children.
+            models.Index(F("local_authority"), *QUEUE_ORDER, name="referral_queue_panel_idx", include=QUEUE_INCLUDE,
+                         condition=OPEN & Q(competent_authority="LOCAL_PANEL")),
         ]
 
     def __str__(self) -> str:
         return self.reference or str(self.uuid)
+
+    @property
+    def next_deadline(self):
+        """When the next decision on an open case is due (the queue's deadline); None once it is decided or withdrawn."""
+        if self.status not in OPEN_STATUSES:
+            return None
+        return self.recovery_period_ends_on or self.reasonable_grounds_due
 
     @property
     def is_child(self) -> bool:

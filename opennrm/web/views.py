@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import render
 
 from opennrm.audit.selectors import record_access_log
-from opennrm.decisions.selectors import deadline_notices_of
+from opennrm.decisions.selectors import deadline_notices_of, referral_history
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability
 from opennrm.referrals.models import Status
 from opennrm.referrals.selectors import NotFound, drafts_for, nrm_status_lookup, referral_open, referral_page
@@ -63,14 +63,25 @@ def referral_detail(request, referral_id):
         referral = referral_open(actor=request.user, uuid=referral_id)
     except NotFound:
         raise Http404
+    return referral_detail_response(request, referral)
+
+
+def referral_detail_response(request, referral, *, errors=None, status: int = 200):
+    """The referral's page, also shown again with the reason when an action on it was refused."""
+    from .decision_views import assign_targets
+
     compartments = compartments_for(request.user)
+    decides = has_capability(request.user, Capability.MAKE_DECISION)
     return _render(request, "referrals/detail.html", {
         "title": f"Referral {referral.reference}",
         "referral": referral,
+        "history": referral_history(actor=request.user, referral=referral),
         "show": {c.value: c in compartments for c in Compartment},
         "deadline_notices": deadline_notices_of(actor=request.user, referral=referral),
         "show_access_log": has_capability(request.user, Capability.READ_RECORD_ACCESS_LOG),
-    })
+        "assign_targets": assign_targets(request.user) if decides and referral.next_deadline else [],
+        "errors": errors or [],
+    }, status=status)
 
 
 @login_required
