@@ -252,3 +252,11 @@ from .decisions import BODY_MODELS as DECISION_BODY_MODELS, router as decisions_
 
 BODY_MODELS.extend(DECISION_BODY_MODELS)
 api.add_router("", decisions_router)
+
+
+# --- Safeguarding (opennrm/api/safeguarding.py) -------------------------------------------------
+
+from .safeguarding import BODY_MODELS as SAFEGUARDING_BODY_MODELS, router as safeguarding_router  # noqa: E402
+
+BODY_MODELS.extend(SAFEGUARDING_BODY_MODELS)
+api.add_router("", safeguarding_router)
