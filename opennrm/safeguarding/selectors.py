@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from opennrm.policy import Capability, Compartment, Role, compartments_for, has_capability, is_police_force
@@ -92,18 +93,27 @@ def _missing_now_filter(actor) -> dict | None:
     return None
 
 
+def missing_now_available(actor) -> bool:
+    """Whether the actor has a "missing now" list: a local authority's social worker or a police force."""
+    return has_capability(actor, Capability.VIEW_MISSING_NOW) and sees_safeguarding(actor) and _missing_now_filter(actor) is not None
+
+
+def safeguarding_queue_available(actor) -> bool:
+    """Whether the actor acts on children's safeguarding: the local authority, the guardian, the police."""
+    return sees_safeguarding(actor) and has_capability(actor, Capability.REPORT_MISSING) and (
+        actor.role != Role.FIRST_RESPONDER or is_police_force(actor.organisation))
+
+
 @transaction.atomic
 def missing_now_page(*, actor, offset: int = 0, limit: int = 50, now: dt.datetime | None = None) -> tuple[list[MissingNowItem], int]:
     """The children missing now for the actor's local authority or police force, longest missing first; each listed read audited.
 
     Served from the partial index on open episodes (missing_open_la_idx / missing_open_police_idx).
     """
-    _require_compartment(actor)
-    where = _missing_now_filter(actor) if has_capability(actor, Capability.VIEW_MISSING_NOW) else None
-    if where is None:
+    if not missing_now_available(actor):
         raise NotAllowed("The missing-now list is for a local authority's social workers and a police force")
     now = now or timezone.now()
-    qs = MissingEpisode.objects.filter(found_at__isnull=True, **where)
+    qs = MissingEpisode.objects.filter(found_at__isnull=True, **_missing_now_filter(actor))
     total = qs.count()
     episodes = list(qs.select_related("referral", "referral__organisation").order_by("missing_since", "id")[offset : offset + limit])
     audit_listed(actor=actor, referrals=[e.referral for e in episodes], purpose="missing_now")
@@ -125,10 +135,8 @@ def return_interviews_due(*, actor, limit: int = 50) -> list[MissingEpisode]:
 @transaction.atomic
 def alerts_for(*, actor, limit: int = 50) -> list[SafeguardingAlert]:
     """The actor's safeguarding work queue: their organisation's alerts for everyone and those naming them, newest first."""
-    if not sees_safeguarding(actor) or actor.organisation_id is None:
+    if not safeguarding_queue_available(actor) or actor.organisation_id is None:
         return []
-    from django.db.models import Q
-
     alerts = list(SafeguardingAlert.objects.filter(Q(user__isnull=True) | Q(user=actor), organisation_id=actor.organisation_id)
                   .select_related("episode__referral").order_by("-created_at", "-id")[:limit])
     audit_listed(actor=actor, referrals=[a.episode.referral for a in alerts], purpose="safeguarding_alerts")
