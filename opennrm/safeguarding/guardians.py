@@ -63,6 +63,21 @@ def guardian_request_for_new_referral(*, referral, requested_at=None) -> Guardia
     )
 
 
+def guardian_requests_for_new_referrals(*, referrals) -> list[GuardianAllocationRequest]:
+    """The same for a batch (`opennrm import`): one query for the coverage, one insert for the requests."""
+    children = [r for r in referrals if r.age_group in CHILD_AGE_GROUPS and r.local_authority]
+    if not children:
+        return []
+    coverage = {c.local_authority: c.service for c in
+                GuardianCoverage.objects.select_related("service__organisation").filter(local_authority__in={r.local_authority for r in children})}
+    organisations = {la: organisation_for(service, la) for la, service in coverage.items()}
+    return GuardianAllocationRequest.objects.bulk_create([
+        GuardianAllocationRequest(referral=r, service=coverage[r.local_authority], organisation=organisations[r.local_authority],
+                                  local_authority=r.local_authority, requested_at=r.received_at)
+        for r in children if r.local_authority in coverage
+    ], batch_size=1000)
+
+
 def seed_guardian_coverage() -> None:
     """Make the programmes and their coverage what the data files say (migration 0002 does the same with historical models)."""
     from importlib import import_module

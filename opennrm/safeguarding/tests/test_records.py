@@ -164,3 +164,21 @@ def test_local_authority_and_guardian_scope(people, child_referral_body, role, c
     other = people["cardiff"] if role == Role.LA_SOCIAL_WORKER else people["welsh_guardian"]
     visible = set(referrals_visible_to(actor=other).values_list("pk", flat=True))
     assert cardiff.pk in visible and croydon.pk not in visible
+
+
+def test_imported_child_referrals_ask_for_a_guardian_too(people, child_referral_body):
+    from opennrm.referrals.models import Referral
+    from opennrm.referrals.services import ImportItem, referrals_import
+    from opennrm.referrals.validation import validate_referral
+
+    items = []
+    for n, la in enumerate((CROYDON, "E06000001", EDINBURGH)):
+        child_referral_body["local_authority_contact"]["local_authority"] = la
+        data, errors = validate_referral(child_referral_body, now=timezone.now())
+        assert not errors
+        items.append(ImportItem(n + 1, f"ext-{n}", timezone.now() - dt.timedelta(days=30), data))
+    referrals_import(actor=people["police"], items=items)
+    requests = {r.referral.local_authority: r for r in GuardianAllocationRequest.objects.filter(referral__external_id__startswith="ext-")}
+    assert set(requests) == {CROYDON, EDINBURGH}  # Hartlepool has no guardianship service
+    assert requests[CROYDON].organisation == people["guardian"].organisation and requests[EDINBURGH].service.code == "SGS"
+    assert requests[CROYDON].requested_at == Referral.objects.get(external_id="ext-0").received_at
