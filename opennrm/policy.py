@@ -115,8 +115,11 @@ def referral_scope(user) -> Q | None:
     match user.role:
         case Role.FIRST_RESPONDER:
             if is_police_force(org):
-                # A force named on a child's missing episode must look for the child (ADR 0009).
-                return Q(organisation_id=org.id) | Q(Exists(_missing_episodes().filter(referral=OuterRef("pk"), police_organisation_id=org.id)))
+                # A force named on a child's missing episode must look for the child (ADR 0009). The few such
+                # referrals are listed first, so the filter stays an OR of two index scans (organisation, id).
+                named = list(_missing_episodes().filter(police_organisation_id=org.id).exclude(referral__organisation_id=org.id)
+                             .values_list("referral_id", flat=True).distinct())
+                return Q(organisation_id=org.id) | Q(pk__in=named) if named else Q(organisation_id=org.id)
             return Q(organisation_id=org.id)
         case Role.SCA_DECISION_MAKER:
             return Q(competent_authority="SCA")
@@ -139,10 +142,10 @@ def _local_authority_children(local_authority: str) -> Q:
     """Child referrals the authority is responsible for: those it was named on, until a transfer moves them (ADR 0009)."""
     from opennrm.safeguarding.models import LocalAuthorityTransfer
 
-    transfers = LocalAuthorityTransfer.objects.filter(referral=OuterRef("pk"), is_current=True)
-    named_and_kept = Q(local_authority=local_authority) & ~Q(Exists(transfers))
-    transferred_in = Q(Exists(transfers.filter(to_local_authority=local_authority)))
-    return Q(age_group__in=CHILD_AGE_GROUPS) & (named_and_kept | transferred_in)
+    named_and_kept = Q(local_authority=local_authority) & ~Q(Exists(LocalAuthorityTransfer.objects.filter(referral=OuterRef("pk"), is_current=True)))
+    # Transfers are few: listed first, so the filter stays an OR of index scans (local authority, id).
+    transferred_in = list(LocalAuthorityTransfer.objects.filter(to_local_authority=local_authority, is_current=True).values_list("referral_id", flat=True))
+    return Q(age_group__in=CHILD_AGE_GROUPS) & ((named_and_kept | Q(pk__in=transferred_in)) if transferred_in else named_and_kept)
 
 
 def _guardian_children(user) -> Q:

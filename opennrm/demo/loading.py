@@ -27,6 +27,7 @@ from opennrm.referrals.models import Referral, ReferralDraft, Status
 from opennrm.referrals.services import draft_save, draft_start, referral_create
 from opennrm.referrals.validation import validate_referral
 from opennrm.safeguarding import services as safeguarding
+from opennrm.safeguarding.guardians import seed_guardian_coverage
 from opennrm.safeguarding.models import CareRecord
 
 from .synthetic import LONDON, LONDON_AREAS, NATIONALITIES, PROFILES, received_at_in_window, synthetic_case
@@ -452,7 +453,8 @@ def _load_safeguarding(users: dict[str, User], now: dt.datetime, result: DemoRes
     allocated (la.croydon can report them missing and see guardian.one told), one missing now, one found yesterday
     with the return interview due. Only once: a child with a care record is left as it is."""
     demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
-    children = list(Referral.objects.filter(organisation_id__in=demo_orgs, local_authority=CROYDON, age_group__in=("child", "unknown"))
+    children = list(Referral.objects.filter(organisation_id__in=demo_orgs, local_authority=CROYDON, age_group__in=("child", "unknown"),
+                                            guardian_allocation_requests__organisation=users["guardian.one"].organisation)
                     .order_by("reference")[:3])
     if len(children) < 3 or CareRecord.objects.filter(referral__in=children).exists():
         return
@@ -481,6 +483,7 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
     """Create whatever of the demo is missing; leave what is present as it is. All of it, or nothing."""
     now = now or timezone.now()
     result = DemoResult(password=password)
+    seed_guardian_coverage()  # migration 0002 seeds it; a database emptied since (as tests do) gets it back
     users = _load_accounts(password, result)
     _ensure_pilot_area()
     makers = _decision_makers(users)

@@ -178,8 +178,8 @@ class MissingEpisode(models.Model):
         ]
         indexes = [
             # "Missing now" for a local authority or a police force: only open episodes are indexed.
-            models.Index(fields=["local_authority", "missing_since"], condition=Q(found_at__isnull=True), name="missing_open_la_idx"),
-            models.Index(fields=["police_organisation", "missing_since"], condition=Q(found_at__isnull=True), name="missing_open_police_idx"),
+            models.Index(fields=["local_authority", "missing_since", "id"], condition=Q(found_at__isnull=True), name="missing_open_la_idx"),
+            models.Index(fields=["police_organisation", "missing_since", "id"], condition=Q(found_at__isnull=True), name="missing_open_police_idx"),
         ]
 
     @property

@@ -178,11 +178,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='missingepisode',
-            index=models.Index(condition=models.Q(('found_at__isnull', True)), fields=['local_authority', 'missing_since'], name='missing_open_la_idx'),
+            index=models.Index(condition=models.Q(('found_at__isnull', True)), fields=['local_authority', 'missing_since', 'id'], name='missing_open_la_idx'),
         ),
         migrations.AddIndex(
             model_name='missingepisode',
-            index=models.Index(condition=models.Q(('found_at__isnull', True)), fields=['police_organisation', 'missing_since'], name='missing_open_police_idx'),
+            index=models.Index(condition=models.Q(('found_at__isnull', True)), fields=['police_organisation', 'missing_since', 'id'], name='missing_open_police_idx'),
         ),
         migrations.AddConstraint(
             model_name='missingepisode',
