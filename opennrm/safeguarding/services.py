@@ -247,7 +247,7 @@ def guardian_allocate(*, actor, referral, guardian: str, support_model: str, now
     """Allocate a guardian of the service the child's request went to; the time to allocation is kept."""
     referral = _lock(actor, referral, Capability.ALLOCATE_GUARDIAN)
     now = now or timezone.now()
-    request = GuardianAllocationRequest.objects.select_for_update().select_related("service", "organisation").filter(referral=referral).first()
+    request = GuardianAllocationRequest.objects.select_for_update(of=("self",)).select_related("service", "organisation").filter(referral=referral).first()
     if request is None:
         raise Refused("No guardian was requested for this child: their area is not covered by a guardianship service")
     if request.allocated_to_id is not None:

@@ -83,7 +83,7 @@ def recipients(alert: SafeguardingAlert) -> list[str]:
 def send_safeguarding_alert(*, alert_id: int) -> str:
     """Email an alert's recipients; on failure, try again later."""
     with transaction.atomic():
-        alert = SafeguardingAlert.objects.select_for_update().select_related("episode__referral", "organisation", "user").get(pk=alert_id)
+        alert = SafeguardingAlert.objects.select_for_update(of=("self",)).select_related("episode__referral", "organisation", "user").get(pk=alert_id)
         if alert.sent_at is not None:
             return "already sent"
         referral = alert.episode.referral
@@ -128,7 +128,7 @@ def escalate_missing_episode(*, episode_id: int, now: str | None = None) -> str:
     """
     at = dt.datetime.fromisoformat(now) if now else timezone.now()
     with transaction.atomic():
-        episode = MissingEpisode.objects.select_for_update().select_related("referral").get(pk=episode_id)
+        episode = MissingEpisode.objects.select_for_update(of=("self",)).select_related("referral").get(pk=episode_id)
         if episode.found_at is not None:
             return "found"
         if episode.acknowledged_at is not None:

@@ -152,6 +152,7 @@ def test_repeat_episodes_are_counted_and_history_kept(people, child, api_client)
     assert all(e["found_at"] and e["return_interview_due"] for e in record["missing_episodes"])
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs in its own transactions, as in production
 def test_a_high_risk_episode_escalates_if_not_acknowledged_within_the_hour_once(people, child, smtp_sink):
     smtp_sink.start()
     reported_at = ago(minutes=61)
@@ -170,6 +171,7 @@ def test_a_high_risk_episode_escalates_if_not_acknowledged_within_the_hour_once(
     assert AuditEvent.objects.filter(action="safeguarding.missing_escalated").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the worker runs in its own transactions, as in production
 def test_an_acknowledged_or_not_yet_due_or_lower_risk_episode_does_not_escalate(people, child_referral_body, coverage):
     acknowledged_child = make_child(people["police"], child_referral_body)
     episode = missing_episode_report(actor=people["la"], referral=acknowledged_child, missing_since=ago(hours=3), last_seen="Park", risk="high", now=ago(minutes=90))
