@@ -174,6 +174,7 @@ class DemoResult:
     referrals_present: int = 0
     drafts_created: int = 0
     safeguarding_children: int = 0
+    guardian_child_reference: str | None = None  # the child guardian.one is allocated to, for the walk-through
     statuses: Counter = field(default_factory=Counter)
     users: list[User] = field(default_factory=list)
     home_office_reference: str | None = None
@@ -497,6 +498,8 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
             _load_referral(key=key, index=index, status=status, seed=seed, now=now, referrer=referrer, makers=makers, result=result)
     _load_drafts(users["fr.police"], now, result)
     _load_safeguarding(users, now, result)
+    result.guardian_child_reference = (Referral.objects.filter(guardian_allocation_requests__allocated_to=users["guardian.one"])
+                                       .order_by("reference").values_list("reference", flat=True).first())
 
     demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
     result.statuses = Counter(Referral.objects.filter(organisation_id__in=demo_orgs).values_list("status", flat=True))

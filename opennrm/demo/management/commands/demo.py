@@ -34,6 +34,8 @@ class Command(BaseCommand):
         out(f"Referrals: {result.referrals_created} created, {result.referrals_present} already present. Unfinished referrals: {result.drafts_created} created.")
         if result.safeguarding_children:
             out(f"Safeguarding: {result.safeguarding_children} children in Croydon with care records, a guardian, and missing episodes.")
+        if result.guardian_child_reference:
+            out(f"la.croydon can report {result.guardian_child_reference}, the child guardian.one is allocated to, missing.")
         out("")
         out("Demo referrals by status:")
         for status in Status:
