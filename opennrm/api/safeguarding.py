@@ -16,7 +16,7 @@ from opennrm.referrals.schemas import ShortLine, Text
 from opennrm.referrals.validation import pydantic_errors
 from opennrm.safeguarding import services
 from opennrm.safeguarding.models import AgeOutcome, Assessor, CareStatus, MissingEpisode, PlacementType, Risk, SupportModel
-from opennrm.safeguarding.selectors import missing_now_page, safeguarding_open
+from opennrm.safeguarding.selectors import MISSING_NOW_COUNT_LIMIT, missing_now_page, safeguarding_open
 
 from .http import ApiProblem, idempotent_post, invalid, json_body, raw_body
 
@@ -304,5 +304,8 @@ def missing_now(request, query: Query[MissingNowQuery]):
     return {
         "items": [{"referral": {"id": str(i.referral.uuid), "reference": i.referral.reference, "name": i.referral.display_name},
                    "episode": episode_as_dict(i.episode)} for i in items],
-        "count": total,
+        "count": min(total, MISSING_NOW_COUNT_LIMIT),
+        "count_is_lower_bound": total > MISSING_NOW_COUNT_LIMIT,  # more than 1,000 children missing now
+        "next": request.build_absolute_uri(f"{request.path}?page={query.page + 1}&page_size={query.page_size}")
+        if query.page * query.page_size < total else None,
     }

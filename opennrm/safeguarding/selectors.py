@@ -74,6 +74,9 @@ def safeguarding_open(*, actor, uuid, purpose: str = "safeguarding") -> Safeguar
     )
 
 
+MISSING_NOW_COUNT_LIMIT = 1000  # beyond this "missing now" says "more than 1,000"
+
+
 @dataclass(frozen=True)
 class MissingNowItem:
     episode: MissingEpisode
@@ -106,7 +109,8 @@ def safeguarding_queue_available(actor) -> bool:
 
 @transaction.atomic
 def missing_now_page(*, actor, offset: int = 0, limit: int = 50, now: dt.datetime | None = None) -> tuple[list[MissingNowItem], int]:
-    """The children missing now for the actor's local authority or police force, longest missing first; each listed read audited.
+    """The children missing now for the actor's local authority or police force, longest missing first, and how many
+    (MISSING_NOW_COUNT_LIMIT + 1 meaning more than the limit); each listed read audited.
 
     Served from the partial index on open episodes (missing_open_la_idx / missing_open_police_idx).
     """
@@ -114,7 +118,8 @@ def missing_now_page(*, actor, offset: int = 0, limit: int = 50, now: dt.datetim
         raise NotAllowed("The missing-now list is for a local authority's social workers and a police force")
     now = now or timezone.now()
     qs = MissingEpisode.objects.filter(found_at__isnull=True, **_missing_now_filter(actor))
-    total = qs.count()
+    # Counted up to a bound: an exact count of tens of thousands of open episodes would cost more than the page itself.
+    total = qs.order_by()[: MISSING_NOW_COUNT_LIMIT + 1].count()
     episodes = list(qs.select_related("referral", "referral__organisation").order_by("missing_since", "id")[offset : offset + limit])
     audit_listed(actor=actor, referrals=[e.referral for e in episodes], purpose="missing_now")
     return [MissingNowItem(e, e.referral, now - e.missing_since, e.number) for e in episodes], total

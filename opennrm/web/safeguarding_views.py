@@ -23,6 +23,7 @@ from opennrm.referrals.validation import FieldError
 from opennrm.safeguarding import services
 from opennrm.safeguarding.models import AgeOutcome, Assessor, CareStatus, PlacementType, Risk, SupportModel
 from opennrm.safeguarding.selectors import (
+    MISSING_NOW_COUNT_LIMIT,
     alerts_for, guardian_requests_waiting, guardians_of, missing_now_page, return_interviews_due, safeguarding_open, safeguarding_queue_available,
 )
 
@@ -297,7 +298,7 @@ def missing_now(request):
         return HttpResponseForbidden(str(exc))
     due = return_interviews_due(actor=request.user)
     return render(request, "safeguarding/missing_now.html", {"title": "Missing now", "items": items, "total": total, "page": page,
-                                                              "pages": max(1, -(-total // PAGE_SIZE)), "due": due,
+                                                              "pages": max(1, -(-total // PAGE_SIZE)), "due": due, "limit": MISSING_NOW_COUNT_LIMIT,
                                                               "now": dt.datetime.now(dt.UTC)})
 
 

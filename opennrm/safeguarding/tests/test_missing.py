@@ -203,6 +203,19 @@ def test_the_reporter_cannot_acknowledge_their_own_report(people, child, api_cli
     assert own.status_code == 409 and "Your organisation reported this episode" in own.json()["detail"]
 
 
+def test_missing_now_beyond_the_counted_bound_says_so(people, child_referral_body, api_client, monkeypatch):
+    from opennrm.api import safeguarding as api_module
+    from opennrm.safeguarding import selectors
+
+    monkeypatch.setattr(selectors, "MISSING_NOW_COUNT_LIMIT", 1)
+    monkeypatch.setattr(api_module, "MISSING_NOW_COUNT_LIMIT", 1)
+    la = api_client(people["la"])
+    for _ in range(3):
+        report(la, make_child(people["police"], child_referral_body))
+    listed = la.get("/api/v1/missing-now").json()
+    assert (listed["count"], listed["count_is_lower_bound"], len(listed["items"])) == (1, True, 3)
+
+
 def test_missing_now_for_a_local_authority_and_a_police_force(people, child_referral_body, api_client, coverage):
     croydon = [make_child(people["police"], child_referral_body) for _ in range(3)]
     named = make_child(people["ngo"], child_referral_body)  # an NGO's referral naming the Metropolitan Police
@@ -216,7 +229,10 @@ def test_missing_now_for_a_local_authority_and_a_police_force(people, child_refe
     la.post(f"{API}/{croydon[2].uuid}/missing-episodes/{ids[2]}/found", {"found_at": iso(ago(hours=1))})
 
     now_missing = la.get("/api/v1/missing-now").json()
-    assert now_missing["count"] == 3
+    assert now_missing["count"] == 3 and now_missing["count_is_lower_bound"] is False and now_missing["next"] is None
+    second_page = la.get("/api/v1/missing-now", page=2, page_size=2).json()
+    assert [i["episode"]["id"] for i in second_page["items"]] == [named_id] and second_page["next"] is None
+    assert la.get("/api/v1/missing-now", page_size=2).json()["next"].endswith("/api/v1/missing-now?page=2&page_size=2")
     assert [i["episode"]["id"] for i in now_missing["items"]] == [ids[1], ids[0], named_id]  # longest missing first
     # The force: its own referrals, and the NGO's that names it; not Cardiff's, which names another force.
     police_api = api_client(people["police"])
