@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 
 class Role(models.TextChoices):
@@ -46,6 +46,12 @@ class Capability(StrEnum):
     WITHDRAW_REFERRAL = "withdraw_referral"  # record an adult's withdrawal
     VIEW_DECISION_DASHBOARD = "view_decision_dashboard"  # aggregate figures on cases and deadlines, no per-case rows (ADR 0008)
     READ_RECORD_ACCESS_LOG = "read_record_access_log"  # "who has seen this record", for the records in record_access_log_scope
+    # Safeguarding (ADR 0009)
+    RECORD_CARE = "record_care"  # care status, placement, social worker, transfers, age assessments, return interviews
+    REPORT_MISSING = "report_missing"  # report a missing episode, record the child found (police first responders only, among them)
+    ALLOCATE_GUARDIAN = "allocate_guardian"
+    WRITE_CASE_NOTE = "write_case_note"
+    VIEW_MISSING_NOW = "view_missing_now"  # the local authority's or police force's "missing now" list
 
 
 ALL = frozenset(Compartment)
@@ -67,7 +73,9 @@ POLICIES: dict[str, RolePolicy] = {
     Role.FIRST_RESPONDER: RolePolicy(
         ALL,
         frozenset({Capability.CREATE_REFERRAL, Capability.NOTIFY_DUTY, Capability.IMPORT_REFERRALS, Capability.LIST_REFERRALS,
-                   Capability.REQUEST_RECONSIDERATION, Capability.WITHDRAW_REFERRAL}),
+                   Capability.REQUEST_RECONSIDERATION, Capability.WITHDRAW_REFERRAL,
+                   # Police forces among first responders (is_police_force below); others are refused by the services.
+                   Capability.REPORT_MISSING, Capability.VIEW_MISSING_NOW}),
     ),
     # Decision makers see the cases their authority holds: what they need to decide, not where the person lives.
     Role.SCA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), DECISION_MAKER_CAPABILITIES),
@@ -75,9 +83,11 @@ POLICIES: dict[str, RolePolicy] = {
     # A panel includes children's social care, so it sees the child's safeguarding too.
     Role.PANEL_DECISION_MAKER: RolePolicy(ALL, DECISION_MAKER_CAPABILITIES),
     # The child's local authority and guardian may ask for a reconsideration (contract section 4).
-    # They also see who has seen the child's record (issue 4, point 5).
-    Role.LA_SOCIAL_WORKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION, Capability.READ_RECORD_ACCESS_LOG})),
-    Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION, Capability.READ_RECORD_ACCESS_LOG})),
+    Role.LA_SOCIAL_WORKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION, Capability.RECORD_CARE,
+                                                      Capability.REPORT_MISSING, Capability.WRITE_CASE_NOTE, Capability.VIEW_MISSING_NOW,
+                                                      Capability.READ_RECORD_ACCESS_LOG})),
+    Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION, Capability.REPORT_MISSING,
+                                              Capability.ALLOCATE_GUARDIAN, Capability.WRITE_CASE_NOTE, Capability.READ_RECORD_ACCESS_LOG})),
     # The firewall: status only, and only by looking up a Home Office reference.
     Role.IMMIGRATION_OFFICER: RolePolicy(STATUS_ONLY, frozenset({Capability.LOOKUP_NRM_STATUS})),
     # Aggregates are a statistician's whole remit (contract section 5): the dashboard's national figures, never a record.
@@ -109,6 +119,12 @@ def referral_scope(user) -> Q | None:
     org = user.organisation
     match user.role:
         case Role.FIRST_RESPONDER:
+            if is_police_force(org):
+                # A force named on a child's missing episode must look for the child (ADR 0009). The few such
+                # referrals are listed first, so the filter stays an OR of two index scans (organisation, id).
+                named = list(_missing_episodes().filter(police_organisation_id=org.id).exclude(referral__organisation_id=org.id)
+                             .values_list("referral_id", flat=True).distinct())
+                return Q(organisation_id=org.id) | Q(pk__in=named) if named else Q(organisation_id=org.id)
             return Q(organisation_id=org.id)
         case Role.SCA_DECISION_MAKER:
             return Q(competent_authority="SCA")
@@ -117,10 +133,9 @@ def referral_scope(user) -> Q | None:
         case Role.PANEL_DECISION_MAKER:
             return Q(competent_authority="LOCAL_PANEL", local_authority=org.local_authority) if org.local_authority else None
         case Role.LA_SOCIAL_WORKER:
-            return Q(age_group__in=CHILD_AGE_GROUPS, local_authority=org.local_authority) if org.local_authority else None
+            return _local_authority_children(org.local_authority) if org.local_authority else None
         case Role.GUARDIAN:
-            covered = list(org.covered_local_authorities or [])
-            return Q(age_group__in=CHILD_AGE_GROUPS, local_authority__in=covered) if covered else None
+            return _guardian_children(user)
     return None
 
 
@@ -142,9 +157,8 @@ def record_access_log_scope(user) -> Q | None:
     """The referrals whose access log ("who has seen this record") the user may read; None means none.
 
     Auditors read any record's log (they see the whole audit trail, never case content). The child's
-    local authority and guardian read the logs of the children in their scope: for a guardian that is
-    the coverage of their service today; when guardians are allocated to children (the safeguarding
-    app), narrowing referral_scope's GUARDIAN case narrows this too, with nothing to change here.
+    local authority and guardian read the logs of the children in their scope (referral_scope: for a
+    guardian, the children allocated to them or waiting for their service, ADR 0009).
     """
     if not has_capability(user, Capability.READ_RECORD_ACCESS_LOG):
         return None
@@ -159,6 +173,35 @@ def record_access_log_scope(user) -> Q | None:
 # each sees records, the audit trail, or (administrators, statisticians' aggregates) grants or draws
 # on access to them; one rule is easier to keep than a list of exceptions (ADR 0010).
 SECOND_FACTOR_ROLES = frozenset(Role)
+
+
+def is_police_force(organisation) -> bool:
+    return organisation is not None and organisation.kind == "police"
+
+
+def _local_authority_children(local_authority: str) -> Q:
+    """Child referrals the authority is responsible for: those it was named on, until a transfer moves them (ADR 0009)."""
+    from opennrm.safeguarding.models import LocalAuthorityTransfer
+
+    named_and_kept = Q(local_authority=local_authority) & ~Q(Exists(LocalAuthorityTransfer.objects.filter(referral=OuterRef("pk"), is_current=True)))
+    # Transfers are few: listed first, so the filter stays an OR of index scans (local authority, id).
+    transferred_in = list(LocalAuthorityTransfer.objects.filter(to_local_authority=local_authority, is_current=True).values_list("referral_id", flat=True))
+    return Q(age_group__in=CHILD_AGE_GROUPS) & ((named_and_kept | Q(pk__in=transferred_in)) if transferred_in else named_and_kept)
+
+
+def _guardian_children(user) -> Q:
+    """Children allocated to the guardian, and children whose request waits for a guardian of their service (ADR 0009)."""
+    from opennrm.safeguarding.models import GuardianAllocationRequest
+
+    requests = GuardianAllocationRequest.objects.filter(referral=OuterRef("pk"))
+    mine = Q(allocated_to_id=user.pk) | Q(allocated_to__isnull=True, organisation_id=user.organisation_id)
+    return Q(Exists(requests.filter(mine)))
+
+
+def _missing_episodes():
+    from opennrm.safeguarding.models import MissingEpisode
+
+    return MissingEpisode.objects
 
 
 # "Not sure" is treated as a child: the presumption of age (Modern Slavery Act 2015 s.51).

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "opennrm.referrals",
     "opennrm.decisions",
     "opennrm.dashboards",
+    "opennrm.safeguarding",
     "opennrm.api",
     "opennrm.web",
     "opennrm.demo",

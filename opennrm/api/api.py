@@ -307,3 +307,10 @@ from .queues import BODY_MODELS as QUEUE_BODY_MODELS, router as queues_router  #
 
 BODY_MODELS.extend(QUEUE_BODY_MODELS)
 api.add_router("", queues_router)
+
+# --- Safeguarding (opennrm/api/safeguarding.py) -------------------------------------------------
+
+from .safeguarding import BODY_MODELS as SAFEGUARDING_BODY_MODELS, router as safeguarding_router  # noqa: E402
+
+BODY_MODELS.extend(SAFEGUARDING_BODY_MODELS)
+api.add_router("", safeguarding_router)

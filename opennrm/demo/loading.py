@@ -27,6 +27,9 @@ from opennrm.referrals.codes import local_authorities
 from opennrm.referrals.models import OPEN_STATUSES, Referral, ReferralDraft, Status
 from opennrm.referrals.services import draft_save, draft_start, referral_create
 from opennrm.referrals.validation import validate_referral
+from opennrm.safeguarding import services as safeguarding
+from opennrm.safeguarding.guardians import seed_guardian_coverage
+from opennrm.safeguarding.models import CareRecord
 
 from .synthetic import LONDON, LONDON_AREAS, NATIONALITIES, PROFILES, received_at_in_window, synthetic_case
 
@@ -197,6 +200,8 @@ class DemoResult:
     referrals_created: int = 0
     referrals_present: int = 0
     drafts_created: int = 0
+    safeguarding_children: int = 0
+    guardian_child_reference: str | None = None  # the child guardian.one is allocated to, for the walk-through
     statuses: Counter = field(default_factory=Counter)
     users: list[User] = field(default_factory=list)
     home_office_reference: str | None = None
@@ -510,11 +515,45 @@ def _load_drafts(fr_police: User, now: dt.datetime, result: DemoResult) -> None:
         result.drafts_created += 1
 
 
+CROYDON = "E09000008"
+
+
+def _load_safeguarding(users: dict[str, User], now: dt.datetime, result: DemoResult) -> None:
+    """Three of the demo's children in Croydon with a safeguarding record (ADR 0009): one looked after with guardian.one
+    allocated (la.croydon can report them missing and see guardian.one told), one missing now, one found yesterday
+    with the return interview due. Only once: a child with a care record is left as it is."""
+    demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
+    children = list(Referral.objects.filter(organisation_id__in=demo_orgs, local_authority=CROYDON, age_group__in=("child", "unknown"),
+                                            guardian_allocation_requests__organisation=users["guardian.one"].organisation)
+                    .order_by("reference")[:3])
+    if len(children) < 3 or CareRecord.objects.filter(referral__in=children).exists():
+        return
+    la, guardian = users["la.croydon"], users["guardian.one"]
+    allocated, missing, found = children
+    safeguarding.care_record_save(actor=la, referral=allocated, care_status="looked_after", placement_type="foster_care",
+                                  placement_address="14 Synthetic Gardens, Croydon CR0 1AA", social_worker=la.username, now=now)
+    safeguarding.guardian_allocate(actor=guardian, referral=allocated, guardian=guardian.username, support_model="direct", now=now)
+    safeguarding.case_note_add(actor=guardian, referral=allocated, now=now,
+                               text="First visit with an interpreter. Settling with the foster carers; asked about college.")
+    safeguarding.care_record_save(actor=la, referral=missing, care_status="section_20", placement_type="supported_accommodation",
+                                  placement_address="Flat 3, 9 Example Street, Croydon CR0 2BB", now=now)
+    safeguarding.missing_episode_report(actor=guardian, referral=missing, missing_since=now - dt.timedelta(hours=20), risk="medium", now=now,
+                                        last_seen="Left the supported accommodation at 9pm; seen near East Croydon station with two older men")
+    safeguarding.care_record_save(actor=la, referral=found, care_status="section_17", now=now)
+    safeguarding.age_assessment_record(actor=la, referral=found, outcome="child", assessed_on=(now - dt.timedelta(days=20)).date(),
+                                       assessor="local_authority", notes="Merton-compliant assessment by two social workers", now=now)
+    episode = safeguarding.missing_episode_report(actor=la, referral=found, missing_since=now - dt.timedelta(days=2), risk="low",
+                                                  last_seen="Did not come home from school", now=now - dt.timedelta(days=2))
+    safeguarding.missing_episode_found(actor=la, referral=found, episode=episode, found_at=now - dt.timedelta(days=1), now=now)
+    result.safeguarding_children = 3
+
+
 @transaction.atomic
 def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | None = None) -> DemoResult:
     """Create whatever of the demo is missing; leave what is present as it is. All of it, or nothing."""
     now = now or timezone.now()
     result = DemoResult(password=password)
+    seed_guardian_coverage()  # migration 0002 seeds it; a database emptied since (as tests do) gets it back
     users = _load_accounts(password, result)
     _ensure_pilot_area()
     makers = _decision_makers(users)
@@ -528,6 +567,9 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
             _load_referral(key=key, index=index, status=status, seed=seed, now=now, referrer=referrer, makers=makers, result=result)
     _load_drafts(users["fr.police"], now, result)
     _load_assignments(users, result)
+    _load_safeguarding(users, now, result)
+    result.guardian_child_reference = (Referral.objects.filter(guardian_allocation_requests__allocated_to=users["guardian.one"])
+                                       .order_by("reference").values_list("reference", flat=True).first())
 
     demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
     result.statuses = Counter(Referral.objects.filter(organisation_id__in=demo_orgs).values_list("status", flat=True))

@@ -4,7 +4,7 @@ import uuid as uuid_module
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.core.sql import CompiledQuery
@@ -26,15 +26,36 @@ def referrals_visible_to(*, actor) -> QuerySet[Referral]:
 
 # Opening one referral is the commonest read, so its scoped query is compiled once per scope (core/sql.py).
 _UUID_PLACEHOLDER = uuid_module.UUID("5e1ec7ed-0000-4000-8000-00000000cafe")
-_OPEN_QUERIES: dict[str, CompiledQuery] = {}
+_OPEN_QUERIES: dict[tuple, CompiledQuery] = {}
 _OPEN_QUERIES_MAX = 1000  # one per organisation or area in practice; past this, compile each time
+
+
+def _plain_scope_key(scope: Q):
+    """A hashable key for a scope made only of field lookups on plain values; None for anything else
+    (a subquery's rows may change between requests, so such a scope is compiled each time)."""
+    parts = []
+    for child in scope.children:
+        if isinstance(child, Q):
+            inner = _plain_scope_key(child)
+            if inner is None:
+                return None
+            parts.append(inner)
+        elif isinstance(child, tuple) and isinstance(child[1], (str, int, bool, type(None))):
+            parts.append(child)
+        elif isinstance(child, tuple) and isinstance(child[1], (tuple, list)) and all(isinstance(v, (str, int)) for v in child[1]):
+            parts.append((child[0], tuple(child[1])))
+        else:
+            return None
+    return (scope.connector, scope.negated, tuple(parts))
 
 
 def _visible_by_uuid(actor, referral_uuid) -> Referral | None:
     scope = referral_scope(actor)
     if scope is None:
         return None
-    key = repr(scope)
+    key = _plain_scope_key(scope)
+    if key is None:
+        return Referral.objects.filter(scope).filter(uuid=referral_uuid).first()
     compiled = _OPEN_QUERIES.get(key)
     if compiled is None:
         compiled = CompiledQuery(Referral.objects.filter(scope).filter(uuid=_UUID_PLACEHOLDER), (_UUID_PLACEHOLDER,))

@@ -10,6 +10,7 @@ from django.utils import timezone
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.decisions.routing import RuleBook, reasonable_grounds_due, received_on, route_referral
 from opennrm.policy import Capability, has_capability
+from opennrm.safeguarding.guardians import guardian_request_for_new_referral, guardian_requests_for_new_referrals
 
 from .models import DutyToNotify, Referral, ReferralDraft, Status
 from .schemas import DutyToNotifyIn, ReferralIn
@@ -105,6 +106,7 @@ def referral_create(*, actor, data: ReferralIn, received_at: dt.datetime | None 
         object_id=str(referral.uuid),
         details={"reference": referral.reference, "via": "pages" if draft else "api"},
     )
+    guardian_request_for_new_referral(referral=referral)  # a child in a covered area asks for a guardian (ADR 0009)
     if draft is not None:
         draft.submitted_referral = referral
         draft.save(update_fields=["submitted_referral", "updated_at"])
@@ -205,6 +207,7 @@ def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
             for r in referrals
         ],
     )
+    guardian_requests_for_new_referrals(referrals=referrals)
     return ImportOutcome(created=[(i.line_number, r.reference) for i, r in zip(fresh, referrals)], already_present=already)
 
 

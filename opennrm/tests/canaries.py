@@ -8,7 +8,10 @@ which compartment of which record leaked to whom. The records:
 - referral B: the same kind of case, referred by an NGO (another organisation);
 - a draft with canaries owned by a colleague of the first responder role user, and one owned by that
   user (a draft is seen by its owner only);
-- Duty to Notify reports by each organisation.
+- Duty to Notify reports by each organisation;
+- on referral A, a safeguarding record whose every free-text field is a canary (ADR 0009): a care
+  record (placement address), two transfers (away and back), an age assessment, a guardian's note,
+  a found missing episode with its return interview, and an open one.
 """
 
 import datetime as dt
@@ -29,6 +32,9 @@ from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.selectors import duty_to_notify_reports_for
 from opennrm.referrals.services import draft_save, draft_start, duty_to_notify_create, referral_create
 from opennrm.referrals.validation import validate_duty_to_notify, validate_referral
+from opennrm.safeguarding import services as safeguarding
+from opennrm.safeguarding.guardians import seed_guardian_coverage
+from opennrm.safeguarding.models import MissingEpisode
 from opennrm.workdays.models import ClosureDay
 from opennrm.workdays.services import closure_day_save
 
@@ -148,6 +154,7 @@ class CanaryWorld:
     closure: ClosureDay
     canaries: list[Canary] = field(default_factory=list)
     decision: Decision | None = None
+    episodes: list[MissingEpisode] = field(default_factory=list)
 
     @property
     def referrals(self) -> dict[str, Referral]:
@@ -221,6 +228,7 @@ def plant_canaries(make_user) -> CanaryWorld:
     now = timezone.now()
     canaries: list[Canary] = []
     made = {}
+    seed_guardian_coverage()  # a transactional test before this one may have emptied the seeded coverage
     for record, author in (("A", colleague), ("B", ngo_responder)):
         body, planted = referral_body(record, contacted_at=now - dt.timedelta(hours=1))
         data, errors = validate_referral(body, now=now)
@@ -235,6 +243,9 @@ def plant_canaries(make_user) -> CanaryWorld:
     decision = decision_record(actor=users[Role.SCA_DECISION_MAKER], referral=made["A"], stage="reasonable_grounds", outcome="positive", reasons=reasons)
     canaries.append(Canary(reasons, "A", Compartment.REFERRAL.value, "decision.reasons"))
     made["A"].refresh_from_db()
+
+    episodes, planted = plant_safeguarding(users, made["A"], now=now)
+    canaries += planted
 
     drafts = {}
     for record, owner in ((DRAFT, colleague), (OWN_DRAFT, users[Role.FIRST_RESPONDER])):
@@ -258,7 +269,36 @@ def plant_canaries(make_user) -> CanaryWorld:
     values = [c.value for c in canaries]
     assert len(set(values)) == len(values), "canaries must be unique"
     assert not [(a, b) for a in values for b in values if a != b and a in b], "no canary may contain another"
-    return CanaryWorld(users, colleague, ngo_responder, made["A"], made["B"], drafts[DRAFT], drafts[OWN_DRAFT], reports, closure, canaries, decision)
+    return CanaryWorld(users, colleague, ngo_responder, made["A"], made["B"], drafts[DRAFT], drafts[OWN_DRAFT], reports, closure, canaries, decision,
+                       episodes)
+
+
+def plant_safeguarding(users: dict[str, User], referral: Referral, *, now: dt.datetime) -> tuple[list[MissingEpisode], list[Canary]]:
+    """A safeguarding record on `referral` (a child in Croydon) with a canary in every free-text field."""
+    safe = Compartment.SAFEGUARDING.value
+    values = {name: token("A", name) for name in (
+        "placement", "transferaway", "transferback", "agenotes", "guardiannote", "lastseenfound", "interview", "lastseenopen")}
+    la, guardian = users[Role.LA_SOCIAL_WORKER], users[Role.GUARDIAN]
+    safeguarding.care_record_save(actor=la, referral=referral, care_status="looked_after", placement_type="foster_care",
+                                  placement_address=values["placement"], social_worker=la.username, now=now)
+    safeguarding.local_authority_transfer(actor=la, referral=referral, to_local_authority="E08000025", moved_on=now.date(),
+                                          reason=values["transferaway"], now=now)
+    birmingham = User.objects.create_user(username="canary.birmingham", organisation=Organisation.objects.create(
+        name="Birmingham children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E08000025"), role=Role.LA_SOCIAL_WORKER)
+    safeguarding.local_authority_transfer(actor=birmingham, referral=referral, to_local_authority=CROYDON, moved_on=now.date(),
+                                          reason=values["transferback"], now=now)
+    safeguarding.age_assessment_record(actor=la, referral=referral, outcome="child", assessed_on=now.date() - dt.timedelta(days=1),
+                                       assessor="local_authority", notes=values["agenotes"], now=now)
+    safeguarding.guardian_allocate(actor=guardian, referral=referral, guardian=guardian.username, support_model="direct", now=now)
+    safeguarding.case_note_add(actor=guardian, referral=referral, text=values["guardiannote"], now=now)
+    found = safeguarding.missing_episode_report(actor=la, referral=referral, missing_since=now - dt.timedelta(days=2),
+                                                last_seen=values["lastseenfound"], risk="medium", now=now - dt.timedelta(days=2))
+    safeguarding.missing_episode_found(actor=la, referral=referral, episode=found, found_at=now - dt.timedelta(days=1), now=now)
+    safeguarding.return_interview_record(actor=la, referral=referral, episode=found, completed_at=now - dt.timedelta(hours=2),
+                                         summary=values["interview"], now=now)
+    still_missing = safeguarding.missing_episode_report(actor=guardian, referral=referral, missing_since=now - dt.timedelta(hours=3),
+                                                        last_seen=values["lastseenopen"], risk="low", now=now)
+    return [found, still_missing], [Canary(value, "A", safe, f"safeguarding.{name}") for name, value in values.items()]
 
 
 def random_uuid() -> str:
@@ -269,7 +309,7 @@ def value_pool(world: CanaryWorld) -> list[str]:
     """Ids a path parameter may take: the canary records', drafts', reports', a random one, and object ids."""
     first_responder = world.users[Role.FIRST_RESPONDER]
     uuids = [world.referral_a.uuid, world.referral_b.uuid, world.draft.uuid, world.own_draft.uuid, *(r.uuid for r in world.reports),
-             *([world.decision.uuid] if world.decision else []), random_uuid()]
+             *([world.decision.uuid] if world.decision else []), *(e.uuid for e in world.episodes), random_uuid()]
     ints = [
         0, 1, 2,  # list positions, such as a situation's number
         world.referral_a.pk, world.referral_b.pk, first_responder.pk, world.colleague.pk, first_responder.organisation_id,

@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import NATIONS, countries, languages, local_authority_name
+from opennrm.safeguarding.selectors import missing_now_available, safeguarding_queue_available
 
 LONDON = ZoneInfo("Europe/London")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -68,6 +69,8 @@ def environment(**options) -> Environment:
         country_name=lambda code: countries().get(code, code),
         language_name=lambda code: languages().get(code, code),
         local_authority_name=local_authority_name,
+        missing_now_available=missing_now_available,
+        safeguarding_queue_available=safeguarding_queue_available,
     )
     env.filters.update(london_date=london_date, london_datetime=london_datetime)
     # Also as filters, for `codes|map("country_name")`: Jinja's map takes a filter's name, not a function.

@@ -3,7 +3,7 @@ from django.urls import path
 from opennrm.dashboards import views as dashboard_views
 from opennrm.decisions import letters
 
-from . import account_views, decision_views, journey, views
+from . import account_views, decision_views, journey, safeguarding_views as sv, views
 
 app_name = "web"
 
@@ -28,5 +28,17 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>/decision", decision_views.decision_new, name="decision-new"),
     path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>", decision_views.decision_review, name="decision-review"),
     path("referrals/<uuid:referral_id>/reconsideration", decision_views.reconsideration_new, name="reconsideration-new"),
+    path("referrals/<uuid:referral_id>/safeguarding", sv.safeguarding_page, name="safeguarding"),
+    path("referrals/<uuid:referral_id>/safeguarding/care", sv.record_care, name="safeguarding-care"),
+    path("referrals/<uuid:referral_id>/safeguarding/transfer", sv.transfer, name="safeguarding-transfer"),
+    path("referrals/<uuid:referral_id>/safeguarding/age-assessment", sv.record_age_assessment, name="safeguarding-age"),
+    path("referrals/<uuid:referral_id>/safeguarding/guardian", sv.allocate_guardian, name="safeguarding-guardian"),
+    path("referrals/<uuid:referral_id>/safeguarding/note", sv.add_case_note, name="safeguarding-note"),
+    path("referrals/<uuid:referral_id>/missing", sv.report_missing, name="missing-report"),
+    path("referrals/<uuid:referral_id>/missing/<uuid:episode_id>/found", sv.record_found, name="missing-found"),
+    path("referrals/<uuid:referral_id>/missing/<uuid:episode_id>/acknowledge", sv.acknowledge_missing, name="missing-acknowledge"),
+    path("referrals/<uuid:referral_id>/missing/<uuid:episode_id>/return-interview", sv.record_return_interview, name="missing-interview"),
+    path("missing-now", sv.missing_now, name="missing-now"),
+    path("safeguarding", sv.safeguarding_queue, name="safeguarding-queue"),
     *journey.urlpatterns,
 ]

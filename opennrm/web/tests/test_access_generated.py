@@ -46,6 +46,10 @@ KNOWN_ROUTES = {
     "admin/accounts/user/<path:object_id>/change/",
     "api/v1/referrals/<referral_id>",
     "api/v1/openapi.json",
+    "referrals/<uuid:referral_id>/safeguarding",
+    "referrals/<uuid:referral_id>/missing/<uuid:episode_id>/found",
+    "missing-now",
+    "safeguarding",
 }
 MAX_QUERY_VARIANTS_PER_ROUTE = 3  # links with query strings the pages offer (filters, pages), per route
 MAX_ROUNDS = 4  # rounds of following newly found parameter values

@@ -32,6 +32,10 @@ class Command(BaseCommand):
             f"Users: {result.users_created} created, {result.users_changed} updated."
         )
         out(f"Referrals: {result.referrals_created} created, {result.referrals_present} already present. Unfinished referrals: {result.drafts_created} created.")
+        if result.safeguarding_children:
+            out(f"Safeguarding: {result.safeguarding_children} children in Croydon with care records, a guardian, and missing episodes.")
+        if result.guardian_child_reference:
+            out(f"la.croydon can report {result.guardian_child_reference}, the child guardian.one is allocated to, missing.")
         out("")
         out("Demo referrals by status:")
         for status in Status:

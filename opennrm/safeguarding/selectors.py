@@ -1,0 +1,168 @@
+"""Reading a child's safeguarding record: scoped by the acting user's role (policy.py), every read audited.
+
+Only roles that see the safeguarding compartment get anything here; the others are refused by role
+(403) before any record is looked at, so nothing here can tell them whether a child exists.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from opennrm.policy import Capability, Compartment, Role, compartments_for, has_capability, is_police_force
+from opennrm.referrals.models import Referral
+from opennrm.referrals.selectors import audit_listed, referral_open
+from opennrm.referrals.services import NotAllowed
+
+from .models import (
+    AgeAssessment, CareRecord, CaseNote, GuardianAllocationRequest, LocalAuthorityTransfer, MissingEpisode, SafeguardingAlert,
+)
+from .services import age_status, responsible_local_authority
+
+
+def sees_safeguarding(actor) -> bool:
+    return Compartment.SAFEGUARDING in compartments_for(actor)
+
+
+def _require_compartment(actor) -> None:
+    if not sees_safeguarding(actor):
+        raise NotAllowed(f"Your role ({actor.role_label}) does not see children's safeguarding records")
+
+
+@dataclass
+class SafeguardingRecord:
+    referral: Referral
+    local_authority: str
+    transfers: list[LocalAuthorityTransfer]
+    care_records: list[CareRecord]  # newest first; the first is current
+    guardian_requests: list[GuardianAllocationRequest]
+    notes: list[CaseNote]
+    episodes: list[MissingEpisode]  # newest first, each with its return interview (if any) prefetched
+    age_assessments: list[AgeAssessment]  # newest first
+    age: dict
+
+    @property
+    def care(self) -> CareRecord | None:
+        return self.care_records[0] if self.care_records else None
+
+    @property
+    def open_episode(self) -> MissingEpisode | None:
+        return next((e for e in self.episodes if e.found_at is None), None)
+
+    @property
+    def episode_count(self) -> int:
+        return len(self.episodes)
+
+
+def safeguarding_open(*, actor, uuid, purpose: str = "safeguarding") -> SafeguardingRecord:
+    """A child's whole safeguarding record, for an actor who sees the compartment and has the child in scope (audited)."""
+    _require_compartment(actor)
+    referral = referral_open(actor=actor, uuid=uuid, purpose=purpose)
+    return SafeguardingRecord(
+        referral=referral,
+        local_authority=responsible_local_authority(referral),
+        transfers=list(referral.local_authority_transfers.select_related("recorded_by").order_by("-recorded_at", "-id")),
+        care_records=list(referral.care_records.select_related("social_worker", "recorded_by").order_by("-recorded_at", "-id")),
+        guardian_requests=list(referral.guardian_allocation_requests.select_related("service", "organisation", "allocated_to").order_by("requested_at")),
+        notes=list(referral.case_notes.select_related("author").order_by("-written_at", "-id")),
+        episodes=list(referral.missing_episodes.select_related("reported_by", "acknowledged_by", "return_interview", "police_organisation")
+                      .order_by("-number")),
+        age_assessments=list(referral.age_assessments.select_related("assessor_organisation", "recorded_by").order_by("-assessed_on", "-recorded_at", "-id")),
+        age=age_status(referral),
+    )
+
+
+MISSING_NOW_COUNT_LIMIT = 1000  # beyond this "missing now" says "more than 1,000"
+
+
+@dataclass(frozen=True)
+class MissingNowItem:
+    episode: MissingEpisode
+    referral: Referral
+    missing_for: dt.timedelta
+    episodes_total: int  # the child's episodes so far, this one included
+
+
+def _missing_now_filter(actor) -> dict | None:
+    org = actor.organisation
+    if org is None:
+        return None
+    if actor.role == Role.LA_SOCIAL_WORKER and org.local_authority:
+        return {"local_authority": org.local_authority}
+    if actor.role == Role.FIRST_RESPONDER and is_police_force(org):
+        return {"police_organisation_id": org.pk}
+    return None
+
+
+def missing_now_available(actor) -> bool:
+    """Whether the actor has a "missing now" list: a local authority's social worker or a police force."""
+    return has_capability(actor, Capability.VIEW_MISSING_NOW) and sees_safeguarding(actor) and _missing_now_filter(actor) is not None
+
+
+def safeguarding_queue_available(actor) -> bool:
+    """Whether the actor acts on children's safeguarding: the local authority, the guardian, the police."""
+    return sees_safeguarding(actor) and has_capability(actor, Capability.REPORT_MISSING) and (
+        actor.role != Role.FIRST_RESPONDER or is_police_force(actor.organisation))
+
+
+@transaction.atomic
+def missing_now_page(*, actor, offset: int = 0, limit: int = 50, now: dt.datetime | None = None) -> tuple[list[MissingNowItem], int]:
+    """The children missing now for the actor's local authority or police force, longest missing first, and how many
+    (MISSING_NOW_COUNT_LIMIT + 1 meaning more than the limit); each listed read audited.
+
+    Served from the partial index on open episodes (missing_open_la_idx / missing_open_police_idx).
+    """
+    if not missing_now_available(actor):
+        raise NotAllowed("The missing-now list is for a local authority's social workers and a police force")
+    now = now or timezone.now()
+    qs = MissingEpisode.objects.filter(found_at__isnull=True, **_missing_now_filter(actor))
+    # Counted up to a bound: an exact count of tens of thousands of open episodes would cost more than the page itself.
+    total = qs.order_by()[: MISSING_NOW_COUNT_LIMIT + 1].count()
+    episodes = list(qs.select_related("referral", "referral__organisation").order_by("missing_since", "id")[offset : offset + limit])
+    audit_listed(actor=actor, referrals=[e.referral for e in episodes], purpose="missing_now")
+    return [MissingNowItem(e, e.referral, now - e.missing_since, e.number) for e in episodes], total
+
+
+@transaction.atomic
+def return_interviews_due(*, actor, limit: int = 50) -> list[MissingEpisode]:
+    """Found episodes of the local authority's children whose return interview is not yet recorded, earliest due first."""
+    _require_compartment(actor)
+    if actor.role != Role.LA_SOCIAL_WORKER or not actor.organisation or not actor.organisation.local_authority:
+        return []
+    episodes = list(MissingEpisode.objects.filter(local_authority=actor.organisation.local_authority, found_at__isnull=False,
+                                                  return_interview__isnull=True).select_related("referral").order_by("return_interview_due")[:limit])
+    audit_listed(actor=actor, referrals=[e.referral for e in episodes], purpose="return_interviews_due")
+    return episodes
+
+
+@transaction.atomic
+def alerts_for(*, actor, limit: int = 50) -> list[SafeguardingAlert]:
+    """The actor's safeguarding work queue: their organisation's alerts for everyone and those naming them, newest first."""
+    if not safeguarding_queue_available(actor) or actor.organisation_id is None:
+        return []
+    alerts = list(SafeguardingAlert.objects.filter(Q(user__isnull=True) | Q(user=actor), organisation_id=actor.organisation_id)
+                  .select_related("episode__referral").order_by("-created_at", "-id")[:limit])
+    audit_listed(actor=actor, referrals=[a.episode.referral for a in alerts], purpose="safeguarding_alerts")
+    return alerts
+
+
+@transaction.atomic
+def guardian_requests_waiting(*, actor, limit: int = 100) -> list[GuardianAllocationRequest]:
+    """Requests for a guardian waiting for the actor's service to allocate one, longest waiting first."""
+    if not has_capability(actor, Capability.ALLOCATE_GUARDIAN) or actor.organisation_id is None:
+        return []
+    requests = list(GuardianAllocationRequest.objects.filter(organisation_id=actor.organisation_id, allocated_at__isnull=True)
+                    .select_related("referral", "service").order_by("requested_at")[:limit])
+    audit_listed(actor=actor, referrals=[r.referral for r in requests], purpose="guardian_requests")
+    return requests
+
+
+def guardians_of(*, actor) -> list:
+    """The guardians of the actor's own service, to allocate from."""
+    from opennrm.accounts.models import User
+
+    if not has_capability(actor, Capability.ALLOCATE_GUARDIAN) or actor.organisation_id is None:
+        return []
+    return list(User.objects.filter(organisation_id=actor.organisation_id, role=Role.GUARDIAN, is_active=True).order_by("last_name", "username"))
