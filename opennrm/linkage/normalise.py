@@ -202,7 +202,11 @@ class BirthDate:
 
     @property
     def date(self) -> dt.date:
-        return _EPOCH + dt.timedelta(days=self.point)
+        return day_to_date(self.point)
+
+
+def day_to_date(days: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=days)
 
 
 class BadDate(ValueError):

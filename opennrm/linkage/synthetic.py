@@ -316,8 +316,10 @@ def _new_given(rng: random.Random, style: str, sex: str, avoid: set[str]) -> lis
         else:
             names = [_zipf_pick(rng, _given_tables(style, sex), 0.8)]
             if style == "uk" and rng.random() < 0.3:
-                names.append(_zipf_pick(rng, UK_MALE if sex == "M" else UK_FEMALE))
-        if names[-1][0][0] not in avoid:
+                second = _zipf_pick(rng, UK_MALE if sex == "M" else UK_FEMALE)
+                if second != names[0]:
+                    names.append(second)
+        if not {name[0][0] for name in names} & avoid:
             return names
     return names
 
@@ -357,14 +359,14 @@ def _families(rng: random.Random) -> Iterator[list[Person]]:
             person_id += 1
             sex = rng.choice("MF") if rng.random() < 0.9 else ("M" if style in ("arabic", "persian", "geez") else "F")
             if index == 0:
-                dob, relation = first_dob, ("" if children == 1 else "sibling")
+                dob, relation = first_dob, ("" if children == 1 else "twin" if twins else "sibling")
             elif index == 1 and twins:
                 dob, relation = first_dob, "twin"
             else:
                 dob = first_dob + dt.timedelta(days=rng.choice([-1, 1]) * rng.randrange(300, 1500))
                 relation = "sibling"
             given = _new_given(rng, style, sex, avoid)
-            avoid.add(given[-1][0][0])
+            avoid.update(name[0][0] for name in given)
             person = Person(person_id, family_id, relation, nationality, style, sex, dob, given, family)
             age_at_2024 = (dt.date(2024, 6, 1) - dob).days / 365.25
             if style != "uk" and age_at_2024 > 12 and rng.random() < 0.35:
