@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "opennrm.workdays",
     "opennrm.referrals",
     "opennrm.decisions",
+    "opennrm.linkage",
     "opennrm.api",
     "opennrm.web",
     "opennrm.demo",
