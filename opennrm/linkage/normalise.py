@@ -79,7 +79,7 @@ JOIN_WITH_NEXT = {"abd", "abdul", "abdel", "abdal", "abdol", "abu", "abou", "geb
 _ABD_PREFIX = re.compile(r"^abd(?:ul|el|al|ol|ur|ar)?(?=[a-z]{3,})")
 _NON_LETTER = re.compile(r"[^a-z]+")
 _ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF]")
-_DIGRAPHS = [("ph", "f"), ("gh", "g"), ("kh", "k"), ("th", "t"), ("dh", "d"), ("sh", "s"), ("ck", "k"), ("xh", "j"), ("c", "k"), ("q", "k")]
+_DIGRAPHS = [("ph", "f"), ("gh", "g"), ("kh", "k"), ("th", "t"), ("dh", "d"), ("sh", "s"), ("ck", "k"), ("ch", "k"), ("xh", "j"), ("c", "k"), ("q", "k")]
 _VOWELISH = re.compile(r"[aeiouwy]")
 _DOUBLED = re.compile(r"(.)\1+")
 

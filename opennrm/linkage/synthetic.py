@@ -242,6 +242,29 @@ UK_FAMILY: list[Name] = [(("Smith", "Smyth"), ""), (("Jones",), ""), (("Williams
     (("Morris",), ""), (("Moore",), ""), (("Clayton",), ""), (("Lee",), ""), (("King",), ""), (("Baker",), ""),
     (("Harrison",), ""), (("Morgan",), ""), (("Allen", "Allan"), ""), (("Mitchell",), ""), (("Kelly", "Kelley"), "")]
 
+# Long tails of family names built from syllables: real populations have thousands of surnames, and the
+# few dozen curated ones above alone would make every second child a namesake. The curated heads keep the
+# very common names (Nguyen, Mohammed, Smith) common.
+def _syllable_names(prefixes: str, suffixes: str) -> list[Name]:
+    return [((p + s,), "") for p in prefixes.split() for s in suffixes.split()]
+
+
+FAMILY_TAILS: dict[str, list[Name]] = {
+    "uk": _syllable_names(
+        "Ash Brad Carr Dal Ell Fair Green Hal Kirk Lang Mar North Pem Rad Shel Thorn Wal Whit Brom Cal Dun Fen Hart Hol Mid Ox Rook Stan Ting Wood",
+        "ton ley worth field by ham ford well wood shaw more croft wick son er",
+    ),
+    "albanian": _syllable_names("Hox Kra Ber Lek Der Kol Mar Pri Baj Taf Duk Mem Shk Gjo Zen Ram Vel Rex Lul Bal", "haj aj iqi ishaj ollaku ani ija eti uka ushi"),
+    "arabic": [((f"al-{root}", f"El {root}", root), "") for root in
+               "Rashid Zubair Faris Qasim Mansour Sharif Hakim Salim Bashir Tahir Anwar Fadl Hilal Jaber Kamal Latif Majid Nabil Rafiq Sami Walid Yasin Zaki Badr Daud Fuad Ghazi Habib Imad Marzouq".split()],
+    "persian": [((root,), "") for root in
+                "Sultani Nazari Amiri Habibi Sharifi Rasuli Samadi Wardak Zadran Mangal Hotak Barakzai Durrani Sadat Haidari Qaderi Yousufzai Akbari Tajik Hamidi Safari Naseri Ghafoori Mirzai".split()],
+    "romanian": _syllable_names("Pop Ion Rad Stan Mih Dum Constan Gheorg Vas Nic Marin Tud Crist Lung Bal", "escu eanu ache oiu aru ica"),
+    "nigerian": _syllable_names("Ade Olu Oke Chi Nwa Obi Ola Ige Aji Ezi", "wale kunle bayo nna eze ke fora sanya dipe mola"),
+}
+UK_MALE += [((name,), "") for name in "Alfie Archie Ben Bradley Cameron Dylan Ethan Finley George Henry Isaac Jake Jordan Kieran Luke Max Nathan Owen Riley Sam Toby Zach Aaron Ashton Brandon Corey Declan Ewan Frankie Logan".split()]
+UK_FEMALE += [((name,), "") for name in "Abbie Alisha Bethany Chelsea Danielle Eden Faith Georgia Grace Hannah Holly Imogen Jade Keira Lacey Lily Maisie Molly Niamh Paige Poppy Rebecca Ruby Skye Tia Zoe Amber Brooke Casey Freya".split()]
+
 # Name style per nationality, and NRM-like shares of child referrals (UK children are the largest group).
 NATIONALITIES: list[tuple[str, str, float]] = [
     ("GBR", "uk", 40), ("ALB", "albanian", 8), ("VNM", "viet", 9), ("ERI", "geez", 8), ("ETH", "geez", 1.5),
@@ -333,6 +356,8 @@ def _new_family(rng: random.Random, style: str) -> list[Name]:
     if style in ("arabic", "persian") and rng.random() < 0.35:
         # Father's name then a family name, as Sudanese and Iraqi children are often recorded.
         return [_zipf_pick(rng, ARABIC_MALE if style == "arabic" else PERSIAN_MALE), _zipf_pick(rng, _family_table(style), 0.6)]
+    if style in FAMILY_TAILS and rng.random() < 0.6:
+        return [rng.choice(FAMILY_TAILS[style])]
     return [_zipf_pick(rng, _family_table(style), 0.6)]
 
 
