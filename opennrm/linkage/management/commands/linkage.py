@@ -19,13 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, type=Path, help="CSV to write: " + ",".join(csvio.OUTPUT_COLUMNS))
         parser.add_argument("--quiet", action="store_true", help="no progress messages")
 
-    def handle(self, *args, input: Path, output: Path, quiet: bool, **options):
+    def handle(self, *args, input, output, quiet: bool, **options):
+        input, output = Path(input), Path(output)  # call_command passes strings through
         started = time.perf_counter()
 
         def progress(message: str) -> None:
             if not quiet:
                 self.stderr.write(f"[{time.perf_counter() - started:7.1f} s] {message}")
-                self.stderr.flush() if hasattr(self.stderr, "flush") else None
 
         progress(f"reading {input}")
         rows, errors = csvio.read_input(input)
