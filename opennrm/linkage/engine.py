@@ -38,6 +38,7 @@ MAX_TOKENS = 6
 # No single level may weigh more than this: the synthetic training data is cleaner in places than real
 # referrals. High enough for a full match on rare names (about log2 N + 8 bits).
 WEIGHT_CAP = 24.0
+TF_CAP = 6.0
 NATIONALITY_CONFUSIONS = [("ERI", "ETH"), ("SDN", "SSD"), ("AFG", "IRN"), ("SYR", "IRQ"), ("AFG", "PAK"), ("IRQ", "KWT")]
 
 
@@ -45,9 +46,9 @@ NATIONALITY_CONFUSIONS = [("ERI", "ETH"), ("SDN", "SSD"), ("AFG", "IRN"), ("SYR"
 class Config:
     """Decision thresholds, fixed in advance (on the training seed), in match weight (log2 odds)."""
 
-    auto_link: float = 10.0
+    auto_link: float = 12.0
     review: float = 6.0
-    cannot_link: float = 10.0
+    cannot_link: float = 12.0
     max_block: int = 80
 
 
@@ -263,6 +264,7 @@ FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 11, "sex": 3, "nation
 def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000) -> dict[str, np.ndarray]:
     """Comparison levels per field for each pair (level 0 = a value missing)."""
     out = {name: np.zeros(len(pairs), dtype=np.int16) for name in FIELDS}
+    out["name_bits"] = np.zeros(len(pairs), dtype=np.float32)
     log_n = math.log2(max(p.n, 2))
     for start in range(0, len(pairs), chunk):
         i, j = pairs[start : start + chunk, 0], pairs[start : start + chunk, 1]
@@ -296,6 +298,7 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000) -> dict[str, n
         given_similar = process.cpdist(list(p.given_latin[i]), list(p.given_latin[j]), scorer=JaroWinkler.normalized_similarity, workers=1) >= 0.88
         given = np.select([~known, given_shared, given_similar], [0, 1, 2], default=3)
         out["name_given"][sl] = name * GIVEN_LEVELS + given
+        out["name_bits"][sl] = bits
         out["dob"][sl] = dob = _dob_levels(p, i, j)
         # Evidence against: the given names conflict while another name is shared and the dates are close
         # (a sibling), or the same (a twin). Learnt as its own field because it is an interaction.
@@ -355,21 +358,31 @@ class Model:
     prior: float
     trained_n: int
     config: Config
+    # log2 u of each name level (over its given-name sub-levels), for the term-frequency adjustment.
+    name_log2_u: list[float] = field(default_factory=list)
 
     def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
         # Non-matches per candidate pair grow with the data set; the prior follows (a first-order correction).
-        total = np.full(len(next(iter(levels.values()))), self.prior - math.log2(max(n, 1) / self.trained_n), dtype=np.float32)
-        for name, level in levels.items():
-            total += np.asarray(self.weights[name], dtype=np.float32)[level]
+        total = np.full(len(levels["name_given"]), self.prior - math.log2(max(n, 1) / self.trained_n), dtype=np.float32)
+        for name in FIELDS:
+            total += np.asarray(self.weights[name], dtype=np.float32)[levels[name]]
+        if self.name_log2_u and "name_bits" in levels:
+            # Term-frequency adjustment, as Splink's: a shared rare name counts for more than the level's
+            # average, a shared common one (Nguyen Thi Anh) for less. u of the shared names ≈ 2^-bits.
+            name_level = levels["name_given"] // GIVEN_LEVELS
+            adjustable = (name_level >= 1) & (name_level <= 5)
+            adjustment = np.asarray(self.name_log2_u, dtype=np.float32)[name_level] + levels["name_bits"]
+            total += np.where(adjustable, np.clip(adjustment, -TF_CAP, TF_CAP), 0.0).astype(np.float32)
         return total
 
     def save(self, path: Path = MODEL_PATH) -> None:
-        path.write_text(json.dumps({"weights": self.weights, "prior": self.prior, "trained_n": self.trained_n, "config": asdict(self.config)}, indent=1) + "\n")
+        data = {"weights": self.weights, "prior": self.prior, "trained_n": self.trained_n, "config": asdict(self.config), "name_log2_u": self.name_log2_u}
+        path.write_text(json.dumps(data, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
         data = json.loads(path.read_text())
-        return cls(data["weights"], data["prior"], data["trained_n"], Config(**data["config"]))
+        return cls(data["weights"], data["prior"], data["trained_n"], Config(**data["config"]), data.get("name_log2_u", []))
 
 
 def train(p: Prepared, person: np.ndarray, config: Config, random_pairs: int = 2_000_000, seed: int = 7, smoothing: float = 0.5) -> Model:
@@ -409,8 +422,11 @@ def train(p: Prepared, person: np.ndarray, config: Config, random_pairs: int = 2
         if name == "sibling":
             weight = _conditional_sibling_weights(m_count, u_count, smoothing)
         weights[name] = [round(float(x), 4) for x in weight]
+        if name == "name_given":
+            per_name_level = u_count.reshape(NAME_LEVELS, GIVEN_LEVELS).sum(1)
+            name_log2_u = [round(float(x), 4) for x in np.log2((per_name_level + smoothing) / (u_count.sum() + smoothing))]
     prior = math.log2(len(true_pairs) / nonmatch_total)
-    return Model(weights, round(prior, 4), p.n, config)
+    return Model(weights, round(prior, 4), p.n, config, name_log2_u)
 
 
 def _conditional_sibling_weights(m_count: np.ndarray, u_count: np.ndarray, smoothing: float) -> np.ndarray:
