@@ -67,6 +67,19 @@ def main() -> int:
     truth = evaluate.Truth.read(truth_path)
     ours = evaluate.evaluate(truth, result.cluster, result.needs_review, result.review_pairs)
 
+    # One new referral against the rest: the last 200 records queried against an index of the others.
+    held_out = min(200, len(rows) // 10)
+    mark = time.perf_counter()
+    index = engine.Index(rows[:-held_out])
+    index_build = time.perf_counter() - mark
+    latencies = []
+    for row in rows[-held_out:]:
+        mark = time.perf_counter()
+        index.query(row)
+        latencies.append((time.perf_counter() - mark) * 1000)
+    latencies.sort()
+    p50, p95 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.95)]
+
     baseline = None
     if not args.no_baseline:
         print("running the Splink 5 baseline", file=sys.stderr)
@@ -90,6 +103,7 @@ def main() -> int:
           + ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items() if k != "total")
           + f"; {len(result.pairs)} candidate pairs ({len(result.pairs) / max(len(rows), 1):.0f} per record)")
     print(f"  OpenNRM peak memory (process, before the baseline): {opennrm_rss:.0f} MB")
+    print(f"  One new referral against {len(rows) - held_out} existing: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({held_out} queries; index built in {index_build:.1f} s)")
     if baseline:
         print(f"  Splink 5 baseline: training {baseline_times['training']:.1f} s, predict + cluster {baseline_times['predict_and_cluster']:.1f} s")
     return 0

@@ -76,6 +76,8 @@ class Prepared:
     confusion_mask: np.ndarray  # int64: bits of nationalities commonly confused with this record's
     local_authority: np.ndarray  # int32, -1 unknown
     vocabulary: dict[str, int] = field(repr=False, default_factory=dict)
+    nationality_bits: dict[str, int] = field(repr=False, default_factory=dict)
+    authorities: dict[str, int] = field(repr=False, default_factory=dict)
 
 
 MISSING = np.iinfo(np.int32).min
@@ -85,11 +87,11 @@ def _list(value: str) -> list[str]:
     return [part.strip() for part in (value or "").split(";") if part.strip()]
 
 
-def prepare(rows: Sequence[dict[str, str]], vocabulary: dict[str, int] | None = None, counts: list[int] | None = None) -> Prepared:
+def prepare(rows: Sequence[dict[str, str]], nationality_bits: dict[str, int] | None = None, authorities: dict[str, int] | None = None) -> Prepared:
     """Arrays for `rows` (dicts with the contract's input columns). Raises normalise.BadDate on bad dates."""
     n = len(rows)
-    vocabulary = {} if vocabulary is None else vocabulary
-    counts = [] if counts is None else counts
+    vocabulary: dict[str, int] = {}
+    counts: list[int] = []
     tokens = np.full((n, MAX_TOKENS), -1, dtype=np.int32)
     alias_tokens = np.full((n, MAX_TOKENS), -1, dtype=np.int32)
     given_keys: list[list[int]] = []
@@ -101,8 +103,8 @@ def prepare(rows: Sequence[dict[str, str]], vocabulary: dict[str, int] | None = 
     nationality_mask = np.zeros(n, dtype=np.int64)
     confusion_mask = np.zeros(n, dtype=np.int64)
     local_authority = np.full(n, -1, dtype=np.int32)
-    nationality_bits: dict[str, int] = {}
-    authorities: dict[str, int] = {}
+    nationality_bits = {} if nationality_bits is None else nationality_bits
+    authorities = {} if authorities is None else authorities
 
     def intern(key: str) -> int:
         index = vocabulary.get(key)
@@ -165,8 +167,20 @@ def prepare(rows: Sequence[dict[str, str]], vocabulary: dict[str, int] | None = 
         dob_exact=dob_flags[0], dob_estimated=dob_flags[1], dob_year_lo=dob[3].astype(np.int32),
         dob_year_hi=dob[4].astype(np.int32), dob_month=dob[5].astype(np.int32), dob_day=dob[6].astype(np.int32),
         sex=sex, nationality_mask=nationality_mask, confusion_mask=confusion_mask, local_authority=local_authority,
-        vocabulary=vocabulary,
+        vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities,
     )
+
+
+def prepare_like(rows: Sequence[dict[str, str]], existing: Prepared) -> Prepared:
+    """New records in `existing`'s token ids and codes, for comparing them with it; names unseen there
+    get one id no existing record carries. `existing` is not changed."""
+    q = prepare(rows, dict(existing.nationality_bits), dict(existing.authorities))
+    unseen = len(existing.token_bits)
+    remap = np.array([existing.vocabulary.get(key, unseen) for key in sorted(q.vocabulary, key=q.vocabulary.get)] + [-1], dtype=np.int32)
+    q.tokens = remap[q.tokens]  # -1 indexes the trailing -1
+    q.alias_tokens = remap[q.alias_tokens]
+    q.given_key = remap[q.given_key]
+    return q
 
 
 # ---------------------------------------------------------------- blocking
@@ -261,19 +275,23 @@ GIVEN_LEVELS = 4
 FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 11, "sex": 3, "nationality": 4, "local_authority": 2, "sibling": 4}
 
 
-def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000) -> dict[str, np.ndarray]:
-    """Comparison levels per field for each pair (level 0 = a value missing)."""
+def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | None = None) -> dict[str, np.ndarray]:
+    """Comparison levels per field for each pair (level 0 = a value missing).
+
+    Pairs index `p` on the left and `q` (by default `p` itself) on the right; `q` must share `p`'s token ids
+    and codes (see `prepare_like`)."""
+    q = p if q is None else q
     out = {name: np.zeros(len(pairs), dtype=np.int16) for name in FIELDS}
     out["name_bits"] = np.zeros(len(pairs), dtype=np.float32)
     log_n = math.log2(max(p.n, 2))
     for start in range(0, len(pairs), chunk):
         i, j = pairs[start : start + chunk, 0], pairs[start : start + chunk, 1]
         sl = slice(start, start + len(i))
-        a, b = p.tokens[i], p.tokens[j]
+        a, b = p.tokens[i], q.tokens[j]
         n_match, bits, n_a, n_b = _overlap(a, b, p.token_bits)
         alias_ab, _, _, _ = _overlap(p.alias_tokens[i], b, p.token_bits)
-        alias_ba, _, _, _ = _overlap(a, p.alias_tokens[j], p.token_bits)
-        fuzzy = process.cpdist(list(p.full_latin[i]), list(p.full_latin[j]), scorer=fuzz.token_sort_ratio, workers=1)
+        alias_ba, _, _, _ = _overlap(a, q.alias_tokens[j], p.token_bits)
+        fuzzy = process.cpdist(list(p.full_latin[i]), list(q.full_latin[j]), scorer=fuzz.token_sort_ratio, workers=1)
         shorter = np.maximum(np.minimum(n_a, n_b), 1)
         full = (n_match == np.minimum(n_a, n_b)) & (n_match >= 2)
         name = np.select(
@@ -292,27 +310,27 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000) -> dict[str, n
             [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
             default=10,
         )
-        ga, gb = p.given_key[i], p.given_key[j]
+        ga, gb = p.given_key[i], q.given_key[j]
         known = (ga >= 0) & (gb >= 0)
         given_shared = ((b == ga[:, None]) & (ga[:, None] >= 0)).any(1) | ((a == gb[:, None]) & (gb[:, None] >= 0)).any(1)
-        given_similar = process.cpdist(list(p.given_latin[i]), list(p.given_latin[j]), scorer=JaroWinkler.normalized_similarity, workers=1) >= 0.88
+        given_similar = process.cpdist(list(p.given_latin[i]), list(q.given_latin[j]), scorer=JaroWinkler.normalized_similarity, workers=1) >= 0.88
         given = np.select([~known, given_shared, given_similar], [0, 1, 2], default=3)
         out["name_given"][sl] = name * GIVEN_LEVELS + given
         out["name_bits"][sl] = bits
-        out["dob"][sl] = dob = _dob_levels(p, i, j)
+        out["dob"][sl] = dob = _dob_levels(p, q, i, j)
         # Evidence against: the given names conflict while another name is shared and the dates are close
         # (a sibling), or the same (a twin). Learnt as its own field because it is an interaction.
         eligible = ((n_match - given_shared.astype(np.int64)) >= 1) & (dob >= 1) & (dob <= 8) & (given > 0)
         pattern = eligible & (given == 3)
         out["sibling"][sl] = np.select([pattern & (dob == 1), pattern, eligible], [1, 2, 3], default=0)
-        sa, sb = p.sex[i], p.sex[j]
+        sa, sb = p.sex[i], q.sex[j]
         out["sex"][sl] = np.select([(sa == 0) | (sb == 0), sa == sb], [0, 1], default=2)
-        na, nb = p.nationality_mask[i], p.nationality_mask[j]
+        na, nb = p.nationality_mask[i], q.nationality_mask[j]
         out["nationality"][sl] = np.select(
-            [(na == 0) | (nb == 0), (na & nb) != 0, ((p.confusion_mask[i] & nb) != 0) | ((p.confusion_mask[j] & na) != 0)],
+            [(na == 0) | (nb == 0), (na & nb) != 0, ((p.confusion_mask[i] & nb) != 0) | ((q.confusion_mask[j] & na) != 0)],
             [0, 1, 2], default=3,
         )
-        la, lb = p.local_authority[i], p.local_authority[j]
+        la, lb = p.local_authority[i], q.local_authority[j]
         out["local_authority"][sl] = ((la >= 0) & (la == lb)).astype(np.int16)
     return out
 
@@ -325,17 +343,17 @@ def _overlap(a: np.ndarray, b: np.ndarray, token_bits: np.ndarray):
     return matched.sum(1), bits, valid_a.sum(1), (b >= 0).sum(1)
 
 
-def _dob_levels(p: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    pa, pb = p.dob_point[i], p.dob_point[j]
+def _dob_levels(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    pa, pb = p.dob_point[i], q.dob_point[j]
     missing = (pa == MISSING) | (pb == MISSING)
-    both_exact = p.dob_exact[i] & p.dob_exact[j]
-    gap = np.maximum(0, np.maximum(p.dob_lo[i], p.dob_lo[j]) - np.minimum(p.dob_hi[i], p.dob_hi[j]))
-    ya, yb = p.dob_year_lo[i], p.dob_year_lo[j]
-    ma, mb, da, db = p.dob_month[i], p.dob_month[j], p.dob_day[i], p.dob_day[j]
+    both_exact = p.dob_exact[i] & q.dob_exact[j]
+    gap = np.maximum(0, np.maximum(p.dob_lo[i], q.dob_lo[j]) - np.minimum(p.dob_hi[i], q.dob_hi[j]))
+    ya, yb = p.dob_year_lo[i], q.dob_year_lo[j]
+    ma, mb, da, db = p.dob_month[i], q.dob_month[j], p.dob_day[i], q.dob_day[j]
     swapped = both_exact & (ya == yb) & (ma == db) & (da == mb) & (ma != mb)
     one_part_off = both_exact & (((ya == yb) & (ma == mb)) | ((ya == yb) & (da == db)) | ((ma == mb) & (da == db)))
-    estimated = p.dob_estimated[i] | p.dob_estimated[j]
-    width = np.maximum(p.dob_hi[i] - p.dob_lo[i], p.dob_hi[j] - p.dob_lo[j])
+    estimated = p.dob_estimated[i] | q.dob_estimated[j]
+    width = np.maximum(p.dob_hi[i] - p.dob_lo[i], q.dob_hi[j] - q.dob_lo[j])
     overlap = gap == 0
     return np.select(
         [
@@ -556,3 +574,48 @@ def train_main(argv: Iterable[str] | None = None) -> None:
 
 if __name__ == "__main__":
     train_main()
+
+
+# ---------------------------------------------------------------- checking one new referral
+
+@dataclass
+class Match:
+    record_id: str
+    score: float
+    decision: str  # "auto" or "review"
+
+
+class Index:
+    """The existing records held in memory for checking new referrals one at a time.
+
+    Keeps the prepared arrays and the sorted blocking keys (about 15 per record); a query computes the new
+    record's keys, finds its candidates by binary search, and scores them with the batch code. Blocks
+    bigger than `max_block` are skipped, as in the batch run.
+    """
+
+    def __init__(self, rows: Sequence[dict[str, str]], model: Model | None = None):
+        self.model = model or Model.load()
+        self.prepared = prepare(rows)
+        keys, owners = blocking_keys(self.prepared)
+        order = np.lexsort((owners, keys))
+        self.keys, self.owners = keys[order], owners[order]
+
+    def query(self, row: dict[str, str]) -> list[Match]:
+        """Existing records that may be the same child, strongest first (auto-link or review band)."""
+        config = self.model.config
+        q = prepare_like([row], self.prepared)
+        keys, _ = blocking_keys(q)
+        left = np.searchsorted(self.keys, keys, side="left")
+        right = np.searchsorted(self.keys, keys, side="right")
+        usable = (right > left) & (right - left < config.max_block)
+        if not usable.any():
+            return []
+        candidates = np.unique(np.concatenate([self.owners[a:b] for a, b in zip(left[usable], right[usable], strict=True)]))
+        pairs = np.stack([candidates, np.zeros_like(candidates)], axis=1)
+        scores = self.model.score(compare(self.prepared, pairs, q=q), self.prepared.n + 1)
+        keep = np.flatnonzero(scores >= config.review)
+        keep = keep[np.argsort(-scores[keep])]
+        return [
+            Match(self.prepared.record_ids[candidates[k]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review")
+            for k in keep
+        ]

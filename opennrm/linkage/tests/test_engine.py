@@ -54,3 +54,16 @@ def test_quality_on_two_thousand_synthetic_referrals():
     assert report.sibling_false_merges <= 0.005
     assert report.twin_false_merges <= 0.05
     assert len(result.cluster) == 2000
+
+
+def test_one_new_referral_is_checked_against_the_index():
+    rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17", nationalities="ERI;ETH")]
+    index = engine.Index(rows)
+    matches = index.query(_row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት", nationalities="ETH"))
+    assert matches and matches[0].record_id == "A1"
+    assert matches == sorted(matches, key=lambda m: -m.score)
+    assert index.query(_row("NONE", "Zzyzx", "Qwertyuiop", "2001-01-01")) == []
+    # Same answer as the batch run would give for that pair.
+    batch = engine.link([*rows, _row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት", nationalities="ETH")])
+    cluster = dict(zip(batch.record_ids, batch.cluster.tolist(), strict=True))
+    assert (cluster["NEW"] == cluster["A1"]) == (matches[0].decision == "auto")
