@@ -46,9 +46,9 @@ NATIONALITY_CONFUSIONS = [("ERI", "ETH"), ("SDN", "SSD"), ("AFG", "IRN"), ("SYR"
 class Config:
     """Decision thresholds, fixed in advance (on the training seed), in match weight (log2 odds)."""
 
-    auto_link: float = 12.0
+    auto_link: float = 14.0
     review: float = 6.0
-    cannot_link: float = 12.0
+    cannot_link: float = 14.0
     max_block: int = 80
 
 

@@ -459,7 +459,9 @@ def _referral(rng: random.Random, person: Person, record_id: str, referral_date:
 
     original = ""
     script_only = False
-    if style in ORIGINAL_SCRIPT_STYLES and rng.random() < 0.45:
+    # Only names the tables hold in their original script are written in it (the syllable-built tails are not).
+    scripted = all(name[1] for name in person.given + person.family)
+    if style in ORIGINAL_SCRIPT_STYLES and scripted and rng.random() < 0.45:
         original = " ".join(original_family + original_given) if style == "viet" else " ".join(original_given + original_family)
         if rng.random() < 0.25:
             given, family, script_only = [], [], True  # only the original script was recorded

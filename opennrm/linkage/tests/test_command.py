@@ -13,8 +13,8 @@ def test_linkage_writes_one_row_per_record_with_clusters(tmp_path):
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     synthetic.write(400, source, tmp_path / "truth.csv", seed=9)
     with open(source, "a", encoding="utf-8") as f:
-        f.write("X1,Mohammed,al-Hassan,,,2010-03-04,exact,M,SDN,Kent,2025-01-01\n")
-        f.write("X2,,,,محمد الحسن,2010-03-04,exact,M,SDN,Leeds,2025-02-01\n")
+        f.write("X1,Tesfay,Gebrehiwet Tekle,,,2010-03-04,exact,M,ERI,Kent,2025-01-01\n")
+        f.write("X2,,,,ተስፋይ ገብረሂወት ተኽለ,2010-03-04,exact,M,ETH,Leeds,2025-02-01\n")
     call_command("linkage", input=str(source), output=str(target), quiet=True)
     with open(target, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
