@@ -565,11 +565,21 @@ def main() -> int:
     if rc != 0:
         raise BenchBroke(f"`opennrm audit verify` exited {rc}:\n{tail(verify_log)}")
 
+    # Duplicate detection needs no database: its own script, its table appended as printed (issue 5).
+    linkage_size = 2000 if args.quick else 20_000
+    say(f"linkage: OpenNRM and the Splink 5 baseline on {linkage_size:,} synthetic referrals")
+    linkage_out = out_dir / "linkage.txt"
+    rc, _ = run([sys.executable, str(BENCH / "linkage.py"), "--size", str(linkage_size)], env, linkage_out, check=False, timeout=1200)
+    linkage_text = linkage_out.read_text(errors="replace")
+    linkage_section = "## Duplicate detection (bench/linkage.py)\n\n" + linkage_text[linkage_text.find("Linkage quality"):].strip() if rc == 0 else ""
+    if rc != 0:
+        raise BenchBroke(f"bench/linkage.py exited {rc}:\n{tail(linkage_out)}")
+
     errors = sum(s["errors"] for s in report["load"]["scenarios"].values())
     report["errors_total"] = errors
     report["total_seconds"] = time.monotonic() - STARTED
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str))
-    section = render(report)
+    section = render(report) + "\n\n" + linkage_section + "\n"
     print()
     print(section)
     print()

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "opennrm.decisions",
     "opennrm.dashboards",
     "opennrm.safeguarding",
+    "opennrm.linkage",
     "opennrm.api",
     "opennrm.web",
     "opennrm.demo",

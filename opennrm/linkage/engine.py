@@ -1,0 +1,621 @@
+"""The linkage engine: blocking, field comparisons, a Fellegi–Sunter score, clustering with a guard.
+
+Pipeline (every step vectorised with numpy over arrays, so that a million records fit the time budget):
+
+1. `prepare`: each record's names become integer token keys (see normalise.py) with term-frequency
+   weights, log2(N / records carrying the key); dates of birth become intervals.
+2. `candidate_pairs`: blocking on several keys, OR-ed: (token, birth year) for every token and every year
+   the date-of-birth interval touches; (token, token) pairs with no date (age disputes); the same pairs
+   within a birth year when a (token, token) block is too big (very common names); (exact date, sex).
+   Blocks bigger than `max_block` are dropped: they are covered by a finer key.
+3. `compare`: a comparison *level* per field: names (order-free token overlap graded by how rare the shared
+   tokens are, jointly with whether the given names agree or conflict: the sibling pattern), date of birth
+   (exact, day/month swap, near, overlapping intervals, ≤ 1 year, ≤ 6 years when estimated), sex,
+   nationality (with the confusions ERI/ETH, SDN/SSD…), local authority.
+4. `score`: prior + Σ log2(m/u) per level. m and u are estimated from labelled candidate pairs (a synthetic
+   training set of another seed; caseworker decisions later) and stored in model.json.
+5. `cluster`: automatic links (score ≥ auto threshold) merged strongest first, but never merging two
+   clusters between which any scored pair is strong evidence *against* (below `cannot_link`): this stops
+   chains through twins and siblings. Pairs in the review band across clusters flag both records.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import JaroWinkler
+
+from . import normalise
+
+MODEL_PATH = Path(__file__).with_name("model.json")
+MAX_TOKENS = 6
+# No single level may weigh more than this: the synthetic training data is cleaner in places than real
+# referrals. High enough for a full match on rare names (about log2 N + 8 bits).
+WEIGHT_CAP = 24.0
+TF_CAP = 6.0
+NATIONALITY_CONFUSIONS = [("ERI", "ETH"), ("SDN", "SSD"), ("AFG", "IRN"), ("SYR", "IRQ"), ("AFG", "PAK"), ("IRQ", "KWT")]
+
+
+@dataclass(frozen=True)
+class Config:
+    """Decision thresholds, fixed in advance (on the training seed), in match weight (log2 odds)."""
+
+    auto_link: float = 14.0
+    review: float = 6.0
+    cannot_link: float = 14.0
+    max_block: int = 80
+
+
+@dataclass
+class Prepared:
+    n: int
+    record_ids: list[str]
+    tokens: np.ndarray  # (n, MAX_TOKENS) int32, -1 = none
+    alias_tokens: np.ndarray  # (n, MAX_TOKENS) int32
+    token_bits: np.ndarray  # (vocabulary,) float32, log2(n / count)
+    given_key: np.ndarray  # (n,) int32: the rarest given-name token, -1 when unknown
+    given_latin: np.ndarray  # (n,) object: given names in ASCII
+    full_latin: np.ndarray  # (n,) object: all name words in ASCII, sorted
+    dob_point: np.ndarray  # (n,) int32 days since 1970; INT32_MIN when missing
+    dob_lo: np.ndarray
+    dob_hi: np.ndarray
+    dob_exact: np.ndarray  # (n,) bool
+    dob_estimated: np.ndarray  # (n,) bool
+    dob_year_lo: np.ndarray
+    dob_year_hi: np.ndarray
+    dob_month: np.ndarray
+    dob_day: np.ndarray
+    sex: np.ndarray  # 0 unknown, 1 M, 2 F
+    nationality_mask: np.ndarray  # int64 bit per nationality code
+    confusion_mask: np.ndarray  # int64: bits of nationalities commonly confused with this record's
+    local_authority: np.ndarray  # int32, -1 unknown
+    vocabulary: dict[str, int] = field(repr=False, default_factory=dict)
+    nationality_bits: dict[str, int] = field(repr=False, default_factory=dict)
+    authorities: dict[str, int] = field(repr=False, default_factory=dict)
+
+
+MISSING = np.iinfo(np.int32).min
+
+
+def _list(value: str) -> list[str]:
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+def prepare(rows: Sequence[dict[str, str]], nationality_bits: dict[str, int] | None = None, authorities: dict[str, int] | None = None) -> Prepared:
+    """Arrays for `rows` (dicts with the contract's input columns). Raises normalise.BadDate on bad dates."""
+    n = len(rows)
+    vocabulary: dict[str, int] = {}
+    counts: list[int] = []
+    tokens = np.full((n, MAX_TOKENS), -1, dtype=np.int32)
+    alias_tokens = np.full((n, MAX_TOKENS), -1, dtype=np.int32)
+    given_keys: list[list[int]] = []
+    given_latin = np.empty(n, dtype=object)
+    full_latin = np.empty(n, dtype=object)
+    dob = np.full((7, n), MISSING, dtype=np.int64)
+    dob_flags = np.zeros((2, n), dtype=bool)
+    sex = np.zeros(n, dtype=np.int8)
+    nationality_mask = np.zeros(n, dtype=np.int64)
+    confusion_mask = np.zeros(n, dtype=np.int64)
+    local_authority = np.full(n, -1, dtype=np.int32)
+    nationality_bits = {} if nationality_bits is None else nationality_bits
+    authorities = {} if authorities is None else authorities
+
+    def intern(key: str) -> int:
+        index = vocabulary.get(key)
+        if index is None:
+            index = vocabulary[key] = len(vocabulary)
+            counts.append(0)
+        return index
+
+    def bit(code: str) -> int:
+        # Up to 62 distinct codes get their own bit; beyond that codes share bits (rarely matters).
+        return 1 << nationality_bits.setdefault(code, len(nationality_bits) % 62)
+
+    for row_index, row in enumerate(rows):
+        given = normalise.name_keys(row.get("given_names", ""))
+        family = normalise.name_keys(row.get("family_name", ""))
+        original = normalise.name_keys(row.get("names_in_original_script", ""))
+        primary = list(dict.fromkeys(given + family + original))[:MAX_TOKENS]
+        ids = [intern(key) for key in primary]
+        for i, token in enumerate(ids):
+            counts[token] += 1
+        tokens[row_index, : len(ids)] = ids
+        alias = list(dict.fromkeys(k for a in _list(row.get("aliases", "")) for k in normalise.name_keys(a)))[:MAX_TOKENS]
+        alias_tokens[row_index, : len(alias)] = [intern(key) for key in alias]
+        given_keys.append([vocabulary[key] for key in given])
+        given_latin[row_index] = normalise.latin_form(row.get("given_names", ""))
+        words = " ".join(
+            normalise.latin_form(row.get(column, "")) for column in ("given_names", "family_name", "names_in_original_script")
+        ).split()
+        full_latin[row_index] = " ".join(sorted(set(words)))
+        birth = normalise.parse_birth_date(row.get("date_of_birth", ""), row.get("date_of_birth_precision", ""))
+        if birth is not None:
+            day = birth.date
+            first, last = normalise.day_to_date(birth.lo), normalise.day_to_date(birth.hi)
+            dob[:, row_index] = (birth.point, birth.lo, birth.hi, first.year, last.year, day.month, day.day)
+            dob_flags[0, row_index] = birth.precision == "exact"
+            dob_flags[1, row_index] = birth.precision == "estimated"
+        sex[row_index] = {"M": 1, "F": 2}.get((row.get("sex") or "").strip().upper()[:1], 0)
+        for code in _list(row.get("nationalities", "")):
+            code = code.upper()
+            nationality_mask[row_index] |= bit(code)
+            for a, b in NATIONALITY_CONFUSIONS:
+                if code == a:
+                    confusion_mask[row_index] |= bit(b)
+                elif code == b:
+                    confusion_mask[row_index] |= bit(a)
+        authority = (row.get("local_authority") or "").strip().lower()
+        if authority:
+            local_authority[row_index] = authorities.setdefault(authority, len(authorities))
+
+    count_array = np.maximum(np.asarray(counts, dtype=np.float64), 1.0)
+    token_bits = np.log2(max(n, 1) / count_array).astype(np.float32)
+    given_key = np.full(n, -1, dtype=np.int32)
+    for row_index, keys in enumerate(given_keys):
+        if keys:
+            given_key[row_index] = max(keys, key=lambda k: token_bits[k])  # the most distinctive given name
+    return Prepared(
+        n=n, record_ids=[row.get("record_id", "") for row in rows], tokens=tokens, alias_tokens=alias_tokens,
+        token_bits=token_bits, given_key=given_key, given_latin=given_latin, full_latin=full_latin,
+        dob_point=dob[0].astype(np.int32), dob_lo=dob[1].astype(np.int32), dob_hi=dob[2].astype(np.int32),
+        dob_exact=dob_flags[0], dob_estimated=dob_flags[1], dob_year_lo=dob[3].astype(np.int32),
+        dob_year_hi=dob[4].astype(np.int32), dob_month=dob[5].astype(np.int32), dob_day=dob[6].astype(np.int32),
+        sex=sex, nationality_mask=nationality_mask, confusion_mask=confusion_mask, local_authority=local_authority,
+        vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities,
+    )
+
+
+def prepare_like(rows: Sequence[dict[str, str]], existing: Prepared) -> Prepared:
+    """New records in `existing`'s token ids and codes, for comparing them with it; names unseen there
+    get one id no existing record carries. `existing` is not changed."""
+    q = prepare(rows, dict(existing.nationality_bits), dict(existing.authorities))
+    unseen = len(existing.token_bits)
+    remap = np.array([existing.vocabulary.get(key, unseen) for key in sorted(q.vocabulary, key=q.vocabulary.get)] + [-1], dtype=np.int32)
+    q.tokens = remap[q.tokens]  # -1 indexes the trailing -1
+    q.alias_tokens = remap[q.alias_tokens]
+    q.given_key = remap[q.given_key]
+    return q
+
+
+# ---------------------------------------------------------------- blocking
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _hash(*columns: np.ndarray) -> np.ndarray:
+    """One 64-bit key per row from several integer columns (a multiply-xor mix; collisions only add pairs)."""
+    key = np.zeros(len(columns[0]), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in columns:
+            key = (key ^ column.astype(np.uint64)) * _MIX
+            key ^= key >> np.uint64(29)
+    return key
+
+
+def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """(key, record index) for every blocking key of every record."""
+    keys: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    has_dob = p.dob_point != MISSING
+    all_tokens = np.concatenate([p.tokens, p.alias_tokens], axis=1)
+    rows = np.repeat(np.arange(p.n), all_tokens.shape[1])
+    flat = all_tokens.ravel()
+    valid = flat >= 0
+    rows, flat = rows[valid], flat[valid]
+    # (token, birth year) for each year the interval touches.
+    year_lo, year_hi = p.dob_year_lo[rows], p.dob_year_hi[rows]
+    dated = has_dob[rows]
+    span = np.where(dated, year_hi - year_lo + 1, 0)
+    rep_rows = np.repeat(rows, span)
+    rep_tokens = np.repeat(flat, span)
+    offsets = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+    rep_years = np.repeat(year_lo, span) + offsets
+    keys.append(_hash(np.full(len(rep_rows), 1), rep_tokens, rep_years))
+    owners.append(rep_rows)
+    # (token, token) without the date, and within the birth year for big blocks.
+    k = p.tokens.shape[1]
+    for i in range(k):
+        for j in range(i + 1, k):
+            a, b = p.tokens[:, i], p.tokens[:, j]
+            ok = (a >= 0) & (b >= 0)
+            lo_t, hi_t = np.minimum(a, b)[ok], np.maximum(a, b)[ok]
+            idx = np.nonzero(ok)[0]
+            keys.append(_hash(np.full(len(idx), 2), lo_t, hi_t))
+            owners.append(idx)
+            dated_idx = idx[has_dob[idx]]
+            keys.append(_hash(np.full(len(dated_idx), 3), np.minimum(a, b)[dated_idx], np.maximum(a, b)[dated_idx], p.dob_year_lo[dated_idx]))
+            owners.append(dated_idx)
+    # Exact date of birth and sex: names transliterated beyond recognition.
+    idx = np.nonzero(has_dob & p.dob_exact)[0]
+    keys.append(_hash(np.full(len(idx), 4), p.dob_point[idx], p.sex[idx]))
+    owners.append(idx)
+    return np.concatenate(keys), np.concatenate(owners).astype(np.int64)
+
+
+def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int) -> np.ndarray:
+    """All distinct (i < j) pairs sharing a key, ignoring blocks bigger than max_block: (m, 2) int64."""
+    order = np.lexsort((owners, keys))
+    keys, owners = keys[order], owners[order]
+    # Drop repeated (key, owner) entries.
+    keep = np.ones(len(keys), dtype=bool)
+    keep[1:] = (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])
+    keys, owners = keys[keep], owners[keep]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    usable = (sizes >= 2) & (sizes <= max_block)
+    group_start = np.repeat(starts, sizes)
+    group_size = np.repeat(sizes, sizes)
+    position = np.arange(len(keys))
+    in_usable = np.repeat(usable, sizes)
+    partners = np.where(in_usable, group_start + group_size - 1 - position, 0)
+    left = np.repeat(position, partners)
+    offsets = np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners)
+    right = left + 1 + offsets
+    a, b = owners[left], owners[right]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    code = np.unique(lo * (1 << 32) + hi)
+    return np.stack([code >> 32, code & 0xFFFFFFFF], axis=1)
+
+
+def candidate_pairs(p: Prepared, config: Config) -> np.ndarray:
+    keys, owners = blocking_keys(p)
+    return pairs_from_blocks(keys, owners, config.max_block)
+
+
+# ---------------------------------------------------------------- comparisons
+
+NAME_LEVELS = 11
+GIVEN_LEVELS = 4
+FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 11, "sex": 3, "nationality": 4, "local_authority": 2, "sibling": 4}
+
+
+def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | None = None) -> dict[str, np.ndarray]:
+    """Comparison levels per field for each pair (level 0 = a value missing).
+
+    Pairs index `p` on the left and `q` (by default `p` itself) on the right; `q` must share `p`'s token ids
+    and codes (see `prepare_like`)."""
+    q = p if q is None else q
+    out = {name: np.zeros(len(pairs), dtype=np.int16) for name in FIELDS}
+    out["name_bits"] = np.zeros(len(pairs), dtype=np.float32)
+    log_n = math.log2(max(p.n, 2))
+    for start in range(0, len(pairs), chunk):
+        i, j = pairs[start : start + chunk, 0], pairs[start : start + chunk, 1]
+        sl = slice(start, start + len(i))
+        a, b = p.tokens[i], q.tokens[j]
+        n_match, bits, n_a, n_b = _overlap(a, b, p.token_bits)
+        alias_ab, _, _, _ = _overlap(p.alias_tokens[i], b, p.token_bits)
+        alias_ba, _, _, _ = _overlap(a, q.alias_tokens[j], p.token_bits)
+        fuzzy = process.cpdist(list(p.full_latin[i]), list(q.full_latin[j]), scorer=fuzz.token_sort_ratio, workers=1)
+        shorter = np.maximum(np.minimum(n_a, n_b), 1)
+        full = (n_match == np.minimum(n_a, n_b)) & (n_match >= 2)
+        name = np.select(
+            [
+                (n_a == 0) | (n_b == 0),
+                full & (bits >= log_n + 8),
+                full & (bits >= log_n + 3),
+                full & (bits >= log_n - 2),
+                full,
+                (n_match >= 2) & (n_match * 2 >= shorter),
+                fuzzy >= 90,
+                (n_match == 1) & (fuzzy >= 75),
+                n_match == 1,
+                np.maximum(alias_ab, alias_ba) >= 2,
+            ],
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            default=10,
+        )
+        ga, gb = p.given_key[i], q.given_key[j]
+        known = (ga >= 0) & (gb >= 0)
+        given_shared = ((b == ga[:, None]) & (ga[:, None] >= 0)).any(1) | ((a == gb[:, None]) & (gb[:, None] >= 0)).any(1)
+        given_similar = process.cpdist(list(p.given_latin[i]), list(q.given_latin[j]), scorer=JaroWinkler.normalized_similarity, workers=1) >= 0.88
+        given = np.select([~known, given_shared, given_similar], [0, 1, 2], default=3)
+        out["name_given"][sl] = name * GIVEN_LEVELS + given
+        out["name_bits"][sl] = bits
+        out["dob"][sl] = dob = _dob_levels(p, q, i, j)
+        # Evidence against: the given names conflict while another name is shared and the dates are close
+        # (a sibling), or the same (a twin). Learnt as its own field because it is an interaction.
+        eligible = ((n_match - given_shared.astype(np.int64)) >= 1) & (dob >= 1) & (dob <= 8) & (given > 0)
+        pattern = eligible & (given == 3)
+        out["sibling"][sl] = np.select([pattern & (dob == 1), pattern, eligible], [1, 2, 3], default=0)
+        sa, sb = p.sex[i], q.sex[j]
+        out["sex"][sl] = np.select([(sa == 0) | (sb == 0), sa == sb], [0, 1], default=2)
+        na, nb = p.nationality_mask[i], q.nationality_mask[j]
+        out["nationality"][sl] = np.select(
+            [(na == 0) | (nb == 0), (na & nb) != 0, ((p.confusion_mask[i] & nb) != 0) | ((q.confusion_mask[j] & na) != 0)],
+            [0, 1, 2], default=3,
+        )
+        la, lb = p.local_authority[i], q.local_authority[j]
+        out["local_authority"][sl] = ((la >= 0) & (la == lb)).astype(np.int16)
+    return out
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, token_bits: np.ndarray):
+    valid_a = a >= 0
+    equal = (a[:, :, None] == b[:, None, :]) & valid_a[:, :, None]
+    matched = equal.any(2)
+    bits = np.where(matched, token_bits[np.maximum(a, 0)], 0).sum(1)
+    return matched.sum(1), bits, valid_a.sum(1), (b >= 0).sum(1)
+
+
+def _dob_levels(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    pa, pb = p.dob_point[i], q.dob_point[j]
+    missing = (pa == MISSING) | (pb == MISSING)
+    both_exact = p.dob_exact[i] & q.dob_exact[j]
+    gap = np.maximum(0, np.maximum(p.dob_lo[i], q.dob_lo[j]) - np.minimum(p.dob_hi[i], q.dob_hi[j]))
+    ya, yb = p.dob_year_lo[i], q.dob_year_lo[j]
+    ma, mb, da, db = p.dob_month[i], q.dob_month[j], p.dob_day[i], q.dob_day[j]
+    swapped = both_exact & (ya == yb) & (ma == db) & (da == mb) & (ma != mb)
+    one_part_off = both_exact & (((ya == yb) & (ma == mb)) | ((ya == yb) & (da == db)) | ((ma == mb) & (da == db)))
+    estimated = p.dob_estimated[i] | q.dob_estimated[j]
+    width = np.maximum(p.dob_hi[i] - p.dob_lo[i], q.dob_hi[j] - q.dob_lo[j])
+    overlap = gap == 0
+    return np.select(
+        [
+            missing, both_exact & (pa == pb), swapped, one_part_off,
+            overlap & (width <= 31), overlap & (width <= 366), overlap,
+            gap <= 366, estimated & (gap <= 6 * 366), gap <= 6 * 366,
+        ],
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        default=10,
+    ).astype(np.int16)
+
+
+# ---------------------------------------------------------------- the model
+
+@dataclass
+class Model:
+    """log2(m/u) per field level, and the prior log2 odds of a candidate pair being a match at `trained_n`."""
+
+    weights: dict[str, list[float]]
+    prior: float
+    trained_n: int
+    config: Config
+    # log2 u of each name level (over its given-name sub-levels), for the term-frequency adjustment.
+    name_log2_u: list[float] = field(default_factory=list)
+
+    def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+        # Non-matches per candidate pair grow with the data set; the prior follows (a first-order correction).
+        total = np.full(len(levels["name_given"]), self.prior - math.log2(max(n, 1) / self.trained_n), dtype=np.float32)
+        for name in FIELDS:
+            total += np.asarray(self.weights[name], dtype=np.float32)[levels[name]]
+        if self.name_log2_u and "name_bits" in levels:
+            # Term-frequency adjustment, as Splink's: a shared rare name counts for more than the level's
+            # average, a shared common one (Nguyen Thi Anh) for less. u of the shared names ≈ 2^-bits.
+            name_level = levels["name_given"] // GIVEN_LEVELS
+            adjustable = (name_level >= 1) & (name_level <= 5)
+            adjustment = np.asarray(self.name_log2_u, dtype=np.float32)[name_level] + levels["name_bits"]
+            total += np.where(adjustable, np.clip(adjustment, -TF_CAP, TF_CAP), 0.0).astype(np.float32)
+        return total
+
+    def save(self, path: Path = MODEL_PATH) -> None:
+        data = {"weights": self.weights, "prior": self.prior, "trained_n": self.trained_n, "config": asdict(self.config), "name_log2_u": self.name_log2_u}
+        path.write_text(json.dumps(data, indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> Model:
+        data = json.loads(path.read_text())
+        return cls(data["weights"], data["prior"], data["trained_n"], Config(**data["config"]), data.get("name_log2_u", []))
+
+
+def train(p: Prepared, person: np.ndarray, config: Config, random_pairs: int = 2_000_000, seed: int = 7, smoothing: float = 0.5) -> Model:
+    """m from every labelled true pair; u over all non-matching pairs, stratified.
+
+    u must describe *all* non-matching pairs (as Splink's random sampling does), but random pairs almost
+    never include siblings or namesakes born the same day, which are exactly the non-matches that matter.
+    So every blocked non-matching pair is counted, and the pairs blocking does not produce are estimated
+    from a random sample of them, scaled up. The prior is the log2 odds that two random records match.
+    """
+    from .evaluate import _pairs_within
+
+    true_pairs = _pairs_within(person)
+    blocked = candidate_pairs(p, config)
+    blocked_nonmatch = blocked[person[blocked[:, 0]] != person[blocked[:, 1]]]
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, p.n, random_pairs)
+    b = rng.integers(0, p.n, random_pairs)
+    sampled = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)[(a != b) & (person[a] != person[b])]
+    blocked_codes = blocked[:, 0] * (1 << 32) + blocked[:, 1]
+    sampled = sampled[~np.isin(sampled[:, 0] * (1 << 32) + sampled[:, 1], blocked_codes)]
+    all_pairs = p.n * (p.n - 1) / 2
+    nonmatch_total = all_pairs - len(true_pairs)
+    unblocked_total = nonmatch_total - len(blocked_nonmatch)
+    scale = unblocked_total / max(len(sampled), 1)
+    m_levels = compare(p, true_pairs)
+    blocked_levels = compare(p, blocked_nonmatch)
+    sampled_levels = compare(p, sampled)
+    weights: dict[str, list[float]] = {}
+    for name, size in FIELDS.items():
+        m_count = np.bincount(m_levels[name], minlength=size)
+        u_count = np.bincount(blocked_levels[name], minlength=size) + scale * np.bincount(sampled_levels[name], minlength=size)
+        m = (m_count + smoothing) / (m_count.sum() + smoothing * size)
+        u = (u_count + smoothing) / (u_count.sum() + smoothing * size)
+        weight = np.clip(np.log2(m / u), -WEIGHT_CAP, WEIGHT_CAP)
+        weight[(m_count == 0) & (u_count == 0)] = 0.0  # a level never seen carries no evidence
+        if name == "sibling":
+            weight = _conditional_sibling_weights(m_count, u_count, smoothing)
+        weights[name] = [round(float(x), 4) for x in weight]
+        if name == "name_given":
+            per_name_level = u_count.reshape(NAME_LEVELS, GIVEN_LEVELS).sum(1)
+            name_log2_u = [round(float(x), 4) for x in np.log2((per_name_level + smoothing) / (u_count.sum() + smoothing))]
+    prior = math.log2(len(true_pairs) / nonmatch_total)
+    return Model(weights, round(prior, 4), p.n, config, name_log2_u)
+
+
+def _conditional_sibling_weights(m_count: np.ndarray, u_count: np.ndarray, smoothing: float) -> np.ndarray:
+    """Weights of the sibling/twin pattern *given* that a family name is shared and the dates are close.
+
+    Unconditionally the pattern is far likelier for a match than for a random pair (random pairs share
+    no name); the other fields already count that agreement. What the pattern adds is the conflict of
+    given names among pairs that agree otherwise, where siblings and twins are common.
+    """
+    weight = np.zeros(len(m_count))
+    m = (m_count[1:] + smoothing) / (m_count[1:].sum() + smoothing * 3)
+    u = (u_count[1:] + smoothing) / (u_count[1:].sum() + smoothing * 3)
+    weight[1:3] = np.minimum(np.log2(m[:2] / u[:2]), 0.0)
+    return weight
+
+
+# ---------------------------------------------------------------- clustering
+
+@dataclass
+class Result:
+    record_ids: list[str]
+    cluster: np.ndarray  # (n,) int64 cluster number per record
+    needs_review: np.ndarray  # (n,) bool
+    pairs: np.ndarray  # scored candidate pairs
+    scores: np.ndarray
+    review_pairs: np.ndarray  # pairs in the review band that ended up in different clusters
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> tuple[np.ndarray, np.ndarray]:
+    """Union of automatic links, strongest first, refusing merges across strong evidence against.
+
+    `against` marks pairs showing the sibling/twin pattern; with a score under `cannot_link` such a pair
+    may not end up in one cluster through a chain of other links. A low score alone does not forbid a
+    merge: an assessed age makes the claimed and assessed records of one child score low.
+    """
+    parent = np.arange(n)
+    members: dict[int, list[int]] = {}
+    cannot: dict[int, list[int]] = {}
+    for a, b in pairs[against & (scores < config.cannot_link)].tolist():
+        cannot.setdefault(a, []).append(b)
+        cannot.setdefault(b, []).append(a)
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    auto = np.flatnonzero(scores >= config.auto_link)
+    auto = auto[np.argsort(-scores[auto], kind="stable")]
+    refused: list[int] = []
+    for index in auto.tolist():
+        a, b = int(pairs[index, 0]), int(pairs[index, 1])
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        group_a, group_b = members.get(ra, [ra]), members.get(rb, [rb])
+        if len(group_a) > len(group_b):
+            ra, rb, group_a, group_b = rb, ra, group_b, group_a
+        if any(find(other) == rb for x in group_a for other in cannot.get(x, ())):
+            refused.append(index)
+            continue
+        parent[ra] = rb
+        members[rb] = group_b + group_a
+        members.pop(ra, None)
+    roots = np.array([find(x) for x in range(n)], dtype=np.int64)
+    return roots, np.asarray(refused, dtype=np.int64)
+
+
+def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=None) -> Result:
+    """Cluster `rows` (contract input columns): one cluster per person, and who needs review."""
+    import time
+
+    model = model or Model.load()
+    config = model.config
+    say = progress or (lambda message: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    say(f"preparing {len(rows)} records")
+    p = prepare(rows)
+    timings["prepare"] = time.perf_counter() - started
+    mark = time.perf_counter()
+    pairs = candidate_pairs(p, config)
+    timings["blocking"] = time.perf_counter() - mark
+    say(f"scoring {len(pairs)} candidate pairs")
+    mark = time.perf_counter()
+    levels = compare(p, pairs)
+    scores = model.score(levels, p.n)
+    timings["scoring"] = time.perf_counter() - mark
+    say("clustering")
+    mark = time.perf_counter()
+    roots, refused = cluster(p.n, pairs, scores, (levels["sibling"] == 1) | (levels["sibling"] == 2), config)
+    in_band = (scores >= config.review) & (scores < config.auto_link)
+    review_mask = in_band.copy()
+    review_mask[refused] = True
+    review_mask &= roots[pairs[:, 0]] != roots[pairs[:, 1]]
+    review_pairs = pairs[review_mask]
+    needs_review = np.zeros(p.n, dtype=bool)
+    needs_review[review_pairs.ravel()] = True
+    _, cluster_number = np.unique(roots, return_inverse=True)
+    timings["clustering"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - started
+    return Result(p.record_ids, cluster_number, needs_review, pairs, scores, review_pairs, timings)
+
+
+def train_main(argv: Iterable[str] | None = None) -> None:
+    """Train model.json on a synthetic set of a seed the evaluation never uses."""
+    import argparse
+
+    from . import synthetic
+
+    parser = argparse.ArgumentParser(description="Estimate m/u weights on a labelled synthetic training set.")
+    parser.add_argument("--size", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1001)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    records = list(synthetic.generate(args.size, args.seed))
+    rows = [r.row for r in records]
+    person = np.array([int(r.truth["person_id"]) for r in records])
+    config = Config()
+    model = train(prepare(rows), person, config)
+    model.save()
+    print(f"trained on {args.size} records (seed {args.seed}); wrote {MODEL_PATH}")
+
+
+if __name__ == "__main__":
+    train_main()
+
+
+# ---------------------------------------------------------------- checking one new referral
+
+@dataclass
+class Match:
+    record_id: str
+    score: float
+    decision: str  # "auto" or "review"
+
+
+class Index:
+    """The existing records held in memory for checking new referrals one at a time.
+
+    Keeps the prepared arrays and the sorted blocking keys (about 15 per record); a query computes the new
+    record's keys, finds its candidates by binary search, and scores them with the batch code. Blocks
+    bigger than `max_block` are skipped, as in the batch run.
+    """
+
+    def __init__(self, rows: Sequence[dict[str, str]], model: Model | None = None):
+        self.model = model or Model.load()
+        self.prepared = prepare(rows)
+        keys, owners = blocking_keys(self.prepared)
+        order = np.lexsort((owners, keys))
+        self.keys, self.owners = keys[order], owners[order]
+
+    def query(self, row: dict[str, str]) -> list[Match]:
+        """Existing records that may be the same child, strongest first (auto-link or review band)."""
+        config = self.model.config
+        q = prepare_like([row], self.prepared)
+        keys, _ = blocking_keys(q)
+        left = np.searchsorted(self.keys, keys, side="left")
+        right = np.searchsorted(self.keys, keys, side="right")
+        usable = (right > left) & (right - left < config.max_block)
+        if not usable.any():
+            return []
+        candidates = np.unique(np.concatenate([self.owners[a:b] for a, b in zip(left[usable], right[usable], strict=True)]))
+        pairs = np.stack([candidates, np.zeros_like(candidates)], axis=1)
+        scores = self.model.score(compare(self.prepared, pairs, q=q), self.prepared.n + 1)
+        keep = np.flatnonzero(scores >= config.review)
+        keep = keep[np.argsort(-scores[keep])]
+        return [
+            Match(self.prepared.record_ids[candidates[k]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review")
+            for k in keep
+        ]

@@ -1,0 +1,258 @@
+"""Names and dates of birth made comparable across scripts, spellings and precisions.
+
+Names: NFKC, Arabic-script rules (the article, `Abd`/`Abu` compounds) applied before transliteration,
+transliteration to ASCII with anyascii (ISC licence; ICU would need libicu here), Latin particle rules
+(al-/el-/bin/ibn, Abdul+X), a curated table of variants for common names, then a *key* per token: the
+curated canonical form, or else a consonant skeleton (vowels and w/y dropped, digraphs folded, doubled
+letters collapsed) which makes Mohammed, Muhammad and محمد agree. Tokens are order-free: Vietnamese
+family-name-first order and Eritrean given + father's + grandfather's names need no special casing.
+
+Dates of birth: an interval [lo, hi] in days, wide enough for the stated precision (a month, a year,
+± a year for an estimate); 1 January and 1 July are treated as year-only defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+
+# Curated variant groups: every spelling in a group gets the group's first entry as its key. Original-script
+# spellings are listed where anyascii's consonant skeleton is not enough (short names, ʿayn/hamza-initial).
+VARIANT_GROUPS: list[tuple[str, ...]] = [
+    ("mohammed", "muhammad", "mohamed", "mohamad", "muhammed", "mohammad", "mohamud", "mahamat", "mehmet", "mhmd", "محمد"),
+    ("ahmed", "ahmad", "ahmet", "أحمد", "احمد"),
+    ("ali", "aly", "alee", "علي", "علی"),
+    ("omar", "umar", "omer", "عمر"),
+    ("yusuf", "youssef", "yousif", "yousef", "yusef", "joseph", "يوسف", "یوسف"),
+    ("osman", "othman", "uthman", "usman", "عثمان"),
+    ("adam", "adem", "آدم", "ادم"),
+    ("musa", "moussa", "mousa", "moses", "موسى", "موسی"),
+    ("isa", "issa", "eisa", "عيسى"),
+    ("ismail", "ismael", "esmail", "إسماعيل", "اسماعیل"),
+    ("ibrahim", "ebrahim", "ibraheem", "ebrahem", "إبراهيم", "ابراهیم"),
+    ("jamal", "gamal", "jamaal", "جمال"),
+    ("javad", "jawad", "جواد"),
+    ("mahdi", "mehdi", "مهدی", "مهدي"),
+    ("hussein", "hussain", "hossein", "husain", "husein", "حسين", "حسین"),
+    ("hassan", "hasan", "حسن"),
+    ("hosseini", "husseini", "hussaini", "حسینی"),
+    ("jafari", "jaafari", "جعفری"),
+    ("noor", "nour", "nur", "نور"),
+    ("layla", "leila", "laila", "leyla", "ليلى"),
+    ("huda", "hoda", "هدى"),
+    ("hawa", "hawwa", "حواء"),
+    ("aisha", "aysha", "aicha", "ayesha", "عائشة"),
+    ("reza", "rezza", "رضا"),
+    ("rezaei", "rezaee", "rezai", "رضایی"),
+    ("zahra", "zahrah", "زهرا"),
+    ("tekle", "tecle", "teklay", "ተኽለ"),
+    ("yonas", "yohannes", "yonnas", "ዮናስ"),
+    ("amanuel", "emanuel", "emmanuel", "amaniel", "ኣማኑኤል"),
+    ("abraham", "abrham", "abreham", "ኣብርሃም"),
+    ("haile", "hayle", "hailu", "ሃይለ"),
+    ("berhane", "berhe", "birhane", "ብርሃነ"),
+    ("mebrahtu", "mebrahtom", "mibrahtu", "መብራህቱ"),
+    ("kidane", "kidan", "kiddane", "ኪዳነ"),
+    ("tewelde", "tewolde", "ተወልደ"),
+    ("selam", "salam", "ሰላም"),
+    ("hiwet", "hiwot", "hewet", "ሂወት"),
+    ("helen", "hellen", "helena", "ሄለን"),
+    ("feven", "ፌቨን"),
+    ("xhuljano", "julian", "xhulian"),
+    ("xhesika", "jessica"),
+    ("gheorghe", "georghe", "george"),
+    ("nguyen", "nguyễn"),
+    ("thomas", "tom", "tommy"),
+    ("daniel", "danny"),
+    ("joshua", "josh"),
+]
+
+# Particles that carry no identity: the article, "son/daughter of".
+PARTICLES = {"al", "el", "ul", "bin", "ibn", "bint", "ben", "wad", "walad", "wd"}
+# Compounds that are one name written as two: Abd al-Rahman, Abu Bakr, Nour el-Din, Tesfa Mariam.
+JOIN_WITH_NEXT = {"abd", "abdul", "abdel", "abdal", "abdol", "abu", "abou", "gebre", "ghebre", "tesfa", "wolde", "welde", "habte"}
+_ABD_PREFIX = re.compile(r"^abd(?:ul|el|al|ol|ur|ar)?(?=[a-z]{3,})")
+_NON_LETTER = re.compile(r"[^a-z]+")
+_ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF]")
+_DIGRAPHS = [("ph", "f"), ("gh", "g"), ("kh", "k"), ("th", "t"), ("dh", "d"), ("sh", "s"), ("ck", "k"), ("ch", "k"), ("xh", "j"), ("c", "k"), ("q", "k")]
+_VOWELISH = re.compile(r"[aeiouwy]")
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def _variant_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for group in VARIANT_GROUPS:
+        for spelling in group:
+            index[unicodedata.normalize("NFKC", spelling).lower()] = group[0]
+            index.setdefault(_ascii(spelling), group[0])
+    return index
+
+
+def _ascii(text: str) -> str:
+    return _NON_LETTER.sub("", anyascii(unicodedata.normalize("NFKC", text)).lower())
+
+
+def skeleton(ascii_word: str) -> str:
+    """Consonant skeleton: digraphs folded, vowels (and w, y) dropped, doubled letters collapsed."""
+    word = ascii_word
+    for digraph, replacement in _DIGRAPHS:
+        word = word.replace(digraph, replacement)
+    return _DOUBLED.sub(r"\1", _VOWELISH.sub("", word))
+
+
+def _arabic_script_words(text: str) -> list[str]:
+    """Arabic-script words with the article dropped and Abd/Abu compounds glued, before transliteration."""
+    words = text.split()
+    out: list[str] = []
+    glue = False
+    for word in words:
+        if word in ("بن", "ابن", "بنت"):
+            continue
+        if len(word) > 3 and word.startswith("ال"):
+            word = word[2:]
+        if glue and out:
+            out[-1] = out[-1] + word
+            glue = False
+            continue
+        out.append(word)
+        glue = word in ("عبد", "ابو", "أبو")
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def token_key(word: str) -> str:
+    """The comparison key of one name word (any script)."""
+    folded = unicodedata.normalize("NFKC", word).lower()
+    variants = VARIANTS
+    if folded in variants:
+        return variants[folded]
+    ascii_word = _ascii(word)
+    if not ascii_word:
+        return ""
+    if ascii_word in variants:
+        return variants[ascii_word]
+    stripped = _ABD_PREFIX.sub("abd", ascii_word)
+    if stripped != ascii_word:
+        rest = stripped[3:]
+        rest = re.sub(r"^(al|el|ul)(?=[a-z]{3,})", "", rest)
+        return skeleton("abd" + rest)
+    key = skeleton(ascii_word)
+    # Very short skeletons (Le, Anh, Ly) would collide with everything: keep the spelling instead.
+    return key if len(key) >= 2 else ascii_word
+
+
+def name_words(text: str) -> list[str]:
+    """The words of a name field, particles removed and compounds joined, in their original script."""
+    if not text:
+        return []
+    text = unicodedata.normalize("NFKC", text)
+    if _ARABIC_LETTERS.search(text):
+        return _arabic_script_words(text)
+    raw = [w for w in re.split(r"[\s\-‐'’`.,/]+", text) if w]
+    out: list[str] = []
+    glue = False
+    for word in raw:
+        ascii_word = _ascii(word)
+        if ascii_word in PARTICLES and len(raw) > 1:
+            continue
+        if glue and out:
+            out[-1] = out[-1] + word
+            glue = False
+            continue
+        # "Alhassan" and "Elobeidi": the article glued on; drop it when a long word remains.
+        if len(ascii_word) >= 7 and ascii_word[:2] in ("al", "el") and ascii_word[2] not in "aeiouxl":
+            word = word[2:]
+        out.append(word)
+        glue = ascii_word in JOIN_WITH_NEXT
+    return out
+
+
+def name_keys(text: str) -> list[str]:
+    """Keys of every word of a name field (see `token_key`), in order, without empties."""
+    return [key for key in (token_key(word) for word in name_words(text)) if key]
+
+
+def latin_form(text: str) -> str:
+    """The name in plain lower-case ASCII words, for string similarity."""
+    return " ".join(w for w in (_ascii(word) for word in name_words(text)) if w)
+
+
+VARIANTS = _variant_index()
+
+
+# ---------------------------------------------------------------- dates of birth
+
+PRECISIONS = ("exact", "month", "year", "estimated")
+_EPOCH = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class BirthDate:
+    """A date of birth as an interval of days since 1970, with the stated date and precision."""
+
+    point: int  # the date written down (days since 1970)
+    lo: int
+    hi: int
+    precision: str
+
+    @property
+    def date(self) -> dt.date:
+        return day_to_date(self.point)
+
+
+def day_to_date(days: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=days)
+
+
+class BadDate(ValueError):
+    pass
+
+
+def parse_birth_date(value: str, precision: str) -> BirthDate | None:
+    """`value` YYYY-MM-DD (or YYYY-MM, YYYY); `precision` one of PRECISIONS or empty (= exact)."""
+    value = value.strip()
+    precision = (precision or "").strip().lower() or "exact"
+    if not value:
+        return None
+    if precision not in PRECISIONS:
+        raise BadDate(f"date_of_birth_precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    parts = value.split("-")
+    try:
+        if len(parts) == 1:
+            day, precision = dt.date(int(parts[0]), 1, 1), ("year" if precision == "exact" else precision)
+        elif len(parts) == 2:
+            day, precision = dt.date(int(parts[0]), int(parts[1]), 1), ("month" if precision == "exact" else precision)
+        else:
+            day = dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise BadDate(f"date_of_birth {value!r} is not a date (YYYY-MM-DD): {error}") from None
+    if precision == "exact" and (day.month, day.day) in ((1, 1), (7, 1)):
+        precision = "year"  # 1 January and 1 July are the usual defaults for an unknown date
+    point = (day - _EPOCH).days
+    if precision == "exact":
+        lo, hi = point, point
+    elif precision == "month":
+        next_month = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        lo, hi = point, (next_month - _EPOCH).days - 1
+    elif precision == "year":
+        lo, hi = (dt.date(day.year, 1, 1) - _EPOCH).days, (dt.date(day.year, 12, 31) - _EPOCH).days
+    else:  # estimated: the year, give or take one
+        lo, hi = (dt.date(day.year - 1, 1, 1) - _EPOCH).days, (dt.date(day.year + 1, 12, 31) - _EPOCH).days
+    return BirthDate(point, lo, hi, precision)
+
+
+def interval_gap(a: BirthDate, b: BirthDate) -> int:
+    """Days between two intervals (0 when they overlap)."""
+    return max(0, max(a.lo, b.lo) - min(a.hi, b.hi))
+
+
+def day_month_swapped(a: BirthDate, b: BirthDate) -> bool:
+    if a.precision != "exact" or b.precision != "exact":
+        return False
+    x, y = a.date, b.date
+    return x != y and x.year == y.year and x.month == y.day and x.day == y.month

@@ -1,0 +1,585 @@
+"""A seeded generator of synthetic referral identities with ground truth, for measuring linkage.
+
+Each *person* (a child) is referred one or more times; every referral is written as one row in the
+contract's input format (contract section 6) and its truth (person, family, and the kind of noise it
+carries) as one row of a separate truth file. Noise follows what happens in practice: transliteration
+variants, Vietnamese family-name-first order, Eritrean given + father's + grandfather's names with some
+dropped, Arabic particles, names recorded only in the original script, typos, aliases, imprecise and
+assessed dates of birth, day/month swaps, confused nationalities (ERI/ETH, SDN/SSD). Hard negatives are
+generated on purpose: siblings (same family name and father's name, close dates of birth), twins (same
+date of birth) and many distinct children sharing very common names.
+
+No real person's data: names come from the small curated tables below. Generation streams: a million
+records need memory for one family at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+INPUT_COLUMNS = [
+    "record_id", "given_names", "family_name", "aliases", "names_in_original_script", "date_of_birth",
+    "date_of_birth_precision", "sex", "nationalities", "local_authority", "referral_date",
+]
+TRUTH_COLUMNS = ["record_id", "person_id", "family_id", "relation", "script_only", "dob_kind", "name_order"]
+
+# A name: (spellings in Latin script, most usual first; the original-script form or "").
+# Spelling variants are the ones caseworkers meet; the first is the one a person "owns".
+Name = tuple[tuple[str, ...], str]
+
+ARABIC_MALE: list[Name] = [
+    (("Mohammed", "Muhammad", "Mohamed", "Mohamad", "Muhammed", "Mohammad"), "محمد"),
+    (("Ahmed", "Ahmad", "Ahmet"), "أحمد"),
+    (("Ali",), "علي"),
+    (("Omar", "Umar", "Omer"), "عمر"),
+    (("Yusuf", "Youssef", "Yousif", "Yousef"), "يوسف"),
+    (("Ibrahim", "Ebrahim", "Ibraheem"), "إبراهيم"),
+    (("Abdullah", "Abdallah", "Abd Allah", "Abdulla"), "عبد الله"),
+    (("Abdulrahman", "Abdelrahman", "Abd al-Rahman", "Abdul Rahman"), "عبد الرحمن"),
+    (("Hassan", "Hasan"), "حسن"),
+    (("Hussein", "Hussain", "Hossein", "Husain"), "حسين"),
+    (("Khalid", "Khaled"), "خالد"),
+    (("Mustafa", "Mostafa", "Moustafa"), "مصطفى"),
+    (("Osman", "Othman", "Uthman"), "عثمان"),
+    (("Adam", "Adem"), "آدم"),
+    (("Ismail", "Ismael", "Esmail"), "إسماعيل"),
+    (("Tariq", "Tarek", "Tareq"), "طارق"),
+    (("Jamal", "Gamal"), "جمال"),
+    (("Salah", "Salaheddin"), "صلاح"),
+    (("Bilal",), "بلال"),
+    (("Hamza", "Hamzah"), "حمزة"),
+    (("Karim", "Kareem"), "كريم"),
+    (("Nasser", "Nasir", "Naser"), "ناصر"),
+    (("Idris", "Idriss", "Edris"), "إدريس"),
+    (("Musa", "Moussa", "Mousa"), "موسى"),
+]
+ARABIC_FEMALE: list[Name] = [
+    (("Fatima", "Fatma", "Fatimah"), "فاطمة"),
+    (("Aisha", "Aysha", "Aicha"), "عائشة"),
+    (("Maryam", "Mariam", "Meryem"), "مريم"),
+    (("Amina", "Aminah", "Ameena"), "أمينة"),
+    (("Zainab", "Zaynab", "Zeinab"), "زينب"),
+    (("Huda", "Hoda"), "هدى"),
+    (("Noor", "Nour", "Nur"), "نور"),
+    (("Samira", "Sameera"), "سميرة"),
+    (("Layla", "Leila", "Laila"), "ليلى"),
+    (("Hawa", "Hawwa"), "حواء"),
+]
+ARABIC_FAMILY: list[Name] = [
+    (("al-Hassan", "el-Hassan", "Alhassan", "Hassan"), "الحسن"),
+    (("Abdelrahim", "Abdul Rahim", "Abd al-Rahim"), "عبد الرحيم"),
+    (("al-Amin", "El Amin", "Alamin"), "الأمين"),
+    (("Osman", "Othman"), "عثمان"),
+    (("Ibrahim", "Ebrahim"), "إبراهيم"),
+    (("al-Tayeb", "Eltayeb", "Al Taib"), "الطيب"),
+    (("Adam", "Adem"), "آدم"),
+    (("bin Saleh", "Bin Salih", "Saleh"), "بن صالح"),
+    (("Abu Bakr", "Abubakar", "Abubaker"), "أبو بكر"),
+    (("al-Jabouri", "Al Jubouri", "Aljubouri"), "الجبوري"),
+    (("Hamid", "Hamed"), "حامد"),
+    (("Mahmoud", "Mahmud", "Mahmood"), "محمود"),
+    (("Suleiman", "Sulaiman", "Soliman"), "سليمان"),
+    (("Khalil", "Khaleel"), "خليل"),
+    (("al-Obeidi", "Al Ubaidi", "Elobeidi"), "العبيدي"),
+    (("Nour el-Din", "Nureddin", "Noureddine"), "نور الدين"),
+]
+PERSIAN_MALE: list[Name] = [
+    (("Mohammad", "Mohammed", "Muhammad"), "محمد"),
+    (("Ali",), "علی"),
+    (("Hossein", "Hussain", "Hussein"), "حسین"),
+    (("Reza", "Rezza"), "رضا"),
+    (("Ahmad", "Ahmed"), "احمد"),
+    (("Mahdi", "Mehdi"), "مهدی"),
+    (("Javad", "Jawad"), "جواد"),
+    (("Mustafa", "Mostafa"), "مصطفی"),
+    (("Abdul", "Abdol"), "عبدل"),
+    (("Farid", "Fareed"), "فرید"),
+    (("Sohrab", "Sohraab"), "سهراب"),
+    (("Najibullah", "Najib Ullah", "Najibollah"), "نجیب الله"),
+    (("Zabihullah", "Zabiullah", "Zabihollah"), "ذبیح الله"),
+    (("Rahmat", "Rahmatullah"), "رحمت"),
+]
+PERSIAN_FEMALE: list[Name] = [
+    (("Fatemeh", "Fatima", "Fatemah"), "فاطمه"),
+    (("Zahra", "Zahrah"), "زهرا"),
+    (("Maryam", "Mariam"), "مریم"),
+    (("Soraya", "Suraya"), "ثریا"),
+    (("Parisa", "Pareesa"), "پریسا"),
+    (("Shabnam", "Shabnum"), "شبنم"),
+]
+PERSIAN_FAMILY: list[Name] = [
+    (("Ahmadi", "Ahmadie"), "احمدی"),
+    (("Mohammadi", "Muhammadi"), "محمدی"),
+    (("Rezaei", "Rezaee", "Rezai"), "رضایی"),
+    (("Hosseini", "Husseini", "Hussaini"), "حسینی"),
+    (("Karimi", "Kareemi"), "کریمی"),
+    (("Rahimi", "Raheemi"), "رحیمی"),
+    (("Azizi", "Azeezi"), "عزیزی"),
+    (("Jafari", "Jaafari", "Ja'fari"), "جعفری"),
+    (("Noori", "Nouri", "Nuri"), "نوری"),
+    (("Safi", "Saafi"), "صافی"),
+    (("Stanikzai", "Stanekzai"), "ستانکزی"),
+    (("Popal", "Popul"), "پوپل"),
+]
+# Eritrean/Ethiopian names: given + father's + grandfather's, no family name. Ge'ez originals.
+GEEZ_MALE: list[Name] = [
+    (("Tesfay", "Tesfaye", "Tesfai"), "ተስፋይ"),
+    (("Yonas", "Yohannes", "Yonnas"), "ዮናስ"),
+    (("Dawit", "Dawitt", "Daweet"), "ዳዊት"),
+    (("Filmon", "Philmon", "Filimon"), "ፊልሞን"),
+    (("Semere", "Semre", "Simere"), "ሰመረ"),
+    (("Merhawi", "Mirhawi"), "መርሃዊ"),
+    (("Robel", "Robiel"), "ሮቤል"),
+    (("Habtom", "Habtem"), "ሃብቶም"),
+    (("Kibrom", "Kebrom"), "ክብሮም"),
+    (("Abraham", "Abrham", "Abreham"), "ኣብርሃም"),
+    (("Samuel", "Samiel"), "ሳሙኤል"),
+    (("Amanuel", "Emanuel", "Amaniel"), "ኣማኑኤል"),
+    (("Gebrehiwet", "Ghebrehiwet", "Gebre Hiwet", "Gebrehiwot"), "ገብረሂወት"),
+    (("Tekle", "Tecle", "Teklay"), "ተኽለ"),
+    (("Berhane", "Berhe", "Birhane"), "ብርሃነ"),
+    (("Tesfamariam", "Tesfa Mariam", "Tesfamaryam"), "ተስፋማርያም"),
+    (("Haile", "Hayle", "Hailu"), "ሃይለ"),
+    (("Woldu", "Weldu", "Woldeh"), "ወልዱ"),
+    (("Kidane", "Kidan", "Kiddane"), "ኪዳነ"),
+    (("Mebrahtu", "Mebrahtom", "Mibrahtu"), "መብራህቱ"),
+    (("Gebremedhin", "Ghebremedhin", "Gebre Medhin"), "ገብረመድህን"),
+    (("Tewelde", "Tewolde", "Teweldebrhan"), "ተወልደ"),
+]
+GEEZ_FEMALE: list[Name] = [
+    (("Selam", "Salam", "Selamawit"), "ሰላም"),
+    (("Helen", "Hellen", "Helena"), "ሄለን"),
+    (("Senait", "Senayt", "Sennait"), "ሰናይት"),
+    (("Winta", "Wintana"), "ዊንታ"),
+    (("Saba", "Sabah"), "ሳባ"),
+    (("Feven", "Fiyori"), "ፌቨን"),
+    (("Mekdes", "Mekdas"), "መቅደስ"),
+    (("Hiwet", "Hiwot", "Hewet"), "ሂወት"),
+]
+VIET_FAMILY: list[tuple[Name, float]] = [
+    ((("Nguyen", "Nguyen"), "Nguyễn"), 38), ((("Tran", "Trann"), "Trần"), 11), ((("Le", "Lee"), "Lê"), 9),
+    ((("Pham", "Phan"), "Phạm"), 7), ((("Hoang", "Huynh"), "Hoàng"), 5), ((("Vu", "Vo"), "Vũ"), 4),
+    ((("Dang",), "Đặng"), 2), ((("Bui",), "Bùi"), 2), ((("Do",), "Đỗ"), 2), ((("Ngo",), "Ngô"), 1.5),
+    ((("Duong",), "Dương"), 1), ((("Ly",), "Lý"), 0.5),
+]
+VIET_MIDDLE_MALE: list[tuple[Name, float]] = [((("Van",), "Văn"), 60), ((("Duc",), "Đức"), 15), ((("Minh",), "Minh"), 10), ((("Quoc",), "Quốc"), 8)]
+VIET_MIDDLE_FEMALE: list[tuple[Name, float]] = [((("Thi",), "Thị"), 70), ((("Ngoc",), "Ngọc"), 15), ((("Thu",), "Thu"), 10)]
+VIET_GIVEN_MALE: list[tuple[Name, float]] = [
+    ((("Anh",), "Anh"), 12), ((("Hung",), "Hùng"), 8), ((("Minh",), "Minh"), 8), ((("Nam",), "Nam"), 7),
+    ((("Tuan",), "Tuấn"), 7), ((("Long",), "Long"), 6), ((("Duc",), "Đức"), 5), ((("Huy",), "Huy"), 5),
+    ((("Khanh",), "Khánh"), 4), ((("Phuc",), "Phúc"), 4), ((("Quang",), "Quang"), 4), ((("Thanh",), "Thanh"), 4),
+    ((("Dung", "Dzung"), "Dũng"), 3), ((("Tien",), "Tiến"), 3), ((("Hieu",), "Hiếu"), 3), ((("Cuong",), "Cường"), 3),
+]
+VIET_GIVEN_FEMALE: list[tuple[Name, float]] = [
+    ((("Anh",), "Anh"), 10), ((("Linh",), "Linh"), 9), ((("Huong",), "Hương"), 7), ((("Lan",), "Lan"), 6),
+    ((("Mai",), "Mai"), 6), ((("Trang",), "Trang"), 6), ((("Thao",), "Thảo"), 5), ((("Hoa",), "Hoa"), 5),
+    ((("Ngoc",), "Ngọc"), 4), ((("Nhung",), "Nhung"), 4), ((("Phuong",), "Phương"), 4), ((("Yen",), "Yến"), 3),
+]
+ALBANIAN_MALE: list[Name] = [
+    (("Endrit", "Ëndrit", "Endrith"), ""), (("Arben", "Arbeni"), ""), (("Klevis", "Klevi"), ""),
+    (("Erion", "Erjon"), ""), (("Ardit", "Arditi"), ""), (("Besnik", "Besniku"), ""), (("Dritan", "Dritani"), ""),
+    (("Elton", "Eltoni"), ""), (("Florian", "Florjan"), ""), (("Gentian", "Gentjan"), ""), (("Ilir", "Iliri"), ""),
+    (("Kristian", "Kristjan"), ""), (("Luan", "Luani"), ""), (("Marsel", "Marseli"), ""), (("Redon", "Redoni"), ""),
+    (("Xhuljano", "Julian", "Xhulian"), ""), (("Sokol", "Sokoli"), ""), (("Ervis", "Erviz"), ""),
+]
+ALBANIAN_FEMALE: list[Name] = [
+    (("Elona", "Elonë"), ""), (("Ermira", "Ermirë"), ""), (("Klea", "Kleja"), ""), (("Jonida", "Jonidë"), ""),
+    (("Anisa", "Anisë"), ""), (("Fjorela", "Fiorela"), ""), (("Xhesika", "Jessica"), ""),
+]
+ALBANIAN_FAMILY: list[Name] = [
+    (("Hoxha", "Hoxhaj", "Hodza"), ""), (("Çollaku", "Collaku", "Cholaku"), ""), (("Shehu", "Sheu"), ""),
+    (("Gashi", "Gashaj"), ""), (("Krasniqi", "Krasniki"), ""), (("Berisha", "Berishaj"), ""), (("Leka", "Lekaj"), ""),
+    (("Dervishi", "Dervishaj"), ""), (("Kola", "Kolaj"), ""), (("Marku", "Markaj"), ""), (("Prifti", "Priftaj"), ""),
+    (("Bajrami", "Bajramaj"), ""), (("Tafa", "Tafaj"), ""), (("Duka", "Dukaj"), ""), (("Mema", "Memaj"), ""),
+]
+ROMANIAN_MALE: list[Name] = [
+    (("Ștefan", "Stefan"), ""), (("Andrei", "Andrey"), ""), (("Alexandru", "Alexandro"), ""), (("Ionuț", "Ionut"), ""),
+    (("Mihai", "Mihail"), ""), (("Florin", "Floryn"), ""), (("Gheorghe", "Georghe", "George"), ""), (("Costel", "Costica"), ""),
+    (("Marian", "Marin"), ""), (("Nicolae", "Nicolai"), ""),
+]
+ROMANIAN_FEMALE: list[Name] = [
+    (("Ioana", "Ioanna"), ""), (("Maria", "Mariya"), ""), (("Elena", "Elenа"), ""), (("Andreea", "Andrea"), ""),
+    (("Alexandra", "Alexandrа"), ""), (("Florentina", "Florentyna"), ""), (("Denisa", "Denissa"), ""),
+]
+ROMANIAN_FAMILY: list[Name] = [
+    (("Popescu", "Popesku"), ""), (("Ionescu", "Ionesku"), ""), (("Țurcanu", "Turcanu"), ""), (("Stoica", "Stoika"), ""),
+    (("Dumitru", "Dumitriu"), ""), (("Rădulescu", "Radulescu"), ""), (("Lăcătuș", "Lacatus"), ""), (("Constantin", "Konstantin"), ""),
+    (("Mihăilă", "Mihaila"), ""), (("Stan", "Stann"), ""), (("Rusu", "Russu"), ""), (("Munteanu", "Muntean"), ""),
+]
+NIGERIAN_MALE: list[Name] = [
+    (("Chinedu", "Chinedum"), ""), (("Oluwaseun", "Seun", "Oluwasehun"), ""), (("Emeka", "Chukwuemeka"), ""),
+    (("Ibrahim", "Ibraheem"), ""), (("Tunde", "Babatunde"), ""), (("Obinna", "Obina"), ""), (("Ifeanyi", "Ifeanyichukwu"), ""),
+    (("Samuel", "Samwel"), ""), (("David", "Daveed"), ""), (("Kelechi", "Kelechukwu"), ""),
+]
+NIGERIAN_FEMALE: list[Name] = [
+    (("Blessing", "Blessin"), ""), (("Chioma", "Chiamaka"), ""), (("Ngozi", "Ngozy"), ""), (("Favour", "Favor"), ""),
+    (("Adaeze", "Adaze"), ""), (("Funmilayo", "Funmi"), ""), (("Precious", "Presious"), ""), (("Joy", "Joi"), ""),
+]
+NIGERIAN_FAMILY: list[Name] = [
+    (("Okafor", "Okafo"), ""), (("Adeyemi", "Adeyemy"), ""), (("Okonkwo", "Okonkow"), ""), (("Eze", "Ezeh"), ""),
+    (("Ogunleye", "Ogunleyi"), ""), (("Nwosu", "Nwosuh"), ""), (("Bello", "Belo"), ""), (("Abubakar", "Abubakr"), ""),
+    (("Olawale", "Olawalle"), ""), (("Obi", "Obih"), ""), (("Adebayo", "Adebayor"), ""), (("Uche", "Uchey"), ""),
+]
+UK_MALE: list[Name] = [(("Jack",), ""), (("Oliver", "Olly"), ""), (("Harry", "Harrison"), ""), (("Charlie", "Charles"), ""),
+    (("Thomas", "Tom", "Tommy"), ""), (("James", "Jamie"), ""), (("Kyle",), ""), (("Liam",), ""), (("Connor", "Conor"), ""),
+    (("Tyler",), ""), (("Daniel", "Danny"), ""), (("Jayden", "Jaiden"), ""), (("Callum", "Calum"), ""), (("Reece", "Rhys"), ""),
+    (("Mason",), ""), (("Lewis", "Louis"), ""), (("Kai", "Kye"), ""), (("Leon",), ""), (("Joshua", "Josh"), ""), (("Ryan",), "")]
+UK_FEMALE: list[Name] = [(("Chloe", "Chloë"), ""), (("Emily", "Emilie"), ""), (("Jessica", "Jess"), ""), (("Olivia", "Liv"), ""),
+    (("Amelia", "Millie"), ""), (("Sophie", "Sophia"), ""), (("Ellie", "Elly"), ""), (("Megan", "Meghan"), ""),
+    (("Lauren",), ""), (("Courtney", "Kourtney"), ""), (("Leah", "Lea"), ""), (("Caitlin", "Katelyn"), ""), (("Demi",), ""),
+    (("Shannon",), ""), (("Kayla", "Kaylah"), "")]
+UK_FAMILY: list[Name] = [(("Smith", "Smyth"), ""), (("Jones",), ""), (("Williams",), ""), (("Taylor", "Tayler"), ""),
+    (("Brown", "Browne"), ""), (("Davies", "Davis"), ""), (("Evans",), ""), (("Wilson",), ""), (("Thomas",), ""),
+    (("Johnson", "Jonson"), ""), (("Roberts",), ""), (("Robinson",), ""), (("Wright",), ""), (("Thompson", "Thomson"), ""),
+    (("Walker",), ""), (("White", "Whyte"), ""), (("Edwards",), ""), (("Hughes",), ""), (("Green", "Greene"), ""),
+    (("Hall",), ""), (("Lewis",), ""), (("Harris",), ""), (("Clarke", "Clark"), ""), (("Patel",), ""), (("Jackson",), ""),
+    (("Wood",), ""), (("Turner",), ""), (("Martin",), ""), (("Cooper",), ""), (("Hill",), ""), (("Ward",), ""),
+    (("Morris",), ""), (("Moore",), ""), (("Clayton",), ""), (("Lee",), ""), (("King",), ""), (("Baker",), ""),
+    (("Harrison",), ""), (("Morgan",), ""), (("Allen", "Allan"), ""), (("Mitchell",), ""), (("Kelly", "Kelley"), "")]
+
+# Long tails of family names built from syllables: real populations have thousands of surnames, and the
+# few dozen curated ones above alone would make every second child a namesake. The curated heads keep the
+# very common names (Nguyen, Mohammed, Smith) common.
+def _syllable_names(prefixes: str, suffixes: str) -> list[Name]:
+    return [((p + s,), "") for p in prefixes.split() for s in suffixes.split()]
+
+
+FAMILY_TAILS: dict[str, list[Name]] = {
+    "uk": _syllable_names(
+        "Ash Brad Carr Dal Ell Fair Green Hal Kirk Lang Mar North Pem Rad Shel Thorn Wal Whit Brom Cal Dun Fen Hart Hol Mid Ox Rook Stan Ting Wood",
+        "ton ley worth field by ham ford well wood shaw more croft wick son er",
+    ),
+    "albanian": _syllable_names("Hox Kra Ber Lek Der Kol Mar Pri Baj Taf Duk Mem Shk Gjo Zen Ram Vel Rex Lul Bal", "haj aj iqi ishaj ollaku ani ija eti uka ushi"),
+    "arabic": [((f"al-{root}", f"El {root}", root), "") for root in
+               "Rashid Zubair Faris Qasim Mansour Sharif Hakim Salim Bashir Tahir Anwar Fadl Hilal Jaber Kamal Latif Majid Nabil Rafiq Sami Walid Yasin Zaki Badr Daud Fuad Ghazi Habib Imad Marzouq".split()],
+    "persian": [((root,), "") for root in
+                "Sultani Nazari Amiri Habibi Sharifi Rasuli Samadi Wardak Zadran Mangal Hotak Barakzai Durrani Sadat Haidari Qaderi Yousufzai Akbari Tajik Hamidi Safari Naseri Ghafoori Mirzai".split()],
+    "romanian": _syllable_names("Pop Ion Rad Stan Mih Dum Constan Gheorg Vas Nic Marin Tud Crist Lung Bal", "escu eanu ache oiu aru ica"),
+    "nigerian": _syllable_names("Ade Olu Oke Chi Nwa Obi Ola Ige Aji Ezi", "wale kunle bayo nna eze ke fora sanya dipe mola"),
+}
+UK_MALE += [((name,), "") for name in "Alfie Archie Ben Bradley Cameron Dylan Ethan Finley George Henry Isaac Jake Jordan Kieran Luke Max Nathan Owen Riley Sam Toby Zach Aaron Ashton Brandon Corey Declan Ewan Frankie Logan".split()]
+UK_FEMALE += [((name,), "") for name in "Abbie Alisha Bethany Chelsea Danielle Eden Faith Georgia Grace Hannah Holly Imogen Jade Keira Lacey Lily Maisie Molly Niamh Paige Poppy Rebecca Ruby Skye Tia Zoe Amber Brooke Casey Freya".split()]
+
+# Name style per nationality, and NRM-like shares of child referrals (UK children are the largest group).
+NATIONALITIES: list[tuple[str, str, float]] = [
+    ("GBR", "uk", 40), ("ALB", "albanian", 8), ("VNM", "viet", 9), ("ERI", "geez", 8), ("ETH", "geez", 1.5),
+    ("SDN", "arabic", 7), ("IRQ", "arabic", 3), ("SYR", "arabic", 1.5), ("EGY", "arabic", 1), ("AFG", "persian", 8),
+    ("IRN", "persian", 3), ("ROU", "romanian", 3), ("NGA", "nigerian", 3), ("SSD", "arabic", 0.5),
+]
+CONFUSED_NATIONALITY = {"ERI": "ETH", "ETH": "ERI", "SDN": "SSD", "SSD": "SDN", "AFG": "IRN", "IRN": "AFG", "SYR": "IRQ", "IRQ": "SYR"}
+LOCAL_AUTHORITIES = [
+    "Kent", "Croydon", "Hillingdon", "Birmingham", "Manchester", "Leeds", "Liverpool", "Bristol", "Glasgow City",
+    "Cardiff", "Newcastle upon Tyne", "Sheffield", "Nottingham", "Leicester", "Coventry", "Bradford", "Lambeth",
+    "Southwark", "Newham", "Tower Hamlets", "Ealing", "Brent", "Portsmouth", "Southampton", "Belfast", "Luton",
+    "Peterborough", "Stoke-on-Trent", "Wolverhampton", "Oxfordshire", "Essex", "Hampshire", "Northamptonshire",
+]
+ORIGINAL_SCRIPT_STYLES = {"arabic", "persian", "geez", "viet"}
+LAST_REFERRAL_DATE = dt.date(2026, 10, 31)
+
+
+@dataclass
+class Record:
+    row: dict[str, str]
+    truth: dict[str, str]
+
+
+@dataclass
+class Person:
+    person_id: int
+    family_id: int
+    relation: str
+    nationality: str
+    style: str
+    sex: str
+    dob: dt.date
+    given: list[Name]
+    family: list[Name]
+    alias: str = ""
+    assessed_dob: dt.date | None = None
+    referrals: int = 1
+    variant_choice: dict[int, int] = field(default_factory=dict)
+
+
+def _weighted(rng: random.Random, items: list[tuple[Name, float]]) -> Name:
+    return rng.choices([name for name, _ in items], weights=[w for _, w in items])[0]
+
+
+def _zipf_pick(rng: random.Random, names: list[Name], skew: float = 1.0) -> Name:
+    weights = [1 / (rank + 1) ** skew for rank in range(len(names))]
+    return rng.choices(names, weights=weights)[0]
+
+
+def _given_tables(style: str, sex: str):
+    tables = {
+        "uk": (UK_MALE, UK_FEMALE), "albanian": (ALBANIAN_MALE, ALBANIAN_FEMALE), "arabic": (ARABIC_MALE, ARABIC_FEMALE),
+        "persian": (PERSIAN_MALE, PERSIAN_FEMALE), "geez": (GEEZ_MALE, GEEZ_FEMALE), "romanian": (ROMANIAN_MALE, ROMANIAN_FEMALE),
+        "nigerian": (NIGERIAN_MALE, NIGERIAN_FEMALE),
+    }
+    male, female = tables[style]
+    return male if sex == "M" else female
+
+
+def _family_table(style: str) -> list[Name]:
+    return {"uk": UK_FAMILY, "albanian": ALBANIAN_FAMILY, "arabic": ARABIC_FAMILY, "persian": PERSIAN_FAMILY,
+            "romanian": ROMANIAN_FAMILY, "nigerian": NIGERIAN_FAMILY}[style]
+
+
+def _new_given(rng: random.Random, style: str, sex: str, avoid: set[str]) -> list[Name]:
+    """Given name(s) of a new child, different from any sibling's (`avoid`: their first spellings)."""
+    for _ in range(50):
+        if style == "viet":
+            middle = _weighted(rng, VIET_MIDDLE_MALE if sex == "M" else VIET_MIDDLE_FEMALE)
+            given = _weighted(rng, VIET_GIVEN_MALE if sex == "M" else VIET_GIVEN_FEMALE)
+            names = [middle, given]
+        else:
+            names = [_zipf_pick(rng, _given_tables(style, sex), 0.8)]
+            if style == "uk" and rng.random() < 0.3:
+                second = _zipf_pick(rng, UK_MALE if sex == "M" else UK_FEMALE)
+                if second != names[0]:
+                    names.append(second)
+        if not {name[0][0] for name in names} & avoid:
+            return names
+    return names
+
+
+def _new_family(rng: random.Random, style: str) -> list[Name]:
+    """The family name(s) siblings share: for Ge'ez names the father's and grandfather's given names."""
+    if style == "viet":
+        return [_weighted(rng, VIET_FAMILY)]
+    if style == "geez":
+        return [_zipf_pick(rng, GEEZ_MALE, 0.5), _zipf_pick(rng, GEEZ_MALE, 0.5)]
+    if style in ("arabic", "persian") and rng.random() < 0.35:
+        # Father's name then a family name, as Sudanese and Iraqi children are often recorded.
+        return [_zipf_pick(rng, ARABIC_MALE if style == "arabic" else PERSIAN_MALE), _zipf_pick(rng, _family_table(style), 0.6)]
+    if style in FAMILY_TAILS and rng.random() < 0.6:
+        return [rng.choice(FAMILY_TAILS[style])]
+    return [_zipf_pick(rng, _family_table(style), 0.6)]
+
+
+def _random_date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
+    return start + dt.timedelta(days=rng.randrange((end - start).days + 1))
+
+
+def _families(rng: random.Random) -> Iterator[list[Person]]:
+    """Families of one or more children; siblings and twins are the hard negatives."""
+    person_id = 0
+    family_id = 0
+    nat_weights = [w for _, _, w in NATIONALITIES]
+    while True:
+        family_id += 1
+        nationality, style, _ = rng.choices(NATIONALITIES, weights=nat_weights)[0]
+        family = _new_family(rng, style)
+        roll = rng.random()
+        children = 1 if roll < 0.84 else (2 if roll < 0.96 else 3)
+        twins = children >= 2 and rng.random() < 0.25
+        first_dob = _random_date(rng, dt.date(2007, 1, 1), dt.date(2017, 12, 31))
+        people: list[Person] = []
+        avoid: set[str] = set()
+        for index in range(children):
+            person_id += 1
+            sex = rng.choice("MF") if rng.random() < 0.9 else ("M" if style in ("arabic", "persian", "geez") else "F")
+            if index == 0:
+                dob, relation = first_dob, ("" if children == 1 else "twin" if twins else "sibling")
+            elif index == 1 and twins:
+                dob, relation = first_dob, "twin"
+            else:
+                dob = first_dob + dt.timedelta(days=rng.choice([-1, 1]) * rng.randrange(300, 1500))
+                relation = "sibling"
+            given = _new_given(rng, style, sex, avoid)
+            avoid.update(name[0][0] for name in given)
+            person = Person(person_id, family_id, relation, nationality, style, sex, dob, given, family)
+            age_at_2024 = (dt.date(2024, 6, 1) - dob).days / 365.25
+            if style != "uk" and age_at_2024 > 12 and rng.random() < 0.35:
+                # The age is disputed: an assessment made the child two to six years older.
+                person.assessed_dob = dt.date(dob.year - rng.randint(2, 6), 1, 1)
+            if rng.random() < 0.12:
+                # A street name or a made-up Western name, used by the child or given by the exploiters.
+                alias_style = style if style in ("uk", "albanian", "arabic", "persian", "romanian", "nigerian") and rng.random() < 0.5 else "uk"
+                person.alias = rng.choice(_given_tables(alias_style, sex))[0][0] + " " + rng.choice(_family_table(alias_style))[0][0]
+            roll = rng.random()
+            person.referrals = 1 if roll < 0.45 else 2 if roll < 0.72 else 3 if roll < 0.86 else 4 if roll < 0.94 else rng.randint(5, 8)
+            people.append(person)
+        yield people
+
+
+def _typo(rng: random.Random, word: str) -> str:
+    if len(word) < 4:
+        return word
+    position = rng.randrange(1, len(word) - 1)
+    kind = rng.random()
+    if kind < 0.3:
+        return word[:position] + word[position + 1:]
+    if kind < 0.55:
+        return word[:position] + word[position + 1] + word[position] + word[position + 2:]
+    if kind < 0.8:
+        return word[:position] + rng.choice("aeioubdgklmnrst") + word[position + 1:]
+    return word[:position] + word[position] + word[position:]
+
+
+def _spelling(rng: random.Random, person: Person, slot: int, name: Name) -> str:
+    """Each agency keeps to one spelling more often than not; some pick another variant."""
+    variants = name[0]
+    if len(variants) == 1:
+        return variants[0]
+    usual = person.variant_choice.setdefault(slot, 0 if rng.random() < 0.6 else rng.randrange(len(variants)))
+    return variants[usual] if rng.random() < 0.6 else rng.choice(variants)
+
+
+def _referral(rng: random.Random, person: Person, record_id: str, referral_date: dt.date) -> Record:
+    style = person.style
+    given = [_spelling(rng, person, i, name) for i, name in enumerate(person.given)]
+    family = [_spelling(rng, person, 10 + i, name) for i, name in enumerate(person.family)]
+    original_given = [name[1] for name in person.given]
+    original_family = [name[1] for name in person.family]
+    if style == "geez" and len(family) == 2 and rng.random() < 0.4:
+        family, original_family = family[:1], original_family[:1]  # grandfather's name dropped
+    if style == "viet" and rng.random() < 0.3:
+        given = given[1:]  # middle name (Van/Thi) left out
+    if style in ("arabic", "persian"):
+        family = [_particle_variant(rng, part) for part in family]
+    if rng.random() < 0.10:
+        tokens = (given + family)
+        index = rng.randrange(len(tokens))
+        tokens[index] = _typo(rng, tokens[index])
+        given, family = tokens[: len(given)], tokens[len(given):]
+
+    name_order = "normal"
+    if style == "viet" and rng.random() < 0.25:
+        # Vietnamese order written into the boxes: family name first, in the given-names box.
+        given, family = family, given
+        name_order = "swapped"
+    elif rng.random() < 0.04:
+        given, family = family, given
+        name_order = "swapped"
+
+    original = ""
+    script_only = False
+    # Only names the tables hold in their original script are written in it (the syllable-built tails are not).
+    scripted = all(name[1] for name in person.given + person.family)
+    if style in ORIGINAL_SCRIPT_STYLES and scripted and rng.random() < 0.45:
+        original = " ".join(original_family + original_given) if style == "viet" else " ".join(original_given + original_family)
+        if rng.random() < 0.25:
+            given, family, script_only = [], [], True  # only the original script was recorded
+
+    aliases = person.alias if person.alias and rng.random() < 0.6 else ""
+    if person.alias and not script_only and rng.random() < 0.06:
+        # Referred under the alias; the real name kept as the alias.
+        aliases = " ".join(given + family)
+        alias_given, _, alias_family = person.alias.partition(" ")
+        given, family = [alias_given], [alias_family]
+
+    dob_kind = "claimed"
+    dob: dt.date | None = person.dob
+    precision = rng.choices(["exact", "month", "year"], weights=[80, 10, 10])[0]
+    if person.assessed_dob and rng.random() < 0.45:
+        dob, precision, dob_kind = person.assessed_dob, "estimated", "assessed"
+    elif precision == "exact":
+        roll = rng.random()
+        if roll < 0.04 and dob.day <= 12 and dob.day != dob.month:
+            dob = dt.date(dob.year, dob.day, dob.month)
+        elif roll < 0.08:
+            dob = dob + dt.timedelta(days=rng.choice([-1, 1, -10, 10, -365, 365]))
+        elif roll < 0.11:
+            dob = dt.date(dob.year, 1, 1)
+            precision = "estimated"
+    if rng.random() < 0.03:
+        dob, precision = None, ""
+    if dob and precision == "month":
+        dob = dob.replace(day=1)
+    if dob and precision == "year":
+        dob = dob.replace(month=1, day=1)
+
+    nationalities = [person.nationality]
+    roll = rng.random()
+    if roll < 0.10 and person.nationality in CONFUSED_NATIONALITY:
+        nationalities = [CONFUSED_NATIONALITY[person.nationality]]
+    elif roll < 0.14:
+        nationalities = []
+    sex = person.sex if rng.random() > 0.02 else rng.choice(["", "M" if person.sex == "F" else "F"])
+    row = {
+        "record_id": record_id,
+        "given_names": " ".join(given),
+        "family_name": " ".join(family),
+        "aliases": aliases,
+        "names_in_original_script": original,
+        "date_of_birth": dob.isoformat() if dob else "",
+        "date_of_birth_precision": precision,
+        "sex": sex,
+        "nationalities": ";".join(nationalities),
+        "local_authority": rng.choice(LOCAL_AUTHORITIES),
+        "referral_date": referral_date.isoformat(),
+    }
+    truth = {
+        "record_id": record_id, "person_id": str(person.person_id), "family_id": str(person.family_id),
+        "relation": person.relation, "script_only": "1" if script_only else "0", "dob_kind": dob_kind,
+        "name_order": name_order,
+    }
+    return Record(row, truth)
+
+
+def _particle_variant(rng: random.Random, name: str) -> str:
+    """al-Hassan / el-Hassan / Al Hassan / Alhassan / Hassan: particles written every way."""
+    lowered = name.lower()
+    for particle in ("al-", "el-", "al ", "el "):
+        if lowered.startswith(particle):
+            rest = name[len(particle):]
+            return rng.choice([f"al-{rest}", f"el-{rest}", f"Al {rest}", f"Al{rest.lower()}", rest, name])
+    return name
+
+
+def generate(size: int, seed: int = 1) -> Iterator[Record]:
+    """Exactly `size` referral records (people interleaved in referral order), deterministic for a seed."""
+    rng = random.Random(seed)
+    produced = 0
+    start = dt.date(2020, 1, 1)
+    pending: list[tuple[dt.date, int, Person]] = []
+    families = _families(rng)
+    # Referrals of one child are spread over months; emit them in roughly date order with a small window.
+    while produced < size:
+        for person in next(families):
+            day = _random_date(rng, start, LAST_REFERRAL_DATE)
+            for n in range(person.referrals):
+                pending.append((min(day + dt.timedelta(days=n * rng.randint(20, 400)), LAST_REFERRAL_DATE), person.person_id, person))
+        if len(pending) >= 64 or produced + len(pending) >= size:
+            rng.shuffle(pending)
+            while pending and produced < size:
+                referral_date, _, person = pending.pop()
+                produced += 1
+                yield _referral(rng, person, f"R{produced:07d}", referral_date)
+
+
+def write(size: int, input_path: Path, truth_path: Path, seed: int = 1) -> int:
+    """Stream `size` records to `input_path` (contract format) and their truth to `truth_path`."""
+    count = 0
+    with open(input_path, "w", newline="", encoding="utf-8") as input_file, open(truth_path, "w", newline="", encoding="utf-8") as truth_file:
+        input_writer = csv.DictWriter(input_file, fieldnames=INPUT_COLUMNS)
+        truth_writer = csv.DictWriter(truth_file, fieldnames=TRUTH_COLUMNS)
+        input_writer.writeheader()
+        truth_writer.writeheader()
+        for record in generate(size, seed):
+            input_writer.writerow(record.row)
+            truth_writer.writerow(record.truth)
+            count += 1
+    return count
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write a synthetic linkage evaluation set (input CSV + truth CSV).")
+    parser.add_argument("--size", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--output", type=Path, required=True, help="input CSV; the truth goes beside it as *.truth.csv")
+    args = parser.parse_args(argv)
+    truth = args.output.with_suffix(".truth.csv")
+    count = write(args.size, args.output, truth, args.seed)
+    print(f"{count} records to {args.output}, truth to {truth}")
+
+
+if __name__ == "__main__":
+    main()

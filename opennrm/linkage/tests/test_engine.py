@@ -1,0 +1,69 @@
+import numpy as np
+
+from opennrm.linkage import engine, evaluate, synthetic
+
+
+def _row(record_id, given, family, dob, precision="exact", sex="F", nationalities="ERI", original="", aliases=""):
+    return {
+        "record_id": record_id, "given_names": given, "family_name": family, "aliases": aliases,
+        "names_in_original_script": original, "date_of_birth": dob, "date_of_birth_precision": precision,
+        "sex": sex, "nationalities": nationalities, "local_authority": "Kent", "referral_date": "2025-01-01",
+    }
+
+
+def _background(size=1500, seed=11):
+    return [r.row for r in synthetic.generate(size, seed)]
+
+
+def test_a_child_under_another_script_is_linked_and_twins_are_not():
+    rows = _background() + [
+        _row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17"),
+        _row("A2", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት", nationalities="ETH"),
+        _row("A3", "Salam", "Tesfai Ghebrehiwet", "2011-04-17"),
+        _row("T1", "Winta", "Tesfay Gebrehiwet", "2011-04-17"),  # her twin sister
+    ]
+    result = engine.link(rows)
+    cluster = dict(zip(result.record_ids, result.cluster.tolist(), strict=True))
+    assert cluster["A1"] == cluster["A2"] == cluster["A3"]
+    assert cluster["T1"] != cluster["A1"]
+
+
+def test_blocking_finds_the_true_pairs_and_pairs_are_unique():
+    records = list(synthetic.generate(2000, seed=3))
+    prepared = engine.prepare([r.row for r in records])
+    pairs = engine.candidate_pairs(prepared, engine.Config())
+    assert (pairs[:, 0] < pairs[:, 1]).all()
+    assert len(np.unique(pairs, axis=0)) == len(pairs)
+    person = np.array([int(r.truth["person_id"]) for r in records])
+    true_pairs = evaluate._pairs_within(person)
+    found = np.isin(true_pairs[:, 0] * (1 << 32) + true_pairs[:, 1], pairs[:, 0] * (1 << 32) + pairs[:, 1])
+    assert found.mean() >= 0.95
+
+
+def test_quality_on_two_thousand_synthetic_referrals():
+    """Floors that guard against regressions at 2,000 records (seed 3, never used in training). The
+    issue's targets are measured at 20,000 by bench/linkage.py; these floors sit below them on purpose
+    and below what the engine reaches today (precision 1.000, B-cubed F1 0.839, recall with review 0.887,
+    no sibling or twin merged)."""
+    records = list(synthetic.generate(2000, seed=3))
+    result = engine.link([r.row for r in records])
+    report = evaluate.evaluate(evaluate.Truth.from_rows([r.truth for r in records]), result.cluster, result.needs_review, result.review_pairs)
+    assert report.pairwise_precision >= 0.99
+    assert report.bcubed_f1 >= 0.82
+    assert report.recall_with_review >= 0.86
+    assert report.sibling_false_merges <= 0.005
+    assert report.twin_false_merges <= 0.05
+    assert len(result.cluster) == 2000
+
+
+def test_one_new_referral_is_checked_against_the_index():
+    rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17", nationalities="ERI;ETH")]
+    index = engine.Index(rows)
+    matches = index.query(_row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት", nationalities="ETH"))
+    assert matches and matches[0].record_id == "A1"
+    assert matches == sorted(matches, key=lambda m: -m.score)
+    assert index.query(_row("NONE", "Zzyzx", "Qwertyuiop", "2001-01-01")) == []
+    # Same answer as the batch run would give for that pair.
+    batch = engine.link([*rows, _row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት", nationalities="ETH")])
+    cluster = dict(zip(batch.record_ids, batch.cluster.tolist(), strict=True))
+    assert (cluster["NEW"] == cluster["A1"]) == (matches[0].decision == "auto")
