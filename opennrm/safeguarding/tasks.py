@@ -9,17 +9,14 @@ the row is locked while sending and marked sent in that transaction, so a duplic
 """
 
 import datetime as dt
-import smtplib
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
 from opennrm.audit.services import audit_record
-from opennrm.decisions.tasks import backoff_after
+from opennrm.decisions.outbox import Message, attempt_send
 from opennrm.policy import Role
 
 from .models import ACKNOWLEDGE_HIGH_RISK_WITHIN, AlertKind, CareRecord, GuardianAllocationRequest, MissingEpisode, SafeguardingAlert
@@ -81,43 +78,25 @@ def recipients(alert: SafeguardingAlert) -> list[str]:
 
 @task()
 def send_safeguarding_alert(*, alert_id: int) -> str:
-    """Email an alert's recipients; on failure, try again later."""
+    """Email an alert's recipients (decisions/outbox.py: sent once, retried with backoff while the mail server is down)."""
     with transaction.atomic():
         alert = SafeguardingAlert.objects.select_for_update(of=("self",)).select_related("episode__referral", "organisation", "user").get(pk=alert_id)
         if alert.sent_at is not None:
             return "already sent"
         referral = alert.episode.referral
-        to = recipients(alert)
-        now = timezone.now()
-        alert.attempts += 1
-        alert.last_attempt_at = now
-        details = {"reference": referral.reference, "episode": str(alert.episode.uuid), "kind": alert.kind, "attempt": alert.attempts}
-        try:
-            if to:
-                send_mail(
-                    subject=f"{SUBJECTS[alert.kind]}: {referral.reference}",
-                    message=(
-                        f"{SUBJECTS[alert.kind]}: the child with National Referral Mechanism reference {referral.reference}.\n\n"
-                        f"Sign in to OpenNRM to see the details and acknowledge it in your work queue.\n"
-                    ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=to,
-                )
-        except (OSError, smtplib.SMTPException) as exc:
-            alert.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            alert.next_attempt_at = now + backoff_after(alert.attempts)
-            alert.save(update_fields=["attempts", "last_attempt_at", "last_error", "next_attempt_at"])
-            audit_record(actor=None, action="safeguarding.alert_failed", object_type="referral", object_id=str(referral.uuid),
-                         details={**details, "error": alert.last_error, "next_attempt_at": alert.next_attempt_at.isoformat()})
+        message = Message(
+            to=recipients(alert),
+            subject=f"{SUBJECTS[alert.kind]}: {referral.reference}",
+            body=(f"{SUBJECTS[alert.kind]}: the child with National Referral Mechanism reference {referral.reference}.\n\n"
+                  f"Sign in to OpenNRM to see the details and acknowledge it in your work queue.\n"),
+        )
+        sent = attempt_send(alert, message, now=timezone.now(), audit_action="safeguarding.alert", referral_uuid=referral.uuid,
+                            details={"reference": referral.reference, "episode": str(alert.episode.uuid), "kind": alert.kind})
+        if not sent:
             run_after = alert.next_attempt_at
             transaction.on_commit(lambda: send_safeguarding_alert.using(run_after=run_after).enqueue(alert_id=alert_id))
             return "failed, retry scheduled"
-        alert.sent_at, alert.sent_to, alert.next_attempt_at = now, to, None
-        alert.save(update_fields=["attempts", "last_attempt_at", "sent_at", "sent_to", "next_attempt_at"])
-        # How many addresses, not which: the trail need not hold contact details.
-        audit_record(actor=None, action="safeguarding.alert_sent", object_type="referral", object_id=str(referral.uuid),
-                     details={**details, "recipients": len(to)})
-        return "sent" if to else "no address to send to"
+        return "sent" if message.to else "no address to send to"
 
 
 @task()
