@@ -122,8 +122,7 @@ def referral_scope(user) -> Q | None:
             if is_police_force(org):
                 # A force named on a child's missing episode must look for the child (ADR 0009). The few such
                 # referrals are listed first, so the filter stays an OR of two index scans (organisation, id).
-                named = list(_missing_episodes().filter(police_organisation_id=org.id).exclude(referral__organisation_id=org.id)
-                             .values_list("referral_id", flat=True).distinct())
+                named = _referrals_named_for_police(org.id)
                 return Q(organisation_id=org.id) | Q(pk__in=named) if named else Q(organisation_id=org.id)
             return Q(organisation_id=org.id)
         case Role.SCA_DECISION_MAKER:
@@ -198,10 +197,21 @@ def _guardian_children(user) -> Q:
     return Q(Exists(requests.filter(mine)))
 
 
-def _missing_episodes():
+def _referrals_named_for_police(organisation_id: int) -> list[int]:
+    """Referrals of other organisations with a missing episode naming this police force. Asked on every
+    read by a police first responder, so by one plain statement (ADR 0011)."""
+    from django.db import connection
+
+    from opennrm.referrals.models import Referral
     from opennrm.safeguarding.models import MissingEpisode
 
-    return MissingEpisode.objects
+    qn = connection.ops.quote_name
+    sql = (f"SELECT DISTINCT e.{qn('referral_id')} FROM {qn(MissingEpisode._meta.db_table)} e "
+           f"JOIN {qn(Referral._meta.db_table)} r ON r.{qn('id')} = e.{qn('referral_id')} "
+           f"WHERE e.{qn('police_organisation_id')} = %s AND r.{qn('organisation_id')} <> %s ORDER BY 1")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organisation_id, organisation_id])
+        return [row[0] for row in cursor.fetchall()]
 
 
 # "Not sure" is treated as a child: the presumption of age (Modern Slavery Act 2015 s.51).
