@@ -59,13 +59,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_routing_rules():
-    # Routing rules are cached per process; a test's own rules must not meet an earlier test's cache.
-    from opennrm.decisions.routing import forget_routing_rules
+def fresh_process_caches():
+    # Routing rules and guardian coverage are cached per process (core/cache.py); a test's own rows
+    # must not meet an earlier test's cache.
+    from opennrm.core.cache import forget_all
 
-    forget_routing_rules()
+    forget_all()
     yield
-    forget_routing_rules()
+    forget_all()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.audit.services import audit_record, current_origin
+from opennrm.core.cache import forget_all
 from opennrm.core.sql import model_columns
 from opennrm.policy import Capability, has_capability
 
@@ -233,6 +234,8 @@ def user_for_token(raw: str) -> User | None:
 def organisation_save(*, actor, organisation: Organisation, changed: list[str] | None = None) -> Organisation:
     created = organisation.pk is None
     organisation.save()
+    # A guardian service's areas feed the guardian coverage kept per process (core/cache.py).
+    transaction.on_commit(forget_all)
     audit_record(
         actor=actor,
         action="organisation.create" if created else "organisation.change",

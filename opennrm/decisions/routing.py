@@ -15,10 +15,10 @@ s.51) treats them as a child, and nothing shows they are within 100 days of 18.
 """
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from opennrm.core.cache import ProcessCache
 from opennrm.referrals.models import CompetentAuthority
 from opennrm.workdays.calendar import add_working_days
 
@@ -42,13 +42,8 @@ class RuleBook:
 
     @classmethod
     def current(cls) -> "RuleBook":
-        """The rules as this process last read them, re-read at most RULES_CACHE_SECONDS later and at once
-        after a change made in this process: rules change a few times a year, referrals arrive all day."""
-        loaded_at, book = _rule_book_cache
-        if book is None or time.monotonic() - loaded_at > RULES_CACHE_SECONDS:
-            book = cls.load()
-            _rule_book_cache[:] = [time.monotonic(), book]
-        return book
+        """The rules as this process last read them (core/cache.py): they change a few times a year, referrals arrive all day."""
+        return _current_rules.get()
 
     def pilot_area(self, local_authority: str, day: dt.date) -> RoutingRule | None:
         return next(
@@ -60,12 +55,11 @@ class RuleBook:
         return any(r.kind == RoutingRuleKind.IECA_IMMIGRATION_ACTION and r.applies_on(day) for r in self.rules)
 
 
-RULES_CACHE_SECONDS = 30
-_rule_book_cache: list = [0.0, None]
+_current_rules = ProcessCache(RuleBook.load)
 
 
 def forget_routing_rules() -> None:
-    _rule_book_cache[:] = [0.0, None]
+    _current_rules.forget()
 
 
 def eighteenth_birthday(date_of_birth: dt.date) -> dt.date:

@@ -9,6 +9,7 @@ import csv
 from pathlib import Path
 
 from opennrm.accounts.selectors import guardian_services_covering
+from opennrm.core.cache import ProcessCache
 from opennrm.policy import CHILD_AGE_GROUPS
 
 from .models import GuardianAllocationRequest, GuardianCoverage, GuardianService
@@ -28,12 +29,21 @@ def coverage_rows() -> tuple[list[dict], list[dict]]:
     return services, coverage
 
 
+def _load_coverage() -> dict[str, GuardianService]:
+    return {row.local_authority: row.service for row in GuardianCoverage.objects.select_related("service__organisation").order_by("id")}
+
+
+# Read on every child referral, changed when a programme's areas change: kept per process (core/cache.py).
+_coverage = ProcessCache(_load_coverage)
+
+
+def forget_guardian_coverage() -> None:
+    _coverage.forget()
+
+
 def service_covering(local_authority: str) -> GuardianService | None:
     """The guardianship programme that covers this local authority, or None where there is none."""
-    if not local_authority:
-        return None
-    row = GuardianCoverage.objects.select_related("service__organisation").filter(local_authority=local_authority).first()
-    return row.service if row else None
+    return _coverage.get().get(local_authority) if local_authority else None
 
 
 def organisation_for(service: GuardianService, local_authority: str):
@@ -68,8 +78,7 @@ def guardian_requests_for_new_referrals(*, referrals) -> list[GuardianAllocation
     children = [r for r in referrals if r.age_group in CHILD_AGE_GROUPS and r.local_authority]
     if not children:
         return []
-    coverage = {c.local_authority: c.service for c in
-                GuardianCoverage.objects.select_related("service__organisation").filter(local_authority__in={r.local_authority for r in children})}
+    coverage = {la: service for la in {r.local_authority for r in children} if (service := service_covering(la)) is not None}
     organisations = {la: organisation_for(service, la) for la, service in coverage.items()}
     return GuardianAllocationRequest.objects.bulk_create([
         GuardianAllocationRequest(referral=r, service=coverage[r.local_authority], organisation=organisations[r.local_authority],
@@ -85,3 +94,4 @@ def seed_guardian_coverage() -> None:
     from django.apps import apps
 
     import_module("opennrm.safeguarding.migrations.0002_seed_guardian_services").seed_guardian_services(apps, None)
+    forget_guardian_coverage()

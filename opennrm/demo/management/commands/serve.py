@@ -23,15 +23,14 @@ from django.db.migrations.executor import MigrationExecutor
 
 from opennrm.decisions.tasks import deadline_work_schedule
 
-THREADS_PER_WORKER = 4
 STOP_GRACE_SECONDS = 20  # gunicorn's graceful timeout below, plus time to exit
 POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1
 
 
 def default_web_workers() -> int:
-    """Two processes a core, each with a few threads: enough for a referral-sized workload."""
-    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+    """gunicorn's rule of thumb, two processes a core and one more (ADR 0011)."""
+    return max(2, min(17, 2 * (os.cpu_count() or 1) + 1))
 
 
 def _die_with_parent() -> None:
@@ -52,7 +51,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default %(default)s).")
         parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default %(default)s); put a TLS-terminating proxy in front for anything but loopback.")
-        parser.add_argument("--workers", type=int, default=default_web_workers(), help=f"Web server processes, each with {THREADS_PER_WORKER} threads (default %(default)s: two a core).")
+        parser.add_argument("--workers", type=int, default=default_web_workers(), help="Web server processes, each serving one request at a time (default %(default)s: two a core and one more).")
 
     def handle(self, *args, port: int, host: str, workers: int, **options):
         if not 1 <= port <= 65535:
@@ -72,8 +71,10 @@ class Command(BaseCommand):
             sys.executable, "-m", "gunicorn", "opennrm.wsgi:application",
             "--bind", bind,
             "--workers", str(workers),
-            "--worker-class", "gthread",
-            "--threads", str(THREADS_PER_WORKER),
+            # One request at a time per process: connections wait in the kernel's queue and are taken in
+            # turn, which keeps latency even (threads sharing a process made the slowest 5% three times the
+            # median, BENCHMARKS.md). Put a buffering proxy in front, as for any synchronous server.
+            "--worker-class", "sync",
             "--graceful-timeout", "10",
             "--timeout", "60",
             "--access-logfile", "-",
@@ -93,7 +94,7 @@ class Command(BaseCommand):
             children["web server"] = self._start(web_cmd)
             children["background worker"] = self._start(worker_cmd)
             self.stdout.write(
-                f"OpenNRM is serving http://{url_host}:{port} ({workers} web processes × {THREADS_PER_WORKER} threads) "
+                f"OpenNRM is serving http://{url_host}:{port} ({workers} web processes) "
                 "and running the background worker. Press Ctrl-C to stop."
             )
             self.stdout.flush()
