@@ -10,7 +10,6 @@ tests hold both computations to the same hand-built cases.
 
 import datetime as dt
 import hashlib
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -178,31 +177,58 @@ def _breach_rows(cells: dict) -> list[Breaches]:
 # --- PostgreSQL: one statement over the summary -----------------------------------------------------
 
 # The summary's rows of the actor's scope, four times over ({cases}): each part reads its own range of an index.
+# Days to a decision are whole numbers, so each month's percentiles come exactly from a count of
+# decisions per number of days (a hash aggregate) rather than a sort of every decision (ADR 0008).
 FIGURES_SQL = """
-SELECT 'rg', date_trunc('month', rg_on)::date, NULL::text, NULL::text, count(*),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY rg_on - received_on),
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY rg_on - received_on),
-       count(*) FILTER (WHERE rg_on <= rg_due), NULL::bigint
+SELECT 'rg', date_trunc('month', rg_on)::date, NULL::text, NULL::text, rg_on - received_on, count(*),
+       count(*) FILTER (WHERE rg_on <= rg_due)
 FROM ({cases}) AS c WHERE rg_on BETWEEN %(start)s AND %(end)s
-GROUP BY ROLLUP (date_trunc('month', rg_on))
+GROUP BY 2, 5
 UNION ALL
-SELECT 'cg', date_trunc('month', cg_on)::date, NULL, NULL, count(*),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY cg_on - received_on),
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY cg_on - received_on),
-       NULL, NULL
+SELECT 'cg', date_trunc('month', cg_on)::date, NULL, NULL, cg_on - received_on, count(*), NULL
 FROM ({cases}) AS c WHERE cg_on BETWEEN %(start)s AND %(end)s
-GROUP BY ROLLUP (date_trunc('month', cg_on))
+GROUP BY 2, 5
 UNION ALL
-SELECT 'breach', NULL, competent_authority, nation, NULL, NULL, NULL,
-       count(*), count(*) FILTER (WHERE rg_on IS NULL OR rg_on > rg_due)
+SELECT 'breach', NULL, competent_authority, nation, NULL, count(*), count(*) FILTER (WHERE rg_on IS NULL OR rg_on > rg_due)
 FROM ({cases}) AS c WHERE rg_due BETWEEN %(start)s AND %(breach_end)s AND NOT (rg_on IS NULL AND withdrawn)
 GROUP BY competent_authority, nation
 UNION ALL
-SELECT 'cg_breach', NULL, competent_authority, nation, NULL, NULL, NULL,
-       count(*), count(*) FILTER (WHERE cg_on IS NULL OR cg_on > cg_due)
+SELECT 'cg_breach', NULL, competent_authority, nation, NULL, count(*), count(*) FILTER (WHERE cg_on IS NULL OR cg_on > cg_due)
 FROM ({cases}) AS c WHERE cg_due BETWEEN %(start)s AND %(breach_end)s AND NOT (cg_on IS NULL AND withdrawn)
 GROUP BY competent_authority, nation
 """
+
+
+def percentile_from_counts(counts: dict[int, int], fraction: float) -> float | None:
+    """percentile_cont over the values that `counts` ({value: how many}) stands for, without listing them."""
+    total = sum(counts.values())
+    if total == 0:
+        return None
+    position = fraction * (total - 1)
+    below, above = int(position), min(int(position) + 1, total - 1)
+    lower = upper = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if lower is None and seen > below:
+            lower = value
+        if seen > above:
+            upper = value
+            break
+    return lower + (position - below) * (upper - lower)
+
+
+def _timing_rows(days_by_month: dict) -> dict:
+    """month → {days: decisions} into month (and None for the whole period) → (decisions, median, p90)."""
+    overall: dict = defaultdict(int)
+    rows = {}
+    for month, counts in days_by_month.items():
+        for days, n in counts.items():
+            overall[days] += n
+        rows[month] = (sum(counts.values()), percentile_from_counts(counts, 0.5), percentile_from_counts(counts, 0.9))
+    if overall:
+        rows[None] = (sum(overall.values()), percentile_from_counts(overall, 0.5), percentile_from_counts(overall, 0.9))
+    return rows
 
 
 def _figures_in_postgresql(figures, period: Period, breach_end: dt.date):
@@ -212,64 +238,50 @@ def _figures_in_postgresql(figures, period: Period, breach_end: dt.date):
     named.update({f"p{i}": value for i, value in enumerate(cases_params)})
     cases_sql = cases_sql.replace("%s", "{}").format(*(f"%(p{i})s" for i in range(len(cases_params))))
     with connection.cursor() as cursor:
-        # The estimates of a grouped percentile are poor; compiling it (JIT) would cost more than running it.
-        cursor.execute("SET LOCAL jit = off")
-        # Each part sorts up to a year of an authority's decisions for its percentiles: in memory, not on disk.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")  # compiling these small aggregates costs more than running them
         cursor.execute(FIGURES_SQL.format(cases=cases_sql), named)
         rows = cursor.fetchall()
-    rg, cg, within = {}, {}, {}
+    rg_days: dict = defaultdict(lambda: defaultdict(int))
+    cg_days: dict = defaultdict(lambda: defaultdict(int))
+    within: dict = defaultdict(lambda: [0, 0])
     cells: dict = defaultdict(lambda: [0, 0, 0, 0])
-    for kind, month, authority, nation, n, median, p90, a, b in rows:
+    for kind, month, authority, nation, days, n, a in rows:
         if kind == "rg":
-            rg[month] = (n, median, p90)
-            within[month] = (n, a)
+            rg_days[month][days] += n
+            for key in (month, None):
+                within[key][0] += n
+                within[key][1] += a
         elif kind == "cg":
-            cg[month] = (n, median, p90)
+            cg_days[month][days] += n
         elif kind == "breach":
-            cells[(authority, nation)][0:2] = [a, b]
+            cells[(authority, nation)][0:2] = [n, a]
         else:
-            cells[(authority, nation)][2:4] = [a, b]
-    return _timings(period, rg), _timings(period, cg), _shares(period, within), _breach_rows(cells)
+            cells[(authority, nation)][2:4] = [n, a]
+    shares = {month: tuple(v) for month, v in within.items()}
+    return _timings(period, _timing_rows(rg_days)), _timings(period, _timing_rows(cg_days)), _shares(period, shares), _breach_rows(cells)
 
 
 # --- Anywhere else (SQLite): one row per referral, computed here ----------------------------------
 
 
-def percentile_cont(ordered: list[float], fraction: float) -> float | None:
-    """PostgreSQL's percentile_cont: linear interpolation between the two nearest ranks of the sorted values."""
-    if not ordered:
-        return None
-    position = fraction * (len(ordered) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def _figures_in_python(figures, period: Period, breach_end: dt.date):
-    rg_days, cg_days = defaultdict(list), defaultdict(list)
-    within: dict = defaultdict(int)
+    rg_days: dict = defaultdict(lambda: defaultdict(int))
+    cg_days: dict = defaultdict(lambda: defaultdict(int))
+    within: dict = defaultdict(lambda: [0, 0])
     cells: dict = defaultdict(lambda: [0, 0, 0, 0])
     for authority, nation, withdrawn, received_on, rg_due, cg_due, rg_on, cg_on in figures.values_list(*SUMMARY_COLUMNS).iterator():
         if rg_on and period.start <= rg_on <= period.end:
+            rg_days[rg_on.replace(day=1)][(rg_on - received_on).days] += 1
             for key in (rg_on.replace(day=1), None):
-                rg_days[key].append((rg_on - received_on).days)
-                within[key] += rg_on <= rg_due
+                within[key][0] += 1
+                within[key][1] += rg_on <= rg_due
         if cg_on and period.start <= cg_on <= period.end:
-            for key in (cg_on.replace(day=1), None):
-                cg_days[key].append((cg_on - received_on).days)
+            cg_days[cg_on.replace(day=1)][(cg_on - received_on).days] += 1
         if period.start <= rg_due <= breach_end and not (rg_on is None and withdrawn):
             cells[(authority, nation)][0] += 1
             cells[(authority, nation)][1] += rg_on is None or rg_on > rg_due
         if cg_due and period.start <= cg_due <= breach_end and not (cg_on is None and withdrawn):
             cells[(authority, nation)][2] += 1
             cells[(authority, nation)][3] += cg_on is None or cg_on > cg_due
-
-    def timing_rows(days: dict) -> dict:
-        out = {}
-        for key, values in days.items():
-            values.sort()
-            out[key] = (len(values), percentile_cont(values, 0.5), percentile_cont(values, 0.9))
-        return out
-
-    shares = {key: (len(days), within[key]) for key, days in rg_days.items()}
-    return _timings(period, timing_rows(rg_days)), _timings(period, timing_rows(cg_days)), _shares(period, shares), _breach_rows(cells)
+    shares = {month: tuple(v) for month, v in within.items()}
+    return _timings(period, _timing_rows(rg_days)), _timings(period, _timing_rows(cg_days)), _shares(period, shares), _breach_rows(cells)

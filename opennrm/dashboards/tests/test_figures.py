@@ -11,7 +11,7 @@ import pytest
 from opennrm.audit.models import AuditEvent
 from opennrm.dashboards.periods import Filters, Period, last_twelve_months
 from opennrm.dashboards.models import CaseFigures, FiguresRefresh
-from opennrm.dashboards.selectors import NotAllowed, dashboard_figures, percentile_cont
+from opennrm.dashboards.selectors import NotAllowed, dashboard_figures, percentile_from_counts
 from opennrm.dashboards.services import case_figures_refresh
 from opennrm.decisions.models import Decision
 from opennrm.policy import Role
@@ -101,10 +101,14 @@ def month(d, when):
 
 
 def test_percentile_cont_interpolates_as_postgresql_does():
-    assert percentile_cont([2, 4, 6, 10], 0.5) == 5
-    assert percentile_cont([2, 4, 6, 10], 0.9) == pytest.approx(8.8)
-    assert percentile_cont([7], 0.9) == 7
-    assert percentile_cont([], 0.5) is None
+    assert percentile_from_counts({2: 1, 4: 1, 6: 1, 10: 1}, 0.5) == 5
+    assert percentile_from_counts({2: 1, 4: 1, 6: 1, 10: 1}, 0.9) == pytest.approx(8.8)
+    assert percentile_from_counts({7: 1}, 0.9) == 7
+    assert percentile_from_counts({}, 0.5) is None
+    # Repeated values: the same as listing them (3, 3, 3, 8, 8 → median 3, p90 8).
+    assert percentile_from_counts({8: 2, 3: 3}, 0.5) == 3
+    assert percentile_from_counts({8: 2, 3: 3}, 0.9) == 8
+    assert percentile_from_counts({1: 1, 5: 3}, 0.25) == pytest.approx(4.0)
 
 
 def test_sca_decision_maker_sees_their_authority_figures(people, cases):
