@@ -100,6 +100,13 @@ ROLE_ORGANISATIONS = {
 
 @pytest.fixture
 def make_user(db):
+    from opennrm.safeguarding.guardians import seed_guardian_coverage
+    from opennrm.safeguarding.models import GuardianCoverage
+
+    # Guardian coverage is seeded by a migration; a transactional test's flush empties it for the tests after.
+    if not GuardianCoverage.objects.exists():
+        seed_guardian_coverage()
+
     def make(role: str, username: str | None = None, organisation: Organisation | None = None, **org_overrides) -> User:
         if organisation is None:
             spec = {**ROLE_ORGANISATIONS[Role(role)], **org_overrides}
