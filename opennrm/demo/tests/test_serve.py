@@ -149,8 +149,8 @@ def test_the_worker_it_starts_sweeps_deadlines_at_once_and_queues_the_nightly_sw
     proc, port = start_serve(var_dir)
     try:
         assert wait_until(lambda: (sweep_schedule() or (None,))[0] is not None, 30), "the start-up sweep did not run"
-        last_finished_at, next_run_after = sweep_schedule()
-        assert next_run_after > last_finished_at  # tonight's run, queued by the one that finished
+        # The run records its end, then queues tonight's run: wait for the second step too.
+        assert wait_until(lambda: (lambda row: row[1] > row[0])(sweep_schedule()), 30), f"tonight's sweep was not queued: {sweep_schedule()}"
         with sqlite3.connect(var_dir / "opennrm.sqlite3") as db:
             waiting = db.execute("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%.sweep_deadlines' AND status = 'READY'").fetchone()[0]
         assert waiting == 1
