@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import random
 import re
 import sys
 import time
@@ -32,7 +33,7 @@ import scale  # noqa: E402  (bench/scale.py: the signed-in Session, the closed-l
 ROOT, BENCH_DIR, OPENNRM, PG = bench.ROOT, bench.BENCH, bench.OPENNRM, bench.PG
 DB = "opennrm_bench_sg"
 SEED = 20261128
-GENERATOR_VERSION = "1"  # bump when the generated data changes: the database is then seeded afresh
+GENERATOR_VERSION = "2"  # bump when the generated data changes: the database is then seeded afresh
 CROYDON = "E09000008"
 SOCIAL_WORKER = "la.croydon"
 POLICE = "fr.police"
@@ -93,6 +94,15 @@ FROM (
 ) AS e JOIN referrals_referral r ON r.reference = 'NRM-G' || lpad(e.i::text, 8, '0')
 """
 
+# The return home interview of every seeded found episode but one in fifty (those are still due, shown on the
+# local authority's "Missing now" page beside the children missing now), two days after the child was found.
+RETURN_INTERVIEWS_SQL = """
+INSERT INTO safeguarding_returninterview (episode_id, completed_at, summary, conducted_by_organisation_id, recorded_by_id, recorded_at)
+SELECT e.id, e.found_at + interval '2 days', 'Return home interview (synthetic)', %(la_org)s, %(reporter)s, e.found_at + interval '2 days'
+FROM safeguarding_missingepisode e JOIN referrals_referral r ON r.id = e.referral_id
+WHERE r.reference LIKE 'NRM-G%%' AND e.found_at IS NOT NULL AND e.id %% 50 <> 0
+"""
+
 
 def seeded_marker(db: str) -> dict | None:
     try:
@@ -121,6 +131,7 @@ def seed(db: str, referrals: int, episodes: int, env: dict, log: Path, batch: in
     bench.run([OPENNRM, "demo"], env, log)
     users = dict(bench.query(db, "SELECT username, id FROM accounts_user WHERE username IN (%s, %s)", (POLICE, SOCIAL_WORKER)))
     police_org = bench.query(db, "SELECT organisation_id FROM accounts_user WHERE username = %s", (POLICE,))[0][0]
+    la_org = bench.query(db, "SELECT organisation_id FROM accounts_user WHERE username = %s", (SOCIAL_WORKER,))[0][0]
     now = dt.datetime.now(dt.UTC)
     import psycopg
 
@@ -147,10 +158,14 @@ def seed(db: str, referrals: int, episodes: int, env: dict, log: Path, batch: in
             done = b
             rate = done / (time.perf_counter() - t1)
             say(f"seeded {done:,} / {episodes:,} missing episodes ({rate:,.0f}/s)")
+        with conn.transaction():
+            conn.execute(RETURN_INTERVIEWS_SQL, {"la_org": la_org, "reporter": users[SOCIAL_WORKER]})
+        say("seeded the return home interviews of 49 in 50 found episodes")
     say("VACUUM ANALYZE")
     with bench.pg_connect(db) as conn:
         conn.execute("VACUUM ANALYZE referrals_referral")
         conn.execute("VACUUM ANALYZE safeguarding_missingepisode")
+        conn.execute("VACUUM ANALYZE safeguarding_returninterview")
         conn.execute("CREATE TABLE bench_safeguarding_marker (seed bigint, version text, referrals integer, episodes integer, seeded_at timestamptz)")
         conn.execute("INSERT INTO bench_safeguarding_marker VALUES (%s, %s, %s, %s, now())", (SEED, GENERATOR_VERSION, referrals, episodes))
     seconds = time.perf_counter() - t0
@@ -168,6 +183,8 @@ def data_profile(db: str) -> dict:
         "croydon_referrals": q("SELECT count(*) FROM referrals_referral WHERE local_authority = %s", CROYDON),
         "episodes": q("SELECT count(*) FROM safeguarding_missingepisode"),
         "open": q("SELECT count(*) FROM safeguarding_missingepisode WHERE found_at IS NULL"),
+        "interviews_due": q("SELECT count(*) FROM safeguarding_missingepisode e LEFT JOIN safeguarding_returninterview i ON i.episode_id = e.id "
+                            "WHERE e.found_at IS NOT NULL AND i.id IS NULL AND e.local_authority = %s", CROYDON),
         "croydon_open": q("SELECT count(*) FROM safeguarding_missingepisode WHERE found_at IS NULL AND local_authority = %s", CROYDON),
         "police_open": q("SELECT count(*) FROM safeguarding_missingepisode m JOIN accounts_user u ON u.organisation_id = m.police_organisation_id "
                          "WHERE m.found_at IS NULL AND u.username = %s", POLICE),
@@ -201,7 +218,8 @@ def notification_latency(session: "scale.Session", db: str, reports: int, gap: f
         record_found(str(episode_uuid))
     samples, since_response, alerts_per_report, timeouts = [], [], [], 0
     for n in range(1, reports + 1):
-        time.sleep(gap)
+        # A random part of the wait, so that reports do not fall in step with the worker's once-a-second look at its queue.
+        time.sleep(gap + random.random())
         since = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)).isoformat(timespec="seconds")
         status, body = session.request("POST", path, json.dumps({"missing_since": since, "last_seen": "Benchmark: last seen at school", "risk": "medium"}),
                                        json_headers, api=True)
@@ -247,6 +265,7 @@ def render(r: dict) -> str:
         f"Data: PostgreSQL `{DB}`, {d['referrals']:,} referrals ({d['children']:,} children or of unknown age) over "
         f"{d['local_authorities']:,} local authorities, {d['croydon_referrals']:,} of them Croydon's ({CROYDON}); {d['episodes']:,} missing "
         f"episodes, {d['open']:,} open: {d['croydon_open']:,} Croydon's, {d['police_open']:,} with the Metropolitan Police looking; "
+        f"every found episode's return home interview recorded but one in fifty ({d['interviews_due']:,} of Croydon's still due, listed on its page); "
         f"{seeding} (seed {SEED}, generator version {GENERATOR_VERSION}).",
         "",
         f"Server: `{r['server']}` (OPENNRM_DEBUG unset), its worker `{r['worker']}`. Clients: {r['clients']} concurrent, closed loop, "
@@ -273,7 +292,7 @@ def render(r: dict) -> str:
     out.append(f"| Notification of a new missing episode: report → last alert's email sent by the worker (sent_at), s | {nl['reports']} reports | "
                f"{fmt(nl['p50_s'], 2)} s | {fmt(nl['p95_s'], 2)} s | {fmt(nl['max_s'], 2)} s | {nl['timeouts']} | ≤ {NOTIFICATION_TARGET_S:g} s, every one "
                f"| {'MET' if met else 'MISSED'} |")
-    out += ["", f"Notifications: `{SOCIAL_WORKER}` reports the demo's guardian child missing ({nl['reports']} times, {nl['gap_s']:g} s apart, "
+    out += ["", f"Notifications: `{SOCIAL_WORKER}` reports the demo's guardian child missing ({nl['reports']} times, {nl['gap_s']:g} to {nl['gap_s'] + 1:g} s apart, "
                 f"recording the child found after each) through `POST /api/v1/referrals/{{id}}/missing-episodes`; each report makes "
                 f"{'/'.join(map(str, nl['alerts_per_report'])) or '?'} alert(s) (the others responsible), emailed by the worker with the file-based "
                 f"email backend. Latency is the last alert's sent_at minus the episode's reported_at (both the server's clock); measured from the "
