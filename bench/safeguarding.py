@@ -297,6 +297,9 @@ def render(r: dict) -> str:
                 f"{'/'.join(map(str, nl['alerts_per_report'])) or '?'} alert(s) (the others responsible), emailed by the worker with the file-based "
                 f"email backend. Latency is the last alert's sent_at minus the episode's reported_at (both the server's clock); measured from the "
                 f"moment the client had the 201 answer instead, p95 is {fmt(nl['p95_since_response_s'], 2)} s."]
+    out += ["", f"Load average (1 minute) when the measurements started: {r['load_average_before']:.1f}; when they ended: "
+                f"{r['load_average_after']:.1f}, on {m['nproc']} CPUs: other work on the machine (test runs, other benchmarks) "
+                f"shares them with the server, the clients and PostgreSQL."]
     busy = r.get("machine_busy_before_percent")
     if busy is not None and busy > 25:
         out += ["", f"**The machine was {busy:.0f}% busy with other work when the measurements started**, so the latencies are "
@@ -356,6 +359,7 @@ def main() -> int:
         social_workers = [scale.Session(server.port, SOCIAL_WORKER, bench.PASSWORD) for _ in range(args.clients)]
         police = [scale.Session(server.port, POLICE, bench.PASSWORD) for _ in range(args.clients)]
         report["machine_busy_before_percent"] = bench.wait_for_quiet()
+        report["load_average_before"] = os.getloadavg()[0]
         report["http"] = {}
         plan = [("page", social_workers, "/missing-now", False, "Missing now"), ("api", social_workers, "/api/v1/missing-now", True, '"items"'),
                 ("police_page", police, "/missing-now", False, "Missing now"), ("police_api", police, "/api/v1/missing-now", True, '"items"')]
@@ -366,6 +370,7 @@ def main() -> int:
             report["http"][key] = result
         say(f"notification latency: {args.reports} missing reports, {args.gap:g} s apart")
         report["notification"] = notification_latency(social_workers[0], args.db, args.reports, args.gap, timeout=60.0)
+        report["load_average_after"] = os.getloadavg()[0]
     report["total_seconds"] = time.monotonic() - bench.STARTED
     (out_dir / "safeguarding-report.json").write_text(json.dumps(report, indent=2, default=str))
     section = render(report)
