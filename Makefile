@@ -10,13 +10,14 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: help install run test bench bench-scale clean vendor-govuk
+.PHONY: help install run test bench bench-scale bench-safeguarding clean vendor-govuk
 
 help:
 	@echo "make run    install, migrate, load the synthetic demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   install and run every test (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
-	@echo "make bench  install and run the benchmarks against PostgreSQL, then bench-scale; figures go to BENCHMARKS.md"
+	@echo "make bench  install and run the benchmarks against PostgreSQL, then bench-scale and bench-safeguarding; figures go to BENCHMARKS.md"
 	@echo "make bench-scale  1,000,000 referrals in PostgreSQL (seeded once, then reused): queue, dashboard, nightly sweep"
+	@echo "make bench-safeguarding  1,000,000 referrals and 200,000 missing episodes (seeded once): missing now, notification latency"
 
 install: $(STAMP)
 	@mkdir -p var
@@ -49,9 +50,13 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/safeguarding.py
 
 bench-scale: install
 	$(BIN)/python bench/scale.py
+
+bench-safeguarding: install
+	$(BIN)/python bench/safeguarding.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3
