@@ -180,6 +180,8 @@ class MissingEpisode(models.Model):
             # "Missing now" for a local authority or a police force: only open episodes are indexed.
             models.Index(fields=["local_authority", "missing_since", "id"], condition=Q(found_at__isnull=True), name="missing_open_la_idx"),
             models.Index(fields=["police_organisation", "missing_since", "id"], condition=Q(found_at__isnull=True), name="missing_open_police_idx"),
+            # Return interviews due: a local authority's found episodes in due order (selectors.return_interviews_due).
+            models.Index(fields=["local_authority", "return_interview_due", "id"], condition=Q(found_at__isnull=False), name="missing_found_la_due_idx"),
         ]
 
     @property
