@@ -95,6 +95,7 @@ ROLE_ORGANISATIONS = {
     Role.STATISTICIAN: dict(name="Home Office Analysis and Insight", kind=OrganisationKind.STATISTICS),
     Role.AUDITOR: dict(name="OpenNRM audit", kind=OrganisationKind.AUDIT),
     Role.ADMIN: dict(name="OpenNRM service administration", kind=OrganisationKind.ADMINISTRATION),
+    Role.DATA_QUALITY_OFFICER: dict(name="OpenNRM data quality", kind=OrganisationKind.DATA_QUALITY),
 }
 
 

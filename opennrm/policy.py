@@ -23,6 +23,7 @@ class Role(models.TextChoices):
     STATISTICIAN = "statistician", "Statistician"
     AUDITOR = "auditor", "Auditor"
     ADMIN = "admin", "Administrator"
+    DATA_QUALITY_OFFICER = "data_quality_officer", "Data quality officer"
 
 
 class Compartment(StrEnum):
@@ -52,6 +53,8 @@ class Capability(StrEnum):
     ALLOCATE_GUARDIAN = "allocate_guardian"
     WRITE_CASE_NOTE = "write_case_note"
     VIEW_MISSING_NOW = "view_missing_now"  # the local authority's or police force's "missing now" list
+    # Duplicate detection (ADR 0014): review possible matches, link referrals to a person, undo a link
+    LINK_RECORDS = "link_records"
 
 
 ALL = frozenset(Compartment)
@@ -66,7 +69,7 @@ class RolePolicy:
 
 
 DECISION_MAKER_CAPABILITIES = frozenset({Capability.LIST_REFERRALS, Capability.MAKE_DECISION, Capability.WITHDRAW_REFERRAL,
-                                         Capability.VIEW_DECISION_DASHBOARD})
+                                         Capability.VIEW_DECISION_DASHBOARD, Capability.LINK_RECORDS})
 
 POLICIES: dict[str, RolePolicy] = {
     # Sees the referrals their own organisation made, as they referred them.
@@ -94,7 +97,17 @@ POLICIES: dict[str, RolePolicy] = {
     Role.STATISTICIAN: RolePolicy(NONE, frozenset({Capability.VIEW_DECISION_DASHBOARD})),
     Role.AUDITOR: RolePolicy(NONE, frozenset({Capability.READ_AUDIT, Capability.READ_RECORD_ACCESS_LOG})),
     Role.ADMIN: RolePolicy(NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR, Capability.MANAGE_ROUTING})),
+    # Compares identities across every referral, through the linkage pages only (linkage_scope, LINKAGE_IDENTITY_FIELDS):
+    # no compartment of the referral pages, so never the account of exploitation nor where a child lives (ADR 0014).
+    Role.DATA_QUALITY_OFFICER: RolePolicy(NONE, frozenset({Capability.LINK_RECORDS})),
 }
+
+# What duplicate detection shows of a referral in a possible match or on a person (ADR 0014): the fields the
+# comparison reads, and the references and status to tell the records apart. Never the safeguarding compartment
+# (address, phone, placement), nor the account, indicators or police details of the referral compartment.
+LINKAGE_IDENTITY_FIELDS = ("reference", "status", "competent_authority", "received_at", "home_office_reference", "given_names", "family_name",
+                           "aliases", "names_in_original_script", "date_of_birth", "date_of_birth_precision", "age_disputed", "sex",
+                           "nationalities", "local_authority")
 
 
 def policy_for(user) -> RolePolicy:
@@ -136,6 +149,20 @@ def referral_scope(user) -> Q | None:
         case Role.GUARDIAN:
             return _guardian_children(user)
     return None
+
+
+def linkage_scope(user) -> Q | None:
+    """The referrals whose identity (LINKAGE_IDENTITY_FIELDS) the user may compare and link; None means none at all.
+
+    A data-quality officer: every referral, since a child's earlier referral may have been made anywhere. A decision
+    maker: the cases their authority holds (referral_scope), and a possible match is shown to them only when both of
+    its referrals are in it. Nobody else: a first responder never sees another organisation's referral through this.
+    """
+    if not has_capability(user, Capability.LINK_RECORDS):
+        return None
+    if user.role == Role.DATA_QUALITY_OFFICER:
+        return Q()
+    return referral_scope(user)
 
 
 def dashboard_scope(user) -> Q | None:

@@ -20,6 +20,7 @@ class OrganisationKind(models.TextChoices):
     STATISTICS = "statistics", "Statistics"
     AUDIT = "audit", "Audit"
     ADMINISTRATION = "administration", "Service administration"
+    DATA_QUALITY = "data_quality", "Data quality"
 
 
 class Organisation(models.Model):

@@ -1,0 +1,146 @@
+"""Checking each new referral against every earlier one (ADR 0014).
+
+The worker holds the engine's in-memory index of every referral's identity (`engine.Index`), built once per
+process and then grown with the referrals that arrived since (`GrowingIndex.extend`), so one check costs what
+the engine's query costs, not a rebuild. The referrals still to check are those without an `ArrivalCheck`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+
+from opennrm.referrals.models import Referral
+
+from . import engine
+
+# The engine's date precisions are the contract's, but for "day" (engine: exact).
+_PRECISION = {"day": "exact", "month": "month", "year": "year", "estimated": "estimated"}
+_SEX = {"female": "F", "male": "M"}
+
+
+def identity_row(pk: int, potential_victim: dict, local_authority: str) -> dict[str, str]:
+    """A referral's identity as the engine's input row (contract section 6 columns)."""
+    pv = potential_victim or {}
+    dob = pv.get("date_of_birth") or ""
+    precision = _PRECISION.get(pv.get("date_of_birth_precision") or "day", "exact") if dob else ""
+    if dob and pv.get("age_disputed") and precision in ("exact", "month", "year"):
+        precision = "estimated"  # a disputed age: the date is a claim, to be compared loosely
+    return {
+        "record_id": str(pk),
+        "given_names": pv.get("given_names") or "",
+        "family_name": pv.get("family_name") or "",
+        "aliases": ";".join(pv.get("aliases") or []),
+        "names_in_original_script": pv.get("names_in_original_script") or "",
+        "date_of_birth": dob,
+        "date_of_birth_precision": precision,
+        "sex": _SEX.get(pv.get("sex") or "", ""),
+        "nationalities": ";".join(pv.get("nationalities") or []),
+        "local_authority": local_authority or "",
+    }
+
+
+def referral_row(referral: Referral) -> dict[str, str]:
+    return identity_row(referral.pk, referral.potential_victim, referral.local_authority)
+
+
+def identity_rows(queryset) -> list[dict[str, str]]:
+    return [identity_row(pk, pv, la) for pk, pv, la in queryset.values_list("pk", "potential_victim", "local_authority").iterator(chunk_size=5000)]
+
+
+class GrowingIndex(engine.Index):
+    """The engine's index, which can take new records without being rebuilt.
+
+    New records are prepared in the existing token ids (names unseen so far get new ids), their blocking keys
+    are inserted in the sorted key array, and the names' term-frequency weights are recounted (a few
+    milliseconds at a million records). Queries are the engine's own.
+    """
+
+    def extend(self, rows: list[dict[str, str]]) -> None:
+        if not rows:
+            return
+        old = self.prepared
+        new = engine.prepare(rows, old.nationality_bits, old.authorities)
+        vocabulary = old.vocabulary
+        remap = np.array([vocabulary.setdefault(key, len(vocabulary)) for key in sorted(new.vocabulary, key=new.vocabulary.get)] + [-1],
+                         dtype=np.int32)
+        new.tokens, new.alias_tokens, new.given_key = remap[new.tokens], remap[new.alias_tokens], remap[new.given_key]
+        keys, owners = engine.blocking_keys(new)
+        owners = owners + old.n
+        order = np.lexsort((owners, keys))
+        keys, owners = keys[order], owners[order]
+        at = np.searchsorted(self.keys, keys, side="right")
+        merged = {}
+        for f in dataclasses.fields(old):
+            a, b = getattr(old, f.name), getattr(new, f.name)
+            if f.name in ("token_bits", "vocabulary", "nationality_bits", "authorities"):
+                merged[f.name] = a
+            elif f.name == "n":
+                merged[f.name] = a + b
+            elif isinstance(a, np.ndarray):
+                merged[f.name] = np.concatenate([a, b])
+            else:
+                merged[f.name] = list(a) + list(b)
+        prepared = engine.Prepared(**merged)
+        tokens = prepared.tokens[prepared.tokens >= 0]
+        counts = np.maximum(np.bincount(tokens, minlength=len(vocabulary)), 1).astype(np.float64)
+        prepared.token_bits = np.log2(max(prepared.n, 1) / counts).astype(np.float32)
+        self.keys, self.owners = np.insert(self.keys, at, keys), np.insert(self.owners, at, owners)
+        self.prepared = prepared
+
+
+class ProcessIndex:
+    """This process's index of every referral's identity: built on first use, then grown (ADR 0014)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._index: GrowingIndex | None = None
+        self._upto = 0  # the highest referral id read
+        self._ids = np.zeros(0, dtype=np.int64)  # every referral id in the index, in index order
+
+    def covering(self, referral_ids: list[int]) -> GrowingIndex:
+        """The index, holding every referral up to now and those named (which may have committed out of id order)."""
+        with self._lock:
+            if self._index is None:
+                rows = identity_rows(Referral.objects.order_by("pk"))
+                self._index = GrowingIndex(rows)
+                self._ids = np.array([int(r["record_id"]) for r in rows], dtype=np.int64)
+                self._upto = int(self._ids.max()) if len(self._ids) else 0
+            else:
+                late = [pk for pk in referral_ids if pk <= self._upto and not np.isin(pk, self._ids)]
+                queryset = Referral.objects.filter(pk__gt=self._upto)
+                rows = identity_rows(queryset.order_by("pk")) + (identity_rows(Referral.objects.filter(pk__in=late)) if late else [])
+                if rows:
+                    self._index.extend(rows)
+                    added = np.array([int(r["record_id"]) for r in rows], dtype=np.int64)
+                    self._ids = np.concatenate([self._ids, added])
+                    self._upto = max(self._upto, int(added.max()))
+            return self._index
+
+    def forget(self) -> None:
+        with self._lock:
+            self._index, self._upto, self._ids = None, 0, np.zeros(0, dtype=np.int64)
+
+
+process_index = ProcessIndex()
+
+
+# --- Evidence, field by field ------------------------------------------------------------------------
+
+
+def _evidence_dicts(items) -> list[dict]:
+    out = [{"field": e.field, "label": e.label, "weight": round(float(e.weight), 2)} for e in items]
+    return sorted(out, key=lambda e: -abs(e["weight"]))
+
+
+def pair_evidence(row_a: dict[str, str], row_b: dict[str, str]) -> tuple[float, list[dict]]:
+    """The match weight of two identities and the evidence for and against, field by field (the engine's explain)."""
+    score, items = engine.explain(row_a, row_b)
+    return float(score), _evidence_dicts(items)
+
+
+def match_evidence(match, row: dict[str, str], index: GrowingIndex) -> list[dict]:
+    """The evidence of a match the index found: the engine's, scored against the whole index."""
+    return _evidence_dicts(match.evidence)

@@ -1,0 +1,252 @@
+"""Linking referrals to the person behind them (ADR 0014). Each service takes the acting user, runs in one
+transaction and writes its audit event in it; nothing is deleted or overwritten, so every step can be undone.
+
+- `referrals_check_on_arrival`: the worker's check of new referrals: possible matches to the review queue,
+  the same Home Office reference linked automatically and flagged for a person to check.
+- `candidate_confirm` / `candidate_reject` / `candidate_undo`: a person's decision on a possible match, and undoing it.
+- `person_link_undo`: take one referral off a person.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from opennrm.audit.services import audit_record
+from opennrm.policy import Capability, has_capability, linkage_scope
+from opennrm.referrals.models import Referral
+from opennrm.referrals.selectors import NotFound
+from opennrm.referrals.services import NotAllowed
+
+from . import arrival
+from .models import (
+    ArrivalCheck, Band, CandidateDecision, CandidateStatus, DecisionAction, LinkMethod, MatchCandidate, Person, PersonLink,
+)
+
+MAX_REASON = 2000
+OPEN_STATUSES = (CandidateStatus.OPEN, CandidateStatus.AUTO_LINKED)
+
+
+class LinkageRefused(Exception):
+    """The records' state does not allow this (HTTP 409); the message says why. Nothing was changed."""
+
+
+class InvalidLinkage(Exception):
+    """What the user sent must be corrected (HTTP 422)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+# --- On arrival --------------------------------------------------------------------------------
+
+
+def referrals_check_on_arrival(*, limit: int = 1000) -> int:
+    """Compare each referral not yet checked with every other, oldest first; returns how many were checked.
+
+    One transaction per referral: its check mark, its possible matches and automatic links, and their audit.
+    """
+    pending = list(Referral.objects.filter(~Q(pk__in=ArrivalCheck.objects.values("referral_id"))).order_by("pk")
+                   .values_list("pk", flat=True)[:limit])
+    if not pending:
+        return 0
+    index = arrival.process_index.covering(pending)
+    checked = 0
+    for pk in pending:
+        try:
+            _check_one(pk, index)
+            checked += 1
+        except IntegrityError:
+            continue  # another worker checked it meanwhile
+    return checked
+
+
+@transaction.atomic
+def _check_one(pk: int, index: arrival.GrowingIndex) -> None:
+    referral = Referral.objects.get(pk=pk)
+    now = timezone.now()
+    ArrivalCheck.objects.create(referral=referral, checked_at=now)
+    row = arrival.referral_row(referral)
+    found: dict[int, tuple[float, str, list[dict]]] = {}
+    for match in index.query(row):
+        other = int(match.record_id)
+        if other != pk:
+            found[other] = (match.score, Band.STRONG if match.decision == "auto" else Band.POSSIBLE, arrival.match_evidence(match, row, index))
+    same_reference = []
+    if referral.home_office_reference:
+        same_reference = list(Referral.objects.filter(home_office_reference=referral.home_office_reference).exclude(pk=pk)
+                              .values_list("pk", flat=True))
+    made = 0
+    for other in sorted(set(found) | set(same_reference)):
+        newer, earlier = max(pk, other), min(pk, other)  # one candidate per pair, whichever referral found it
+        if MatchCandidate.objects.filter(referral_id=newer, earlier_id=earlier).exists():
+            continue
+        if other in same_reference:
+            score, evidence = arrival.pair_evidence(row, arrival.referral_row(Referral.objects.get(pk=other)))
+            evidence.insert(0, {"field": "home_office_reference", "label": "Home Office reference: the same", "weight": None})
+            candidate = MatchCandidate.objects.create(referral_id=newer, earlier_id=earlier, score=max(score, found.get(other, (score,))[0]),
+                                                      band=Band.CERTAIN, evidence=evidence, found_at=now)
+            _auto_link(candidate, now=now)
+        else:
+            score, band, evidence = found[other]
+            candidate = MatchCandidate.objects.create(referral_id=newer, earlier_id=earlier, score=score, band=band, evidence=evidence, found_at=now)
+            audit_record(actor=None, action="linkage.candidate_found", object_type="match_candidate", object_id=str(candidate.uuid),
+                         details={"referral": str(referral.uuid), "score": round(score, 2), "band": band})
+        made += 1
+    if made:
+        ArrivalCheck.objects.filter(referral=referral).update(candidates=made)
+
+
+def _auto_link(candidate: MatchCandidate, *, now) -> None:
+    """Link the pair to one person, flagged for a person to check; if each is already someone else, leave it to a person."""
+    try:
+        person = _link_pair(candidate, method=LinkMethod.AUTOMATIC, actor=None, now=now)
+    except LinkageRefused:
+        audit_record(actor=None, action="linkage.candidate_found", object_type="match_candidate", object_id=str(candidate.uuid),
+                     details={"band": candidate.band, "automatic_link": "not made: the referrals are linked to different people"})
+        return
+    candidate.status = CandidateStatus.AUTO_LINKED
+    candidate.save(update_fields=["status"])
+    audit_record(actor=None, action="linkage.auto_link", object_type="match_candidate", object_id=str(candidate.uuid),
+                 details={"person": str(person.uuid), "reason": "the same Home Office reference"})
+
+
+def _current_link(referral_id: int) -> PersonLink | None:
+    return PersonLink.objects.select_related("person").filter(referral_id=referral_id, undone_at__isnull=True).first()
+
+
+def _link_pair(candidate: MatchCandidate, *, method: str, actor, now) -> Person:
+    """Both referrals on one person: the one either is already linked to, or a new one."""
+    a, b = _current_link(candidate.earlier_id), _current_link(candidate.referral_id)
+    if a and b and a.person_id != b.person_id:
+        raise LinkageRefused("These referrals are already linked to two different people: unlink one of them from its person first")
+    person = (a or b).person if (a or b) else Person.objects.create()
+    for referral_id, link in ((candidate.earlier_id, a), (candidate.referral_id, b)):
+        if link is None:
+            PersonLink.objects.create(person=person, referral_id=referral_id, method=method, candidate=candidate, made_by=actor, made_at=now)
+    return person
+
+
+def _unlink_candidate_links(candidate: MatchCandidate, *, actor, now, reason: str) -> int:
+    return PersonLink.objects.filter(candidate=candidate, undone_at__isnull=True).update(undone_at=now, undone_by=actor, undo_reason=reason)
+
+
+# --- A person's decisions ------------------------------------------------------------------------
+
+
+def _clean_reason(reason) -> str:
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise InvalidLinkage("reason", "Give a reason: say what makes you sure, for whoever reads this record next")
+    if len(reason) > MAX_REASON:
+        raise InvalidLinkage("reason", f"Shorten the reason to {MAX_REASON:,} characters or fewer")
+    return reason
+
+
+def _locked_candidate(actor, candidate: MatchCandidate) -> MatchCandidate:
+    """The candidate, locked, if the actor may decide on it: 403 for a role that never may, 404 outside their scope."""
+    if not has_capability(actor, Capability.LINK_RECORDS):
+        raise NotAllowed(f"Your role ({actor.role_label}) cannot link records")
+    locked = MatchCandidate.objects.select_for_update().filter(pk=candidate.pk).first()
+    scope = linkage_scope(actor)
+    if locked is None or scope is None:
+        raise NotFound
+    if scope and Referral.objects.filter(scope, pk__in=[locked.referral_id, locked.earlier_id]).count() < 2:
+        raise NotFound
+    return locked
+
+
+def _decide(candidate: MatchCandidate, *, actor, action: str, reason: str, now) -> CandidateDecision:
+    decision = CandidateDecision.objects.create(candidate=candidate, action=action, status_before=candidate.status, reason=reason,
+                                                decided_by=actor, decided_at=now)
+    return decision
+
+
+@transaction.atomic
+def candidate_confirm(*, actor, candidate: MatchCandidate, reason: str) -> Person:
+    """The same child: link both referrals to one person (an automatic link is kept, and no longer flagged)."""
+    candidate = _locked_candidate(actor, candidate)
+    reason = _clean_reason(reason)
+    if candidate.status not in OPEN_STATUSES:
+        raise LinkageRefused(f"This possible match has already been decided ({candidate.get_status_display().lower()}): undo that decision first")
+    now = timezone.now()
+    if candidate.status == CandidateStatus.OPEN:
+        person = _link_pair(candidate, method=LinkMethod.CONFIRMED, actor=actor, now=now)
+    else:
+        person = _current_link(candidate.referral_id).person
+    _decide(candidate, actor=actor, action=DecisionAction.CONFIRM, reason=reason, now=now)
+    candidate.status, candidate.decided_at = CandidateStatus.CONFIRMED, now
+    candidate.save(update_fields=["status", "decided_at"])
+    audit_record(actor=actor, action="linkage.confirm", object_type="match_candidate", object_id=str(candidate.uuid),
+                 details={"person": str(person.uuid), "reason": reason})
+    return person
+
+
+@transaction.atomic
+def candidate_reject(*, actor, candidate: MatchCandidate, reason: str) -> MatchCandidate:
+    """Different children: the match leaves the queue; an automatic link it made is undone."""
+    candidate = _locked_candidate(actor, candidate)
+    reason = _clean_reason(reason)
+    if candidate.status not in OPEN_STATUSES:
+        raise LinkageRefused(f"This possible match has already been decided ({candidate.get_status_display().lower()}): undo that decision first")
+    now = timezone.now()
+    unlinked = _unlink_candidate_links(candidate, actor=actor, now=now, reason=reason) if candidate.status == CandidateStatus.AUTO_LINKED else 0
+    _decide(candidate, actor=actor, action=DecisionAction.REJECT, reason=reason, now=now)
+    candidate.status, candidate.decided_at = CandidateStatus.REJECTED, now
+    candidate.save(update_fields=["status", "decided_at"])
+    audit_record(actor=actor, action="linkage.reject", object_type="match_candidate", object_id=str(candidate.uuid),
+                 details={"reason": reason, "links_undone": unlinked})
+    return candidate
+
+
+@transaction.atomic
+def candidate_undo(*, actor, candidate: MatchCandidate, reason: str) -> MatchCandidate:
+    """Undo the last decision on a possible match: the links it made are undone (or those it undid made again), and
+    the match is back in the queue as it was."""
+    candidate = _locked_candidate(actor, candidate)
+    reason = _clean_reason(reason)
+    last = candidate.decisions.order_by("-decided_at", "-pk").first()
+    if last is None or last.action == DecisionAction.UNDO or candidate.status in OPEN_STATUSES:
+        raise LinkageRefused("There is no decision on this possible match to undo")
+    now = timezone.now()
+    relinked = unlinked = 0
+    if last.action == DecisionAction.CONFIRM and last.status_before == CandidateStatus.OPEN:
+        unlinked = _unlink_candidate_links(candidate, actor=actor, now=now, reason=reason)
+    elif last.action == DecisionAction.REJECT and last.status_before == CandidateStatus.AUTO_LINKED:
+        _link_pair(candidate, method=LinkMethod.AUTOMATIC, actor=actor, now=now)
+        relinked = 1
+    _decide(candidate, actor=actor, action=DecisionAction.UNDO, reason=reason, now=now)
+    candidate.status, candidate.decided_at = last.status_before, None
+    candidate.save(update_fields=["status", "decided_at"])
+    audit_record(actor=actor, action="linkage.undo", object_type="match_candidate", object_id=str(candidate.uuid),
+                 details={"undid": last.action, "reason": reason, "links_undone": unlinked, "relinked": bool(relinked)})
+    return candidate
+
+
+@transaction.atomic
+def person_link_undo(*, actor, person: Person, referral: Referral, reason: str) -> PersonLink:
+    """Take one referral off a person. The possible matches that linked it go back to the queue, to be decided again."""
+    if not has_capability(actor, Capability.LINK_RECORDS):
+        raise NotAllowed(f"Your role ({actor.role_label}) cannot link records")
+    scope = linkage_scope(actor)
+    if scope is None or (scope and not Referral.objects.filter(scope, pk=referral.pk).exists()):
+        raise NotFound
+    link = PersonLink.objects.select_for_update().filter(person=person, referral=referral, undone_at__isnull=True).first()
+    reason = _clean_reason(reason)
+    if link is None:
+        raise LinkageRefused("This referral is no longer linked to this person")
+    now = timezone.now()
+    link.undone_at, link.undone_by, link.undo_reason = now, actor, reason
+    link.save(update_fields=["undone_at", "undone_by", "undo_reason"])
+    others = list(PersonLink.objects.filter(person=person, undone_at__isnull=True).values_list("referral_id", flat=True))
+    reopened = MatchCandidate.objects.select_for_update().filter(
+        Q(referral=referral, earlier_id__in=others) | Q(earlier=referral, referral_id__in=others), status__in=[CandidateStatus.CONFIRMED, CandidateStatus.AUTO_LINKED])
+    for candidate in reopened:
+        _decide(candidate, actor=actor, action=DecisionAction.UNDO, reason=reason, now=now)
+        candidate.status, candidate.decided_at = CandidateStatus.OPEN, None
+        candidate.save(update_fields=["status", "decided_at"])
+    audit_record(actor=actor, action="linkage.unlink", object_type="person", object_id=str(person.uuid),
+                 details={"referral": str(referral.uuid), "reason": reason})
+    return link
