@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -384,14 +384,7 @@ class Model:
         total = np.full(len(levels["name_given"]), self.prior - math.log2(max(n, 1) / self.trained_n), dtype=np.float32)
         for name in FIELDS:
             total += np.asarray(self.weights[name], dtype=np.float32)[levels[name]]
-        if self.name_log2_u and "name_bits" in levels:
-            # Term-frequency adjustment, as Splink's: a shared rare name counts for more than the level's
-            # average, a shared common one (Nguyen Thi Anh) for less. u of the shared names ≈ 2^-bits.
-            name_level = levels["name_given"] // GIVEN_LEVELS
-            adjustable = (name_level >= 1) & (name_level <= 5)
-            adjustment = np.asarray(self.name_log2_u, dtype=np.float32)[name_level] + levels["name_bits"]
-            total += np.where(adjustable, np.clip(adjustment, -TF_CAP, TF_CAP), 0.0).astype(np.float32)
-        return total
+        return total + _tf_adjustment(self, levels)
 
     def save(self, path: Path = MODEL_PATH) -> None:
         data = {"weights": self.weights, "prior": self.prior, "trained_n": self.trained_n, "config": asdict(self.config), "name_log2_u": self.name_log2_u}
@@ -401,6 +394,17 @@ class Model:
     def load(cls, path: Path = MODEL_PATH) -> Model:
         data = json.loads(path.read_text())
         return cls(data["weights"], data["prior"], data["trained_n"], Config(**data["config"]), data.get("name_log2_u", []))
+
+
+def _tf_adjustment(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:
+    """Term-frequency adjustment, as Splink's: a shared rare name counts for more than the level's
+    average, a shared common one (Nguyen Thi Anh) for less. u of the shared names ≈ 2^-bits."""
+    if not model.name_log2_u or "name_bits" not in levels:
+        return np.zeros(len(levels["name_given"]), dtype=np.float32)
+    name_level = levels["name_given"] // GIVEN_LEVELS
+    adjustable = (name_level >= 1) & (name_level <= 5)
+    adjustment = np.asarray(model.name_log2_u, dtype=np.float32)[name_level] + levels["name_bits"]
+    return np.where(adjustable, np.clip(adjustment, -TF_CAP, TF_CAP), 0.0).astype(np.float32)
 
 
 def train(p: Prepared, person: np.ndarray, config: Config, random_pairs: int = 2_000_000, seed: int = 7, smoothing: float = 0.5) -> Model:
@@ -578,11 +582,80 @@ if __name__ == "__main__":
 
 # ---------------------------------------------------------------- checking one new referral
 
+@dataclass(frozen=True)
+class Evidence:
+    """One field's part in a match score, for a person deciding: the field, the comparison level in plain
+    English, and the log2 match weight that level contributed (positive for, negative against)."""
+
+    field: str
+    label: str
+    weight: float
+
+
+# Plain-English labels of the comparison levels, by field and level (see `compare`); keep in step with it.
+NAME_LABELS = [
+    "a name is missing", "all names agree; rare names", "all names agree; uncommon names", "all names agree",
+    "all names agree; common names", "most names agree", "names spelled similarly", "one name agrees, the others spelled similarly",
+    "one name agrees, the others differ", "names agree with an alias", "names differ",
+]
+GIVEN_LABELS = ["given name not known", "given name agrees", "given names spelled similarly", "given names differ"]
+FIELD_LABELS: dict[str, tuple[str, list[str]]] = {
+    "dob": ("Date of birth", [
+        "not known", "same date", "day and month swapped", "one of day, month or year differs",
+        "intervals overlap (within a month)", "intervals overlap (within a year)", "intervals overlap (age estimated or disputed)",
+        "within a year of each other", "within six years (age estimated)", "within six years", "more than six years apart",
+    ]),
+    "sex": ("Sex", ["not known", "same", "different"]),
+    "nationality": ("Nationality", ["not known", "a nationality in common", "nationalities commonly confused (e.g. ERI/ETH)", "different"]),
+    "local_authority": ("Local authority", ["different or not known", "same"]),
+    "sibling": ("Sibling pattern", [
+        "no sibling pattern", "twin pattern: same date of birth, family name shared, given names differ",
+        "sibling pattern: close dates of birth, family name shared, given names differ",
+        "family name shared, close dates of birth, given names do not conflict",
+    ]),
+}
+
+
+def evidence(levels: dict[str, np.ndarray], k: int, model: Model) -> list[Evidence]:
+    """The evidence, field by field, for pair `k` of `levels` (as `compare` returns them)."""
+    combined = int(levels["name_given"][k])
+    name_level, given_level = divmod(combined, GIVEN_LEVELS)
+    name_weight = float(model.weights["name_given"][combined]) + float(_tf_adjustment(model, levels)[k])
+    out = [Evidence("Names", f"{NAME_LABELS[name_level]}; {GIVEN_LABELS[given_level]}", round(name_weight, 2))]
+    for name, (title, labels) in FIELD_LABELS.items():
+        level = int(levels[name][k])
+        out.append(Evidence(title, labels[level], round(float(model.weights[name][level]), 2)))
+    return out
+
+
+def explain(row_a: dict[str, str], row_b: dict[str, str], model: Model | None = None, index: Index | None = None) -> tuple[float, list[Evidence]]:
+    """The match weight of two input rows (contract section 6 columns) and its evidence, field by field.
+
+    How common a name is comes from `index` (the existing records) when given; without it the two rows
+    are all there is, so every name counts as one of ordinary frequency in a population of the model's
+    training size (1 record in 64): a shared full name is then 'uncommon' rather than 'rare'."""
+    model = model or (index.model if index is not None else Model.load())
+    if index is not None:
+        reference = index.prepared
+        both = prepare_like([row_a, row_b], reference)
+        a = replace(both, n=reference.n, token_bits=np.append(reference.token_bits, np.float32(math.log2(max(reference.n, 2)))))
+        n = reference.n + 1
+    else:
+        both = prepare([row_a, row_b])
+        n = model.trained_n
+        ordinary = math.log2(max(n, 2)) - 6
+        a = replace(both, n=n, token_bits=np.full(len(both.token_bits), ordinary, dtype=np.float32))
+    levels = compare(a, np.array([[0, 1]], dtype=np.int64), q=a)
+    score = float(model.score(levels, n)[0])
+    return score, evidence(levels, 0, model)
+
+
 @dataclass
 class Match:
     record_id: str
     score: float
     decision: str  # "auto" or "review"
+    evidence: list[Evidence] = field(default_factory=list)
 
 
 class Index:
@@ -612,10 +685,14 @@ class Index:
             return []
         candidates = np.unique(np.concatenate([self.owners[a:b] for a, b in zip(left[usable], right[usable], strict=True)]))
         pairs = np.stack([candidates, np.zeros_like(candidates)], axis=1)
-        scores = self.model.score(compare(self.prepared, pairs, q=q), self.prepared.n + 1)
+        levels = compare(self.prepared, pairs, q=q)
+        scores = self.model.score(levels, self.prepared.n + 1)
         keep = np.flatnonzero(scores >= config.review)
         keep = keep[np.argsort(-scores[keep])]
         return [
-            Match(self.prepared.record_ids[candidates[k]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review")
+            Match(
+                self.prepared.record_ids[candidates[k]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review",
+                evidence(levels, int(k), self.model),
+            )
             for k in keep
         ]

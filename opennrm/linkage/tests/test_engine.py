@@ -67,3 +67,37 @@ def test_one_new_referral_is_checked_against_the_index():
     batch = engine.link([*rows, _row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት", nationalities="ETH")])
     cluster = dict(zip(batch.record_ids, batch.cluster.tolist(), strict=True))
     assert (cluster["NEW"] == cluster["A1"]) == (matches[0].decision == "auto")
+
+
+def test_each_match_carries_its_evidence_field_by_field():
+    rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17", nationalities="ERI")]
+    index = engine.Index(rows)
+    matches = index.query(_row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"))
+    assert matches and matches[0].record_id == "A1"
+    evidence = {e.field: e for e in matches[0].evidence}
+    assert list(evidence) == ["Names", "Date of birth", "Sex", "Nationality", "Local authority", "Sibling pattern"]
+    assert evidence["Date of birth"].label == "same date" and evidence["Date of birth"].weight > 5
+    assert evidence["Nationality"].label.startswith("nationalities commonly confused")
+    assert evidence["Names"].label.startswith("all names agree") and evidence["Names"].weight > 5
+    # The weights are the score's parts: with the prior they add up to it.
+    score, explained = engine.explain(rows[-1], _row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"), index=index)
+    assert explained == matches[0].evidence
+    assert abs(score - matches[0].score) < 1e-3
+
+
+def test_explain_two_rows_without_an_index():
+    score, evidence = engine.explain(
+        _row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2011-04-17")
+    )
+    by_field = {e.field: e for e in evidence}
+    assert by_field["Date of birth"].label == "same date"
+    swapped_score, swapped = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-09"), _row("B", "Selam", "Tesfay", "2011-09-04"))
+    assert {e.field: e for e in swapped}["Date of birth"].label == "day and month swapped"
+    assert swapped_score < score
+    twin_score, twin = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Winta", "Tesfay", "2011-04-17"))
+    by_field = {e.field: e for e in twin}
+    assert by_field["Sibling pattern"].label.startswith("twin pattern") and by_field["Sibling pattern"].weight <= 0
+    assert "given names differ" in by_field["Names"].label
+    assert twin_score < score
+    disputed = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2010", precision="estimated"))[1]
+    assert {e.field: e for e in disputed}["Date of birth"].label.startswith("intervals overlap")
