@@ -34,6 +34,11 @@ class ProcessCache(Generic[T]):
             self._loaded_at, self._value = 0.0, None
 
 
+def register(cache) -> None:
+    """Another per-process holder with a `forget()` (such as the duplicate-detection index), forgotten with the rest."""
+    _all.append(cache)
+
+
 def forget_all() -> None:
     """Every process cache, e.g. between tests that write the rows behind them."""
     for cache in _all:

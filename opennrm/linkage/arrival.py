@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 
+from opennrm.core import cache
 from opennrm.referrals.models import Referral
 
 from . import engine
@@ -125,6 +126,7 @@ class ProcessIndex:
 
 
 process_index = ProcessIndex()
+cache.register(process_index)
 
 
 # --- Evidence, field by field ------------------------------------------------------------------------
@@ -135,12 +137,12 @@ def _evidence_dicts(items) -> list[dict]:
     return sorted(out, key=lambda e: -abs(e["weight"]))
 
 
-def pair_evidence(row_a: dict[str, str], row_b: dict[str, str]) -> tuple[float, list[dict]]:
-    """The match weight of two identities and the evidence for and against, field by field (the engine's explain)."""
-    score, items = engine.explain(row_a, row_b)
+def pair_evidence(row_a: dict[str, str], row_b: dict[str, str], index: GrowingIndex) -> tuple[float, list[dict]]:
+    """The match weight of two identities and the evidence for and against, field by field, with names weighed by
+    how common they are among all referrals (the engine's explain)."""
+    score, items = engine.explain(row_a, row_b, index=index)
     return float(score), _evidence_dicts(items)
 
 
-def match_evidence(match, row: dict[str, str], index: GrowingIndex) -> list[dict]:
-    """The evidence of a match the index found: the engine's, scored against the whole index."""
+def match_evidence(match) -> list[dict]:
     return _evidence_dicts(match.evidence)

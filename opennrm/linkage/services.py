@@ -73,7 +73,7 @@ def _check_one(pk: int, index: arrival.GrowingIndex) -> None:
     for match in index.query(row):
         other = int(match.record_id)
         if other != pk:
-            found[other] = (match.score, Band.STRONG if match.decision == "auto" else Band.POSSIBLE, arrival.match_evidence(match, row, index))
+            found[other] = (match.score, Band.STRONG if match.decision == "auto" else Band.POSSIBLE, arrival.match_evidence(match))
     same_reference = []
     if referral.home_office_reference:
         same_reference = list(Referral.objects.filter(home_office_reference=referral.home_office_reference).exclude(pk=pk)
@@ -84,7 +84,7 @@ def _check_one(pk: int, index: arrival.GrowingIndex) -> None:
         if MatchCandidate.objects.filter(referral_id=newer, earlier_id=earlier).exists():
             continue
         if other in same_reference:
-            score, evidence = arrival.pair_evidence(row, arrival.referral_row(Referral.objects.get(pk=other)))
+            score, evidence = arrival.pair_evidence(row, arrival.referral_row(Referral.objects.get(pk=other)), index)
             evidence.insert(0, {"field": "home_office_reference", "label": "Home Office reference: the same", "weight": None})
             candidate = MatchCandidate.objects.create(referral_id=newer, earlier_id=earlier, score=max(score, found.get(other, (score,))[0]),
                                                       band=Band.CERTAIN, evidence=evidence, found_at=now)

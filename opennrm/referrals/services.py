@@ -17,6 +17,14 @@ from .schemas import DutyToNotifyIn, ReferralIn
 from .selectors import NotFound
 from .tasks import send_referral_acknowledgement
 
+
+def _check_for_duplicates() -> None:
+    """Queue the worker's comparison of the new referral(s) with every earlier one (ADR 0014). A row in this
+    database, in this transaction: the check is due exactly when the referral exists."""
+    from opennrm.linkage.tasks import check_new_referrals
+
+    check_new_referrals.enqueue()
+
 SAFEGUARDING_IDENTITY_FIELDS = ("current_address", "phone")
 
 
@@ -107,6 +115,7 @@ def referral_create(*, actor, data: ReferralIn, received_at: dt.datetime | None 
         details={"reference": referral.reference, "via": "pages" if draft else "api"},
     )
     guardian_request_for_new_referral(referral=referral)  # a child in a covered area asks for a guardian (ADR 0009)
+    _check_for_duplicates()
     if draft is not None:
         draft.submitted_referral = referral
         draft.save(update_fields=["submitted_referral", "updated_at"])
@@ -208,6 +217,8 @@ def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
         ],
     )
     guardian_requests_for_new_referrals(referrals=referrals)
+    if referrals:
+        _check_for_duplicates()
     return ImportOutcome(created=[(i.line_number, r.reference) for i, r in zip(fresh, referrals)], already_present=already)
 
 
