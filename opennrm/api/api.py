@@ -314,3 +314,10 @@ from .safeguarding import BODY_MODELS as SAFEGUARDING_BODY_MODELS, router as saf
 
 BODY_MODELS.extend(SAFEGUARDING_BODY_MODELS)
 api.add_router("", safeguarding_router)
+
+# --- Duplicate detection (opennrm/api/linkage.py) -----------------------------------------------
+
+from .linkage import BODY_MODELS as LINKAGE_BODY_MODELS, router as linkage_router  # noqa: E402
+
+BODY_MODELS.extend(LINKAGE_BODY_MODELS)
+api.add_router("", linkage_router)

@@ -3,7 +3,7 @@ from django.urls import path
 from opennrm.dashboards import views as dashboard_views
 from opennrm.decisions import letters
 
-from . import account_views, decision_views, journey, safeguarding_views as sv, views
+from . import account_views, decision_views, journey, linkage_views, safeguarding_views as sv, views
 
 app_name = "web"
 
@@ -40,5 +40,9 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>/missing/<uuid:episode_id>/return-interview", sv.record_return_interview, name="missing-interview"),
     path("missing-now", sv.missing_now, name="missing-now"),
     path("safeguarding", sv.safeguarding_queue, name="safeguarding-queue"),
+    path("duplicates", linkage_views.duplicates_queue, name="duplicates"),
+    path("duplicates/<uuid:candidate_id>", linkage_views.duplicate_candidate, name="duplicate"),
+    path("people/<uuid:person_id>", linkage_views.person_detail, name="person"),
+    path("people/<uuid:person_id>/unlink/<uuid:referral_id>", linkage_views.person_unlink, name="person-unlink"),
     *journey.urlpatterns,
 ]

@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from opennrm.audit.selectors import record_access_log
 from opennrm.decisions.selectors import deadline_notices_of, referral_history
+from opennrm.linkage.selectors import referral_linkage
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability
 from opennrm.referrals.models import Status
 from opennrm.referrals.selectors import NotFound, drafts_for, nrm_status_lookup, referral_open, referral_page
@@ -80,6 +81,7 @@ def referral_detail_response(request, referral, *, errors=None, status: int = 20
         "deadline_notices": deadline_notices_of(actor=request.user, referral=referral),
         "show_access_log": has_capability(request.user, Capability.READ_RECORD_ACCESS_LOG),
         "assign_targets": assign_targets(request.user) if decides and referral.next_deadline else [],
+        "linkage": referral_linkage(actor=request.user, referral=referral),
         "errors": errors or [],
     }, status=status)
 
