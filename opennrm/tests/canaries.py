@@ -9,6 +9,8 @@ which compartment of which record leaked to whom. The records:
 - a draft with canaries owned by a colleague of the first responder role user, and one owned by that
   user (a draft is seen by its owner only);
 - Duty to Notify reports by each organisation;
+- a possible match between A and B, confirmed by the data-quality officer, so that both are linked to one
+  person (ADR 0014: the review pages show each referral's identity, policy.LINKAGE_IDENTITY_FIELDS);
 - on referral A, a safeguarding record whose every free-text field is a canary (ADR 0009): a care
   record (placement address), two transfers (away and back), an age assessment, a guardian's note,
   a found missing episode with its return interview, and an open one.
@@ -27,7 +29,9 @@ from django.utils import timezone
 from opennrm.accounts.models import Organisation, OrganisationKind, User
 from opennrm.decisions.models import Decision
 from opennrm.decisions.services import decision_record
-from opennrm.policy import Compartment, Role, compartments_for, referral_scope
+from opennrm.linkage.models import Band, MatchCandidate, Person
+from opennrm.linkage.services import candidate_confirm
+from opennrm.policy import Compartment, Role, compartments_for, linkage_scope, referral_scope
 from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.selectors import duty_to_notify_reports_for
 from opennrm.referrals.services import draft_save, draft_start, duty_to_notify_create, referral_create
@@ -38,6 +42,8 @@ from opennrm.safeguarding.models import MissingEpisode
 from opennrm.workdays.models import ClosureDay
 from opennrm.workdays.services import closure_day_save
 
+# The canaries of the fields duplicate detection shows (policy.LINKAGE_IDENTITY_FIELDS).
+IDENTITY_CANARY_FIELDS = {"given_names", "family_name", "alias_1", "alias_2", "names_in_original_script", "home_office_reference", "reference"}
 DRAFT = "draft"  # a colleague's draft: nobody in the role loop may see it
 OWN_DRAFT = "owndraft"  # the first responder role user's own draft: theirs alone
 DUTY_TO_NOTIFY = "duty_to_notify"
@@ -155,6 +161,8 @@ class CanaryWorld:
     canaries: list[Canary] = field(default_factory=list)
     decision: Decision | None = None
     episodes: list[MissingEpisode] = field(default_factory=list)
+    match: MatchCandidate | None = None
+    person: Person | None = None
 
     @property
     def referrals(self) -> dict[str, Referral]:
@@ -170,6 +178,10 @@ class CanaryWorld:
         scope = referral_scope(user)
         return scope is not None and Referral.objects.filter(scope & Q(pk=self.referrals[record].pk)).exists()
 
+    def in_linkage_scope(self, user, record: str) -> bool:
+        scope = linkage_scope(user)
+        return scope is not None and Referral.objects.filter(scope & Q(pk=self.referrals[record].pk)).exists()
+
     def allowed(self, user, *, status_lookup_of: set[str] = frozenset()) -> set[Canary]:
         """The canaries `user` may be shown, by the policy: the compartments it sees of the referrals in its scope.
 
@@ -181,6 +193,9 @@ class CanaryWorld:
         for record in self.referrals:
             if self.in_scope(user, record):
                 allowed |= {c for c in self.canaries if c.record == record and c.compartment in seen}
+            if self.in_linkage_scope(user, record):
+                # Duplicate detection shows a referral's identity, and nothing more (policy.LINKAGE_IDENTITY_FIELDS).
+                allowed |= {c for c in self.canaries if c.record == record and c.field in IDENTITY_CANARY_FIELDS}
         if user.role == Role.IMMIGRATION_OFFICER:
             for record in status_lookup_of:
                 allowed |= set(self.status_canaries(record))
@@ -266,11 +281,16 @@ def plant_canaries(make_user) -> CanaryWorld:
 
     closure = closure_day_save(actor=users[Role.ADMIN], closure=ClosureDay(date=dt.date(2027, 1, 5), nation="", description="Synthetic closure day"))
 
+    # B offered as A's duplicate (as the worker's check would), and confirmed: A and B on one person.
+    match = MatchCandidate.objects.create(referral=made["B"], earlier=made["A"], score=9.5, band=Band.POSSIBLE, found_at=now,
+                                          evidence=[{"field": "Names", "label": "names differ", "weight": -3.0}])
+    person = candidate_confirm(actor=users[Role.DATA_QUALITY_OFFICER], candidate=match, reason="Synthetic: the same child")
+
     values = [c.value for c in canaries]
     assert len(set(values)) == len(values), "canaries must be unique"
     assert not [(a, b) for a in values for b in values if a != b and a in b], "no canary may contain another"
     return CanaryWorld(users, colleague, ngo_responder, made["A"], made["B"], drafts[DRAFT], drafts[OWN_DRAFT], reports, closure, canaries, decision,
-                       episodes)
+                       episodes, match, person)
 
 
 def plant_safeguarding(users: dict[str, User], referral: Referral, *, now: dt.datetime) -> tuple[list[MissingEpisode], list[Canary]]:
@@ -309,7 +329,8 @@ def value_pool(world: CanaryWorld) -> list[str]:
     """Ids a path parameter may take: the canary records', drafts', reports', a random one, and object ids."""
     first_responder = world.users[Role.FIRST_RESPONDER]
     uuids = [world.referral_a.uuid, world.referral_b.uuid, world.draft.uuid, world.own_draft.uuid, *(r.uuid for r in world.reports),
-             *([world.decision.uuid] if world.decision else []), *(e.uuid for e in world.episodes), random_uuid()]
+             *([world.decision.uuid] if world.decision else []), *(e.uuid for e in world.episodes),
+             *([world.match.uuid] if world.match else []), *([world.person.uuid] if world.person else []), random_uuid()]
     ints = [
         0, 1, 2,  # list positions, such as a situation's number
         world.referral_a.pk, world.referral_b.pk, first_responder.pk, world.colleague.pk, first_responder.organisation_id,

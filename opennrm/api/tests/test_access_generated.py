@@ -23,7 +23,8 @@ API_PREFIX = "/api/v1"
 STATUS_LOOKUP_PATH = "/api/v1/nrm-status"  # the immigration officer's one opening (contract section 5)
 SEARCH_PARAMS = ("home_office_reference", "q", "search")
 KNOWN_OPERATIONS = {"/api/v1/referrals", "/api/v1/referrals/{referral_id}", "/api/v1/referrals/{referral_id}/access-log", "/api/v1/nrm-status",
-                    "/api/v1/dashboard", "/api/v1/referrals/{referral_id}/safeguarding", "/api/v1/missing-now"}
+                    "/api/v1/dashboard", "/api/v1/referrals/{referral_id}/safeguarding", "/api/v1/missing-now",
+                    "/api/v1/duplicates", "/api/v1/duplicates/{candidate_id}", "/api/v1/people/{person_id}"}
 
 
 @pytest.fixture

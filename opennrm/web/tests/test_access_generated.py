@@ -50,6 +50,9 @@ KNOWN_ROUTES = {
     "referrals/<uuid:referral_id>/missing/<uuid:episode_id>/found",
     "missing-now",
     "safeguarding",
+    "duplicates",
+    "duplicates/<uuid:candidate_id>",
+    "people/<uuid:person_id>",
 }
 MAX_QUERY_VARIANTS_PER_ROUTE = 3  # links with query strings the pages offer (filters, pages), per route
 MAX_ROUNDS = 4  # rounds of following newly found parameter values
