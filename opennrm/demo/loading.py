@@ -19,6 +19,7 @@ from opennrm.accounts.services import organisation_save, team_save, user_save
 from opennrm.decisions.assignment import cases_assign
 from opennrm.decisions.models import Outcome, Stage
 from opennrm.decisions.models import RoutingRule, RoutingRuleKind
+from opennrm.linkage.services import referrals_check_on_arrival
 from opennrm.decisions.services import (
     decision_confirm, decision_record, reconsideration_request, recovery_period_end, referral_withdraw, routing_rule_save,
 )
@@ -98,6 +99,7 @@ ORGANISATIONS = (
     OrganisationSpec("immigration", "Immigration Enforcement", OrganisationKind.IMMIGRATION_ENFORCEMENT),
     OrganisationSpec("statistics", "Home Office Analysis and Insight", OrganisationKind.STATISTICS),
     OrganisationSpec("audit", "OpenNRM audit", OrganisationKind.AUDIT),
+    OrganisationSpec("data_quality", "OpenNRM data quality", OrganisationKind.DATA_QUALITY),
     OrganisationSpec("admin", "OpenNRM service administration", OrganisationKind.ADMINISTRATION),
 )
 
@@ -115,6 +117,7 @@ USERS = (
     UserSpec("immigration.one", Role.IMMIGRATION_OFFICER, "immigration", "Lee", "Barnes"),
     UserSpec("stats.one", Role.STATISTICIAN, "statistics", "Nadia", "Khan"),
     UserSpec("audit.one", Role.AUDITOR, "audit", "Ben", "Price"),
+    UserSpec("dq.one", Role.DATA_QUALITY_OFFICER, "data_quality", "Hana", "Berhe"),
     # is_staff lets the administrator into Django's admin; what they may do there is gated on the role.
     UserSpec("admin", Role.ADMIN, "admin", "Kim", "Ellis", is_staff=True),
 )
@@ -205,6 +208,8 @@ class DemoResult:
     statuses: Counter = field(default_factory=Counter)
     users: list[User] = field(default_factory=list)
     home_office_reference: str | None = None
+    repeat_child_references: tuple[str, str] | None = None  # the demo child referred twice under different spellings
+    duplicate_checks: int = 0
 
 
 def _ensure_organisation(spec: OrganisationSpec, result: DemoResult) -> Organisation:
@@ -548,6 +553,44 @@ def _load_safeguarding(users: dict[str, User], now: dt.datetime, result: DemoRes
     result.safeguarding_children = 3
 
 
+# One Eritrean boy referred twice (ADR 0014): first by The Salvation Army as Tesfaye Gebremedhin Haile (given, father's
+# and grandfather's names, with his date of birth), then a year later in Croydon as Tesfay Gebre Medhin, his father's
+# name split, his grandfather's dropped, taken for Ethiopian and his age disputed (said to be born in 2009). The check on arrival offers the
+# second as a possible match of the first, to the SCA decision makers holding both cases and to dq.one.
+REPEAT_CHILD = (
+    ("fr.ngo", "TSA-REPEAT-0001", 400, {"given_names": "Tesfaye", "family_name": "Gebremedhin Haile", "names_in_original_script": "ተስፋየ ገብረመድህን ሃይለ",
+                                         "date_of_birth": "2010-04-12", "date_of_birth_precision": "day", "age_disputed": False, "nationalities": ["ERI"]}),
+    ("fr.localauthority", "CRO-REPEAT-0001", 2, {"given_names": "Tesfay", "family_name": "Gebre Medhin", "date_of_birth": "2009-01-01",
+                                                 "date_of_birth_precision": "year", "age_disputed": True, "nationalities": ["ETH"]}),
+)
+
+
+def _load_repeat_child(users: dict[str, User], now: dt.datetime, result: DemoResult) -> None:
+    references = []
+    for username, own_reference, days_ago, identity in REPEAT_CHILD:
+        referrer = users[username]
+        present = Referral.objects.filter(organisation_id=referrer.organisation_id, first_responder_reference=own_reference).first()
+        if present is None:
+            received_at = now - dt.timedelta(days=days_ago, hours=3)
+            body = {
+                "nation": "ENG", "first_responder_reference": own_reference,
+                "potential_victim": {**identity, "age_group": "child", "sex": "male", "languages": ["ti"], "interpreter_needed": True},
+                "local_authority_contact": {"local_authority": CROYDON, "name": "Unaccompanied asylum-seeking children team",
+                                            "contacted_at": (received_at - dt.timedelta(hours=2)).isoformat()},
+                "consent": None,
+                "exploitation": [{"types": ["labour"], "location": "uk_and_overseas", "countries": ["LBY", "FRA"], "ongoing": False,
+                                  "account": "Made to work without pay at a car wash to repay the cost of the journey."}],
+                "indicators": ["Owes a debt for the journey"],
+            }
+            data, errors = validate_referral(body, now=now)
+            if errors:
+                raise ValueError("The demo's repeat referral is invalid: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
+            present = referral_create(actor=referrer, data=data, received_at=received_at)
+            result.referrals_created += 1
+        references.append(present.reference)
+    result.repeat_child_references = (references[0], references[1])
+
+
 @transaction.atomic
 def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | None = None) -> DemoResult:
     """Create whatever of the demo is missing; leave what is present as it is. All of it, or nothing."""
@@ -566,8 +609,12 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
                 continue
             _load_referral(key=key, index=index, status=status, seed=seed, now=now, referrer=referrer, makers=makers, result=result)
     _load_drafts(users["fr.police"], now, result)
+    _load_repeat_child(users, now, result)  # before the assignments, which share out the open cases
     _load_assignments(users, result)
     _load_safeguarding(users, now, result)
+    # Compare the demo's referrals with each other now, as the worker does for each new one, so that the review
+    # queue is ready when the service starts.
+    result.duplicate_checks = referrals_check_on_arrival(limit=1_000_000)
     result.guardian_child_reference = (Referral.objects.filter(guardian_allocation_requests__allocated_to=users["guardian.one"])
                                        .order_by("reference").values_list("reference", flat=True).first())
 

@@ -36,6 +36,10 @@ class Command(BaseCommand):
             out(f"Safeguarding: {result.safeguarding_children} children in Croydon with care records, a guardian, and missing episodes.")
         if result.guardian_child_reference:
             out(f"la.croydon can report {result.guardian_child_reference}, the child guardian.one is allocated to, missing.")
+        if result.repeat_child_references:
+            first, again = result.repeat_child_references
+            out(f"Duplicate detection: {result.duplicate_checks} referrals checked; {again} is offered to sca.one and dq.one as the same child as "
+                f"{first}, under another spelling (Possible duplicate referrals).")
         out("")
         out("Demo referrals by status:")
         for status in Status:
