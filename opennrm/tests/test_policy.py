@@ -8,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind
-from opennrm.policy import POLICIES, Capability, Compartment, Role, compartments_for, has_capability, referral_scope
+from opennrm.policy import POLICIES, Capability, Compartment, Role, compartments_for, has_capability, linkage_scope, referral_scope
 from opennrm.referrals.models import Referral
 from opennrm.safeguarding.guardians import guardian_request_for_new_referral, seed_guardian_coverage
 
@@ -66,6 +66,18 @@ EXPECTED_SCOPE = {
     Role.STATISTICIAN: lambda *key: False,
     Role.AUDITOR: lambda *key: False,
     Role.ADMIN: lambda *key: False,
+    # Opens no referral page: identities through duplicate detection only (linkage_scope, below).
+    Role.DATA_QUALITY_OFFICER: lambda *key: False,
+}
+
+# Whose identities each role may compare and link (ADR 0014): a data-quality officer every referral, a decision
+# maker their authority's cases, nobody else any; written independently of policy.py's Q objects.
+EXPECTED_LINKAGE_SCOPE = {
+    **{role: (lambda *key: False) for role in Role},
+    Role.DATA_QUALITY_OFFICER: lambda *key: True,
+    Role.SCA_DECISION_MAKER: EXPECTED_SCOPE[Role.SCA_DECISION_MAKER],
+    Role.IECA_DECISION_MAKER: EXPECTED_SCOPE[Role.IECA_DECISION_MAKER],
+    Role.PANEL_DECISION_MAKER: EXPECTED_SCOPE[Role.PANEL_DECISION_MAKER],
 }
 
 
@@ -80,10 +92,20 @@ def test_referral_scope(cases, make_user, role):
 
 
 @pytest.mark.parametrize("role", list(Role))
+def test_linkage_scope(cases, make_user, role):
+    user = make_user(role)
+    scope = linkage_scope(user)
+    linkable = set() if scope is None else set(Referral.objects.filter(scope).values_list("pk", flat=True))
+    assert linkable == keys(cases, EXPECTED_LINKAGE_SCOPE[role])
+    assert has_capability(user, Capability.LINK_RECORDS) == (role in (Role.DATA_QUALITY_OFFICER, Role.SCA_DECISION_MAKER,
+                                                                       Role.IECA_DECISION_MAKER, Role.PANEL_DECISION_MAKER))
+
+
+@pytest.mark.parametrize("role", list(Role))
 def test_an_inactive_user_sees_nothing_and_may_do_nothing(cases, make_user, role):
     user = make_user(role)
     user.is_active = False
-    assert referral_scope(user) is None
+    assert referral_scope(user) is None and linkage_scope(user) is None
     assert compartments_for(user) == frozenset()
     assert not any(has_capability(user, c) for c in Capability)
 

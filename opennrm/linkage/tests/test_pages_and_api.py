@@ -106,3 +106,29 @@ def test_the_person_page_unlinks_with_a_reason(candidate, people, web_client):
     assert client.get(f"/referrals/{candidate.referral.uuid}").status_code == 404
     assert web_client(people[Role.FIRST_RESPONDER]).get(f"/people/{person.uuid}").status_code == 403
     assert web_client(people[Role.FIRST_RESPONDER]).get("/duplicates").status_code == 403
+
+
+def test_imported_referrals_are_checked_too_and_the_same_home_office_reference_is_linked(people, api_client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from opennrm.referrals.services import ImportItem, referrals_import
+    from opennrm.referrals.validation import validate_referral
+
+    from .support import SOMEONE_ELSE
+
+    fr = people[Role.FIRST_RESPONDER]
+    items = []
+    for line, body in enumerate([child_body(**SOMEONE_ELSE, home_office_reference="HO-IMPORT-5"),
+                                 child_body(given="Dawit", family="Tsegai", dob="2004-01-01", precision="year", home_office_reference="HO-IMPORT-5")], 2):
+        data, errors = validate_referral(body, now=timezone.now())
+        assert not errors
+        items.append(ImportItem(line, f"EXT-{line}", timezone.now() - dt.timedelta(days=line), data))
+    referrals_import(actor=fr, items=items)
+    run_worker()
+    candidate = MatchCandidate.objects.get()
+    assert candidate.status == CandidateStatus.AUTO_LINKED
+    flagged = api_client(people[Role.DATA_QUALITY_OFFICER]).get("/api/v1/duplicates").json()["items"][0]
+    assert flagged["status"] == "auto_linked" and flagged["band"] == "certain"
+    assert PersonLink.objects.filter(undone_at__isnull=True, method="automatic").count() == 2
