@@ -4,6 +4,7 @@ worker, offered in the queue, compared with its evidence, decided, undone; refus
 import pytest
 
 from opennrm.linkage.models import CandidateStatus, MatchCandidate, PersonLink
+from opennrm.linkage.tasks import check_new_referrals
 from opennrm.policy import Role
 from opennrm.tests.mail import run_worker
 
@@ -15,17 +16,30 @@ def people(make_user):
     return {role: make_user(role, username=f"u.{role.value}") for role in Role}
 
 
-@pytest.fixture
-def candidate(people, api_client):
-    """Tesfaye referred (pages' service), then again through the API under another spelling; the worker checks it."""
+def refer_tesfaye_twice(people, api_client) -> None:
+    """Tesfaye referred (the pages' service), someone else, then Tesfaye again through the API under another spelling."""
     fr = people[Role.FIRST_RESPONDER]
     refer(fr, child_body(**TESFAYE_FIRST))
     refer(fr, child_body(**SOMEONE_ELSE))
     response = api_client(fr).post("/api/v1/referrals", child_body(**TESFAYE_AGAIN))
     assert response.status_code == 201, response.content
     assert not MatchCandidate.objects.exists()  # the check is the worker's, after the commit
-    run_worker()
+
+
+@pytest.fixture
+def candidate(people, api_client):
+    refer_tesfaye_twice(people, api_client)
+    check_new_referrals.call()  # what the worker runs (the worker itself: the transactional test below)
     return MatchCandidate.objects.get()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_referral_made_through_the_api_is_offered_in_the_queue_by_the_worker(people, api_client):
+    refer_tesfaye_twice(people, api_client)
+    run_worker()  # the real django-tasks-db worker, as `opennrm serve` runs it
+    queue = api_client(people[Role.DATA_QUALITY_OFFICER]).get("/api/v1/duplicates").json()
+    assert queue["count"] == 1
+    assert (queue["items"][0]["referral"]["family_name"], queue["items"][0]["earlier"]["family_name"]) == ("Gebre Medhin", "Gebremedhin Haile")
 
 
 def test_the_api_lists_the_queue_shows_the_evidence_and_decides(candidate, people, api_client):
@@ -108,6 +122,7 @@ def test_the_person_page_unlinks_with_a_reason(candidate, people, web_client):
     assert web_client(people[Role.FIRST_RESPONDER]).get("/duplicates").status_code == 403
 
 
+@pytest.mark.django_db(transaction=True)
 def test_imported_referrals_are_checked_too_and_the_same_home_office_reference_is_linked(people, api_client):
     import datetime as dt
 
