@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -101,24 +103,30 @@ class ProcessIndex:
         self._upto = 0  # the highest referral id read
         self._ids = np.zeros(0, dtype=np.int64)  # every referral id in the index, in index order
 
-    def covering(self, referral_ids: list[int]) -> GrowingIndex:
-        """The index, holding every referral up to now and those named (which may have committed out of id order)."""
+    @contextmanager
+    def covering(self, referral_ids: list[int]) -> Iterator[GrowingIndex]:
+        """The index, holding every referral up to now and those named (which may have committed out of id order),
+        for this thread alone until the block ends: growing it while another thread queries it would mix arrays."""
         with self._lock:
-            if self._index is None:
-                rows = identity_rows(Referral.objects.order_by("pk"))
-                self._index = GrowingIndex(rows)
-                self._ids = np.array([int(r["record_id"]) for r in rows], dtype=np.int64)
-                self._upto = int(self._ids.max()) if len(self._ids) else 0
-            else:
-                late = [pk for pk in referral_ids if pk <= self._upto and not np.isin(pk, self._ids)]
-                queryset = Referral.objects.filter(pk__gt=self._upto)
-                rows = identity_rows(queryset.order_by("pk")) + (identity_rows(Referral.objects.filter(pk__in=late)) if late else [])
-                if rows:
-                    self._index.extend(rows)
-                    added = np.array([int(r["record_id"]) for r in rows], dtype=np.int64)
-                    self._ids = np.concatenate([self._ids, added])
-                    self._upto = max(self._upto, int(added.max()))
-            return self._index
+            yield self._current(referral_ids)
+
+    def _current(self, referral_ids: list[int]) -> GrowingIndex:
+        if self._index is None:
+            rows = identity_rows(Referral.objects.order_by("pk"))
+            self._index = GrowingIndex(rows)
+            self._ids = np.array([int(r["record_id"]) for r in rows], dtype=np.int64)
+            self._upto = int(self._ids.max()) if len(self._ids) else 0
+        else:
+            named = np.asarray(referral_ids, dtype=np.int64)
+            late = [int(pk) for pk in named[(named <= self._upto) & ~np.isin(named, self._ids)]]
+            rows = identity_rows(Referral.objects.filter(pk__gt=self._upto).order_by("pk"))
+            rows += identity_rows(Referral.objects.filter(pk__in=late)) if late else []
+            if rows:
+                self._index.extend(rows)
+                added = np.array([int(r["record_id"]) for r in rows], dtype=np.int64)
+                self._ids = np.concatenate([self._ids, added])
+                self._upto = max(self._upto, int(added.max()))
+        return self._index
 
     def forget(self) -> None:
         with self._lock:

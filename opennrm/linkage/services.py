@@ -52,14 +52,14 @@ def referrals_check_on_arrival(*, limit: int = 1000) -> int:
                    .values_list("pk", flat=True)[:limit])
     if not pending:
         return 0
-    index = arrival.process_index.covering(pending)
     checked = 0
-    for pk in pending:
-        try:
-            _check_one(pk, index)
-            checked += 1
-        except IntegrityError:
-            continue  # another worker checked it meanwhile
+    with arrival.process_index.covering(pending) as index:
+        for pk in pending:
+            try:
+                _check_one(pk, index)
+                checked += 1
+            except IntegrityError:
+                continue  # another worker checked it meanwhile
     return checked
 
 

@@ -195,3 +195,19 @@ def test_the_growing_index_is_the_index_built_at_once():
     assert (grown.prepared.token_bits[: len(whole.prepared.token_bits)] == whole.prepared.token_bits).all()
     query = arrival.identity_row(99, {"given_names": "Tesfai", "family_name": "Gebremedhin", "date_of_birth": "2010", "sex": "male"}, "")
     assert [(m.record_id, m.score) for m in grown.query(query)] == [(m.record_id, m.score) for m in whole.query(query)]
+
+
+def test_a_referral_committed_out_of_id_order_is_still_compared(people):
+    """A referral whose id is below one already read (its transaction committed later) is added before it is checked."""
+    from opennrm.linkage import arrival
+    from opennrm.linkage.services import referrals_check_on_arrival
+
+    refer(people["fr"], child_body(**SOMEONE_ELSE))
+    assert referrals_check_on_arrival() == 1  # the index is built
+    first = refer(people["fr"], child_body(**TESFAYE_FIRST))
+    arrival.process_index._upto = first.pk  # as if a later id had been read before this one committed
+    assert referrals_check_on_arrival() == 1
+    again = refer(people["fr"], child_body(**TESFAYE_AGAIN))
+    assert referrals_check_on_arrival() == 1
+    # Found only because the late referral was added to the index when it was checked.
+    assert MatchCandidate.objects.filter(referral=again, earlier=first).exists()
