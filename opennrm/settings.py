@@ -222,6 +222,9 @@ DASHBOARD_REFRESH_SECONDS = int(os.environ.get("OPENNRM_DASHBOARD_REFRESH_SECOND
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("OPENNRM_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "linkage": duplicate detection's checks, run by a worker of their own which holds the identity index in
+        # memory, so that building it never delays a notification (ADR 0014).
+        "QUEUES": ["default", "linkage"],
     }
 }
 

@@ -614,7 +614,7 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
     _load_safeguarding(users, now, result)
     # Compare the demo's referrals with each other now, as the worker does for each new one, so that the review
     # queue is ready when the service starts.
-    result.duplicate_checks = referrals_check_on_arrival(limit=1_000_000)
+    result.duplicate_checks = referrals_check_on_arrival()
     result.guardian_child_reference = (Referral.objects.filter(guardian_allocation_requests__allocated_to=users["guardian.one"])
                                        .order_by("reference").values_list("reference", flat=True).first())
 

@@ -43,13 +43,16 @@ class InvalidLinkage(Exception):
 # --- On arrival --------------------------------------------------------------------------------
 
 
-def referrals_check_on_arrival(*, limit: int = 1000) -> int:
-    """Compare each referral not yet checked with every other, oldest first; returns how many were checked.
+def referrals_check_on_arrival(*, referral_ids: list[int] | None = None, limit: int | None = None) -> int:
+    """Compare each of these referrals (default: every one) not yet checked with every other, oldest first; returns
+    how many were checked.
 
     One transaction per referral: its check mark, its possible matches and automatic links, and their audit.
     """
-    pending = list(Referral.objects.filter(~Q(pk__in=ArrivalCheck.objects.values("referral_id"))).order_by("pk")
-                   .values_list("pk", flat=True)[:limit])
+    unchecked = Referral.objects.filter(~Q(pk__in=ArrivalCheck.objects.values("referral_id")))
+    if referral_ids is not None:
+        unchecked = unchecked.filter(pk__in=referral_ids)
+    pending = list(unchecked.order_by("pk").values_list("pk", flat=True)[:limit])
     if not pending:
         return 0
     checked = 0

@@ -18,12 +18,12 @@ from .selectors import NotFound
 from .tasks import send_referral_acknowledgement
 
 
-def _check_for_duplicates() -> None:
-    """Queue the worker's comparison of the new referral(s) with every earlier one (ADR 0014). A row in this
-    database, in this transaction: the check is due exactly when the referral exists."""
-    from opennrm.linkage.tasks import check_new_referrals
+def _check_for_duplicates(referrals: list[Referral]) -> None:
+    """Queue the worker's comparison of the new referrals with every other (ADR 0014). A row in this database,
+    in this transaction: the check is due exactly when the referral exists."""
+    from opennrm.linkage.tasks import enqueue_checks
 
-    check_new_referrals.enqueue()
+    enqueue_checks([r.pk for r in referrals])
 
 SAFEGUARDING_IDENTITY_FIELDS = ("current_address", "phone")
 
@@ -115,7 +115,7 @@ def referral_create(*, actor, data: ReferralIn, received_at: dt.datetime | None 
         details={"reference": referral.reference, "via": "pages" if draft else "api"},
     )
     guardian_request_for_new_referral(referral=referral)  # a child in a covered area asks for a guardian (ADR 0009)
-    _check_for_duplicates()
+    _check_for_duplicates([referral])
     if draft is not None:
         draft.submitted_referral = referral
         draft.save(update_fields=["submitted_referral", "updated_at"])
@@ -217,8 +217,7 @@ def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
         ],
     )
     guardian_requests_for_new_referrals(referrals=referrals)
-    if referrals:
-        _check_for_duplicates()
+    _check_for_duplicates(referrals)
     return ImportOutcome(created=[(i.line_number, r.reference) for i, r in zip(fresh, referrals)], already_present=already)
 
 

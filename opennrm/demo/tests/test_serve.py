@@ -97,7 +97,7 @@ def test_serves_pages_and_static_files_and_stops_both_children_on_sigterm(var_di
         status, body = get(f"http://127.0.0.1:{port}/static/govuk/govuk-frontend.min.css")
         assert status == 200 and b".govuk-" in body
         children = children_of(proc.pid)
-        assert len(children) == 2  # gunicorn's master and the task worker
+        assert len(children) == 3  # gunicorn's master, the task worker and duplicate detection's worker
         assert (var_dir / "static" / "govuk" / "govuk-frontend.min.css").exists()  # collectstatic ran
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=25) == 0
@@ -113,10 +113,10 @@ def test_serves_pages_and_static_files_and_stops_both_children_on_sigterm(var_di
 def test_when_one_child_dies_the_other_is_stopped_and_serve_fails(var_dir):
     proc, port = start_serve(var_dir)
     try:
-        web_server, worker = children_of(proc.pid)
+        web_server, worker, linkage_worker = children_of(proc.pid)
         os.kill(worker, signal.SIGKILL)
         assert proc.wait(timeout=25) == 1
-        assert wait_until(lambda: gone(web_server), 5)
+        assert wait_until(lambda: gone(web_server) and gone(linkage_worker), 5)
         assert "The background worker stopped unexpectedly" in proc.stdout.read().decode()
     finally:
         if proc.poll() is None:

@@ -4,9 +4,11 @@ worker, offered in the queue, compared with its evidence, decided, undone; refus
 import pytest
 
 from opennrm.linkage.models import CandidateStatus, MatchCandidate, PersonLink
-from opennrm.linkage.tasks import check_new_referrals
+from django.core.management import call_command
+
+from opennrm.linkage.services import referrals_check_on_arrival
+from opennrm.linkage.tasks import LINKAGE_QUEUE
 from opennrm.policy import Role
-from opennrm.tests.mail import run_worker
 
 from .support import SOMEONE_ELSE, TESFAYE_AGAIN, TESFAYE_FIRST, child_body, refer
 
@@ -14,6 +16,11 @@ from .support import SOMEONE_ELSE, TESFAYE_AGAIN, TESFAYE_FIRST, child_body, ref
 @pytest.fixture
 def people(make_user):
     return {role: make_user(role, username=f"u.{role.value}") for role in Role}
+
+
+def run_linkage_worker():
+    """The real django-tasks-db worker on duplicate detection's queue, as `opennrm serve` runs it, until the queue is empty."""
+    call_command("db_worker", queue_name=LINKAGE_QUEUE, batch=True, interval=0, startup_delay=False, verbosity=0)
 
 
 def refer_tesfaye_twice(people, api_client) -> None:
@@ -29,14 +36,18 @@ def refer_tesfaye_twice(people, api_client) -> None:
 @pytest.fixture
 def candidate(people, api_client):
     refer_tesfaye_twice(people, api_client)
-    check_new_referrals.call()  # what the worker runs (the worker itself: the transactional test below)
+    referrals_check_on_arrival()  # what the worker runs (the worker itself: the transactional tests below)
     return MatchCandidate.objects.get()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_referral_made_through_the_api_is_offered_in_the_queue_by_the_worker(people, api_client):
+    from django_tasks_db.models import DBTaskResult
+
     refer_tesfaye_twice(people, api_client)
-    run_worker()  # the real django-tasks-db worker, as `opennrm serve` runs it
+    queued = DBTaskResult.objects.filter(task_path__endswith="check_new_referrals")
+    assert queued.count() == 3 and {t.queue_name for t in queued} == {LINKAGE_QUEUE}  # not the notifications' queue
+    run_linkage_worker()
     queue = api_client(people[Role.DATA_QUALITY_OFFICER]).get("/api/v1/duplicates").json()
     assert queue["count"] == 1
     assert (queue["items"][0]["referral"]["family_name"], queue["items"][0]["earlier"]["family_name"]) == ("Gebre Medhin", "Gebremedhin Haile")
@@ -141,7 +152,7 @@ def test_imported_referrals_are_checked_too_and_the_same_home_office_reference_i
         assert not errors
         items.append(ImportItem(line, f"EXT-{line}", timezone.now() - dt.timedelta(days=line), data))
     referrals_import(actor=fr, items=items)
-    run_worker()
+    run_linkage_worker()
     candidate = MatchCandidate.objects.get()
     assert candidate.status == CandidateStatus.AUTO_LINKED
     flagged = api_client(people[Role.DATA_QUALITY_OFFICER]).get("/api/v1/duplicates").json()["items"][0]

@@ -6,7 +6,7 @@ from opennrm.audit.models import AuditEvent
 from opennrm.linkage import services
 from opennrm.linkage.models import ArrivalCheck, Band, CandidateDecision, CandidateStatus, MatchCandidate, Person, PersonLink
 from opennrm.linkage.selectors import candidate_get, candidates_visible_to, person_get, review_queue
-from opennrm.linkage.tasks import check_new_referrals
+from opennrm.linkage.services import referrals_check_on_arrival
 from opennrm.policy import Role
 from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
@@ -31,7 +31,7 @@ def pair(people):
     first = refer(people["fr"], child_body(**TESFAYE_FIRST))
     other = refer(people["fr"], child_body(**SOMEONE_ELSE))
     again = refer(people["fr"], child_body(**TESFAYE_AGAIN))
-    assert check_new_referrals.call() == 3
+    assert referrals_check_on_arrival() == 3
     return first, other, again
 
 
@@ -51,7 +51,7 @@ def test_a_new_referral_under_another_spelling_is_offered_as_a_possible_match(pa
     assert PersonLink.objects.count() == 0  # never linked silently
     assert actions("linkage.candidate_found") == ["linkage.candidate_found"]
     # Checking again finds nothing new to do.
-    assert check_new_referrals.call() == 0
+    assert referrals_check_on_arrival() == 0
 
 
 def test_confirm_links_both_to_one_person_and_undo_restores_the_state_before(pair, people):
@@ -128,7 +128,7 @@ def test_a_decided_match_cannot_be_decided_again_nor_an_open_one_undone(pair, pe
 def test_the_same_home_office_reference_is_linked_automatically_and_flagged(people):
     first = refer(people["fr"], child_body(**SOMEONE_ELSE, home_office_reference="HO-TEST-77"))
     again = refer(people["fr"], child_body(given="Daoud", family="Tesgai", dob="2003-01-01", precision="year", home_office_reference="HO-TEST-77"))
-    check_new_referrals.call()
+    referrals_check_on_arrival()
     candidate = MatchCandidate.objects.get()
     assert candidate.band == Band.CERTAIN and candidate.status == CandidateStatus.AUTO_LINKED
     assert candidate.evidence[0]["field"] == "home_office_reference"
@@ -200,7 +200,6 @@ def test_the_growing_index_is_the_index_built_at_once():
 def test_a_referral_committed_out_of_id_order_is_still_compared(people):
     """A referral whose id is below one already read (its transaction committed later) is added before it is checked."""
     from opennrm.linkage import arrival
-    from opennrm.linkage.services import referrals_check_on_arrival
 
     refer(people["fr"], child_body(**SOMEONE_ELSE))
     assert referrals_check_on_arrival() == 1  # the index is built

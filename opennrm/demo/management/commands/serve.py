@@ -22,6 +22,7 @@ from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from opennrm.decisions.tasks import deadline_work_schedule
+from opennrm.linkage.tasks import LINKAGE_QUEUE
 
 STOP_GRACE_SECONDS = 20  # gunicorn's graceful timeout below, plus time to exit
 POLL_SECONDS = 0.2
@@ -80,6 +81,9 @@ class Command(BaseCommand):
             "--access-logfile", "-",
         ]
         worker_cmd = [sys.executable, "-m", "opennrm.cli", "db_worker"]
+        # Duplicate detection's checks in a worker of their own: it holds every referral's identity in memory,
+        # and building that index (minutes at a million referrals) must not hold up notifications (ADR 0014).
+        linkage_worker_cmd = [sys.executable, "-m", "opennrm.cli", "db_worker", "--queue-name", LINKAGE_QUEUE]
 
         stop_signal: list[int] = []
 
@@ -93,9 +97,10 @@ class Command(BaseCommand):
         try:
             children["web server"] = self._start(web_cmd)
             children["background worker"] = self._start(worker_cmd)
+            children["duplicate-detection worker"] = self._start(linkage_worker_cmd)
             self.stdout.write(
                 f"OpenNRM is serving http://{url_host}:{port} ({workers} web processes) "
-                "and running the background worker. Press Ctrl-C to stop."
+                "and running the background workers. Press Ctrl-C to stop."
             )
             self.stdout.flush()
             failed = self._watch(children, stop_signal)
