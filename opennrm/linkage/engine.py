@@ -35,10 +35,8 @@ from . import normalise
 
 MODEL_PATH = Path(__file__).with_name("model.json")
 MAX_TOKENS = 6
-# No single level may weigh more than this: the synthetic training data is cleaner in places than real
-# referrals. High enough for a full match on rare names (about log2 N + 8 bits).
-WEIGHT_CAP = 24.0
-TF_CAP = 6.0
+# An assessed age is often years off the claimed one (linkage.md §4: claimed 15, assessed 19).
+DISPUTE_YEARS = 7
 NATIONALITY_CONFUSIONS = [("ERI", "ETH"), ("SDN", "SSD"), ("AFG", "IRN"), ("SYR", "IRQ"), ("AFG", "PAK"), ("IRQ", "KWT")]
 
 
@@ -50,6 +48,10 @@ class Config:
     review: float = 6.0
     cannot_link: float = 14.0
     max_block: int = 80
+    # Cluster-level pass: two clusters whose strongest link is at least `best_link` and is each other's
+    # best by at least `margin` (no other cluster comes close for either) are one child.
+    best_link: float = 14.0
+    margin: float = 4.0
 
 
 @dataclass
@@ -231,6 +233,14 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
             dated_idx = idx[has_dob[idx]]
             keys.append(_hash(np.full(len(dated_idx), 3), np.minimum(a, b)[dated_idx], np.maximum(a, b)[dated_idx], p.dob_year_lo[dated_idx]))
             owners.append(dated_idx)
+            # An estimated (assessed) date may be years older than the claimed one: its records also sit in
+            # the blocks of the years after it, up to DISPUTE_YEARS.
+            est = dated_idx[p.dob_estimated[dated_idx]]
+            span = p.dob_year_hi[est] - p.dob_year_lo[est] + DISPUTE_YEARS
+            rep = np.repeat(est, span)
+            years = np.repeat(p.dob_year_lo[est], span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)) + 1
+            keys.append(_hash(np.full(len(rep), 3), np.minimum(a, b)[rep], np.maximum(a, b)[rep], years))
+            owners.append(rep)
     # Exact date of birth and sex: names transliterated beyond recognition.
     idx = np.nonzero(has_dob & p.dob_exact)[0]
     keys.append(_hash(np.full(len(idx), 4), p.dob_point[idx], p.sex[idx]))
@@ -272,7 +282,7 @@ def candidate_pairs(p: Prepared, config: Config) -> np.ndarray:
 
 NAME_LEVELS = 11
 GIVEN_LEVELS = 4
-FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 11, "sex": 3, "nationality": 4, "local_authority": 2, "sibling": 4}
+FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 13, "name_dob": NAME_LEVELS * 13, "sex": 3, "nationality": 4, "local_authority": 2, "sibling": 4}
 
 
 def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | None = None) -> dict[str, np.ndarray]:
@@ -318,6 +328,8 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         out["name_given"][sl] = name * GIVEN_LEVELS + given
         out["name_bits"][sl] = bits
         out["dob"][sl] = dob = _dob_levels(p, q, i, j)
+        # How much an agreeing date of birth is worth depends on how well the names agree (and back).
+        out["name_dob"][sl] = name * FIELDS["dob"] + dob
         # Evidence against: the given names conflict while another name is shared and the dates are close
         # (a sibling), or the same (a twin). Learnt as its own field because it is an interaction.
         eligible = ((n_match - given_shared.astype(np.int64)) >= 1) & (dob >= 1) & (dob <= 8) & (given > 0)
@@ -355,14 +367,16 @@ def _dob_levels(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> np.nd
     estimated = p.dob_estimated[i] | q.dob_estimated[j]
     width = np.maximum(p.dob_hi[i] - p.dob_lo[i], q.dob_hi[j] - q.dob_lo[j])
     overlap = gap == 0
+    # An age assessment makes a child older than claimed: the estimated interval lies wholly before the other.
+    assessed_older = (p.dob_estimated[i] & (p.dob_hi[i] < q.dob_lo[j])) | (q.dob_estimated[j] & (q.dob_hi[j] < p.dob_lo[i]))
     return np.select(
         [
             missing, both_exact & (pa == pb), swapped, one_part_off,
             overlap & (width <= 31), overlap & (width <= 366), overlap,
-            gap <= 366, estimated & (gap <= 6 * 366), gap <= 6 * 366,
+            gap <= 31, gap <= 366, assessed_older & (gap <= DISPUTE_YEARS * 366), estimated & (gap <= 6 * 366), gap <= 6 * 366,
         ],
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        default=10,
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        default=12,
     ).astype(np.int16)
 
 
@@ -370,99 +384,108 @@ def _dob_levels(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> np.nd
 
 @dataclass
 class Model:
-    """log2(m/u) per field level, and the prior log2 odds of a candidate pair being a match at `trained_n`."""
+    """A log2 match weight per field level, a weight per bit of name rarity, and the prior (intercept).
+
+    The score of a candidate pair is prior + Σ weights[field][level] + tf_weight × rarity, in log2 odds
+    that the pair is one child. rarity = bits of the shared names − log2 N: minus log2 of how many other
+    records would be expected to carry the same names by chance, so it does not drift with N."""
 
     weights: dict[str, list[float]]
     prior: float
     trained_n: int
     config: Config
-    # log2 u of each name level (over its given-name sub-levels), for the term-frequency adjustment.
-    name_log2_u: list[float] = field(default_factory=list)
+    tf_weight: float = 0.0
 
     def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
-        # Non-matches per candidate pair grow with the data set; the prior follows (a first-order correction).
-        total = np.full(len(levels["name_given"]), self.prior - math.log2(max(n, 1) / self.trained_n), dtype=np.float32)
+        total = np.full(len(levels["name_given"]), self.prior, dtype=np.float32)
         for name in FIELDS:
             total += np.asarray(self.weights[name], dtype=np.float32)[levels[name]]
-        return total + _tf_adjustment(self, levels)
+        return total + _tf_adjustment(self, levels, n)
 
     def save(self, path: Path = MODEL_PATH) -> None:
-        data = {"weights": self.weights, "prior": self.prior, "trained_n": self.trained_n, "config": asdict(self.config), "name_log2_u": self.name_log2_u}
+        data = {"weights": self.weights, "prior": self.prior, "trained_n": self.trained_n, "config": asdict(self.config), "tf_weight": self.tf_weight}
         path.write_text(json.dumps(data, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
         data = json.loads(path.read_text())
-        return cls(data["weights"], data["prior"], data["trained_n"], Config(**data["config"]), data.get("name_log2_u", []))
+        return cls(data["weights"], data["prior"], data["trained_n"], Config(**data["config"]), data.get("tf_weight", 0.0))
 
 
-def _tf_adjustment(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Term-frequency adjustment, as Splink's: a shared rare name counts for more than the level's
-    average, a shared common one (Nguyen Thi Anh) for less. u of the shared names ≈ 2^-bits."""
-    if not model.name_log2_u or "name_bits" not in levels:
+RARITY_RANGE = (-8.0, 16.0)
+
+
+def _rarity(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """How unlikely it is that the shared name tokens are shared by chance: bits − log2 N, clipped; 0 when
+    no token is shared exactly."""
+    bits = levels["name_bits"]
+    return np.where(bits > 0, np.clip(bits - math.log2(max(n, 2)), *RARITY_RANGE), 0.0).astype(np.float32)
+
+
+def _tf_adjustment(model: Model, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Term-frequency adjustment: a shared rare name counts for more, a shared common one (Nguyen Thi
+    Anh) for less."""
+    if "name_bits" not in levels:
         return np.zeros(len(levels["name_given"]), dtype=np.float32)
-    name_level = levels["name_given"] // GIVEN_LEVELS
-    adjustable = (name_level >= 1) & (name_level <= 5)
-    adjustment = np.asarray(model.name_log2_u, dtype=np.float32)[name_level] + levels["name_bits"]
-    return np.where(adjustable, np.clip(adjustment, -TF_CAP, TF_CAP), 0.0).astype(np.float32)
+    return (model.tf_weight * _rarity(levels, n)).astype(np.float32)
 
 
-def train(p: Prepared, person: np.ndarray, config: Config, random_pairs: int = 2_000_000, seed: int = 7, smoothing: float = 0.5) -> Model:
-    """m from every labelled true pair; u over all non-matching pairs, stratified.
-
-    u must describe *all* non-matching pairs (as Splink's random sampling does), but random pairs almost
-    never include siblings or namesakes born the same day, which are exactly the non-matches that matter.
-    So every blocked non-matching pair is counted, and the pairs blocking does not produce are estimated
-    from a random sample of them, scaled up. The prior is the log2 odds that two random records match.
-    """
-    from .evaluate import _pairs_within
-
-    true_pairs = _pairs_within(person)
-    blocked = candidate_pairs(p, config)
-    blocked_nonmatch = blocked[person[blocked[:, 0]] != person[blocked[:, 1]]]
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, p.n, random_pairs)
-    b = rng.integers(0, p.n, random_pairs)
-    sampled = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)[(a != b) & (person[a] != person[b])]
-    blocked_codes = blocked[:, 0] * (1 << 32) + blocked[:, 1]
-    sampled = sampled[~np.isin(sampled[:, 0] * (1 << 32) + sampled[:, 1], blocked_codes)]
-    all_pairs = p.n * (p.n - 1) / 2
-    nonmatch_total = all_pairs - len(true_pairs)
-    unblocked_total = nonmatch_total - len(blocked_nonmatch)
-    scale = unblocked_total / max(len(sampled), 1)
-    m_levels = compare(p, true_pairs)
-    blocked_levels = compare(p, blocked_nonmatch)
-    sampled_levels = compare(p, sampled)
-    weights: dict[str, list[float]] = {}
+def _design(levels: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
+    """One-hot columns per field level plus the rarity column: the features of the logistic fit."""
+    columns: list[tuple[str, int]] = []
+    blocks = []
     for name, size in FIELDS.items():
-        m_count = np.bincount(m_levels[name], minlength=size)
-        u_count = np.bincount(blocked_levels[name], minlength=size) + scale * np.bincount(sampled_levels[name], minlength=size)
-        m = (m_count + smoothing) / (m_count.sum() + smoothing * size)
-        u = (u_count + smoothing) / (u_count.sum() + smoothing * size)
-        weight = np.clip(np.log2(m / u), -WEIGHT_CAP, WEIGHT_CAP)
-        weight[(m_count == 0) & (u_count == 0)] = 0.0  # a level never seen carries no evidence
-        if name == "sibling":
-            weight = _conditional_sibling_weights(m_count, u_count, smoothing)
-        weights[name] = [round(float(x), 4) for x in weight]
-        if name == "name_given":
-            per_name_level = u_count.reshape(NAME_LEVELS, GIVEN_LEVELS).sum(1)
-            name_log2_u = [round(float(x), 4) for x in np.log2((per_name_level + smoothing) / (u_count.sum() + smoothing))]
-    prior = math.log2(len(true_pairs) / nonmatch_total)
-    return Model(weights, round(prior, 4), p.n, config, name_log2_u)
+        one_hot = np.zeros((len(levels[name]), size), dtype=np.float32)
+        one_hot[np.arange(len(levels[name])), levels[name]] = 1.0
+        blocks.append(one_hot)
+        columns.extend((name, level) for level in range(size))
+    blocks.append(_rarity(levels, n)[:, None])
+    columns.append(("rarity", 0))
+    return np.concatenate(blocks, axis=1), columns
 
 
-def _conditional_sibling_weights(m_count: np.ndarray, u_count: np.ndarray, smoothing: float) -> np.ndarray:
-    """Weights of the sibling/twin pattern *given* that a family name is shared and the dates are close.
+def _logistic(x: np.ndarray, y: np.ndarray, l2: float, iterations: int = 25) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (the intercept is not penalised)."""
+    x = np.concatenate([x, np.ones((len(x), 1), dtype=x.dtype)], axis=1).astype(np.float64)
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(iterations):
+        z = np.clip(x @ w, -30, 30)
+        prob = 1.0 / (1.0 + np.exp(-z))
+        gradient = x.T @ (prob - y) + penalty * w
+        hessian = (x * (prob * (1 - prob))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w[:-1], float(w[-1])
 
-    Unconditionally the pattern is far likelier for a match than for a random pair (random pairs share
-    no name); the other fields already count that agreement. What the pattern adds is the conflict of
-    given names among pairs that agree otherwise, where siblings and twins are common.
-    """
-    weight = np.zeros(len(m_count))
-    m = (m_count[1:] + smoothing) / (m_count[1:].sum() + smoothing * 3)
-    u = (u_count[1:] + smoothing) / (u_count[1:].sum() + smoothing * 3)
-    weight[1:3] = np.minimum(np.log2(m[:2] / u[:2]), 0.0)
-    return weight
+
+def train(p: Prepared, person: np.ndarray, config: Config, l2: float = 1.0) -> Model:
+    """Weights fitted on the labelled candidate pairs of a synthetic training set (another seed than any
+    evaluation; caseworker decisions later), by logistic regression on one-hot field levels.
+
+    Why not m/u with independence: the fields are not independent given a match (a re-referral by the
+    same agency repeats its spelling *and* its date precision), and Fellegi–Sunter sums over-count that.
+    A logistic fit on the same levels keeps one additive weight per field level, so the evidence stays
+    readable field by field, but the weights are jointly calibrated. Fitting on candidate pairs (those
+    blocking produces) estimates the odds where they are used. Weights in log2 odds."""
+    pairs = candidate_pairs(p, config)
+    labels = (person[pairs[:, 0]] == person[pairs[:, 1]]).astype(np.float64)
+    levels = compare(p, pairs)
+    x, columns = _design(levels, p.n)
+    coefficients, intercept = _logistic(x, labels, l2)
+    coefficients = coefficients / math.log(2)
+    seen = x.sum(0) > 0
+    weights = {name: [0.0] * size for name, size in FIELDS.items()}
+    tf_weight = 0.0
+    for (name, level), weight, present in zip(columns, coefficients, seen, strict=True):
+        if name == "rarity":
+            tf_weight = round(float(weight), 4)
+        else:
+            weights[name][level] = round(float(weight), 4) if present else 0.0  # a level never seen carries no evidence
+    return Model(weights, round(intercept / math.log(2), 4), p.n, config, tf_weight)
 
 
 # ---------------------------------------------------------------- clustering
@@ -521,6 +544,102 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
     return roots, np.asarray(refused, dtype=np.int64)
 
 
+def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray):
+    """The strongest pair between each two clusters: (cluster a, cluster b, score, pair index, any pair
+    between them showing the sibling/twin pattern), one row per linked cluster pair."""
+    ra, rb = roots[pairs[:, 0]], roots[pairs[:, 1]]
+    across = np.flatnonzero(ra != rb)
+    lo, hi = np.minimum(ra, rb)[across], np.maximum(ra, rb)[across]
+    order = np.lexsort((-scores[across], hi, lo))
+    lo, hi, index = lo[order], hi[order], across[order]
+    first = np.flatnonzero(np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])])
+    guarded = np.maximum.reduceat(against[index].astype(np.int8), first).astype(bool) if len(first) else np.zeros(0, dtype=bool)
+    return lo[first], hi[first], scores[index[first]], index[first], guarded
+
+
+def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
+    """Merge clusters that are each other's clear best partner (see Config.best_link); returns new roots."""
+    a, b, best, _, guarded = _cluster_links(roots, pairs, scores, against)
+    if not len(a):
+        return roots
+    # Each cluster's best and second-best partner score, over both directions.
+    ends = np.concatenate([a, b])
+    partner = np.concatenate([b, a])
+    value = np.concatenate([best, best])
+    order = np.lexsort((-value, ends))
+    ends, partner, value = ends[order], partner[order], value[order]
+    starts = np.flatnonzero(np.r_[True, ends[1:] != ends[:-1]])
+    top_partner = np.full(len(roots), -1, dtype=np.int64)
+    top_value = np.full(len(roots), -np.inf, dtype=np.float32)
+    second = np.full(len(roots), -np.inf, dtype=np.float32)
+    top_partner[ends[starts]] = partner[starts]
+    top_value[ends[starts]] = value[starts]
+    has_second = np.r_[starts[1:], len(ends)] - starts >= 2
+    second[ends[starts[has_second]]] = value[starts[has_second] + 1]
+    chosen = (
+        (best >= config.best_link) & ~guarded & (top_partner[a] == b) & (top_partner[b] == a)
+        & (second[a] <= best - config.margin) & (second[b] <= best - config.margin)
+    )
+    merged = roots.copy()
+    target = np.arange(len(roots))
+    target[b[chosen]] = a[chosen]  # a matching: every cluster appears in at most one chosen pair
+    return target[merged]
+
+
+def decide(n: int, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clusters (a number per record), who needs review, and the review pairs, from scored pairs.
+
+    Automatic links first (strongest first, with the sibling/twin guard), then clusters that are each
+    other's clear best match; then the strongest pair between two clusters still apart, when in the
+    review band, goes to review (one pair per two clusters: a person reviews clusters, not every pair)."""
+    against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
+    roots, refused = cluster(n, pairs, scores, against, config)
+    roots = _mutual_best(roots, pairs, scores, against, config)
+    _, _, best, index, _ = _cluster_links(roots, pairs, scores, against)
+    review_pairs = pairs[index[best >= config.review]]
+    needs_review = np.zeros(n, dtype=bool)
+    needs_review[review_pairs.ravel()] = True
+    _, cluster_number = np.unique(roots, return_inverse=True)
+    return cluster_number, needs_review, review_pairs
+
+
+def fit_thresholds(p: Prepared, person: np.ndarray, model: Model, precision: float = 0.998, review_share: float = 0.025) -> Config:
+    """Decision thresholds fixed on the labelled training set, before any evaluation data exists.
+
+    auto_link: the lowest at which automatic links alone reach `precision` pairwise (after clustering), a
+    margin above the 0.995 target; then the (best_link, margin) of the cluster-level pass with the best
+    recall that keeps that precision; review: the lowest threshold that keeps the records flagged for
+    review under `review_share`, under the 3% target."""
+    from .evaluate import pairwise
+
+    config = model.config
+    pairs = candidate_pairs(p, config)
+    levels = compare(p, pairs)
+    scores = model.score(levels, p.n)
+    grid = np.arange(-4.0, 20.01, 0.5)
+
+    def trial(**values) -> tuple[float, float, np.ndarray]:
+        clusters, flagged, _ = decide(p.n, pairs, scores, levels, replace(config, **values))
+        found_precision, found_recall, _ = pairwise(person, clusters)
+        return found_precision, found_recall, flagged
+
+    off = {"best_link": 1e9, "review": 1e9}
+    auto = next((float(t) for t in grid if trial(auto_link=float(t), cannot_link=float(t), **off)[0] >= precision), float(grid[-1]))
+    best = (trial(auto_link=auto, cannot_link=auto, **off)[1], 1e9, 0.0)
+    for best_link in grid[grid < auto]:
+        for margin in (2.0, 4.0, 6.0, 8.0):
+            found_precision, found_recall, _ = trial(auto_link=auto, cannot_link=auto, best_link=float(best_link), margin=margin, review=1e9)
+            if found_precision >= precision and found_recall > best[0]:
+                best = (found_recall, float(best_link), margin)
+    chosen = replace(config, auto_link=auto, cannot_link=auto, best_link=best[1], margin=best[2])
+    review = auto
+    for threshold in grid[grid < auto][::-1]:
+        if trial(**{**asdict(chosen), "review": float(threshold)})[2].mean() > review_share:
+            break
+        review = float(threshold)
+    return replace(chosen, review=review)
+
+
 def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=None) -> Result:
     """Cluster `rows` (contract input columns): one cluster per person, and who needs review."""
     import time
@@ -543,15 +662,7 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     timings["scoring"] = time.perf_counter() - mark
     say("clustering")
     mark = time.perf_counter()
-    roots, refused = cluster(p.n, pairs, scores, (levels["sibling"] == 1) | (levels["sibling"] == 2), config)
-    in_band = (scores >= config.review) & (scores < config.auto_link)
-    review_mask = in_band.copy()
-    review_mask[refused] = True
-    review_mask &= roots[pairs[:, 0]] != roots[pairs[:, 1]]
-    review_pairs = pairs[review_mask]
-    needs_review = np.zeros(p.n, dtype=bool)
-    needs_review[review_pairs.ravel()] = True
-    _, cluster_number = np.unique(roots, return_inverse=True)
+    cluster_number, needs_review, review_pairs = decide(p.n, pairs, scores, levels, config)
     timings["clustering"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return Result(p.record_ids, cluster_number, needs_review, pairs, scores, review_pairs, timings)
@@ -570,9 +681,11 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     records = list(synthetic.generate(args.size, args.seed))
     rows = [r.row for r in records]
     person = np.array([int(r.truth["person_id"]) for r in records])
-    config = Config()
-    model = train(prepare(rows), person, config)
+    prepared = prepare(rows)
+    model = train(prepared, person, Config())
+    model.config = fit_thresholds(prepared, person, model)
     model.save()
+    print(f"thresholds: {model.config}")
     print(f"trained on {args.size} records (seed {args.seed}); wrote {MODEL_PATH}")
 
 
@@ -603,7 +716,8 @@ FIELD_LABELS: dict[str, tuple[str, list[str]]] = {
     "dob": ("Date of birth", [
         "not known", "same date", "day and month swapped", "one of day, month or year differs",
         "intervals overlap (within a month)", "intervals overlap (within a year)", "intervals overlap (age estimated or disputed)",
-        "within a year of each other", "within six years (age estimated)", "within six years", "more than six years apart",
+        "within a month of each other", "within a year of each other", "estimated date older by up to seven years (age disputed)", "within six years (age estimated)",
+        "within six years", "more than six years apart",
     ]),
     "sex": ("Sex", ["not known", "same", "different"]),
     "nationality": ("Nationality", ["not known", "a nationality in common", "nationalities commonly confused (e.g. ERI/ETH)", "different"]),
@@ -616,15 +730,18 @@ FIELD_LABELS: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def evidence(levels: dict[str, np.ndarray], k: int, model: Model) -> list[Evidence]:
-    """The evidence, field by field, for pair `k` of `levels` (as `compare` returns them)."""
+def evidence(levels: dict[str, np.ndarray], k: int, model: Model, n: int) -> list[Evidence]:
+    """The evidence, field by field, for pair `k` of `levels` (as `compare` returns them) among `n` records."""
     combined = int(levels["name_given"][k])
     name_level, given_level = divmod(combined, GIVEN_LEVELS)
-    name_weight = float(model.weights["name_given"][combined]) + float(_tf_adjustment(model, levels)[k])
+    name_weight = float(model.weights["name_given"][combined]) + float(_tf_adjustment(model, levels, n)[k])
     out = [Evidence("Names", f"{NAME_LABELS[name_level]}; {GIVEN_LABELS[given_level]}", round(name_weight, 2))]
     for name, (title, labels) in FIELD_LABELS.items():
         level = int(levels[name][k])
-        out.append(Evidence(title, labels[level], round(float(model.weights[name][level]), 2)))
+        weight = float(model.weights[name][level])
+        if name == "dob":  # with its interaction with the names' agreement, which is the date's worth here
+            weight += float(model.weights["name_dob"][int(levels["name_dob"][k])])
+        out.append(Evidence(title, labels[level], round(weight, 2)))
     return out
 
 
@@ -647,7 +764,7 @@ def explain(row_a: dict[str, str], row_b: dict[str, str], model: Model | None = 
         a = replace(both, n=n, token_bits=np.full(len(both.token_bits), ordinary, dtype=np.float32))
     levels = compare(a, np.array([[0, 1]], dtype=np.int64), q=a)
     score = float(model.score(levels, n)[0])
-    return score, evidence(levels, 0, model)
+    return score, evidence(levels, 0, model, n)
 
 
 @dataclass
@@ -692,7 +809,7 @@ class Index:
         return [
             Match(
                 self.prepared.record_ids[candidates[k]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review",
-                evidence(levels, int(k), self.model),
+                evidence(levels, int(k), self.model, self.prepared.n + 1),
             )
             for k in keep
         ]
