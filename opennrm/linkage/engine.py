@@ -25,6 +25,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +36,8 @@ from . import normalise
 
 MODEL_PATH = Path(__file__).with_name("model.json")
 MAX_TOKENS = 6
-# No single level may weigh more than this: the synthetic training data is cleaner in places than real
-# referrals. High enough for a full match on rare names (about log2 N + 8 bits).
-WEIGHT_CAP = 24.0
-TF_CAP = 6.0
+# An assessed age is often years off the claimed one (linkage.md §4: claimed 15, assessed 19).
+DISPUTE_YEARS = 7
 NATIONALITY_CONFUSIONS = [("ERI", "ETH"), ("SDN", "SSD"), ("AFG", "IRN"), ("SYR", "IRQ"), ("AFG", "PAK"), ("IRQ", "KWT")]
 
 
@@ -50,6 +49,10 @@ class Config:
     review: float = 6.0
     cannot_link: float = 14.0
     max_block: int = 80
+    # Cluster-level pass: two clusters whose strongest link is at least `best_link` and is each other's
+    # best by at least `margin` (no other cluster comes close for either) are one child.
+    best_link: float = 14.0
+    margin: float = 4.0
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Prepared:
     record_ids: list[str]
     tokens: np.ndarray  # (n, MAX_TOKENS) int32, -1 = none
     alias_tokens: np.ndarray  # (n, MAX_TOKENS) int32
+    prefixes: np.ndarray  # (n, MAX_TOKENS) int32: the first two letters of the word behind each token
     token_bits: np.ndarray  # (vocabulary,) float32, log2(n / count)
     given_key: np.ndarray  # (n,) int32: the rarest given-name token, -1 when unknown
     given_latin: np.ndarray  # (n,) object: given names in ASCII
@@ -78,6 +82,7 @@ class Prepared:
     vocabulary: dict[str, int] = field(repr=False, default_factory=dict)
     nationality_bits: dict[str, int] = field(repr=False, default_factory=dict)
     authorities: dict[str, int] = field(repr=False, default_factory=dict)
+    prefix_ids: dict[str, int] = field(repr=False, default_factory=dict)
 
 
 MISSING = np.iinfo(np.int32).min
@@ -87,7 +92,10 @@ def _list(value: str) -> list[str]:
     return [part.strip() for part in (value or "").split(";") if part.strip()]
 
 
-def prepare(rows: Sequence[dict[str, str]], nationality_bits: dict[str, int] | None = None, authorities: dict[str, int] | None = None) -> Prepared:
+def prepare(
+    rows: Sequence[dict[str, str]], nationality_bits: dict[str, int] | None = None, authorities: dict[str, int] | None = None,
+    prefix_ids: dict[str, int] | None = None,
+) -> Prepared:
     """Arrays for `rows` (dicts with the contract's input columns). Raises normalise.BadDate on bad dates."""
     n = len(rows)
     vocabulary: dict[str, int] = {}
@@ -117,11 +125,19 @@ def prepare(rows: Sequence[dict[str, str]], nationality_bits: dict[str, int] | N
         # Up to 62 distinct codes get their own bit; beyond that codes share bits (rarely matters).
         return 1 << nationality_bits.setdefault(code, len(nationality_bits) % 62)
 
+    prefixes = np.full((n, MAX_TOKENS), -1, dtype=np.int32)
+    prefix_ids = {} if prefix_ids is None else prefix_ids
     for row_index, row in enumerate(rows):
-        given = normalise.name_keys(row.get("given_names", ""))
-        family = normalise.name_keys(row.get("family_name", ""))
-        original = normalise.name_keys(row.get("names_in_original_script", ""))
-        primary = list(dict.fromkeys(given + family + original))[:MAX_TOKENS]
+        given_parts = normalise.name_parts(row.get("given_names", ""))
+        given = [key for key, _ in given_parts]
+        family_parts = normalise.name_parts(row.get("family_name", ""), family=True)
+        original_parts = normalise.name_parts(row.get("names_in_original_script", ""))
+        first_prefix: dict[str, str] = {}
+        for key, prefix in given_parts + family_parts + original_parts:
+            first_prefix.setdefault(key, prefix)
+        parts = list(first_prefix.items())[:MAX_TOKENS]
+        primary = [key for key, _ in parts]
+        prefixes[row_index, : len(parts)] = [prefix_ids.setdefault(prefix, len(prefix_ids)) for _, prefix in parts]
         ids = [intern(key) for key in primary]
         for i, token in enumerate(ids):
             counts[token] += 1
@@ -131,16 +147,12 @@ def prepare(rows: Sequence[dict[str, str]], nationality_bits: dict[str, int] | N
         given_keys.append([vocabulary[key] for key in given])
         given_latin[row_index] = normalise.latin_form(row.get("given_names", ""))
         words = " ".join(
-            normalise.latin_form(row.get(column, "")) for column in ("given_names", "family_name", "names_in_original_script")
+            normalise.latin_form(row.get(column, ""), family=column == "family_name") for column in ("given_names", "family_name", "names_in_original_script")
         ).split()
         full_latin[row_index] = " ".join(sorted(set(words)))
-        birth = normalise.parse_birth_date(row.get("date_of_birth", ""), row.get("date_of_birth_precision", ""))
+        birth = _birth_columns(row.get("date_of_birth", ""), row.get("date_of_birth_precision", ""))
         if birth is not None:
-            day = birth.date
-            first, last = normalise.day_to_date(birth.lo), normalise.day_to_date(birth.hi)
-            dob[:, row_index] = (birth.point, birth.lo, birth.hi, first.year, last.year, day.month, day.day)
-            dob_flags[0, row_index] = birth.precision == "exact"
-            dob_flags[1, row_index] = birth.precision == "estimated"
+            dob[:, row_index], dob_flags[:, row_index] = birth
         sex[row_index] = {"M": 1, "F": 2}.get((row.get("sex") or "").strip().upper()[:1], 0)
         for code in _list(row.get("nationalities", "")):
             code = code.upper()
@@ -161,20 +173,31 @@ def prepare(rows: Sequence[dict[str, str]], nationality_bits: dict[str, int] | N
         if keys:
             given_key[row_index] = max(keys, key=lambda k: token_bits[k])  # the most distinctive given name
     return Prepared(
-        n=n, record_ids=[row.get("record_id", "") for row in rows], tokens=tokens, alias_tokens=alias_tokens,
+        n=n, record_ids=[row.get("record_id", "") for row in rows], tokens=tokens, alias_tokens=alias_tokens, prefixes=prefixes,
         token_bits=token_bits, given_key=given_key, given_latin=given_latin, full_latin=full_latin,
         dob_point=dob[0].astype(np.int32), dob_lo=dob[1].astype(np.int32), dob_hi=dob[2].astype(np.int32),
         dob_exact=dob_flags[0], dob_estimated=dob_flags[1], dob_year_lo=dob[3].astype(np.int32),
         dob_year_hi=dob[4].astype(np.int32), dob_month=dob[5].astype(np.int32), dob_day=dob[6].astype(np.int32),
         sex=sex, nationality_mask=nationality_mask, confusion_mask=confusion_mask, local_authority=local_authority,
-        vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities,
+        vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities, prefix_ids=prefix_ids,
     )
+
+
+@lru_cache(maxsize=200_000)
+def _birth_columns(value: str, precision: str) -> tuple[tuple[int, ...], tuple[bool, bool]] | None:
+    """(point, lo, hi, first year, last year, month, day) and (exact, estimated) of a date of birth."""
+    birth = normalise.parse_birth_date(value, precision)
+    if birth is None:
+        return None
+    day = birth.date
+    first, last = normalise.day_to_date(birth.lo), normalise.day_to_date(birth.hi)
+    return (birth.point, birth.lo, birth.hi, first.year, last.year, day.month, day.day), (birth.precision == "exact", birth.precision == "estimated")
 
 
 def prepare_like(rows: Sequence[dict[str, str]], existing: Prepared) -> Prepared:
     """New records in `existing`'s token ids and codes, for comparing them with it; names unseen there
     get one id no existing record carries. `existing` is not changed."""
-    q = prepare(rows, dict(existing.nationality_bits), dict(existing.authorities))
+    q = prepare(rows, dict(existing.nationality_bits), dict(existing.authorities), dict(existing.prefix_ids))
     unseen = len(existing.token_bits)
     remap = np.array([existing.vocabulary.get(key, unseen) for key in sorted(q.vocabulary, key=q.vocabulary.get)] + [-1], dtype=np.int32)
     q.tokens = remap[q.tokens]  # -1 indexes the trailing -1
@@ -231,6 +254,30 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
             dated_idx = idx[has_dob[idx]]
             keys.append(_hash(np.full(len(dated_idx), 3), np.minimum(a, b)[dated_idx], np.maximum(a, b)[dated_idx], p.dob_year_lo[dated_idx]))
             owners.append(dated_idx)
+            # An estimated (assessed) date may be years older than the claimed one: its records also sit in
+            # the blocks of the years after it, up to DISPUTE_YEARS.
+            est = dated_idx[p.dob_estimated[dated_idx]]
+            span = p.dob_year_hi[est] - p.dob_year_lo[est] + DISPUTE_YEARS
+            rep = np.repeat(est, span)
+            years = np.repeat(p.dob_year_lo[est], span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)) + 1
+            keys.append(_hash(np.full(len(rep), 3), np.minimum(a, b)[rep], np.maximum(a, b)[rep], years))
+            owners.append(rep)
+    # One name shared exactly, another only by its first two letters, no date needed: a typo or a variant
+    # (Klevis/Klevi, Hoxha/Hoxhaj) with the date missing or years off.
+    for i in range(k):
+        for j in range(k):
+            if i != j:
+                a, b = p.tokens[:, i], p.prefixes[:, j]
+                idx = np.nonzero((a >= 0) & (b >= 0))[0]
+                keys.append(_hash(np.full(len(idx), 5), a[idx], b[idx]))
+                owners.append(idx)
+    # The real name given as an alias on one referral and as the name on another.
+    for i in range(k):
+        for j in range(i + 1, k):
+            a, b = p.alias_tokens[:, i], p.alias_tokens[:, j]
+            idx = np.nonzero((a >= 0) & (b >= 0))[0]
+            keys.append(_hash(np.full(len(idx), 2), np.minimum(a, b)[idx], np.maximum(a, b)[idx]))
+            owners.append(idx)
     # Exact date of birth and sex: names transliterated beyond recognition.
     idx = np.nonzero(has_dob & p.dob_exact)[0]
     keys.append(_hash(np.full(len(idx), 4), p.dob_point[idx], p.sex[idx]))
@@ -259,7 +306,9 @@ def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int) -> n
     right = left + 1 + offsets
     a, b = owners[left], owners[right]
     lo, hi = np.minimum(a, b), np.maximum(a, b)
-    code = np.unique(lo * (1 << 32) + hi)
+    code = lo * (1 << 32) + hi
+    code.sort()  # sort and drop repeats: np.unique's hash path is several times slower here
+    code = code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code
     return np.stack([code >> 32, code & 0xFFFFFFFF], axis=1)
 
 
@@ -272,7 +321,7 @@ def candidate_pairs(p: Prepared, config: Config) -> np.ndarray:
 
 NAME_LEVELS = 11
 GIVEN_LEVELS = 4
-FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 11, "sex": 3, "nationality": 4, "local_authority": 2, "sibling": 4}
+FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 13, "name_dob": NAME_LEVELS * 13, "sex": 3, "nationality": 4, "local_authority": 2, "sibling": 4}
 
 
 def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | None = None) -> dict[str, np.ndarray]:
@@ -284,16 +333,28 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
     out = {name: np.zeros(len(pairs), dtype=np.int16) for name in FIELDS}
     out["name_bits"] = np.zeros(len(pairs), dtype=np.float32)
     log_n = math.log2(max(p.n, 2))
+    # Token columns actually used (most names have two to four words).
+    width = max(1, int(max((p.tokens >= 0).sum(1).max(initial=0), (q.tokens >= 0).sum(1).max(initial=0))))
     for start in range(0, len(pairs), chunk):
         i, j = pairs[start : start + chunk, 0], pairs[start : start + chunk, 1]
         sl = slice(start, start + len(i))
-        a, b = p.tokens[i], q.tokens[j]
+        a, b = p.tokens[i][:, :width], q.tokens[j][:, :width]
         n_match, bits, n_a, n_b = _overlap(a, b, p.token_bits)
-        alias_ab, _, _, _ = _overlap(p.alias_tokens[i], b, p.token_bits)
-        alias_ba, _, _, _ = _overlap(a, q.alias_tokens[j], p.token_bits)
-        fuzzy = process.cpdist(list(p.full_latin[i]), list(q.full_latin[j]), scorer=fuzz.token_sort_ratio, workers=1)
         shorter = np.maximum(np.minimum(n_a, n_b), 1)
         full = (n_match == np.minimum(n_a, n_b)) & (n_match >= 2)
+        # The costlier comparisons only where the cheaper ones leave the level open.
+        open_level = (n_a > 0) & (n_b > 0) & ~full & ~((n_match >= 2) & (n_match * 2 >= shorter))
+        fuzzy = np.zeros(len(i), dtype=np.float64)
+        k = np.flatnonzero(open_level)
+        if len(k):
+            # full_latin holds the words sorted, so a plain ratio is the token-sort ratio.
+            fuzzy[k] = process.cpdist(list(p.full_latin[i[k]]), list(q.full_latin[j[k]]), scorer=fuzz.ratio, workers=1)
+        alias_ab = np.zeros(len(i), dtype=np.int64)
+        alias_ba = np.zeros(len(i), dtype=np.int64)
+        k = np.flatnonzero(open_level & ((p.alias_tokens[i, 0] >= 0) | (q.alias_tokens[j, 0] >= 0)))
+        if len(k):
+            alias_ab[k] = _overlap(p.alias_tokens[i[k]], b[k], p.token_bits)[0]
+            alias_ba[k] = _overlap(a[k], q.alias_tokens[j[k]], p.token_bits)[0]
         name = np.select(
             [
                 (n_a == 0) | (n_b == 0),
@@ -313,14 +374,19 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         ga, gb = p.given_key[i], q.given_key[j]
         known = (ga >= 0) & (gb >= 0)
         given_shared = ((b == ga[:, None]) & (ga[:, None] >= 0)).any(1) | ((a == gb[:, None]) & (gb[:, None] >= 0)).any(1)
-        given_similar = process.cpdist(list(p.given_latin[i]), list(q.given_latin[j]), scorer=JaroWinkler.normalized_similarity, workers=1) >= 0.88
+        given_similar = np.zeros(len(i), dtype=bool)
+        k = np.flatnonzero(known & ~given_shared)
+        if len(k):
+            given_similar[k] = process.cpdist(list(p.given_latin[i[k]]), list(q.given_latin[j[k]]), scorer=JaroWinkler.normalized_similarity, workers=1) >= 0.88
         given = np.select([~known, given_shared, given_similar], [0, 1, 2], default=3)
         out["name_given"][sl] = name * GIVEN_LEVELS + given
         out["name_bits"][sl] = bits
         out["dob"][sl] = dob = _dob_levels(p, q, i, j)
+        # How much an agreeing date of birth is worth depends on how well the names agree (and back).
+        out["name_dob"][sl] = name * FIELDS["dob"] + dob
         # Evidence against: the given names conflict while another name is shared and the dates are close
         # (a sibling), or the same (a twin). Learnt as its own field because it is an interaction.
-        eligible = ((n_match - given_shared.astype(np.int64)) >= 1) & (dob >= 1) & (dob <= 8) & (given > 0)
+        eligible = ((n_match - given_shared.astype(np.int64)) >= 1) & (dob >= 1) & (dob <= 11) & (given > 0)
         pattern = eligible & (given == 3)
         out["sibling"][sl] = np.select([pattern & (dob == 1), pattern, eligible], [1, 2, 3], default=0)
         sa, sb = p.sex[i], q.sex[j]
@@ -355,14 +421,16 @@ def _dob_levels(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> np.nd
     estimated = p.dob_estimated[i] | q.dob_estimated[j]
     width = np.maximum(p.dob_hi[i] - p.dob_lo[i], q.dob_hi[j] - q.dob_lo[j])
     overlap = gap == 0
+    # An age assessment makes a child older than claimed: the estimated interval lies wholly before the other.
+    assessed_older = (p.dob_estimated[i] & (p.dob_hi[i] < q.dob_lo[j])) | (q.dob_estimated[j] & (q.dob_hi[j] < p.dob_lo[i]))
     return np.select(
         [
             missing, both_exact & (pa == pb), swapped, one_part_off,
             overlap & (width <= 31), overlap & (width <= 366), overlap,
-            gap <= 366, estimated & (gap <= 6 * 366), gap <= 6 * 366,
+            gap <= 31, gap <= 366, assessed_older & (gap <= DISPUTE_YEARS * 366), estimated & (gap <= 6 * 366), gap <= 6 * 366,
         ],
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        default=10,
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        default=12,
     ).astype(np.int16)
 
 
@@ -370,99 +438,108 @@ def _dob_levels(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> np.nd
 
 @dataclass
 class Model:
-    """log2(m/u) per field level, and the prior log2 odds of a candidate pair being a match at `trained_n`."""
+    """A log2 match weight per field level, a weight per bit of name rarity, and the prior (intercept).
+
+    The score of a candidate pair is prior + Σ weights[field][level] + tf_weight × rarity, in log2 odds
+    that the pair is one child. rarity = bits of the shared names − log2 N: minus log2 of how many other
+    records would be expected to carry the same names by chance, so it does not drift with N."""
 
     weights: dict[str, list[float]]
     prior: float
     trained_n: int
     config: Config
-    # log2 u of each name level (over its given-name sub-levels), for the term-frequency adjustment.
-    name_log2_u: list[float] = field(default_factory=list)
+    tf_weight: float = 0.0
 
     def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
-        # Non-matches per candidate pair grow with the data set; the prior follows (a first-order correction).
-        total = np.full(len(levels["name_given"]), self.prior - math.log2(max(n, 1) / self.trained_n), dtype=np.float32)
+        total = np.full(len(levels["name_given"]), self.prior, dtype=np.float32)
         for name in FIELDS:
             total += np.asarray(self.weights[name], dtype=np.float32)[levels[name]]
-        return total + _tf_adjustment(self, levels)
+        return total + _tf_adjustment(self, levels, n)
 
     def save(self, path: Path = MODEL_PATH) -> None:
-        data = {"weights": self.weights, "prior": self.prior, "trained_n": self.trained_n, "config": asdict(self.config), "name_log2_u": self.name_log2_u}
+        data = {"weights": self.weights, "prior": self.prior, "trained_n": self.trained_n, "config": asdict(self.config), "tf_weight": self.tf_weight}
         path.write_text(json.dumps(data, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
         data = json.loads(path.read_text())
-        return cls(data["weights"], data["prior"], data["trained_n"], Config(**data["config"]), data.get("name_log2_u", []))
+        return cls(data["weights"], data["prior"], data["trained_n"], Config(**data["config"]), data.get("tf_weight", 0.0))
 
 
-def _tf_adjustment(model: Model, levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Term-frequency adjustment, as Splink's: a shared rare name counts for more than the level's
-    average, a shared common one (Nguyen Thi Anh) for less. u of the shared names ≈ 2^-bits."""
-    if not model.name_log2_u or "name_bits" not in levels:
+RARITY_RANGE = (-8.0, 16.0)
+
+
+def _rarity(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """How unlikely it is that the shared name tokens are shared by chance: bits − log2 N, clipped; 0 when
+    no token is shared exactly."""
+    bits = levels["name_bits"]
+    return np.where(bits > 0, np.clip(bits - math.log2(max(n, 2)), *RARITY_RANGE), 0.0).astype(np.float32)
+
+
+def _tf_adjustment(model: Model, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Term-frequency adjustment: a shared rare name counts for more, a shared common one (Nguyen Thi
+    Anh) for less."""
+    if "name_bits" not in levels:
         return np.zeros(len(levels["name_given"]), dtype=np.float32)
-    name_level = levels["name_given"] // GIVEN_LEVELS
-    adjustable = (name_level >= 1) & (name_level <= 5)
-    adjustment = np.asarray(model.name_log2_u, dtype=np.float32)[name_level] + levels["name_bits"]
-    return np.where(adjustable, np.clip(adjustment, -TF_CAP, TF_CAP), 0.0).astype(np.float32)
+    return (model.tf_weight * _rarity(levels, n)).astype(np.float32)
 
 
-def train(p: Prepared, person: np.ndarray, config: Config, random_pairs: int = 2_000_000, seed: int = 7, smoothing: float = 0.5) -> Model:
-    """m from every labelled true pair; u over all non-matching pairs, stratified.
-
-    u must describe *all* non-matching pairs (as Splink's random sampling does), but random pairs almost
-    never include siblings or namesakes born the same day, which are exactly the non-matches that matter.
-    So every blocked non-matching pair is counted, and the pairs blocking does not produce are estimated
-    from a random sample of them, scaled up. The prior is the log2 odds that two random records match.
-    """
-    from .evaluate import _pairs_within
-
-    true_pairs = _pairs_within(person)
-    blocked = candidate_pairs(p, config)
-    blocked_nonmatch = blocked[person[blocked[:, 0]] != person[blocked[:, 1]]]
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, p.n, random_pairs)
-    b = rng.integers(0, p.n, random_pairs)
-    sampled = np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)[(a != b) & (person[a] != person[b])]
-    blocked_codes = blocked[:, 0] * (1 << 32) + blocked[:, 1]
-    sampled = sampled[~np.isin(sampled[:, 0] * (1 << 32) + sampled[:, 1], blocked_codes)]
-    all_pairs = p.n * (p.n - 1) / 2
-    nonmatch_total = all_pairs - len(true_pairs)
-    unblocked_total = nonmatch_total - len(blocked_nonmatch)
-    scale = unblocked_total / max(len(sampled), 1)
-    m_levels = compare(p, true_pairs)
-    blocked_levels = compare(p, blocked_nonmatch)
-    sampled_levels = compare(p, sampled)
-    weights: dict[str, list[float]] = {}
+def _design(levels: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
+    """One-hot columns per field level plus the rarity column: the features of the logistic fit."""
+    columns: list[tuple[str, int]] = []
+    blocks = []
     for name, size in FIELDS.items():
-        m_count = np.bincount(m_levels[name], minlength=size)
-        u_count = np.bincount(blocked_levels[name], minlength=size) + scale * np.bincount(sampled_levels[name], minlength=size)
-        m = (m_count + smoothing) / (m_count.sum() + smoothing * size)
-        u = (u_count + smoothing) / (u_count.sum() + smoothing * size)
-        weight = np.clip(np.log2(m / u), -WEIGHT_CAP, WEIGHT_CAP)
-        weight[(m_count == 0) & (u_count == 0)] = 0.0  # a level never seen carries no evidence
-        if name == "sibling":
-            weight = _conditional_sibling_weights(m_count, u_count, smoothing)
-        weights[name] = [round(float(x), 4) for x in weight]
-        if name == "name_given":
-            per_name_level = u_count.reshape(NAME_LEVELS, GIVEN_LEVELS).sum(1)
-            name_log2_u = [round(float(x), 4) for x in np.log2((per_name_level + smoothing) / (u_count.sum() + smoothing))]
-    prior = math.log2(len(true_pairs) / nonmatch_total)
-    return Model(weights, round(prior, 4), p.n, config, name_log2_u)
+        one_hot = np.zeros((len(levels[name]), size), dtype=np.float32)
+        one_hot[np.arange(len(levels[name])), levels[name]] = 1.0
+        blocks.append(one_hot)
+        columns.extend((name, level) for level in range(size))
+    blocks.append(_rarity(levels, n)[:, None])
+    columns.append(("rarity", 0))
+    return np.concatenate(blocks, axis=1), columns
 
 
-def _conditional_sibling_weights(m_count: np.ndarray, u_count: np.ndarray, smoothing: float) -> np.ndarray:
-    """Weights of the sibling/twin pattern *given* that a family name is shared and the dates are close.
+def _logistic(x: np.ndarray, y: np.ndarray, l2: float, iterations: int = 25) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (the intercept is not penalised)."""
+    x = np.concatenate([x, np.ones((len(x), 1), dtype=x.dtype)], axis=1).astype(np.float64)
+    w = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(iterations):
+        z = np.clip(x @ w, -30, 30)
+        prob = 1.0 / (1.0 + np.exp(-z))
+        gradient = x.T @ (prob - y) + penalty * w
+        hessian = (x * (prob * (1 - prob))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w[:-1], float(w[-1])
 
-    Unconditionally the pattern is far likelier for a match than for a random pair (random pairs share
-    no name); the other fields already count that agreement. What the pattern adds is the conflict of
-    given names among pairs that agree otherwise, where siblings and twins are common.
-    """
-    weight = np.zeros(len(m_count))
-    m = (m_count[1:] + smoothing) / (m_count[1:].sum() + smoothing * 3)
-    u = (u_count[1:] + smoothing) / (u_count[1:].sum() + smoothing * 3)
-    weight[1:3] = np.minimum(np.log2(m[:2] / u[:2]), 0.0)
-    return weight
+
+def train(p: Prepared, person: np.ndarray, config: Config, l2: float = 1.0) -> Model:
+    """Weights fitted on the labelled candidate pairs of a synthetic training set (another seed than any
+    evaluation; caseworker decisions later), by logistic regression on one-hot field levels.
+
+    Why not m/u with independence: the fields are not independent given a match (a re-referral by the
+    same agency repeats its spelling *and* its date precision), and Fellegi–Sunter sums over-count that.
+    A logistic fit on the same levels keeps one additive weight per field level, so the evidence stays
+    readable field by field, but the weights are jointly calibrated. Fitting on candidate pairs (those
+    blocking produces) estimates the odds where they are used. Weights in log2 odds."""
+    pairs = candidate_pairs(p, config)
+    labels = (person[pairs[:, 0]] == person[pairs[:, 1]]).astype(np.float64)
+    levels = compare(p, pairs)
+    x, columns = _design(levels, p.n)
+    coefficients, intercept = _logistic(x, labels, l2)
+    coefficients = coefficients / math.log(2)
+    seen = x.sum(0) > 0
+    weights = {name: [0.0] * size for name, size in FIELDS.items()}
+    tf_weight = 0.0
+    for (name, level), weight, present in zip(columns, coefficients, seen, strict=True):
+        if name == "rarity":
+            tf_weight = round(float(weight), 4)
+        else:
+            weights[name][level] = round(float(weight), 4) if present else 0.0  # a level never seen carries no evidence
+    return Model(weights, round(intercept / math.log(2), 4), p.n, config, tf_weight)
 
 
 # ---------------------------------------------------------------- clustering
@@ -521,6 +598,111 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
     return roots, np.asarray(refused, dtype=np.int64)
 
 
+def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, floor: float):
+    """The strongest pair between each two clusters linked by a pair scoring at least `floor` or showing
+    the sibling/twin pattern: (cluster a, cluster b, best score, its pair index, whether any pair between
+    them shows the pattern), one row per cluster pair."""
+    ra, rb = roots[pairs[:, 0]], roots[pairs[:, 1]]
+    across = np.flatnonzero((ra != rb) & ((scores >= floor) | against))
+    lo, hi = np.minimum(ra, rb)[across], np.maximum(ra, rb)[across]
+    order = np.lexsort((-scores[across], hi, lo))
+    lo, hi, index = lo[order], hi[order], across[order]
+    first = np.flatnonzero(np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])])
+    guarded = np.maximum.reduceat(against[index].astype(np.int8), first).astype(bool) if len(first) else np.zeros(0, dtype=bool)
+    return lo[first], hi[first], scores[index[first]], index[first], guarded
+
+
+def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
+    """Merge clusters that are each other's clear best partner (see Config.best_link); returns new roots."""
+    a, b, best, _, guarded = _cluster_links(roots, pairs, scores, against, min(config.best_link, config.review) - config.margin)
+    if not len(a):
+        return roots
+    # Each cluster's best and second-best partner score, over both directions.
+    ends = np.concatenate([a, b])
+    partner = np.concatenate([b, a])
+    value = np.concatenate([best, best])
+    order = np.lexsort((-value, ends))
+    ends, partner, value = ends[order], partner[order], value[order]
+    starts = np.flatnonzero(np.r_[True, ends[1:] != ends[:-1]])
+    top_partner = np.full(len(roots), -1, dtype=np.int64)
+    top_value = np.full(len(roots), -np.inf, dtype=np.float32)
+    second = np.full(len(roots), -np.inf, dtype=np.float32)
+    top_partner[ends[starts]] = partner[starts]
+    top_value[ends[starts]] = value[starts]
+    has_second = np.r_[starts[1:], len(ends)] - starts >= 2
+    second[ends[starts[has_second]]] = value[starts[has_second] + 1]
+    chosen = (
+        (best >= config.best_link) & ~guarded & (top_partner[a] == b) & (top_partner[b] == a)
+        & (second[a] <= best - config.margin) & (second[b] <= best - config.margin)
+    )
+    merged = roots.copy()
+    target = np.arange(len(roots))
+    target[b[chosen]] = a[chosen]  # a matching: every cluster appears in at most one chosen pair
+    return target[merged]
+
+
+def decide(n: int, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Clusters (a number per record), who needs review, and the review pairs, from scored pairs.
+
+    Automatic links first (strongest first, with the sibling/twin guard), then clusters that are each
+    other's clear best match; then the strongest pair between two clusters still apart, when in the
+    review band, goes to review (one pair per two clusters: a person reviews clusters, not every pair)."""
+    against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
+    roots, refused = cluster(n, pairs, scores, against, config)
+    roots = _mutual_best(roots, pairs, scores, against, config)
+    _, _, best, index, _ = _cluster_links(roots, pairs, scores, against, config.review)
+    review_pairs = pairs[index[best >= config.review]]
+    needs_review = np.zeros(n, dtype=bool)
+    needs_review[review_pairs.ravel()] = True
+    _, cluster_number = np.unique(roots, return_inverse=True)
+    return cluster_number, needs_review, review_pairs
+
+
+def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, precision: float = 0.998, review_share: float = 0.025) -> Config:
+    """Decision thresholds fixed on labelled training sets (prepared records, person per record), before
+    any evaluation data exists; a threshold must hold on every set (one of them not used for the weights).
+
+    auto_link: the lowest at which automatic links alone reach `precision` pairwise (after clustering), a
+    margin above the 0.995 target; then the (best_link, margin) of the cluster-level pass with the best
+    recall that keeps that precision; review: the lowest threshold that keeps the records flagged for
+    review under `review_share`, under the 3% target."""
+    from .evaluate import pairwise
+
+    config = model.config
+    scored = []
+    for p, person in sets:
+        pairs = candidate_pairs(p, config)
+        levels = compare(p, pairs)
+        scored.append((p.n, person, pairs, levels, model.score(levels, p.n)))
+    grid = np.arange(-4.0, 20.01, 0.5)
+
+    def trial(**values) -> tuple[float, float, float]:
+        """Worst precision, mean recall and worst review share over the sets."""
+        results = []
+        for n, person, pairs, levels, scores in scored:
+            clusters, flagged, _ = decide(n, pairs, scores, levels, replace(config, **values))
+            found_precision, found_recall, _ = pairwise(person, clusters)
+            results.append((found_precision, found_recall, flagged.mean()))
+        worst = np.array(results)
+        return float(worst[:, 0].min()), float(worst[:, 1].mean()), float(worst[:, 2].max())
+
+    off = {"best_link": 1e9, "review": 1e9}
+    auto = next((float(t) for t in grid if trial(auto_link=float(t), cannot_link=float(t), **off)[0] >= precision), float(grid[-1]))
+    best = (trial(auto_link=auto, cannot_link=auto, **off)[1], 1e9, 0.0)
+    for best_link in grid[grid < auto]:
+        for margin in (2.0, 4.0, 6.0, 8.0):
+            found_precision, found_recall, _ = trial(auto_link=auto, cannot_link=auto, best_link=float(best_link), margin=margin, review=1e9)
+            if found_precision >= precision and found_recall > best[0]:
+                best = (found_recall, float(best_link), margin)
+    chosen = replace(config, auto_link=auto, cannot_link=auto, best_link=best[1], margin=best[2])
+    review = auto
+    for threshold in grid[grid < auto][::-1]:
+        if trial(**{**asdict(chosen), "review": float(threshold)})[2] > review_share:
+            break
+        review = float(threshold)
+    return replace(chosen, review=review)
+
+
 def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=None) -> Result:
     """Cluster `rows` (contract input columns): one cluster per person, and who needs review."""
     import time
@@ -543,15 +725,7 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     timings["scoring"] = time.perf_counter() - mark
     say("clustering")
     mark = time.perf_counter()
-    roots, refused = cluster(p.n, pairs, scores, (levels["sibling"] == 1) | (levels["sibling"] == 2), config)
-    in_band = (scores >= config.review) & (scores < config.auto_link)
-    review_mask = in_band.copy()
-    review_mask[refused] = True
-    review_mask &= roots[pairs[:, 0]] != roots[pairs[:, 1]]
-    review_pairs = pairs[review_mask]
-    needs_review = np.zeros(p.n, dtype=bool)
-    needs_review[review_pairs.ravel()] = True
-    _, cluster_number = np.unique(roots, return_inverse=True)
+    cluster_number, needs_review, review_pairs = decide(p.n, pairs, scores, levels, config)
     timings["clustering"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return Result(p.record_ids, cluster_number, needs_review, pairs, scores, review_pairs, timings)
@@ -565,15 +739,17 @@ def train_main(argv: Iterable[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description="Estimate m/u weights on a labelled synthetic training set.")
     parser.add_argument("--size", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1001)
+    parser.add_argument("--seed", type=int, default=1001, help="weights on this seed; thresholds on it and the next")
     args = parser.parse_args(list(argv) if argv is not None else None)
-    records = list(synthetic.generate(args.size, args.seed))
-    rows = [r.row for r in records]
-    person = np.array([int(r.truth["person_id"]) for r in records])
-    config = Config()
-    model = train(prepare(rows), person, config)
+    sets = []
+    for seed in (args.seed, args.seed + 1):
+        records = list(synthetic.generate(args.size, seed))
+        sets.append((prepare([r.row for r in records]), np.array([int(r.truth["person_id"]) for r in records])))
+    model = train(*sets[0], Config())
+    model.config = fit_thresholds(sets, model)
     model.save()
-    print(f"trained on {args.size} records (seed {args.seed}); wrote {MODEL_PATH}")
+    print(f"thresholds: {model.config}")
+    print(f"trained on {args.size} records (seed {args.seed}; thresholds also on seed {args.seed + 1}); wrote {MODEL_PATH}")
 
 
 if __name__ == "__main__":
@@ -603,7 +779,8 @@ FIELD_LABELS: dict[str, tuple[str, list[str]]] = {
     "dob": ("Date of birth", [
         "not known", "same date", "day and month swapped", "one of day, month or year differs",
         "intervals overlap (within a month)", "intervals overlap (within a year)", "intervals overlap (age estimated or disputed)",
-        "within a year of each other", "within six years (age estimated)", "within six years", "more than six years apart",
+        "within a month of each other", "within a year of each other", "estimated date older by up to seven years (age disputed)", "within six years (age estimated)",
+        "within six years", "more than six years apart",
     ]),
     "sex": ("Sex", ["not known", "same", "different"]),
     "nationality": ("Nationality", ["not known", "a nationality in common", "nationalities commonly confused (e.g. ERI/ETH)", "different"]),
@@ -616,15 +793,18 @@ FIELD_LABELS: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def evidence(levels: dict[str, np.ndarray], k: int, model: Model) -> list[Evidence]:
-    """The evidence, field by field, for pair `k` of `levels` (as `compare` returns them)."""
+def evidence(levels: dict[str, np.ndarray], k: int, model: Model, n: int) -> list[Evidence]:
+    """The evidence, field by field, for pair `k` of `levels` (as `compare` returns them) among `n` records."""
     combined = int(levels["name_given"][k])
     name_level, given_level = divmod(combined, GIVEN_LEVELS)
-    name_weight = float(model.weights["name_given"][combined]) + float(_tf_adjustment(model, levels)[k])
+    name_weight = float(model.weights["name_given"][combined]) + float(_tf_adjustment(model, levels, n)[k])
     out = [Evidence("Names", f"{NAME_LABELS[name_level]}; {GIVEN_LABELS[given_level]}", round(name_weight, 2))]
     for name, (title, labels) in FIELD_LABELS.items():
         level = int(levels[name][k])
-        out.append(Evidence(title, labels[level], round(float(model.weights[name][level]), 2)))
+        weight = float(model.weights[name][level])
+        if name == "dob":  # with its interaction with the names' agreement, which is the date's worth here
+            weight += float(model.weights["name_dob"][int(levels["name_dob"][k])])
+        out.append(Evidence(title, labels[level], round(weight, 2)))
     return out
 
 
@@ -647,7 +827,7 @@ def explain(row_a: dict[str, str], row_b: dict[str, str], model: Model | None = 
         a = replace(both, n=n, token_bits=np.full(len(both.token_bits), ordinary, dtype=np.float32))
     levels = compare(a, np.array([[0, 1]], dtype=np.int64), q=a)
     score = float(model.score(levels, n)[0])
-    return score, evidence(levels, 0, model)
+    return score, evidence(levels, 0, model, n)
 
 
 @dataclass
@@ -692,7 +872,7 @@ class Index:
         return [
             Match(
                 self.prepared.record_ids[candidates[k]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review",
-                evidence(levels, int(k), self.model),
+                evidence(levels, int(k), self.model, self.prepared.n + 1),
             )
             for k in keep
         ]

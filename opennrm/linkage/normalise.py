@@ -102,7 +102,9 @@ def skeleton(ascii_word: str) -> str:
     word = ascii_word
     for digraph, replacement in _DIGRAPHS:
         word = word.replace(digraph, replacement)
-    return _DOUBLED.sub(r"\1", _VOWELISH.sub("", word))
+    key = _DOUBLED.sub(r"\1", _VOWELISH.sub("", word))
+    # Fatimah, Zahrah, Abdullah: a final h is as often left out (Fatima, Abdulla, عبدالله → bdallh keeps it).
+    return key[:-1] if len(key) >= 3 and key.endswith("h") else key
 
 
 def _arabic_script_words(text: str) -> list[str]:
@@ -146,8 +148,11 @@ def token_key(word: str) -> str:
     return key if len(key) >= 2 else ascii_word
 
 
-def name_words(text: str) -> list[str]:
-    """The words of a name field, particles removed and compounds joined, in their original script."""
+def name_words(text: str, family: bool = False) -> list[str]:
+    """The words of a name field, particles removed and compounds joined, in their original script.
+
+    `family`: the field is a family name, where a glued article is stripped before a vowel too (Alamin,
+    Alanwar); in given names that would break Alexandra and Alisha."""
     if not text:
         return []
     text = unicodedata.normalize("NFKC", text)
@@ -165,7 +170,9 @@ def name_words(text: str) -> list[str]:
             glue = False
             continue
         # "Alhassan" and "Elobeidi": the article glued on; drop it when a long word remains.
-        if len(ascii_word) >= 7 and ascii_word[:2] in ("al", "el") and ascii_word[2] not in "aeiouxl":
+        if ascii_word[:2] in ("al", "el") and (
+            (len(ascii_word) >= 7 and ascii_word[2] not in "aeiouxl") or (family and len(ascii_word) >= 6 and ascii_word[2] in "aeiou")
+        ):
             word = word[2:]
         out.append(word)
         glue = ascii_word in JOIN_WITH_NEXT
@@ -177,9 +184,16 @@ def name_keys(text: str) -> list[str]:
     return [key for key in (token_key(word) for word in name_words(text)) if key]
 
 
-def latin_form(text: str) -> str:
+@lru_cache(maxsize=1_000_000)
+def name_parts(text: str, family: bool = False) -> list[tuple[str, str]]:
+    """(key, first two ASCII letters) of every word of a name field, in order, without empty keys."""
+    return [(key, _ascii(word)[:2]) for key, word in ((token_key(word), word) for word in name_words(text, family)) if key]
+
+
+@lru_cache(maxsize=1_000_000)
+def latin_form(text: str, family: bool = False) -> str:
     """The name in plain lower-case ASCII words, for string similarity."""
-    return " ".join(w for w in (_ascii(word) for word in name_words(text)) if w)
+    return " ".join(w for w in (_ascii(word) for word in name_words(text, family)) if w)
 
 
 VARIANTS = _variant_index()
@@ -213,6 +227,7 @@ class BadDate(ValueError):
     pass
 
 
+@lru_cache(maxsize=200_000)
 def parse_birth_date(value: str, precision: str) -> BirthDate | None:
     """`value` YYYY-MM-DD (or YYYY-MM, YYYY); `precision` one of PRECISIONS or empty (= exact)."""
     value = value.strip()
