@@ -555,13 +555,13 @@ def _load_safeguarding(users: dict[str, User], now: dt.datetime, result: DemoRes
 
 # One Eritrean boy referred twice (ADR 0014): first by The Salvation Army as Tesfaye Gebremedhin Haile (given, father's
 # and grandfather's names, with his date of birth), then a year later in Croydon as Tesfay Gebre Medhin, his father's
-# name split, his grandfather's dropped, taken for Ethiopian and his age disputed (said to be born in 2009). The check on arrival offers the
-# second as a possible match of the first, to the SCA decision makers holding both cases and to dq.one.
+# name split, his grandfather's dropped and taken for Ethiopian. The check on arrival offers the second as a
+# possible match of the first, to the SCA decision makers holding both cases and to dq.one.
 REPEAT_CHILD = (
     ("fr.ngo", "TSA-REPEAT-0001", 400, {"given_names": "Tesfaye", "family_name": "Gebremedhin Haile", "names_in_original_script": "ተስፋየ ገብረመድህን ሃይለ",
                                          "date_of_birth": "2010-04-12", "date_of_birth_precision": "day", "age_disputed": False, "nationalities": ["ERI"]}),
-    ("fr.localauthority", "CRO-REPEAT-0001", 2, {"given_names": "Tesfay", "family_name": "Gebre Medhin", "date_of_birth": "2009-01-01",
-                                                 "date_of_birth_precision": "year", "age_disputed": True, "nationalities": ["ETH"]}),
+    ("fr.localauthority", "CRO-REPEAT-0001", 2, {"given_names": "Tesfay", "family_name": "Gebre Medhin", "date_of_birth": "2010-04-12",
+                                                 "date_of_birth_precision": "day", "age_disputed": False, "nationalities": ["ETH"]}),
 )
 
 

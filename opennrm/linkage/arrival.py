@@ -65,7 +65,8 @@ class GrowingIndex(engine.Index):
         if not rows:
             return
         old = self.prepared
-        new = engine.prepare(rows, old.nationality_bits, old.authorities)
+        # The codes' dictionaries are shared, so the new records get the same ids (and new codes new ones).
+        new = engine.prepare(rows, old.nationality_bits, old.authorities, old.prefix_ids)
         vocabulary = old.vocabulary
         remap = np.array([vocabulary.setdefault(key, len(vocabulary)) for key in sorted(new.vocabulary, key=new.vocabulary.get)] + [-1],
                          dtype=np.int32)
@@ -78,7 +79,7 @@ class GrowingIndex(engine.Index):
         merged = {}
         for f in dataclasses.fields(old):
             a, b = getattr(old, f.name), getattr(new, f.name)
-            if f.name in ("token_bits", "vocabulary", "nationality_bits", "authorities"):
+            if f.name == "token_bits" or isinstance(a, dict):  # recounted below; the shared code dictionaries
                 merged[f.name] = a
             elif f.name == "n":
                 merged[f.name] = a + b

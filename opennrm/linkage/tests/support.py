@@ -26,8 +26,8 @@ def refer(actor, body: dict):
     return referral_create(actor=actor, data=data)
 
 
-# One Eritrean boy, referred twice: given + father's + grandfather's names, transliterated differently, his
-# age disputed the second time. And a different boy who shares only the family name.
-TESFAYE_FIRST = dict(given="Tesfaye", family="Gebremedhin Haile", dob="2010-04-12", original="ተስፋይ ገብረመድህን ሃይለ")
-TESFAYE_AGAIN = dict(given="Tesfay", family="Gebre Medhin", dob="2009-01-01", precision="year", disputed=True)
+# One Eritrean boy, referred twice: given + father's + grandfather's names, transliterated differently the second
+# time (the father's name split, the grandfather's dropped) and taken for Ethiopian. And a different boy.
+TESFAYE_FIRST = dict(given="Tesfaye", family="Gebremedhin Haile", dob="2010-04-12", original="ተስፋየ ገብረመድህን ሃይለ")
+TESFAYE_AGAIN = dict(given="Tesfay", family="Gebre Medhin", dob="2010-04-12", nationalities=("ETH",))
 SOMEONE_ELSE = dict(given="Dawit", family="Tsegay", dob="2004-09-30", nationalities=("SDN",))

@@ -23,7 +23,9 @@ def test_a_decision_maker_confirms_a_possible_duplicate_and_undoes_it(page):
     evidence = page.get_by_role("table", name="The evidence, field by field")
     expect(evidence).to_contain_text("Names")
     expect(evidence).to_contain_text("nationalities commonly confused")
-    expect(page.get_by_role("table", name="The two referrals side by side")).to_contain_text("age disputed")
+    side_by_side = page.get_by_role("table", name="The two referrals side by side")
+    expect(side_by_side.get_by_role("row").filter(has_text="Family name")).to_contain_text("Differs")
+    expect(side_by_side.get_by_role("row").filter(has_text="Date of birth")).to_contain_text("Same")
     assert_accessible(page)
 
     # No reason: refused with what to fix, and nothing linked.
