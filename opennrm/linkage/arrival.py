@@ -8,6 +8,7 @@ the engine's query costs, not a rebuild. The referrals still to check are those 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,6 +140,12 @@ cache.register(process_index)
 
 
 # --- Evidence, field by field ------------------------------------------------------------------------
+
+
+@functools.cache
+def thresholds() -> engine.Config:
+    """The model's decision thresholds (review, strong), for pages that explain a score."""
+    return engine.Model.load().config
 
 
 def _evidence_dicts(items) -> list[dict]:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from opennrm.linkage.arrival import thresholds
 from opennrm.linkage.models import CandidateStatus, PersonLink
 from opennrm.linkage.selectors import candidate_get, identity_of, person_get, review_queue
 from opennrm.linkage.services import InvalidLinkage, LinkageRefused, candidate_confirm, candidate_reject, candidate_undo, person_link_undo
@@ -87,6 +88,7 @@ def _candidate_page(request, candidate, *, errors=None, field_errors=None, reaso
         "undecided": candidate.status in (CandidateStatus.OPEN, CandidateStatus.AUTO_LINKED),
         "auto_linked": candidate.status == CandidateStatus.AUTO_LINKED,
         "person": link.person if link else None,
+        "thresholds": thresholds(),
         "reason": reason, "errors": errors or [], "field_errors": field_errors or {},
     }, status=status)
 
