@@ -13,8 +13,11 @@ def test_missing_now_the_childs_record_and_a_refused_form(page):
     sign_in(page, "la.croydon")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Missing now").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Missing now")
+    assert_accessible(page)
+    page.get_by_role("link", name="safeguarding work queue").click()
     expect(page.get_by_role("heading", name="Return interviews to hold")).to_be_visible()
     assert_accessible(page)
+    page.go_back()
 
     page.locator("table tbody tr").first.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Safeguarding")
