@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from opennrm.policy import Capability, Compartment, Role, compartments_for, has_capability, is_police_force
@@ -68,6 +68,8 @@ def safeguarding_open(*, actor, uuid, purpose: str = "safeguarding") -> Safeguar
         guardian_requests=list(referral.guardian_allocation_requests.select_related("service", "organisation", "allocated_to").order_by("requested_at")),
         notes=list(referral.case_notes.select_related("author").order_by("-written_at", "-id")),
         episodes=list(referral.missing_episodes.select_related("reported_by", "acknowledged_by", "return_interview", "police_organisation")
+                      .prefetch_related(Prefetch("alerts", queryset=SafeguardingAlert.objects.select_related("organisation", "user")
+                                                 .order_by("created_at", "id")))
                       .order_by("-number")),
         age_assessments=list(referral.age_assessments.select_related("assessor_organisation", "recorded_by").order_by("-assessed_on", "-recorded_at", "-id")),
         age=age_status(referral),
