@@ -228,12 +228,19 @@ TASKS = {
     }
 }
 
-EMAIL_BACKEND = os.environ.get("OPENNRM_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = VAR_DIR / "mail"
-EMAIL_HOST = os.environ.get("OPENNRM_EMAIL_HOST", "127.0.0.1")
-EMAIL_PORT = int(os.environ.get("OPENNRM_EMAIL_PORT", "25"))
-# A mail server that accepts the connection and then hangs must not hold the worker (and its row lock) for ever.
-EMAIL_TIMEOUT = 10
+# Email: written to files under var/mail unless OPENNRM_EMAIL_BACKEND names the SMTP backend (or another).
+_EMAIL_BACKEND = os.environ.get("OPENNRM_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+MAILERS = {
+    "default": {
+        "BACKEND": _EMAIL_BACKEND,
+        "OPTIONS": {
+            "host": os.environ.get("OPENNRM_EMAIL_HOST", "127.0.0.1"),
+            "port": int(os.environ.get("OPENNRM_EMAIL_PORT", "25")),
+            # A mail server that accepts the connection and then hangs must not hold the worker (and its row lock) for ever.
+            "timeout": 10,
+        } if _EMAIL_BACKEND.endswith("smtp.EmailBackend") else {"file_path": str(VAR_DIR / "mail")} if _EMAIL_BACKEND.endswith("filebased.EmailBackend") else {},
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("OPENNRM_FROM_EMAIL", "OpenNRM <no-reply@opennrm.invalid>")
 # Where users reach the service: emails link to a case page under it (`make run` serves the default).
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

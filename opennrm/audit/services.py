@@ -6,6 +6,7 @@ only when they happen to share a chain.
 """
 
 import ipaddress
+import json
 import random
 import threading
 from contextvars import ContextVar
@@ -124,33 +125,63 @@ def _lock_head(chain: int) -> tuple[int, str]:
 
 _INSERT_ROWS_PER_STATEMENT = 500
 
+# PostgreSQL: one statement of fixed text whatever the number of events (one array per column, unnested), so
+# psycopg caches its parsing and the server prepares it once; a VALUES list of 50 rows × 14 columns was
+# re-parsed on every listed page (bench/, BENCHMARKS.md). The head moves in the same statement.
+_PG_ARRAY_TYPES = {"chain": "smallint", "seq": "bigint", "occurred_at": "timestamptz", "actor_id": "bigint", "ip_address": "inet",
+                   "details": "jsonb"}
+
 
 def _insert_events(events: list[AuditEvent], *, chain: int, head_seq: int, head_hash: str) -> None:
     """Insert the events and move the chain head, by plain SQL: the same values the ORM would write,
-    without building the query anew on every audited request (about half a millisecond each, bench/).
-    On PostgreSQL the head moves in the same statement as the last insert (one round trip fewer)."""
+    without building the query anew on every audited request (about half a millisecond each, bench/)."""
     connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        _insert_events_postgresql(connection, events, chain=chain, head_seq=head_seq, head_hash=head_hash)
+        return
     qn = connection.ops.quote_name
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    fields = _event_fields()
     columns = ", ".join(qn(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = qn(AuditEvent._meta.db_table)
-    head_table = qn(AuditChainHead._meta.db_table)
-    move_head = f"UPDATE {head_table} SET {qn('seq')} = %s, {qn('hash')} = %s WHERE {qn('chain')} = %s"
-    combine = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for start in range(0, len(events), _INSERT_ROWS_PER_STATEMENT):
             batch = events[start : start + _INSERT_ROWS_PER_STATEMENT]
-            last = start + _INSERT_ROWS_PER_STATEMENT >= len(events)
             params = [f.get_db_prep_save(getattr(event, f.attname), connection) for event in batch for f in fields]
-            insert = f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} RETURNING {qn('id')}"
-            if combine and last:
-                cursor.execute(f"WITH inserted AS ({insert}), moved AS ({move_head}) SELECT {qn('id')} FROM inserted", [*params, head_seq, head_hash, chain])
-            else:
-                cursor.execute(insert, params)
-            # Both PostgreSQL and SQLite return the ids in VALUES order for a single INSERT (Django's bulk_create relies on it too).
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} RETURNING {qn('id')}", params)
+            # SQLite returns the ids in VALUES order for a single INSERT (Django's bulk_create relies on it too).
             for event, (pk,) in zip(batch, cursor.fetchall()):
                 event.pk = pk
                 event._state.adding = False
-        if not combine:
-            cursor.execute(move_head, [head_seq, head_hash, chain])
+        cursor.execute(_move_head_sql(qn), [head_seq, head_hash, chain])
+
+
+def _event_fields():
+    return [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+
+
+def _move_head_sql(qn) -> str:
+    return f"UPDATE {qn(AuditChainHead._meta.db_table)} SET {qn('seq')} = %s, {qn('hash')} = %s WHERE {qn('chain')} = %s"
+
+
+_pg_insert_sql: str | None = None
+
+
+def _insert_events_postgresql(connection, events: list[AuditEvent], *, chain: int, head_seq: int, head_hash: str) -> None:
+    global _pg_insert_sql
+    fields = _event_fields()
+    if _pg_insert_sql is None:
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in fields)
+        arrays = ", ".join(f"%s::{_PG_ARRAY_TYPES.get(f.attname, 'text')}[]" for f in fields)
+        _pg_insert_sql = (f"WITH inserted AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
+                          f"RETURNING {qn('id')}, {qn('seq')}), moved AS ({_move_head_sql(qn)}) SELECT {qn('id')}, {qn('seq')} FROM inserted")
+    columns = [[getattr(event, f.attname) for event in events] for f in fields]
+    details = next(i for i, f in enumerate(fields) if f.attname == "details")
+    columns[details] = [json.dumps(value) for value in columns[details]]
+    with connection.cursor() as cursor:
+        cursor.execute(_pg_insert_sql, [*columns, head_seq, head_hash, chain])
+        by_seq = dict((seq, pk) for pk, seq in cursor.fetchall())
+    for event in events:
+        event.pk = by_seq[event.seq]
+        event._state.adding = False

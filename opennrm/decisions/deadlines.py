@@ -99,6 +99,7 @@ class SweepSummary:
     reminders_created: int = 0
     breaches_created: int = 0
     overdue_beyond_escalation: int = 0  # overdue longer than the escalation window, never emailed about
+    idempotency_records_pruned: int = 0  # nightly housekeeping (api/services.py)
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -138,6 +139,9 @@ def deadline_sweep(*, today: dt.date | None = None, now: dt.datetime | None = No
         | Q(status__in=STAGE_DEADLINES[Stage.CONCLUSIVE_GROUNDS][1], recovery_period_ends_on__lt=escalated_since)
     ).count()
 
+    from opennrm.api.services import idempotency_records_prune
+
+    summary.idempotency_records_pruned = idempotency_records_prune(actor=None, now=now)
     # Also when nothing was created: a notice left unsent by a crash is sent now.
     schedule_run(DEADLINE_NOTICES_SEND, send_deadline_notices, run_after=now)
     summary.seconds = round(time.monotonic() - started, 3)

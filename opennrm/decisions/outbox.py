@@ -16,7 +16,7 @@ import smtplib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import get_connection, send_mail
+from django.core.mail import EmailMessage, mailers
 
 from opennrm.audit.services import audit_record
 
@@ -49,8 +49,7 @@ def attempt_send(email: OutgoingEmail, message: Message, *, now: dt.datetime, au
     details = {**details, "attempt": email.attempts}
     try:
         if message.to:
-            send_mail(subject=message.subject, message=message.body, from_email=settings.DEFAULT_FROM_EMAIL,
-                      recipient_list=message.to, connection=connection)
+            (connection or mailers.default).send_messages([EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, message.to)])
     except (OSError, smtplib.SMTPException) as exc:
         email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         email.next_attempt_at = now + backoff_after(email.attempts)
@@ -70,7 +69,7 @@ def attempt_send(email: OutgoingEmail, message: Message, *, now: dt.datetime, au
 def mail_connection():
     """A connection to the mail server for many messages, closed at the end; open it with `open_quietly`
     when there is something to send."""
-    connection = get_connection()
+    connection = mailers.default
     try:
         yield connection
     finally:

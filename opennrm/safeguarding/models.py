@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from opennrm.decisions.models import OutgoingEmail
+
 RETURN_INTERVIEW_WITHIN = dt.timedelta(hours=72)  # DfE statutory guidance on children who go missing (2014)
 ACKNOWLEDGE_HIGH_RISK_WITHIN = dt.timedelta(hours=1)
 
@@ -206,7 +208,7 @@ class AlertKind(models.TextChoices):
     FOUND = "found", "Found"
 
 
-class SafeguardingAlert(models.Model):
+class SafeguardingAlert(OutgoingEmail):
     """An item in an organisation's (or one person's) work queue, emailed by the worker with retries.
 
     The email carries the NRM reference and what happened, never the child's details (email is not
@@ -217,15 +219,9 @@ class SafeguardingAlert(models.Model):
     kind = models.CharField(max_length=20, choices=AlertKind.choices)
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField()  # the time of the event, set by the service (not auto_now_add)
     seen_at = models.DateTimeField(null=True, blank=True)
-    # Email delivery, retried by the worker until the mail server takes it (as decision notifications are).
-    attempts = models.PositiveIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    sent_to = models.JSONField(default=list)
+    # Email delivery (OutgoingEmail's fields) is retried by the worker until the mail server takes it, as decision notifications are.
 
     class Meta:
         indexes = [models.Index(fields=["organisation", "-created_at"], name="alert_org_idx")]

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from opennrm.policy import Capability, Compartment, Role, compartments_for, has_capability, is_police_force
@@ -68,6 +68,8 @@ def safeguarding_open(*, actor, uuid, purpose: str = "safeguarding") -> Safeguar
         guardian_requests=list(referral.guardian_allocation_requests.select_related("service", "organisation", "allocated_to").order_by("requested_at")),
         notes=list(referral.case_notes.select_related("author").order_by("-written_at", "-id")),
         episodes=list(referral.missing_episodes.select_related("reported_by", "acknowledged_by", "return_interview", "police_organisation")
+                      .prefetch_related(Prefetch("alerts", queryset=SafeguardingAlert.objects.select_related("organisation", "user")
+                                                 .order_by("created_at", "id")))
                       .order_by("-number")),
         age_assessments=list(referral.age_assessments.select_related("assessor_organisation", "recorded_by").order_by("-assessed_on", "-recorded_at", "-id")),
         age=age_status(referral),
@@ -107,6 +109,10 @@ def safeguarding_queue_available(actor) -> bool:
         actor.role != Role.FIRST_RESPONDER or is_police_force(actor.organisation))
 
 
+_EPISODE_FIELDS = [f.name for f in MissingEpisode._meta.concrete_fields]
+_LISTED_REFERRAL_FIELDS = ["referral__uuid", "referral__reference", "referral__potential_victim"]
+
+
 @transaction.atomic
 def missing_now_page(*, actor, offset: int = 0, limit: int = 50, now: dt.datetime | None = None) -> tuple[list[MissingNowItem], int]:
     """The children missing now for the actor's local authority or police force, longest missing first, and how many
@@ -120,7 +126,9 @@ def missing_now_page(*, actor, offset: int = 0, limit: int = 50, now: dt.datetim
     qs = MissingEpisode.objects.filter(found_at__isnull=True, **_missing_now_filter(actor))
     # Counted up to a bound: an exact count of tens of thousands of open episodes would cost more than the page itself.
     total = qs.order_by()[: MISSING_NOW_COUNT_LIMIT + 1].count()
-    episodes = list(qs.select_related("referral", "referral__organisation").order_by("missing_since", "id")[offset : offset + limit])
+    # Only the referral fields the list shows: its other JSON compartments would be read and decoded for nothing.
+    episodes = list(qs.select_related("referral").only(*_EPISODE_FIELDS, *_LISTED_REFERRAL_FIELDS)
+                    .order_by("missing_since", "id")[offset : offset + limit])
     audit_listed(actor=actor, referrals=[e.referral for e in episodes], purpose="missing_now")
     return [MissingNowItem(e, e.referral, now - e.missing_since, e.number) for e in episodes], total
 

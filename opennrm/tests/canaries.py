@@ -220,10 +220,24 @@ def appears(value: str, text: str) -> bool:
 
 
 def response_text(response) -> str:
-    """Everything a client receives: the headers (a Location, say) and the body."""
+    """Everything a client receives: the headers (a Location, say) and the body, with a PDF's text extracted
+    (its streams are compressed: a canary in a letter would not show in the raw bytes)."""
     body = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
     headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
-    return headers + "\n\n" + body.decode(response.charset or "utf-8", errors="replace")
+    text = body.decode(response.charset or "utf-8", errors="replace")
+    if response.get("Content-Type", "").startswith("application/pdf") and body.startswith(b"%PDF-"):
+        text += "\n\n" + pdf_text(body)
+    return headers + "\n\n" + text
+
+
+def pdf_text(body: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    # Lines joined with spaces as well as kept: a canary wrapped at the end of a line is still found.
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+    return text + "\n" + " ".join(text.split())
 
 
 def plant_canaries(make_user) -> CanaryWorld:
@@ -337,3 +351,24 @@ def value_pool(world: CanaryWorld) -> list[str]:
         world.closure.pk, ContentType.objects.get_for_model(Referral).pk, 999999,
     ]
     return list(dict.fromkeys(str(v) for v in [*uuids, *ints]))
+
+
+# Apps whose models hold case records: a role with no power over cases must leave every row of them as it was.
+CASE_APPS = ("referrals", "decisions", "safeguarding", "linkage")
+
+
+def case_state() -> dict[str, str]:
+    """A digest of every row of every case model, to tell whether a request changed anything at all."""
+    import hashlib
+
+    from django.apps import apps
+
+    state = {}
+    for label in CASE_APPS:
+        if not apps.is_installed(f"opennrm.{label}"):
+            continue
+        for model in apps.get_app_config(label).get_models():
+            rows = list(model._base_manager.order_by("pk").values_list())
+            state[model._meta.label] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return state
+

@@ -37,8 +37,8 @@ class SmtpSink:
 @pytest.fixture
 def smtp_sink(settings):
     sink = SmtpSink()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", sink.port, 5
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5}}}
     yield sink
     sink.stop()
 

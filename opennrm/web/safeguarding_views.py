@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from opennrm.policy import Capability, has_capability
+from opennrm.policy import Capability, Role, has_capability
 from opennrm.referrals.codes import local_authorities
 from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
@@ -296,9 +296,9 @@ def missing_now(request):
         items, total = missing_now_page(actor=request.user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     except NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
-    due = return_interviews_due(actor=request.user)
     return render(request, "safeguarding/missing_now.html", {"title": "Missing now", "items": items, "total": total, "page": page,
-                                                              "pages": max(1, -(-total // PAGE_SIZE)), "due": due, "limit": MISSING_NOW_COUNT_LIMIT,
+                                                              "pages": max(1, -(-total // PAGE_SIZE)), "limit": MISSING_NOW_COUNT_LIMIT,
+                                                              "is_local_authority": request.user.role == Role.LA_SOCIAL_WORKER,
                                                               "now": dt.datetime.now(dt.UTC)})
 
 
@@ -307,4 +307,5 @@ def safeguarding_queue(request):
     if not safeguarding_queue_available(request.user):
         return HttpResponseForbidden("Your role does not act on children's safeguarding")
     return render(request, "safeguarding/queue.html", {"title": "Safeguarding work queue", "alerts": alerts_for(actor=request.user),
-                                                        "waiting": guardian_requests_waiting(actor=request.user), "now": dt.datetime.now(dt.UTC)})
+                                                        "waiting": guardian_requests_waiting(actor=request.user),
+                                                        "due": return_interviews_due(actor=request.user), "now": dt.datetime.now(dt.UTC)})

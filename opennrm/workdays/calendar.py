@@ -1,17 +1,13 @@
 """Working days in each UK nation: Monday to Friday, less that nation's bank holidays and closure days."""
 
 import datetime as dt
-import time
 from functools import lru_cache
 
 import holidays
 
-NATION_CODES = ("ENG", "WLS", "SCT", "NIR")
-# Closure days change a few times a year; each process re-reads them at most this often,
-# and at once after a change made in the same process.
-CLOSURE_CACHE_SECONDS = 30
+from opennrm.core.cache import ProcessCache
 
-_closure_cache: dict = {"loaded_at": None, "days": {}}
+NATION_CODES = ("ENG", "WLS", "SCT", "NIR")
 
 
 @lru_cache(maxsize=256)
@@ -21,22 +17,23 @@ def bank_holidays(nation: str, year: int) -> frozenset[dt.date]:
     return frozenset(holidays.country_holidays("GB", subdiv=nation, years=year).keys())
 
 
-def forget_closure_days() -> None:
-    _closure_cache["loaded_at"] = None
+def _load_closure_days() -> dict[str, frozenset[dt.date]]:
+    from .models import ClosureDay
+
+    days: dict[str, set[dt.date]] = {code: set() for code in NATION_CODES}
+    for day, day_nation in ClosureDay.objects.values_list("date", "nation"):
+        for code in [day_nation] if day_nation else NATION_CODES:
+            days[code].add(day)
+    return {code: frozenset(d) for code, d in days.items()}
+
+
+# Closure days change a few times a year and are read for every deadline: kept per process (ADR 0011).
+_closure_days = ProcessCache(_load_closure_days)
+forget_closure_days = _closure_days.forget  # the services call it on commit of a change
 
 
 def closure_days(nation: str) -> frozenset[dt.date]:
-    loaded_at = _closure_cache["loaded_at"]
-    if loaded_at is None or time.monotonic() - loaded_at > CLOSURE_CACHE_SECONDS:
-        from .models import ClosureDay
-
-        days: dict[str, set[dt.date]] = {code: set() for code in NATION_CODES}
-        for day, day_nation in ClosureDay.objects.values_list("date", "nation"):
-            for code in [day_nation] if day_nation else NATION_CODES:
-                days[code].add(day)
-        _closure_cache["days"] = {code: frozenset(d) for code, d in days.items()}
-        _closure_cache["loaded_at"] = time.monotonic()
-    return _closure_cache["days"][nation]
+    return _closure_days.get()[nation]
 
 
 def is_working_day(day: dt.date, nation: str) -> bool:

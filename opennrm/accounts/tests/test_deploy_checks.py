@@ -17,6 +17,7 @@ PRODUCTION = {
     "OPENNRM_SSL_REDIRECT": "1",
     "OPENNRM_BEHIND_TLS_PROXY": "1",
     "OPENNRM_DEBUG": "0",
+    "OPENNRM_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 
 
@@ -44,3 +45,9 @@ def test_weakened_sign_in_security_fails_them(tmp_path):
     said = done.stdout + done.stderr
     assert [check for check in ("opennrm.W001", "opennrm.W002", "opennrm.W003") if check not in said] == []
     assert "opennrm.E001" not in said
+
+
+def test_email_written_to_files_fails_them(tmp_path):
+    done = _check_deploy(tmp_path, OPENNRM_SECRET_KEY=secrets.token_urlsafe(64), OPENNRM_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend")
+    assert done.returncode != 0
+    assert "mail.E001" in done.stdout + done.stderr

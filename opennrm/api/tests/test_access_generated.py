@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from opennrm.policy import Compartment, Role
-from opennrm.tests.canaries import CanaryWorld, appears, plant_canaries, random_uuid, response_text, value_pool
+from opennrm.tests.canaries import CanaryWorld, appears, case_state, plant_canaries, random_uuid, response_text, value_pool
 from opennrm.workdays.calendar import forget_closure_days
 
 API_PREFIX = "/api/v1"
@@ -25,6 +25,11 @@ SEARCH_PARAMS = ("home_office_reference", "q", "search")
 KNOWN_OPERATIONS = {"/api/v1/referrals", "/api/v1/referrals/{referral_id}", "/api/v1/referrals/{referral_id}/access-log", "/api/v1/nrm-status",
                     "/api/v1/dashboard", "/api/v1/referrals/{referral_id}/safeguarding", "/api/v1/missing-now",
                     "/api/v1/duplicates", "/api/v1/duplicates/{candidate_id}", "/api/v1/people/{person_id}"}
+
+# Roles with no power over a case: whatever they send, no case record changes (ADR 0003).
+NO_CASE_WRITES = (Role.IMMIGRATION_OFFICER, Role.STATISTICIAN, Role.AUDITOR, Role.ADMIN)
+# Bodies every writing operation is sent: empty, empty JSON, fields of the wrong type, not JSON at all.
+PROBE_BODIES = ("", "{}", '{"reasons": 1, "outcome": [], "found_at": "probe", "risk": "probe", "care_status": "probe"}', "probe")
 
 
 @pytest.fixture
@@ -214,3 +219,51 @@ def test_a_referral_outside_scope_looks_the_same_as_one_that_does_not_exist(worl
             assert response.status_code == 200
         else:
             assert (response.status_code, response.json()) == (missing.status_code, missing.json())
+
+
+def write_operations(document: dict) -> list[tuple[str, str, dict]]:
+    return [(method.upper(), path, op) for path, ops in document["paths"].items() for method, op in ops.items() if method in ("post", "put", "patch", "delete")]
+
+
+def call_every_write(world: CanaryWorld, api) -> Calls:
+    """Every POST, PUT, PATCH and DELETE operation, at each canary id for its path parameters, with each probe body."""
+    document = openapi_document()
+    pool = value_pool(world)
+    operations = write_operations(document)
+    calls = Calls([f"{method} {path}" for method, path, _ in operations])
+    for method, path, operation in operations:
+        in_path = [p for p in operation.get("parameters", []) if p["in"] == "path"]
+        options = [path_values(schema_of(p, document), pool) for p in in_path]
+        for combo in itertools.product(*options) if len(in_path) < 2 else zip(*options):
+            url = path
+            for p, value in zip(in_path, combo):
+                url = url.replace("{" + p["name"] + "}", urllib.parse.quote(value, safe=""))
+            for body in PROBE_BODIES:
+                sent = f"{method} {url} {body}"
+                try:
+                    response = api.client.generic(method, url, body, content_type="application/json", headers=api.headers)
+                except Exception as exc:  # noqa: BLE001 - every failure is reported at the end
+                    calls.server_errors.append(f"{sent}: {type(exc).__name__}: {exc}")
+                    continue
+                if response.status_code >= 500:
+                    calls.server_errors.append(f"{sent}: {response.status_code}")
+                calls.responses.append((sent, response.status_code, response_text(response)))
+    return calls
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_no_write_operation_tells_a_role_what_it_may_not_see_nor_changes_what_it_may_not_change(world, api_client, role):
+    user = world.users[role]
+    api = api_client(user)
+    before = case_state()
+    calls = call_every_write(world, api)
+
+    assert calls.server_errors == []
+    assert len(calls.operations) > 0 and len(calls.responses) >= len(calls.operations) * len(PROBE_BODIES)
+    assert {status for _, status, _ in calls.responses} != {401}, "the bearer token was not accepted"
+    leaks = [f"{c} in {sent}" for c, sent in seen_canaries(world, calls) if c not in world.allowed(user)]
+    assert leaks == [], f"{role} was told what it may not see by an error message or a refusal"
+    if role in NO_CASE_WRITES:
+        assert [f"{c} in {sent}" for c, sent in seen_canaries(world, calls) if c.compartment != Compartment.STATUS] == []
+        after = case_state()
+        assert {label for label in before if before[label] != after.get(label)} == set(), f"{role} changed case records"

@@ -104,3 +104,26 @@ def test_bad_key_is_422(fr_client, child_referral_body, key):
 
 def test_longest_allowed_key_works(fr_client, child_referral_body):
     assert fr_client.post("/api/v1/referrals", child_referral_body, headers=_key("k" * 255)).status_code == 201
+
+
+def test_the_nightly_sweep_prunes_keys_older_than_the_retention_and_keeps_the_rest(fr_client, child_referral_body):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from opennrm.api.services import IDEMPOTENCY_RETENTION
+    from opennrm.decisions.deadlines import deadline_sweep
+
+    fr_client.post("/api/v1/referrals", child_referral_body, headers=_key("old-key"))
+    fr_client.post("/api/v1/referrals", {**child_referral_body, "first_responder_reference": "NEWER"}, headers=_key("new-key"))
+    now = timezone.now()
+    IdempotencyRecord.objects.filter(key="old-key").update(created_at=now - IDEMPOTENCY_RETENTION - dt.timedelta(minutes=1))
+
+    summary = deadline_sweep(now=now)
+
+    assert summary.idempotency_records_pruned == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new-key"]
+    assert AuditEvent.objects.filter(action="idempotency.pruned").get().details["deleted"] == 1
+    # A repeat of the kept key still answers as the first time did.
+    again = fr_client.post("/api/v1/referrals", {**child_referral_body, "first_responder_reference": "NEWER"}, headers=_key("new-key"))
+    assert again.status_code == 201 and Referral.objects.count() == 2

@@ -70,7 +70,7 @@ def sca_mailbox(people):
 # When a notice is due ---------------------------------------------------------------------------
 
 
-def test_the_reminder_day_is_the_working_day_before_in_each_nation():
+def test_the_reminder_day_is_the_working_day_before_in_each_nation(db):  # closure days are read from the database
     # St Andrew's Day, Monday 30 November 2026, is a bank holiday in Scotland only.
     friday, saturday, monday = D(2026, 11, 27), D(2026, 11, 28), D(2026, 11, 30)
     windows = nation_windows(friday)

@@ -57,7 +57,7 @@ def test_a_social_worker_reports_a_child_missing_records_found_and_the_interview
     assert found.status_code == 302
     episode.refresh_from_db()
     assert episode.return_interview_due == now - dt.timedelta(hours=1) + dt.timedelta(hours=72)
-    assert "Return interviews to hold" in text(la.get("/missing-now"))
+    assert "Return interviews to hold" in text(la.get("/safeguarding"))
 
     interview = la.post(f"/referrals/{child.uuid}/missing/{episode.uuid}/return-interview",
                         {**when("completed_at", now - dt.timedelta(minutes=10)), "summary": "Spent the night at a friend's flat"})

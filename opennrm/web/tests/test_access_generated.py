@@ -22,7 +22,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from opennrm.policy import Compartment, Role
-from opennrm.tests.canaries import OWN_DRAFT, CanaryWorld, appears, plant_canaries, random_uuid, response_text, value_pool
+from opennrm.tests.canaries import OWN_DRAFT, CanaryWorld, appears, case_state, plant_canaries, random_uuid, response_text, value_pool
 from opennrm.tests.csp import csp_problems
 from opennrm.workdays.calendar import forget_closure_days
 
@@ -32,6 +32,10 @@ STATUS_LOOKUP_VIEWS = {"web:nrm-status", "api:nrm_status"}
 SIGN_IN_VIEWS = {"web:sign-in", "admin:login"}
 # Parameters a search or lookup form may take, tried on every page with a GET form.
 SEARCH_PARAMS = ("home_office_reference", "q", "search")
+# Roles with no power over a case: whatever they post, no case record changes (ADR 0003).
+NO_CASE_WRITES = (Role.IMMIGRATION_OFFICER, Role.STATISTICIAN, Role.AUDITOR, Role.ADMIN)
+SIGN_OUT_VIEWS = {"web:sign-out", "admin:logout"}  # posted, they would end the walk's session
+POST_FILLINGS_PER_ROUTE = 4
 # Routes that must be among those exercised: if one is missing, the walk itself is broken.
 KNOWN_ROUTES = {
     "",
@@ -53,6 +57,7 @@ KNOWN_ROUTES = {
     "duplicates",
     "duplicates/<uuid:candidate_id>",
     "people/<uuid:person_id>",
+    "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter.pdf",
 }
 MAX_QUERY_VARIANTS_PER_ROUTE = 3  # links with query strings the pages offer (filters, pages), per route
 MAX_ROUNDS = 4  # rounds of following newly found parameter values
@@ -234,6 +239,7 @@ class Walk:
     server_errors: list[str] = field(default_factory=list)
     unfillable: list[str] = field(default_factory=list)
     weak_csp: list[str] = field(default_factory=list)  # pages whose Content-Security-Policy is not strict
+    found: dict[str, set[str]] = field(default_factory=dict)  # parameter values seen in the app's own links
 
 
 def view_name(path: str) -> str | None:
@@ -315,6 +321,7 @@ def walk_pages(world: CanaryWorld, client: Client) -> Walk:
         if len(done) == before:
             break
     walk.unfillable = [r.template for r in walk.routes if r.template not in walk.routes_reached]
+    walk.found = found
     return walk
 
 
@@ -413,3 +420,90 @@ def test_a_referral_outside_scope_looks_the_same_as_one_that_does_not_exist(worl
             assert response.status_code == 200
         else:
             assert (response.status_code, response.content) == (missing.status_code, missing.content)
+
+
+def test_a_pdf_letter_is_read_as_text_so_its_canaries_are_checked(world):
+    # The positive control for exports: without text extraction a PDF would pass the walk whatever it held.
+    client = Client()
+    client.force_login(world.users[Role.FIRST_RESPONDER])
+    response = client.get(f"/referrals/{world.referral_a.uuid}/decisions/{world.decision.uuid}/letter.pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    reasons = next(c for c in world.canaries if c.field == "decision.reasons")
+    assert not appears(reasons.value, response.content.decode("latin-1"))  # compressed: invisible in the raw bytes
+    assert appears(reasons.value, response_text(response))
+
+
+# --- Posting: the error messages and refusals -------------------------------------------------------
+
+
+def post_form_submissions(text: str, base: str) -> list[tuple[str, dict[str, str]]]:
+    """Each POST form on the page as a browser would send it with every text field set to "probe": hidden
+    fields as given, choices left as the page checked them (so most forms come back with their error messages)."""
+    submissions = []
+    for attrs, body in FORM.findall(text):
+        form = dict(ATTR.findall(attrs))
+        if form.get("method", "get").lower() != "post":
+            continue
+        data = {}
+        for tag, field_attrs in FIELD.findall(body):
+            a = dict(ATTR.findall(field_attrs))
+            if "name" not in a or tag.lower() == "select":
+                continue
+            kind = a.get("type", "text").lower()
+            if tag.lower() == "input" and kind in ("hidden", "checkbox", "radio"):
+                if kind == "hidden" or "checked" in field_attrs:
+                    data[a["name"]] = html.unescape(a.get("value", ""))
+            elif kind not in ("submit", "button", "reset", "image", "file"):
+                data[a["name"]] = "probe"
+        action = urllib.parse.urljoin(base, html.unescape(form.get("action", "")) or base)
+        parts = urllib.parse.urlsplit(action)
+        submissions.append((parts.path + (f"?{parts.query}" if parts.query else ""), data))
+    return submissions
+
+
+def walk_posts(world: CanaryWorld, client: Client, user, pages: Walk) -> Walk:
+    """POST to every route (empty, at a few fillings of its parameters) and every form the role's pages offered."""
+    posts = Walk(pages.routes)
+    pool = value_pool(world)
+    targets = [(route.build(values), {}) for route in pages.routes for values in fillings(route, pool, pages.found)[:POST_FILLINGS_PER_ROUTE]]
+    for page in pages.exercised:
+        if page.status == 200:
+            targets += post_form_submissions(page.text, page.url)
+    done = set()
+    for url, data in targets:
+        key = (url, tuple(sorted(data.items())))
+        view = view_name(urllib.parse.urlsplit(url).path)
+        if key in done or view is None or view in SIGN_OUT_VIEWS:
+            continue
+        done.add(key)
+        sent = f"POST {url} {urllib.parse.urlencode(data)}"
+        try:
+            response = client.post(url, data)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported at the end, with its URL
+            posts.server_errors.append(f"{sent}: {type(exc).__name__}: {exc}")
+            continue
+        if response.status_code >= 500:
+            posts.server_errors.append(f"{sent}: {response.status_code}")
+        posts.exercised.append(Exercised(sent, view, response.status_code, response_text(response)))
+        if "_auth_user_id" not in client.session:  # a form that signs out (the admin's, say)
+            client.force_login(user)
+    return posts
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_no_post_tells_a_role_what_it_may_not_see_nor_changes_what_it_may_not_change(world, role):
+    user = world.users[role]
+    client = Client()
+    client.force_login(user)
+    pages = walk_pages(world, client)
+    before = case_state()
+    posts = walk_posts(world, client, user, pages)
+
+    assert posts.server_errors == []
+    assert len(posts.exercised) >= len(pages.routes) - len(SIGN_OUT_VIEWS)
+    leaks = [f"{c} in {sent}" for c, sent, _ in seen_canaries(world, posts) if c not in world.allowed(user)]
+    assert leaks == [], f"{role} was told what it may not see by a POST's answer (an error message, a redirect)"
+    if role in NO_CASE_WRITES:
+        assert [f"{c} in {sent}" for c, sent, _ in seen_canaries(world, posts) if c.compartment != Compartment.STATUS] == []
+        after = case_state()
+        assert {label for label in before if before[label] != after.get(label)} == set(), f"{role} changed case records"
