@@ -184,6 +184,12 @@ def name_keys(text: str) -> list[str]:
     return [key for key in (token_key(word) for word in name_words(text)) if key]
 
 
+@lru_cache(maxsize=100_000)
+def is_latin(text: str) -> bool:
+    """Whether every letter of `text` is a Latin letter (Vietnamese, Albanian) rather than Arabic, Ge'ez…"""
+    return all(unicodedata.name(c, "").startswith("LATIN") for c in text if c.isalpha())
+
+
 @lru_cache(maxsize=1_000_000)
 def name_parts(text: str, family: bool = False) -> list[tuple[str, str]]:
     """(key, first two ASCII letters) of every word of a name field, in order, without empty keys."""

@@ -78,7 +78,7 @@ def test_each_match_carries_its_evidence_field_by_field():
     assert list(evidence) == ["Names", "Date of birth", "Sex", "Nationality", "Local authority", "Sibling pattern"]
     assert evidence["Date of birth"].label == "same date" and evidence["Date of birth"].weight > 5
     assert evidence["Nationality"].label.startswith("nationalities commonly confused")
-    assert evidence["Names"].label.startswith("all names agree") and evidence["Names"].weight > 5
+    assert evidence["Names"].label.startswith("all names agree") and evidence["Names"].weight > 2
     # The weights are the score's parts: with the prior they add up to it.
     score, explained = engine.explain(rows[-1], _row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"), index=index)
     assert explained == matches[0].evidence
@@ -96,8 +96,8 @@ def test_explain_two_rows_without_an_index():
     assert swapped_score < score
     twin_score, twin = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Winta", "Tesfay", "2011-04-17"))
     by_field = {e.field: e for e in twin}
-    assert by_field["Sibling pattern"].label.startswith("twin pattern") and by_field["Sibling pattern"].weight <= 0
+    assert by_field["Sibling pattern"].label.startswith("twin pattern")
     assert "given names differ" in by_field["Names"].label
-    assert twin_score < score
+    assert twin_score < score - 5 and twin_score < 0
     disputed = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2010", precision="estimated"))[1]
     assert {e.field: e for e in disputed}["Date of birth"].label.startswith("intervals overlap")
