@@ -946,17 +946,19 @@ class Match:
 class Index:
     """The existing records held in memory for checking new referrals one at a time.
 
-    Keeps the prepared arrays and the sorted blocking keys (about 15 per record); a query computes the new
-    record's keys, finds its candidates by binary search, and scores them with the batch code. Blocks
-    bigger than `max_block` are skipped, as in the batch run.
+    Keeps the prepared arrays and the blocking keys (about 15 per record) sorted by key then date of birth;
+    a query computes the new record's keys, finds its candidates by binary search, and scores them with the
+    batch code. In a block bigger than `max_block` only the `window` records either side of the new one's
+    date of birth are candidates, as the batch run pairs neighbours there.
     """
 
     def __init__(self, rows: Sequence[dict[str, str]], model: Model | None = None):
         self.model = model or Model.load()
         self.prepared = prepare(rows)
         keys, owners = blocking_keys(self.prepared)
-        order = np.lexsort((owners, keys))
+        order = np.lexsort((owners, self.prepared.dob_lo[owners], keys))
         self.keys, self.owners = keys[order], owners[order]
+        self.order_values = self.prepared.dob_lo[self.owners]
 
     def query(self, row: dict[str, str]) -> list[Match]:
         """Existing records that may be the same child, strongest first (auto-link or review band)."""
@@ -965,10 +967,16 @@ class Index:
         keys, _ = blocking_keys(q)
         left = np.searchsorted(self.keys, keys, side="left")
         right = np.searchsorted(self.keys, keys, side="right")
-        usable = (right > left) & (right - left < config.max_block)
-        if not usable.any():
+        found = []
+        for a, b in zip(left.tolist(), right.tolist(), strict=True):
+            if b - a > config.max_block:
+                middle = a + int(np.searchsorted(self.order_values[a:b], q.dob_lo[0]))
+                a, b = max(a, middle - config.window), min(b, middle + config.window)
+            if b > a:
+                found.append(self.owners[a:b])
+        if not found:
             return []
-        candidates = np.unique(np.concatenate([self.owners[a:b] for a, b in zip(left[usable], right[usable], strict=True)]))
+        candidates = np.unique(np.concatenate(found))
         pairs = np.stack([candidates, np.zeros_like(candidates)], axis=1)
         levels = compare(self.prepared, pairs, q=q)
         scores = self.model.score(levels, self.prepared.n + 1)
