@@ -49,6 +49,7 @@ class Config:
     review: float = 6.0
     cannot_link: float = 14.0
     max_block: int = 80
+    window: int = 5  # in a bigger block, each record is paired with its next `window` by date of birth
     # Cluster-level pass: two clusters whose strongest link is at least `best_link` and is each other's
     # best by at least `margin` (no other cluster comes close for either) are one child.
     best_link: float = 14.0
@@ -275,6 +276,7 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
             owners.append(rep)
     # One name shared exactly, another only by its first two letters, no date needed: a typo or a variant
     # (Klevis/Klevi, Hoxha/Hoxhaj) with the date missing or years off.
+    # With the birth year too, for when the blocks without it are too big (many records, common names).
     for i in range(k):
         for j in range(k):
             if i != j:
@@ -282,6 +284,12 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
                 idx = np.nonzero((a >= 0) & (b >= 0))[0]
                 keys.append(_hash(np.full(len(idx), 5), a[idx], b[idx]))
                 owners.append(idx)
+                idx = idx[has_dob[idx]]
+                span = p.dob_year_hi[idx] - p.dob_year_lo[idx] + 1
+                rep = np.repeat(idx, span)
+                years = np.repeat(p.dob_year_lo[idx], span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
+                keys.append(_hash(np.full(len(rep), 6), a[rep], b[rep], years))
+                owners.append(rep)
     # The real name given as an alias on one referral and as the name on another.
     for i in range(k):
         for j in range(i + 1, k):
@@ -296,9 +304,12 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(keys), np.concatenate(owners).astype(np.int64)
 
 
-def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int) -> np.ndarray:
-    """All distinct (i < j) pairs sharing a key, ignoring blocks bigger than max_block: (m, 2) int64."""
-    order = np.lexsort((owners, keys))
+def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int, order_by: np.ndarray | None = None, window: int = 0) -> np.ndarray:
+    """All distinct (i < j) pairs sharing a key: (m, 2) int32. In a block bigger than `max_block` (a
+    common name among many records) only neighbours are paired: each record with the next `window`
+    records in `order_by` order (the date of birth), a sorted neighbourhood, so that pairs grow linearly."""
+    order_by = np.zeros(int(owners.max(initial=0)) + 1, dtype=np.int32) if order_by is None else order_by
+    order = np.lexsort((owners, order_by[owners], keys))
     keys, owners = keys[order], owners[order]
     # Drop repeated (key, owner) entries.
     keep = np.ones(len(keys), dtype=bool)
@@ -307,14 +318,28 @@ def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int) -> n
     del order, keep
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     sizes = np.diff(np.r_[starts, len(keys)])
+    owners = owners.astype(np.uint64)
+    codes: list[np.ndarray] = []
+    big = sizes > max_block
+    if window and big.any():
+        st, sz = starts[big], sizes[big]
+        position = np.repeat(st - np.cumsum(np.r_[0, sz[:-1]]), sz) + np.arange(sz.sum())
+        partners = np.minimum(window, np.repeat(st + sz, sz) - 1 - position)
+        left = np.repeat(position, partners)
+        right = left + 1 + (np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners))
+        a, b = owners[left], owners[right]
+        del left, right, position, partners
+        code = (np.minimum(a, b) << np.uint64(32)) | np.maximum(a, b)
+        del a, b
+        code.sort()
+        codes.append(code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code)
+        del code
     usable = (sizes >= 2) & (sizes <= max_block)
     starts, sizes = starts[usable], sizes[usable]
-    owners = owners.astype(np.uint64)
     # Pairs block by block in slices of about `slice_pairs`, so that the temporaries stay small at 1M records.
     slice_pairs = 8_000_000
     block_pairs = sizes * (sizes - 1) // 2
     bounds = np.searchsorted(np.cumsum(block_pairs), np.arange(slice_pairs, block_pairs.sum() + slice_pairs, slice_pairs), side="right")
-    codes: list[np.ndarray] = []
     first = 0
     for last in [*bounds.tolist(), len(starts)]:
         if last <= first:
@@ -336,7 +361,7 @@ def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int) -> n
     del codes
     code.sort()  # sort and drop repeats (np.unique's hash path is several times slower here)
     code = code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code
-    out = np.empty((len(code), 2), dtype=np.int64)
+    out = np.empty((len(code), 2), dtype=np.int32)  # record numbers < 2^31; half the memory at 1M
     out[:, 0] = code >> np.uint64(32)
     out[:, 1] = code & np.uint64(0xFFFFFFFF)
     return out
@@ -344,7 +369,7 @@ def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int) -> n
 
 def candidate_pairs(p: Prepared, config: Config) -> np.ndarray:
     keys, owners = blocking_keys(p)
-    return pairs_from_blocks(keys, owners, config.max_block)
+    return pairs_from_blocks(keys, owners, config.max_block, p.dob_lo, config.window)
 
 
 # ---------------------------------------------------------------- comparisons
@@ -921,17 +946,19 @@ class Match:
 class Index:
     """The existing records held in memory for checking new referrals one at a time.
 
-    Keeps the prepared arrays and the sorted blocking keys (about 15 per record); a query computes the new
-    record's keys, finds its candidates by binary search, and scores them with the batch code. Blocks
-    bigger than `max_block` are skipped, as in the batch run.
+    Keeps the prepared arrays and the blocking keys (about 15 per record) sorted by key then date of birth;
+    a query computes the new record's keys, finds its candidates by binary search, and scores them with the
+    batch code. In a block bigger than `max_block` only the `window` records either side of the new one's
+    date of birth are candidates, as the batch run pairs neighbours there.
     """
 
     def __init__(self, rows: Sequence[dict[str, str]], model: Model | None = None):
         self.model = model or Model.load()
         self.prepared = prepare(rows)
         keys, owners = blocking_keys(self.prepared)
-        order = np.lexsort((owners, keys))
+        order = np.lexsort((owners, self.prepared.dob_lo[owners], keys))
         self.keys, self.owners = keys[order], owners[order]
+        self.order_values = self.prepared.dob_lo[self.owners]
 
     def query(self, row: dict[str, str]) -> list[Match]:
         """Existing records that may be the same child, strongest first (auto-link or review band)."""
@@ -940,10 +967,16 @@ class Index:
         keys, _ = blocking_keys(q)
         left = np.searchsorted(self.keys, keys, side="left")
         right = np.searchsorted(self.keys, keys, side="right")
-        usable = (right > left) & (right - left < config.max_block)
-        if not usable.any():
+        found = []
+        for a, b in zip(left.tolist(), right.tolist(), strict=True):
+            if b - a > config.max_block:
+                middle = a + int(np.searchsorted(self.order_values[a:b], q.dob_lo[0]))
+                a, b = max(a, middle - config.window), min(b, middle + config.window)
+            if b > a:
+                found.append(self.owners[a:b])
+        if not found:
             return []
-        candidates = np.unique(np.concatenate([self.owners[a:b] for a, b in zip(left[usable], right[usable], strict=True)]))
+        candidates = np.unique(np.concatenate(found))
         pairs = np.stack([candidates, np.zeros_like(candidates)], axis=1)
         levels = compare(self.prepared, pairs, q=q)
         scores = self.model.score(levels, self.prepared.n + 1)

@@ -36,14 +36,14 @@ def test_blocking_finds_the_true_pairs_and_pairs_are_unique():
     assert len(np.unique(pairs, axis=0)) == len(pairs)
     person = np.array([int(r.truth["person_id"]) for r in records])
     true_pairs = evaluate._pairs_within(person)
-    found = np.isin(true_pairs[:, 0] * (1 << 32) + true_pairs[:, 1], pairs[:, 0] * (1 << 32) + pairs[:, 1])
-    assert found.mean() >= 0.95
+    found = np.isin(evaluate._codes(true_pairs), evaluate._codes(pairs))
+    assert found.mean() >= 0.98
 
 
 def test_quality_on_two_thousand_synthetic_referrals():
     """Floors that guard against regressions at 2,000 records (seed 3, never used in training). The
     issue's targets are measured at 20,000 by bench/linkage.py; these floors sit below what the engine
-    reaches today (precision 1.000, B-cubed F1 0.874, recall with review 0.574, review queue 1.3%)."""
+    reaches today (precision 1.000, B-cubed F1 0.867, recall with review 0.572, review queue 1.8%)."""
     records = list(synthetic.generate(2000, seed=3))
     result = engine.link([r.row for r in records])
     report = evaluate.evaluate(evaluate.Truth.from_rows([r.truth for r in records]), result.cluster, result.needs_review, result.review_pairs)
@@ -101,3 +101,28 @@ def test_explain_two_rows_without_an_index():
     assert twin_score < score - 5 and twin_score < 0
     disputed = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2010", precision="estimated"))[1]
     assert {e.field: e for e in disputed}["Date of birth"].label.startswith("intervals overlap")
+
+
+def test_a_block_too_big_to_pair_in_full_pairs_date_of_birth_neighbours_only():
+    # Ten records sharing one key, a block bigger than max_block=4: each is paired with its next two by date.
+    owners = np.arange(10)
+    keys = np.full(10, 7, dtype=np.uint64)
+    dates = np.array([90, 10, 80, 20, 70, 30, 60, 40, 50, 0], dtype=np.int32)
+    pairs = engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2)
+    by_date = np.argsort(dates)
+    expected = {tuple(sorted((int(by_date[k]), int(by_date[k + step])))) for k in range(10) for step in (1, 2) if k + step < 10}
+    assert {tuple(map(int, pair)) for pair in pairs} == expected
+    assert len(engine.pairs_from_blocks(keys, owners, max_block=4)) == 0  # no window: the block is dropped
+    assert len(engine.pairs_from_blocks(keys, owners, max_block=10)) == 45  # small enough: every pair
+
+
+def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not():
+    config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=3, margin=2)
+    pairs = np.array([[0, 1], [2, 3], [2, 4], [5, 6]], dtype=np.int32)
+    scores = np.array([5.0, 5.0, 4.5, 5.0], dtype=np.float32)
+    levels = {"sibling": np.array([0, 0, 0, 2], dtype=np.int16)}
+    clusters, flagged, review_pairs = engine.decide(7, pairs, scores, levels, config)
+    assert clusters[0] == clusters[1]  # each other's only candidate, above best_link
+    assert clusters[2] != clusters[3] and clusters[2] != clusters[4]  # 3 and 4 are rivals for 2: review
+    assert clusters[5] != clusters[6]  # the sibling pattern: never merged by the cluster-level pass
+    assert flagged[[2, 3, 5, 6]].all() and not flagged[[0, 1]].any()
