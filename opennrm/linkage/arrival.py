@@ -73,10 +73,16 @@ class GrowingIndex(engine.Index):
                          dtype=np.int32)
         new.tokens, new.alias_tokens, new.given_key = remap[new.tokens], remap[new.alias_tokens], remap[new.given_key]
         keys, owners = engine.blocking_keys(new)
+        values = new.dob_lo[owners]
         owners = owners + old.n
-        order = np.lexsort((owners, keys))
-        keys, owners = keys[order], owners[order]
-        at = np.searchsorted(self.keys, keys, side="right")
+        # The index is sorted by key, then date of birth, then record (engine.Index): each new key goes after the
+        # existing entries with its key and date, since its record number is higher than theirs.
+        order = np.lexsort((owners, values, keys))
+        keys, owners, values = keys[order], owners[order], values[order]
+        left = np.searchsorted(self.keys, keys, side="left")
+        right = np.searchsorted(self.keys, keys, side="right")
+        at = np.array([a + int(np.searchsorted(self.order_values[a:b], v, side="right"))
+                       for a, b, v in zip(left.tolist(), right.tolist(), values.tolist(), strict=True)], dtype=np.int64)
         merged = {}
         for f in dataclasses.fields(old):
             a, b = getattr(old, f.name), getattr(new, f.name)
@@ -93,6 +99,7 @@ class GrowingIndex(engine.Index):
         counts = np.maximum(np.bincount(tokens, minlength=len(vocabulary)), 1).astype(np.float64)
         prepared.token_bits = np.log2(max(prepared.n, 1) / counts).astype(np.float32)
         self.keys, self.owners = np.insert(self.keys, at, keys), np.insert(self.owners, at, owners)
+        self.order_values = np.insert(self.order_values, at, values)
         self.prepared = prepared
 
 
