@@ -12,10 +12,9 @@ from ninja import Query, Router, Schema
 from pydantic import Field, StringConstraints
 
 from opennrm.linkage.models import CandidateDecision, MatchCandidate, PersonLink
-from opennrm.linkage.selectors import candidate_get, identity_of, person_get, review_queue
+from opennrm.linkage.selectors import candidate_get, identity_of, person_get, person_of_candidate, review_queue
 from opennrm.linkage.services import InvalidLinkage, LinkageRefused, candidate_confirm, candidate_reject, candidate_undo, person_link_undo
 from opennrm.policy import Capability
-from opennrm.referrals.models import Referral
 from opennrm.referrals.validation import FieldError
 
 from .decisions import _Body, _documented_body, _parse, _require
@@ -68,8 +67,8 @@ def candidate_as_dict(candidate: MatchCandidate, *, full: bool = False) -> dict:
 
 
 def _person_of(candidate: MatchCandidate) -> str | None:
-    link = PersonLink.objects.select_related("person").filter(referral_id=candidate.referral_id, undone_at__isnull=True).first()
-    return str(link.person.uuid) if link else None
+    person = person_of_candidate(candidate=candidate)
+    return str(person.uuid) if person else None
 
 
 def _link_as_dict(link: PersonLink) -> dict:
@@ -182,7 +181,7 @@ def person_unlink(request, person_id: str):
             referral_uuid = uuid.UUID(body.referral)
         except ValueError:
             raise invalid([FieldError("referral", "Give the id of a referral linked to this person")]) from None
-        referral = Referral.objects.filter(uuid=referral_uuid, pk__in=[link.referral_id for link in view.current + view.history]).first()
+        referral = next((link.referral for link in view.current + view.history if link.referral.uuid == referral_uuid), None)
         if referral is None:
             raise invalid([FieldError("referral", "That referral is not one of this person's: give the id of a referral listed on them")])
         person_link_undo(actor=request.user, person=view.person, referral=referral, reason=body.reason)

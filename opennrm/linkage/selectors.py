@@ -74,6 +74,12 @@ def candidate_get(*, actor, uuid) -> MatchCandidate:
     return candidate
 
 
+def person_of_candidate(*, candidate: MatchCandidate) -> Person | None:
+    """The person the candidate's newer referral is linked to now, if any (the candidate came from candidate_get)."""
+    link = PersonLink.objects.select_related("person").filter(referral_id=candidate.referral_id, undone_at__isnull=True).first()
+    return link.person if link else None
+
+
 @dataclass(frozen=True)
 class PersonView:
     person: Person

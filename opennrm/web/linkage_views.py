@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from opennrm.linkage.arrival import thresholds
-from opennrm.linkage.models import CandidateStatus, PersonLink
-from opennrm.linkage.selectors import candidate_get, identity_of, person_get, review_queue
+from opennrm.linkage.models import CandidateStatus
+from opennrm.linkage.selectors import candidate_get, identity_of, person_get, person_of_candidate, review_queue
 from opennrm.linkage.services import InvalidLinkage, LinkageRefused, candidate_confirm, candidate_reject, candidate_undo, person_link_undo
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import local_authorities
@@ -78,7 +78,6 @@ def duplicates_queue(request):
 
 def _candidate_page(request, candidate, *, errors=None, field_errors=None, reason: str = "", status: int = 200):
     new, earlier = identity_of(candidate.referral), identity_of(candidate.earlier)
-    link = PersonLink.objects.select_related("person").filter(referral=candidate.referral, undone_at__isnull=True).first()
     return render(request, "linkage/candidate.html", {
         "title": f"Possible match: {new['reference']} and {earlier['reference']}",
         "candidate": candidate,
@@ -87,7 +86,7 @@ def _candidate_page(request, candidate, *, errors=None, field_errors=None, reaso
         "decisions": list(candidate.decisions.select_related("decided_by").order_by("decided_at", "pk")),
         "undecided": candidate.status in (CandidateStatus.OPEN, CandidateStatus.AUTO_LINKED),
         "auto_linked": candidate.status == CandidateStatus.AUTO_LINKED,
-        "person": link.person if link else None,
+        "person": person_of_candidate(candidate=candidate),
         "thresholds": thresholds(),
         "reason": reason, "errors": errors or [], "field_errors": field_errors or {},
     }, status=status)
