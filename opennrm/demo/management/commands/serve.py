@@ -24,6 +24,7 @@ from django.db.migrations.executor import MigrationExecutor
 from opennrm.decisions.tasks import deadline_work_schedule
 from opennrm.linkage.tasks import LINKAGE_QUEUE
 
+LINKAGE_WORKER_NICENESS = 10
 STOP_GRACE_SECONDS = 20  # gunicorn's graceful timeout below, plus time to exit
 POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1
@@ -97,7 +98,9 @@ class Command(BaseCommand):
         try:
             children["web server"] = self._start(web_cmd)
             children["background worker"] = self._start(worker_cmd)
-            children["duplicate-detection worker"] = self._start(linkage_worker_cmd)
+            # At a lower priority: a possible match can wait a moment for the review queue, while a person at a page,
+            # or a missing child's alert, cannot (the checks of a burst of new referrals otherwise took CPU from them).
+            children["duplicate-detection worker"] = self._start(linkage_worker_cmd, niceness=LINKAGE_WORKER_NICENESS)
             self.stdout.write(
                 f"OpenNRM is serving http://{url_host}:{port} ({workers} web processes) "
                 "and running the background workers. Press Ctrl-C to stop."
@@ -138,8 +141,14 @@ class Command(BaseCommand):
             raise CommandError(f"The database has {len(plan)} migration(s) not yet applied: run `opennrm migrate` first.")
 
     @staticmethod
-    def _start(cmd: list[str]) -> subprocess.Popen:
-        return subprocess.Popen(cmd, process_group=0, preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    def _start(cmd: list[str], *, niceness: int = 0) -> subprocess.Popen:
+        def prepare() -> None:
+            if sys.platform == "linux":
+                _die_with_parent()
+            if niceness:
+                os.nice(niceness)
+
+        return subprocess.Popen(cmd, process_group=0, preexec_fn=prepare)
 
     @staticmethod
     def _watch(children: dict[str, subprocess.Popen], stop_signal: list[int]) -> tuple[str, int] | None:
