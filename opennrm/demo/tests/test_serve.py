@@ -65,6 +65,11 @@ def gone(pid: int) -> bool:
         return True
 
 
+def niceness(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])
+
+
 def wait_until(condition, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -98,6 +103,8 @@ def test_serves_pages_and_static_files_and_stops_both_children_on_sigterm(var_di
         assert status == 200 and b".govuk-" in body
         children = children_of(proc.pid)
         assert len(children) == 3  # gunicorn's master, the task worker and duplicate detection's worker
+        # Only duplicate detection's worker runs at a lower priority (field 19 of /proc/PID/stat is the niceness).
+        assert [niceness(pid) for pid in children] == [0, 0, 10]
         assert (var_dir / "static" / "govuk" / "govuk-frontend.min.css").exists()  # collectstatic ran
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=25) == 0
