@@ -436,26 +436,27 @@ PERSIAN_FEMALE_TAIL: list[Name] = [((latin,), persian) for latin, persian in [
 ]]
 
 GIVEN_POOLS: dict[tuple[str, str], Pool] = {
-    ("uk", "M"): _pool(UK_MALE, _composed("Ja Ka Ry Bra Ma Ta Ke Da Le Ca Ha Co Ro", "den lan son ley ron yce iah lyn tyn drick", 11), 0.75, 0.35),
-    ("uk", "F"): _pool(UK_FEMALE, _composed("Ja Ka Ma Ta Ke Da Le Ca Ha Ro Sa Bri La", "nna lee lyn ssa ya ley ra nie na cey", 12), 0.75, 0.35),
-    ("albanian", "M"): _pool(ALBANIAN_MALE, _composed("Ar Bes Dri Ed Fla Gen Ili Kle Lu Mar Re Sok Vi Xhe", "ion ni tan lind nit ri jan an", 13), 0.6, 0.7),
-    ("albanian", "F"): _pool(ALBANIAN_FEMALE, _composed("A Bes Dri E Fla Gen Ili Kle Lu Mar Re So Vi Xhe", "ona ira ida sa jola nisa rta", 14), 0.6, 0.7),
-    ("arabic", "M"): _pool(ARABIC_MALE + ARABIC_MALE_TAIL, skew=1.1),
-    ("arabic", "F"): _pool(ARABIC_FEMALE + ARABIC_FEMALE_TAIL, skew=0.9),
-    ("persian", "M"): _pool(PERSIAN_MALE + PERSIAN_MALE_TAIL, skew=1.1),
-    ("persian", "F"): _pool(PERSIAN_FEMALE + PERSIAN_FEMALE_TAIL, skew=0.9),
-    ("geez", "M"): _pool(GEEZ_MALE, GEEZ_MALE_TAIL, 0.5, 0.9),
-    ("geez", "F"): _pool(GEEZ_FEMALE, GEEZ_FEMALE_TAIL, 0.45, 0.9),
-    ("romanian", "M"): _pool(ROMANIAN_MALE, _composed("Vlad Rad Cos Dor Sor Lau Cat Ovi Tra Val", "u in el ian ică", 15), 0.7, 0.8),
-    ("romanian", "F"): _pool(ROMANIAN_FEMALE, _composed("Ral Cor Dan Lau Mir Roxa Sim Bian Cri Lor", "uca ina iela ana ica", 16), 0.7, 0.8),
-    ("nigerian", "M"): _pool(NIGERIAN_MALE, _composed("Ade Olu Chi Ike Nna Femi Tobi Kay Segun Uche", "dayo mide bueze nna kunle", 17), 0.6, 0.8),
-    ("nigerian", "F"): _pool(NIGERIAN_FEMALE, _composed("Ade Olu Chi Ada Nne Temi Bola Yemi Amara Uju", "ola nna ugo kemi tola", 18), 0.6, 0.8),
+    ("uk", "M"): _pool(UK_MALE, _composed("Ja Ka Ry Bra Ma Ta Ke Da Le Ca Ha Co Ro", "den lan son ley ron yce iah lyn tyn drick", 11), 0.6, 0.15),
+    ("uk", "F"): _pool(UK_FEMALE, _composed("Ja Ka Ma Ta Ke Da Le Ca Ha Ro Sa Bri La", "nna lee lyn ssa ya ley ra nie na cey", 12), 0.6, 0.15),
+    ("albanian", "M"): _pool(ALBANIAN_MALE, _composed("Ar Bes Dri Ed Fla Gen Ili Kle Lu Mar Re Sok Vi Xhe", "ion ni tan lind nit ri jan an", 13), 0.6, 0.5),
+    ("albanian", "F"): _pool(ALBANIAN_FEMALE, _composed("A Bes Dri E Fla Gen Ili Kle Lu Mar Re So Vi Xhe", "ona ira ida sa jola nisa rta", 14), 0.6, 0.4),
+    # Muhammad (all spellings) ~10 % of boys, Fatima ~5 % of girls; the rest Zipf by rank.
+    ("arabic", "M"): _pool(ARABIC_MALE[:1], ARABIC_MALE[1:] + ARABIC_MALE_TAIL, 0.10, tail_skew=0.8),
+    ("arabic", "F"): _pool(ARABIC_FEMALE[:1], ARABIC_FEMALE[1:] + ARABIC_FEMALE_TAIL, 0.05, tail_skew=0.7),
+    ("persian", "M"): _pool(PERSIAN_MALE[:1], PERSIAN_MALE[1:] + PERSIAN_MALE_TAIL, 0.10, tail_skew=0.8),
+    ("persian", "F"): _pool(PERSIAN_FEMALE[:1], PERSIAN_FEMALE[1:] + PERSIAN_FEMALE_TAIL, 0.05, tail_skew=0.7),
+    ("geez", "M"): _pool(GEEZ_MALE, GEEZ_MALE_TAIL, 0.5, 0.6),
+    ("geez", "F"): _pool(GEEZ_FEMALE, GEEZ_FEMALE_TAIL, 0.45, 0.6),
+    ("romanian", "M"): _pool(ROMANIAN_MALE, _composed("Vlad Rad Cos Dor Sor Lau Cat Ovi Tra Val", "u in el ian ică", 15), 0.6, 0.5),
+    ("romanian", "F"): _pool(ROMANIAN_FEMALE, _composed("Ral Cor Dan Lau Mir Roxa Sim Bian Cri Lor", "uca ina iela ana ica", 16), 0.6, 0.5),
+    ("nigerian", "M"): _pool(NIGERIAN_MALE, _composed("Ade Olu Chi Ike Nna Femi Tobi Kay Segun Uche", "dayo mide bueze nna kunle", 17), 0.6, 0.5),
+    ("nigerian", "F"): _pool(NIGERIAN_FEMALE, _composed("Ade Olu Chi Ada Nne Temi Bola Yemi Amara Uju", "ola nna ugo kemi tola", 18), 0.6, 0.5),
 }
 UK_FAMILY_POOL = _pool([(name, 1.26 / (rank + 1) ** 0.8) for rank, name in enumerate(UK_FAMILY)],
                        _composed("Ash Brad Carr Dal Ell Fair Green Hal Kirk Lang Mar North Pem Rad Shel Thorn Wal Whit Brom Cal "
                                  "Dun Fen Hart Hol Mid Ox Rook Stan Ting Wood Ack Bel Chad Dor East Ford Gil Hen Lyn Mor Pen "
                                  "Ross Sut Tan Wel", "ton ley worth field by ham ford well wood shaw more croft wick son er "
-                                 "stone bury den hurst", 19), head_share=0.11, tail_skew=0.5)
+                                 "stone bury den hurst", 19), head_share=0.11, tail_skew=0.2)
 FAMILY_POOLS: dict[str, Pool] = {
     "uk": UK_FAMILY_POOL,
     "albanian": _pool(ALBANIAN_FAMILY, _composed("Hox Kra Ber Lek Der Kol Mar Pri Baj Taf Duk Mem Shk Gjo Zen Ram Vel Rex Lul "
@@ -564,7 +565,8 @@ def _families(rng: random.Random) -> Iterator[list[Person]]:
         twins = children >= 2 and rng.random() < 0.25
         first_dob = _random_date(rng, dt.date(2007, 1, 1), dt.date(2017, 12, 31))
         people: list[Person] = []
-        avoid: set[str] = set()
+        # Children are not given their father's or grandfather's name (Ge'ez and Arabic names carry them).
+        avoid: set[str] = {name[0][0] for name in family}
         for index in range(children):
             person_id += 1
             sex = rng.choice("MF") if rng.random() < 0.9 else ("M" if style in ("arabic", "persian", "geez") else "F")
