@@ -787,7 +787,7 @@ def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, pr
     return replace(chosen, review=review)
 
 
-def fit_scale_penalty(p: Prepared, person: np.ndarray, model: Model, precision: float = 0.997) -> float:
+def fit_scale_penalty(p: Prepared, person: np.ndarray, model: Model, precision: float = 0.998) -> float:
     """The smallest `Config.scale_penalty` that keeps automatic links at `precision` on a labelled training
     set several times larger than the one the weights were fitted on."""
     from .evaluate import pairwise
@@ -795,9 +795,7 @@ def fit_scale_penalty(p: Prepared, person: np.ndarray, model: Model, precision: 
     pairs = candidate_pairs(p, model.config)
     levels = compare(p, pairs)
     penalty = 0.0
-    # The same precision as the thresholds (fit_thresholds), in steps of 0.1 bit: the penalty is
-    # extrapolated from this set's size to the batch's, so a coarse step costs much recall at 1M.
-    for penalty in np.round(np.arange(0.0, 2.01, 0.1), 1).tolist():
+    for penalty in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0):
         trial = Model(model.weights, model.prior, model.trained_n, replace(model.config, scale_penalty=penalty), model.tf_weight)
         clusters, _, _ = decide(p.n, pairs, trial.score(levels, p.n), levels, trial.config)
         if pairwise(person, clusters)[0] >= precision:
