@@ -276,7 +276,7 @@ UK_FEMALE += [((name,), "") for name in "Abbie Alisha Bethany Chelsea Danielle E
 #   "Vietnamese name": Nguyễn 38.4 %, Trần 12.1, Lê 9.5, Phạm 7.0, Hoàng/Huỳnh 5.1, Phan 4.5, Vũ/Võ 3.9,
 #   Đặng 2.1, Bùi 2.0, Đỗ 1.4, Hồ 1.3, Ngô 1.3, Dương 1.0, Lý 0.5; the remaining ~10 % spread (Zipf) over
 #   50 further real family names. Middle and given names: no published frequency table exists; they are
-#   real Vietnamese name syllables, ranked and Zipf-weighted, with Văn/Thị at 35/40 % (an estimate: both
+#   real Vietnamese name syllables, ranked and Zipf-weighted, with Văn/Thị at about 31/37 % (an estimate: both
 #   have declined for children born after 2000, as the same article notes).
 # - Eritrean/Ethiopian: given name + father's given name + grandfather's given name (no family name), so
 #   the father's and grandfather's names are drawn from the male given-name distribution itself. No
