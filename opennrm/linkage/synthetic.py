@@ -164,14 +164,6 @@ GEEZ_FEMALE: list[Name] = [
     (("Mekdes", "Mekdas"), "መቅደስ"),
     (("Hiwet", "Hiwot", "Hewet"), "ሂወት"),
 ]
-VIET_FAMILY: list[tuple[Name, float]] = [
-    ((("Nguyen", "Nguyen"), "Nguyễn"), 38), ((("Tran", "Trann"), "Trần"), 11), ((("Le", "Lee"), "Lê"), 9),
-    ((("Pham", "Phan"), "Phạm"), 7), ((("Hoang", "Huynh"), "Hoàng"), 5), ((("Vu", "Vo"), "Vũ"), 4),
-    ((("Dang",), "Đặng"), 2), ((("Bui",), "Bùi"), 2), ((("Do",), "Đỗ"), 2), ((("Ngo",), "Ngô"), 1.5),
-    ((("Duong",), "Dương"), 1), ((("Ly",), "Lý"), 0.5),
-]
-VIET_MIDDLE_MALE: list[tuple[Name, float]] = [((("Van",), "Văn"), 60), ((("Duc",), "Đức"), 15), ((("Minh",), "Minh"), 10), ((("Quoc",), "Quốc"), 8)]
-VIET_MIDDLE_FEMALE: list[tuple[Name, float]] = [((("Thi",), "Thị"), 70), ((("Ngoc",), "Ngọc"), 15), ((("Thu",), "Thu"), 10)]
 VIET_GIVEN_MALE: list[tuple[Name, float]] = [
     ((("Anh",), "Anh"), 12), ((("Hung",), "Hùng"), 8), ((("Minh",), "Minh"), 8), ((("Nam",), "Nam"), 7),
     ((("Tuan",), "Tuấn"), 7), ((("Long",), "Long"), 6), ((("Duc",), "Đức"), 5), ((("Huy",), "Huy"), 5),
