@@ -737,7 +737,7 @@ def decide(n: int, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.n
     return cluster_number, needs_review, review_pairs
 
 
-def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, precision: float = 0.998, review_share: float = 0.025) -> Config:
+def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, precision: float = 0.997, review_share: float = 0.028) -> Config:
     """Decision thresholds fixed on labelled training sets (prepared records, person per record), before
     any evaluation data exists; a threshold must hold on every set (some of them not used for the weights:
     pairwise precision varies a lot between seeds, one merge of two big clusters costs many pairs).
@@ -767,14 +767,18 @@ def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, pr
         return float(worst[:, 0].min()), float(worst[:, 1].mean()), float(worst[:, 2].max())
 
     off = {"best_link": 1e9, "review": 1e9}
-    auto = next((float(t) for t in grid if trial(auto_link=float(t), cannot_link=float(t), **off)[0] >= precision), float(grid[-1]))
-    best = (trial(auto_link=auto, cannot_link=auto, **off)[1], 1e9, 0.0)
+    # The sibling/twin guard holds at any score the grid reaches: two different given names with the family
+    # names and the date of birth shared are almost never one child, however rare the family names (the
+    # training sets hold a handful such true pairs for hundreds of twins and siblings).
+    guard = float(grid[-1])
+    auto = next((float(t) for t in grid if trial(auto_link=float(t), cannot_link=guard, **off)[0] >= precision), float(grid[-1]))
+    best = (trial(auto_link=auto, cannot_link=guard, **off)[1], 1e9, 0.0)
     for best_link in grid[(grid < auto) & (grid >= auto - 6)]:
         for margin in (2.0, 4.0, 6.0, 8.0):
-            found_precision, found_recall, _ = trial(auto_link=auto, cannot_link=auto, best_link=float(best_link), margin=margin, review=1e9)
+            found_precision, found_recall, _ = trial(auto_link=auto, cannot_link=guard, best_link=float(best_link), margin=margin, review=1e9)
             if found_precision >= precision and found_recall > best[0]:
                 best = (found_recall, float(best_link), margin)
-    chosen = replace(config, auto_link=auto, cannot_link=auto, best_link=best[1], margin=best[2])
+    chosen = replace(config, auto_link=auto, cannot_link=guard, best_link=best[1], margin=best[2])
     review = auto
     for threshold in grid[grid < auto][::-1]:
         if trial(**{**asdict(chosen), "review": float(threshold)})[2] > review_share:

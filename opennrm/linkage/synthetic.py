@@ -9,15 +9,18 @@ assessed dates of birth, day/month swaps, confused nationalities (ERI/ETH, SDN/S
 generated on purpose: siblings (same family name and father's name, close dates of birth), twins (same
 date of birth) and many distinct children sharing very common names.
 
-No real person's data: names come from the small curated tables below. Generation streams: a million
+No real person's data: names come from the curated tables below, weighted by their documented
+frequencies, with synthetic long tails (see "name frequencies" below). Generation streams: a million
 records need memory for one family at a time.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import random
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,14 +164,6 @@ GEEZ_FEMALE: list[Name] = [
     (("Mekdes", "Mekdas"), "መቅደስ"),
     (("Hiwet", "Hiwot", "Hewet"), "ሂወት"),
 ]
-VIET_FAMILY: list[tuple[Name, float]] = [
-    ((("Nguyen", "Nguyen"), "Nguyễn"), 38), ((("Tran", "Trann"), "Trần"), 11), ((("Le", "Lee"), "Lê"), 9),
-    ((("Pham", "Phan"), "Phạm"), 7), ((("Hoang", "Huynh"), "Hoàng"), 5), ((("Vu", "Vo"), "Vũ"), 4),
-    ((("Dang",), "Đặng"), 2), ((("Bui",), "Bùi"), 2), ((("Do",), "Đỗ"), 2), ((("Ngo",), "Ngô"), 1.5),
-    ((("Duong",), "Dương"), 1), ((("Ly",), "Lý"), 0.5),
-]
-VIET_MIDDLE_MALE: list[tuple[Name, float]] = [((("Van",), "Văn"), 60), ((("Duc",), "Đức"), 15), ((("Minh",), "Minh"), 10), ((("Quoc",), "Quốc"), 8)]
-VIET_MIDDLE_FEMALE: list[tuple[Name, float]] = [((("Thi",), "Thị"), 70), ((("Ngoc",), "Ngọc"), 15), ((("Thu",), "Thu"), 10)]
 VIET_GIVEN_MALE: list[tuple[Name, float]] = [
     ((("Anh",), "Anh"), 12), ((("Hung",), "Hùng"), 8), ((("Minh",), "Minh"), 8), ((("Nam",), "Nam"), 7),
     ((("Tuan",), "Tuấn"), 7), ((("Long",), "Long"), 6), ((("Duc",), "Đức"), 5), ((("Huy",), "Huy"), 5),
@@ -250,11 +245,6 @@ def _syllable_names(prefixes: str, suffixes: str) -> list[Name]:
 
 
 FAMILY_TAILS: dict[str, list[Name]] = {
-    "uk": _syllable_names(
-        "Ash Brad Carr Dal Ell Fair Green Hal Kirk Lang Mar North Pem Rad Shel Thorn Wal Whit Brom Cal Dun Fen Hart Hol Mid Ox Rook Stan Ting Wood",
-        "ton ley worth field by ham ford well wood shaw more croft wick son er",
-    ),
-    "albanian": _syllable_names("Hox Kra Ber Lek Der Kol Mar Pri Baj Taf Duk Mem Shk Gjo Zen Ram Vel Rex Lul Bal", "haj aj iqi ishaj ollaku ani ija eti uka ushi"),
     "arabic": [((f"al-{root}", f"El {root}", root), "") for root in
                "Rashid Zubair Faris Qasim Mansour Sharif Hakim Salim Bashir Tahir Anwar Fadl Hilal Jaber Kamal Latif Majid Nabil Rafiq Sami Walid Yasin Zaki Badr Daud Fuad Ghazi Habib Imad Marzouq".split()],
     "persian": [((root,), "") for root in
@@ -264,6 +254,215 @@ FAMILY_TAILS: dict[str, list[Name]] = {
 }
 UK_MALE += [((name,), "") for name in "Alfie Archie Ben Bradley Cameron Dylan Ethan Finley George Henry Isaac Jake Jordan Kieran Luke Max Nathan Owen Riley Sam Toby Zach Aaron Ashton Brandon Corey Declan Ewan Frankie Logan".split()]
 UK_FEMALE += [((name,), "") for name in "Abbie Alisha Bethany Chelsea Danielle Eden Faith Georgia Grace Hannah Holly Imogen Jade Keira Lacey Lily Maisie Molly Niamh Paige Poppy Rebecca Ruby Skye Tia Zoe Amber Brooke Casey Freya".split()]
+
+# ---------------------------------------------------------------- name frequencies (round 2)
+#
+# Why: the first generator drew every name from a few dozen curated entries, so at 1M records about 110
+# girls per birth year were all "Nguyen Thi Anh": a population no real referral stream has. Real name
+# distributions are long-tailed: a few very common names and very many rare ones. Only the POOL SIZES and
+# their weights changed here; every noise rate below (spellings, typos, dropped names, swaps, script-only,
+# dates, nationalities, aliases, age disputes) is untouched.
+#
+# Sources and what is an estimate:
+# - Vietnamese family names: Lê Trung Hoa, "Họ và tên người Việt Nam" (2005), as tabulated in Wikipedia's
+#   "Vietnamese name": Nguyễn 38.4 %, Trần 12.1, Lê 9.5, Phạm 7.0, Hoàng/Huỳnh 5.1, Phan 4.5, Vũ/Võ 3.9,
+#   Đặng 2.1, Bùi 2.0, Đỗ 1.4, Hồ 1.3, Ngô 1.3, Dương 1.0, Lý 0.5; the remaining ~10 % spread (Zipf) over
+#   50 further real family names. Middle and given names: no published frequency table exists; they are
+#   real Vietnamese name syllables, ranked and Zipf-weighted, with Văn/Thị at about 31/37 % (an estimate: both
+#   have declined for children born after 2000, as the same article notes).
+# - Eritrean/Ethiopian: given name + father's given name + grandfather's given name (no family name), so
+#   the father's and grandfather's names are drawn from the male given-name distribution itself. No
+#   published frequency list: the curated head (Tesfay, Yonas, Dawit…) keeps half the weight, the tail is
+#   the language's own compounds (Gebre-/Tesfa-/Habte-/Wolde-/Haile-/Kidane- + Mariam, Mikael, Selassie…,
+#   each with its Ge'ez form) and further real names.
+# - Arabic (Sudan, Iraq, Syria, Egypt) and Persian/Dari (Afghanistan, Iran): Muhammad and its variants at
+#   about 10 % of boys (a commonly quoted estimate for Arab countries, not a census figure), further names
+#   Zipf-weighted; family names keep their particles (al-/el-, Abd/Abu compounds) and a long tail.
+# - British: ONS "Baby names in England and Wales" (2007–2017 releases): the most common name is given to
+#   about 2 % of a year's boys or girls and the top 100 cover about half; surnames: Smith about 1.3 % of
+#   people in Britain (ONS/Guppy surname counts), then a Zipf head and a long tail. As generated: the top
+#   given name 1.9-2.0 %, the 50 curated names 1.0-2.0 % each; Smith 1.8 % (a little above the 1.3 %: the
+#   curated head holds 11 % of people, which the Zipf shape gives Smith more of than the real list does).
+# - Albanian, Romanian, Nigerian: curated heads, no frequency source found; Zipf-weighted with a tail.
+# Tails built from a language's syllables are synthetic (they name no real person) and are marked so in
+# the code (`_composed`). Very common names stay common (Nguyen 38 %, Muhammad ~10 %, Tesfay the most
+# common Ge'ez name): the engine's term-frequency weighting must still face them.
+
+
+@dataclass(frozen=True)
+class Pool:
+    names: tuple[Name, ...]
+    cumulative: tuple[float, ...]
+
+
+def _pool(head: list[Name] | list[tuple[Name, float]], tail: list[Name] = (), head_share: float = 1.0,
+          skew: float = 1.0, tail_skew: float = 0.6) -> Pool:
+    """Head names (explicit weights in %, or Zipf by rank with `skew`) taking `head_share` of the mass;
+    the tail (Zipf with `tail_skew`) the rest."""
+    if head and isinstance(head[0][1], (int, float)):
+        names = [name for name, _ in head]
+        weights = [float(w) for _, w in head]
+    else:
+        names = list(head)
+        weights = [1 / (rank + 1) ** skew for rank in range(len(head))]
+    total = sum(weights)
+    weights = [w * head_share / total for w in weights]
+    tail = [name for name in tail if name[0][0] not in {n[0][0] for n in names}]
+    if tail:
+        tail_weights = [1 / (rank + 1) ** tail_skew for rank in range(len(tail))]
+        tail_total = sum(tail_weights)
+        names += tail
+        weights += [w * (1 - head_share) / tail_total for w in tail_weights]
+    cumulative, running = [], 0.0
+    for w in weights:
+        running += w
+        cumulative.append(running)
+    return Pool(tuple(names), tuple(cumulative))
+
+
+def _pick(rng: random.Random, pool: Pool) -> Name:
+    return pool.names[bisect.bisect_left(pool.cumulative, rng.random() * pool.cumulative[-1])]
+
+
+def _composed(prefixes: str, suffixes: str, seed: int) -> list[Name]:
+    """Synthetic tail names from a language's syllables, in a fixed shuffled order (so the Zipf rank does
+    not follow the alphabet)."""
+    names = [((p + s,), "") for p in prefixes.split() for s in suffixes.split()]
+    random.Random(seed).shuffle(names)
+    return names
+
+
+def _viet(words: str) -> list[Name]:
+    """Vietnamese words with diacritics; the Latin spelling a caseworker types is without them."""
+    out = []
+    for word in words.split():
+        plain = unicodedata.normalize("NFD", word.replace("Đ", "D").replace("đ", "d"))
+        plain = "".join(c for c in plain if not unicodedata.combining(c))
+        out.append(((plain,), word))
+    return out
+
+
+VIET_FAMILY_POOL = _pool(
+    [
+        ((("Nguyen",), "Nguyễn"), 38.4), ((("Tran", "Trann"), "Trần"), 12.1), ((("Le", "Lee"), "Lê"), 9.5),
+        ((("Pham", "Phan"), "Phạm"), 7.0), ((("Hoang", "Huynh"), "Hoàng"), 5.1), ((("Phan",), "Phan"), 4.5),
+        ((("Vu", "Vo"), "Vũ"), 3.9), ((("Dang",), "Đặng"), 2.1), ((("Bui",), "Bùi"), 2.0), ((("Do",), "Đỗ"), 1.4),
+        ((("Ho",), "Hồ"), 1.3), ((("Ngo",), "Ngô"), 1.3), ((("Duong",), "Dương"), 1.0), ((("Ly",), "Lý"), 0.5),
+    ],
+    _viet("Đinh Trịnh Lâm Mai Trương Đoàn Cao Lưu Tô Hà Quách Tạ Thái Kiều La Chu Châu Lương Tăng Triệu Từ Vương "
+          "Kim Khúc Lại Mạc Nghiêm Phùng Quan Tôn Thân Âu Đàm Giang Hàn Hứa Lạc Lục Mạch Ninh Tiêu Thạch Văn "
+          "Đào Lò Nông Hầu Diệp Viên"),
+    head_share=0.897,
+)
+VIET_MIDDLE_POOLS = {
+    "M": _pool([(_viet("Văn")[0], 35)] + [(n, w) for n, w in zip(_viet(
+        "Đức Minh Quốc Hữu Công Thanh Gia Hoàng Ngọc Tuấn Bảo Xuân Đình Trọng Anh Quang Mạnh Thế Hải Tiến Duy Khánh Đăng Nhật"),
+        [8, 8, 6, 5, 5, 5, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1])]),
+    "F": _pool([(_viet("Thị")[0], 40)] + [(n, w) for n, w in zip(_viet(
+        "Ngọc Thu Thanh Minh Phương Thùy Hoài Kim Bảo Khánh Mai Hồng Quỳnh Diễm Hải Thảo Bích Cẩm Lan Hà Mỹ Tú Yến Như"),
+        [8, 6, 5, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1])]),
+}
+VIET_GIVEN_POOLS = {
+    "M": _pool(VIET_GIVEN_MALE, _viet(
+        "Bảo Bình Chiến Công Cường Đạt Đông Dương Giang Hải Hậu Hiển Hòa Hoàng Hợp Hưng Khải Khang Khoa Kiên Lâm Lộc "
+        "Lợi Luân Lực Mạnh Nghĩa Ngọc Nguyên Nhân Nhật Phát Phong Phú Quân Quý Sơn Tài Tâm Tân Thắng Thành Thiện "
+        "Thịnh Thọ Thuận Tín Toàn Trí Trung Trường Tú Tùng Việt Vinh Vũ Xuân Kiệt Đăng Hào Lượng Sang Tấn Hiệp Khôi "
+        "Nhân Triều Vĩnh Đại Hoài Thông Linh Kha Khang"), head_share=0.5),
+    "F": _pool(VIET_GIVEN_FEMALE, _viet(
+        "Bích Châu Chi Diệp Dung Duyên Giang Hà Hạnh Hằng Hiền Hoài Hồng Huệ Huyền Khánh Kiều Lam Liên Loan Ly "
+        "Mỹ Nga Ngân Nhi Nhàn Oanh Quỳnh Sương Tâm Thắm Thanh Thơ Thủy Thúy Tiên Trâm Trinh Tuyết Uyên Vân Vy "
+        "Xuân Hạ Đào Diễm Hậu Hiếu Lệ Mơ Nương Phượng Quyên Thùy Tươi Vi Yên Ánh Cúc Điệp Hân Khuê Lụa Mai"),
+        head_share=0.5),
+}
+
+_GEEZ_PARTS = [("Gebre", "Ghebre", "ገብረ"), ("Tesfa", "Tesfa", "ተስፋ"), ("Habte", "Habtê", "ሃብተ"), ("Wolde", "Welde", "ወልደ"),
+               ("Haile", "Hayle", "ሃይለ"), ("Kidane", "Kidan", "ኪዳነ")]
+_GEEZ_ENDS = [("mariam", "ማርያም"), ("mikael", "ሚካኤል"), ("selassie", "ስላሴ"), ("giorgis", "ጊዮርጊስ"),
+              ("yesus", "የሱስ"), ("kristos", "ክርስቶስ"), ("tsion", "ጽዮን"), ("gabriel", "ገብርኤል"), ("egziabher", "እግዚኣብሄር"),
+              ("michael", "ሚካኤል"), ("tensae", "ትንሳኤ")]
+GEEZ_MALE_TAIL: list[Name] = [
+    ((start + end, f"{start} {end.capitalize()}", alt + end), s + e)
+    for start, alt, s in _GEEZ_PARTS for end, e in _GEEZ_ENDS
+] + [((latin,), geez) for latin, geez in [
+    ("Mehari", "መሓሪ"), ("Yemane", "የማነ"), ("Tsegay", "ጸጋይ"), ("Kahsay", "ካሕሳይ"), ("Goitom", "ጎይቶም"), ("Teame", "ተዓመ"),
+    ("Ghirmay", "ግርማይ"), ("Zerai", "ዘርኣይ"), ("Asmerom", "ኣስመሮም"), ("Tedros", "ቴድሮስ"), ("Efrem", "ኤፍሬም"),
+    ("Natnael", "ናትናኤል"), ("Biniam", "ቢንያም"), ("Henok", "ሄኖክ"), ("Yosief", "ዮሴፍ"), ("Daniel", "ዳንኤል"), ("Aron", "ኣሮን"),
+    ("Mussie", "ሙሴ"), ("Senay", "ሰናይ"), ("Awet", "ኣወት"), ("Eyob", "እዮብ"), ("Nahom", "ናሆም"), ("Yafet", "ያፌት"),
+    ("Ermias", "ኤርምያስ"), ("Solomon", "ሰሎሞን"), ("Meles", "መለስ"), ("Isaias", "ኢሳይያስ"), ("Zekarias", "ዘካርያስ"),
+    ("Fitsum", "ፍጹም"), ("Medhanie", "መድሃኔ"), ("Okbay", "ዑቕባይ"), ("Hagos", "ሓጎስ"), ("Negash", "ነጋሽ"), ("Araya", "ኣርኣያ"),
+    ("Gebru", "ገብሩ"), ("Alem", "ኣለም"), ("Hadgu", "ሓድጉ"), ("Weldemichael", "ወልደሚካኤል"), ("Tekeste", "ተኸስተ"),
+    ("Andom", "ኣንዶም"), ("Estifanos", "እስጢፋኖስ"), ("Petros", "ጴጥሮስ"), ("Yared", "ያሬድ"), ("Ghebreab", "ገብረኣብ"),
+]]
+GEEZ_FEMALE_TAIL: list[Name] = [((latin,), geez) for latin, geez in [
+    ("Lidia", "ሊድያ"), ("Ruth", "ሩት"), ("Bethlehem", "ቤተልሔም"), ("Yordanos", "ዮርዳኖስ"), ("Eden", "ኤደን"), ("Rahel", "ራሄል"),
+    ("Meron", "ሜሮን"), ("Sara", "ሳራ"), ("Tsega", "ጸጋ"), ("Almaz", "ኣልማዝ"), ("Mebrat", "መብራት"), ("Aster", "ኣስቴር"),
+    ("Luwam", "ሉዋም"), ("Danait", "ዳናይት"), ("Nardos", "ናርዶስ"), ("Elsa", "ኤልሳ"), ("Freweyni", "ፍረወይኒ"), ("Semhar", "ሰምሃር"),
+    ("Rigat", "ርግኣት"), ("Yohana", "ዮሃና"), ("Wegahta", "ወጋሕታ"), ("Mahlet", "ማህሌት"), ("Ariam", "ኣርያም"), ("Mihret", "ምሕረት"),
+    ("Kidist", "ቅድስት"), ("Hanna", "ሃና"), ("Tirhas", "ትርሓስ"), ("Abeba", "ኣበባ"), ("Mizan", "ሚዛን"), ("Simret", "ስምረት"),
+    ("Yodit", "ዮዲት"), ("Rahwa", "ራሕዋ"), ("Delina", "ደሊና"), ("Eyerusalem", "እየሩሳሌም"), ("Sabrina", "ሳብሪና"),
+]]
+ARABIC_MALE_TAIL: list[Name] = [((latin,), arabic) for latin, arabic in [
+    ("Sami", "سامي"), ("Walid", "وليد"), ("Nabil", "نبيل"), ("Majid", "ماجد"), ("Faisal", "فيصل"), ("Saeed", "سعيد"),
+    ("Hamid", "حامد"), ("Rashid", "راشد"), ("Zakaria", "زكريا"), ("Yahya", "يحيى"), ("Anas", "أنس"), ("Amir", "أمير"),
+    ("Ayman", "أيمن"), ("Badr", "بدر"), ("Fadi", "فادي"), ("Hadi", "هادي"), ("Hisham", "هشام"), ("Imran", "عمران"),
+    ("Jaber", "جابر"), ("Kamal", "كمال"), ("Marwan", "مروان"), ("Qasim", "قاسم"), ("Ramadan", "رمضان"), ("Saleh", "صالح"),
+    ("Tamer", "تامر"), ("Yasir", "ياسر"), ("Ziad", "زياد"), ("Mahmoud", "محمود"), ("Abdelaziz", "عبد العزيز"),
+    ("Abdelkarim", "عبد الكريم"), ("Elias", "إلياس"), ("Suleiman", "سليمان"), ("Haroun", "هارون"), ("Dawood", "داود"),
+    ("Mujahid", "مجاهد"), ("Osama", "أسامة"), ("Bakri", "بكري"), ("Fathi", "فتحي"), ("Ammar", "عمار"), ("Moaz", "معاذ"),
+]]
+ARABIC_FEMALE_TAIL: list[Name] = [((latin,), arabic) for latin, arabic in [
+    ("Rania", "رانيا"), ("Salma", "سلمى"), ("Yasmin", "ياسمين"), ("Rawan", "روان"), ("Malak", "ملاك"), ("Jana", "جنى"),
+    ("Sara", "سارة"), ("Dalia", "داليا"), ("Reem", "ريم"), ("Amal", "أمل"), ("Asma", "أسماء"), ("Khadija", "خديجة"),
+    ("Safiya", "صفية"), ("Sumaya", "سمية"), ("Nada", "ندى"), ("Lina", "لينا"), ("Iman", "إيمان"), ("Hiba", "هبة"),
+    ("Ruqaya", "رقية"), ("Tasneem", "تسنيم"), ("Afaf", "عفاف"), ("Nawal", "نوال"), ("Mona", "منى"), ("Shaima", "شيماء"),
+]]
+PERSIAN_MALE_TAIL: list[Name] = [((latin,), persian) for latin, persian in [
+    ("Hamid", "حمید"), ("Nasir", "ناصر"), ("Bashir", "بشیر"), ("Habib", "حبیب"), ("Wahid", "وحید"), ("Jamshid", "جمشید"),
+    ("Omid", "امید"), ("Milad", "میلاد"), ("Ehsan", "احسان"), ("Sajjad", "سجاد"), ("Amir", "امیر"), ("Arash", "آرش"),
+    ("Idris", "ادریس"), ("Yama", "یما"), ("Samiullah", "سمیع الله"), ("Ezatullah", "عزت الله"), ("Noorullah", "نورالله"),
+    ("Khalil", "خلیل"), ("Karim", "کریم"), ("Shafiq", "شفیق"), ("Rohullah", "روح الله"), ("Hasibullah", "حسیب الله"),
+    ("Asadullah", "اسدالله"), ("Ajmal", "اجمل"), ("Fawad", "فواد"), ("Ismail", "اسماعیل"), ("Nabi", "نبی"), ("Qasim", "قاسم"),
+]]
+PERSIAN_FEMALE_TAIL: list[Name] = [((latin,), persian) for latin, persian in [
+    ("Nargis", "نرگس"), ("Marzia", "مرضیه"), ("Sakina", "سکینه"), ("Masooma", "معصومه"), ("Latifa", "لطیفه"),
+    ("Nazanin", "نازنین"), ("Mahsa", "مهسا"), ("Setareh", "ستاره"), ("Nilofar", "نیلوفر"), ("Farzana", "فرزانه"),
+    ("Roya", "رویا"), ("Sima", "سیما"), ("Shirin", "شیرین"), ("Mina", "مینا"), ("Hadia", "هدیه"),
+]]
+
+GIVEN_POOLS: dict[tuple[str, str], Pool] = {
+    ("uk", "M"): _pool(UK_MALE, _composed("Ja Ka Ry Bra Ma Ta Ke Da Le Ca Ha Co Ro", "den lan son ley ron yce iah lyn tyn drick", 11), 0.6, 0.15),
+    ("uk", "F"): _pool(UK_FEMALE, _composed("Ja Ka Ma Ta Ke Da Le Ca Ha Ro Sa Bri La", "nna lee lyn ssa ya ley ra nie na cey", 12), 0.6, 0.15),
+    ("albanian", "M"): _pool(ALBANIAN_MALE, _composed("Ar Bes Dri Ed Fla Gen Ili Kle Lu Mar Re Sok Vi Xhe", "ion ni tan lind nit ri jan an", 13), 0.6, 0.5),
+    ("albanian", "F"): _pool(ALBANIAN_FEMALE, _composed("A Bes Dri E Fla Gen Ili Kle Lu Mar Re So Vi Xhe", "ona ira ida sa jola nisa rta", 14), 0.6, 0.4),
+    # Muhammad (all spellings) ~10 % of boys, Fatima ~5 % of girls; the rest Zipf by rank.
+    ("arabic", "M"): _pool(ARABIC_MALE[:1], ARABIC_MALE[1:] + ARABIC_MALE_TAIL, 0.10, tail_skew=0.8),
+    ("arabic", "F"): _pool(ARABIC_FEMALE[:1], ARABIC_FEMALE[1:] + ARABIC_FEMALE_TAIL, 0.05, tail_skew=0.7),
+    ("persian", "M"): _pool(PERSIAN_MALE[:1], PERSIAN_MALE[1:] + PERSIAN_MALE_TAIL, 0.10, tail_skew=0.8),
+    ("persian", "F"): _pool(PERSIAN_FEMALE[:1], PERSIAN_FEMALE[1:] + PERSIAN_FEMALE_TAIL, 0.05, tail_skew=0.7),
+    ("geez", "M"): _pool(GEEZ_MALE, GEEZ_MALE_TAIL, 0.5, 0.6),
+    ("geez", "F"): _pool(GEEZ_FEMALE, GEEZ_FEMALE_TAIL, 0.45, 0.6),
+    ("romanian", "M"): _pool(ROMANIAN_MALE, _composed("Vlad Rad Cos Dor Sor Lau Cat Ovi Tra Val", "u in el ian ică", 15), 0.6, 0.5),
+    ("romanian", "F"): _pool(ROMANIAN_FEMALE, _composed("Ral Cor Dan Lau Mir Roxa Sim Bian Cri Lor", "uca ina iela ana ica", 16), 0.6, 0.5),
+    ("nigerian", "M"): _pool(NIGERIAN_MALE, _composed("Ade Olu Chi Ike Nna Femi Tobi Kay Segun Uche", "dayo mide bueze nna kunle", 17), 0.6, 0.5),
+    ("nigerian", "F"): _pool(NIGERIAN_FEMALE, _composed("Ade Olu Chi Ada Nne Temi Bola Yemi Amara Uju", "ola nna ugo kemi tola", 18), 0.6, 0.5),
+}
+UK_FAMILY_POOL = _pool([(name, 1.26 / (rank + 1) ** 0.8) for rank, name in enumerate(UK_FAMILY)],
+                       _composed("Ash Brad Carr Dal Ell Fair Green Hal Kirk Lang Mar North Pem Rad Shel Thorn Wal Whit Brom Cal "
+                                 "Dun Fen Hart Hol Mid Ox Rook Stan Ting Wood Ack Bel Chad Dor East Ford Gil Hen Lyn Mor Pen "
+                                 "Ross Sut Tan Wel", "ton ley worth field by ham ford well wood shaw more croft wick son er "
+                                 "stone bury den hurst", 19), head_share=0.11, tail_skew=0.2)
+FAMILY_POOLS: dict[str, Pool] = {
+    "uk": UK_FAMILY_POOL,
+    "albanian": _pool(ALBANIAN_FAMILY, _composed("Hox Kra Ber Lek Der Kol Mar Pri Baj Taf Duk Mem Shk Gjo Zen Ram Vel Rex Lul "
+                                                 "Bal Cel Dem Ha Is Lam Mus Nik Rus Sel Tar", "haj aj iqi ishaj ollaku ani ija eti uka ushi", 20), 0.35, 0.6),
+    "arabic": _pool(ARABIC_FAMILY, FAMILY_TAILS["arabic"] + [((f"{root}", f"{root}i"), "") for root in
+                                   "Abdalla Babiker Elhaj Elsheikh Hamdan Ishag Kuku Mohieldin Omer Osman Yagoub Zakaria Hamad Ageeb Gaafar "
+                                   "Taha Mustafa Khidir Fadlalla Bashir Gamar Haroun Siddig Tijani Nimir Karrar Elnour Bakheet Idris".split()], 0.5, 0.8),
+    "persian": _pool(PERSIAN_FAMILY, FAMILY_TAILS["persian"] + _composed("Nazar Amir Habib Shar Rasul Samad Hamid Safar Nasir Akbar Qader Zaman",
+                                                                        "i zai yar khel zada", 21), 0.5, 0.6),
+    "romanian": _pool(ROMANIAN_FAMILY, FAMILY_TAILS["romanian"], 0.4, 0.6),
+    "nigerian": _pool(NIGERIAN_FAMILY, FAMILY_TAILS["nigerian"], 0.4, 0.6),
+}
 
 # Name style per nationality, and NRM-like shares of child referrals (UK children are the largest group).
 NATIONALITIES: list[tuple[str, str, float]] = [
@@ -305,41 +504,23 @@ class Person:
     variant_choice: dict[int, int] = field(default_factory=dict)
 
 
-def _weighted(rng: random.Random, items: list[tuple[Name, float]]) -> Name:
-    return rng.choices([name for name, _ in items], weights=[w for _, w in items])[0]
+def _given_tables(style: str, sex: str) -> tuple[Name, ...]:
+    return GIVEN_POOLS[(style, sex)].names
 
 
-def _zipf_pick(rng: random.Random, names: list[Name], skew: float = 1.0) -> Name:
-    weights = [1 / (rank + 1) ** skew for rank in range(len(names))]
-    return rng.choices(names, weights=weights)[0]
-
-
-def _given_tables(style: str, sex: str):
-    tables = {
-        "uk": (UK_MALE, UK_FEMALE), "albanian": (ALBANIAN_MALE, ALBANIAN_FEMALE), "arabic": (ARABIC_MALE, ARABIC_FEMALE),
-        "persian": (PERSIAN_MALE, PERSIAN_FEMALE), "geez": (GEEZ_MALE, GEEZ_FEMALE), "romanian": (ROMANIAN_MALE, ROMANIAN_FEMALE),
-        "nigerian": (NIGERIAN_MALE, NIGERIAN_FEMALE),
-    }
-    male, female = tables[style]
-    return male if sex == "M" else female
-
-
-def _family_table(style: str) -> list[Name]:
-    return {"uk": UK_FAMILY, "albanian": ALBANIAN_FAMILY, "arabic": ARABIC_FAMILY, "persian": PERSIAN_FAMILY,
-            "romanian": ROMANIAN_FAMILY, "nigerian": NIGERIAN_FAMILY}[style]
+def _family_table(style: str) -> tuple[Name, ...]:
+    return FAMILY_POOLS[style].names
 
 
 def _new_given(rng: random.Random, style: str, sex: str, avoid: set[str]) -> list[Name]:
     """Given name(s) of a new child, different from any sibling's (`avoid`: their first spellings)."""
     for _ in range(50):
         if style == "viet":
-            middle = _weighted(rng, VIET_MIDDLE_MALE if sex == "M" else VIET_MIDDLE_FEMALE)
-            given = _weighted(rng, VIET_GIVEN_MALE if sex == "M" else VIET_GIVEN_FEMALE)
-            names = [middle, given]
+            names = [_pick(rng, VIET_MIDDLE_POOLS[sex]), _pick(rng, VIET_GIVEN_POOLS[sex])]
         else:
-            names = [_zipf_pick(rng, _given_tables(style, sex), 0.8)]
+            names = [_pick(rng, GIVEN_POOLS[(style, sex)])]
             if style == "uk" and rng.random() < 0.3:
-                second = _zipf_pick(rng, UK_MALE if sex == "M" else UK_FEMALE)
+                second = _pick(rng, GIVEN_POOLS[(style, sex)])
                 if second != names[0]:
                     names.append(second)
         if not {name[0][0] for name in names} & avoid:
@@ -348,17 +529,16 @@ def _new_given(rng: random.Random, style: str, sex: str, avoid: set[str]) -> lis
 
 
 def _new_family(rng: random.Random, style: str) -> list[Name]:
-    """The family name(s) siblings share: for Ge'ez names the father's and grandfather's given names."""
+    """The family name(s) siblings share: for Ge'ez names the father's and grandfather's given names,
+    drawn from the male given-name distribution (fathers and grandfathers are named like sons)."""
     if style == "viet":
-        return [_weighted(rng, VIET_FAMILY)]
+        return [_pick(rng, VIET_FAMILY_POOL)]
     if style == "geez":
-        return [_zipf_pick(rng, GEEZ_MALE, 0.5), _zipf_pick(rng, GEEZ_MALE, 0.5)]
+        return [_pick(rng, GIVEN_POOLS[("geez", "M")]), _pick(rng, GIVEN_POOLS[("geez", "M")])]
     if style in ("arabic", "persian") and rng.random() < 0.35:
         # Father's name then a family name, as Sudanese and Iraqi children are often recorded.
-        return [_zipf_pick(rng, ARABIC_MALE if style == "arabic" else PERSIAN_MALE), _zipf_pick(rng, _family_table(style), 0.6)]
-    if style in FAMILY_TAILS and rng.random() < 0.6:
-        return [rng.choice(FAMILY_TAILS[style])]
-    return [_zipf_pick(rng, _family_table(style), 0.6)]
+        return [_pick(rng, GIVEN_POOLS[(style, "M")]), _pick(rng, FAMILY_POOLS[style])]
+    return [_pick(rng, FAMILY_POOLS[style])]
 
 
 def _random_date(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
@@ -379,7 +559,8 @@ def _families(rng: random.Random) -> Iterator[list[Person]]:
         twins = children >= 2 and rng.random() < 0.25
         first_dob = _random_date(rng, dt.date(2007, 1, 1), dt.date(2017, 12, 31))
         people: list[Person] = []
-        avoid: set[str] = set()
+        # Children are not given their father's or grandfather's name (Ge'ez and Arabic names carry them).
+        avoid: set[str] = {name[0][0] for name in family}
         for index in range(children):
             person_id += 1
             sex = rng.choice("MF") if rng.random() < 0.9 else ("M" if style in ("arabic", "persian", "geez") else "F")
