@@ -966,30 +966,38 @@ class Index:
 
     def query(self, row: dict[str, str]) -> list[Match]:
         """Existing records that may be the same child, strongest first (auto-link or review band)."""
+        return self.query_many([row])[0]
+
+    def query_many(self, rows: Sequence[dict[str, str]]) -> list[list[Match]]:
+        """`query` for each of several new records, in one pass: the blocking keys, the comparisons and the scores
+        are computed for the whole batch at once (per record, most of a single query's time is numpy's fixed cost)."""
         config = self.model.config
-        q = prepare_like([row], self.prepared)
-        keys, _ = blocking_keys(q)
+        results: list[list[Match]] = [[] for _ in rows]
+        if not rows:
+            return results
+        q = prepare_like(list(rows), self.prepared)
+        keys, key_owners = blocking_keys(q)
         left = np.searchsorted(self.keys, keys, side="left")
         right = np.searchsorted(self.keys, keys, side="right")
-        found = []
-        for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        found, of = [], []
+        for a, b, j in zip(left.tolist(), right.tolist(), key_owners.tolist(), strict=True):
             if b - a > config.max_block:
-                middle = a + int(np.searchsorted(self.order_values[a:b], q.dob_lo[0]))
+                middle = a + int(np.searchsorted(self.order_values[a:b], q.dob_lo[j]))
                 a, b = max(a, middle - config.window), min(b, middle + config.window)
             if b > a:
                 found.append(self.owners[a:b])
+                of.append(np.full(b - a, j, dtype=np.int64))
         if not found:
-            return []
-        candidates = np.unique(np.concatenate(found))
-        pairs = np.stack([candidates, np.zeros_like(candidates)], axis=1)
+            return results
+        # Each (existing record, new record) pair once.
+        codes = np.unique(np.concatenate(of) * self.prepared.n + np.concatenate(found))
+        pairs = np.stack([codes % self.prepared.n, codes // self.prepared.n], axis=1)
         levels = compare(self.prepared, pairs, q=q)
         scores = self.model.score(levels, self.prepared.n + 1)
         keep = np.flatnonzero(scores >= config.review)
-        keep = keep[np.argsort(-scores[keep])]
-        return [
-            Match(
-                self.prepared.record_ids[candidates[k]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review",
+        for k in keep[np.argsort(-scores[keep], kind="stable")]:
+            results[int(pairs[k, 1])].append(Match(
+                self.prepared.record_ids[pairs[k, 0]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review",
                 evidence(levels, int(k), self.model, self.prepared.n + 1),
-            )
-            for k in keep
-        ]
+            ))
+        return results

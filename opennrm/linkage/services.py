@@ -43,23 +43,29 @@ class InvalidLinkage(Exception):
 # --- On arrival --------------------------------------------------------------------------------
 
 
-def referrals_check_on_arrival(*, referral_ids: list[int] | None = None, limit: int | None = None) -> int:
+def referrals_check_on_arrival(*, referral_ids: list[int] | None = None, limit: int | None = None, and_newer: bool = False) -> int:
     """Compare each of these referrals (default: every one) not yet checked with every other, oldest first; returns
-    how many were checked.
+    how many were checked. `and_newer`: the referrals made since the newest of them too, so that a worker behind a
+    burst of new referrals checks them in one batch (their own tasks then find them done).
 
-    One transaction per referral: its check mark, its possible matches and automatic links, and their audit.
+    The comparisons are made for the whole batch at once (engine.Index.query_many); then one transaction per
+    referral: its check mark, its possible matches and automatic links, and their audit.
     """
     unchecked = Referral.objects.filter(~Q(pk__in=ArrivalCheck.objects.values("referral_id")))
     if referral_ids is not None:
-        unchecked = unchecked.filter(pk__in=referral_ids)
-    pending = list(unchecked.order_by("pk").values_list("pk", flat=True)[:limit])
-    if not pending:
+        named = Q(pk__in=referral_ids)
+        if and_newer and referral_ids:
+            named |= Q(pk__gt=max(referral_ids))
+        unchecked = unchecked.filter(named)
+    referrals = list(unchecked.order_by("pk")[:limit])
+    if not referrals:
         return 0
     checked = 0
-    with arrival.process_index.covering(pending) as index:
-        for pk in pending:
+    with arrival.process_index.covering([r.pk for r in referrals]) as index:
+        rows = [arrival.referral_row(r) for r in referrals]
+        for referral, row, matches in zip(referrals, rows, index.query_many(rows), strict=True):
             try:
-                _check_one(pk, index)
+                _check_one(referral, row, matches, index)
                 checked += 1
             except IntegrityError:
                 continue  # another worker checked it meanwhile
@@ -67,13 +73,12 @@ def referrals_check_on_arrival(*, referral_ids: list[int] | None = None, limit: 
 
 
 @transaction.atomic
-def _check_one(pk: int, index: arrival.GrowingIndex) -> None:
-    referral = Referral.objects.get(pk=pk)
+def _check_one(referral: Referral, row: dict[str, str], matches, index: arrival.GrowingIndex) -> None:
+    pk = referral.pk
     now = timezone.now()
     ArrivalCheck.objects.create(referral=referral, checked_at=now)
-    row = arrival.referral_row(referral)
     found: dict[int, tuple[float, str, list[dict]]] = {}
-    for match in index.query(row):
+    for match in matches:
         other = int(match.record_id)
         if other != pk:
             found[other] = (match.score, Band.STRONG if match.decision == "auto" else Band.POSSIBLE, arrival.match_evidence(match))

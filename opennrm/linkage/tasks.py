@@ -13,7 +13,7 @@ def check_new_referrals(*, referral_ids: list[int]) -> int:
     queue, the same Home Office reference linked automatically. Returns how many referrals were checked."""
     from .services import referrals_check_on_arrival
 
-    return referrals_check_on_arrival(referral_ids=referral_ids)
+    return referrals_check_on_arrival(referral_ids=referral_ids, and_newer=True, limit=BATCH)
 
 
 def enqueue_checks(referral_ids: list[int]) -> None:

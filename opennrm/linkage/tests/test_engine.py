@@ -126,3 +126,13 @@ def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not(
     assert clusters[2] != clusters[3] and clusters[2] != clusters[4]  # 3 and 4 are rivals for 2: review
     assert clusters[5] != clusters[6]  # the sibling pattern: never merged by the cluster-level pass
     assert flagged[[2, 3, 5, 6]].all() and not flagged[[0, 1]].any()
+
+
+def test_a_batch_of_queries_answers_as_the_queries_one_by_one():
+    rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17", nationalities="ERI;ETH")]
+    index = engine.Index(rows)
+    new = [_row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"), *rows[:40],
+           _row("NONE", "Zzyzx", "Qwertyuiop", "2001-01-01")]
+    one_by_one = [index.query(row) for row in new]
+    assert index.query_many(new) == one_by_one
+    assert one_by_one[0] and one_by_one[-1] == [] and sum(map(len, one_by_one[1:-1])) > 0

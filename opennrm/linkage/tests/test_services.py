@@ -215,3 +215,11 @@ def test_a_referral_committed_out_of_id_order_is_still_compared(people):
     assert referrals_check_on_arrival() == 1
     # Found only because the late referral was added to the index when it was checked.
     assert MatchCandidate.objects.filter(referral=again, earlier=first).exists()
+
+
+def test_a_worker_behind_a_burst_checks_the_newer_referrals_in_the_same_batch(people):
+    first, other, again = (refer(people["fr"], child_body(**who)) for who in (TESFAYE_FIRST, SOMEONE_ELSE, TESFAYE_AGAIN))
+    assert referrals_check_on_arrival(referral_ids=[other.pk]) == 1  # by default, just the referrals named
+    assert referrals_check_on_arrival(referral_ids=[first.pk], and_newer=True) == 2  # the first, and the newer still unchecked
+    assert referrals_check_on_arrival(referral_ids=[again.pk], and_newer=True) == 0  # its own task finds it done
+    assert MatchCandidate.objects.filter(referral=again, earlier=first).exists()

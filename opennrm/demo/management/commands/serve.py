@@ -8,6 +8,7 @@ Before starting them it queues the worker's own recurring work (the nightly dead
 decisions/tasks.py), so `opennrm serve` (and `make run`) needs nothing else to send reminders.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -147,8 +149,15 @@ class Command(BaseCommand):
                 _die_with_parent()
             if niceness:
                 os.nice(niceness)
+                # Linux shares the CPU between sessions ("autogroups") before it looks at nice, so a niced process in
+                # our session still took half the CPU from PostgreSQL's and the clients' sessions. In its own session
+                # (start_new_session below) with the session's nice set too, it yields to all of them.
+                with contextlib.suppress(OSError):
+                    Path("/proc/self/autogroup").write_text(str(niceness))
 
-        return subprocess.Popen(cmd, process_group=0, preexec_fn=prepare)
+        # A session of its own is a process group of its own too, as process_group=0 gives the others.
+        group = {"start_new_session": True} if niceness else {"process_group": 0}
+        return subprocess.Popen(cmd, preexec_fn=prepare, **group)
 
     @staticmethod
     def _watch(children: dict[str, subprocess.Popen], stop_signal: list[int]) -> tuple[str, int] | None:
