@@ -104,7 +104,7 @@ def test_serves_pages_and_static_files_and_stops_both_children_on_sigterm(var_di
         children = children_of(proc.pid)
         assert len(children) == 3  # gunicorn's master, the task worker and duplicate detection's worker
         # Only duplicate detection's worker runs at a lower priority (field 19 of /proc/PID/stat is the niceness).
-        assert [niceness(pid) for pid in children] == [0, 0, 10]
+        assert [niceness(pid) for pid in children] == [0, 0, 19]
         assert (var_dir / "static" / "govuk" / "govuk-frontend.min.css").exists()  # collectstatic ran
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=25) == 0

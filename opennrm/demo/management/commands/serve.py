@@ -26,7 +26,7 @@ from django.db.migrations.executor import MigrationExecutor
 from opennrm.decisions.tasks import deadline_work_schedule
 from opennrm.linkage.tasks import LINKAGE_QUEUE
 
-LINKAGE_WORKER_NICENESS = 10
+LINKAGE_WORKER_NICENESS = 19  # the lowest: it runs when the server, PostgreSQL and the other worker leave the CPU idle
 STOP_GRACE_SECONDS = 20  # gunicorn's graceful timeout below, plus time to exit
 POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1
