@@ -13,7 +13,7 @@ from pydantic import field_validator
 
 from opennrm.accounts.services import SignInRefused, api_token_issue, locked_message
 from opennrm.audit.selectors import record_access_log
-from opennrm.policy import Capability, compartments_for, has_capability
+from opennrm.policy import Capability, compartments_for
 from opennrm.referrals import schemas as referral_schemas
 from opennrm.referrals.models import Status
 from opennrm.referrals.present import referral_as_dict, status_compartment
@@ -22,7 +22,7 @@ from opennrm.referrals.services import NotAllowed, duty_to_notify_create, referr
 from opennrm.referrals.validation import FieldError, error_message, validate_duty_to_notify, validate_referral
 
 from .auth import BearerToken
-from .http import ApiProblem, idempotent_post, invalid, json_body, problem
+from .http import ApiProblem, idempotent_post, invalid, json_body, problem, require_capability
 
 BODY_MODELS = [referral_schemas.ReferralIn, referral_schemas.DutyToNotifyIn]
 
@@ -98,9 +98,6 @@ def _not_allowed(request, exc: NotAllowed):
     return JsonResponse({"detail": str(exc)}, status=403)
 
 
-def _require(request, capability: Capability) -> None:
-    if not has_capability(request.user, capability):
-        raise problem(403, f"Your role ({request.user.role_label}) cannot do this")
 
 
 # --- Authentication ---------------------------------------------------------------------------
@@ -161,7 +158,7 @@ def ping(request):
 @api.post("/referrals", response={201: dict}, tags=["referrals"], openapi_extra=_body_of(referral_schemas.ReferralIn),
           summary="Refer a potential victim (first responders)")
 def create_referral(request):
-    _require(request, Capability.CREATE_REFERRAL)
+    require_capability(request, Capability.CREATE_REFERRAL)
 
     def handler():
         data, errors = validate_referral(json_body(request), now=timezone.now())
@@ -265,7 +262,7 @@ class NrmStatusQuery(Schema):
 
 @api.get("/nrm-status", response=dict, tags=["firewall"], summary="Immigration enforcement: NRM status by Home Office reference, and nothing else")
 def nrm_status(request, query: Query[NrmStatusQuery]):
-    _require(request, Capability.LOOKUP_NRM_STATUS)
+    require_capability(request, Capability.LOOKUP_NRM_STATUS)
     found = nrm_status_lookup(actor=request.user, home_office_reference=query.home_office_reference)
     if not found:
         raise NotFound
@@ -278,7 +275,7 @@ def nrm_status(request, query: Query[NrmStatusQuery]):
 @api.post("/duty-to-notify", response={201: dict}, tags=["duty to notify"], openapi_extra=_body_of(referral_schemas.DutyToNotifyIn),
           summary="Report an adult who does not consent to a referral, without identifying them")
 def create_duty_to_notify(request):
-    _require(request, Capability.NOTIFY_DUTY)
+    require_capability(request, Capability.NOTIFY_DUTY)
 
     def handler():
         data, errors = validate_duty_to_notify(json_body(request), now=timezone.now())

@@ -9,19 +9,19 @@ from typing import Literal
 
 from django.http import JsonResponse
 from ninja import Router
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from opennrm.decisions.models import Decision
 from opennrm.decisions.services import (
     InvalidDecision, TransitionRefused, decision_confirm, decision_record, decision_send_back, reconsideration_request,
     referral_reroute, referral_withdraw,
 )
-from opennrm.policy import Capability, has_capability
+from opennrm.policy import Capability
 from opennrm.referrals.models import Referral
 from opennrm.referrals.schemas import Text
-from opennrm.referrals.validation import FieldError, pydantic_errors
+from opennrm.referrals.validation import FieldError
 
-from .http import ApiProblem, idempotent_post, invalid, json_body, problem, raw_body
+from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
 
 router = Router(tags=["decisions"])
 
@@ -60,28 +60,15 @@ class ConfirmIn(_Body):
 BODY_MODELS = [DecisionIn, SendBackIn, ReconsiderationIn, WithdrawIn, RerouteIn, ConfirmIn]
 
 
-def _documented_body(model: type[BaseModel], *, required: bool = True) -> dict:
-    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
-    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
-def _parse(request, model: type[BaseModel], *, optional: bool = False) -> BaseModel:
-    if optional and not raw_body(request).strip():
-        return model()
-    try:
-        return model.model_validate(json_body(request), strict=True)
-    except ValidationError as exc:
-        raise invalid(pydantic_errors(exc))
 
 
-def _require(request, capability: Capability) -> None:
-    if not has_capability(request.user, capability):
-        raise problem(403, f"Your role ({request.user.role_label}) cannot do this")
 
 
 def _run(request, capability: Capability, action) -> JsonResponse:
     """Check the role, then run `action() -> (status, body)` once per Idempotency-Key, translating the services' refusals."""
-    _require(request, capability)
+    require_capability(request, capability)
 
     def handler():
         try:
@@ -122,13 +109,13 @@ def _referral_state(referral: Referral) -> dict:
     }
 
 
-@router.post("/referrals/{referral_id}/decisions", response={201: dict}, openapi_extra=_documented_body(DecisionIn),
+@router.post("/referrals/{referral_id}/decisions", response={201: dict}, openapi_extra=documented_body(DecisionIn),
              summary="Make a Reasonable or Conclusive Grounds decision (decision makers of the authority holding the case)",
              description="A positive decision is issued at once; a negative one is `proposed` until a second, different decision maker "
                          "of the same authority confirms it. `409` (with the reason) for a decision the case's state does not allow.")
 def make_decision(request, referral_id: str):
     def action():
-        body = _parse(request, DecisionIn)
+        body = parse_body(request, DecisionIn)
         decision = decision_record(actor=request.user, referral=referral_id, stage=body.stage, outcome=body.outcome, reasons=body.reasons)
         return 201, decision_as_dict(decision, decision.referral)
 
@@ -136,33 +123,33 @@ def make_decision(request, referral_id: str):
 
 
 @router.post("/referrals/{referral_id}/decisions/{decision_id}/confirm", response={200: dict},
-             openapi_extra=_documented_body(ConfirmIn, required=False),
+             openapi_extra=documented_body(ConfirmIn, required=False),
              summary="Confirm a proposed negative decision (a second, different decision maker)")
 def confirm_decision(request, referral_id: str, decision_id: str):
     def action():
-        _parse(request, ConfirmIn, optional=True)
+        parse_body(request, ConfirmIn, optional=True)
         decision = decision_confirm(actor=request.user, referral=referral_id, decision=decision_id)
         return 200, decision_as_dict(decision, decision.referral)
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/referrals/{referral_id}/decisions/{decision_id}/send-back", response={200: dict}, openapi_extra=_documented_body(SendBackIn),
+@router.post("/referrals/{referral_id}/decisions/{decision_id}/send-back", response={200: dict}, openapi_extra=documented_body(SendBackIn),
              summary="Send a proposed negative decision back with a comment; the stage awaits a fresh decision")
 def send_back_decision(request, referral_id: str, decision_id: str):
     def action():
-        body = _parse(request, SendBackIn)
+        body = parse_body(request, SendBackIn)
         decision = decision_send_back(actor=request.user, referral=referral_id, decision=decision_id, comment=body.comment)
         return 200, decision_as_dict(decision, decision.referral)
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/referrals/{referral_id}/reconsideration-requests", response={201: dict}, openapi_extra=_documented_body(ReconsiderationIn),
+@router.post("/referrals/{referral_id}/reconsideration-requests", response={201: dict}, openapi_extra=documented_body(ReconsiderationIn),
              summary="Ask for a negative decision to be reconsidered (the referring first responder, the child's local authority or guardian)")
 def request_reconsideration(request, referral_id: str):
     def action():
-        body = _parse(request, ReconsiderationIn)
+        body = parse_body(request, ReconsiderationIn)
         made = reconsideration_request(actor=request.user, referral=referral_id, grounds=body.grounds)
         return 201, {"id": made.pk, "decision_id": str(made.decision.uuid), "grounds": made.grounds,
                      "requested_at": made.requested_at.isoformat(), "referral": _referral_state(made.referral)}
@@ -170,22 +157,22 @@ def request_reconsideration(request, referral_id: str):
     return _run(request, Capability.REQUEST_RECONSIDERATION, action)
 
 
-@router.post("/referrals/{referral_id}/withdraw", response={200: dict}, openapi_extra=_documented_body(WithdrawIn),
+@router.post("/referrals/{referral_id}/withdraw", response={200: dict}, openapi_extra=documented_body(WithdrawIn),
              summary="Record an adult's withdrawal from the NRM (children may not generally withdraw: 409)")
 def withdraw(request, referral_id: str):
     def action():
-        body = _parse(request, WithdrawIn)
+        body = parse_body(request, WithdrawIn)
         referral = referral_withdraw(actor=request.user, referral=referral_id, reason=body.reason)
         return 200, {"referral": _referral_state(referral)}
 
     return _run(request, Capability.WITHDRAW_REFERRAL, action)
 
 
-@router.post("/referrals/{referral_id}/reroute", response={200: dict}, openapi_extra=_documented_body(RerouteIn),
+@router.post("/referrals/{referral_id}/reroute", response={200: dict}, openapi_extra=documented_body(RerouteIn),
              summary="Pass a case to another competent authority, with a reason (the authority holding it); the deadline is recomputed from receipt")
 def reroute(request, referral_id: str):
     def action():
-        body = _parse(request, RerouteIn)
+        body = parse_body(request, RerouteIn)
         referral = referral_reroute(actor=request.user, referral=referral_id, competent_authority=body.competent_authority, reason=body.reason)
         return 200, {"referral": _referral_state(referral)}
 

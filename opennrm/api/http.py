@@ -8,8 +8,11 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 
+from pydantic import BaseModel, ValidationError
+
 from opennrm.core.sql import CompiledQuery
-from opennrm.referrals.validation import TOO_DEEP, FieldError, too_deep
+from opennrm.policy import Capability, has_capability
+from opennrm.referrals.validation import TOO_DEEP, FieldError, pydantic_errors, too_deep
 
 from .models import IdempotencyRecord
 
@@ -115,3 +118,28 @@ def idempotent_post(request, handler) -> JsonResponse:
             raise
         return replay(earlier)
     return JsonResponse(body, status=status)
+
+
+# --- What the routers share -------------------------------------------------------------------------
+
+
+def documented_body(model: type[BaseModel], *, required: bool = True) -> dict:
+    """The OpenAPI request body of an operation that reads its JSON itself (so that every error is ours, at once)."""
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+
+
+def parse_body(request, model: type[BaseModel], *, optional: bool = False, strict: bool | None = True) -> BaseModel:
+    """The request's JSON as `model`, or a 422 naming every field to fix. `strict=None`: as the model's own config
+    says (a model whose date fields parse ISO 8601 text, which a call-wide strict would refuse)."""
+    if optional and not raw_body(request).strip():
+        return model()
+    try:
+        return model.model_validate(json_body(request), strict=strict)
+    except ValidationError as exc:
+        raise invalid(pydantic_errors(exc))
+
+
+def require_capability(request, capability: Capability) -> None:
+    if not has_capability(request.user, capability):
+        raise problem(403, f"Your role ({request.user.role_label}) cannot do this")
+

@@ -17,8 +17,8 @@ from opennrm.linkage.services import InvalidLinkage, LinkageRefused, candidate_c
 from opennrm.policy import Capability
 from opennrm.referrals.validation import FieldError
 
-from .decisions import _Body, _documented_body, _parse, _require
-from .http import ApiProblem, idempotent_post, invalid
+from .decisions import _Body
+from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
 
 router = Router(tags=["duplicate detection"])
 
@@ -89,7 +89,7 @@ def _candidate(request, candidate_id: str) -> MatchCandidate:
 
 def _act(request, action):
     """Run a decision once per Idempotency-Key, translating the services' refusals."""
-    _require(request, Capability.LINK_RECORDS)
+    require_capability(request, Capability.LINK_RECORDS)
 
     def handler():
         try:
@@ -105,7 +105,7 @@ def _act(request, action):
 @router.get("/duplicates", response=dict, summary="Possible duplicate referrals to review: automatic links to check first, then the strongest",
             description="Data-quality officers see every possible match; decision makers those between two cases of their authority.")
 def duplicates_queue(request, query: Query[QueueQuery]):
-    _require(request, Capability.LINK_RECORDS)
+    require_capability(request, Capability.LINK_RECORDS)
     items, total = review_queue(actor=request.user, offset=query.offset, limit=query.limit)
     next_url = None
     if query.offset + query.limit < total:
@@ -117,15 +117,15 @@ def duplicates_queue(request, query: Query[QueueQuery]):
 
 @router.get("/duplicates/{candidate_id}", response=dict, summary="A possible match: both referrals' identities and the evidence, field by field")
 def duplicate_get(request, candidate_id: str):
-    _require(request, Capability.LINK_RECORDS)
+    require_capability(request, Capability.LINK_RECORDS)
     return candidate_as_dict(_candidate(request, candidate_id), full=True)
 
 
-@router.post("/duplicates/{candidate_id}/confirm", response={200: dict}, openapi_extra=_documented_body(LinkDecisionIn),
+@router.post("/duplicates/{candidate_id}/confirm", response={200: dict}, openapi_extra=documented_body(LinkDecisionIn),
              summary="The same child: link both referrals to one person (or keep an automatic link, no longer flagged)")
 def duplicate_confirm(request, candidate_id: str):
     def action():
-        body = _parse(request, LinkDecisionIn)
+        body = parse_body(request, LinkDecisionIn)
         candidate = _candidate(request, candidate_id)
         person = candidate_confirm(actor=request.user, candidate=candidate, reason=body.reason)
         candidate.refresh_from_db()
@@ -134,22 +134,22 @@ def duplicate_confirm(request, candidate_id: str):
     return _act(request, action)
 
 
-@router.post("/duplicates/{candidate_id}/reject", response={200: dict}, openapi_extra=_documented_body(LinkDecisionIn),
+@router.post("/duplicates/{candidate_id}/reject", response={200: dict}, openapi_extra=documented_body(LinkDecisionIn),
              summary="Different children: the match leaves the queue (an automatic link it made is undone)")
 def duplicate_reject(request, candidate_id: str):
     def action():
-        body = _parse(request, LinkDecisionIn)
+        body = parse_body(request, LinkDecisionIn)
         candidate = candidate_reject(actor=request.user, candidate=_candidate(request, candidate_id), reason=body.reason)
         return 200, candidate_as_dict(candidate, full=True)
 
     return _act(request, action)
 
 
-@router.post("/duplicates/{candidate_id}/undo", response={200: dict}, openapi_extra=_documented_body(LinkDecisionIn),
+@router.post("/duplicates/{candidate_id}/undo", response={200: dict}, openapi_extra=documented_body(LinkDecisionIn),
              summary="Undo the last decision on a possible match: its links undone (or made again), the match back as it was")
 def duplicate_undo(request, candidate_id: str):
     def action():
-        body = _parse(request, LinkDecisionIn)
+        body = parse_body(request, LinkDecisionIn)
         candidate = candidate_undo(actor=request.user, candidate=_candidate(request, candidate_id), reason=body.reason)
         return 200, candidate_as_dict(candidate, full=True)
 
@@ -167,15 +167,15 @@ def person_as_dict(view) -> dict:
 
 @router.get("/people/{person_id}", response=dict, summary="A person: the referrals linked to them that you may see, and those unlinked")
 def person_detail(request, person_id: str):
-    _require(request, Capability.LINK_RECORDS)
+    require_capability(request, Capability.LINK_RECORDS)
     return person_as_dict(person_get(actor=request.user, uuid=person_id))
 
 
-@router.post("/people/{person_id}/unlink", response={200: dict}, openapi_extra=_documented_body(UnlinkIn),
+@router.post("/people/{person_id}/unlink", response={200: dict}, openapi_extra=documented_body(UnlinkIn),
              summary="Take one referral off a person; the possible matches that linked it go back to the queue")
 def person_unlink(request, person_id: str):
     def action():
-        body = _parse(request, UnlinkIn)
+        body = parse_body(request, UnlinkIn)
         view = person_get(actor=request.user, uuid=person_id)
         try:
             referral_uuid = uuid.UUID(body.referral)

@@ -11,8 +11,8 @@ from opennrm.policy import Capability
 from opennrm.referrals import schemas as referral_schemas
 from opennrm.referrals.models import Referral
 
-from .decisions import _Body, _parse, _require, _run
-from .http import ApiProblem
+from .decisions import _Body, _run
+from .http import ApiProblem, documented_body, parse_body, require_capability
 
 router = Router(tags=["work queues"])
 
@@ -67,7 +67,7 @@ def queue_item_as_dict(item: QueueItem) -> dict:
             description="`total` counts at most 10,000 cases; `total_capped` is true when more match. `working_days_left` is negative "
                         "when the case is overdue, counted in the referral's nation. Each listed case's read is audited.")
 def queue(request, filters: Query[QueueFilters]):
-    _require(request, Capability.MAKE_DECISION)
+    require_capability(request, Capability.MAKE_DECISION)
     page = work_queue_page(actor=request.user, view=QueueView(filters.view), status=filters.status, nation=filters.nation,
                            authority=filters.authority, age_group=filters.age_group, offset=filters.offset, limit=filters.limit)
     next_url = None
@@ -80,7 +80,7 @@ def queue(request, filters: Query[QueueFilters]):
 
 @router.get("/teams", response=dict, summary="The teams of your authority and their members, to assign cases to")
 def teams(request):
-    _require(request, Capability.MAKE_DECISION)
+    require_capability(request, Capability.MAKE_DECISION)
     found = assignable_teams(actor=request.user).select_related("manager").prefetch_related("members")
     return {"items": [{
         "id": t.pk, "name": t.name, "manager": t.manager.username if t.manager else None,
@@ -104,30 +104,28 @@ class BulkAssignmentIn(AssignmentIn):
 BODY_MODELS = [AssignmentIn, BulkAssignmentIn]
 
 
-def _documented_body(model) -> dict:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
 
 
-@router.post("/referrals/{referral_id}/assignment", response={200: dict}, openapi_extra=_documented_body(AssignmentIn),
+@router.post("/referrals/{referral_id}/assignment", response={200: dict}, openapi_extra=documented_body(AssignmentIn),
              summary="Assign one open case to a decision maker and/or team of your authority, or unassign it",
              description="`404` for a case outside your authority, `409` for a closed case, `422` naming `assigned_to` or `team` for a "
                          "person or team not of your authority, or a person who is not a decision maker.")
 def assign_case(request, referral_id: str):
     def action():
-        body = _parse(request, AssignmentIn)
+        body = parse_body(request, AssignmentIn)
         referral = case_assign(actor=request.user, referral=referral_id, assigned_to=body.assigned_to, team=body.team)
         return 200, {"id": str(referral.uuid), "reference": referral.reference, **assignment_of(referral)}
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/assignments", response={200: dict}, openapi_extra=_documented_body(BulkAssignmentIn),
+@router.post("/assignments", response={200: dict}, openapi_extra=documented_body(BulkAssignmentIn),
              summary=f"Assign up to {MAX_BULK} open cases at once: all or nothing",
              description="If any case is refused, none is assigned: `409` with `errors`, one per refused case, its `field` the case's "
                          "position (`referrals.2`) and its `message` the reason (a case outside your authority reads as not found).")
 def assign_cases(request):
     def action():
-        body = _parse(request, BulkAssignmentIn)
+        body = parse_body(request, BulkAssignmentIn)
         try:
             done = cases_assign(actor=request.user, referrals=body.referrals, assigned_to=body.assigned_to, team=body.team)
         except BulkAssignmentRefused as exc:

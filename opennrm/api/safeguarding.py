@@ -9,16 +9,15 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Field as NinjaField, Query, Router, Schema
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from opennrm.referrals.codes import local_authority_name
 from opennrm.referrals.schemas import ShortLine, Text
-from opennrm.referrals.validation import pydantic_errors
 from opennrm.safeguarding import services
-from opennrm.safeguarding.models import AgeOutcome, Assessor, CareStatus, MissingEpisode, PlacementType, Risk, SupportModel
+from opennrm.safeguarding.models import AgeOutcome, Assessor, CareStatus, MissingEpisode, PlacementType, SupportModel
 from opennrm.safeguarding.selectors import MISSING_NOW_COUNT_LIMIT, missing_now_page, safeguarding_open
 
-from .http import ApiProblem, idempotent_post, invalid, json_body, raw_body
+from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body
 
 router = Router(tags=["safeguarding"])
 
@@ -92,18 +91,8 @@ class CaseNoteIn(_Body):
 BODY_MODELS = [MissingEpisodeIn, FoundIn, AcknowledgeIn, ReturnInterviewIn, CareRecordIn, TransferIn, AgeAssessmentIn, GuardianAllocationIn, CaseNoteIn]
 
 
-def _documented_body(model: type[BaseModel], *, required: bool = True) -> dict:
-    return {"requestBody": {"required": required, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
 
 
-def _parse(request, model: type[BaseModel], *, optional: bool = False) -> BaseModel:
-    if optional and not raw_body(request).strip():
-        return model()
-    try:
-        # Strict by the model's own config; its date fields alone parse ISO 8601 text (a call-wide strict would refuse it).
-        return model.model_validate(json_body(request))
-    except ValidationError as exc:
-        raise invalid(pydantic_errors(exc))
 
 
 def _run(request, action):
@@ -144,13 +133,13 @@ def episode_as_dict(episode: MissingEpisode) -> dict:
     }
 
 
-@router.post("/referrals/{referral_id}/missing-episodes", response={201: dict}, openapi_extra=_documented_body(MissingEpisodeIn),
+@router.post("/referrals/{referral_id}/missing-episodes", response={201: dict}, openapi_extra=documented_body(MissingEpisodeIn),
              summary="Report a child missing (the child's local authority, police force or guardian)",
              description="The others responsible are told at once (email and work queue). A high-risk episode not acknowledged "
                          "within an hour escalates. `409` if the child already has an open episode.")
 def report_missing(request, referral_id: str):
     def action():
-        body = _parse(request, MissingEpisodeIn)
+        body = parse_body(request, MissingEpisodeIn, strict=None)
         episode = services.missing_episode_report(actor=request.user, referral=referral_id, missing_since=body.missing_since,
                                                   last_seen=body.last_seen, risk=body.risk)
         return 201, episode_as_dict(episode)
@@ -158,11 +147,11 @@ def report_missing(request, referral_id: str):
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/found", response={200: dict}, openapi_extra=_documented_body(FoundIn),
+@router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/found", response={200: dict}, openapi_extra=documented_body(FoundIn),
              summary="Record a missing child found; the response carries return_interview_due (72 hours after found_at)")
 def record_found(request, referral_id: str, episode_id: str):
     def action():
-        body = _parse(request, FoundIn)
+        body = parse_body(request, FoundIn, strict=None)
         episode = services.missing_episode_found(actor=request.user, referral=referral_id, episode=episode_id, found_at=body.found_at)
         return 200, episode_as_dict(episode)
 
@@ -170,11 +159,11 @@ def record_found(request, referral_id: str, episode_id: str):
 
 
 @router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/acknowledge", response={200: dict},
-             openapi_extra=_documented_body(AcknowledgeIn, required=False),
+             openapi_extra=documented_body(AcknowledgeIn, required=False),
              summary="Acknowledge a missing episode someone else reported (stops a high-risk episode escalating)")
 def acknowledge_missing(request, referral_id: str, episode_id: str):
     def action():
-        _parse(request, AcknowledgeIn, optional=True)
+        parse_body(request, AcknowledgeIn, optional=True, strict=None)
         episode = services.missing_episode_acknowledge(actor=request.user, referral=referral_id, episode=episode_id)
         return 200, episode_as_dict(episode)
 
@@ -182,10 +171,10 @@ def acknowledge_missing(request, referral_id: str, episode_id: str):
 
 
 @router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/return-interview", response={201: dict},
-             openapi_extra=_documented_body(ReturnInterviewIn), summary="Record the return home interview (the child's local authority)")
+             openapi_extra=documented_body(ReturnInterviewIn), summary="Record the return home interview (the child's local authority)")
 def record_return_interview(request, referral_id: str, episode_id: str):
     def action():
-        body = _parse(request, ReturnInterviewIn)
+        body = parse_body(request, ReturnInterviewIn, strict=None)
         interview = services.return_interview_record(actor=request.user, referral=referral_id, episode=episode_id,
                                                      completed_at=body.completed_at, summary=body.summary)
         return 201, episode_as_dict(interview.episode)
@@ -193,11 +182,11 @@ def record_return_interview(request, referral_id: str, episode_id: str):
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/care-records", response={201: dict}, openapi_extra=_documented_body(CareRecordIn),
+@router.post("/referrals/{referral_id}/care-records", response={201: dict}, openapi_extra=documented_body(CareRecordIn),
              summary="Record the child's care status, placement and allocated social worker (the child's local authority)")
 def record_care(request, referral_id: str):
     def action():
-        body = _parse(request, CareRecordIn)
+        body = parse_body(request, CareRecordIn, strict=None)
         record = services.care_record_save(actor=request.user, referral=referral_id, care_status=body.care_status, placement_type=body.placement_type,
                                            placement_address=body.placement_address, social_worker=body.social_worker)
         return 201, _care_as_dict(record)
@@ -205,11 +194,11 @@ def record_care(request, referral_id: str):
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/transfers", response={201: dict}, openapi_extra=_documented_body(TransferIn),
+@router.post("/referrals/{referral_id}/transfers", response={201: dict}, openapi_extra=documented_body(TransferIn),
              summary="Pass responsibility for the child to another local authority when the child moves")
 def transfer(request, referral_id: str):
     def action():
-        body = _parse(request, TransferIn)
+        body = parse_body(request, TransferIn, strict=None)
         made = services.local_authority_transfer(actor=request.user, referral=referral_id, to_local_authority=body.to_local_authority,
                                                   moved_on=body.moved_on, reason=body.reason)
         return 201, {"from_local_authority": made.from_local_authority, "to_local_authority": made.to_local_authority,
@@ -218,11 +207,11 @@ def transfer(request, referral_id: str):
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/age-assessments", response={201: dict}, openapi_extra=_documented_body(AgeAssessmentIn),
+@router.post("/referrals/{referral_id}/age-assessments", response={201: dict}, openapi_extra=documented_body(AgeAssessmentIn),
              summary="Record an age assessment; earlier assessments stay on the record")
 def record_age_assessment(request, referral_id: str):
     def action():
-        body = _parse(request, AgeAssessmentIn)
+        body = parse_body(request, AgeAssessmentIn, strict=None)
         made = services.age_assessment_record(actor=request.user, referral=referral_id, outcome=body.outcome, assessed_on=body.assessed_on,
                                               assessor=body.assessor, claimed_date_of_birth=body.claimed_date_of_birth,
                                               assessed_date_of_birth=body.assessed_date_of_birth, notes=body.notes)
@@ -231,22 +220,22 @@ def record_age_assessment(request, referral_id: str):
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/guardian-allocation", response={200: dict}, openapi_extra=_documented_body(GuardianAllocationIn),
+@router.post("/referrals/{referral_id}/guardian-allocation", response={200: dict}, openapi_extra=documented_body(GuardianAllocationIn),
              summary="Allocate a guardian of the service the child's request went to (guardians of that service)")
 def allocate_guardian(request, referral_id: str):
     def action():
-        body = _parse(request, GuardianAllocationIn)
+        body = parse_body(request, GuardianAllocationIn, strict=None)
         made = services.guardian_allocate(actor=request.user, referral=referral_id, guardian=body.guardian, support_model=body.support_model)
         return 200, _guardian_as_dict(made)
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/case-notes", response={201: dict}, openapi_extra=_documented_body(CaseNoteIn),
+@router.post("/referrals/{referral_id}/case-notes", response={201: dict}, openapi_extra=documented_body(CaseNoteIn),
              summary="Add a note to the child's case (the allocated guardian, the child's local authority)")
 def add_case_note(request, referral_id: str):
     def action():
-        body = _parse(request, CaseNoteIn)
+        body = parse_body(request, CaseNoteIn, strict=None)
         note = services.case_note_add(actor=request.user, referral=referral_id, text=body.text)
         return 201, {"id": note.pk, "text": note.text, "written_at": note.written_at.isoformat()}
 
