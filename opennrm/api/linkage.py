@@ -137,20 +137,20 @@ def duplicate_confirm(request, candidate_id: str):
 @router.post("/duplicates/{candidate_id}/reject", response={200: dict}, openapi_extra=documented_body(LinkDecisionIn),
              summary="Different children: the match leaves the queue (an automatic link it made is undone)")
 def duplicate_reject(request, candidate_id: str):
-    def action():
-        body = parse_body(request, LinkDecisionIn)
-        candidate = candidate_reject(actor=request.user, candidate=_candidate(request, candidate_id), reason=body.reason)
-        return 200, candidate_as_dict(candidate, full=True)
-
-    return _act(request, action)
+    return _decide(request, candidate_id, candidate_reject)
 
 
 @router.post("/duplicates/{candidate_id}/undo", response={200: dict}, openapi_extra=documented_body(LinkDecisionIn),
              summary="Undo the last decision on a possible match: its links undone (or made again), the match back as it was")
 def duplicate_undo(request, candidate_id: str):
+    return _decide(request, candidate_id, candidate_undo)
+
+
+def _decide(request, candidate_id: str, service):
+    """Run a decision service (reject, undo) on the candidate with the body's reason; the candidate as it is after."""
     def action():
         body = parse_body(request, LinkDecisionIn)
-        candidate = candidate_undo(actor=request.user, candidate=_candidate(request, candidate_id), reason=body.reason)
+        candidate = service(actor=request.user, candidate=_candidate(request, candidate_id), reason=body.reason)
         return 200, candidate_as_dict(candidate, full=True)
 
     return _act(request, action)

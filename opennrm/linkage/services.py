@@ -166,27 +166,35 @@ def _locked_candidate(actor, candidate: MatchCandidate) -> MatchCandidate:
     return locked
 
 
-def _decide(candidate: MatchCandidate, *, actor, action: str, reason: str, now) -> CandidateDecision:
+def _open_for_decision(actor, candidate: MatchCandidate, reason: str) -> tuple[MatchCandidate, str]:
+    """The candidate, locked, and the reason cleaned, if it still waits for a decision (open, or linked automatically
+    and flagged)."""
+    candidate = _locked_candidate(actor, candidate)
+    reason = _clean_reason(reason)
+    if candidate.status not in OPEN_STATUSES:
+        raise LinkageRefused(f"This possible match has already been decided ({candidate.get_status_display().lower()}): undo that decision first")
+    return candidate, reason
+
+
+def _decide(candidate: MatchCandidate, *, actor, action: str, reason: str, now, status: str, decided_at) -> CandidateDecision:
+    """Record the decision (with the status it leaves behind, for undo) and move the candidate to `status`."""
     decision = CandidateDecision.objects.create(candidate=candidate, action=action, status_before=candidate.status, reason=reason,
                                                 decided_by=actor, decided_at=now)
+    candidate.status, candidate.decided_at = status, decided_at
+    candidate.save(update_fields=["status", "decided_at"])
     return decision
 
 
 @transaction.atomic
 def candidate_confirm(*, actor, candidate: MatchCandidate, reason: str) -> Person:
     """The same child: link both referrals to one person (an automatic link is kept, and no longer flagged)."""
-    candidate = _locked_candidate(actor, candidate)
-    reason = _clean_reason(reason)
-    if candidate.status not in OPEN_STATUSES:
-        raise LinkageRefused(f"This possible match has already been decided ({candidate.get_status_display().lower()}): undo that decision first")
+    candidate, reason = _open_for_decision(actor, candidate, reason)
     now = timezone.now()
     if candidate.status == CandidateStatus.OPEN:
         person = _link_pair(candidate, method=LinkMethod.CONFIRMED, actor=actor, now=now)
     else:
         person = _current_link(candidate.referral_id).person
-    _decide(candidate, actor=actor, action=DecisionAction.CONFIRM, reason=reason, now=now)
-    candidate.status, candidate.decided_at = CandidateStatus.CONFIRMED, now
-    candidate.save(update_fields=["status", "decided_at"])
+    _decide(candidate, actor=actor, action=DecisionAction.CONFIRM, reason=reason, now=now, status=CandidateStatus.CONFIRMED, decided_at=now)
     audit_record(actor=actor, action="linkage.confirm", object_type="match_candidate", object_id=str(candidate.uuid),
                  details={"person": str(person.uuid), "reason": reason})
     return person
@@ -195,15 +203,10 @@ def candidate_confirm(*, actor, candidate: MatchCandidate, reason: str) -> Perso
 @transaction.atomic
 def candidate_reject(*, actor, candidate: MatchCandidate, reason: str) -> MatchCandidate:
     """Different children: the match leaves the queue; an automatic link it made is undone."""
-    candidate = _locked_candidate(actor, candidate)
-    reason = _clean_reason(reason)
-    if candidate.status not in OPEN_STATUSES:
-        raise LinkageRefused(f"This possible match has already been decided ({candidate.get_status_display().lower()}): undo that decision first")
+    candidate, reason = _open_for_decision(actor, candidate, reason)
     now = timezone.now()
     unlinked = _unlink_candidate_links(candidate, actor=actor, now=now, reason=reason) if candidate.status == CandidateStatus.AUTO_LINKED else 0
-    _decide(candidate, actor=actor, action=DecisionAction.REJECT, reason=reason, now=now)
-    candidate.status, candidate.decided_at = CandidateStatus.REJECTED, now
-    candidate.save(update_fields=["status", "decided_at"])
+    _decide(candidate, actor=actor, action=DecisionAction.REJECT, reason=reason, now=now, status=CandidateStatus.REJECTED, decided_at=now)
     audit_record(actor=actor, action="linkage.reject", object_type="match_candidate", object_id=str(candidate.uuid),
                  details={"reason": reason, "links_undone": unlinked})
     return candidate
@@ -225,9 +228,7 @@ def candidate_undo(*, actor, candidate: MatchCandidate, reason: str) -> MatchCan
     elif last.action == DecisionAction.REJECT and last.status_before == CandidateStatus.AUTO_LINKED:
         _link_pair(candidate, method=LinkMethod.AUTOMATIC, actor=actor, now=now)
         relinked = 1
-    _decide(candidate, actor=actor, action=DecisionAction.UNDO, reason=reason, now=now)
-    candidate.status, candidate.decided_at = last.status_before, None
-    candidate.save(update_fields=["status", "decided_at"])
+    _decide(candidate, actor=actor, action=DecisionAction.UNDO, reason=reason, now=now, status=last.status_before, decided_at=None)
     audit_record(actor=actor, action="linkage.undo", object_type="match_candidate", object_id=str(candidate.uuid),
                  details={"undid": last.action, "reason": reason, "links_undone": unlinked, "relinked": bool(relinked)})
     return candidate
@@ -252,9 +253,7 @@ def person_link_undo(*, actor, person: Person, referral: Referral, reason: str) 
     reopened = MatchCandidate.objects.select_for_update().filter(
         Q(referral=referral, earlier_id__in=others) | Q(earlier=referral, referral_id__in=others), status__in=[CandidateStatus.CONFIRMED, CandidateStatus.AUTO_LINKED])
     for candidate in reopened:
-        _decide(candidate, actor=actor, action=DecisionAction.UNDO, reason=reason, now=now)
-        candidate.status, candidate.decided_at = CandidateStatus.OPEN, None
-        candidate.save(update_fields=["status", "decided_at"])
+        _decide(candidate, actor=actor, action=DecisionAction.UNDO, reason=reason, now=now, status=CandidateStatus.OPEN, decided_at=None)
     audit_record(actor=actor, action="linkage.unlink", object_type="person", object_id=str(person.uuid),
                  details={"referral": str(referral.uuid), "reason": reason})
     return link

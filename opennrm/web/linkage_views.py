@@ -92,14 +92,19 @@ def _candidate_page(request, candidate, *, errors=None, field_errors=None, reaso
     }, status=status)
 
 
+def _or_404(selector, request, uuid):
+    """What the selector gives the user, or the page every record outside their scope gets (the same as no record)."""
+    try:
+        return selector(actor=request.user, uuid=uuid)
+    except NotFound:
+        raise Http404 from None
+
+
 @login_required
 def duplicate_candidate(request, candidate_id):
     if refused := _refused(request):
         return refused
-    try:
-        candidate = candidate_get(actor=request.user, uuid=candidate_id)
-    except NotFound:
-        raise Http404
+    candidate = _or_404(candidate_get, request, candidate_id)
     if request.method != "POST":
         return _candidate_page(request, candidate)
     action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
@@ -132,10 +137,7 @@ def _person_page(request, view, *, errors=None, field_errors=None, status: int =
 def person_detail(request, person_id):
     if refused := _refused(request):
         return refused
-    try:
-        view = person_get(actor=request.user, uuid=person_id)
-    except NotFound:
-        raise Http404
+    view = _or_404(person_get, request, person_id)
     return _person_page(request, view)
 
 
@@ -145,10 +147,7 @@ def person_unlink(request, person_id, referral_id):
     """Take one referral off the person, with a reason; the page again with what to fix when refused."""
     if refused := _refused(request):
         return refused
-    try:
-        view = person_get(actor=request.user, uuid=person_id)
-    except NotFound:
-        raise Http404
+    view = _or_404(person_get, request, person_id)
     link = next((link for link in view.current if link.referral.uuid == referral_id), None)
     if link is None:
         raise Http404
