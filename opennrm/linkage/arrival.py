@@ -96,8 +96,7 @@ class GrowingIndex(engine.Index):
                 merged[f.name] = list(a) + list(b)
         prepared = engine.Prepared(**merged)
         tokens = prepared.tokens[prepared.tokens >= 0]
-        counts = np.maximum(np.bincount(tokens, minlength=len(vocabulary)), 1).astype(np.float64)
-        prepared.token_bits = np.log2(max(prepared.n, 1) / counts).astype(np.float32)
+        prepared.token_bits = engine.name_bits(np.bincount(tokens, minlength=len(vocabulary)), prepared.n)
         self.keys, self.owners = np.insert(self.keys, at, keys), np.insert(self.owners, at, owners)
         self.order_values = np.insert(self.order_values, at, values)
         self.prepared = prepared

@@ -96,6 +96,17 @@ def bcubed(truth_groups: np.ndarray, predicted_groups: np.ndarray) -> tuple[floa
     return precision, recall, _f1(precision, recall)
 
 
+def found_with_review(true_pairs: np.ndarray, predicted: np.ndarray, review_pairs: np.ndarray | None) -> np.ndarray:
+    """Per true pair: whether its records share a cluster or their clusters are joined by a pair sent to review."""
+    found = predicted[true_pairs[:, 0]] == predicted[true_pairs[:, 1]]
+    if review_pairs is not None and len(review_pairs):
+        ca, cb = predicted[review_pairs[:, 0]], predicted[review_pairs[:, 1]]
+        linked = np.unique(_codes(np.stack([np.minimum(ca, cb), np.maximum(ca, cb)], axis=1)))
+        ta, tb = predicted[true_pairs[:, 0]], predicted[true_pairs[:, 1]]
+        found |= np.isin(_codes(np.stack([np.minimum(ta, tb), np.maximum(ta, tb)], axis=1)), linked)
+    return found
+
+
 @dataclass
 class Report:
     pairwise_precision: float
@@ -146,12 +157,7 @@ def evaluate(truth: Truth, predicted: np.ndarray, needs_review: np.ndarray | Non
     predicted = np.asarray(predicted)
     true_pairs = _pairs_within(truth.person)
     same_cluster = predicted[true_pairs[:, 0]] == predicted[true_pairs[:, 1]]
-    found = same_cluster.copy()
-    if review_pairs is not None and len(review_pairs):
-        ca, cb = predicted[review_pairs[:, 0]], predicted[review_pairs[:, 1]]
-        linked = np.unique(_codes(np.stack([np.minimum(ca, cb), np.maximum(ca, cb)], axis=1)))
-        ta, tb = predicted[true_pairs[:, 0]], predicted[true_pairs[:, 1]]
-        found |= np.isin(_codes(np.stack([np.minimum(ta, tb), np.maximum(ta, tb)], axis=1)), linked)
+    found = found_with_review(true_pairs, predicted, review_pairs)
     precision, recall, f1 = pairwise(truth.person, predicted)
     b_precision, b_recall, b_f1 = bcubed(truth.person, predicted)
     i, j = true_pairs[:, 0], true_pairs[:, 1]

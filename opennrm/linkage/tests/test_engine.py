@@ -120,12 +120,27 @@ def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not(
     config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=3, margin=2)
     pairs = np.array([[0, 1], [2, 3], [2, 4], [5, 6]], dtype=np.int32)
     scores = np.array([5.0, 5.0, 4.5, 5.0], dtype=np.float32)
-    levels = {"sibling": np.array([0, 0, 0, 2], dtype=np.int16)}
+    levels = {"sibling": np.array([0, 0, 0, 2], dtype=np.int16), "hard": np.zeros(4, dtype=bool)}
     clusters, flagged, review_pairs = engine.decide(7, pairs, scores, levels, config)
     assert clusters[0] == clusters[1]  # each other's only candidate, above best_link
     assert clusters[2] != clusters[3] and clusters[2] != clusters[4]  # 3 and 4 are rivals for 2: review
     assert clusters[5] != clusters[6]  # the sibling pattern: never merged by the cluster-level pass
     assert flagged[[2, 3, 5, 6]].all() and not flagged[[0, 1]].any()
+
+
+def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
+    # Three pairs of lone records scoring 3: only the cross-script or age-assessed one reaches review_hard.
+    config = engine.Config(auto_link=10, cannot_link=10, review=5, review_hard=2, best_link=1e9)
+    pairs = np.array([[0, 1], [2, 3], [4, 5]], dtype=np.int32)
+    scores = np.array([3.0, 3.0, 1.0], dtype=np.float32)
+    levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.array([True, False, True])}
+    _, flagged, review_pairs = engine.decide(6, pairs, scores, levels, config)
+    assert review_pairs.tolist() == [[0, 1]] and flagged.tolist() == [True, True, False, False, False, False]
+    # Which pairs are hard comes from the comparison: one record named only in its original script.
+    rows = [_row("A", "Selam", "Tesfay", "2011-04-17"), {**_row("B", "", "", "2011-04-17"), "names_in_original_script": "ሰላም ተስፋይ"},
+            _row("C", "Selam", "Tesfay", "2011-04-17")]
+    levels = engine.compare(engine.prepare(rows), np.array([[0, 1], [0, 2]]))
+    assert engine.hard_pattern(levels).tolist() == [True, False]
 
 
 def test_a_batch_of_queries_answers_as_the_queries_one_by_one():
