@@ -49,8 +49,8 @@ def _unchecked():
 
 def referrals_check_on_arrival(*, referral_ids: list[int] | None = None, limit: int | None = None, and_newer: bool = False) -> int:
     """Compare each of these referrals (default: every one) not yet checked with every other, oldest first; returns
-    how many were checked. `and_newer`: the referrals made since the newest of them too, so that a worker behind a
-    burst of new referrals checks them in one batch (their own tasks then find them done).
+    how many were checked. `and_newer`: the referrals made since the newest of them too. (The worker's task uses
+    `referrals_check_unchecked`, below.)
 
     The comparisons are made for the whole batch at once (engine.Index.query_many); then one transaction per
     referral: its check mark, its possible matches and automatic links, and their audit.

@@ -51,7 +51,7 @@ def _waiting_from() -> list[int]:
 
     waiting = DBTaskResult.objects.filter(
         status=TaskResultStatus.READY, queue_name=LINKAGE_QUEUE, task_path=check_new_referrals.module_path,
-    ).values_list("args_kwargs", flat=True)
+    ).order_by().values_list("args_kwargs", flat=True)  # no ORDER BY: the model's default would sort them
     return [min(ids) for args in waiting if (ids := args.get("kwargs", {}).get("referral_ids"))]
 
 
