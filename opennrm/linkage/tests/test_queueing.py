@@ -116,3 +116,16 @@ def test_a_referral_whose_enqueue_a_crash_lost_is_checked_by_the_sweep_at_start_
     DBTaskResult.objects.filter(pk=tonight.pk).update(run_after=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))  # the night comes
     run_linkage_worker()
     assert sweeps(status=TaskResultStatus.SUCCESSFUL).count() == 2 and ArrivalCheck.objects.count() == 2
+
+
+def test_an_import_in_batches_queues_one_check_for_all_its_referrals(tmp_path, make_user):
+    from opennrm.demo.synthetic import write_import_file
+    from opennrm.demo.tests.test_import import run_import
+
+    make_user(Role.FIRST_RESPONDER, "fr.import")
+    path = tmp_path / "referrals.jsonl"
+    write_import_file(path, 30, seed=7)
+    assert run_import(path, "fr.import", "--jobs", "0", "--batch-size", "8")[0] == 0  # four transactions
+    assert checks().count() == 1 and checks(status=TaskResultStatus.READY).exists()
+    run_linkage_worker()
+    assert checks().get().return_value == 30 and ArrivalCheck.objects.count() == Referral.objects.count() == 30
