@@ -10,7 +10,7 @@ transaction and writes its audit event in it; nothing is deleted or overwritten,
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from opennrm.audit.services import audit_record
@@ -44,7 +44,9 @@ class InvalidLinkage(Exception):
 
 
 def _unchecked():
-    return Referral.objects.filter(~Q(pk__in=ArrivalCheck.objects.values("referral_id")))
+    # NOT EXISTS, not NOT IN: PostgreSQL makes it an anti-join that probes ArrivalCheck's key for the referrals in
+    # range, where NOT IN (a subquery) hashes the whole of ArrivalCheck on every call.
+    return Referral.objects.filter(~Exists(ArrivalCheck.objects.filter(referral_id=OuterRef("pk"))))
 
 
 def referrals_check_on_arrival(*, referral_ids: list[int] | None = None, limit: int | None = None, and_newer: bool = False) -> int:
