@@ -1,8 +1,8 @@
 """Linking referrals to the person behind them (ADR 0014). Each service takes the acting user, runs in one
 transaction and writes its audit event in it; nothing is deleted or overwritten, so every step can be undone.
 
-- `referrals_check_on_arrival`: the worker's check of new referrals: possible matches to the review queue,
-  the same Home Office reference linked automatically and flagged for a person to check.
+- `referrals_check_on_arrival` / `referrals_check_unchecked`: the worker's check of new referrals: possible matches
+  to the review queue, the same Home Office reference linked automatically and flagged for a person to check.
 - `candidate_confirm` / `candidate_reject` / `candidate_undo`: a person's decision on a possible match, and undoing it.
 - `person_link_undo`: take one referral off a person.
 """
@@ -10,7 +10,7 @@ transaction and writes its audit event in it; nothing is deleted or overwritten,
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from opennrm.audit.services import audit_record
@@ -43,21 +43,50 @@ class InvalidLinkage(Exception):
 # --- On arrival --------------------------------------------------------------------------------
 
 
+def _unchecked():
+    # NOT EXISTS, not NOT IN: PostgreSQL makes it an anti-join that probes ArrivalCheck's key for the referrals in
+    # range, where NOT IN (a subquery) hashes the whole of ArrivalCheck on every call.
+    return Referral.objects.filter(~Exists(ArrivalCheck.objects.filter(referral_id=OuterRef("pk"))))
+
+
 def referrals_check_on_arrival(*, referral_ids: list[int] | None = None, limit: int | None = None, and_newer: bool = False) -> int:
     """Compare each of these referrals (default: every one) not yet checked with every other, oldest first; returns
-    how many were checked. `and_newer`: the referrals made since the newest of them too, so that a worker behind a
-    burst of new referrals checks them in one batch (their own tasks then find them done).
+    how many were checked. `and_newer`: the referrals made since the newest of them too. (The worker's task uses
+    `referrals_check_unchecked`, below.)
 
     The comparisons are made for the whole batch at once (engine.Index.query_many); then one transaction per
     referral: its check mark, its possible matches and automatic links, and their audit.
     """
-    unchecked = Referral.objects.filter(~Q(pk__in=ArrivalCheck.objects.values("referral_id")))
+    unchecked = _unchecked()
     if referral_ids is not None:
         named = Q(pk__in=referral_ids)
         if and_newer and referral_ids:
             named |= Q(pk__gt=max(referral_ids))
         unchecked = unchecked.filter(named)
-    referrals = list(unchecked.order_by("pk")[:limit])
+    return _check_batch(list(unchecked.order_by("pk")[:limit]))
+
+
+def referrals_check_unchecked(*, from_id: int | None = None, made_since=None, batch: int) -> int:
+    """Check every referral without an `ArrivalCheck` (from the id `from_id` on; made since `made_since`), `batch`
+    at a time, oldest first, until a batch finds fewer than `batch` left; returns how many were checked.
+
+    So every referral committed before the first batch was read is checked, whatever order the referrals committed in
+    (the waiting task relies on this, tasks.py). One that commits after its batch was read has a task of its own.
+    """
+    unchecked = _unchecked()
+    if made_since is not None:
+        unchecked = unchecked.filter(created_at__gte=made_since)
+    checked, after = 0, (from_id - 1 if from_id is not None else None)
+    while True:
+        page = unchecked if after is None else unchecked.filter(pk__gt=after)
+        referrals = list(page.order_by("pk")[:batch])
+        checked += _check_batch(referrals)
+        if len(referrals) < batch:
+            return checked
+        after = referrals[-1].pk  # the ones below that were all read; one committing there now has its own task
+
+
+def _check_batch(referrals: list[Referral]) -> int:
     if not referrals:
         return 0
     checked = 0

@@ -19,8 +19,8 @@ from .tasks import send_referral_acknowledgement
 
 
 def _check_for_duplicates(referrals: list[Referral]) -> None:
-    """Queue the worker's comparison of the new referrals with every other (ADR 0014). A row in this database,
-    in this transaction: the check is due exactly when the referral exists."""
+    """Have the worker compare the new referrals with every other (ADR 0014): after this transaction commits, by
+    the check task already waiting to start, or by one queued then (linkage/tasks.py says why none is missed)."""
     from opennrm.linkage.tasks import enqueue_checks
 
     enqueue_checks([r.pk for r in referrals])

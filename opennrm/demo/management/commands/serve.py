@@ -5,7 +5,7 @@ this process, which then stops both in order. If either child dies, the other is
 this command exits non-zero, so a supervisor (systemd, a container runtime) sees the failure.
 
 Before starting them it queues the worker's own recurring work (the nightly deadline sweep,
-decisions/tasks.py), so `opennrm serve` (and `make run`) needs nothing else to send reminders.
+decisions/tasks.py; duplicate detection's sweep, linkage/tasks.py), so `opennrm serve` (and `make run`) needs nothing else to send reminders.
 """
 
 import contextlib
@@ -24,7 +24,7 @@ from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from opennrm.decisions.tasks import deadline_work_schedule
-from opennrm.linkage.tasks import LINKAGE_QUEUE
+from opennrm.linkage.tasks import LINKAGE_QUEUE, linkage_work_schedule
 
 LINKAGE_WORKER_NICENESS = 19  # the lowest: it runs when the server, PostgreSQL and the other worker leave the CPU idle
 STOP_GRACE_SECONDS = 20  # gunicorn's graceful timeout below, plus time to exit
@@ -64,8 +64,10 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1")
         self._check_port(host, port)
         self._check_database()
-        # The worker's own work: tonight's deadline sweep (or one now, if the last is over a day old).
+        # The worker's own work: tonight's deadline sweep (or one now, if the last is over a day old); a sweep now
+        # for referrals a crash left with no duplicate check queued (linkage/tasks.py), then one every night.
         deadline_work_schedule()
+        linkage_work_schedule()
         call_command("collectstatic", interactive=False, verbosity=0)
         connections.close_all()  # the children open their own
 
