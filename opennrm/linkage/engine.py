@@ -705,7 +705,7 @@ def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None
 
 def hard_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
     """Pairs with the review band of `Config.review_hard`: across scripts, or an age assessment years older."""
-    return (levels["cross_script"] == 1) | (levels["dob_older"] == 1) & (levels["dob"] == 9)
+    return (levels["cross_script"] == 1) | ((levels["dob_older"] == 1) & (levels["dob"] == 9))
 
 
 # ---------------------------------------------------------------- clustering
