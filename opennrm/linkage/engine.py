@@ -721,7 +721,7 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> tuple[np.ndarray, np.ndarray]:
+def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
     """Union of automatic links, strongest first, refusing merges across strong evidence against.
 
     `against` marks pairs showing the sibling/twin pattern; with a score under `cannot_link` such a pair
@@ -745,7 +745,6 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
 
     auto = np.flatnonzero(scores >= config.auto_link)
     auto = auto[np.argsort(-scores[auto], kind="stable")]
-    refused: list[int] = []
     for index in auto.tolist():
         a, b = int(pairs[index, 0]), int(pairs[index, 1])
         ra, rb = find(a), find(b)
@@ -755,13 +754,11 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
         if len(group_a) > len(group_b):
             ra, rb, group_a, group_b = rb, ra, group_b, group_a
         if any(find(other) == rb for x in group_a for other in cannot.get(x, ())):
-            refused.append(index)
             continue
         parent[ra] = rb
         members[rb] = group_b + group_a
         members.pop(ra, None)
-    roots = np.array([find(x) for x in range(n)], dtype=np.int64)
-    return roots, np.asarray(refused, dtype=np.int64)
+    return np.array([find(x) for x in range(n)], dtype=np.int64)
 
 
 def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, floor: float):
@@ -824,8 +821,7 @@ def decide(n: int, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.n
 
 
 def _clusters(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
-    roots, _ = cluster(n, pairs, scores, against, config)
-    return _mutual_best(roots, pairs, scores, against, config)
+    return _mutual_best(cluster(n, pairs, scores, against, config), pairs, scores, against, config)
 
 
 def _review(links, pairs: np.ndarray, hard: np.ndarray, config: Config) -> np.ndarray:

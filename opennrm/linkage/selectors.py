@@ -74,9 +74,14 @@ def candidate_get(*, actor, uuid) -> MatchCandidate:
     return candidate
 
 
+def current_person_link(*, referral_id: int) -> PersonLink | None:
+    """The referral's link to a person now, if any (with the person)."""
+    return PersonLink.objects.select_related("person").filter(referral_id=referral_id, undone_at__isnull=True).first()
+
+
 def person_of_candidate(*, candidate: MatchCandidate) -> Person | None:
     """The person the candidate's newer referral is linked to now, if any (the candidate came from candidate_get)."""
-    link = PersonLink.objects.select_related("person").filter(referral_id=candidate.referral_id, undone_at__isnull=True).first()
+    link = current_person_link(referral_id=candidate.referral_id)
     return link.person if link else None
 
 

@@ -20,6 +20,7 @@ from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
 
 from . import arrival
+from .selectors import current_person_link
 from .models import (
     ArrivalCheck, Band, CandidateDecision, CandidateStatus, DecisionAction, LinkMethod, MatchCandidate, Person, PersonLink,
 )
@@ -49,26 +50,23 @@ def _unchecked():
     return Referral.objects.filter(~Exists(ArrivalCheck.objects.filter(referral_id=OuterRef("pk"))))
 
 
-def referrals_check_on_arrival(*, referral_ids: list[int] | None = None, limit: int | None = None, and_newer: bool = False) -> int:
+def referrals_check_on_arrival(*, referral_ids: list[int] | None = None) -> int:
     """Compare each of these referrals (default: every one) not yet checked with every other, oldest first; returns
-    how many were checked. `and_newer`: the referrals made since the newest of them too. (The worker's task uses
-    `referrals_check_unchecked`, below.)
+    how many were checked. (The worker's task and `opennrm check-duplicates` use `referrals_check_unchecked`, below.)
 
     The comparisons are made for the whole batch at once (engine.Index.query_many); then one transaction per
     referral: its check mark, its possible matches and automatic links, and their audit.
     """
     unchecked = _unchecked()
     if referral_ids is not None:
-        named = Q(pk__in=referral_ids)
-        if and_newer and referral_ids:
-            named |= Q(pk__gt=max(referral_ids))
-        unchecked = unchecked.filter(named)
-    return _check_batch(list(unchecked.order_by("pk")[:limit]))
+        unchecked = unchecked.filter(pk__in=referral_ids)
+    return _check_batch(list(unchecked.order_by("pk")))
 
 
-def referrals_check_unchecked(*, from_id: int | None = None, made_since=None, batch: int) -> int:
+def referrals_check_unchecked(*, from_id: int | None = None, made_since=None, batch: int, progress=None) -> int:
     """Check every referral without an `ArrivalCheck` (from the id `from_id` on; made since `made_since`), `batch`
     at a time, oldest first, until a batch finds fewer than `batch` left; returns how many were checked.
+    `progress(checked so far)` is called after each batch.
 
     So every referral committed before the first batch was read is checked, whatever order the referrals committed in
     (the waiting task relies on this, tasks.py). One that commits after its batch was read has a task of its own.
@@ -81,6 +79,8 @@ def referrals_check_unchecked(*, from_id: int | None = None, made_since=None, ba
         page = unchecked if after is None else unchecked.filter(pk__gt=after)
         referrals = list(page.order_by("pk")[:batch])
         checked += _check_batch(referrals)
+        if progress:
+            progress(checked)
         if len(referrals) < batch:
             return checked
         after = referrals[-1].pk  # the ones below that were all read; one committing there now has its own task
@@ -150,13 +150,9 @@ def _auto_link(candidate: MatchCandidate, *, now) -> None:
                  details={"person": str(person.uuid), "reason": "the same Home Office reference"})
 
 
-def _current_link(referral_id: int) -> PersonLink | None:
-    return PersonLink.objects.select_related("person").filter(referral_id=referral_id, undone_at__isnull=True).first()
-
-
 def _link_pair(candidate: MatchCandidate, *, method: str, actor, now) -> Person:
     """Both referrals on one person: the one either is already linked to, or a new one."""
-    a, b = _current_link(candidate.earlier_id), _current_link(candidate.referral_id)
+    a, b = current_person_link(referral_id=candidate.earlier_id), current_person_link(referral_id=candidate.referral_id)
     if a and b and a.person_id != b.person_id:
         raise LinkageRefused("These referrals are already linked to two different people: unlink one of them from its person first")
     person = (a or b).person if (a or b) else Person.objects.create()
@@ -222,7 +218,7 @@ def candidate_confirm(*, actor, candidate: MatchCandidate, reason: str) -> Perso
     if candidate.status == CandidateStatus.OPEN:
         person = _link_pair(candidate, method=LinkMethod.CONFIRMED, actor=actor, now=now)
     else:
-        person = _current_link(candidate.referral_id).person
+        person = current_person_link(referral_id=candidate.referral_id).person
     _decide(candidate, actor=actor, action=DecisionAction.CONFIRM, reason=reason, now=now, status=CandidateStatus.CONFIRMED, decided_at=now)
     audit_record(actor=actor, action="linkage.confirm", object_type="match_candidate", object_id=str(candidate.uuid),
                  details={"person": str(person.uuid), "reason": reason})

@@ -9,7 +9,7 @@ from opennrm.audit.models import AuditEvent
 from opennrm.linkage import services
 from opennrm.linkage.models import ArrivalCheck, Band, CandidateDecision, CandidateStatus, MatchCandidate, Person, PersonLink
 from opennrm.linkage.selectors import candidate_get, candidates_visible_to, person_get, review_queue
-from opennrm.linkage.services import referrals_check_on_arrival
+from opennrm.linkage.services import referrals_check_on_arrival, referrals_check_unchecked
 from opennrm.policy import Role
 from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
@@ -220,6 +220,6 @@ def test_a_referral_committed_out_of_id_order_is_still_compared(people):
 def test_a_worker_behind_a_burst_checks_the_newer_referrals_in_the_same_batch(people):
     first, other, again = (refer(people["fr"], child_body(**who)) for who in (TESFAYE_FIRST, SOMEONE_ELSE, TESFAYE_AGAIN))
     assert referrals_check_on_arrival(referral_ids=[other.pk]) == 1  # by default, just the referrals named
-    assert referrals_check_on_arrival(referral_ids=[first.pk], and_newer=True) == 2  # the first, and the newer still unchecked
-    assert referrals_check_on_arrival(referral_ids=[again.pk], and_newer=True) == 0  # its own task finds it done
+    assert referrals_check_unchecked(from_id=first.pk, batch=1000) == 2  # the first, and the newer still unchecked
+    assert referrals_check_unchecked(from_id=again.pk, batch=1000) == 0  # its own task finds it done
     assert MatchCandidate.objects.filter(referral=again, earlier=first).exists()

@@ -9,10 +9,9 @@ import time
 from django.core.management.base import BaseCommand
 
 from opennrm.linkage.models import ArrivalCheck
-from opennrm.linkage.services import referrals_check_on_arrival
+from opennrm.linkage.services import referrals_check_unchecked
+from opennrm.linkage.tasks import BATCH
 from opennrm.referrals.models import Referral
-
-BATCH = 1000
 
 
 class Command(BaseCommand):
@@ -22,10 +21,12 @@ class Command(BaseCommand):
         started = time.perf_counter()
         waiting = Referral.objects.count() - ArrivalCheck.objects.count()
         self.stderr.write(f"{max(waiting, 0):,} referrals not yet checked")
-        checked = 0
-        while done := referrals_check_on_arrival(limit=BATCH):
-            checked += done
-            rate = checked / max(time.perf_counter() - started, 1e-9)
-            left = max(waiting - checked, 0)
-            self.stderr.write(f"[{time.perf_counter() - started:7.1f} s] checked {checked:,} ({rate:,.0f}/s, about {left / rate:,.0f} s left)")
+
+        def report(checked: int) -> None:
+            if checked:
+                rate = checked / max(time.perf_counter() - started, 1e-9)
+                left = max(waiting - checked, 0)
+                self.stderr.write(f"[{time.perf_counter() - started:7.1f} s] checked {checked:,} ({rate:,.0f}/s, about {left / rate:,.0f} s left)")
+
+        checked = referrals_check_unchecked(batch=BATCH, progress=report)
         self.stdout.write(f"Checked {checked:,} referrals for duplicates.")
