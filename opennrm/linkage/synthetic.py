@@ -477,6 +477,13 @@ LOCAL_AUTHORITIES = [
     "Southwark", "Newham", "Tower Hamlets", "Ealing", "Brent", "Portsmouth", "Southampton", "Belfast", "Luton",
     "Peterborough", "Stoke-on-Trent", "Wolverhampton", "Oxfordshire", "Essex", "Hampshire", "Northamptonshire",
 ]
+# Where children are looked after: unaccompanied children arrive mostly through Kent, Hillingdon (Heathrow) and
+# Croydon (the Home Office's intake unit), so those authorities hold far more referrals than the rest (an
+# estimate of the shape, not a published count). A child's referrals are mostly made where the child is looked
+# after (by its police, its social workers, an NGO there); the rest where the child was found after going
+# missing. HOME_AUTHORITY_SHARE is an estimate: no published figure gives it.
+AUTHORITY_WEIGHTS = [8, 6, 5] + [2] * (len(LOCAL_AUTHORITIES) - 3)
+HOME_AUTHORITY_SHARE = 0.6
 ORIGINAL_SCRIPT_STYLES = {"arabic", "persian", "geez", "viet"}
 LAST_REFERRAL_DATE = dt.date(2026, 10, 31)
 
@@ -501,6 +508,7 @@ class Person:
     alias: str = ""
     assessed_dob: dt.date | None = None
     referrals: int = 1
+    authority: str = ""  # the local authority looking after the child (siblings share it)
     variant_choice: dict[int, int] = field(default_factory=dict)
 
 
@@ -682,6 +690,7 @@ def _referral(rng: random.Random, person: Person, record_id: str, referral_date:
     elif roll < 0.14:
         nationalities = []
     sex = person.sex if rng.random() > 0.02 else rng.choice(["", "M" if person.sex == "F" else "F"])
+    elsewhere = rng.choice(LOCAL_AUTHORITIES)  # where a child missing from care is found: anywhere
     row = {
         "record_id": record_id,
         "given_names": " ".join(given),
@@ -692,7 +701,7 @@ def _referral(rng: random.Random, person: Person, record_id: str, referral_date:
         "date_of_birth_precision": precision,
         "sex": sex,
         "nationalities": ";".join(nationalities),
-        "local_authority": rng.choice(LOCAL_AUTHORITIES),
+        "local_authority": elsewhere,
         "referral_date": referral_date.isoformat(),
     }
     truth = {
@@ -716,13 +725,18 @@ def _particle_variant(rng: random.Random, name: str) -> str:
 def generate(size: int, seed: int = 1) -> Iterator[Record]:
     """Exactly `size` referral records (people interleaved in referral order), deterministic for a seed."""
     rng = random.Random(seed)
+    # Places come from a stream of their own, so that every other draw is what it was before they were added.
+    places = random.Random(f"authority-{seed}")
     produced = 0
     start = dt.date(2020, 1, 1)
     pending: list[tuple[dt.date, int, Person]] = []
     families = _families(rng)
     # Referrals of one child are spread over months; emit them in roughly date order with a small window.
     while produced < size:
-        for person in next(families):
+        family = next(families)
+        home = places.choices(LOCAL_AUTHORITIES, weights=AUTHORITY_WEIGHTS)[0]
+        for person in family:
+            person.authority = home
             day = _random_date(rng, start, LAST_REFERRAL_DATE)
             for n in range(person.referrals):
                 pending.append((min(day + dt.timedelta(days=n * rng.randint(20, 400)), LAST_REFERRAL_DATE), person.person_id, person))
@@ -731,7 +745,10 @@ def generate(size: int, seed: int = 1) -> Iterator[Record]:
             while pending and produced < size:
                 referral_date, _, person = pending.pop()
                 produced += 1
-                yield _referral(rng, person, f"R{produced:07d}", referral_date)
+                record = _referral(rng, person, f"R{produced:07d}", referral_date)
+                if places.random() < HOME_AUTHORITY_SHARE:
+                    record.row["local_authority"] = person.authority
+                yield record
 
 
 def write(size: int, input_path: Path, truth_path: Path, seed: int = 1) -> int:
