@@ -484,6 +484,13 @@ LOCAL_AUTHORITIES = [
 # missing. HOME_AUTHORITY_SHARE is an estimate: no published figure gives it.
 AUTHORITY_WEIGHTS = [8, 6, 5] + [2] * (len(LOCAL_AUTHORITIES) - 3)
 HOME_AUTHORITY_SHARE = 0.6
+# Siblings found together are referred together (same day, same authority): a hard negative that agrees on
+# everything but the given name and the date of birth. Half of all families with more than one child referred
+# is an estimate; no published figure gives it.
+SIBLINGS_REFERRED_TOGETHER = 0.5
+# One referral in five after a child's first is another first responder referring the same episode (police,
+# then the local authority, then an NGO) within a week: an estimate, no published figure gives it.
+SAME_EPISODE_SHARE = 0.2
 ORIGINAL_SCRIPT_STYLES = {"arabic", "persian", "geez", "viet"}
 LAST_REFERRAL_DATE = dt.date(2026, 10, 31)
 
@@ -725,28 +732,40 @@ def _particle_variant(rng: random.Random, name: str) -> str:
 def generate(size: int, seed: int = 1) -> Iterator[Record]:
     """Exactly `size` referral records (people interleaved in referral order), deterministic for a seed."""
     rng = random.Random(seed)
-    # Places come from a stream of their own, so that every other draw is what it was before they were added.
-    places = random.Random(f"authority-{seed}")
+    # Places and siblings' shared referrals come from a stream of their own, so that every other draw is what it
+    # was before they were added.
+    context = random.Random(f"authority-{seed}")
     produced = 0
     start = dt.date(2020, 1, 1)
-    pending: list[tuple[dt.date, int, Person]] = []
+    pending: list[tuple[dt.date, int, int, Person]] = []
     families = _families(rng)
     # Referrals of one child are spread over months; emit them in roughly date order with a small window.
     while produced < size:
         family = next(families)
-        home = places.choices(LOCAL_AUTHORITIES, weights=AUTHORITY_WEIGHTS)[0]
+        home = context.choices(LOCAL_AUTHORITIES, weights=AUTHORITY_WEIGHTS)[0]
+        together = len(family) > 1 and context.random() < SIBLINGS_REFERRED_TOGETHER
+        first_day = None
         for person in family:
             person.authority = home
             day = _random_date(rng, start, LAST_REFERRAL_DATE)
+            if together:
+                # Siblings found together are referred together: the same day, by the same authority.
+                first_day = day = first_day or day
+            referred = day
             for n in range(person.referrals):
-                pending.append((min(day + dt.timedelta(days=n * rng.randint(20, 400)), LAST_REFERRAL_DATE), person.person_id, person))
+                if n:
+                    # Another first responder referring the same episode within days, or a new episode months later.
+                    referred += dt.timedelta(days=rng.randint(0, 7) if rng.random() < SAME_EPISODE_SHARE else rng.randint(20, 400))
+                if referred > LAST_REFERRAL_DATE:
+                    break  # not made yet
+                pending.append((referred, person.person_id, 0 if together and n == 0 else 1, person))
         if len(pending) >= 64 or produced + len(pending) >= size:
             rng.shuffle(pending)
             while pending and produced < size:
-                referral_date, _, person = pending.pop()
+                referral_date, _, alone, person = pending.pop()
                 produced += 1
                 record = _referral(rng, person, f"R{produced:07d}", referral_date)
-                if places.random() < HOME_AUTHORITY_SHARE:
+                if not alone or context.random() < HOME_AUTHORITY_SHARE:
                     record.row["local_authority"] = person.authority
                 yield record
 
