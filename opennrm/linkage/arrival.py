@@ -8,12 +8,14 @@ the engine's query costs, not a rebuild. The referrals still to check are those 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
+from django.utils import timezone
 
 from opennrm.core import cache
 from opennrm.referrals.models import Referral
@@ -25,7 +27,7 @@ _PRECISION = {"day": "exact", "month": "month", "year": "year", "estimated": "es
 _SEX = {"female": "F", "male": "M"}
 
 
-def identity_row(pk: int, potential_victim: dict, local_authority: str) -> dict[str, str]:
+def identity_row(pk: int, potential_victim: dict, local_authority: str, received_at: dt.datetime | None = None) -> dict[str, str]:
     """A referral's identity as the engine's input row (contract section 6 columns)."""
     pv = potential_victim or {}
     dob = pv.get("date_of_birth") or ""
@@ -43,15 +45,19 @@ def identity_row(pk: int, potential_victim: dict, local_authority: str) -> dict[
         "sex": _SEX.get(pv.get("sex") or "", ""),
         "nationalities": ";".join(pv.get("nationalities") or []),
         "local_authority": local_authority or "",
+        "referral_date": timezone.localdate(received_at).isoformat() if received_at else "",
     }
 
 
 def referral_row(referral: Referral) -> dict[str, str]:
-    return identity_row(referral.pk, referral.potential_victim, referral.local_authority)
+    return identity_row(referral.pk, referral.potential_victim, referral.local_authority, referral.received_at)
 
 
 def identity_rows(queryset) -> list[dict[str, str]]:
-    return [identity_row(pk, pv, la) for pk, pv, la in queryset.values_list("pk", "potential_victim", "local_authority").iterator(chunk_size=5000)]
+    return [
+        identity_row(pk, pv, la, received)
+        for pk, pv, la, received in queryset.values_list("pk", "potential_victim", "local_authority", "received_at").iterator(chunk_size=5000)
+    ]
 
 
 class GrowingIndex(engine.Index):

@@ -93,6 +93,10 @@ def _check(row: dict[str, str]) -> list[str]:
     except normalise.BadDate as error:
         field = "date_of_birth_precision" if "precision" in str(error) else "date_of_birth"
         problems.append(f"{field}: {error}")
+    try:
+        normalise.parse_day(row["referral_date"])
+    except normalise.BadDate as error:
+        problems.append(f"referral_date: {error}")
     if row["sex"].upper() not in SEXES:
         problems.append(f"sex: {row['sex']!r} is not one of M, F, X, U")
     for code in (c.strip() for c in row["nationalities"].split(";") if c.strip()):

@@ -74,6 +74,7 @@ class Prepared:
     tokens: np.ndarray  # (n, MAX_TOKENS) int32, -1 = none
     alias_tokens: np.ndarray  # (n, MAX_TOKENS) int32
     prefixes: np.ndarray  # (n, MAX_TOKENS) int32: the first two letters of the word behind each token
+    initials: np.ndarray  # (n, MAX_TOKENS) int8: normalise.initial_class of the word behind each token
     token_bits: np.ndarray  # (vocabulary,) float32, log2(n / count)
     given_key: np.ndarray  # (n,) int32: the rarest given-name token, -1 when unknown
     given_latin: np.ndarray  # (n,) object: given names in ASCII
@@ -92,6 +93,7 @@ class Prepared:
     confusion_mask: np.ndarray  # int64: bits of nationalities commonly confused with this record's
     local_authority: np.ndarray  # int32, -1 unknown
     script_only: np.ndarray  # (n,) bool: named only in the original script (no Latin given or family name)
+    referral_day: np.ndarray  # (n,) int32 days since 1970 of the referral; MISSING when not known
     vocabulary: dict[str, int] = field(repr=False, default_factory=dict)
     nationality_bits: dict[str, int] = field(repr=False, default_factory=dict)
     authorities: dict[str, int] = field(repr=False, default_factory=dict)
@@ -139,6 +141,7 @@ def prepare(
     confusion_mask = np.zeros(n, dtype=np.int64)
     local_authority = np.full(n, -1, dtype=np.int32)
     script_only = np.zeros(n, dtype=bool)
+    referral_day = np.full(n, MISSING, dtype=np.int32)
     nationality_bits = {} if nationality_bits is None else nationality_bits
     authorities = {} if authorities is None else authorities
 
@@ -154,6 +157,7 @@ def prepare(
         return 1 << nationality_bits.setdefault(code, len(nationality_bits) % 62)
 
     prefixes = np.full((n, MAX_TOKENS), -1, dtype=np.int32)
+    initials = np.zeros((n, MAX_TOKENS), dtype=np.int8)
     prefix_ids = {} if prefix_ids is None else prefix_ids
     for row_index, row in enumerate(rows):
         given_parts = normalise.name_parts(row.get("given_names", ""))
@@ -169,12 +173,16 @@ def prepare(
             last = normalise.is_latin(row["names_in_original_script"])
             given = [original_parts[-1 if last else 0][0]]
             given_text = words[-1 if last else 0] if words else ""
-        first_prefix: dict[str, str] = {}
-        for key, prefix in given_parts + family_parts + original_parts:
-            first_prefix.setdefault(key, prefix)
+        first_prefix: dict[str, tuple[str, int]] = {}
+        original_latin = normalise.is_latin(row.get("names_in_original_script", ""))
+        for source, source_parts in ((True, given_parts + family_parts), (original_latin, original_parts)):
+            for key, prefix in source_parts:
+                # A word written in another script has no Latin first letter to compare.
+                first_prefix.setdefault(key, (prefix, normalise.initial_class(key, prefix) if source else 0))
         parts = list(first_prefix.items())[:MAX_TOKENS]
         primary = [key for key, _ in parts]
-        prefixes[row_index, : len(parts)] = [prefix_ids.setdefault(prefix, len(prefix_ids)) for _, prefix in parts]
+        prefixes[row_index, : len(parts)] = [prefix_ids.setdefault(prefix, len(prefix_ids)) for _, (prefix, _) in parts]
+        initials[row_index, : len(parts)] = [initial for _, (_, initial) in parts]
         ids = [intern(key) for key in primary]
         for i, token in enumerate(ids):
             counts[token] += 1
@@ -202,6 +210,9 @@ def prepare(
         authority = (row.get("local_authority") or "").strip().lower()
         if authority:
             local_authority[row_index] = authorities.setdefault(authority, len(authorities))
+        referred = normalise.parse_day(row.get("referral_date", ""))
+        if referred is not None:
+            referral_day[row_index] = referred
 
     token_bits = name_bits(counts, n)
     given_key = np.full(n, -1, dtype=np.int32)
@@ -209,13 +220,13 @@ def prepare(
         if keys:
             given_key[row_index] = max(keys, key=lambda k: token_bits[k])  # the most distinctive given name
     return Prepared(
-        n=n, record_ids=[row.get("record_id", "") for row in rows], tokens=tokens, alias_tokens=alias_tokens, prefixes=prefixes,
+        n=n, record_ids=[row.get("record_id", "") for row in rows], tokens=tokens, alias_tokens=alias_tokens, prefixes=prefixes, initials=initials,
         token_bits=token_bits, given_key=given_key, given_latin=given_latin, full_latin=full_latin,
         dob_point=dob[0].astype(np.int32), dob_lo=dob[1].astype(np.int32), dob_hi=dob[2].astype(np.int32),
         dob_exact=dob_flags[0], dob_estimated=dob_flags[1], dob_year_lo=dob[3].astype(np.int32),
         dob_year_hi=dob[4].astype(np.int32), dob_month=dob[5].astype(np.int32), dob_day=dob[6].astype(np.int32),
         sex=sex, nationality_mask=nationality_mask, confusion_mask=confusion_mask, local_authority=local_authority, script_only=script_only,
-        vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities, prefix_ids=prefix_ids,
+        referral_day=referral_day, vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities, prefix_ids=prefix_ids,
     )
 
 
@@ -407,7 +418,7 @@ FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 13, "sex": 3, "nation
 MEASURES = {
     "n_match": np.int8, "n_a": np.int8, "n_b": np.int8, "fuzzy": np.float32, "given_similarity": np.float32,
     "dob_gap": np.int32, "dob_diff": np.int32, "dob_estimated": np.int8, "dob_older": np.int8, "dob_width": np.int32,
-    "dob_exact": np.int8, "cross_script": np.int8,
+    "dob_exact": np.int8, "cross_script": np.int8, "referral_gap": np.int32,
 }
 
 
@@ -462,7 +473,8 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         )
         ga, gb = p.given_key[i], q.given_key[j]
         known = (ga >= 0) & (gb >= 0)
-        given_shared = ((b == ga[:, None]) & (ga[:, None] >= 0)).any(1) | ((a == gb[:, None]) & (gb[:, None] >= 0)).any(1)
+        ia, ib = p.initials[i, :width], q.initials[j, :width]
+        given_shared = _given_shared(a, b, ga, ia, ib) | _given_shared(b, a, gb, ib, ia)
         similarity = np.where(known, 1.0, -1.0)
         k = np.flatnonzero(known & ~given_shared)
         if len(k):
@@ -488,9 +500,20 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         )
         la, lb = p.local_authority[i], q.local_authority[j]
         out["local_authority"][sl] = ((la >= 0) & (la == lb)).astype(np.int16)
+        ra, rb = p.referral_day[i], q.referral_day[j]
+        out["referral_gap"][sl] = np.where((ra == MISSING) | (rb == MISSING), -1, np.abs(ra.astype(np.int64) - rb))
         if progress and (start // chunk) % 10 == 9:
             progress(f"scored {start + len(i):,} of {len(pairs):,} pairs")
     return out
+
+
+def _given_shared(a: np.ndarray, b: np.ndarray, given: np.ndarray, initials_a: np.ndarray, initials_b: np.ndarray) -> np.ndarray:
+    """Whether the given-name token `given` of each left record is among the right record's tokens, with a
+    first sound that agrees (see normalise.initial_class; 0 agrees with any)."""
+    at = a == given[:, None]
+    initial = np.where(at.any(1), initials_a[np.arange(len(a)), at.argmax(1)], 0)[:, None]
+    agrees = (initials_b == initial) | (initials_b == 0) | (initial == 0)
+    return ((b == given[:, None]) & (given[:, None] >= 0) & agrees).any(1)
 
 
 def _overlap(a: np.ndarray, b: np.ndarray, token_bits: np.ndarray):
@@ -622,6 +645,7 @@ FEATURE_FIELD = {
     "given_similarity": "Names", "cross_script": "Names", "dob": "Date of birth", "dob_gap": "Date of birth", "dob_diff": "Date of birth",
     "dob_estimated": "Date of birth", "dob_older": "Date of birth", "dob_width": "Date of birth", "dob_exact": "Date of birth",
     "sex": "Sex", "nationality": "Nationality", "local_authority": "Local authority", "sibling": "Sibling pattern",
+    "referral_gap": "Referral dates",
 }
 # Evidence that only goes one way, so the trees may not learn noise against it: rarer shared names and more
 # similar spellings never count against a match.
@@ -1026,7 +1050,17 @@ FIELD_LABELS: dict[str, tuple[str, list[str]]] = {
 }
 
 
-FIELD_LABELS_ORDER = ("Names", *(title for title, _ in FIELD_LABELS.values()))
+FIELD_LABELS_ORDER = ("Names", *(title for title, _ in FIELD_LABELS.values()), "Referral dates")
+
+
+def referral_gap_label(days: int) -> str:
+    """How far apart two referrals were made: the same child's referrals come in runs (missing, found,
+    referred again), a namesake's at any time."""
+    if days < 0:
+        return "a referral date not known"
+    if days < 60:
+        return f"made {days} days apart"
+    return f"made {days / 30.44:.0f} months apart" if days < 730 else f"made {days / 365.25:.1f} years apart"
 
 
 def evidence(levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: int) -> list[list[Evidence]]:
@@ -1046,6 +1080,7 @@ def evidence(levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: 
         name_level, given_level = divmod(int(picked["name_given"][row]), GIVEN_LEVELS)
         labels = [f"{NAME_LABELS[name_level]}; {GIVEN_LABELS[given_level]}"]
         labels += [FIELD_LABELS[name][1][int(picked[name][row])] for name in FIELD_LABELS]
+        labels.append(referral_gap_label(int(picked["referral_gap"][row])))
         out.append([Evidence(title, label, round(float(weight), 2)) for title, label, weight in zip(FIELD_LABELS_ORDER, labels, by_field[row], strict=True)])
     return out
 

@@ -203,6 +203,18 @@ def latin_form(text: str, family: bool = False) -> str:
 
 
 VARIANTS = _variant_index()
+CURATED_KEYS = frozenset(VARIANTS.values())
+# Letters a name's spellings swap at its start (Courtney/Kourtney, Filmon/Philmon, Jessica/Xhesika, Gamal/Jamal).
+_INITIAL_CLASSES = {**dict.fromkeys("aeiouy", 1), **dict.fromkeys("ckq", 2), **dict.fromkeys("fpv", 3), **dict.fromkeys("gjx", 4)}
+
+
+def initial_class(key: str, prefix: str) -> int:
+    """How a name word starts, to tell apart two names that share a consonant skeleton but not a first sound
+    (Molly and Emily are both `ml`): a small number per first letter, vowels alike; 0 (agrees with any) for
+    a curated variant, whose spellings are known to be one name, or a word without Latin letters."""
+    if key in CURATED_KEYS or not prefix:
+        return 0
+    return _INITIAL_CLASSES.get(prefix[0], ord(prefix[0]))
 
 
 # ---------------------------------------------------------------- dates of birth
@@ -227,6 +239,18 @@ class BirthDate:
 
 def day_to_date(days: int) -> dt.date:
     return _EPOCH + dt.timedelta(days=days)
+
+
+@lru_cache(maxsize=10_000)
+def parse_day(value: str) -> int | None:
+    """A YYYY-MM-DD date (a referral's) as days since 1970; None when empty."""
+    value = (value or "").strip()[:10]
+    if not value:
+        return None
+    try:
+        return (dt.date.fromisoformat(value) - _EPOCH).days
+    except ValueError:
+        raise BadDate(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 class BadDate(ValueError):

@@ -34,7 +34,8 @@ def test_bad_lines_are_reported_by_number_and_nothing_is_written(tmp_path, capsy
         "B,Ali,Hassan,,,2010-13-04,exact,M,SDN,Kent,2025-01-01\n"
         "C,Ali,Hassan,,,2010-03-04,sometime,M,SD,Kent,2025-01-01\n"
         "A,Ali,Hassan,,,2010-03-04,exact,M,SDN,Kent,2025-01-01\n"
-        "D,Ali,Hassan\n",
+        "D,Ali,Hassan\n"
+        "E,Ali,Hassan,,,2010-03-04,exact,M,SDN,Kent,2025-02-30\n",
         encoding="utf-8",
     )
     with pytest.raises(CommandError, match="nothing written"):
@@ -45,6 +46,7 @@ def test_bad_lines_are_reported_by_number_and_nothing_is_written(tmp_path, capsy
     assert "line 4: nationalities: 'SD'" in err
     assert "line 5: record_id: 'A' already used on line 2" in err
     assert "line 6: 3 fields where the header has 11" in err
+    assert "line 7: referral_date: '2025-02-30' is not a date (YYYY-MM-DD)" in err
     assert not target.exists()
 
 

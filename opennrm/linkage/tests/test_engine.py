@@ -3,11 +3,11 @@ import numpy as np
 from opennrm.linkage import engine, evaluate, synthetic
 
 
-def _row(record_id, given, family, dob, precision="exact", sex="F", nationalities="ERI", original="", aliases=""):
+def _row(record_id, given, family, dob, precision="exact", sex="F", nationalities="ERI", original="", aliases="", referred="2025-01-01"):
     return {
         "record_id": record_id, "given_names": given, "family_name": family, "aliases": aliases,
         "names_in_original_script": original, "date_of_birth": dob, "date_of_birth_precision": precision,
-        "sex": sex, "nationalities": nationalities, "local_authority": "Kent", "referral_date": "2025-01-01",
+        "sex": sex, "nationalities": nationalities, "local_authority": "Kent", "referral_date": referred,
     }
 
 
@@ -75,7 +75,8 @@ def test_each_match_carries_its_evidence_field_by_field():
     matches = index.query(_row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"))
     assert matches and matches[0].record_id == "A1"
     evidence = {e.field: e for e in matches[0].evidence}
-    assert list(evidence) == ["Names", "Date of birth", "Sex", "Nationality", "Local authority", "Sibling pattern"]
+    assert list(evidence) == ["Names", "Date of birth", "Sex", "Nationality", "Local authority", "Sibling pattern", "Referral dates"]
+    assert evidence["Referral dates"].label == "made 0 days apart"
     assert evidence["Date of birth"].label == "same date" and evidence["Date of birth"].weight > 5
     assert evidence["Nationality"].label.startswith("nationalities commonly confused")
     assert evidence["Names"].label.startswith("all names agree") and evidence["Names"].weight > 2
@@ -85,21 +86,25 @@ def test_each_match_carries_its_evidence_field_by_field():
     assert abs(score - matches[0].score) < 1e-3
 
 
+# A second referral of the same episode, days after the first (the same day would also fit twins referred together).
+LATER = "2025-01-05"
+
+
 def test_explain_two_rows_without_an_index():
     score, evidence = engine.explain(
-        _row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2011-04-17")
+        _row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2011-04-17", referred=LATER)
     )
     by_field = {e.field: e for e in evidence}
     assert by_field["Date of birth"].label == "same date"
-    swapped_score, swapped = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-09"), _row("B", "Selam", "Tesfay", "2011-09-04"))
+    swapped_score, swapped = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-09"), _row("B", "Selam", "Tesfay", "2011-09-04", referred=LATER))
     assert {e.field: e for e in swapped}["Date of birth"].label == "day and month swapped"
     assert swapped_score < score
-    twin_score, twin = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Winta", "Tesfay", "2011-04-17"))
+    twin_score, twin = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Winta", "Tesfay", "2011-04-17", referred=LATER))
     by_field = {e.field: e for e in twin}
     assert by_field["Sibling pattern"].label.startswith("twin pattern")
     assert "given names differ" in by_field["Names"].label
     assert twin_score < score - 5 and twin_score < 0
-    disputed = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2010", precision="estimated"))[1]
+    disputed = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2010", precision="estimated", referred=LATER))[1]
     assert {e.field: e for e in disputed}["Date of birth"].label.startswith("intervals overlap")
 
 
@@ -151,3 +156,9 @@ def test_a_batch_of_queries_answers_as_the_queries_one_by_one():
     one_by_one = [index.query(row) for row in new]
     assert index.query_many(new) == one_by_one
     assert one_by_one[0] and one_by_one[-1] == [] and sum(map(len, one_by_one[1:-1])) > 0
+
+
+def test_referral_dates_are_told_in_days_months_or_years():
+    assert [engine.referral_gap_label(days) for days in (-1, 3, 200, 1000)] == [
+        "a referral date not known", "made 3 days apart", "made 7 months apart", "made 2.7 years apart",
+    ]
