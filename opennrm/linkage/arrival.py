@@ -101,8 +101,8 @@ class GrowingIndex(engine.Index):
             else:
                 merged[f.name] = list(a) + list(b)
         prepared = engine.Prepared(**merged)
-        tokens = prepared.tokens[prepared.tokens >= 0]
-        prepared.token_bits = engine.name_bits(np.bincount(tokens, minlength=len(vocabulary)), prepared.n)
+        prepared.identity[old.n :] = engine.identity_keys(new.tokens, new.sex, new.dob_year_lo)  # in the index's token ids
+        prepared.token_bits = engine.token_rarity(prepared.tokens, prepared.identity, len(vocabulary))
         self.keys, self.owners = np.insert(self.keys, at, keys), np.insert(self.owners, at, owners)
         self.order_values = np.insert(self.order_values, at, values)
         self.prepared = prepared

@@ -75,7 +75,7 @@ class Prepared:
     alias_tokens: np.ndarray  # (n, MAX_TOKENS) int32
     prefixes: np.ndarray  # (n, MAX_TOKENS) int32: the first two letters of the word behind each token
     initials: np.ndarray  # (n, MAX_TOKENS) int8: normalise.initial_class of the word behind each token
-    token_bits: np.ndarray  # (vocabulary,) float32, log2(n / count)
+    token_bits: np.ndarray  # (vocabulary,) float32: how rare each name key is (see `token_rarity`)
     given_key: np.ndarray  # (n,) int32: the rarest given-name token, -1 when unknown
     given_latin: np.ndarray  # (n,) object: given names in ASCII
     full_latin: np.ndarray  # (n,) object: all name words in ASCII, sorted
@@ -94,6 +94,7 @@ class Prepared:
     local_authority: np.ndarray  # int32, -1 unknown
     script_only: np.ndarray  # (n,) bool: named only in the original script (no Latin given or family name)
     referral_day: np.ndarray  # (n,) int32 days since 1970 of the referral; MISSING when not known
+    identity: np.ndarray  # (n,) uint64: the same name keys, sex and year of birth (see `token_rarity`)
     vocabulary: dict[str, int] = field(repr=False, default_factory=dict)
     nationality_bits: dict[str, int] = field(repr=False, default_factory=dict)
     authorities: dict[str, int] = field(repr=False, default_factory=dict)
@@ -112,6 +113,25 @@ def name_bits(counts: np.ndarray, n: int) -> np.ndarray:
     return np.log2((n + PRIOR_RECORDS) / (np.asarray(counts, dtype=np.float64) + 1)).astype(np.float32)
 
 
+def identity_keys(tokens: np.ndarray, sex: np.ndarray, birth_year: np.ndarray) -> np.ndarray:
+    """One key per record for its name keys (in any order), sex and first possible year of birth."""
+    return _hash(*np.sort(tokens, axis=1).T, sex, birth_year)
+
+
+def token_rarity(tokens: np.ndarray, identity: np.ndarray, vocabulary_size: int) -> np.ndarray:
+    """How rare each name key is, in bits (`name_bits`), counting the records that carry it once per identity
+    (`identity_keys`) rather than once per record: a child referred seven times would otherwise make its own
+    name look seven times as common as it is, and its own records look less alike (term frequencies counted in
+    duplicated data are biased, linkage.md §1). Namesakes with the same sex and year of birth count once too;
+    the model cannot tell those apart anyway."""
+    valid = tokens >= 0
+    token = tokens[valid]
+    codes = _hash(token, np.repeat(identity, valid.sum(1)))
+    _, first = np.unique(codes, return_index=True)
+    counts = np.bincount(token[first], minlength=vocabulary_size)
+    return name_bits(counts, len(np.unique(identity)))
+
+
 def population_bits(n: int) -> float:
     """The bits of a name no record carries: log2 of the (pseudo-)population."""
     return math.log2(n + PRIOR_RECORDS)
@@ -128,7 +148,6 @@ def prepare(
     """Arrays for `rows` (dicts with the contract's input columns). Raises normalise.BadDate on bad dates."""
     n = len(rows)
     vocabulary: dict[str, int] = {}
-    counts: list[int] = []
     tokens = np.full((n, MAX_TOKENS), -1, dtype=np.int32)
     alias_tokens = np.full((n, MAX_TOKENS), -1, dtype=np.int32)
     given_keys: list[list[int]] = []
@@ -149,7 +168,6 @@ def prepare(
         index = vocabulary.get(key)
         if index is None:
             index = vocabulary[key] = len(vocabulary)
-            counts.append(0)
         return index
 
     def bit(code: str) -> int:
@@ -184,8 +202,6 @@ def prepare(
         prefixes[row_index, : len(parts)] = [prefix_ids.setdefault(prefix, len(prefix_ids)) for _, (prefix, _) in parts]
         initials[row_index, : len(parts)] = [initial for _, (_, initial) in parts]
         ids = [intern(key) for key in primary]
-        for i, token in enumerate(ids):
-            counts[token] += 1
         tokens[row_index, : len(ids)] = ids
         alias = list(dict.fromkeys(k for a in _list(row.get("aliases", "")) for k in normalise.name_keys(a)))[:MAX_TOKENS]
         alias_tokens[row_index, : len(alias)] = [intern(key) for key in alias]
@@ -214,7 +230,8 @@ def prepare(
         if referred is not None:
             referral_day[row_index] = referred
 
-    token_bits = name_bits(counts, n)
+    identity = identity_keys(tokens, sex, dob[3])
+    token_bits = token_rarity(tokens, identity, len(vocabulary))
     given_key = np.full(n, -1, dtype=np.int32)
     for row_index, keys in enumerate(given_keys):
         if keys:
@@ -226,7 +243,7 @@ def prepare(
         dob_exact=dob_flags[0], dob_estimated=dob_flags[1], dob_year_lo=dob[3].astype(np.int32),
         dob_year_hi=dob[4].astype(np.int32), dob_month=dob[5].astype(np.int32), dob_day=dob[6].astype(np.int32),
         sex=sex, nationality_mask=nationality_mask, confusion_mask=confusion_mask, local_authority=local_authority, script_only=script_only,
-        referral_day=referral_day, vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities, prefix_ids=prefix_ids,
+        referral_day=referral_day, identity=identity, vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities, prefix_ids=prefix_ids,
     )
 
 
