@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
@@ -734,13 +735,21 @@ def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None
     sibling = np.empty(len(pairs), dtype=np.int16)
     hard = np.empty(len(pairs), dtype=bool)
     n = p.n if q is None or q is p else p.n + 1
-    for start in range(0, len(pairs), chunk):
-        levels = compare(p, pairs[start : start + chunk], q=q)
-        scores[start : start + len(levels["sibling"])] = model.score(levels, n)
-        sibling[start : start + len(levels["sibling"])] = levels["sibling"]
-        hard[start : start + len(levels["sibling"])] = hard_pattern(levels)
-        if progress and (start // chunk) % 10 == 9:
-            progress(f"scored {start + len(levels['sibling']):,} of {len(pairs):,} pairs")
+    starts = range(0, len(pairs), chunk)
+    # The next chunk is compared in a second thread while this one is scored: comparing runs on one core (numpy
+    # and rapidfuzz release the GIL), the trees' prediction on both; overlapped they keep both cores busy.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        upcoming = pool.submit(compare, p, pairs[:chunk], q=q)
+        for start in starts:
+            levels = upcoming.result()
+            if start + chunk < len(pairs):
+                upcoming = pool.submit(compare, p, pairs[start + chunk : start + 2 * chunk], q=q)
+            end = start + len(levels["sibling"])
+            scores[start:end] = model.score(levels, n)
+            sibling[start:end] = levels["sibling"]
+            hard[start:end] = hard_pattern(levels)
+            if progress and (start // chunk) % 10 == 9:
+                progress(f"scored {end:,} of {len(pairs):,} pairs")
     return scores, {"sibling": sibling, "hard": hard}
 
 

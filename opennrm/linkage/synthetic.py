@@ -5,9 +5,11 @@ contract's input format (contract section 6) and its truth (person, family, and 
 carries) as one row of a separate truth file. Noise follows what happens in practice: transliteration
 variants, Vietnamese family-name-first order, Eritrean given + father's + grandfather's names with some
 dropped, Arabic particles, names recorded only in the original script, typos, aliases, imprecise and
-assessed dates of birth, day/month swaps, confused nationalities (ERI/ETH, SDN/SSD). Hard negatives are
-generated on purpose: siblings (same family name and father's name, close dates of birth), twins (same
-date of birth) and many distinct children sharing very common names.
+assessed dates of birth, day/month swaps, confused nationalities (ERI/ETH, SDN/SSD). Each child is
+looked after by one local authority, which makes most of its referrals; some referrals re-refer the same
+episode within days. Hard negatives are generated on purpose: siblings (same family name and father's name,
+close dates of birth), twins (same date of birth), half of them referred together (same day, same
+authority), and many distinct children sharing very common names.
 
 No real person's data: names come from the curated tables below, weighted by their documented
 frequencies, with synthetic long tails (see "name frequencies" below). Generation streams: a million

@@ -162,3 +162,18 @@ def test_referral_dates_are_told_in_days_months_or_years():
     assert [engine.referral_gap_label(days) for days in (-1, 3, 200, 1000)] == [
         "a referral date not known", "made 3 days apart", "made 7 months apart", "made 2.7 years apart",
     ]
+
+
+def test_scoring_in_chunks_is_scoring_at_once():
+    """Chunks are compared in a second thread while the previous one is scored: every chunk's scores and flags
+    land where they belong."""
+    rows = _background(1500)
+    model = engine.Model.load()
+    prepared = engine.prepare(rows)
+    pairs = engine.candidate_pairs(prepared, model.config)
+    whole_scores, whole = engine.score_pairs(prepared, pairs, model, chunk=len(pairs))
+    scores, flags = engine.score_pairs(prepared, pairs, model, chunk=397)
+    assert len(pairs) > 5 * 397
+    assert np.array_equal(scores, whole_scores)
+    assert np.array_equal(flags["sibling"], whole["sibling"]) and np.array_equal(flags["hard"], whole["hard"])
+    assert (flags["sibling"] > 0).any() and flags["hard"].any()
