@@ -781,7 +781,13 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
     parent = np.arange(n)
     members: dict[int, list[int]] = {}
     cannot: dict[int, list[int]] = {}
-    for a, b in pairs[against & (scores < config.cannot_link)].tolist():
+    auto = np.flatnonzero(scores >= config.auto_link)
+    # Only records some automatic link touches are ever merged, so only their guards are needed (at a million
+    # records about a quarter of all pairs show the sibling pattern: as Python lists they would take gigabytes).
+    linked = np.zeros(n, dtype=bool)
+    linked[pairs[auto].ravel()] = True
+    guarded = against & (scores < config.cannot_link) & linked[pairs[:, 0]] & linked[pairs[:, 1]]
+    for a, b in pairs[guarded].tolist():
         cannot.setdefault(a, []).append(b)
         cannot.setdefault(b, []).append(a)
 
@@ -793,7 +799,6 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
             parent[x], x = root, parent[x]
         return root
 
-    auto = np.flatnonzero(scores >= config.auto_link)
     auto = auto[np.argsort(-scores[auto], kind="stable")]
     for index in auto.tolist():
         a, b = int(pairs[index, 0]), int(pairs[index, 1])
@@ -815,9 +820,12 @@ def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, aga
     """The strongest pair between each two clusters linked by a pair scoring at least `floor` or showing
     the sibling/twin pattern: (cluster a, cluster b, best score, its pair index, whether any pair between
     them shows the pattern), one row per cluster pair."""
-    ra, rb = roots[pairs[:, 0]], roots[pairs[:, 1]]
-    across = np.flatnonzero((ra != rb) & ((scores >= floor) | against))
-    lo, hi = np.minimum(ra, rb)[across], np.maximum(ra, rb)[across]
+    # Only the pairs that qualify are looked up (at a million records, 80 million pairs' clusters would take 1.3 GB).
+    candidates = np.flatnonzero((scores >= floor) | against)
+    ra, rb = roots[pairs[candidates, 0]], roots[pairs[candidates, 1]]
+    apart = ra != rb
+    across, ra, rb = candidates[apart], ra[apart], rb[apart]
+    lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
     order = np.lexsort((-scores[across], hi, lo))
     lo, hi, index = lo[order], hi[order], across[order]
     first = np.flatnonzero(np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])])
