@@ -734,12 +734,12 @@ def _particle_variant(rng: random.Random, name: str) -> str:
 def generate(size: int, seed: int = 1) -> Iterator[Record]:
     """Exactly `size` referral records (people interleaved in referral order), deterministic for a seed."""
     rng = random.Random(seed)
-    # Places and siblings' shared referrals come from a stream of their own, so that every other draw is what it
-    # was before they were added.
+    # Places and siblings' shared referrals come from a stream of their own, so that changing how they are drawn
+    # leaves the children and their noise as they are.
     context = random.Random(f"authority-{seed}")
     produced = 0
     start = dt.date(2020, 1, 1)
-    pending: list[tuple[dt.date, int, int, Person]] = []
+    pending: list[tuple[dt.date, int, bool, Person]] = []
     families = _families(rng)
     # Referrals of one child are spread over months; emit them in roughly date order with a small window.
     while produced < size:
@@ -760,14 +760,14 @@ def generate(size: int, seed: int = 1) -> Iterator[Record]:
                     referred += dt.timedelta(days=rng.randint(0, 7) if rng.random() < SAME_EPISODE_SHARE else rng.randint(20, 400))
                 if referred > LAST_REFERRAL_DATE:
                     break  # not made yet
-                pending.append((referred, person.person_id, 0 if together and n == 0 else 1, person))
+                pending.append((referred, person.person_id, together and n == 0, person))
         if len(pending) >= 64 or produced + len(pending) >= size:
             rng.shuffle(pending)
             while pending and produced < size:
-                referral_date, _, alone, person = pending.pop()
+                referral_date, _, with_siblings, person = pending.pop()
                 produced += 1
                 record = _referral(rng, person, f"R{produced:07d}", referral_date)
-                if not alone or context.random() < HOME_AUTHORITY_SHARE:
+                if with_siblings or context.random() < HOME_AUTHORITY_SHARE:
                     record.row["local_authority"] = person.authority
                 yield record
 
