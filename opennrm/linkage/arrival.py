@@ -101,8 +101,7 @@ class GrowingIndex(engine.Index):
             else:
                 merged[f.name] = list(a) + list(b)
         prepared = engine.Prepared(**merged)
-        prepared.identity[old.n :] = engine.identity_keys(new.tokens, new.sex, new.dob_year_lo)  # in the index's token ids
-        prepared.token_bits = engine.token_rarity(prepared.tokens, prepared.identity, len(vocabulary))
+        prepared.token_bits = engine.token_rarity(prepared.tokens, prepared.sex, prepared.dob_year_lo, len(vocabulary))
         self.keys, self.owners = np.insert(self.keys, at, keys), np.insert(self.owners, at, owners)
         self.order_values = np.insert(self.order_values, at, values)
         self.prepared = prepared

@@ -95,7 +95,6 @@ class Prepared:
     local_authority: np.ndarray  # int32, -1 unknown
     script_only: np.ndarray  # (n,) bool: named only in the original script (no Latin given or family name)
     referral_day: np.ndarray  # (n,) int32 days since 1970 of the referral; MISSING when not known
-    identity: np.ndarray  # (n,) uint64: the same name keys, sex and year of birth (see `token_rarity`)
     vocabulary: dict[str, int] = field(repr=False, default_factory=dict)
     nationality_bits: dict[str, int] = field(repr=False, default_factory=dict)
     authorities: dict[str, int] = field(repr=False, default_factory=dict)
@@ -114,17 +113,13 @@ def name_bits(counts: np.ndarray, n: int) -> np.ndarray:
     return np.log2((n + PRIOR_RECORDS) / (np.asarray(counts, dtype=np.float64) + 1)).astype(np.float32)
 
 
-def identity_keys(tokens: np.ndarray, sex: np.ndarray, birth_year: np.ndarray) -> np.ndarray:
-    """One key per record for its name keys (in any order), sex and first possible year of birth."""
-    return _hash(*np.sort(tokens, axis=1).T, sex, birth_year)
-
-
-def token_rarity(tokens: np.ndarray, identity: np.ndarray, vocabulary_size: int) -> np.ndarray:
+def token_rarity(tokens: np.ndarray, sex: np.ndarray, birth_year: np.ndarray, vocabulary_size: int) -> np.ndarray:
     """How rare each name key is, in bits (`name_bits`), counting the records that carry it once per identity
-    (`identity_keys`) rather than once per record: a child referred seven times would otherwise make its own
+    (the same name keys in any order, sex and first possible year of birth) rather than once per record: a child referred seven times would otherwise make its own
     name look seven times as common as it is, and its own records look less alike (term frequencies counted in
     duplicated data are biased, linkage.md §1). Namesakes with the same sex and year of birth count once too;
     the model cannot tell those apart anyway."""
+    identity = _hash(*np.sort(tokens, axis=1).T, sex, birth_year)
     valid = tokens >= 0
     token = tokens[valid]
     codes = _hash(token, np.repeat(identity, valid.sum(1)))
@@ -231,8 +226,7 @@ def prepare(
         if referred is not None:
             referral_day[row_index] = referred
 
-    identity = identity_keys(tokens, sex, dob[3])
-    token_bits = token_rarity(tokens, identity, len(vocabulary))
+    token_bits = token_rarity(tokens, sex, dob[3], len(vocabulary))
     given_key = np.full(n, -1, dtype=np.int32)
     for row_index, keys in enumerate(given_keys):
         if keys:
@@ -244,7 +238,7 @@ def prepare(
         dob_exact=dob_flags[0], dob_estimated=dob_flags[1], dob_year_lo=dob[3].astype(np.int32),
         dob_year_hi=dob[4].astype(np.int32), dob_month=dob[5].astype(np.int32), dob_day=dob[6].astype(np.int32),
         sex=sex, nationality_mask=nationality_mask, confusion_mask=confusion_mask, local_authority=local_authority, script_only=script_only,
-        referral_day=referral_day, identity=identity, vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities, prefix_ids=prefix_ids,
+        referral_day=referral_day, vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities, prefix_ids=prefix_ids,
     )
 
 
