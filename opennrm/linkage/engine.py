@@ -856,20 +856,36 @@ def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, again
     return target[merged]
 
 
-def decide(n: int, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decide(
+    n: int, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config, referral_day: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clusters (a number per record), who needs review, and the review pairs, from scored pairs.
 
     Automatic links first (strongest first, with the sibling/twin guard), then clusters that are each
     other's clear best match; then the strongest pair between two clusters still apart, when in the
     review band, goes to review (one pair per two clusters: a person reviews clusters, not every pair).
+    The record that needs review is the newer of each review pair, as in the service, where a possible
+    match is found when the newer referral arrives and is queued with it (`referral_day` orders them; the
+    input order where a date is not known).
     `levels`: the pairs' sibling/twin levels and hard-pattern flags, as `score_pairs` returns them."""
     against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
     roots = _clusters(n, pairs, scores, against, config)
     review_pairs = _review(_cluster_links(roots, pairs, scores, against, min(config.review, config.review_hard)), pairs, levels["hard"], config)
     needs_review = np.zeros(n, dtype=bool)
-    needs_review[review_pairs.ravel()] = True
+    needs_review[newer_records(review_pairs, referral_day)] = True
     _, cluster_number = np.unique(roots, return_inverse=True)
     return cluster_number, needs_review, review_pairs
+
+
+def newer_records(pairs: np.ndarray, referral_day: np.ndarray | None) -> np.ndarray:
+    """The newer record of each pair: the later referral date, else (same day, or a date not known) the later in the input."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    later_in_input = a > b
+    if referral_day is None:
+        return np.where(later_in_input, a, b)
+    day_a, day_b = referral_day[a], referral_day[b]
+    dated = (day_a != MISSING) & (day_b != MISSING) & (day_a != day_b)
+    return np.where(np.where(dated, day_a > day_b, later_in_input), a, b)
 
 
 def _clusters(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
@@ -901,13 +917,13 @@ def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, pr
     for p, person in sets:
         pairs = candidate_pairs(p, config)
         scores, levels = score_pairs(p, pairs, model)
-        scored.append((p.n, person, pairs, levels, scores))
+        scored.append((p.n, person, pairs, levels, scores, p.referral_day))
     grid = np.arange(-4.0, 20.01, 0.5)
 
     def trial(**values) -> tuple[float, float]:
         """Precision over the sets pooled (false pairs over all pairs linked) and mean recall, of automatic links."""
         linked, hits, recalls = 0, 0.0, []
-        for n, person, pairs, levels, scores in scored:
+        for n, person, pairs, levels, scores, _ in scored:
             clusters, _, _ = decide(n, pairs, scores, levels, replace(config, **values))
             found_precision, found_recall, _ = pairwise(person, clusters)
             sizes = np.bincount(clusters).astype(np.int64)
@@ -932,23 +948,24 @@ def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, pr
 
     # The clusters do not depend on the review thresholds: cluster once per set, then try the bands.
     fixed = []
-    for n, person, pairs, levels, scores in scored:
+    for n, person, pairs, levels, scores, referral_day in scored:
         against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
         roots = _clusters(n, pairs, scores, against, chosen)
         true_pairs = _pairs_within(person)
         codes = _codes(pairs.astype(np.int64))  # sorted: pairs_from_blocks returns them in code order
         at = np.minimum(np.searchsorted(codes, _codes(true_pairs)), len(codes) - 1)
         true_hard = (codes[at] == _codes(true_pairs)) & levels["hard"][at]
-        fixed.append((n, true_pairs, true_hard, pairs, levels["hard"], roots, _cluster_links(roots, pairs, scores, against, float(grid[0]))))
+        fixed.append((n, true_pairs, true_hard, pairs, levels["hard"], roots, _cluster_links(roots, pairs, scores, against, float(grid[0])), referral_day))
 
     def bands(review: float, review_hard: float) -> tuple[float, float]:
         """Mean recall of automatic-or-review links (all true pairs + those of the hard patterns) and the worst
         share of records flagged."""
         results = []
-        for n, true_pairs, true_hard, pairs, hard, roots, links in fixed:
+        for n, true_pairs, true_hard, pairs, hard, roots, links, referral_day in fixed:
             review_pairs = _review(links, pairs, hard, replace(chosen, review=review, review_hard=review_hard))
             found = found_with_review(true_pairs, roots, review_pairs)
-            results.append((found.mean() + (found[true_hard].mean() if true_hard.any() else 1.0), np.unique(review_pairs).size / n))
+            flagged = np.unique(newer_records(review_pairs, referral_day)).size
+            results.append((found.mean() + (found[true_hard].mean() if true_hard.any() else 1.0), flagged / n))
         found = np.array(results)
         return float(found[:, 0].mean()), float(found[:, 1].max())
 
@@ -1004,7 +1021,7 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     timings["scoring"] = time.perf_counter() - mark
     say(f"clustering ({timings['scoring']:.1f} s scoring)")
     mark = time.perf_counter()
-    cluster_number, needs_review, review_pairs = decide(p.n, pairs, scores, levels, config)
+    cluster_number, needs_review, review_pairs = decide(p.n, pairs, scores, levels, config, p.referral_day)
     timings["clustering"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     return Result(p.record_ids, cluster_number, needs_review, pairs, scores, review_pairs, timings)

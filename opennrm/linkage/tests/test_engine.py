@@ -130,7 +130,19 @@ def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not(
     assert clusters[0] == clusters[1]  # each other's only candidate, above best_link
     assert clusters[2] != clusters[3] and clusters[2] != clusters[4]  # 3 and 4 are rivals for 2: review
     assert clusters[5] != clusters[6]  # the sibling pattern: never merged by the cluster-level pass
-    assert flagged[[2, 3, 5, 6]].all() and not flagged[[0, 1]].any()
+    # The newer record of each review pair needs review (here, with no referral dates, the later in the input).
+    assert flagged.tolist() == [False, False, False, True, True, False, True]
+
+
+def test_the_newer_referral_of_a_review_pair_is_the_one_that_needs_review():
+    # As in the service, where the possible match is queued with the referral whose arrival found it.
+    pairs = np.array([[0, 1], [2, 3], [4, 5]], dtype=np.int32)
+    day = np.array([20, 10, 5, 5, engine.MISSING, 3], dtype=np.int32)  # newer first; the same day; a date not known
+    assert engine.newer_records(pairs, day).tolist() == [0, 3, 5]
+    config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=1e9)
+    levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.zeros(3, dtype=bool)}
+    _, flagged, _ = engine.decide(6, pairs, np.full(3, 5.0, dtype=np.float32), levels, config, day)
+    assert np.flatnonzero(flagged).tolist() == [0, 3, 5]
 
 
 def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
@@ -140,7 +152,7 @@ def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
     scores = np.array([3.0, 3.0, 1.0], dtype=np.float32)
     levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.array([True, False, True])}
     _, flagged, review_pairs = engine.decide(6, pairs, scores, levels, config)
-    assert review_pairs.tolist() == [[0, 1]] and flagged.tolist() == [True, True, False, False, False, False]
+    assert review_pairs.tolist() == [[0, 1]] and flagged.tolist() == [False, True, False, False, False, False]
     # Which pairs are hard comes from the comparison: one record named only in its original script.
     rows = [_row("A", "Selam", "Tesfay", "2011-04-17"), {**_row("B", "", "", "2011-04-17"), "names_in_original_script": "ሰላም ተስፋይ"},
             _row("C", "Selam", "Tesfay", "2011-04-17")]
