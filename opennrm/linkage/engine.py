@@ -66,6 +66,10 @@ class Config:
     # Bits taken off every score per doubling of the data beyond the training size: with more records each
     # one has more look-alikes than the name rarity accounts for (fuzzy spellings, shared dates).
     scale_penalty: float = 0.0
+    # Bits added to both review thresholds per doubling beyond the training size, on top of the scale penalty:
+    # the penalty keeps automatic links precise, but with more records more of them have a look-alike in the
+    # lower band of the hard patterns, and the review queue would outgrow its budget (see fit_scale).
+    review_scale: float = 0.0
 
 
 @dataclass
@@ -430,7 +434,7 @@ FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 13, "sex": 3, "nation
 MEASURES = {
     "n_match": np.int8, "n_a": np.int8, "n_b": np.int8, "fuzzy": np.float32, "given_similarity": np.float32,
     "dob_gap": np.int32, "dob_diff": np.int32, "dob_estimated": np.int8, "dob_older": np.int8, "dob_width": np.int32,
-    "dob_exact": np.int8, "cross_script": np.int8, "referral_gap": np.int32,
+    "dob_exact": np.int8, "cross_script": np.int8, "referral_gap": np.int32, "n_same_start": np.int8,
 }
 
 
@@ -451,7 +455,7 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         # Token columns actually used by these pairs (most names have two to four words).
         width = max(1, int(max((a >= 0).sum(1).max(initial=0), (b >= 0).sum(1).max(initial=0))))
         a, b = a[:, :width], b[:, :width]
-        n_match, bits, n_a, n_b = _overlap(a, b, p.token_bits)
+        n_match, bits, n_a, n_b, n_same_start = _overlap(a, b, p.token_bits, p.prefixes[i, :width], q.prefixes[j, :width])
         shorter = np.maximum(np.minimum(n_a, n_b), 1)
         full = (n_match == np.minimum(n_a, n_b)) & (n_match >= 2)
         # The costlier comparisons only where the cheaper ones leave the level open.
@@ -495,7 +499,7 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         out["name_given"][sl] = name * GIVEN_LEVELS + given
         out["name_bits"][sl] = bits
         out["dob"][sl] = dob = _dob_levels(p, q, i, j)
-        for name, values in (("n_match", n_match), ("n_a", n_a), ("n_b", n_b), ("fuzzy", fuzzy), ("given_similarity", similarity),
+        for name, values in (("n_match", n_match), ("n_a", n_a), ("n_b", n_b), ("n_same_start", n_same_start), ("fuzzy", fuzzy), ("given_similarity", similarity),
                              ("cross_script", p.script_only[i] != q.script_only[j]), *_dob_measures(p, q, i, j).items()):
             out[name][sl] = values
         # Evidence against: the given names conflict while another name is shared and the dates are close
@@ -528,12 +532,17 @@ def _given_shared(a: np.ndarray, b: np.ndarray, given: np.ndarray, initials_a: n
     return ((b == given[:, None]) & (given[:, None] >= 0) & agrees).any(1)
 
 
-def _overlap(a: np.ndarray, b: np.ndarray, token_bits: np.ndarray):
+def _overlap(a: np.ndarray, b: np.ndarray, token_bits: np.ndarray, prefix_a: np.ndarray | None = None, prefix_b: np.ndarray | None = None):
+    """Name keys in common, their bits, the keys on each side; with the words' prefixes, also how many of the
+    keys in common are written with the same first two letters (Chifora and Okafor share the key kfr)."""
     valid_a = a >= 0
     equal = (a[:, :, None] == b[:, None, :]) & valid_a[:, :, None]
     matched = equal.any(2)
     bits = np.where(matched, token_bits[np.maximum(a, 0)], 0).sum(1)
-    return matched.sum(1), bits, valid_a.sum(1), (b >= 0).sum(1)
+    if prefix_a is None:
+        return matched.sum(1), bits, valid_a.sum(1), (b >= 0).sum(1)
+    same_start = (equal & (prefix_a[:, :, None] == prefix_b[:, None, :])).any(2).sum(1)
+    return matched.sum(1), bits, valid_a.sum(1), (b >= 0).sum(1), same_start
 
 
 def _dob_levels(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -619,8 +628,17 @@ class Model:
                 out[rows] = values
         return out
 
+    def doublings(self, n: int) -> float:
+        """How many times `n` records double the training size (0 at or under it)."""
+        return max(0.0, math.log2(max(n, 1) / self.trained_n))
+
     def _prior_shift(self, n: int) -> float:
-        return self.config.scale_penalty * max(0.0, math.log2(max(n, 1) / self.trained_n))
+        return self.config.scale_penalty * self.doublings(n)
+
+    def config_for(self, n: int) -> Config:
+        """The thresholds for deciding among `n` records: the review bands raised by `review_scale` per doubling."""
+        shift = self.config.review_scale * self.doublings(n)
+        return replace(self.config, review=self.config.review + shift, review_hard=self.config.review_hard + shift)
 
     def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
         if not len(levels["name_given"]):
@@ -657,11 +675,11 @@ FEATURE_FIELD = {
     "given_similarity": "Names", "cross_script": "Names", "dob": "Date of birth", "dob_gap": "Date of birth", "dob_diff": "Date of birth",
     "dob_estimated": "Date of birth", "dob_older": "Date of birth", "dob_width": "Date of birth", "dob_exact": "Date of birth",
     "sex": "Sex", "nationality": "Nationality", "local_authority": "Local authority", "sibling": "Sibling pattern",
-    "referral_gap": "Referral dates",
+    "referral_gap": "Referral dates", "n_same_start": "Names",
 }
 # Evidence that only goes one way, so the trees may not learn noise against it: rarer shared names and more
 # similar spellings never count against a match.
-MONOTONE = {"rarity": 1, "fuzzy": 1, "given_similarity": 1}
+MONOTONE = {"rarity": 1, "fuzzy": 1, "given_similarity": 1, "n_same_start": 1}
 
 
 def _rarity(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -748,8 +766,9 @@ def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None
 
 
 def hard_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
-    """Pairs with the review band of `Config.review_hard`: across scripts, or an age assessment years older."""
-    return (levels["cross_script"] == 1) | ((levels["dob_older"] == 1) & (levels["dob"] == 9))
+    """Pairs with the review band of `Config.review_hard`: across scripts, or an estimated date of birth more than
+    a month older than the other (an age assessment)."""
+    return (levels["cross_script"] == 1) | ((levels["dob_older"] == 1) & ((levels["dob"] == 8) | (levels["dob"] == 9)))
 
 
 # ---------------------------------------------------------------- clustering
@@ -822,7 +841,7 @@ def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, aga
     lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
     order = np.lexsort((-scores[across], hi, lo))
     lo, hi, index = lo[order], hi[order], across[order]
-    first = np.flatnonzero(np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])])
+    first = np.flatnonzero(np.r_[len(lo) > 0, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])])
     guarded = np.maximum.reduceat(against[index].astype(np.int8), first).astype(bool) if len(first) else np.zeros(0, dtype=bool)
     return lo[first], hi[first], scores[index[first]], index[first], guarded
 
@@ -870,7 +889,7 @@ def decide(
     `levels`: the pairs' sibling/twin levels and hard-pattern flags, as `score_pairs` returns them."""
     against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
     roots = _clusters(n, pairs, scores, against, config)
-    review_pairs = _review(_cluster_links(roots, pairs, scores, against, min(config.review, config.review_hard)), pairs, levels["hard"], config)
+    review_pairs = _review(*_review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard)), pairs, config)
     needs_review = np.zeros(n, dtype=bool)
     needs_review[newer_records(review_pairs, referral_day)] = True
     _, cluster_number = np.unique(roots, return_inverse=True)
@@ -892,11 +911,25 @@ def _clusters(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray
     return _mutual_best(cluster(n, pairs, scores, against, config), pairs, scores, against, config)
 
 
-def _review(links, pairs: np.ndarray, hard: np.ndarray, config: Config) -> np.ndarray:
-    """The review pairs among `_cluster_links`' strongest pairs between clusters: in the review band, or in the
-    lower band of the hard patterns."""
-    _, _, best, index, _ = links
-    return pairs[index[(best >= config.review) | (hard[index] & (best >= config.review_hard))]]
+def _review_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, hard: np.ndarray, floor: float):
+    """`_cluster_links` over all pairs, and over the pairs of the hard patterns alone: two clusters may be
+    joined by a hard pair in its lower band while their strongest pair is an ordinary one under the review band."""
+    hard_scores = np.where(hard, scores, -np.inf).astype(np.float32)
+    return _cluster_links(roots, pairs, scores, against, floor), _cluster_links(roots, pairs, hard_scores, np.zeros_like(against), floor)
+
+
+def _review(links, hard_links, pairs: np.ndarray, config: Config) -> np.ndarray:
+    """One review pair per two clusters still apart: their strongest pair when in the review band, else their
+    strongest hard pair when in the lower band of the hard patterns."""
+    lo, hi, best, index, _ = links
+    chosen = best >= config.review
+    hard_lo, hard_hi, hard_best, hard_index, _ = hard_links
+    hard_chosen = hard_best >= config.review_hard
+    # Cluster pairs already chosen by their strongest pair (cluster numbers are below 2**31).
+    taken = (lo[chosen].astype(np.int64) << 32) | hi[chosen]
+    extra = hard_chosen.copy()
+    extra[hard_chosen] = ~np.isin((hard_lo[hard_chosen].astype(np.int64) << 32) | hard_hi[hard_chosen], taken)
+    return pairs[np.concatenate([index[chosen], hard_index[extra]])]
 
 
 def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, precision: float = 0.997, review_share: float = 0.028) -> Config:
@@ -955,14 +988,14 @@ def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, pr
         codes = _codes(pairs.astype(np.int64))  # sorted: pairs_from_blocks returns them in code order
         at = np.minimum(np.searchsorted(codes, _codes(true_pairs)), len(codes) - 1)
         true_hard = (codes[at] == _codes(true_pairs)) & levels["hard"][at]
-        fixed.append((n, true_pairs, true_hard, pairs, levels["hard"], roots, _cluster_links(roots, pairs, scores, against, float(grid[0])), referral_day))
+        fixed.append((n, true_pairs, true_hard, pairs, roots, _review_links(roots, pairs, scores, against, levels["hard"], float(grid[0])), referral_day))
 
     def bands(review: float, review_hard: float) -> tuple[float, float]:
         """Mean recall of automatic-or-review links (all true pairs + those of the hard patterns) and the worst
         share of records flagged."""
         results = []
-        for n, true_pairs, true_hard, pairs, hard, roots, links, referral_day in fixed:
-            review_pairs = _review(links, pairs, hard, replace(chosen, review=review, review_hard=review_hard))
+        for n, true_pairs, true_hard, pairs, roots, links, referral_day in fixed:
+            review_pairs = _review(*links, pairs, replace(chosen, review=review, review_hard=review_hard))
             found = found_with_review(true_pairs, roots, review_pairs)
             flagged = np.unique(newer_records(review_pairs, referral_day)).size
             results.append((found.mean() + (found[true_hard].mean() if true_hard.any() else 1.0), flagged / n))
@@ -982,21 +1015,37 @@ def fit_thresholds(sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, pr
     return replace(chosen, review=best_bands[1], review_hard=best_bands[2])
 
 
-def fit_scale_penalty(p: Prepared, person: np.ndarray, model: Model, precision: float = 0.998) -> float:
-    """The smallest `Config.scale_penalty` that keeps automatic links at `precision` on a labelled training
-    set several times larger than the one the weights were fitted on."""
+def fit_scale(p: Prepared, person: np.ndarray, model: Model, precision: float = 0.997, review_share: float = 0.028, progress=None) -> tuple[float, float]:
+    """`Config.scale_penalty` and `Config.review_scale`, fitted on a labelled training set of the size the engine
+    is measured at (ADR 0017): the smallest penalty with which automatic links keep `precision` (as the thresholds
+    were fitted), then the smallest raise of the review bands that keeps the records needing review under
+    `review_share`. Fitted on a set five times the weights' size and extrapolated to a million records, one
+    penalty for both took 4 bits off every score there, and automatic links found one true pair in twenty."""
     from .evaluate import pairwise
 
-    pairs = candidate_pairs(p, model.config)
-    unshifted, levels = score_pairs(p, pairs, replace(model, config=replace(model.config, scale_penalty=0.0)))
-    shift = max(0.0, math.log2(max(p.n, 1) / model.trained_n))
-    penalty = 0.0
-    for penalty in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0):
-        trial = replace(model.config, scale_penalty=penalty)
-        clusters, _, _ = decide(p.n, pairs, unshifted - np.float32(penalty * shift), levels, trial)
-        if pairwise(person, clusters)[0] >= precision:
+    say = progress or (lambda message: None)
+    config = model.config
+    pairs = candidate_pairs(p, config)
+    unshifted, levels = score_pairs(p, pairs, replace(model, config=replace(config, scale_penalty=0.0)), progress=progress)
+    against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
+    doublings = model.doublings(p.n)
+    for penalty in (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 1.0, 1.5, 2.0):
+        scores = unshifted - np.float32(penalty * doublings)
+        roots = _clusters(p.n, pairs, scores, against, config)
+        found_precision, found_recall, _ = pairwise(person, roots)
+        say(f"scale penalty {penalty}: precision {found_precision:.4f}, recall {found_recall:.4f}")
+        if found_precision >= precision:
             break
-    return penalty
+    # The clusters do not depend on the review bands: find the links between them once, then raise the bands.
+    links = _review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard))
+    for review_scale in np.arange(0.0, 4.01, 0.125).tolist():
+        shift = review_scale * doublings
+        review_pairs = _review(*links, pairs, replace(config, review=config.review + shift, review_hard=config.review_hard + shift))
+        share = np.unique(newer_records(review_pairs, p.referral_day)).size / p.n
+        say(f"review scale {review_scale}: review {share:.2%}")
+        if share <= review_share:
+            break
+    return penalty, review_scale
 
 
 def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=None) -> Result:
@@ -1004,7 +1053,7 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     import time
 
     model = model or Model.load()
-    config = model.config
+    config = model.config_for(len(rows))
     say = progress or (lambda message: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -1035,7 +1084,8 @@ def train_main(argv: Iterable[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description="Fit the linkage model and its thresholds on labelled synthetic training sets.")
     parser.add_argument("--size", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1001, help="trees on this seed and the next; thresholds on the five after")
+    parser.add_argument("--seed", type=int, default=1001, help="trees on this seed and the next; thresholds on the five after; the scale on the next")
+    parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     def labelled(size: int, seed: int) -> tuple[Prepared, np.ndarray]:
@@ -1046,12 +1096,15 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     model = train([labelled(args.size, seed) for seed in seeds[:2]], Config())
     # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
     model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
-    large = 5 * args.size
-    model.config = replace(model.config, scale_penalty=fit_scale_penalty(*labelled(large, seeds[7]), model))
+    large = args.scale_size
+    say = lambda message: print(message, flush=True)  # noqa: E731
+    say(f"thresholds {model.config}; fitting the scale penalty on {large:,} records of seed {seeds[7]}")
+    penalty, review_scale = fit_scale(*labelled(large, seeds[7]), model, progress=say)
+    model.config = replace(model.config, scale_penalty=penalty, review_scale=review_scale)
     model.save()
     print(f"thresholds: {model.config}")
     print(f"trees on {args.size:,} records each of seeds {seeds[0]} and {seeds[1]}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
-          f"the scale penalty on {large:,} records of seed {seeds[7]}; wrote {MODEL_PATH}")
+          f"the scale penalty and the review scale on {large:,} records of seed {seeds[7]}; wrote {MODEL_PATH}")
 
 
 if __name__ == "__main__":
@@ -1184,7 +1237,7 @@ class Index:
     def query_many(self, rows: Sequence[dict[str, str]]) -> list[list[Match]]:
         """`query` for each of several new records, in one pass: the blocking keys, the comparisons and the scores
         are computed for the whole batch at once (per record, most of a single query's time is numpy's fixed cost)."""
-        config = self.model.config
+        config = self.model.config_for(self.prepared.n + 1)
         results: list[list[Match]] = [[] for _ in rows]
         if not rows:
             return results
@@ -1207,7 +1260,7 @@ class Index:
         pairs = np.stack([codes % self.prepared.n, codes // self.prepared.n], axis=1)
         levels = compare(self.prepared, pairs, q=q)
         scores = self.model.score(levels, self.prepared.n + 1)
-        keep = np.flatnonzero(scores >= config.review)
+        keep = np.flatnonzero((scores >= config.review) | (hard_pattern(levels) & (scores >= config.review_hard)))
         keep = keep[np.argsort(-scores[keep], kind="stable")]
         for k, found_evidence in zip(keep.tolist(), evidence(levels, keep, self.model, self.prepared.n + 1), strict=True):
             results[int(pairs[k, 1])].append(Match(

@@ -69,6 +69,28 @@ def test_one_new_referral_is_checked_against_the_index():
     assert (cluster["NEW"] == cluster["A1"]) == (matches[0].decision == "auto")
 
 
+def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
+    from dataclasses import replace
+
+    model = engine.Model.load()
+    model = replace(model, config=replace(model.config, auto_link=1e9, review=1e9, review_hard=-50))
+    index = engine.Index(_background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17")], model)
+    # Named only in the original script: a hard pattern, offered in the lower band.
+    assert "A1" in [m.record_id for m in index.query(_row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት"))]
+    # The same child in Latin letters is no hard pattern: under this review band it is not offered.
+    assert "A1" not in [m.record_id for m in index.query(_row("LATIN", "Selam", "Tesfay Gebrehiwet", "2011-04-17"))]
+
+
+def test_the_review_bands_rise_by_the_review_scale_per_doubling_of_the_records():
+    from dataclasses import replace
+
+    model = engine.Model.load()
+    model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_scale=0.5))
+    assert model.config_for(model.trained_n // 2) == model.config  # no lower than trained
+    bands = model.config_for(model.trained_n * 8)
+    assert (bands.review, bands.review_hard, bands.auto_link) == (7.5, 0.5, model.config.auto_link)
+
+
 def test_each_match_carries_its_evidence_field_by_field():
     rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17", nationalities="ERI")]
     index = engine.Index(rows)
@@ -153,6 +175,13 @@ def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
     levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.array([True, False, True])}
     _, flagged, review_pairs = engine.decide(6, pairs, scores, levels, config)
     assert review_pairs.tolist() == [[0, 1]] and flagged.tolist() == [False, True, False, False, False, False]
+    # Two clusters whose strongest pair is ordinary and under the review band, but with a hard pair in its lower
+    # band between them, go to review through the hard pair.
+    pairs = np.array([[0, 1], [0, 2], [1, 2]], dtype=np.int32)
+    scores = np.array([20.0, 4.0, 3.0], dtype=np.float32)
+    levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.array([False, False, True])}
+    clusters, _, review_pairs = engine.decide(3, pairs, scores, levels, config)
+    assert clusters[0] == clusters[1] != clusters[2] and review_pairs.tolist() == [[1, 2]]
     # Which pairs are hard comes from the comparison: one record named only in its original script.
     rows = [_row("A", "Selam", "Tesfay", "2011-04-17"), {**_row("B", "", "", "2011-04-17"), "names_in_original_script": "ሰላም ተስፋይ"},
             _row("C", "Selam", "Tesfay", "2011-04-17")]
