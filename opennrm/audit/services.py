@@ -7,6 +7,7 @@ only when they happen to share a chain.
 
 import ipaddress
 import json
+import math
 import random
 import threading
 from contextvars import ContextVar
@@ -90,7 +91,7 @@ def audit_record_many(*, actor, entries: list[AuditEntry]) -> list[AuditEvent]:
             object_id=entry.object_id,
             ip_address=origin.ip_address,
             user_agent=origin.user_agent,
-            details=entry.details or {},
+            details=stored_form(entry.details or {}),
             prev_hash=prev_hash,
         )
         event.hash = entry_digest(chain=chain, seq=seq, prev_hash=prev_hash, fields=hashed_fields(event))
@@ -98,6 +99,24 @@ def audit_record_many(*, actor, entries: list[AuditEntry]) -> list[AuditEvent]:
         events.append(event)
     _insert_events(events, chain=chain, head_seq=seq, head_hash=prev_hash)
     return events
+
+
+def stored_form(value):
+    """`value` as the database gives it back, so that the HMAC written is the HMAC verified. PostgreSQL's jsonb
+    keeps numbers as numeric, which has no negative zero (-0.0 comes back 0.0) and writes a float as big as 1e16
+    without its exponent (it comes back an int): either would read as an edited entry."""
+    if isinstance(value, dict):
+        return {key: stored_form(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [stored_form(item) for item in value]
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"audit details cannot hold {value!r}: JSON has no such number")
+        if value == 0:
+            return 0.0
+        if "e+" in repr(value):
+            return int(value)
+    return value
 
 
 # The chain head is read and written on every audited request, so by plain SQL: the ORM's query

@@ -49,6 +49,16 @@ def test_an_empty_trail_is_intact(db):
     assert verify() == (0, "Audit trail intact: 0 entries checked.\n", "")
 
 
+def test_numbers_the_database_writes_its_own_way_still_verify(make_user):
+    # jsonb (PostgreSQL) has no negative zero and writes 1e16 as 10000000000000000: a match score rounded to -0.0
+    # once read as an edited entry.
+    actor = make_user(Role.DATA_QUALITY_OFFICER)
+    with transaction.atomic():
+        audit_record(actor=actor, action="linkage.candidate_found", details={"score": round(-0.001, 2), "scores": [-0.0, 1e16, 2.5], "n": 3})
+    assert verify()[0] == 0
+    assert AuditEvent.objects.get().details == {"score": 0.0, "scores": [0.0, 10**16, 2.5], "n": 3}
+
+
 def test_an_intact_trail_exits_0(trail):
     code, out, err = verify()
     assert (code, err) == (0, "")
