@@ -154,9 +154,11 @@ cache.register(process_index)
 
 
 @functools.cache
-def thresholds() -> engine.Config:
-    """The model's decision thresholds (review, strong), for pages that explain a score."""
-    return engine.Model.load().config
+def thresholds() -> dict:
+    """The model's decision thresholds (strong, review, review for the hard patterns) and how the review bands rise
+    with the number of referrals, for pages that explain a score."""
+    model = engine.Model.load()
+    return {**dataclasses.asdict(model.config), "trained_n": model.trained_n}
 
 
 def _evidence_dicts(items) -> list[dict]:

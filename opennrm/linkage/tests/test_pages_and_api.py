@@ -103,6 +103,7 @@ def test_a_decision_maker_confirms_in_the_pages_and_undoes_it(candidate, people,
     page = client.get(f"/duplicates/{candidate.uuid}")
     assert "Tesfay" in page.text and "Gebremedhin Haile" in page.text and "The evidence, field by field" in page.text
     assert "Flat 1, 1 Example Road" not in page.text  # never the safeguarding compartment
+    assert "gives an assessed age older than the other" in page.text  # the bands the score is read against
 
     refused = client.post(f"/duplicates/{candidate.uuid}", {"action": "confirm", "reason": ""})
     assert refused.status_code == 422 and "Give a reason" in refused.text and PersonLink.objects.count() == 0
