@@ -30,7 +30,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -921,14 +921,16 @@ def _review_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, agai
 def _review(links, hard_links, pairs: np.ndarray, config: Config) -> np.ndarray:
     """One review pair per two clusters still apart: their strongest pair when in the review band, else their
     strongest hard pair when in the lower band of the hard patterns."""
+    from .evaluate import _codes
+
     lo, hi, best, index, _ = links
     chosen = best >= config.review
     hard_lo, hard_hi, hard_best, hard_index, _ = hard_links
     hard_chosen = hard_best >= config.review_hard
-    # Cluster pairs already chosen by their strongest pair (cluster numbers are below 2**31).
-    taken = (lo[chosen].astype(np.int64) << 32) | hi[chosen]
+    # The hard pairs of cluster pairs that their strongest pair has not already sent to review.
+    taken = _codes(np.stack([lo[chosen], hi[chosen]], axis=1))
     extra = hard_chosen.copy()
-    extra[hard_chosen] = ~np.isin((hard_lo[hard_chosen].astype(np.int64) << 32) | hard_hi[hard_chosen], taken)
+    extra[hard_chosen] = ~np.isin(_codes(np.stack([hard_lo[hard_chosen], hard_hi[hard_chosen]], axis=1)), taken)
     return pairs[np.concatenate([index[chosen], hard_index[extra]])]
 
 
@@ -1097,9 +1099,8 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
     model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
     large = args.scale_size
-    say = lambda message: print(message, flush=True)  # noqa: E731
-    say(f"thresholds {model.config}; fitting the scale penalty on {large:,} records of seed {seeds[7]}")
-    penalty, review_scale = fit_scale(*labelled(large, seeds[7]), model, progress=say)
+    print(f"thresholds {model.config}; fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
+    penalty, review_scale = fit_scale(*labelled(large, seeds[7]), model, progress=partial(print, flush=True))
     model.config = replace(model.config, scale_penalty=penalty, review_scale=review_scale)
     model.save()
     print(f"thresholds: {model.config}")
