@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 
 from opennrm.linkage import engine, evaluate, synthetic
@@ -70,8 +72,6 @@ def test_one_new_referral_is_checked_against_the_index():
 
 
 def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
-    from dataclasses import replace
-
     model = engine.Model.load()
     model = replace(model, config=replace(model.config, auto_link=1e9, review=1e9, review_hard=-50))
     index = engine.Index(_background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17")], model)
@@ -82,8 +82,6 @@ def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
 
 
 def test_the_review_bands_rise_by_the_review_scale_per_doubling_of_the_records():
-    from dataclasses import replace
-
     model = engine.Model.load()
     model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_scale=0.5))
     assert model.config_for(model.trained_n // 2) == model.config  # no lower than trained
