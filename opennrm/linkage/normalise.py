@@ -58,29 +58,89 @@ VARIANT_GROUPS: list[tuple[str, ...]] = [
     ("berhane", "berhe", "birhane", "ብርሃነ"),
     ("mebrahtu", "mebrahtom", "mibrahtu", "መብራህቱ"),
     ("kidane", "kidan", "kiddane", "ኪዳነ"),
-    ("tewelde", "tewolde", "ተወልደ"),
-    ("selam", "salam", "ሰላም"),
     ("hiwet", "hiwot", "hewet", "ሂወት"),
     ("helen", "hellen", "helena", "ሄለን"),
     ("feven", "ፌቨን"),
     ("xhuljano", "julian", "xhulian"),
-    ("xhesika", "jessica"),
+    ("xhesika", "jessica", "jess"),
     ("gheorghe", "georghe", "george"),
     ("nguyen", "nguyễn"),
     ("thomas", "tom", "tommy"),
-    ("daniel", "danny"),
+    ("daniel", "danny", "ዳንኤል"),
     ("joshua", "josh"),
+    # Short forms and spellings that sound alike, met in British, Nigerian, Albanian, Romanian and Eritrean
+    # records (a short form often stands for the full name on a second referral).
+    ("rhys", "reece", "reese"),
+    ("kai", "kye"),
+    ("james", "jamie"),
+    ("charles", "charlie"),
+    ("harrison", "harry"),
+    ("oliver", "olly", "ollie"),
+    ("ellie", "elly"),
+    ("leah", "lea"),
+    ("johnson", "jonson"),
+    ("thompson", "thomson"),
+    ("joy", "joi"),
+    ("oluwaseun", "seun", "oluwasehun"),
+    ("chukwuemeka", "emeka"),
+    ("babatunde", "tunde"),
+    ("ifeanyichukwu", "ifeanyi"),
+    ("funmilayo", "funmi"),
+    ("chinedu", "chinedum"),
+    ("adebayo", "adebayor"),
+    ("okafor", "okafo"),
+    ("uche", "uchey"),
+    ("precious", "presious"),
+    ("hoxha", "hoxhaj", "hodza", "hoxa"),
+    ("shehu", "sheu"),
+    ("klevis", "klevi"),
+    ("ervis", "erviz"),
+    ("fjorela", "fiorela"),
+    ("mihai", "mihail"),
+    ("costel", "costica"),
+    ("salah", "salaheddin", "salahuddin", "salahdin", "salaheldin", "صلاح", "صلاحدين"),
+    ("rahmat", "rahmatullah", "رحمت", "رحمتله"),
+    ("zabihullah", "zabiullah", "zabihollah", "ذبیحله"),
+    ("azizi", "azeezi", "عزیزی"),
+    ("soraya", "suraya", "ثریا"),
+    ("sohrab", "sohraab", "سهراب"),
+    ("winta", "wintana", "ዊንታ"),
+    ("selamawit", "selam", "salam", "ሰላም"),
+    ("tewelde", "tewolde", "teweldebrhan", "ተወልደ"),
+    ("eyob", "iyob", "job", "እዮብ"),
+    ("isaias", "isayas", "ኢሳይያስ"),
+    ("tekeste", "tekleste", "ተኸስተ"),
+    ("klea", "kleja"),
+    ("mema", "memaj"),
+    ("blessing", "blessin"),
+    ("yahya", "yehia", "yahia", "يحيى"),
+    ("dawood", "dawud", "daud", "dawoud", "داود"),
+    ("moaz", "muadh", "moath", "معاذ"),
+    ("afaf", "عفاف"),
+    ("yama", "یما"),
+    ("roya", "rooya", "رویا"),
+    ("marzia", "marzieh", "marziyeh", "مرضیه"),
 ]
 
 # Particles that carry no identity: the article, "son/daughter of".
 PARTICLES = {"al", "el", "ul", "bin", "ibn", "bint", "ben", "wad", "walad", "wd"}
-# Compounds that are one name written as two: Abd al-Rahman, Abu Bakr, Nour el-Din, Tesfa Mariam.
+# Compounds that are one name written as two: Abd al-Rahman, Abu Bakr, Tesfa Mariam (the first word glues on
+# the next), Nour el-Din and Najib Ullah (the last word glues on the one before).
 JOIN_WITH_NEXT = {"abd", "abdul", "abdel", "abdal", "abdol", "abu", "abou", "gebre", "ghebre", "tesfa", "wolde", "welde", "habte"}
+JOIN_WITH_PREVIOUS = {"ullah", "ulla", "allah", "ollah", "din", "deen", "eddin", "uddin"}
+# Haile and Kidane are names alone, and the first half of a compound before a holy name (Haile Selassie,
+# Kidane Mariam are Hailemikael and Kidanemariam written apart).
+JOIN_BEFORE_HOLY_NAME = {"haile", "hayle", "kidane", "kidan"}
+HOLY_NAMES = {"mariam", "maryam", "mikael", "michael", "selassie", "giorgis", "yesus", "kristos", "tsion", "gabriel", "egziabher", "tensae"}
+_ARABIC_JOIN_WITH_PREVIOUS = {"له", "دين", "دین"}  # الله and الدين once the article is dropped
 _ABD_PREFIX = re.compile(r"^abd(?:ul|el|al|ol|ur|ar)?(?=[a-z]{3,})")
 _NON_LETTER = re.compile(r"[^a-z]+")
 _ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF]")
 _DIGRAPHS = [("ph", "f"), ("gh", "g"), ("kh", "k"), ("th", "t"), ("dh", "d"), ("sh", "s"), ("ck", "k"), ("ch", "k"), ("xh", "j"), ("c", "k"), ("q", "k")]
 _VOWELISH = re.compile(r"[aeiouwy]")
+# A j that only glides into a vowel after a consonant (Kristjan/Kristian, Erjon/Erion) or ends a word after a
+# (the Albanian family suffix: Gashaj/Gashi, Berishaj/Berisha) is a vowel sound, dropped with the vowels.
+_J_GLIDE = re.compile(r"(?<=[b-df-hk-np-tv-z])j(?=[aeiou])|(?<=.a)j$")
 _DOUBLED = re.compile(r"(.)\1+")
 
 
@@ -89,7 +149,10 @@ def _variant_index() -> dict[str, str]:
     for group in VARIANT_GROUPS:
         for spelling in group:
             index[unicodedata.normalize("NFKC", spelling).lower()] = group[0]
-            index.setdefault(_ascii(spelling), group[0])
+            # Only a Latin spelling's ASCII form: another script's is consonants alone (أحمد is "hmd"), and would
+            # capture every name with those consonants (حامد Hamid, عمار Ammar, احسان Ehsan).
+            if is_latin(spelling):
+                index.setdefault(_ascii(spelling), group[0])
     return index
 
 
@@ -99,7 +162,7 @@ def _ascii(text: str) -> str:
 
 def skeleton(ascii_word: str) -> str:
     """Consonant skeleton: digraphs folded, vowels (and w, y) dropped, doubled letters collapsed."""
-    word = ascii_word
+    word = _J_GLIDE.sub("", ascii_word)
     for digraph, replacement in _DIGRAPHS:
         word = word.replace(digraph, replacement)
     key = _DOUBLED.sub(r"\1", _VOWELISH.sub("", word))
@@ -117,7 +180,7 @@ def _arabic_script_words(text: str) -> list[str]:
             continue
         if len(word) > 3 and word.startswith("ال"):
             word = word[2:]
-        if glue and out:
+        if (glue or word in _ARABIC_JOIN_WITH_PREVIOUS) and out:
             out[-1] = out[-1] + word
             glue = False
             continue
@@ -138,14 +201,20 @@ def token_key(word: str) -> str:
         return ""
     if ascii_word in variants:
         return variants[ascii_word]
+    # A silent final h after a vowel (Fatimah, Ezeh, Obih) is as often left out.
+    ascii_word = re.sub(r"(?<=..[aeiou])h$", "", ascii_word)
     stripped = _ABD_PREFIX.sub("abd", ascii_word)
     if stripped != ascii_word:
         rest = stripped[3:]
         rest = re.sub(r"^(al|el|ul)(?=[a-z]{3,})", "", rest)
         return skeleton("abd" + rest)
     key = skeleton(ascii_word)
-    # Very short skeletons (Le, Anh, Ly) would collide with everything: keep the spelling instead.
-    return key if len(key) >= 2 else ascii_word
+    if len(key) >= 2:
+        return key
+    # Very short skeletons (Le, Anh, Ly) would collide with everything: keep the spelling instead, with doubled
+    # letters and a silent final h dropped (Olawale/Olawalle, Eze/Ezeh), which never tell two names apart.
+    spelling = _DOUBLED.sub(r"\1", ascii_word)
+    return spelling[:-1] if len(spelling) >= 3 and spelling.endswith("h") and spelling[-2] in "aeiou" else spelling
 
 
 def name_words(text: str, family: bool = False) -> list[str]:
@@ -158,14 +227,16 @@ def name_words(text: str, family: bool = False) -> list[str]:
     text = unicodedata.normalize("NFKC", text)
     if _ARABIC_LETTERS.search(text):
         return _arabic_script_words(text)
-    raw = [w for w in re.split(r"[\s\-‐'’`.,/]+", text) if w]
+    # An apostrophe inside a word is an ʿayn or a hamza (Ja'fari), not a break between words.
+    raw = [w for w in re.split(r"[\s\-‐.,/]+", text) if w]
     out: list[str] = []
     glue = False
     for word in raw:
         ascii_word = _ascii(word)
         if ascii_word in PARTICLES and len(raw) > 1:
             continue
-        if glue and out:
+        joins_previous = ascii_word in JOIN_WITH_PREVIOUS or (ascii_word in HOLY_NAMES and bool(out) and _ascii(out[-1]) in JOIN_BEFORE_HOLY_NAME)
+        if (glue or joins_previous) and out:
             out[-1] = out[-1] + word
             glue = False
             continue

@@ -28,6 +28,13 @@ from opennrm.linkage.normalise import (
         ("Hussein Rezaei", "حسین رضایی"),  # Persian script
         ("Ahmed", "أحمد"),  # hamza-initial: the curated table
         ("Osman", "عثمان"),
+        ("Najib Ullah", "نجیب الله"),  # the -ullah compound, written apart
+        ("Nour el-Din", "نور الدين"),
+        ("Haile Mikael", "Hailemikael"),  # a Ge'ez compound before a holy name
+        ("Kristjan Berishaj", "Kristian Berisha"),  # Albanian j glide and the -aj family suffix
+        ("Olawalle Ezeh", "Olawale Eze"),  # short keys: doubled letters, a silent final h
+        ("Ja'fari", "Jafari"),  # an apostrophe for ʿayn is not a word break
+        ("Rhys", "Reece"),  # the curated table: spellings that sound alike
     ],
 )
 def test_the_same_name_in_other_scripts_and_spellings_gets_the_same_keys(one, other):
@@ -43,6 +50,10 @@ def test_different_names_keep_different_keys():
     assert name_keys("Tesfay") != name_keys("Dawit")
     assert name_keys("Mohammed") != name_keys("Ahmed")
     assert name_keys("Anh") != name_keys("Linh")
+    assert name_keys("Le") != name_keys("Ly") and name_keys("Vu") != name_keys("Vo")
+    # An Arabic-script spelling in the curated table captures only itself: أحمد's consonants are Hamid's too.
+    assert name_keys("حامد") == name_keys("Hamid") != name_keys("Ahmed")
+    assert name_keys("Haile Berhane") == ["haile", "berhane"]
 
 
 def test_skeleton_drops_vowels_and_folds_digraphs():
