@@ -78,6 +78,10 @@ class GrowingIndex(engine.Index):
         remap = np.array([vocabulary.setdefault(key, len(vocabulary)) for key in sorted(new.vocabulary, key=new.vocabulary.get)] + [-1],
                          dtype=np.int32)
         new.tokens, new.alias_tokens, new.given_key = remap[new.tokens], remap[new.alias_tokens], remap[new.given_key]
+        spellings = old.spelling_vocabulary
+        remap = np.array([spellings.setdefault(key, len(spellings)) for key in sorted(new.spelling_vocabulary, key=new.spelling_vocabulary.get)] + [-1],
+                         dtype=np.int32)
+        new.spellings = remap[new.spellings]
         keys, owners = engine.blocking_keys(new)
         values = new.dob_lo[owners]
         owners = owners + old.n
@@ -92,7 +96,7 @@ class GrowingIndex(engine.Index):
         merged = {}
         for f in dataclasses.fields(old):
             a, b = getattr(old, f.name), getattr(new, f.name)
-            if f.name == "token_bits" or isinstance(a, dict):  # recounted below; the shared code dictionaries
+            if f.name in ("token_bits", "spelling_bits") or isinstance(a, dict):  # recounted below; the shared code dictionaries
                 merged[f.name] = a
             elif f.name == "n":
                 merged[f.name] = a + b
@@ -102,6 +106,7 @@ class GrowingIndex(engine.Index):
                 merged[f.name] = list(a) + list(b)
         prepared = engine.Prepared(**merged)
         prepared.token_bits = engine.token_rarity(prepared.tokens, prepared.sex, prepared.dob_year_lo, len(vocabulary))
+        prepared.spelling_bits = engine.token_rarity(prepared.tokens, prepared.sex, prepared.dob_year_lo, len(spellings), ids=prepared.spellings)
         self.keys, self.owners = np.insert(self.keys, at, keys), np.insert(self.owners, at, owners)
         self.order_values = np.insert(self.order_values, at, values)
         self.prepared = prepared

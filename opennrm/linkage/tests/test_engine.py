@@ -216,3 +216,28 @@ def test_scoring_in_chunks_is_scoring_at_once():
     assert np.array_equal(scores, whole_scores)
     assert np.array_equal(flags["sibling"], whole["sibling"]) and np.array_equal(flags["hard"], whole["hard"])
     assert (flags["sibling"] > 0).any() and flags["hard"].any()
+
+
+def test_a_rare_spelling_counts_as_rare_though_its_key_is_common():
+    """Viion and Van share the consonant key vn; two records of Viion weigh as rare, Viion against Van as common."""
+    family_names = ["".join("bdfgklmnprstvz"[int(digit)] for digit in f"{i:03d}") + "a" for i in range(200)]  # all different
+    rows = [_row(f"V{i}", "Van", family, "2010-01-01", nationalities="VNM") for i, family in enumerate(family_names)] + [
+        _row("X1", "Viion", "Shehu", "2017-06-05", nationalities="ALB"),
+        _row("X2", "Viion", "Shehu", "", nationalities="ALB"),
+        _row("X3", "Van", "Shehu", "", nationalities="ALB"),
+    ]
+    p = engine.prepare(rows)
+    levels = engine.compare(p, np.array([[200, 201], [200, 202]], dtype=np.int64))
+    same_spelling, other_spelling = levels["name_bits"].tolist()
+    assert levels["n_match"].tolist() == [2, 2]  # both pairs share both keys
+    assert same_spelling > other_spelling + 5
+
+
+def test_family_names_are_compared_as_spelled_when_the_other_names_agree():
+    rows = [_row("A", "Finley Cameron", "Elcroft", "2013-02-24"), _row("B", "Finley Cameron", "Ellcroft", "2012-02-25"),
+            _row("C", "Finley Cameron", "Smith", "2012-02-25"), _row("D", "Finley Cameron", "", "2012-02-25")]
+    levels = engine.compare(engine.prepare(rows), np.array([[0, 1], [0, 2], [0, 3]], dtype=np.int64))
+    typo, other, missing = levels["family_similarity"].tolist()
+    assert typo > 0.85 and other < 0.6 and missing == -1
+    # Two of three words agree in both; the spelling of the whole still tells the typo from another family.
+    assert levels["fuzzy"][0] > levels["fuzzy"][1] > 0
