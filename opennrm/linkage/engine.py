@@ -517,7 +517,10 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         # by a transposition; Elcroft and Ellcroft agree, but the other words had left the comparison settled).
         family_a, family_b = p.family_latin[i], q.family_latin[j]
         family_similarity = np.full(len(i), -1.0)
-        k = np.flatnonzero((family_a != "") & (family_b != ""))
+        known_family = (family_a != "") & (family_b != "")
+        same_family = known_family & (family_a == family_b)
+        family_similarity[same_family] = 1.0  # most candidate pairs; Jaro–Winkler would say the same, slower
+        k = np.flatnonzero(known_family & ~same_family)
         if len(k):
             family_similarity[k] = process.cpdist(list(family_a[k]), list(family_b[k]), scorer=JaroWinkler.normalized_similarity, workers=1)
         out["name_given"][sl] = name * GIVEN_LEVELS + given
@@ -821,18 +824,19 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
     may not end up in one cluster through a chain of other links. A low score alone does not forbid a
     merge: an assessed age makes the claimed and assessed records of one child score low.
     """
-    parent = np.arange(n)
+    parent = list(range(n))  # a list: the loop below reads it item by item, where numpy's scalars are slow
     members: dict[int, list[int]] = {}
-    cannot: dict[int, list[int]] = {}
     auto = np.flatnonzero(scores >= config.auto_link)
     # Only records some automatic link touches are ever merged, so only their guards are needed (at a million
     # records about a quarter of all pairs show the sibling pattern: as Python lists they would take gigabytes).
     linked = np.zeros(n, dtype=bool)
     linked[pairs[auto].ravel()] = True
-    guarded = against & (scores < config.cannot_link) & linked[pairs[:, 0]] & linked[pairs[:, 1]]
-    for a, b in pairs[guarded].tolist():
-        cannot.setdefault(a, []).append(b)
-        cannot.setdefault(b, []).append(a)
+    guarded = pairs[against & (scores < config.cannot_link) & linked[pairs[:, 0]] & linked[pairs[:, 1]]]
+    # Each record's guarded partners, side by side: cannot[start[x]:start[x + 1]].
+    ends, partners = np.concatenate([guarded[:, 0], guarded[:, 1]]), np.concatenate([guarded[:, 1], guarded[:, 0]])
+    order = np.argsort(ends, kind="stable")
+    cannot = partners[order].tolist()
+    start = np.r_[0, np.cumsum(np.bincount(ends, minlength=n))].tolist()
 
     def find(x: int) -> int:
         root = x
@@ -851,12 +855,17 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
         group_a, group_b = members.get(ra, [ra]), members.get(rb, [rb])
         if len(group_a) > len(group_b):
             ra, rb, group_a, group_b = rb, ra, group_b, group_a
-        if any(find(other) == rb for x in group_a for other in cannot.get(x, ())):
+        if any(find(other) == rb for x in group_a for other in cannot[start[x] : start[x + 1]]):
             continue
         parent[ra] = rb
         members[rb] = group_b + group_a
         members.pop(ra, None)
-    return np.array([find(x) for x in range(n)], dtype=np.int64)
+    roots = np.array(parent, dtype=np.int64)
+    while True:  # every record to its root, a level of the trees at a time
+        up = roots[roots]
+        if np.array_equal(up, roots):
+            return roots
+        roots = up
 
 
 def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, floor: float):
