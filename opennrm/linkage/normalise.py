@@ -212,7 +212,8 @@ def token_key(word: str) -> str:
     if len(key) >= 2:
         return key
     # Very short skeletons (Le, Anh, Ly) would collide with everything: keep the spelling instead, with doubled
-    # letters and a silent final h dropped (Olawale/Olawalle, Eze/Ezeh), which never tell two names apart.
+    # letters dropped (Olawale/Olawalle), and a silent final h (Noh/No; longer words lost it above), which never
+    # tell two names apart.
     spelling = _DOUBLED.sub(r"\1", ascii_word)
     return spelling[:-1] if len(spelling) >= 3 and spelling.endswith("h") and spelling[-2] in "aeiou" else spelling
 
