@@ -75,13 +75,10 @@ class GrowingIndex(engine.Index):
         # The codes' dictionaries are shared, so the new records get the same ids (and new codes new ones).
         new = engine.prepare(rows, old.nationality_bits, old.authorities, old.prefix_ids)
         vocabulary = old.vocabulary
-        remap = np.array([vocabulary.setdefault(key, len(vocabulary)) for key in sorted(new.vocabulary, key=new.vocabulary.get)] + [-1],
-                         dtype=np.int32)
+        remap = engine.id_map(new.vocabulary, lambda key: vocabulary.setdefault(key, len(vocabulary)))
         new.tokens, new.alias_tokens, new.given_key = remap[new.tokens], remap[new.alias_tokens], remap[new.given_key]
         spellings = old.spelling_vocabulary
-        remap = np.array([spellings.setdefault(key, len(spellings)) for key in sorted(new.spelling_vocabulary, key=new.spelling_vocabulary.get)] + [-1],
-                         dtype=np.int32)
-        new.spellings = remap[new.spellings]
+        new.spellings = engine.id_map(new.spelling_vocabulary, lambda key: spellings.setdefault(key, len(spellings)))[new.spellings]
         keys, owners = engine.blocking_keys(new)
         values = new.dob_lo[owners]
         owners = owners + old.n

@@ -273,15 +273,15 @@ def prepare_like(rows: Sequence[dict[str, str]], existing: Prepared) -> Prepared
     """New records in `existing`'s token ids and codes, for comparing them with it; names unseen there
     get one id no existing record carries. `existing` is not changed."""
     q = prepare(rows, dict(existing.nationality_bits), dict(existing.authorities), dict(existing.prefix_ids))
-    unseen = len(existing.token_bits)
-    remap = np.array([existing.vocabulary.get(key, unseen) for key in sorted(q.vocabulary, key=q.vocabulary.get)] + [-1], dtype=np.int32)
-    q.tokens = remap[q.tokens]  # -1 indexes the trailing -1
-    q.alias_tokens = remap[q.alias_tokens]
-    q.given_key = remap[q.given_key]
-    unseen = len(existing.spelling_bits)
-    remap = np.array([existing.spelling_vocabulary.get(key, unseen) for key in sorted(q.spelling_vocabulary, key=q.spelling_vocabulary.get)] + [-1], dtype=np.int32)
-    q.spellings = remap[q.spellings]
+    remap = id_map(q.vocabulary, lambda key: existing.vocabulary.get(key, len(existing.token_bits)))
+    q.tokens, q.alias_tokens, q.given_key = remap[q.tokens], remap[q.alias_tokens], remap[q.given_key]
+    q.spellings = id_map(q.spelling_vocabulary, lambda key: existing.spelling_vocabulary.get(key, len(existing.spelling_bits)))[q.spellings]
     return q
+
+
+def id_map(own: dict, target_id) -> np.ndarray:
+    """An array taking the ids of `own` (key → id) to `target_id(key)`, with a trailing -1 so that -1 (none) stays -1."""
+    return np.array([target_id(key) for key in sorted(own, key=own.get)] + [-1], dtype=np.int32)
 
 
 # ---------------------------------------------------------------- blocking
