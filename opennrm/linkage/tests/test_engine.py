@@ -154,6 +154,23 @@ def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not(
     assert flagged.tolist() == [False, False, False, True, True, False, True]
 
 
+def test_a_bigger_merge_needs_a_stronger_link():
+    # merge_size 1.5: two lone records join at auto_link (4); a lone record joins a cluster of two at 4 + 1.5 = 5.5,
+    # and two clusters of two at 4 + 1.5 × 2 = 7. Links are taken strongest first.
+    config = engine.Config(auto_link=4, cannot_link=20, review=3, best_link=1e9, merge_size=1.5)
+    levels = {"sibling": np.zeros(5, dtype=np.int16), "hard": np.zeros(5, dtype=bool)}
+    pairs = np.array([[0, 1], [2, 3], [4, 5], [1, 2], [3, 4]], dtype=np.int32)
+    clusters, _, review_pairs = engine.decide(6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, config)
+    assert clusters[4] == clusters[5]  # lone records at 4.2
+    assert clusters[1] != clusters[2]  # two clusters of two at 6.5, under 7
+    assert clusters[3] != clusters[4]  # the cluster of two and lone record 4 at 5.0, under 5.5
+    assert review_pairs.tolist() == [[1, 2], [3, 4]]  # both in the review band instead
+    clusters, _, _ = engine.decide(6, pairs, np.array([9, 9, 4.2, 7.5, 5.0], dtype=np.float32), levels, config)
+    assert clusters[0] == clusters[3] != clusters[4]  # 7.5 joins the clusters of two; then 5.0 would need 4 + 1.5 × 2
+    without = engine.decide(6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, replace(config, merge_size=0))[0]
+    assert len(set(without.tolist())) == 1  # without the rule, every link at 4 or more merges
+
+
 def test_the_newer_referral_of_a_review_pair_is_the_one_that_needs_review():
     # As in the service, where the possible match is queued with the referral whose arrival found it.
     pairs = np.array([[0, 1], [2, 3], [4, 5]], dtype=np.int32)
