@@ -59,7 +59,7 @@ class Config:
     cannot_link: float = 14.0
     max_block: int = 80
     window: int = 5  # in a bigger block, each record is paired with its next `window` by date of birth
-    # Cluster-level pass: two clusters whose strongest link is at least `best_link` and is each other's
+    # Cluster-level pass (off at OFF): two clusters whose strongest link is at least `best_link` and is each other's
     # best by at least `margin` (no other cluster comes close for either) are one child.
     best_link: float = 14.0
     margin: float = 4.0
@@ -73,6 +73,10 @@ class Config:
     # Bits added to `auto_link` per doubling of the record pairs between two clusters (|A|·|B|) an automatic
     # link would join: their strongest pair is the best of many, so it overstates the evidence for the merge.
     merge_size: float = 0.0
+
+
+# A threshold no score reaches: the band or pass it sets is off.
+OFF = 1e9
 
 
 @dataclass
@@ -850,13 +854,14 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
         return root
 
     auto = auto[np.argsort(-scores[auto], kind="stable")]
-    for index, score in zip(auto.tolist(), scores[auto].tolist()):
-        a, b = int(pairs[index, 0]), int(pairs[index, 1])
+    # The most record pairs each link may join (see Config.merge_size): |A|·|B| ≤ 2 ** ((score − auto_link) / merge_size).
+    most = np.exp2((scores[auto] - config.auto_link) / config.merge_size) if config.merge_size else np.full(len(auto), np.inf)
+    for a, b, limit in zip(pairs[auto, 0].tolist(), pairs[auto, 1].tolist(), most.tolist()):
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
         group_a, group_b = members.get(ra, [ra]), members.get(rb, [rb])
-        if config.merge_size and score < config.auto_link + config.merge_size * math.log2(len(group_a) * len(group_b)):
+        if len(group_a) * len(group_b) > limit:
             continue
         if len(group_a) > len(group_b):
             ra, rb, group_a, group_b = rb, ra, group_b, group_a
@@ -892,6 +897,8 @@ def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, aga
 
 def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
     """Merge clusters that are each other's clear best partner (see Config.best_link); returns new roots."""
+    if config.best_link >= OFF:
+        return roots  # the pass is off (as fitted since ADR 0019): finding the links between clusters would cost seconds
     a, b, best, _, guarded = _cluster_links(roots, pairs, scores, against, min(config.best_link, config.review) - config.margin)
     if not len(a):
         return roots
@@ -1024,16 +1031,16 @@ def fit_thresholds(
             recalls.append(found_recall)
         return (hits / linked if linked else 1.0), float(np.mean(recalls))
 
-    off = {"best_link": 1e9, "review": 1e9, "review_hard": 1e9}
+    off = {"best_link": OFF, "review": OFF, "review_hard": OFF}
     # The sibling/twin guard holds at any score the grid reaches: two different given names with the family
     # names and the date of birth shared are almost never one child, however rare the family names (the
     # training sets hold a handful such true pairs for hundreds of twins and siblings).
     guard = float(grid[-1])
     auto = next((float(t) for t in grid if trial(auto_link=float(t), cannot_link=guard, **off)[0] >= precision), float(grid[-1]))
-    best = (trial(auto_link=auto, cannot_link=guard, **off)[1], 1e9, 0.0)
+    best = (trial(auto_link=auto, cannot_link=guard, **off)[1], OFF, 0.0)
     for best_link in grid[(grid < auto) & (grid >= auto - 6)]:
         for margin in (2.0, 4.0, 6.0, 8.0):
-            found_precision, found_recall = trial(auto_link=auto, cannot_link=guard, best_link=float(best_link), margin=margin, review=1e9, review_hard=1e9)
+            found_precision, found_recall = trial(auto_link=auto, cannot_link=guard, best_link=float(best_link), margin=margin, review=OFF, review_hard=OFF)
             if found_precision >= precision and found_recall > best[0]:
                 best = (found_recall, float(best_link), margin)
     chosen = replace(config, auto_link=auto, cannot_link=guard, best_link=best[1], margin=best[2])
