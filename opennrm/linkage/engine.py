@@ -71,7 +71,8 @@ class Config:
     # lower band of the hard patterns, and the review queue would outgrow its budget (see fit_scale).
     review_scale: float = 0.0
     # Bits added to `auto_link` per doubling of the record pairs between two clusters (|A|·|B|) an automatic
-    # link would join: their strongest pair is the best of many, so it overstates the evidence for the merge.
+    # link would join: a wrong merge costs that many false pairs, and the strongest pair between two clusters of
+    # several records is the best of many, so it overstates the evidence for the merge (ADR 0019).
     merge_size: float = 0.0
 
 
@@ -825,7 +826,8 @@ class Result:
 
 
 def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
-    """Union of automatic links, strongest first, refusing merges across strong evidence against.
+    """Union of automatic links, strongest first, refusing merges across strong evidence against, and merges
+    bigger than the link's score allows (`Config.merge_size`).
 
     `against` marks pairs showing the sibling/twin pattern; with a score under `cannot_link` such a pair
     may not end up in one cluster through a chain of other links. A low score alone does not forbid a
@@ -1001,7 +1003,8 @@ def fit_thresholds(
     any evaluation data exists; precision is pooled over the sets (it varies a lot between seeds: one merge
     of two big clusters costs many pairs, so the more sets the steadier the thresholds).
 
-    auto_link: the lowest at which automatic links alone reach `precision` pairwise (after clustering), a
+    auto_link (the bar for two lone records; bigger merges need more, `Config.merge_size` as the model has it):
+    the lowest at which automatic links alone reach `precision` pairwise (after clustering), a
     margin above the 0.995 target; then the (best_link, margin) of the cluster-level pass with the best
     recall that keeps that precision; then the two review thresholds (review, review_hard ≤ review) that keep
     the records flagged for review under `review_share`, under the 3% target, with the best recall of
