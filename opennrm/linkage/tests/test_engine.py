@@ -157,7 +157,7 @@ def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not(
 def test_a_bigger_merge_needs_a_stronger_link():
     # merge_size 1.5: two lone records join at auto_link (4); a lone record joins a cluster of two at 4 + 1.5 = 5.5,
     # and two clusters of two at 4 + 1.5 × 2 = 7. Links are taken strongest first.
-    config = engine.Config(auto_link=4, cannot_link=20, review=3, best_link=1e9, merge_size=1.5)
+    config = engine.Config(auto_link=4, cannot_link=20, review=3, best_link=engine.OFF, merge_size=1.5)
     levels = {"sibling": np.zeros(5, dtype=np.int16), "hard": np.zeros(5, dtype=bool)}
     pairs = np.array([[0, 1], [2, 3], [4, 5], [1, 2], [3, 4]], dtype=np.int32)
     clusters, _, review_pairs = engine.decide(6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, config)
