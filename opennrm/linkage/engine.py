@@ -900,7 +900,7 @@ def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, aga
 def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
     """Merge clusters that are each other's clear best partner (see Config.best_link); returns new roots."""
     if config.best_link >= OFF:
-        return roots  # the pass is off (as fitted since ADR 0019): finding the links between clusters would cost seconds
+        return roots  # the pass is off (the fit may turn it off, ADR 0019): finding the links between clusters costs seconds
     a, b, best, _, guarded = _cluster_links(roots, pairs, scores, against, min(config.best_link, config.review) - config.margin)
     if not len(a):
         return roots

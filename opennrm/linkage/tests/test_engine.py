@@ -73,7 +73,7 @@ def test_one_new_referral_is_checked_against_the_index():
 
 def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
     model = engine.Model.load()
-    model = replace(model, config=replace(model.config, auto_link=1e9, review=1e9, review_hard=-50))
+    model = replace(model, config=replace(model.config, auto_link=engine.OFF, review=engine.OFF, review_hard=-50))
     index = engine.Index(_background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17")], model)
     # Named only in the original script: a hard pattern, offered in the lower band.
     assert "A1" in [m.record_id for m in index.query(_row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት"))]
@@ -176,7 +176,7 @@ def test_the_newer_referral_of_a_review_pair_is_the_one_that_needs_review():
     pairs = np.array([[0, 1], [2, 3], [4, 5]], dtype=np.int32)
     day = np.array([20, 10, 5, 5, engine.MISSING, 3], dtype=np.int32)  # newer first; the same day; a date not known
     assert engine.newer_records(pairs, day).tolist() == [0, 3, 5]
-    config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=1e9)
+    config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=engine.OFF)
     levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.zeros(3, dtype=bool)}
     _, flagged, _ = engine.decide(6, pairs, np.full(3, 5.0, dtype=np.float32), levels, config, day)
     assert np.flatnonzero(flagged).tolist() == [0, 3, 5]
@@ -184,7 +184,7 @@ def test_the_newer_referral_of_a_review_pair_is_the_one_that_needs_review():
 
 def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
     # Three pairs of lone records scoring 3: only the cross-script or age-assessed one reaches review_hard.
-    config = engine.Config(auto_link=10, cannot_link=10, review=5, review_hard=2, best_link=1e9)
+    config = engine.Config(auto_link=10, cannot_link=10, review=5, review_hard=2, best_link=engine.OFF)
     pairs = np.array([[0, 1], [2, 3], [4, 5]], dtype=np.int32)
     scores = np.array([3.0, 3.0, 1.0], dtype=np.float32)
     levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.array([True, False, True])}
