@@ -689,6 +689,10 @@ class Model:
     def contributions(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
         """(pairs, features + 1) contributions in log2 odds; the last column is the base value (with the scale shift)."""
         out = self._predict(levels, n, pred_contrib=True) / math.log(2)
+        for name in PRIOR_FEATURES:
+            column = FEATURES.index(name)
+            out[:, -1] += out[:, column]
+            out[:, column] = 0.0
         out[:, -1] -= self._prior_shift(n)
         return out
 
@@ -709,7 +713,10 @@ class Model:
 RARITY_RANGE = (-8.0, 16.0)
 # The model's inputs, in column order. rarity = bits of the shared name words − log2 N: minus log2 of how many
 # other records would carry them by chance, so it does not drift with N (unlike the bits themselves).
-FEATURES = ["name", "given", *[name for name in FIELDS if name != "name_given"], "rarity", *MEASURES]
+# population = log2 N: among more records, each has more look-alikes on every field, not only on its name words
+# (a shared date of birth, authority or spelling variant is worth less among a million than among 20,000); the
+# trees learn by how much from training sets of several sizes (ADR 0020).
+FEATURES = ["name", "given", *[name for name in FIELDS if name != "name_given"], "rarity", *MEASURES, "population"]
 # Which evidence field each feature's contribution counts towards.
 FEATURE_FIELD = {
     "name": "Names", "given": "Names", "rarity": "Names", "n_match": "Names", "n_a": "Names", "n_b": "Names", "fuzzy": "Names",
@@ -718,6 +725,8 @@ FEATURE_FIELD = {
     "sex": "Sex", "nationality": "Nationality", "local_authority": "Local authority", "sibling": "Sibling pattern",
     "referral_gap": "Referral dates", "n_same_start": "Names", "family_similarity": "Names",
 }
+# Features that are no field's evidence: their part is the prior, counted with the base value.
+PRIOR_FEATURES = ("population",)
 # Evidence that only goes one way, so the trees may not learn noise against it: rarer shared names and more
 # similar spellings never count against a match.
 MONOTONE = {"rarity": 1, "fuzzy": 1, "given_similarity": 1, "n_same_start": 1, "family_similarity": 1}
@@ -734,6 +743,7 @@ def features(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
     """The model's input matrix (pairs × FEATURES) from `compare`'s output for a population of `n` records."""
     columns = {
         "name": levels["name_given"] // GIVEN_LEVELS, "given": levels["name_given"] % GIVEN_LEVELS, "rarity": _rarity(levels, n),
+        "population": population_bits(n),
         **{name: levels[name] for name in FEATURES if name in levels},
     }
     x = np.empty((len(levels["name_given"]), len(FEATURES)), dtype=np.float32)
@@ -759,26 +769,41 @@ def screened_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
     return ((name == 8) | (name == 10)) & (given != 2)
 
 
-def train(sets: Sequence[tuple[Prepared, np.ndarray]], config: Config) -> Model:
+# A training set with more candidate pairs than this is sampled: all its true pairs, and its other pairs at the
+# rate that leaves about this many, each weighted up by the inverse of the rate (a million records have 80 million).
+TRAINING_PAIRS = 5_000_000
+
+
+def train(sets: Iterable[tuple[Prepared, np.ndarray]], config: Config) -> Model:
     """Trees fitted on the labelled candidate pairs of synthetic training sets (other seeds than any
     evaluation; caseworker decisions later). Fitting on candidate pairs (those blocking produces) learns the
-    odds where they are used."""
+    odds where they are used. The sets may be of several sizes (the `population` input tells them apart); the
+    first one's is the size the thresholds are fitted at (`Model.trained_n`). Each set weighs sqrt(its size /
+    the first's) times as much as the first: the big sets teach what density does, but in proportion to their
+    pairs a million records would drown the rest. `sets` is read once, so it may prepare each set as it goes."""
     import lightgbm
 
-    xs, ys, screens = [], [], []
+    xs, ys, weights, screens, sizes = [], [], [], [], []
     for p, person in sets:
+        sizes.append(p.n)
         pairs = candidate_pairs(p, config)
+        same = person[pairs[:, 0]] == person[pairs[:, 1]]
+        rate = min(1.0, TRAINING_PAIRS / max(len(pairs), 1))
+        if rate < 1.0:
+            kept = same | (np.random.default_rng(p.n).random(len(pairs)) < rate)
+            pairs, same = pairs[kept], same[kept]
         levels = compare(p, pairs)
         xs.append(features(levels, p.n))
-        ys.append((person[pairs[:, 0]] == person[pairs[:, 1]]).astype(np.float32))
+        ys.append(same.astype(np.float32))
+        weights.append((np.where(same, 1.0, 1.0 / rate) * math.sqrt(sizes[0] / p.n)).astype(np.float32))
         screens.append(screened_pairs(levels))
-    x, y, screened = np.concatenate(xs), np.concatenate(ys), np.concatenate(screens)
+    x, y, weight, screened = np.concatenate(xs), np.concatenate(ys), np.concatenate(weights), np.concatenate(screens)
     monotone = [MONOTONE.get(name, 0) for name in FEATURES]
     texts = []
     for parameters, trees, rows in ((TREE_PARAMETERS, TREES, ~screened), (SCREEN_PARAMETERS, SCREEN_TREES, screened)):
-        data = lightgbm.Dataset(x[rows], y[rows], feature_name=FEATURES, free_raw_data=True)
+        data = lightgbm.Dataset(x[rows], y[rows], weight=weight[rows], feature_name=FEATURES, free_raw_data=True)
         texts.append(lightgbm.train({**parameters, "monotone_constraints": monotone}, data, num_boost_round=trees).model_to_string())
-    return Model(*texts, sets[0][0].n, config)
+    return Model(*texts, sizes[0], config)
 
 
 def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None = None, chunk: int = 500_000, progress=None):
@@ -1153,7 +1178,9 @@ def train_main(argv: Iterable[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description="Fit the linkage model and its thresholds on labelled synthetic training sets.")
     parser.add_argument("--size", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1001, help="trees on this seed and the next; thresholds on the five after; the scale on the next")
+    parser.add_argument("--seed", type=int, default=1001, help=(
+        "trees on this seed and the next, and on the ninth and tenth (at --scale-size and five times --size); "
+        "thresholds on the third to the seventh; the scale on the eighth"))
     parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
@@ -1161,17 +1188,19 @@ def train_main(argv: Iterable[str] | None = None) -> None:
         records = list(synthetic.generate(size, seed))
         return prepare([r.row for r in records]), np.array([int(r.truth["person_id"]) for r in records])
 
-    seeds = range(args.seed, args.seed + 8)
-    model = train([labelled(args.size, seed) for seed in seeds[:2]], Config(merge_size=MERGE_SIZE))
+    seeds = range(args.seed, args.seed + 10)
+    large = args.scale_size
+    # Trees on sets of three sizes, so that they learn what density does to each field's evidence (ADR 0020).
+    tree_sets = [(args.size, seeds[0]), (args.size, seeds[1]), (5 * args.size, seeds[9]), (large, seeds[8])]
+    model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
     # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
     model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
-    large = args.scale_size
     print(f"thresholds {model.config}; fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
     penalty, review_scale = fit_scale(*labelled(large, seeds[7]), model, progress=partial(print, flush=True))
     model.config = replace(model.config, scale_penalty=penalty, review_scale=review_scale)
     model.save()
     print(f"thresholds: {model.config}")
-    print(f"trees on {args.size:,} records each of seeds {seeds[0]} and {seeds[1]}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
+    print(f"trees on {', '.join(f'{size:,} records of seed {seed}' for size, seed in tree_sets)}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
           f"the scale penalty and the review scale on {large:,} records of seed {seeds[7]}; wrote {MODEL_PATH}")
 
 
@@ -1237,10 +1266,10 @@ def evidence(levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: 
         return []
     picked = {name: values[ks] for name, values in levels.items()}
     parts = model.contributions(picked, n)
-    field_of = np.array([list(FIELD_LABELS_ORDER).index(FEATURE_FIELD[name]) for name in FEATURES])
     by_field = np.zeros((len(ks), len(FIELD_LABELS_ORDER)))
-    for column, field_index in enumerate(field_of):
-        by_field[:, field_index] += parts[:, column]
+    for column, name in enumerate(FEATURES):
+        if name in FEATURE_FIELD:
+            by_field[:, list(FIELD_LABELS_ORDER).index(FEATURE_FIELD[name])] += parts[:, column]
     out = []
     for row in range(len(ks)):
         name_level, given_level = divmod(int(picked["name_given"][row]), GIVEN_LEVELS)
