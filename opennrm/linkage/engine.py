@@ -70,6 +70,10 @@ class Config:
     # the penalty keeps automatic links precise, but with more records more of them have a look-alike in the
     # lower band of the hard patterns, and the review queue would outgrow its budget (see fit_scale).
     review_scale: float = 0.0
+    # From `review_knee` records on (0: no knee), `review_scale_beyond` bits per doubling instead: the queue does not
+    # grow as a straight line in log2 N, and one slope fitted at a million left too many in review at 100,000 (ADR 0020).
+    review_knee: int = 0
+    review_scale_beyond: float = 0.0
     # Bits added to `auto_link` per doubling of the record pairs between two clusters (|A|·|B|) an automatic
     # link would join: a wrong merge costs that many false pairs, and the strongest pair between two clusters of
     # several records is the best of many, so it overstates the evidence for the merge (ADR 0019).
@@ -677,8 +681,11 @@ class Model:
         return self.config.scale_penalty * self.doublings(n)
 
     def config_for(self, n: int) -> Config:
-        """The thresholds for deciding among `n` records: the review bands raised by `review_scale` per doubling."""
-        shift = self.config.review_scale * self.doublings(n)
+        """The thresholds for deciding among `n` records: the review bands raised by `review_scale` per doubling up to
+        `review_knee` records, by `review_scale_beyond` per doubling after."""
+        doublings = self.doublings(n)
+        knee = self.doublings(self.config.review_knee) if self.config.review_knee else doublings
+        shift = self.config.review_scale * min(doublings, knee) + self.config.review_scale_beyond * max(0.0, doublings - knee)
         return replace(self.config, review=self.config.review + shift, review_hard=self.config.review_hard + shift)
 
     def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -1111,37 +1118,59 @@ def fit_thresholds(
     return replace(chosen, review=best_bands[1], review_hard=best_bands[2])
 
 
-def fit_scale(p: Prepared, person: np.ndarray, model: Model, precision: float = FITTED_PRECISION, review_share: float = 0.028, progress=None) -> tuple[float, float]:
-    """`Config.scale_penalty` and `Config.review_scale`, fitted on a labelled training set of the size the engine
-    is measured at (ADR 0017): the smallest penalty with which automatic links keep `precision` (as the thresholds
-    were fitted), then the smallest raise of the review bands that keeps the records needing review under
-    `review_share`. Fitted on a set five times the weights' size and extrapolated to a million records, one
-    penalty for both took 4 bits off every score there, and automatic links found one true pair in twenty."""
+def fit_scale(
+    large: tuple[Prepared, np.ndarray], model: Model, middle: tuple[Prepared, np.ndarray] | None = None, precision: float = FITTED_PRECISION,
+    review_share: float = 0.028, progress=None,
+) -> Config:
+    """The model's config with `scale_penalty` and the review scale fitted on labelled training sets of the sizes the
+    engine is measured at (ADR 0017): on the `large` set, the smallest penalty with which automatic links keep
+    `precision` (as the thresholds were fitted); then the smallest raise of the review bands per doubling that
+    keeps the records needing review under `review_share`: on the `middle` set up to its size (`review_knee`) and
+    on the large one beyond it, or on the large one alone. Fitted on a set five times the weights' size and
+    extrapolated to a million records, one penalty for both took 4 bits off every score there, and automatic links
+    found one true pair in twenty."""
     from .evaluate import pairwise
 
     say = progress or (lambda message: None)
     config = model.config
+    p, person = large
     pairs = candidate_pairs(p, config)
     unshifted, levels = score_pairs(p, pairs, replace(model, config=replace(config, scale_penalty=0.0)), progress=progress)
     against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
     doublings = model.doublings(p.n)
     for penalty in np.arange(0.0, 2.01, 0.0625).tolist():
         scores = unshifted - np.float32(penalty * doublings)
-        roots = _clusters(p.n, pairs, scores, against, config)
-        found_precision, found_recall, _ = pairwise(person, roots)
+        found_precision, found_recall, _ = pairwise(person, _clusters(p.n, pairs, scores, against, config))
         say(f"scale penalty {penalty}: precision {found_precision:.4f}, recall {found_recall:.4f}")
         if found_precision >= precision:
             break
+    config = replace(config, scale_penalty=penalty)
+    if middle is None:
+        return replace(config, review_scale=_review_scale(p, pairs, scores, levels, config, lambda rise: rise * doublings, review_share, say))
+    q = middle[0]
+    knee = model.doublings(q.n)
+    middle_pairs = candidate_pairs(q, config)
+    middle_scores, middle_levels = score_pairs(q, middle_pairs, replace(model, config=config))
+    below = _review_scale(q, middle_pairs, middle_scores, middle_levels, config, lambda rise: rise * knee, review_share, say)
+    beyond = _review_scale(p, pairs, scores, levels, config, lambda rise: below * knee + rise * (doublings - knee), review_share, say)
+    return replace(config, review_scale=below, review_knee=q.n, review_scale_beyond=beyond)
+
+
+def _review_scale(p: Prepared, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config, shift_for, review_share: float, say) -> float:
+    """The smallest raise of the review bands per doubling (`shift_for(raise)` bits at p's size, in sixteenths of a
+    bit) that keeps the records needing review under `review_share`."""
+    against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
     # The clusters do not depend on the review bands: find the links between them once, then raise the bands.
+    roots = _clusters(p.n, pairs, scores, against, config)
     links = _review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard))
-    for review_scale in np.arange(0.0, 4.01, 0.0625).tolist():
-        shift = review_scale * doublings
+    for rise in np.arange(0.0, 4.01, 0.0625).tolist():
+        shift = shift_for(rise)
         review_pairs = _review(*links, pairs, replace(config, review=config.review + shift, review_hard=config.review_hard + shift))
         share = np.unique(newer_records(review_pairs, p.referral_day)).size / p.n
-        say(f"review scale {review_scale}: review {share:.2%}")
+        say(f"{p.n:,} records, review scale {rise}: review {share:.2%}")
         if share <= review_share:
             break
-    return penalty, review_scale
+    return rise
 
 
 def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=None) -> Result:
@@ -1182,7 +1211,7 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1001, help=(
         "trees on this seed and the next, and on the ninth and tenth (at --scale-size and five times --size); "
-        "thresholds on the third to the seventh; the scale on the eighth"))
+        "thresholds on the third to the seventh; the scale on the eighth (at --scale-size) and the eleventh (five times --size)"))
     parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
@@ -1190,7 +1219,7 @@ def train_main(argv: Iterable[str] | None = None) -> None:
         records = list(synthetic.generate(size, seed))
         return prepare([r.row for r in records]), np.array([int(r.truth["person_id"]) for r in records])
 
-    seeds = range(args.seed, args.seed + 10)
+    seeds = range(args.seed, args.seed + 11)
     large = args.scale_size
     # Trees on sets of three sizes, so that they learn what density does to each field's evidence (ADR 0020).
     tree_sets = [(args.size, seeds[0]), (args.size, seeds[1]), (5 * args.size, seeds[9]), (large, seeds[8])]
@@ -1198,12 +1227,12 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
     model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
     print(f"thresholds {model.config}; fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
-    penalty, review_scale = fit_scale(*labelled(large, seeds[7]), model, progress=partial(print, flush=True))
-    model.config = replace(model.config, scale_penalty=penalty, review_scale=review_scale)
+    model.config = fit_scale(labelled(large, seeds[7]), model, middle=labelled(5 * args.size, seeds[10]), progress=partial(print, flush=True))
     model.save()
     print(f"thresholds: {model.config}")
     print(f"trees on {', '.join(f'{size:,} records of seed {seed}' for size, seed in tree_sets)}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
-          f"the scale penalty and the review scale on {large:,} records of seed {seeds[7]}; wrote {MODEL_PATH}")
+          f"the scale penalty and the review scale on {large:,} records of seed {seeds[7]}, the review scale up to "
+          f"{5 * args.size:,} records on seed {seeds[10]}; wrote {MODEL_PATH}")
 
 
 if __name__ == "__main__":

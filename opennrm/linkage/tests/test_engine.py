@@ -89,6 +89,14 @@ def test_the_review_bands_rise_by_the_review_scale_per_doubling_of_the_records()
     assert (bands.review, bands.review_hard, bands.auto_link) == (7.5, 0.5, model.config.auto_link)
 
 
+def test_beyond_the_knee_the_review_bands_rise_by_their_own_scale():
+    model = engine.Model.load()
+    model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_scale=0.5, review_knee=model.trained_n * 4, review_scale_beyond=0.25))
+    assert model.config_for(model.trained_n * 4).review == 7.0  # two doublings at 0.5
+    assert model.config_for(model.trained_n * 16).review == 7.5  # and two more at 0.25
+    assert model.config_for(model.trained_n * 2).review_hard == -0.5
+
+
 def test_each_match_carries_its_evidence_field_by_field():
     rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17", nationalities="ERI")]
     index = engine.Index(rows)
