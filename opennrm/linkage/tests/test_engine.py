@@ -83,7 +83,7 @@ def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
 
 def test_the_review_bands_rise_by_the_review_scale_per_doubling_of_the_records():
     model = engine.Model.load()
-    model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_scale=0.5))
+    model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_scale=0.5, review_knee=0))
     assert model.config_for(model.trained_n // 2) == model.config  # no lower than trained
     bands = model.config_for(model.trained_n * 8)
     assert (bands.review, bands.review_hard, bands.auto_link) == (7.5, 0.5, model.config.auto_link)
