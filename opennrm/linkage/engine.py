@@ -1157,7 +1157,7 @@ def fit_scale(
 
 
 def _review_scale(p: Prepared, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config, shift_for, review_share: float, say) -> float:
-    """The smallest raise of the review bands per doubling (`shift_for(raise)` bits at p's size, in sixteenths of a
+    """The smallest raise of the review bands per doubling (`shift_for(rise)` bits at p's size, in sixteenths of a
     bit) that keeps the records needing review under `review_share`."""
     against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
     # The clusters do not depend on the review bands: find the links between them once, then raise the bands.
