@@ -1140,28 +1140,32 @@ def fit_scale(
     doublings = model.doublings(p.n)
     for penalty in np.arange(0.0, 2.01, 0.0625).tolist():
         scores = unshifted - np.float32(penalty * doublings)
-        found_precision, found_recall, _ = pairwise(person, _clusters(p.n, pairs, scores, against, config))
+        roots = _clusters(p.n, pairs, scores, against, config)
+        found_precision, found_recall, _ = pairwise(person, roots)
         say(f"scale penalty {penalty}: precision {found_precision:.4f}, recall {found_recall:.4f}")
         if found_precision >= precision:
             break
     config = replace(config, scale_penalty=penalty)
     if middle is None:
-        return replace(config, review_scale=_review_scale(p, pairs, scores, levels, config, lambda rise: rise * doublings, review_share, say))
+        return replace(config, review_scale=_review_scale(p, pairs, scores, levels, roots, config, lambda rise: rise * doublings, review_share, say))
     q = middle[0]
     knee = model.doublings(q.n)
     middle_pairs = candidate_pairs(q, config)
     middle_scores, middle_levels = score_pairs(q, middle_pairs, replace(model, config=config))
-    below = _review_scale(q, middle_pairs, middle_scores, middle_levels, config, lambda rise: rise * knee, review_share, say)
-    beyond = _review_scale(p, pairs, scores, levels, config, lambda rise: below * knee + rise * (doublings - knee), review_share, say)
+    middle_roots = _clusters(q.n, middle_pairs, middle_scores, (middle_levels["sibling"] == 1) | (middle_levels["sibling"] == 2), config)
+    below = _review_scale(q, middle_pairs, middle_scores, middle_levels, middle_roots, config, lambda rise: rise * knee, review_share, say)
+    beyond = _review_scale(p, pairs, scores, levels, roots, config, lambda rise: below * knee + rise * (doublings - knee), review_share, say)
     return replace(config, review_scale=below, review_knee=q.n, review_scale_beyond=beyond)
 
 
-def _review_scale(p: Prepared, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config, shift_for, review_share: float, say) -> float:
+def _review_scale(
+    p: Prepared, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], roots: np.ndarray, config: Config, shift_for,
+    review_share: float, say,
+) -> float:
     """The smallest raise of the review bands per doubling (`shift_for(rise)` bits at p's size, in sixteenths of a
-    bit) that keeps the records needing review under `review_share`."""
+    bit) that keeps the records needing review under `review_share`, given the clusters (`roots`)."""
     against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
     # The clusters do not depend on the review bands: find the links between them once, then raise the bands.
-    roots = _clusters(p.n, pairs, scores, against, config)
     links = _review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard))
     for rise in np.arange(0.0, 4.01, 0.0625).tolist():
         shift = shift_for(rise)

@@ -266,3 +266,24 @@ def test_family_names_are_compared_as_spelled_when_the_other_names_agree():
     assert typo > 0.85 and other < 0.6 and missing == -1
     # Two of three words agree in both; the spelling of the whole still tells the typo from another family.
     assert levels["fuzzy"][0] > levels["fuzzy"][1] > 0
+
+
+def test_the_scale_is_fitted_with_a_knee_at_the_middle_set_and_keeps_the_review_queue_in_budget():
+    def labelled(size, seed):
+        records = list(synthetic.generate(size, seed))
+        return engine.prepare([r.row for r in records]), np.array([int(r.truth["person_id"]) for r in records])
+
+    # A model "trained" at 1,000 records, so that sets of 4,000 and 16,000 are two and four doublings beyond it.
+    model = engine.Model.load()
+    model = replace(model, trained_n=1000, config=replace(model.config, scale_penalty=0.0, review_scale=0.0))
+    large, middle = labelled(16_000, 31), labelled(4_000, 32)
+    config = engine.fit_scale(large, model, middle=middle, review_share=0.02)
+    assert config.review_knee == 4_000
+    assert config.scale_penalty in np.arange(0.0, 2.01, 0.0625)
+    fitted = replace(model, config=config)
+    for p, _ in (large, middle):
+        bands = fitted.config_for(p.n)
+        pairs = engine.candidate_pairs(p, bands)
+        scores, levels = engine.score_pairs(p, pairs, fitted)
+        _, needs_review, _ = engine.decide(p.n, pairs, scores, levels, bands, p.referral_day)
+        assert needs_review.mean() <= 0.02
