@@ -962,6 +962,11 @@ def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, again
     return target[merged]
 
 
+def sibling_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
+    """The pairs showing the twin or sibling pattern (sibling levels 1 and 2): evidence against one child."""
+    return (levels["sibling"] == 1) | (levels["sibling"] == 2)
+
+
 def decide(
     n: int, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config, referral_day: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -974,7 +979,7 @@ def decide(
     match is found when the newer referral arrives and is queued with it (`referral_day` orders them; the
     input order where a date is not known).
     `levels`: the pairs' sibling/twin levels and hard-pattern flags, as `score_pairs` returns them."""
-    against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
+    against = sibling_pattern(levels)
     roots = _clusters(n, pairs, scores, against, config)
     review_pairs = _review(*_review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard)), pairs, config)
     needs_review = np.zeros(n, dtype=bool)
@@ -1085,7 +1090,7 @@ def fit_thresholds(
     # The clusters do not depend on the review thresholds: cluster once per set, then try the bands.
     fixed = []
     for n, person, pairs, levels, scores, referral_day in scored:
-        against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
+        against = sibling_pattern(levels)
         roots = _clusters(n, pairs, scores, against, chosen)
         true_pairs = _pairs_within(person)
         codes = _codes(pairs.astype(np.int64))  # sorted: pairs_from_blocks returns them in code order
@@ -1136,7 +1141,7 @@ def fit_scale(
     p, person = large
     pairs = candidate_pairs(p, config)
     unshifted, levels = score_pairs(p, pairs, replace(model, config=replace(config, scale_penalty=0.0)), progress=progress)
-    against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
+    against = sibling_pattern(levels)
     doublings = model.doublings(p.n)
     for penalty in np.arange(0.0, 2.01, 0.0625).tolist():
         scores = unshifted - np.float32(penalty * doublings)
@@ -1152,7 +1157,7 @@ def fit_scale(
     knee = model.doublings(q.n)
     middle_pairs = candidate_pairs(q, config)
     middle_scores, middle_levels = score_pairs(q, middle_pairs, replace(model, config=config))
-    middle_roots = _clusters(q.n, middle_pairs, middle_scores, (middle_levels["sibling"] == 1) | (middle_levels["sibling"] == 2), config)
+    middle_roots = _clusters(q.n, middle_pairs, middle_scores, sibling_pattern(middle_levels), config)
     below = _review_scale(q, middle_pairs, middle_scores, middle_levels, middle_roots, config, lambda rise: rise * knee, review_share, say)
     beyond = _review_scale(p, pairs, scores, levels, roots, config, lambda rise: below * knee + rise * (doublings - knee), review_share, say)
     return replace(config, review_scale=below, review_knee=q.n, review_scale_beyond=beyond)
@@ -1164,7 +1169,7 @@ def _review_scale(
 ) -> float:
     """The smallest raise of the review bands per doubling (`shift_for(rise)` bits at p's size, in sixteenths of a
     bit) that keeps the records needing review under `review_share`, given the clusters (`roots`)."""
-    against = (levels["sibling"] == 1) | (levels["sibling"] == 2)
+    against = sibling_pattern(levels)
     # The clusters do not depend on the review bands: find the links between them once, then raise the bands.
     links = _review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard))
     for rise in np.arange(0.0, 4.01, 0.0625).tolist():
@@ -1205,11 +1210,17 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     return Result(p.record_ids, cluster_number, needs_review, pairs, scores, review_pairs, timings)
 
 
+def labelled(size: int, seed: int) -> tuple[Prepared, np.ndarray]:
+    """A synthetic training set: its records prepared, and the person behind each."""
+    from . import synthetic
+
+    records = list(synthetic.generate(size, seed))
+    return prepare([r.row for r in records]), np.array([int(r.truth["person_id"]) for r in records])
+
+
 def train_main(argv: Iterable[str] | None = None) -> None:
     """Train the model (model.json and model.lgb.txt) on synthetic sets of seeds the evaluation never uses."""
     import argparse
-
-    from . import synthetic
 
     parser = argparse.ArgumentParser(description="Fit the linkage model and its thresholds on labelled synthetic training sets.")
     parser.add_argument("--size", type=int, default=20_000)
@@ -1218,10 +1229,6 @@ def train_main(argv: Iterable[str] | None = None) -> None:
         "thresholds on the third to the seventh; the scale on the eighth (at --scale-size) and the eleventh (five times --size)"))
     parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
     args = parser.parse_args(list(argv) if argv is not None else None)
-
-    def labelled(size: int, seed: int) -> tuple[Prepared, np.ndarray]:
-        records = list(synthetic.generate(size, seed))
-        return prepare([r.row for r in records]), np.array([int(r.truth["person_id"]) for r in records])
 
     seeds = range(args.seed, args.seed + 11)
     large = args.scale_size

@@ -269,14 +269,10 @@ def test_family_names_are_compared_as_spelled_when_the_other_names_agree():
 
 
 def test_the_scale_is_fitted_with_a_knee_at_the_middle_set_and_keeps_the_review_queue_in_budget():
-    def labelled(size, seed):
-        records = list(synthetic.generate(size, seed))
-        return engine.prepare([r.row for r in records]), np.array([int(r.truth["person_id"]) for r in records])
-
     # A model "trained" at 1,000 records, so that sets of 4,000 and 16,000 are two and four doublings beyond it.
     model = engine.Model.load()
     model = replace(model, trained_n=1000, config=replace(model.config, scale_penalty=0.0, review_scale=0.0))
-    large, middle = labelled(16_000, 31), labelled(4_000, 32)
+    large, middle = engine.labelled(16_000, 31), engine.labelled(4_000, 32)
     config = engine.fit_scale(large, model, middle=middle, review_share=0.02)
     assert config.review_knee == 4_000
     assert config.scale_penalty in np.arange(0.0, 2.01, 0.0625)
