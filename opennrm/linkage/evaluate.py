@@ -10,12 +10,14 @@ Measures (all on record pairs unless B-cubed):
   script), age-disputed (one date claimed, the other assessed), name-swapped (one record's given and family
   names exchanged);
 - false merges among siblings and twins: the share of sibling/twin pairs put in one cluster;
-- the review queue: the share of records flagged for review.
+- the review queue: the share of records flagged for review;
+- beside them, the true pairs no linker can tell apart (`indistinguishable`): what the data leaves out of reach.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -270,3 +272,94 @@ def splink_baseline(rows: Sequence[dict[str, str]], seed: int = 1) -> tuple[np.n
     finished = time.perf_counter()
     _, labels = np.unique(np.array([labels_by_id.get(i, f"single-{i}") for i in range(len(rows))]), return_inverse=True)
     return labels, review, {"training": trained - started, "predict_and_cluster": finished - trained, "total": finished - started}
+
+
+# ---------------------------------------------------------------- what no linker can tell apart
+
+_PRECISION_RANK = {"exact": 3, "month": 2, "year": 1, "estimated": 1}
+
+
+def indistinguishable(rows: Sequence[dict[str, str]], person: np.ndarray, context: bool = True) -> np.ndarray:
+    """Per true pair (in `_pairs_within(person)` order): whether a record of *another* child matches one of the
+    two records at least as well as the other one does, on every field a linker reads. Such a pair cannot be
+    linked automatically without linking the other child too, whatever the model, so the share of these pairs
+    bounds the recall of automatic links at full precision (a person reviewing can still tell them apart).
+
+    From record x's side, the true partner y has a look-alike c (a different child) when c has y's names
+    exactly (given and family as a set of words, aliases, original script), y's sex, nationalities and
+    date-of-birth precision; c's date agrees with x's at least as finely as y's does (same day, month or year)
+    and lies no further from it (when y's date is x's with day and month swapped, c's is y's); c was referred
+    in x's local authority when y was; and c's referral is no further from x's than y's is. Names are compared
+    as written, not normalised, so look-alikes are only counted when spelled alike: the share is a lower bound.
+    `context=False` leaves out the place and the referral date: what the identity a child gives cannot tell apart.
+    """
+    n = len(rows)
+    person = np.asarray(person)
+    pairs = _pairs_within(person)
+    if not len(pairs):
+        return np.zeros(0, dtype=bool)
+
+    def words(value: str) -> str:
+        return " ".join(sorted(value.lower().split()))
+
+    keys: dict[tuple, int] = {}
+    group = np.empty(n, dtype=np.int64)
+    day = np.zeros(n, dtype=np.int64)
+    month = np.zeros(n, dtype=np.int64)
+    year = np.zeros(n, dtype=np.int64)
+    rank = np.zeros(n, dtype=np.int8)
+    swap_code = np.zeros(n, dtype=np.int64)  # year, then day and month exchanged: equal to another's day code when swapped
+    day_code = np.zeros(n, dtype=np.int64)
+    places: dict[str, int] = {}
+    place = np.empty(n, dtype=np.int64)
+    referred = np.zeros(n, dtype=np.int64)
+    for i, row in enumerate(rows):
+        text = row.get("date_of_birth", "")
+        rank[i] = _PRECISION_RANK.get(row.get("date_of_birth_precision", ""), 3) if text else 0
+        if text:
+            d = dt.date.fromisoformat(text)
+            day[i], month[i], year[i] = d.toordinal(), d.year * 12 + d.month, d.year
+            day_code[i] = d.year * 10_000 + d.month * 100 + d.day
+            swap_code[i] = d.year * 10_000 + d.day * 100 + d.month
+        key = (
+            words(row.get("given_names", "") + " " + row.get("family_name", "")), words(row.get("aliases", "")),
+            row.get("names_in_original_script", ""), row.get("sex", ""), ";".join(sorted(row.get("nationalities", "").split(";"))), int(rank[i]),
+        )
+        group[i] = keys.setdefault(key, len(keys))
+        place[i] = places.setdefault(row.get("local_authority", ""), len(places))
+        referral = row.get("referral_date", "")
+        referred[i] = dt.date.fromisoformat(referral).toordinal() if referral else 0
+
+    # Perspectives (x, y): x's partner y, both ways round. Only groups holding more than one child can hold a look-alike.
+    x = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    y = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
+    bounds = np.r_[starts, n]
+    children = np.array([len(np.unique(person[order[a:b]])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    group_index = np.searchsorted(group[order][starts], group[y])
+    candidates = np.flatnonzero(children[group_index] > 1)
+    found = np.zeros(len(x), dtype=bool)
+    coarser = np.minimum(rank[x], rank[y])
+    swapped = (rank[x] == 3) & (rank[y] == 3) & (swap_code[x] == day_code[y]) & (day_code[x] != day_code[y])
+    by_group = candidates[np.argsort(group_index[candidates], kind="stable")]
+    cut = np.flatnonzero(np.r_[True, group_index[by_group][1:] != group_index[by_group][:-1]])
+    for part in np.split(by_group, cut[1:]) if len(by_group) else []:
+        g = group_index[part[0]]
+        members = order[bounds[g]:bounds[g + 1]]
+        for chunk in np.array_split(part, max(1, len(part) * len(members) // 2_000_000)):
+            xs, ys = x[chunk][:, None], y[chunk][:, None]
+            c = members[None, :]
+            level = coarser[chunk][:, None]
+            dated = (rank[xs] > 0) & (rank[ys] > 0)
+            agree = np.where(level == 3, day[xs] == day[ys], np.where(level == 2, month[xs] == month[ys], year[xs] == year[ys])) & dated
+            agree_c = np.where(level == 3, day[xs] == day[c], np.where(level == 2, month[xs] == month[c], year[xs] == year[c]))
+            ok = person[c] != person[xs]
+            ok &= ~dated | ((~agree | agree_c) & (np.abs(day[c] - day[xs]) <= np.abs(day[ys] - day[xs])))
+            ok &= ~swapped[chunk][:, None] | (day[c] == day[ys])
+            if context:
+                ok &= (place[xs] != place[ys]) | (place[c] == place[xs])
+                ok &= np.abs(referred[c] - referred[xs]) <= np.abs(referred[ys] - referred[xs])
+            found[chunk] = ok.any(axis=1)
+    m = len(pairs)
+    return found[:m] | found[m:]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from opennrm.linkage.evaluate import Truth, bcubed, evaluate, pairwise
+from opennrm.linkage.evaluate import Truth, bcubed, evaluate, indistinguishable, pairwise
 
 
 def test_pairwise_counts_pairs():
@@ -56,3 +56,47 @@ def test_subsets_siblings_twins_and_review():
     assert report.twin_false_merges == 1.0
     assert report.sibling_false_merges == 0.0  # the sibling with each twin: not merged
     assert report.review_share == pytest.approx(2 / 7)
+
+
+def _referral(given, family, dob="", precision="exact", authority="Kent", referred="2024-03-01", sex="F"):
+    return {
+        "given_names": given, "family_name": family, "aliases": "", "names_in_original_script": "", "sex": sex,
+        "nationalities": "VNM", "date_of_birth": dob, "date_of_birth_precision": precision if dob else "",
+        "local_authority": authority, "referral_date": referred,
+    }
+
+
+def test_indistinguishable_needs_a_look_alike_at_least_as_close_on_every_field():
+    child = [
+        _referral("Thi Huong", "Nguyen", "2010-05-14", referred="2024-03-01"),
+        _referral("Huong", "Nguyen Thi", "2010-01-01", "year", referred="2024-03-20"),  # the same words, in other boxes
+    ]
+    look_alike = _referral("Thi Huong", "Nguyen", "2010-01-01", "year", referred="2024-03-10")
+    person = np.array([1, 1, 2])
+    # Another girl with the second record's names, year of birth, place and a nearer referral: no field tells them apart.
+    assert indistinguishable([*child, look_alike], person).tolist() == [True]
+    # Each field on which the look-alike matches worse makes the pair distinguishable.
+    for change in (
+        {"date_of_birth": "2011-01-01"},  # another birth year
+        {"local_authority": "Croydon"},  # the pair shares a place she does not
+        {"referral_date": "2025-06-01"},  # referred further from the first record than the second was
+        {"sex": "M"},
+        {"date_of_birth": "2010-05-01", "date_of_birth_precision": "month"},  # a month is other evidence than a year
+        {"given_names": "Thi Hoa"},
+    ):
+        assert indistinguishable([*child, {**look_alike, **change}], person).tolist() == [False], change
+    # Without the context (place and referral date), only the identity fields count.
+    far = {**look_alike, "local_authority": "Croydon", "referral_date": "2025-06-01"}
+    assert indistinguishable([*child, far], person, context=False).tolist() == [True]
+    assert indistinguishable([*child, far], person).tolist() == [False]
+    # A look-alike of the same child is no look-alike; nor is anyone when the pair is alone in its names.
+    assert indistinguishable([*child, look_alike], np.array([1, 1, 1])).tolist() == [False, False, False]
+    assert indistinguishable(child, np.array([1, 1])).tolist() == [False]
+
+
+def test_indistinguishable_with_a_swapped_date_needs_the_same_swap():
+    first = _referral("Amina", "Tesfaye", "2011-03-07", referred="2024-01-05")
+    swapped = _referral("Amina", "Tesfaye", "2011-07-03", referred="2024-01-09")
+    look_alike = {**swapped, "date_of_birth": "2011-06-01", "referral_date": "2024-01-06"}  # nearer in days, not a swap
+    assert indistinguishable([first, swapped, look_alike], np.array([1, 1, 2])).tolist() == [False]
+    assert indistinguishable([first, swapped, {**look_alike, "date_of_birth": "2011-07-03"}], np.array([1, 1, 2])).tolist() == [True]
