@@ -4,8 +4,9 @@
     .venv/bin/python bench/linkage.py --size 1000000 --no-baseline
 
 Writes a synthetic set (seed 1 by default; the model's trees were fitted on seeds 1001 and 1002, 1010 at
-100,000 records and 1009 at a million, its thresholds on seeds 1003–1007 and its scale on a million records
-of seed 1008 and 100,000 of seed 1011, so all were fixed before this data existed), runs the batch path end
+100,000 records and 1009 at a million, its second stage on seeds 1012, 1013 and 1014 at 20,000, 100,000 and a
+million, its thresholds on seeds 1003–1007 and its scale on a million records of seed 1008 and 100,000 of seed
+1011, so all were fixed before this data existed), runs the batch path end
 to end (CSV in → clusters → CSV out, as `opennrm linkage` does), scores it against the truth, runs the baseline, and prints the quality table side by side with
 timings, peak memory and the latency of checking one new referral against all the others. Progress goes
 to stderr. Needs no database.

@@ -82,14 +82,17 @@ class GrowingIndex(engine.Index):
         keys, owners = engine.blocking_keys(new)
         values = new.dob_lo[owners]
         owners = owners + old.n
+        self._keep_own_keys(keys, owners, old.n)
         # The index is sorted by key, then date of birth, then record (engine.Index): each new key goes after the
         # existing entries with its key and date, since its record number is higher than theirs.
         order = np.lexsort((owners, values, keys))
         keys, owners, values = keys[order], owners[order], values[order]
         left = np.searchsorted(self.keys, keys, side="left")
         right = np.searchsorted(self.keys, keys, side="right")
-        at = np.array([a + int(np.searchsorted(self.order_values[a:b], v, side="right"))
-                       for a, b, v in zip(left.tolist(), right.tolist(), values.tolist(), strict=True)], dtype=np.int64)
+        dates = values.astype(np.int64) - np.iinfo(np.int32).min
+        within = right > left
+        at = left.copy()
+        at[within] = np.searchsorted(self.by_block_and_date, (self.block_of[left[within]] << np.int64(33)) + dates[within], side="right")
         merged = {}
         for f in dataclasses.fields(old):
             a, b = getattr(old, f.name), getattr(new, f.name)
@@ -105,8 +108,8 @@ class GrowingIndex(engine.Index):
         prepared.token_bits = engine.token_rarity(prepared.tokens, prepared.sex, prepared.dob_year_lo, len(vocabulary))
         prepared.spelling_bits = engine.token_rarity(prepared.tokens, prepared.sex, prepared.dob_year_lo, len(spellings), ids=prepared.spellings)
         self.keys, self.owners = np.insert(self.keys, at, keys), np.insert(self.owners, at, owners)
-        self.order_values = np.insert(self.order_values, at, values)
         self.prepared = prepared
+        self._sort_keys()
 
 
 class ProcessIndex:

@@ -17,6 +17,9 @@ Pipeline (every step vectorised with numpy over arrays, so that a million record
    child, fitted on labelled candidate pairs of synthetic training seeds (caseworker decisions later) and
    stored in model.json + model.lgb.txt; the evidence per field is its features' exact contributions
    (TreeSHAP). ADR 0015.
+   Then a second stage weighs each pair's score against its two records' rivals (each one's best other
+   candidate, and how well that rival matches the partner): a common name with a year of birth points to this
+   record only when no other record matches as well (`with_rivals`, ADR 0021).
 5. `cluster`: automatic links (score ≥ auto threshold) merged strongest first, but never merging two
    clusters between which any scored pair is strong evidence *against* (below `cannot_link`): this stops
    chains through twins and siblings. Pairs in the review band across clusters flag both records; the
@@ -279,6 +282,27 @@ def _birth_columns(value: str, precision: str) -> tuple[tuple[int, ...], tuple[b
     day = birth.date
     first, last = normalise.day_to_date(birth.lo), normalise.day_to_date(birth.hi)
     return (birth.point, birth.lo, birth.hi, first.year, last.year, day.month, day.day), (birth.precision == "exact", birth.precision == "estimated")
+
+
+# Prepared's arrays indexed by vocabulary, not by record: `take` keeps them whole.
+_VOCABULARY_ARRAYS = ("token_bits", "spelling_bits")
+
+
+def take(p: Prepared, records: np.ndarray) -> Prepared:
+    """The records `records` of p as a Prepared of their own (the same vocabularies), to query them against p's index."""
+    from dataclasses import fields
+
+    values = {}
+    for f in fields(p):
+        value = getattr(p, f.name)
+        if f.name == "n":
+            value = len(records)
+        elif f.name == "record_ids":
+            value = [value[i] for i in records.tolist()]
+        elif isinstance(value, np.ndarray) and f.name not in _VOCABULARY_ARRAYS:
+            value = value[records]
+        values[f.name] = value
+    return Prepared(**values)
 
 
 def prepare_like(rows: Sequence[dict[str, str]], existing: Prepared) -> Prepared:
@@ -650,6 +674,7 @@ class Model:
     screen_text: str  # smaller trees for the rest, four pairs in five, which are almost never one child
     trained_n: int
     config: Config
+    rivals_text: str = ""  # the trees of the second stage, over each pair's rivals (`rival_features`); "" for none
     _boosters: tuple = field(default=(), repr=False, compare=False)
 
     @property
@@ -657,13 +682,16 @@ class Model:
         if not self._boosters:
             import lightgbm
 
-            self._boosters = (lightgbm.Booster(model_str=self.booster_text), lightgbm.Booster(model_str=self.screen_text))
+            self._boosters = (
+                lightgbm.Booster(model_str=self.booster_text), lightgbm.Booster(model_str=self.screen_text),
+                lightgbm.Booster(model_str=self.rivals_text) if self.rivals_text else None,
+            )
         return self._boosters
 
     def _predict(self, levels: dict[str, np.ndarray], n: int, **options) -> np.ndarray:
         x = features(levels, n)
         screened = screened_pairs(levels)
-        main, screen = self.boosters
+        main, screen, _ = self.boosters
         out = None
         for booster, rows in ((main, np.flatnonzero(~screened)), (screen, np.flatnonzero(screened))):
             if len(rows):
@@ -688,10 +716,27 @@ class Model:
         shift = self.config.review_scale * min(doublings, knee) + self.config.review_scale_beyond * max(0.0, doublings - knee)
         return replace(self.config, review=self.config.review + shift, review_hard=self.config.review_hard + shift)
 
-    def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+    def first(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """The first stage: the pair's own evidence in log2 odds, before the scale penalty."""
         if not len(levels["name_given"]):
             return np.zeros(0, dtype=np.float32)
-        return (self._predict(levels, n, raw_score=True) / math.log(2) - self._prior_shift(n)).astype(np.float32)
+        return (self._predict(levels, n, raw_score=True) / math.log(2)).astype(np.float32)
+
+    def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
+        """The pair on its own evidence, without its rivals (see `with_rivals`)."""
+        return self.first(levels, n) - np.float32(self._prior_shift(n))
+
+    def with_rivals(self, pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
+        """The scores of `pairs` (record numbers of one set of records) given each record's other candidates: the
+        second stage's trees over `rival_features` where the first stage's score is above RIVAL_FLOOR (the pair
+        alone below it), less the scale penalty for `n` records."""
+        rivals = self.boosters[2]
+        out = first.astype(np.float32, copy=True)
+        plausible = np.flatnonzero(first > RIVAL_FLOOR)
+        if rivals is not None and len(plausible):
+            x = rival_features(pairs[plausible], first[plausible], n)
+            out[plausible] = rivals.predict(x, raw_score=True, num_threads=1 if len(x) < 100_000 else 2) / math.log(2)
+        return out - np.float32(self._prior_shift(n))
 
     def contributions(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
         """(pairs, features + 1) contributions in log2 odds; the last column is the base value (with the scale shift)."""
@@ -704,17 +749,23 @@ class Model:
         return out
 
     def save(self, path: Path = MODEL_PATH) -> None:
-        data = {"trained_n": self.trained_n, "config": asdict(self.config), "features": FEATURES}
+        data = {"trained_n": self.trained_n, "config": asdict(self.config), "features": FEATURES, "rival_features": RIVAL_FEATURES}
         path.write_text(json.dumps(data, indent=1) + "\n")
         path.with_suffix(".lgb.txt").write_text(self.booster_text)
         path.with_suffix(".screen.lgb.txt").write_text(self.screen_text)
+        path.with_suffix(".rivals.lgb.txt").write_text(self.rivals_text)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> Model:
         data = json.loads(path.read_text())
         if data.get("features") != FEATURES:
             raise ValueError(f"{path} was trained on other features; retrain it (python -m opennrm.linkage.engine)")
-        return cls(path.with_suffix(".lgb.txt").read_text(), path.with_suffix(".screen.lgb.txt").read_text(), data["trained_n"], Config(**data["config"]))
+        if data.get("rival_features") != RIVAL_FEATURES:
+            raise ValueError(f"{path} has no second stage over these rival features; retrain it (python -m opennrm.linkage.engine)")
+        return cls(
+            path.with_suffix(".lgb.txt").read_text(), path.with_suffix(".screen.lgb.txt").read_text(), data["trained_n"], Config(**data["config"]),
+            path.with_suffix(".rivals.lgb.txt").read_text(),
+        )
 
 
 RARITY_RANGE = (-8.0, 16.0)
@@ -759,6 +810,15 @@ def features(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
     return x
 
 
+# The second stage (ADR 0021). A pair's own evidence says how well two records agree; whether they are one child
+# also depends on who else is there: a year of birth and a common name point to this record only when no other
+# record matches as well. So the first stage's score is weighed against each record's best other candidate (its
+# rival) and against how well that rival matches the partner (a strong match there means the rival is likely the
+# same child again, not a look-alike). Pairs the first stage puts under RIVAL_FLOOR are neither rescored nor anyone's
+# rival: nothing decides among them (the lowest threshold, review for the hard patterns, is above -2).
+RIVAL_FLOOR = -10.0
+RIVAL_FEATURES = ["first", "margin_low", "margin_high", "rival_partner_low", "rival_partner_high", "population"]
+
 # 300 trees of 31 leaves: on the training pairs of three sizes (eight million) they find 1.5 to 2.5 points more of
 # the true pairs at 0.995 pair precision than 150 of 15 (seed 1008 at 20,000, 100,000 and 1,000,000; ADR 0020).
 TREE_PARAMETERS = {
@@ -771,6 +831,82 @@ TREES = 300
 # them in a third of the time, with the same true/false counts above the thresholds as the big trees (ADR 0015).
 SCREEN_PARAMETERS = {**TREE_PARAMETERS, "num_leaves": 7}
 SCREEN_TREES = 80
+RIVAL_PARAMETERS = {**TREE_PARAMETERS, "num_leaves": 15}
+RIVAL_TREES = 150
+
+
+def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
+    """The second stage's input (pairs × RIVAL_FEATURES) for candidate pairs `pairs` (record numbers) with first-stage
+    scores `first`, all above RIVAL_FLOOR: every candidate of a record there must be in `pairs`, or its rivals are
+    missed. For each side, the margin over its rival (its best other candidate; RIVAL_FLOOR when it has none) and
+    the rival's score with the partner (RIVAL_FLOOR when they were not compared); the side with the smaller
+    margin first."""
+    m = len(pairs)
+    a, b = pairs[:, 0], pairs[:, 1]  # int32 in a batch run: at a million records, tens of millions of pairs
+    ends, partners, values = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([first, first])
+    order = np.lexsort((-values, ends))
+    ends, partners, values = ends[order], partners[order], values[order]
+    starts = np.flatnonzero(np.r_[True, ends[1:] != ends[:-1]]) if len(ends) else np.zeros(0, dtype=np.int64)
+    records = ends[starts]
+    has_second = np.diff(np.r_[starts, len(ends)]) >= 2
+    second = np.minimum(starts + 1, len(ends) - 1)
+
+    def best_other(x: np.ndarray, partner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """x's best candidate other than `partner`: (its record, its score); (-1, RIVAL_FLOOR) when none."""
+        at = np.searchsorted(records, x)
+        top_is_partner = partners[starts[at]] == partner
+        usable = ~top_is_partner | has_second[at]
+        pick = np.where(top_is_partner, second[at], starts[at])
+        return np.where(usable, partners[pick], -1), np.where(usable, values[pick], RIVAL_FLOOR).astype(np.float32)
+
+    codes = np.minimum(a, b).astype(np.int64) * (1 << 32) + np.maximum(a, b)
+    del ends, order
+    code_order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[code_order]
+
+    def score_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The first-stage score of (x, y) when they are among `pairs`, else RIVAL_FLOOR."""
+        wanted = np.minimum(x, y).astype(np.int64) * (1 << 32) + np.maximum(x, y)
+        at = np.minimum(np.searchsorted(sorted_codes, wanted), max(m - 1, 0))
+        found = (y >= 0) & (sorted_codes[at] == wanted) if m else np.zeros(len(x), dtype=bool)
+        return np.where(found, first[code_order[at]], RIVAL_FLOOR).astype(np.float32)
+
+    rival_a, rival_a_score = best_other(a, b)
+    rival_b, rival_b_score = best_other(b, a)
+    margin_a, margin_b = first - rival_a_score, first - rival_b_score
+    partner_a, partner_b = score_of(b, rival_a), score_of(a, rival_b)
+    a_lower = margin_a <= margin_b
+    x = np.empty((m, len(RIVAL_FEATURES)), dtype=np.float32)
+    x[:, 0] = first
+    x[:, 1] = np.where(a_lower, margin_a, margin_b)
+    x[:, 2] = np.where(a_lower, margin_b, margin_a)
+    x[:, 3] = np.where(a_lower, partner_a, partner_b)
+    x[:, 4] = np.where(a_lower, partner_b, partner_a)
+    x[:, 5] = population_bits(n)
+    return x
+
+
+def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], progress=None) -> Model:
+    """The model with its second stage fitted on labelled sets the first stage never saw (on its own training pairs the
+    first stage is surer than on new ones, and the second would learn to trust it too much). Weighted per set as
+    `train` weighs them; the pairs under RIVAL_FLOOR are left out, as they are in use."""
+    import lightgbm
+
+    xs, ys, weights = [], [], []
+    for p, person in sets:
+        pairs = candidate_pairs(p, model.config)
+        first, _ = first_scores(p, pairs, model, progress=progress)
+        plausible = first > RIVAL_FLOOR
+        pairs, first = pairs[plausible], first[plausible]
+        same = person[pairs[:, 0]] == person[pairs[:, 1]]
+        xs.append(rival_features(pairs, first, p.n))
+        ys.append(same.astype(np.float32))
+        weights.append(np.full(len(pairs), math.sqrt(model.trained_n / p.n), dtype=np.float32))
+    data = lightgbm.Dataset(np.concatenate(xs), np.concatenate(ys), weight=np.concatenate(weights), feature_name=RIVAL_FEATURES, free_raw_data=True)
+    # A better pair, or a larger margin over its rivals, never lowers the score.
+    monotone = [1 if name in ("first", "margin_low", "margin_high") else 0 for name in RIVAL_FEATURES]
+    text = lightgbm.train({**RIVAL_PARAMETERS, "monotone_constraints": monotone}, data, num_boost_round=RIVAL_TREES).model_to_string()
+    return replace(model, rivals_text=text, _boosters=())
 
 
 def screened_pairs(levels: dict[str, np.ndarray]) -> np.ndarray:
@@ -815,9 +951,9 @@ def train(sets: Iterable[tuple[Prepared, np.ndarray]], config: Config) -> Model:
     return Model(*texts, sizes[0], config)
 
 
-def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None = None, chunk: int = 500_000, progress=None):
-    """Scores of `pairs` and their sibling/twin levels (all that clustering needs), a chunk at a time, so that
-    the comparison measures of 80 million pairs never sit in memory together."""
+def first_scores(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None = None, chunk: int = 500_000, progress=None):
+    """First-stage scores of `pairs` (`Model.first`) and their sibling/twin levels (all that clustering needs), a
+    chunk at a time, so that the comparison measures of 80 million pairs never sit in memory together."""
     scores = np.empty(len(pairs), dtype=np.float32)
     sibling = np.empty(len(pairs), dtype=np.int16)
     hard = np.empty(len(pairs), dtype=bool)
@@ -832,12 +968,19 @@ def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None
             if start + chunk < len(pairs):
                 upcoming = pool.submit(compare, p, pairs[start + chunk : start + 2 * chunk], q=q)
             end = start + len(levels["sibling"])
-            scores[start:end] = model.score(levels, n)
+            scores[start:end] = model.first(levels, n)
             sibling[start:end] = levels["sibling"]
             hard[start:end] = hard_pattern(levels)
             if progress and (start // chunk) % 10 == 9:
                 progress(f"scored {end:,} of {len(pairs):,} pairs")
     return scores, {"sibling": sibling, "hard": hard}
+
+
+def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, chunk: int = 500_000, progress=None):
+    """Scores of all candidate pairs `pairs` among p's records (each pair's first-stage score weighed against its
+    records' rivals, `Model.with_rivals`), and their sibling/twin levels."""
+    first, levels = first_scores(p, pairs, model, chunk=chunk, progress=progress)
+    return model.with_rivals(pairs, first, p.n), levels
 
 
 def hard_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
@@ -1226,22 +1369,28 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1001, help=(
         "trees on this seed and the next, and on the ninth and tenth (at --scale-size and five times --size); "
+        "their second stage on the twelfth to the fourteenth (at --size, five times --size and --scale-size); "
         "thresholds on the third to the seventh; the scale on the eighth (at --scale-size) and the eleventh (five times --size)"))
     parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
-    seeds = range(args.seed, args.seed + 11)
+    seeds = range(args.seed, args.seed + 14)
     large = args.scale_size
     # Trees on sets of three sizes, so that they learn what density does to each field's evidence (ADR 0020).
     tree_sets = [(args.size, seeds[0]), (args.size, seeds[1]), (5 * args.size, seeds[9]), (large, seeds[8])]
     model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
+    # The second stage on sets of the same sizes that the first never saw (ADR 0021).
+    rival_sets = [(args.size, seeds[11]), (5 * args.size, seeds[12]), (large, seeds[13])]
+    print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
+    model = train_rivals(model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True))
     # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
     model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
     print(f"thresholds {model.config}; fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
     model.config = fit_scale(labelled(large, seeds[7]), model, middle=labelled(5 * args.size, seeds[10]), progress=partial(print, flush=True))
     model.save()
     print(f"thresholds: {model.config}")
-    print(f"trees on {', '.join(f'{size:,} records of seed {seed}' for size, seed in tree_sets)}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
+    print(f"trees on {', '.join(f'{size:,} records of seed {seed}' for size, seed in tree_sets)}; the second stage on "
+          f"{', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
           f"the scale penalty and the review scale on {large:,} records of seed {seeds[7]}, the review scale up to "
           f"{5 * args.size:,} records on seed {seeds[10]}; wrote {MODEL_PATH}")
 
@@ -1300,9 +1449,10 @@ def referral_gap_label(days: int) -> str:
     return f"made {days / 30.44:.0f} months apart" if days < 730 else f"made {days / 365.25:.1f} years apart"
 
 
-def evidence(levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: int) -> list[list[Evidence]]:
+def evidence(levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: int, rivals: np.ndarray | None = None) -> list[list[Evidence]]:
     """The evidence, field by field, for pairs `ks` of `levels` (as `compare` returns them) among `n` records:
-    each field's level in words and its part of the score (the SHAP contributions of its features)."""
+    each field's level in words and its part of the score (the SHAP contributions of its features); with `rivals`
+    (per pair in ks: the score less the pair's own evidence, see `Model.with_rivals`), what the other candidates did."""
     ks = np.asarray(ks, dtype=np.int64)
     if not len(ks):
         return []
@@ -1318,12 +1468,28 @@ def evidence(levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: 
         labels = [f"{NAME_LABELS[name_level]}; {GIVEN_LABELS[given_level]}"]
         labels += [FIELD_LABELS[name][1][int(picked[name][row])] for name in FIELD_LABELS]
         labels.append(referral_gap_label(int(picked["referral_gap"][row])))
-        out.append([Evidence(title, label, round(float(weight), 2)) for title, label, weight in zip(FIELD_LABELS_ORDER, labels, by_field[row], strict=True)])
+        items = [Evidence(title, label, round(float(weight), 2)) for title, label, weight in zip(FIELD_LABELS_ORDER, labels, by_field[row], strict=True)]
+        if rivals is not None:
+            items.append(Evidence(RIVALS_FIELD, rivals_label(float(rivals[row])), round(float(rivals[row]), 2)))
+        out.append(items)
     return out
 
 
+RIVALS_FIELD = "Other possible matches"
+
+
+def rivals_label(weight: float) -> str:
+    """What the other candidates of the two records did to the score (`weight` bits), in words."""
+    if weight >= 0.5:
+        return "no other record matches either of them as well"
+    if weight > -0.5:
+        return "the other candidates change little"
+    return "another record matches one of them almost as well or better: a look-alike, or the same child again"
+
+
 def explain(row_a: dict[str, str], row_b: dict[str, str], model: Model | None = None, index: Index | None = None) -> tuple[float, list[Evidence]]:
-    """The match weight of two input rows (contract section 6 columns) and its evidence, field by field.
+    """The match weight of two input rows (contract section 6 columns) on their own evidence, field by field (the first
+    stage: without the rivals a query weighs them against).
 
     How common a name is comes from `index` (the existing records) when given; without it the two rows
     are all there is, so every name counts as one of ordinary frequency in a population of the model's
@@ -1367,9 +1533,28 @@ class Index:
         self.model = model or Model.load()
         self.prepared = prepare(rows)
         keys, owners = blocking_keys(self.prepared)
+        self._keep_own_keys(keys, owners, 0)
         order = np.lexsort((owners, self.prepared.dob_lo[owners], keys))
         self.keys, self.owners = keys[order], owners[order]
-        self.order_values = self.prepared.dob_lo[self.owners]
+        self._sort_keys()
+
+    def _keep_own_keys(self, keys: np.ndarray, owners: np.ndarray, first_owner: int) -> None:
+        """Each record's own blocking keys, record by record (own_keys[own_start[x]:own_start[x + 1]]), appended for the
+        records from `first_owner` on: an existing record is queried in turn to find its rivals (`_with_rivals`)."""
+        order = np.argsort(owners, kind="stable")
+        counts = np.bincount(owners - first_owner, minlength=int(owners.max(initial=first_owner - 1)) + 1 - first_owner)
+        if first_owner == 0:
+            self.own_keys, self.own_start = keys[order], np.r_[0, np.cumsum(counts)]
+        else:
+            self.own_keys = np.concatenate([self.own_keys, keys[order]])
+            self.own_start = np.r_[self.own_start, self.own_start[-1] + np.cumsum(counts)]
+
+    def _sort_keys(self) -> None:
+        """Each key's place and date of birth as one sortable number, so that finding where a date falls in its block is
+        one binary search for a whole batch of keys: block number × 2^33 + date (shifted to be positive)."""
+        block = np.cumsum(np.r_[False, self.keys[1:] != self.keys[:-1]]) if len(self.keys) else np.zeros(0, dtype=np.int64)
+        self.block_of = block.astype(np.int64)
+        self.by_block_and_date = (self.block_of << np.int64(33)) + (self.prepared.dob_lo[self.owners].astype(np.int64) - np.iinfo(np.int32).min)
 
     def query(self, row: dict[str, str]) -> list[Match]:
         """Existing records that may be the same child, strongest first (auto-link or review band)."""
@@ -1377,25 +1562,90 @@ class Index:
 
     def query_many(self, rows: Sequence[dict[str, str]]) -> list[list[Match]]:
         """`query` for each of several new records, in one pass: the blocking keys, the comparisons and the scores
-        are computed for the whole batch at once (per record, most of a single query's time is numpy's fixed cost)."""
-        config = self.model.config_for(self.prepared.n + 1)
+        are computed for the whole batch at once (per record, most of a single query's time is numpy's fixed cost).
+        A new record already in the index (the same record id) is not its own match.
+
+        The rivals (see `rival_features`) are found as the batch run finds them: the new record's are its other
+        candidates; an existing record's are its candidates among the existing records (found by querying it in
+        turn) and the new records that found it."""
+        n = self.prepared.n + 1
+        config = self.model.config_for(n)
         results: list[list[Match]] = [[] for _ in rows]
         if not rows:
             return results
         q = prepare_like(list(rows), self.prepared)
-        keys, key_owners = blocking_keys(q)
+        pairs, levels, first = self._candidates(q)
+        ids = self.prepared.record_ids
+        itself = np.array([ids[e] == q.record_ids[j] for e, j in pairs.tolist()], dtype=bool)
+        already = np.full(len(rows), -1, dtype=np.int64)  # each new record's own number in the index, if it is there
+        if itself.any():
+            already[pairs[itself, 1]] = pairs[itself, 0]
+            pairs, levels, first = pairs[~itself], {name: values[~itself] for name, values in levels.items()}, first[~itself]
+        if not len(pairs):
+            return results
+        scores = self._with_rivals(pairs, first, already)
+        keep = np.flatnonzero((scores >= config.review) | (hard_pattern(levels) & (scores >= config.review_hard)))
+        keep = keep[np.argsort(-scores[keep], kind="stable")]
+        rivals = scores[keep] - (first[keep] - np.float32(self.model._prior_shift(n)))
+        found = evidence(levels, keep, self.model, n, rivals=rivals)
+        for k, found_evidence in zip(keep.tolist(), found, strict=True):
+            results[int(pairs[k, 1])].append(Match(
+                self.prepared.record_ids[pairs[k, 0]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review", found_evidence,
+            ))
+        return results
+
+    def _candidates(self, q: Prepared, keys: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+        """The candidate pairs (existing record, record of q) of q's records, their comparison levels and first-stage
+        scores; `keys`: q's blocking keys and their owners when known."""
+        config = self.model.config
+        keys, key_owners = keys if keys is not None else blocking_keys(q)
         left = np.searchsorted(self.keys, keys, side="left")
         right = np.searchsorted(self.keys, keys, side="right")
-        found, of = [], []
-        for a, b, j in zip(left.tolist(), right.tolist(), key_owners.tolist(), strict=True):
-            if b - a > config.max_block:
-                middle = a + int(np.searchsorted(self.order_values[a:b], q.dob_lo[j]))
-                a, b = max(a, middle - config.window), min(b, middle + config.window)
-            if b > a:
-                found.append(self.owners[a:b])
-                of.append(np.full(b - a, j, dtype=np.int64))
-        if not found:
-            return results
+        big = np.flatnonzero(right - left > config.max_block)
+        if len(big):
+            # In a big block, the `window` records either side of where the record's date of birth falls.
+            dates = q.dob_lo[key_owners[big]].astype(np.int64) - np.iinfo(np.int32).min
+            middle = np.searchsorted(self.by_block_and_date, (self.block_of[left[big]] << np.int64(33)) + dates)
+            left[big], right[big] = np.maximum(left[big], middle - config.window), np.minimum(right[big], middle + config.window)
+        lengths = np.maximum(right - left, 0)
+        if not lengths.sum():
+            return np.zeros((0, 2), dtype=np.int64), compare(self.prepared, np.zeros((0, 2), dtype=np.int64), q=q), np.zeros(0, dtype=np.float32)
+        positions = np.repeat(left, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        # Each (existing record, new record) pair once.
+        codes = np.unique(np.repeat(key_owners, lengths) * self.prepared.n + self.owners[positions])
+        pairs = np.stack([codes % self.prepared.n, codes // self.prepared.n], axis=1)
+        levels = compare(self.prepared, pairs, q=q)
+        return pairs, levels, self.model.first(levels, self.prepared.n + 1)
+
+    def _with_rivals(self, pairs: np.ndarray, first: np.ndarray, already: np.ndarray) -> np.ndarray:
+        """`Model.with_rivals` for the (existing, new) pairs: a new record's rivals are its other candidates, an existing
+        record's its candidates among the existing records (found by querying it in turn). Each new record is weighed
+        on its own, as if it had come alone: new records are not each other's rivals, nor their own (`already`: a new
+        record's number in the index when it is there too, else -1)."""
+        n = self.prepared.n
+        plausible = first > RIVAL_FLOOR
+        existing = np.unique(pairs[plausible, 0])
+        own_pairs, own_first = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if len(existing) and self.model.rivals_text:
+            lengths = self.own_start[existing + 1] - self.own_start[existing]
+            positions = np.repeat(self.own_start[existing], lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+            own_keys = (self.own_keys[positions], np.repeat(np.arange(len(existing)), lengths))
+            own_pairs, _, own_first = self._candidates(take(self.prepared, existing), own_keys)
+            own_pairs = np.stack([own_pairs[:, 0], existing[own_pairs[:, 1]]], axis=1)
+            real = (own_pairs[:, 0] != own_pairs[:, 1]) & (own_first > RIVAL_FLOOR)
+            own_pairs, own_first = own_pairs[real], own_first[real]
+            # Each pair of existing records once, whichever of the two was queried.
+            _, once = np.unique(np.minimum(own_pairs[:, 0], own_pairs[:, 1]) * n + np.maximum(own_pairs[:, 0], own_pairs[:, 1]), return_index=True)
+            own_pairs, own_first = own_pairs[once], own_first[once]
+        scores = np.empty(len(pairs), dtype=np.float32)
+        for new in np.unique(pairs[:, 1]).tolist():
+            mine = np.flatnonzero(pairs[:, 1] == new)
+            found = pairs[mine[plausible[mine]], 0]
+            theirs = (np.isin(own_pairs[:, 0], found) | np.isin(own_pairs[:, 1], found)) & (own_pairs != already[new]).all(axis=1)
+            # One numbering: existing records keep theirs, the new record is number n.
+            together = np.concatenate([np.stack([pairs[mine, 0], np.full(len(mine), n)], axis=1), own_pairs[theirs]]).astype(np.int64)
+            scores[mine] = self.model.with_rivals(together, np.concatenate([first[mine], own_first[theirs]]), n + 1)[: len(mine)]
+        return scores
         # Each (existing record, new record) pair once.
         codes = np.unique(np.concatenate(of) * self.prepared.n + np.concatenate(found))
         pairs = np.stack([codes % self.prepared.n, codes // self.prepared.n], axis=1)

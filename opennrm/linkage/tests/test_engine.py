@@ -103,15 +103,15 @@ def test_each_match_carries_its_evidence_field_by_field():
     matches = index.query(_row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"))
     assert matches and matches[0].record_id == "A1"
     evidence = {e.field: e for e in matches[0].evidence}
-    assert list(evidence) == ["Names", "Date of birth", "Sex", "Nationality", "Local authority", "Sibling pattern", "Referral dates"]
+    assert list(evidence) == ["Names", "Date of birth", "Sex", "Nationality", "Local authority", "Sibling pattern", "Referral dates", engine.RIVALS_FIELD]
     assert evidence["Referral dates"].label == "made 0 days apart"
     assert evidence["Date of birth"].label == "same date" and evidence["Date of birth"].weight > 5
     assert evidence["Nationality"].label.startswith("nationalities commonly confused")
     assert evidence["Names"].label.startswith("all names agree") and evidence["Names"].weight > 2
-    # The weights are the score's parts: with the prior they add up to it.
+    # The weights are the score's parts: the pair's own (explain) with the prior, and what its rivals did.
     score, explained = engine.explain(rows[-1], _row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"), index=index)
-    assert explained == matches[0].evidence
-    assert abs(score - matches[0].score) < 1e-3
+    assert explained == matches[0].evidence[:-1]
+    assert abs(score + evidence[engine.RIVALS_FIELD].weight - matches[0].score) < 0.01
 
 
 # A second referral of the same episode, days after the first (the same day would also fit twins referred together).
@@ -283,3 +283,47 @@ def test_the_scale_is_fitted_with_a_knee_at_the_middle_set_and_keeps_the_review_
         scores, levels = engine.score_pairs(p, pairs, fitted)
         _, needs_review, _ = engine.decide(p.n, pairs, scores, levels, bands, p.referral_day)
         assert needs_review.mean() <= 0.02
+
+
+def test_rival_features_weigh_each_pair_against_its_records_best_other_candidate():
+    # Records 0, 1, 2 all candidates of each other; record 3 only of 0.
+    pairs = np.array([[0, 1], [0, 2], [1, 2], [0, 3]])
+    first = np.array([10.0, 8.0, 9.0, -4.0], dtype=np.float32)
+    x = engine.rival_features(pairs, first, 20_000)
+    column = {name: x[:, i] for i, name in enumerate(engine.RIVAL_FEATURES)}
+    # (0, 1): 0's rival is 2 (8 bits), 1's rival is 2 (9 bits); the rival 2 scores 9 with 1 and 8 with 0.
+    assert column["margin_low"][0] == 1.0 and column["margin_high"][0] == 2.0
+    assert column["rival_partner_low"][0] == 8.0 and column["rival_partner_high"][0] == 9.0
+    # (0, 3): 3 has no other candidate, so its rival is the floor; 0's rival is 1, which 3 was never compared with.
+    assert column["margin_low"][3] == -14.0 and column["margin_high"][3] == -4.0 - engine.RIVAL_FLOOR
+    assert column["rival_partner_low"][3] == engine.RIVAL_FLOOR and column["rival_partner_high"][3] == engine.RIVAL_FLOOR
+    assert (column["first"] == first).all() and (column["population"] == engine.population_bits(20_000)).all()
+
+
+def test_a_look_alike_of_either_record_lowers_a_match_and_the_evidence_says_so():
+    """A year of birth and a name point to this record only when no other child's record matches as well."""
+    earlier = _row("EARLIER", "Thi Huong", "Nguyen", "2010-05-14", nationalities="VNM")
+    new = _row("NEW", "Thi Huong", "Nguyen", "2010-01-01", precision="year", nationalities="VNM", referred="2025-02-01")
+    look_alike = _row("OTHER", "Thi Huong", "Nguyen", "2010-09-02", nationalities="VNM", referred="2023-06-01")
+    background = _background(1500)
+
+    def match(rows):
+        found = [m for m in engine.Index(background + rows).query(new) if m.record_id == "EARLIER"]
+        return found[0] if found else None
+
+    alone, beside_another = match([earlier]), match([earlier, look_alike])
+    assert alone is not None
+    assert beside_another is None or beside_another.score < alone.score - 1
+    rivals = {e.field: e for e in alone.evidence}[engine.RIVALS_FIELD]
+    assert rivals.weight > 0 and rivals.label == engine.rivals_label(rivals.weight)
+
+
+def test_a_new_record_already_in_the_index_is_not_its_own_rival():
+    rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17")]
+    new = _row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH")
+    without = engine.Index(rows).query(new)
+    within = engine.Index(rows + [new]).query(new)
+    # Only the names' counts differ (the new record counts among the population); as its own rival, matching itself
+    # in every field, it would take tens of bits off.
+    assert without and [m.record_id for m in within] == [m.record_id for m in without]
+    assert all(abs(a.score - b.score) < 1.5 for a, b in zip(within, without, strict=True))

@@ -194,7 +194,8 @@ def test_the_growing_index_is_the_index_built_at_once():
     grown = arrival.GrowingIndex(rows[:2])
     grown.extend(rows[2:])
     whole = engine.Index(rows)
-    assert (grown.keys == whole.keys).all() and (grown.owners == whole.owners).all() and (grown.order_values == whole.order_values).all()
+    for name in ("keys", "owners", "block_of", "by_block_and_date", "own_keys", "own_start"):
+        assert np.array_equal(getattr(grown, name), getattr(whole, name)), name
     for f in dataclasses.fields(whole.prepared):  # every array of the prepared records, the codes too
         mine, theirs = getattr(grown.prepared, f.name), getattr(whole.prepared, f.name)
         assert (np.array_equal(mine, theirs) if isinstance(theirs, np.ndarray) else mine == theirs), f.name
