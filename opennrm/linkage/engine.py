@@ -815,7 +815,8 @@ def features(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
 # record matches as well. So the first stage's score is weighed against each record's best other candidate (its
 # rival) and against how well that rival matches the partner (a strong match there means the rival is likely the
 # same child again, not a look-alike). Pairs the first stage puts under RIVAL_FLOOR are neither rescored nor anyone's
-# rival: nothing decides among them (the lowest threshold, review for the hard patterns, is above -2).
+# rival: nothing decides among them (the lowest threshold, review for the hard patterns, is −2 bits at 20,000
+# records and rises with more).
 RIVAL_FLOOR = -10.0
 RIVAL_FEATURES = ["first", "margin_low", "margin_high", "rival_partner_low", "rival_partner_high", "population"]
 
@@ -1343,9 +1344,14 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     timings["blocking"] = time.perf_counter() - mark
     say(f"scoring {len(pairs):,} candidate pairs ({timings['blocking']:.1f} s blocking)")
     mark = time.perf_counter()
-    scores, levels = score_pairs(p, pairs, model, progress=say if len(pairs) > 5_000_000 else None)
+    first, levels = first_scores(p, pairs, model, progress=say if len(pairs) > 5_000_000 else None)
     timings["scoring"] = time.perf_counter() - mark
-    say(f"clustering ({timings['scoring']:.1f} s scoring)")
+    say(f"weighing pairs against their rivals ({timings['scoring']:.1f} s scoring)")
+    mark = time.perf_counter()
+    scores = model.with_rivals(pairs, first, p.n)
+    del first
+    timings["rivals"] = time.perf_counter() - mark
+    say(f"clustering ({timings['rivals']:.1f} s with the rivals)")
     mark = time.perf_counter()
     cluster_number, needs_review, review_pairs = decide(p.n, pairs, scores, levels, config, p.referral_day)
     timings["clustering"] = time.perf_counter() - mark
@@ -1621,30 +1627,43 @@ class Index:
         """`Model.with_rivals` for the (existing, new) pairs: a new record's rivals are its other candidates, an existing
         record's its candidates among the existing records (found by querying it in turn). Each new record is weighed
         on its own, as if it had come alone: new records are not each other's rivals, nor their own (`already`: a new
-        record's number in the index when it is there too, else -1)."""
+        record's number in the index when it is there too, else -1).
+
+        Existing records are only queried for their rivals when a pair of theirs could reach a band: scored as if
+        they had no rival (the most a rival can take is nothing), it is at least the lowest threshold. The rest stay
+        under every threshold whatever their rivals, and are not matches."""
         n = self.prepared.n
-        plausible = first > RIVAL_FLOOR
-        existing = np.unique(pairs[plausible, 0])
-        own_pairs, own_first = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if len(existing) and self.model.rivals_text:
-            lengths = self.own_start[existing + 1] - self.own_start[existing]
-            positions = np.repeat(self.own_start[existing], lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
-            own_keys = (self.own_keys[positions], np.repeat(np.arange(len(existing)), lengths))
-            own_pairs, _, own_first = self._candidates(take(self.prepared, existing), own_keys)
-            own_pairs = np.stack([own_pairs[:, 0], existing[own_pairs[:, 1]]], axis=1)
-            real = (own_pairs[:, 0] != own_pairs[:, 1]) & (own_first > RIVAL_FLOOR)
-            own_pairs, own_first = own_pairs[real], own_first[real]
-            # Each pair of existing records once, whichever of the two was queried.
-            _, once = np.unique(np.minimum(own_pairs[:, 0], own_pairs[:, 1]) * n + np.maximum(own_pairs[:, 0], own_pairs[:, 1]), return_index=True)
-            own_pairs, own_first = own_pairs[once], own_first[once]
-        scores = np.empty(len(pairs), dtype=np.float32)
-        for new in np.unique(pairs[:, 1]).tolist():
-            mine = np.flatnonzero(pairs[:, 1] == new)
-            found = pairs[mine[plausible[mine]], 0]
-            theirs = (np.isin(own_pairs[:, 0], found) | np.isin(own_pairs[:, 1], found)) & (own_pairs != already[new]).all(axis=1)
+        config = self.model.config_for(n + 1)
+        lowest = min(config.review, config.review_hard)
+        by_new = [(new, np.flatnonzero(pairs[:, 1] == new)) for new in np.unique(pairs[:, 1]).tolist()]
+
+        def rescore(mine: np.ndarray, own_pairs: np.ndarray, own_first: np.ndarray) -> np.ndarray:
             # One numbering: existing records keep theirs, the new record is number n.
-            together = np.concatenate([np.stack([pairs[mine, 0], np.full(len(mine), n)], axis=1), own_pairs[theirs]]).astype(np.int64)
-            scores[mine] = self.model.with_rivals(together, np.concatenate([first[mine], own_first[theirs]]), n + 1)[: len(mine)]
+            together = np.concatenate([np.stack([pairs[mine, 0], np.full(len(mine), n)], axis=1), own_pairs]).astype(np.int64)
+            return self.model.with_rivals(together, np.concatenate([first[mine], own_first]), n + 1)[: len(mine)]
+
+        no_pairs, no_first = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = np.empty(len(pairs), dtype=np.float32)
+        for _, mine in by_new:
+            scores[mine] = rescore(mine, no_pairs, no_first)
+        existing = np.unique(pairs[scores >= lowest, 0])
+        if not len(existing) or not self.model.rivals_text:
+            return scores
+        lengths = self.own_start[existing + 1] - self.own_start[existing]
+        positions = np.repeat(self.own_start[existing], lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        own_keys = (self.own_keys[positions], np.repeat(np.arange(len(existing)), lengths))
+        own_pairs, _, own_first = self._candidates(take(self.prepared, existing), own_keys)
+        own_pairs = np.stack([own_pairs[:, 0], existing[own_pairs[:, 1]]], axis=1)
+        real = (own_pairs[:, 0] != own_pairs[:, 1]) & (own_first > RIVAL_FLOOR)
+        own_pairs, own_first = own_pairs[real], own_first[real]
+        # Each pair of existing records once, whichever of the two was queried.
+        _, once = np.unique(np.minimum(own_pairs[:, 0], own_pairs[:, 1]) * n + np.maximum(own_pairs[:, 0], own_pairs[:, 1]), return_index=True)
+        own_pairs, own_first = own_pairs[once], own_first[once]
+        for new, mine in by_new:
+            found = pairs[mine[np.isin(pairs[mine, 0], existing)], 0]
+            if len(found):
+                theirs = (np.isin(own_pairs[:, 0], found) | np.isin(own_pairs[:, 1], found)) & (own_pairs != already[new]).all(axis=1)
+                scores[mine] = rescore(mine, own_pairs[theirs], own_first[theirs])
         return scores
         # Each (existing record, new record) pair once.
         codes = np.unique(np.concatenate(of) * self.prepared.n + np.concatenate(found))
