@@ -82,7 +82,7 @@ class GrowingIndex(engine.Index):
         keys, owners = engine.blocking_keys(new)
         values = new.dob_lo[owners]
         owners = owners + old.n
-        self._keep_own_keys(keys, owners, old.n)
+        self._keep_own_keys(keys, owners, old.n, new.n)
         # The index is sorted by key, then date of birth, then record (engine.Index): each new key goes after the
         # existing entries with its key and date, since its record number is higher than theirs.
         order = np.lexsort((owners, values, keys))

@@ -1539,16 +1539,17 @@ class Index:
         self.model = model or Model.load()
         self.prepared = prepare(rows)
         keys, owners = blocking_keys(self.prepared)
-        self._keep_own_keys(keys, owners, 0)
+        self._keep_own_keys(keys, owners, 0, self.prepared.n)
         order = np.lexsort((owners, self.prepared.dob_lo[owners], keys))
         self.keys, self.owners = keys[order], owners[order]
         self._sort_keys()
 
-    def _keep_own_keys(self, keys: np.ndarray, owners: np.ndarray, first_owner: int) -> None:
+    def _keep_own_keys(self, keys: np.ndarray, owners: np.ndarray, first_owner: int, records: int) -> None:
         """Each record's own blocking keys, record by record (own_keys[own_start[x]:own_start[x + 1]]), appended for the
-        records from `first_owner` on: an existing record is queried in turn to find its rivals (`_with_rivals`)."""
+        `records` records from `first_owner` on (a record may have none): an existing record is queried in turn to find
+        its rivals (`_with_rivals`)."""
         order = np.argsort(owners, kind="stable")
-        counts = np.bincount(owners - first_owner, minlength=int(owners.max(initial=first_owner - 1)) + 1 - first_owner)
+        counts = np.bincount(owners - first_owner, minlength=records)
         if first_owner == 0:
             self.own_keys, self.own_start = keys[order], np.r_[0, np.cumsum(counts)]
         else:

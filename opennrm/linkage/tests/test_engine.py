@@ -327,3 +327,13 @@ def test_a_new_record_already_in_the_index_is_not_its_own_rival():
     # in every field, it would take tens of bits off.
     assert without and [m.record_id for m in within] == [m.record_id for m in without]
     assert all(abs(a.score - b.score) < 1.5 for a, b in zip(within, without, strict=True))
+
+
+def test_a_record_without_blocking_keys_has_its_place_among_each_records_own_keys():
+    """A record with neither a name nor a date of birth has no blocking keys: it still has its (empty) place, last too."""
+    rows = [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17"), _row("EMPTY", "", "", ""), _row("A2", "Selam", "Tesfay", "2011-04-17"),
+            _row("LAST", "", "", "")]
+    index = engine.Index(rows)
+    assert len(index.own_start) == len(rows) + 1 and index.own_start[2] == index.own_start[1]
+    assert index.own_start[-1] == index.own_start[-2] == len(index.keys)
+    assert {m.record_id for m in index.query(_row("NEW", "Selam", "Tesfay Gebrehiwet", "2011-04-17"))} == {"A1", "A2"}
