@@ -1666,15 +1666,3 @@ class Index:
                 theirs = (np.isin(own_pairs[:, 0], found) | np.isin(own_pairs[:, 1], found)) & (own_pairs != already[new]).all(axis=1)
                 scores[mine] = rescore(mine, own_pairs[theirs], own_first[theirs])
         return scores
-        # Each (existing record, new record) pair once.
-        codes = np.unique(np.concatenate(of) * self.prepared.n + np.concatenate(found))
-        pairs = np.stack([codes % self.prepared.n, codes // self.prepared.n], axis=1)
-        levels = compare(self.prepared, pairs, q=q)
-        scores = self.model.score(levels, self.prepared.n + 1)
-        keep = np.flatnonzero((scores >= config.review) | (hard_pattern(levels) & (scores >= config.review_hard)))
-        keep = keep[np.argsort(-scores[keep], kind="stable")]
-        for k, found_evidence in zip(keep.tolist(), evidence(levels, keep, self.model, self.prepared.n + 1), strict=True):
-            results[int(pairs[k, 1])].append(Match(
-                self.prepared.record_ids[pairs[k, 0]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review", found_evidence,
-            ))
-        return results
