@@ -1526,6 +1526,11 @@ class Match:
     evidence: list[Evidence] = field(default_factory=list)
 
 
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start, start + 1, … of each span (start, length), spans one after another."""
+    return np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+
+
 class Index:
     """The existing records held in memory for checking new referrals one at a time.
 
@@ -1617,7 +1622,7 @@ class Index:
         lengths = np.maximum(right - left, 0)
         if not lengths.sum():
             return np.zeros((0, 2), dtype=np.int64), compare(self.prepared, np.zeros((0, 2), dtype=np.int64), q=q), np.zeros(0, dtype=np.float32)
-        positions = np.repeat(left, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        positions = _spans(left, lengths)
         # Each (existing record, new record) pair once.
         codes = np.unique(np.repeat(key_owners, lengths) * self.prepared.n + self.owners[positions])
         pairs = np.stack([codes % self.prepared.n, codes // self.prepared.n], axis=1)
@@ -1651,7 +1656,7 @@ class Index:
         if not len(existing) or not self.model.rivals_text:
             return scores
         lengths = self.own_start[existing + 1] - self.own_start[existing]
-        positions = np.repeat(self.own_start[existing], lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths))
+        positions = _spans(self.own_start[existing], lengths)
         own_keys = (self.own_keys[positions], np.repeat(np.arange(len(existing)), lengths))
         own_pairs, _, own_first = self._candidates(take(self.prepared, existing), own_keys)
         own_pairs = np.stack([own_pairs[:, 0], existing[own_pairs[:, 1]]], axis=1)
