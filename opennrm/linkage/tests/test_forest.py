@@ -1,0 +1,71 @@
+"""The compiled trees (lleaves) score exactly as LightGBM does, and the engine falls back to LightGBM without them."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from opennrm.linkage import engine, synthetic
+
+
+@pytest.fixture(scope="module")
+def scored_levels():
+    prepared = engine.prepare([r.row for r in synthetic.generate(3000, seed=21)])
+    pairs = engine.candidate_pairs(prepared, engine.Config())
+    return prepared, pairs, engine.compare(prepared, pairs)
+
+
+def test_compiled_trees_score_as_lightgbm_does(scored_levels, tmp_path, monkeypatch):
+    pytest.importorskip("lleaves")
+    monkeypatch.setattr(engine, "TREE_CACHE", tmp_path)
+    model = engine.Model.load()
+    prepared, pairs, levels = scored_levels
+    x = engine.features(levels, prepared.n)
+    screened = engine.screened_pairs(levels)
+    assert 0 < screened.sum() < len(pairs)
+    for forest_text, rows in ((model.screen_text, screened), (model.booster_text, ~screened)):
+        forest = engine.Forest(forest_text)
+        assert forest.compiled
+        expected = forest.booster.predict(x[rows], raw_score=True)
+        np.testing.assert_allclose(forest.raw(x[rows]), expected, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(forest.raw(x[rows], threads=2), expected, rtol=0, atol=1e-9)
+    # Compiled once and kept: each model's source and machine code, under a key naming the CPU and compiler.
+    assert len(list(tmp_path.glob("*.bin"))) == 2
+    assert len(list(tmp_path.glob("*.txt"))) == 2
+    again = engine.Forest(model.screen_text)
+    assert again.compiled
+    assert len(list(tmp_path.iterdir())) == 4
+
+
+def test_processes_compiling_at_once_leave_one_whole_file(tmp_path, monkeypatch):
+    pytest.importorskip("lleaves")
+    monkeypatch.setattr(engine, "TREE_CACHE", tmp_path)
+    text = engine.Model.load().screen_text
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        forests = list(pool.map(lambda _: engine.Forest(text), range(2)))
+    assert all(forest.compiled for forest in forests)
+    assert sorted(path.suffix for path in tmp_path.iterdir()) == [".bin", ".txt"]
+
+
+def test_without_compiled_trees_lightgbm_scores_the_same(scored_levels, monkeypatch):
+    prepared, pairs, levels = scored_levels
+    compiled = engine.Model.load()
+    monkeypatch.setattr(engine, "_compiled_trees", lambda text: None)
+    plain = engine.Model.load()
+    assert not any(forest.compiled for forest in plain.forests)
+    np.testing.assert_array_equal(plain.first(levels, prepared.n), compiled.first(levels, prepared.n))
+    first = compiled.first(levels, prepared.n)
+    np.testing.assert_array_equal(plain.with_rivals(pairs, first, prepared.n), compiled.with_rivals(pairs, first, prepared.n))
+
+
+def test_a_failure_to_compile_is_logged_and_lightgbm_scores(scored_levels, monkeypatch, caplog):
+    def broken(text):
+        raise OSError("no room on the disk")
+
+    monkeypatch.setattr(engine, "_compiled_trees", broken)
+    forest = engine.Forest(engine.Model.load().screen_text)
+    assert not forest.compiled
+    assert "not compiled" in caplog.text
+    prepared, pairs, levels = scored_levels
+    x = engine.features(levels, prepared.n)[:100]
+    np.testing.assert_array_equal(forest.raw(x), forest.booster.predict(x, raw_score=True))
