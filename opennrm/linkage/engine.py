@@ -501,6 +501,7 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
     q = p if q is None else q
     out = {name: np.zeros(len(pairs), dtype=np.int16) for name in FIELDS}
     out["name_bits"] = np.zeros(len(pairs), dtype=np.float32)
+    out["together"] = np.zeros(len(pairs), dtype=bool)
     out.update({name: np.zeros(len(pairs), dtype=dtype) for name, dtype in MEASURES.items()})
     log_n = population_bits(p.n)
     for start in range(0, len(pairs), chunk):
@@ -574,6 +575,11 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         eligible = ((n_match - given_shared.astype(np.int64)) >= 1) & (dob >= 1) & (dob <= 11) & (given > 0)
         pattern = eligible & (given == 3)
         out["sibling"][sl] = np.select([pattern & (dob == 1), pattern, eligible], [1, 2, 3], default=0)
+        # Twins referred together: the same day, by the same authority, given names alike but not the same (Lacey
+        # and Laley). One child referred twice that day is spelled alike far more often than it is spelled apart.
+        together_day = (p.referral_day[i] != MISSING) & (p.referral_day[i] == q.referral_day[j])
+        same_authority = (p.local_authority[i] >= 0) & (p.local_authority[i] == q.local_authority[j])
+        out["together"][sl] = eligible & (given == 2) & together_day & same_authority
         sa, sb = p.sex[i], q.sex[j]
         out["sex"][sl] = np.select([(sa == 0) | (sb == 0), sa == sb], [0, 1], default=2)
         na, nb = p.nationality_mask[i], q.nationality_mask[j]
@@ -1040,22 +1046,23 @@ def first_scores(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | Non
     scores = np.empty(len(pairs), dtype=np.float32)
     sibling = np.empty(len(pairs), dtype=np.int16)
     hard = np.empty(len(pairs), dtype=bool)
+    together = np.empty(len(pairs), dtype=bool)
     n = p.n if q is None or q is p else p.n + 1
     model.forests  # compiled (or loaded) once, before the threads need them
 
-    def score_chunk(start: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    def score_chunk(start: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         levels = compare(p, pairs[start : start + chunk], q=q)
-        return start, model.first(levels, n), levels["sibling"], hard_pattern(levels)
+        return start, model.first(levels, n), levels["sibling"], levels["together"], hard_pattern(levels)
 
     # Two chunks at a time, one per core: numpy, rapidfuzz and the compiled trees release the GIL for most of the
     # work (1.4 times one thread's speed on two cores; ADR 0022).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for number, (start, chunk_scores, chunk_sibling, chunk_hard) in enumerate(pool.map(score_chunk, range(0, len(pairs), chunk))):
+        for number, (start, chunk_scores, chunk_sibling, chunk_together, chunk_hard) in enumerate(pool.map(score_chunk, range(0, len(pairs), chunk))):
             end = start + len(chunk_scores)
-            scores[start:end], sibling[start:end], hard[start:end] = chunk_scores, chunk_sibling, chunk_hard
+            scores[start:end], sibling[start:end], together[start:end], hard[start:end] = chunk_scores, chunk_sibling, chunk_together, chunk_hard
             if progress and number % 10 == 9:
                 progress(f"scored {end:,} of {len(pairs):,} pairs")
-    return scores, {"sibling": sibling, "hard": hard}
+    return scores, {"sibling": sibling, "together": together, "hard": hard}
 
 
 def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, chunk: int = 500_000, progress=None):
@@ -1188,8 +1195,9 @@ def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, again
 
 
 def sibling_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
-    """The pairs showing the twin or sibling pattern (sibling levels 1 and 2): evidence against one child."""
-    return (levels["sibling"] == 1) | (levels["sibling"] == 2)
+    """The pairs showing the twin or sibling pattern (sibling levels 1 and 2), or twins referred together: evidence
+    against one child."""
+    return (levels["sibling"] == 1) | (levels["sibling"] == 2) | levels["together"]
 
 
 def decide(
@@ -1681,9 +1689,11 @@ class Index:
         keep = keep[np.argsort(-scores[keep], kind="stable")]
         rivals = scores[keep] - (first[keep] - np.float32(self.model._prior_shift(n)))
         found = evidence(levels, keep, self.model, n, rivals=rivals)
+        # As in a batch run, the twin or sibling pattern keeps a pair from an automatic link unless it is overwhelming.
+        automatic = (scores >= config.auto_link) & ~(sibling_pattern(levels) & (scores < config.cannot_link))
         for k, found_evidence in zip(keep.tolist(), found, strict=True):
             results[int(pairs[k, 1])].append(Match(
-                self.prepared.record_ids[pairs[k, 0]], float(scores[k]), "auto" if scores[k] >= config.auto_link else "review", found_evidence,
+                self.prepared.record_ids[pairs[k, 0]], float(scores[k]), "auto" if automatic[k] else "review", found_evidence,
             ))
         return results
 

@@ -153,7 +153,7 @@ def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not(
     config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=3, margin=2)
     pairs = np.array([[0, 1], [2, 3], [2, 4], [5, 6]], dtype=np.int32)
     scores = np.array([5.0, 5.0, 4.5, 5.0], dtype=np.float32)
-    levels = {"sibling": np.array([0, 0, 0, 2], dtype=np.int16), "hard": np.zeros(4, dtype=bool)}
+    levels = {"sibling": np.array([0, 0, 0, 2], dtype=np.int16), "together": np.zeros(4, dtype=bool), "hard": np.zeros(4, dtype=bool)}
     clusters, flagged, review_pairs = engine.decide(7, pairs, scores, levels, config)
     assert clusters[0] == clusters[1]  # each other's only candidate, above best_link
     assert clusters[2] != clusters[3] and clusters[2] != clusters[4]  # 3 and 4 are rivals for 2: review
@@ -166,7 +166,7 @@ def test_a_bigger_merge_needs_a_stronger_link():
     # merge_size 1.5: two lone records join at auto_link (4); a lone record joins a cluster of two at 4 + 1.5 = 5.5,
     # and two clusters of two at 4 + 1.5 × 2 = 7. Links are taken strongest first.
     config = engine.Config(auto_link=4, cannot_link=20, review=3, best_link=engine.OFF, merge_size=1.5)
-    levels = {"sibling": np.zeros(5, dtype=np.int16), "hard": np.zeros(5, dtype=bool)}
+    levels = {"sibling": np.zeros(5, dtype=np.int16), "together": np.zeros(5, dtype=bool), "hard": np.zeros(5, dtype=bool)}
     pairs = np.array([[0, 1], [2, 3], [4, 5], [1, 2], [3, 4]], dtype=np.int32)
     clusters, _, review_pairs = engine.decide(6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, config)
     assert clusters[4] == clusters[5]  # lone records at 4.2
@@ -185,7 +185,7 @@ def test_the_newer_referral_of_a_review_pair_is_the_one_that_needs_review():
     day = np.array([20, 10, 5, 5, engine.MISSING, 3], dtype=np.int32)  # newer first; the same day; a date not known
     assert engine.newer_records(pairs, day).tolist() == [0, 3, 5]
     config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=engine.OFF)
-    levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.zeros(3, dtype=bool)}
+    levels = {"sibling": np.zeros(3, dtype=np.int16), "together": np.zeros(3, dtype=bool), "hard": np.zeros(3, dtype=bool)}
     _, flagged, _ = engine.decide(6, pairs, np.full(3, 5.0, dtype=np.float32), levels, config, day)
     assert np.flatnonzero(flagged).tolist() == [0, 3, 5]
 
@@ -195,14 +195,14 @@ def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
     config = engine.Config(auto_link=10, cannot_link=10, review=5, review_hard=2, best_link=engine.OFF)
     pairs = np.array([[0, 1], [2, 3], [4, 5]], dtype=np.int32)
     scores = np.array([3.0, 3.0, 1.0], dtype=np.float32)
-    levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.array([True, False, True])}
+    levels = {"sibling": np.zeros(3, dtype=np.int16), "together": np.zeros(3, dtype=bool), "hard": np.array([True, False, True])}
     _, flagged, review_pairs = engine.decide(6, pairs, scores, levels, config)
     assert review_pairs.tolist() == [[0, 1]] and flagged.tolist() == [False, True, False, False, False, False]
     # Two clusters whose strongest pair is ordinary and under the review band, but with a hard pair in its lower
     # band between them, go to review through the hard pair.
     pairs = np.array([[0, 1], [0, 2], [1, 2]], dtype=np.int32)
     scores = np.array([20.0, 4.0, 3.0], dtype=np.float32)
-    levels = {"sibling": np.zeros(3, dtype=np.int16), "hard": np.array([False, False, True])}
+    levels = {"sibling": np.zeros(3, dtype=np.int16), "together": np.zeros(3, dtype=bool), "hard": np.array([False, False, True])}
     clusters, _, review_pairs = engine.decide(3, pairs, scores, levels, config)
     assert clusters[0] == clusters[1] != clusters[2] and review_pairs.tolist() == [[1, 2]]
     # Which pairs are hard comes from the comparison: one record named only in its original script.
@@ -239,7 +239,7 @@ def test_scoring_in_chunks_is_scoring_at_once():
     scores, flags = engine.score_pairs(prepared, pairs, model, chunk=397)
     assert len(pairs) > 5 * 397
     assert np.array_equal(scores, whole_scores)
-    assert np.array_equal(flags["sibling"], whole["sibling"]) and np.array_equal(flags["hard"], whole["hard"])
+    assert all(np.array_equal(flags[name], whole[name]) for name in ("sibling", "together", "hard"))
     assert (flags["sibling"] > 0).any() and flags["hard"].any()
 
 
@@ -337,3 +337,24 @@ def test_a_record_without_blocking_keys_has_its_place_among_each_records_own_key
     assert len(index.own_start) == len(rows) + 1 and index.own_start[2] == index.own_start[1]
     assert index.own_start[-1] == index.own_start[-2] == len(index.keys)
     assert {m.record_id for m in index.query(_row("NEW", "Selam", "Tesfay Gebrehiwet", "2011-04-17"))} == {"A1", "A2"}
+
+
+def test_twins_referred_together_with_names_a_letter_apart_are_not_merged():
+    # Lacey and Laley Whitton, twins: referred together one day by Kent, and each again on other days. Their names
+    # are one letter apart, so every pair of their records looks like one child with a typo; only the day they
+    # were referred together says two children.
+    def twin(record_id, given, referred, authority="Kent"):
+        return {**_row(record_id, given, "Whitton", "2010-09-30", nationalities="GBR", referred=referred), "local_authority": authority}
+
+    rows = _background() + [
+        twin("L1", "Lacey", "2022-12-06"), twin("L2", "Lacey", "2021-01-28"), twin("L3", "Lacey", "2023-05-02"),
+        twin("Y1", "Laley", "2021-01-28"), twin("Y2", "Laley", "2021-06-15", "Glasgow City"),
+    ]
+    result = engine.link(rows)
+    cluster = dict(zip(result.record_ids, result.cluster.tolist(), strict=True))
+    assert cluster["L1"] == cluster["L2"] == cluster["L3"]
+    assert cluster["Y1"] not in {cluster["L1"], cluster["L2"], cluster["L3"]}
+    assert cluster["Y2"] not in {cluster["L1"], cluster["L2"], cluster["L3"]}
+    # Checked on arrival, the twin referred the same day is offered for review, not as a strong match.
+    found = {match.record_id: match for match in engine.Index(rows[:-2]).query(rows[-2])}
+    assert found["L2"].decision == "review"
