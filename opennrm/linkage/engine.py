@@ -844,15 +844,16 @@ class Model:
         path.with_suffix(".rivals.lgb.txt").write_text(self.rivals_text)
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> Model:
+    def load(cls, path: Path = MODEL_PATH, second_stage: bool = True) -> Model:
+        """The model saved at `path`; without its second stage when `second_stage` is false (to fit a new one)."""
         data = json.loads(path.read_text())
         if data.get("features") != FEATURES:
             raise ValueError(f"{path} was trained on other features; retrain it (python -m opennrm.linkage.engine)")
-        if data.get("rival_features") != RIVAL_FEATURES:
-            raise ValueError(f"{path} has no second stage over these rival features; retrain it (python -m opennrm.linkage.engine)")
+        if second_stage and data.get("rival_features") != RIVAL_FEATURES:
+            raise ValueError(f"{path} has no second stage over these rival features; retrain it (python -m opennrm.linkage.engine --second-stage-only)")
         return cls(
             path.with_suffix(".lgb.txt").read_text(), path.with_suffix(".screen.lgb.txt").read_text(), data["trained_n"], Config(**data["config"]),
-            path.with_suffix(".rivals.lgb.txt").read_text(),
+            path.with_suffix(".rivals.lgb.txt").read_text() if second_stage else "",
         )
 
 
@@ -906,7 +907,16 @@ def features(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
 # rival: nothing decides among them (the lowest threshold, review for the hard patterns, is −2 bits at 20,000
 # records and rises with more).
 RIVAL_FLOOR = -10.0
-RIVAL_FEATURES = ["first", "margin_low", "margin_high", "rival_partner_low", "rival_partner_high", "population"]
+RIVAL_FEATURES = [
+    "first", "margin_low", "margin_high", "rival_partner_low", "rival_partner_high", "second_margin_low", "second_margin_high",
+    "support_low", "support_high", "near_low", "near_high", "candidates_low", "candidates_high", "population",
+]
+# The second stage's inputs that never lower the score as they rise.
+RISING_RIVAL_FEATURES = ("first", "margin_low", "margin_high", "second_margin_low", "second_margin_high", "support_low", "support_high")
+# How many of each record's best other candidates are looked at for support (a record matching both of the pair's).
+SUPPORT_CANDIDATES = 3
+# Candidates within this many bits of the pair's score count as near it (how crowded the record's neighbourhood is).
+NEAR_BITS = 3.0
 
 # 300 trees of 31 leaves: on the training pairs of three sizes (eight million) they find 1.5 to 2.5 points more of
 # the true pairs at 0.995 pair precision than 150 of 15 (seed 1008 at 20,000, 100,000 and 1,000,000; ADR 0020).
@@ -927,31 +937,31 @@ RIVAL_TREES = 150
 def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
     """The second stage's input (pairs × RIVAL_FEATURES) for candidate pairs `pairs` (record numbers) with first-stage
     scores `first`, all above RIVAL_FLOOR: every candidate of a record there must be in `pairs`, or its rivals are
-    missed. For each side, the margin over its rival (its best other candidate; RIVAL_FLOOR when it has none) and
-    the rival's score with the partner (RIVAL_FLOOR when they were not compared); the side with the smaller
-    margin first."""
+    missed. For each side (the side with the smaller margin first for the first four; the smaller value first for
+    the rest):
+    - the margin over its rival (its best other candidate; RIVAL_FLOOR when it has none), and the rival's score with
+      the partner (RIVAL_FLOOR when they were not compared);
+    - the margin over its second-best other candidate;
+    - support: the most that one of its SUPPORT_CANDIDATES best other candidates matches both records (the lesser
+      of its two scores): a third referral of the same child vouches for the pair;
+    - log(1 + its other candidates within NEAR_BITS of the pair's score), and log(1 + all its candidates)."""
     m = len(pairs)
     a, b = pairs[:, 0], pairs[:, 1]  # int32 in a batch run: at a million records, tens of millions of pairs
     ends, partners, values = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([first, first])
     order = np.lexsort((-values, ends))
     ends, partners, values = ends[order], partners[order], values[order]
+    del order
     starts = np.flatnonzero(np.r_[True, ends[1:] != ends[:-1]]) if len(ends) else np.zeros(0, dtype=np.int64)
     records = ends[starts]
-    has_second = np.diff(np.r_[starts, len(ends)]) >= 2
-    second = np.minimum(starts + 1, len(ends) - 1)
-
-    def best_other(x: np.ndarray, partner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """x's best candidate other than `partner`: (its record, its score); (-1, RIVAL_FLOOR) when none."""
-        at = np.searchsorted(records, x)
-        top_is_partner = partners[starts[at]] == partner
-        usable = ~top_is_partner | has_second[at]
-        pick = np.where(top_is_partner, second[at], starts[at])
-        return np.where(usable, partners[pick], -1), np.where(usable, values[pick], RIVAL_FLOOR).astype(np.float32)
+    degree = np.diff(np.r_[starts, len(ends)])
+    # Each record's candidates, best first, as one sorted key: its number, then its score descending.
+    ranked = ends.astype(np.float64) * 1024 + (512 - values.astype(np.float64))
+    del ends
 
     codes = np.minimum(a, b).astype(np.int64) * (1 << 32) + np.maximum(a, b)
-    del ends, order
     code_order = np.argsort(codes, kind="stable")
     sorted_codes = codes[code_order]
+    del codes
 
     def score_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The first-stage score of (x, y) when they are among `pairs`, else RIVAL_FLOOR."""
@@ -960,18 +970,50 @@ def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
         found = (y >= 0) & (sorted_codes[at] == wanted) if m else np.zeros(len(x), dtype=bool)
         return np.where(found, first[code_order[at]], RIVAL_FLOOR).astype(np.float32)
 
-    rival_a, rival_a_score = best_other(a, b)
-    rival_b, rival_b_score = best_other(b, a)
-    margin_a, margin_b = first - rival_a_score, first - rival_b_score
-    partner_a, partner_b = score_of(b, rival_a), score_of(a, rival_b)
-    a_lower = margin_a <= margin_b
+    def side(x: np.ndarray, partner: np.ndarray, first: np.ndarray) -> dict[str, np.ndarray]:
+        """x's view of its pair with `partner`: its best other candidates (rank order, the partner left out)."""
+        at = np.searchsorted(records, x)
+        start, count = starts[at], degree[at]
+        width = SUPPORT_CANDIDATES + 1  # the partner is among x's best SUPPORT_CANDIDATES + 1 at most once
+        offsets = np.arange(width)
+        present = offsets[None, :] < count[:, None]
+        index = np.minimum(start[:, None] + offsets[None, :], max(len(partners) - 1, 0))
+        other = np.where(present, partners[index], -1)
+        other_score = np.where(present, values[index], RIVAL_FLOOR).astype(np.float32)
+        keep = present & (other != partner[:, None])
+        rank = np.cumsum(keep, axis=1) - 1
+        best = np.full((len(x), SUPPORT_CANDIDATES), -1, dtype=np.int64)
+        best_score = np.full((len(x), SUPPORT_CANDIDATES), RIVAL_FLOOR, dtype=np.float32)
+        rows, columns = np.nonzero(keep & (rank < SUPPORT_CANDIDATES))
+        best[rows, rank[rows, columns]] = other[rows, columns]
+        best_score[rows, rank[rows, columns]] = other_score[rows, columns]
+        support = np.full(len(x), RIVAL_FLOOR, dtype=np.float32)
+        for k in range(SUPPORT_CANDIDATES):
+            support = np.maximum(support, np.minimum(best_score[:, k], score_of(partner, best[:, k])))
+        # Candidates at least (score − NEAR_BITS): the pair itself is one of them.
+        at_least = np.searchsorted(ranked, x.astype(np.float64) * 1024 + (512 - (first.astype(np.float64) - NEAR_BITS)), side="right") - start
+        return {
+            "margin": first - best_score[:, 0], "rival_partner": score_of(partner, best[:, 0]), "second_margin": first - best_score[:, 1],
+            "support": support, "near": np.log1p(np.maximum(at_least - 1, 0)).astype(np.float32), "candidates": np.log1p(count).astype(np.float32),
+        }
+
+    def whole_side(x: np.ndarray, partner: np.ndarray, chunk: int = 1_000_000) -> dict[str, np.ndarray]:
+        # A chunk at a time: the (pairs × candidates) tables would take gigabytes at a million records.
+        parts = [side(x[start : start + chunk], partner[start : start + chunk], first[start : start + chunk]) for start in range(0, max(m, 1), chunk)]
+        return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+    left, right = whole_side(a, b), whole_side(b, a)
+    a_lower = left["margin"] <= right["margin"]
+    columns = {"first": first, "population": np.full(m, population_bits(n), dtype=np.float32)}
+    for name in ("margin", "rival_partner"):
+        columns[f"{name}_low"] = np.where(a_lower, left[name], right[name])
+        columns[f"{name}_high"] = np.where(a_lower, right[name], left[name])
+    for name in ("second_margin", "support", "near", "candidates"):
+        columns[f"{name}_low"] = np.minimum(left[name], right[name])
+        columns[f"{name}_high"] = np.maximum(left[name], right[name])
     x = np.empty((m, len(RIVAL_FEATURES)), dtype=np.float32)
-    x[:, 0] = first
-    x[:, 1] = np.where(a_lower, margin_a, margin_b)
-    x[:, 2] = np.where(a_lower, margin_b, margin_a)
-    x[:, 3] = np.where(a_lower, partner_a, partner_b)
-    x[:, 4] = np.where(a_lower, partner_b, partner_a)
-    x[:, 5] = population_bits(n)
+    for index, name in enumerate(RIVAL_FEATURES):
+        x[:, index] = columns[name]
     return x
 
 
@@ -992,8 +1034,8 @@ def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], prog
         ys.append(same.astype(np.float32))
         weights.append(np.full(len(pairs), math.sqrt(model.trained_n / p.n), dtype=np.float32))
     data = lightgbm.Dataset(np.concatenate(xs), np.concatenate(ys), weight=np.concatenate(weights), feature_name=RIVAL_FEATURES, free_raw_data=True)
-    # A better pair, or a larger margin over its rivals, never lowers the score.
-    monotone = [1 if name in ("first", "margin_low", "margin_high") else 0 for name in RIVAL_FEATURES]
+    # A better pair, a larger margin over its rivals or more support never lowers the score.
+    monotone = [1 if name in RISING_RIVAL_FEATURES else 0 for name in RIVAL_FEATURES]
     text = lightgbm.train({**RIVAL_PARAMETERS, "monotone_constraints": monotone}, data, num_boost_round=RIVAL_TREES).model_to_string()
     return replace(model, rivals_text=text, _forests=())
 
@@ -1467,13 +1509,18 @@ def train_main(argv: Iterable[str] | None = None) -> None:
         "their second stage on the twelfth to the fourteenth (at --size, five times --size and --scale-size); "
         "thresholds on the third to the seventh; the scale on the eighth (at --scale-size) and the eleventh (five times --size)"))
     parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
+    parser.add_argument("--second-stage-only", action="store_true", help=(
+        "keep the first stage's trees (model.lgb.txt, model.screen.lgb.txt); fit the second stage, the thresholds and the scale again"))
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     seeds = range(args.seed, args.seed + 14)
     large = args.scale_size
     # Trees on sets of three sizes, so that they learn what density does to each field's evidence (ADR 0020).
     tree_sets = [(args.size, seeds[0]), (args.size, seeds[1]), (5 * args.size, seeds[9]), (large, seeds[8])]
-    model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
+    if args.second_stage_only:
+        model = replace(Model.load(second_stage=False), config=Config(merge_size=MERGE_SIZE))
+    else:
+        model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
     # The second stage on sets of the same sizes that the first never saw (ADR 0021).
     rival_sets = [(args.size, seeds[11]), (5 * args.size, seeds[12]), (large, seeds[13])]
     print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
@@ -1576,7 +1623,7 @@ RIVALS_FIELD = "Other possible matches"
 def rivals_label(weight: float) -> str:
     """What the other candidates of the two records did to the score (`weight` bits), in words."""
     if weight >= 0.5:
-        return "no other record matches either of them as well"
+        return "no other record matches either of them as well, or another record matches both: the same child again"
     if weight > -0.5:
         return "the other candidates change little"
     return "another record matches one of them almost as well or better: a look-alike, or the same child again"
@@ -1727,8 +1774,9 @@ class Index:
         record's number in the index when it is there too, else -1).
 
         Existing records are only queried for their rivals when a pair of theirs could reach a band: scored as if
-        they had no rival (the most a rival can take is nothing), it is at least the lowest threshold. The rest stay
-        under every threshold whatever their rivals, and are not matches."""
+        they had no rival (the most a rival can take is nothing), it is at least the lowest threshold. The rest are
+        not matches. (A third record matching both could still lift such a pair, `support`; but then the new record
+        matches that third record well itself, and is offered it.)"""
         n = self.prepared.n
         config = self.model.config_for(n + 1)
         lowest = min(config.review, config.review_hard)
