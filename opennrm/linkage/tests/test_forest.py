@@ -1,6 +1,7 @@
 """The compiled trees (lleaves) score exactly as LightGBM does, and the engine falls back to LightGBM without them."""
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -69,3 +70,33 @@ def test_a_failure_to_compile_is_logged_and_lightgbm_scores(scored_levels, monke
     prepared, pairs, levels = scored_levels
     x = engine.features(levels, prepared.n)[:100]
     np.testing.assert_array_equal(forest.raw(x), forest.booster.predict(x, raw_score=True))
+
+
+def test_the_second_stage_rounds_are_saved_and_loaded_in_order(tmp_path):
+    model = engine.Model.load()
+    assert len(model.rival_texts) == engine.RIVAL_ROUNDS == 2
+    assert len(model.forests) == 2 + engine.RIVAL_ROUNDS
+    path = tmp_path / "model.json"
+    model.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "model.json", "model.lgb.txt", "model.rivals.2.lgb.txt", "model.rivals.lgb.txt", "model.screen.lgb.txt",
+    ]
+    again = engine.Model.load(path)
+    assert again.rival_texts == model.rival_texts and again.config == model.config
+    assert engine.Model.load(path, second_stage=False).rival_texts == ()
+
+
+def test_each_round_of_the_second_stage_weighs_the_scores_of_the_round_before(scored_levels):
+    prepared, pairs, levels = scored_levels
+    model = engine.Model.load()
+    first = model.first(levels, prepared.n)
+    one_round = replace(model, rival_texts=model.rival_texts[:1], _forests=())
+    after_one = one_round.with_rivals(pairs, first, prepared.n)
+    shift = np.float32(model._prior_shift(prepared.n))
+    plausible = first > engine.RIVAL_FLOOR
+    # The second round scores the first round's output (its scores before the scale penalty), not the first stage's.
+    x = engine.rival_features(pairs[plausible], (after_one + shift)[plausible], prepared.n)
+    expected = (model.forests[3].raw(x) / np.log(2)).astype(np.float32) - shift
+    np.testing.assert_allclose(model.with_rivals(pairs, first, prepared.n)[plausible], expected, rtol=0, atol=1e-5)
+    # Pairs under the floor keep their first-stage score in every round.
+    np.testing.assert_array_equal(model.with_rivals(pairs, first, prepared.n)[~plausible], first[~plausible] - shift)
