@@ -1837,7 +1837,8 @@ class Index:
         _, once = np.unique(np.minimum(own_pairs[:, 0], own_pairs[:, 1]) * n + np.maximum(own_pairs[:, 0], own_pairs[:, 1]), return_index=True)
         own_pairs, own_first = own_pairs[once], own_first[once]
         for new, mine in by_new:
-            found = pairs[mine[np.isin(pairs[mine, 0], existing)], 0]
+            # Its own pairs that could reach a band (not those another new record's could): as if it had come alone.
+            found = pairs[mine[scores[mine] >= lowest], 0]
             if len(found):
                 theirs = (np.isin(own_pairs[:, 0], found) | np.isin(own_pairs[:, 1], found)) & (own_pairs != already[new]).all(axis=1)
                 scores[mine] = rescore(mine, own_pairs[theirs], own_first[theirs])
