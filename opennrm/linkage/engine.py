@@ -775,8 +775,9 @@ class Model:
             self._forests = (Forest(self.booster_text), Forest(self.screen_text), *map(Forest, self.rival_texts))
         return self._forests
 
-    def _predict(self, levels: dict[str, np.ndarray], n: int, contributions: bool = False, threads: int = 1) -> np.ndarray:
-        """Raw scores (natural log odds) of the pairs, or with `contributions` their TreeSHAP contributions."""
+    def _predict(self, levels: dict[str, np.ndarray], n: int, contributions: bool = False) -> np.ndarray:
+        """Raw scores (natural log odds) of the pairs, or with `contributions` their TreeSHAP contributions; on one
+        thread (a batch run scores two chunks at once, `first_scores`)."""
         x = features(levels, n)
         screened = screened_pairs(levels)
         out = None
@@ -785,7 +786,7 @@ class Model:
                 if contributions:
                     values = forest.booster.predict(x[rows], pred_contrib=True, num_threads=1)
                 else:
-                    values = forest.raw(x[rows], threads=threads if len(rows) >= 100_000 else 1)
+                    values = forest.raw(x[rows])
                 if out is None:
                     out = np.empty((len(x), *values.shape[1:]), dtype=np.float64)
                 out[rows] = values
@@ -806,11 +807,11 @@ class Model:
         shift = self.config.review_scale * min(doublings, knee) + self.config.review_scale_beyond * max(0.0, doublings - knee)
         return replace(self.config, review=self.config.review + shift, review_hard=self.config.review_hard + shift)
 
-    def first(self, levels: dict[str, np.ndarray], n: int, threads: int = 1) -> np.ndarray:
+    def first(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
         """The first stage: the pair's own evidence in log2 odds, before the scale penalty."""
         if not len(levels["name_given"]):
             return np.zeros(0, dtype=np.float32)
-        return (self._predict(levels, n, threads=threads) / math.log(2)).astype(np.float32)
+        return (self._predict(levels, n) / math.log(2)).astype(np.float32)
 
     def score(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
         """The pair on its own evidence, without its rivals (see `with_rivals`)."""
@@ -953,9 +954,9 @@ RIVAL_ROUNDS = 2
 
 
 def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
-    """The second stage's input (pairs × RIVAL_FEATURES) for candidate pairs `pairs` (record numbers) with first-stage
-    scores `first`, all above RIVAL_FLOOR: every candidate of a record there must be in `pairs`, or its rivals are
-    missed. For each side (the side with the smaller margin first for the first four; the smaller value first for
+    """The second stage's input (pairs × RIVAL_FEATURES) for candidate pairs `pairs` (record numbers) with scores
+    `first` (the first stage's, all above RIVAL_FLOOR, or the round before's): every candidate of a record there must
+    be in `pairs`, or its rivals are missed. For each side (the side with the smaller margin first for the first four; the smaller value first for
     the rest):
     - the margin over its rival (its best other candidate; RIVAL_FLOOR when it has none), and the rival's score with
       the partner (RIVAL_FLOOR when they were not compared);
@@ -972,7 +973,8 @@ def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, ends[1:] != ends[:-1]]) if len(ends) else np.zeros(0, dtype=np.int64)
     records = ends[starts]
     degree = np.diff(np.r_[starts, len(ends)])
-    # Each record's candidates, best first, as one sorted key: its number, then its score descending.
+    # Each record's candidates, best first, as one sorted key: its number, then its score descending (scores lie
+    # within ±500 bits, so one record's never reach the next's).
     ranked = ends.astype(np.float64) * 1024 + (512 - values.astype(np.float64))
     del ends
 
@@ -988,8 +990,8 @@ def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
         found = (y >= 0) & (sorted_codes[at] == wanted) if m else np.zeros(len(x), dtype=bool)
         return np.where(found, first[code_order[at]], RIVAL_FLOOR).astype(np.float32)
 
-    def side(x: np.ndarray, partner: np.ndarray, first: np.ndarray) -> dict[str, np.ndarray]:
-        """x's view of its pair with `partner`: its best other candidates (rank order, the partner left out)."""
+    def side(x: np.ndarray, partner: np.ndarray, score: np.ndarray) -> dict[str, np.ndarray]:
+        """x's view of its pair with `partner` (scored `score`): its best other candidates (the partner left out)."""
         at = np.searchsorted(records, x)
         start, count = starts[at], degree[at]
         width = SUPPORT_CANDIDATES + 1  # the partner is among x's best SUPPORT_CANDIDATES + 1 at most once
@@ -1009,9 +1011,9 @@ def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
         for k in range(SUPPORT_CANDIDATES):
             support = np.maximum(support, np.minimum(best_score[:, k], score_of(partner, best[:, k])))
         # Candidates at least (score − NEAR_BITS): the pair itself is one of them.
-        at_least = np.searchsorted(ranked, x.astype(np.float64) * 1024 + (512 - (first.astype(np.float64) - NEAR_BITS)), side="right") - start
+        at_least = np.searchsorted(ranked, x.astype(np.float64) * 1024 + (512 - (score.astype(np.float64) - NEAR_BITS)), side="right") - start
         return {
-            "margin": first - best_score[:, 0], "rival_partner": score_of(partner, best[:, 0]), "second_margin": first - best_score[:, 1],
+            "margin": score - best_score[:, 0], "rival_partner": score_of(partner, best[:, 0]), "second_margin": score - best_score[:, 1],
             "support": support, "near": np.log1p(np.maximum(at_least - 1, 0)).astype(np.float32), "candidates": np.log1p(count).astype(np.float32),
         }
 
