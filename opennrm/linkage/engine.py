@@ -725,25 +725,22 @@ def _compiled_trees(text: str):
 
         folder = Path(tempfile.mkdtemp(prefix="opennrm-trees-"))
     source, binary = folder / f"{key}.txt", folder / f"{key}.bin"
-    # Two processes or threads may compile at once (the test workers): each writes its own file, then moves it into
-    # place, so a file under the key's name is always whole.
     if not source.exists():
-        written = folder / f"{key}.{uuid.uuid4().hex}.txt"
-        written.write_text(text)
-        os.replace(written, source)
+        _write_whole(source, lambda path: path.write_text(text))
     compiled = lleaves.Model(model_file=str(source))
     if binary.exists():
         compiled.compile(cache=str(binary), raw_score=True)
     else:
-        written = folder / f"{key}.{uuid.uuid4().hex}.bin"
-        compiled.compile(cache=str(written), raw_score=True)
-        os.replace(written, binary)
+        _write_whole(binary, lambda path: compiled.compile(cache=str(path), raw_score=True))
     return compiled
-    # Two processes or threads may compile at once (the test workers): each writes its own file, then moves it into place.
-    partial_cache = cache.with_suffix(f".{uuid.uuid4().hex}.bin")
-    compiled.compile(cache=str(partial_cache), raw_score=True)
-    os.replace(partial_cache, cache)
-    return compiled
+
+
+def _write_whole(path: Path, write) -> None:
+    """`write(a path)` to a file of its own, then moved to `path`: two processes or threads may write at once (the
+    test workers), and a file under `path` is always whole."""
+    written = path.with_name(f"{path.stem}.{uuid.uuid4().hex}{path.suffix}")
+    write(written)
+    os.replace(written, path)
 
 
 @dataclass
@@ -919,7 +916,7 @@ def features(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
 # record matches as well. So the first stage's score is weighed against each record's best other candidate (its
 # rival) and against how well that rival matches the partner (a strong match there means the rival is likely the
 # same child again, not a look-alike). Pairs the first stage puts under RIVAL_FLOOR are neither rescored nor anyone's
-# rival: nothing decides among them (the lowest threshold, review for the hard patterns, is −2 bits at 20,000
+# rival: nothing decides among them (the lowest threshold, review for the hard patterns, is −2.5 bits at 20,000
 # records and rises with more).
 RIVAL_FLOOR = -10.0
 RIVAL_FEATURES = [
@@ -1056,19 +1053,21 @@ def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], prog
     monotone = [1 if name in RISING_RIVAL_FEATURES else 0 for name in RIVAL_FEATURES]
     texts = []
     for round_number in range(1, RIVAL_ROUNDS + 1):
-        x = np.concatenate([rival_features(pairs, scores, n) for pairs, scores, _, _, n in scored])
+        xs = [rival_features(pairs, scores, n) for pairs, scores, _, _, n in scored]
         data = lightgbm.Dataset(
-            x, np.concatenate([same for _, _, same, _, _ in scored]), weight=np.concatenate([weight for *_, weight, _ in scored]),
+            np.concatenate(xs), np.concatenate([same for _, _, same, _, _ in scored]), weight=np.concatenate([weight for *_, weight, _ in scored]),
             feature_name=RIVAL_FEATURES, free_raw_data=True,
         )
         booster = lightgbm.train({**RIVAL_PARAMETERS, "monotone_constraints": monotone}, data, num_boost_round=RIVAL_TREES)
         texts.append(booster.model_to_string())
-        del x, data
+        del data
         if round_number < RIVAL_ROUNDS:
+            # The next round's scores, from the same inputs the trees were fitted on.
             scored = [
-                (pairs, (booster.predict(rival_features(pairs, scores, n), raw_score=True) / math.log(2)).astype(np.float32), same, weight, n)
-                for pairs, scores, same, weight, n in scored
+                (pairs, (booster.predict(x, raw_score=True) / math.log(2)).astype(np.float32), same, weight, n)
+                for x, (pairs, _, same, weight, n) in zip(xs, scored, strict=True)
             ]
+        del xs
         if progress:
             progress(f"second stage, round {round_number} of {RIVAL_ROUNDS}: fitted")
     return replace(model, rival_texts=tuple(texts), _forests=())

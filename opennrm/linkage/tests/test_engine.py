@@ -13,6 +13,14 @@ def _row(record_id, given, family, dob, precision="exact", sex="F", nationalitie
     }
 
 
+def _levels(n, sibling=None, hard=None):
+    """What clustering reads of `n` pairs' comparisons: sibling levels, twins referred together, hard patterns."""
+    return {
+        "sibling": np.zeros(n, dtype=np.int16) if sibling is None else np.array(sibling, dtype=np.int16),
+        "together": np.zeros(n, dtype=bool), "hard": np.zeros(n, dtype=bool) if hard is None else np.array(hard),
+    }
+
+
 def _background(size=1500, seed=11):
     return [r.row for r in synthetic.generate(size, seed)]
 
@@ -153,7 +161,7 @@ def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not(
     config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=3, margin=2)
     pairs = np.array([[0, 1], [2, 3], [2, 4], [5, 6]], dtype=np.int32)
     scores = np.array([5.0, 5.0, 4.5, 5.0], dtype=np.float32)
-    levels = {"sibling": np.array([0, 0, 0, 2], dtype=np.int16), "together": np.zeros(4, dtype=bool), "hard": np.zeros(4, dtype=bool)}
+    levels = _levels(4, sibling=[0, 0, 0, 2])
     clusters, flagged, review_pairs = engine.decide(7, pairs, scores, levels, config)
     assert clusters[0] == clusters[1]  # each other's only candidate, above best_link
     assert clusters[2] != clusters[3] and clusters[2] != clusters[4]  # 3 and 4 are rivals for 2: review
@@ -166,7 +174,7 @@ def test_a_bigger_merge_needs_a_stronger_link():
     # merge_size 1.5: two lone records join at auto_link (4); a lone record joins a cluster of two at 4 + 1.5 = 5.5,
     # and two clusters of two at 4 + 1.5 × 2 = 7. Links are taken strongest first.
     config = engine.Config(auto_link=4, cannot_link=20, review=3, best_link=engine.OFF, merge_size=1.5)
-    levels = {"sibling": np.zeros(5, dtype=np.int16), "together": np.zeros(5, dtype=bool), "hard": np.zeros(5, dtype=bool)}
+    levels = _levels(5)
     pairs = np.array([[0, 1], [2, 3], [4, 5], [1, 2], [3, 4]], dtype=np.int32)
     clusters, _, review_pairs = engine.decide(6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, config)
     assert clusters[4] == clusters[5]  # lone records at 4.2
@@ -185,7 +193,7 @@ def test_the_newer_referral_of_a_review_pair_is_the_one_that_needs_review():
     day = np.array([20, 10, 5, 5, engine.MISSING, 3], dtype=np.int32)  # newer first; the same day; a date not known
     assert engine.newer_records(pairs, day).tolist() == [0, 3, 5]
     config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=engine.OFF)
-    levels = {"sibling": np.zeros(3, dtype=np.int16), "together": np.zeros(3, dtype=bool), "hard": np.zeros(3, dtype=bool)}
+    levels = _levels(3)
     _, flagged, _ = engine.decide(6, pairs, np.full(3, 5.0, dtype=np.float32), levels, config, day)
     assert np.flatnonzero(flagged).tolist() == [0, 3, 5]
 
@@ -195,14 +203,14 @@ def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
     config = engine.Config(auto_link=10, cannot_link=10, review=5, review_hard=2, best_link=engine.OFF)
     pairs = np.array([[0, 1], [2, 3], [4, 5]], dtype=np.int32)
     scores = np.array([3.0, 3.0, 1.0], dtype=np.float32)
-    levels = {"sibling": np.zeros(3, dtype=np.int16), "together": np.zeros(3, dtype=bool), "hard": np.array([True, False, True])}
+    levels = _levels(3, hard=[True, False, True])
     _, flagged, review_pairs = engine.decide(6, pairs, scores, levels, config)
     assert review_pairs.tolist() == [[0, 1]] and flagged.tolist() == [False, True, False, False, False, False]
     # Two clusters whose strongest pair is ordinary and under the review band, but with a hard pair in its lower
     # band between them, go to review through the hard pair.
     pairs = np.array([[0, 1], [0, 2], [1, 2]], dtype=np.int32)
     scores = np.array([20.0, 4.0, 3.0], dtype=np.float32)
-    levels = {"sibling": np.zeros(3, dtype=np.int16), "together": np.zeros(3, dtype=bool), "hard": np.array([False, False, True])}
+    levels = _levels(3, hard=[False, False, True])
     clusters, _, review_pairs = engine.decide(3, pairs, scores, levels, config)
     assert clusters[0] == clusters[1] != clusters[2] and review_pairs.tolist() == [[1, 2]]
     # Which pairs are hard comes from the comparison: one record named only in its original script.
