@@ -85,6 +85,10 @@ class Config:
     # link would join: a wrong merge costs that many false pairs, and the strongest pair between two clusters of
     # several records is the best of many, so it overstates the evidence for the merge (ADR 0019).
     merge_size: float = 0.0
+    # Bits added to `merge_size` per doubling beyond the training size (negative: taken off), fitted at a million with
+    # the scale penalty: there the penalty already holds big merges back, and 1.5 bits per doubling on top of it left
+    # a tenth of the true pairs above the automatic bar outside their child's cluster (ADR 0023).
+    merge_size_scale: float = 0.0
 
 
 # A threshold no score reaches: the band or pass it sets is off.
@@ -798,11 +802,15 @@ class Model:
 
     def config_for(self, n: int) -> Config:
         """The thresholds for deciding among `n` records: the review bands raised by `review_scale` per doubling up to
-        `review_knee` records, by `review_scale_beyond` per doubling after."""
+        `review_knee` records, by `review_scale_beyond` per doubling after; `merge_size` changed by `merge_size_scale`
+        per doubling."""
         doublings = self.doublings(n)
         knee = self.doublings(self.config.review_knee) if self.config.review_knee else doublings
         shift = self.config.review_scale * min(doublings, knee) + self.config.review_scale_beyond * max(0.0, doublings - knee)
-        return replace(self.config, review=self.config.review + shift, review_hard=self.config.review_hard + shift)
+        return replace(
+            self.config, review=self.config.review + shift, review_hard=self.config.review_hard + shift,
+            merge_size=max(0.0, self.config.merge_size + self.config.merge_size_scale * doublings),
+        )
 
     def first(self, levels: dict[str, np.ndarray], n: int) -> np.ndarray:
         """The first stage: the pair's own evidence in log2 odds, before the scale penalty."""
@@ -1341,6 +1349,12 @@ FITTED_PRECISION = 0.9975
 # Config.merge_size for training: on validation seeds 2001–2003, 0 / 0.5 / 1 / 1.5 / 2 bits per doubling gave recall
 # with review 0.940 / 0.951 / 0.964 / 0.973 / 0.973 and B-cubed F1 0.969 / 0.970 / 0.973 / 0.976 / 0.973 (ADR 0019).
 MERGE_SIZE = 1.5
+# At a million records (fit_scale): on training seed 1008 and validation seed 3001 the precision of automatic links
+# at one config differed by under 0.0002 (20,000-record seeds: up to 0.0022), so the margin over the 0.995 target
+# can be a fifth of FITTED_PRECISION's. The merge sizes tried there: on seed 3001 at precision 0.996, 0 / 0.5 / 1.5
+# bits per doubling found 0.713 / 0.711 / about 0.66 of the true pairs (ADR 0023).
+FITTED_PRECISION_AT_SCALE = 0.996
+MERGE_SIZES_AT_SCALE = (0.0, 0.25, 0.5, 1.0, MERGE_SIZE)
 
 
 def fit_thresholds(
@@ -1432,16 +1446,17 @@ def fit_thresholds(
 
 
 def fit_scale(
-    large: tuple[Prepared, np.ndarray], model: Model, middle: tuple[Prepared, np.ndarray] | None = None, precision: float = FITTED_PRECISION,
-    review_share: float = 0.028, progress=None,
+    large: tuple[Prepared, np.ndarray], model: Model, middle: tuple[Prepared, np.ndarray] | None = None,
+    precision: float = FITTED_PRECISION_AT_SCALE, review_share: float = 0.028, progress=None,
 ) -> Config:
-    """The model's config with `scale_penalty` and the review scale fitted on labelled training sets of the sizes the
-    engine is measured at (ADR 0017): on the `large` set, the smallest penalty with which automatic links keep
-    `precision` (as the thresholds were fitted); then the smallest raise of the review bands per doubling that
-    keeps the records needing review under `review_share`: on the `middle` set up to its size (`review_knee`) and
-    on the large one beyond it, or on the large one alone. Fitted on a set five times the weights' size and
-    extrapolated to a million records, one penalty for both took 4 bits off every score there, and automatic links
-    found one true pair in twenty."""
+    """The model's config with `scale_penalty`, `merge_size_scale` and the review scale fitted on labelled training
+    sets of the sizes the engine is measured at (ADR 0017, ADR 0023): on the `large` set, for each merge size of
+    MERGE_SIZES_AT_SCALE the smallest penalty with which automatic links keep `precision`, and of those the pair
+    that finds the most true pairs; then the smallest raise of the review bands per doubling that keeps the records
+    needing review under `review_share`: on the `middle` set up to its size (`review_knee`) and on the large one
+    beyond it, or on the large one alone. Fitted on a set five times the weights' size and extrapolated to a million
+    records, one penalty for both took 4 bits off every score there, and automatic links found one true pair in
+    twenty."""
     from .evaluate import pairwise
 
     say = progress or (lambda message: None)
@@ -1451,23 +1466,45 @@ def fit_scale(
     unshifted, levels = score_pairs(p, pairs, replace(model, config=replace(config, scale_penalty=0.0)), progress=progress)
     against = sibling_pattern(levels)
     doublings = model.doublings(p.n)
-    for penalty in np.arange(0.0, 2.01, 0.0625).tolist():
-        scores = unshifted - np.float32(penalty * doublings)
-        roots = _clusters(p.n, pairs, scores, against, config)
-        found_precision, found_recall, _ = pairwise(person, roots)
-        say(f"scale penalty {penalty}: precision {found_precision:.4f}, recall {found_recall:.4f}")
-        if found_precision >= precision:
-            break
-    config = replace(config, scale_penalty=penalty)
+    penalties = np.arange(0.0, 2.01, 0.0625).tolist()
+    best = None  # (recall, penalty, merge size, scores, roots)
+    for merge_size in MERGE_SIZES_AT_SCALE:
+        trial_config = replace(config, merge_size=merge_size)
+        tried = {}
+
+        def trial(at: int):
+            if at not in tried:
+                scores = unshifted - np.float32(penalties[at] * doublings)
+                roots = _clusters(p.n, pairs, scores, against, trial_config)
+                found_precision, found_recall, _ = pairwise(person, roots)
+                say(f"merge size {merge_size}, scale penalty {penalties[at]}: precision {found_precision:.4f}, recall {found_recall:.4f}")
+                tried[at] = (found_precision, found_recall, scores, roots)
+            return tried[at]
+
+        # Precision rises with the penalty: halve the grid to the smallest penalty that keeps it.
+        low, high = 0, len(penalties) - 1
+        while low < high:
+            middle_at = (low + high) // 2
+            low, high = (low, middle_at) if trial(middle_at)[0] >= precision else (middle_at + 1, high)
+        found_precision, found_recall, scores, roots = trial(low)
+        if found_precision >= precision and (best is None or found_recall > best[0]):
+            best = (found_recall, penalties[low], merge_size, scores, roots)
+    if best is None:
+        raise ValueError(f"no scale penalty up to {penalties[-1]} bits per doubling keeps precision {precision} at {p.n:,} records")
+    _, penalty, merge_size, scores, roots = best
+    config = replace(config, scale_penalty=penalty, merge_size_scale=(merge_size - config.merge_size) / doublings)
+    scaled = replace(model, config=config)
+    large_config = replace(config, merge_size=scaled.config_for(p.n).merge_size)
     if middle is None:
-        return replace(config, review_scale=_review_scale(p, pairs, scores, levels, roots, config, lambda rise: rise * doublings, review_share, say))
+        return replace(config, review_scale=_review_scale(p, pairs, scores, levels, roots, large_config, lambda rise: rise * doublings, review_share, say))
     q = middle[0]
     knee = model.doublings(q.n)
+    middle_config = replace(config, merge_size=scaled.config_for(q.n).merge_size)
     middle_pairs = candidate_pairs(q, config)
-    middle_scores, middle_levels = score_pairs(q, middle_pairs, replace(model, config=config))
-    middle_roots = _clusters(q.n, middle_pairs, middle_scores, sibling_pattern(middle_levels), config)
-    below = _review_scale(q, middle_pairs, middle_scores, middle_levels, middle_roots, config, lambda rise: rise * knee, review_share, say)
-    beyond = _review_scale(p, pairs, scores, levels, roots, config, lambda rise: below * knee + rise * (doublings - knee), review_share, say)
+    middle_scores, middle_levels = score_pairs(q, middle_pairs, scaled)
+    middle_roots = _clusters(q.n, middle_pairs, middle_scores, sibling_pattern(middle_levels), middle_config)
+    below = _review_scale(q, middle_pairs, middle_scores, middle_levels, middle_roots, middle_config, lambda rise: rise * knee, review_share, say)
+    beyond = _review_scale(p, pairs, scores, levels, roots, large_config, lambda rise: below * knee + rise * (doublings - knee), review_share, say)
     return replace(config, review_scale=below, review_knee=q.n, review_scale_beyond=beyond)
 
 
@@ -1544,12 +1581,21 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
     parser.add_argument("--second-stage-only", action="store_true", help=(
         "keep the first stage's trees (model.lgb.txt, model.screen.lgb.txt); fit the second stage, the thresholds and the scale again"))
+    parser.add_argument("--scale-only", action="store_true", help=(
+        "keep both stages' trees and the thresholds at --size; fit the scale penalty, the merge size and the review scale again"))
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     seeds = range(args.seed, args.seed + 14)
     large = args.scale_size
     # Trees on sets of three sizes, so that they learn what density does to each field's evidence (ADR 0020).
     tree_sets = [(args.size, seeds[0]), (args.size, seeds[1]), (5 * args.size, seeds[9]), (large, seeds[8])]
+    if args.scale_only:
+        model = Model.load()
+        print(f"fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
+        model.config = fit_scale(labelled(large, seeds[7]), model, middle=labelled(5 * args.size, seeds[10]), progress=partial(print, flush=True))
+        model.save()
+        print(f"thresholds: {model.config}; wrote {MODEL_PATH}")
+        return
     if args.second_stage_only:
         model = replace(Model.load(second_stage=False), config=Config(merge_size=MERGE_SIZE))
     else:

@@ -105,6 +105,14 @@ def test_beyond_the_knee_the_review_bands_rise_by_their_own_scale():
     assert model.config_for(model.trained_n * 2).review_hard == -0.5
 
 
+def test_the_merge_size_changes_by_its_scale_per_doubling_and_never_goes_below_zero():
+    model = engine.Model.load()
+    model = replace(model, config=replace(model.config, merge_size=1.5, merge_size_scale=-0.25))
+    assert model.config_for(model.trained_n).merge_size == 1.5
+    assert model.config_for(model.trained_n * 4).merge_size == 1.0
+    assert model.config_for(model.trained_n * 2**10).merge_size == 0.0
+
+
 def test_each_match_carries_its_evidence_field_by_field():
     rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17", nationalities="ERI")]
     index = engine.Index(rows)
@@ -285,12 +293,16 @@ def test_the_scale_is_fitted_with_a_knee_at_the_middle_set_and_keeps_the_review_
     assert config.review_knee == 4_000
     assert config.scale_penalty in np.arange(0.0, 2.01, 0.0625)
     fitted = replace(model, config=config)
-    for p, _ in (large, middle):
+    # The merge size at the large set is one of those tried there, reached by its scale per doubling from the trained one.
+    assert min(abs(fitted.config_for(16_000).merge_size - tried) for tried in engine.MERGE_SIZES_AT_SCALE) < 1e-9
+    for p, person in (large, middle):
         bands = fitted.config_for(p.n)
         pairs = engine.candidate_pairs(p, bands)
         scores, levels = engine.score_pairs(p, pairs, fitted)
-        _, needs_review, _ = engine.decide(p.n, pairs, scores, levels, bands, p.referral_day)
+        clusters, needs_review, _ = engine.decide(p.n, pairs, scores, levels, bands, p.referral_day)
         assert needs_review.mean() <= 0.02
+        if p is large[0]:
+            assert evaluate.pairwise(person, clusters)[0] >= engine.FITTED_PRECISION_AT_SCALE
 
 
 def test_rival_features_weigh_each_pair_against_its_records_best_other_candidate():
