@@ -73,14 +73,13 @@ class Config:
     # Bits taken off every score per doubling of the data beyond the training size: with more records each
     # one has more look-alikes than the name rarity accounts for (fuzzy spellings, shared dates).
     scale_penalty: float = 0.0
-    # Bits added to both review thresholds per doubling beyond the training size, on top of the scale penalty:
-    # the penalty keeps automatic links precise, but with more records more of them have a look-alike in the
-    # lower band of the hard patterns, and the review queue would outgrow its budget (see fit_scale).
-    review_scale: float = 0.0
-    # From `review_knee` records on (0: no knee), `review_scale_beyond` bits per doubling instead: the queue does not
-    # grow as a straight line in log2 N, and one slope fitted at a million left too many in review at 100,000 (ADR 0020).
-    review_knee: int = 0
-    review_scale_beyond: float = 0.0
+    # Bits added to both review thresholds at each of these numbers of records, on top of the scale penalty, as
+    # (records, bits): the penalty keeps automatic links precise, but with more records more of them have a
+    # look-alike in the lower band of the hard patterns, and the review queue would outgrow its budget (see
+    # fit_scale). Between two sizes the raise is interpolated in log2 N, from 0 at the training size; beyond the
+    # last it stays. The queue does not grow as a straight line in log2 N: one slope fitted at a million left too
+    # many in review at 100,000 (ADR 0020), one fitted at 100,000 too many at 50,000 (ADR 0023).
+    review_shifts: tuple[tuple[int, float], ...] = ()
     # Bits added to `auto_link` per doubling of the record pairs between two clusters (|A|·|B|) an automatic
     # link would join: a wrong merge costs that many false pairs, and the strongest pair between two clusters of
     # several records is the best of many, so it overstates the evidence for the merge (ADR 0019).
@@ -800,13 +799,16 @@ class Model:
     def _prior_shift(self, n: int) -> float:
         return self.config.scale_penalty * self.doublings(n)
 
+    def review_shift(self, n: int) -> float:
+        """Bits added to the review bands among `n` records (`Config.review_shifts`)."""
+        knots = sorted(self.config.review_shifts)
+        return float(np.interp(self.doublings(n), [0.0, *(self.doublings(k) for k, _ in knots)], [0.0, *(bits for _, bits in knots)]))
+
     def config_for(self, n: int) -> Config:
-        """The thresholds for deciding among `n` records: the review bands raised by `review_scale` per doubling up to
-        `review_knee` records, by `review_scale_beyond` per doubling after; `merge_size` changed by `merge_size_scale`
-        per doubling."""
+        """The thresholds for deciding among `n` records: the review bands raised by `review_shift(n)`; `merge_size`
+        changed by `merge_size_scale` per doubling."""
         doublings = self.doublings(n)
-        knee = self.doublings(self.config.review_knee) if self.config.review_knee else doublings
-        shift = self.config.review_scale * min(doublings, knee) + self.config.review_scale_beyond * max(0.0, doublings - knee)
+        shift = self.review_shift(n)
         return replace(
             self.config, review=self.config.review + shift, review_hard=self.config.review_hard + shift,
             merge_size=max(0.0, self.config.merge_size + self.config.merge_size_scale * doublings),
@@ -867,7 +869,8 @@ class Model:
             raise ValueError(f"{path} has no second stage over these rival features; retrain it (python -m opennrm.linkage.engine --second-stage-only)")
         rounds = data.get("rival_rounds", 1) if second_stage else 0
         return cls(
-            path.with_suffix(".lgb.txt").read_text(), path.with_suffix(".screen.lgb.txt").read_text(), data["trained_n"], Config(**data["config"]),
+            path.with_suffix(".lgb.txt").read_text(), path.with_suffix(".screen.lgb.txt").read_text(), data["trained_n"],
+            Config(**{**data["config"], "review_shifts": tuple(map(tuple, data["config"].get("review_shifts", ())))}),
             tuple(_rivals_path(path, round_number).read_text() for round_number in range(1, rounds + 1)),
         )
 
@@ -1446,15 +1449,14 @@ def fit_thresholds(
 
 
 def fit_scale(
-    large: tuple[Prepared, np.ndarray], model: Model, middle: tuple[Prepared, np.ndarray] | None = None,
+    large: tuple[Prepared, np.ndarray], model: Model, middle: Sequence[tuple[Prepared, np.ndarray]] = (),
     precision: float = FITTED_PRECISION_AT_SCALE, review_share: float = 0.028, progress=None,
 ) -> Config:
-    """The model's config with `scale_penalty`, `merge_size_scale` and the review scale fitted on labelled training
+    """The model's config with `scale_penalty`, `merge_size_scale` and `review_shifts` fitted on labelled training
     sets of the sizes the engine is measured at (ADR 0017, ADR 0023): on the `large` set, for each merge size of
     MERGE_SIZES_AT_SCALE the smallest penalty with which automatic links keep `precision`, and of those the pair
-    that finds the most true pairs; then the smallest raise of the review bands per doubling that keeps the records
-    needing review under `review_share`: on the `middle` set up to its size (`review_knee`) and on the large one
-    beyond it, or on the large one alone. Fitted on a set five times the weights' size and extrapolated to a million
+    that finds the most true pairs; then, at the size of each `middle` set and of the large one, the smallest raise
+    of the review bands that keeps the records needing review under `review_share`. Fitted on a set five times the weights' size and extrapolated to a million
     records, one penalty for both took 4 bits off every score there, and automatic links found one true pair in
     twenty."""
     from .evaluate import pairwise
@@ -1495,36 +1497,39 @@ def fit_scale(
     config = replace(config, scale_penalty=penalty, merge_size_scale=(merge_size - config.merge_size) / doublings)
     scaled = replace(model, config=config)
     large_config = replace(config, merge_size=scaled.config_for(p.n).merge_size)
-    if middle is None:
-        return replace(config, review_scale=_review_scale(p, pairs, scores, levels, roots, large_config, lambda rise: rise * doublings, review_share, say))
-    q = middle[0]
-    knee = model.doublings(q.n)
-    middle_config = replace(config, merge_size=scaled.config_for(q.n).merge_size)
-    middle_pairs = candidate_pairs(q, config)
-    middle_scores, middle_levels = score_pairs(q, middle_pairs, scaled)
-    middle_roots = _clusters(q.n, middle_pairs, middle_scores, sibling_pattern(middle_levels), middle_config)
-    below = _review_scale(q, middle_pairs, middle_scores, middle_levels, middle_roots, middle_config, lambda rise: rise * knee, review_share, say)
-    beyond = _review_scale(p, pairs, scores, levels, roots, large_config, lambda rise: below * knee + rise * (doublings - knee), review_share, say)
-    return replace(config, review_scale=below, review_knee=q.n, review_scale_beyond=beyond)
+    shifts = []
+    for q, _ in middle:
+        middle_config = replace(config, merge_size=scaled.config_for(q.n).merge_size)
+        middle_pairs = candidate_pairs(q, config)
+        middle_scores, middle_levels = score_pairs(q, middle_pairs, scaled)
+        middle_roots = _clusters(q.n, middle_pairs, middle_scores, sibling_pattern(middle_levels), middle_config)
+        shifts.append((q.n, _review_shift(q, middle_pairs, middle_scores, middle_levels, middle_roots, middle_config, review_share, say)))
+    shifts.append((p.n, _review_shift(p, pairs, scores, levels, roots, large_config, review_share, say)))
+    return replace(config, review_shifts=tuple(sorted(shifts)))
 
 
-def _review_scale(
-    p: Prepared, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], roots: np.ndarray, config: Config, shift_for,
-    review_share: float, say,
+def _review_shift(
+    p: Prepared, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], roots: np.ndarray, config: Config,
+    review_share: float, say, lowest: float = -3.0, highest: float = 8.0,
 ) -> float:
-    """The smallest raise of the review bands per doubling (`shift_for(rise)` bits at p's size, in sixteenths of a
-    bit) that keeps the records needing review under `review_share`, given the clusters (`roots`)."""
+    """The smallest raise of the review bands (bits, in sixteenths; negative: lowered) that keeps the records of p
+    needing review under `review_share`, given the clusters (`roots`)."""
     against = sibling_pattern(levels)
     # The clusters do not depend on the review bands: find the links between them once, then raise the bands.
-    links = _review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard))
-    for rise in np.arange(0.0, 4.01, 0.0625).tolist():
-        shift = shift_for(rise)
+    links = _review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard) + lowest)
+    shifts = np.arange(lowest, highest + 0.01, 0.0625).tolist()
+
+    def share(shift: float) -> float:
         review_pairs = _review(*links, pairs, replace(config, review=config.review + shift, review_hard=config.review_hard + shift))
-        share = np.unique(newer_records(review_pairs, p.referral_day)).size / p.n
-        say(f"{p.n:,} records, review scale {rise}: review {share:.2%}")
-        if share <= review_share:
-            break
-    return rise
+        return np.unique(newer_records(review_pairs, p.referral_day)).size / p.n
+
+    # The queue shrinks as the bands rise: halve the grid to the lowest raise within the budget.
+    low, high = 0, len(shifts) - 1
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if share(shifts[middle]) <= review_share else (middle + 1, high)
+    say(f"{p.n:,} records: review bands raised {shifts[low]} bits, review {share(shifts[low]):.2%}")
+    return shifts[low]
 
 
 def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=None) -> Result:
@@ -1577,7 +1582,8 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1001, help=(
         "trees on this seed and the next, and on the ninth and tenth (at --scale-size and five times --size); "
         "their second stage on the twelfth to the fourteenth (at --size, five times --size and --scale-size); "
-        "thresholds on the third to the seventh; the scale on the eighth (at --scale-size) and the eleventh (five times --size)"))
+        "thresholds on the third to the seventh; the scale on the eighth (at --scale-size), the eleventh (five times --size) "
+        "and the fifteenth (two and a half times --size)"))
     parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
     parser.add_argument("--second-stage-only", action="store_true", help=(
         "keep the first stage's trees (model.lgb.txt, model.screen.lgb.txt); fit the second stage, the thresholds and the scale again"))
@@ -1585,14 +1591,19 @@ def train_main(argv: Iterable[str] | None = None) -> None:
         "keep both stages' trees and the thresholds at --size; fit the scale penalty, the merge size and the review scale again"))
     args = parser.parse_args(list(argv) if argv is not None else None)
 
-    seeds = range(args.seed, args.seed + 14)
+    seeds = range(args.seed, args.seed + 15)
     large = args.scale_size
     # Trees on sets of three sizes, so that they learn what density does to each field's evidence (ADR 0020).
     tree_sets = [(args.size, seeds[0]), (args.size, seeds[1]), (5 * args.size, seeds[9]), (large, seeds[8])]
+    def middle_sets() -> list[tuple[Prepared, np.ndarray]]:
+        # Between the thresholds' size and a million, the review bands are fitted at five times --size and at two and a
+        # half times (where the raise interpolated from 100,000 alone left 3.04% in review; ADR 0023).
+        return [labelled(5 * args.size, seeds[10]), labelled(5 * args.size // 2, seeds[14])]
+
     if args.scale_only:
         model = Model.load()
         print(f"fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
-        model.config = fit_scale(labelled(large, seeds[7]), model, middle=labelled(5 * args.size, seeds[10]), progress=partial(print, flush=True))
+        model.config = fit_scale(labelled(large, seeds[7]), model, middle=middle_sets(), progress=partial(print, flush=True))
         model.save()
         print(f"thresholds: {model.config}; wrote {MODEL_PATH}")
         return
@@ -1607,13 +1618,13 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
     model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
     print(f"thresholds {model.config}; fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
-    model.config = fit_scale(labelled(large, seeds[7]), model, middle=labelled(5 * args.size, seeds[10]), progress=partial(print, flush=True))
+    model.config = fit_scale(labelled(large, seeds[7]), model, middle=middle_sets(), progress=partial(print, flush=True))
     model.save()
     print(f"thresholds: {model.config}")
     print(f"trees on {', '.join(f'{size:,} records of seed {seed}' for size, seed in tree_sets)}; the second stage on "
           f"{', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
           f"the scale penalty and the review scale on {large:,} records of seed {seeds[7]}, the review scale up to "
-          f"{5 * args.size:,} records on seed {seeds[10]}; wrote {MODEL_PATH}")
+          f"{5 * args.size:,} records on seeds {seeds[10]} and {seeds[14]} ({5 * args.size // 2:,} records); wrote {MODEL_PATH}")
 
 
 if __name__ == "__main__":

@@ -494,6 +494,7 @@ SIBLINGS_REFERRED_TOGETHER = 0.5
 # then the local authority, then an NGO) within a week: an estimate, no published figure gives it.
 SAME_EPISODE_SHARE = 0.2
 ORIGINAL_SCRIPT_STYLES = {"arabic", "persian", "geez", "viet"}
+FIRST_REFERRAL_DATE = dt.date(2020, 1, 1)
 LAST_REFERRAL_DATE = dt.date(2026, 10, 31)
 
 
@@ -738,7 +739,7 @@ def generate(size: int, seed: int = 1) -> Iterator[Record]:
     # leaves the children and their noise as they are.
     context = random.Random(f"authority-{seed}")
     produced = 0
-    start = dt.date(2020, 1, 1)
+    start = FIRST_REFERRAL_DATE
     pending: list[tuple[dt.date, int, bool, Person]] = []
     families = _families(rng)
     # Referrals of one child are spread over months; emit them in roughly date order with a small window.

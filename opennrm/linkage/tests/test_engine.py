@@ -89,20 +89,14 @@ def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
     assert "A1" not in [m.record_id for m in index.query(_row("LATIN", "Selam", "Tesfay Gebrehiwet", "2011-04-17"))]
 
 
-def test_the_review_bands_rise_by_the_review_scale_per_doubling_of_the_records():
+def test_the_review_bands_rise_between_the_fitted_sizes_in_log_n_and_stay_beyond_the_last():
     model = engine.Model.load()
-    model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_scale=0.5, review_knee=0))
-    assert model.config_for(model.trained_n // 2) == model.config  # no lower than trained
-    bands = model.config_for(model.trained_n * 8)
-    assert (bands.review, bands.review_hard, bands.auto_link) == (7.5, 0.5, model.config.auto_link)
-
-
-def test_beyond_the_knee_the_review_bands_rise_by_their_own_scale():
-    model = engine.Model.load()
-    model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_scale=0.5, review_knee=model.trained_n * 4, review_scale_beyond=0.25))
-    assert model.config_for(model.trained_n * 4).review == 7.0  # two doublings at 0.5
-    assert model.config_for(model.trained_n * 16).review == 7.5  # and two more at 0.25
-    assert model.config_for(model.trained_n * 2).review_hard == -0.5
+    n = model.trained_n
+    model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_shifts=((n * 4, 1.0), (n * 16, 1.5))))
+    assert model.config_for(n // 2) == replace(model.config, merge_size=model.config_for(n // 2).merge_size)  # no lower than trained
+    assert [model.config_for(n * k).review for k in (1, 2, 4, 8, 16, 64)] == [6.0, 6.5, 7.0, 7.25, 7.5, 7.5]
+    bands = model.config_for(n * 2)
+    assert (bands.review_hard, bands.auto_link) == (-0.5, model.config.auto_link)
 
 
 def test_the_merge_size_changes_by_its_scale_per_doubling_and_never_goes_below_zero():
@@ -284,18 +278,18 @@ def test_family_names_are_compared_as_spelled_when_the_other_names_agree():
     assert levels["fuzzy"][0] > levels["fuzzy"][1] > 0
 
 
-def test_the_scale_is_fitted_with_a_knee_at_the_middle_set_and_keeps_the_review_queue_in_budget():
-    # A model "trained" at 1,000 records, so that sets of 4,000 and 16,000 are two and four doublings beyond it.
+def test_the_scale_is_fitted_at_each_size_and_keeps_the_review_queue_in_budget_at_each():
+    # A model "trained" at 1,000 records, so that sets of 2,000, 4,000 and 16,000 are one, two and four doublings beyond it.
     model = engine.Model.load()
-    model = replace(model, trained_n=1000, config=replace(model.config, scale_penalty=0.0, review_scale=0.0))
-    large, middle = engine.labelled(16_000, 31), engine.labelled(4_000, 32)
-    config = engine.fit_scale(large, model, middle=middle, review_share=0.02)
-    assert config.review_knee == 4_000
+    model = replace(model, trained_n=1000, config=replace(model.config, scale_penalty=0.0, review_shifts=()))
+    large, middle, nearer = engine.labelled(16_000, 31), engine.labelled(4_000, 32), engine.labelled(2_000, 33)
+    config = engine.fit_scale(large, model, middle=[middle, nearer], review_share=0.02)
+    assert [size for size, _ in config.review_shifts] == [2_000, 4_000, 16_000]
     assert config.scale_penalty in np.arange(0.0, 2.01, 0.0625)
     fitted = replace(model, config=config)
     # The merge size at the large set is one of those tried there, reached by its scale per doubling from the trained one.
     assert min(abs(fitted.config_for(16_000).merge_size - tried) for tried in engine.MERGE_SIZES_AT_SCALE) < 1e-9
-    for p, person in (large, middle):
+    for p, person in (large, middle, nearer):
         bands = fitted.config_for(p.n)
         pairs = engine.candidate_pairs(p, bands)
         scores, levels = engine.score_pairs(p, pairs, fitted)
