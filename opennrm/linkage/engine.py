@@ -1352,10 +1352,10 @@ FITTED_PRECISION = 0.9975
 # Config.merge_size for training: on validation seeds 2001–2003, 0 / 0.5 / 1 / 1.5 / 2 bits per doubling gave recall
 # with review 0.940 / 0.951 / 0.964 / 0.973 / 0.973 and B-cubed F1 0.969 / 0.970 / 0.973 / 0.976 / 0.973 (ADR 0019).
 MERGE_SIZE = 1.5
-# At a million records (fit_scale): on training seed 1008 and validation seed 3001 the precision of automatic links
-# at one config differed by under 0.0002 (20,000-record seeds: up to 0.0022), so the margin over the 0.995 target
-# can be a fifth of FITTED_PRECISION's. The merge sizes tried there: on seed 3001 at precision 0.996, 0 / 0.5 / 1.5
-# bits per doubling found 0.713 / 0.711 / about 0.66 of the true pairs (ADR 0023).
+# At a million records (fit_scale): on seeds 1, 1008 and 3001 the precision of automatic links at one config
+# differed by under 0.0002 (20,000-record seeds: up to 0.0022), so the margin over the 0.995 target can be a fifth
+# of FITTED_PRECISION's. The merge sizes tried there: on seed 1008 at precision 0.996, 0 / 0.25 / 0.5 / 1 / 1.5 bits
+# per doubling found 0.694 / 0.713 / 0.715 (just under 0.996) / 0.702 / 0.686 of the true pairs (ADR 0023).
 FITTED_PRECISION_AT_SCALE = 0.996
 MERGE_SIZES_AT_SCALE = (0.0, 0.25, 0.5, 1.0, MERGE_SIZE)
 
@@ -1456,9 +1456,9 @@ def fit_scale(
     sets of the sizes the engine is measured at (ADR 0017, ADR 0023): on the `large` set, for each merge size of
     MERGE_SIZES_AT_SCALE the smallest penalty with which automatic links keep `precision`, and of those the pair
     that finds the most true pairs; then, at the size of each `middle` set and of the large one, the smallest raise
-    of the review bands that keeps the records needing review under `review_share`. Fitted on a set five times the weights' size and extrapolated to a million
-    records, one penalty for both took 4 bits off every score there, and automatic links found one true pair in
-    twenty."""
+    of the review bands that keeps the records needing review under `review_share`. Fitted on a set five times the
+    weights' size and extrapolated to a million records, one penalty for both took 4 bits off every score there,
+    and automatic links found one true pair in twenty."""
     from .evaluate import pairwise
 
     say = progress or (lambda message: None)
@@ -1584,47 +1584,42 @@ def train_main(argv: Iterable[str] | None = None) -> None:
         "their second stage on the twelfth to the fourteenth (at --size, five times --size and --scale-size); "
         "thresholds on the third to the seventh; the scale on the eighth (at --scale-size), the eleventh (five times --size) "
         "and the fifteenth (two and a half times --size)"))
-    parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty and review scale are fitted on")
+    parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty, the merge size and the review bands are fitted on")
     parser.add_argument("--second-stage-only", action="store_true", help=(
         "keep the first stage's trees (model.lgb.txt, model.screen.lgb.txt); fit the second stage, the thresholds and the scale again"))
     parser.add_argument("--scale-only", action="store_true", help=(
-        "keep both stages' trees and the thresholds at --size; fit the scale penalty, the merge size and the review scale again"))
+        "keep both stages' trees and the thresholds at --size; fit the scale penalty, the merge size and the review bands again"))
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     seeds = range(args.seed, args.seed + 15)
     large = args.scale_size
     # Trees on sets of three sizes, so that they learn what density does to each field's evidence (ADR 0020).
     tree_sets = [(args.size, seeds[0]), (args.size, seeds[1]), (5 * args.size, seeds[9]), (large, seeds[8])]
-    def middle_sets() -> list[tuple[Prepared, np.ndarray]]:
-        # Between the thresholds' size and a million, the review bands are fitted at five times --size and at two and a
-        # half times (where the raise interpolated from 100,000 alone left 3.04% in review; ADR 0023).
-        return [labelled(5 * args.size, seeds[10]), labelled(5 * args.size // 2, seeds[14])]
-
+    rival_sets = [(args.size, seeds[11]), (5 * args.size, seeds[12]), (large, seeds[13])]
     if args.scale_only:
         model = Model.load()
-        print(f"fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
-        model.config = fit_scale(labelled(large, seeds[7]), model, middle=middle_sets(), progress=partial(print, flush=True))
-        model.save()
-        print(f"thresholds: {model.config}; wrote {MODEL_PATH}")
-        return
-    if args.second_stage_only:
-        model = replace(Model.load(second_stage=False), config=Config(merge_size=MERGE_SIZE))
     else:
-        model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
-    # The second stage on sets of the same sizes that the first never saw (ADR 0021).
-    rival_sets = [(args.size, seeds[11]), (5 * args.size, seeds[12]), (large, seeds[13])]
-    print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
-    model = train_rivals(model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True))
-    # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
-    model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
-    print(f"thresholds {model.config}; fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
-    model.config = fit_scale(labelled(large, seeds[7]), model, middle=middle_sets(), progress=partial(print, flush=True))
+        if args.second_stage_only:
+            model = replace(Model.load(second_stage=False), config=Config(merge_size=MERGE_SIZE))
+        else:
+            model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
+        # The second stage on sets of the same sizes that the first never saw (ADR 0021).
+        print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
+        model = train_rivals(model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True))
+        # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
+        model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
+        print(f"thresholds {model.config}", flush=True)
+    print(f"fitting the scale on {large:,} records of seed {seeds[7]}", flush=True)
+    # Between the thresholds' size and a million, the review bands are fitted at five times --size and at two and a half
+    # times (where the raise interpolated from 100,000 alone left 3.04% in review; ADR 0023).
+    middle_sets = [labelled(5 * args.size, seeds[10]), labelled(5 * args.size // 2, seeds[14])]
+    model.config = fit_scale(labelled(large, seeds[7]), model, middle=middle_sets, progress=partial(print, flush=True))
     model.save()
     print(f"thresholds: {model.config}")
     print(f"trees on {', '.join(f'{size:,} records of seed {seed}' for size, seed in tree_sets)}; the second stage on "
           f"{', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
-          f"the scale penalty and the review scale on {large:,} records of seed {seeds[7]}, the review scale up to "
-          f"{5 * args.size:,} records on seeds {seeds[10]} and {seeds[14]} ({5 * args.size // 2:,} records); wrote {MODEL_PATH}")
+          f"the scale penalty, the merge size and the review bands on {large:,} records of seed {seeds[7]}, the review bands also on "
+          f"{5 * args.size:,} records of seed {seeds[10]} and {5 * args.size // 2:,} of seed {seeds[14]}; wrote {MODEL_PATH}")
 
 
 if __name__ == "__main__":
