@@ -1470,7 +1470,8 @@ def fit_scale(
     doublings = model.doublings(p.n)
     penalties = np.arange(0.0, 2.01, 0.0625).tolist()
     best = None  # (recall, penalty, merge size, scores, roots)
-    for merge_size in MERGE_SIZES_AT_SCALE:
+    # A set no bigger than the training size cannot move the merge size away from the trained one.
+    for merge_size in MERGE_SIZES_AT_SCALE if doublings else (config.merge_size,):
         trial_config = replace(config, merge_size=merge_size)
         tried = {}
 
@@ -1494,7 +1495,7 @@ def fit_scale(
     if best is None:
         raise ValueError(f"no scale penalty up to {penalties[-1]} bits per doubling keeps precision {precision} at {p.n:,} records")
     _, penalty, merge_size, scores, roots = best
-    config = replace(config, scale_penalty=penalty, merge_size_scale=(merge_size - config.merge_size) / doublings)
+    config = replace(config, scale_penalty=penalty, merge_size_scale=(merge_size - config.merge_size) / doublings if doublings else 0.0)
     scaled = replace(model, config=config)
     large_config = replace(config, merge_size=scaled.config_for(p.n).merge_size)
     shifts = []

@@ -386,3 +386,10 @@ def test_twins_referred_together_with_names_a_letter_apart_are_not_merged():
     # Checked on arrival, the twin referred the same day is offered for review, not as a strong match.
     found = {match.record_id: match for match in engine.Index(rows[:-2]).query(rows[-2])}
     assert found["L2"].decision == "review"
+
+
+def test_a_scale_set_no_bigger_than_the_training_size_leaves_the_merge_size_as_trained():
+    model = engine.Model.load()
+    model = replace(model, trained_n=4000, config=replace(model.config, scale_penalty=0.0, review_shifts=(), merge_size_scale=0.0))
+    config = engine.fit_scale(engine.labelled(2_000, 34), model, review_share=0.03, precision=0.99)
+    assert (config.merge_size, config.merge_size_scale) == (model.config.merge_size, 0.0)
