@@ -1462,7 +1462,7 @@ def fit_scale(
     from .evaluate import pairwise
 
     say = progress or (lambda message: None)
-    config = model.config
+    config = replace(model.config, review_shifts=())  # the bands are fitted afresh below, from the unshifted ones
     p, person = large
     pairs = candidate_pairs(p, config)
     unshifted, levels = score_pairs(p, pairs, replace(model, config=replace(config, scale_penalty=0.0)), progress=progress)
@@ -1484,11 +1484,8 @@ def fit_scale(
                 tried[at] = (found_precision, found_recall, scores, roots)
             return tried[at]
 
-        # Precision rises with the penalty: halve the grid to the smallest penalty that keeps it.
-        low, high = 0, len(penalties) - 1
-        while low < high:
-            middle_at = (low + high) // 2
-            low, high = (low, middle_at) if trial(middle_at)[0] >= precision else (middle_at + 1, high)
+        # Precision rises with the penalty.
+        low = _first_passing(len(penalties), lambda at: trial(at)[0] >= precision)
         found_precision, found_recall, scores, roots = trial(low)
         if found_precision >= precision and (best is None or found_recall > best[0]):
             best = (found_recall, penalties[low], merge_size, scores, roots)
@@ -1497,16 +1494,25 @@ def fit_scale(
     _, penalty, merge_size, scores, roots = best
     config = replace(config, scale_penalty=penalty, merge_size_scale=(merge_size - config.merge_size) / doublings if doublings else 0.0)
     scaled = replace(model, config=config)
-    large_config = replace(config, merge_size=scaled.config_for(p.n).merge_size)
     shifts = []
     for q, _ in middle:
-        middle_config = replace(config, merge_size=scaled.config_for(q.n).merge_size)
+        middle_config = scaled.config_for(q.n)
         middle_pairs = candidate_pairs(q, config)
         middle_scores, middle_levels = score_pairs(q, middle_pairs, scaled)
         middle_roots = _clusters(q.n, middle_pairs, middle_scores, sibling_pattern(middle_levels), middle_config)
         shifts.append((q.n, _review_shift(q, middle_pairs, middle_scores, middle_levels, middle_roots, middle_config, review_share, say)))
-    shifts.append((p.n, _review_shift(p, pairs, scores, levels, roots, large_config, review_share, say)))
+    shifts.append((p.n, _review_shift(p, pairs, scores, levels, roots, scaled.config_for(p.n), review_share, say)))
     return replace(config, review_shifts=tuple(sorted(shifts)))
+
+
+def _first_passing(count: int, passes) -> int:
+    """The lowest index of range(count) for which `passes(index)` holds, by halving, for a `passes` that is false up
+    to some index and true from it on; count - 1 when it never holds."""
+    low, high = 0, count - 1
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if passes(middle) else (middle + 1, high)
+    return low
 
 
 def _review_shift(
@@ -1524,11 +1530,8 @@ def _review_shift(
         review_pairs = _review(*links, pairs, replace(config, review=config.review + shift, review_hard=config.review_hard + shift))
         return np.unique(newer_records(review_pairs, p.referral_day)).size / p.n
 
-    # The queue shrinks as the bands rise: halve the grid to the lowest raise within the budget.
-    low, high = 0, len(shifts) - 1
-    while low < high:
-        middle = (low + high) // 2
-        low, high = (low, middle) if share(shifts[middle]) <= review_share else (middle + 1, high)
+    # The queue shrinks as the bands rise.
+    low = _first_passing(len(shifts), lambda at: share(shifts[at]) <= review_share)
     say(f"{p.n:,} records: review bands raised {shifts[low]} bits, review {share(shifts[low]):.2%}")
     return shifts[low]
 
