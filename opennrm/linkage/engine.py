@@ -493,6 +493,7 @@ MEASURES = {
     "n_match": np.int8, "n_a": np.int8, "n_b": np.int8, "fuzzy": np.float32, "given_similarity": np.float32,
     "dob_gap": np.int32, "dob_diff": np.int32, "dob_estimated": np.int8, "dob_older": np.int8, "dob_width": np.int32,
     "dob_exact": np.int8, "cross_script": np.int8, "referral_gap": np.int32, "n_same_start": np.int8, "family_similarity": np.float32,
+    "alias_match": np.int8, "alias_rarity": np.float32,
 }
 
 
@@ -526,12 +527,17 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         if len(k):
             # full_latin holds the words sorted, so a plain ratio is the token-sort ratio.
             fuzzy[k] = process.cpdist(list(p.full_latin[i[k]]), list(q.full_latin[j[k]]), scorer=fuzz.ratio, workers=1)
-        alias_ab = np.zeros(len(i), dtype=np.int64)
-        alias_ba = np.zeros(len(i), dtype=np.int64)
+        # One referral's alias is the other's name: words shared that way, and how rare they are (the name an
+        # exploiter gave, or the child's own, given as the alias on the other referral; often both ways at once).
+        alias_match = np.zeros(len(i), dtype=np.int64)
+        alias_rarity = np.zeros(len(i), dtype=np.float32)
         k = np.flatnonzero(open_level & ((p.alias_tokens[i, 0] >= 0) | (q.alias_tokens[j, 0] >= 0)))
         if len(k):
-            alias_ab[k] = _overlap(p.alias_tokens[i[k]], b[k], p.token_bits)[0]
-            alias_ba[k] = _overlap(a[k], q.alias_tokens[j[k]], p.token_bits)[0]
+            ab_match, ab_bits = _overlap(p.alias_tokens[i[k]], b[k], p.token_bits)[:2]
+            ba_match, ba_bits = _overlap(a[k], q.alias_tokens[j[k]], p.token_bits)[:2]
+            alias_match[k] = np.maximum(ab_match, ba_match)
+            # As `_rarity` weighs the name's own words: bits − log2 N.
+            alias_rarity[k] = np.where(alias_match[k] > 0, np.clip(np.maximum(ab_bits, ba_bits) - log_n, *RARITY_RANGE), 0.0)
         name = np.select(
             [
                 (n_a == 0) | (n_b == 0),
@@ -540,12 +546,12 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
                 full & (bits >= log_n - 2),
                 full,
                 (n_match >= 2) & (n_match * 2 >= shorter),
+                (alias_match >= 2) & (alias_match > n_match),
                 fuzzy >= 90,
                 (n_match == 1) & (fuzzy >= 75),
                 n_match == 1,
-                np.maximum(alias_ab, alias_ba) >= 2,
             ],
-            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            [0, 1, 2, 3, 4, 5, 9, 6, 7, 8],
             default=10,
         )
         ga, gb = p.given_key[i], q.given_key[j]
@@ -571,6 +577,7 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         out["name_bits"][sl] = bits
         out["dob"][sl] = dob = _dob_levels(p, q, i, j)
         for name, values in (("n_match", n_match), ("n_a", n_a), ("n_b", n_b), ("n_same_start", n_same_start), ("fuzzy", fuzzy), ("given_similarity", similarity),
+                             ("alias_match", alias_match), ("alias_rarity", alias_rarity),
                              ("family_similarity", family_similarity), ("cross_script", p.script_only[i] != q.script_only[j]), *_dob_measures(p, q, i, j).items()):
             out[name][sl] = values
         # Evidence against: the given names conflict while another name is shared and the dates are close
@@ -824,16 +831,17 @@ class Model:
         """The pair on its own evidence, without its rivals (see `with_rivals`)."""
         return self.first(levels, n) - np.float32(self._prior_shift(n))
 
-    def with_rivals(self, pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
+    def with_rivals(self, pairs: np.ndarray, first: np.ndarray, n: int, vagueness: np.ndarray) -> np.ndarray:
         """The scores of `pairs` (record numbers of one set of records) given each record's other candidates: the
         second stage's trees over `rival_features` where the first stage's score is above RIVAL_FLOOR (the pair
-        alone below it), round after round, less the scale penalty for `n` records."""
+        alone below it), round after round, less the scale penalty for `n` records. `vagueness`: `dob_vagueness`
+        per record number."""
         out = first.astype(np.float32, copy=True)
         plausible = np.flatnonzero(first > RIVAL_FLOOR)
         if len(plausible):
             subset, current = pairs[plausible], out[plausible]
             for rivals in self.forests[2:]:
-                x = rival_features(subset, current, n)
+                x = rival_features(subset, current, n, vagueness)
                 current = (rivals.raw(x, threads=1 if len(x) < 100_000 else 2) / math.log(2)).astype(np.float32)
             out[plausible] = current
         return out - np.float32(self._prior_shift(n))
@@ -893,13 +901,13 @@ FEATURE_FIELD = {
     "given_similarity": "Names", "cross_script": "Names", "dob": "Date of birth", "dob_gap": "Date of birth", "dob_diff": "Date of birth",
     "dob_estimated": "Date of birth", "dob_older": "Date of birth", "dob_width": "Date of birth", "dob_exact": "Date of birth",
     "sex": "Sex", "nationality": "Nationality", "local_authority": "Local authority", "sibling": "Sibling pattern",
-    "referral_gap": "Referral dates", "n_same_start": "Names", "family_similarity": "Names",
+    "referral_gap": "Referral dates", "n_same_start": "Names", "family_similarity": "Names", "alias_match": "Names", "alias_rarity": "Names",
 }
 # Features that are no field's evidence: their part is the prior, counted with the base value.
 PRIOR_FEATURES = ("population",)
-# Evidence that only goes one way, so the trees may not learn noise against it: rarer shared names and more
-# similar spellings never count against a match.
-MONOTONE = {"rarity": 1, "fuzzy": 1, "given_similarity": 1, "n_same_start": 1, "family_similarity": 1}
+# Evidence that only goes one way, so the trees may not learn noise against it: rarer shared names (or alias words)
+# and more similar spellings never count against a match.
+MONOTONE = {"rarity": 1, "fuzzy": 1, "given_similarity": 1, "n_same_start": 1, "family_similarity": 1, "alias_rarity": 1}
 
 
 def _rarity(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -932,7 +940,7 @@ def features(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
 RIVAL_FLOOR = -10.0
 RIVAL_FEATURES = [
     "first", "margin_low", "margin_high", "rival_partner_low", "rival_partner_high", "second_margin_low", "second_margin_high",
-    "support_low", "support_high", "near_low", "near_high", "candidates_low", "candidates_high", "population",
+    "support_low", "support_high", "near_low", "near_high", "candidates_low", "candidates_high", "vague_low", "vague_high", "population",
 ]
 # The second stage's inputs that never lower the score as they rise.
 RISING_RIVAL_FEATURES = ("first", "margin_low", "margin_high", "second_margin_low", "second_margin_high", "support_low", "support_high")
@@ -961,17 +969,25 @@ RIVAL_TREES = 150
 RIVAL_ROUNDS = 2
 
 
-def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
+def dob_vagueness(p: Prepared) -> np.ndarray:
+    """Per record, how little its date of birth narrows its candidates: 0 a date (exact, month or year), 1 estimated
+    (an assessed age: blocked over the years after it too), 2 none (blocked on names alone)."""
+    return np.where(p.dob_point == MISSING, 2, p.dob_estimated.astype(np.int8)).astype(np.int8)
+
+
+def rival_features(pairs: np.ndarray, first: np.ndarray, n: int, vagueness: np.ndarray) -> np.ndarray:
     """The second stage's input (pairs × RIVAL_FEATURES) for candidate pairs `pairs` (record numbers) with scores
     `first` (the first stage's, all above RIVAL_FLOOR, or the round before's): every candidate of a record there must
-    be in `pairs`, or its rivals are missed. For each side (the side with the smaller margin first for the first four; the smaller value first for
-    the rest):
+    be in `pairs`, or its rivals are missed. For each side (the side with the smaller margin first for the first four
+    and the last; the smaller value first for the rest):
     - the margin over its rival (its best other candidate; RIVAL_FLOOR when it has none), and the rival's score with
       the partner (RIVAL_FLOOR when they were not compared);
     - the margin over its second-best other candidate;
     - support: the most that one of its SUPPORT_CANDIDATES best other candidates matches both records (the lesser
       of its two scores): a third referral of the same child vouches for the pair;
-    - log(1 + its other candidates within NEAR_BITS of the pair's score), and log(1 + all its candidates)."""
+    - log(1 + its other candidates within NEAR_BITS of the pair's score), and log(1 + all its candidates);
+    - its `dob_vagueness` (per record number): a record without a date of birth has many more candidates, and
+      close ones, than a dated one; crowded is then its ordinary state, not a sign of look-alikes."""
     m = len(pairs)
     a, b = pairs[:, 0], pairs[:, 1]  # int32 in a batch run: at a million records, tens of millions of pairs
     ends, partners, values = np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([first, first])
@@ -1033,7 +1049,8 @@ def rival_features(pairs: np.ndarray, first: np.ndarray, n: int) -> np.ndarray:
     left, right = whole_side(a, b), whole_side(b, a)
     a_lower = left["margin"] <= right["margin"]
     columns = {"first": first, "population": np.full(m, population_bits(n), dtype=np.float32)}
-    for name in ("margin", "rival_partner"):
+    left["vague"], right["vague"] = vagueness[a], vagueness[b]
+    for name in ("margin", "rival_partner", "vague"):
         columns[f"{name}_low"] = np.where(a_lower, left[name], right[name])
         columns[f"{name}_high"] = np.where(a_lower, right[name], left[name])
     for name in ("second_margin", "support", "near", "candidates"):
@@ -1059,14 +1076,14 @@ def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], prog
         plausible = first > RIVAL_FLOOR
         pairs, first = pairs[plausible], first[plausible]
         same = person[pairs[:, 0]] == person[pairs[:, 1]]
-        scored.append((pairs, first, same.astype(np.float32), np.full(len(pairs), math.sqrt(model.trained_n / p.n), dtype=np.float32), p.n))
+        scored.append((pairs, first, same.astype(np.float32), np.full(len(pairs), math.sqrt(model.trained_n / p.n), dtype=np.float32), p.n, dob_vagueness(p)))
     # A better pair, a larger margin over its rivals or more support never lowers the score.
     monotone = [1 if name in RISING_RIVAL_FEATURES else 0 for name in RIVAL_FEATURES]
     texts = []
     for round_number in range(1, RIVAL_ROUNDS + 1):
-        xs = [rival_features(pairs, scores, n) for pairs, scores, _, _, n in scored]
+        xs = [rival_features(pairs, scores, n, vagueness) for pairs, scores, _, _, n, vagueness in scored]
         data = lightgbm.Dataset(
-            np.concatenate(xs), np.concatenate([same for _, _, same, _, _ in scored]), weight=np.concatenate([weight for *_, weight, _ in scored]),
+            np.concatenate(xs), np.concatenate([same for _, _, same, *_ in scored]), weight=np.concatenate([weight for _, _, _, weight, *_ in scored]),
             feature_name=RIVAL_FEATURES, free_raw_data=True,
         )
         booster = lightgbm.train({**RIVAL_PARAMETERS, "monotone_constraints": monotone}, data, num_boost_round=RIVAL_TREES)
@@ -1075,8 +1092,8 @@ def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], prog
         if round_number < RIVAL_ROUNDS:
             # The next round's scores, from the same inputs the trees were fitted on.
             scored = [
-                (pairs, (booster.predict(x, raw_score=True) / math.log(2)).astype(np.float32), same, weight, n)
-                for x, (pairs, _, same, weight, n) in zip(xs, scored, strict=True)
+                (pairs, (booster.predict(x, raw_score=True) / math.log(2)).astype(np.float32), same, weight, n, vagueness)
+                for x, (pairs, _, same, weight, n, vagueness) in zip(xs, scored, strict=True)
             ]
         del xs
         if progress:
@@ -1155,7 +1172,7 @@ def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, chunk: int = 500_0
     """Scores of all candidate pairs `pairs` among p's records (each pair's first-stage score weighed against its
     records' rivals, `Model.with_rivals`), and their sibling/twin levels."""
     first, levels = first_scores(p, pairs, model, chunk=chunk, progress=progress)
-    return model.with_rivals(pairs, first, p.n), levels
+    return model.with_rivals(pairs, first, p.n, dob_vagueness(p)), levels
 
 
 def hard_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
@@ -1558,7 +1575,7 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     timings["scoring"] = time.perf_counter() - mark
     say(f"weighing pairs against their rivals ({timings['scoring']:.1f} s scoring)")
     mark = time.perf_counter()
-    scores = model.with_rivals(pairs, first, p.n)
+    scores = model.with_rivals(pairs, first, p.n, dob_vagueness(p))
     del first
     timings["rivals"] = time.perf_counter() - mark
     say(f"clustering ({timings['rivals']:.1f} s with the rivals)")
@@ -1786,6 +1803,13 @@ class Index:
             self.own_keys = np.concatenate([self.own_keys, keys[order]])
             self.own_start = np.r_[self.own_start, self.own_start[-1] + np.cumsum(counts)]
 
+    def _vagueness(self) -> np.ndarray:
+        """`dob_vagueness` of the existing records and a last place for the new record's; kept while the records are
+        (computing it is a pass over all of them, a tenth of one query's time at a million)."""
+        if getattr(self, "_vagueness_of", None) is not self.prepared:
+            self._vagueness_of, self._vagueness_cache = self.prepared, np.append(dob_vagueness(self.prepared), np.int8(0))
+        return self._vagueness_cache
+
     def _sort_keys(self) -> None:
         """Each key's place and date of birth as one sortable number, so that finding where a date falls in its block is
         one binary search for a whole batch of keys: block number × 2^33 + date (shifted to be positive)."""
@@ -1820,7 +1844,7 @@ class Index:
             pairs, levels, first = pairs[~itself], {name: values[~itself] for name, values in levels.items()}, first[~itself]
         if not len(pairs):
             return results
-        scores = self._with_rivals(pairs, first, already)
+        scores = self._with_rivals(pairs, first, already, dob_vagueness(q))
         keep = np.flatnonzero((scores >= config.review) | (hard_pattern(levels) & (scores >= config.review_hard)))
         keep = keep[np.argsort(-scores[keep], kind="stable")]
         rivals = scores[keep] - (first[keep] - np.float32(self.model._prior_shift(n)))
@@ -1856,11 +1880,11 @@ class Index:
         levels = compare(self.prepared, pairs, q=q)
         return pairs, levels, self.model.first(levels, self.prepared.n + 1)
 
-    def _with_rivals(self, pairs: np.ndarray, first: np.ndarray, already: np.ndarray) -> np.ndarray:
+    def _with_rivals(self, pairs: np.ndarray, first: np.ndarray, already: np.ndarray, new_vagueness: np.ndarray) -> np.ndarray:
         """`Model.with_rivals` for the (existing, new) pairs: a new record's rivals are its other candidates, an existing
         record's its candidates among the existing records (found by querying it in turn). Each new record is weighed
         on its own, as if it had come alone: new records are not each other's rivals, nor their own (`already`: a new
-        record's number in the index when it is there too, else -1).
+        record's number in the index when it is there too, else -1; `new_vagueness`: `dob_vagueness` of the new records).
 
         Existing records are only queried for their rivals when a pair of theirs could reach a band: scored as if
         they had no rival (the most a rival can take is nothing), it is at least the lowest threshold. The rest are
@@ -1870,11 +1894,13 @@ class Index:
         config = self.model.config_for(n + 1)
         lowest = min(config.review, config.review_hard)
         by_new = [(new, np.flatnonzero(pairs[:, 1] == new)) for new in np.unique(pairs[:, 1]).tolist()]
+        vagueness = self._vagueness()
 
         def rescore(mine: np.ndarray, own_pairs: np.ndarray, own_first: np.ndarray) -> np.ndarray:
             # One numbering: existing records keep theirs, the new record is number n.
             together = np.concatenate([np.stack([pairs[mine, 0], np.full(len(mine), n)], axis=1), own_pairs]).astype(np.int64)
-            return self.model.with_rivals(together, np.concatenate([first[mine], own_first]), n + 1)[: len(mine)]
+            vagueness[n] = new_vagueness[pairs[mine[0], 1]]
+            return self.model.with_rivals(together, np.concatenate([first[mine], own_first]), n + 1, vagueness)[: len(mine)]
 
         no_pairs, no_first = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores = np.empty(len(pairs), dtype=np.float32)

@@ -221,8 +221,8 @@ def token_key(word: str) -> str:
 def name_words(text: str, family: bool = False) -> list[str]:
     """The words of a name field, particles removed and compounds joined, in their original script.
 
-    `family`: the field is a family name, where a glued article is stripped before a vowel too (Alamin,
-    Alanwar); in given names that would break Alexandra and Alisha."""
+    `family`: the field is a family name, where a glued article is stripped from shorter words and before a vowel
+    too (Alzaki, Elnour, Alamin, Alanwar); in given names that would break Alexandra, Alisha and Eltoni."""
     if not text:
         return []
     text = unicodedata.normalize("NFKC", text)
@@ -242,9 +242,7 @@ def name_words(text: str, family: bool = False) -> list[str]:
             glue = False
             continue
         # "Alhassan" and "Elobeidi": the article glued on; drop it when a long word remains.
-        if ascii_word[:2] in ("al", "el") and (
-            (len(ascii_word) >= 7 and ascii_word[2] not in "aeiouxl") or (family and len(ascii_word) >= 6 and ascii_word[2] in "aeiou")
-        ):
+        if ascii_word[:2] in ("al", "el") and ascii_word[2:3] not in ("x", "l") and (len(ascii_word) >= 7 and ascii_word[2] not in "aeiou" or family and len(ascii_word) >= 6):
             word = word[2:]
         out.append(word)
         glue = ascii_word in JOIN_WITH_NEXT
