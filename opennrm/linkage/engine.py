@@ -1804,8 +1804,8 @@ class Index:
             self.own_start = np.r_[self.own_start, self.own_start[-1] + np.cumsum(counts)]
 
     def _vagueness(self) -> np.ndarray:
-        """`dob_vagueness` of the existing records and a last place for the new record's; kept while the records are
-        (computing it is a pass over all of them, a tenth of one query's time at a million)."""
+        """`dob_vagueness` of the existing records and a last place for the new record's, kept while the records are
+        (computing it is a pass over every record); each query writes its new record's into a copy of its own."""
         if getattr(self, "_vagueness_of", None) is not self.prepared:
             self._vagueness_of, self._vagueness_cache = self.prepared, np.append(dob_vagueness(self.prepared), np.int8(0))
         return self._vagueness_cache
@@ -1894,7 +1894,7 @@ class Index:
         config = self.model.config_for(n + 1)
         lowest = min(config.review, config.review_hard)
         by_new = [(new, np.flatnonzero(pairs[:, 1] == new)) for new in np.unique(pairs[:, 1]).tolist()]
-        vagueness = self._vagueness()
+        vagueness = self._vagueness().copy()
 
         def rescore(mine: np.ndarray, own_pairs: np.ndarray, own_first: np.ndarray) -> np.ndarray:
             # One numbering: existing records keep theirs, the new record is number n.

@@ -242,7 +242,9 @@ def name_words(text: str, family: bool = False) -> list[str]:
             glue = False
             continue
         # "Alhassan" and "Elobeidi": the article glued on; drop it when a long word remains.
-        if ascii_word[:2] in ("al", "el") and ascii_word[2:3] not in ("x", "l") and (len(ascii_word) >= 7 and ascii_word[2] not in "aeiou" or family and len(ascii_word) >= 6):
+        if ascii_word[:2] in ("al", "el") and ascii_word[2:3] not in ("x", "l") and (
+            (len(ascii_word) >= 7 and ascii_word[2] not in "aeiou") or (family and len(ascii_word) >= 6)
+        ):
             word = word[2:]
         out.append(word)
         glue = ascii_word in JOIN_WITH_NEXT
