@@ -39,6 +39,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -1062,6 +1063,18 @@ def rival_features(pairs: np.ndarray, first: np.ndarray, n: int, vagueness: np.n
     return x
 
 
+class _RivalSet(NamedTuple):
+    """One training set of the second stage: its plausible pairs, their scores so far, whether each is one child,
+    each pair's weight, the set's size and its records' `dob_vagueness`."""
+
+    pairs: np.ndarray
+    scores: np.ndarray
+    same: np.ndarray
+    weight: np.ndarray
+    n: int
+    vagueness: np.ndarray
+
+
 def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], progress=None) -> Model:
     """The model with its second stage fitted on labelled sets the first stage never saw (on its own training pairs the
     first stage is surer than on new ones, and the second would learn to trust it too much): RIVAL_ROUNDS rounds,
@@ -1069,21 +1082,22 @@ def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], prog
     under RIVAL_FLOOR are left out, as they are in use."""
     import lightgbm
 
-    scored = []  # per set: its plausible pairs, their scores so far, whether each is one child, its weight, its size
+    scored: list[_RivalSet] = []
     for p, person in sets:
         pairs = candidate_pairs(p, model.config)
         first, _ = first_scores(p, pairs, model, progress=progress)
         plausible = first > RIVAL_FLOOR
         pairs, first = pairs[plausible], first[plausible]
         same = person[pairs[:, 0]] == person[pairs[:, 1]]
-        scored.append((pairs, first, same.astype(np.float32), np.full(len(pairs), math.sqrt(model.trained_n / p.n), dtype=np.float32), p.n, dob_vagueness(p)))
+        weight = np.full(len(pairs), math.sqrt(model.trained_n / p.n), dtype=np.float32)
+        scored.append(_RivalSet(pairs, first, same.astype(np.float32), weight, p.n, dob_vagueness(p)))
     # A better pair, a larger margin over its rivals or more support never lowers the score.
     monotone = [1 if name in RISING_RIVAL_FEATURES else 0 for name in RIVAL_FEATURES]
     texts = []
     for round_number in range(1, RIVAL_ROUNDS + 1):
-        xs = [rival_features(pairs, scores, n, vagueness) for pairs, scores, _, _, n, vagueness in scored]
+        xs = [rival_features(s.pairs, s.scores, s.n, s.vagueness) for s in scored]
         data = lightgbm.Dataset(
-            np.concatenate(xs), np.concatenate([same for _, _, same, *_ in scored]), weight=np.concatenate([weight for _, _, _, weight, *_ in scored]),
+            np.concatenate(xs), np.concatenate([s.same for s in scored]), weight=np.concatenate([s.weight for s in scored]),
             feature_name=RIVAL_FEATURES, free_raw_data=True,
         )
         booster = lightgbm.train({**RIVAL_PARAMETERS, "monotone_constraints": monotone}, data, num_boost_round=RIVAL_TREES)
@@ -1092,8 +1106,7 @@ def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], prog
         if round_number < RIVAL_ROUNDS:
             # The next round's scores, from the same inputs the trees were fitted on.
             scored = [
-                (pairs, (booster.predict(x, raw_score=True) / math.log(2)).astype(np.float32), same, weight, n, vagueness)
-                for x, (pairs, _, same, weight, n, vagueness) in zip(xs, scored, strict=True)
+                s._replace(scores=(booster.predict(x, raw_score=True) / math.log(2)).astype(np.float32)) for x, s in zip(xs, scored, strict=True)
             ]
         del xs
         if progress:
