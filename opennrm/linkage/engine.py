@@ -54,6 +54,10 @@ DISPUTE_YEARS = 7
 NATIONALITY_CONFUSIONS = [("ERI", "ETH"), ("SDN", "SSD"), ("AFG", "IRN"), ("SYR", "IRQ"), ("AFG", "PAK"), ("IRQ", "KWT")]
 
 
+# A threshold no score reaches: the band or pass it sets is off.
+OFF = 1e9
+
+
 @dataclass(frozen=True)
 class Config:
     """Decision thresholds, fixed in advance (on the training seed), in match weight (log2 odds)."""
@@ -89,10 +93,11 @@ class Config:
     # the scale penalty: there the penalty already holds big merges back, and 1.5 bits per doubling on top of it left
     # a tenth of the true pairs above the automatic bar outside their child's cluster (ADR 0023).
     merge_size_scale: float = 0.0
-
-
-# A threshold no score reaches: the band or pass it sets is off.
-OFF = 1e9
+    # A referral already in review is shown with every other child it may be, not only the one that sent it there:
+    # its strongest pair with each other cluster scoring at least this (log2 odds, not shifted with the review bands:
+    # the scale penalty keeps the scores calibrated at any size; REVIEW_ALONGSIDE when trained). The queue stays as it
+    # is: it counts referrals, and these are in it already.
+    review_alongside: float = OFF
 
 
 @dataclass
@@ -1323,7 +1328,8 @@ def decide(
 
     Automatic links first (strongest first, with the sibling/twin guard), then clusters that are each
     other's clear best match; then the strongest pair between two clusters still apart, when in the
-    review band, goes to review (one pair per two clusters: a person reviews clusters, not every pair).
+    review band, goes to review (one pair per two clusters: a person reviews clusters, not every pair), with
+    the referral's other possible matches beside it (Config.review_alongside).
     The record that needs review is the newer of each review pair, as in the service, where a possible
     match is found when the newer referral arrives and is queued with it (`referral_day` orders them; the
     input order where a date is not known).
@@ -1331,8 +1337,7 @@ def decide(
     against = sibling_pattern(levels)
     roots = _clusters(n, pairs, scores, against, config)
     review_pairs = _review(*_review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard)), pairs, config)
-    needs_review = np.zeros(n, dtype=bool)
-    needs_review[newer_records(review_pairs, referral_day)] = True
+    needs_review, review_pairs = _in_review(n, roots, review_pairs, pairs, scores, referral_day, config.review_alongside)
     _, cluster_number = np.unique(roots, return_inverse=True)
     return cluster_number, needs_review, review_pairs
 
@@ -1375,6 +1380,29 @@ def _review(links, hard_links, pairs: np.ndarray, config: Config) -> np.ndarray:
     return pairs[np.concatenate([index[chosen], hard_index[extra]])]
 
 
+def _in_review(
+    n: int, roots: np.ndarray, review_pairs: np.ndarray, pairs: np.ndarray, scores: np.ndarray, referral_day: np.ndarray | None, floor: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who needs review (the newer record of each review pair), and the review pairs with the other possible matches
+    of those referrals added (Config.review_alongside): for each two clusters not already joined by a review pair,
+    their strongest pair (of `pairs`, scored `scores`) that scores at least `floor` and whose newer record is in review."""
+    from .evaluate import _codes
+
+    needs_review = np.zeros(n, dtype=bool)
+    needs_review[newer_records(review_pairs, referral_day)] = True
+    candidates = np.flatnonzero(scores >= floor)
+    candidates = candidates[needs_review[newer_records(pairs[candidates], referral_day)]]
+    ra, rb = roots[pairs[candidates, 0]], roots[pairs[candidates, 1]]
+    apart = ra != rb
+    candidates, lo, hi = candidates[apart], np.minimum(ra[apart], rb[apart]), np.maximum(ra[apart], rb[apart])
+    order = np.lexsort((-scores[candidates], hi, lo))
+    candidates, codes = candidates[order], _codes(np.stack([lo[order], hi[order]], axis=1))
+    strongest = np.r_[len(codes) > 0, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+    candidates, codes = candidates[strongest], codes[strongest]
+    reviewed = _codes(np.sort(roots[review_pairs], axis=1)) if len(review_pairs) else np.zeros(0, dtype=np.int64)
+    return needs_review, np.concatenate([review_pairs, pairs[candidates[~np.isin(codes, reviewed)]]])
+
+
 # The pairwise precision the thresholds are fitted to on the training sets, above the 0.995 target: on sets never
 # used in fitting it came out up to 0.0022 lower (fitted to 0.997: 0.9948 to 0.9983 on seven validation seeds;
 # ADR 0018).
@@ -1388,6 +1416,9 @@ MERGE_SIZE = 1.5
 # per doubling found 0.694 / 0.713 / 0.715 (just under 0.996) / 0.702 / 0.686 of the true pairs (ADR 0023).
 FITTED_PRECISION_AT_SCALE = 0.996
 MERGE_SIZES_AT_SCALE = (0.0, 0.25, 0.5, 1.0, MERGE_SIZE)
+# Config.review_alongside as trained: odds of one in three (the scores are log2 odds, and between clusters still
+# apart they are calibrated at every size measured; ADR 0025).
+REVIEW_ALONGSIDE = -1.0
 
 
 def fit_thresholds(
@@ -1440,7 +1471,7 @@ def fit_thresholds(
             found_precision, found_recall = trial(auto_link=auto, cannot_link=guard, best_link=float(best_link), margin=margin, review=OFF, review_hard=OFF)
             if found_precision >= precision and found_recall > best[0]:
                 best = (found_recall, float(best_link), margin)
-    chosen = replace(config, auto_link=auto, cannot_link=guard, best_link=best[1], margin=best[2])
+    chosen = replace(config, auto_link=auto, cannot_link=guard, best_link=best[1], margin=best[2], review_alongside=REVIEW_ALONGSIDE)
 
     # The clusters do not depend on the review thresholds: cluster once per set, then try the bands.
     fixed = []
@@ -1451,17 +1482,21 @@ def fit_thresholds(
         codes = _codes(pairs.astype(np.int64))  # sorted: pairs_from_blocks returns them in code order
         at = np.minimum(np.searchsorted(codes, _codes(true_pairs)), len(codes) - 1)
         true_hard = (codes[at] == _codes(true_pairs)) & levels["hard"][at]
-        fixed.append((n, true_pairs, true_hard, pairs, roots, _review_links(roots, pairs, scores, against, levels["hard"], float(grid[0])), referral_day))
+        # The pairs that could be shown alongside a referral in review, whichever referrals the bands put there.
+        near = np.flatnonzero(scores >= REVIEW_ALONGSIDE)
+        near = near[roots[pairs[near, 0]] != roots[pairs[near, 1]]]
+        fixed.append((n, true_pairs, true_hard, pairs, roots, _review_links(roots, pairs, scores, against, levels["hard"], float(grid[0])), referral_day,
+                      pairs[near], scores[near]))
 
     def bands(review: float, review_hard: float) -> tuple[float, float]:
         """Mean recall of automatic-or-review links (all true pairs + those of the hard patterns) and the worst
         share of records flagged."""
         results = []
-        for n, true_pairs, true_hard, pairs, roots, links, referral_day in fixed:
+        for n, true_pairs, true_hard, pairs, roots, links, referral_day, near_pairs, near_scores in fixed:
             review_pairs = _review(*links, pairs, replace(chosen, review=review, review_hard=review_hard))
+            in_review, review_pairs = _in_review(n, roots, review_pairs, near_pairs, near_scores, referral_day, REVIEW_ALONGSIDE)
             found = found_with_review(true_pairs, roots, review_pairs)
-            flagged = np.unique(newer_records(review_pairs, referral_day)).size
-            results.append((found.mean() + hard_weight * (found[true_hard].mean() if true_hard.any() else 1.0), flagged / n))
+            results.append((found.mean() + hard_weight * (found[true_hard].mean() if true_hard.any() else 1.0), in_review.sum() / n))
         found = np.array(results)
         return float(found[:, 0].mean()), float(found[:, 1].max())
 
@@ -1621,6 +1656,8 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty, the merge size and the review bands are fitted on")
     parser.add_argument("--second-stage-only", action="store_true", help=(
         "keep the first stage's trees (model.lgb.txt, model.screen.lgb.txt); fit the second stage, the thresholds and the scale again"))
+    parser.add_argument("--thresholds-only", action="store_true", help=(
+        "keep both stages' trees; fit the thresholds and the scale again"))
     parser.add_argument("--scale-only", action="store_true", help=(
         "keep both stages' trees and the thresholds at --size; fit the scale penalty, the merge size and the review bands again"))
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -1633,13 +1670,16 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     if args.scale_only:
         model = Model.load()
     else:
-        if args.second_stage_only:
-            model = replace(Model.load(second_stage=False), config=Config(merge_size=MERGE_SIZE))
+        if args.thresholds_only:
+            model = replace(Model.load(), config=Config(merge_size=MERGE_SIZE))
         else:
-            model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
-        # The second stage on sets of the same sizes that the first never saw (ADR 0021).
-        print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
-        model = train_rivals(model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True))
+            if args.second_stage_only:
+                model = replace(Model.load(second_stage=False), config=Config(merge_size=MERGE_SIZE))
+            else:
+                model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
+            # The second stage on sets of the same sizes that the first never saw (ADR 0021).
+            print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
+            model = train_rivals(model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True))
         # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
         model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
         print(f"thresholds {model.config}", flush=True)
@@ -1858,12 +1898,16 @@ class Index:
         if not len(pairs):
             return results
         scores = self._with_rivals(pairs, first, already, dob_vagueness(q))
-        keep = np.flatnonzero((scores >= config.review) | (hard_pattern(levels) & (scores >= config.review_hard)))
+        banded = (scores >= config.review) | (hard_pattern(levels) & (scores >= config.review_hard))
+        # As in a batch run, the twin or sibling pattern keeps a pair from an automatic link unless it is overwhelming.
+        automatic = (scores >= config.auto_link) & ~(sibling_pattern(levels) & (scores < config.cannot_link))
+        # A new record in review is offered with its other possible matches (Config.review_alongside).
+        in_review = np.zeros(len(rows), dtype=bool)
+        in_review[pairs[banded & ~automatic, 1]] = True
+        keep = np.flatnonzero(banded | (in_review[pairs[:, 1]] & (scores >= config.review_alongside)))
         keep = keep[np.argsort(-scores[keep], kind="stable")]
         rivals = scores[keep] - (first[keep] - np.float32(self.model._prior_shift(n)))
         found = evidence(levels, keep, self.model, n, rivals=rivals)
-        # As in a batch run, the twin or sibling pattern keeps a pair from an automatic link unless it is overwhelming.
-        automatic = (scores >= config.auto_link) & ~(sibling_pattern(levels) & (scores < config.cannot_link))
         for k, found_evidence in zip(keep.tolist(), found, strict=True):
             results[int(pairs[k, 1])].append(Match(
                 self.prepared.record_ids[pairs[k, 0]], float(scores[k]), "auto" if automatic[k] else "review", found_evidence,
@@ -1899,13 +1943,13 @@ class Index:
         on its own, as if it had come alone: new records are not each other's rivals, nor their own (`already`: a new
         record's number in the index when it is there too, else -1; `new_vagueness`: `dob_vagueness` of the new records).
 
-        Existing records are only queried for their rivals when a pair of theirs could reach a band: scored as if
+        Existing records are only queried for their rivals when a pair of theirs could be offered: scored as if
         they had no rival (the most a rival can take is nothing), it is at least the lowest threshold. The rest are
         not matches. (A third record matching both could still lift such a pair, `support`; but then the new record
         matches that third record well itself, and is offered it.)"""
         n = self.prepared.n
         config = self.model.config_for(n + 1)
-        lowest = min(config.review, config.review_hard)
+        lowest = min(config.review, config.review_hard, config.review_alongside)
         by_new = [(new, np.flatnonzero(pairs[:, 1] == new)) for new in np.unique(pairs[:, 1]).tolist()]
         vagueness = self._vagueness().copy()
 

@@ -81,7 +81,7 @@ def test_one_new_referral_is_checked_against_the_index():
 
 def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
     model = engine.Model.load()
-    model = replace(model, config=replace(model.config, auto_link=engine.OFF, review=engine.OFF, review_hard=-50))
+    model = replace(model, config=replace(model.config, auto_link=engine.OFF, review=engine.OFF, review_hard=-50, review_alongside=engine.OFF))
     index = engine.Index(_background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17")], model)
     # Named only in the original script: a hard pattern, offered in the lower band.
     assert "A1" in [m.record_id for m in index.query(_row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት"))]
@@ -198,6 +198,41 @@ def test_the_newer_referral_of_a_review_pair_is_the_one_that_needs_review():
     levels = _levels(3)
     _, flagged, _ = engine.decide(6, pairs, np.full(3, 5.0, dtype=np.float32), levels, config, day)
     assert np.flatnonzero(flagged).tolist() == [0, 3, 5]
+
+
+def test_a_referral_in_review_is_shown_with_its_other_possible_matches():
+    # Record 1 (the newest) is in review through its pair with 0. Its other candidates: 2 (0 bits: offered beside it),
+    # 3 (-3 bits: under the floor), and the cluster of 5 and 6 through two pairs (offered once, the stronger). 3 and 4
+    # are at 0 bits too, but neither is in review: the queue does not grow.
+    day = np.array([1, 9, 2, 3, 4, 5, 6], dtype=np.int32)
+    pairs = np.array([[0, 1], [1, 2], [1, 3], [3, 4], [5, 6], [1, 5], [1, 6]], dtype=np.int32)
+    scores = np.array([5.0, 0.0, -3.0, 0.0, 20.0, 0.5, -0.5], dtype=np.float32)
+    config = engine.Config(auto_link=10, cannot_link=10, review=4, review_hard=4, best_link=engine.OFF)
+    _, flagged, review_pairs = engine.decide(7, pairs, scores, _levels(7), replace(config, review_alongside=-1.0), day)
+    assert np.flatnonzero(flagged).tolist() == [1]
+    assert sorted(review_pairs.tolist()) == [[0, 1], [1, 2], [1, 5]]
+    _, flagged_without, review_pairs = engine.decide(7, pairs, scores, _levels(7), config, day)
+    assert (flagged_without == flagged).all() and review_pairs.tolist() == [[0, 1]]
+
+
+def test_a_new_referral_in_review_is_offered_with_its_other_possible_matches():
+    rows = _background() + [
+        _row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17"),
+        _row("A2", "Selam", "Tesfay", "2009-01-01", precision="estimated"),
+        _row("A3", "Selamawit", "Tesfay", "2010-06-01", precision="month", nationalities="ETH"),
+    ]
+    in_review = _row("N1", "Selam", "Tesfay", "2014-04-17", sex="M")  # A1 and A2 in the review band, A3 far under it
+    linked = _row("N2", "Selam", "Tesfai", "2012-01-01", precision="estimated", nationalities="")  # all three linked
+    model = engine.Model.load()
+    floor = -15.0
+    bare = engine.Index(rows, replace(model, config=replace(model.config, review_alongside=engine.OFF)))
+    beside = engine.Index(rows, replace(model, config=replace(model.config, review_alongside=floor)))
+    without, found = bare.query(in_review), beside.query(in_review)
+    assert {m.record_id for m in without} == {"A1", "A2"} and {m.decision for m in without} == {"review"}
+    offered = [m for m in found if m.record_id not in {"A1", "A2"}]
+    assert "A3" in {m.record_id for m in offered}
+    assert all(floor <= m.score < model.config.review_hard and m.decision == "review" for m in offered)
+    assert [m.record_id for m in bare.query(linked)] == [m.record_id for m in beside.query(linked)] == ["A1", "A2", "A3"]
 
 
 def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
