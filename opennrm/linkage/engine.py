@@ -1433,7 +1433,8 @@ def fit_thresholds(
     margin above the 0.995 target; then the (best_link, margin) of the cluster-level pass with the best
     recall that keeps that precision; then the two review thresholds (review, review_hard ≤ review) that keep
     the records flagged for review under `review_share`, under the 3% target, with the best recall of
-    automatic-or-review links over all true pairs plus `hard_weight` times that over the true pairs of the hard
+    automatic-or-review links (the review pairs with the other possible matches of the referrals in review,
+    REVIEW_ALONGSIDE) over all true pairs plus `hard_weight` times that over the true pairs of the hard
     patterns (these are few: without their own term, cross-script and age-disputed recall fell under their targets;
     with the same weight as all pairs, the budget went to them even where ordinary pairs would have found more
     children: ADR 0018)."""
