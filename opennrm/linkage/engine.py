@@ -1390,17 +1390,11 @@ def _in_review(
 
     needs_review = np.zeros(n, dtype=bool)
     needs_review[newer_records(review_pairs, referral_day)] = True
-    candidates = np.flatnonzero(scores >= floor)
-    candidates = candidates[needs_review[newer_records(pairs[candidates], referral_day)]]
-    ra, rb = roots[pairs[candidates, 0]], roots[pairs[candidates, 1]]
-    apart = ra != rb
-    candidates, lo, hi = candidates[apart], np.minimum(ra[apart], rb[apart]), np.maximum(ra[apart], rb[apart])
-    order = np.lexsort((-scores[candidates], hi, lo))
-    candidates, codes = candidates[order], _codes(np.stack([lo[order], hi[order]], axis=1))
-    strongest = np.r_[len(codes) > 0, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
-    candidates, codes = candidates[strongest], codes[strongest]
+    near = np.flatnonzero(scores >= floor)
+    near = near[needs_review[newer_records(pairs[near], referral_day)]]
+    lo, hi, _, index, _ = _cluster_links(roots, pairs[near], scores[near], np.zeros(len(near), dtype=bool), floor)
     reviewed = _codes(np.sort(roots[review_pairs], axis=1)) if len(review_pairs) else np.zeros(0, dtype=np.int64)
-    return needs_review, np.concatenate([review_pairs, pairs[candidates[~np.isin(codes, reviewed)]]])
+    return needs_review, np.concatenate([review_pairs, pairs[near[index[~np.isin(_codes(np.stack([lo, hi], axis=1)), reviewed)]]]])
 
 
 # The pairwise precision the thresholds are fitted to on the training sets, above the 0.995 target: on sets never
