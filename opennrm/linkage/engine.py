@@ -1666,17 +1666,17 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     rival_sets = [(args.size, seeds[11]), (middle, seeds[16]), (5 * args.size, seeds[12]), (large, seeds[13])]
     if args.scale_only:
         model = Model.load()
+    elif args.thresholds_only:
+        model = replace(Model.load(), config=Config(merge_size=MERGE_SIZE))
+    elif args.second_stage_only:
+        model = replace(Model.load(second_stage=False), config=Config(merge_size=MERGE_SIZE))
     else:
-        if args.thresholds_only:
-            model = replace(Model.load(), config=Config(merge_size=MERGE_SIZE))
-        else:
-            if args.second_stage_only:
-                model = replace(Model.load(second_stage=False), config=Config(merge_size=MERGE_SIZE))
-            else:
-                model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
-            # The second stage on sets of the same sizes that the first never saw (ADR 0021).
-            print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
-            model = train_rivals(model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True))
+        model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
+    if not (args.scale_only or args.thresholds_only):
+        # The second stage on sets of the same sizes that the first never saw (ADR 0021).
+        print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
+        model = train_rivals(model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True))
+    if not args.scale_only:
         # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
         model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
         print(f"thresholds {model.config}", flush=True)
