@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/linkage.py --size 20000 [--seed 1] [--no-baseline] [--keep DIR]
     .venv/bin/python bench/linkage.py --size 50000  # about the UK's own density of child referrals
-    .venv/bin/python bench/linkage.py --size 1000000 --no-baseline
+    .venv/bin/python bench/linkage.py --size 1000000 --eras uk --no-baseline  # decades of the UK's referrals
+    .venv/bin/python bench/linkage.py --size 1000000 --no-baseline  # 22 times the UK's density (a stress test)
 
 Writes a synthetic set (seed 1 by default; the model's trees were fitted on seeds 1001 and 1002, 1016 at
 50,000 records, 1010 at 100,000 and 1009 at a million, its second stage on seeds 1012, 1017, 1013 and 1014 at
@@ -39,10 +40,6 @@ TARGETS = {
     "review queue (share of referrals)": "≤ 3%",
     "blocking recall": "≥ 0.995",
 }
-# Children the UK referred to the NRM in the synthetic sets' referral window (January 2020 to October 2026):
-# 24,899 in 2020–2023 (../shared/data) and about 7,432 a year after (2023's rate); ADR 0020. Every set's referrals
-# fall in that window and its children in the same birth years, so a bigger set is a denser one.
-UK_CHILD_REFERRALS_IN_WINDOW = 46_000
 
 
 def peak_rss_mb() -> float:
@@ -60,16 +57,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--eras", default="1", help=(
+        "periods of 11 years of births the set is spread over (synthetic.generate): 1 (default: every child born 2007-2017, "
+        "so a bigger set is a denser one) or 'uk' (as many as keep it at about the UK's density: 22 at a million)"))
     parser.add_argument("--no-baseline", action="store_true", help="skip Splink (for the 1M run: it needs more memory)")
     parser.add_argument("--keep", type=Path, help="write the input, truth and output CSVs here")
     args = parser.parse_args()
+    eras = synthetic.eras_at_uk_density(args.size) if args.eras == "uk" else int(args.eras)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="opennrm-linkage-"))
     folder.mkdir(parents=True, exist_ok=True)
     input_path, truth_path, output_path = folder / "referrals.csv", folder / "referrals.truth.csv", folder / "clusters.csv"
 
     mark = time.perf_counter()
-    say(f"generating {args.size} records (seed {args.seed})")
-    synthetic.write(args.size, input_path, truth_path, args.seed)
+    say(f"generating {args.size} records (seed {args.seed}, {eras} era{'s' if eras > 1 else ''})")
+    synthetic.write(args.size, input_path, truth_path, args.seed, eras)
     say(f"generated in {time.perf_counter() - mark:.1f} s")
 
     # The batch path as `opennrm linkage` runs it: read the CSV, link, write the CSV.
@@ -139,9 +140,16 @@ def main() -> int:
         flagged[review.ravel()] = True
         baseline = evaluate.evaluate(truth, labels, flagged, review)
 
-    print(f"\nLinkage quality, {args.size:,} synthetic referrals (seed {args.seed}); {ours.true_pairs:,} true pairs")
-    print(f"(referred {synthetic.FIRST_REFERRAL_DATE:%B %Y} to {synthetic.LAST_REFERRAL_DATE:%B %Y}: "
-          f"{args.size / UK_CHILD_REFERRALS_IN_WINDOW:.1f} times the density of the UK's child referrals in that window)\n")
+    density = args.size / (synthetic.UK_RECORDS_PER_ERA * eras)
+    print(f"\nLinkage quality, {args.size:,} synthetic referrals (seed {args.seed}{f', {eras} eras' if eras > 1 else ''}); {ours.true_pairs:,} true pairs")
+    if eras > 1:
+        print(f"(children born {synthetic.FIRST_BIRTH_DATE.year - synthetic.ERA_YEARS * (eras - 1)} to {synthetic.LAST_BIRTH_DATE.year}, "
+              f"referred over {eras} periods of {synthetic.ERA_YEARS} years, the last {synthetic.FIRST_REFERRAL_DATE:%B %Y} to "
+              f"{synthetic.LAST_REFERRAL_DATE:%B %Y}: {density:.1f} times the density of the UK's child referrals; ADR 0026)\n")
+    else:
+        print(f"(children born {synthetic.FIRST_BIRTH_DATE.year} to {synthetic.LAST_BIRTH_DATE.year}, referred "
+              f"{synthetic.FIRST_REFERRAL_DATE:%B %Y} to {synthetic.LAST_REFERRAL_DATE:%B %Y}: {density:.1f} times the density of "
+              f"the UK's child referrals in that window)\n")
     header = f"| {'measure':45s} | {'OpenNRM':>9s} | {'Splink 5':>9s} | {'target':>15s} |"
     print(header)
     print("|" + "-" * 47 + "|" + "-" * 11 + "|" + "-" * 11 + "|" + "-" * 17 + "|")

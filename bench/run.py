@@ -567,12 +567,14 @@ def main() -> int:
 
     # Duplicate detection needs no database: its own script, its tables appended as printed (issue 5): quality
     # with the Splink 5 baseline side by side at 20,000 records and at 50,000 (about the UK's own density of
-    # child referrals), then timings and quality at 1,000,000 (the baseline is not run there: see bench/linkage.py).
+    # child referrals), then timings and quality at 1,000,000 at the UK's density (decades of referrals) and at 22
+    # times it (ADR 0026; the baseline is not run there: see bench/linkage.py).
     linkage_sections = []
-    linkage_runs = ((2000, []),) if args.quick else ((20_000, []), (50_000, []), (1_000_000, ["--no-baseline"]))
+    linkage_runs = ((2000, []),) if args.quick else (
+        (20_000, []), (50_000, []), (1_000_000, ["--eras", "uk", "--no-baseline"]), (1_000_000, ["--no-baseline"]))
     for linkage_size, extra in linkage_runs:
-        say(f"linkage: OpenNRM{' and the Splink 5 baseline' if not extra else ''} on {linkage_size:,} synthetic referrals")
-        linkage_out = out_dir / f"linkage-{linkage_size}.txt"
+        say(f"linkage: OpenNRM{' and the Splink 5 baseline' if not extra else ''} on {linkage_size:,} synthetic referrals {' '.join(extra)}")
+        linkage_out = out_dir / f"linkage-{linkage_size}{'-uk' if 'uk' in extra else ''}.txt"
         linkage_out.unlink(missing_ok=True)
         rc, _ = run([sys.executable, str(BENCH / "linkage.py"), "--size", str(linkage_size), *extra], env, linkage_out, check=False, timeout=3600)
         linkage_text = linkage_out.read_text(errors="replace")

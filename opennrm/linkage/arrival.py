@@ -100,6 +100,8 @@ class GrowingIndex(engine.Index):
                 merged[f.name] = a
             elif f.name == "n":
                 merged[f.name] = a + b
+            elif f.name == "population":
+                merged[f.name] = 0  # counted again from all the records
             elif isinstance(a, np.ndarray):
                 merged[f.name] = np.concatenate([a, b])
             else:

@@ -7,7 +7,8 @@ Pipeline (every step vectorised with numpy over arrays, so that a million record
 2. `candidate_pairs`: blocking on several keys, OR-ed: (token, birth year) for every token and every year
    the date-of-birth interval touches; (token, token) pairs with no date (age disputes); the same pairs
    within a birth year when a (token, token) block is too big (very common names); (exact date, sex).
-   Blocks bigger than `max_block` are dropped: they are covered by a finer key.
+   In blocks bigger than `max_block` records are paired with their neighbours by date of birth, and records
+   without one with all the block's records up to `undated_max_block`.
 3. `compare`: a comparison *level* per field: names (order-free token overlap graded by how rare the shared
    tokens are, jointly with whether the given names agree or conflict: the sibling pattern), date of birth
    (exact, day/month swap, near, overlapping intervals, ≤ 1 year, ≤ 6 years when estimated), sex,
@@ -71,6 +72,9 @@ class Config:
     cannot_link: float = 14.0
     max_block: int = 80
     window: int = 5  # in a bigger block, each record is paired with its next `window` by date of birth
+    # A record without a date of birth has no place in a bigger block's order: in one of up to this many records it is
+    # paired with all of them (ADR 0026).
+    undated_max_block: int = 2000
     # Cluster-level pass (off at OFF): two clusters whose strongest link is at least `best_link` and is each other's
     # best by at least `margin` (no other cluster comes close for either) are one child.
     best_link: float = 14.0
@@ -135,6 +139,12 @@ class Prepared:
     authorities: dict[str, int] = field(repr=False, default_factory=dict)
     prefix_ids: dict[str, int] = field(repr=False, default_factory=dict)
     spelling_vocabulary: dict[tuple[str, str], int] = field(repr=False, default_factory=dict)
+    # The population the model weighs these records in (its `n`): 0 = count it from the records (`effective_population`).
+    population: int = 0
+
+    def __post_init__(self):
+        if not self.population:
+            self.population = effective_population(self.n, self.dob_year_lo[self.dob_point != MISSING])
 
 
 MISSING = np.iinfo(np.int32).min
@@ -163,6 +173,25 @@ def token_rarity(tokens: np.ndarray, sex: np.ndarray, birth_year: np.ndarray, vo
     _, first = np.unique(codes, return_index=True)
     counts = np.bincount(token[first], minlength=vocabulary_size)
     return name_bits(counts, len(np.unique(identity)))
+
+
+# How many years the births of the model's sets are spread over: 1 / the chance that two of their dated records share
+# a first possible year of birth (12.5 to 12.8 measured on sets of 1,500 to 200,000 records, ADR 0026). A set within
+# a tenth of it is as spread as the model's own.
+BIRTH_YEARS_TRAINED = 12.6
+
+
+def effective_population(n: int, birth_years: np.ndarray) -> int:
+    """How many records the model should weigh `n` records as: n, or fewer when their births are spread over more
+    years than its sets' were (BIRTH_YEARS_TRAINED), in proportion. A child's namesakes and look-alikes are born
+    about when it was, so a referral stream that grows by adding years of children does not make each child harder
+    to tell apart, as one that grows by adding children born in the same years does: the scale of names' rarity,
+    the scale penalty and the review bands follow how many records share a record's year of birth (ADR 0026)."""
+    if not len(birth_years):
+        return n
+    share = np.bincount(birth_years - birth_years.min()) / len(birth_years)
+    spread = 1.0 / float((share * share).sum())
+    return n if spread <= 1.1 * BIRTH_YEARS_TRAINED else max(1, round(n * BIRTH_YEARS_TRAINED / spread))
 
 
 def population_bits(n: int) -> float:
@@ -419,10 +448,14 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(keys), np.concatenate(owners).astype(np.int64)
 
 
-def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int, order_by: np.ndarray | None = None, window: int = 0) -> np.ndarray:
+def pairs_from_blocks(
+    keys: np.ndarray, owners: np.ndarray, max_block: int, order_by: np.ndarray | None = None, window: int = 0, undated_max_block: int = 0,
+) -> np.ndarray:
     """All distinct (i < j) pairs sharing a key: (m, 2) int32. In a block bigger than `max_block` (a
     common name among many records) only neighbours are paired: each record with the next `window`
-    records in `order_by` order (the date of birth), a sorted neighbourhood, so that pairs grow linearly."""
+    records in `order_by` order (the date of birth), a sorted neighbourhood, so that pairs grow linearly;
+    and in one of up to `undated_max_block` records, each record whose `order_by` is MISSING (no date: it would
+    meet only the other undated records and the oldest) with every other record."""
     order_by = np.zeros(int(owners.max(initial=0)) + 1, dtype=np.int32) if order_by is None else order_by
     order = np.lexsort((owners, order_by[owners], keys))
     keys, owners = keys[order], owners[order]
@@ -449,6 +482,21 @@ def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int, orde
         code.sort()
         codes.append(code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code)
         del code
+    undated = big & (sizes <= undated_max_block)
+    if undated.any():
+        # Sorted by date within each block, the undated records come first.
+        st, sz = starts[undated], sizes[undated]
+        count = np.add.reduceat((order_by[owners.astype(np.int64)] == MISSING).astype(np.int64), starts)[undated]
+        st, sz, count = st[count > 0], sz[count > 0], count[count > 0]
+        position = np.repeat(st, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+        partners = np.repeat(st + sz, count) - 1 - position
+        left = np.repeat(position, partners)
+        right = left + 1 + (np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners))
+        a, b = owners[left], owners[right]
+        del left, right, position, partners
+        code = (np.minimum(a, b) << np.uint64(32)) | np.maximum(a, b)
+        del a, b
+        codes.append(code)
     usable = (sizes >= 2) & (sizes <= max_block)
     starts, sizes = starts[usable], sizes[usable]
     # Pairs block by block in slices of about `slice_pairs`, so that the temporaries stay small at 1M records.
@@ -484,7 +532,7 @@ def pairs_from_blocks(keys: np.ndarray, owners: np.ndarray, max_block: int, orde
 
 def candidate_pairs(p: Prepared, config: Config) -> np.ndarray:
     keys, owners = blocking_keys(p)
-    return pairs_from_blocks(keys, owners, config.max_block, p.dob_lo, config.window)
+    return pairs_from_blocks(keys, owners, config.max_block, p.dob_lo, config.window, config.undated_max_block)
 
 
 # ---------------------------------------------------------------- comparisons
@@ -513,7 +561,7 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
     out["name_bits"] = np.zeros(len(pairs), dtype=np.float32)
     out["together"] = np.zeros(len(pairs), dtype=bool)
     out.update({name: np.zeros(len(pairs), dtype=dtype) for name, dtype in MEASURES.items()})
-    log_n = population_bits(p.n)
+    log_n = population_bits(p.population)
     for start in range(0, len(pairs), chunk):
         i, j = pairs[start : start + chunk, 0], pairs[start : start + chunk, 1]
         sl = slice(start, start + len(i))
@@ -1095,7 +1143,7 @@ def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], prog
         pairs, first = pairs[plausible], first[plausible]
         same = person[pairs[:, 0]] == person[pairs[:, 1]]
         weight = np.full(len(pairs), math.sqrt(model.trained_n / p.n), dtype=np.float32)
-        scored.append(_RivalSet(pairs, first, same.astype(np.float32), weight, p.n, dob_vagueness(p)))
+        scored.append(_RivalSet(pairs, first, same.astype(np.float32), weight, p.population, dob_vagueness(p)))
     # A better pair, a larger margin over its rivals or more support never lowers the score.
     monotone = [1 if name in RISING_RIVAL_FEATURES else 0 for name in RIVAL_FEATURES]
     texts = []
@@ -1148,7 +1196,7 @@ def train(sets: Iterable[tuple[Prepared, np.ndarray]], config: Config) -> Model:
             kept = same | (np.random.default_rng(p.n).random(len(pairs)) < rate)
             pairs, same = pairs[kept], same[kept]
         levels = compare(p, pairs)
-        xs.append(features(levels, p.n))
+        xs.append(features(levels, p.population))
         ys.append(same.astype(np.float32))
         weights.append((np.where(same, 1.0, 1.0 / rate) * math.sqrt(sizes[0] / p.n)).astype(np.float32))
         screens.append(screened_pairs(levels))
@@ -1168,7 +1216,7 @@ def first_scores(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | Non
     sibling = np.empty(len(pairs), dtype=np.int16)
     hard = np.empty(len(pairs), dtype=bool)
     together = np.empty(len(pairs), dtype=bool)
-    n = p.n if q is None or q is p else p.n + 1
+    n = p.population if q is None or q is p else p.population + 1
     model.forests  # compiled (or loaded) once, before the threads need them
 
     def score_chunk(start: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -1190,7 +1238,7 @@ def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, chunk: int = 500_0
     """Scores of all candidate pairs `pairs` among p's records (each pair's first-stage score weighed against its
     records' rivals, `Model.with_rivals`), and their sibling/twin levels."""
     first, levels = first_scores(p, pairs, model, chunk=chunk, progress=progress)
-    return model.with_rivals(pairs, first, p.n, dob_vagueness(p)), levels
+    return model.with_rivals(pairs, first, p.population, dob_vagueness(p)), levels
 
 
 def hard_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
@@ -1527,7 +1575,7 @@ def fit_scale(
     pairs = candidate_pairs(p, config)
     unshifted, levels = score_pairs(p, pairs, replace(model, config=replace(config, scale_penalty=0.0)), progress=progress)
     against = sibling_pattern(levels)
-    doublings = model.doublings(p.n)
+    doublings = model.doublings(p.population)
     penalties = np.arange(0.0, 2.01, 0.0625).tolist()
     best = None  # (recall, penalty, merge size, scores, roots)
     # A set no bigger than the training size cannot move the merge size away from the trained one.
@@ -1556,12 +1604,12 @@ def fit_scale(
     scaled = replace(model, config=config)
     shifts = []
     for q, _ in middle:
-        middle_config = scaled.config_for(q.n)
+        middle_config = scaled.config_for(q.population)
         middle_pairs = candidate_pairs(q, config)
         middle_scores, middle_levels = score_pairs(q, middle_pairs, scaled)
         middle_roots = _clusters(q.n, middle_pairs, middle_scores, sibling_pattern(middle_levels), middle_config)
-        shifts.append((q.n, _review_shift(q, middle_pairs, middle_scores, middle_levels, middle_roots, middle_config, review_share, say)))
-    shifts.append((p.n, _review_shift(p, pairs, scores, levels, roots, scaled.config_for(p.n), review_share, say)))
+        shifts.append((q.population, _review_shift(q, middle_pairs, middle_scores, middle_levels, middle_roots, middle_config, review_share, say)))
+    shifts.append((p.population, _review_shift(p, pairs, scores, levels, roots, scaled.config_for(p.population), review_share, say)))
     return replace(config, review_shifts=tuple(sorted(shifts)))
 
 
@@ -1601,12 +1649,12 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     import time
 
     model = model or Model.load()
-    config = model.config_for(len(rows))
     say = progress or (lambda message: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     say(f"preparing {len(rows):,} records")
     p = prepare(rows)
+    config = model.config_for(p.population)
     timings["prepare"] = time.perf_counter() - started
     say(f"blocking ({timings['prepare']:.1f} s preparing)")
     mark = time.perf_counter()
@@ -1618,7 +1666,7 @@ def link(rows: Sequence[dict[str, str]], model: Model | None = None, progress=No
     timings["scoring"] = time.perf_counter() - mark
     say(f"weighing pairs against their rivals ({timings['scoring']:.1f} s scoring)")
     mark = time.perf_counter()
-    scores = model.with_rivals(pairs, first, p.n, dob_vagueness(p))
+    scores = model.with_rivals(pairs, first, p.population, dob_vagueness(p))
     del first
     timings["rivals"] = time.perf_counter() - mark
     say(f"clustering ({timings['rivals']:.1f} s with the rivals)")
@@ -1797,13 +1845,13 @@ def explain(row_a: dict[str, str], row_b: dict[str, str], model: Model | None = 
         reference = index.prepared
         both = prepare_like([row_a, row_b], reference)
         unseen = np.float32(population_bits(reference.n))
-        a = replace(both, n=reference.n, token_bits=np.append(reference.token_bits, unseen), spelling_bits=np.append(reference.spelling_bits, unseen))
-        n = reference.n + 1
+        a = replace(both, n=reference.n, population=reference.population, token_bits=np.append(reference.token_bits, unseen), spelling_bits=np.append(reference.spelling_bits, unseen))
+        n = reference.population + 1
     else:
         both = prepare([row_a, row_b])
         n = model.trained_n
         ordinary = population_bits(n) - 6
-        a = replace(both, n=n, token_bits=np.full(len(both.token_bits), ordinary, dtype=np.float32),
+        a = replace(both, n=n, population=n, token_bits=np.full(len(both.token_bits), ordinary, dtype=np.float32),
                     spelling_bits=np.full(len(both.spelling_bits), ordinary, dtype=np.float32))
     levels = compare(a, np.array([[0, 1]], dtype=np.int64), q=a)
     score = float(model.score(levels, n)[0])
@@ -1829,7 +1877,8 @@ class Index:
     Keeps the prepared arrays and the blocking keys (about 15 per record) sorted by key then date of birth;
     a query computes the new record's keys, finds its candidates by binary search, and scores them with the
     batch code. In a block bigger than `max_block` only the `window` records either side of the new one's
-    date of birth are candidates, as the batch run pairs neighbours there.
+    date of birth are candidates, as the batch run pairs neighbours there, and, in one of up to
+    `undated_max_block` records, the records without a date of birth (all of them when the new one has none).
     """
 
     def __init__(self, rows: Sequence[dict[str, str]], model: Model | None = None):
@@ -1880,7 +1929,7 @@ class Index:
         The rivals (see `rival_features`) are found as the batch run finds them: the new record's are its other
         candidates; an existing record's are its candidates among the existing records (found by querying it in
         turn) and the new records that found it."""
-        n = self.prepared.n + 1
+        n = self.prepared.population + 1
         config = self.model.config_for(n)
         results: list[list[Match]] = [[] for _ in rows]
         if not rows:
@@ -1920,20 +1969,33 @@ class Index:
         left = np.searchsorted(self.keys, keys, side="left")
         right = np.searchsorted(self.keys, keys, side="right")
         big = np.flatnonzero(right - left > config.max_block)
+        extra_left, extra_owners = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        extra_lengths = np.zeros(0, dtype=np.int64)
         if len(big):
             # In a big block, the `window` records either side of where the record's date of birth falls.
             dates = q.dob_lo[key_owners[big]].astype(np.int64) - np.iinfo(np.int32).min
-            middle = np.searchsorted(self.by_block_and_date, (self.block_of[left[big]] << np.int64(33)) + dates)
-            left[big], right[big] = np.maximum(left[big], middle - config.window), np.minimum(right[big], middle + config.window)
-        lengths = np.maximum(right - left, 0)
+            block = self.block_of[left[big]] << np.int64(33)
+            middle = np.searchsorted(self.by_block_and_date, block + dates)
+            whole_left, whole_right = left[big], right[big]
+            left[big], right[big] = np.maximum(whole_left, middle - config.window), np.minimum(whole_right, middle + config.window)
+            # As in a batch run (pairs_from_blocks), in a block of up to `undated_max_block` records an undated record
+            # meets all of them, and a dated one also the undated ones (first in the block: their date sorts lowest).
+            small = whole_right - whole_left <= config.undated_max_block
+            undated = small & (dates == 0)
+            left[big[undated]], right[big[undated]] = whole_left[undated], whole_right[undated]
+            dated = small & (dates != 0)
+            extra_left = whole_left[dated]
+            extra_lengths = np.searchsorted(self.by_block_and_date, block[dated] + 1) - extra_left
+            extra_owners = key_owners[big[dated]]
+        lengths = np.r_[np.maximum(right - left, 0), extra_lengths]
         if not lengths.sum():
             return np.zeros((0, 2), dtype=np.int64), compare(self.prepared, np.zeros((0, 2), dtype=np.int64), q=q), np.zeros(0, dtype=np.float32)
-        positions = _spans(left, lengths)
+        positions = _spans(np.r_[left, extra_left], lengths)
         # Each (existing record, new record) pair once.
-        codes = np.unique(np.repeat(key_owners, lengths) * self.prepared.n + self.owners[positions])
+        codes = np.unique(np.repeat(np.r_[key_owners, extra_owners], lengths) * self.prepared.n + self.owners[positions])
         pairs = np.stack([codes % self.prepared.n, codes // self.prepared.n], axis=1)
         levels = compare(self.prepared, pairs, q=q)
-        return pairs, levels, self.model.first(levels, self.prepared.n + 1)
+        return pairs, levels, self.model.first(levels, self.prepared.population + 1)
 
     def _with_rivals(self, pairs: np.ndarray, first: np.ndarray, already: np.ndarray, new_vagueness: np.ndarray) -> np.ndarray:
         """`Model.with_rivals` for the (existing, new) pairs: a new record's rivals are its other candidates, an existing
@@ -1946,7 +2008,8 @@ class Index:
         not matches. (A third record matching both could still lift such a pair, `support`; but then the new record
         matches that third record well itself, and is offered it.)"""
         n = self.prepared.n
-        config = self.model.config_for(n + 1)
+        population = self.prepared.population + 1
+        config = self.model.config_for(population)
         lowest = min(config.review, config.review_hard, config.review_alongside)
         by_new = [(new, np.flatnonzero(pairs[:, 1] == new)) for new in np.unique(pairs[:, 1]).tolist()]
         vagueness = self._vagueness().copy()
@@ -1955,7 +2018,7 @@ class Index:
             # One numbering: existing records keep theirs, the new record is number n.
             together = np.concatenate([np.stack([pairs[mine, 0], np.full(len(mine), n)], axis=1), own_pairs]).astype(np.int64)
             vagueness[n] = new_vagueness[pairs[mine[0], 1]]
-            return self.model.with_rivals(together, np.concatenate([first[mine], own_first]), n + 1, vagueness)[: len(mine)]
+            return self.model.with_rivals(together, np.concatenate([first[mine], own_first]), population, vagueness)[: len(mine)]
 
         no_pairs, no_first = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores = np.empty(len(pairs), dtype=np.float32)

@@ -496,6 +496,20 @@ SAME_EPISODE_SHARE = 0.2
 ORIGINAL_SCRIPT_STYLES = {"arabic", "persian", "geez", "viet"}
 FIRST_REFERRAL_DATE = dt.date(2020, 1, 1)
 LAST_REFERRAL_DATE = dt.date(2026, 10, 31)
+FIRST_BIRTH_DATE = dt.date(2007, 1, 1)
+LAST_BIRTH_DATE = dt.date(2017, 12, 31)
+# A bigger set at the UK's density is the same referral stream over more periods ("eras"), each this many years
+# earlier than the one after it, so that the children of two eras are never born in the same year: a million
+# children's referrals are decades of the UK's, not 22 times as many children born in the same 11 years (ADR 0026).
+ERA_YEARS = LAST_BIRTH_DATE.year - FIRST_BIRTH_DATE.year + 1
+# Referrals of children the UK made in the referral window above: 24,899 in 2020-2023, then 2023's 7,432 a year
+# (ADR 0020). A set of this many records in one era is at about the UK's density.
+UK_RECORDS_PER_ERA = 46_000
+
+
+def eras_at_uk_density(size: int) -> int:
+    """How many eras keep a set of `size` records at about the UK's density (1 up to about 69,000 records)."""
+    return max(1, round(size / UK_RECORDS_PER_ERA))
 
 
 @dataclass
@@ -520,6 +534,7 @@ class Person:
     referrals: int = 1
     authority: str = ""  # the local authority looking after the child (siblings share it)
     variant_choice: dict[int, int] = field(default_factory=dict)
+    era: int = 0  # how many eras earlier than the last this child's family was referred (see ERA_YEARS)
 
 
 def _given_tables(style: str, sex: str) -> tuple[Name, ...]:
@@ -575,7 +590,7 @@ def _families(rng: random.Random) -> Iterator[list[Person]]:
         roll = rng.random()
         children = 1 if roll < 0.84 else (2 if roll < 0.96 else 3)
         twins = children >= 2 and rng.random() < 0.25
-        first_dob = _random_date(rng, dt.date(2007, 1, 1), dt.date(2017, 12, 31))
+        first_dob = _random_date(rng, FIRST_BIRTH_DATE, LAST_BIRTH_DATE)
         people: list[Person] = []
         # Children are not given their father's or grandfather's name (Ge'ez and Arabic names carry them).
         avoid: set[str] = {name[0][0] for name in family}
@@ -732,9 +747,14 @@ def _particle_variant(rng: random.Random, name: str) -> str:
     return name
 
 
-def generate(size: int, seed: int = 1) -> Iterator[Record]:
-    """Exactly `size` referral records (people interleaved in referral order), deterministic for a seed."""
+def generate(size: int, seed: int = 1, eras: int = 1) -> Iterator[Record]:
+    """Exactly `size` referral records (people interleaved in referral order), deterministic for a seed.
+
+    With `eras` above 1 each family is referred in one of that many eras (ERA_YEARS apart, the latest the usual
+    one): the same children and noise, their dates earlier; with 1 the records are those it has always made."""
     rng = random.Random(seed)
+    # Eras come from a stream of their own too, so that one era leaves every record as it was.
+    era_of = random.Random(f"era-{seed}")
     # Places and siblings' shared referrals come from a stream of their own, so that changing how they are drawn
     # leaves the children and their noise as they are.
     context = random.Random(f"authority-{seed}")
@@ -745,6 +765,9 @@ def generate(size: int, seed: int = 1) -> Iterator[Record]:
     # Referrals of one child are spread over months; emit them in roughly date order with a small window.
     while produced < size:
         family = next(families)
+        era = era_of.randrange(eras) if eras > 1 else 0
+        for person in family:
+            person.era = era
         home = context.choices(LOCAL_AUTHORITIES, weights=AUTHORITY_WEIGHTS)[0]
         together = len(family) > 1 and context.random() < SIBLINGS_REFERRED_TOGETHER
         first_day = None
@@ -770,10 +793,21 @@ def generate(size: int, seed: int = 1) -> Iterator[Record]:
                 record = _referral(rng, person, f"R{produced:07d}", referral_date)
                 if with_siblings or context.random() < HOME_AUTHORITY_SHARE:
                     record.row["local_authority"] = person.authority
+                if person.era:
+                    for column in ("date_of_birth", "referral_date"):
+                        record.row[column] = _years_earlier(record.row[column], ERA_YEARS * person.era)
                 yield record
 
 
-def write(size: int, input_path: Path, truth_path: Path, seed: int = 1) -> int:
+def _years_earlier(value: str, years: int) -> str:
+    """An ISO date `years` earlier (29 February becomes the 28th in a common year); "" stays ""."""
+    if not value:
+        return value
+    day = dt.date.fromisoformat(value)
+    return (day.replace(year=day.year - years, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year - years)).isoformat()
+
+
+def write(size: int, input_path: Path, truth_path: Path, seed: int = 1, eras: int = 1) -> int:
     """Stream `size` records to `input_path` (contract format) and their truth to `truth_path`."""
     count = 0
     with open(input_path, "w", newline="", encoding="utf-8") as input_file, open(truth_path, "w", newline="", encoding="utf-8") as truth_file:
@@ -781,7 +815,7 @@ def write(size: int, input_path: Path, truth_path: Path, seed: int = 1) -> int:
         truth_writer = csv.DictWriter(truth_file, fieldnames=TRUTH_COLUMNS)
         input_writer.writeheader()
         truth_writer.writeheader()
-        for record in generate(size, seed):
+        for record in generate(size, seed, eras):
             input_writer.writerow(record.row)
             truth_writer.writerow(record.truth)
             count += 1
@@ -794,10 +828,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write a synthetic linkage evaluation set (input CSV + truth CSV).")
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--eras", default="1", help=(
+        "spread the families over this many periods of 11 years of births (default 1); --eras uk: as many as keep the "
+        "set at about the UK's density of child referrals (1 up to about 69,000 records, 22 at a million)"))
     parser.add_argument("--output", type=Path, required=True, help="input CSV; the truth goes beside it as *.truth.csv")
     args = parser.parse_args(argv)
     truth = args.output.with_suffix(".truth.csv")
-    count = write(args.size, args.output, truth, args.seed)
+    if args.eras != "uk" and not args.eras.isdigit():
+        parser.error(f"--eras must be a whole number or 'uk', not {args.eras!r}")
+    eras = eras_at_uk_density(args.size) if args.eras == "uk" else max(1, int(args.eras))
+    count = write(args.size, args.output, truth, args.seed, eras)
     print(f"{count} records to {args.output}, truth to {truth}")
 
 

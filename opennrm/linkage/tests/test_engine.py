@@ -159,6 +159,39 @@ def test_a_block_too_big_to_pair_in_full_pairs_date_of_birth_neighbours_only():
     assert len(engine.pairs_from_blocks(keys, owners, max_block=10)) == 45  # small enough: every pair
 
 
+def test_in_a_big_block_a_record_without_a_date_of_birth_is_paired_with_every_record_up_to_a_size():
+    # Ten records sharing one key, two of them undated: by date they would meet only each other and the oldest.
+    owners = np.arange(10)
+    keys = np.full(10, 7, dtype=np.uint64)
+    dates = np.array([90, engine.MISSING, 80, 20, 70, 30, 60, engine.MISSING, 50, 0], dtype=np.int32)
+    windowed = {tuple(map(int, pair)) for pair in engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2)}
+    assert not {(1, 9), (7, 8)} <= windowed
+    pairs = {tuple(map(int, pair)) for pair in engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2, undated_max_block=10)}
+    assert {tuple(sorted((undated, other))) for undated in (1, 7) for other in range(10) if other != undated} <= pairs
+    assert pairs - windowed == {tuple(sorted((undated, other))) for undated in (1, 7) for other in range(10) if other != undated} - windowed
+    too_big = engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2, undated_max_block=9)
+    assert {tuple(map(int, pair)) for pair in too_big} == windowed
+
+
+def test_a_query_meets_the_undated_records_of_a_big_block_as_the_batch_run_does():
+    """A block of one common name bigger than max_block: the new referral without a date of birth is offered
+    the dated record of the same child, and a dated one the undated record, as a batch run pairs them."""
+    config = replace(engine.Model.load().config, max_block=4, window=1)
+    model = replace(engine.Model.load(), config=config)
+    days = [f"2012-0{month}-1{day}" for month in range(1, 7) for day in range(1, 3)]
+    existing = [_row(f"E{k}", "Molly", "Suter", dob, nationalities="GBR") for k, dob in enumerate(days)]
+    existing.append(_row("U1", "Molly", "Suter", "", precision="", nationalities="GBR"))
+    index = engine.Index(existing, model=model)
+    undated = index._candidates(engine.prepare_like([_row("Q1", "Molly", "Suter", "", precision="", nationalities="GBR")], index.prepared))[0]
+    assert {index.prepared.record_ids[e] for e, _ in undated.tolist()} >= {f"E{k}" for k in range(len(days))}
+    dated = index._candidates(engine.prepare_like([_row("Q2", "Molly", "Suter", "2012-03-11", nationalities="GBR")], index.prepared))[0]
+    assert "U1" in {index.prepared.record_ids[e] for e, _ in dated.tolist()}
+    narrow = replace(model, config=replace(config, undated_max_block=4))
+    index = engine.Index(existing, model=narrow)
+    dated = index._candidates(engine.prepare_like([_row("Q2", "Molly", "Suter", "2012-03-11", nationalities="GBR")], index.prepared))[0]
+    assert "U1" not in {index.prepared.record_ids[e] for e, _ in dated.tolist()}
+
+
 def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not():
     config = engine.Config(auto_link=10, cannot_link=10, review=2, best_link=3, margin=2)
     pairs = np.array([[0, 1], [2, 3], [2, 4], [5, 6]], dtype=np.int32)
@@ -453,3 +486,40 @@ def test_a_scale_set_no_bigger_than_the_training_size_leaves_the_merge_size_as_t
     model = replace(model, trained_n=4000, config=replace(model.config, scale_penalty=0.0, review_shifts=(), merge_size_scale=0.0))
     config = engine.fit_scale(engine.labelled(2_000, 34), model, review_share=0.03, precision=0.99)
     assert (config.merge_size, config.merge_size_scale) == (model.config.merge_size, 0.0)
+
+
+def test_the_population_is_the_count_of_records_unless_their_births_are_spread_over_more_years_than_the_models_sets():
+    eleven_years = np.repeat(np.arange(2007, 2018), 100)
+    assert engine.effective_population(1100, eleven_years) == 1100
+    fifty_five_years = np.repeat(np.arange(1963, 2018), 20)
+    assert engine.effective_population(1100, fifty_five_years) == round(1100 * engine.BIRTH_YEARS_TRAINED / 55)
+    assert engine.effective_population(7, np.zeros(0, dtype=np.int64)) == 7  # no date of birth at all
+    assert engine.prepare(_background()).population == 1500
+
+
+def test_a_referral_stream_grown_by_earlier_years_weighs_each_child_as_one_span_of_years_does():
+    """The same 2,000 referrals again in three earlier eras (their children born 11, 22 and 33 years earlier): each
+    child's matches among them score about as they do among the 2,000 alone, and far closer than weighed among
+    four times as many records (a denser stream)."""
+    rows = _background(2000, seed=21)
+
+    def earlier(row, era):
+        years = synthetic.ERA_YEARS * era
+        return {**row, "record_id": f"{row['record_id']}-{era}", "date_of_birth": synthetic._years_earlier(row["date_of_birth"], years),
+                "referral_date": synthetic._years_earlier(row["referral_date"], years)}
+
+    stream = rows + [earlier(row, era) for era in (1, 2, 3) for row in rows]
+    model = engine.Model.load()
+    alone, grown = engine.link(rows, model), engine.link(stream, model)
+    prepared = engine.prepare(stream)
+    assert prepared.population < 1.5 * len(rows)
+    dense = replace(prepared, population=len(stream))
+    first, _ = engine.first_scores(dense, grown.pairs, model)
+    dense_scores = model.with_rivals(grown.pairs, first, dense.population, engine.dob_vagueness(dense))
+    own = {pair: k for k, pair in enumerate(map(tuple, grown.pairs.tolist()))}
+    common = [(k, own[pair]) for k, pair in enumerate(map(tuple, alone.pairs.tolist())) if pair in own]
+    assert len(common) > 0.9 * len(alone.pairs)
+    at, grown_at = np.array(common).T
+    as_grown = np.abs(grown.scores[grown_at] - alone.scores[at]).mean()
+    as_dense = np.abs(dense_scores[grown_at] - alone.scores[at]).mean()
+    assert as_grown < as_dense / 2, (as_grown, as_dense)

@@ -1,5 +1,7 @@
 import csv
 
+import pytest
+
 from opennrm.linkage import synthetic
 
 
@@ -36,3 +38,35 @@ def test_write_streams_the_contract_columns(tmp_path):
         reader = csv.DictReader(f)
         assert reader.fieldnames == synthetic.INPUT_COLUMNS
         assert len(list(reader)) == 50
+
+
+def test_eras_spread_the_same_children_over_earlier_years_one_family_to_an_era():
+    one = list(synthetic.generate(2000, seed=4))
+    spread = list(synthetic.generate(2000, seed=4, eras=4))
+    assert [r.truth for r in spread] == [r.truth for r in one]
+    dated = ("date_of_birth", "referral_date")
+    era_of_family: dict[str, set[int]] = {}
+    for before, after in zip(one, spread, strict=True):
+        assert {k: v for k, v in after.row.items() if k not in dated} == {k: v for k, v in before.row.items() if k not in dated}
+        years = int(before.row["referral_date"][:4]) - int(after.row["referral_date"][:4])
+        if before.row["date_of_birth"]:
+            assert int(before.row["date_of_birth"][:4]) - int(after.row["date_of_birth"][:4]) == years  # the same age when referred
+        assert years % synthetic.ERA_YEARS == 0
+        era_of_family.setdefault(before.truth["family_id"], set()).add(years // synthetic.ERA_YEARS)
+    assert all(len(eras) == 1 for eras in era_of_family.values())
+    assert set().union(*era_of_family.values()) == {0, 1, 2, 3}
+
+
+def test_the_uk_density_takes_one_era_up_to_about_sixty_nine_thousand_records_and_twenty_two_at_a_million():
+    assert [synthetic.eras_at_uk_density(size) for size in (2_000, 20_000, 50_000, 68_999, 1_000_000)] == [1, 1, 1, 1, 22]
+
+
+def test_the_command_line_takes_eras_as_a_number_or_uk(tmp_path, capsys):
+    synthetic.main(["--size", "40", "--seed", "3", "--eras", "uk", "--output", str(tmp_path / "uk.csv")])
+    synthetic.main(["--size", "40", "--seed", "3", "--output", str(tmp_path / "plain.csv")])
+    assert (tmp_path / "uk.csv").read_text() == (tmp_path / "plain.csv").read_text()  # 40 records: one era
+    synthetic.main(["--size", "40", "--seed", "3", "--eras", "3", "--output", str(tmp_path / "three.csv")])
+    assert (tmp_path / "three.csv").read_text() != (tmp_path / "plain.csv").read_text()
+    with pytest.raises(SystemExit):
+        synthetic.main(["--size", "40", "--eras", "many", "--output", str(tmp_path / "bad.csv")])
+    assert "--eras must be a whole number or 'uk'" in capsys.readouterr().err
