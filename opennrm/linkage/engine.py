@@ -560,6 +560,7 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
     out = {name: np.zeros(len(pairs), dtype=np.int16) for name in FIELDS}
     out["name_bits"] = np.zeros(len(pairs), dtype=np.float32)
     out["together"] = np.zeros(len(pairs), dtype=bool)
+    out["twin_names"] = np.zeros(len(pairs), dtype=bool)
     out.update({name: np.zeros(len(pairs), dtype=dtype) for name, dtype in MEASURES.items()})
     log_n = population_bits(p.population)
     for start in range(0, len(pairs), chunk):
@@ -644,6 +645,7 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         together_day = (p.referral_day[i] != MISSING) & (p.referral_day[i] == q.referral_day[j])
         same_authority = (p.local_authority[i] >= 0) & (p.local_authority[i] == q.local_authority[j])
         out["together"][sl] = eligible & (given == 2) & together_day & same_authority
+        out["twin_names"][sl] = _twin_names(p.given_latin[i], q.given_latin[j], same_family & (dob == 1))
         sa, sb = p.sex[i], q.sex[j]
         out["sex"][sl] = np.select([(sa == 0) | (sb == 0), sa == sb], [0, 1], default=2)
         na, nb = p.nationality_mask[i], q.nationality_mask[j]
@@ -657,6 +659,20 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         out["referral_gap"][sl] = np.where((ra == MISSING) | (rb == MISSING), -1, np.abs(ra.astype(np.int64) - rb))
         if progress and (start // chunk) % 10 == 9:
             progress(f"scored {start + len(i):,} of {len(pairs):,} pairs")
+    return out
+
+
+def _twin_names(given_a: np.ndarray, given_b: np.ndarray, same_day_and_family: np.ndarray) -> np.ndarray:
+    """Twins named alike: the same date of birth and family name, two given names or more on one side, and no given
+    name on one side spelled like one on the other (Jaro–Winkler under 0.88), though their keys may agree (Kayla and
+    Grace Kelee share kl, Danie Lena and Lauen ln), so the given names did not conflict. A child referred under its
+    other given name keeps a spelling of it (Thi Chi and Chi, Manh Minh and Minh). Evidence against one child where
+    clustering reads it (`sibling_pattern`), not a model input: the trees never learnt it (ADR 0026)."""
+    out = np.zeros(len(given_a), dtype=bool)
+    for k in np.flatnonzero(same_day_and_family).tolist():
+        words_a, words_b = given_a[k].split(), given_b[k].split()
+        if words_a and words_b and max(len(words_a), len(words_b)) >= 2:
+            out[k] = max(JaroWinkler.normalized_similarity(u, v) for u in words_a for v in words_b) < 0.88
     return out
 
 
@@ -1216,22 +1232,24 @@ def first_scores(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | Non
     sibling = np.empty(len(pairs), dtype=np.int16)
     hard = np.empty(len(pairs), dtype=bool)
     together = np.empty(len(pairs), dtype=bool)
+    twin_names = np.empty(len(pairs), dtype=bool)
     n = p.population if q is None or q is p else p.population + 1
     model.forests  # compiled (or loaded) once, before the threads need them
 
-    def score_chunk(start: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def score_chunk(start: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         levels = compare(p, pairs[start : start + chunk], q=q)
-        return start, model.first(levels, n), levels["sibling"], levels["together"], hard_pattern(levels)
+        return start, model.first(levels, n), levels["sibling"], levels["together"], levels["twin_names"], hard_pattern(levels)
 
     # Two chunks at a time, one per core: numpy, rapidfuzz and the compiled trees release the GIL for most of the
     # work (1.4 times one thread's speed on two cores; ADR 0022).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for number, (start, chunk_scores, chunk_sibling, chunk_together, chunk_hard) in enumerate(pool.map(score_chunk, range(0, len(pairs), chunk))):
+        for number, (start, chunk_scores, chunk_sibling, chunk_together, chunk_twin_names, chunk_hard) in enumerate(pool.map(score_chunk, range(0, len(pairs), chunk))):
             end = start + len(chunk_scores)
-            scores[start:end], sibling[start:end], together[start:end], hard[start:end] = chunk_scores, chunk_sibling, chunk_together, chunk_hard
+            scores[start:end], sibling[start:end], together[start:end] = chunk_scores, chunk_sibling, chunk_together
+            twin_names[start:end], hard[start:end] = chunk_twin_names, chunk_hard
             if progress and number % 10 == 9:
                 progress(f"scored {end:,} of {len(pairs):,} pairs")
-    return scores, {"sibling": sibling, "together": together, "hard": hard}
+    return scores, {"sibling": sibling, "together": together, "twin_names": twin_names, "hard": hard}
 
 
 def score_pairs(p: Prepared, pairs: np.ndarray, model: Model, chunk: int = 500_000, progress=None):
@@ -1364,9 +1382,9 @@ def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, again
 
 
 def sibling_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
-    """The pairs showing the twin or sibling pattern (sibling levels 1 and 2), or twins referred together: evidence
-    against one child."""
-    return (levels["sibling"] == 1) | (levels["sibling"] == 2) | levels["together"]
+    """The pairs showing the twin or sibling pattern (sibling levels 1 and 2), twins referred together or twins named
+    alike (`_twin_names`): evidence against one child."""
+    return (levels["sibling"] == 1) | (levels["sibling"] == 2) | levels["together"] | levels["twin_names"]
 
 
 def decide(

@@ -17,7 +17,7 @@ def _levels(n, sibling=None, hard=None):
     """What clustering reads of `n` pairs' comparisons: sibling levels, twins referred together, hard patterns."""
     return {
         "sibling": np.zeros(n, dtype=np.int16) if sibling is None else np.array(sibling, dtype=np.int16),
-        "together": np.zeros(n, dtype=bool), "hard": np.zeros(n, dtype=bool) if hard is None else np.array(hard),
+        "together": np.zeros(n, dtype=bool), "twin_names": np.zeros(n, dtype=bool), "hard": np.zeros(n, dtype=bool) if hard is None else np.array(hard),
     }
 
 
@@ -320,7 +320,7 @@ def test_scoring_in_chunks_is_scoring_at_once():
     scores, flags = engine.score_pairs(prepared, pairs, model, chunk=397)
     assert len(pairs) > 5 * 397
     assert np.array_equal(scores, whole_scores)
-    assert all(np.array_equal(flags[name], whole[name]) for name in ("sibling", "together", "hard"))
+    assert all(np.array_equal(flags[name], whole[name]) for name in ("sibling", "together", "twin_names", "hard"))
     assert (flags["sibling"] > 0).any() and flags["hard"].any()
 
 
@@ -479,6 +479,25 @@ def test_twins_referred_together_with_names_a_letter_apart_are_not_merged():
     # Checked on arrival, the twin referred the same day is offered for review, not as a strong match.
     found = {match.record_id: match for match in engine.Index(rows[:-2]).query(rows[-2])}
     assert found["L2"].decision == "review"
+
+
+def test_twins_named_alike_across_their_given_names_are_not_merged_and_a_child_under_its_other_given_name_is():
+    # Kayla and Grace Kelee Morhurst, twins (validation seed 2004): Kelee and Kayla share the key kl, so the given
+    # names did not conflict and the pairs scored 7 to 9 bits. Thi Chi Nguyen, referred again as Chi, is one child.
+    twins = [_row(f"K{k}", "Kayla", "Morhurst", "2011-10-08", nationalities="GBR") for k in (1, 2)]
+    twins += [_row(f"G{k}", "Grace Kelee", "Morhurst", "2011-10-08", nationalities="GBR") for k in (1, 2)]
+    one_child = [_row("C1", "Thi Chi", "Nguyen", "2010-03-04", nationalities="VNM"), _row("C2", "Chi", "Nguyen", "2010-03-04", nationalities="VNM")]
+    rows = _background() + twins + one_child
+    p = engine.prepare(rows)
+    at = {record_id: k for k, record_id in enumerate(p.record_ids)}
+    pairs = np.array([[at["K1"], at["G1"]], [at["K1"], at["K2"]], [at["C1"], at["C2"]]])
+    assert engine.compare(p, pairs)["twin_names"].tolist() == [True, False, False]
+    result = engine.link(rows)
+    cluster = dict(zip(result.record_ids, result.cluster.tolist(), strict=True))
+    assert cluster["K1"] == cluster["K2"] and cluster["G1"] == cluster["G2"] and cluster["K1"] != cluster["G1"]
+    assert cluster["C1"] == cluster["C2"]
+    # Checked on arrival, the other twin is not a strong match.
+    assert all(match.decision != "auto" for match in engine.Index(rows[:-3]).query(rows[-3]) if match.record_id.startswith("K"))
 
 
 def test_a_scale_set_no_bigger_than_the_training_size_leaves_the_merge_size_as_trained():
