@@ -472,13 +472,7 @@ def pairs_from_blocks(
     if window and big.any():
         st, sz = starts[big], sizes[big]
         position = np.repeat(st - np.cumsum(np.r_[0, sz[:-1]]), sz) + np.arange(sz.sum())
-        partners = np.minimum(window, np.repeat(st + sz, sz) - 1 - position)
-        left = np.repeat(position, partners)
-        right = left + 1 + (np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners))
-        a, b = owners[left], owners[right]
-        del left, right, position, partners
-        code = (np.minimum(a, b) << np.uint64(32)) | np.maximum(a, b)
-        del a, b
+        code = _pair_codes(owners, position, np.minimum(window, np.repeat(st + sz, sz) - 1 - position))
         code.sort()
         codes.append(code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code)
         del code
@@ -489,14 +483,7 @@ def pairs_from_blocks(
         count = np.add.reduceat((order_by[owners.astype(np.int64)] == MISSING).astype(np.int64), starts)[undated]
         st, sz, count = st[count > 0], sz[count > 0], count[count > 0]
         position = np.repeat(st, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
-        partners = np.repeat(st + sz, count) - 1 - position
-        left = np.repeat(position, partners)
-        right = left + 1 + (np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners))
-        a, b = owners[left], owners[right]
-        del left, right, position, partners
-        code = (np.minimum(a, b) << np.uint64(32)) | np.maximum(a, b)
-        del a, b
-        codes.append(code)
+        codes.append(_pair_codes(owners, position, np.repeat(st + sz, count) - 1 - position))
     usable = (sizes >= 2) & (sizes <= max_block)
     starts, sizes = starts[usable], sizes[usable]
     # Pairs block by block in slices of about `slice_pairs`, so that the temporaries stay small at 1M records.
@@ -509,14 +496,7 @@ def pairs_from_blocks(
             continue
         st, sz = starts[first:last], sizes[first:last]
         position = np.repeat(st - np.cumsum(np.r_[0, sz[:-1]]), sz) + np.arange(sz.sum())  # each block's members
-        partners = np.repeat(st + sz, sz) - 1 - position
-        left = np.repeat(position, partners)
-        right = left + 1 + (np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners))
-        a, b = owners[left], owners[right]
-        del left, right
-        code = np.minimum(a, b) << np.uint64(32)
-        code |= np.maximum(a, b)
-        del a, b
+        code = _pair_codes(owners, position, np.repeat(st + sz, sz) - 1 - position)
         code.sort()
         codes.append(code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code)
         first = last
@@ -528,6 +508,18 @@ def pairs_from_blocks(
     out[:, 0] = code >> np.uint64(32)
     out[:, 1] = code & np.uint64(0xFFFFFFFF)
     return out
+
+
+def _pair_codes(owners: np.ndarray, position: np.ndarray, partners: np.ndarray) -> np.ndarray:
+    """Each record at `position` (in the block-sorted `owners`) paired with the `partners` records after it, as codes
+    (lower record << 32 | higher record)."""
+    left = np.repeat(position, partners)
+    right = left + 1 + (np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners))
+    a, b = owners[left], owners[right]
+    del left, right
+    code = np.minimum(a, b) << np.uint64(32)
+    code |= np.maximum(a, b)
+    return code
 
 
 def candidate_pairs(p: Prepared, config: Config) -> np.ndarray:
