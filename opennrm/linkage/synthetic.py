@@ -499,8 +499,9 @@ LAST_REFERRAL_DATE = dt.date(2026, 10, 31)
 FIRST_BIRTH_DATE = dt.date(2007, 1, 1)
 LAST_BIRTH_DATE = dt.date(2017, 12, 31)
 # A bigger set at the UK's density is the same referral stream over more periods ("eras"), each this many years
-# earlier than the one after it, so that the children of two eras are never born in the same year: a million
-# children's referrals are decades of the UK's, not 22 times as many children born in the same 11 years (ADR 0026).
+# earlier than the one after it, so that the children of two eras are born in different years (but for assessed
+# ages, which reach into the era before): a million children's referrals are decades of the UK's, not 22 times as
+# many children born in the same 11 years (ADR 0026).
 ERA_YEARS = LAST_BIRTH_DATE.year - FIRST_BIRTH_DATE.year + 1
 # Referrals of children the UK made in the referral window above: 24,899 in 2020-2023, then 2023's 7,432 a year
 # (ADR 0020). A set of this many records in one era is at about the UK's density.
