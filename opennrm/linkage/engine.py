@@ -482,7 +482,7 @@ def pairs_from_blocks(
         st, sz = starts[undated], sizes[undated]
         count = np.add.reduceat((order_by[owners.astype(np.int64)] == MISSING).astype(np.int64), starts)[undated]
         st, sz, count = st[count > 0], sz[count > 0], count[count > 0]
-        position = np.repeat(st, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+        position = _spans(st, count)
         codes.append(_pair_codes(owners, position, np.repeat(st + sz, count) - 1 - position))
     usable = (sizes >= 2) & (sizes <= max_block)
     starts, sizes = starts[usable], sizes[usable]
@@ -513,8 +513,7 @@ def pairs_from_blocks(
 def _pair_codes(owners: np.ndarray, position: np.ndarray, partners: np.ndarray) -> np.ndarray:
     """Each record at `position` (in the block-sorted `owners`) paired with the `partners` records after it, as codes
     (lower record << 32 | higher record)."""
-    left = np.repeat(position, partners)
-    right = left + 1 + (np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners))
+    left, right = np.repeat(position, partners), _spans(position + 1, partners)
     a, b = owners[left], owners[right]
     del left, right
     code = np.minimum(a, b) << np.uint64(32)
