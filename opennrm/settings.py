@@ -25,8 +25,18 @@ SECRET_KEY = os.environ.get("OPENNRM_SECRET_KEY", DEMO_SECRET_KEY)
 # set its own key (`opennrm check --deploy` says so), and with it gets the second factor (ADR 0010).
 EMBEDDED_DEMO = SECRET_KEY == DEMO_SECRET_KEY
 SECRET_KEY_FALLBACKS = [k for k in os.environ.get("OPENNRM_SECRET_KEY_FALLBACKS", "").split(",") if k]
-# The audit trail's HMAC key is separate from SECRET_KEY so that it can live outside the web tier.
-AUDIT_HMAC_KEY = os.environ.get("OPENNRM_AUDIT_HMAC_KEY", SECRET_KEY + ":audit")
+# The audit trail's keys (ADR 0027): the chains' HMAC key, separate from SECRET_KEY so that it can live outside the
+# web tier, and the Ed25519 key that signs its checkpoints. A deployment sets both (opennrm.E010/E011 refuse to start
+# without); the embedded demo makes its own random ones in var/, so no key is ever a published value.
+_demo_audit_keys = {}
+if EMBEDDED_DEMO and not (os.environ.get("OPENNRM_AUDIT_HMAC_KEY") and os.environ.get("OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY")):
+    from opennrm.audit.keys import embedded_demo_keys
+
+    _demo_audit_keys = embedded_demo_keys(VAR_DIR)
+AUDIT_HMAC_KEY = os.environ.get("OPENNRM_AUDIT_HMAC_KEY") or _demo_audit_keys.get("hmac_key", "")
+AUDIT_CHECKPOINT_SIGNING_KEY = os.environ.get("OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY") or _demo_audit_keys.get("checkpoint_signing_key", "")
+# Where the worker writes a signed checkpoint of every chain's head each night: best another store than the database's.
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("OPENNRM_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
 # Chains the audit trail is spread over, so concurrent writers rarely wait for each other.
 AUDIT_CHAINS = int(os.environ.get("OPENNRM_AUDIT_CHAINS", "16"))
 

@@ -12,13 +12,17 @@ import random
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from .chain import GENESIS, entry_digest, hashed_fields
+from .checkpoint import ChainMark, Checkpoint, checkpoint_file_name, checkpoint_read, checkpoint_signed_json, newest_checkpoint_file
+from .keys import create_file
 from .models import AuditChainHead, AuditEvent
+from .verify import checkpoint_shortfalls
 
 
 @dataclass(frozen=True)
@@ -204,3 +208,55 @@ def _insert_events_postgresql(connection, events: list[AuditEvent], *, chain: in
     for event in events:
         event.pk = by_seq[event.seq]
         event._state.adding = False
+
+
+# Checkpoints (ADR 0027).
+
+
+class CheckpointRefused(Exception):
+    """A checkpoint not written, because it would sign a cut or rewritten trail as whole; the message says why."""
+
+
+@dataclass(frozen=True)
+class CheckpointWritten:
+    path: Path
+    checkpoint: Checkpoint
+
+
+def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path | None = None) -> CheckpointWritten:
+    """Sign every chain's head into a new checkpoint file (never replacing one), audited in the same transaction.
+
+    Into `directory`, the file is named by its time, and the newest checkpoint already there must still hold: a chain
+    cut back since then is refused rather than signed anew, so a truncation between two checkpoints stays caught.
+    Raises CheckpointRefused, or CheckpointInvalid for a previous checkpoint that cannot be trusted."""
+    if (directory is None) == (file is None):
+        raise TypeError("give a directory or a file")
+    created_at = timezone.now()
+    previous = None
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        previous = newest_checkpoint_file(directory)
+        file = directory / checkpoint_file_name(created_at)
+    if not file.parent.is_dir():
+        raise CheckpointRefused(f"{file.parent} is not a directory: make it, or name a file in one that exists")
+    if file.exists():
+        raise CheckpointRefused(f"{file} already exists: a checkpoint is never overwritten, so name a new file")
+    written = False
+    try:
+        with transaction.atomic():
+            checkpoint = Checkpoint(created_at, tuple(ChainMark(chain, seq, hash_) for chain, seq, hash_ in
+                                                      AuditChainHead.objects.filter(seq__gt=0).order_by("chain").values_list("chain", "seq", "hash")))
+            problems = checkpoint_shortfalls(checkpoint, since="its head row")
+            if previous is not None:
+                problems += checkpoint_shortfalls(checkpoint_read(previous), since=f"the previous checkpoint {previous.name}")
+            if problems:
+                raise CheckpointRefused("; ".join(problems) + ". Run `opennrm audit verify` and investigate before checkpointing again.")
+            audit_record(actor=actor, action="audit.checkpoint",
+                         details={"file": str(file), "chains": len(checkpoint.chains), "entries": checkpoint.entries})
+            create_file(file, checkpoint_signed_json(checkpoint), mode=0o644)  # signed, not secret: readable by whoever ships it on
+            written = True
+    except BaseException:
+        if written:  # the transaction did not commit: no audit entry, so no file either
+            file.unlink(missing_ok=True)
+        raise
+    return CheckpointWritten(file, checkpoint)

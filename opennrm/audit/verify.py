@@ -1,9 +1,13 @@
-"""Checking the audit trail end to end: every chain, every link, every HMAC, and the chain heads."""
+"""Checking the audit trail end to end: every chain, every link, every HMAC, and the chain heads; and, given a
+checkpoint kept outside the database, that no chain is shorter than it was then (ADR 0027)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from .chain import GENESIS, entry_digest, hashed_fields
+from .checkpoint import Checkpoint
 from .models import AuditChainHead, AuditEvent
 
 
@@ -14,8 +18,34 @@ class VerifyResult:
     problem: str = ""
 
 
-def audit_verify(*, progress: Callable[[int], None] | None = None, batch_size: int = 5000) -> VerifyResult:
-    """Walk every chain in order; stop at the first entry that does not hold and say why."""
+def checkpoint_shortfalls(checkpoint: Checkpoint, *, since: str = "") -> list[str]:
+    """Each chain that no longer reaches its mark in the checkpoint: shorter (its newest entries deleted, whatever its
+    head row now says), or holding another entry at the mark's position (rewritten). Empty when every chain reaches it.
+    `since` names the marks in the messages (by default, the checkpoint and its time)."""
+    since = since or f"the checkpoint of {checkpoint.created_at.isoformat(timespec='seconds')}"
+    marks = [mark for mark in checkpoint.chains if mark.seq > 0]
+    if not marks:
+        return []
+    at_marks = Q()
+    for mark in marks:
+        at_marks |= Q(chain=mark.chain, seq=mark.seq)
+    found = {(chain, seq): (pk, hash_) for pk, chain, seq, hash_ in AuditEvent.objects.filter(at_marks).values_list("pk", "chain", "seq", "hash")}
+    problems = []
+    for mark in marks:
+        entry = found.get((mark.chain, mark.seq))
+        if entry is None:
+            now = AuditEvent.objects.filter(chain=mark.chain).count()
+            problems.append(f"chain {mark.chain} has {now} entries, fewer than the {mark.seq} of {since} (entries deleted)")
+        elif entry[1] != mark.hash:
+            problems.append(f"chain {mark.chain}: audit event {entry[0]} at position {mark.seq} is not the entry there in {since} (the chain was rewritten)")
+    return problems
+
+
+def audit_verify(*, against: Checkpoint | None = None, progress: Callable[[int], None] | None = None, batch_size: int = 5000) -> VerifyResult:
+    """Walk every chain in order; stop at the first entry that does not hold and say why. Given a checkpoint, first
+    refuse any chain that does not reach its mark there."""
+    if against is not None and (shortfalls := checkpoint_shortfalls(against)):
+        return VerifyResult(False, 0, "; ".join(shortfalls))
     heads = {h.chain: h for h in AuditChainHead.objects.all()}
     chains = sorted(set(heads) | set(AuditEvent.objects.values_list("chain", flat=True).distinct()))
     checked = 0

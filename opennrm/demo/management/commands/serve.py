@@ -5,7 +5,8 @@ this process, which then stops both in order. If either child dies, the other is
 this command exits non-zero, so a supervisor (systemd, a container runtime) sees the failure.
 
 Before starting them it queues the worker's own recurring work (the nightly deadline sweep,
-decisions/tasks.py; duplicate detection's sweep, linkage/tasks.py), so `opennrm serve` (and `make run`) needs nothing else to send reminders.
+decisions/tasks.py; duplicate detection's sweep, linkage/tasks.py; the audit trail's signed checkpoint,
+audit/tasks.py), so `opennrm serve` (and `make run`) needs nothing else to send reminders.
 """
 
 import contextlib
@@ -23,6 +24,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from opennrm.audit.tasks import audit_checkpoint_schedule
 from opennrm.decisions.tasks import deadline_work_schedule
 from opennrm.linkage.tasks import LINKAGE_QUEUE, linkage_work_schedule
 
@@ -68,6 +70,7 @@ class Command(BaseCommand):
         # for referrals a crash left with no duplicate check queued (linkage/tasks.py), then one every night.
         deadline_work_schedule()
         linkage_work_schedule()
+        audit_checkpoint_schedule()  # tonight's signed checkpoint of the audit trail, or one now if the last is over a day old
         call_command("collectstatic", interactive=False, verbosity=0)
         connections.close_all()  # the children open their own
 
