@@ -7,10 +7,11 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 
 from opennrm.tests.deploy import fresh_keys, run_opennrm
 
-DEMO_SECRET_KEY = "opennrm-demo-only-key-do-not-use-in-production-5f1c9a"
+DEMO_SECRET_KEY = settings.DEMO_SECRET_KEY
 
 
 def _without(keys: dict, *names: str) -> dict:

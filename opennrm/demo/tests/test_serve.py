@@ -146,7 +146,8 @@ def test_refuses_an_unmigrated_database_and_a_port_in_use(tmp_path, var_dir):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_the_worker_it_starts_sweeps_deadlines_at_once_and_queues_the_nightly_sweep(var_dir):
-    """A database never swept: the worker sweeps at start-up, then keeps the 02:00 sweep queued (ADR 0007)."""
+    """A database never swept: the worker sweeps at start-up, then keeps the 02:00 sweep queued (ADR 0007); the same
+    for the audit checkpoint."""
     import sqlite3
 
     def sweep_schedule():
@@ -161,6 +162,8 @@ def test_the_worker_it_starts_sweeps_deadlines_at_once_and_queues_the_nightly_sw
         with sqlite3.connect(var_dir / "opennrm.sqlite3") as db:
             waiting = db.execute("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%.sweep_deadlines' AND status = 'READY'").fetchone()[0]
         assert waiting == 1
+        # And the audit trail's signed checkpoint (ADR 0027): never written, so one at once, in var/ by default.
+        assert wait_until(lambda: list((var_dir / "audit-checkpoints").glob("audit-checkpoint-*.json")), 30), "no audit checkpoint was written"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=25)
