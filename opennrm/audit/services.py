@@ -213,8 +213,9 @@ def _insert_events_postgresql(connection, events: list[AuditEvent], *, chain: in
 # Checkpoints (ADR 0027).
 
 
-class CheckpointRefused(Exception):
-    """A checkpoint not written, because it would sign a cut or rewritten trail as whole; the message says why."""
+class CheckpointNotWritten(Exception):
+    """A checkpoint not written: it would sign a cut or rewritten trail as whole, or its file cannot be made. The
+    message says why."""
 
 
 @dataclass(frozen=True)
@@ -228,19 +229,20 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
 
     Into `directory`, the file is named by its time, and the newest checkpoint already there must still hold: a chain
     cut back since then is refused rather than signed anew, so a truncation between two checkpoints stays caught.
-    Raises CheckpointRefused, or CheckpointInvalid for a previous checkpoint that cannot be trusted."""
+    Raises CheckpointNotWritten, or CheckpointInvalid for a previous checkpoint that cannot be trusted."""
     if (directory is None) == (file is None):
         raise TypeError("give a directory or a file")
     created_at = timezone.now()
     previous = None
     if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CheckpointNotWritten(f"cannot make the directory {directory}: {exc.strerror}")
         previous = newest_checkpoint_file(directory)
         file = directory / checkpoint_file_name(created_at)
     if not file.parent.is_dir():
-        raise CheckpointRefused(f"{file.parent} is not a directory: make it, or name a file in one that exists")
-    if file.exists():
-        raise CheckpointRefused(f"{file} already exists: a checkpoint is never overwritten, so name a new file")
+        raise CheckpointNotWritten(f"{file.parent} is not a directory: make it, or name a file in one that exists")
     written = False
     try:
         with transaction.atomic():
@@ -250,10 +252,15 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
             if previous is not None:
                 problems += checkpoint_shortfalls(checkpoint_read(previous), since=f"the previous checkpoint {previous.name}")
             if problems:
-                raise CheckpointRefused("; ".join(problems) + ". Run `opennrm audit verify` and investigate before checkpointing again.")
+                raise CheckpointNotWritten("; ".join(problems) + ". Run `opennrm audit verify` and investigate before checkpointing again.")
             audit_record(actor=actor, action="audit.checkpoint",
                          details={"file": str(file), "chains": len(checkpoint.chains), "entries": checkpoint.entries})
-            create_file(file, checkpoint_signed_json(checkpoint), mode=0o644)  # signed, not secret: readable by whoever ships it on
+            try:
+                create_file(file, checkpoint_signed_json(checkpoint), mode=0o644)  # signed, not secret: readable by whoever ships it on
+            except FileExistsError:
+                raise CheckpointNotWritten(f"{file} already exists: a checkpoint is never overwritten, so name a new file")
+            except OSError as exc:
+                raise CheckpointNotWritten(f"cannot write {file}: {exc.strerror}")
             written = True
     except BaseException:
         if written:  # the transaction did not commit: no audit entry, so no file either

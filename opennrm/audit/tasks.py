@@ -34,7 +34,7 @@ def write_audit_checkpoint(context) -> dict | str:
     from opennrm.decisions.tasks import next_nightly_sweep
 
     from .checkpoint import CheckpointInvalid
-    from .services import CheckpointRefused, audit_checkpoint_write
+    from .services import CheckpointNotWritten, audit_checkpoint_write
 
     if not is_current_run(AUDIT_CHECKPOINT, context.task_result.id):
         return "not the current run: another is queued"
@@ -44,7 +44,7 @@ def write_audit_checkpoint(context) -> dict | str:
         summary = {"file": str(written.path), "chains": len(written.checkpoint.chains), "entries": written.checkpoint.entries}
         record_run(AUDIT_CHECKPOINT, started_at=started, finished_at=timezone.now(), summary=summary)
         return summary
-    except (CheckpointRefused, CheckpointInvalid) as exc:
+    except (CheckpointNotWritten, CheckpointInvalid) as exc:
         logger.error("The nightly audit checkpoint was NOT written: %s", exc)
         raise
     finally:

@@ -8,6 +8,12 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.test import override_settings
+
+from opennrm.audit.models import AuditEvent
+from opennrm.audit.services import audit_record
 
 from opennrm.tests.deploy import fresh_keys, run_opennrm
 
@@ -83,3 +89,11 @@ def test_the_embedded_demo_makes_its_own_random_keys_and_keeps_them(tmp_path):
     assert json.loads(kept.read_text()) == {"hmac_key": first[0], "checkpoint_signing_key": first[1]}
     assert kept.stat().st_mode & 0o077 == 0  # readable by its owner only
     assert run_opennrm(["check"], tmp_path / "one").returncode == 0  # the demo's own keys pass
+
+
+def test_without_an_hmac_key_nothing_is_written_even_where_the_checks_did_not_run(db):
+    # A bare gunicorn runs no system checks: the trail itself refuses rather than chain entries with an empty key.
+    with override_settings(AUDIT_HMAC_KEY=""), pytest.raises(ImproperlyConfigured, match="OPENNRM_AUDIT_HMAC_KEY is not set"):
+        with transaction.atomic():
+            audit_record(actor=None, action="test.unkeyed")
+    assert not AuditEvent.objects.exists()

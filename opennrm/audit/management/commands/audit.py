@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from opennrm.audit.checkpoint import CheckpointInvalid, checkpoint_path, checkpoint_read
-from opennrm.audit.services import CheckpointRefused, audit_checkpoint_write
+from opennrm.audit.services import CheckpointNotWritten, audit_checkpoint_write
 from opennrm.audit.verify import audit_verify
 
 
@@ -59,7 +59,7 @@ class Command(BaseCommand):
         target = {"file": output} if output is not None and not output.is_dir() else {"directory": output or settings.AUDIT_CHECKPOINT_DIR}
         try:
             written = audit_checkpoint_write(actor=None, **target)
-        except (CheckpointRefused, CheckpointInvalid) as exc:
+        except (CheckpointNotWritten, CheckpointInvalid) as exc:
             self._broken(f"Checkpoint NOT written: {exc}")
         self.stdout.write(f"Checkpoint written to {written.path}: {len(written.checkpoint.chains)} chains, {written.checkpoint.entries:,} entries.")
 
