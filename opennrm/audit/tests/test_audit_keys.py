@@ -44,7 +44,7 @@ def test_production_refuses_to_serve_without_audit_keys(tmp_path):
     (lambda secret: secret + ":audit", "opennrm.E010"),  # the old default
     (lambda secret: DEMO_SECRET_KEY + ":audit", "opennrm.E010"),
     (lambda secret: "short", "opennrm.E010"),
-])
+], ids=["secret-key-plus-audit", "demo-key-plus-audit", "too-short"])
 def test_an_hmac_key_derivable_from_a_secret_or_too_short_fails_the_checks(tmp_path, make_key, check):
     keys = fresh_keys()
     done = run_opennrm(["check"], tmp_path, **{**keys, "OPENNRM_AUDIT_HMAC_KEY": make_key(keys["OPENNRM_SECRET_KEY"])})
@@ -56,7 +56,7 @@ def test_an_hmac_key_derivable_from_a_secret_or_too_short_fails_the_checks(tmp_p
 @pytest.mark.parametrize("value, says", [
     ("not-a-key", "is not a signing key: it must be 32 random bytes in URL-safe base64"),
     (None, "signing key is the HMAC key"),
-])
+], ids=["not-a-key", "same-as-hmac-key"])
 def test_a_bad_checkpoint_signing_key_fails_the_checks(tmp_path, value, says):
     keys = fresh_keys()
     done = run_opennrm(["check"], tmp_path, **{**keys, "OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY": value or keys["OPENNRM_AUDIT_HMAC_KEY"]})

@@ -147,7 +147,7 @@ def _lower_counts(document: dict) -> dict:
     (lambda doc, ours: _resigned(_lower_counts(doc), Ed25519PrivateKey.generate()), "was signed with another key"),
     (lambda doc, ours: _resigned(_lower_counts(doc), Ed25519PrivateKey.generate(), claimed_key_id=ours), "does not match its signature"),
     (lambda doc, ours: {k: v for k, v in doc.items() if k != "format"}, "is not a checkpoint: its format is not opennrm-audit-checkpoint/1"),
-])
+], ids=["edited-counts", "wrong-signature", "garbled-signature", "signed-by-another-key", "another-key-claiming-ours", "no-format"])
 def test_a_forged_or_edited_checkpoint_is_refused(trail, tmp_path, forge, says):
     # A forger lowers the counts to hide a truncation; the signature no longer holds, whoever signs it again.
     genuine = tmp_path / "checkpoint.json"
@@ -161,7 +161,7 @@ def test_a_forged_or_edited_checkpoint_is_refused(trail, tmp_path, forge, says):
     assert err.startswith(f"Audit trail NOT verified: ") and says in err
 
 
-@pytest.mark.parametrize("content, says", [(None, "cannot read the checkpoint"), ("{not json", "is not a checkpoint: not JSON")])
+@pytest.mark.parametrize("content, says", [(None, "cannot read the checkpoint"), ("{not json", "is not a checkpoint: not JSON")], ids=["missing", "not-json"])
 def test_a_missing_or_unreadable_checkpoint_is_named(db, tmp_path, content, says):
     path = tmp_path / "checkpoint.json"
     if content is not None:
