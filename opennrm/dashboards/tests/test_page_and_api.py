@@ -38,11 +38,13 @@ def test_the_page_shows_each_section_as_a_chart_and_a_table(people, recent, web_
         assert f'href="#{section}-table"' in page, section
     assert page.count("<svg") == 5 and 'role="img"' in page
     # The numbers: 1 case awaiting RG and 1 in recovery; one RG decision 3 days after receipt; one deadline missed.
+    # Exact for a decision maker, each tagged as counting fewer than 5 cases (issue 22 point 8).
+    small = r' <strong class="govuk-tag[^"]*">fewer than 5</strong></td>'
     open_table = re.search(r'id="open-table".*?</table>', page, re.S).group(0)
-    assert re.search(r"Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1</td>", open_table)
-    assert re.search(r"All open cases</th>\s*<td[^>]*>2</td>", open_table)
+    assert re.search(r"Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1" + small, open_table)
+    assert re.search(r"All open cases</th>\s*<td[^>]*>2" + small, open_table)
     rg_table = re.search(r'id="time-to-rg-table".*?</table>', page, re.S).group(0)
-    assert re.search(r"Whole period</th>\s*<td[^>]*>1</td>\s*<td[^>]*>3.0</td>\s*<td[^>]*>3.0</td>", rg_table)
+    assert re.search(r"Whole period</th>\s*<td[^>]*>1" + small + r"\s*<td[^>]*>3.0" + small + r"\s*<td[^>]*>3.0" + small, rg_table)
     # Aggregates only: no name, no reference.
     assert "Surname" not in page and "NRM-T-" not in page
     # The strict CSP: no inline style or script without the nonce.
@@ -118,10 +120,21 @@ def test_the_api_gives_the_same_figures_as_the_selector(people, cases, api_clien
     assert [m["month"] for m in body["time_to_reasonable_grounds"]["months"]] == [f"2026-{m:02d}" for m in range(1, 7)]
     jan = body["time_to_reasonable_grounds"]["months"][0]
     assert (jan["decisions"], jan["median_days"], jan["p90_days"]) == (4, 5, pytest.approx(8.8))
-    assert body["time_to_conclusive_grounds"]["period"] == {"decisions": 2, "median_days": 71, "p90_days": pytest.approx(87.8)}
-    assert body["reasonable_grounds_within_deadline"]["period"] == {"decisions": 5, "within_deadline": 3, "percent": 60.0}
-    assert body["missed_deadlines"]["rows"] == [{"competent_authority": "SCA", "nation": "ENG", "reasonable_grounds_due": 6,
-                                                 "reasonable_grounds_missed": 3, "conclusive_grounds_due": 3, "conclusive_grounds_missed": 2}]
+    # Exact for a decision maker; each figure's marks beside it (issue 22 point 8).
+    unmarked = {"obs_status": {"decisions": "", "median_days": "", "p90_days": ""}}
+    assert body["time_to_conclusive_grounds"]["period"] == {"decisions": 2, "median_days": 71, "p90_days": pytest.approx(87.8), **unmarked,
+                                                            "below_threshold": {"decisions": True, "median_days": True, "p90_days": True}}
+    within = body["reasonable_grounds_within_deadline"]["period"]
+    assert (within["decisions"], within["within_deadline"], within["percent"]) == (5, 3, 60.0)
+    assert within["below_threshold"] == {"decisions": False, "within_deadline": True, "percent": False}
+    [row] = body["missed_deadlines"]["rows"]
+    assert {k: row[k] for k in ("competent_authority", "nation", "reasonable_grounds_due", "reasonable_grounds_missed",
+                                "conclusive_grounds_due", "conclusive_grounds_missed")} == {
+        "competent_authority": "SCA", "nation": "ENG", "reasonable_grounds_due": 6,
+        "reasonable_grounds_missed": 3, "conclusive_grounds_due": 3, "conclusive_grounds_missed": 2}
+    assert row["below_threshold"] == {"reasonable_grounds_due": False, "reasonable_grounds_missed": True,
+                                      "conclusive_grounds_due": True, "conclusive_grounds_missed": True}
+    assert body["disclosure"]["method"] == "exact"
     assert {s["status"]: s["count"] for s in body["open_by_stage"]}["awaiting_reasonable_grounds"] == 2  # F and G
     assert "Surname" not in response.content.decode()
     event = AuditEvent.objects.filter(action="dashboard.view").order_by("-id").first()
