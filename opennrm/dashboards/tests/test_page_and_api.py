@@ -172,3 +172,102 @@ def test_the_api_is_documented(api_client, people):
 def test_the_chosen_filters_are_named_above_the_figures(people, web_client):
     page = web_client(people["stats"]).get("/dashboard", {"authority": "IECA", "nation": "SCT", "age_group": "child"}).content.decode()
     assert re.search(r"to \d+ \w+ \d{4}, Immigration Enforcement Competent Authority, Scotland, Child", page)
+
+
+# --- Small counts (issue 22 point 8) ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def one_panel_week(people):
+    """This week a local panel got one referral still awaiting its RG decision, and decided one other: 4 days after receipt."""
+    from opennrm.dashboards.services import case_figures_refresh
+
+    day = today()
+    case(people, "P1", authority="LOCAL_PANEL", local_authority="E09000019", received=(day - dt.timedelta(days=3)).isoformat(),
+         rg_due=(day + dt.timedelta(days=20)).isoformat(), status="awaiting_reasonable_grounds")
+    decided = case(people, "P2", authority="LOCAL_PANEL", local_authority="E09000019", received=(day - dt.timedelta(days=6)).isoformat(),
+                   rg_due=(day + dt.timedelta(days=20)).isoformat(), cg_due=(day + dt.timedelta(days=40)).isoformat(), status="recovery_period")
+    decide(people, decided, "reasonable_grounds", (day - dt.timedelta(days=2)).isoformat())
+    case_figures_refresh(full=True)
+    start = day - dt.timedelta(days=6)
+    return {
+        "api": {"from": start.isoformat(), "to": day.isoformat(), "authority": "LOCAL_PANEL"},
+        "page": {"from-day": start.day, "from-month": start.month, "from-year": start.year,
+                 "to-day": day.day, "to-month": day.month, "to-year": day.year, "authority": "LOCAL_PANEL"},
+    }
+
+
+COUNT_FIELDS = {"count", "open_total", "decisions", "within_deadline", "reasonable_grounds_due", "reasonable_grounds_missed",
+                "conclusive_grounds_due", "conclusive_grounds_missed"}
+
+
+def published_figures(body, path=""):
+    """Every (path, name, value) of a figure in the API's answer."""
+    if isinstance(body, dict):
+        for name, value in body.items():
+            if name in COUNT_FIELDS | {"median_days", "p90_days", "percent"}:
+                yield path, name, value
+            elif name not in ("disclosure", "obs_status", "below_threshold"):
+                yield from published_figures(value, f"{path}.{name}")
+    elif isinstance(body, list):
+        for i, item in enumerate(body):
+            yield from published_figures(item, f"{path}.{i}")
+
+
+def test_a_statistician_sees_no_count_of_1_and_no_median_of_one_case_in_a_week_of_one_panel(people, one_panel_week, api_client, web_client):
+    body = api_client(people["stats"]).get("/api/v1/dashboard", **one_panel_week["api"]).json()
+    assert body["disclosure"]["method"] == "controlled"
+    stages = {s["status"]: s for s in body["open_by_stage"]}
+    assert stages["awaiting_reasonable_grounds"]["count"] is None
+    assert stages["awaiting_reasonable_grounds"]["obs_status"] == {"count": "c"}
+    assert (body["open_total"], body["open_total_obs_status"]) == (None, "c")
+    rg = body["time_to_reasonable_grounds"]["period"]
+    assert (rg["decisions"], rg["median_days"], rg["p90_days"]) == (None, None, None)
+    assert rg["obs_status"] == {"decisions": "c", "median_days": "c", "p90_days": "c"}
+    for path, name, value in published_figures(body):
+        if name in COUNT_FIELDS:
+            assert value is None or value % 5 == 0, (path, name, value)
+        elif name != "percent":
+            assert value is None, (path, name, value)  # no median or 90th percentile of fewer than 5 decisions
+
+    # The page, from the same selector: [c] in the same cells, no 1 in any table, and no chart says what a table hides.
+    page = web_client(people["stats"]).get("/dashboard", one_panel_week["page"]).content.decode()
+    assert 'id="disclosure-note"' in page
+    open_table = re.search(r'id="open-table".*?</table>', page, re.S).group(0)
+    assert re.search(r"Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>\[c\]", open_table)
+    assert re.search(r"All open cases</th>\s*<td[^>]*>\[c\]", open_table)
+    rg_table = re.search(r'id="time-to-rg-table".*?</table>', page, re.S).group(0)
+    assert re.search(r"Whole period</th>\s*(<td[^>]*>\[c\]<span[^>]*>[^<]*</span></td>\s*){3}", rg_table)
+    for table in re.findall(r"<table.*?</table>", page, re.S):
+        assert not re.search(r"<td[^>]*>\s*[1-4](\.\d)?\s*<", table)
+    for chart in re.findall(r"<svg.*?</svg>", page, re.S):
+        assert not re.search(r">\s*[1-4](\.\d)?( days)?\s*<", chart)
+    open_chart = re.search(r'id="open-chart-title".*?</svg>', page, re.S).group(0)
+    assert "[c] withheld" in open_chart and "<rect" not in open_chart.split("</defs>")[1]  # no bar for a withheld count
+
+
+def test_a_decision_maker_sees_the_same_week_exact_with_its_small_figures_marked(people, one_panel_week, api_client, web_client):
+    params = {k: v for k, v in one_panel_week["api"].items() if k != "authority"}
+    body = api_client(people["panel"]).get("/api/v1/dashboard", **params).json()
+    assert body["disclosure"]["method"] == "exact"
+    stages = {s["status"]: s for s in body["open_by_stage"]}
+    assert stages["awaiting_reasonable_grounds"]["count"] == 1
+    assert stages["awaiting_reasonable_grounds"]["below_threshold"] == {"count": True}
+    assert stages["awaiting_reasonable_grounds"]["obs_status"] == {"count": ""}
+    assert stages["reconsideration"]["below_threshold"] == {"count": False}  # 0: nothing to mark
+    rg = body["time_to_reasonable_grounds"]["period"]
+    assert (rg["decisions"], rg["median_days"]) == (1, 4)
+    assert rg["below_threshold"] == {"decisions": True, "median_days": True, "p90_days": True}
+
+    page_params = {k: v for k, v in one_panel_week["page"].items() if k != "authority"}
+    page = web_client(people["panel"]).get("/dashboard", page_params).content.decode()
+    assert "take care before sharing them" in page
+    open_table = re.search(r'id="open-table".*?</table>', page, re.S).group(0)
+    assert re.search(r'Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1 <strong class="govuk-tag[^"]*">fewer than 5</strong>', open_table)
+    assert "(fewer than 5)" in re.search(r'id="open-chart-title".*?</svg>', page, re.S).group(0)
+
+
+def test_the_openapi_document_describes_the_disclosure_marks(api_client, people):
+    spec = api_client(people["stats"]).get("/api/v1/openapi.json").json()
+    description = spec["paths"]["/api/v1/dashboard"]["get"]["description"]
+    assert "obs_status" in description and "below_threshold" in description and '"c"' in description
