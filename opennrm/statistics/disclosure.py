@@ -98,16 +98,20 @@ def protect_tables(counts: Mapping[Key, int], lines: Iterable[Line], *, hidden: 
     lines = [(total, tuple(cells)) for total, cells in lines]
     hidden = frozenset(hidden)
     suppressed = {k for k, n in counts.items() if policy.is_small(n) and k not in hidden}
-    while exposed := exposed_counts(counts, lines, suppressed, hidden=hidden, policy=policy):
+    exposed = exposed_counts(counts, lines, suppressed, hidden=hidden, policy=policy)
+    while exposed:
         suppressed.add(_complement(exposed[0], counts, lines, suppressed, hidden))
+        # Withholding a count only widens what anyone can tell of the others: only those still exposed need checking again.
+        exposed = exposed_counts(counts, lines, suppressed, hidden=hidden, policy=policy, among=exposed)
     return {k: WITHHELD if k in suppressed else Published(policy.rounded(n)) for k, n in counts.items() if k not in hidden}
 
 
 def exposed_counts(counts: Mapping[Key, int], lines: Sequence[Line], suppressed: set, *, hidden: frozenset = frozenset(),
-                   policy: DisclosurePolicy = DEFAULT_POLICY) -> list[Key]:
-    """The small suppressed counts that what is published narrows to fewer possible values than "1 to threshold - 1"."""
+                   policy: DisclosurePolicy = DEFAULT_POLICY, among: Iterable[Key] | None = None) -> list[Key]:
+    """The small suppressed counts (of `among`, or all) that what is published narrows to fewer possible values than
+    "1 to threshold - 1"."""
     exposed = []
-    for key in sorted((k for k in suppressed if policy.is_small(counts[k])), key=repr):
+    for key in sorted((k for k in (suppressed if among is None else among) if policy.is_small(counts[k])), key=repr):
         low, high = feasible_range(key, counts, lines, suppressed, hidden=hidden, policy=policy)
         if high - low + 1 < policy.threshold - 1:
             exposed.append(key)
