@@ -243,3 +243,13 @@ def _referrals_named_for_police(organisation_id: int) -> list[int]:
 
 # "Not sure" is treated as a child: the presumption of age (Modern Slavery Act 2015 s.51).
 CHILD_AGE_GROUPS = ("child", "unknown")
+
+
+def dashboard_figures_exact(user) -> bool:
+    """Whether the user sees the dashboard's figures exact (small ones marked) rather than disclosure-controlled.
+
+    Decision makers may open every case their figures count, so exact small counts tell them nothing they
+    could not read; a statistician sees no record at all, so every figure they see is rounded or suppressed
+    under the published-statistics rules (contract section 7; issue 22 point 8).
+    """
+    return user.role != Role.STATISTICIAN

@@ -28,7 +28,26 @@ PARAMETERS = [
 ]
 
 
-@router.get("/dashboard", response=dict, openapi_extra={"parameters": PARAMETERS},
+DESCRIPTION = """The same figures as the page `/dashboard` (ADR 0008), from the same selector.
+
+**Disclosure control** (contract section 7; `disclosure` in the answer names the policy and its version).
+Every figure-bearing object carries, beside its figures, `obs_status` (each figure's GSS shorthand code:
+`""` when it is published, `"c"` when it is withheld to protect confidentiality, its value then `null`) and
+`below_threshold` (each figure: `true` when it is exact but counts fewer than `disclosure.threshold` cases);
+`open_total` has `open_total_obs_status` and `open_total_below_threshold`.
+
+- A **decision maker** (`disclosure.method` `"exact"`) sees exact figures, as before; those counting fewer
+  than 5 cases are marked `below_threshold`: take care before sharing them.
+- A **statistician** (`"controlled"`), who sees no record, gets under the default policy every count rounded to the nearest 5 (0 stays
+  0), a count of 1 to 4 withheld (`"c"`), and other counts withheld where the totals would otherwise let a
+  withheld one be worked out (secondary suppression); totals are rounded from the true totals, so parts need
+  not add up. Medians and 90th percentiles are withheld for fewer than 5 decisions or a withheld count;
+  shares within the deadline for fewer than 50 decisions, or where the part or the rest is 1 to 4, and are
+  shown to whole percent.
+"""
+
+
+@router.get("/dashboard", response=dict, openapi_extra={"parameters": PARAMETERS}, description=DESCRIPTION,
             summary="Managers' dashboard: open cases by stage, days to decisions (median, 90th percentile), "
                     "Reasonable Grounds decisions within the deadline and missed deadlines, as counts only")
 def dashboard(request):

@@ -5,18 +5,26 @@ figures; every bar carries its value as text, and a second series is hatched as 
 so nothing is told by colour alone (WCAG 1.4.1, 1.4.11).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 # GOV.UK colours: text, blue and dark blue (each at least 3:1 against white, 4.5:1 for the text).
 TEXT, BLUE, DARK_BLUE, GRID = "#0b0c0c", "#1d70b8", "#003078", "#b1b4b6"
-WIDTH, LABEL_WIDTH, VALUE_WIDTH, BAR, GAP, TOP = 720, 220, 70, 16, 14, 8
+WIDTH, LABEL_WIDTH, VALUE_WIDTH, BAR, GAP, TOP = 720, 220, 130, 16, 14, 8  # room beside a bar for "(fewer than 5)"
 
 
 @dataclass(frozen=True)
 class Series:
     name: str
     values: list[float | None]  # one per category; None: no figure (shown as "none")
+    # One per category, as the table says it: written instead of a missing value ("[c] withheld"), beside one that is shown.
+    notes: list[str] = field(default_factory=list)
+
+    def label(self, c: int, unit: str) -> str:
+        note = self.notes[c] if c < len(self.notes) else ""
+        if self.values[c] is None:
+            return note or "none"
+        return f"{_number(self.values[c], unit)} {note}".rstrip()
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -61,7 +69,7 @@ def bar_chart(*, chart_id: str, title: str, table_id: str, categories: list[str]
             by = y + i * BAR
             if width:
                 parts.append(f'<rect x="{LABEL_WIDTH}" y="{by + 1}" width="{width:.1f}" height="{BAR - 2}" fill="{fills[i % 2]}">'
-                             f'<title>{escape(category)}, {escape(s.name)}: {_number(value, unit)}</title></rect>')
-            parts.append(f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{by + BAR - 4}" font-size="12" fill="{TEXT}">{_number(value, unit)}</text>')
+                             f'<title>{escape(category)}, {escape(s.name)}: {escape(s.label(c, unit))}</title></rect>')
+            parts.append(f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{by + BAR - 4}" font-size="12" fill="{TEXT}">{escape(s.label(c, unit))}</text>')
     parts.append("</svg>")
     return "".join(parts)

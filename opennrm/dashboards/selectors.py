@@ -11,7 +11,7 @@ tests hold both computations to the same hand-built cases.
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,10 +21,12 @@ from django.utils import timezone
 
 from opennrm.audit.services import audit_record
 from opennrm.decisions.selectors import QUEUE_STATUSES
-from opennrm.policy import dashboard_scope
+from opennrm.policy import dashboard_figures_exact, dashboard_scope
 from opennrm.referrals.models import Referral
+from opennrm.statistics.disclosure import DEFAULT_POLICY, DisclosurePolicy
 
 from .derive import LONDON
+from .disclosure import disclosure_controlled, marked_small
 from .models import CaseFigures
 from .periods import Filters, Period
 from .services import case_figures_refresh, refresh_requested, refresh_state
@@ -42,30 +44,30 @@ class Timing:
     """Calendar days from receipt to a decision, over the decisions that took effect in a month (or the whole period)."""
 
     month: dt.date | None  # None: the whole period
-    decisions: int
+    decisions: int | None
     median_days: float | None
     p90_days: float | None
+    marks: dict = field(default_factory=dict, compare=False)  # by field: SUPPRESSED ("c": value None) or SMALL (exact, few cases)
 
 
 @dataclass(frozen=True)
 class DeadlineShare:
     month: dt.date | None
-    decisions: int
-    within_deadline: int
-
-    @property
-    def percent(self) -> float | None:
-        return 100 * self.within_deadline / self.decisions if self.decisions else None
+    decisions: int | None
+    within_deadline: int | None
+    percent: float | None = None
+    marks: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
 class Breaches:
     competent_authority: str | None  # None in the totals row
     nation: str | None
-    rg_due: int  # cases whose Reasonable Grounds deadline fell in the period (and has passed)
-    rg_missed: int
-    cg_due: int  # cases whose recovery period ended in the period (and has passed)
-    cg_missed: int
+    rg_due: int | None  # cases whose Reasonable Grounds deadline fell in the period (and has passed)
+    rg_missed: int | None
+    cg_due: int | None  # cases whose recovery period ended in the period (and has passed)
+    cg_missed: int | None
+    marks: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass
@@ -73,19 +75,25 @@ class Dashboard:
     period: Period
     filters: Filters
     today: dt.date
-    open_by_stage: list[tuple[str, str, int]]
+    open_by_stage: list[tuple[str, str, int | None]]
+    open_total: int | None
     time_to_rg: list[Timing]  # one per month of the period, then the period's
     time_to_cg: list[Timing]
     rg_within_deadline: list[DeadlineShare]
     breaches: list[Breaches]  # one per authority and nation with a deadline in the period, then the totals
+    open_marks: dict = field(default_factory=dict)  # by status (None: the total), as `marks`
+    exact: bool = True  # False: disclosure-controlled (rounded, small counts suppressed) for a role that sees no record
+    policy: DisclosurePolicy = DEFAULT_POLICY
     as_of: dt.datetime | None = None  # when the summary behind the decision and deadline figures was last refreshed
     from_cache: bool = False  # the summary's figures were computed by an earlier view since that refresh
     engine: str = ""
     seconds: float = 0.0
 
     @property
-    def open_total(self) -> int:
-        return sum(n for _, _, n in self.open_by_stage)
+    def marked(self) -> set[str]:
+        """The marks any figure carries (to explain them once, above the figures)."""
+        figures = [*self.time_to_rg, *self.time_to_cg, *self.rg_within_deadline, *self.breaches]
+        return set(self.open_marks.values()) | {m for f in figures for m in f.marks.values()}
 
 
 def dashboard_figures(*, actor, period: Period, filters: Filters, today: dt.date | None = None, via: str = "page") -> Dashboard:
@@ -115,8 +123,11 @@ def dashboard_figures(*, actor, period: Period, filters: Filters, today: dt.date
         with transaction.atomic():  # SET LOCAL lasts for the transaction
             computed = compute(summary, period, breach_end)
         cache.set(key, computed, timeout=2 * settings.DASHBOARD_REFRESH_SECONDS)
-    figures = Dashboard(period, filters, today, open_by_stage, *computed, as_of=as_of, from_cache=from_cache,
-                        engine=connection.vendor, seconds=(timezone.now() - t0).total_seconds())
+    exact = Dashboard(period, filters, today, open_by_stage, sum(n for _, _, n in open_by_stage), *computed)
+    # Exact figures, small ones marked, for those who may open the cases counted; controlled ones for the rest.
+    figures = marked_small(exact) if dashboard_figures_exact(actor) else disclosure_controlled(exact)
+    figures.as_of, figures.from_cache, figures.engine = as_of, from_cache, connection.vendor
+    figures.seconds = (timezone.now() - t0).total_seconds()
     # Audited after the figures are computed, so the audit chain is held only for the append itself.
     with transaction.atomic():
         audit_record(actor=actor, action="dashboard.view", object_type="dashboard", object_id="decisions", details={
@@ -162,9 +173,13 @@ def _timings(period: Period, rows: dict) -> list[Timing]:
 
 def _shares(period: Period, rows: dict) -> list[DeadlineShare]:
     """rows: month (or None) → (decisions, within the deadline)."""
-    by_month = {m: DeadlineShare(m, *v) for m, v in rows.items() if m is not None}
-    overall = DeadlineShare(None, *rows[None]) if None in rows else None
+    by_month = {m: _share(m, *v) for m, v in rows.items() if m is not None}
+    overall = _share(None, *rows[None]) if None in rows else None
     return _month_series(period, by_month, overall, lambda m: DeadlineShare(m, 0, 0))
+
+
+def _share(month, decisions: int, within: int) -> DeadlineShare:
+    return DeadlineShare(month, decisions, within, 100 * within / decisions if decisions else None)
 
 
 def _breach_rows(cells: dict) -> list[Breaches]:

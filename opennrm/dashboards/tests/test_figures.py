@@ -144,16 +144,42 @@ def test_sca_decision_maker_sees_their_authority_figures(people, cases):
     assert (totals.competent_authority, totals.rg_due, totals.rg_missed, totals.cg_due, totals.cg_missed) == (None, 6, 3, 3, 2)
 
 
-def test_statistician_sees_every_authority_and_filters_narrow_it(people, cases):
+def test_statistician_sees_every_authority_rounded_or_withheld_and_filters_narrow_it(people, cases):
+    # Issue 22 point 8: a statistician sees no record, so no figure is exact (this test asserted exact counts before).
     d = figures(people["stats"])
-    assert d.open_total == 6  # SCA's 4, IECA's J and the panel's K
-    assert [(b.competent_authority, b.nation, b.rg_due, b.rg_missed) for b in d.breaches[:-1]] == [("IECA", "SCT", 1, 0), ("SCA", "ENG", 6, 3)]
-    assert month(d.time_to_rg, dt.date(2026, 3, 1)).median_days == 2
+    assert not d.exact
+    # 6 open (SCA's 4, IECA's J and the panel's K), rounded to 5; each stage's 1 to 3 withheld, none in reconsideration.
+    assert d.open_total == 5
+    assert [(s, n, d.open_marks.get(s)) for s, _, n in d.open_by_stage] == [
+        ("awaiting_reasonable_grounds", None, "c"), ("recovery_period", None, "c"), ("awaiting_conclusive_grounds", None, "c"),
+        ("reconsideration", 0, None)]
+    # RG deadlines passed: IECA's 1 withheld, and SCA's 6 beside it: else IECA's would be the total's 5 (7, rounded) less
+    # SCA's 5 (6, rounded), which only 1 or 2 can be.
+    assert [(b.competent_authority, b.nation, b.rg_due, b.marks.get("rg_due")) for b in d.breaches] == [
+        ("IECA", "SCT", None, "c"), ("SCA", "ENG", None, "c"), (None, None, 5, None)]
+    # March: IECA's one decision, neither its count nor its median; the period's 6 decisions, rounded, with their median.
+    march = month(d.time_to_rg, dt.date(2026, 3, 1))
+    assert (march.decisions, march.median_days, march.p90_days) == (None, None, None)
+    assert march.marks == {"decisions": "c", "median_days": "c", "p90_days": "c"}
+    assert (d.time_to_rg[-1].decisions, d.time_to_rg[-1].median_days) == (5, 3.5)
+    # 4 of the 6 within the deadline: withheld, and so is the share (of fewer than 50 decisions).
+    assert (d.rg_within_deadline[-1].within_deadline, d.rg_within_deadline[-1].percent) == (None, None)
 
     scotland = figures(people["stats"], nation="SCT")
-    assert scotland.open_total == 1 and scotland.time_to_rg[-1].decisions == 1
-    assert figures(people["stats"], competent_authority="LOCAL_PANEL").open_total == 1
+    assert scotland.open_total is None and scotland.time_to_rg[-1].decisions is None
+    assert figures(people["stats"], competent_authority="LOCAL_PANEL").open_marks[None] == "c"
     assert figures(people["stats"], age_group="adult").open_total == 0
+
+
+def test_a_decision_maker_sees_exact_figures_with_the_small_ones_marked(people, cases):
+    d = figures(people["sca"])
+    assert d.exact and d.open_total == 4 and d.open_marks == {"awaiting_reasonable_grounds": "small", "recovery_period": "small",
+                                                              "awaiting_conclusive_grounds": "small", None: "small"}
+    feb = month(d.time_to_rg, dt.date(2026, 2, 1))
+    assert (feb.decisions, feb.median_days, feb.marks) == (1, 3, {"decisions": "small", "median_days": "small", "p90_days": "small"})
+    assert d.time_to_rg[-1].marks == {}  # 5 decisions: not small
+    [england, totals] = d.breaches
+    assert (england.rg_due, england.rg_missed, england.marks) == (6, 3, {"rg_missed": "small", "cg_due": "small", "cg_missed": "small"})
 
 
 def test_a_decision_maker_cannot_widen_their_scope_by_a_filter(people, cases):

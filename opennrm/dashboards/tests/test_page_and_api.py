@@ -38,11 +38,13 @@ def test_the_page_shows_each_section_as_a_chart_and_a_table(people, recent, web_
         assert f'href="#{section}-table"' in page, section
     assert page.count("<svg") == 5 and 'role="img"' in page
     # The numbers: 1 case awaiting RG and 1 in recovery; one RG decision 3 days after receipt; one deadline missed.
+    # Exact for a decision maker, each tagged as counting fewer than 5 cases (issue 22 point 8).
+    small = r' <strong class="govuk-tag[^"]*">fewer than 5</strong></td>'
     open_table = re.search(r'id="open-table".*?</table>', page, re.S).group(0)
-    assert re.search(r"Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1</td>", open_table)
-    assert re.search(r"All open cases</th>\s*<td[^>]*>2</td>", open_table)
+    assert re.search(r"Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1" + small, open_table)
+    assert re.search(r"All open cases</th>\s*<td[^>]*>2" + small, open_table)
     rg_table = re.search(r'id="time-to-rg-table".*?</table>', page, re.S).group(0)
-    assert re.search(r"Whole period</th>\s*<td[^>]*>1</td>\s*<td[^>]*>3.0</td>\s*<td[^>]*>3.0</td>", rg_table)
+    assert re.search(r"Whole period</th>\s*<td[^>]*>1" + small + r"\s*<td[^>]*>3.0" + small + r"\s*<td[^>]*>3.0" + small, rg_table)
     # Aggregates only: no name, no reference.
     assert "Surname" not in page and "NRM-T-" not in page
     # The strict CSP: no inline style or script without the nonce.
@@ -118,10 +120,21 @@ def test_the_api_gives_the_same_figures_as_the_selector(people, cases, api_clien
     assert [m["month"] for m in body["time_to_reasonable_grounds"]["months"]] == [f"2026-{m:02d}" for m in range(1, 7)]
     jan = body["time_to_reasonable_grounds"]["months"][0]
     assert (jan["decisions"], jan["median_days"], jan["p90_days"]) == (4, 5, pytest.approx(8.8))
-    assert body["time_to_conclusive_grounds"]["period"] == {"decisions": 2, "median_days": 71, "p90_days": pytest.approx(87.8)}
-    assert body["reasonable_grounds_within_deadline"]["period"] == {"decisions": 5, "within_deadline": 3, "percent": 60.0}
-    assert body["missed_deadlines"]["rows"] == [{"competent_authority": "SCA", "nation": "ENG", "reasonable_grounds_due": 6,
-                                                 "reasonable_grounds_missed": 3, "conclusive_grounds_due": 3, "conclusive_grounds_missed": 2}]
+    # Exact for a decision maker; each figure's marks beside it (issue 22 point 8).
+    unmarked = {"obs_status": {"decisions": "", "median_days": "", "p90_days": ""}}
+    assert body["time_to_conclusive_grounds"]["period"] == {"decisions": 2, "median_days": 71, "p90_days": pytest.approx(87.8), **unmarked,
+                                                            "below_threshold": {"decisions": True, "median_days": True, "p90_days": True}}
+    within = body["reasonable_grounds_within_deadline"]["period"]
+    assert (within["decisions"], within["within_deadline"], within["percent"]) == (5, 3, 60.0)
+    assert within["below_threshold"] == {"decisions": False, "within_deadline": True, "percent": False}
+    [row] = body["missed_deadlines"]["rows"]
+    assert {k: row[k] for k in ("competent_authority", "nation", "reasonable_grounds_due", "reasonable_grounds_missed",
+                                "conclusive_grounds_due", "conclusive_grounds_missed")} == {
+        "competent_authority": "SCA", "nation": "ENG", "reasonable_grounds_due": 6,
+        "reasonable_grounds_missed": 3, "conclusive_grounds_due": 3, "conclusive_grounds_missed": 2}
+    assert row["below_threshold"] == {"reasonable_grounds_due": False, "reasonable_grounds_missed": True,
+                                      "conclusive_grounds_due": True, "conclusive_grounds_missed": True}
+    assert body["disclosure"]["method"] == "exact"
     assert {s["status"]: s["count"] for s in body["open_by_stage"]}["awaiting_reasonable_grounds"] == 2  # F and G
     assert "Surname" not in response.content.decode()
     event = AuditEvent.objects.filter(action="dashboard.view").order_by("-id").first()
@@ -159,3 +172,102 @@ def test_the_api_is_documented(api_client, people):
 def test_the_chosen_filters_are_named_above_the_figures(people, web_client):
     page = web_client(people["stats"]).get("/dashboard", {"authority": "IECA", "nation": "SCT", "age_group": "child"}).content.decode()
     assert re.search(r"to \d+ \w+ \d{4}, Immigration Enforcement Competent Authority, Scotland, Child", page)
+
+
+# --- Small counts (issue 22 point 8) ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def one_panel_week(people):
+    """This week a local panel got one referral still awaiting its RG decision, and decided one other: 4 days after receipt."""
+    from opennrm.dashboards.services import case_figures_refresh
+
+    day = today()
+    case(people, "P1", authority="LOCAL_PANEL", local_authority="E09000019", received=(day - dt.timedelta(days=3)).isoformat(),
+         rg_due=(day + dt.timedelta(days=20)).isoformat(), status="awaiting_reasonable_grounds")
+    decided = case(people, "P2", authority="LOCAL_PANEL", local_authority="E09000019", received=(day - dt.timedelta(days=6)).isoformat(),
+                   rg_due=(day + dt.timedelta(days=20)).isoformat(), cg_due=(day + dt.timedelta(days=40)).isoformat(), status="recovery_period")
+    decide(people, decided, "reasonable_grounds", (day - dt.timedelta(days=2)).isoformat())
+    case_figures_refresh(full=True)
+    start = day - dt.timedelta(days=6)
+    return {
+        "api": {"from": start.isoformat(), "to": day.isoformat(), "authority": "LOCAL_PANEL"},
+        "page": {"from-day": start.day, "from-month": start.month, "from-year": start.year,
+                 "to-day": day.day, "to-month": day.month, "to-year": day.year, "authority": "LOCAL_PANEL"},
+    }
+
+
+COUNT_FIELDS = {"count", "open_total", "decisions", "within_deadline", "reasonable_grounds_due", "reasonable_grounds_missed",
+                "conclusive_grounds_due", "conclusive_grounds_missed"}
+
+
+def published_figures(body, path=""):
+    """Every (path, name, value) of a figure in the API's answer."""
+    if isinstance(body, dict):
+        for name, value in body.items():
+            if name in COUNT_FIELDS | {"median_days", "p90_days", "percent"}:
+                yield path, name, value
+            elif name not in ("disclosure", "obs_status", "below_threshold"):
+                yield from published_figures(value, f"{path}.{name}")
+    elif isinstance(body, list):
+        for i, item in enumerate(body):
+            yield from published_figures(item, f"{path}.{i}")
+
+
+def test_a_statistician_sees_no_count_of_1_and_no_median_of_one_case_in_a_week_of_one_panel(people, one_panel_week, api_client, web_client):
+    body = api_client(people["stats"]).get("/api/v1/dashboard", **one_panel_week["api"]).json()
+    assert body["disclosure"]["method"] == "controlled"
+    stages = {s["status"]: s for s in body["open_by_stage"]}
+    assert stages["awaiting_reasonable_grounds"]["count"] is None
+    assert stages["awaiting_reasonable_grounds"]["obs_status"] == {"count": "c"}
+    assert (body["open_total"], body["open_total_obs_status"]) == (None, "c")
+    rg = body["time_to_reasonable_grounds"]["period"]
+    assert (rg["decisions"], rg["median_days"], rg["p90_days"]) == (None, None, None)
+    assert rg["obs_status"] == {"decisions": "c", "median_days": "c", "p90_days": "c"}
+    for path, name, value in published_figures(body):
+        if name in COUNT_FIELDS:
+            assert value is None or value % 5 == 0, (path, name, value)
+        elif name != "percent":
+            assert value is None, (path, name, value)  # no median or 90th percentile of fewer than 5 decisions
+
+    # The page, from the same selector: [c] in the same cells, no 1 in any table, and no chart says what a table hides.
+    page = web_client(people["stats"]).get("/dashboard", one_panel_week["page"]).content.decode()
+    assert 'id="disclosure-note"' in page
+    open_table = re.search(r'id="open-table".*?</table>', page, re.S).group(0)
+    assert re.search(r"Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>\[c\]", open_table)
+    assert re.search(r"All open cases</th>\s*<td[^>]*>\[c\]", open_table)
+    rg_table = re.search(r'id="time-to-rg-table".*?</table>', page, re.S).group(0)
+    assert re.search(r"Whole period</th>\s*(<td[^>]*>\[c\]<span[^>]*>[^<]*</span></td>\s*){3}", rg_table)
+    for table in re.findall(r"<table.*?</table>", page, re.S):
+        assert not re.search(r"<td[^>]*>\s*[1-4](\.\d)?\s*<", table)
+    for chart in re.findall(r"<svg.*?</svg>", page, re.S):
+        assert not re.search(r">\s*[1-4](\.\d)?( days)?\s*<", chart)
+    open_chart = re.search(r'id="open-chart-title".*?</svg>', page, re.S).group(0)
+    assert "[c] withheld" in open_chart and "<rect" not in open_chart.split("</defs>")[1]  # no bar for a withheld count
+
+
+def test_a_decision_maker_sees_the_same_week_exact_with_its_small_figures_marked(people, one_panel_week, api_client, web_client):
+    params = {k: v for k, v in one_panel_week["api"].items() if k != "authority"}
+    body = api_client(people["panel"]).get("/api/v1/dashboard", **params).json()
+    assert body["disclosure"]["method"] == "exact"
+    stages = {s["status"]: s for s in body["open_by_stage"]}
+    assert stages["awaiting_reasonable_grounds"]["count"] == 1
+    assert stages["awaiting_reasonable_grounds"]["below_threshold"] == {"count": True}
+    assert stages["awaiting_reasonable_grounds"]["obs_status"] == {"count": ""}
+    assert stages["reconsideration"]["below_threshold"] == {"count": False}  # 0: nothing to mark
+    rg = body["time_to_reasonable_grounds"]["period"]
+    assert (rg["decisions"], rg["median_days"]) == (1, 4)
+    assert rg["below_threshold"] == {"decisions": True, "median_days": True, "p90_days": True}
+
+    page_params = {k: v for k, v in one_panel_week["page"].items() if k != "authority"}
+    page = web_client(people["panel"]).get("/dashboard", page_params).content.decode()
+    assert "take care before sharing them" in page
+    open_table = re.search(r'id="open-table".*?</table>', page, re.S).group(0)
+    assert re.search(r'Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1 <strong class="govuk-tag[^"]*">fewer than 5</strong>', open_table)
+    assert "(fewer than 5)" in re.search(r'id="open-chart-title".*?</svg>', page, re.S).group(0)
+
+
+def test_the_openapi_document_describes_the_disclosure_marks(api_client, people):
+    spec = api_client(people["stats"]).get("/api/v1/openapi.json").json()
+    description = spec["paths"]["/api/v1/dashboard"]["get"]["description"]
+    assert "obs_status" in description and "below_threshold" in description and '"c"' in description
