@@ -180,6 +180,9 @@ def missing_now_page(*, actor, offset: int = 0, limit: int = 50, now: dt.datetim
     # Only the referral fields the list shows: its other JSON compartments would be read and decoded for nothing.
     episodes = list(qs.select_related("referral").only(*_EPISODE_FIELDS, *_LISTED_REFERRAL_FIELDS)
                     .order_by("missing_since", "id")[offset : offset + limit])
+    accesses = accesses_to(actor, [e.referral for e in episodes])  # audited as each child is seen: a police force's grant too
+    for e in episodes:
+        e.referral.access = accesses.get(e.referral.pk)
     audit_listed(actor=actor, referrals=[e.referral for e in episodes], purpose="missing_now")
     return [MissingNowItem(e, e.referral, now - e.missing_since, e.number) for e in episodes], total
 

@@ -6,6 +6,8 @@ import json
 
 import time_machine
 
+from opennrm.audit.models import AuditEvent
+
 from opennrm.safeguarding.services import care_record_save, case_note_add, local_authority_transfer, missing_episode_found, missing_episode_report
 
 from .conftest import CARDIFF, ago, allocate_guardian, make_child
@@ -59,6 +61,9 @@ def test_a_police_force_named_on_a_missing_episode_sees_what_finding_the_child_n
     assert "Thi Anh" in page and ADDRESS in page and ACCOUNT not in page and INDICATOR not in page
     safeguarding_page = _body(pages.get(f"/referrals/{child.uuid}/safeguarding"))
     assert PLACEMENT in safeguarding_page and NOTE not in safeguarding_page
+    # Each read is audited with what it showed and why.
+    read = AuditEvent.objects.filter(actor_id=people["police"].pk, action="referral.read", object_id=str(child.uuid)).latest("id")
+    assert (read.details["view"], read.details["grant"], read.details["grant_ends_at"]) == ("missing_person", "missing_episode", None)
     # A grant to look for the child is no grant to act on the case: no note, no reconsideration.
     assert police.post(f"{API}/{child.uuid}/case-notes", {"text": "x"}).status_code in (403, 404)
 
