@@ -307,8 +307,9 @@ SAFEGUARDING_PARTS: dict[View, frozenset[str]] = {
 }
 
 
-def event_access_grace() -> dt.timedelta:
-    return dt.timedelta(hours=settings.EVENT_ACCESS_GRACE_HOURS)
+def event_access_grace(kind: Grant) -> dt.timedelta:
+    """How long a grant of this kind lasts after its event ends (settings.EVENT_ACCESS_GRACE_HOURS, or none)."""
+    return dt.timedelta(hours=settings.EVENT_ACCESS_GRACE_HOURS) if GRANTS[kind].grace else dt.timedelta(0)
 
 
 @dataclass(frozen=True)
@@ -402,18 +403,21 @@ def _granted_scope(user, *, capability: Capability | None, now: dt.datetime) -> 
     org = user.organisation
     kinds = _grant_kinds(user, capability)
     if Grant.MISSING_EPISODE in kinds and is_police_force(org):
-        named = _referrals_named_for_police(org.id, since=now - event_access_grace())
+        named = _referrals_named_for_police(org.id, since=now - event_access_grace(Grant.MISSING_EPISODE))
         return Q(pk__in=named) if named else None
     if Grant.TRANSFER_HANDOVER in kinds and org.local_authority:
         from opennrm.safeguarding.models import LocalAuthorityTransfer
 
-        left = list(LocalAuthorityTransfer.objects.filter(from_local_authority=org.local_authority, recorded_at__gt=now - event_access_grace())
+        since = now - event_access_grace(Grant.TRANSFER_HANDOVER)
+        left = list(LocalAuthorityTransfer.objects.filter(from_local_authority=org.local_authority, recorded_at__gt=since)
                     .values_list("referral_id", flat=True))
         return Q(pk__in=sorted(set(left)), age_group__in=CHILD_AGE_GROUPS) if left else None
     if Grant.GUARDIAN_WAITING_LIST in kinds:
         from opennrm.safeguarding.models import GuardianAllocationRequest
 
-        waiting = GuardianAllocationRequest.objects.filter(referral=OuterRef("pk"), allocated_to__isnull=True, organisation_id=org.id)
+        since = now - event_access_grace(Grant.GUARDIAN_WAITING_LIST)
+        waiting = GuardianAllocationRequest.objects.filter(Q(allocated_at__isnull=True) | Q(allocated_at__gt=since), referral=OuterRef("pk"),
+                                                           organisation_id=org.id)
         return Q(Exists(waiting))
     return None
 
@@ -424,18 +428,19 @@ def event_grants(referral_ids) -> list[EventGrant]:
     from opennrm.safeguarding.models import GuardianAllocationRequest, LocalAuthorityTransfer, MissingEpisode
 
     ids = list(referral_ids)
-    grace = event_access_grace()
+    grace = {kind: event_access_grace(kind) for kind in Grant}
     grants = []
     for e in (MissingEpisode.objects.filter(referral_id__in=ids, police_organisation__isnull=False)
               .exclude(police_organisation_id=models.F("referral__organisation_id")).select_related("police_organisation")):
         grants.append(EventGrant(Grant.MISSING_EPISODE, e.referral_id, e.police_organisation.name, e.police_organisation_id, "",
-                                 f"missing episode {e.number}", e.reported_at, e.found_at + grace if e.found_at else None))
+                                 f"missing episode {e.number}", e.reported_at, e.found_at + grace[Grant.MISSING_EPISODE] if e.found_at else None))
     for t in LocalAuthorityTransfer.objects.filter(referral_id__in=ids):
         grants.append(EventGrant(Grant.TRANSFER_HANDOVER, t.referral_id, local_authority_name(t.from_local_authority), None, t.from_local_authority,
-                                 f"transfer to {local_authority_name(t.to_local_authority)}", t.recorded_at, t.recorded_at + grace))
+                                 f"transfer to {local_authority_name(t.to_local_authority)}", t.recorded_at, t.recorded_at + grace[Grant.TRANSFER_HANDOVER]))
     for r in GuardianAllocationRequest.objects.filter(referral_id__in=ids, organisation__isnull=False).select_related("organisation"):
         grants.append(EventGrant(Grant.GUARDIAN_WAITING_LIST, r.referral_id, r.organisation.name, r.organisation_id, "",
-                                 "request for a guardian", r.requested_at, r.allocated_at))
+                                 "request for a guardian", r.requested_at,
+                                 r.allocated_at + grace[Grant.GUARDIAN_WAITING_LIST] if r.allocated_at else None))
     return sorted(grants, key=lambda g: (g.began_at, g.kind))
 
 
