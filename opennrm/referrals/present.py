@@ -75,7 +75,7 @@ def guardian_allocation_cut(referral: Referral, summary=None) -> dict:
     """What a guardian service sees of a child waiting for a guardian (policy.GUARDIAN_ALLOCATION_FIELDS)."""
     from opennrm.safeguarding.selectors import allocation_summaries
 
-    s = summary or allocation_summaries([referral])[referral.pk]
+    s = summary or getattr(referral, "allocation_summary", None) or allocation_summaries([referral])[referral.pk]
     pv = referral.potential_victim or {}
     return {
         "id": str(referral.uuid),

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.core.sql import CompiledQuery
-from opennrm.policy import Access, Capability, Compartment, accesses_to, compartments_for, has_capability, referral_scope
+from opennrm.policy import Access, Capability, Compartment, View, accesses_to, compartments_for, has_capability, referral_scope
 
 from .models import DutyToNotify, Referral, ReferralDraft
 
@@ -126,6 +126,13 @@ def referral_page(*, actor, status: str | None = None, nation: str | None = None
     items = [r for r in items if r.pk in accesses]
     for r in items:
         r.access = accesses[r.pk]
+    waiting = [r for r in items if r.access.view == View.GUARDIAN_ALLOCATION]
+    if waiting:  # what allocating needs, for the page at once (present.guardian_allocation_cut)
+        from opennrm.safeguarding.selectors import allocation_summaries
+
+        summaries = allocation_summaries(waiting)
+        for r in waiting:
+            r.allocation_summary = summaries[r.pk]
     audit_listed(actor=actor, referrals=items)
     return items, total
 
