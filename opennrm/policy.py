@@ -5,11 +5,14 @@ has a scope (which referrals it may see at all), the compartments it sees of tho
 capabilities it holds. Selectors and views ask this module; they never decide on their own.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -125,18 +128,15 @@ def compartments_for(user) -> frozenset[Compartment]:
     return policy_for(user).compartments
 
 
-def referral_scope(user) -> Q | None:
-    """The referrals the user may open or list, as a filter on Referral; None means none at all."""
+def standing_scope(user) -> Q | None:
+    """The referrals the user's role and organisation give them for as long as they hold them (not by an event):
+    a first responder's own organisation's, a decision maker's authority's cases, the children a local authority is
+    responsible for now, the children allocated to a guardian. None means none at all."""
     if not getattr(user, "is_authenticated", False) or not user.is_active or user.organisation_id is None:
         return None
     org = user.organisation
     match user.role:
         case Role.FIRST_RESPONDER:
-            if is_police_force(org):
-                # A force named on a child's missing episode must look for the child (ADR 0009). The few such
-                # referrals are listed first, so the filter stays an OR of two index scans (organisation, id).
-                named = _referrals_named_for_police(org.id)
-                return Q(organisation_id=org.id) | Q(pk__in=named) if named else Q(organisation_id=org.id)
             return Q(organisation_id=org.id)
         case Role.SCA_DECISION_MAKER:
             return Q(competent_authority="SCA")
@@ -149,6 +149,22 @@ def referral_scope(user) -> Q | None:
         case Role.GUARDIAN:
             return _guardian_children(user)
     return None
+
+
+def referral_scope(user, *, capability: "Capability | None" = None, now: dt.datetime | None = None) -> Q | None:
+    """The referrals the user may open or list, as a filter on Referral; None means none at all.
+
+    Standing access (standing_scope), and the referrals an event grants the user now (ADR 0028): a police force
+    named on a child's missing episode, the local authority a child was transferred from, a guardian service
+    whose request for a guardian waits. With `capability`, only the grants that let their holder do that:
+    the services act through this, so a grant to read is never a grant to act.
+    """
+    standing = standing_scope(user)
+    granted = _granted_scope(user, capability=capability, now=now or timezone.now())
+    if granted is None:
+        return standing
+    # The standing filter first: the granted referrals are few, listed or an EXISTS (ADR 0011).
+    return standing | granted if standing is not None else granted
 
 
 def linkage_scope(user) -> Q | None:
@@ -183,15 +199,16 @@ def record_access_log_scope(user) -> Q | None:
     """The referrals whose access log ("who has seen this record") the user may read; None means none.
 
     Auditors read any record's log (they see the whole audit trail, never case content). The child's
-    local authority and guardian read the logs of the children in their scope (referral_scope: for a
-    guardian, the children allocated to them or waiting for their service, ADR 0009).
+    local authority and guardian read the logs of the children they are responsible for (standing_scope:
+    for a guardian, the children allocated to them; not those an event lets them see, ADR 0028).
     """
     if not has_capability(user, Capability.READ_RECORD_ACCESS_LOG):
         return None
     if user.role == Role.AUDITOR:
         return Q()
     if user.role in (Role.LA_SOCIAL_WORKER, Role.GUARDIAN):
-        return referral_scope(user)
+        # The child's own authority and guardian: standing access, not an event's (ADR 0028).
+        return standing_scope(user)
     return None
 
 
@@ -216,17 +233,250 @@ def _local_authority_children(local_authority: str) -> Q:
 
 
 def _guardian_children(user) -> Q:
-    """Children allocated to the guardian, and children whose request waits for a guardian of their service (ADR 0009)."""
+    """Children allocated to the guardian (ADR 0009). Children waiting for a guardian of the service are a grant (ADR 0028)."""
     from opennrm.safeguarding.models import GuardianAllocationRequest
 
-    requests = GuardianAllocationRequest.objects.filter(referral=OuterRef("pk"))
-    mine = Q(allocated_to_id=user.pk) | Q(allocated_to__isnull=True, organisation_id=user.organisation_id)
-    return Q(Exists(requests.filter(mine)))
+    return Q(Exists(GuardianAllocationRequest.objects.filter(referral=OuterRef("pk"), allocated_to_id=user.pk)))
 
 
-def _referrals_named_for_police(organisation_id: int) -> list[int]:
-    """Referrals of other organisations with a missing episode naming this police force. Asked on every
-    read by a police first responder, so by one plain statement (ADR 0011)."""
+# --- Access granted by an event, and ending with it (ADR 0028) ----------------------------------------
+
+
+class Grant(StrEnum):
+    MISSING_EPISODE = "missing_episode"  # a police force named on a child's missing episode
+    TRANSFER_HANDOVER = "transfer_handover"  # the local authority a child was transferred from
+    GUARDIAN_WAITING_LIST = "guardian_waiting_list"  # a guardian service whose request for a guardian waits
+
+
+class View(StrEnum):
+    """What of one referral a user is shown."""
+
+    WHOLE = "whole"  # the compartments of the user's role
+    MISSING_PERSON = "missing_person"  # what police need to find a missing child (MISSING_PERSON_FIELDS)
+    GUARDIAN_ALLOCATION = "guardian_allocation"  # what a guardian service needs to allocate a guardian
+
+
+VIEW_LABELS = {View.WHOLE: "the whole record", View.MISSING_PERSON: "what police need to find the child",
+               View.GUARDIAN_ALLOCATION: "what allocating a guardian needs"}
+
+
+@dataclass(frozen=True)
+class GrantPolicy:
+    role: str  # the role whose organisation (or local authority) holds the grant
+    view: View
+    capabilities: frozenset[Capability]  # what the holder may do to the record under it, within the role's own
+    reason: str
+    grace: bool  # whether access lasts EVENT_ACCESS_GRACE_HOURS after the event ends, or ends with it
+
+
+GRANTS: dict[Grant, GrantPolicy] = {
+    # Police look for the child while missing, and until the grace period after found is over (the return
+    # interview's 72 hours: the police "safe and well" check and anything the interview tells them). They may
+    # acknowledge, record found and report a new episode; nothing else of the case is theirs.
+    Grant.MISSING_EPISODE: GrantPolicy(Role.FIRST_RESPONDER, View.MISSING_PERSON, frozenset({Capability.REPORT_MISSING}),
+                                       "Named on the child's missing episode: looking for the child", grace=True),
+    # The authority a child left reads the record to hand the case over, and does nothing more: the new one acts.
+    Grant.TRANSFER_HANDOVER: GrantPolicy(Role.LA_SOCIAL_WORKER, View.WHOLE, frozenset(),
+                                         "Handing the case over after the child moved to another local authority", grace=True),
+    # The service's guardians see what they need to choose a guardian, until one is allocated (then that guardian's).
+    Grant.GUARDIAN_WAITING_LIST: GrantPolicy(Role.GUARDIAN, View.GUARDIAN_ALLOCATION, frozenset({Capability.ALLOCATE_GUARDIAN}),
+                                             "The child waits for a guardian of the service", grace=False),
+}
+
+# What a police force looking for a missing child sees (College of Policing APP on missing persons): who the child
+# is and how to recognise them, the kinds of exploitation and the towns it happened in (where a trafficked child
+# who goes missing is often taken back), the child's address and phone; with the safeguarding record's current
+# placement, who to contact (social worker, guardian) and the missing episodes. Never the account of exploitation,
+# the indicators, the decisions' reasons, case notes, return interviews, age assessments or the care history.
+MISSING_PERSON_FIELDS = {
+    "potential_victim": ("given_names", "family_name", "aliases", "names_in_original_script", "date_of_birth", "date_of_birth_precision",
+                         "age_group", "sex", "nationalities", "languages", "interpreter_needed"),
+    "exploitation": ("types", "criminal_subtypes", "uk_towns"),
+    "safeguarding": ("current_address", "phone"),
+}
+# What a guardian service needs to allocate a guardian: initials, age, sex, languages, the local authority, when
+# referred and how urgent (missing now, in secure accommodation). Never names, account, address, phone or placement.
+GUARDIAN_ALLOCATION_FIELDS = {"potential_victim": ("age_group", "sex", "languages", "interpreter_needed")}
+
+# The parts of a child's safeguarding record (safeguarding.selectors.safeguarding_open) each view shows.
+SAFEGUARDING_PARTS: dict[View, frozenset[str]] = {
+    View.WHOLE: frozenset({"as_referred", "care", "care_history", "transfers", "guardian", "episodes", "return_interviews", "age",
+                           "age_assessments", "notes"}),
+    View.MISSING_PERSON: frozenset({"as_referred", "care", "guardian", "episodes", "age"}),
+    View.GUARDIAN_ALLOCATION: frozenset({"guardian", "age"}),
+}
+
+
+def event_access_grace(kind: Grant) -> dt.timedelta:
+    """How long a grant of this kind lasts after its event ends (settings.EVENT_ACCESS_GRACE_HOURS, or none)."""
+    return dt.timedelta(hours=settings.EVENT_ACCESS_GRACE_HOURS) if GRANTS[kind].grace else dt.timedelta(0)
+
+
+@dataclass(frozen=True)
+class EventGrant:
+    """Access to one referral that an event gave an organisation, from the event until it ends (plus the grace)."""
+
+    kind: Grant
+    referral_id: int
+    holder: str  # the organisation, or the local authority, as the access log names it
+    organisation_id: int | None  # the police force or guardian service holding it
+    local_authority: str  # the local authority holding it (a transfer's hand-over)
+    detail: str  # which event: "missing episode 2", "transfer to Cardiff"
+    began_at: dt.datetime
+    ends_at: dt.datetime | None  # None while the event lasts
+
+    @property
+    def policy(self) -> GrantPolicy:
+        return GRANTS[self.kind]
+
+    @property
+    def reason(self) -> str:
+        return f"{self.policy.reason} ({self.detail})"
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.policy.role).label
+
+    @property
+    def shows(self) -> str:
+        return VIEW_LABELS[self.policy.view]
+
+    def as_dict(self, now: dt.datetime) -> dict:
+        """For the access log: who holds it, why, what it shows, when it began and ended (None: still open)."""
+        return {"holder": self.holder, "role": self.policy.role, "grant": self.kind.value, "reason": self.reason, "view": self.policy.view.value,
+                "began_at": self.began_at.isoformat(), "ends_at": self.ends_at.isoformat() if self.ends_at else None, "open": self.is_open(now)}
+
+    def is_open(self, now: dt.datetime) -> bool:
+        return self.ends_at is None or now < self.ends_at
+
+    def held_by(self, user) -> bool:
+        org = user.organisation
+        if user.role != self.policy.role or org is None:
+            return False
+        if self.kind == Grant.TRANSFER_HANDOVER:
+            return bool(org.local_authority) and org.local_authority == self.local_authority
+        if self.kind == Grant.MISSING_EPISODE and not is_police_force(org):
+            return False
+        return org.id == self.organisation_id
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user sees of one referral and may do to it, and why: standing access (grant None) or an event's."""
+
+    view: View
+    compartments: frozenset[Compartment]  # the whole compartments shown; a cut view adds its own fields
+    capabilities: frozenset[Capability]
+    grant: EventGrant | None = None
+
+    def allows(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    @property
+    def shows_names(self) -> bool:
+        return self.view == View.MISSING_PERSON or (self.view == View.WHOLE and Compartment.REFERRAL in self.compartments)
+
+    @property
+    def safeguarding_parts(self) -> frozenset[str]:
+        """The parts of the child's safeguarding record shown (a cut view shows its own parts of it)."""
+        if self.view == View.WHOLE and Compartment.SAFEGUARDING not in self.compartments:
+            return frozenset()
+        return SAFEGUARDING_PARTS[self.view]
+
+    def audit_details(self) -> dict:
+        details: dict = {"compartments": sorted(self.compartments)}
+        if self.grant is not None:
+            details.update(view=self.view.value, grant=self.grant.kind.value, grant_ends_at=self.grant.ends_at.isoformat() if self.grant.ends_at else None)
+        return details
+
+
+def _grant_kinds(user, capability: Capability | None) -> list[Grant]:
+    return [kind for kind, grant in GRANTS.items() if grant.role == user.role and (capability is None or capability in grant.capabilities)]
+
+
+def _granted_scope(user, *, capability: Capability | None, now: dt.datetime) -> Q | None:
+    """The referrals an event grants the user now, as a filter; None for none."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.organisation_id is None:
+        return None
+    if capability is not None and not has_capability(user, capability):
+        return None
+    org = user.organisation
+    kinds = _grant_kinds(user, capability)
+    if Grant.MISSING_EPISODE in kinds and is_police_force(org):
+        named = _referrals_named_for_police(org.id, since=now - event_access_grace(Grant.MISSING_EPISODE))
+        return Q(pk__in=named) if named else None
+    if Grant.TRANSFER_HANDOVER in kinds and org.local_authority:
+        from opennrm.safeguarding.models import LocalAuthorityTransfer
+
+        since = now - event_access_grace(Grant.TRANSFER_HANDOVER)
+        left = list(LocalAuthorityTransfer.objects.filter(from_local_authority=org.local_authority, recorded_at__gt=since)
+                    .values_list("referral_id", flat=True))
+        return Q(pk__in=sorted(set(left)), age_group__in=CHILD_AGE_GROUPS) if left else None
+    if Grant.GUARDIAN_WAITING_LIST in kinds:
+        from opennrm.safeguarding.models import GuardianAllocationRequest
+
+        since = now - event_access_grace(Grant.GUARDIAN_WAITING_LIST)
+        waiting = GuardianAllocationRequest.objects.filter(Q(allocated_at__isnull=True) | Q(allocated_at__gt=since), referral=OuterRef("pk"),
+                                                           organisation_id=org.id)
+        return Q(Exists(waiting))
+    return None
+
+
+def event_grants(referral_ids) -> list[EventGrant]:
+    """Every grant the events of these referrals gave, open or ended, oldest first (ADR 0028)."""
+    from opennrm.referrals.codes import local_authority_name
+    from opennrm.safeguarding.models import GuardianAllocationRequest, LocalAuthorityTransfer, MissingEpisode
+
+    ids = list(referral_ids)
+    grace = {kind: event_access_grace(kind) for kind in Grant}
+    grants = []
+    for e in (MissingEpisode.objects.filter(referral_id__in=ids, police_organisation__isnull=False)
+              .exclude(police_organisation_id=models.F("referral__organisation_id")).select_related("police_organisation")):
+        grants.append(EventGrant(Grant.MISSING_EPISODE, e.referral_id, e.police_organisation.name, e.police_organisation_id, "",
+                                 f"missing episode {e.number}", e.reported_at, e.found_at + grace[Grant.MISSING_EPISODE] if e.found_at else None))
+    for t in LocalAuthorityTransfer.objects.filter(referral_id__in=ids):
+        grants.append(EventGrant(Grant.TRANSFER_HANDOVER, t.referral_id, local_authority_name(t.from_local_authority), None, t.from_local_authority,
+                                 f"transfer to {local_authority_name(t.to_local_authority)}", t.recorded_at, t.recorded_at + grace[Grant.TRANSFER_HANDOVER]))
+    for r in GuardianAllocationRequest.objects.filter(referral_id__in=ids, organisation__isnull=False).select_related("organisation"):
+        grants.append(EventGrant(Grant.GUARDIAN_WAITING_LIST, r.referral_id, r.organisation.name, r.organisation_id, "",
+                                 "request for a guardian", r.requested_at,
+                                 r.allocated_at + grace[Grant.GUARDIAN_WAITING_LIST] if r.allocated_at else None))
+    return sorted(grants, key=lambda g: (g.began_at, g.kind))
+
+
+def accesses_to(user, referrals, *, now: dt.datetime | None = None) -> dict[int, Access]:
+    """What `user` sees of each of `referrals` (by pk), referrals already found in referral_scope(user): the role's
+    whole compartments where the access is standing, else the view of the event grant open now."""
+    referrals = list(referrals)
+    role = policy_for(user)
+    whole = Access(View.WHOLE, role.compartments, role.capabilities)
+    if not referrals or standing_scope(user) is None and not _grant_kinds(user, None):
+        return {}
+    if not _grant_kinds(user, None):
+        return {r.pk: whole for r in referrals}  # no event grants this role: what it may see, it sees whole
+    from opennrm.referrals.models import Referral
+
+    ids = {r.pk for r in referrals}
+    standing = standing_scope(user)
+    out = {pk: whole for pk in Referral.objects.filter(standing, pk__in=ids).values_list("pk", flat=True)} if standing is not None else {}
+    now = now or timezone.now()
+    for grant in event_grants(ids - out.keys()):
+        if grant.referral_id not in out and grant.held_by(user) and grant.is_open(now):
+            policy = grant.policy
+            compartments = role.compartments if policy.view == View.WHOLE else role.compartments & STATUS_ONLY
+            out[grant.referral_id] = Access(policy.view, compartments, role.capabilities & policy.capabilities, grant)
+    return out
+
+
+def access_to(user, referral, *, now: dt.datetime | None = None) -> Access | None:
+    """What `user` sees of one referral and may do to it; None if nothing."""
+    return accesses_to(user, [referral], now=now).get(referral.pk)
+
+
+def _referrals_named_for_police(organisation_id: int, *, since: dt.datetime) -> list[int]:
+    """Referrals of other organisations with a missing episode naming this police force that is open, or was
+    found after `since` (the grace period). Asked on every read by a police first responder, so by one plain
+    statement (ADR 0011)."""
     from django.db import connection
 
     from opennrm.referrals.models import Referral
@@ -235,9 +485,10 @@ def _referrals_named_for_police(organisation_id: int) -> list[int]:
     qn = connection.ops.quote_name
     sql = (f"SELECT DISTINCT e.{qn('referral_id')} FROM {qn(MissingEpisode._meta.db_table)} e "
            f"JOIN {qn(Referral._meta.db_table)} r ON r.{qn('id')} = e.{qn('referral_id')} "
-           f"WHERE e.{qn('police_organisation_id')} = %s AND r.{qn('organisation_id')} <> %s ORDER BY 1")
+           f"WHERE e.{qn('police_organisation_id')} = %s AND r.{qn('organisation_id')} <> %s "
+           f"AND (e.{qn('found_at')} IS NULL OR e.{qn('found_at')} > %s) ORDER BY 1")
     with connection.cursor() as cursor:
-        cursor.execute(sql, [organisation_id, organisation_id])
+        cursor.execute(sql, [organisation_id, organisation_id, since])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -169,6 +169,11 @@ WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Access granted by an event (a police force named on a missing episode, the local authority a child was
+# transferred from) ends this long after the event ends: 72 hours covers the return interview and the
+# hand-over of the case (ADR 0028).
+EVENT_ACCESS_GRACE_HOURS = float(os.environ.get("OPENNRM_EVENT_ACCESS_GRACE_HOURS", "72"))
+
 # A referral is a few kilobytes; anything above 1 MiB is refused with 413 before it is read.
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("OPENNRM_MAX_REQUEST_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES

@@ -13,7 +13,7 @@ from pydantic import field_validator
 
 from opennrm.accounts.services import SignInRefused, api_token_issue, locked_message
 from opennrm.audit.selectors import record_access_log
-from opennrm.policy import Capability, compartments_for
+from opennrm.policy import Capability
 from opennrm.referrals import schemas as referral_schemas
 from opennrm.referrals.models import Status
 from opennrm.referrals.present import referral_as_dict, status_compartment
@@ -211,9 +211,8 @@ def list_referrals(request, filters: Query[ReferralFilters]):
         offset=(filters.page - 1) * filters.page_size,
         limit=filters.page_size,
     )
-    compartments = compartments_for(request.user)
     next_url = _next_page_url(request, page=filters.page, page_size=filters.page_size, total=total)
-    return {"items": [referral_as_dict(r, compartments) for r in items], "count": total, "next": next_url}
+    return {"items": [referral_as_dict(r, r.access) for r in items], "count": total, "next": next_url}
 
 
 @api.get("/referrals/{referral_id}", response=dict, tags=["referrals"], summary="One referral, as far as you may see it")
@@ -224,7 +223,7 @@ def get_referral(request, referral_id: str):
         # Not an id at all: to the caller, the same as one that does not exist.
         raise NotFound
     referral = referral_open(actor=request.user, uuid=referral_uuid)
-    return referral_as_dict(referral, compartments_for(request.user))
+    return referral_as_dict(referral, referral.access)
 
 
 class AccessLogQuery(Schema):
@@ -251,6 +250,8 @@ def referral_access_log(request, referral_id: str, query: Query[AccessLogQuery])
             "compartments": e.compartments,
             "purpose": e.purpose or None,
         } for e in log.entries],
+        # Access the record's events gave others (a missing episode, a transfer, a wait for a guardian), ADR 0028.
+        "event_access": [g.as_dict(log.now) for g in log.grants],
         "count": log.total,
         "next": _next_page_url(request, page=query.page, page_size=query.page_size, total=log.total),
     }

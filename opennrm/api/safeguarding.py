@@ -15,9 +15,11 @@ from opennrm.referrals.codes import local_authority_name
 from opennrm.referrals.schemas import ShortLine, Text
 from opennrm.safeguarding import services
 from opennrm.safeguarding.models import AgeOutcome, Assessor, CareStatus, MissingEpisode, PlacementType, SupportModel
-from opennrm.safeguarding.selectors import MISSING_NOW_COUNT_LIMIT, missing_now_page, safeguarding_open
+from opennrm.policy import Capability
+from opennrm.referrals.present import access_as_dict, guardian_allocation_cut
+from opennrm.safeguarding.selectors import MISSING_NOW_COUNT_LIMIT, guardian_requests_waiting, missing_now_page, safeguarding_open
 
-from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body
+from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
 
 router = Router(tags=["safeguarding"])
 
@@ -113,8 +115,8 @@ def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def episode_as_dict(episode: MissingEpisode) -> dict:
-    interview = getattr(episode, "return_interview", None) if episode.found_at else None
+def episode_as_dict(episode: MissingEpisode, *, with_interview: bool = True) -> dict:
+    interview = getattr(episode, "return_interview", None) if episode.found_at and with_interview else None
     return {
         "id": str(episode.uuid),
         "number": episode.number,
@@ -266,20 +268,41 @@ def _guardian_as_dict(r) -> dict:
 def get_safeguarding(request, referral_id: str):
     record = safeguarding_open(actor=request.user, uuid=referral_id)  # NotAllowed is 403, NotFound 404 (api.py)
     r = record.referral
-    return {
-        "referral": {"id": str(r.uuid), "reference": r.reference},
-        "local_authority": {"code": record.local_authority, "name": local_authority_name(record.local_authority)},
-        "care": _care_as_dict(record.care) if record.care else None,
-        "care_history": [_care_as_dict(c) for c in record.care_records],
-        "transfers": [{"from_local_authority": t.from_local_authority, "to_local_authority": t.to_local_authority, "moved_on": t.moved_on.isoformat(),
-                       "reason": t.reason} for t in record.transfers],
-        "guardian_requests": [_guardian_as_dict(g) for g in record.guardian_requests],
-        "case_notes": [{"text": n.text, "author": n.author.username, "written_at": n.written_at.isoformat()} for n in record.notes],
-        "missing_episodes": [episode_as_dict(e) for e in record.episodes],
-        "missing_episode_count": record.episode_count,
-        "age": {"treated_as_child": record.age["treated_as_child"], "basis": record.age["basis"], "text": record.age["text"],
-                "assessments": [_age_as_dict(a) for a in record.age_assessments]},
+    shows = record.shows
+    # Only the parts the caller's access shows (policy.SAFEGUARDING_PARTS, ADR 0028); "access" says why, when an event grants it.
+    parts = {
+        "care": lambda: {"care": _care_as_dict(record.care) if record.care else None},
+        "care_history": lambda: {"care_history": [_care_as_dict(c) for c in record.care_records]},
+        "transfers": lambda: {"transfers": [{"from_local_authority": t.from_local_authority, "to_local_authority": t.to_local_authority,
+                                             "moved_on": t.moved_on.isoformat(), "reason": t.reason} for t in record.transfers]},
+        "guardian": lambda: {"guardian_requests": [_guardian_as_dict(g) for g in record.guardian_requests]},
+        "notes": lambda: {"case_notes": [{"text": n.text, "author": n.author.username, "written_at": n.written_at.isoformat()} for n in record.notes]},
+        "episodes": lambda: {"missing_episodes": [episode_as_dict(e, with_interview=shows("return_interviews")) for e in record.episodes],
+                             "missing_episode_count": record.episode_count},
+        "age": lambda: {"age": {"treated_as_child": record.age["treated_as_child"], "basis": record.age["basis"], "text": record.age["text"],
+                                "assessments": [_age_as_dict(a) for a in record.age_assessments]}},
     }
+    out = {"referral": {"id": str(r.uuid), "reference": r.reference},
+           "local_authority": {"code": record.local_authority, "name": local_authority_name(record.local_authority)}}
+    for part, build in parts.items():
+        if shows(part):
+            out.update(build())
+    if record.access.grant is not None:
+        out["access"] = access_as_dict(record.access)
+    return out
+
+
+class WaitingQuery(Schema):
+    limit: int = NinjaField(100, ge=1, le=500)
+
+
+@router.get("/guardian-requests", response=dict,
+            summary="Children waiting for a guardian of your service, longest waiting first, with only what allocating needs")
+def guardian_requests(request, query: Query[WaitingQuery]):
+    require_capability(request, Capability.ALLOCATE_GUARDIAN)
+    waiting = guardian_requests_waiting(actor=request.user, limit=query.limit)
+    return {"items": [{**guardian_allocation_cut(w.referral, w.summary), "requested_at": w.request.requested_at.isoformat(),
+                       "service": w.request.service.code} for w in waiting], "count": len(waiting)}
 
 
 class MissingNowQuery(Schema):

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from opennrm.accounts.models import User
-from opennrm.policy import Role, record_access_log_scope
+from opennrm.policy import EventGrant, Role, event_grants, record_access_log_scope
 from opennrm.referrals.models import Referral
 from opennrm.referrals.selectors import NotFound
 
@@ -53,6 +54,8 @@ class AccessLog:
     referral: Referral
     entries: list[AccessLogEntry]
     total: int
+    grants: list[EventGrant]  # access its events gave others: who, why, when it began and ended (ADR 0028)
+    now: dt.datetime
 
 
 def _describe(action: str) -> str:
@@ -106,4 +109,4 @@ def record_access_log(*, actor, referral_uuid, offset: int = 0, limit: int = 25)
             compartments=list(event.details.get("compartments", [])) if isinstance(event.details, dict) else [],
             purpose=str(event.details.get("purpose", "")) if isinstance(event.details, dict) else "",
         ))
-    return AccessLog(referral=referral, entries=entries, total=total)
+    return AccessLog(referral=referral, entries=entries, total=total, grants=event_grants([referral.pk]), now=timezone.now())

@@ -21,7 +21,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from fpdf import FPDF
 
-from opennrm.policy import Compartment, compartments_for
+from opennrm.policy import Compartment
 from opennrm.referrals.models import CompetentAuthority, Referral
 from opennrm.referrals.selectors import NotFound, referral_open
 
@@ -120,7 +120,7 @@ def decision_letter_open(*, actor, referral_id, decision_id) -> Letter:
     referral = referral_open(actor=actor, uuid=referral_id, purpose=f"decision_letter:{str(decision_id)[:40]}")
     decision = referral.decisions.filter(uuid=decision_id, state=DecisionState.ISSUED).first()
     # The reasons restate the account and the letter names the person: the referral compartment's content.
-    if decision is None or Compartment.REFERRAL not in compartments_for(actor):
+    if decision is None or Compartment.REFERRAL not in referral.access.compartments:
         raise NotFound
     return _letter(referral, decision)
 

@@ -84,7 +84,7 @@ def _lock(actor, referral, capability: Capability | None) -> Referral:
         raise NotFound
     qs = Referral.objects.select_for_update()
     if actor is not None:
-        scope = referral_scope(actor)
+        scope = referral_scope(actor, capability=capability)  # an event's grant to read is no grant to act (ADR 0028)
         if scope is None:
             raise NotFound
         qs = qs.filter(scope)

@@ -525,7 +525,8 @@ CROYDON = "E09000008"
 
 def _load_safeguarding(users: dict[str, User], now: dt.datetime, result: DemoResult) -> None:
     """Three of the demo's children in Croydon with a safeguarding record (ADR 0009): one looked after with guardian.one
-    allocated (la.croydon can report them missing and see guardian.one told), one missing now, one found yesterday
+    allocated (la.croydon can report them missing and see guardian.one told), one missing now (reported by guardian.one,
+    allocated to them too), one found yesterday
     with the return interview due. Only once: a child with a care record is left as it is."""
     demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
     children = list(Referral.objects.filter(organisation_id__in=demo_orgs, local_authority=CROYDON, age_group__in=("child", "unknown"),
@@ -542,6 +543,8 @@ def _load_safeguarding(users: dict[str, User], now: dt.datetime, result: DemoRes
                                text="First visit with an interpreter. Settling with the foster carers; asked about college.")
     safeguarding.care_record_save(actor=la, referral=missing, care_status="section_20", placement_type="supported_accommodation",
                                   placement_address="Flat 3, 9 Example Street, Croydon CR0 2BB", now=now)
+    # Their guardian reports them missing: only an allocated guardian acts on a child (ADR 0028).
+    safeguarding.guardian_allocate(actor=guardian, referral=missing, guardian=guardian.username, support_model="indirect", now=now)
     safeguarding.missing_episode_report(actor=guardian, referral=missing, missing_since=now - dt.timedelta(hours=20), risk="medium", now=now,
                                         last_seen="Left the supported accommodation at 9pm; seen near East Croydon station with two older men")
     safeguarding.care_record_save(actor=la, referral=found, care_status="section_17", now=now)

@@ -5,7 +5,7 @@ from functools import cache
 from opennrm.core.sql import CompiledQuery
 from opennrm.decisions.models import Decision, DecisionState
 from opennrm.decisions.routing import received_on
-from opennrm.policy import Compartment
+from opennrm.policy import GUARDIAN_ALLOCATION_FIELDS, MISSING_PERSON_FIELDS, Access, Compartment, View
 
 from .models import Referral
 
@@ -61,12 +61,54 @@ def safeguarding_compartment(referral: Referral) -> dict:
     return {"current_address": referral.current_address or None, "phone": referral.phone or None}
 
 
-def referral_as_dict(referral: Referral, compartments: frozenset[Compartment]) -> dict:
+def missing_person_cut(referral: Referral) -> dict:
+    """What a police force looking for a missing child sees of the referral (policy.MISSING_PERSON_FIELDS)."""
+    pv = referral.potential_victim or {}
+    return {
+        "potential_victim": {name: pv.get(name) for name in MISSING_PERSON_FIELDS["potential_victim"]},
+        "exploitation": [{name: e.get(name) for name in MISSING_PERSON_FIELDS["exploitation"]} for e in referral.exploitation or []],
+        "safeguarding": {name: v for name, v in safeguarding_compartment(referral).items() if name in MISSING_PERSON_FIELDS["safeguarding"]},
+    }
+
+
+def guardian_allocation_cut(referral: Referral, summary=None) -> dict:
+    """What a guardian service sees of a child waiting for a guardian (policy.GUARDIAN_ALLOCATION_FIELDS)."""
+    from opennrm.safeguarding.selectors import allocation_summaries
+
+    s = summary or getattr(referral, "allocation_summary", None) or allocation_summaries([referral])[referral.pk]
+    pv = referral.potential_victim or {}
+    return {
+        "id": str(referral.uuid),
+        "reference": referral.reference,
+        "received_on": received_on(referral.received_at).isoformat(),
+        "potential_victim": {"initials": s.initials, "age": s.age, **{name: pv.get(name) for name in GUARDIAN_ALLOCATION_FIELDS["potential_victim"]}},
+        "local_authority": s.local_authority,
+        "urgency": {"missing_now": s.missing_now, "missing_risk": s.missing_risk, "secure_accommodation": s.secure_accommodation},
+    }
+
+
+def access_as_dict(access: Access) -> dict | None:
+    """Why the caller sees the record, when an event grants it: the grant, its reason, when it began and ends."""
+    grant = access.grant
+    if grant is None:
+        return None
+    return {"view": access.view.value, "grant": grant.kind.value, "reason": grant.reason, "began_at": grant.began_at.isoformat(),
+            "ends_at": grant.ends_at.isoformat() if grant.ends_at else None}
+
+
+def referral_as_dict(referral: Referral, access: Access) -> dict:
+    """The referral as the caller may see it: the whole compartments of their access, or its view's cut (ADR 0028)."""
+    if access.view == View.GUARDIAN_ALLOCATION:
+        return {**guardian_allocation_cut(referral), "access": access_as_dict(access)}
     out: dict = {}
-    if Compartment.STATUS in compartments:
+    if Compartment.STATUS in access.compartments:
         out.update(status_compartment(referral))
-    if Compartment.REFERRAL in compartments:
+    if access.view == View.MISSING_PERSON:
+        out.update(missing_person_cut(referral))
+    if Compartment.REFERRAL in access.compartments:
         out.update(referral_compartment(referral))
-    if Compartment.SAFEGUARDING in compartments:
+    if Compartment.SAFEGUARDING in access.compartments:
         out["safeguarding"] = safeguarding_compartment(referral)
+    if access.grant is not None:
+        out["access"] = access_as_dict(access)
     return out

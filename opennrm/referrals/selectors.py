@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.core.sql import CompiledQuery
-from opennrm.policy import Capability, Compartment, compartments_for, has_capability, referral_scope
+from opennrm.policy import Access, Capability, Compartment, View, accesses_to, compartments_for, has_capability, referral_scope
 
 from .models import DutyToNotify, Referral, ReferralDraft
 
@@ -66,19 +66,28 @@ def _visible_by_uuid(actor, referral_uuid) -> Referral | None:
 
 
 def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
-    """One referral the actor may see, with the read audited; a refused attempt is audited too."""
+    """One referral the actor may see, with the read audited; a refused attempt is audited too.
+
+    `referral.access` (policy.Access) says what the actor sees of it and may do to it, and why: pages and the
+    API show the record through it (ADR 0028).
+    """
     with transaction.atomic():
         try:
             referral = _visible_by_uuid(actor, uuid if isinstance(uuid, uuid_module.UUID) else uuid_module.UUID(str(uuid)))
         except (ValueError, TypeError, ValidationError):
             referral = None
+        access = accesses_to(actor, [referral]).get(referral.pk) if referral else None
+        if referral is not None and access is None:
+            referral = None  # in scope a moment ago, its grant ended since: not the caller's any more
+        if referral is not None:
+            referral.access = access
         audit_record(
             actor=actor,
             action="referral.read" if referral else "referral.read_refused",
             object_type="referral",
             # What was asked for, as asked: whether it exists is not the caller's to learn, nor the trail's to hide.
             object_id=str(referral.uuid) if referral else str(uuid)[:64],
-            details={"compartments": sorted(compartments_for(actor)), "purpose": purpose} if referral else {"purpose": purpose},
+            details={**access.audit_details(), "purpose": purpose} if referral else {"purpose": purpose},
         )
     if referral is None:
         raise NotFound
@@ -86,9 +95,16 @@ def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
 
 
 def audit_listed(*, actor, referrals, purpose: str | None = None) -> None:
-    """Audit the read of each record shown in a list, with the compartments the actor sees of it."""
-    details = {"compartments": sorted(compartments_for(actor)), **({"purpose": purpose} if purpose else {})}
-    audit_record_many(actor=actor, entries=[AuditEntry("referral.list", "referral", str(r.uuid), details) for r in referrals])
+    """Audit the read of each record shown in a list, with the compartments the actor sees of it (its `access`
+    when the selector worked that out, as referral_page does, else the role's)."""
+    extra = {"purpose": purpose} if purpose else {}
+    role = {"compartments": sorted(compartments_for(actor))}
+
+    def details(r: Referral) -> dict:
+        access: Access | None = getattr(r, "access", None)
+        return {**(access.audit_details() if access else role), **extra}
+
+    audit_record_many(actor=actor, entries=[AuditEntry("referral.list", "referral", str(r.uuid), details(r)) for r in referrals])
 
 
 @transaction.atomic
@@ -106,6 +122,17 @@ def referral_page(*, actor, status: str | None = None, nation: str | None = None
         qs = qs.filter(first_responder_reference=first_responder_reference)
     total = qs.count()
     items = list(qs.select_related("organisation").prefetch_related("decisions").order_by("-received_at", "-id")[offset : offset + limit])
+    accesses = accesses_to(actor, items)
+    items = [r for r in items if r.pk in accesses]
+    for r in items:
+        r.access = accesses[r.pk]
+    waiting = [r for r in items if r.access.view == View.GUARDIAN_ALLOCATION]
+    if waiting:  # what allocating needs, for the page at once (present.guardian_allocation_cut)
+        from opennrm.safeguarding.selectors import allocation_summaries
+
+        summaries = allocation_summaries(waiting)
+        for r in waiting:
+            r.allocation_summary = summaries[r.pk]
     audit_listed(actor=actor, referrals=items)
     return items, total
 

@@ -70,7 +70,11 @@ class LocalAuthorityTransfer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["referral"], condition=Q(is_current=True), name="one_current_transfer_per_referral")]
-        indexes = [models.Index(fields=["to_local_authority"], condition=Q(is_current=True), name="transfer_current_la_idx")]
+        indexes = [
+            models.Index(fields=["to_local_authority"], condition=Q(is_current=True), name="transfer_current_la_idx"),
+            # The authority a child left reads the record for the grace period after (policy.GRANTS, ADR 0028): asked on its every read.
+            models.Index(fields=["from_local_authority", "recorded_at"], name="transfer_from_la_idx"),
+        ]
 
 
 class SupportModel(models.TextChoices):

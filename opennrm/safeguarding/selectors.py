@@ -11,13 +11,14 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from opennrm.policy import Capability, Compartment, Role, compartments_for, has_capability, is_police_force
+from opennrm.policy import Access, Capability, Compartment, Role, accesses_to, compartments_for, has_capability, is_police_force, referral_scope
 from opennrm.referrals.models import Referral
 from opennrm.referrals.selectors import audit_listed, referral_open
 from opennrm.referrals.services import NotAllowed
 
 from .models import (
-    AgeAssessment, CareRecord, CaseNote, GuardianAllocationRequest, LocalAuthorityTransfer, MissingEpisode, ReturnInterview, SafeguardingAlert,
+    AgeAssessment, CareRecord, CaseNote, GuardianAllocationRequest, LocalAuthorityTransfer, MissingEpisode, PlacementType, ReturnInterview,
+    SafeguardingAlert,
 )
 from .services import age_status, responsible_local_authority
 
@@ -42,6 +43,10 @@ class SafeguardingRecord:
     episodes: list[MissingEpisode]  # newest first, each with its return interview (if any) prefetched
     age_assessments: list[AgeAssessment]  # newest first
     age: dict
+    access: Access  # what the actor sees of it and may do, and why (policy.SAFEGUARDING_PARTS)
+
+    def shows(self, part: str) -> bool:
+        return part in self.access.safeguarding_parts
 
     @property
     def care(self) -> CareRecord | None:
@@ -60,20 +65,66 @@ def safeguarding_open(*, actor, uuid, purpose: str = "safeguarding") -> Safeguar
     """A child's whole safeguarding record, for an actor who sees the compartment and has the child in scope (audited)."""
     _require_compartment(actor)
     referral = referral_open(actor=actor, uuid=uuid, purpose=purpose)
+    # Only the parts the actor's access shows are read at all (policy.SAFEGUARDING_PARTS, ADR 0028).
+    parts = referral.access.safeguarding_parts
+    care = referral.care_records.select_related("social_worker", "recorded_by").order_by("-recorded_at", "-id")
+    episodes = (referral.missing_episodes.select_related("reported_by", "acknowledged_by", "police_organisation")
+                .prefetch_related(Prefetch("alerts", queryset=SafeguardingAlert.objects.select_related("organisation", "user").order_by("created_at", "id")))
+                .order_by("-number"))
     return SafeguardingRecord(
         referral=referral,
         local_authority=responsible_local_authority(referral),
-        transfers=list(referral.local_authority_transfers.select_related("recorded_by").order_by("-recorded_at", "-id")),
-        care_records=list(referral.care_records.select_related("social_worker", "recorded_by").order_by("-recorded_at", "-id")),
-        guardian_requests=list(referral.guardian_allocation_requests.select_related("service", "organisation", "allocated_to").order_by("requested_at")),
-        notes=list(referral.case_notes.select_related("author").order_by("-written_at", "-id")),
-        episodes=list(referral.missing_episodes.select_related("reported_by", "acknowledged_by", "return_interview", "police_organisation")
-                      .prefetch_related(Prefetch("alerts", queryset=SafeguardingAlert.objects.select_related("organisation", "user")
-                                                 .order_by("created_at", "id")))
-                      .order_by("-number")),
-        age_assessments=list(referral.age_assessments.select_related("assessor_organisation", "recorded_by").order_by("-assessed_on", "-recorded_at", "-id")),
+        transfers=list(referral.local_authority_transfers.select_related("recorded_by").order_by("-recorded_at", "-id")) if "transfers" in parts else [],
+        care_records=list(care) if "care_history" in parts else list(care[:1]) if "care" in parts else [],
+        guardian_requests=list(referral.guardian_allocation_requests.select_related("service", "organisation", "allocated_to").order_by("requested_at"))
+        if "guardian" in parts else [],
+        notes=list(referral.case_notes.select_related("author").order_by("-written_at", "-id")) if "notes" in parts else [],
+        episodes=list(episodes.select_related("return_interview") if "return_interviews" in parts else episodes) if "episodes" in parts else [],
+        age_assessments=list(referral.age_assessments.select_related("assessor_organisation", "recorded_by").order_by("-assessed_on", "-recorded_at", "-id"))
+        if "age_assessments" in parts else [],
         age=age_status(referral),
+        access=referral.access,
     )
+
+
+@dataclass(frozen=True)
+class AllocationSummary:
+    """What a guardian service needs to allocate a guardian to a waiting child (policy.GUARDIAN_ALLOCATION_FIELDS)."""
+
+    initials: str
+    age: int | None  # in whole years, when the date of birth is known to the month
+    local_authority: str  # responsible now
+    missing_now: bool
+    missing_risk: str | None
+    secure_accommodation: bool
+
+
+def _initials(referral: Referral) -> str:
+    pv = referral.potential_victim or {}
+    words = f"{pv.get('given_names') or ''} {pv.get('family_name') or ''}".split() or (pv.get("aliases") or [""])[0].split()
+    return "".join(w[0] for w in words if w[:1].isalpha()).upper()
+
+
+def _age(referral: Referral, today: dt.date) -> int | None:
+    pv = referral.potential_victim or {}
+    if pv.get("date_of_birth_precision") not in ("day", "month") or not pv.get("date_of_birth"):
+        return None
+    born = dt.date.fromisoformat(pv["date_of_birth"])
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def allocation_summaries(referrals: list[Referral]) -> dict[int, AllocationSummary]:
+    """Allocation summaries of the referrals, in three statements whatever their number (the caller audits the read)."""
+    ids = [r.pk for r in referrals]
+    open_risk = dict(MissingEpisode.objects.filter(referral_id__in=ids, found_at__isnull=True).values_list("referral_id", "risk"))
+    moved = dict(LocalAuthorityTransfer.objects.filter(referral_id__in=ids, is_current=True).values_list("referral_id", "to_local_authority"))
+    placement: dict[int, str] = {}
+    for referral_id, placement_type in CareRecord.objects.filter(referral_id__in=ids).order_by("referral_id", "-recorded_at", "-id") \
+            .values_list("referral_id", "placement_type"):
+        placement.setdefault(referral_id, placement_type)  # the newest is current
+    today = timezone.localdate()
+    return {r.pk: AllocationSummary(_initials(r), _age(r, today), moved.get(r.pk, r.local_authority), r.pk in open_risk, open_risk.get(r.pk),
+                                    placement.get(r.pk) == PlacementType.SECURE) for r in referrals}
 
 
 MISSING_NOW_COUNT_LIMIT = 1000  # beyond this "missing now" says "more than 1,000"
@@ -129,6 +180,9 @@ def missing_now_page(*, actor, offset: int = 0, limit: int = 50, now: dt.datetim
     # Only the referral fields the list shows: its other JSON compartments would be read and decoded for nothing.
     episodes = list(qs.select_related("referral").only(*_EPISODE_FIELDS, *_LISTED_REFERRAL_FIELDS)
                     .order_by("missing_since", "id")[offset : offset + limit])
+    accesses = accesses_to(actor, [e.referral for e in episodes])  # audited as each child is seen: a police force's grant too
+    for e in episodes:
+        e.referral.access = accesses.get(e.referral.pk)
     audit_listed(actor=actor, referrals=[e.referral for e in episodes], purpose="missing_now")
     return [MissingNowItem(e, e.referral, now - e.missing_since, e.number) for e in episodes], total
 
@@ -151,23 +205,39 @@ def return_interviews_due(*, actor, limit: int = 50) -> list[MissingEpisode]:
 @transaction.atomic
 def alerts_for(*, actor, limit: int = 50) -> list[SafeguardingAlert]:
     """The actor's safeguarding work queue: their organisation's alerts for everyone and those naming them, newest first."""
-    if not safeguarding_queue_available(actor) or actor.organisation_id is None:
+    scope = referral_scope(actor)
+    if not safeguarding_queue_available(actor) or actor.organisation_id is None or scope is None:
         return []
+    # Only children the actor may still open: a police force's alerts go when its access ends (ADR 0028).
     alerts = list(SafeguardingAlert.objects.filter(Q(user__isnull=True) | Q(user=actor), organisation_id=actor.organisation_id)
+                  .filter(episode__referral__in=Referral.objects.filter(scope).values("pk"))
                   .select_related("episode__referral").order_by("-created_at", "-id")[:limit])
     audit_listed(actor=actor, referrals=[a.episode.referral for a in alerts], purpose="safeguarding_alerts")
     return alerts
 
 
+@dataclass(frozen=True)
+class WaitingChild:
+    request: GuardianAllocationRequest
+    referral: Referral
+    summary: AllocationSummary
+
+
 @transaction.atomic
-def guardian_requests_waiting(*, actor, limit: int = 100) -> list[GuardianAllocationRequest]:
-    """Requests for a guardian waiting for the actor's service to allocate one, longest waiting first."""
+def guardian_requests_waiting(*, actor, limit: int = 100) -> list[WaitingChild]:
+    """Children waiting for the actor's service to allocate a guardian, longest waiting first, each with only what
+    allocating needs (AllocationSummary: never the account, address, phone, placement or notes; ADR 0028)."""
     if not has_capability(actor, Capability.ALLOCATE_GUARDIAN) or actor.organisation_id is None:
         return []
     requests = list(GuardianAllocationRequest.objects.filter(organisation_id=actor.organisation_id, allocated_at__isnull=True)
                     .select_related("referral", "service").order_by("requested_at")[:limit])
-    audit_listed(actor=actor, referrals=[r.referral for r in requests], purpose="guardian_requests")
-    return requests
+    referrals = [r.referral for r in requests]
+    accesses = accesses_to(actor, referrals)
+    for referral in referrals:
+        referral.access = accesses.get(referral.pk)
+    summaries = allocation_summaries(referrals)
+    audit_listed(actor=actor, referrals=referrals, purpose="guardian_requests")
+    return [WaitingChild(r, r.referral, summaries[r.referral.pk]) for r in requests]
 
 
 def guardians_of(*, actor) -> list:

@@ -53,10 +53,11 @@ def _check(errors: list[FieldError]) -> None:
 
 
 def _lock(actor, referral, capability: Capability) -> Referral:
-    """The child's referral, locked, if the actor may do this to it: 403 for the role, 404 outside scope."""
+    """The child's referral, locked, if the actor may do this to it: 403 for the role, 404 outside scope (an event's
+    grant counts only where it lets its holder do this, policy.GRANTS)."""
     if not has_capability(actor, capability) or Compartment.SAFEGUARDING not in compartments_for(actor):
         raise NotAllowed(f"Your role ({actor.role_label}) cannot do this")
-    scope = referral_scope(actor)
+    scope = referral_scope(actor, capability=capability)
     if scope is None:
         raise NotFound
     key = referral.pk if isinstance(referral, Referral) else None

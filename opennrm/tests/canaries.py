@@ -31,7 +31,7 @@ from opennrm.decisions.models import Decision
 from opennrm.decisions.services import decision_record
 from opennrm.linkage.models import Band, MatchCandidate, Person
 from opennrm.linkage.services import candidate_confirm
-from opennrm.policy import Compartment, Role, compartments_for, linkage_scope, referral_scope
+from opennrm.policy import Compartment, Role, View, access_to, linkage_scope, referral_scope
 from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.selectors import duty_to_notify_reports_for
 from opennrm.referrals.services import draft_save, draft_start, duty_to_notify_create, referral_create
@@ -44,6 +44,9 @@ from opennrm.workdays.services import closure_day_save
 
 # The canaries of the fields duplicate detection shows (policy.LINKAGE_IDENTITY_FIELDS).
 IDENTITY_CANARY_FIELDS = {"given_names", "family_name", "alias_1", "alias_2", "names_in_original_script", "home_office_reference", "reference"}
+# The canaries of the fields a police force looking for a missing child sees (policy.MISSING_PERSON_FIELDS).
+MISSING_PERSON_CANARY_FIELDS = {"given_names", "family_name", "alias_1", "alias_2", "names_in_original_script", "exploitation.uk_towns",
+                                "current_address", "phone"}
 DRAFT = "draft"  # a colleague's draft: nobody in the role loop may see it
 OWN_DRAFT = "owndraft"  # the first responder role user's own draft: theirs alone
 DUTY_TO_NOTIFY = "duty_to_notify"
@@ -189,10 +192,14 @@ class CanaryWorld:
         status lookup, the immigration officer's one opening (status compartment only).
         """
         allowed: set[Canary] = set()
-        seen = compartments_for(user)
         for record in self.referrals:
             if self.in_scope(user, record):
+                # What the user sees of this record: the role's compartments, or an event grant's view (ADR 0028).
+                access = access_to(user, self.referrals[record])
+                seen = access.compartments
                 allowed |= {c for c in self.canaries if c.record == record and c.compartment in seen}
+                if access.view == View.MISSING_PERSON:
+                    allowed |= {c for c in self.canaries if c.record == record and c.field in MISSING_PERSON_CANARY_FIELDS}
             if self.in_linkage_scope(user, record):
                 # Duplicate detection shows a referral's identity, and nothing more (policy.LINKAGE_IDENTITY_FIELDS).
                 allowed |= {c for c in self.canaries if c.record == record and c.field in IDENTITY_CANARY_FIELDS}

@@ -7,8 +7,9 @@ from django.shortcuts import render
 from opennrm.audit.selectors import record_access_log
 from opennrm.decisions.selectors import deadline_notices_of, referral_history
 from opennrm.linkage.selectors import referral_linkage
-from opennrm.policy import Capability, Compartment, compartments_for, has_capability
+from opennrm.policy import Capability, Compartment, View, compartments_for, has_capability
 from opennrm.referrals.models import Status
+from opennrm.referrals.present import guardian_allocation_cut, missing_person_cut
 from opennrm.referrals.selectors import NotFound, drafts_for, nrm_status_lookup, referral_open, referral_page
 
 PAGE_SIZE = 25
@@ -71,15 +72,20 @@ def referral_detail_response(request, referral, *, errors=None, status: int = 20
     """The referral's page, also shown again with the reason when an action on it was refused."""
     from .decision_views import assign_targets
 
-    compartments = compartments_for(request.user)
+    access = referral.access  # what the user sees of this referral and why (referral_open, ADR 0028)
+    compartments = access.compartments
     decides = has_capability(request.user, Capability.MAKE_DECISION)
     return _render(request, "referrals/detail.html", {
         "title": f"Referral {referral.reference}",
         "referral": referral,
         "history": referral_history(actor=request.user, referral=referral),
         "show": {c.value: c in compartments for c in Compartment},
+        "access": access,
+        # A cut view's fields, the same the API answers with (referrals/present.py).
+        "cut": missing_person_cut(referral) if access.view == View.MISSING_PERSON
+        else guardian_allocation_cut(referral) if access.view == View.GUARDIAN_ALLOCATION else None,
         "deadline_notices": deadline_notices_of(actor=request.user, referral=referral),
-        "show_access_log": has_capability(request.user, Capability.READ_RECORD_ACCESS_LOG),
+        "show_access_log": has_capability(request.user, Capability.READ_RECORD_ACCESS_LOG) and access.grant is None,
         "assign_targets": assign_targets(request.user) if decides and referral.next_deadline else [],
         "linkage": referral_linkage(actor=request.user, referral=referral),
         "errors": errors or [],

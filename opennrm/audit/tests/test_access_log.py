@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from opennrm.safeguarding.services import guardian_allocate
 from opennrm.accounts.models import Organisation, OrganisationKind
 from opennrm.audit.models import AuditEvent
 from opennrm.policy import Role
@@ -42,6 +43,8 @@ def _text(response) -> str:
 @pytest.mark.parametrize("role", list(Role))
 def test_only_the_childs_local_authority_guardian_and_auditors_see_the_log(make_user, api_client, referral, role):
     user = make_user(role)
+    if role == Role.GUARDIAN:  # the child's guardian: allocated (a guardian of the service only sees the waiting list, ADR 0028)
+        guardian_allocate(actor=user, referral=referral, guardian=user.username, support_model="direct")
     page = _page(user, referral)
     api = api_client(user).get(f"/api/v1/referrals/{referral.uuid}/access-log")
     if role in SEES_THE_LOG:
@@ -93,11 +96,12 @@ def test_the_referral_page_links_to_the_log_for_those_who_may_read_it(make_user,
 
 def test_the_log_is_paginated_in_the_pages_and_the_api(make_user, api_client, referral):
     reader = make_user(Role.SCA_DECISION_MAKER)
+    guardian = make_user(Role.GUARDIAN)
+    guardian_allocate(actor=guardian, referral=referral, guardian=guardian.username, support_model="direct")
     for _ in range(30):
         referral_open(actor=reader, uuid=referral.uuid)
-    guardian = make_user(Role.GUARDIAN)
     first = _text(_page(guardian, referral))
-    assert "32 events" in first  # made, read 30 times, and this look at the log
+    assert "33 events" in first  # made, the guardian allocated, read 30 times, and this look at the log
     assert first.count("Opened the record") == 24
     # Newest first: the second look at the log is one more event, which pushes one more read to page 2.
     second = _text(_page(guardian, referral, page=2))
@@ -105,10 +109,10 @@ def test_the_log_is_paginated_in_the_pages_and_the_api(make_user, api_client, re
 
     api = api_client(guardian)
     body = api.get(f"/api/v1/referrals/{referral.uuid}/access-log", page_size=20).json()
-    assert body["count"] == 34 and len(body["items"]) == 20
+    assert body["count"] == 35 and len(body["items"]) == 20
     assert "page=2" in body["next"]
     rest = api.client.get(body["next"], headers=api.headers).json()
-    assert len(rest["items"]) == 15 and rest["next"] is None
+    assert len(rest["items"]) == 16 and rest["next"] is None
     item = body["items"][0]
     assert set(item) == {"at", "action", "description", "actor", "ip_address", "user_agent", "compartments", "purpose"}
     assert item["action"] == "referral.access_log_read" and item["actor"]["role"] == "Independent child trafficking guardian"

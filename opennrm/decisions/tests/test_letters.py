@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+from opennrm.safeguarding.services import guardian_allocate
 from opennrm.audit.models import AuditEvent
 from opennrm.decisions.letters import decision_letter_open, letter_pdf
 from opennrm.decisions.models import Outcome, Stage
@@ -90,6 +91,8 @@ def test_the_letter_is_404_to_whoever_may_not_see_the_referral(people, positive_
 
 @pytest.mark.parametrize("who", ["sca2", "la", "guardian"])
 def test_the_letter_is_open_to_the_authority_and_the_childs_local_authority_and_guardian(people, positive_rg, web_client, who):
+    if who == "guardian":  # the child's guardian: allocated (ADR 0028)
+        guardian_allocate(actor=people["guardian"], referral=positive_rg.referral, guardian=people["guardian"].username, support_model="direct")
     assert web_client(people[who]).get(letter_url(positive_rg)).status_code == 200
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from opennrm.safeguarding.services import guardian_allocate
 from opennrm.audit.models import AuditEvent
 from opennrm.decisions.models import Decision, DecisionState, ReconsiderationRequest
 from opennrm.decisions.services import (
@@ -195,6 +196,8 @@ def test_reconsideration_of_a_negative_decision_returns_the_case_to_that_stage(p
 
 @pytest.mark.parametrize("requester", ["referrer", "guardian"])
 def test_reconsideration_of_a_negative_conclusive_grounds_decision(people, child_referral, requester):
+    if requester == "guardian":  # the child's guardian: allocated (ADR 0028)
+        guardian_allocate(actor=people["guardian"], referral=child_referral, guardian=people["guardian"].username, support_model="direct")
     positive_rg(people, child_referral, days_ago(40))
     negative(people, child_referral, CG, days_ago(2))
     reconsideration_request(actor=people[requester], referral=child_referral, grounds="Medico-legal report")

@@ -52,3 +52,17 @@ def child(people, child_referral_body):
 
 def ago(**kwargs) -> dt.datetime:
     return timezone.now() - dt.timedelta(**kwargs)
+
+
+def allocate_guardian(people, referral):
+    """Allocate people["guardian"] to the child: their service's guardians see only what allocating needs until then (ADR 0028)."""
+    from opennrm.safeguarding.services import guardian_allocate
+
+    guardian_allocate(actor=people["guardian"], referral=referral, guardian=people["guardian"].username, support_model="direct")
+    return referral
+
+
+@pytest.fixture
+def allocated_child(people, child):
+    """`child`, with people["guardian"] allocated as their guardian."""
+    return allocate_guardian(people, child)

@@ -12,7 +12,7 @@ from opennrm.safeguarding.services import missing_episode_acknowledge, missing_e
 from opennrm.safeguarding.tasks import escalate_missing_episode
 from opennrm.tests.mail import run_worker
 
-from .conftest import CARDIFF, ago, make_child
+from .conftest import CARDIFF, ago, allocate_guardian, make_child
 
 API = "/api/v1/referrals"
 
@@ -124,7 +124,8 @@ def test_bad_input_and_wrong_order_are_refused_with_a_clear_message_and_nothing_
     assert state(child) == before
 
 
-def test_who_may_report_and_see_episodes(people, child, api_client):
+def test_who_may_report_and_see_episodes(people, allocated_child, api_client):
+    child = allocated_child
     # An NGO first responder, a decision maker, immigration enforcement: not their kind of work (403).
     for who in ("ngo", "sca", "immigration", "stats", "admin"):
         assert report(api_client(people[who]), child).status_code == 403, who
@@ -173,7 +174,7 @@ def test_a_high_risk_episode_escalates_if_not_acknowledged_within_the_hour_once(
 
 @pytest.mark.django_db(transaction=True)  # the worker runs in its own transactions, as in production
 def test_an_acknowledged_or_not_yet_due_or_lower_risk_episode_does_not_escalate(people, child_referral_body, coverage):
-    acknowledged_child = make_child(people["police"], child_referral_body)
+    acknowledged_child = allocate_guardian(people, make_child(people["police"], child_referral_body))
     episode = missing_episode_report(actor=people["la"], referral=acknowledged_child, missing_since=ago(hours=3), last_seen="Park", risk="high", now=ago(minutes=90))
     missing_episode_acknowledge(actor=people["guardian"], referral=acknowledged_child, episode=episode, now=ago(minutes=80))
     run_worker()

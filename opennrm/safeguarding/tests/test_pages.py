@@ -19,7 +19,8 @@ def text(response) -> str:
     return re.sub(r"\s+", " ", response.content.decode())
 
 
-def test_a_social_worker_reports_a_child_missing_records_found_and_the_interview(people, child, web_client):
+def test_a_social_worker_reports_a_child_missing_records_found_and_the_interview(people, allocated_child, web_client):
+    child = allocated_child
     la = web_client(people["la"])
     detail = la.get(f"/referrals/{child.uuid}")
     assert f"/referrals/{child.uuid}/safeguarding" in text(detail)

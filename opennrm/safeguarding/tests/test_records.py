@@ -73,7 +73,8 @@ def test_allocation_time_is_tracked_and_a_guardian_outside_the_area_is_refused(p
     assert record["case_notes"][0]["author"] == "guardian2" and record["guardian_requests"][0]["allocated_to"] == "guardian2"
 
 
-def test_care_status_placement_and_social_worker_are_history(people, child, api_client):
+def test_care_status_placement_and_social_worker_are_history(people, allocated_child, api_client):
+    child = allocated_child
     la = api_client(people["la"])
     first = care(la, child, care_status="section_20", social_worker="la2")
     assert first.status_code == 201, first.content
@@ -102,7 +103,9 @@ def test_a_transfer_moves_the_child_and_their_open_episode_to_the_new_authority(
     assert cardiff.get(f"{API}/{child.uuid}/safeguarding").json()["local_authority"]["code"] == CARDIFF
     assert [i["episode"]["id"] for i in cardiff.get("/api/v1/missing-now").json()["items"]] == [episode["id"]]
     assert la.get("/api/v1/missing-now").json()["count"] == 0
-    assert la.get(f"{API}/{child.uuid}/safeguarding").status_code == 404  # Croydon no longer has the child
+    # Croydon no longer has the child: it reads the record to hand over for the grace period, and acts no more (ADR 0028).
+    assert la.get(f"{API}/{child.uuid}/safeguarding").status_code == 200
+    assert care(la, child).status_code == 404
     # History kept; the new authority can record care; a transfer to the same authority or an unknown code is refused.
     assert care(cardiff, child, placement_address="1 Synthetic Street, Cardiff").status_code == 201
     same = cardiff.post(f"{API}/{child.uuid}/transfers", {"to_local_authority": CARDIFF, "moved_on": str(dt.date.today()), "reason": "x"})
