@@ -397,7 +397,8 @@ def password_reset_link_send(*, actor, user: User) -> PasswordResetEmail:
 
 @transaction.atomic
 def password_set(*, user: User, password: str, how: str) -> User:
-    """The user sets their own password (`how`: "reset_link"); every session and API token of theirs ends."""
+    """The user sets their own password (`how`: "reset_link" or "changed_by_user"); every session and API token of theirs ends
+    (a view that keeps its own session calls update_session_auth_hash)."""
     before = stored_values(user)
     user.set_password(password)
     user.save(update_fields=["password"])

@@ -34,7 +34,7 @@ def stored_values(instance) -> dict | None:
     """What the database holds for this instance now (None for one not yet saved): the "before" of a change."""
     if instance.pk is None:
         return None
-    stored = type(instance)._default_manager.filter(pk=instance.pk).first()
+    stored = instance._meta.model._default_manager.filter(pk=instance.pk).first()
     return field_values(stored) if stored is not None else None
 
 

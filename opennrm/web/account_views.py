@@ -10,8 +10,8 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login, logout
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth import get_user_model, login, logout, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
@@ -29,6 +29,7 @@ from opennrm.accounts.services import (
     SignInRefused,
     locked_message,
     password_set,
+    sign_in_failure_record,
     second_factor_check_code,
     second_factor_enrol,
     second_factor_verified,
@@ -225,15 +226,35 @@ def password_reset(request, uidb64: str, token: str):
         return render(request, "password/link_not_valid.html", {"title": "This link does not work",
                                                                   "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}, status=404)
     form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
-    context = {"title": "Set your password", "username": user.username, "field_errors": {}, "errors": []}
+    if request.method == "POST" and form.is_valid():
+        password_set(user=user, password=form.cleaned_data["new_password1"], how="reset_link")
+        del request.session[RESET_TOKEN]
+        if request.user.is_authenticated:
+            logout(request)
+        messages.success(request, "Your password is set. Sign in with it now.")
+        return redirect("web:sign-in")
+    return _password_page(request, form, title="Set your password", username=user.username)
+
+
+def _password_page(request, form, **context):
+    field_errors = {name: " ".join(errors) for name, errors in form.errors.items()} if form.is_bound else {}
+    return render(request, "password/set.html", {**context, "field_errors": field_errors, "errors": _errors(field_errors)})
+
+
+@login_required
+def password_change(request):
+    """A signed-in user changes their own password: every other session and every API token of theirs ends, this one stays."""
+    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if form.is_valid():
-            password_set(user=user, password=form.cleaned_data["new_password1"], how="reset_link")
-            del request.session[RESET_TOKEN]
-            if request.user.is_authenticated:
+            user = password_set(user=request.user, password=form.cleaned_data["new_password1"], how="changed_by_user")
+            update_session_auth_hash(request, user)
+            messages.success(request, "Your password is changed. You are signed out everywhere else.")
+            return redirect("web:home")
+        if "old_password" in form.errors:
+            # A wrong current password counts towards the lock-out, as at sign-in: a borrowed session is no oracle.
+            if sign_in_failure_record(username=request.user.username, action="user.password_change_failed", reason="password"):
                 logout(request)
-            messages.success(request, "Your password is set. Sign in with it now.")
-            return redirect("web:sign-in")
-        field_errors = {name: " ".join(errors) for name, errors in form.errors.items()}
-        context.update(field_errors=field_errors, errors=_errors(field_errors))
-    return render(request, "password/set.html", context)
+                messages.error(request, locked_message())
+                return redirect("web:sign-in")
+    return _password_page(request, form, title="Change your password", username=request.user.username, ask_current=True)

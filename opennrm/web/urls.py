@@ -14,6 +14,7 @@ urlpatterns = [
     path("sign-in/authenticator-app", account_views.second_factor_set_up, name="second-factor-set-up"),
     path("sign-out", account_views.sign_out, name="sign-out"),
     path("password-reset/<uidb64>/<token>", account_views.password_reset, name="password-reset"),
+    path("account/password", account_views.password_change, name="password-change"),
     path("session", account_views.session_status, name="session-status"),
     path("session/keep-alive", account_views.session_keep_alive, name="session-keep-alive"),
     path("referrals", views.referral_list, name="referral-list"),

@@ -353,3 +353,22 @@ def test_widening_an_existing_account_waits_too_and_an_administrator_cannot_appr
     user_save(actor=administrator, user=statistician)
     statistician.refresh_from_db()
     assert statistician.first_name == "Renamed"
+
+
+def test_a_user_changing_their_own_password_ends_their_other_sessions_and_tokens_but_not_this_one(make_user, api_client):
+    police = make_user(Role.FIRST_RESPONDER, username="fr.police")
+    api = api_client(police)
+    here, elsewhere = Client(), Client()
+    sign_in(here, "fr.police")
+    sign_in(elsewhere, "fr.police")
+    page = here.get("/account/password")
+    assert page.status_code == 200 and "Your current password" in page.content.decode()
+    wrong = here.post("/account/password", {"old_password": "not-it", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert wrong.status_code == 200 and "incorrectly" in wrong.content.decode()
+    assert AuditEvent.objects.filter(action="user.password_change_failed").count() == 1  # counts towards the lock-out
+    done = here.post("/account/password", {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert here.get("/referrals").status_code == 200
+    assert elsewhere.get("/referrals")["Location"].startswith("/sign-in")
+    assert api.get("/api/v1/referrals").status_code == 401
+    assert AuditEvent.objects.get(action="user.password_set").details["how"] == "changed_by_user"
