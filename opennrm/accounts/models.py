@@ -46,6 +46,11 @@ class Organisation(models.Model):
         return self.name
 
 
+# What decides which referrals an organisation's users see (policy.referral_scope): changing any of them changes
+# what every user of the organisation sees.
+ORGANISATION_SCOPE_FIELDS = ("kind", "local_authority", "competent_authority", "covered_local_authorities")
+
+
 class Team(models.Model):
     """A team of decision makers within a competent authority or panel, with the manager breaches escalate to."""
 
@@ -159,14 +164,16 @@ class SignInLock(models.Model):
 class AccessRequest(models.Model):
     """A change an administrator asked for that a second, different administrator must approve (issue 22).
 
-    Granting a role that sees case content or grants access (policy.role_needs_second_administrator), widening a
-    user's organisation, re-activating such a user, and resetting a user's second factor. Until approved, the
-    account stays as it was (a new account has no role).
+    Granting a role that sees case content or grants access (policy.role_needs_second_administrator), moving such a
+    user to another organisation, re-activating them, resetting a user's second factor, and changing what an
+    organisation with such users covers (ORGANISATION_SCOPE_FIELDS). Until approved, the account or organisation
+    stays as it was (a new account has no role).
     """
 
     class Kind(models.TextChoices):
         ACCESS = "access", "Access: role, organisation, team"
         SECOND_FACTOR_RESET = "second_factor_reset", "Reset the second factor"
+        ORGANISATION_SCOPE = "organisation_scope", "What an organisation covers"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for a second administrator"
@@ -175,8 +182,10 @@ class AccessRequest(models.Model):
         SUPERSEDED = "superseded", "Replaced by a later request"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="access_requests")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="access_requests")
     role = models.CharField(max_length=40, choices=Role.choices, blank=True)
+    # ORGANISATION_SCOPE: the organisation's scope fields as asked for (the organisation is `organisation`).
+    scope = models.JSONField(default=dict, blank=True)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -190,6 +199,8 @@ class AccessRequest(models.Model):
         indexes = [models.Index(fields=["status", "requested_at"], name="access_request_status_idx")]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.ORGANISATION_SCOPE:
+            return f"{self.organisation}: " + ", ".join(f"{name} {value}" for name, value in self.scope.items())
         if self.kind == self.Kind.SECOND_FACTOR_RESET:
             return f"Reset {self.user.username}'s second factor"
         return f"{self.user.username}: {Role(self.role).label if self.role else 'no role'} at {self.organisation or 'no organisation'}"

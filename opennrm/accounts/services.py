@@ -12,9 +12,9 @@ from opennrm.audit.changes import stored_values
 from opennrm.audit.services import audit_change, audit_record, current_origin
 from opennrm.core.cache import forget_all
 from opennrm.core.sql import model_columns
-from opennrm.policy import Capability, has_capability, role_needs_second_administrator
+from opennrm.policy import Capability, Role, has_capability, role_needs_second_administrator
 
-from .models import AccessRequest, ApiToken, Organisation, PasswordResetEmail, SignInFailure, SignInLock, Team, User, hash_token
+from .models import ORGANISATION_SCOPE_FIELDS, AccessRequest, ApiToken, Organisation, PasswordResetEmail, SignInFailure, SignInLock, Team, User, hash_token
 from .selectors import second_factor_device, second_factor_needed, sign_in_lock_active, username_key
 
 
@@ -229,14 +229,31 @@ def _require_administrator(actor, what: str) -> None:
 
 @transaction.atomic
 def organisation_save(*, actor, organisation: Organisation) -> Organisation:
-    """Create or change an organisation, audited with what it said before and after."""
+    """Create or change an organisation, audited with what it said before and after.
+
+    An administrator's change of what it covers (ORGANISATION_SCOPE_FIELDS) while it has active users whose role needs
+    a second administrator would change the records they see: it waits for a second administrator (AccessRequest),
+    and the organisation keeps covering what it did.
+    """
     _require_administrator(actor, "change organisations")
     before = stored_values(organisation)
+    asked = {}
+    if actor is not None and before is not None and _has_users_granted_by_two(organisation):
+        asked = {name: getattr(organisation, name) for name in ORGANISATION_SCOPE_FIELDS if getattr(organisation, name) != before[name]}
+        for name in asked:
+            setattr(organisation, name, before[name])
     organisation.save()
     # A guardian service's areas feed the guardian coverage kept per process (core/cache.py).
     transaction.on_commit(forget_all)
     audit_change(actor=actor, instance=organisation, before=before, details={"name": organisation.name})
+    if asked:
+        _access_request_open(actor=actor, kind=AccessRequest.Kind.ORGANISATION_SCOPE, organisation=organisation, scope=asked)
     return organisation
+
+
+def _has_users_granted_by_two(organisation: Organisation) -> bool:
+    roles = [role for role in Role if role_needs_second_administrator(role)]
+    return organisation.users.filter(is_active=True, role__in=roles).exists()
 
 
 @transaction.atomic
@@ -273,14 +290,12 @@ def _widens_access(before: dict | None, user: User) -> bool:
     return (before["role"] != user.role or before["organisation_id"] != user.organisation_id or not before["is_active"])
 
 
-def _request_supersede_pending(*, user: User, kind: str) -> None:
-    AccessRequest.objects.filter(user=user, kind=kind, status=AccessRequest.Status.PENDING).update(status=AccessRequest.Status.SUPERSEDED)
-
-
-def _access_request_open(*, actor, user: User, kind: str, **requested) -> AccessRequest:
-    _request_supersede_pending(user=user, kind=kind)
+def _access_request_open(*, actor, kind: str, user: User | None = None, **requested) -> AccessRequest:
+    """A request for a second administrator; it replaces a pending one of the same kind about the same account or organisation."""
+    about = {"user": user} if user is not None else {"organisation": requested["organisation"]}
+    AccessRequest.objects.filter(kind=kind, status=AccessRequest.Status.PENDING, **about).update(status=AccessRequest.Status.SUPERSEDED)
     request = AccessRequest.objects.create(kind=kind, user=user, requested_by=actor, requested_at=timezone.now(), **requested)
-    audit_change(actor=actor, instance=request, before=None, details={"username": user.username})
+    audit_change(actor=actor, instance=request, before=None, details={"about": str(request)})
     return request
 
 
@@ -310,7 +325,7 @@ def user_save(*, actor, user: User) -> User:
     if before is not None and before["is_active"] and not user.is_active:
         user_access_revoke(actor=actor, user=user, reason="deactivated")
     if requested is not None:
-        _access_request_open(actor=actor, user=user, kind=AccessRequest.Kind.ACCESS, **requested)
+        _access_request_open(actor=actor, kind=AccessRequest.Kind.ACCESS, user=user, **requested)
     if before is None and actor is not None and user.email:
         password_reset_link_send(actor=actor, user=user)
     return user
@@ -324,18 +339,19 @@ def second_factor_reset_request(*, actor, user: User) -> AccessRequest:
     authenticator app: the second factor is what a single administrator must not be able to replace.
     """
     _require_administrator(actor, "reset a second factor")
-    return _access_request_open(actor=actor, user=user, kind=AccessRequest.Kind.SECOND_FACTOR_RESET)
+    return _access_request_open(actor=actor, kind=AccessRequest.Kind.SECOND_FACTOR_RESET, user=user)
 
 
 def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[AccessRequest, dict]:
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
         raise AccountsNotAllowed("Only an administrator can approve or refuse a request")
-    access_request = AccessRequest.objects.select_for_update().select_related("user", "requested_by").get(pk=access_request.pk)
+    access_request = AccessRequest.objects.select_for_update(of=("self",)).select_related("user", "organisation", "requested_by").get(pk=access_request.pk)
     if access_request.status != AccessRequest.Status.PENDING:
         raise AccessRequestClosed(f"This request was already {access_request.get_status_display().lower()}")
-    if actor.pk in (access_request.requested_by_id, access_request.user_id):
+    if actor.pk in (access_request.requested_by_id, access_request.user_id) or (
+            access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE and actor.organisation_id == access_request.organisation_id):
         raise FourEyesRefused("A second administrator must decide this: you cannot approve or refuse your own request, "
-                              "nor a request about your own account")
+                              "nor a request about your own account or organisation")
     before = stored_values(access_request)
     access_request.status, access_request.decided_by, access_request.decided_at = status, actor, timezone.now()
     access_request.save(update_fields=["status", "decided_by", "decided_at"])
@@ -346,14 +362,23 @@ def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[Acces
 def access_request_approve(*, actor, access_request: AccessRequest) -> AccessRequest:
     """A second administrator approves: the account gets the requested access, or loses its second factor."""
     access_request, before = _decide(actor=actor, access_request=access_request, status=AccessRequest.Status.APPROVED)
-    audit_change(actor=actor, instance=access_request, before=before, action="access_request.approve",
-                 details={"username": access_request.user.username, "requested_by": access_request.requested_by.username})
+    decided = {"about": str(access_request), "requested_by": access_request.requested_by.username}
+    audit_change(actor=actor, instance=access_request, before=before, action="access_request.approve", details=decided)
+    if access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE:
+        organisation = Organisation.objects.select_for_update().get(pk=access_request.organisation_id)
+        organisation_before = stored_values(organisation)
+        for name, value in access_request.scope.items():
+            setattr(organisation, name, value)
+        organisation.save(update_fields=list(access_request.scope))
+        transaction.on_commit(forget_all)
+        audit_change(actor=actor, instance=organisation, before=organisation_before, action="organisation.scope_granted",
+                     details={"request": access_request.pk, **decided})
+        return access_request
     user = User.objects.select_for_update().get(pk=access_request.user_id)
     if access_request.kind == AccessRequest.Kind.SECOND_FACTOR_RESET:
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
         audit_record(actor=actor, action="user.second_factor_reset", object_type="user", object_id=str(user.pk),
-                     details={"username": user.username, "removed": removed, "request": access_request.pk,
-                              "requested_by": access_request.requested_by.username})
+                     details={"username": user.username, "removed": removed, "request": access_request.pk, **decided})
         user_access_revoke(actor=actor, user=user, reason="second_factor_reset")
         return access_request
     user_before = stored_values(user)
@@ -361,7 +386,7 @@ def access_request_approve(*, actor, access_request: AccessRequest) -> AccessReq
                                                                      access_request.team_id, True)
     user.save(update_fields=list(ACCESS_FIELDS))
     audit_change(actor=actor, instance=user, before=user_before, action="user.access_granted",
-                 details={"username": user.username, "request": access_request.pk, "requested_by": access_request.requested_by.username})
+                 details={"username": user.username, "request": access_request.pk, **decided})
     return access_request
 
 
@@ -369,7 +394,7 @@ def access_request_approve(*, actor, access_request: AccessRequest) -> AccessReq
 def access_request_refuse(*, actor, access_request: AccessRequest) -> AccessRequest:
     access_request, before = _decide(actor=actor, access_request=access_request, status=AccessRequest.Status.REFUSED)
     audit_change(actor=actor, instance=access_request, before=before, action="access_request.refuse",
-                 details={"username": access_request.user.username, "requested_by": access_request.requested_by.username})
+                 details={"about": str(access_request), "requested_by": access_request.requested_by.username})
     return access_request
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from opennrm.accounts.admin import AuditedAdmin
 from opennrm.accounts.models import AccessRequest, Organisation, OrganisationKind, PasswordResetEmail, SignInLock, Team, User
-from opennrm.accounts.services import FourEyesRefused, access_request_approve, password_reset_link_send, user_save
+from opennrm.accounts.services import FourEyesRefused, access_request_approve, organisation_save, password_reset_link_send, user_save
 from opennrm.audit.models import AuditEvent
 from opennrm.audit.services import object_type_of
 from opennrm.conftest import PASSWORD, ROLE_ORGANISATIONS
@@ -372,3 +372,34 @@ def test_a_user_changing_their_own_password_ends_their_other_sessions_and_tokens
     assert elsewhere.get("/referrals")["Location"].startswith("/sign-in")
     assert api.get("/api/v1/referrals").status_code == 401
     assert AuditEvent.objects.get(action="user.password_set").details["how"] == "changed_by_user"
+
+
+def test_widening_what_an_organisation_covers_waits_for_a_second_administrator(administrators, make_user, api_client, child_referral_body):
+    administrator, second = administrators
+    referral_id = api_client(make_user(Role.FIRST_RESPONDER)).post("/api/v1/referrals", child_referral_body).json()["id"]  # a Croydon child
+    sutton = Organisation.objects.create(name="Sutton children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000029")
+    social_worker = make_user(Role.LA_SOCIAL_WORKER, organisation=sutton)
+    browser = Client()
+    browser.force_login(social_worker)
+    assert browser.get(f"/referrals/{referral_id}").status_code == 404
+    # Pointing Sutton's account at Croydon's children is a grant of access to them, whoever holds the accounts.
+    sutton.local_authority, sutton.email = "E09000008", "sutton@example.invalid"
+    organisation_save(actor=administrator, organisation=sutton)
+    sutton.refresh_from_db()
+    assert (sutton.local_authority, sutton.email) == ("E09000029", "sutton@example.invalid")  # the rest is applied at once
+    assert browser.get(f"/referrals/{referral_id}").status_code == 404
+    request = AccessRequest.objects.get(organisation=sutton, kind=AccessRequest.Kind.ORGANISATION_SCOPE, status="pending")
+    assert request.scope == {"local_authority": "E09000008"}
+    with pytest.raises(FourEyesRefused):
+        access_request_approve(actor=administrator, access_request=request)
+    access_request_approve(actor=second, access_request=request)
+    sutton.refresh_from_db()
+    assert sutton.local_authority == "E09000008" and browser.get(f"/referrals/{referral_id}").status_code == 200
+    granted = AuditEvent.objects.get(action="organisation.scope_granted", object_id=str(sutton.pk))
+    assert (granted.details["before"], granted.details["after"]) == ({"local_authority": "E09000029"}, {"local_authority": "E09000008"})
+    # An organisation with nobody who sees case content changes at once.
+    empty = Organisation.objects.create(name="New LA", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000029")
+    empty.local_authority = "E09000008"
+    organisation_save(actor=administrator, organisation=empty)
+    empty.refresh_from_db()
+    assert empty.local_authority == "E09000008"
