@@ -90,11 +90,11 @@ def sign_in_lock_lift(*, actor, lock: SignInLock) -> SignInLock:
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
         raise PermissionError("Only an administrator may unlock signing in")
     if lock.unlocked_at is None:
+        before = stored_values(lock)
         lock.unlocked_at = timezone.now()
         lock.unlocked_by = actor
         lock.save(update_fields=["unlocked_at", "unlocked_by"])
-        audit_record(actor=actor, action="sign_in.unlock", object_type="sign_in_lock", object_id=str(lock.pk),
-                     details={"kind": lock.kind, "key": lock.key})
+        audit_change(actor=actor, instance=lock, before=before, action="sign_in.unlock", details={"kind": lock.kind, "key": lock.key})
     return lock
 
 
