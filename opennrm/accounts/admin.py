@@ -13,7 +13,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import get_object_or_404, redirect
+from django.contrib.admin.utils import unquote
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -175,7 +177,9 @@ class UserAdmin(AdminRoleOnly, AuditedAdmin, BaseUserAdmin):
     def user_change_password(self, request, id, form_url=""):
         """Where Django's admin lets an administrator type another user's password, OpenNRM sends the user a link to set
         their own: an administrator who chose it could sign in as them."""
-        user = get_object_or_404(User, pk=id)
+        user = self.get_object(request, unquote(id))  # None for an id that is not one, as Django's own view
+        if user is None:
+            raise Http404("No such user")
         if not self.has_change_permission(request, user):
             raise PermissionDenied
         if request.method == "POST":

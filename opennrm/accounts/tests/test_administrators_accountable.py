@@ -403,3 +403,11 @@ def test_widening_what_an_organisation_covers_waits_for_a_second_administrator(a
     organisation_save(actor=administrator, organisation=empty)
     empty.refresh_from_db()
     assert empty.local_authority == "E09000008"
+
+
+def test_the_password_page_of_a_user_that_does_not_exist_is_not_found(administrators):
+    client = Client()
+    client.force_login(administrators[0])
+    for id_ in ("999999", "not-a-number"):
+        assert client.get(f"/admin/accounts/user/{id_}/password/").status_code == 404
+        assert client.post(f"/admin/accounts/user/{id_}/password/").status_code == 404
