@@ -225,7 +225,7 @@ def password_reset(request, uidb64: str, token: str):
     if user is None:
         return render(request, "password/link_not_valid.html", {"title": "This link does not work",
                                                                   "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}, status=404)
-    form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
+    form = _with_messages(SetPasswordForm(user, request.POST if request.method == "POST" else None))
     if request.method == "POST" and form.is_valid():
         password_set(user=user, password=form.cleaned_data["new_password1"], how="reset_link")
         del request.session[RESET_TOKEN]
@@ -236,6 +236,18 @@ def password_reset(request, uidb64: str, token: str):
     return _password_page(request, form, title="Set your password", username=user.username)
 
 
+REQUIRED_MESSAGES = {"old_password": "Enter your current password", "new_password1": "Enter a new password",
+                     "new_password2": "Enter the new password again"}
+
+
+def _with_messages(form):
+    """Django's password forms, with error messages that say what to do, in the GOV.UK manner."""
+    for name, message in REQUIRED_MESSAGES.items():
+        if name in form.fields:
+            form.fields[name].error_messages["required"] = message
+    return form
+
+
 def _password_page(request, form, **context):
     field_errors = {name: " ".join(errors) for name, errors in form.errors.items()} if form.is_bound else {}
     return render(request, "password/set.html", {**context, "field_errors": field_errors, "errors": _errors(field_errors)})
@@ -244,14 +256,14 @@ def _password_page(request, form, **context):
 @login_required
 def password_change(request):
     """A signed-in user changes their own password: every other session and every API token of theirs ends, this one stays."""
-    form = PasswordChangeForm(request.user, request.POST if request.method == "POST" else None)
+    form = _with_messages(PasswordChangeForm(request.user, request.POST if request.method == "POST" else None))
     if request.method == "POST":
         if form.is_valid():
             user = password_set(user=request.user, password=form.cleaned_data["new_password1"], how="changed_by_user")
             update_session_auth_hash(request, user)
             messages.success(request, "Your password is changed. You are signed out everywhere else.")
             return redirect("web:home")
-        if "old_password" in form.errors:
+        if "old_password" in form.errors and request.POST.get("old_password"):
             # A wrong current password counts towards the lock-out, as at sign-in: a borrowed session is no oracle.
             if sign_in_failure_record(username=request.user.username, action="user.password_change_failed", reason="password"):
                 logout(request)
