@@ -324,6 +324,8 @@ def user_save(*, actor, user: User) -> User:
     audit_change(actor=actor, instance=user, before=before, details={"username": user.username})
     if before is not None and before["is_active"] and not user.is_active:
         user_access_revoke(actor=actor, user=user, reason="deactivated")
+    elif before is not None and before["password"] != user.password:
+        user_access_revoke(actor=actor, user=user, reason="password_changed")  # the demo loader's new demo password
     if requested is not None:
         _access_request_open(actor=actor, kind=AccessRequest.Kind.ACCESS, user=user, **requested)
     if before is None and actor is not None and user.email:

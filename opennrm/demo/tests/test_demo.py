@@ -143,3 +143,5 @@ def test_running_twice_changes_nothing_and_the_chosen_password_signs_in(monkeypa
     assert Referral.objects.count() == before["Referral"]
     changes = AuditEvent.objects.filter(action="user.change")
     assert changes.count() == len(USERS) and all(e.details["secrets"] == {"password": "changed"} for e in changes)
+    # A new password ends the old one's API tokens and sessions.
+    assert AuditEvent.objects.filter(action="user.access_revoked").count() == len(USERS)
