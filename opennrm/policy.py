@@ -113,6 +113,20 @@ LINKAGE_IDENTITY_FIELDS = ("reference", "status", "competent_authority", "receiv
                            "nationalities", "local_authority")
 
 
+# Capabilities that reach case content without a compartment (a child's identity through duplicate detection, the
+# audit trail's record of who handled whom) or that grant access to others (issue 22).
+CAPABILITIES_GRANTED_BY_TWO = frozenset({Capability.LINK_RECORDS, Capability.READ_AUDIT, Capability.READ_RECORD_ACCESS_LOG,
+                                         Capability.MANAGE_ACCOUNTS})
+
+
+def role_needs_second_administrator(role: str) -> bool:
+    """Whether granting this role needs a second, different administrator's approval: the role sees case content
+    (any compartment, or CAPABILITIES_GRANTED_BY_TWO) or can grant roles itself, so one administrator alone could
+    otherwise give themselves, or a confederate, the records."""
+    policy = POLICIES.get(role)
+    return policy is not None and bool(policy.compartments or policy.capabilities & CAPABILITIES_GRANTED_BY_TWO)
+
+
 def policy_for(user) -> RolePolicy:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return RolePolicy(NONE, frozenset())

@@ -268,3 +268,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OPENNRM_LOG_LEVEL", "WARNING")},
 }
+
+# How long a "set your password" link (an administrator's reset, a new account) works; it also stops once used.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("OPENNRM_PASSWORD_RESET_LINK_SECONDS", str(24 * 60 * 60)))

@@ -4,8 +4,12 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.crypto import salted_hmac
 
+from opennrm.decisions.models import OutgoingEmail
 from opennrm.policy import Role
+
+SESSION_HASH_SALT = "opennrm.accounts.User.get_session_auth_hash"
 
 
 class OrganisationKind(models.TextChoices):
@@ -42,6 +46,11 @@ class Organisation(models.Model):
         return self.name
 
 
+# What decides which referrals an organisation's users see (policy.referral_scope): changing any of them changes
+# what every user of the organisation sees.
+ORGANISATION_SCOPE_FIELDS = ("kind", "local_authority", "competent_authority", "covered_local_authorities")
+
+
 class Team(models.Model):
     """A team of decision makers within a competent authority or panel, with the manager breaches escalate to."""
 
@@ -66,6 +75,9 @@ class User(AbstractUser):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
     role = models.CharField(max_length=40, choices=Role.choices)
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
+    # Raised to end every session of the user at once (a password reset, deactivation, a second factor reset):
+    # each session keeps a hash of it with the password's (get_session_auth_hash), which then no longer matches.
+    sessions_generation = models.PositiveIntegerField(default=0, editable=False)
 
     def clean(self):
         super().clean()
@@ -75,6 +87,18 @@ class User(AbstractUser):
     @property
     def role_label(self) -> str:
         return Role(self.role).label if self.role else ""
+
+    def _session_hash(self, secret=None) -> str:
+        return salted_hmac(SESSION_HASH_SALT, f"{self.password}:{self.sessions_generation}", secret=secret, algorithm="sha256").hexdigest()
+
+    def get_session_auth_hash(self):
+        return self._session_hash()
+
+    def get_session_auth_fallback_hash(self):
+        from django.conf import settings
+
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=fallback_secret)
 
 
 def hash_token(raw: str) -> str:
@@ -135,3 +159,59 @@ class SignInLock(models.Model):
     @property
     def ended_at(self):
         return min(self.locked_until, self.unlocked_at) if self.unlocked_at else self.locked_until
+
+
+class AccessRequest(models.Model):
+    """A change an administrator asked for that a second, different administrator must approve (issue 22).
+
+    Granting a role that sees case content or grants access (policy.role_needs_second_administrator), moving such a
+    user to another organisation, re-activating them, resetting a user's second factor, and changing what an
+    organisation with such users covers (ORGANISATION_SCOPE_FIELDS). Until approved, the account or organisation
+    stays as it was (a new account has no role).
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access: role, organisation, team"
+        SECOND_FACTOR_RESET = "second_factor_reset", "Reset the second factor"
+        ORGANISATION_SCOPE = "organisation_scope", "What an organisation covers"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a second administrator"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+        SUPERSEDED = "superseded", "Replaced by a later request"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="access_requests")
+    role = models.CharField(max_length=40, choices=Role.choices, blank=True)
+    # ORGANISATION_SCOPE: the organisation's scope fields as asked for (the organisation is `organisation`).
+    scope = models.JSONField(default=dict, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["status", "requested_at"], name="access_request_status_idx")]
+
+    def __str__(self) -> str:
+        if self.kind == self.Kind.ORGANISATION_SCOPE:
+            return f"{self.organisation}: " + ", ".join(f"{name} {value}" for name, value in self.scope.items())
+        if self.kind == self.Kind.SECOND_FACTOR_RESET:
+            return f"Reset {self.user.username}'s second factor"
+        return f"{self.user.username}: {Role(self.role).label if self.role else 'no role'} at {self.organisation or 'no organisation'}"
+
+
+class PasswordResetEmail(OutgoingEmail):
+    """A "set your password" link owed to a user, kept until the mail server takes it (decisions/outbox.py).
+
+    The link's token is made when the email is sent, never stored: it is Django's password-reset token, which
+    stops working once the password is set or after settings.PASSWORD_RESET_TIMEOUT.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

@@ -3,16 +3,18 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from opennrm.audit.services import audit_record, current_origin
+from opennrm.audit.changes import stored_values
+from opennrm.audit.services import audit_change, audit_record, current_origin
 from opennrm.core.cache import forget_all
 from opennrm.core.sql import model_columns
-from opennrm.policy import Capability, has_capability
+from opennrm.policy import Capability, Role, has_capability, role_needs_second_administrator
 
-from .models import ApiToken, Organisation, SignInFailure, SignInLock, Team, User, hash_token
+from .models import ORGANISATION_SCOPE_FIELDS, AccessRequest, ApiToken, Organisation, PasswordResetEmail, SignInFailure, SignInLock, Team, User, hash_token
 from .selectors import second_factor_device, second_factor_needed, sign_in_lock_active, username_key
 
 
@@ -88,11 +90,11 @@ def sign_in_lock_lift(*, actor, lock: SignInLock) -> SignInLock:
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
         raise PermissionError("Only an administrator may unlock signing in")
     if lock.unlocked_at is None:
+        before = stored_values(lock)
         lock.unlocked_at = timezone.now()
         lock.unlocked_by = actor
         lock.save(update_fields=["unlocked_at", "unlocked_by"])
-        audit_record(actor=actor, action="sign_in.unlock", object_type="sign_in_lock", object_id=str(lock.pk),
-                     details={"kind": lock.kind, "key": lock.key})
+        audit_change(actor=actor, instance=lock, before=before, action="sign_in.unlock", details={"kind": lock.kind, "key": lock.key})
     return lock
 
 
@@ -161,17 +163,6 @@ def second_factor_enrol(*, actor: User, key: str) -> TOTPDevice:
     return device
 
 
-@transaction.atomic
-def second_factor_reset(*, actor, user: User) -> int:
-    """An administrator removes a user's second factor (a lost phone); the user sets up a new one at their next sign-in."""
-    if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
-        raise PermissionError("Only an administrator may reset a second factor")
-    removed = TOTPDevice.objects.filter(user=user).delete()[0]
-    audit_record(actor=actor, action="user.second_factor_reset", object_type="user", object_id=str(user.pk),
-                 details={"username": user.username, "removed": removed})
-    return removed
-
-
 # --- API tokens -----------------------------------------------------------------------------------
 
 
@@ -230,53 +221,229 @@ def user_for_token(raw: str) -> User | None:
     return user
 
 
+def _require_administrator(actor, what: str) -> None:
+    # actor=None is the demo loader and migrations: trusted code, not a person.
+    if actor is not None and not has_capability(actor, Capability.MANAGE_ACCOUNTS):
+        raise AccountsNotAllowed(f"Only an administrator can {what}")
+
+
 @transaction.atomic
-def organisation_save(*, actor, organisation: Organisation, changed: list[str] | None = None) -> Organisation:
-    created = organisation.pk is None
+def organisation_save(*, actor, organisation: Organisation) -> Organisation:
+    """Create or change an organisation, audited with what it said before and after.
+
+    An administrator's change of what it covers (ORGANISATION_SCOPE_FIELDS) while it has active users whose role needs
+    a second administrator would change the records they see: it waits for a second administrator (AccessRequest),
+    and the organisation keeps covering what it did.
+    """
+    _require_administrator(actor, "change organisations")
+    before = stored_values(organisation)
+    asked = {}
+    if actor is not None and before is not None and _has_users_granted_by_two(organisation):
+        asked = {name: getattr(organisation, name) for name in ORGANISATION_SCOPE_FIELDS if getattr(organisation, name) != before[name]}
+        for name in asked:
+            setattr(organisation, name, before[name])
     organisation.save()
     # A guardian service's areas feed the guardian coverage kept per process (core/cache.py).
     transaction.on_commit(forget_all)
-    audit_record(
-        actor=actor,
-        action="organisation.create" if created else "organisation.change",
-        object_type="organisation",
-        object_id=str(organisation.pk),
-        details={"name": organisation.name, "changed": changed or []},
-    )
+    audit_change(actor=actor, instance=organisation, before=before, details={"name": organisation.name})
+    if asked:
+        _access_request_open(actor=actor, kind=AccessRequest.Kind.ORGANISATION_SCOPE, organisation=organisation, scope=asked)
     return organisation
 
 
+def _has_users_granted_by_two(organisation: Organisation) -> bool:
+    roles = [role for role in Role if role_needs_second_administrator(role)]
+    return organisation.users.filter(is_active=True, role__in=roles).exists()
+
+
 @transaction.atomic
-def team_save(*, actor, team: Team, changed: list[str] | None = None) -> Team:
-    """Create or change a team (administrators; actor=None is the demo loader); checked, and audited with what it says now."""
-    if actor is not None and not has_capability(actor, Capability.MANAGE_ACCOUNTS):
-        raise AccountsNotAllowed("Only an administrator can change teams")
-    created = team.pk is None
+def team_save(*, actor, team: Team) -> Team:
+    """Create or change a team (administrators; actor=None is the demo loader); checked, and audited with before and after."""
+    _require_administrator(actor, "change teams")
+    before = stored_values(team)
     team.full_clean()
     team.save()
-    audit_record(
-        actor=actor,
-        action="team.create" if created else "team.change",
-        object_type="team",
-        object_id=str(team.pk),
-        details={"name": team.name, "organisation": team.organisation_id, "manager": team.manager.username if team.manager else None,
-                 "email": team.email, "changed": changed or []},
-    )
+    audit_change(actor=actor, instance=team, before=before, details={"name": team.name})
     return team
 
 
+# --- Users, and the changes a second administrator must approve (issue 22) -------------------------
+
+ACCESS_FIELDS = ("role", "organisation_id", "team_id", "is_active")
+
+
+class FourEyesRefused(PermissionError):
+    """The administrator asked for this change themselves, or it is about their own account: another must decide."""
+
+
+class AccessRequestClosed(ValueError):
+    """The request was already approved, refused or replaced."""
+
+
+def _widens_access(before: dict | None, user: User) -> bool:
+    """Whether this save would give the user case content, or another's: a role that needs a second administrator,
+    on a new account, a changed role or organisation, or a re-activated account."""
+    if not user.is_active or not role_needs_second_administrator(user.role):
+        return False
+    if before is None:
+        return True
+    return (before["role"] != user.role or before["organisation_id"] != user.organisation_id or not before["is_active"])
+
+
+def _access_request_open(*, actor, kind: str, user: User | None = None, **requested) -> AccessRequest:
+    """A request for a second administrator; it replaces a pending one of the same kind about the same account or organisation."""
+    about = {"user": user} if user is not None else {"organisation": requested["organisation"]}
+    AccessRequest.objects.filter(kind=kind, status=AccessRequest.Status.PENDING, **about).update(status=AccessRequest.Status.SUPERSEDED)
+    request = AccessRequest.objects.create(kind=kind, user=user, requested_by=actor, requested_at=timezone.now(), **requested)
+    audit_change(actor=actor, instance=request, before=None, details={"about": str(request)})
+    return request
+
+
 @transaction.atomic
-def user_save(*, actor, user: User, changed: list[str] | None = None) -> User:
-    created = user.pk is None
+def user_save(*, actor, user: User) -> User:
+    """Create or change a user account, audited with before and after (the password only as "changed").
+
+    An administrator's change that widens access (`_widens_access`) is not applied: the account keeps its role,
+    organisation, team and active state (a new account gets no role) and an AccessRequest waits for a second
+    administrator. Deactivating ends the user's sessions and API tokens. A new account made by an administrator
+    has no password: its holder is sent a link to set one.
+    """
+    _require_administrator(actor, "change user accounts")
+    before = stored_values(user)
+    requested = None
+    if actor is not None and _widens_access(before, user):
+        requested = {"role": user.role, "organisation_id": user.organisation_id, "team_id": user.team_id}
+        if before is None:
+            user.role, user.team = "", None
+        else:
+            for name in ACCESS_FIELDS:
+                setattr(user, name, before[name])
+    if before is None and actor is not None:
+        user.set_unusable_password()
     user.save()
-    audit_record(
-        actor=actor,
-        action="user.create" if created else "user.change",
-        object_type="user",
-        object_id=str(user.pk),
-        details={"username": user.username, "role": user.role, "team": user.team_id, "changed": [c for c in (changed or []) if c != "password"], "password_changed": "password" in (changed or [])},
-    )
+    audit_change(actor=actor, instance=user, before=before, details={"username": user.username})
+    if before is not None and before["is_active"] and not user.is_active:
+        user_access_revoke(actor=actor, user=user, reason="deactivated")
+    elif before is not None and before["password"] != user.password:
+        user_access_revoke(actor=actor, user=user, reason="password_changed")  # the demo loader's new demo password
+    if requested is not None:
+        _access_request_open(actor=actor, kind=AccessRequest.Kind.ACCESS, user=user, **requested)
+    if before is None and actor is not None and user.email:
+        password_reset_link_send(actor=actor, user=user)
     return user
+
+
+@transaction.atomic
+def second_factor_reset_request(*, actor, user: User) -> AccessRequest:
+    """An administrator asks for a user's second factor to be reset (a lost phone); a second administrator approves it.
+
+    Alone, one administrator could point the account's email at themselves, send a reset link and set up their own
+    authenticator app: the second factor is what a single administrator must not be able to replace.
+    """
+    _require_administrator(actor, "reset a second factor")
+    return _access_request_open(actor=actor, kind=AccessRequest.Kind.SECOND_FACTOR_RESET, user=user)
+
+
+def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[AccessRequest, dict]:
+    if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
+        raise AccountsNotAllowed("Only an administrator can approve or refuse a request")
+    access_request = AccessRequest.objects.select_for_update(of=("self",)).select_related("user", "organisation", "requested_by").get(pk=access_request.pk)
+    if access_request.status != AccessRequest.Status.PENDING:
+        raise AccessRequestClosed(f"This request was already {access_request.get_status_display().lower()}")
+    if actor.pk in (access_request.requested_by_id, access_request.user_id) or (
+            access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE and actor.organisation_id == access_request.organisation_id):
+        raise FourEyesRefused("A second administrator must decide this: you cannot approve or refuse your own request, "
+                              "nor a request about your own account or organisation")
+    before = stored_values(access_request)
+    access_request.status, access_request.decided_by, access_request.decided_at = status, actor, timezone.now()
+    access_request.save(update_fields=["status", "decided_by", "decided_at"])
+    return access_request, before
+
+
+@transaction.atomic
+def access_request_approve(*, actor, access_request: AccessRequest) -> AccessRequest:
+    """A second administrator approves: the account gets the requested access, or loses its second factor."""
+    access_request, before = _decide(actor=actor, access_request=access_request, status=AccessRequest.Status.APPROVED)
+    decided = {"about": str(access_request), "requested_by": access_request.requested_by.username}
+    audit_change(actor=actor, instance=access_request, before=before, action="access_request.approve", details=decided)
+    if access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE:
+        organisation = Organisation.objects.select_for_update().get(pk=access_request.organisation_id)
+        organisation_before = stored_values(organisation)
+        for name, value in access_request.scope.items():
+            setattr(organisation, name, value)
+        organisation.save(update_fields=list(access_request.scope))
+        transaction.on_commit(forget_all)
+        audit_change(actor=actor, instance=organisation, before=organisation_before, action="organisation.scope_granted",
+                     details={"request": access_request.pk, **decided})
+        return access_request
+    user = User.objects.select_for_update().get(pk=access_request.user_id)
+    if access_request.kind == AccessRequest.Kind.SECOND_FACTOR_RESET:
+        removed = TOTPDevice.objects.filter(user=user).delete()[0]
+        audit_record(actor=actor, action="user.second_factor_reset", object_type="user", object_id=str(user.pk),
+                     details={"username": user.username, "removed": removed, "request": access_request.pk, **decided})
+        user_access_revoke(actor=actor, user=user, reason="second_factor_reset")
+        return access_request
+    user_before = stored_values(user)
+    user.role, user.organisation_id, user.team_id, user.is_active = (access_request.role, access_request.organisation_id,
+                                                                     access_request.team_id, True)
+    user.save(update_fields=list(ACCESS_FIELDS))
+    audit_change(actor=actor, instance=user, before=user_before, action="user.access_granted",
+                 details={"username": user.username, "request": access_request.pk, **decided})
+    return access_request
+
+
+@transaction.atomic
+def access_request_refuse(*, actor, access_request: AccessRequest) -> AccessRequest:
+    access_request, before = _decide(actor=actor, access_request=access_request, status=AccessRequest.Status.REFUSED)
+    audit_change(actor=actor, instance=access_request, before=before, action="access_request.refuse",
+                 details={"about": str(access_request), "requested_by": access_request.requested_by.username})
+    return access_request
+
+
+# --- Passwords: set by their holder only, through a link (issue 22) --------------------------------
+
+
+class NoEmailAddress(ValueError):
+    """The user has no email address to send a link to."""
+
+
+@transaction.atomic
+def password_reset_link_send(*, actor, user: User) -> PasswordResetEmail:
+    """Email the user a link to set their own password; an administrator never chooses it. Sent by the worker."""
+    from .tasks import send_password_reset_email
+
+    _require_administrator(actor, "send a password reset link")
+    if not user.email:
+        raise NoEmailAddress(f"{user.username} has no email address: add one to their account first, then send the link")
+    email = PasswordResetEmail.objects.create(user=user, requested_by=actor)
+    audit_record(actor=actor, action="user.password_reset_link_requested", object_type="user", object_id=str(user.pk),
+                 details={"username": user.username, "email": email.pk})
+    send_password_reset_email.enqueue(email_id=email.pk)
+    return email
+
+
+@transaction.atomic
+def password_set(*, user: User, password: str, how: str) -> User:
+    """The user sets their own password (`how`: "reset_link" or "changed_by_user"); every session and API token of theirs ends
+    (a view that keeps its own session calls update_session_auth_hash)."""
+    before = stored_values(user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_change(actor=user, instance=user, before=before, action="user.password_set", details={"username": user.username, "how": how})
+    user_access_revoke(actor=user, user=user, reason=f"password_set:{how}")
+    return user
+
+
+@transaction.atomic
+def user_access_revoke(*, actor, user: User, reason: str) -> int:
+    """End every session and API token of the user: the tokens are deleted, and raising sessions_generation makes
+    every session's stored hash stale (a view that must keep its own session calls update_session_auth_hash)."""
+    tokens = ApiToken.objects.filter(user=user).delete()[0]
+    User.objects.filter(pk=user.pk).update(sessions_generation=F("sessions_generation") + 1)
+    user.refresh_from_db(fields=["sessions_generation"])
+    audit_record(actor=actor, action="user.access_revoked", object_type="user", object_id=str(user.pk),
+                 details={"username": user.username, "reason": reason, "api_tokens_revoked": tokens, "sessions": "ended"})
+    return tokens
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ import ipaddress
 import json
 import math
 import random
+import re
 import threading
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from .changes import difference, field_values, stored_values
 from .chain import GENESIS, entry_digest, hashed_fields
 from .checkpoint import ChainMark, Checkpoint, checkpoint_file_name, checkpoint_read, checkpoint_signed_json, newest_checkpoint_file
 from .keys import create_file
@@ -103,6 +105,60 @@ def audit_record_many(*, actor, entries: list[AuditEntry]) -> list[AuditEvent]:
         events.append(event)
     _insert_events(events, chain=chain, head_seq=seq, head_hash=prev_hash)
     return events
+
+
+def object_type_of(instance_or_model) -> str:
+    """The audit trail's name for a kind of record: ClosureDay -> "closure_day"."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", instance_or_model._meta.object_name).lower()
+
+
+def audit_change(*, actor, instance, before: dict | None, deleted: bool = False, action: str = "", details: dict | None = None) -> AuditEvent:
+    """Record a create, change or delete of `instance` with what it said before and after (changed fields only,
+    secrets said but never shown: audit/changes.py). `before` is `stored_values(instance)` taken before the write.
+    Must run inside the acting service's transaction, after the write."""
+    object_type = object_type_of(instance)
+    pk_name = instance._meta.pk.attname
+    if not action:
+        action = f"{object_type}.{'delete' if deleted else 'create' if before is None else 'change'}"
+    after = None if deleted else field_values(instance)
+    return audit_record(actor=actor, action=action, object_type=object_type, object_id=str(instance.pk or (before or {}).get(pk_name, "")),
+                        details={**(details or {}), **difference(before, after)})
+
+
+@transaction.atomic
+def record_save(*, actor, instance):
+    """Create or change a record that has no service of its own (an administrator's edit), checked and audited with before and after."""
+    before = stored_values(instance)
+    instance.full_clean()
+    instance.save()
+    audit_change(actor=actor, instance=instance, before=before)
+    return instance
+
+
+@transaction.atomic
+def record_delete(*, actor, instance) -> None:
+    """Delete a record that has no service of its own, audited with what it said."""
+    before = stored_values(instance)
+    pk = instance.pk
+    instance.delete()
+    instance.pk = pk  # Django clears it; the trail names what was deleted
+    audit_change(actor=actor, instance=instance, before=before, deleted=True)
+
+
+@transaction.atomic
+def record_relations_set(*, actor, instance, relations: dict[str, list]) -> None:
+    """Set many-to-many relations of a record (an admin form's), audited with the related ids before and after."""
+    def related_ids():
+        return {name: sorted(getattr(instance, name).values_list("pk", flat=True)) for name in relations}
+
+    before = related_ids()
+    for name, related in relations.items():
+        getattr(instance, name).set(related)
+    after = related_ids()
+    if before != after:
+        object_type = object_type_of(instance)
+        audit_record(actor=actor, action=f"{object_type}.change", object_type=object_type, object_id=str(instance.pk),
+                     details=difference(before, after))
 
 
 def stored_form(value):

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from opennrm.accounts.admin import AdminRoleOnly
+from opennrm.accounts.admin import AdminRoleOnly, AuditedAdmin
 from opennrm.policy import Capability, has_capability
 
 from .models import RoutingRule
@@ -11,7 +11,7 @@ from .services import InvalidDecision, routing_rule_save
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(AdminRoleOnly, admin.ModelAdmin):
+class RoutingRuleAdmin(AdminRoleOnly, AuditedAdmin, admin.ModelAdmin):
     list_display = ["kind", "local_authority", "effective_from", "effective_to", "panel_period_days"]
     list_filter = ["kind"]
     fields = ["kind", "local_authority", "effective_from", "effective_to", "panel_period_days", "description"]
@@ -25,8 +25,8 @@ class RoutingRuleAdmin(AdminRoleOnly, admin.ModelAdmin):
     has_add_permission = has_module_permission
     has_change_permission = has_view_permission
 
-    def save_model(self, request, obj, form, change):
+    def save_record(self, *, actor, obj):
         try:
-            routing_rule_save(actor=request.user, rule=obj, changed=list(form.changed_data))
+            return routing_rule_save(actor=actor, rule=obj)
         except InvalidDecision as exc:  # the form's own clean() runs the same checks first; this is a backstop
             raise ValidationError({exc.field: exc.message})

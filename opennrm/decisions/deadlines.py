@@ -315,6 +315,6 @@ def _send_one(notice: DeadlineNotice, *, now: dt.datetime, connection) -> str:
                      details={**details, "status": referral.status})
         return "superseded"
     message = notice_message(notice, referral, today=london_today(now))
-    sent = attempt_send(notice, message, now=now, audit_action=f"deadline_notice.{notice.kind}", referral_uuid=referral.uuid,
+    sent = attempt_send(notice, message, now=now, audit_action=f"deadline_notice.{notice.kind}", object_id=referral.uuid,
                         details=details, connection=connection)
     return "sent" if sent else "failed"

@@ -22,7 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
+from opennrm.audit.changes import stored_values
+from opennrm.audit.services import AuditEntry, audit_change, audit_record, audit_record_many
 from opennrm.policy import Capability, has_capability, referral_scope
 from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status
 from opennrm.referrals.selectors import NotFound
@@ -380,15 +381,14 @@ def referral_reroute(*, actor, referral, competent_authority: str, reason: str) 
     return referral
 
 
-ROUTING_RULE_FIELDS = ("kind", "effective_from", "effective_to", "local_authority", "panel_period_days", "description")
 
 
 @transaction.atomic
-def routing_rule_save(*, actor, rule: RoutingRule, changed: list[str] | None = None) -> RoutingRule:
-    """Create or change a routing rule (administrators only); the audit keeps what it says now."""
+def routing_rule_save(*, actor, rule: RoutingRule) -> RoutingRule:
+    """Create or change a routing rule (administrators only), audited with what it said before and after."""
     if actor is not None and not has_capability(actor, Capability.MANAGE_ROUTING):
         raise NotAllowed("Only an administrator can change the routing rules")
-    created = rule.pk is None
+    before = stored_values(rule)
     try:
         rule.full_clean()
     except ValidationError as exc:
@@ -396,10 +396,5 @@ def routing_rule_save(*, actor, rule: RoutingRule, changed: list[str] | None = N
         raise InvalidDecision(field, messages[0])
     rule.save()
     transaction.on_commit(forget_routing_rules)
-    values = {name: getattr(rule, name) for name in ROUTING_RULE_FIELDS}
-    audit_record(actor=actor, action="routing_rule.create" if created else "routing_rule.change", object_type="routing_rule",
-                 object_id=str(rule.pk), details={
-                     "changed": sorted(changed or []),
-                     **{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items()},
-                 })
+    audit_change(actor=actor, instance=rule, before=before)
     return rule

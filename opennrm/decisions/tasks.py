@@ -50,7 +50,7 @@ def send_decision_notification(*, notification_id: int) -> str:
                 f"Sign in to OpenNRM to read the decision letter.\n"
             ),
         )
-        sent = attempt_send(notification, message, now=timezone.now(), audit_action="decision.notification", referral_uuid=referral.uuid,
+        sent = attempt_send(notification, message, now=timezone.now(), audit_action="decision.notification", object_id=referral.uuid,
                             details={"reference": referral.reference, "decision": str(notification.decision.uuid)})
         if not sent:
             run_after = notification.next_attempt_at

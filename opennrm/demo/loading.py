@@ -120,6 +120,8 @@ USERS = (
     UserSpec("dq.one", Role.DATA_QUALITY_OFFICER, "data_quality", "Hana", "Berhe"),
     # is_staff lets the administrator into Django's admin; what they may do there is gated on the role.
     UserSpec("admin", Role.ADMIN, "admin", "Kim", "Ellis", is_staff=True),
+    # A second administrator, so that the four-eyes rule on access (issue 22) can be tried: one asks, the other approves.
+    UserSpec("admin.two", Role.ADMIN, "admin", "Ravi", "Patel", is_staff=True),
 )
 
 TEAMS = (
@@ -230,7 +232,7 @@ def _ensure_organisation(spec: OrganisationSpec, result: DemoResult) -> Organisa
         for name in changed:
             setattr(organisation, name, desired[name])
         result.organisations_changed += 1
-        organisation_save(actor=None, organisation=organisation, changed=changed)
+        organisation_save(actor=None, organisation=organisation)
     return organisation
 
 
@@ -260,7 +262,7 @@ def _ensure_team(spec: TeamSpec, organisation: Organisation, result: DemoResult)
 def _ensure_team_manager(spec: TeamSpec, team: Team, manager: User) -> None:
     if team.manager_id != manager.pk:
         team.manager = manager
-        team_save(actor=None, team=team, changed=["manager"])
+        team_save(actor=None, team=team)
 
 
 def _ensure_user(spec: UserSpec, organisation: Organisation, team: Team | None, password: _DemoPassword, result: DemoResult) -> User:
@@ -288,7 +290,7 @@ def _ensure_user(spec: UserSpec, organisation: Organisation, team: Team | None, 
         changed.append("password")
     if changed:
         result.users_changed += 1
-        user_save(actor=None, user=user, changed=changed)
+        user_save(actor=None, user=user)
     return user
 
 

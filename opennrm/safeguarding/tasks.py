@@ -90,7 +90,7 @@ def send_safeguarding_alert(*, alert_id: int) -> str:
             body=(f"{SUBJECTS[alert.kind]}: the child with National Referral Mechanism reference {referral.reference}.\n\n"
                   f"Sign in to OpenNRM to see the details and acknowledge it in your work queue.\n"),
         )
-        sent = attempt_send(alert, message, now=timezone.now(), audit_action="safeguarding.alert", referral_uuid=referral.uuid,
+        sent = attempt_send(alert, message, now=timezone.now(), audit_action="safeguarding.alert", object_id=referral.uuid,
                             details={"reference": referral.reference, "episode": str(alert.episode.uuid), "kind": alert.kind})
         if not sent:
             run_after = alert.next_attempt_at

@@ -10,12 +10,14 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import get_user_model, login, logout, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_decode
 from django.views.decorators.http import require_GET, require_POST
 from django_otp import login as otp_login
 from django_otp.oath import TOTP
@@ -26,6 +28,8 @@ from opennrm.accounts.selectors import second_factor_device, second_factor_neede
 from opennrm.accounts.services import (
     SignInRefused,
     locked_message,
+    password_set,
+    sign_in_failure_record,
     second_factor_check_code,
     second_factor_enrol,
     second_factor_verified,
@@ -190,3 +194,79 @@ def session_keep_alive(request):
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"signed_in": request.user.is_authenticated, "seconds_left": session_seconds_left(request) if request.user.is_authenticated else 0})
     return redirect(_next_url(request) or "web:home")
+
+
+RESET_TOKEN = "opennrm_password_reset_token"  # session key: the link's token, moved out of the address bar
+TOKEN_IN_SESSION = "set-password"  # stands in for the token in the address once it is in the session
+
+
+def _reset_link_user(uidb64: str):
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    return get_user_model()._default_manager.filter(pk=pk, is_active=True).first()
+
+
+def password_reset(request, uidb64: str, token: str):
+    """The link emailed to a user (an administrator's "send a reset link", a new account): they set their own password.
+
+    As Django's PasswordResetConfirmView: the token is moved into the session and out of the address, so that it does
+    not leak in a Referer header; it stops working once the password is set (Django's token covers the password hash).
+    """
+    user = _reset_link_user(uidb64)
+    if token != TOKEN_IN_SESSION:
+        if user is not None and default_token_generator.check_token(user, token):
+            request.session[RESET_TOKEN] = token
+            return redirect("web:password-reset", uidb64=uidb64, token=TOKEN_IN_SESSION)
+        user = None
+    elif user is None or not default_token_generator.check_token(user, request.session.get(RESET_TOKEN, "")):
+        user = None
+    if user is None:
+        return render(request, "password/link_not_valid.html", {"title": "This link does not work",
+                                                                  "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}, status=404)
+    form = _with_messages(SetPasswordForm(user, request.POST if request.method == "POST" else None))
+    if request.method == "POST" and form.is_valid():
+        password_set(user=user, password=form.cleaned_data["new_password1"], how="reset_link")
+        del request.session[RESET_TOKEN]
+        if request.user.is_authenticated:
+            logout(request)
+        messages.success(request, "Your password is set. Sign in with it now.")
+        return redirect("web:sign-in")
+    return _password_page(request, form, title="Set your password", username=user.username)
+
+
+REQUIRED_MESSAGES = {"old_password": "Enter your current password", "new_password1": "Enter a new password",
+                     "new_password2": "Enter the new password again"}
+
+
+def _with_messages(form):
+    """Django's password forms, with error messages that say what to do, in the GOV.UK manner."""
+    for name, message in REQUIRED_MESSAGES.items():
+        if name in form.fields:
+            form.fields[name].error_messages["required"] = message
+    return form
+
+
+def _password_page(request, form, **context):
+    field_errors = {name: " ".join(errors) for name, errors in form.errors.items()} if form.is_bound else {}
+    return render(request, "password/set.html", {**context, "field_errors": field_errors, "errors": _errors(field_errors)})
+
+
+@login_required
+def password_change(request):
+    """A signed-in user changes their own password: every other session and every API token of theirs ends, this one stays."""
+    form = _with_messages(PasswordChangeForm(request.user, request.POST if request.method == "POST" else None))
+    if request.method == "POST":
+        if form.is_valid():
+            user = password_set(user=request.user, password=form.cleaned_data["new_password1"], how="changed_by_user")
+            update_session_auth_hash(request, user)
+            messages.success(request, "Your password is changed. You are signed out everywhere else.")
+            return redirect("web:home")
+        if "old_password" in form.errors and request.POST.get("old_password"):
+            # A wrong current password counts towards the lock-out, as at sign-in: a borrowed session is no oracle.
+            if sign_in_failure_record(username=request.user.username, action="user.password_change_failed", reason="password"):
+                logout(request)
+                messages.error(request, locked_message())
+                return redirect("web:sign-in")
+    return _password_page(request, form, title="Change your password", username=request.user.username, ask_current=True)

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.db import transaction
 
-from opennrm.audit.services import audit_record
+from opennrm.audit.services import record_delete, record_save
 
 from .calendar import forget_closure_days
 from .models import ClosureDay
@@ -10,26 +10,15 @@ from .models import ClosureDay
 
 @transaction.atomic
 def closure_day_save(*, actor, closure: ClosureDay) -> ClosureDay:
-    created = closure.pk is None
-    closure.full_clean()
-    closure.save()
-    audit_record(
-        actor=actor,
-        action="closure_day.create" if created else "closure_day.change",
-        object_type="closure_day",
-        object_id=str(closure.pk),
-        details={"date": closure.date.isoformat(), "nation": closure.nation, "description": closure.description},
-    )
+    """Add or change a closure day, audited with what it said before and after; deadlines counted after it see it."""
+    closure = record_save(actor=actor, instance=closure)
     transaction.on_commit(forget_closure_days)
     return closure
 
 
 @transaction.atomic
 def closure_day_delete(*, actor, closure: ClosureDay) -> None:
-    details = {"date": closure.date.isoformat(), "nation": closure.nation, "description": closure.description}
-    pk = closure.pk
-    closure.delete()
-    audit_record(actor=actor, action="closure_day.delete", object_type="closure_day", object_id=str(pk), details=details)
+    record_delete(actor=actor, instance=closure)
     transaction.on_commit(forget_closure_days)
 
 

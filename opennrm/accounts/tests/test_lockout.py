@@ -125,6 +125,7 @@ def test_an_administrator_unlocks_and_it_is_audited(make_user, web_client):
     assert _signs_in(user.username)
     event = AuditEvent.objects.get(action="sign_in.unlock")
     assert event.actor_id == admin.pk and event.details["key"] == user.username.casefold()
+    assert (event.details["before"]["unlocked_by_id"], event.details["after"]["unlocked_by_id"]) == (None, admin.pk)
 
 
 def test_the_django_admin_lifts_locks(make_user, web_client):

@@ -8,7 +8,8 @@ import time_machine
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from opennrm.accounts.services import second_factor_enrol, second_factor_reset
+from opennrm.accounts.models import AccessRequest
+from opennrm.accounts.services import FourEyesRefused, access_request_approve, second_factor_enrol, second_factor_reset_request
 from opennrm.audit.models import AuditEvent
 from opennrm.conftest import PASSWORD
 from opennrm.policy import Role
@@ -111,30 +112,40 @@ def test_replacing_the_app_needs_the_current_one(required, make_user):
     assert response.status_code == 302 and response["Location"].startswith("/sign-in/code")
 
 
-def test_an_administrator_resets_a_lost_second_factor_and_it_is_audited(required, make_user):
+def test_two_administrators_reset_a_lost_second_factor_and_it_is_audited(required, make_user):
     user = make_user(Role.FIRST_RESPONDER)
-    admin = make_user(Role.ADMIN)
+    admin, second_admin = make_user(Role.ADMIN), make_user(Role.ADMIN)
     second_factor_enrol(actor=user, key=default_key())
     with pytest.raises(PermissionError):
-        second_factor_reset(actor=make_user(Role.AUDITOR), user=user)
-    assert second_factor_reset(actor=admin, user=user) == 1
+        second_factor_reset_request(actor=make_user(Role.AUDITOR), user=user)
+    request = second_factor_reset_request(actor=admin, user=user)
+    with pytest.raises(FourEyesRefused):  # one administrator alone cannot replace a user's second factor
+        access_request_approve(actor=admin, access_request=request)
+    assert TOTPDevice.objects.filter(user=user).exists()
+    access_request_approve(actor=second_admin, access_request=request)
     assert not TOTPDevice.objects.filter(user=user).exists()
     event = AuditEvent.objects.get(action="user.second_factor_reset")
-    assert (event.actor_id, event.object_id) == (admin.pk, str(user.pk))
+    assert (event.actor_id, event.object_id, event.details["requested_by"]) == (second_admin.pk, str(user.pk), admin.username)
     # At their next sign-in they set up a new one.
     assert sign_in(Client(), user.username)["Location"] == "/sign-in/authenticator-app"
 
 
-def test_the_django_admin_resets_through_an_action(make_user, web_client):
+def test_the_django_admin_resets_through_an_action_that_a_second_administrator_approves(make_user, web_client):
     user = make_user(Role.FIRST_RESPONDER)
     second_factor_enrol(actor=user, key=default_key())
-    admin = make_user(Role.ADMIN)
-    admin.is_staff = True
-    admin.save()
-    response = web_client(admin).post("/admin/accounts/user/", {"action": "reset_second_factor", "_selected_action": [user.pk]})
+    admin, second_admin = make_user(Role.ADMIN), make_user(Role.ADMIN)
+    for staff in (admin, second_admin):
+        staff.is_staff = True
+        staff.save()
+    response = web_client(admin).post("/admin/accounts/user/", {"action": "request_second_factor_reset", "_selected_action": [user.pk]})
     assert response.status_code == 302
+    assert TOTPDevice.objects.filter(user=user).exists()  # asked for, not yet done
+    [request] = AccessRequest.objects.filter(user=user, status=AccessRequest.Status.PENDING)
+    web_client(admin).post("/admin/accounts/accessrequest/", {"action": "approve", "_selected_action": [request.pk]})
+    assert TOTPDevice.objects.filter(user=user).exists()  # the requester's own approval is refused
+    web_client(second_admin).post("/admin/accounts/accessrequest/", {"action": "approve", "_selected_action": [request.pk]})
     assert not TOTPDevice.objects.filter(user=user).exists()
-    assert AuditEvent.objects.filter(action="user.second_factor_reset", actor_id=admin.pk).count() == 1
+    assert AuditEvent.objects.filter(action="user.second_factor_reset", actor_id=second_admin.pk).count() == 1
 
 
 def test_the_admin_site_signs_in_through_the_service_sign_in(db):

@@ -302,7 +302,7 @@ def test_the_admin_page_makes_teams_through_the_audited_service_and_refuses_a_ma
     assert made.status_code == 302, made.content.decode()[:2000]
     team = Team.objects.get(name="SCA casework team 2")
     event = AuditEvent.objects.get(action="team.create")
-    assert (event.actor_username, event.details["manager"], event.object_id) == ("admin", "sca2", str(team.pk))
+    assert (event.actor_username, event.details["after"]["manager_id"], event.object_id) == ("admin", people["sca2"].pk, str(team.pk))
     refused = client.post("/admin/accounts/team/add/", {"organisation": organisation.pk, "name": "Mixed team",
                                                         "manager": people["ieca"].pk, "email": ""})
     assert refused.status_code == 200 and "must belong to the team" in refused.content.decode()

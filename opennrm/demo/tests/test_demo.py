@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 DEMO_USERNAMES = {
     "fr.police", "fr.localauthority", "fr.ngo", "sca.one", "sca.two", "ieca.one", "panel.islington",
-    "la.croydon", "guardian.one", "immigration.one", "stats.one", "audit.one", "admin",
+    "la.croydon", "guardian.one", "immigration.one", "stats.one", "audit.one", "admin", "admin.two",
 }
 
 
@@ -46,7 +46,7 @@ def check_users(users: dict[str, User]) -> None:
         "fr.police": Role.FIRST_RESPONDER, "fr.localauthority": Role.FIRST_RESPONDER, "fr.ngo": Role.FIRST_RESPONDER,
         "sca.one": Role.SCA_DECISION_MAKER, "sca.two": Role.SCA_DECISION_MAKER, "ieca.one": Role.IECA_DECISION_MAKER,
         "panel.islington": Role.PANEL_DECISION_MAKER, "la.croydon": Role.LA_SOCIAL_WORKER, "guardian.one": Role.GUARDIAN,
-        "immigration.one": Role.IMMIGRATION_OFFICER, "stats.one": Role.STATISTICIAN, "audit.one": Role.AUDITOR, "admin": Role.ADMIN,
+        "immigration.one": Role.IMMIGRATION_OFFICER, "stats.one": Role.STATISTICIAN, "audit.one": Role.AUDITOR, "admin": Role.ADMIN, "admin.two": Role.ADMIN,
     }
     for username, role in expected_roles.items():
         user = users[username]
@@ -63,7 +63,7 @@ def check_users(users: dict[str, User]) -> None:
     assert users["la.croydon"].organisation.local_authority == "E09000008"
     covered = users["guardian.one"].organisation.covered_local_authorities
     assert "E09000008" in covered and "E08000003" in covered and "W06000015" in covered  # Croydon, Manchester, Cardiff
-    assert users["admin"].is_staff and not users["admin"].is_superuser
+    assert all(users[name].is_staff and not users[name].is_superuser for name in ("admin", "admin.two"))
 
 
 def test_demo_users_organisations_and_what_it_prints(demo):
@@ -142,4 +142,6 @@ def test_running_twice_changes_nothing_and_the_chosen_password_signs_in(monkeypa
     assert User.objects.get(username="sca.two").check_password("second-demo-password")
     assert Referral.objects.count() == before["Referral"]
     changes = AuditEvent.objects.filter(action="user.change")
-    assert changes.count() == len(USERS) and all(e.details["password_changed"] for e in changes)
+    assert changes.count() == len(USERS) and all(e.details["secrets"] == {"password": "changed"} for e in changes)
+    # A new password ends the old one's API tokens and sessions.
+    assert AuditEvent.objects.filter(action="user.access_revoked").count() == len(USERS)

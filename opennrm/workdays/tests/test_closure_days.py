@@ -37,7 +37,7 @@ def test_a_closure_for_all_nations_moves_every_deadline_at_once(admin):
     }
     [event] = AuditEvent.objects.filter(action="closure_day.create")
     assert (event.actor_id, event.object_type, event.object_id) == (admin.pk, "closure_day", str(closure.pk))
-    assert event.details == {"date": "2026-12-02", "nation": "", "description": "Office move"}
+    assert event.details["after"] == {"id": closure.pk, "date": "2026-12-02", "nation": "", "description": "Office move"} and event.details["before"] == {}
 
     closure_id = str(closure.pk)
     closure_day_delete(actor=admin, closure=closure)

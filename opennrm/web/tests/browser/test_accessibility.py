@@ -71,3 +71,16 @@ def test_nrm_status_lookup_empty_error_found_and_not_found(page, demo_home_offic
     page.get_by_role("button", name="Look up").click()
     expect(page.get_by_role("heading", name="No NRM record")).to_be_visible()
     assert_accessible(page)
+
+
+def test_the_password_pages_and_their_error_summaries(page):
+    page.goto("/password-reset/MQ/not-a-token")
+    expect(page.locator("h1")).to_contain_text("This link to set your password does not work")
+    assert_accessible(page)
+    sign_in(page, "fr.police")
+    page.locator("footer").get_by_role("link", name="Change your password").click()
+    expect(page.locator("h1")).to_contain_text("Change your password")
+    assert_accessible(page)
+    page.get_by_role("button", name="Set password").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter your current password")
+    assert_accessible(page)
