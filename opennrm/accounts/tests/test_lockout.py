@@ -10,7 +10,7 @@ import time_machine
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.db import connection, connections
 from django.test import Client
-from django_otp.plugins.otp_totp.models import default_key
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from opennrm.accounts.models import SignInFailure, SignInLock
 from opennrm.accounts.services import second_factor_enrol, sign_in_lock_lift, user_sign_in_unlock
@@ -270,3 +270,33 @@ def test_parallel_wrong_guesses_check_no_more_passwords_than_the_limit(settings,
     assert not _signs_in(user.username), "the right password after the lock is refused"
     assert _token_request(user.username, PASSWORD).status_code == 429
     assert len(counted_password_checks) == checked, "while locked, no password is checked at all"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_codes_check_no_more_codes_than_the_limit(settings, database_for_threads, make_user, monkeypatch):
+    settings.REQUIRE_SECOND_FACTOR = True
+    limit = settings.SIGN_IN_FAILURE_LIMIT
+    user = make_user(Role.FIRST_RESPONDER)
+    second_factor_enrol(actor=user, key=default_key())
+    checks = []
+    verify_token = TOTPDevice.verify_token
+
+    def counted_verify_token(self, token):
+        checks.append(token)
+        time.sleep(0.1)
+        return verify_token(self, token)
+
+    monkeypatch.setattr(TOTPDevice, "verify_token", counted_verify_token)
+    # Signed in with the password (not counted here), each session now asked for its code.
+    sessions = []
+    for _ in range(PARALLEL_GUESSES):
+        client = Client()
+        client.force_login(user)
+        sessions.append(client)
+    guesses = iter(sessions)
+    answers = _all_at_once(lambda: next(guesses).post("/sign-in/code", {"code": "000000"}).status_code, PARALLEL_GUESSES)
+
+    assert set(answers) <= {200, 302}
+    assert len(checks) <= limit, f"{len(checks)} codes checked against a limit of {limit}"
+    assert SignInLock.objects.filter(kind=SignInLock.Kind.USERNAME, key=user.username.casefold()).count() == 1
+    assert _token_request(user.username, PASSWORD).status_code == 429
