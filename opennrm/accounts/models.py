@@ -122,6 +122,8 @@ class SignInFailure(models.Model):
     """One failed sign-in (a wrong password or code), counted towards a lock-out (ADR 0010).
 
     Keyed by the username as typed, whether or not such a user exists, so that locking reveals nothing.
+    Written before the password or code is checked, as a reservation, and deleted if the check passes: an
+    attempt counts as failed until it is known not to be, so parallel guesses cannot overrun the limit.
     """
 
     username_key = models.CharField(max_length=150)
@@ -215,3 +217,14 @@ class PasswordResetEmail(OutgoingEmail):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+
+class SignInGate(models.Model):
+    """One row per username (as counted) or client address that has tried to sign in, locked (SELECT ... FOR
+    UPDATE) while an attempt is counted, so that parallel attempts on one key are counted one at a time."""
+
+    kind = models.CharField(max_length=10, choices=SignInLock.Kind.choices)
+    key = models.CharField(max_length=150)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="signin_gate_unique_key")]

@@ -3,7 +3,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -14,7 +14,8 @@ from opennrm.core.cache import forget_all
 from opennrm.core.sql import model_columns
 from opennrm.policy import Capability, Role, has_capability, role_needs_second_administrator
 
-from .models import ORGANISATION_SCOPE_FIELDS, AccessRequest, ApiToken, Organisation, PasswordResetEmail, SignInFailure, SignInLock, Team, User, hash_token
+from .models import (ORGANISATION_SCOPE_FIELDS, AccessRequest, ApiToken, Organisation, PasswordResetEmail, SignInFailure, SignInGate, SignInLock,
+                     Team, User, hash_token)
 from .selectors import second_factor_device, second_factor_needed, sign_in_lock_active, username_key
 
 
@@ -44,9 +45,14 @@ class SignInRefused(Exception):
 
 
 # --- Lock-out (ADR 0010) --------------------------------------------------------------------------
+# An attempt is counted before its password or code is checked, under a row lock on the username's (and the
+# address's) SignInGate, and only if fewer than the limit are counted already: so however many guesses arrive
+# at once, no more than the limit are ever checked. The count is a SignInFailure written as a reservation and
+# deleted when the check passes; an attempt cut short (a crash) stays counted, which errs on the safe side.
 
 
 def _failures_since_last_lock(*, kind: str, key: str, field: str, now: dt.datetime) -> int:
+    """Failures (and attempts being checked) counted towards locking this key now."""
     since = now - dt.timedelta(seconds=settings.SIGN_IN_FAILURE_WINDOW_SECONDS)
     last_lock = SignInLock.objects.filter(kind=kind, key=key).order_by("-locked_at").first()
     if last_lock is not None:
@@ -55,27 +61,85 @@ def _failures_since_last_lock(*, kind: str, key: str, field: str, now: dt.dateti
     return SignInFailure.objects.filter(**{field: key, "occurred_at__gt": since}).count()
 
 
-@transaction.atomic
-def sign_in_failure_record(*, username: str, action: str, reason: str) -> SignInLock | None:
-    """Record one failed sign-in (audited as `action`) and lock the username, or the client's address, when
-    it has failed too often; returns the new lock, if this failure made one."""
-    now = timezone.now()
-    key = username_key(username)
-    ip_address = current_origin.get().ip_address
-    audit_record(actor=None, action=action, object_type="user", details={"username": username[:150], "reason": reason})
-    SignInFailure.objects.create(username_key=key, ip_address=ip_address, occurred_at=now)
-    made = None
-    limits = [(SignInLock.Kind.USERNAME, key, "username_key", settings.SIGN_IN_FAILURE_LIMIT)]
+def _limits(username: str, ip_address: str | None) -> list[tuple[str, str, str, int]]:
+    """(kind, key, SignInFailure field, limit) for each key an attempt counts against, in the order their gates are locked."""
+    limits = [(SignInLock.Kind.USERNAME, username_key(username), "username_key", settings.SIGN_IN_FAILURE_LIMIT)]
     if ip_address and settings.SIGN_IN_ADDRESS_FAILURE_LIMIT:
         limits.append((SignInLock.Kind.ADDRESS, ip_address, "ip_address", settings.SIGN_IN_ADDRESS_FAILURE_LIMIT))
+    return sorted((limit for limit in limits if limit[3]), key=lambda limit: (limit[0], limit[1]))
+
+
+def _lock_gates(limits) -> None:
+    """Hold the row lock of each key's gate until the transaction ends (on SQLite, whose IMMEDIATE transactions
+    already hold the whole database's write lock, the rows only need to exist)."""
+    gates = [SignInGate(kind=kind, key=key) for kind, key, _, _ in limits]
+    SignInGate.objects.bulk_create(gates, ignore_conflicts=True)
+    keys = Q()
+    for gate in gates:
+        keys |= Q(kind=gate.kind, key=gate.key)
+    # Always in the same order, so that two attempts that share a key cannot deadlock.
+    list(SignInGate.objects.select_for_update().filter(keys).order_by("kind", "key").values_list("pk"))
+
+
+def _attempt_reserve(*, username: str) -> SignInFailure:
+    """Count one attempt on this username (and client address) before it is checked; SignInRefused(LOCKED),
+    audited, when the key is locked or already has as many attempts counted as its limit allows."""
+    ip_address = current_origin.get().ip_address
+    with transaction.atomic():
+        limits = _limits(username, ip_address)
+        _lock_gates(limits)
+        now = timezone.now()
+        lock = sign_in_lock_active(username=username, ip_address=ip_address)
+        if lock is None:
+            full = next((kind for kind, key, field, limit in limits
+                         if _failures_since_last_lock(kind=kind, key=key, field=field, now=now) >= limit), None)
+            if full is None:
+                return SignInFailure.objects.create(username_key=username_key(username), ip_address=ip_address, occurred_at=now)
+            # As many attempts as the limit are being checked at this moment: this one would be one too many.
+            audit_record(actor=None, action="sign_in.refused_limit_reached", object_type="user",
+                         details={"username": username[:150], "kind": full})
+        else:
+            sign_in_refused_while_locked(username=username, lock=lock)
+    raise SignInRefused(SignInRefused.LOCKED, lock)
+
+
+@transaction.atomic
+def _attempt_passed(*, attempt: SignInFailure) -> None:
+    """The password or code was right: the attempt was not a failure after all."""
+    attempt.delete()
+
+
+@transaction.atomic
+def sign_in_failure_record(*, attempt: SignInFailure, username: str, action: str, reason: str) -> SignInLock | None:
+    """The counted attempt failed (audited as `action`): lock the username, or the client's address, when it
+    has failed too often; returns the new lock, if this failure made one."""
+    limits = _limits(username, attempt.ip_address)
+    # Under the gates' locks, so that two failures that end together make one lock, not two; taken before the
+    # audit trail's, in the order every sign-in service takes them, so that they cannot deadlock.
+    _lock_gates(limits)
+    audit_record(actor=None, action=action, object_type="user", details={"username": username[:150], "reason": reason})
+    now = timezone.now()
+    made = None
     for kind, lock_key, field, limit in limits:
-        if limit and _failures_since_last_lock(kind=kind, key=lock_key, field=field, now=now) >= limit:
+        if _failures_since_last_lock(kind=kind, key=lock_key, field=field, now=now) >= limit:
             lock = SignInLock.objects.create(kind=kind, key=lock_key, locked_at=now,
                                              locked_until=now + dt.timedelta(seconds=settings.SIGN_IN_LOCK_SECONDS))
             audit_record(actor=None, action="sign_in.locked", object_type="sign_in_lock", object_id=str(lock.pk),
                          details={"kind": kind, "key": lock_key, "locked_until": lock.locked_until.isoformat()})
             made = made or lock
     return made
+
+
+def _checked_attempt(*, username: str, action: str, reason: str, check):
+    """`check()`'s answer, counted as an attempt on `username` first; SignInRefused when locked out or when
+    `check()` answers None (a wrong password or code)."""
+    attempt = _attempt_reserve(username=username)
+    passed = check()
+    if passed is None:
+        lock = sign_in_failure_record(attempt=attempt, username=username, action=action, reason=reason)
+        raise SignInRefused(SignInRefused.LOCKED if lock else SignInRefused.CREDENTIALS, lock)
+    _attempt_passed(attempt=attempt)
+    return passed
 
 
 @transaction.atomic
@@ -107,21 +171,10 @@ def user_sign_in_unlock(*, actor, user: User) -> int:
     return len(lifted)
 
 
-def _refuse_if_locked(username: str) -> None:
-    lock = sign_in_lock_active(username=username, ip_address=current_origin.get().ip_address)
-    if lock is not None:
-        sign_in_refused_while_locked(username=username, lock=lock)
-        raise SignInRefused(SignInRefused.LOCKED, lock)
-
-
 def sign_in_check_password(*, username: str, password: str, action: str = "user.sign_in_failed") -> User:
     """The active user with these credentials; SignInRefused when locked out (whatever the password) or wrong."""
-    _refuse_if_locked(username)
-    user = authenticate(username=username, password=password)
-    if user is None:
-        lock = sign_in_failure_record(username=username, action=action, reason="password")
-        raise SignInRefused(SignInRefused.LOCKED if lock else SignInRefused.CREDENTIALS, lock)
-    return user
+    return _checked_attempt(username=username, action=action, reason="password",
+                            check=lambda: authenticate(username=username, password=password))
 
 
 # --- The second factor ----------------------------------------------------------------------------
@@ -132,16 +185,16 @@ def second_factor_check_code(*, user: User, code: str, action: str = "user.secon
 
     A code is used once: the device remembers the last time step it accepted (django-otp).
     """
-    _refuse_if_locked(user.username)
     code = (code or "").replace(" ", "")
-    with transaction.atomic():
-        # Locked, so that two requests with the same code cannot both use it.
-        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
-        accepted = device is not None and code.isdigit() and len(code) == device.digits and device.verify_token(code)
-    if not accepted:
-        lock = sign_in_failure_record(username=user.username, action=action, reason="code")
-        raise SignInRefused(SignInRefused.LOCKED if lock else SignInRefused.CREDENTIALS, lock)
-    return device
+
+    def device_accepting_code() -> TOTPDevice | None:
+        with transaction.atomic():
+            # Locked, so that two requests with the same code cannot both use it.
+            device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+            accepted = device is not None and code.isdigit() and len(code) == device.digits and device.verify_token(code)
+        return device if accepted else None
+
+    return _checked_attempt(username=user.username, action=action, reason="code", check=device_accepting_code)
 
 
 @transaction.atomic

@@ -60,3 +60,23 @@ class BodySizeLimitMiddleware:
         # Django sized its stream from the missing Content-Length (as empty); give it the body instead.
         request._stream = LimitedStream(io.BytesIO(body), len(body))
         return True
+
+
+class NoStoreMiddleware:
+    """Tells browsers and proxies to keep no copy of any answer (contract section 2: "Every answer that carries
+    case data is sent with Cache-Control: no-store"): pages, API answers, letters and PDFs alike.
+
+    One rule for every response, rather than a list of the views that carry case data, so that a view added
+    tomorrow is covered the day it is added. It sits after WhiteNoise, which answers static assets itself, so
+    those keep their long-lived caching; everything else is sent with no-store, overriding whatever a view set.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"  # for HTTP/1.0 proxies, which know no Cache-Control
+        return response
+

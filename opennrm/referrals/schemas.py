@@ -41,6 +41,39 @@ def _multi_line(value: str) -> str:
     return _reject_controls(value, multiline=True)
 
 
+# Zero-width non-joiner (U+200C) and joiner (U+200D) are part of how names are spelled in Persian and other
+# Arabic-script languages and in Indic scripts (they decide whether letters join), so a name may hold them. Every
+# other invisible format character is refused: bidirectional overrides, embeddings and isolates (U+202A-U+202E,
+# U+2066-U+2069) make a name display as something else, and the rest (zero-width space, word joiner, byte order
+# mark, soft hyphen...) only hide a difference between two names that look the same.
+NAME_JOINERS = frozenset("\u200c\u200d")
+NAME_WITHOUT_LETTERS = "Must include at least one letter, in any script: a name of only spaces, punctuation, digits or invisible characters is not a name"
+
+
+def name_problem(value: str) -> str | None:
+    """What is wrong with this as a person's name, in words that say what to fix; None for a name.
+
+    Any script is a name (Arabic, Ge'ez, Vietnamese with its combining marks, Chinese): it needs a letter
+    (Unicode category L), and no invisible character but the joiners.
+    """
+    for ch in value:
+        category = unicodedata.category(ch)
+        if (category in ("Cf", "Zl", "Zp") and ch not in NAME_JOINERS) or category in ("Cc", "Cs"):
+            return (f"Remove the invisible character U+{ord(ch):04X} ({unicodedata.name(ch, 'a control character').lower()}): "
+                    "a name may be in any script, but not hold characters that cannot be seen or that change how it is shown")
+    if not any(unicodedata.category(ch).startswith("L") for ch in value):
+        return NAME_WITHOUT_LETTERS
+    return None
+
+
+def _name(value: str) -> str:
+    # Composed (NFC), so that one name typed on two keyboards is stored, shown and matched alike.
+    value = unicodedata.normalize("NFC", value)
+    if (problem := name_problem(value)) is not None:
+        raise PydanticCustomError("name", problem)
+    return value
+
+
 def _country(value: str) -> str:
     if value not in countries():
         raise PydanticCustomError("country_code", f"Use an ISO 3166-1 alpha-3 country code, such as VNM, ALB or GBR ({_quoted(value)} is not one)")
@@ -63,6 +96,7 @@ def _local_authority(value: str) -> str:
 
 
 Line = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_single_line)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
 ShortLine = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_single_line)]
 Text = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(_multi_line)]
 Country = Annotated[str, AfterValidator(_country)]
@@ -83,10 +117,10 @@ class Strict(BaseModel):
 
 
 class PotentialVictim(Strict):
-    given_names: Line | None = None
-    family_name: Line | None = None
-    aliases: Annotated[list[Line], Field(max_length=20)] | None = None
-    names_in_original_script: Line | None = None
+    given_names: Name | None = None
+    family_name: Name | None = None
+    aliases: Annotated[list[Name], Field(max_length=20)] | None = None
+    names_in_original_script: Name | None = None
     date_of_birth: dt.date | None = None
     date_of_birth_precision: Precision | None = None
     age_group: AgeGroup

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .schemas import DutyToNotifyIn, ImportLine, ReferralIn
+from .schemas import DutyToNotifyIn, ImportLine, ReferralIn, name_problem
 
 # Identifying fields a Duty to Notify must never carry (MSA 2015 s.52(3)).
 IDENTIFYING_FIELDS = (
@@ -228,8 +228,10 @@ def _exploitation_rules(items: Any, today: dt.date) -> list[FieldError]:
 def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
     errors = []
     age_group = pv.get("age_group")
-    # A name written only in the person's own script is still a name.
-    if not (pv.get("given_names") or pv.get("family_name") or pv.get("aliases") or pv.get("names_in_original_script")):
+    # A name written only in the person's own script is still a name; one that is not a name (blank, invisible) is none.
+    aliases = pv.get("aliases") if isinstance(pv.get("aliases"), list) else []
+    names = [pv.get("given_names"), pv.get("family_name"), pv.get("names_in_original_script"), *aliases]
+    if not any(isinstance(name, str) and name_problem(name) is None for name in names):
         errors.append(FieldError("potential_victim.given_names", "Enter a name, or at least one alias or nickname the person is known by"))
     dob = _as_date(pv.get("date_of_birth"))
     if dob:

@@ -29,7 +29,6 @@ from opennrm.accounts.services import (
     SignInRefused,
     locked_message,
     password_set,
-    sign_in_failure_record,
     second_factor_check_code,
     second_factor_enrol,
     second_factor_verified,
@@ -258,15 +257,19 @@ def password_change(request):
     """A signed-in user changes their own password: every other session and every API token of theirs ends, this one stays."""
     form = _with_messages(PasswordChangeForm(request.user, request.POST if request.method == "POST" else None))
     if request.method == "POST":
+        if request.POST.get("old_password"):
+            # The current password is counted and checked as at sign-in (ADR 0010): a borrowed session is no oracle.
+            try:
+                sign_in_check_password(username=request.user.username, password=request.POST["old_password"],
+                                       action="user.password_change_failed")
+            except SignInRefused as refused:
+                if refused.reason == SignInRefused.LOCKED:
+                    logout(request)
+                    messages.error(request, locked_message())
+                    return redirect("web:sign-in")
         if form.is_valid():
             user = password_set(user=request.user, password=form.cleaned_data["new_password1"], how="changed_by_user")
             update_session_auth_hash(request, user)
             messages.success(request, "Your password is changed. You are signed out everywhere else.")
             return redirect("web:home")
-        if "old_password" in form.errors and request.POST.get("old_password"):
-            # A wrong current password counts towards the lock-out, as at sign-in: a borrowed session is no oracle.
-            if sign_in_failure_record(username=request.user.username, action="user.password_change_failed", reason="password"):
-                logout(request)
-                messages.error(request, locked_message())
-                return redirect("web:sign-in")
     return _password_page(request, form, title="Change your password", username=request.user.username, ask_current=True)

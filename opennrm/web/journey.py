@@ -522,7 +522,7 @@ def _details_apply(referral, raw, now, number=None):
         _put(pv, "given_names", _text(raw, "given_names"))
         _put(pv, "family_name", _text(raw, "family_name"))
         _put(pv, "aliases", _lines(raw, "aliases"))
-        # Kept exactly as typed (no trimming or Unicode normalisation): it is matched against other records.
+        # Kept as typed, untrimmed: it is matched against other records (composed to NFC when sent, as every name is).
         original = raw.get("names_in_original_script") or ""
         _put(pv, "names_in_original_script", original if original.strip() else None)
         precision = _choice(raw, "date_of_birth_precision", PRECISIONS, problems)
@@ -664,7 +664,7 @@ LABELS = {
 MISSING = ("This field is required", "Give at least one", "Must not be empty")
 # Messages written for API callers, said here as the pages ask the question.
 PAGE_MESSAGES = {"consent": "Select yes if the potential victim consents to being referred, or no if they do not"}
-GENERIC_PREFIXES = ("Must ", "Give at most", "Contains characters", "Choose ", "Remove the control character", "Enter a date",
+GENERIC_PREFIXES = ("Must ", "Give at most", "Contains characters", "Choose ", "Remove the control character", "Remove the invisible character", "Enter a date",
                     "Enter a real date", "Include a UTC offset", "Use an ISO", "Use the ONS")
 
 

@@ -1,13 +1,18 @@
 """Lock-out after repeated failed sign-ins: pages and API alike, without telling which usernames exist."""
 
 import datetime as dt
+import sqlite3
+import threading
+import time
 
 import pytest
 import time_machine
+from django.contrib.auth.hashers import MD5PasswordHasher
+from django.db import connection, connections
 from django.test import Client
-from django_otp.plugins.otp_totp.models import default_key
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from opennrm.accounts.models import SignInLock
+from opennrm.accounts.models import SignInFailure, SignInLock
 from opennrm.accounts.services import second_factor_enrol, sign_in_lock_lift, user_sign_in_unlock
 from opennrm.audit.models import AuditEvent
 from opennrm.conftest import PASSWORD
@@ -167,3 +172,132 @@ def test_a_lifted_lock_stays_lifted(make_user):
     assert AuditEvent.objects.filter(action="sign_in.unlock").count() == 1
     _fail(user.username, 4)
     assert _signs_in(user.username)
+
+
+# --- Parallel guesses (issue 22, point 5) ------------------------------------------------------------
+
+PARALLEL_GUESSES = 10
+
+
+@pytest.fixture
+def counted_password_checks(monkeypatch):
+    """The number of passwords the hasher actually checks. Each check is slowed to the cost of a real PBKDF2
+    check (the tests hash with MD5 for speed), so that parallel guesses overlap as they would in production."""
+    checks = []
+    verify = MD5PasswordHasher.verify
+
+    def counted_verify(self, password, encoded):
+        checks.append(password)
+        time.sleep(0.3)
+        return verify(self, password, encoded)
+
+    monkeypatch.setattr(MD5PasswordHasher, "verify", counted_verify)
+    return checks
+
+
+@pytest.fixture
+def database_for_threads(tmp_path):
+    """On SQLite, the test database copied into a file for the test, as a deployment's is: the in-memory test
+    database's shared cache refuses a second writer ("database table is locked") where a file makes it wait."""
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    connection.ensure_connection()
+    memory = connection.connection
+    path = tmp_path / "test.sqlite3"
+    copy = sqlite3.connect(path)
+    memory.backup(copy)
+    copy.close()
+    name = connection.settings_dict["NAME"]
+    # Every thread's connection is made from this same settings dict; Django never closes an in-memory
+    # database's connection (that would destroy it), so it is put aside and given back afterwards.
+    connection.settings_dict["NAME"], connection.connection = str(path), None
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"], connection.connection = name, memory
+
+
+def _all_at_once(attempt, times: int) -> list:
+    """`attempt()` from `times` threads released together, each with its own database connection; their answers."""
+    start = threading.Barrier(times)
+    answers, errors = [], []
+
+    def run():
+        try:
+            start.wait()
+            answers.append(attempt())
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "an attempt is stuck (deadlock?)"
+    assert errors == []
+    return answers
+
+
+def _token_request(username: str, password: str):
+    return Client().post("/api/v1/auth/token", {"username": username, "password": password}, content_type="application/json")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("through", ["pages", "api"])
+def test_parallel_wrong_guesses_check_no_more_passwords_than_the_limit(settings, database_for_threads, make_user, counted_password_checks, through):
+    limit = settings.SIGN_IN_FAILURE_LIMIT
+    user = make_user(Role.FIRST_RESPONDER)
+    if through == "pages":
+        answers = _all_at_once(lambda: sign_in(Client(), user.username, password="not-the-password").status_code, PARALLEL_GUESSES)
+        assert answers == [200] * PARALLEL_GUESSES
+    else:
+        answers = _all_at_once(lambda: _token_request(user.username, "not-the-password").status_code, PARALLEL_GUESSES)
+        assert set(answers) <= {401, 429} and 429 in answers
+
+    assert len(counted_password_checks) <= limit, f"{len(counted_password_checks)} passwords checked against a limit of {limit}"
+    assert SignInFailure.objects.filter(username_key=user.username.casefold()).count() <= limit
+    assert SignInLock.objects.filter(kind=SignInLock.Kind.USERNAME, key=user.username.casefold()).count() == 1
+    # Every guess is in the audit trail: as a failure, or as a refusal without a check.
+    failed = AuditEvent.objects.filter(action="api_token.refused" if through == "api" else "user.sign_in_failed").count()
+    refused = AuditEvent.objects.filter(action__in=("sign_in.refused_locked", "sign_in.refused_limit_reached")).count()
+    assert (failed, failed + refused) == (len(counted_password_checks), PARALLEL_GUESSES)
+
+    checked = len(counted_password_checks)
+    assert not _signs_in(user.username), "the right password after the lock is refused"
+    assert _token_request(user.username, PASSWORD).status_code == 429
+    assert len(counted_password_checks) == checked, "while locked, no password is checked at all"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_codes_check_no_more_codes_than_the_limit(settings, database_for_threads, make_user, monkeypatch):
+    settings.REQUIRE_SECOND_FACTOR = True
+    limit = settings.SIGN_IN_FAILURE_LIMIT
+    user = make_user(Role.FIRST_RESPONDER)
+    second_factor_enrol(actor=user, key=default_key())
+    checks = []
+    verify_token = TOTPDevice.verify_token
+
+    def counted_verify_token(self, token):
+        checks.append(token)
+        time.sleep(0.1)
+        return verify_token(self, token)
+
+    monkeypatch.setattr(TOTPDevice, "verify_token", counted_verify_token)
+    # Signed in with the password (not counted here), each session now asked for its code.
+    sessions = []
+    for _ in range(PARALLEL_GUESSES):
+        client = Client()
+        client.force_login(user)
+        sessions.append(client)
+    guesses = iter(sessions)
+    answers = _all_at_once(lambda: next(guesses).post("/sign-in/code", {"code": "000000"}).status_code, PARALLEL_GUESSES)
+
+    assert set(answers) <= {200, 302}
+    assert len(checks) <= limit, f"{len(checks)} codes checked against a limit of {limit}"
+    assert SignInLock.objects.filter(kind=SignInLock.Kind.USERNAME, key=user.username.casefold()).count() == 1
+    assert _token_request(user.username, PASSWORD).status_code == 429

@@ -3,7 +3,8 @@
 Every GET operation in `/api/v1/openapi.json` is called with a bearer token of every role, its path
 parameters filled from the canary records' ids and object ids, each query parameter tried, and the
 canaries' Home Office references given as `home_office_reference`, `q` and `search`. No response may
-hold a canary of a compartment the role may not see, and none may be a server error. An operation
+hold a canary of a compartment the role may not see, none may be a server error, and every one is sent
+with Cache-Control: no-store (contract section 2). An operation
 added to the API tomorrow is covered the day it is added.
 """
 
@@ -16,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from opennrm.policy import Compartment, Role
+from opennrm.tests.caching import kept_by_browsers
 from opennrm.tests.canaries import CanaryWorld, appears, case_state, plant_canaries, random_uuid, response_text, value_pool
 from opennrm.workdays.calendar import forget_closure_days
 
@@ -106,6 +108,13 @@ class Calls:
     operations: list[str]
     responses: list[tuple[str, int, str]] = field(default_factory=list)  # (url, status, text)
     server_errors: list[str] = field(default_factory=list)
+    cacheable: list[str] = field(default_factory=list)  # answers a browser or proxy may keep (no Cache-Control: no-store)
+
+    def check(self, sent: str, response) -> None:
+        if response.status_code >= 500:
+            self.server_errors.append(f"{sent}: {response.status_code}")
+        if kept_by_browsers(response):
+            self.cacheable.append(f"{sent}: {response.status_code}")
 
 
 def call_every_get(world: CanaryWorld, api) -> Calls:
@@ -119,14 +128,14 @@ def call_every_get(world: CanaryWorld, api) -> Calls:
             except Exception as exc:  # noqa: BLE001 - every failure is reported at the end, with its URL
                 calls.server_errors.append(f"GET {url}: {type(exc).__name__}: {exc}")
                 continue
-            if response.status_code >= 500:
-                calls.server_errors.append(f"GET {url}: {response.status_code}")
+            calls.check(f"GET {url}", response)
             calls.responses.append((url, response.status_code, response_text(response)))
             # Follow the API's own links (the list's "next"), once.
             if response.get("Content-Type", "").startswith("application/json"):
                 next_url = response.json().get("next") if isinstance(response.json(), dict) else None
                 if next_url:
                     followed = api.client.get(next_url, headers=api.headers)
+                    calls.check(f"GET {next_url}", followed)
                     calls.responses.append((next_url, followed.status_code, response_text(followed)))
     return calls
 
@@ -149,6 +158,7 @@ def test_no_api_response_shows_a_role_what_it_may_not_see(world, api_client, rol
     calls = call_every_get(world, api_client(user))
 
     assert calls.server_errors == []
+    assert calls.cacheable == [], "every API answer to a token holder is sent with Cache-Control: no-store"
     assert KNOWN_OPERATIONS <= set(calls.operations)
     assert len(calls.responses) > len(calls.operations) > 0
     assert {status for _, status, _ in calls.responses} != {401}, "the bearer token was not accepted"
@@ -245,8 +255,7 @@ def call_every_write(world: CanaryWorld, api) -> Calls:
                 except Exception as exc:  # noqa: BLE001 - every failure is reported at the end
                     calls.server_errors.append(f"{sent}: {type(exc).__name__}: {exc}")
                     continue
-                if response.status_code >= 500:
-                    calls.server_errors.append(f"{sent}: {response.status_code}")
+                calls.check(sent, response)
                 calls.responses.append((sent, response.status_code, response_text(response)))
     return calls
 
@@ -259,6 +268,7 @@ def test_no_write_operation_tells_a_role_what_it_may_not_see_nor_changes_what_it
     calls = call_every_write(world, api)
 
     assert calls.server_errors == []
+    assert calls.cacheable == [], "every API answer to a write, refusals included, is sent with Cache-Control: no-store"
     assert len(calls.operations) > 0 and len(calls.responses) >= len(calls.operations) * len(PROBE_BODIES)
     assert {status for _, status, _ in calls.responses} != {401}, "the bearer token was not accepted"
     leaks = [f"{c} in {sent}" for c, sent in seen_canaries(world, calls) if c not in world.allowed(user)]

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.test import Client
 
 from opennrm.referrals.models import Referral
+from opennrm.tests.names import NOT_NAMES, REAL_NAMES
 
 from .support import error_for, error_fields, errors_of, nothing_stored
 
@@ -679,7 +680,9 @@ def test_the_two_vietnamese_spellings_really_differ():
 
 @pytest.mark.parametrize("name", NAMES.values(), ids=NAMES.keys())
 @pytest.mark.parametrize("escaped", [False, True], ids=["utf-8", "json-escapes"])
-def test_names_in_any_script_are_kept_exactly_as_sent(fr_client, child_referral_body, name, escaped):
+def test_names_in_any_script_are_kept_as_sent_composed(fr_client, child_referral_body, name, escaped):
+    """Every letter and mark kept, in its composed form (NFC): the decomposed Vietnamese spelling is stored as the
+    precomposed one, so that one name typed on two keyboards is stored, shown and matched alike (issue 22)."""
     pv = child_referral_body["potential_victim"]
     pv.update(given_names=name, family_name=name, names_in_original_script=name, aliases=[name])
     raw = json.dumps(child_referral_body, ensure_ascii=escaped).encode("utf-8")
@@ -689,5 +692,44 @@ def test_names_in_any_script_are_kept_exactly_as_sent(fr_client, child_referral_
     assert shown["Content-Type"].startswith("application/json")
     victim = json.loads(shown.content.decode("utf-8"))["potential_victim"]
     for key in ("given_names", "family_name", "names_in_original_script"):
-        assert victim[key].encode("utf-8") == name.encode("utf-8"), key
-    assert victim["aliases"] == [name]
+        assert victim[key].encode("utf-8") == unicodedata.normalize("NFC", name).encode("utf-8"), key
+    assert victim["aliases"] == [unicodedata.normalize("NFC", name)]
+
+
+# --- What a name is (issue 22, contract section 2: "A name must contain a letter of some script") -------------
+
+NAME_FIELDS = ("given_names", "family_name", "aliases", "names_in_original_script")
+
+
+@pytest.mark.parametrize("name", REAL_NAMES.values(), ids=REAL_NAMES.keys())
+def test_names_in_every_script_are_names(fr_client, child_referral_body, name):
+    pv = child_referral_body["potential_victim"]
+    pv.update(given_names=name, family_name=name, names_in_original_script=name, aliases=[name])
+    response = fr_client.post(URL, child_referral_body)
+    assert response.status_code == 201, response.content
+    victim = fr_client.get(f"{URL}/{response.json()['id']}").json()["potential_victim"]
+    composed = unicodedata.normalize("NFC", name)
+    assert [victim[key] for key in NAME_FIELDS] == [composed, composed, [composed], composed]
+
+
+@pytest.mark.parametrize("field", NAME_FIELDS)
+@pytest.mark.parametrize(("name", "message"), NOT_NAMES.values(), ids=NOT_NAMES.keys())
+def test_a_name_that_is_not_a_name_is_refused(fr_client, child_referral_body, field, name, message):
+    child_referral_body["potential_victim"][field] = [name] if field == "aliases" else name
+    with nothing_stored():
+        response = fr_client.post(URL, child_referral_body)
+    path = f"potential_victim.{field}" + (".0" if field == "aliases" else "")
+    assert error_for(response, path).startswith(message)
+
+
+@pytest.mark.parametrize(("field", "value"), [("given_names", "\u00a0"), ("family_name", "\u3000"), ("aliases", ["\u200b", " "]),
+                                              ("names_in_original_script", "\u202e")])
+def test_a_name_or_alias_that_is_not_one_does_not_count_as_given(fr_client, child_referral_body, field, value):
+    pv = child_referral_body["potential_victim"]
+    for name in NAME_FIELDS:
+        pv.pop(name)
+    pv[field] = value
+    with nothing_stored():
+        response = fr_client.post(URL, child_referral_body)
+    required = {"field": "potential_victim.given_names", "message": "Enter a name, or at least one alias or nickname the person is known by"}
+    assert required in errors_of(response)

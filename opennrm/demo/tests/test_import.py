@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import json
+import unicodedata
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +14,7 @@ from opennrm.decisions.routing import reasonable_grounds_due
 from opennrm.demo.synthetic import import_lines, write_import_file
 from opennrm.policy import Role
 from opennrm.referrals.models import Referral
+from opennrm.tests.names import NOT_NAMES, REAL_NAMES
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +115,32 @@ def test_importer_must_be_a_first_responder_and_the_file_must_exist(tmp_path, im
     with pytest.raises(CommandError, match="Cannot read"):
         run_import(tmp_path / "missing.jsonl")
     assert not Referral.objects.exists()
+
+
+def test_names_that_are_not_names_are_refused_by_line_and_names_in_every_script_imported(tmp_path, importer):
+    lines = list(import_lines(4 + len(REAL_NAMES), seed=13, now=timezone.now()))
+    refused = {  # line number: (field, name)
+        1: ("given_names", NOT_NAMES["no-break-space"]),
+        2: ("family_name", NOT_NAMES["right-to-left-override"]),
+        3: ("names_in_original_script", NOT_NAMES["zero-width-space"]),
+    }
+    for number, (field, (name, _)) in refused.items():
+        lines[number - 1]["potential_victim"][field] = name
+    lines[3]["potential_victim"]["aliases"] = ["Annie", NOT_NAMES["first-strong-isolate"][0]]
+    real = dict(zip(REAL_NAMES.values(), lines[4:]))
+    for name, line in real.items():
+        line["potential_victim"].update(given_names=name, aliases=[name])
+    path = tmp_path / "names.jsonl"
+    write_lines(path, lines)
+
+    code, out, err = run_import(path)
+    assert code == 1
+    assert f"Imported {len(REAL_NAMES)} referrals" in out and "4 refused" in out
+    for number, (field, (_, message)) in refused.items():
+        assert f"line {number}: potential_victim.{field}: {message}" in err
+    assert f"line 4: potential_victim.aliases.1: {NOT_NAMES['first-strong-isolate'][1]}" in err
+    imported = {r.external_id: r.potential_victim for r in Referral.objects.all()}
+    assert set(imported) == {line["external_id"] for line in real.values()}
+    for name, line in real.items():
+        assert imported[line["external_id"]]["given_names"] == unicodedata.normalize("NFC", name)
+        assert imported[line["external_id"]]["aliases"] == [unicodedata.normalize("NFC", name)]

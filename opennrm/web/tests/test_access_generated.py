@@ -5,7 +5,8 @@ user of every role, with its path parameters filled from the canary records' ids
 random one, object ids for the admin, and whatever values the pages' own links and redirects
 use. Every page that has a GET form is submitted too, with the canaries' Home Office references. No
 response may hold a canary of a compartment the role may not see, none may be a server error, and
-every page carries a strict Content-Security-Policy.
+every page carries a strict Content-Security-Policy. Every answer, letters and PDFs included, is sent with
+Cache-Control: no-store, so that no browser or proxy keeps a copy of case data (contract section 2).
 A route added tomorrow is covered by this test the day it is added.
 """
 
@@ -22,6 +23,7 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from opennrm.policy import Compartment, Role
+from opennrm.tests.caching import kept_by_browsers
 from opennrm.tests.canaries import OWN_DRAFT, CanaryWorld, appears, case_state, plant_canaries, random_uuid, response_text, value_pool
 from opennrm.tests.csp import csp_problems
 from opennrm.workdays.calendar import forget_closure_days
@@ -239,6 +241,7 @@ class Walk:
     server_errors: list[str] = field(default_factory=list)
     unfillable: list[str] = field(default_factory=list)
     weak_csp: list[str] = field(default_factory=list)  # pages whose Content-Security-Policy is not strict
+    cacheable: list[str] = field(default_factory=list)  # answers a browser or proxy may keep (no Cache-Control: no-store)
     found: dict[str, set[str]] = field(default_factory=dict)  # parameter values seen in the app's own links
 
 
@@ -279,6 +282,8 @@ def walk_pages(world: CanaryWorld, client: Client) -> Walk:
             walk.server_errors.append(f"GET {url}: {response.status_code}")
         if "html" in response.get("Content-Type", "") and (problems := csp_problems(response.get("Content-Security-Policy", ""))):
             walk.weak_csp.append(f"GET {url}: {'; '.join(problems)}")
+        if kept_by_browsers(response):
+            walk.cacheable.append(f"GET {url}: {response.status_code} {response.get('Content-Type', '')}")
         text = response_text(response)
         walk.exercised.append(Exercised(url, view_name(path) or "", response.status_code, text))
         for link in local_links(text, response.headers.get("Location"), url):
@@ -355,6 +360,7 @@ def test_no_page_shows_a_role_what_it_may_not_see(world, role):
 
     assert walk.server_errors == []
     assert walk.weak_csp == []
+    assert walk.cacheable == [], "every answer to a signed-in user is sent with Cache-Control: no-store"
     assert walk.unfillable == [], "routes the walk could not fill with any value: teach value_pool about them"
     assert walk.routes_reached == {r.template for r in walk.routes} != set()
     assert KNOWN_ROUTES <= walk.routes_reached
@@ -428,6 +434,7 @@ def test_a_pdf_letter_is_read_as_text_so_its_canaries_are_checked(world):
     client.force_login(world.users[Role.FIRST_RESPONDER])
     response = client.get(f"/referrals/{world.referral_a.uuid}/decisions/{world.decision.uuid}/letter.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    assert not kept_by_browsers(response), "a letter is case data: no browser may keep it"
     reasons = next(c for c in world.canaries if c.field == "decision.reasons")
     assert not appears(reasons.value, response.content.decode("latin-1"))  # compressed: invisible in the raw bytes
     assert appears(reasons.value, response_text(response))
@@ -484,6 +491,8 @@ def walk_posts(world: CanaryWorld, client: Client, user, pages: Walk) -> Walk:
             continue
         if response.status_code >= 500:
             posts.server_errors.append(f"{sent}: {response.status_code}")
+        if kept_by_browsers(response):
+            posts.cacheable.append(f"{sent}: {response.status_code}")
         posts.exercised.append(Exercised(sent, view, response.status_code, response_text(response)))
         if "_auth_user_id" not in client.session:  # a form that signs out (the admin's, say)
             client.force_login(user)
@@ -500,6 +509,7 @@ def test_no_post_tells_a_role_what_it_may_not_see_nor_changes_what_it_may_not_ch
     posts = walk_posts(world, client, user, pages)
 
     assert posts.server_errors == []
+    assert posts.cacheable == [], "every answer to a POST, error pages included, is sent with Cache-Control: no-store"
     assert len(posts.exercised) >= len(pages.routes) - len(SIGN_OUT_VIEWS)
     leaks = [f"{c} in {sent}" for c, sent, _ in seen_canaries(world, posts) if c not in world.allowed(user)]
     assert leaks == [], f"{role} was told what it may not see by a POST's answer (an error message, a redirect)"

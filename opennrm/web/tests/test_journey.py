@@ -4,6 +4,7 @@ import datetime as dt
 import html
 import json
 import re
+import unicodedata
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from opennrm.audit.models import AuditEvent
 from opennrm.conftest import PASSWORD
 from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.services import draft_save, draft_start
+from opennrm.tests.names import NOT_NAMES, REAL_NAMES
 
 LONDON = ZoneInfo("Europe/London")
 # Synthetic names in three scripts; the Vietnamese one mixes precomposed and combining marks on purpose.
@@ -214,7 +216,8 @@ def test_child_journey_end_to_end(client, first_responder, croydon_guardians):
     moves_to(response, reverse("web:referral-sent", args=[referral.uuid]))
     pv = referral.potential_victim
     assert referral.first_responder_reference == "CRO-2026-0042" and referral.nation == "ENG" and referral.age_group == "unknown"
-    assert pv["names_in_original_script"] == VIETNAMESE  # kept exactly, combining marks and all
+    # Every mark kept, composed (NFC) as every name is when sent (issue 22).
+    assert pv["names_in_original_script"] == unicodedata.normalize("NFC", VIETNAMESE) != VIETNAMESE
     assert pv["aliases"] == ["Anh Nguyen", "Annie"] and pv["date_of_birth"] == "2010-03-01" and pv["languages"] == ["vi", "en"]
     assert pv["nationalities"] == ["VNM"] and pv["sex"] == "female" and pv["interpreter_needed"] is True and pv["age_disputed"] is False
     assert "home_office_reference" not in pv and referral.home_office_reference == ""
@@ -566,3 +569,58 @@ def test_pages_refuse_a_post_without_the_csrf_token(first_responder, child_body)
     assert browser.post(reverse("web:referral-start")).status_code == 403
     draft.refresh_from_db()
     assert draft.answers["referral"]["police"]["force"] == "Metropolitan Police Service"
+
+
+# --- What a name is (issue 22) ---------------------------------------------------------------------------
+
+NAME_LABELS = {"given_names": "Given names", "family_name": "Family name", "aliases": "Each other name or nickname",
+               "names_in_original_script": "Name in original script"}
+
+
+@pytest.mark.parametrize("name", REAL_NAMES.values(), ids=REAL_NAMES.keys())
+def test_names_in_every_script_are_sent(client, first_responder, child_body, name):
+    draft = make_draft(first_responder, child_body)
+    moves_to(client.post(page_url(draft, "details"), {"given_names": name, "family_name": name, "aliases": name,
+                                                      "names_in_original_script": name, "sex": "female"}), page_url(draft, "check"))
+    moves_to(client.post(page_url(draft, "check")), reverse("web:referral-sent", args=[Referral.objects.get().uuid]))
+    pv = Referral.objects.get().potential_victim
+    composed = unicodedata.normalize("NFC", name)
+    assert [pv["given_names"], pv["family_name"], pv["aliases"], pv["names_in_original_script"]] == [composed, composed, [composed], composed]
+
+
+@pytest.mark.parametrize("field", NAME_LABELS)
+@pytest.mark.parametrize(("name", "message"), [NOT_NAMES[case] for case in ("zero-width-space", "right-to-left-override", "digits", "combining-marks-only")],
+                         ids=["zero-width-space", "right-to-left-override", "digits", "combining-marks-only"])
+def test_a_name_that_is_not_a_name_is_shown_on_its_page_and_not_sent(client, first_responder, child_body, field, name, message):
+    draft = make_draft(first_responder, child_body)
+    response = client.post(page_url(draft, "details"), {"given_names": "Thi Anh", field: name, "sex": "female"})
+    assert response.status_code == 200
+    # The API's message, naming the field as GOV.UK error messages do.
+    expected = f"{NAME_LABELS[field]} m{message[1:]}" if message.startswith("Must") else f"{NAME_LABELS[field]}: r{message[1:]}"
+    [(anchor, shown)] = summary_errors(response)
+    assert anchor == f"#{field}" and shown.startswith(expected)
+    check = client.post(page_url(draft, "check"))
+    assert check.status_code == 200 and not Referral.objects.exists()
+    assert [(href.rsplit("#", 1)[1], text) for href, text in summary_errors(check)] == [(field, shown)]
+
+
+def _invisible_in_every_name(code: str) -> list[tuple[str, str]]:
+    return [(f"#{field}", f"{NAME_LABELS[field]}: remove the invisible character {code}") for field in ("given_names", "aliases", "names_in_original_script")]
+
+
+@pytest.mark.parametrize(("blank", "expected"), [
+    ("\u00a0", [("#given_names", "Enter a name, or at least one alias or nickname the person is known by")]),
+    ("\u2003\u3000 ", [("#given_names", "Enter a name, or at least one alias or nickname the person is known by")]),
+    ("\u200b", _invisible_in_every_name("U+200B")),
+    ("\u202e", _invisible_in_every_name("U+202E")),
+], ids=["no-break-space", "wide-spaces", "zero-width-space", "override"])
+def test_a_blank_or_invisible_name_is_not_a_name_given(client, first_responder, child_body, blank, expected):
+    """Spaces of any kind are trimmed, as from any answer, and so leave no name; an invisible character is not trimmed, but refused."""
+    draft = make_draft(first_responder, child_body)
+    response = client.post(page_url(draft, "details"), {"given_names": blank, "family_name": "", "aliases": f"{blank}\r\n{blank}",
+                                                        "names_in_original_script": blank, "sex": "female"})
+    assert response.status_code == 200
+    assert [(anchor, text[: len(message)]) for (anchor, text), (_, message) in zip(summary_errors(response), expected)] == expected
+    assert len(summary_errors(response)) == len(expected)
+    client.post(page_url(draft, "check"))
+    assert not Referral.objects.exists()
