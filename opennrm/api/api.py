@@ -204,6 +204,8 @@ def _next_page_url(request, *, page: int, page_size: int, total: int) -> str | N
 
 @api.get("/referrals", response=dict, tags=["referrals"], summary="The referrals you may see, newest first")
 def list_referrals(request, filters: Query[ReferralFilters]):
+    # As the page does (web/views.py referral_list): an empty list would read as "there are none" (issue 22).
+    require_capability(request, Capability.LIST_REFERRALS)
     items, total = referral_page(
         actor=request.user,
         status=filters.status,

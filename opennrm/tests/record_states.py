@@ -40,8 +40,12 @@ def make_records_in_every_state(*, referrer, decider, reviewer) -> dict[str, Sta
     """One referral per state of STATES; `decider` and `reviewer` are two decision makers of the authority that holds them."""
     now = timezone.now()
     made = {}
-    for state in STATES:
+    for number, state in enumerate(STATES, 2):
         body, canaries = referral_body(state, contacted_at=now - dt.timedelta(hours=1))
+        # referral_body's phone is unique per first letter of the four canary records only: one per state here.
+        phone = f"+44 (0) 7700 9{number}{number} 38{number}1"
+        body["potential_victim"]["phone"] = phone
+        canaries = [Canary(phone, c.record, c.compartment, c.field) if c.field == "phone" else c for c in canaries]
         if state == "withdrawn":
             # Only an adult's referral may be withdrawn (the adult's own choice).
             body["potential_victim"].update(age_group="adult", date_of_birth="1990-05-04")

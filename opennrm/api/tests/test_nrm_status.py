@@ -87,12 +87,12 @@ def test_officer_cannot_open_the_referral(officer, referred):
     assert officer.get(f"/api/v1/referrals/{referred['id']}").status_code == 404
 
 
-def test_officer_lists_nothing(officer, referred):
-    response = officer.get("/api/v1/referrals")
-    assert response.status_code == 200
-    assert response.json() == {"items": [], "count": 0, "next": None}
-    for filters in ({"nation": "ENG"}, {"status": "awaiting_reasonable_grounds"}, {"first_responder_reference": "CRO-2026-0042"}):
-        assert officer.get("/api/v1/referrals", **filters).json()["count"] == 0
+def test_officer_may_not_list(officer, referred):
+    # Issue 22: was an empty 200 list; now refused, as the page is.
+    for filters in ({}, {"nation": "ENG"}, {"status": "awaiting_reasonable_grounds"}, {"first_responder_reference": "CRO-2026-0042"}):
+        response = officer.get("/api/v1/referrals", **filters)
+        assert response.status_code == 403
+        assert referred["reference"] not in response.content.decode()
 
 
 def test_officer_cannot_refer_or_notify(officer, adult_referral_body):
