@@ -6,7 +6,6 @@ referral", which an officer might act on; and fifty lookups in 1.6 seconds were 
 """
 
 import datetime as dt
-import re
 
 import pytest
 import time_machine
@@ -19,6 +18,7 @@ from opennrm.linkage.services import referrals_check_on_arrival
 from opennrm.linkage.tests.support import SOMEONE_ELSE, TESFAYE_FIRST, child_body, refer
 from opennrm.policy import Role
 from opennrm.tests.record_states import make_records_in_every_state
+from opennrm.tests.status_pages import status_lookup_items, visible_text
 
 STORED = "HO-DEMO-1005"
 
@@ -45,22 +45,13 @@ def signed_in(user) -> Client:
 
 
 def page_items(response) -> list[dict]:
-    """What the status page shows of each referral found: its NRM reference, status and decisions."""
-    text = response.content.decode()
-    blocks = re.split(r"<h2 class=\"govuk-heading-m\" data-nrm-reference>", text)[1:]
-    items = []
-    for block in blocks:
-        items.append({
-            "reference": block.split("<", 1)[0].strip(),
-            "status": re.search(r'data-status="([^"]+)"', block)[1],
-            "decisions": sorted(tuple(d.split()[:2]) for d in re.findall(r'data-decision="([^"]+)"', block)),
-        })
-    return items
+    """What the status page shows of each referral found: its NRM reference, status and decisions (stage, outcome)."""
+    return [{**item, "decisions": sorted((stage, outcome) for stage, outcome, _ in item["decisions"])}
+            for item in status_lookup_items(response.content.decode())]
 
 
 def page_text(response) -> str:
-    """The page's visible words, tags stripped and spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+    return visible_text(response.content.decode())
 
 
 def record_reference(records, state) -> str:

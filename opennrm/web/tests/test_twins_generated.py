@@ -16,8 +16,6 @@ question and compares the answers:
   (stage, outcome and date), and never a decision that is only proposed or was sent back unless the role decides.
 """
 
-import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,11 +25,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from opennrm.api.api import api as ninja_api
 from opennrm.conftest import ApiClient
-from opennrm.decisions.models import Outcome, Stage
 from opennrm.policy import Capability, Role, has_capability
-from opennrm.referrals.models import Status
 from opennrm.tests.canaries import appears, encodings, plant_canaries, response_text
 from opennrm.tests.record_states import make_records_in_every_state
+from opennrm.tests.status_pages import referral_page_status, status_lookup_items, visible_text
 from opennrm.web.jinja import london_date
 from opennrm.workdays.calendar import forget_closure_days
 
@@ -178,47 +175,8 @@ def flat(html: str) -> str:
     return " ".join(html.split())
 
 
-LABEL_TO_STAGE = {label: code for code, label in Stage.choices}
-LABEL_TO_OUTCOME = {label: code for code, label in Outcome.choices}
-LABEL_TO_STATUS = {label: code for code, label in Status.choices}
-CELL = re.compile(r"<t[dh][^>]*>(.*?)</t[dh]>", re.S)
-
-
-def text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
-
-
-def detail_page_status(html: str) -> dict:
-    """The status and the issued decisions the referral page shows (web/templates/referrals/detail.html)."""
-    page = flat(html)
-    status = re.search(r'<dt class="govuk-summary-list__key"> Status </dt> <dd class="govuk-summary-list__value"> (.*?) </dd>', page)[1]
-    section = page[page.index('id="decisions"'):]
-    section = section[: section.find("<h2", 5)] if "<h2" in section[5:] else section
-    decisions, withheld = set(), set()
-    body = section[section.find("<tbody"):section.find("</tbody>")] if "<tbody" in section else ""
-    for row in re.findall(r"<tr class=\"govuk-table__row\">(.*?)</tr>", body):
-        cells = [text_of(c) for c in CELL.findall(row)]
-        date, stage, outcome = cells[:3]
-        state = cells[3] if len(cells) > 3 and not cells[3].startswith("Letter") else "Issued"
-        entry = (LABEL_TO_STAGE[stage], LABEL_TO_OUTCOME[outcome], date)
-        (decisions if state == "Issued" else withheld).add(entry)
-    return {"status": LABEL_TO_STATUS[status], "decisions": decisions, "withheld": withheld}
-
-
 def api_status(item: dict) -> dict:
     return {"status": item["status"], "decisions": {(d["stage"], d["outcome"], london_date(d["decided_on"])) for d in item["decisions"]}}
-
-
-def lookup_page_items(html: str) -> list[dict]:
-    """The status lookup page's items (web/templates/nrm_status.html)."""
-    items = []
-    for block in html.split("data-nrm-reference>")[1:]:
-        items.append({
-            "reference": block.split("<", 1)[0].strip(),
-            "status": re.search(r'data-status="([^"]+)"', block)[1],
-            "decisions": {(s, o, london_date(on)) for s, o, on in (d.split() for d in re.findall(r'data-decision="([^"]+)"', block))},
-        })
-    return items
 
 
 # --- Asking both ---------------------------------------------------------------------------------------
@@ -278,12 +236,12 @@ def compare(world, pair: Pair, twin: Twin) -> list[str]:
 def status_problems(world, role: str, user, record: str, page, api) -> list[str]:
     """The referral page's status and decisions against the API's, and against what was issued."""
     where = f"{role}, web:referral-detail / api:get_referral, record {record}"
-    shown, answered = detail_page_status(page.content.decode()), api_status(api.json())
+    shown, answered = referral_page_status(page.content.decode()), api_status(api.json())
     problems = []
     if (shown["status"], shown["decisions"]) != (answered["status"], answered["decisions"]):
         problems.append(f"{where}: the page shows {shown['status']} {sorted(shown['decisions'])}, the API {answered['status']} {sorted(answered['decisions'])}")
-    if shown["withheld"] and not has_capability(user, Capability.MAKE_DECISION):
-        problems.append(f"{where}: the page shows decisions not issued to a role that does not decide: {sorted(shown['withheld'])}")
+    if shown["not_issued"] and not has_capability(user, Capability.MAKE_DECISION):
+        problems.append(f"{where}: the page shows decisions not issued to a role that does not decide: {sorted(shown['not_issued'])}")
     issued = world.states[record].issued if record in world.states else None
     if issued is not None and {(s, o) for s, o, _ in answered["decisions"]} != issued:
         problems.append(f"{where}: issued decisions {sorted(issued)}, the API answers {sorted(answered['decisions'])}")
@@ -338,12 +296,12 @@ def test_the_status_lookup_page_answers_as_its_api_twin(world, role):
                     asked=(referral.home_office_reference,))
         if pair.page.status_code == 200 and pair.api.status_code == 404:
             # No match: the page says so in a 200 page with the form; the API answers 404. Both must say so alike.
-            if lookup_page_items(pair.page.content.decode()) or pair.api.json()["message"] not in text_of(pair.page.content.decode()):
+            if status_lookup_items(pair.page.content.decode()) or pair.api.json()["message"] not in visible_text(pair.page.content.decode()):
                 problems.append(f"{role}, nrm-status, record {record}: the API found nothing, the page did not say so in the same words")
             continue
         problems += compare(world, pair, twin)
         if pair.page.status_code == 200:
-            page_items = lookup_page_items(pair.page.content.decode())
+            page_items = status_lookup_items(pair.page.content.decode())
             api_items = [{"reference": i["reference"], **api_status(i)} for i in pair.api.json()["items"]]
             if page_items != api_items:
                 problems.append(f"{role}, nrm-status, record {record}: the page shows {page_items}, the API {api_items}")
