@@ -25,12 +25,8 @@ STORED = "HO-DEMO-1005"
 
 @pytest.fixture
 def people(make_user):
-    return {
-        "fr": make_user(Role.FIRST_RESPONDER, username="fr"),
-        "sca1": make_user(Role.SCA_DECISION_MAKER, username="sca1"),
-        "sca2": make_user(Role.SCA_DECISION_MAKER, username="sca2"),
-        "officer": make_user(Role.IMMIGRATION_OFFICER, username="officer"),
-    }
+    roles = {"fr": Role.FIRST_RESPONDER, "sca1": Role.SCA_DECISION_MAKER, "sca2": Role.SCA_DECISION_MAKER, "officer": Role.IMMIGRATION_OFFICER}
+    return {username: make_user(role, username=username) for username, role in roles.items()}
 
 
 @pytest.fixture

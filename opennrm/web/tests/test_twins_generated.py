@@ -258,10 +258,22 @@ def records_as_the_api_gives_them(world, api_client) -> frozenset:
     return frozenset(given)
 
 
-def clients(user) -> tuple[Client, ApiClient]:
+@dataclass
+class Asker:
+    """One user of a role, asking through a signed-in page client and an API client."""
+
+    user: object
+    page: Client
+    api: ApiClient
+    api_records: frozenset  # records_as_the_api_gives_them
+
+
+def asker(world, role: str) -> Asker:
+    user = world.users[role]
     page = Client()
     page.force_login(user)
-    return page, ApiClient(user)
+    api = ApiClient(user)
+    return Asker(user, page, api, records_as_the_api_gives_them(world, api))
 
 
 ROLES = [role.value for role in Role]
@@ -269,30 +281,24 @@ ROLES = [role.value for role in Role]
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_record_page_answers_as_its_api_twin(world, role):
-    user = world.users[role]
-    page_client, api_client = clients(user)
-    problems = []
-    api_records = records_as_the_api_gives_them(world, api_client)
+    who, problems = asker(world, role), []
     for record, referral in world.all_referrals.items():
         for page_name in ("web:referral-detail", "web:referral-access-log", "web:safeguarding"):
             twin = TWINS[page_name]
-            pair = Pair(role, page_name, f"record {record}", page_client.get(PAGE_PATHS[page_name](referral)),
-                        api_client.get(API_PATHS[twin.api](referral)), api_records=api_records)
+            pair = Pair(role, page_name, f"record {record}", who.page.get(PAGE_PATHS[page_name](referral)),
+                        who.api.get(API_PATHS[twin.api](referral)), api_records=who.api_records)
             problems += compare(world, pair, twin)
             if page_name == "web:referral-detail" and pair.page.status_code == 200 and pair.api.status_code == 200:
-                problems += status_problems(world, role, user, record, pair.page, pair.api)
+                problems += status_problems(world, role, who.user, record, pair.page, pair.api)
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_status_lookup_page_answers_as_its_api_twin(world, role):
-    user = world.users[role]
-    page_client, api_client = clients(user)
-    twin = TWINS["web:nrm-status"]
-    problems = []
+    who, twin, problems = asker(world, role), TWINS["web:nrm-status"], []
     for record, referral in world.all_referrals.items():
         query = {"home_office_reference": referral.home_office_reference}
-        pair = Pair(role, "web:nrm-status", f"record {record}", page_client.get("/nrm-status", query), api_client.get("/api/v1/nrm-status", **query),
+        pair = Pair(role, "web:nrm-status", f"record {record}", who.page.get("/nrm-status", query), who.api.get("/api/v1/nrm-status", **query),
                     asked=(referral.home_office_reference,))
         if pair.page.status_code == 200 and pair.api.status_code == 404:
             # No match: the page says so in a 200 page with the form; the API answers 404. Both must say so alike.
@@ -312,16 +318,13 @@ def test_the_status_lookup_page_answers_as_its_api_twin(world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_list_and_object_page_answers_as_its_api_twin(world, role):
-    user = world.users[role]
-    page_client, api_client = clients(user)
-    problems = []
-    api_records = records_as_the_api_gives_them(world, api_client)
+    who, problems = asker(world, role), []
     for page_name, (page_path, api_path) in LIST_PATHS.items():
-        problems += compare(world, Pair(role, page_name, "the list", page_client.get(page_path), api_client.get(api_path), api_records=api_records),
+        problems += compare(world, Pair(role, page_name, "the list", who.page.get(page_path), who.api.get(api_path), api_records=who.api_records),
                             TWINS[page_name])
     objects = {"web:duplicate": ("/duplicates/{}", "/api/v1/duplicates/{}", world.match.uuid),
                "web:person": ("/people/{}", "/api/v1/people/{}", world.person.uuid)}
     for page_name, (page_path, api_path, key) in objects.items():
-        problems += compare(world, Pair(role, page_name, f"object {key}", page_client.get(page_path.format(key)), api_client.get(api_path.format(key))),
-                            TWINS[page_name])
+        problems += compare(world, Pair(role, page_name, f"object {key}", who.page.get(page_path.format(key)), who.api.get(api_path.format(key)),
+                                        api_records=who.api_records), TWINS[page_name])
     assert not problems, "\n".join(problems)
