@@ -251,7 +251,7 @@ NRM_STATUS_LOOKUPS_PER_MINUTE = int(os.environ.get("OPENNRM_NRM_STATUS_LOOKUPS_P
 NRM_STATUS_LOOKUPS_PER_HOUR = int(os.environ.get("OPENNRM_NRM_STATUS_LOOKUPS_PER_HOUR", "60"))
 # Whom an officer asks when a lookup finds nothing (no match is not proof that no referral exists).
 NRM_STATUS_CONTACT = os.environ.get(
-    "OPENNRM_NRM_STATUS_CONTACT", "the Single Competent Authority's duty desk (email sca-duty@opennrm.invalid)"
+    "OPENNRM_NRM_STATUS_CONTACT", "the Single Competent Authority's duty desk (email sca-duty@opennrm.invalid)",
 )
 
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -227,3 +227,23 @@ def test_the_hourly_limit_holds_when_each_minute_stays_under_its_own(people, sto
         assert refused.status_code == 429 and refused["Retry-After"] == str(60 * 60 - 6 * 60)
         clock.shift(dt.timedelta(minutes=54))
         assert client.get("/api/v1/nrm-status", home_office_reference=STORED).status_code == 200
+
+
+def test_the_migration_keys_referrals_stored_before_it(people, child_referral_body):
+    """referrals 0004 gives every referral stored before it the key its reference is now matched by."""
+    import importlib
+
+    from django.apps import apps
+
+    from opennrm.referrals.models import Referral
+
+    migration = importlib.import_module("opennrm.referrals.migrations.0004_home_office_reference_key")
+    for reference in ("ho-old-1", "HO-OLD-2", ""):
+        child_referral_body["potential_victim"]["home_office_reference"] = reference or None
+        assert ApiClient(people["fr"]).post("/api/v1/referrals", child_referral_body).status_code == 201
+    Referral.objects.update(home_office_reference_key="")  # as they were before the migration
+    migration.key_existing_references(apps, None)
+    assert sorted(Referral.objects.values_list("home_office_reference", "home_office_reference_key")) == [
+        ("", ""), ("HO-OLD-2", "hoold2"), ("ho-old-1", "hoold1")]
+    response = ApiClient(people["officer"]).get("/api/v1/nrm-status", home_office_reference="HO OLD 1")
+    assert response.status_code == 200 and response.json()["count"] == 1
