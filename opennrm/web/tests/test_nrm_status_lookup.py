@@ -247,3 +247,34 @@ def test_the_migration_keys_referrals_stored_before_it(people, child_referral_bo
         ("", ""), ("HO-OLD-2", "hoold2"), ("ho-old-1", "hoold1")]
     response = ApiClient(people["officer"]).get("/api/v1/nrm-status", home_office_reference="HO OLD 1")
     assert response.status_code == 200 and response.json()["count"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_lookups_of_one_user_never_take_more_than_the_limit(people, stored, settings):
+    """Four clients of one officer at once, as from several server processes: exactly the limit is answered."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers for the whole database; concurrent counting is tested on PostgreSQL")
+    settings.NRM_STATUS_LOOKUPS_PER_MINUTE = 5
+    clients = [ApiClient(people["officer"]) for _ in range(4)]
+    start = threading.Barrier(len(clients))
+    codes: list[int] = []
+
+    def look_up(client):
+        try:
+            start.wait()
+            for _ in range(3):
+                codes.append(client.get("/api/v1/nrm-status", home_office_reference=STORED).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=look_up, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(codes) == [200] * 5 + [429] * 7
+    assert AuditEvent.objects.filter(action="nrm_status.lookup_throttled").count() == 7
