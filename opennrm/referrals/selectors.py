@@ -11,7 +11,6 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from opennrm.accounts.models import User
-
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.core.sql import CompiledQuery
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability, referral_scope

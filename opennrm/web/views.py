@@ -5,10 +5,10 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import render
 
 from opennrm.audit.selectors import record_access_log
+from opennrm.decisions.models import Outcome, Stage
 from opennrm.decisions.selectors import deadline_notices_of, referral_history
 from opennrm.linkage.selectors import referral_linkage
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability
-from opennrm.decisions.models import Outcome, Stage
 from opennrm.referrals.models import CompetentAuthority, Status
 from opennrm.referrals.present import nrm_status_no_match_message
 from opennrm.referrals.references import home_office_reference_problem

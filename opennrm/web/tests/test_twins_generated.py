@@ -144,9 +144,7 @@ def test_every_page_and_get_endpoint_is_declared_a_twin_or_not():
 
 
 @pytest.fixture
-def world(make_user, settings):
-    # The status lookup's throttle would refuse the walk's many lookups by the one officer: it has its own tests.
-    settings.NRM_STATUS_LOOKUPS_PER_MINUTE = settings.NRM_STATUS_LOOKUPS_PER_HOUR = 0
+def world(make_user, unthrottled_status_lookups):
     planted = plant_canaries(make_user)
     reviewer = make_user(Role.SCA_DECISION_MAKER, username="second.sca_decision_maker", organisation=planted.users[Role.SCA_DECISION_MAKER].organisation)
     planted.states = make_records_in_every_state(referrer=planted.colleague, decider=planted.users[Role.SCA_DECISION_MAKER], reviewer=reviewer)
