@@ -70,6 +70,13 @@ def fresh_process_caches():
 
 
 @pytest.fixture
+def unthrottled_status_lookups(settings):
+    """The NRM status lookup's per-user limit off: the generated tests look up every canary's reference as one
+    officer, and must see every answer (the throttle has its own tests, web/tests/test_nrm_status_lookup.py)."""
+    settings.NRM_STATUS_LOOKUPS_PER_MINUTE = settings.NRM_STATUS_LOOKUPS_PER_HOUR = 0
+
+
+@pytest.fixture
 def child_referral_body():
     return copy.deepcopy(VALID_CHILD_REFERRAL)
 

@@ -260,6 +260,17 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("OPENNRM_FROM_EMAIL", "OpenNRM <no-reply@opennrm.invalid>")
 # Where users reach the service: emails link to a case page under it (`make run` serves the default).
+# NRM status lookups (referrals/selectors.py nrm_status_lookup), per user, counted across every server process.
+# An officer checks the person in front of them: a few a shift, a family of five in a minute at most. Ten a
+# minute and sixty an hour are never reached by that work, and stop a script sweeping references (fifty in
+# under two seconds were tried). 0 turns a window off.
+NRM_STATUS_LOOKUPS_PER_MINUTE = int(os.environ.get("OPENNRM_NRM_STATUS_LOOKUPS_PER_MINUTE", "10"))
+NRM_STATUS_LOOKUPS_PER_HOUR = int(os.environ.get("OPENNRM_NRM_STATUS_LOOKUPS_PER_HOUR", "60"))
+# Whom an officer asks when a lookup finds nothing (no match is not proof that no referral exists).
+NRM_STATUS_CONTACT = os.environ.get(
+    "OPENNRM_NRM_STATUS_CONTACT", "the Single Competent Authority's duty desk (email sca-duty@opennrm.invalid)",
+)
+
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A missed decision deadline is escalated by email while it is this many days old or less (ADR 0007).
 OPENNRM_BREACH_ESCALATION_DAYS = int(os.environ.get("OPENNRM_BREACH_ESCALATION_DAYS", "30"))

@@ -16,8 +16,9 @@ from opennrm.audit.selectors import record_access_log
 from opennrm.policy import Capability
 from opennrm.referrals import schemas as referral_schemas
 from opennrm.referrals.models import Status
-from opennrm.referrals.present import referral_as_dict, status_compartment
-from opennrm.referrals.selectors import NotFound, nrm_status_lookup, referral_open, referral_page
+from opennrm.referrals.present import nrm_status_no_match_message, referral_as_dict
+from opennrm.referrals.references import home_office_reference_problem
+from opennrm.referrals.selectors import LookupThrottled, NotFound, nrm_status_lookup, referral_open, referral_page
 from opennrm.referrals.services import NotAllowed, duty_to_notify_create, referral_create
 from opennrm.referrals.validation import FieldError, error_message, validate_duty_to_notify, validate_referral
 
@@ -203,6 +204,8 @@ def _next_page_url(request, *, page: int, page_size: int, total: int) -> str | N
 
 @api.get("/referrals", response=dict, tags=["referrals"], summary="The referrals you may see, newest first")
 def list_referrals(request, filters: Query[ReferralFilters]):
+    # As the page does (web/views.py referral_list): an empty list would read as "there are none" (issue 22).
+    require_capability(request, Capability.LIST_REFERRALS)
     items, total = referral_page(
         actor=request.user,
         status=filters.status,
@@ -258,16 +261,30 @@ def referral_access_log(request, referral_id: str, query: Query[AccessLogQuery])
 
 
 class NrmStatusQuery(Schema):
-    home_office_reference: referral_schemas.HomeOfficeReference
+    home_office_reference: str = Field(description="As given: case, spaces and dashes do not matter (referrals/references.py)")
 
 
-@api.get("/nrm-status", response=dict, tags=["firewall"], summary="Immigration enforcement: NRM status by Home Office reference, and nothing else")
+@api.get("/nrm-status", response=dict, tags=["firewall"], summary="Immigration enforcement: NRM status by Home Office reference, and nothing else",
+         description="The status of every referral with this Home Office reference, with issued decisions only. No match is "
+                     "`404` with a `message` saying that it is not proof that no referral exists, and whom to ask. Lookups are "
+                     "limited per user (settings `NRM_STATUS_LOOKUPS_PER_MINUTE`, `NRM_STATUS_LOOKUPS_PER_HOUR`): past the limit, "
+                     "`429` with `Retry-After`.")
 def nrm_status(request, query: Query[NrmStatusQuery]):
     require_capability(request, Capability.LOOKUP_NRM_STATUS)
-    found = nrm_status_lookup(actor=request.user, home_office_reference=query.home_office_reference)
+    typed = query.home_office_reference.strip()
+    if message := home_office_reference_problem(typed):
+        raise invalid([FieldError("home_office_reference", message)])
+    try:
+        found = nrm_status_lookup(actor=request.user, home_office_reference=typed)
+    except LookupThrottled as refused:
+        seconds = refused.retry_after_seconds()
+        response = JsonResponse({"detail": f"Too many NRM status lookups in a short time: try again in {seconds} seconds",
+                                 "retry_after_seconds": seconds}, status=429)
+        response["Retry-After"] = str(seconds)
+        return response
     if not found:
-        raise NotFound
-    return {"items": [status_compartment(r) for r in found], "count": len(found)}
+        raise ApiProblem(404, {"detail": "Not found", "message": nrm_status_no_match_message(typed)})
+    return {"items": found, "count": len(found)}
 
 
 # --- Duty to Notify -----------------------------------------------------------------------------

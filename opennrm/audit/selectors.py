@@ -27,6 +27,7 @@ ACTION_DESCRIPTIONS = {
     "referral.access_log_read": "Looked at who has seen the record",
     "referral.access_log_refused": "Tried to look at who has seen the record, and was refused",
     "nrm_status.lookup": "Looked up its NRM status by Home Office reference",
+    "nrm_status.lookup_throttled": "Tried to look up an NRM status, and was refused: too many lookups in a short time",
     "decision.notification_sent": "Sent a decision notification",
     "decision.notification_failed": "Tried to send a decision notification, and failed",
     "decision.confirm": "Confirmed a decision",

@@ -112,8 +112,9 @@ def _check_one(referral: Referral, row: dict[str, str], matches, index: arrival.
         if other != pk:
             found[other] = (match.score, Band.STRONG if match.decision == "auto" else Band.POSSIBLE, arrival.match_evidence(match))
     same_reference = []
-    if referral.home_office_reference:
-        same_reference = list(Referral.objects.filter(home_office_reference=referral.home_office_reference).exclude(pk=pk)
+    if referral.home_office_reference_key:
+        # The stored key (referrals/references.py): "ho-demo-1005" and "HO DEMO 1005" are one reference.
+        same_reference = list(Referral.objects.filter(home_office_reference_key=referral.home_office_reference_key).exclude(pk=pk)
                               .values_list("pk", flat=True))
     made = 0
     for other in sorted(set(found) | set(same_reference)):

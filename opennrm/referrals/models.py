@@ -68,7 +68,9 @@ class Referral(models.Model):
     # Used for scoping and lookups; their values also appear in the compartments below.
     age_group = models.CharField(max_length=10)
     local_authority = models.CharField(max_length=9, blank=True)
-    home_office_reference = models.CharField(max_length=40, blank=True)
+    home_office_reference = models.CharField(max_length=40, blank=True)  # as given
+    # What lookups and duplicate detection match on (references.home_office_reference_key), kept by the services.
+    home_office_reference_key = models.CharField(max_length=40, blank=True)
 
     # Referral compartment: the potential victim's identity and the account, as referred.
     first_responder_reference = models.CharField(max_length=100, blank=True)
@@ -95,7 +97,7 @@ class Referral(models.Model):
             models.Index(fields=["competent_authority", "status", "reasonable_grounds_due"], name="referral_queue_idx"),
             models.Index(fields=["organisation", "-received_at"], name="referral_org_received_idx"),
             models.Index(fields=["local_authority", "age_group"], name="referral_la_idx"),
-            models.Index(fields=["home_office_reference"], name="referral_ho_ref_idx"),
+            models.Index(fields=["home_office_reference_key"], name="referral_ho_ref_key_idx"),
             models.Index(fields=["first_responder_reference"], name="referral_fr_ref_idx"),
             # The work queues (decisions/selectors.py): each view walks one partial index of open cases in
             # queue order. The filters' columns are included, so a page's ids and a capped count are index-only
@@ -167,3 +169,17 @@ class DutyToNotify(models.Model):
     exploitation = models.JSONField()
     indicators = models.JSONField(default=list)
     police = models.JSONField(null=True)
+
+
+class NrmStatusLookup(models.Model):
+    """When a user looked up an NRM status, kept for the throttle's longest window (selectors.nrm_status_lookup).
+
+    In the database rather than in a process's memory, so that the limit holds across every server
+    process and machine; each lookup is also in the audit trail, which this does not replace.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "at"], name="nrm_status_lookup_user_idx")]

@@ -2,6 +2,8 @@
 
 from functools import cache
 
+from django.conf import settings
+
 from opennrm.core.sql import CompiledQuery
 from opennrm.decisions.models import Decision, DecisionState
 from opennrm.decisions.routing import received_on
@@ -112,3 +114,14 @@ def referral_as_dict(referral: Referral, access: Access) -> dict:
     if access.grant is not None:
         out["access"] = access_as_dict(access)
     return out
+
+
+def nrm_status_no_match_message(home_office_reference: str) -> str:
+    """What a status lookup that found nothing says, in the page and the API alike: an officer must not take it
+    for proof that the person is not in the NRM (they may be detained or removed on the strength of it)."""
+    return (
+        f"No NRM referral was found with the Home Office reference {home_office_reference}. This is not proof that no "
+        "referral exists: the person may have been referred under another reference, or without one, their referral "
+        "may not yet be linked to this reference, or the reference may have been mistyped. "
+        f"Before you act on this answer, ask {settings.NRM_STATUS_CONTACT}."
+    )

@@ -1,16 +1,23 @@
 """Reading referrals: always scoped to the acting user, and every read of a record audited."""
 
+import datetime as dt
+import math
 import uuid as uuid_module
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.core.sql import CompiledQuery
 from opennrm.policy import Access, Capability, Compartment, View, accesses_to, compartments_for, has_capability, referral_scope
 
-from .models import DutyToNotify, Referral, ReferralDraft
+from .models import DutyToNotify, NrmStatusLookup, Referral, ReferralDraft
+from .present import status_compartment
+from .references import home_office_reference_key
 
 
 class NotFound(Exception):
@@ -137,18 +144,68 @@ def referral_page(*, actor, status: str | None = None, nation: str | None = None
     return items, total
 
 
-@transaction.atomic
-def nrm_status_lookup(*, actor, home_office_reference: str) -> list[Referral]:
-    """The firewall's one opening: the status of referrals carrying this Home Office reference."""
-    if not has_capability(actor, Capability.LOOKUP_NRM_STATUS) or not home_office_reference:
+class LookupThrottled(Exception):
+    """Too many NRM status lookups by one user in a short time: the next is allowed at `retry_at`."""
+
+    def __init__(self, retry_at: dt.datetime):
+        super().__init__(retry_at)
+        self.retry_at = retry_at
+
+    def retry_after_seconds(self, now: dt.datetime | None = None) -> int:
+        return max(1, math.ceil((self.retry_at - (now or timezone.now())).total_seconds()))
+
+
+def _lookup_refused_until(actor, now: dt.datetime) -> dt.datetime | None:
+    """Count this lookup against the user's limits (settings.NRM_STATUS_LOOKUPS_PER_*); None when it is allowed,
+    else when the next one will be (the refused lookup itself is not counted)."""
+    windows = [(dt.timedelta(minutes=1), settings.NRM_STATUS_LOOKUPS_PER_MINUTE), (dt.timedelta(hours=1), settings.NRM_STATUS_LOOKUPS_PER_HOUR)]
+    windows = [(span, limit) for span, limit in windows if limit > 0]
+    if not windows:
+        return None
+    # One user's lookups are counted one at a time, so two clients of the same user cannot both take the last
+    # one: the user's row is locked on PostgreSQL, and on SQLite the insert takes the database's write lock first.
+    list(User.objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
+    this = NrmStatusLookup.objects.create(user_id=actor.pk, at=now)
+    longest = max(span for span, _ in windows)
+    NrmStatusLookup.objects.filter(user_id=actor.pk, at__lte=now - longest).delete()
+    earlier = list(NrmStatusLookup.objects.filter(user_id=actor.pk, at__gt=now - longest).exclude(pk=this.pk).order_by("at").values_list("at", flat=True))
+    refused_until = None
+    for span, limit in windows:
+        within = [at for at in earlier if at > now - span]
+        if len(within) >= limit:
+            # Allowed again once enough of these have left the window to leave room for one more.
+            until = within[len(within) - limit] + span
+            refused_until = max(refused_until or until, until)
+    if refused_until is not None:
+        this.delete()
+    return refused_until
+
+
+def nrm_status_lookup(*, actor, home_office_reference: str) -> list[dict]:
+    """The firewall's one opening: the status view (present.status_compartment: issued decisions only) of every
+    referral whose Home Office reference matches this one, compared by references.home_office_reference_key.
+
+    Throttled per user (LookupThrottled); every lookup, found, not found or refused, is audited.
+    """
+    key = home_office_reference_key(home_office_reference)
+    if not has_capability(actor, Capability.LOOKUP_NRM_STATUS) or not key:
         return []
-    found = list(Referral.objects.filter(home_office_reference=home_office_reference).order_by("received_at"))
-    audit_record_many(
-        actor=actor,
-        entries=[AuditEntry("nrm_status.lookup", "referral", str(r.uuid), {"compartments": [Compartment.STATUS.value]}) for r in found]
-        or [AuditEntry("nrm_status.lookup", "referral", "", {"found": 0, "home_office_reference": home_office_reference[:40]})],
-    )
-    return found
+    typed = home_office_reference[:40]
+    with transaction.atomic():
+        refused_until = _lookup_refused_until(actor, timezone.now())
+        if refused_until is not None:
+            audit_record(actor=actor, action="nrm_status.lookup_throttled", object_type="referral",
+                         details={"home_office_reference": typed, "retry_at": refused_until.isoformat()})
+        else:
+            found = list(Referral.objects.filter(home_office_reference_key=key).prefetch_related("decisions").order_by("received_at", "id"))
+            audit_record_many(
+                actor=actor,
+                entries=[AuditEntry("nrm_status.lookup", "referral", str(r.uuid), {"compartments": [Compartment.STATUS.value]}) for r in found]
+                or [AuditEntry("nrm_status.lookup", "referral", "", {"found": 0, "home_office_reference": typed})],
+            )
+    if refused_until is not None:
+        raise LookupThrottled(refused_until)
+    return [status_compartment(r) for r in found]
 
 
 def drafts_for(*, actor) -> QuerySet[ReferralDraft]:

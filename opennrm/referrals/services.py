@@ -13,6 +13,7 @@ from opennrm.policy import Capability, has_capability
 from opennrm.safeguarding.guardians import guardian_request_for_new_referral, guardian_requests_for_new_referrals
 
 from .models import DutyToNotify, Referral, ReferralDraft, Status
+from .references import home_office_reference_key
 from .schemas import DutyToNotifyIn, ReferralIn
 from .selectors import NotFound
 from .tasks import send_referral_acknowledgement
@@ -68,6 +69,7 @@ def _build_referral(*, actor, data: ReferralIn, received_at: dt.datetime, extern
         age_group=data.potential_victim.age_group,
         local_authority=la_code,
         home_office_reference=data.potential_victim.home_office_reference or "",
+        home_office_reference_key=home_office_reference_key(data.potential_victim.home_office_reference),
         first_responder_reference=data.first_responder_reference or "",
         potential_victim=pv,
         local_authority_contact=_dump(data.local_authority_contact),

@@ -5,14 +5,19 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import render
 
 from opennrm.audit.selectors import record_access_log
+from opennrm.decisions.models import Outcome, Stage
 from opennrm.decisions.selectors import deadline_notices_of, referral_history
 from opennrm.linkage.selectors import referral_linkage
 from opennrm.policy import Capability, Compartment, View, compartments_for, has_capability
-from opennrm.referrals.models import Status
-from opennrm.referrals.present import guardian_allocation_cut, missing_person_cut
-from opennrm.referrals.selectors import NotFound, drafts_for, nrm_status_lookup, referral_open, referral_page
+from opennrm.referrals.models import CompetentAuthority, Status
+from opennrm.referrals.present import guardian_allocation_cut, missing_person_cut, nrm_status_no_match_message
+from opennrm.referrals.references import home_office_reference_problem
+from opennrm.referrals.selectors import LookupThrottled, NotFound, drafts_for, nrm_status_lookup, referral_open, referral_page
 
 PAGE_SIZE = 25
+# The words for the codes of a status view (referrals/present.py status_compartment).
+STATUS_VIEW_LABELS = {"status": dict(Status.choices), "competent_authority": dict(CompetentAuthority.choices),
+                      "stage": dict(Stage.choices), "outcome": dict(Outcome.choices)}
 
 
 def _render(request, template: str, context: dict, status: int = 200):
@@ -112,22 +117,26 @@ def referral_access_log(request, referral_id):
 
 @login_required
 def nrm_status(request):
+    """The status page: built from the same selector and status view as GET /api/v1/nrm-status."""
     if not has_capability(request.user, Capability.LOOKUP_NRM_STATUS):
         return HttpResponseForbidden("Your role cannot look up NRM status")
     reference = request.GET.get("home_office_reference", "").strip()
-    errors, found, searched = [], [], False
+    context = {"title": "Look up NRM status", "reference": reference, "errors": [], "found": [], "searched": False, "no_match": None,
+               "retry_at": None, "labels": STATUS_VIEW_LABELS}
+    status, retry_after = 200, None
     if "home_office_reference" in request.GET:
-        searched = True
-        if not reference:
-            errors = [{"text": "Enter a Home Office reference", "href": "#home_office_reference"}]
-        elif len(reference) > 40:
-            errors = [{"text": "A Home Office reference is 40 characters or fewer", "href": "#home_office_reference"}]
+        if message := home_office_reference_problem(reference):
+            context["errors"] = [{"text": message, "href": "#home_office_reference"}]
         else:
-            found = nrm_status_lookup(actor=request.user, home_office_reference=reference)
-    return _render(request, "nrm_status.html", {
-        "title": "Look up NRM status",
-        "reference": reference,
-        "errors": errors,
-        "found": found,
-        "searched": searched and not errors,
-    })
+            try:
+                context["found"] = nrm_status_lookup(actor=request.user, home_office_reference=reference)
+                context["searched"] = True
+                context["no_match"] = None if context["found"] else nrm_status_no_match_message(reference)
+            except LookupThrottled as refused:
+                status, retry_after = 429, refused.retry_after_seconds()
+                context["retry_at"] = refused.retry_at
+                context["title"] = "Too many lookups"
+    response = _render(request, "nrm_status.html", context, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response

@@ -35,7 +35,7 @@ PROBE_BODIES = ("", "{}", '{"reasons": 1, "outcome": [], "found_at": "probe", "r
 
 
 @pytest.fixture
-def world(make_user):
+def world(make_user, unthrottled_status_lookups):
     planted = plant_canaries(make_user)
     yield planted
     forget_closure_days()  # the world's closure day is rolled back; do not let the cache keep it

@@ -92,11 +92,12 @@ def test_roles_outside_the_referrals_scope_get_404(make_user, api_client, fr_cli
 
 
 @pytest.mark.parametrize("role", [Role.IMMIGRATION_OFFICER, Role.STATISTICIAN])
-def test_roles_without_a_list_see_an_empty_one(make_user, api_client, fr_client, child_referral_body, role):
+def test_roles_without_a_list_are_refused_as_in_the_pages(make_user, api_client, fr_client, child_referral_body, role):
+    # Issue 22: was an empty 200 list, which reads as "there are none"; the page (/referrals) refuses with 403.
     _create(fr_client, child_referral_body)
     response = api_client(make_user(role)).get("/api/v1/referrals")
-    assert response.status_code == 200
-    assert response.json() == {"items": [], "count": 0, "next": None}
+    assert response.status_code == 403
+    assert "cannot do this" in response.json()["detail"]
 
 
 # --- The list ------------------------------------------------------------------------------------

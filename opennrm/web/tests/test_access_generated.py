@@ -66,7 +66,7 @@ MAX_ROUNDS = 4  # rounds of following newly found parameter values
 
 
 @pytest.fixture
-def world(make_user):
+def world(make_user, unthrottled_status_lookups):
     planted = plant_canaries(make_user)
     yield planted
     forget_closure_days()  # the world's closure day is rolled back; do not let the cache keep it
