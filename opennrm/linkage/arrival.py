@@ -20,10 +20,8 @@ from django.utils import timezone
 from opennrm.core import cache
 from opennrm.referrals.models import Referral
 
-from . import engine
+from . import engine, normalise
 
-# The engine's date precisions are the contract's, but for "day" (engine: exact).
-_PRECISION = {"day": "exact", "month": "month", "year": "year", "estimated": "estimated"}
 _SEX = {"female": "F", "male": "M"}
 
 
@@ -31,7 +29,7 @@ def identity_row(pk: int, potential_victim: dict, local_authority: str, received
     """A referral's identity as the engine's input row (contract section 6 columns)."""
     pv = potential_victim or {}
     dob = pv.get("date_of_birth") or ""
-    precision = _PRECISION.get(pv.get("date_of_birth_precision") or "day", "exact") if dob else ""
+    precision = normalise.ENGINE_PRECISION.get(pv.get("date_of_birth_precision") or "day", "exact") if dob else ""
     if dob and pv.get("age_disputed") and precision in ("exact", "month", "year"):
         precision = "estimated"  # a disputed age: the date is a claim, to be compared loosely
     return {

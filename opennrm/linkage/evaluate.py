@@ -276,7 +276,7 @@ def splink_baseline(rows: Sequence[dict[str, str]], seed: int = 1) -> tuple[np.n
 
 # ---------------------------------------------------------------- what no linker can tell apart
 
-_PRECISION_RANK = {"exact": 3, "month": 2, "year": 1, "estimated": 1}
+_PRECISION_RANK = {"day": 3, "exact": 3, "month": 2, "year": 1, "estimated": 1}  # "exact": files before the contract's "day"
 
 
 def indistinguishable(rows: Sequence[dict[str, str]], person: np.ndarray, context: bool = True) -> np.ndarray:

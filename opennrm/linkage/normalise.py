@@ -291,7 +291,11 @@ def initial_class(key: str, prefix: str) -> int:
 
 # ---------------------------------------------------------------- dates of birth
 
-PRECISIONS = ("exact", "month", "year", "estimated")
+# How precise a date of birth is, in the contract's words (section 2), each with the engine's: the engine calls a date
+# known to the day "exact" (its features and model are named so). "exact" is still read, for files written before the
+# contract's word was used. This is the one place the words are translated.
+CONTRACT_PRECISIONS = ("day", "month", "year", "estimated")
+ENGINE_PRECISION = {"day": "exact", "month": "month", "year": "year", "estimated": "estimated", "exact": "exact"}
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -329,15 +333,23 @@ class BadDate(ValueError):
     pass
 
 
+def engine_precision(word: str) -> str:
+    """The engine's precision for a precision word of the contract (or the older `exact`); empty reads as `day`."""
+    key = (word or "").strip().lower() or "day"
+    if key not in ENGINE_PRECISION:
+        raise BadDate(f"date_of_birth_precision must be one of {', '.join(CONTRACT_PRECISIONS)}, not {word.strip()!r}")
+    return ENGINE_PRECISION[key]
+
+
 @lru_cache(maxsize=200_000)
 def parse_birth_date(value: str, precision: str) -> BirthDate | None:
-    """`value` YYYY-MM-DD (or YYYY-MM, YYYY); `precision` one of PRECISIONS or empty (= exact)."""
+    """`value` YYYY-MM-DD (or YYYY-MM, YYYY); `precision` a word of CONTRACT_PRECISIONS, `exact`, or empty (= day).
+
+    The BirthDate's precision is the engine's word (ENGINE_PRECISION)."""
     value = value.strip()
-    precision = (precision or "").strip().lower() or "exact"
     if not value:
         return None
-    if precision not in PRECISIONS:
-        raise BadDate(f"date_of_birth_precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    precision = engine_precision(precision)
     parts = value.split("-")
     try:
         if len(parts) == 1:

@@ -106,3 +106,11 @@ def test_interval_gap_and_day_month_swap():
 def test_bad_dates_are_refused_naming_the_problem(value, precision, field):
     with pytest.raises(BadDate, match=field):
         parse_birth_date(value, precision)
+
+
+def test_the_contracts_day_is_the_engines_exact_and_exact_is_still_read():
+    contract = parse_birth_date("2010-03-04", "day")
+    assert contract == parse_birth_date("2010-03-04", "exact") == parse_birth_date("2010-03-04", " Day ") == parse_birth_date("2010-03-04", "")
+    assert contract.precision == "exact" and contract.lo == contract.hi
+    with pytest.raises(BadDate, match="must be one of day, month, year, estimated, not 'roughly'"):
+        parse_birth_date("2010-03-04", "roughly")
