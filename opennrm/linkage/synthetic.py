@@ -690,10 +690,10 @@ def _referral(rng: random.Random, person: Person, record_id: str, referral_date:
 
     dob_kind = "claimed"
     dob: dt.date | None = person.dob
-    precision = rng.choices(["exact", "month", "year"], weights=[80, 10, 10])[0]
+    precision = rng.choices(["day", "month", "year"], weights=[80, 10, 10])[0]
     if person.assessed_dob and rng.random() < 0.45:
         dob, precision, dob_kind = person.assessed_dob, "estimated", "assessed"
-    elif precision == "exact":
+    elif precision == "day":
         roll = rng.random()
         if roll < 0.04 and dob.day <= 12 and dob.day != dob.month:
             dob = dt.date(dob.year, dob.day, dob.month)

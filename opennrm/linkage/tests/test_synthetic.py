@@ -37,7 +37,11 @@ def test_write_streams_the_contract_columns(tmp_path):
     with open(tmp_path / "in.csv", newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         assert reader.fieldnames == synthetic.INPUT_COLUMNS
-        assert len(list(reader)) == 50
+        rows = list(reader)
+    assert len(rows) == 50
+    # The contract's precision words (section 2), not the engine's "exact".
+    assert {row["date_of_birth_precision"] for row in rows if row["date_of_birth"]} <= {"day", "month", "year", "estimated"}
+    assert any(row["date_of_birth_precision"] == "day" for row in rows)
 
 
 def test_eras_spread_the_same_children_over_earlier_years_one_family_to_an_era():
