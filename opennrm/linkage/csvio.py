@@ -1,11 +1,13 @@
-"""Reading and writing the batch linkage files of contract section 6, with errors by line number."""
+"""Reading and writing the batch linkage files of contract section 6, with errors and warnings by line number."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -13,12 +15,14 @@ from . import normalise
 from .synthetic import INPUT_COLUMNS
 
 OUTPUT_COLUMNS = ["record_id", "cluster_id", "needs_review"]
-REQUIRED_COLUMNS = ["record_id"]
-SEXES = {"", "M", "F", "X", "U", "MALE", "FEMALE", "UNKNOWN", "OTHER"}
+# Sex as the contract writes it (section 2), and the one-letter codes older files use.
+SEXES = {"", "FEMALE", "MALE", "OTHER", "UNKNOWN", "F", "M", "X", "U"}
 
 
 @dataclass
 class LineError:
+    """A malformed line (or header): the file cannot be linked until it is corrected."""
+
     line: int
     message: str
 
@@ -26,41 +30,81 @@ class LineError:
         return f"line {self.line}: {self.message}"
 
 
-def read_input(path: Path) -> tuple[list[dict[str, str]], list[LineError]]:
-    """Rows of an input CSV, and every problem found (by line number; the header is line 1)."""
-    errors: list[LineError] = []
+@dataclass
+class LineWarning:
+    """A value that cannot be read: the record is linked with the column read as unknown (or the value left out)."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.column}: {self.message}"
+
+
+@dataclass
+class InputFile:
+    rows: list[dict[str, str]]  # one per record, dirty values already blanked
+    errors: list[LineError]  # malformed structure: nothing may be linked
+    warnings: list[LineWarning]  # dirty values, read as unknown
+
+
+class _UndecodableLine(Exception):
+    def __init__(self, line: int, text: str, at: int):
+        self.line, self.text, self.at = line, text, at
+
+
+_UNDECODED_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte that is not UTF-8
+
+
+def _checked_lines(handle: TextIO) -> Iterator[str]:
+    """The file's lines, each checked for bytes that are not UTF-8, so that such a byte is named by its own line: a
+    strict decoder fails on a block of thousands of lines, and names the block's first line."""
+    for number, text in enumerate(handle, start=1):
+        if not text.isascii():
+            bad = _UNDECODED_BYTE.search(text)
+            if bad:
+                raise _UndecodableLine(number, text, bad.start())
+        yield text
+
+
+def read_input(path: Path) -> InputFile:
+    """The records of an input CSV (contract section 6), with what is wrong in it by line number (the header is line 1).
+
+    Malformed structure is an error: a header without every contract column (or with others), a line with more or
+    fewer fields than the header, a line without a record_id or repeating an earlier one, bytes that are not UTF-8
+    or broken quoting. A value that cannot be read (an impossible date, an unknown precision or sex, a nationality
+    that is not a code, no name at all) is a warning: linkage input is dirty by nature, and one bad value in
+    20,000 records is no reason to link none of them. See `_read_values` for what each column becomes."""
     rows: list[dict[str, str]] = []
+    errors: list[LineError] = []
+    warnings: list[LineWarning] = []
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
+        handle = open(path, newline="", encoding="utf-8-sig", errors="surrogateescape")
     except OSError as error:
-        return [], [LineError(0, f"cannot open {path}: {error.strerror}")]
+        return InputFile([], [LineError(0, f"cannot open {path}: {error.strerror}")], [])
     with handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(_checked_lines(handle))
         try:
             header = next(reader, None)
-        except (csv.Error, UnicodeDecodeError) as error:
-            return [], [LineError(1, f"not a readable UTF-8 CSV header: {error}")]
+        except _UndecodableLine as bad:
+            return InputFile([], [_undecodable(bad)], [])
+        except csv.Error as error:
+            return InputFile([], [LineError(1, f"not a readable CSV header: {error}")], [])
         if header is None:
-            return [], [LineError(1, "the file is empty: expected a header line with " + ",".join(INPUT_COLUMNS))]
+            return InputFile([], [LineError(1, "the file is empty: expected a header line with " + ",".join(INPUT_COLUMNS))], [])
         header = [name.strip() for name in header]
-        unknown = [name for name in header if name not in INPUT_COLUMNS]
-        missing = [name for name in REQUIRED_COLUMNS if name not in header]
-        if unknown or missing:
-            problems = []
-            if missing:
-                problems.append(f"missing column(s) {', '.join(missing)}")
-            if unknown:
-                problems.append(f"unknown column(s) {', '.join(unknown)}")
-            return [], [LineError(1, "; ".join(problems) + f" (expected {','.join(INPUT_COLUMNS)})")]
+        header_problem = _check_header(header)
+        if header_problem:
+            return InputFile([], [LineError(1, header_problem)], [])
         seen: dict[str, int] = {}
-        line = 1
         while True:
             try:
                 values = next(reader)
             except StopIteration:
                 break
-            except UnicodeDecodeError as error:
-                errors.append(LineError(line + 1, f"not valid UTF-8 (byte {error.start + 1}): save the file as UTF-8"))
+            except _UndecodableLine as bad:
+                errors.append(_undecodable(bad))
                 break
             except csv.Error as error:
                 errors.append(LineError(reader.line_num, f"not valid CSV: {error}"))
@@ -69,41 +113,80 @@ def read_input(path: Path) -> tuple[list[dict[str, str]], list[LineError]]:
             if not any(value.strip() for value in values):
                 continue
             if len(values) != len(header):
-                errors.append(LineError(line, f"{len(values)} fields where the header has {len(header)}"))
+                errors.append(LineError(line, f"{len(values)} fields where the header has {len(header)}: check the commas and quotes"))
                 continue
-            row = {name: "" for name in INPUT_COLUMNS}
+            row = {name: "" for name in INPUT_COLUMNS}  # the contract's order, whatever the header's
             row.update({name: value.strip() for name, value in zip(header, values, strict=True)})
-            problems = _check(row)
-            if row["record_id"] in seen:
-                problems.append(f"record_id: {row['record_id']!r} already used on line {seen[row['record_id']]}")
-            if problems:
-                errors.extend(LineError(line, problem) for problem in problems)
+            record_id = row["record_id"]
+            if not record_id:
+                errors.append(LineError(line, "record_id: required (the output names every record by it)"))
                 continue
-            seen[row["record_id"]] = line
+            if record_id in seen:
+                errors.append(LineError(line, f"record_id: {record_id!r} already used on line {seen[record_id]}: each record needs its own"))
+                continue
+            seen[record_id] = line
+            warnings.extend(LineWarning(line, column, message) for column, message in _read_values(row))
             rows.append(row)
-    return rows, errors
+    return InputFile(rows, errors, warnings)
 
 
-def _check(row: dict[str, str]) -> list[str]:
+def _undecodable(bad: _UndecodableLine) -> LineError:
+    before = _UNDECODED_BYTE.sub("?", bad.text[max(0, bad.at - 20):bad.at])
+    return LineError(bad.line, f"not valid UTF-8 at character {bad.at + 1} (after {before!r}): save the file as UTF-8")
+
+
+def _check_header(header: list[str]) -> str:
+    """What is wrong with the header line, or "" (every contract column once, in any order, and no other)."""
+    missing = [name for name in INPUT_COLUMNS if name not in header]
+    unknown = [name for name in header if name not in INPUT_COLUMNS]
+    repeated = sorted({name for name in header if header.count(name) > 1 and name in INPUT_COLUMNS})
     problems = []
-    if not row["record_id"]:
-        problems.append("record_id: required")
+    if missing:
+        problems.append(f"missing column(s) {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(unknown)}")
+    if repeated:
+        problems.append(f"column(s) {', '.join(repeated)} more than once")
+    return "; ".join(problems) + f" (expected {','.join(INPUT_COLUMNS)})" if problems else ""
+
+
+def _read_values(row: dict[str, str]) -> list[tuple[str, str]]:
+    """Blank (or leave out) every value of `row` that cannot be read, in place; (column, what was wrong) for each.
+
+    A date of birth that is not a date, or whose precision is not a contract word, leaves the date of birth unknown
+    (both columns blanked: a date read at a guessed precision could link two children); a referral date that is not
+    a date, a sex that is not a contract word, unknown; a nationality that is not an alpha-3 code is left out of the
+    list (the others are kept). A record without any name is linked on its other fields."""
+    problems: list[tuple[str, str]] = []
+    date_of_birth, precision = row["date_of_birth"], row["date_of_birth_precision"]
     try:
-        normalise.parse_birth_date(row["date_of_birth"], row["date_of_birth_precision"])
-    except normalise.BadDate as error:
-        field = "date_of_birth_precision" if "precision" in str(error) else "date_of_birth"
-        problems.append(f"{field}: {error}")
+        normalise.engine_precision(precision)
+    except normalise.BadDate:
+        problems.append(("date_of_birth_precision", f"{precision!r} is not one of {', '.join(normalise.CONTRACT_PRECISIONS)}; "
+                                                    "the date of birth is read as unknown"))
+        row["date_of_birth"] = row["date_of_birth_precision"] = ""
+    else:
+        try:
+            normalise.parse_birth_date(date_of_birth, precision)
+        except normalise.BadDate:
+            problems.append(("date_of_birth", f"{date_of_birth!r} is not a date (YYYY-MM-DD, or YYYY-MM, YYYY); read as unknown"))
+            row["date_of_birth"] = row["date_of_birth_precision"] = ""
     try:
         normalise.parse_day(row["referral_date"])
-    except normalise.BadDate as error:
-        problems.append(f"referral_date: {error}")
+    except normalise.BadDate:
+        problems.append(("referral_date", f"{row['referral_date']!r} is not a date (YYYY-MM-DD); read as unknown"))
+        row["referral_date"] = ""
     if row["sex"].upper() not in SEXES:
-        problems.append(f"sex: {row['sex']!r} is not one of M, F, X, U")
-    for code in (c.strip() for c in row["nationalities"].split(";") if c.strip()):
-        if len(code) != 3 or not code.isalpha():
-            problems.append(f"nationalities: {code!r} is not an ISO 3166 alpha-3 code")
+        problems.append(("sex", f"{row['sex']!r} is not one of female, male, other, unknown (or F, M, X, U); read as unknown"))
+        row["sex"] = ""
+    codes = [code.strip() for code in row["nationalities"].split(";") if code.strip()]
+    bad_codes = [code for code in codes if len(code) != 3 or not code.isalpha()]
+    if bad_codes:
+        problems.extend(("nationalities", f"{code!r} is not an ISO 3166 alpha-3 code (VNM, ERI, GBR); left out") for code in bad_codes)
+        row["nationalities"] = ";".join(code for code in codes if code not in bad_codes)
     if not (row["given_names"] or row["family_name"] or row["names_in_original_script"] or row["aliases"]):
-        problems.append("given_names: a record needs at least one name (given, family, original script or alias)")
+        problems.append(("given_names", "no name in given_names, family_name, names_in_original_script or aliases; "
+                                        "linked on its other fields only"))
     return problems
 
 
