@@ -14,8 +14,6 @@ Every other API test checks its answers the same way, through ApiClient (opennrm
 """
 
 import datetime as dt
-import itertools
-import urllib.parse
 
 import pytest
 from django.test import Client
@@ -25,7 +23,7 @@ from opennrm.policy import Role
 from opennrm.tests.canaries import duty_to_notify_body, referral_body, value_pool
 
 from .openapi_answers import answer_problems, operation_for, published_document
-from .test_access_generated import PROBE_BODIES, calls_for, get_operations, path_values, schema_of, world, write_operations  # noqa: F401
+from .test_access_generated import calls_for, get_operations, world, write_operations, write_requests  # noqa: F401
 
 # Operations still answering without a declared schema: none. Were one added untyped, it would have to be named here,
 # and this list may only shrink (issue 23 point 4).
@@ -102,15 +100,8 @@ def _walk(client: Client, headers: dict, world, answers: Answers) -> None:
     for path, operation in get_operations(document):
         for url in calls_for(path, operation, document, world, pool):
             answers.add("GET", url, client.get(url, headers=headers))
-    for method, path, operation in write_operations(document):
-        in_path = [p for p in operation.get("parameters", []) if p["in"] == "path"]
-        options = [path_values(schema_of(p, document), pool) for p in in_path]
-        for combo in itertools.product(*options) if len(in_path) < 2 else zip(*options):
-            url = path
-            for p, value in zip(in_path, combo):
-                url = url.replace("{" + p["name"] + "}", urllib.parse.quote(value, safe=""))
-            for body in PROBE_BODIES:
-                answers.add(method, url, client.generic(method, url, body, content_type="application/json", headers=headers))
+    for method, url, body in write_requests(document, pool):
+        answers.add(method, url, client.generic(method, url, body, content_type="application/json", headers=headers))
 
 
 def test_every_answer_to_every_role_matches_the_document(world, api_client):
