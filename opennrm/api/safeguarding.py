@@ -28,7 +28,7 @@ from .schemas import (
 router = Router(tags=["safeguarding"])
 
 # Every write here: a role the service refuses (403), the child outside the caller's scope (404), the order of events (409),
-# the body (413, 422).
+# the body (422).
 REFUSALS = (SIGNED_IN, ROLE_CHECKED, RECORD, STATE, WITH_BODY)
 
 

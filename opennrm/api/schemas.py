@@ -82,18 +82,21 @@ class BulkRefusedOut(Out):
 
 
 # The refusals of an operation, by what it does: signed in (401), a role check (403), a record in the path (404),
-# a state that may refuse (409), a body (413, 422), query parameters (422).
+# a state that may refuse (409), a body or query parameters (422); 413 is every operation's (TOO_LARGE).
 SIGNED_IN = {401: DetailOut}
 ROLE_CHECKED = {403: DetailOut}
 RECORD = {404: DetailOut}
 STATE = {409: DetailOut}
-WITH_BODY = {413: ErrorsOut, 422: ErrorsOut}
-WITH_QUERY = {422: ErrorsOut}
+WITH_BODY = WITH_QUERY = {422: ErrorsOut}
+
+
+# Any request whose body is over the limit is refused before it reaches an operation, a GET's too (core/middleware.py).
+TOO_LARGE = {413: ErrorsOut}
 
 
 def responses(success: dict, *refusals: dict) -> dict:
-    """An operation's `response=`: its success and each refusal it may answer."""
-    out = dict(success)
+    """An operation's `response=`: its success, each refusal it may answer, and 413."""
+    out = {**success, **TOO_LARGE}
     for refusal in refusals:
         out.update(refusal)
     return out
