@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
+from opennrm.api.tests.openapi_answers import check_answer
 from opennrm.policy import Role
 from opennrm.tests.mail import smtp_sink  # noqa: F401  (a real SMTP server, for any test that sends mail)
 
@@ -139,14 +140,22 @@ class ApiClient:
         if user is not None:
             response = self.client.post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json")
             assert response.status_code == 200, response.content
+            check_answer("POST", "/api/v1/auth/token", response)
             self.headers = {"Authorization": f"Bearer {response.json()['token']}"}
 
+    # Every answer is checked against the schema the OpenAPI document publishes for its operation and status code
+    # (api/tests/openapi_answers.py): so every API test also proves the document describes what it was answered.
+
     def get(self, path, **params):
-        return self.client.get(path, params, headers=self.headers)
+        response = self.client.get(path, params, headers=self.headers)
+        check_answer("GET", path, response)
+        return response
 
     def post(self, path, body=None, *, raw: bytes | str | None = None, headers=None):
         data = raw if raw is not None else json.dumps(body)
-        return self.client.post(path, data, content_type="application/json", headers={**self.headers, **(headers or {})})
+        response = self.client.post(path, data, content_type="application/json", headers={**self.headers, **(headers or {})})
+        check_answer("POST", path, response)
+        return response
 
 
 @pytest.fixture

@@ -23,6 +23,10 @@ from opennrm.referrals.services import NotAllowed, duty_to_notify_create, referr
 from opennrm.referrals.validation import FieldError, error_message, validate_duty_to_notify, validate_referral
 
 from .auth import BearerToken
+from .schemas import (
+    RECORD, ROLE_CHECKED, SIGNED_IN, WITH_BODY, WITH_QUERY, AccessLogOut, DetailOut, DutyToNotifyCreatedOut, NrmStatusNotFoundOut,
+    NrmStatusOut, PingOut, ReferralCreatedOut, ReferralOut, ReferralPageOut, ThrottledOut, answer, responses,
+)
 from .http import ApiProblem, idempotent_post, invalid, json_body, problem, require_capability
 
 BODY_MODELS = [referral_schemas.ReferralIn, referral_schemas.DutyToNotifyIn]
@@ -119,7 +123,8 @@ class TokenOut(Schema):
 BODY_MODELS.append(TokenIn)
 
 
-@api.post("/auth/token", auth=None, response={200: TokenOut}, tags=["auth"], openapi_extra=_body_of(TokenIn))
+@api.post("/auth/token", auth=None, response=responses({200: TokenOut, 401: DetailOut, 403: DetailOut, 429: DetailOut}, WITH_BODY),
+          tags=["auth"], openapi_extra=_body_of(TokenIn))
 def token(request):
     data = json_body(request)
     errors = []
@@ -148,7 +153,7 @@ def token(request):
     return {"token": raw, "expires_at": expires_at.isoformat()}
 
 
-@api.get("/ping", tags=["auth"], summary="Check a token: answers the same constant to every signed-in caller")
+@api.get("/ping", response=responses({200: PingOut}, SIGNED_IN), tags=["auth"], summary="Check a token: answers the same constant to every signed-in caller")
 def ping(request):
     return {"ok": True}
 
@@ -156,7 +161,7 @@ def ping(request):
 # --- Referrals ----------------------------------------------------------------------------------
 
 
-@api.post("/referrals", response={201: dict}, tags=["referrals"], openapi_extra=_body_of(referral_schemas.ReferralIn),
+@api.post("/referrals", response=responses({201: ReferralCreatedOut}, SIGNED_IN, ROLE_CHECKED, WITH_BODY), tags=["referrals"], openapi_extra=_body_of(referral_schemas.ReferralIn),
           summary="Refer a potential victim (first responders)")
 def create_referral(request):
     require_capability(request, Capability.CREATE_REFERRAL)
@@ -166,14 +171,14 @@ def create_referral(request):
         if errors:
             raise invalid(errors)
         referral = referral_create(actor=request.user, data=data)
-        return 201, {
+        return 201, answer(ReferralCreatedOut, {
             "id": str(referral.uuid),
             "reference": referral.reference,
             "status": referral.status,
             "competent_authority": referral.competent_authority,
             "received_at": referral.received_at.isoformat(),
             "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
-        }
+        })
 
     return idempotent_post(request, handler)
 
@@ -202,7 +207,8 @@ def _next_page_url(request, *, page: int, page_size: int, total: int) -> str | N
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-@api.get("/referrals", response=dict, tags=["referrals"], summary="The referrals you may see, newest first")
+# exclude_unset: the compartments a caller does not see stay absent from each referral (ReferralOut).
+@api.get("/referrals", response=responses({200: ReferralPageOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY), exclude_unset=True, tags=["referrals"], summary="The referrals you may see, newest first")
 def list_referrals(request, filters: Query[ReferralFilters]):
     # As the page does (web/views.py referral_list): an empty list would read as "there are none" (issue 22).
     require_capability(request, Capability.LIST_REFERRALS)
@@ -218,7 +224,7 @@ def list_referrals(request, filters: Query[ReferralFilters]):
     return {"items": [referral_as_dict(r, r.access) for r in items], "count": total, "next": next_url}
 
 
-@api.get("/referrals/{referral_id}", response=dict, tags=["referrals"], summary="One referral, as far as you may see it")
+@api.get("/referrals/{referral_id}", response=responses({200: ReferralOut}, SIGNED_IN, RECORD), exclude_unset=True, tags=["referrals"], summary="One referral, as far as you may see it")
 def get_referral(request, referral_id: str):
     try:
         referral_uuid = uuid.UUID(referral_id)
@@ -234,7 +240,7 @@ class AccessLogQuery(Schema):
     page_size: int = Field(50, ge=1, le=200)
 
 
-@api.get("/referrals/{referral_id}/access-log", response=dict, tags=["referrals"],
+@api.get("/referrals/{referral_id}/access-log", response=responses({200: AccessLogOut}, SIGNED_IN, RECORD, WITH_QUERY), tags=["referrals"],
          summary="Who has seen this record: its audit events, newest first (the child's local authority, guardian and auditors)")
 def referral_access_log(request, referral_id: str, query: Query[AccessLogQuery]):
     try:
@@ -264,7 +270,8 @@ class NrmStatusQuery(Schema):
     home_office_reference: str = Field(description="As given: case, spaces and dashes do not matter (referrals/references.py)")
 
 
-@api.get("/nrm-status", response=dict, tags=["firewall"], summary="Immigration enforcement: NRM status by Home Office reference, and nothing else",
+@api.get("/nrm-status", response=responses({200: NrmStatusOut, 404: NrmStatusNotFoundOut, 429: ThrottledOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY),
+         tags=["firewall"], summary="Immigration enforcement: NRM status by Home Office reference, and nothing else",
          description="The status of every referral with this Home Office reference, with issued decisions only. No match is "
                      "`404` with a `message` saying that it is not proof that no referral exists, and whom to ask. Lookups are "
                      "limited per user (settings `NRM_STATUS_LOOKUPS_PER_MINUTE`, `NRM_STATUS_LOOKUPS_PER_HOUR`): past the limit, "
@@ -290,7 +297,7 @@ def nrm_status(request, query: Query[NrmStatusQuery]):
 # --- Duty to Notify -----------------------------------------------------------------------------
 
 
-@api.post("/duty-to-notify", response={201: dict}, tags=["duty to notify"], openapi_extra=_body_of(referral_schemas.DutyToNotifyIn),
+@api.post("/duty-to-notify", response=responses({201: DutyToNotifyCreatedOut}, SIGNED_IN, ROLE_CHECKED, WITH_BODY), tags=["duty to notify"], openapi_extra=_body_of(referral_schemas.DutyToNotifyIn),
           summary="Report an adult who does not consent to a referral, without identifying them")
 def create_duty_to_notify(request):
     require_capability(request, Capability.NOTIFY_DUTY)
@@ -300,7 +307,7 @@ def create_duty_to_notify(request):
         if errors:
             raise invalid(errors)
         report = duty_to_notify_create(actor=request.user, data=data)
-        return 201, {"id": str(report.uuid), "reference": report.reference, "received_at": report.received_at.isoformat()}
+        return 201, answer(DutyToNotifyCreatedOut, {"id": str(report.uuid), "reference": report.reference, "received_at": report.received_at.isoformat()})
 
     return idempotent_post(request, handler)
 

@@ -22,8 +22,14 @@ from opennrm.referrals.schemas import Text
 from opennrm.referrals.validation import FieldError
 
 from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
+from .schemas import (
+    RECORD, ROLE_CHECKED, SIGNED_IN, STATE, WITH_BODY, DecisionOut, ReconsiderationOut, ReferralStateChangeOut, answer, responses,
+)
 
 router = Router(tags=["decisions"])
+
+# Every operation here checks the role, finds the case in the path, may be refused by its state and reads a body.
+REFUSALS = (SIGNED_IN, ROLE_CHECKED, RECORD, STATE, WITH_BODY)
 
 
 class _Body(BaseModel):
@@ -109,7 +115,7 @@ def _referral_state(referral: Referral) -> dict:
     }
 
 
-@router.post("/referrals/{referral_id}/decisions", response={201: dict}, openapi_extra=documented_body(DecisionIn),
+@router.post("/referrals/{referral_id}/decisions", response=responses({201: DecisionOut}, *REFUSALS), openapi_extra=documented_body(DecisionIn),
              summary="Make a Reasonable or Conclusive Grounds decision (decision makers of the authority holding the case)",
              description="A positive decision is issued at once; a negative one is `proposed` until a second, different decision maker "
                          "of the same authority confirms it. `409` (with the reason) for a decision the case's state does not allow.")
@@ -117,63 +123,63 @@ def make_decision(request, referral_id: str):
     def action():
         body = parse_body(request, DecisionIn)
         decision = decision_record(actor=request.user, referral=referral_id, stage=body.stage, outcome=body.outcome, reasons=body.reasons)
-        return 201, decision_as_dict(decision, decision.referral)
+        return 201, answer(DecisionOut, decision_as_dict(decision, decision.referral))
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/referrals/{referral_id}/decisions/{decision_id}/confirm", response={200: dict},
+@router.post("/referrals/{referral_id}/decisions/{decision_id}/confirm", response=responses({200: DecisionOut}, *REFUSALS),
              openapi_extra=documented_body(ConfirmIn, required=False),
              summary="Confirm a proposed negative decision (a second, different decision maker)")
 def confirm_decision(request, referral_id: str, decision_id: str):
     def action():
         parse_body(request, ConfirmIn, optional=True)
         decision = decision_confirm(actor=request.user, referral=referral_id, decision=decision_id)
-        return 200, decision_as_dict(decision, decision.referral)
+        return 200, answer(DecisionOut, decision_as_dict(decision, decision.referral))
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/referrals/{referral_id}/decisions/{decision_id}/send-back", response={200: dict}, openapi_extra=documented_body(SendBackIn),
+@router.post("/referrals/{referral_id}/decisions/{decision_id}/send-back", response=responses({200: DecisionOut}, *REFUSALS), openapi_extra=documented_body(SendBackIn),
              summary="Send a proposed negative decision back with a comment; the stage awaits a fresh decision")
 def send_back_decision(request, referral_id: str, decision_id: str):
     def action():
         body = parse_body(request, SendBackIn)
         decision = decision_send_back(actor=request.user, referral=referral_id, decision=decision_id, comment=body.comment)
-        return 200, decision_as_dict(decision, decision.referral)
+        return 200, answer(DecisionOut, decision_as_dict(decision, decision.referral))
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/referrals/{referral_id}/reconsideration-requests", response={201: dict}, openapi_extra=documented_body(ReconsiderationIn),
+@router.post("/referrals/{referral_id}/reconsideration-requests", response=responses({201: ReconsiderationOut}, *REFUSALS), openapi_extra=documented_body(ReconsiderationIn),
              summary="Ask for a negative decision to be reconsidered (the referring first responder, the child's local authority or guardian)")
 def request_reconsideration(request, referral_id: str):
     def action():
         body = parse_body(request, ReconsiderationIn)
         made = reconsideration_request(actor=request.user, referral=referral_id, grounds=body.grounds)
-        return 201, {"id": made.pk, "decision_id": str(made.decision.uuid), "grounds": made.grounds,
-                     "requested_at": made.requested_at.isoformat(), "referral": _referral_state(made.referral)}
+        return 201, answer(ReconsiderationOut, {"id": made.pk, "decision_id": str(made.decision.uuid), "grounds": made.grounds,
+                                                "requested_at": made.requested_at.isoformat(), "referral": _referral_state(made.referral)})
 
     return _run(request, Capability.REQUEST_RECONSIDERATION, action)
 
 
-@router.post("/referrals/{referral_id}/withdraw", response={200: dict}, openapi_extra=documented_body(WithdrawIn),
+@router.post("/referrals/{referral_id}/withdraw", response=responses({200: ReferralStateChangeOut}, *REFUSALS), openapi_extra=documented_body(WithdrawIn),
              summary="Record an adult's withdrawal from the NRM (children may not generally withdraw: 409)")
 def withdraw(request, referral_id: str):
     def action():
         body = parse_body(request, WithdrawIn)
         referral = referral_withdraw(actor=request.user, referral=referral_id, reason=body.reason)
-        return 200, {"referral": _referral_state(referral)}
+        return 200, answer(ReferralStateChangeOut, {"referral": _referral_state(referral)})
 
     return _run(request, Capability.WITHDRAW_REFERRAL, action)
 
 
-@router.post("/referrals/{referral_id}/reroute", response={200: dict}, openapi_extra=documented_body(RerouteIn),
+@router.post("/referrals/{referral_id}/reroute", response=responses({200: ReferralStateChangeOut}, *REFUSALS), openapi_extra=documented_body(RerouteIn),
              summary="Pass a case to another competent authority, with a reason (the authority holding it); the deadline is recomputed from receipt")
 def reroute(request, referral_id: str):
     def action():
         body = parse_body(request, RerouteIn)
         referral = referral_reroute(actor=request.user, referral=referral_id, competent_authority=body.competent_authority, reason=body.reason)
-        return 200, {"referral": _referral_state(referral)}
+        return 200, answer(ReferralStateChangeOut, {"referral": _referral_state(referral)})
 
     return _run(request, Capability.MAKE_DECISION, action)

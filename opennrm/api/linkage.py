@@ -19,8 +19,14 @@ from opennrm.referrals.validation import FieldError
 
 from .decisions import _Body
 from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
+from .schemas import (
+    RECORD, ROLE_CHECKED, SIGNED_IN, STATE, WITH_BODY, WITH_QUERY, CandidateOut, CandidatePageOut, PersonOut, answer, responses,
+)
 
 router = Router(tags=["duplicate detection"])
+
+# Every decision here: the role (403), a match or person outside the caller's scope (404), already decided (409), the body.
+REFUSALS = (SIGNED_IN, ROLE_CHECKED, RECORD, STATE, WITH_BODY)
 
 Reason = Annotated[str, StringConstraints(max_length=20_000)]
 
@@ -102,7 +108,8 @@ def _act(request, action):
     return idempotent_post(request, handler)
 
 
-@router.get("/duplicates", response=dict, summary="Possible duplicate referrals to review: automatic links to check first, then the strongest",
+# exclude_unset: the list's matches leave out evidence, decisions and person (CandidateOut).
+@router.get("/duplicates", response=responses({200: CandidatePageOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY), exclude_unset=True, summary="Possible duplicate referrals to review: automatic links to check first, then the strongest",
             description="Data-quality officers see every possible match; decision makers those between two cases of their authority.")
 def duplicates_queue(request, query: Query[QueueQuery]):
     require_capability(request, Capability.LINK_RECORDS)
@@ -115,13 +122,13 @@ def duplicates_queue(request, query: Query[QueueQuery]):
     return {"items": [candidate_as_dict(c) for c in items], "count": total, "next": next_url}
 
 
-@router.get("/duplicates/{candidate_id}", response=dict, summary="A possible match: both referrals' identities and the evidence, field by field")
+@router.get("/duplicates/{candidate_id}", response=responses({200: CandidateOut}, SIGNED_IN, ROLE_CHECKED, RECORD), summary="A possible match: both referrals' identities and the evidence, field by field")
 def duplicate_get(request, candidate_id: str):
     require_capability(request, Capability.LINK_RECORDS)
     return candidate_as_dict(_candidate(request, candidate_id), full=True)
 
 
-@router.post("/duplicates/{candidate_id}/confirm", response={200: dict}, openapi_extra=documented_body(LinkDecisionIn),
+@router.post("/duplicates/{candidate_id}/confirm", response=responses({200: CandidateOut}, *REFUSALS), openapi_extra=documented_body(LinkDecisionIn),
              summary="The same child: link both referrals to one person (or keep an automatic link, no longer flagged)")
 def duplicate_confirm(request, candidate_id: str):
     def action():
@@ -129,18 +136,18 @@ def duplicate_confirm(request, candidate_id: str):
         candidate = _candidate(request, candidate_id)
         person = candidate_confirm(actor=request.user, candidate=candidate, reason=body.reason)
         candidate.refresh_from_db()
-        return 200, {**candidate_as_dict(candidate, full=True), "person": str(person.uuid)}
+        return 200, answer(CandidateOut, {**candidate_as_dict(candidate, full=True), "person": str(person.uuid)})
 
     return _act(request, action)
 
 
-@router.post("/duplicates/{candidate_id}/reject", response={200: dict}, openapi_extra=documented_body(LinkDecisionIn),
+@router.post("/duplicates/{candidate_id}/reject", response=responses({200: CandidateOut}, *REFUSALS), openapi_extra=documented_body(LinkDecisionIn),
              summary="Different children: the match leaves the queue (an automatic link it made is undone)")
 def duplicate_reject(request, candidate_id: str):
     return _decide(request, candidate_id, candidate_reject)
 
 
-@router.post("/duplicates/{candidate_id}/undo", response={200: dict}, openapi_extra=documented_body(LinkDecisionIn),
+@router.post("/duplicates/{candidate_id}/undo", response=responses({200: CandidateOut}, *REFUSALS), openapi_extra=documented_body(LinkDecisionIn),
              summary="Undo the last decision on a possible match: its links undone (or made again), the match back as it was")
 def duplicate_undo(request, candidate_id: str):
     return _decide(request, candidate_id, candidate_undo)
@@ -151,7 +158,7 @@ def _decide(request, candidate_id: str, service):
     def action():
         body = parse_body(request, LinkDecisionIn)
         candidate = service(actor=request.user, candidate=_candidate(request, candidate_id), reason=body.reason)
-        return 200, candidate_as_dict(candidate, full=True)
+        return 200, answer(CandidateOut, candidate_as_dict(candidate, full=True))
 
     return _act(request, action)
 
@@ -165,13 +172,13 @@ def person_as_dict(view) -> dict:
     }
 
 
-@router.get("/people/{person_id}", response=dict, summary="A person: the referrals linked to them that you may see, and those unlinked")
+@router.get("/people/{person_id}", response=responses({200: PersonOut}, SIGNED_IN, ROLE_CHECKED, RECORD), summary="A person: the referrals linked to them that you may see, and those unlinked")
 def person_detail(request, person_id: str):
     require_capability(request, Capability.LINK_RECORDS)
     return person_as_dict(person_get(actor=request.user, uuid=person_id))
 
 
-@router.post("/people/{person_id}/unlink", response={200: dict}, openapi_extra=documented_body(UnlinkIn),
+@router.post("/people/{person_id}/unlink", response=responses({200: PersonOut}, *REFUSALS), openapi_extra=documented_body(UnlinkIn),
              summary="Take one referral off a person; the possible matches that linked it go back to the queue")
 def person_unlink(request, person_id: str):
     def action():
@@ -185,6 +192,6 @@ def person_unlink(request, person_id: str):
         if referral is None:
             raise invalid([FieldError("referral", "That referral is not one of this person's: give the id of a referral listed on them")])
         person_link_undo(actor=request.user, person=view.person, referral=referral, reason=body.reason)
-        return 200, person_as_dict(person_get(actor=request.user, uuid=person_id))
+        return 200, answer(PersonOut, person_as_dict(person_get(actor=request.user, uuid=person_id)))
 
     return _act(request, action)

@@ -13,6 +13,10 @@ from opennrm.referrals.models import Referral
 
 from .decisions import _Body, _run
 from .http import ApiProblem, documented_body, parse_body, require_capability
+from .schemas import (
+    RECORD, ROLE_CHECKED, SIGNED_IN, STATE, WITH_BODY, WITH_QUERY, AssignedOut, AssignedPageOut, BulkRefusedOut, QueueOut, TeamsOut, answer,
+    responses,
+)
 
 router = Router(tags=["work queues"])
 
@@ -63,7 +67,7 @@ def queue_item_as_dict(item: QueueItem) -> dict:
     }
 
 
-@router.get("/queue", response=dict, summary="A decision maker's work queue: open cases, earliest deadline (so overdue) first",
+@router.get("/queue", response=responses({200: QueueOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY), summary="A decision maker's work queue: open cases, earliest deadline (so overdue) first",
             description="`total` counts at most 10,000 cases; `total_capped` is true when more match. `working_days_left` is negative "
                         "when the case is overdue, counted in the referral's nation. Each listed case's read is audited.")
 def queue(request, filters: Query[QueueFilters]):
@@ -78,7 +82,7 @@ def queue(request, filters: Query[QueueFilters]):
     return {"items": [queue_item_as_dict(i) for i in page.items], "total": page.total, "total_capped": page.total_capped, "next": next_url}
 
 
-@router.get("/teams", response=dict, summary="The teams of your authority and their members, to assign cases to")
+@router.get("/teams", response=responses({200: TeamsOut}, SIGNED_IN, ROLE_CHECKED), summary="The teams of your authority and their members, to assign cases to")
 def teams(request):
     require_capability(request, Capability.MAKE_DECISION)
     found = assignable_teams(actor=request.user).select_related("manager").prefetch_related("members")
@@ -106,7 +110,7 @@ BODY_MODELS = [AssignmentIn, BulkAssignmentIn]
 
 
 
-@router.post("/referrals/{referral_id}/assignment", response={200: dict}, openapi_extra=documented_body(AssignmentIn),
+@router.post("/referrals/{referral_id}/assignment", response=responses({200: AssignedOut}, SIGNED_IN, ROLE_CHECKED, RECORD, STATE, WITH_BODY), openapi_extra=documented_body(AssignmentIn),
              summary="Assign one open case to a decision maker and/or team of your authority, or unassign it",
              description="`404` for a case outside your authority, `409` for a closed case, `422` naming `assigned_to` or `team` for a "
                          "person or team not of your authority, or a person who is not a decision maker.")
@@ -114,12 +118,12 @@ def assign_case(request, referral_id: str):
     def action():
         body = parse_body(request, AssignmentIn)
         referral = case_assign(actor=request.user, referral=referral_id, assigned_to=body.assigned_to, team=body.team)
-        return 200, {"id": str(referral.uuid), "reference": referral.reference, **assignment_of(referral)}
+        return 200, answer(AssignedOut, {"id": str(referral.uuid), "reference": referral.reference, **assignment_of(referral)})
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/assignments", response={200: dict}, openapi_extra=documented_body(BulkAssignmentIn),
+@router.post("/assignments", response=responses({200: AssignedPageOut, 409: BulkRefusedOut}, SIGNED_IN, ROLE_CHECKED, WITH_BODY), openapi_extra=documented_body(BulkAssignmentIn),
              summary=f"Assign up to {MAX_BULK} open cases at once: all or nothing",
              description="If any case is refused, none is assigned: `409` with `errors`, one per refused case, its `field` the case's "
                          "position (`referrals.2`) and its `message` the reason (a case outside your authority reads as not found).")
@@ -130,7 +134,8 @@ def assign_cases(request):
             done = cases_assign(actor=request.user, referrals=body.referrals, assigned_to=body.assigned_to, team=body.team)
         except BulkAssignmentRefused as exc:
             raise ApiProblem(409, {"detail": str(exc), "errors": [{"field": f"referrals.{r.index}", "message": r.message} for r in exc.refusals]})
-        return 200, {"items": [{"id": str(r.uuid), "reference": r.reference, **assignment_of(r)} for r in done], "count": len(done)}
+        return 200, answer(AssignedPageOut, {"items": [{"id": str(r.uuid), "reference": r.reference, **assignment_of(r)} for r in done],
+                                             "count": len(done)})
 
     return _run(request, Capability.MAKE_DECISION, action)
 

@@ -20,8 +20,16 @@ from opennrm.referrals.present import access_as_dict, guardian_allocation_cut
 from opennrm.safeguarding.selectors import MISSING_NOW_COUNT_LIMIT, guardian_requests_waiting, missing_now_page, safeguarding_open
 
 from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
+from .schemas import (
+    RECORD, ROLE_CHECKED, SIGNED_IN, STATE, WITH_BODY, WITH_QUERY, AgeAssessmentOut, CareRecordOut, CaseNoteCreatedOut, GuardianRequestOut,
+    MissingEpisodeOut, MissingNowOut, SafeguardingOut, TransferOut, WaitingChildrenOut, answer, responses,
+)
 
 router = Router(tags=["safeguarding"])
+
+# Every write here: a role the service refuses (403), the child outside the caller's scope (404), the order of events (409),
+# the body (422).
+REFUSALS = (SIGNED_IN, ROLE_CHECKED, RECORD, STATE, WITH_BODY)
 
 
 
@@ -135,7 +143,7 @@ def episode_as_dict(episode: MissingEpisode, *, with_interview: bool = True) -> 
     }
 
 
-@router.post("/referrals/{referral_id}/missing-episodes", response={201: dict}, openapi_extra=documented_body(MissingEpisodeIn),
+@router.post("/referrals/{referral_id}/missing-episodes", response=responses({201: MissingEpisodeOut}, *REFUSALS), openapi_extra=documented_body(MissingEpisodeIn),
              summary="Report a child missing (the child's local authority, police force or guardian)",
              description="The others responsible are told at once (email and work queue). A high-risk episode not acknowledged "
                          "within an hour escalates. `409` if the child already has an open episode.")
@@ -144,72 +152,71 @@ def report_missing(request, referral_id: str):
         body = parse_body(request, MissingEpisodeIn, strict=None)
         episode = services.missing_episode_report(actor=request.user, referral=referral_id, missing_since=body.missing_since,
                                                   last_seen=body.last_seen, risk=body.risk)
-        return 201, episode_as_dict(episode)
+        return 201, answer(MissingEpisodeOut, episode_as_dict(episode))
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/found", response={200: dict}, openapi_extra=documented_body(FoundIn),
+@router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/found", response=responses({200: MissingEpisodeOut}, *REFUSALS), openapi_extra=documented_body(FoundIn),
              summary="Record a missing child found; the response carries return_interview_due (72 hours after found_at)")
 def record_found(request, referral_id: str, episode_id: str):
     def action():
         body = parse_body(request, FoundIn, strict=None)
         episode = services.missing_episode_found(actor=request.user, referral=referral_id, episode=episode_id, found_at=body.found_at)
-        return 200, episode_as_dict(episode)
+        return 200, answer(MissingEpisodeOut, episode_as_dict(episode))
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/acknowledge", response={200: dict},
+@router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/acknowledge", response=responses({200: MissingEpisodeOut}, *REFUSALS),
              openapi_extra=documented_body(AcknowledgeIn, required=False),
              summary="Acknowledge a missing episode someone else reported (stops a high-risk episode escalating)")
 def acknowledge_missing(request, referral_id: str, episode_id: str):
     def action():
         parse_body(request, AcknowledgeIn, optional=True, strict=None)
         episode = services.missing_episode_acknowledge(actor=request.user, referral=referral_id, episode=episode_id)
-        return 200, episode_as_dict(episode)
+        return 200, answer(MissingEpisodeOut, episode_as_dict(episode))
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/return-interview", response={201: dict},
+@router.post("/referrals/{referral_id}/missing-episodes/{episode_id}/return-interview", response=responses({201: MissingEpisodeOut}, *REFUSALS),
              openapi_extra=documented_body(ReturnInterviewIn), summary="Record the return home interview (the child's local authority)")
 def record_return_interview(request, referral_id: str, episode_id: str):
     def action():
         body = parse_body(request, ReturnInterviewIn, strict=None)
         interview = services.return_interview_record(actor=request.user, referral=referral_id, episode=episode_id,
                                                      completed_at=body.completed_at, summary=body.summary)
-        return 201, episode_as_dict(interview.episode)
+        return 201, answer(MissingEpisodeOut, episode_as_dict(interview.episode))
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/care-records", response={201: dict}, openapi_extra=documented_body(CareRecordIn),
+@router.post("/referrals/{referral_id}/care-records", response=responses({201: CareRecordOut}, *REFUSALS), openapi_extra=documented_body(CareRecordIn),
              summary="Record the child's care status, placement and allocated social worker (the child's local authority)")
 def record_care(request, referral_id: str):
     def action():
         body = parse_body(request, CareRecordIn, strict=None)
         record = services.care_record_save(actor=request.user, referral=referral_id, care_status=body.care_status, placement_type=body.placement_type,
                                            placement_address=body.placement_address, social_worker=body.social_worker)
-        return 201, _care_as_dict(record)
+        return 201, answer(CareRecordOut, _care_as_dict(record))
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/transfers", response={201: dict}, openapi_extra=documented_body(TransferIn),
+@router.post("/referrals/{referral_id}/transfers", response=responses({201: TransferOut}, *REFUSALS), openapi_extra=documented_body(TransferIn),
              summary="Pass responsibility for the child to another local authority when the child moves")
 def transfer(request, referral_id: str):
     def action():
         body = parse_body(request, TransferIn, strict=None)
         made = services.local_authority_transfer(actor=request.user, referral=referral_id, to_local_authority=body.to_local_authority,
                                                   moved_on=body.moved_on, reason=body.reason)
-        return 201, {"from_local_authority": made.from_local_authority, "to_local_authority": made.to_local_authority,
-                     "moved_on": made.moved_on.isoformat(), "reason": made.reason}
+        return 201, answer(TransferOut, _transfer_as_dict(made))
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/age-assessments", response={201: dict}, openapi_extra=documented_body(AgeAssessmentIn),
+@router.post("/referrals/{referral_id}/age-assessments", response=responses({201: AgeAssessmentOut}, *REFUSALS), openapi_extra=documented_body(AgeAssessmentIn),
              summary="Record an age assessment; earlier assessments stay on the record")
 def record_age_assessment(request, referral_id: str):
     def action():
@@ -217,29 +224,29 @@ def record_age_assessment(request, referral_id: str):
         made = services.age_assessment_record(actor=request.user, referral=referral_id, outcome=body.outcome, assessed_on=body.assessed_on,
                                               assessor=body.assessor, claimed_date_of_birth=body.claimed_date_of_birth,
                                               assessed_date_of_birth=body.assessed_date_of_birth, notes=body.notes)
-        return 201, _age_as_dict(made)
+        return 201, answer(AgeAssessmentOut, _age_as_dict(made))
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/guardian-allocation", response={200: dict}, openapi_extra=documented_body(GuardianAllocationIn),
+@router.post("/referrals/{referral_id}/guardian-allocation", response=responses({200: GuardianRequestOut}, *REFUSALS), openapi_extra=documented_body(GuardianAllocationIn),
              summary="Allocate a guardian of the service the child's request went to (guardians of that service)")
 def allocate_guardian(request, referral_id: str):
     def action():
         body = parse_body(request, GuardianAllocationIn, strict=None)
         made = services.guardian_allocate(actor=request.user, referral=referral_id, guardian=body.guardian, support_model=body.support_model)
-        return 200, _guardian_as_dict(made)
+        return 200, answer(GuardianRequestOut, _guardian_as_dict(made))
 
     return _run(request, action)
 
 
-@router.post("/referrals/{referral_id}/case-notes", response={201: dict}, openapi_extra=documented_body(CaseNoteIn),
+@router.post("/referrals/{referral_id}/case-notes", response=responses({201: CaseNoteCreatedOut}, *REFUSALS), openapi_extra=documented_body(CaseNoteIn),
              summary="Add a note to the child's case (the allocated guardian, the child's local authority)")
 def add_case_note(request, referral_id: str):
     def action():
         body = parse_body(request, CaseNoteIn, strict=None)
         note = services.case_note_add(actor=request.user, referral=referral_id, text=body.text)
-        return 201, {"id": note.pk, "text": note.text, "written_at": note.written_at.isoformat()}
+        return 201, answer(CaseNoteCreatedOut, {"id": note.pk, "text": note.text, "written_at": note.written_at.isoformat()})
 
     return _run(request, action)
 
@@ -248,6 +255,11 @@ def _care_as_dict(record) -> dict:
     return {"care_status": record.care_status, "placement_type": record.placement_type, "placement_address": record.placement_address,
             "social_worker": record.social_worker.username if record.social_worker else None, "local_authority": record.local_authority,
             "recorded_at": record.recorded_at.isoformat()}
+
+
+def _transfer_as_dict(t) -> dict:
+    return {"from_local_authority": t.from_local_authority, "to_local_authority": t.to_local_authority, "moved_on": t.moved_on.isoformat(),
+            "reason": t.reason}
 
 
 def _age_as_dict(a) -> dict:
@@ -263,7 +275,8 @@ def _guardian_as_dict(r) -> dict:
             "support_model": r.support_model or None, "hours_to_allocation": round(waited.total_seconds() / 3600, 1) if waited else None}
 
 
-@router.get("/referrals/{referral_id}/safeguarding", response=dict,
+# exclude_unset: the parts the caller's access does not show stay absent (SafeguardingOut).
+@router.get("/referrals/{referral_id}/safeguarding", response=responses({200: SafeguardingOut}, SIGNED_IN, ROLE_CHECKED, RECORD), exclude_unset=True,
             summary="A child's safeguarding record: responsible local authority, care, guardian, missing episodes, age (safeguarding compartment)")
 def get_safeguarding(request, referral_id: str):
     record = safeguarding_open(actor=request.user, uuid=referral_id)  # NotAllowed is 403, NotFound 404 (api.py)
@@ -273,8 +286,7 @@ def get_safeguarding(request, referral_id: str):
     parts = {
         "care": lambda: {"care": _care_as_dict(record.care) if record.care else None},
         "care_history": lambda: {"care_history": [_care_as_dict(c) for c in record.care_records]},
-        "transfers": lambda: {"transfers": [{"from_local_authority": t.from_local_authority, "to_local_authority": t.to_local_authority,
-                                             "moved_on": t.moved_on.isoformat(), "reason": t.reason} for t in record.transfers]},
+        "transfers": lambda: {"transfers": [_transfer_as_dict(t) for t in record.transfers]},
         "guardian": lambda: {"guardian_requests": [_guardian_as_dict(g) for g in record.guardian_requests]},
         "notes": lambda: {"case_notes": [{"text": n.text, "author": n.author.username, "written_at": n.written_at.isoformat()} for n in record.notes]},
         "episodes": lambda: {"missing_episodes": [episode_as_dict(e, with_interview=shows("return_interviews")) for e in record.episodes],
@@ -296,7 +308,7 @@ class WaitingQuery(Schema):
     limit: int = NinjaField(100, ge=1, le=500)
 
 
-@router.get("/guardian-requests", response=dict,
+@router.get("/guardian-requests", response=responses({200: WaitingChildrenOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY),
             summary="Children waiting for a guardian of your service, longest waiting first, with only what allocating needs")
 def guardian_requests(request, query: Query[WaitingQuery]):
     require_capability(request, Capability.ALLOCATE_GUARDIAN)
@@ -310,7 +322,7 @@ class MissingNowQuery(Schema):
     page_size: int = NinjaField(50, ge=1, le=200)
 
 
-@router.get("/missing-now", response=dict, summary="Children missing now, for your local authority or police force, longest missing first")
+@router.get("/missing-now", response=responses({200: MissingNowOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY), summary="Children missing now, for your local authority or police force, longest missing first")
 def missing_now(request, query: Query[MissingNowQuery]):
     items, total = missing_now_page(actor=request.user, offset=(query.page - 1) * query.page_size, limit=query.page_size)
     return {

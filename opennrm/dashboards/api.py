@@ -4,6 +4,7 @@ from django.utils import timezone
 from ninja import Router
 
 from opennrm.api.http import invalid, problem
+from opennrm.api.schemas import ROLE_CHECKED, SIGNED_IN, WITH_QUERY, DashboardOut, responses
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.validation import FieldError
 
@@ -47,7 +48,9 @@ Every figure-bearing object carries, beside its figures, `obs_status` (each figu
 """
 
 
-@router.get("/dashboard", response=dict, openapi_extra={"parameters": PARAMETERS}, description=DESCRIPTION,
+# by_alias: the period's `from` (a Python keyword) is `from_` in DashboardOut.
+@router.get("/dashboard", response=responses({200: DashboardOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY), by_alias=True,
+            openapi_extra={"parameters": PARAMETERS}, description=DESCRIPTION,
             summary="Managers' dashboard: open cases by stage, days to decisions (median, 90th percentile), "
                     "Reasonable Grounds decisions within the deadline and missed deadlines, as counts only")
 def dashboard(request):

@@ -235,13 +235,9 @@ def write_operations(document: dict) -> list[tuple[str, str, dict]]:
     return [(method.upper(), path, op) for path, ops in document["paths"].items() for method, op in ops.items() if method in ("post", "put", "patch", "delete")]
 
 
-def call_every_write(world: CanaryWorld, api) -> Calls:
-    """Every POST, PUT, PATCH and DELETE operation, at each canary id for its path parameters, with each probe body."""
-    document = openapi_document()
-    pool = value_pool(world)
-    operations = write_operations(document)
-    calls = Calls([f"{method} {path}" for method, path, _ in operations])
-    for method, path, operation in operations:
+def write_requests(document: dict, pool: list[str]):
+    """(method, url, body) of every POST, PUT, PATCH and DELETE operation, at each id of `pool` for its path parameters, with each probe body."""
+    for method, path, operation in write_operations(document):
         in_path = [p for p in operation.get("parameters", []) if p["in"] == "path"]
         options = [path_values(schema_of(p, document), pool) for p in in_path]
         for combo in itertools.product(*options) if len(in_path) < 2 else zip(*options):
@@ -249,14 +245,22 @@ def call_every_write(world: CanaryWorld, api) -> Calls:
             for p, value in zip(in_path, combo):
                 url = url.replace("{" + p["name"] + "}", urllib.parse.quote(value, safe=""))
             for body in PROBE_BODIES:
-                sent = f"{method} {url} {body}"
-                try:
-                    response = api.client.generic(method, url, body, content_type="application/json", headers=api.headers)
-                except Exception as exc:  # noqa: BLE001 - every failure is reported at the end
-                    calls.server_errors.append(f"{sent}: {type(exc).__name__}: {exc}")
-                    continue
-                calls.check(sent, response)
-                calls.responses.append((sent, response.status_code, response_text(response)))
+                yield method, url, body
+
+
+def call_every_write(world: CanaryWorld, api) -> Calls:
+    """Every POST, PUT, PATCH and DELETE operation, at each canary id for its path parameters, with each probe body."""
+    document = openapi_document()
+    calls = Calls([f"{method} {path}" for method, path, _ in write_operations(document)])
+    for method, url, body in write_requests(document, value_pool(world)):
+        sent = f"{method} {url} {body}"
+        try:
+            response = api.client.generic(method, url, body, content_type="application/json", headers=api.headers)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported at the end
+            calls.server_errors.append(f"{sent}: {type(exc).__name__}: {exc}")
+            continue
+        calls.check(sent, response)
+        calls.responses.append((sent, response.status_code, response_text(response)))
     return calls
 
 
