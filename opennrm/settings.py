@@ -271,6 +271,12 @@ NRM_STATUS_CONTACT = os.environ.get(
     "OPENNRM_NRM_STATUS_CONTACT", "the Single Competent Authority's duty desk (email sca-duty@opennrm.invalid)",
 )
 
+# Whom a user asks when a page refuses them, is not found or fails: shown on the error pages (web/error_views.py).
+# Kept apart from NRM_STATUS_CONTACT, which answers questions about a person's NRM status, not about the service.
+SERVICE_DESK_CONTACT = os.environ.get(
+    "OPENNRM_SERVICE_DESK_CONTACT", "the OpenNRM service desk (email service-desk@opennrm.invalid)",
+)
+
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A missed decision deadline is escalated by email while it is this many days old or less (ADR 0007).
 OPENNRM_BREACH_ESCALATION_DAYS = int(os.environ.get("OPENNRM_BREACH_ESCALATION_DAYS", "30"))

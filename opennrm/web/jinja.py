@@ -49,6 +49,11 @@ def session_timeouts() -> dict:
     return {"sign_out": settings.IDLE_SIGN_OUT_SECONDS, "warning": min(settings.IDLE_WARNING_SECONDS, settings.IDLE_SIGN_OUT_SECONDS)}
 
 
+def service_desk_contact() -> str:
+    """Whom a user asks about the service itself (settings.SERVICE_DESK_CONTACT), read at each render."""
+    return settings.SERVICE_DESK_CONTACT
+
+
 def environment(**options) -> Environment:
     options.pop("loader", None)
     env = Environment(
@@ -63,6 +68,7 @@ def environment(**options) -> Environment:
         static=static,
         get_messages=get_messages,
         session_timeouts=session_timeouts,
+        service_desk_contact=service_desk_contact,
         has_capability=has_capability,
         Capability=Capability,
         NATIONS=NATIONS,
