@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -114,7 +115,7 @@ def _queue_response(request, params, *, errors=None, selected=(), target="", sta
 @login_required
 def work_queue(request):
     if not has_capability(request.user, Capability.MAKE_DECISION):
-        return HttpResponseForbidden("Your role does not decide cases")
+        raise PermissionDenied("Your role does not decide cases")
     return _queue_response(request, request.GET)
 
 
@@ -124,7 +125,7 @@ def work_queue_assign(request):
     """Assign the cases ticked on a queue page, all or nothing; back to the same page either way."""
     user = request.user
     if not has_capability(user, Capability.MAKE_DECISION):
-        return HttpResponseForbidden("Your role does not decide cases")
+        raise PermissionDenied("Your role does not decide cases")
     back = request.POST.get("back", "")
     params = _back_params(back)
     selected = request.POST.getlist("referrals")
@@ -185,9 +186,9 @@ def _back_params(back: str) -> dict:
 
 
 def _open(request, referral_id, capability: Capability, purpose: str):
-    """The referral for an action page, or the response that refuses it (403 for the role, 404 outside scope)."""
+    """The referral for an action page; refused with 403 for the role (the one refusal page), 404 outside scope."""
     if not has_capability(request.user, capability):
-        return None, HttpResponseForbidden(f"Your role ({request.user.role_label}) cannot do this")
+        raise PermissionDenied(f"Your role ({request.user.role_label}) cannot do this")
     try:
         return referral_open(actor=request.user, uuid=referral_id, purpose=purpose), None
     except NotFound:
@@ -206,7 +207,7 @@ def _act(request, referral, action, success: str, form_page, context: dict):
     try:
         action()
     except NotAllowed as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc))
     except NotFound:
         raise Http404
     except (InvalidDecision, TransitionRefused) as exc:

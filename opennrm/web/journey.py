@@ -22,7 +22,8 @@ import pycountry
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -823,7 +824,7 @@ def _first_responder_only(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not has_capability(request.user, Capability.CREATE_REFERRAL):
-            return HttpResponseForbidden("Your role cannot make referrals")
+            raise PermissionDenied("Your role cannot make referrals")
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -6,7 +6,8 @@ The actions are the linkage services', so the pages refuse exactly what the API 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -35,7 +36,7 @@ COMPARED = (
 
 def _refused(request):
     if not has_capability(request.user, Capability.LINK_RECORDS):
-        return HttpResponseForbidden(f"Your role ({request.user.role_label}) does not review possible duplicates")
+        raise PermissionDenied(f"Your role ({request.user.role_label}) does not review possible duplicates")
     return None
 
 

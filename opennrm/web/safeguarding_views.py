@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -44,7 +45,7 @@ def _open(request, referral_id, purpose: str):
 def safeguarding_page(request, referral_id):
     record = _open(request, referral_id, "safeguarding")
     if record is None:
-        return HttpResponseForbidden("Your role does not see children's safeguarding records")
+        raise PermissionDenied("Your role does not see children's safeguarding records")
     return render(request, "safeguarding/record.html", {"title": f"Safeguarding: {record.referral.reference}", "record": record,
                                                          "r": record.referral, "now": dt.datetime.now(dt.UTC)})
 
@@ -90,10 +91,10 @@ def _form(request, referral_id, *, capability: Capability, purpose: str, title: 
           button: str, episode_id=None):
     """Show a form of `fields`; on POST read it (`read(post, errors) -> kwargs`), run `action(record, **kwargs)`, redirect with a banner."""
     if not has_capability(request.user, capability):
-        return HttpResponseForbidden(f"Your role ({request.user.role_label}) cannot do this")
+        raise PermissionDenied(f"Your role ({request.user.role_label}) cannot do this")
     record = _open(request, referral_id, purpose)
     if record is None:
-        return HttpResponseForbidden("Your role does not see children's safeguarding records")
+        raise PermissionDenied("Your role does not see children's safeguarding records")
     episode = None
     if episode_id is not None:
         episode = next((e for e in record.episodes if str(e.uuid) == str(episode_id)), None)
@@ -113,7 +114,7 @@ def _form(request, referral_id, *, capability: Capability, purpose: str, title: 
             if unreadable:
                 raise services.InvalidInput([])
     except NotAllowed as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc))
     except NotFound:
         raise Http404
     except (services.InvalidInput, services.Refused) as exc:
@@ -185,11 +186,11 @@ def record_return_interview(request, referral_id, episode_id):
 @require_POST
 def acknowledge_missing(request, referral_id, episode_id):
     if not has_capability(request.user, Capability.REPORT_MISSING):
-        return HttpResponseForbidden(f"Your role ({request.user.role_label}) cannot do this")
+        raise PermissionDenied(f"Your role ({request.user.role_label}) cannot do this")
     try:
         services.missing_episode_acknowledge(actor=request.user, referral=referral_id, episode=episode_id)
     except NotAllowed as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc))
     except NotFound:
         raise Http404
     except services.Refused as exc:
@@ -295,7 +296,7 @@ def missing_now(request):
     try:
         items, total = missing_now_page(actor=request.user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     except NotAllowed as exc:
-        return HttpResponseForbidden(str(exc))
+        raise PermissionDenied(str(exc))
     return render(request, "safeguarding/missing_now.html", {"title": "Missing now", "items": items, "total": total, "page": page,
                                                               "pages": max(1, -(-total // PAGE_SIZE)), "limit": MISSING_NOW_COUNT_LIMIT,
                                                               "is_local_authority": request.user.role == Role.LA_SOCIAL_WORKER,
@@ -305,7 +306,7 @@ def missing_now(request):
 @login_required
 def safeguarding_queue(request):
     if not safeguarding_queue_available(request.user):
-        return HttpResponseForbidden("Your role does not act on children's safeguarding")
+        raise PermissionDenied("Your role does not act on children's safeguarding")
     return render(request, "safeguarding/queue.html", {"title": "Safeguarding work queue", "alerts": alerts_for(actor=request.user),
                                                         "waiting": guardian_requests_waiting(actor=request.user),
                                                         "due": return_interviews_due(actor=request.user), "now": dt.datetime.now(dt.UTC)})

@@ -1,7 +1,8 @@
 """Pages other than the referral journey and signing in: home, referrals, the NRM status lookup."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 
 from opennrm.audit.selectors import record_access_log
@@ -46,7 +47,7 @@ def home(request):
 def referral_list(request):
     user = request.user
     if not has_capability(user, Capability.LIST_REFERRALS):
-        return HttpResponseForbidden("Your role cannot list referrals")
+        raise PermissionDenied("Your role cannot list referrals")
     status = request.GET.get("status") or None
     if status not in Status.values:
         status = None
@@ -119,7 +120,7 @@ def referral_access_log(request, referral_id):
 def nrm_status(request):
     """The status page: built from the same selector and status view as GET /api/v1/nrm-status."""
     if not has_capability(request.user, Capability.LOOKUP_NRM_STATUS):
-        return HttpResponseForbidden("Your role cannot look up NRM status")
+        raise PermissionDenied("Your role cannot look up NRM status")
     reference = request.GET.get("home_office_reference", "").strip()
     context = {"title": "Look up NRM status", "reference": reference, "errors": [], "found": [], "searched": False, "no_match": None,
                "retry_at": None, "labels": STATUS_VIEW_LABELS}
