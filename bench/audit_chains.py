@@ -82,9 +82,13 @@ def main() -> int:
     }
     with open(args.out, "w") as f:
         json.dump(result, f, indent=2)
-    print(f"  [audit] chains={result['chains']}: {n} transactions in {elapsed:.1f} s = {result['tps']:.0f}/s, "
-          f"p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms" + (f", {len(failures)} failures" if failures else ""),
-          file=sys.stderr, flush=True)
+    print(
+        f"  [audit] chains={result['chains']}: {n} transactions in {elapsed:.1f} s = {result['tps']:.0f}/s, "
+        f"p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms"
+        + (f", {len(failures)} failures" if failures else ""),
+        file=sys.stderr,
+        flush=True,
+    )
     return 1 if failures else 0
 
 

@@ -57,16 +57,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--eras", default="1", help=(
-        "periods of 11 years of births the set is spread over (synthetic.generate): 1 (default: every child born 2007-2017, "
-        "so a bigger set is a denser one) or 'uk' (as many as keep it at about the UK's density: 22 at a million)"))
+    parser.add_argument(
+        "--eras",
+        default="1",
+        help=(
+            "periods of 11 years of births the set is spread over (synthetic.generate): 1 (default: every child born 2007-2017, "
+            "so a bigger set is a denser one) or 'uk' (as many as keep it at about the UK's density: 22 at a million)"
+        ),
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip Splink (for the 1M run: it needs more memory)")
     parser.add_argument("--keep", type=Path, help="write the input, truth and output CSVs here")
     args = parser.parse_args()
     eras = synthetic.eras_at_uk_density(args.size) if args.eras == "uk" else int(args.eras)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="opennrm-linkage-"))
     folder.mkdir(parents=True, exist_ok=True)
-    input_path, truth_path, output_path = folder / "referrals.csv", folder / "referrals.truth.csv", folder / "clusters.csv"
+    input_path, truth_path, output_path = (
+        folder / "referrals.csv",
+        folder / "referrals.truth.csv",
+        folder / "clusters.csv",
+    )
 
     mark = time.perf_counter()
     say(f"generating {args.size} records (seed {args.seed}, {eras} era{'s' if eras > 1 else ''})")
@@ -126,11 +135,17 @@ def main() -> int:
     look_alikes = []
     for context, fields, linker in (
         (True, "every field", "automatic links at full precision"),
-        (False, "names, sex, nationality and date of birth (place and referral date aside)", "without place and referral date, automatic links at full precision"),
+        (
+            False,
+            "names, sex, nationality and date of birth (place and referral date aside)",
+            "without place and referral date, automatic links at full precision",
+        ),
     ):
         found = evaluate.indistinguishable(rows, truth.person, context=context)
         shares = ", ".join(f"{name} {found[mask].mean():.2%}" for name, mask in subsets.items() if mask.any())
-        look_alikes.append(f"  on {fields}: {int(found.sum()):,} ({found.mean():.2%}; {shares}): {linker} find at most {1 - found.mean():.4f}")
+        look_alikes.append(
+            f"  on {fields}: {int(found.sum()):,} ({found.mean():.2%}; {shares}): {linker} find at most {1 - found.mean():.4f}"
+        )
     look_alike_time = time.perf_counter() - mark
     del pairs, found
 
@@ -143,15 +158,21 @@ def main() -> int:
         baseline = evaluate.evaluate(truth, labels, flagged, review)
 
     density = args.size / (synthetic.UK_RECORDS_PER_ERA * eras)
-    print(f"\nLinkage quality, {args.size:,} synthetic referrals (seed {args.seed}{f', {eras} eras' if eras > 1 else ''}); {ours.true_pairs:,} true pairs")
+    print(
+        f"\nLinkage quality, {args.size:,} synthetic referrals (seed {args.seed}{f', {eras} eras' if eras > 1 else ''}); {ours.true_pairs:,} true pairs"
+    )
     if eras > 1:
-        print(f"(children born {synthetic.FIRST_BIRTH_DATE.year - synthetic.ERA_YEARS * (eras - 1)} to {synthetic.LAST_BIRTH_DATE.year}, "
-              f"referred over {eras} periods of {synthetic.ERA_YEARS} years, the last {synthetic.FIRST_REFERRAL_DATE:%B %Y} to "
-              f"{synthetic.LAST_REFERRAL_DATE:%B %Y}: {density:.1f} times the density of the UK's child referrals; ADR 0026)\n")
+        print(
+            f"(children born {synthetic.FIRST_BIRTH_DATE.year - synthetic.ERA_YEARS * (eras - 1)} to {synthetic.LAST_BIRTH_DATE.year}, "
+            f"referred over {eras} periods of {synthetic.ERA_YEARS} years, the last {synthetic.FIRST_REFERRAL_DATE:%B %Y} to "
+            f"{synthetic.LAST_REFERRAL_DATE:%B %Y}: {density:.1f} times the density of the UK's child referrals; ADR 0026)\n"
+        )
     else:
-        print(f"(children born {synthetic.FIRST_BIRTH_DATE.year} to {synthetic.LAST_BIRTH_DATE.year}, referred "
-              f"{synthetic.FIRST_REFERRAL_DATE:%B %Y} to {synthetic.LAST_REFERRAL_DATE:%B %Y}: {density:.1f} times the density of "
-              f"the UK's child referrals in that window)\n")
+        print(
+            f"(children born {synthetic.FIRST_BIRTH_DATE.year} to {synthetic.LAST_BIRTH_DATE.year}, referred "
+            f"{synthetic.FIRST_REFERRAL_DATE:%B %Y} to {synthetic.LAST_REFERRAL_DATE:%B %Y}: {density:.1f} times the density of "
+            f"the UK's child referrals in that window)\n"
+        )
     header = f"| {'measure':45s} | {'OpenNRM':>9s} | {'Splink 5':>9s} | {'target':>15s} |"
     print(header)
     print("|" + "-" * 47 + "|" + "-" * 11 + "|" + "-" * 11 + "|" + "-" * 17 + "|")
@@ -160,22 +181,34 @@ def main() -> int:
         target = next((t for key, t in TARGETS.items() if name.startswith(key)), "")
         print(f"| {name:45s} | {value:>9s} | {baseline_rows.get(name, '—'):>9s} | {target:>15s} |")
     if baseline:
-        print(f"\nhard-subset F1 margin over the baseline: {100 * (ours.hard_subset_f1 - baseline.hard_subset_f1):+.1f} points (target ≥ +5)")
+        print(
+            f"\nhard-subset F1 margin over the baseline: {100 * (ours.hard_subset_f1 - baseline.hard_subset_f1):+.1f} points (target ≥ +5)"
+        )
     else:
         print("\nThe Splink 5 baseline was not run at this size (--no-baseline): see the 20,000-record run.")
-    print(f"\nTrue pairs no linker can tell apart: another child's record matches one of the two at least as well as the other does "
-          f"(evaluate.indistinguishable; spelled alike, so a lower bound; {look_alike_time:.1f} s)")
+    print(
+        f"\nTrue pairs no linker can tell apart: another child's record matches one of the two at least as well as the other does "
+        f"(evaluate.indistinguishable; spelled alike, so a lower bound; {look_alike_time:.1f} s)"
+    )
     print("\n".join(look_alikes))
     timings = result_timings
     print("\nTimings (one process, this machine)")
-    print(f"  OpenNRM end to end (read CSV, link, write CSV): {end_to_end:.1f} s (target at 1,000,000: ≤ 480 s) — read {read:.1f} s, "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "total")
-          + f", write {written:.1f} s; {pairs_count:,} candidate pairs ({pairs_count / max(len(rows), 1):.0f} per record)")
-    print(f"  OpenNRM peak memory (process, end to end, before the index and the baseline): {opennrm_rss:.0f} MB (target ≤ 6,144 MB)")
-    print(f"  One new referral against {len(rows) - held_out:,} existing: p50 {p50:.1f} ms, p95 {p95:.1f} ms (targets at 1,000,000: ≤ 20 / ≤ 100 ms; "
-          f"{held_out} queries; index built in {index_build:.1f} s; peak memory with the index {index_rss:.0f} MB)")
+    print(
+        f"  OpenNRM end to end (read CSV, link, write CSV): {end_to_end:.1f} s (target at 1,000,000: ≤ 480 s) — read {read:.1f} s, "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items() if k != "total")
+        + f", write {written:.1f} s; {pairs_count:,} candidate pairs ({pairs_count / max(len(rows), 1):.0f} per record)"
+    )
+    print(
+        f"  OpenNRM peak memory (process, end to end, before the index and the baseline): {opennrm_rss:.0f} MB (target ≤ 6,144 MB)"
+    )
+    print(
+        f"  One new referral against {len(rows) - held_out:,} existing: p50 {p50:.1f} ms, p95 {p95:.1f} ms (targets at 1,000,000: ≤ 20 / ≤ 100 ms; "
+        f"{held_out} queries; index built in {index_build:.1f} s; peak memory with the index {index_rss:.0f} MB)"
+    )
     if baseline:
-        print(f"  Splink 5 baseline: training {baseline_times['training']:.1f} s, predict + cluster {baseline_times['predict_and_cluster']:.1f} s")
+        print(
+            f"  Splink 5 baseline: training {baseline_times['training']:.1f} s, predict + cluster {baseline_times['predict_and_cluster']:.1f} s"
+        )
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     return 0

@@ -164,8 +164,36 @@ def build_request(method: str, path: str, host: str, headers: dict[str, str], bo
 
 # --- Synthetic request bodies ---------------------------------------------------------------------------
 
-GIVEN = ["Thi Anh", "Minh", "Arben", "Elira", "Dawit", "Selam", "Kwame", "Ama", "Mihai", "Ioana", "Hoa", "Besnik", "Tsion", "Linh"]
-FAMILY = ["Nguyen", "Tran", "Hoxha", "Krasniqi", "Tesfaye", "Mensah", "Popescu", "Le", "Berhe", "Shehu", "Pham", "Asante"]
+GIVEN = [
+    "Thi Anh",
+    "Minh",
+    "Arben",
+    "Elira",
+    "Dawit",
+    "Selam",
+    "Kwame",
+    "Ama",
+    "Mihai",
+    "Ioana",
+    "Hoa",
+    "Besnik",
+    "Tsion",
+    "Linh",
+]
+FAMILY = [
+    "Nguyen",
+    "Tran",
+    "Hoxha",
+    "Krasniqi",
+    "Tesfaye",
+    "Mensah",
+    "Popescu",
+    "Le",
+    "Berhe",
+    "Shehu",
+    "Pham",
+    "Asante",
+]
 NATIONALITIES = ["VNM", "ALB", "ERI", "GHA", "ROU", "GBR", "SDN", "AFG"]
 LANGUAGES = ["vi", "sq", "ti", "en", "ro", "ar", "ps"]
 LOCAL_AUTHORITIES = ["E09000008", "E08000025", "E09000019", "W06000015", "S12000036", "N09000003"]
@@ -179,9 +207,13 @@ def child_referral(rng: random.Random, client: int, n: int) -> dict:
     today = dt.date.today()
     la = rng.choice(LOCAL_AUTHORITIES)
     kind = rng.choice(TYPES)
-    exploitation = {"types": [kind], "location": rng.choice(["uk", "uk_and_overseas"]), "ongoing": True,
-                    "started_on": (today - dt.timedelta(days=rng.randint(30, 700))).isoformat(),
-                    "account": f"Synthetic benchmark account {client}-{n}: found working without pay; no real person."}
+    exploitation = {
+        "types": [kind],
+        "location": rng.choice(["uk", "uk_and_overseas"]),
+        "ongoing": True,
+        "started_on": (today - dt.timedelta(days=rng.randint(30, 700))).isoformat(),
+        "account": f"Synthetic benchmark account {client}-{n}: found working without pay; no real person.",
+    }
     if kind == "criminal":
         exploitation["criminal_subtypes"] = [rng.choice(SUBTYPES)]
     if exploitation["location"] == "uk_and_overseas":
@@ -207,7 +239,11 @@ def child_referral(rng: random.Random, client: int, n: int) -> dict:
             "current_address": "1 Synthetic Street, Nowhere",
             "phone": "+44 7700 900" + f"{rng.randint(0, 999):03d}",
         },
-        "local_authority_contact": {"local_authority": la, "name": "Duty social worker", "contacted_at": contacted.isoformat().replace("+00:00", "Z")},
+        "local_authority_contact": {
+            "local_authority": la,
+            "name": "Duty social worker",
+            "contacted_at": contacted.isoformat().replace("+00:00", "Z"),
+        },
         "consent": None,
         "exploitation": [exploitation],
         "indicators": ["Synthetic indicator: no identity documents"],
@@ -324,7 +360,13 @@ class Plan:
 class Client(threading.Thread):
     def __init__(self, index: int, credentials: dict, ids: list[str], plan: Plan, sign_in_port: int):
         super().__init__(name=f"client-{index}", daemon=True)
-        self.index, self.credentials, self.ids, self.plan, self.sign_in_port = index, credentials, ids, plan, sign_in_port
+        self.index, self.credentials, self.ids, self.plan, self.sign_in_port = (
+            index,
+            credentials,
+            ids,
+            plan,
+            sign_in_port,
+        )
         self.conns: dict[int, Connection] = {}
         self.rng = random.Random(index * 7919 + 17)
         self.token = ""
@@ -347,12 +389,21 @@ class Client(threading.Thread):
         # Password hashing is slow by design, and 16 at once on a small machine queue behind each other.
         conn = Connection("127.0.0.1", self.sign_in_port, timeout=300)
         try:
-            status, answer = conn.request(build_request("POST", "/api/v1/auth/token", f"127.0.0.1:{self.sign_in_port}",
-                                                        {"Content-Type": "application/json"}, body))
+            status, answer = conn.request(
+                build_request(
+                    "POST",
+                    "/api/v1/auth/token",
+                    f"127.0.0.1:{self.sign_in_port}",
+                    {"Content-Type": "application/json"},
+                    body,
+                )
+            )
         finally:
             conn.close()
         if status != 200:
-            raise HttpError(f"POST /api/v1/auth/token for {self.credentials['username']} answered {status}: {answer[:200]!r}")
+            raise HttpError(
+                f"POST /api/v1/auth/token for {self.credentials['username']} answered {status}: {answer[:200]!r}"
+            )
         self.token = json.loads(answer)["token"]
 
     def next_request(self, scenario: str, host: str) -> tuple[bytes, bytes | None]:
@@ -444,16 +495,35 @@ def build_phases(targets: list[Target], warmup: float, duration: float, slices: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", action="append", required=True, metavar="NAME=SCENARIO@PORT",
-                        help=f"a measurement: scenario ({', '.join(SCENARIOS)}) against the server on 127.0.0.1:PORT; repeatable")
-    parser.add_argument("--credentials", required=True, help="JSON file: a list of {username, password}, used round-robin by the clients")
-    parser.add_argument("--ids", help="file of referral ids (one a line) readable by those users, for the read scenario")
+    parser.add_argument(
+        "--target",
+        action="append",
+        required=True,
+        metavar="NAME=SCENARIO@PORT",
+        help=f"a measurement: scenario ({', '.join(SCENARIOS)}) against the server on 127.0.0.1:PORT; repeatable",
+    )
+    parser.add_argument(
+        "--credentials",
+        required=True,
+        help="JSON file: a list of {username, password}, used round-robin by the clients",
+    )
+    parser.add_argument(
+        "--ids", help="file of referral ids (one a line) readable by those users, for the read scenario"
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per target")
     parser.add_argument("--slices", type=int, default=5, help="interleave the targets in this many slices each")
-    parser.add_argument("--tokens", help="JSON file of bearer tokens: reused when it exists, else written after signing in")
-    parser.add_argument("--server-sid", type=int, action="append", default=[], help="session id of a server's processes, for the CPU accounting")
+    parser.add_argument(
+        "--tokens", help="JSON file of bearer tokens: reused when it exists, else written after signing in"
+    )
+    parser.add_argument(
+        "--server-sid",
+        type=int,
+        action="append",
+        default=[],
+        help="session id of a server's processes, for the CPU accounting",
+    )
     parser.add_argument("--db-name", help="the bench database, to tell its PostgreSQL backends from other databases'")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
@@ -478,7 +548,10 @@ def main() -> int:
             for c, token in zip(clients, tokens):
                 c.token = token
             reused = True
-    log(f"{args.clients} clients " + ("reusing the tokens they signed in for before" if reused else "signing in (POST /api/v1/auth/token)"))
+    log(
+        f"{args.clients} clients "
+        + ("reusing the tokens they signed in for before" if reused else "signing in (POST /api/v1/auth/token)")
+    )
     t = time.perf_counter()
     for c in clients:
         c.start()
@@ -495,8 +568,10 @@ def main() -> int:
     connects = dict.fromkeys((t.name for t in targets), 0)
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
     total_time = sum(p.warmup + p.measure for p in phases)
-    log(f"{len(targets)} targets × {len(phases) // len(targets)} interleaved slices of {args.duration / max(1, args.slices):g} s "
-        f"(+ warm-up): about {total_time:.0f} s")
+    log(
+        f"{len(targets)} targets × {len(phases) // len(targets)} interleaved slices of {args.duration / max(1, args.slices):g} s "
+        f"(+ warm-up): about {total_time:.0f} s"
+    )
     started = time.perf_counter()
     for number, phase in enumerate(phases, 1):
         name = phase.target.name
@@ -522,11 +597,19 @@ def main() -> int:
         loadgen_cpu[name] += (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
         connects[name] += sum(c.connects() for c in clients) - c0
         done = sum(c.done for c in clients)
-        log(f"[{time.perf_counter() - started:4.0f} s / ~{total_time:.0f} s] slice {number}/{len(phases)} {name}: {done:,} requests "
-            f"({done / (phase.warmup + phase.measure):,.0f}/s)")
+        log(
+            f"[{time.perf_counter() - started:4.0f} s / ~{total_time:.0f} s] slice {number}/{len(phases)} {name}: {done:,} requests "
+            f"({done / (phase.warmup + phase.measure):,.0f}/s)"
+        )
 
-    out = {"clients": args.clients, "warmup_s": args.warmup, "duration_s": args.duration, "slices": args.slices,
-           "sign_in_failures": failures, "scenarios": {}}
+    out = {
+        "clients": args.clients,
+        "warmup_s": args.warmup,
+        "duration_s": args.duration,
+        "slices": args.slices,
+        "sign_in_failures": failures,
+        "scenarios": {},
+    }
     for target in targets:
         name = target.name
         latencies = sorted(x for c in clients for x in c.latencies.get(name, []))
@@ -558,9 +641,11 @@ def main() -> int:
         }
         out["scenarios"][name] = result
         c = result["cpu_percent"]
-        log(f"{name}: {result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, errors {result['errors']}; "
+        log(
+            f"{name}: {result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, errors {result['errors']}; "
             f"CPU: machine {c['busy']:.0f}% busy (server {c['server']:.0f}%, PostgreSQL {c['postgres']:.0f}%, "
-            f"load generator {c['loadgen']:.0f}%, other {c['other']:.0f}%)")
+            f"load generator {c['loadgen']:.0f}%, other {c['other']:.0f}%)"
+        )
     usage1 = resource.getrusage(resource.RUSAGE_SELF)
     out["loadgen_cpu_s_total"] = (usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime)
     out["wall_s"] = time.perf_counter() - started

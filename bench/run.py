@@ -143,7 +143,9 @@ class Server:
         out = open(self.log, "ab")
         out.write(f"\n$ {' '.join(cmd)}\n".encode())
         out.flush()
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         out.close()
         try:
             self._wait_ready()
@@ -158,7 +160,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise BenchBroke(f"the server exited {self.proc.returncode} while starting; see {self.log}:\n{tail(self.log)}")
+                raise BenchBroke(
+                    f"the server exited {self.proc.returncode} while starting; see {self.log}:\n{tail(self.log)}"
+                )
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
                 conn.request("GET", "/api/v1/ping")
@@ -176,7 +180,9 @@ class Server:
         found = []
         for pid in sorted(self._session_pids()):
             try:
-                cmdline = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace").strip()
+                cmdline = (
+                    open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace").strip()
+                )
             except OSError:
                 continue
             found.append(cmdline.replace(str(ROOT) + "/", ""))
@@ -236,7 +242,9 @@ def wait_for_quiet(limit_s: float = 30, threshold: float = 25) -> float:
     deadline = time.monotonic() + limit_s
     busy = machine_busy(2)
     if busy > threshold:
-        say(f"the machine is {busy:.0f}% busy before the load starts; waiting up to {limit_s:.0f} s for other work to finish")
+        say(
+            f"the machine is {busy:.0f}% busy before the load starts; waiting up to {limit_s:.0f} s for other work to finish"
+        )
         while busy > threshold and time.monotonic() < deadline:
             busy = machine_busy(3)
         say(f"starting the load at {busy:.0f}% busy")
@@ -252,9 +260,24 @@ def load(targets: dict[str, tuple[str, "Server"]], args, files: dict, out: Path)
     for server in {id(s): s for _, s in targets.values()}.values():
         cmd += ["--server-sid", str(server.proc.pid)]
     cmd += [
-        "--credentials", str(files["credentials"]), "--ids", str(files["ids"]), "--tokens", str(files["tokens"]),
-        "--clients", str(args.clients), "--warmup", str(args.warmup), "--duration", str(args.duration),
-        "--slices", str(args.slices), "--db-name", args.db, "--out", str(out),
+        "--credentials",
+        str(files["credentials"]),
+        "--ids",
+        str(files["ids"]),
+        "--tokens",
+        str(files["tokens"]),
+        "--clients",
+        str(args.clients),
+        "--warmup",
+        str(args.warmup),
+        "--duration",
+        str(args.duration),
+        "--slices",
+        str(args.slices),
+        "--db-name",
+        args.db,
+        "--out",
+        str(out),
     ]
     # The load generator's progress goes to the terminal; it is its own process (its own CPU time).
     proc = subprocess.run(cmd, cwd=ROOT, timeout=900 + 2 * len(targets) * (args.warmup + args.duration))
@@ -309,8 +332,14 @@ def machine(pg_version: str) -> dict:
     import django
 
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True).stdout.strip())
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+            ).stdout.strip()
+        )
     except OSError:
         commit, dirty = "", False
     return {
@@ -344,7 +373,8 @@ def render(r: dict) -> str:
         f"(default configuration, same machine); Python {m['python']}, Django {m['django']}; commit {m['commit'] or 'unknown'}.",
         "",
         f"Server: `{r['server']}` (DATABASE_URL → PostgreSQL `{r['db']}`, OPENNRM_DEBUG unset); its processes: "
-        + "; ".join(f"{n} × `{p}`" for p, n in Counter(r["server_processes"]).items()) + ".",
+        + "; ".join(f"{n} × `{p}`" for p, n in Counter(r["server_processes"]).items())
+        + ".",
         "",
         f"Data: `opennrm migrate`, `opennrm demo`; the {r['referrals_readable']:,} referrals of {FIRST_RESPONDER}'s organisation "
         f"(the demo's and the import's below) are the ones read. The load generator (bench/loadgen.py, its own process) used "
@@ -368,16 +398,20 @@ def render(r: dict) -> str:
         else:
             t = TARGETS[key]
             target = f"≥ {t['ratio']:.2f} × floor, p95 ≤ {t['p95_ms']:g} ms"
-            missed = [what for what, bad in (("ratio", ratio < t["ratio"]), ("p95", not s["p95_ms"] <= t["p95_ms"])) if bad]
+            missed = [
+                what for what, bad in (("ratio", ratio < t["ratio"]), ("p95", not s["p95_ms"] <= t["p95_ms"])) if bad
+            ]
             result = "PASS" if not missed else f"MISSED ({' and '.join(missed)})"
         if s["errors"]:
             result += f" · ERRORS ({', '.join(f'{k}: {v}' for k, v in s['errors_by_kind'].items())})"
-        out.append(f"| {names[key]} | {fmt(s['rps'], 0)} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} | {s['requests']:,} | {s['errors']} | "
-                   f"{fmt(ratio, 2)} | {target} | {result} |")
+        out.append(
+            f"| {names[key]} | {fmt(s['rps'], 0)} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} | {s['requests']:,} | {s['errors']} | "
+            f"{fmt(ratio, 2)} | {target} | {result} |"
+        )
     out += [
         "",
         f"Where the machine's CPU went during each scenario's measured windows (per cent of all {m['nproc']} CPUs; "
-        "\"other\" is every other process on the machine, including other databases' PostgreSQL backends), and CPU time per request:",
+        '"other" is every other process on the machine, including other databases\' PostgreSQL backends), and CPU time per request:',
         "",
         "| Scenario | Machine busy | Server (gunicorn + worker) | PostgreSQL (bench database) | Load generator | Other | Server CPU ms/request | PostgreSQL CPU ms/request |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -386,13 +420,18 @@ def render(r: dict) -> str:
     for key, label in labels.items():
         s = L[key]
         c = s["cpu_percent"]
-        out.append(f"| {label} | {fmt(c['busy'], 0)}% | {fmt(c['server'], 0)}% | {fmt(c['postgres'], 0)}% | {fmt(c['loadgen'], 0)}% | {fmt(c['other'], 0)}% | "
-                   f"{fmt(s['server_cpu_ms_per_request'], 2)} | {fmt(s['postgres_cpu_ms_per_request'], 2)} |")
+        out.append(
+            f"| {label} | {fmt(c['busy'], 0)}% | {fmt(c['server'], 0)}% | {fmt(c['postgres'], 0)}% | {fmt(c['loadgen'], 0)}% | {fmt(c['other'], 0)}% | "
+            f"{fmt(s['server_cpu_ms_per_request'], 2)} | {fmt(s['postgres_cpu_ms_per_request'], 2)} |"
+        )
     other = max(s["cpu_percent"]["other"] for s in L.values())
     if other > 10:
-        out += ["", f"**Other processes on the machine used up to {other:.0f}% of its CPUs during the measured windows**, so the absolute "
-                    "figures (requests/s, latencies) are lower than the same code gives on a quiet machine. The interleaved slices spread "
-                    "that load over all scenarios alike, so the ratios to the floor and the CPU time per request are the steadier figures."]
+        out += [
+            "",
+            f"**Other processes on the machine used up to {other:.0f}% of its CPUs during the measured windows**, so the absolute "
+            "figures (requests/s, latencies) are lower than the same code gives on a quiet machine. The interleaved slices spread "
+            "that load over all scenarios alike, so the ratios to the floor and the CPU time per request are the steadier figures.",
+        ]
     imp = r["import"]
     rate = imp["lines"] / imp["seconds"] if imp["seconds"] else float("nan")
     imp_ok = imp["exit"] == 0 and imp["stored"] == imp["lines"]
@@ -419,7 +458,9 @@ def render(r: dict) -> str:
     one = L["create_one_chain"]
     for label, s in ((r["default_chains"], L["create"]), (1, one)):
         rel = s["rps"] / one["rps"] if one["rps"] else float("nan")
-        out.append(f"| {label} | {fmt(s['rps'], 0)} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} | {s['errors']} | {fmt(rel, 2)}× |")
+        out.append(
+            f"| {label} | {fmt(s['rps'], 0)} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} | {s['errors']} | {fmt(rel, 2)}× |"
+        )
     out += [
         "",
         f"Direct (bench/audit_chains.py): {r['micro'][0]['threads']} threads in one process, each running "
@@ -429,7 +470,9 @@ def render(r: dict) -> str:
         "|---:|---:|---:|---:|---:|",
     ]
     for mres in r["micro"]:
-        out.append(f"| {mres['chains']} | {fmt(mres['tps'], 0)} | {fmt(mres['p50_ms'])} | {fmt(mres['p95_ms'])} | {len(mres['failures'])} |")
+        out.append(
+            f"| {mres['chains']} | {fmt(mres['tps'], 0)} | {fmt(mres['p50_ms'])} | {fmt(mres['p95_ms'])} | {len(mres['failures'])} |"
+        )
     v = r["verify"]
     out += [
         "",
@@ -465,10 +508,19 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per scenario")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--slices", type=int, default=5, help="each scenario's measured time is cut into this many slices, interleaved with the others'")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="each scenario's measured time is cut into this many slices, interleaved with the others'",
+    )
     parser.add_argument("--import-lines", type=int, default=20_000)
     parser.add_argument("--db", default=os.environ.get("BENCH_DB", "opennrm_bench"))
-    parser.add_argument("--quick", action="store_true", help="a short smoke run (4 s per scenario, 2,000 lines); does not write BENCHMARKS.md")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a short smoke run (4 s per scenario, 2,000 lines); does not write BENCHMARKS.md",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not update BENCHMARKS.md")
     args = parser.parse_args()
     if args.quick:
@@ -484,15 +536,22 @@ def main() -> int:
     say(f"logs in {log.relative_to(ROOT)}")
 
     env = {k: v for k, v in os.environ.items() if k not in ("OPENNRM_DEBUG", "OPENNRM_AUDIT_CHAINS")}
-    env.update({
-        "DJANGO_SETTINGS_MODULE": "opennrm.settings",
-        "DATABASE_URL": f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{args.db}",
-        "OPENNRM_VAR_DIR": str(var_dir),
-        "OPENNRM_DEMO_PASSWORD": PASSWORD,
-        "PYTHONUNBUFFERED": "1",
-    })
-    report: dict = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "duration": args.duration, "warmup": args.warmup,
-                    "clients": args.clients, "db": args.db}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "opennrm.settings",
+            "DATABASE_URL": f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{args.db}",
+            "OPENNRM_VAR_DIR": str(var_dir),
+            "OPENNRM_DEMO_PASSWORD": PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    report: dict = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "duration": args.duration,
+        "warmup": args.warmup,
+        "clients": args.clients,
+        "db": args.db,
+    }
 
     ensure_postgres()
     say(f"creating database {args.db}")
@@ -519,11 +578,21 @@ def main() -> int:
     rc, seconds, cpu, how = import_referrals(import_file, env, import_log)
     own = re.search(r"lines in ([\d.]+) s", import_log.read_text(errors="replace"))
     after = query(args.db, "SELECT count(*) FROM referrals_referral WHERE organisation_id = %s", (org_id,))[0][0]
-    report["import"] = {"command": how, "lines": lines, "stored": after - before, "exit": rc, "seconds": seconds, "cpu_seconds": cpu, "machine_busy_before_percent": busy,
-                        "own_seconds": float(own.group(1)) if own else float("nan")}
+    report["import"] = {
+        "command": how,
+        "lines": lines,
+        "stored": after - before,
+        "exit": rc,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "machine_busy_before_percent": busy,
+        "own_seconds": float(own.group(1)) if own else float("nan"),
+    }
     say(f"import: exit {rc}, {after - before:,} stored in {seconds:.1f} s = {lines / seconds:,.0f}/s")
 
-    ids = [str(u) for (u,) in query(args.db, "SELECT uuid FROM referrals_referral WHERE organisation_id = %s", (org_id,))]
+    ids = [
+        str(u) for (u,) in query(args.db, "SELECT uuid FROM referrals_referral WHERE organisation_id = %s", (org_id,))
+    ]
     if not ids:
         raise BenchBroke("no referrals to read")
     report["referrals_readable"] = len(ids)
@@ -534,10 +603,18 @@ def main() -> int:
 
     # Both servers run side by side (an idle one costs nothing), so that the load generator can take
     # CREATE on each in turn, under the same background load, without a restart in between.
-    with Server(env, log, "default audit chains") as server, Server({**env, "OPENNRM_AUDIT_CHAINS": "1"}, log, "1 audit chain") as one_chain:
+    with (
+        Server(env, log, "default audit chains") as server,
+        Server({**env, "OPENNRM_AUDIT_CHAINS": "1"}, log, "1 audit chain") as one_chain,
+    ):
         report["server"] = server.how
         report["server_processes"] = server.processes()
-        targets = {"ping": ("ping", server), "read": ("read", server), "create": ("create", server), "create_one_chain": ("create", one_chain)}
+        targets = {
+            "ping": ("ping", server),
+            "read": ("read", server),
+            "create": ("create", server),
+            "create_one_chain": ("create", one_chain),
+        }
         report["load"] = load(targets, args, files, out_dir / "load.json")
 
     report["micro"] = []
@@ -546,8 +623,21 @@ def main() -> int:
         say(f"audit chain microbenchmark, {chains} chain(s)")
         out = out_dir / f"audit-chains-{chains}.json"
         out.unlink(missing_ok=True)
-        run([sys.executable, str(BENCH / "audit_chains.py"), "--threads", str(args.clients), "--per-thread", str(per_thread), "--out", str(out)],
-            {**env, "OPENNRM_AUDIT_CHAINS": chains} if chains != "default" else env, log, check=False)
+        run(
+            [
+                sys.executable,
+                str(BENCH / "audit_chains.py"),
+                "--threads",
+                str(args.clients),
+                "--per-thread",
+                str(per_thread),
+                "--out",
+                str(out),
+            ],
+            {**env, "OPENNRM_AUDIT_CHAINS": chains} if chains != "default" else env,
+            log,
+            check=False,
+        )
         if not out.exists():
             raise BenchBroke(f"the audit chain microbenchmark wrote no result; see {log}")
         report["micro"].append(json.loads(out.read_text()))
@@ -560,7 +650,9 @@ def main() -> int:
     rc, seconds = run([OPENNRM, "audit", "verify"], env, verify_log, check=False, timeout=1800)
     text = verify_log.read_text(errors="replace")
     found = re.search(r"([\d,]+) (?:good )?entries", text)
-    entries = int(found.group(1).replace(",", "")) if found else query(args.db, "SELECT count(*) FROM audit_auditevent")[0][0]
+    entries = (
+        int(found.group(1).replace(",", "")) if found else query(args.db, "SELECT count(*) FROM audit_auditevent")[0][0]
+    )
     report["verify"] = {"entries": entries, "seconds": seconds, "exit": rc}
     if rc != 0:
         raise BenchBroke(f"`opennrm audit verify` exited {rc}:\n{tail(verify_log)}")
@@ -570,17 +662,33 @@ def main() -> int:
     # child referrals), then timings and quality at 1,000,000 at the UK's density (decades of referrals) and at 22
     # times it (ADR 0026; the baseline is not run there: see bench/linkage.py).
     linkage_sections = []
-    linkage_runs = ((2000, []),) if args.quick else (
-        (20_000, []), (50_000, []), (1_000_000, ["--eras", "uk", "--no-baseline"]), (1_000_000, ["--no-baseline"]))
+    linkage_runs = (
+        ((2000, []),)
+        if args.quick
+        else (
+            (20_000, []),
+            (50_000, []),
+            (1_000_000, ["--eras", "uk", "--no-baseline"]),
+            (1_000_000, ["--no-baseline"]),
+        )
+    )
     for linkage_size, extra in linkage_runs:
-        say(f"linkage: OpenNRM{' and the Splink 5 baseline' if not extra else ''} on {linkage_size:,} synthetic referrals {' '.join(extra)}")
+        say(
+            f"linkage: OpenNRM{' and the Splink 5 baseline' if not extra else ''} on {linkage_size:,} synthetic referrals {' '.join(extra)}"
+        )
         linkage_out = out_dir / f"linkage-{linkage_size}{'-uk' if 'uk' in extra else ''}.txt"
         linkage_out.unlink(missing_ok=True)
-        rc, _ = run([sys.executable, str(BENCH / "linkage.py"), "--size", str(linkage_size), *extra], env, linkage_out, check=False, timeout=3600)
+        rc, _ = run(
+            [sys.executable, str(BENCH / "linkage.py"), "--size", str(linkage_size), *extra],
+            env,
+            linkage_out,
+            check=False,
+            timeout=3600,
+        )
         linkage_text = linkage_out.read_text(errors="replace")
         if rc != 0:
             raise BenchBroke(f"bench/linkage.py --size {linkage_size} exited {rc}:\n{tail(linkage_out)}")
-        linkage_sections.append(linkage_text[linkage_text.find("Linkage quality"):].strip())
+        linkage_sections.append(linkage_text[linkage_text.find("Linkage quality") :].strip())
     linkage_section = "## Duplicate detection (bench/linkage.py)\n\n" + "\n\n".join(linkage_sections)
 
     errors = sum(s["errors"] for s in report["load"]["scenarios"].values())

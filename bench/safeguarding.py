@@ -115,13 +115,22 @@ def seeded_marker(db: str) -> dict | None:
 def seed(db: str, referrals: int, episodes: int, env: dict, log: Path, batch: int) -> dict:
     """The seeded database, made afresh unless one of the same seed, version and size is there already."""
     marker = seeded_marker(db)
-    if marker and (marker["seed"], marker["version"], marker["referrals"], marker["episodes"]) == (SEED, GENERATOR_VERSION, referrals, episodes):
-        say(f"reusing {db}: seeded {marker['seeded_at']:%Y-%m-%d %H:%M} UTC with seed {SEED}, generator version {GENERATOR_VERSION}")
+    if marker and (marker["seed"], marker["version"], marker["referrals"], marker["episodes"]) == (
+        SEED,
+        GENERATOR_VERSION,
+        referrals,
+        episodes,
+    ):
+        say(
+            f"reusing {db}: seeded {marker['seeded_at']:%Y-%m-%d %H:%M} UTC with seed {SEED}, generator version {GENERATOR_VERSION}"
+        )
         bench.run([OPENNRM, "migrate", "--no-input"], env, log)  # migrations may be newer than the seed
         return {**marker, "reused": True, "seconds": 0.0}
     if episodes > 2 * CHILDREN_WITH_EPISODES or referrals < 8 * CHILDREN_WITH_EPISODES:
-        raise bench.BenchBroke(f"the generator spreads at most {2 * CHILDREN_WITH_EPISODES:,} episodes over at least "
-                               f"{8 * CHILDREN_WITH_EPISODES:,} referrals")
+        raise bench.BenchBroke(
+            f"the generator spreads at most {2 * CHILDREN_WITH_EPISODES:,} episodes over at least "
+            f"{8 * CHILDREN_WITH_EPISODES:,} referrals"
+        )
     t0 = time.perf_counter()
     say(f"creating database {db}")
     bench.recreate_database(db)
@@ -129,7 +138,9 @@ def seed(db: str, referrals: int, episodes: int, env: dict, log: Path, batch: in
     bench.run([OPENNRM, "migrate", "--no-input"], env, log)
     say("opennrm demo (users, organisations, the demo's children)")
     bench.run([OPENNRM, "demo"], env, log)
-    users = dict(bench.query(db, "SELECT username, id FROM accounts_user WHERE username IN (%s, %s)", (POLICE, SOCIAL_WORKER)))
+    users = dict(
+        bench.query(db, "SELECT username, id FROM accounts_user WHERE username IN (%s, %s)", (POLICE, SOCIAL_WORKER))
+    )
     police_org = bench.query(db, "SELECT organisation_id FROM accounts_user WHERE username = %s", (POLICE,))[0][0]
     la_org = bench.query(db, "SELECT organisation_id FROM accounts_user WHERE username = %s", (SOCIAL_WORKER,))[0][0]
     now = dt.datetime.now(dt.UTC)
@@ -145,16 +156,29 @@ def seed(db: str, referrals: int, episodes: int, env: dict, log: Path, batch: in
                 conn.execute(REFERRALS_SQL, {"now": now, "a": a, "b": b, "org": police_org, "user": users[POLICE]})
             done = b
             rate = done / (time.perf_counter() - t0)
-            say(f"seeded {done:,} / {referrals:,} referrals ({rate:,.0f}/s, about {(referrals - done) / rate:,.0f} s left)")
+            say(
+                f"seeded {done:,} / {referrals:,} referrals ({rate:,.0f}/s, about {(referrals - done) / rate:,.0f} s left)"
+            )
         conn.execute("ANALYZE referrals_referral")
         conn.commit()
         done, t1 = 0, time.perf_counter()
         while done < episodes:
             a, b = done + 1, min(episodes, done + batch)
             with conn.transaction():
-                conn.execute(EPISODES_SQL, {"now": now, "a": a, "b": b, "children": CHILDREN_WITH_EPISODES, "episodes": episodes,
-                                            "open": OPEN_EPISODES, "police": police_org, "reporter": users[SOCIAL_WORKER],
-                                            "police_user": users[POLICE]})
+                conn.execute(
+                    EPISODES_SQL,
+                    {
+                        "now": now,
+                        "a": a,
+                        "b": b,
+                        "children": CHILDREN_WITH_EPISODES,
+                        "episodes": episodes,
+                        "open": OPEN_EPISODES,
+                        "police": police_org,
+                        "reporter": users[SOCIAL_WORKER],
+                        "police_user": users[POLICE],
+                    },
+                )
             done = b
             rate = done / (time.perf_counter() - t1)
             say(f"seeded {done:,} / {episodes:,} missing episodes ({rate:,.0f}/s)")
@@ -166,12 +190,24 @@ def seed(db: str, referrals: int, episodes: int, env: dict, log: Path, batch: in
         conn.execute("VACUUM ANALYZE referrals_referral")
         conn.execute("VACUUM ANALYZE safeguarding_missingepisode")
         conn.execute("VACUUM ANALYZE safeguarding_returninterview")
-        conn.execute("CREATE TABLE bench_safeguarding_marker (seed bigint, version text, referrals integer, episodes integer, seeded_at timestamptz)")
-        conn.execute("INSERT INTO bench_safeguarding_marker VALUES (%s, %s, %s, %s, now())", (SEED, GENERATOR_VERSION, referrals, episodes))
+        conn.execute(
+            "CREATE TABLE bench_safeguarding_marker (seed bigint, version text, referrals integer, episodes integer, seeded_at timestamptz)"
+        )
+        conn.execute(
+            "INSERT INTO bench_safeguarding_marker VALUES (%s, %s, %s, %s, now())",
+            (SEED, GENERATOR_VERSION, referrals, episodes),
+        )
     seconds = time.perf_counter() - t0
     say(f"seeded in {seconds:,.0f} s")
-    return {"seed": SEED, "version": GENERATOR_VERSION, "referrals": referrals, "episodes": episodes, "seeded_at": now, "reused": False,
-            "seconds": seconds}
+    return {
+        "seed": SEED,
+        "version": GENERATOR_VERSION,
+        "referrals": referrals,
+        "episodes": episodes,
+        "seeded_at": now,
+        "reused": False,
+        "seconds": seconds,
+    }
 
 
 def data_profile(db: str) -> dict:
@@ -183,11 +219,19 @@ def data_profile(db: str) -> dict:
         "croydon_referrals": q("SELECT count(*) FROM referrals_referral WHERE local_authority = %s", CROYDON),
         "episodes": q("SELECT count(*) FROM safeguarding_missingepisode"),
         "open": q("SELECT count(*) FROM safeguarding_missingepisode WHERE found_at IS NULL"),
-        "interviews_due": q("SELECT count(*) FROM safeguarding_missingepisode e LEFT JOIN safeguarding_returninterview i ON i.episode_id = e.id "
-                            "WHERE e.found_at IS NOT NULL AND i.id IS NULL AND e.local_authority = %s", CROYDON),
-        "croydon_open": q("SELECT count(*) FROM safeguarding_missingepisode WHERE found_at IS NULL AND local_authority = %s", CROYDON),
-        "police_open": q("SELECT count(*) FROM safeguarding_missingepisode m JOIN accounts_user u ON u.organisation_id = m.police_organisation_id "
-                         "WHERE m.found_at IS NULL AND u.username = %s", POLICE),
+        "interviews_due": q(
+            "SELECT count(*) FROM safeguarding_missingepisode e LEFT JOIN safeguarding_returninterview i ON i.episode_id = e.id "
+            "WHERE e.found_at IS NOT NULL AND i.id IS NULL AND e.local_authority = %s",
+            CROYDON,
+        ),
+        "croydon_open": q(
+            "SELECT count(*) FROM safeguarding_missingepisode WHERE found_at IS NULL AND local_authority = %s", CROYDON
+        ),
+        "police_open": q(
+            "SELECT count(*) FROM safeguarding_missingepisode m JOIN accounts_user u ON u.organisation_id = m.police_organisation_id "
+            "WHERE m.found_at IS NULL AND u.username = %s",
+            POLICE,
+        ),
     }
 
 
@@ -200,8 +244,11 @@ def iso_now() -> str:
 
 def notification_latency(session: "scale.Session", db: str, reports: int, gap: float, timeout: float) -> dict:
     """`reports` times: report the demo's guardian child missing, wait for every alert of the episode to be sent, record found."""
-    child = bench.query(db, "SELECT r.uuid, r.id FROM referrals_referral r JOIN safeguarding_guardianallocationrequest g ON g.referral_id = r.id "
-                            "JOIN accounts_user u ON u.id = g.allocated_to_id WHERE u.username = 'guardian.one' ORDER BY r.id LIMIT 1")
+    child = bench.query(
+        db,
+        "SELECT r.uuid, r.id FROM referrals_referral r JOIN safeguarding_guardianallocationrequest g ON g.referral_id = r.id "
+        "JOIN accounts_user u ON u.id = g.allocated_to_id WHERE u.username = 'guardian.one' ORDER BY r.id LIMIT 1",
+    )
     if not child:
         raise bench.BenchBroke("the demo has no child with guardian.one allocated")
     uuid, referral_id = str(child[0][0]), child[0][1]
@@ -209,29 +256,42 @@ def notification_latency(session: "scale.Session", db: str, reports: int, gap: f
     json_headers = {"Content-Type": "application/json"}
 
     def record_found(episode_id: str) -> None:
-        status, body = session.request("POST", f"{path}/{episode_id}/found", json.dumps({"found_at": iso_now()}), json_headers, api=True)
+        status, body = session.request(
+            "POST", f"{path}/{episode_id}/found", json.dumps({"found_at": iso_now()}), json_headers, api=True
+        )
         if status != 200:
             raise bench.BenchBroke(f"POST {path}/{episode_id}/found answered {status}: {body[:300]}")
 
     # A previous run may have been stopped with the child still missing: record them found first.
-    for (episode_uuid,) in bench.query(db, "SELECT uuid FROM safeguarding_missingepisode WHERE referral_id = %s AND found_at IS NULL", (referral_id,)):
+    for (episode_uuid,) in bench.query(
+        db, "SELECT uuid FROM safeguarding_missingepisode WHERE referral_id = %s AND found_at IS NULL", (referral_id,)
+    ):
         record_found(str(episode_uuid))
     samples, since_response, alerts_per_report, timeouts = [], [], [], 0
     for n in range(1, reports + 1):
         # A random part of the wait, so that reports do not fall in step with the worker's once-a-second look at its queue.
         time.sleep(gap + random.random())
         since = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5)).isoformat(timespec="seconds")
-        status, body = session.request("POST", path, json.dumps({"missing_since": since, "last_seen": "Benchmark: last seen at school", "risk": "medium"}),
-                                       json_headers, api=True)
+        status, body = session.request(
+            "POST",
+            path,
+            json.dumps({"missing_since": since, "last_seen": "Benchmark: last seen at school", "risk": "medium"}),
+            json_headers,
+            api=True,
+        )
         answered = dt.datetime.now(dt.UTC)
         if status != 201:
             raise bench.BenchBroke(f"POST {path} answered {status}: {body[:300]}")
         episode_id = json.loads(body)["id"]
         deadline = time.monotonic() + timeout
         while True:
-            rows = bench.query(db, "SELECT e.reported_at, count(a.id), count(a.sent_at), max(a.sent_at) FROM safeguarding_missingepisode e "
-                                   "LEFT JOIN safeguarding_safeguardingalert a ON a.episode_id = e.id AND a.kind = 'missing' "
-                                   "WHERE e.uuid = %s GROUP BY e.reported_at", (episode_id,))
+            rows = bench.query(
+                db,
+                "SELECT e.reported_at, count(a.id), count(a.sent_at), max(a.sent_at) FROM safeguarding_missingepisode e "
+                "LEFT JOIN safeguarding_safeguardingalert a ON a.episode_id = e.id AND a.kind = 'missing' "
+                "WHERE e.uuid = %s GROUP BY e.reported_at",
+                (episode_id,),
+            )
             reported_at, alerts, sent, last_sent = rows[0]
             if alerts and sent == alerts:
                 samples.append((last_sent - reported_at).total_seconds())
@@ -245,9 +305,18 @@ def notification_latency(session: "scale.Session", db: str, reports: int, gap: f
                 break
             time.sleep(0.05)
         record_found(episode_id)
-    return {"reports": reports, "sent": len(samples), "timeouts": timeouts, "alerts_per_report": sorted(set(alerts_per_report)),
-            "p50_s": scale.percentile(samples, 50), "p95_s": scale.percentile(samples, 95), "max_s": max(samples) if samples else float("nan"),
-            "p95_since_response_s": scale.percentile(since_response, 95), "timeout_s": timeout, "gap_s": gap}
+    return {
+        "reports": reports,
+        "sent": len(samples),
+        "timeouts": timeouts,
+        "alerts_per_report": sorted(set(alerts_per_report)),
+        "p50_s": scale.percentile(samples, 50),
+        "p95_s": scale.percentile(samples, 95),
+        "max_s": max(samples) if samples else float("nan"),
+        "p95_since_response_s": scale.percentile(since_response, 95),
+        "timeout_s": timeout,
+        "gap_s": gap,
+    }
 
 
 # --- Report -------------------------------------------------------------------------------------------
@@ -255,8 +324,11 @@ def notification_latency(session: "scale.Session", db: str, reports: int, gap: f
 
 def render(r: dict) -> str:
     m, d, fmt = r["machine"], r["data"], bench.fmt
-    seeding = (f"reused (seeded {r['seed']['seeded_at']:%Y-%m-%d %H:%M} UTC)" if r["seed"]["reused"]
-               else f"seeded in {r['seed']['seconds']:,.0f} s by INSERT … SELECT from generate_series")
+    seeding = (
+        f"reused (seeded {r['seed']['seeded_at']:%Y-%m-%d %H:%M} UTC)"
+        if r["seed"]["reused"]
+        else f"seeded in {r['seed']['seconds']:,.0f} s by INSERT … SELECT from generate_series"
+    )
     out = [
         f"Run: {r['date']} · `{r['command']}` (bench/safeguarding.py). Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']:.1f} GiB memory, "
         f"{m['os']}; PostgreSQL {m['postgresql']} (default configuration, same machine); Python {m['python']}, Django {m['django']}; "
@@ -275,43 +347,60 @@ def render(r: dict) -> str:
         "| Measure | Requests | p50 ms | p95 ms | Max ms | Errors | Target | Result |",
         "|---|---:|---:|---:|---:|---:|---|---|",
     ]
-    names = {"page": f"Missing now page `GET /missing-now` as `{SOCIAL_WORKER}` (Croydon)",
-             "api": f"Missing now API `GET /api/v1/missing-now` as `{SOCIAL_WORKER}`",
-             "police_page": f"Missing now page as `{POLICE}` (Metropolitan Police)",
-             "police_api": f"Missing now API as `{POLICE}`"}
+    names = {
+        "page": f"Missing now page `GET /missing-now` as `{SOCIAL_WORKER}` (Croydon)",
+        "api": f"Missing now API `GET /api/v1/missing-now` as `{SOCIAL_WORKER}`",
+        "police_page": f"Missing now page as `{POLICE}` (Metropolitan Police)",
+        "police_api": f"Missing now API as `{POLICE}`",
+    }
     for key, name in names.items():
         s = r["http"][key]
         errors = sum(s["errors"].values())
         result = "MET" if s["requests"] and s["p95_ms"] <= MISSING_NOW_TARGET_MS else "MISSED"
         if errors:
             result += " · ERRORS (" + ", ".join(f"{k}: {v}" for k, v in s["errors"].items()) + ")"
-        out.append(f"| {name} | {s['requests']:,} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['max_ms'])} | {errors} | "
-                   f"p95 ≤ {MISSING_NOW_TARGET_MS:g} ms | {result} |")
+        out.append(
+            f"| {name} | {s['requests']:,} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['max_ms'])} | {errors} | "
+            f"p95 ≤ {MISSING_NOW_TARGET_MS:g} ms | {result} |"
+        )
     nl = r["notification"]
     met = nl["timeouts"] == 0 and nl["p95_s"] <= NOTIFICATION_TARGET_S and nl["max_s"] <= NOTIFICATION_TARGET_S
-    out.append(f"| Notification of a new missing episode: report → last alert's email sent by the worker (sent_at), s | {nl['reports']} reports | "
-               f"{fmt(nl['p50_s'], 2)} s | {fmt(nl['p95_s'], 2)} s | {fmt(nl['max_s'], 2)} s | {nl['timeouts']} | ≤ {NOTIFICATION_TARGET_S:g} s, every one "
-               f"| {'MET' if met else 'MISSED'} |")
-    out += ["", f"Notifications: `{SOCIAL_WORKER}` reports the demo's guardian child missing ({nl['reports']} times, {nl['gap_s']:g} to {nl['gap_s'] + 1:g} s apart, "
-                f"recording the child found after each) through `POST /api/v1/referrals/{{id}}/missing-episodes`; each report makes "
-                f"{'/'.join(map(str, nl['alerts_per_report'])) or '?'} alert(s) (the others responsible), emailed by the worker with the file-based "
-                f"email backend. Latency is the last alert's sent_at minus the episode's reported_at (both the server's clock); measured from the "
-                f"moment the client had the 201 answer instead, p95 is {fmt(nl['p95_since_response_s'], 2)} s."]
-    out += ["", f"Load average (1 minute) when the measurements started: {r['load_average_before']:.1f}; when they ended: "
-                f"{r['load_average_after']:.1f}, on {m['nproc']} CPUs: other work on the machine (test runs, other benchmarks) "
-                f"shares them with the server, the clients and PostgreSQL."]
+    out.append(
+        f"| Notification of a new missing episode: report → last alert's email sent by the worker (sent_at), s | {nl['reports']} reports | "
+        f"{fmt(nl['p50_s'], 2)} s | {fmt(nl['p95_s'], 2)} s | {fmt(nl['max_s'], 2)} s | {nl['timeouts']} | ≤ {NOTIFICATION_TARGET_S:g} s, every one "
+        f"| {'MET' if met else 'MISSED'} |"
+    )
+    out += [
+        "",
+        f"Notifications: `{SOCIAL_WORKER}` reports the demo's guardian child missing ({nl['reports']} times, {nl['gap_s']:g} to {nl['gap_s'] + 1:g} s apart, "
+        f"recording the child found after each) through `POST /api/v1/referrals/{{id}}/missing-episodes`; each report makes "
+        f"{'/'.join(map(str, nl['alerts_per_report'])) or '?'} alert(s) (the others responsible), emailed by the worker with the file-based "
+        f"email backend. Latency is the last alert's sent_at minus the episode's reported_at (both the server's clock); measured from the "
+        f"moment the client had the 201 answer instead, p95 is {fmt(nl['p95_since_response_s'], 2)} s.",
+    ]
+    out += [
+        "",
+        f"Load average (1 minute) when the measurements started: {r['load_average_before']:.1f}; when they ended: "
+        f"{r['load_average_after']:.1f}, on {m['nproc']} CPUs: other work on the machine (test runs, other benchmarks) "
+        f"shares them with the server, the clients and PostgreSQL.",
+    ]
     busy = r.get("machine_busy_before_percent")
     if busy is not None and busy > 25:
-        out += ["", f"**The machine was {busy:.0f}% busy with other work when the measurements started**, so the latencies are "
-                    "longer than the same code gives on a quiet machine."]
+        out += [
+            "",
+            f"**The machine was {busy:.0f}% busy with other work when the measurements started**, so the latencies are "
+            "longer than the same code gives on a quiet machine.",
+        ]
     out += ["", f"Total run time: {fmt(r['total_seconds'] / 60, 1)} minutes."]
     return "\n".join(out)
 
 
 def write_benchmarks(section: str) -> None:
     path = ROOT / "BENCHMARKS.md"
-    generated = (f"{BEGIN}\n<!-- Generated by `make bench-safeguarding` (bench/safeguarding.py): everything between these markers is "
-                 f"overwritten by each run. -->\n\n{section}\n{END}")
+    generated = (
+        f"{BEGIN}\n<!-- Generated by `make bench-safeguarding` (bench/safeguarding.py): everything between these markers is "
+        f"overwritten by each run. -->\n\n{section}\n{END}"
+    )
     text = path.read_text()
     if BEGIN in text and END in text:
         text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: generated, text, flags=re.S)
@@ -322,13 +411,17 @@ def write_benchmarks(section: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="OpenNRM children's safeguarding at 1,000,000 referrals and 200,000 missing episodes (PostgreSQL)")
+    parser = argparse.ArgumentParser(
+        description="OpenNRM children's safeguarding at 1,000,000 referrals and 200,000 missing episodes (PostgreSQL)"
+    )
     parser.add_argument("--referrals", type=int, default=1_000_000)
     parser.add_argument("--episodes", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=100_000, help="rows inserted per transaction while seeding")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per page or API call")
-    parser.add_argument("--reports", type=int, default=20, help="missing reports whose notification latency is measured")
+    parser.add_argument(
+        "--reports", type=int, default=20, help="missing reports whose notification latency is measured"
+    )
     parser.add_argument("--gap", type=float, default=3.0, help="seconds between two reports")
     parser.add_argument("--db", default=DB)
     parser.add_argument("--seed-only", action="store_true", help="seed (or check) the database and stop")
@@ -342,12 +435,27 @@ def main() -> int:
     var_dir = out_dir / "var-safeguarding"
     var_dir.mkdir(exist_ok=True)
     say(f"logs in {log.relative_to(ROOT)}")
-    env = {k: v for k, v in os.environ.items() if k not in ("OPENNRM_DEBUG", "OPENNRM_AUDIT_CHAINS") and not k.startswith("OPENNRM_EMAIL_")}
-    env.update({"DJANGO_SETTINGS_MODULE": "opennrm.settings", "DATABASE_URL": f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{args.db}",
-                "OPENNRM_VAR_DIR": str(var_dir), "OPENNRM_DEMO_PASSWORD": bench.PASSWORD, "PYTHONUNBUFFERED": "1"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENNRM_DEBUG", "OPENNRM_AUDIT_CHAINS") and not k.startswith("OPENNRM_EMAIL_")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "opennrm.settings",
+            "DATABASE_URL": f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{args.db}",
+            "OPENNRM_VAR_DIR": str(var_dir),
+            "OPENNRM_DEMO_PASSWORD": bench.PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     bench.ensure_postgres()
-    report = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "clients": args.clients, "seconds": args.seconds,
-              "command": "make bench-safeguarding" if os.environ.get("MAKELEVEL") else "python bench/safeguarding.py"}
+    report = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "command": "make bench-safeguarding" if os.environ.get("MAKELEVEL") else "python bench/safeguarding.py",
+    }
     report["seed"] = seed(args.db, args.referrals, args.episodes, env, log, args.batch)
     if args.seed_only:
         return 0
@@ -361,12 +469,18 @@ def main() -> int:
         report["machine_busy_before_percent"] = bench.wait_for_quiet()
         report["load_average_before"] = os.getloadavg()[0]
         report["http"] = {}
-        plan = [("page", social_workers, "/missing-now", False, "Missing now"), ("api", social_workers, "/api/v1/missing-now", True, '"items"'),
-                ("police_page", police, "/missing-now", False, "Missing now"), ("police_api", police, "/api/v1/missing-now", True, '"items"')]
+        plan = [
+            ("page", social_workers, "/missing-now", False, "Missing now"),
+            ("api", social_workers, "/api/v1/missing-now", True, '"items"'),
+            ("police_page", police, "/missing-now", False, "Missing now"),
+            ("police_api", police, "/api/v1/missing-now", True, '"items"'),
+        ]
         for key, sessions, path, api, expect in plan:
             say(f"measuring {key} with {len(sessions)} clients for {args.seconds:g} s")
             result = scale.measure(sessions, path, api=api, seconds=args.seconds, expect=expect)
-            say(f"{key}: {result['requests']} requests, p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, errors {result['errors']}")
+            say(
+                f"{key}: {result['requests']} requests, p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, errors {result['errors']}"
+            )
             report["http"][key] = result
         say(f"notification latency: {args.reports} missing reports, {args.gap:g} s apart")
         report["notification"] = notification_latency(social_workers[0], args.db, args.reports, args.gap, timeout=60.0)

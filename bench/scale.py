@@ -44,8 +44,14 @@ GENERATOR_VERSION = "3"  # bump when the generated data changes: the database is
 DECISION_MAKER = "sca.one"
 BEGIN = "<!-- scale:begin -->"
 END = "<!-- scale:end -->"
-TARGETS_MS = {"queue": 150.0, "queue_api": 150.0, "dashboard": 1000.0, "dashboard_api": 1000.0, "dashboard_alone": 1000.0,
-              "dashboard_fresh": 1000.0}
+TARGETS_MS = {
+    "queue": 150.0,
+    "queue_api": 150.0,
+    "dashboard": 1000.0,
+    "dashboard_api": 1000.0,
+    "dashboard_alone": 1000.0,
+    "dashboard_fresh": 1000.0,
+}
 SWEEP_TARGET_S = 60.0
 say = bench.say
 
@@ -139,14 +145,18 @@ def seeded_marker(db: str) -> dict | None:
         rows = bench.query(db, "SELECT seed, version, referrals, seeded_at FROM bench_scale_marker")
     except Exception:  # noqa: BLE001  (no database, or no marker table: not seeded)
         return None
-    return {"seed": rows[0][0], "version": rows[0][1], "referrals": rows[0][2], "seeded_at": rows[0][3]} if rows else None
+    return (
+        {"seed": rows[0][0], "version": rows[0][1], "referrals": rows[0][2], "seeded_at": rows[0][3]} if rows else None
+    )
 
 
 def seed(db: str, referrals: int, env: dict, log: Path, batch: int) -> dict:
     """The seeded database, made afresh unless one of the same seed, version and size is there already."""
     marker = seeded_marker(db)
     if marker and (marker["seed"], marker["version"], marker["referrals"]) == (SEED, GENERATOR_VERSION, referrals):
-        say(f"reusing {db}: seeded {marker['seeded_at']:%Y-%m-%d %H:%M} UTC with seed {SEED}, generator version {GENERATOR_VERSION}")
+        say(
+            f"reusing {db}: seeded {marker['seeded_at']:%Y-%m-%d %H:%M} UTC with seed {SEED}, generator version {GENERATOR_VERSION}"
+        )
         # A previous run's sweep may have moved cases on; migrations may be newer than the seed.
         bench.run([OPENNRM, "migrate", "--no-input"], env, log)
         say("opennrm dashboard-refresh (what changed since the last refresh; timed)")
@@ -159,7 +169,9 @@ def seed(db: str, referrals: int, env: dict, log: Path, batch: int) -> dict:
     bench.run([OPENNRM, "migrate", "--no-input"], env, log)
     say("opennrm demo (users, organisations, routing rules)")
     bench.run([OPENNRM, "demo"], env, log)
-    users = dict(bench.query(db, "SELECT username, id FROM accounts_user WHERE username IN ('fr.police', 'sca.one', 'sca.two')"))
+    users = dict(
+        bench.query(db, "SELECT username, id FROM accounts_user WHERE username IN ('fr.police', 'sca.one', 'sca.two')")
+    )
     org = bench.query(db, "SELECT organisation_id FROM accounts_user WHERE username = 'fr.police'")[0][0]
     now = dt.datetime.now(dt.UTC)
     import psycopg
@@ -176,7 +188,9 @@ def seed(db: str, referrals: int, env: dict, log: Path, batch: int) -> dict:
                 conn.execute(DECISIONS_SQL, {"decider": users["sca.one"], "reviewer": users["sca.two"]})
             done = b
             rate = done / (time.perf_counter() - t0)
-            say(f"seeded {done:,} / {referrals:,} referrals ({rate:,.0f}/s, about {(referrals - done) / rate:,.0f} s left)")
+            say(
+                f"seeded {done:,} / {referrals:,} referrals ({rate:,.0f}/s, about {(referrals - done) / rate:,.0f} s left)"
+            )
     say("VACUUM ANALYZE")
     with bench.pg_connect(db) as conn:
         conn.execute("VACUUM ANALYZE referrals_referral")
@@ -185,22 +199,39 @@ def seed(db: str, referrals: int, env: dict, log: Path, batch: int) -> dict:
     say("opennrm dashboard-refresh --full (timed)")
     _, refresh = bench.run([OPENNRM, "dashboard-refresh", "--full"], env, log, timeout=3600)
     with bench.pg_connect(db) as conn:
-        conn.execute("CREATE TABLE bench_scale_marker (seed bigint, version text, referrals integer, seeded_at timestamptz)")
+        conn.execute(
+            "CREATE TABLE bench_scale_marker (seed bigint, version text, referrals integer, seeded_at timestamptz)"
+        )
         conn.execute("INSERT INTO bench_scale_marker VALUES (%s, %s, %s, now())", (SEED, GENERATOR_VERSION, referrals))
     seconds = time.perf_counter() - t0
     say(f"seeded in {seconds:,.0f} s")
-    return {"seed": SEED, "version": GENERATOR_VERSION, "referrals": referrals, "seeded_at": now, "reused": False, "seconds": seconds,
-            "refresh": {"full": True, "seconds": refresh}}
+    return {
+        "seed": SEED,
+        "version": GENERATOR_VERSION,
+        "referrals": referrals,
+        "seeded_at": now,
+        "reused": False,
+        "seconds": seconds,
+        "refresh": {"full": True, "seconds": refresh},
+    }
 
 
 def data_profile(db: str) -> dict:
     total = bench.query(db, "SELECT count(*) FROM referrals_referral")[0][0]
     by_status = dict(bench.query(db, "SELECT status, count(*) FROM referrals_referral GROUP BY status"))
-    by_authority = dict(bench.query(db, "SELECT competent_authority, count(*) FROM referrals_referral GROUP BY competent_authority"))
+    by_authority = dict(
+        bench.query(db, "SELECT competent_authority, count(*) FROM referrals_referral GROUP BY competent_authority")
+    )
     decisions = bench.query(db, "SELECT count(*) FROM decisions_decision")[0][0]
     span = bench.query(db, "SELECT min(received_at), max(received_at) FROM referrals_referral")[0]
-    return {"referrals": total, "by_status": by_status, "by_authority": by_authority, "decisions": decisions,
-            "first_received": span[0], "last_received": span[1]}
+    return {
+        "referrals": total,
+        "by_status": by_status,
+        "by_authority": by_authority,
+        "decisions": decisions,
+        "first_received": span[0],
+        "last_received": span[1],
+    }
 
 
 # --- Measuring ----------------------------------------------------------------------------------------
@@ -217,18 +248,30 @@ class Session:
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
         if status != 200 or not csrf:
             raise bench.BenchBroke(f"GET /sign-in answered {status} without a CSRF token")
-        form = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf.group(1), "username": username, "password": password, "next": ""})
-        status, _ = self.request("POST", "/sign-in", form, {"Content-Type": "application/x-www-form-urlencoded",
-                                                           "Referer": f"http://127.0.0.1:{port}/sign-in"})
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": csrf.group(1), "username": username, "password": password, "next": ""}
+        )
+        status, _ = self.request(
+            "POST",
+            "/sign-in",
+            form,
+            {"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{port}/sign-in"},
+        )
         if status != 302 or "sessionid" not in self.cookies:
             raise bench.BenchBroke(f"signing in as {username} through the form answered {status}")
-        status, body = self.request("POST", "/api/v1/auth/token", json.dumps({"username": username, "password": password}),
-                                    {"Content-Type": "application/json"})
+        status, body = self.request(
+            "POST",
+            "/api/v1/auth/token",
+            json.dumps({"username": username, "password": password}),
+            {"Content-Type": "application/json"},
+        )
         if status != 200:
             raise bench.BenchBroke(f"POST /api/v1/auth/token answered {status}")
         self.token = json.loads(body)["token"]
 
-    def request(self, method: str, path: str, body: str | None = None, headers: dict | None = None, *, api: bool = False) -> tuple[int, str]:
+    def request(
+        self, method: str, path: str, body: str | None = None, headers: dict | None = None, *, api: bool = False
+    ) -> tuple[int, str]:
         headers = dict(headers or {})
         if api and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -289,8 +332,16 @@ def measure(sessions: list[Session], path, *, api: bool, seconds: float, expect:
     for t in threads:
         t.join()
     ms = [x * 1000 for x in latencies]
-    return {"path": path if isinstance(path, str) else "varied", "requests": len(ms), "errors": errors, "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95),
-            "max_ms": max(ms) if ms else float("nan"), "mean_ms": statistics.fmean(ms) if ms else float("nan"), "seconds": seconds}
+    return {
+        "path": path if isinstance(path, str) else "varied",
+        "requests": len(ms),
+        "errors": errors,
+        "p50_ms": percentile(ms, 50),
+        "p95_ms": percentile(ms, 95),
+        "max_ms": max(ms) if ms else float("nan"),
+        "mean_ms": statistics.fmean(ms) if ms else float("nan"),
+        "seconds": seconds,
+    }
 
 
 def fresh_periods():
@@ -315,8 +366,11 @@ def command_exists(name: str, env: dict) -> bool:
 
 
 def open_cases(db: str) -> int:
-    return bench.query(db, "SELECT count(*) FROM referrals_referral WHERE status IN "
-                           "('awaiting_reasonable_grounds', 'recovery_period', 'awaiting_conclusive_grounds', 'reconsideration')")[0][0]
+    return bench.query(
+        db,
+        "SELECT count(*) FROM referrals_referral WHERE status IN "
+        "('awaiting_reasonable_grounds', 'recovery_period', 'awaiting_conclusive_grounds', 'reconsideration')",
+    )[0][0]
 
 
 def sweep(env: dict, log: Path, db: str) -> dict:
@@ -334,8 +388,11 @@ def sweep(env: dict, log: Path, db: str) -> dict:
 def render(r: dict) -> str:
     m, d = r["machine"], r["data"]
     fmt = bench.fmt
-    seeding = (f"reused (seeded {r['seed']['seeded_at']:%Y-%m-%d %H:%M} UTC)" if r["seed"]["reused"]
-               else f"seeded in {r['seed']['seconds']:,.0f} s by INSERT … SELECT from generate_series")
+    seeding = (
+        f"reused (seeded {r['seed']['seeded_at']:%Y-%m-%d %H:%M} UTC)"
+        if r["seed"]["reused"]
+        else f"seeded in {r['seed']['seconds']:,.0f} s by INSERT … SELECT from generate_series"
+    )
     statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(d["by_status"].items(), key=lambda kv: -kv[1]))
     authorities = ", ".join(f"{k} {v:,}" for k, v in sorted(d["by_authority"].items(), key=lambda kv: -kv[1]))
     out = [
@@ -354,10 +411,14 @@ def render(r: dict) -> str:
         "| Measure | Requests | p50 ms | p95 ms | Max ms | Errors | Target | Result |",
         "|---|---:|---:|---:|---:|---:|---|---|",
     ]
-    names = {"queue": "Work queue page `GET /queue`", "queue_api": "Work queue API `GET /api/v1/queue`",
-             "dashboard": "Dashboard page `GET /dashboard` (last 12 months)", "dashboard_api": "Dashboard API `GET /api/v1/dashboard`",
-             "dashboard_alone": "Dashboard page `GET /dashboard`, one client alone",
-             "dashboard_fresh": "Dashboard API, one client, a period never asked before (computed afresh, not from the cache)"}
+    names = {
+        "queue": "Work queue page `GET /queue`",
+        "queue_api": "Work queue API `GET /api/v1/queue`",
+        "dashboard": "Dashboard page `GET /dashboard` (last 12 months)",
+        "dashboard_api": "Dashboard API `GET /api/v1/dashboard`",
+        "dashboard_alone": "Dashboard page `GET /dashboard`, one client alone",
+        "dashboard_fresh": "Dashboard API, one client, a period never asked before (computed afresh, not from the cache)",
+    }
     for key, name in names.items():
         s = r["http"].get(key)
         target = f"p95 ≤ {TARGETS_MS[key]:g} ms"
@@ -368,25 +429,44 @@ def render(r: dict) -> str:
         result = "MET" if s["requests"] and s["p95_ms"] <= TARGETS_MS[key] else "MISSED"
         if errors:
             result += " · ERRORS (" + ", ".join(f"{k}: {v}" for k, v in s["errors"].items()) + ")"
-        out.append(f"| {name} | {s['requests']:,} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['max_ms'])} | {errors} | {target} | {result} |")
+        out.append(
+            f"| {name} | {s['requests']:,} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['max_ms'])} | {errors} | {target} | {result} |"
+        )
     sw = r["sweep"]
     if sw["available"]:
-        result = ("MET" if sw["seconds"] <= SWEEP_TARGET_S else "MISSED") if sw["exit"] == 0 else f"FAILED (exit {sw['exit']})"
-        out.append(f"| Nightly sweep `opennrm sweep-deadlines` over {sw['open_cases']:,} open cases | 1 run | — | — | {fmt(sw['seconds'] * 1000, 0)} | "
-                   f"{0 if sw['exit'] == 0 else 1} | ≤ {SWEEP_TARGET_S:g} s | {result} |")
+        result = (
+            ("MET" if sw["seconds"] <= SWEEP_TARGET_S else "MISSED")
+            if sw["exit"] == 0
+            else f"FAILED (exit {sw['exit']})"
+        )
+        out.append(
+            f"| Nightly sweep `opennrm sweep-deadlines` over {sw['open_cases']:,} open cases | 1 run | — | — | {fmt(sw['seconds'] * 1000, 0)} | "
+            f"{0 if sw['exit'] == 0 else 1} | ≤ {SWEEP_TARGET_S:g} s | {result} |"
+        )
     else:
-        out.append(f"| Nightly sweep `opennrm sweep-deadlines` | — | — | — | — | — | ≤ {SWEEP_TARGET_S:g} s | NOT AVAILABLE (no such command yet) |")
+        out.append(
+            f"| Nightly sweep `opennrm sweep-deadlines` | — | — | — | — | — | ≤ {SWEEP_TARGET_S:g} s | NOT AVAILABLE (no such command yet) |"
+        )
     refresh = r["seed"]["refresh"]
-    out += ["", f"The dashboard reads a summary of each referral's deadlines and first decisions (ADR 0008): "
-                f"`opennrm dashboard-refresh{' --full' if refresh['full'] else ''}` took {fmt(refresh['seconds'])} s "
-                f"({'every referral, after seeding' if refresh['full'] else 'the referrals changed since the last refresh'})."]
+    out += [
+        "",
+        f"The dashboard reads a summary of each referral's deadlines and first decisions (ADR 0008): "
+        f"`opennrm dashboard-refresh{' --full' if refresh['full'] else ''}` took {fmt(refresh['seconds'])} s "
+        f"({'every referral, after seeding' if refresh['full'] else 'the referrals changed since the last refresh'}).",
+    ]
     if r.get("dashboard_query_ms") is not None:
-        out += ["", f"The dashboard's figures alone (the selector in the server, without the page around them), as the API "
-                    f"reported them for one more request: {fmt(r['dashboard_query_ms'], 0)} ms."]
+        out += [
+            "",
+            f"The dashboard's figures alone (the selector in the server, without the page around them), as the API "
+            f"reported them for one more request: {fmt(r['dashboard_query_ms'], 0)} ms.",
+        ]
     busy = r.get("machine_busy_before_percent")
     if busy is not None and busy > 25:
-        out += ["", f"**The machine was {busy:.0f}% busy with other work when the measurements started**, so the latencies are "
-                    "longer than the same code gives on a quiet machine."]
+        out += [
+            "",
+            f"**The machine was {busy:.0f}% busy with other work when the measurements started**, so the latencies are "
+            "longer than the same code gives on a quiet machine.",
+        ]
     out += ["", f"Total run time: {fmt(r['total_seconds'] / 60, 1)} minutes."]
     return "\n".join(out)
 
@@ -422,11 +502,22 @@ def main() -> int:
     var_dir.mkdir(exist_ok=True)
     say(f"logs in {log.relative_to(ROOT)}")
     env = {k: v for k, v in os.environ.items() if k not in ("OPENNRM_DEBUG", "OPENNRM_AUDIT_CHAINS")}
-    env.update({"DJANGO_SETTINGS_MODULE": "opennrm.settings", "DATABASE_URL": f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{args.db}",
-                "OPENNRM_VAR_DIR": str(var_dir), "OPENNRM_DEMO_PASSWORD": bench.PASSWORD, "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "opennrm.settings",
+            "DATABASE_URL": f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{args.db}",
+            "OPENNRM_VAR_DIR": str(var_dir),
+            "OPENNRM_DEMO_PASSWORD": bench.PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     bench.ensure_postgres()
-    report = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "clients": args.clients, "seconds": args.seconds,
-              "command": "make bench-scale" if os.environ.get("MAKELEVEL") else "python bench/scale.py"}
+    report = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "command": "make bench-scale" if os.environ.get("MAKELEVEL") else "python bench/scale.py",
+    }
     report["seed"] = seed(args.db, args.referrals, env, log, args.batch)
     if args.seed_only:
         return 0
@@ -438,18 +529,23 @@ def main() -> int:
         report["machine_busy_before_percent"] = bench.wait_for_quiet()
         report["http"] = {}
         # (key, path, API?, text a good answer holds, clients): a manager opening the dashboard alone as well as several at once.
-        plan = [("queue", "/queue", False, "Work queue", args.clients), ("queue_api", "/api/v1/queue", True, "{", args.clients),
-                ("dashboard", "/dashboard", False, "Open cases by stage", args.clients),
-                ("dashboard_api", "/api/v1/dashboard", True, "open_by_stage", args.clients),
-                ("dashboard_alone", "/dashboard", False, "Open cases by stage", 1),
-                ("dashboard_fresh", fresh_periods(), True, "open_by_stage", 1)]
+        plan = [
+            ("queue", "/queue", False, "Work queue", args.clients),
+            ("queue_api", "/api/v1/queue", True, "{", args.clients),
+            ("dashboard", "/dashboard", False, "Open cases by stage", args.clients),
+            ("dashboard_api", "/api/v1/dashboard", True, "open_by_stage", args.clients),
+            ("dashboard_alone", "/dashboard", False, "Open cases by stage", 1),
+            ("dashboard_fresh", fresh_periods(), True, "open_by_stage", 1),
+        ]
         for key, path, api, expect, clients in plan:
             if api and isinstance(path, str) and not api_has(sessions[0], path.removeprefix("/api/v1")):
                 say(f"{path}: not in the API yet; not measured")
                 continue
             say(f"measuring {key} with {clients} client(s) for {args.seconds:g} s")
             result = measure(sessions[:clients], path, api=api, seconds=args.seconds, expect=expect)
-            say(f"{key}: {result['requests']} requests, p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, errors {result['errors']}")
+            say(
+                f"{key}: {result['requests']} requests, p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, errors {result['errors']}"
+            )
             report["http"][key] = result
         status, body = sessions[0].request("GET", "/api/v1/dashboard", api=True)
         if status == 200:

@@ -33,7 +33,11 @@ VALID_CHILD_REFERRAL = {
         "current_address": "Flat 1, 1 Example Road, Croydon",
         "phone": "020 7946 0000",
     },
-    "local_authority_contact": {"local_authority": "E09000008", "name": "Duty social worker", "contacted_at": "2026-11-27T10:15:00Z"},
+    "local_authority_contact": {
+        "local_authority": "E09000008",
+        "name": "Duty social worker",
+        "contacted_at": "2026-11-27T10:15:00Z",
+    },
     "consent": None,
     "exploitation": [
         {
@@ -94,11 +98,28 @@ def adult_referral_body():
 # Each role's typical organisation, matching the demo's (contract section 8).
 ROLE_ORGANISATIONS = {
     Role.FIRST_RESPONDER: dict(name="Metropolitan Police Service", kind=OrganisationKind.POLICE),
-    Role.SCA_DECISION_MAKER: dict(name="Single Competent Authority", kind=OrganisationKind.COMPETENT_AUTHORITY, competent_authority="SCA"),
-    Role.IECA_DECISION_MAKER: dict(name="Immigration Enforcement Competent Authority", kind=OrganisationKind.COMPETENT_AUTHORITY, competent_authority="IECA"),
-    Role.PANEL_DECISION_MAKER: dict(name="Islington multi-agency panel", kind=OrganisationKind.LOCAL_PANEL, local_authority="E09000019", competent_authority="LOCAL_PANEL"),
-    Role.LA_SOCIAL_WORKER: dict(name="Croydon children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000008"),
-    Role.GUARDIAN: dict(name="Independent Child Trafficking Guardians (Croydon)", kind=OrganisationKind.GUARDIAN_SERVICE, covered_local_authorities=["E09000008"]),
+    Role.SCA_DECISION_MAKER: dict(
+        name="Single Competent Authority", kind=OrganisationKind.COMPETENT_AUTHORITY, competent_authority="SCA"
+    ),
+    Role.IECA_DECISION_MAKER: dict(
+        name="Immigration Enforcement Competent Authority",
+        kind=OrganisationKind.COMPETENT_AUTHORITY,
+        competent_authority="IECA",
+    ),
+    Role.PANEL_DECISION_MAKER: dict(
+        name="Islington multi-agency panel",
+        kind=OrganisationKind.LOCAL_PANEL,
+        local_authority="E09000019",
+        competent_authority="LOCAL_PANEL",
+    ),
+    Role.LA_SOCIAL_WORKER: dict(
+        name="Croydon children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000008"
+    ),
+    Role.GUARDIAN: dict(
+        name="Independent Child Trafficking Guardians (Croydon)",
+        kind=OrganisationKind.GUARDIAN_SERVICE,
+        covered_local_authorities=["E09000008"],
+    ),
     Role.IMMIGRATION_OFFICER: dict(name="Immigration Enforcement", kind=OrganisationKind.IMMIGRATION_ENFORCEMENT),
     Role.STATISTICIAN: dict(name="Home Office Analysis and Insight", kind=OrganisationKind.STATISTICS),
     Role.AUDITOR: dict(name="OpenNRM audit", kind=OrganisationKind.AUDIT),
@@ -138,7 +159,9 @@ class ApiClient:
         self.client = Client()
         self.headers = {}
         if user is not None:
-            response = self.client.post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json")
+            response = self.client.post(
+                "/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json"
+            )
             assert response.status_code == 200, response.content
             check_answer("POST", "/api/v1/auth/token", response)
             self.headers = {"Authorization": f"Bearer {response.json()['token']}"}
@@ -153,7 +176,9 @@ class ApiClient:
 
     def post(self, path, body=None, *, raw: bytes | str | None = None, headers=None):
         data = raw if raw is not None else json.dumps(body)
-        response = self.client.post(path, data, content_type="application/json", headers={**self.headers, **(headers or {})})
+        response = self.client.post(
+            path, data, content_type="application/json", headers={**self.headers, **(headers or {})}
+        )
         check_answer("POST", path, response)
         return response
 

@@ -48,11 +48,17 @@ class Capability(StrEnum):
     MAKE_DECISION = "make_decision"  # decide, confirm, send back and re-route the cases the authority holds
     REQUEST_RECONSIDERATION = "request_reconsideration"
     WITHDRAW_REFERRAL = "withdraw_referral"  # record an adult's withdrawal
-    VIEW_DECISION_DASHBOARD = "view_decision_dashboard"  # aggregate figures on cases and deadlines, no per-case rows (ADR 0008)
-    READ_RECORD_ACCESS_LOG = "read_record_access_log"  # "who has seen this record", for the records in record_access_log_scope
+    VIEW_DECISION_DASHBOARD = (
+        "view_decision_dashboard"  # aggregate figures on cases and deadlines, no per-case rows (ADR 0008)
+    )
+    READ_RECORD_ACCESS_LOG = (
+        "read_record_access_log"  # "who has seen this record", for the records in record_access_log_scope
+    )
     # Safeguarding (ADR 0009)
     RECORD_CARE = "record_care"  # care status, placement, social worker, transfers, age assessments, return interviews
-    REPORT_MISSING = "report_missing"  # report a missing episode, record the child found (police first responders only, among them)
+    REPORT_MISSING = (
+        "report_missing"  # report a missing episode, record the child found (police first responders only, among them)
+    )
     ALLOCATE_GUARDIAN = "allocate_guardian"
     WRITE_CASE_NOTE = "write_case_note"
     VIEW_MISSING_NOW = "view_missing_now"  # the local authority's or police force's "missing now" list
@@ -71,35 +77,79 @@ class RolePolicy:
     capabilities: frozenset[Capability]
 
 
-DECISION_MAKER_CAPABILITIES = frozenset({Capability.LIST_REFERRALS, Capability.MAKE_DECISION, Capability.WITHDRAW_REFERRAL,
-                                         Capability.VIEW_DECISION_DASHBOARD, Capability.LINK_RECORDS})
+DECISION_MAKER_CAPABILITIES = frozenset(
+    {
+        Capability.LIST_REFERRALS,
+        Capability.MAKE_DECISION,
+        Capability.WITHDRAW_REFERRAL,
+        Capability.VIEW_DECISION_DASHBOARD,
+        Capability.LINK_RECORDS,
+    }
+)
 
 POLICIES: dict[str, RolePolicy] = {
     # Sees the referrals their own organisation made, as they referred them.
     Role.FIRST_RESPONDER: RolePolicy(
         ALL,
-        frozenset({Capability.CREATE_REFERRAL, Capability.NOTIFY_DUTY, Capability.IMPORT_REFERRALS, Capability.LIST_REFERRALS,
-                   Capability.REQUEST_RECONSIDERATION, Capability.WITHDRAW_REFERRAL,
-                   # Police forces among first responders (is_police_force below); others are refused by the services.
-                   Capability.REPORT_MISSING, Capability.VIEW_MISSING_NOW}),
+        frozenset(
+            {
+                Capability.CREATE_REFERRAL,
+                Capability.NOTIFY_DUTY,
+                Capability.IMPORT_REFERRALS,
+                Capability.LIST_REFERRALS,
+                Capability.REQUEST_RECONSIDERATION,
+                Capability.WITHDRAW_REFERRAL,
+                # Police forces among first responders (is_police_force below); others are refused by the services.
+                Capability.REPORT_MISSING,
+                Capability.VIEW_MISSING_NOW,
+            }
+        ),
     ),
     # Decision makers see the cases their authority holds: what they need to decide, not where the person lives.
-    Role.SCA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), DECISION_MAKER_CAPABILITIES),
-    Role.IECA_DECISION_MAKER: RolePolicy(frozenset({Compartment.STATUS, Compartment.REFERRAL}), DECISION_MAKER_CAPABILITIES),
+    Role.SCA_DECISION_MAKER: RolePolicy(
+        frozenset({Compartment.STATUS, Compartment.REFERRAL}), DECISION_MAKER_CAPABILITIES
+    ),
+    Role.IECA_DECISION_MAKER: RolePolicy(
+        frozenset({Compartment.STATUS, Compartment.REFERRAL}), DECISION_MAKER_CAPABILITIES
+    ),
     # A panel includes children's social care, so it sees the child's safeguarding too.
     Role.PANEL_DECISION_MAKER: RolePolicy(ALL, DECISION_MAKER_CAPABILITIES),
     # The child's local authority and guardian may ask for a reconsideration (contract section 4).
-    Role.LA_SOCIAL_WORKER: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION, Capability.RECORD_CARE,
-                                                      Capability.REPORT_MISSING, Capability.WRITE_CASE_NOTE, Capability.VIEW_MISSING_NOW,
-                                                      Capability.READ_RECORD_ACCESS_LOG})),
-    Role.GUARDIAN: RolePolicy(ALL, frozenset({Capability.LIST_REFERRALS, Capability.REQUEST_RECONSIDERATION, Capability.REPORT_MISSING,
-                                              Capability.ALLOCATE_GUARDIAN, Capability.WRITE_CASE_NOTE, Capability.READ_RECORD_ACCESS_LOG})),
+    Role.LA_SOCIAL_WORKER: RolePolicy(
+        ALL,
+        frozenset(
+            {
+                Capability.LIST_REFERRALS,
+                Capability.REQUEST_RECONSIDERATION,
+                Capability.RECORD_CARE,
+                Capability.REPORT_MISSING,
+                Capability.WRITE_CASE_NOTE,
+                Capability.VIEW_MISSING_NOW,
+                Capability.READ_RECORD_ACCESS_LOG,
+            }
+        ),
+    ),
+    Role.GUARDIAN: RolePolicy(
+        ALL,
+        frozenset(
+            {
+                Capability.LIST_REFERRALS,
+                Capability.REQUEST_RECONSIDERATION,
+                Capability.REPORT_MISSING,
+                Capability.ALLOCATE_GUARDIAN,
+                Capability.WRITE_CASE_NOTE,
+                Capability.READ_RECORD_ACCESS_LOG,
+            }
+        ),
+    ),
     # The firewall: status only, and only by looking up a Home Office reference.
     Role.IMMIGRATION_OFFICER: RolePolicy(STATUS_ONLY, frozenset({Capability.LOOKUP_NRM_STATUS})),
     # Aggregates are a statistician's whole remit (contract section 5): the dashboard's national figures, never a record.
     Role.STATISTICIAN: RolePolicy(NONE, frozenset({Capability.VIEW_DECISION_DASHBOARD})),
     Role.AUDITOR: RolePolicy(NONE, frozenset({Capability.READ_AUDIT, Capability.READ_RECORD_ACCESS_LOG})),
-    Role.ADMIN: RolePolicy(NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR, Capability.MANAGE_ROUTING})),
+    Role.ADMIN: RolePolicy(
+        NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR, Capability.MANAGE_ROUTING})
+    ),
     # Compares identities across every referral, through the linkage pages only (linkage_scope, LINKAGE_IDENTITY_FIELDS):
     # no compartment of the referral pages, so never the account of exploitation nor where a child lives (ADR 0014).
     Role.DATA_QUALITY_OFFICER: RolePolicy(NONE, frozenset({Capability.LINK_RECORDS})),
@@ -108,15 +158,30 @@ POLICIES: dict[str, RolePolicy] = {
 # What duplicate detection shows of a referral in a possible match or on a person (ADR 0014): the fields the
 # comparison reads, and the references and status to tell the records apart. Never the safeguarding compartment
 # (address, phone, placement), nor the account, indicators or police details of the referral compartment.
-LINKAGE_IDENTITY_FIELDS = ("reference", "status", "competent_authority", "received_at", "home_office_reference", "given_names", "family_name",
-                           "aliases", "names_in_original_script", "date_of_birth", "date_of_birth_precision", "age_disputed", "sex",
-                           "nationalities", "local_authority")
+LINKAGE_IDENTITY_FIELDS = (
+    "reference",
+    "status",
+    "competent_authority",
+    "received_at",
+    "home_office_reference",
+    "given_names",
+    "family_name",
+    "aliases",
+    "names_in_original_script",
+    "date_of_birth",
+    "date_of_birth_precision",
+    "age_disputed",
+    "sex",
+    "nationalities",
+    "local_authority",
+)
 
 
 # Capabilities that reach case content without a compartment (a child's identity through duplicate detection, the
 # audit trail's record of who handled whom) or that grant access to others (issue 22).
-CAPABILITIES_GRANTED_BY_TWO = frozenset({Capability.LINK_RECORDS, Capability.READ_AUDIT, Capability.READ_RECORD_ACCESS_LOG,
-                                         Capability.MANAGE_ACCOUNTS})
+CAPABILITIES_GRANTED_BY_TWO = frozenset(
+    {Capability.LINK_RECORDS, Capability.READ_AUDIT, Capability.READ_RECORD_ACCESS_LOG, Capability.MANAGE_ACCOUNTS}
+)
 
 
 def role_needs_second_administrator(role: str) -> bool:
@@ -157,7 +222,11 @@ def standing_scope(user) -> Q | None:
         case Role.IECA_DECISION_MAKER:
             return Q(competent_authority="IECA")
         case Role.PANEL_DECISION_MAKER:
-            return Q(competent_authority="LOCAL_PANEL", local_authority=org.local_authority) if org.local_authority else None
+            return (
+                Q(competent_authority="LOCAL_PANEL", local_authority=org.local_authority)
+                if org.local_authority
+                else None
+            )
         case Role.LA_SOCIAL_WORKER:
             return _local_authority_children(org.local_authority) if org.local_authority else None
         case Role.GUARDIAN:
@@ -240,10 +309,18 @@ def _local_authority_children(local_authority: str) -> Q:
     """Child referrals the authority is responsible for: those it was named on, until a transfer moves them (ADR 0009)."""
     from opennrm.safeguarding.models import LocalAuthorityTransfer
 
-    named_and_kept = Q(local_authority=local_authority) & ~Q(Exists(LocalAuthorityTransfer.objects.filter(referral=OuterRef("pk"), is_current=True)))
+    named_and_kept = Q(local_authority=local_authority) & ~Q(
+        Exists(LocalAuthorityTransfer.objects.filter(referral=OuterRef("pk"), is_current=True))
+    )
     # Transfers are few: listed first, so the filter stays an OR of index scans (local authority, id).
-    transferred_in = list(LocalAuthorityTransfer.objects.filter(to_local_authority=local_authority, is_current=True).values_list("referral_id", flat=True))
-    return Q(age_group__in=CHILD_AGE_GROUPS) & ((named_and_kept | Q(pk__in=transferred_in)) if transferred_in else named_and_kept)
+    transferred_in = list(
+        LocalAuthorityTransfer.objects.filter(to_local_authority=local_authority, is_current=True).values_list(
+            "referral_id", flat=True
+        )
+    )
+    return Q(age_group__in=CHILD_AGE_GROUPS) & (
+        (named_and_kept | Q(pk__in=transferred_in)) if transferred_in else named_and_kept
+    )
 
 
 def _guardian_children(user) -> Q:
@@ -270,8 +347,11 @@ class View(StrEnum):
     GUARDIAN_ALLOCATION = "guardian_allocation"  # what a guardian service needs to allocate a guardian
 
 
-VIEW_LABELS = {View.WHOLE: "the whole record", View.MISSING_PERSON: "what police need to find the child",
-               View.GUARDIAN_ALLOCATION: "what allocating a guardian needs"}
+VIEW_LABELS = {
+    View.WHOLE: "the whole record",
+    View.MISSING_PERSON: "what police need to find the child",
+    View.GUARDIAN_ALLOCATION: "what allocating a guardian needs",
+}
 
 
 @dataclass(frozen=True)
@@ -287,14 +367,29 @@ GRANTS: dict[Grant, GrantPolicy] = {
     # Police look for the child while missing, and until the grace period after found is over (the return
     # interview's 72 hours: the police "safe and well" check and anything the interview tells them). They may
     # acknowledge, record found and report a new episode; nothing else of the case is theirs.
-    Grant.MISSING_EPISODE: GrantPolicy(Role.FIRST_RESPONDER, View.MISSING_PERSON, frozenset({Capability.REPORT_MISSING}),
-                                       "Named on the child's missing episode: looking for the child", grace=True),
+    Grant.MISSING_EPISODE: GrantPolicy(
+        Role.FIRST_RESPONDER,
+        View.MISSING_PERSON,
+        frozenset({Capability.REPORT_MISSING}),
+        "Named on the child's missing episode: looking for the child",
+        grace=True,
+    ),
     # The authority a child left reads the record to hand the case over, and does nothing more: the new one acts.
-    Grant.TRANSFER_HANDOVER: GrantPolicy(Role.LA_SOCIAL_WORKER, View.WHOLE, frozenset(),
-                                         "Handing the case over after the child moved to another local authority", grace=True),
+    Grant.TRANSFER_HANDOVER: GrantPolicy(
+        Role.LA_SOCIAL_WORKER,
+        View.WHOLE,
+        frozenset(),
+        "Handing the case over after the child moved to another local authority",
+        grace=True,
+    ),
     # The service's guardians see what they need to choose a guardian, until one is allocated (then that guardian's).
-    Grant.GUARDIAN_WAITING_LIST: GrantPolicy(Role.GUARDIAN, View.GUARDIAN_ALLOCATION, frozenset({Capability.ALLOCATE_GUARDIAN}),
-                                             "The child waits for a guardian of the service", grace=False),
+    Grant.GUARDIAN_WAITING_LIST: GrantPolicy(
+        Role.GUARDIAN,
+        View.GUARDIAN_ALLOCATION,
+        frozenset({Capability.ALLOCATE_GUARDIAN}),
+        "The child waits for a guardian of the service",
+        grace=False,
+    ),
 }
 
 # What a police force looking for a missing child sees (College of Policing APP on missing persons): who the child
@@ -303,8 +398,19 @@ GRANTS: dict[Grant, GrantPolicy] = {
 # placement, who to contact (social worker, guardian) and the missing episodes. Never the account of exploitation,
 # the indicators, the decisions' reasons, case notes, return interviews, age assessments or the care history.
 MISSING_PERSON_FIELDS = {
-    "potential_victim": ("given_names", "family_name", "aliases", "names_in_original_script", "date_of_birth", "date_of_birth_precision",
-                         "age_group", "sex", "nationalities", "languages", "interpreter_needed"),
+    "potential_victim": (
+        "given_names",
+        "family_name",
+        "aliases",
+        "names_in_original_script",
+        "date_of_birth",
+        "date_of_birth_precision",
+        "age_group",
+        "sex",
+        "nationalities",
+        "languages",
+        "interpreter_needed",
+    ),
     "exploitation": ("types", "criminal_subtypes", "uk_towns"),
     "safeguarding": ("current_address", "phone"),
 }
@@ -314,8 +420,20 @@ GUARDIAN_ALLOCATION_FIELDS = {"potential_victim": ("age_group", "sex", "language
 
 # The parts of a child's safeguarding record (safeguarding.selectors.safeguarding_open) each view shows.
 SAFEGUARDING_PARTS: dict[View, frozenset[str]] = {
-    View.WHOLE: frozenset({"as_referred", "care", "care_history", "transfers", "guardian", "episodes", "return_interviews", "age",
-                           "age_assessments", "notes"}),
+    View.WHOLE: frozenset(
+        {
+            "as_referred",
+            "care",
+            "care_history",
+            "transfers",
+            "guardian",
+            "episodes",
+            "return_interviews",
+            "age",
+            "age_assessments",
+            "notes",
+        }
+    ),
     View.MISSING_PERSON: frozenset({"as_referred", "care", "guardian", "episodes", "age"}),
     View.GUARDIAN_ALLOCATION: frozenset({"guardian", "age"}),
 }
@@ -357,8 +475,16 @@ class EventGrant:
 
     def as_dict(self, now: dt.datetime) -> dict:
         """For the access log: who holds it, why, what it shows, when it began and ended (None: still open)."""
-        return {"holder": self.holder, "role": self.policy.role, "grant": self.kind.value, "reason": self.reason, "view": self.policy.view.value,
-                "began_at": self.began_at.isoformat(), "ends_at": self.ends_at.isoformat() if self.ends_at else None, "open": self.is_open(now)}
+        return {
+            "holder": self.holder,
+            "role": self.policy.role,
+            "grant": self.kind.value,
+            "reason": self.reason,
+            "view": self.policy.view.value,
+            "began_at": self.began_at.isoformat(),
+            "ends_at": self.ends_at.isoformat() if self.ends_at else None,
+            "open": self.is_open(now),
+        }
 
     def is_open(self, now: dt.datetime) -> bool:
         return self.ends_at is None or now < self.ends_at
@@ -388,7 +514,9 @@ class Access:
 
     @property
     def shows_names(self) -> bool:
-        return self.view == View.MISSING_PERSON or (self.view == View.WHOLE and Compartment.REFERRAL in self.compartments)
+        return self.view == View.MISSING_PERSON or (
+            self.view == View.WHOLE and Compartment.REFERRAL in self.compartments
+        )
 
     @property
     def safeguarding_parts(self) -> frozenset[str]:
@@ -400,12 +528,20 @@ class Access:
     def audit_details(self) -> dict:
         details: dict = {"compartments": sorted(self.compartments)}
         if self.grant is not None:
-            details.update(view=self.view.value, grant=self.grant.kind.value, grant_ends_at=self.grant.ends_at.isoformat() if self.grant.ends_at else None)
+            details.update(
+                view=self.view.value,
+                grant=self.grant.kind.value,
+                grant_ends_at=self.grant.ends_at.isoformat() if self.grant.ends_at else None,
+            )
         return details
 
 
 def _grant_kinds(user, capability: Capability | None) -> list[Grant]:
-    return [kind for kind, grant in GRANTS.items() if grant.role == user.role and (capability is None or capability in grant.capabilities)]
+    return [
+        kind
+        for kind, grant in GRANTS.items()
+        if grant.role == user.role and (capability is None or capability in grant.capabilities)
+    ]
 
 
 def _granted_scope(user, *, capability: Capability | None, now: dt.datetime) -> Q | None:
@@ -423,15 +559,19 @@ def _granted_scope(user, *, capability: Capability | None, now: dt.datetime) -> 
         from opennrm.safeguarding.models import LocalAuthorityTransfer
 
         since = now - event_access_grace(Grant.TRANSFER_HANDOVER)
-        left = list(LocalAuthorityTransfer.objects.filter(from_local_authority=org.local_authority, recorded_at__gt=since)
-                    .values_list("referral_id", flat=True))
+        left = list(
+            LocalAuthorityTransfer.objects.filter(
+                from_local_authority=org.local_authority, recorded_at__gt=since
+            ).values_list("referral_id", flat=True)
+        )
         return Q(pk__in=sorted(set(left)), age_group__in=CHILD_AGE_GROUPS) if left else None
     if Grant.GUARDIAN_WAITING_LIST in kinds:
         from opennrm.safeguarding.models import GuardianAllocationRequest
 
         since = now - event_access_grace(Grant.GUARDIAN_WAITING_LIST)
-        waiting = GuardianAllocationRequest.objects.filter(Q(allocated_at__isnull=True) | Q(allocated_at__gt=since), referral=OuterRef("pk"),
-                                                           organisation_id=org.id)
+        waiting = GuardianAllocationRequest.objects.filter(
+            Q(allocated_at__isnull=True) | Q(allocated_at__gt=since), referral=OuterRef("pk"), organisation_id=org.id
+        )
         return Q(Exists(waiting))
     return None
 
@@ -444,17 +584,51 @@ def event_grants(referral_ids) -> list[EventGrant]:
     ids = list(referral_ids)
     grace = {kind: event_access_grace(kind) for kind in Grant}
     grants = []
-    for e in (MissingEpisode.objects.filter(referral_id__in=ids, police_organisation__isnull=False)
-              .exclude(police_organisation_id=models.F("referral__organisation_id")).select_related("police_organisation")):
-        grants.append(EventGrant(Grant.MISSING_EPISODE, e.referral_id, e.police_organisation.name, e.police_organisation_id, "",
-                                 f"missing episode {e.number}", e.reported_at, e.found_at + grace[Grant.MISSING_EPISODE] if e.found_at else None))
+    for e in (
+        MissingEpisode.objects.filter(referral_id__in=ids, police_organisation__isnull=False)
+        .exclude(police_organisation_id=models.F("referral__organisation_id"))
+        .select_related("police_organisation")
+    ):
+        grants.append(
+            EventGrant(
+                Grant.MISSING_EPISODE,
+                e.referral_id,
+                e.police_organisation.name,
+                e.police_organisation_id,
+                "",
+                f"missing episode {e.number}",
+                e.reported_at,
+                e.found_at + grace[Grant.MISSING_EPISODE] if e.found_at else None,
+            )
+        )
     for t in LocalAuthorityTransfer.objects.filter(referral_id__in=ids):
-        grants.append(EventGrant(Grant.TRANSFER_HANDOVER, t.referral_id, local_authority_name(t.from_local_authority), None, t.from_local_authority,
-                                 f"transfer to {local_authority_name(t.to_local_authority)}", t.recorded_at, t.recorded_at + grace[Grant.TRANSFER_HANDOVER]))
-    for r in GuardianAllocationRequest.objects.filter(referral_id__in=ids, organisation__isnull=False).select_related("organisation"):
-        grants.append(EventGrant(Grant.GUARDIAN_WAITING_LIST, r.referral_id, r.organisation.name, r.organisation_id, "",
-                                 "request for a guardian", r.requested_at,
-                                 r.allocated_at + grace[Grant.GUARDIAN_WAITING_LIST] if r.allocated_at else None))
+        grants.append(
+            EventGrant(
+                Grant.TRANSFER_HANDOVER,
+                t.referral_id,
+                local_authority_name(t.from_local_authority),
+                None,
+                t.from_local_authority,
+                f"transfer to {local_authority_name(t.to_local_authority)}",
+                t.recorded_at,
+                t.recorded_at + grace[Grant.TRANSFER_HANDOVER],
+            )
+        )
+    for r in GuardianAllocationRequest.objects.filter(referral_id__in=ids, organisation__isnull=False).select_related(
+        "organisation"
+    ):
+        grants.append(
+            EventGrant(
+                Grant.GUARDIAN_WAITING_LIST,
+                r.referral_id,
+                r.organisation.name,
+                r.organisation_id,
+                "",
+                "request for a guardian",
+                r.requested_at,
+                r.allocated_at + grace[Grant.GUARDIAN_WAITING_LIST] if r.allocated_at else None,
+            )
+        )
     return sorted(grants, key=lambda g: (g.began_at, g.kind))
 
 
@@ -472,7 +646,11 @@ def accesses_to(user, referrals, *, now: dt.datetime | None = None) -> dict[int,
 
     ids = {r.pk for r in referrals}
     standing = standing_scope(user)
-    out = {pk: whole for pk in Referral.objects.filter(standing, pk__in=ids).values_list("pk", flat=True)} if standing is not None else {}
+    out = (
+        {pk: whole for pk in Referral.objects.filter(standing, pk__in=ids).values_list("pk", flat=True)}
+        if standing is not None
+        else {}
+    )
     now = now or timezone.now()
     for grant in event_grants(ids - out.keys()):
         if grant.referral_id not in out and grant.held_by(user) and grant.is_open(now):
@@ -497,10 +675,12 @@ def _referrals_named_for_police(organisation_id: int, *, since: dt.datetime) -> 
     from opennrm.safeguarding.models import MissingEpisode
 
     qn = connection.ops.quote_name
-    sql = (f"SELECT DISTINCT e.{qn('referral_id')} FROM {qn(MissingEpisode._meta.db_table)} e "
-           f"JOIN {qn(Referral._meta.db_table)} r ON r.{qn('id')} = e.{qn('referral_id')} "
-           f"WHERE e.{qn('police_organisation_id')} = %s AND r.{qn('organisation_id')} <> %s "
-           f"AND (e.{qn('found_at')} IS NULL OR e.{qn('found_at')} > %s) ORDER BY 1")
+    sql = (
+        f"SELECT DISTINCT e.{qn('referral_id')} FROM {qn(MissingEpisode._meta.db_table)} e "
+        f"JOIN {qn(Referral._meta.db_table)} r ON r.{qn('id')} = e.{qn('referral_id')} "
+        f"WHERE e.{qn('police_organisation_id')} = %s AND r.{qn('organisation_id')} <> %s "
+        f"AND (e.{qn('found_at')} IS NULL OR e.{qn('found_at')} > %s) ORDER BY 1"
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [organisation_id, organisation_id, since])
         return [row[0] for row in cursor.fetchall()]

@@ -29,12 +29,16 @@ SECRET_KEY_FALLBACKS = [k for k in os.environ.get("OPENNRM_SECRET_KEY_FALLBACKS"
 # web tier, and the Ed25519 key that signs its checkpoints. A deployment sets both (opennrm.E010/E011 refuse to start
 # without); the embedded demo makes its own random ones in var/, so no key is ever a published value.
 _demo_audit_keys = {}
-if EMBEDDED_DEMO and not (os.environ.get("OPENNRM_AUDIT_HMAC_KEY") and os.environ.get("OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY")):
+if EMBEDDED_DEMO and not (
+    os.environ.get("OPENNRM_AUDIT_HMAC_KEY") and os.environ.get("OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY")
+):
     from opennrm.audit.keys import embedded_demo_keys
 
     _demo_audit_keys = embedded_demo_keys(VAR_DIR)
 AUDIT_HMAC_KEY = os.environ.get("OPENNRM_AUDIT_HMAC_KEY") or _demo_audit_keys.get("hmac_key", "")
-AUDIT_CHECKPOINT_SIGNING_KEY = os.environ.get("OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY") or _demo_audit_keys.get("checkpoint_signing_key", "")
+AUDIT_CHECKPOINT_SIGNING_KEY = os.environ.get("OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY") or _demo_audit_keys.get(
+    "checkpoint_signing_key", ""
+)
 # Where the worker writes a signed checkpoint of every chain's head each night: best another store than the database's.
 AUDIT_CHECKPOINT_DIR = Path(os.environ.get("OPENNRM_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
 # Chains the audit trail is spread over, so concurrent writers rarely wait for each other.
@@ -255,7 +259,11 @@ MAILERS = {
             "port": int(os.environ.get("OPENNRM_EMAIL_PORT", "25")),
             # A mail server that accepts the connection and then hangs must not hold the worker (and its row lock) for ever.
             "timeout": 10,
-        } if _EMAIL_BACKEND.endswith("smtp.EmailBackend") else {"file_path": str(VAR_DIR / "mail")} if _EMAIL_BACKEND.endswith("filebased.EmailBackend") else {},
+        }
+        if _EMAIL_BACKEND.endswith("smtp.EmailBackend")
+        else {"file_path": str(VAR_DIR / "mail")}
+        if _EMAIL_BACKEND.endswith("filebased.EmailBackend")
+        else {},
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("OPENNRM_FROM_EMAIL", "OpenNRM <no-reply@opennrm.invalid>")
@@ -268,13 +276,15 @@ NRM_STATUS_LOOKUPS_PER_MINUTE = int(os.environ.get("OPENNRM_NRM_STATUS_LOOKUPS_P
 NRM_STATUS_LOOKUPS_PER_HOUR = int(os.environ.get("OPENNRM_NRM_STATUS_LOOKUPS_PER_HOUR", "60"))
 # Whom an officer asks when a lookup finds nothing (no match is not proof that no referral exists).
 NRM_STATUS_CONTACT = os.environ.get(
-    "OPENNRM_NRM_STATUS_CONTACT", "the Single Competent Authority's duty desk (email sca-duty@opennrm.invalid)",
+    "OPENNRM_NRM_STATUS_CONTACT",
+    "the Single Competent Authority's duty desk (email sca-duty@opennrm.invalid)",
 )
 
 # Whom a user asks when a page refuses them, is not found or fails: shown on the error pages (web/error_views.py).
 # Kept apart from NRM_STATUS_CONTACT, which answers questions about a person's NRM status, not about the service.
 SERVICE_DESK_CONTACT = os.environ.get(
-    "OPENNRM_SERVICE_DESK_CONTACT", "the OpenNRM service desk (email service-desk@opennrm.invalid)",
+    "OPENNRM_SERVICE_DESK_CONTACT",
+    "the OpenNRM service desk (email service-desk@opennrm.invalid)",
 )
 
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

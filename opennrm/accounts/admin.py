@@ -49,7 +49,9 @@ def sign_in_instead(request, extra_context=None):
     """The admin signs in through the service's own sign-in page, with its lock-out and second factor."""
     if request.user.is_authenticated:
         return redirect("web:home")
-    return redirect(reverse("web:sign-in") + "?" + urlencode({"next": request.GET.get("next") or reverse("admin:index")}))
+    return redirect(
+        reverse("web:sign-in") + "?" + urlencode({"next": request.GET.get("next") or reverse("admin:index")})
+    )
 
 
 def sign_out_audited(request, extra_context=None):
@@ -96,7 +98,11 @@ class AuditedAdmin:
 
     def save_related(self, request, form, formsets, change):
         with transaction.atomic():
-            relations = {f.name: form.cleaned_data[f.name] for f in form.instance._meta.many_to_many if f.name in form.cleaned_data}
+            relations = {
+                f.name: form.cleaned_data[f.name]
+                for f in form.instance._meta.many_to_many
+                if f.name in form.cleaned_data
+            }
             if relations:
                 record_relations_set(actor=request.user, instance=form.instance, relations=relations)
             for formset in formsets:
@@ -143,8 +149,10 @@ class UserAddForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = True
         self.fields["email"].help_text = "The link to set their password is sent here"
-        self.fields["role"].help_text = ("A role that sees case content, or grants access, starts only once a second administrator "
-                                         "approves it (Access requests)")
+        self.fields["role"].help_text = (
+            "A role that sees case content, or grants access, starts only once a second administrator "
+            "approves it (Access requests)"
+        )
 
 
 @admin.register(User)
@@ -170,9 +178,15 @@ class UserAdmin(AdminRoleOnly, AuditedAdmin, BaseUserAdmin):
             super().save_model(request, obj, form, change)
         except AccountsNotAllowed as refused:
             raise PermissionDenied(str(refused))
-        if obj.access_requests.filter(status=AccessRequest.Status.PENDING, requested_by=request.user, kind=AccessRequest.Kind.ACCESS).exists():
-            self.message_user(request, f"{obj.username}'s new access (role or organisation) waits for a second administrator to approve it "
-                                       "under Access requests; until then the account keeps what it had.", messages.WARNING)
+        if obj.access_requests.filter(
+            status=AccessRequest.Status.PENDING, requested_by=request.user, kind=AccessRequest.Kind.ACCESS
+        ).exists():
+            self.message_user(
+                request,
+                f"{obj.username}'s new access (role or organisation) waits for a second administrator to approve it "
+                "under Access requests; until then the account keeps what it had.",
+                messages.WARNING,
+            )
 
     def user_change_password(self, request, id, form_url=""):
         """Where Django's admin lets an administrator type another user's password, OpenNRM sends the user a link to set
@@ -185,8 +199,13 @@ class UserAdmin(AdminRoleOnly, AuditedAdmin, BaseUserAdmin):
         if request.method == "POST":
             self._send_password_links(request, [user])
             return redirect(reverse("admin:accounts_user_change", args=[user.pk]))
-        context = {**self.admin_site.each_context(request), "title": f"Send {user.username} a link to set their password",
-                   "user_account": user, "opts": self.opts, "has_view_permission": True}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Send {user.username} a link to set their password",
+            "user_account": user,
+            "opts": self.opts,
+            "has_view_permission": True,
+        }
         return TemplateResponse(request, "admin/accounts/user/send_password_link.html", context)
 
     def _send_password_links(self, request, users) -> None:
@@ -196,7 +215,11 @@ class UserAdmin(AdminRoleOnly, AuditedAdmin, BaseUserAdmin):
             except NoEmailAddress as missing:
                 self.message_user(request, str(missing), messages.ERROR)
             else:
-                self.message_user(request, f"A link to set their password is on its way to {user.username} at {user.email}.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"A link to set their password is on its way to {user.username} at {user.email}.",
+                    messages.SUCCESS,
+                )
 
     @admin.action(description="Send the selected users a link to set their password")
     def send_password_links(self, request, queryset):
@@ -206,8 +229,12 @@ class UserAdmin(AdminRoleOnly, AuditedAdmin, BaseUserAdmin):
     def request_second_factor_reset(self, request, queryset):
         for user in queryset:
             second_factor_reset_request(actor=request.user, user=user)
-        self.message_user(request, f"Asked for {queryset.count()} second factor resets: another administrator approves them under "
-                                   "Access requests, and each user then sets up a new authenticator app at their next sign-in.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Asked for {queryset.count()} second factor resets: another administrator approves them under "
+            "Access requests, and each user then sets up a new authenticator app at their next sign-in.",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Unlock signing in for the selected users")
     def unlock_sign_in(self, request, queryset):
@@ -219,7 +246,18 @@ class UserAdmin(AdminRoleOnly, AuditedAdmin, BaseUserAdmin):
 class AccessRequestAdmin(AdminRoleOnly, AuditedAdmin, admin.ModelAdmin):
     """The four-eyes rule: a request is decided by an administrator other than the one who asked (and not its subject)."""
 
-    list_display = ["kind", "user", "role", "organisation", "team", "requested_by", "requested_at", "status", "decided_by", "decided_at"]
+    list_display = [
+        "kind",
+        "user",
+        "role",
+        "organisation",
+        "team",
+        "requested_by",
+        "requested_at",
+        "status",
+        "decided_by",
+        "decided_at",
+    ]
     list_filter = ["status", "kind"]
     readonly_fields = list_display
     actions = ["approve", "refuse"]

@@ -82,7 +82,17 @@ class SecondFactorMiddleware:
 
     @cached_property
     def _open_paths(self) -> set[str]:
-        return {reverse(name) for name in ("web:sign-in", "web:sign-out", "web:second-factor", "web:second-factor-set-up", "web:session-status", "web:session-keep-alive")}
+        return {
+            reverse(name)
+            for name in (
+                "web:sign-in",
+                "web:sign-out",
+                "web:second-factor",
+                "web:second-factor-set-up",
+                "web:session-status",
+                "web:session-keep-alive",
+            )
+        }
 
     def __call__(self, request):
         request.second_factor_pending = False

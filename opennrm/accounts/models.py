@@ -61,7 +61,9 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["organisation__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="team_name_unique_per_organisation")]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="team_name_unique_per_organisation")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.organisation})"
@@ -72,7 +74,9 @@ class Team(models.Model):
 
 
 class User(AbstractUser):
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
     role = models.CharField(max_length=40, choices=Role.choices)
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
     # Raised to end every session of the user at once (a password reset, deactivation, a second factor reset):
@@ -89,7 +93,9 @@ class User(AbstractUser):
         return Role(self.role).label if self.role else ""
 
     def _session_hash(self, secret=None) -> str:
-        return salted_hmac(SESSION_HASH_SALT, f"{self.password}:{self.sessions_generation}", secret=secret, algorithm="sha256").hexdigest()
+        return salted_hmac(
+            SESSION_HASH_SALT, f"{self.password}:{self.sessions_generation}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     def get_session_auth_hash(self):
         return self._session_hash()
@@ -145,7 +151,9 @@ class SignInLock(models.Model):
         ADDRESS = "address", "Client address"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    key = models.CharField(max_length=150, help_text="The username as typed (in lower case), or the client's IP address")
+    key = models.CharField(
+        max_length=150, help_text="The username as typed (in lower case), or the client's IP address"
+    )
     locked_at = models.DateTimeField()
     locked_until = models.DateTimeField()
     unlocked_at = models.DateTimeField(null=True, blank=True)

@@ -29,7 +29,11 @@ def sign_in_lock_active(*, username: str, ip_address: str | None) -> SignInLock 
     keys = Q(kind=SignInLock.Kind.USERNAME, key=username_key(username))
     if ip_address:
         keys |= Q(kind=SignInLock.Kind.ADDRESS, key=ip_address)
-    return SignInLock.objects.filter(keys, locked_until__gt=timezone.now(), unlocked_at__isnull=True).order_by("-locked_until").first()
+    return (
+        SignInLock.objects.filter(keys, locked_until__gt=timezone.now(), unlocked_at__isnull=True)
+        .order_by("-locked_until")
+        .first()
+    )
 
 
 def second_factor_device(user) -> TOTPDevice | None:

@@ -14,8 +14,19 @@ from opennrm.core.cache import forget_all
 from opennrm.core.sql import model_columns
 from opennrm.policy import Capability, Role, has_capability, role_needs_second_administrator
 
-from .models import (ORGANISATION_SCOPE_FIELDS, AccessRequest, ApiToken, Organisation, PasswordResetEmail, SignInFailure, SignInGate, SignInLock,
-                     Team, User, hash_token)
+from .models import (
+    ORGANISATION_SCOPE_FIELDS,
+    AccessRequest,
+    ApiToken,
+    Organisation,
+    PasswordResetEmail,
+    SignInFailure,
+    SignInGate,
+    SignInLock,
+    Team,
+    User,
+    hash_token,
+)
 from .selectors import second_factor_device, second_factor_needed, sign_in_lock_active, username_key
 
 
@@ -23,8 +34,10 @@ class AccountsNotAllowed(PermissionError):
     """Only the administrator role manages accounts and teams."""
 
 
-LOCKED_MESSAGE = ("There have been too many failed attempts to sign in with this username or from this network. "
-                  "Try again in {minutes} minutes, or ask your administrator to unlock your account.")
+LOCKED_MESSAGE = (
+    "There have been too many failed attempts to sign in with this username or from this network. "
+    "Try again in {minutes} minutes, or ask your administrator to unlock your account."
+)
 
 
 def locked_message() -> str:
@@ -91,13 +104,25 @@ def _attempt_reserve(*, username: str) -> SignInFailure:
         now = timezone.now()
         lock = sign_in_lock_active(username=username, ip_address=ip_address)
         if lock is None:
-            full = next((kind for kind, key, field, limit in limits
-                         if _failures_since_last_lock(kind=kind, key=key, field=field, now=now) >= limit), None)
+            full = next(
+                (
+                    kind
+                    for kind, key, field, limit in limits
+                    if _failures_since_last_lock(kind=kind, key=key, field=field, now=now) >= limit
+                ),
+                None,
+            )
             if full is None:
-                return SignInFailure.objects.create(username_key=username_key(username), ip_address=ip_address, occurred_at=now)
+                return SignInFailure.objects.create(
+                    username_key=username_key(username), ip_address=ip_address, occurred_at=now
+                )
             # As many attempts as the limit are being checked at this moment: this one would be one too many.
-            audit_record(actor=None, action="sign_in.refused_limit_reached", object_type="user",
-                         details={"username": username[:150], "kind": full})
+            audit_record(
+                actor=None,
+                action="sign_in.refused_limit_reached",
+                object_type="user",
+                details={"username": username[:150], "kind": full},
+            )
         else:
             sign_in_refused_while_locked(username=username, lock=lock)
     raise SignInRefused(SignInRefused.LOCKED, lock)
@@ -122,10 +147,19 @@ def sign_in_failure_record(*, attempt: SignInFailure, username: str, action: str
     made = None
     for kind, lock_key, field, limit in limits:
         if _failures_since_last_lock(kind=kind, key=lock_key, field=field, now=now) >= limit:
-            lock = SignInLock.objects.create(kind=kind, key=lock_key, locked_at=now,
-                                             locked_until=now + dt.timedelta(seconds=settings.SIGN_IN_LOCK_SECONDS))
-            audit_record(actor=None, action="sign_in.locked", object_type="sign_in_lock", object_id=str(lock.pk),
-                         details={"kind": kind, "key": lock_key, "locked_until": lock.locked_until.isoformat()})
+            lock = SignInLock.objects.create(
+                kind=kind,
+                key=lock_key,
+                locked_at=now,
+                locked_until=now + dt.timedelta(seconds=settings.SIGN_IN_LOCK_SECONDS),
+            )
+            audit_record(
+                actor=None,
+                action="sign_in.locked",
+                object_type="sign_in_lock",
+                object_id=str(lock.pk),
+                details={"kind": kind, "key": lock_key, "locked_until": lock.locked_until.isoformat()},
+            )
             made = made or lock
     return made
 
@@ -144,8 +178,13 @@ def _checked_attempt(*, username: str, action: str, reason: str, check):
 
 @transaction.atomic
 def sign_in_refused_while_locked(*, username: str, lock: SignInLock) -> None:
-    audit_record(actor=None, action="sign_in.refused_locked", object_type="sign_in_lock", object_id=str(lock.pk),
-                 details={"username": username[:150]})
+    audit_record(
+        actor=None,
+        action="sign_in.refused_locked",
+        object_type="sign_in_lock",
+        object_id=str(lock.pk),
+        details={"username": username[:150]},
+    )
 
 
 @transaction.atomic
@@ -158,7 +197,13 @@ def sign_in_lock_lift(*, actor, lock: SignInLock) -> SignInLock:
         lock.unlocked_at = timezone.now()
         lock.unlocked_by = actor
         lock.save(update_fields=["unlocked_at", "unlocked_by"])
-        audit_change(actor=actor, instance=lock, before=before, action="sign_in.unlock", details={"kind": lock.kind, "key": lock.key})
+        audit_change(
+            actor=actor,
+            instance=lock,
+            before=before,
+            action="sign_in.unlock",
+            details={"kind": lock.kind, "key": lock.key},
+        )
     return lock
 
 
@@ -166,15 +211,21 @@ def sign_in_lock_lift(*, actor, lock: SignInLock) -> SignInLock:
 def user_sign_in_unlock(*, actor, user: User) -> int:
     """Lift every lock still on this user's username; the number lifted."""
     now = timezone.now()
-    locks = SignInLock.objects.filter(kind=SignInLock.Kind.USERNAME, key=username_key(user.username), locked_until__gt=now, unlocked_at__isnull=True)
+    locks = SignInLock.objects.filter(
+        kind=SignInLock.Kind.USERNAME, key=username_key(user.username), locked_until__gt=now, unlocked_at__isnull=True
+    )
     lifted = [sign_in_lock_lift(actor=actor, lock=lock) for lock in locks]
     return len(lifted)
 
 
 def sign_in_check_password(*, username: str, password: str, action: str = "user.sign_in_failed") -> User:
     """The active user with these credentials; SignInRefused when locked out (whatever the password) or wrong."""
-    return _checked_attempt(username=username, action=action, reason="password",
-                            check=lambda: authenticate(username=username, password=password))
+    return _checked_attempt(
+        username=username,
+        action=action,
+        reason="password",
+        check=lambda: authenticate(username=username, password=password),
+    )
 
 
 # --- The second factor ----------------------------------------------------------------------------
@@ -191,7 +242,9 @@ def second_factor_check_code(*, user: User, code: str, action: str = "user.secon
         with transaction.atomic():
             # Locked, so that two requests with the same code cannot both use it.
             device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
-            accepted = device is not None and code.isdigit() and len(code) == device.digits and device.verify_token(code)
+            accepted = (
+                device is not None and code.isdigit() and len(code) == device.digits and device.verify_token(code)
+            )
         return device if accepted else None
 
     return _checked_attempt(username=user.username, action=action, reason="code", check=device_accepting_code)
@@ -199,8 +252,13 @@ def second_factor_check_code(*, user: User, code: str, action: str = "user.secon
 
 @transaction.atomic
 def second_factor_verified(*, user: User, device: TOTPDevice) -> None:
-    audit_record(actor=user, action="user.second_factor_verified", object_type="user", object_id=str(user.pk),
-                 details={"device": device.persistent_id})
+    audit_record(
+        actor=user,
+        action="user.second_factor_verified",
+        object_type="user",
+        object_id=str(user.pk),
+        details={"device": device.persistent_id},
+    )
 
 
 @transaction.atomic
@@ -211,8 +269,13 @@ def second_factor_enrol(*, actor: User, key: str) -> TOTPDevice:
     # The code that confirmed the key is spent: the next sign-in needs a later one.
     device.last_t = TOTP(device.bin_key, device.step, device.t0, device.digits).t()
     device.save()
-    audit_record(actor=actor, action="user.second_factor_enrolled", object_type="user", object_id=str(actor.pk),
-                 details={"device": device.persistent_id, "replaced": replaced})
+    audit_record(
+        actor=actor,
+        action="user.second_factor_enrolled",
+        object_type="user",
+        object_id=str(actor.pk),
+        details={"device": device.persistent_id, "replaced": replaced},
+    )
     return device
 
 
@@ -292,7 +355,11 @@ def organisation_save(*, actor, organisation: Organisation) -> Organisation:
     before = stored_values(organisation)
     asked = {}
     if actor is not None and before is not None and _has_users_granted_by_two(organisation):
-        asked = {name: getattr(organisation, name) for name in ORGANISATION_SCOPE_FIELDS if getattr(organisation, name) != before[name]}
+        asked = {
+            name: getattr(organisation, name)
+            for name in ORGANISATION_SCOPE_FIELDS
+            if getattr(organisation, name) != before[name]
+        }
         for name in asked:
             setattr(organisation, name, before[name])
     organisation.save()
@@ -300,7 +367,9 @@ def organisation_save(*, actor, organisation: Organisation) -> Organisation:
     transaction.on_commit(forget_all)
     audit_change(actor=actor, instance=organisation, before=before, details={"name": organisation.name})
     if asked:
-        _access_request_open(actor=actor, kind=AccessRequest.Kind.ORGANISATION_SCOPE, organisation=organisation, scope=asked)
+        _access_request_open(
+            actor=actor, kind=AccessRequest.Kind.ORGANISATION_SCOPE, organisation=organisation, scope=asked
+        )
     return organisation
 
 
@@ -340,14 +409,18 @@ def _widens_access(before: dict | None, user: User) -> bool:
         return False
     if before is None:
         return True
-    return (before["role"] != user.role or before["organisation_id"] != user.organisation_id or not before["is_active"])
+    return before["role"] != user.role or before["organisation_id"] != user.organisation_id or not before["is_active"]
 
 
 def _access_request_open(*, actor, kind: str, user: User | None = None, **requested) -> AccessRequest:
     """A request for a second administrator; it replaces a pending one of the same kind about the same account or organisation."""
     about = {"user": user} if user is not None else {"organisation": requested["organisation"]}
-    AccessRequest.objects.filter(kind=kind, status=AccessRequest.Status.PENDING, **about).update(status=AccessRequest.Status.SUPERSEDED)
-    request = AccessRequest.objects.create(kind=kind, user=user, requested_by=actor, requested_at=timezone.now(), **requested)
+    AccessRequest.objects.filter(kind=kind, status=AccessRequest.Status.PENDING, **about).update(
+        status=AccessRequest.Status.SUPERSEDED
+    )
+    request = AccessRequest.objects.create(
+        kind=kind, user=user, requested_by=actor, requested_at=timezone.now(), **requested
+    )
     audit_change(actor=actor, instance=request, before=None, details={"about": str(request)})
     return request
 
@@ -400,13 +473,21 @@ def second_factor_reset_request(*, actor, user: User) -> AccessRequest:
 def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[AccessRequest, dict]:
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
         raise AccountsNotAllowed("Only an administrator can approve or refuse a request")
-    access_request = AccessRequest.objects.select_for_update(of=("self",)).select_related("user", "organisation", "requested_by").get(pk=access_request.pk)
+    access_request = (
+        AccessRequest.objects.select_for_update(of=("self",))
+        .select_related("user", "organisation", "requested_by")
+        .get(pk=access_request.pk)
+    )
     if access_request.status != AccessRequest.Status.PENDING:
         raise AccessRequestClosed(f"This request was already {access_request.get_status_display().lower()}")
     if actor.pk in (access_request.requested_by_id, access_request.user_id) or (
-            access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE and actor.organisation_id == access_request.organisation_id):
-        raise FourEyesRefused("A second administrator must decide this: you cannot approve or refuse your own request, "
-                              "nor a request about your own account or organisation")
+        access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE
+        and actor.organisation_id == access_request.organisation_id
+    ):
+        raise FourEyesRefused(
+            "A second administrator must decide this: you cannot approve or refuse your own request, "
+            "nor a request about your own account or organisation"
+        )
     before = stored_values(access_request)
     access_request.status, access_request.decided_by, access_request.decided_at = status, actor, timezone.now()
     access_request.save(update_fields=["status", "decided_by", "decided_at"])
@@ -426,30 +507,54 @@ def access_request_approve(*, actor, access_request: AccessRequest) -> AccessReq
             setattr(organisation, name, value)
         organisation.save(update_fields=list(access_request.scope))
         transaction.on_commit(forget_all)
-        audit_change(actor=actor, instance=organisation, before=organisation_before, action="organisation.scope_granted",
-                     details={"request": access_request.pk, **decided})
+        audit_change(
+            actor=actor,
+            instance=organisation,
+            before=organisation_before,
+            action="organisation.scope_granted",
+            details={"request": access_request.pk, **decided},
+        )
         return access_request
     user = User.objects.select_for_update().get(pk=access_request.user_id)
     if access_request.kind == AccessRequest.Kind.SECOND_FACTOR_RESET:
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
-        audit_record(actor=actor, action="user.second_factor_reset", object_type="user", object_id=str(user.pk),
-                     details={"username": user.username, "removed": removed, "request": access_request.pk, **decided})
+        audit_record(
+            actor=actor,
+            action="user.second_factor_reset",
+            object_type="user",
+            object_id=str(user.pk),
+            details={"username": user.username, "removed": removed, "request": access_request.pk, **decided},
+        )
         user_access_revoke(actor=actor, user=user, reason="second_factor_reset")
         return access_request
     user_before = stored_values(user)
-    user.role, user.organisation_id, user.team_id, user.is_active = (access_request.role, access_request.organisation_id,
-                                                                     access_request.team_id, True)
+    user.role, user.organisation_id, user.team_id, user.is_active = (
+        access_request.role,
+        access_request.organisation_id,
+        access_request.team_id,
+        True,
+    )
     user.save(update_fields=list(ACCESS_FIELDS))
-    audit_change(actor=actor, instance=user, before=user_before, action="user.access_granted",
-                 details={"username": user.username, "request": access_request.pk, **decided})
+    audit_change(
+        actor=actor,
+        instance=user,
+        before=user_before,
+        action="user.access_granted",
+        details={"username": user.username, "request": access_request.pk, **decided},
+    )
     return access_request
 
 
 @transaction.atomic
 def access_request_refuse(*, actor, access_request: AccessRequest) -> AccessRequest:
     access_request, before = _decide(actor=actor, access_request=access_request, status=AccessRequest.Status.REFUSED)
-    audit_change(actor=actor, instance=access_request, before=before, action="access_request.refuse",
-                 details={"about": str(access_request), "requested_by": access_request.requested_by.username})
+    audit_change(
+        actor=actor,
+        instance=access_request,
+        before=before,
+        action="access_request.refuse",
+        details={"about": str(access_request), "requested_by": access_request.requested_by.username},
+    )
     return access_request
 
 
@@ -467,10 +572,17 @@ def password_reset_link_send(*, actor, user: User) -> PasswordResetEmail:
 
     _require_administrator(actor, "send a password reset link")
     if not user.email:
-        raise NoEmailAddress(f"{user.username} has no email address: add one to their account first, then send the link")
+        raise NoEmailAddress(
+            f"{user.username} has no email address: add one to their account first, then send the link"
+        )
     email = PasswordResetEmail.objects.create(user=user, requested_by=actor)
-    audit_record(actor=actor, action="user.password_reset_link_requested", object_type="user", object_id=str(user.pk),
-                 details={"username": user.username, "email": email.pk})
+    audit_record(
+        actor=actor,
+        action="user.password_reset_link_requested",
+        object_type="user",
+        object_id=str(user.pk),
+        details={"username": user.username, "email": email.pk},
+    )
     send_password_reset_email.enqueue(email_id=email.pk)
     return email
 
@@ -482,7 +594,13 @@ def password_set(*, user: User, password: str, how: str) -> User:
     before = stored_values(user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_change(actor=user, instance=user, before=before, action="user.password_set", details={"username": user.username, "how": how})
+    audit_change(
+        actor=user,
+        instance=user,
+        before=before,
+        action="user.password_set",
+        details={"username": user.username, "how": how},
+    )
     user_access_revoke(actor=user, user=user, reason=f"password_set:{how}")
     return user
 
@@ -494,17 +612,33 @@ def user_access_revoke(*, actor, user: User, reason: str) -> int:
     tokens = ApiToken.objects.filter(user=user).delete()[0]
     User.objects.filter(pk=user.pk).update(sessions_generation=F("sessions_generation") + 1)
     user.refresh_from_db(fields=["sessions_generation"])
-    audit_record(actor=actor, action="user.access_revoked", object_type="user", object_id=str(user.pk),
-                 details={"username": user.username, "reason": reason, "api_tokens_revoked": tokens, "sessions": "ended"})
+    audit_record(
+        actor=actor,
+        action="user.access_revoked",
+        object_type="user",
+        object_id=str(user.pk),
+        details={"username": user.username, "reason": reason, "api_tokens_revoked": tokens, "sessions": "ended"},
+    )
     return tokens
 
 
 @transaction.atomic
 def user_signed_in(*, user, second_factor: str) -> None:
     """The password was right; `second_factor` says what comes next: verified, asked, set_up or not_needed."""
-    audit_record(actor=user, action="user.sign_in", object_type="user", object_id=str(user.pk), details={"second_factor": second_factor})
+    audit_record(
+        actor=user,
+        action="user.sign_in",
+        object_type="user",
+        object_id=str(user.pk),
+        details={"second_factor": second_factor},
+    )
 
 
 @transaction.atomic
 def user_signed_out(*, user, reason: str = "asked") -> None:
-    audit_record(actor=user, action="user.sign_out" if reason == "asked" else "user.sign_out_idle", object_type="user", object_id=str(user.pk))
+    audit_record(
+        actor=user,
+        action="user.sign_out" if reason == "asked" else "user.sign_out_idle",
+        object_type="user",
+        object_id=str(user.pk),
+    )

@@ -24,8 +24,23 @@ from opennrm.referrals.validation import FieldError, error_message, validate_dut
 
 from .auth import BearerToken
 from .schemas import (
-    RECORD, ROLE_CHECKED, SIGNED_IN, WITH_BODY, WITH_QUERY, AccessLogOut, DetailOut, DutyToNotifyCreatedOut, NrmStatusNotFoundOut,
-    NrmStatusOut, PingOut, ReferralCreatedOut, ReferralOut, ReferralPageOut, ThrottledOut, answer, responses,
+    RECORD,
+    ROLE_CHECKED,
+    SIGNED_IN,
+    WITH_BODY,
+    WITH_QUERY,
+    AccessLogOut,
+    DetailOut,
+    DutyToNotifyCreatedOut,
+    NrmStatusNotFoundOut,
+    NrmStatusOut,
+    PingOut,
+    ReferralCreatedOut,
+    ReferralOut,
+    ReferralPageOut,
+    ThrottledOut,
+    answer,
+    responses,
 )
 from .http import ApiProblem, idempotent_post, invalid, json_body, problem, require_capability
 
@@ -49,7 +64,7 @@ api = OpenNRMApi(
     version="1",
     description=(
         "National Referral Mechanism referrals, decisions and safeguarding. Send `Authorization: Bearer <token>` "
-        "from `POST /api/v1/auth/token`. Invalid input is `422 {\"errors\": [{\"field\", \"message\"}]}` with every "
+        'from `POST /api/v1/auth/token`. Invalid input is `422 {"errors": [{"field", "message"}]}` with every '
         "error at once; records outside what the caller may see are `404`."
     ),
     auth=BearerToken(),
@@ -60,7 +75,12 @@ api = OpenNRMApi(
 
 
 def _body_of(model) -> dict:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
 
 
 @api.exception_handler(ApiProblem)
@@ -80,7 +100,9 @@ def _validation_error(request, exc: ValidationError):
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
-    return JsonResponse({"detail": "Sign in first: send Authorization: Bearer <token>, from POST /api/v1/auth/token"}, status=401)
+    return JsonResponse(
+        {"detail": "Sign in first: send Authorization: Bearer <token>, from POST /api/v1/auth/token"}, status=401
+    )
 
 
 @api.exception_handler(HttpError)
@@ -103,16 +125,17 @@ def _not_allowed(request, exc: NotAllowed):
     return JsonResponse({"detail": str(exc)}, status=403)
 
 
-
-
 # --- Authentication ---------------------------------------------------------------------------
 
 
 class TokenIn(Schema):
     username: str
     password: str
-    otp: str | None = Field(None, description="The 6-digit code from the user's authenticator app: required once they have set one up, "
-                                              "and for every user where the deployment requires a second factor")
+    otp: str | None = Field(
+        None,
+        description="The 6-digit code from the user's authenticator app: required once they have set one up, "
+        "and for every user where the deployment requires a second factor",
+    )
 
 
 class TokenOut(Schema):
@@ -123,8 +146,13 @@ class TokenOut(Schema):
 BODY_MODELS.append(TokenIn)
 
 
-@api.post("/auth/token", auth=None, response=responses({200: TokenOut, 401: DetailOut, 403: DetailOut, 429: DetailOut}, WITH_BODY),
-          tags=["auth"], openapi_extra=_body_of(TokenIn))
+@api.post(
+    "/auth/token",
+    auth=None,
+    response=responses({200: TokenOut, 401: DetailOut, 403: DetailOut, 429: DetailOut}, WITH_BODY),
+    tags=["auth"],
+    openapi_extra=_body_of(TokenIn),
+)
 def token(request):
     data = json_body(request)
     errors = []
@@ -141,19 +169,29 @@ def token(request):
     if errors:
         raise invalid(errors)
     try:
-        raw, expires_at = api_token_issue(username=data["username"][:150], password=data["password"][:1024], otp=(data.get("otp") or "")[:20])
+        raw, expires_at = api_token_issue(
+            username=data["username"][:150], password=data["password"][:1024], otp=(data.get("otp") or "")[:20]
+        )
     except SignInRefused as refused:
         if refused.reason == SignInRefused.LOCKED:
             seconds = max(1, int((refused.lock.locked_until - timezone.now()).total_seconds())) if refused.lock else 60
             return JsonResponse({"detail": locked_message()}, status=429, headers={"Retry-After": str(seconds)})
         if refused.reason == SignInRefused.SECOND_FACTOR_NOT_SET_UP:
-            return JsonResponse({"detail": "Set up a second factor first: sign in to the web pages, which take you through it"}, status=403)
+            return JsonResponse(
+                {"detail": "Set up a second factor first: sign in to the web pages, which take you through it"},
+                status=403,
+            )
         # One answer for a wrong username, password or code, so that none of them can be told apart.
         return JsonResponse({"detail": "The username, password or code (otp) is not right"}, status=401)
     return {"token": raw, "expires_at": expires_at.isoformat()}
 
 
-@api.get("/ping", response=responses({200: PingOut}, SIGNED_IN), tags=["auth"], summary="Check a token: answers the same constant to every signed-in caller")
+@api.get(
+    "/ping",
+    response=responses({200: PingOut}, SIGNED_IN),
+    tags=["auth"],
+    summary="Check a token: answers the same constant to every signed-in caller",
+)
 def ping(request):
     return {"ok": True}
 
@@ -161,8 +199,13 @@ def ping(request):
 # --- Referrals ----------------------------------------------------------------------------------
 
 
-@api.post("/referrals", response=responses({201: ReferralCreatedOut}, SIGNED_IN, ROLE_CHECKED, WITH_BODY), tags=["referrals"], openapi_extra=_body_of(referral_schemas.ReferralIn),
-          summary="Refer a potential victim (first responders)")
+@api.post(
+    "/referrals",
+    response=responses({201: ReferralCreatedOut}, SIGNED_IN, ROLE_CHECKED, WITH_BODY),
+    tags=["referrals"],
+    openapi_extra=_body_of(referral_schemas.ReferralIn),
+    summary="Refer a potential victim (first responders)",
+)
 def create_referral(request):
     require_capability(request, Capability.CREATE_REFERRAL)
 
@@ -171,14 +214,17 @@ def create_referral(request):
         if errors:
             raise invalid(errors)
         referral = referral_create(actor=request.user, data=data)
-        return 201, answer(ReferralCreatedOut, {
-            "id": str(referral.uuid),
-            "reference": referral.reference,
-            "status": referral.status,
-            "competent_authority": referral.competent_authority,
-            "received_at": referral.received_at.isoformat(),
-            "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
-        })
+        return 201, answer(
+            ReferralCreatedOut,
+            {
+                "id": str(referral.uuid),
+                "reference": referral.reference,
+                "status": referral.status,
+                "competent_authority": referral.competent_authority,
+                "received_at": referral.received_at.isoformat(),
+                "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
+            },
+        )
 
     return idempotent_post(request, handler)
 
@@ -208,7 +254,13 @@ def _next_page_url(request, *, page: int, page_size: int, total: int) -> str | N
 
 
 # exclude_unset: the compartments a caller does not see stay absent from each referral (ReferralOut).
-@api.get("/referrals", response=responses({200: ReferralPageOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY), exclude_unset=True, tags=["referrals"], summary="The referrals you may see, newest first")
+@api.get(
+    "/referrals",
+    response=responses({200: ReferralPageOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY),
+    exclude_unset=True,
+    tags=["referrals"],
+    summary="The referrals you may see, newest first",
+)
 def list_referrals(request, filters: Query[ReferralFilters]):
     # As the page does (web/views.py referral_list): an empty list would read as "there are none" (issue 22).
     require_capability(request, Capability.LIST_REFERRALS)
@@ -224,7 +276,13 @@ def list_referrals(request, filters: Query[ReferralFilters]):
     return {"items": [referral_as_dict(r, r.access) for r in items], "count": total, "next": next_url}
 
 
-@api.get("/referrals/{referral_id}", response=responses({200: ReferralOut}, SIGNED_IN, RECORD), exclude_unset=True, tags=["referrals"], summary="One referral, as far as you may see it")
+@api.get(
+    "/referrals/{referral_id}",
+    response=responses({200: ReferralOut}, SIGNED_IN, RECORD),
+    exclude_unset=True,
+    tags=["referrals"],
+    summary="One referral, as far as you may see it",
+)
 def get_referral(request, referral_id: str):
     try:
         referral_uuid = uuid.UUID(referral_id)
@@ -240,25 +298,39 @@ class AccessLogQuery(Schema):
     page_size: int = Field(50, ge=1, le=200)
 
 
-@api.get("/referrals/{referral_id}/access-log", response=responses({200: AccessLogOut}, SIGNED_IN, RECORD, WITH_QUERY), tags=["referrals"],
-         summary="Who has seen this record: its audit events, newest first (the child's local authority, guardian and auditors)")
+@api.get(
+    "/referrals/{referral_id}/access-log",
+    response=responses({200: AccessLogOut}, SIGNED_IN, RECORD, WITH_QUERY),
+    tags=["referrals"],
+    summary="Who has seen this record: its audit events, newest first (the child's local authority, guardian and auditors)",
+)
 def referral_access_log(request, referral_id: str, query: Query[AccessLogQuery]):
     try:
         referral_uuid = uuid.UUID(referral_id)
     except ValueError:
         raise NotFound
-    log = record_access_log(actor=request.user, referral_uuid=referral_uuid, offset=(query.page - 1) * query.page_size, limit=query.page_size)
+    log = record_access_log(
+        actor=request.user,
+        referral_uuid=referral_uuid,
+        offset=(query.page - 1) * query.page_size,
+        limit=query.page_size,
+    )
     return {
-        "items": [{
-            "at": e.at.isoformat(),
-            "action": e.action,
-            "description": e.description,
-            "actor": {"username": e.username, "name": e.name, "role": e.role, "organisation": e.organisation} if e.username else None,
-            "ip_address": e.ip_address,
-            "user_agent": e.user_agent,
-            "compartments": e.compartments,
-            "purpose": e.purpose or None,
-        } for e in log.entries],
+        "items": [
+            {
+                "at": e.at.isoformat(),
+                "action": e.action,
+                "description": e.description,
+                "actor": {"username": e.username, "name": e.name, "role": e.role, "organisation": e.organisation}
+                if e.username
+                else None,
+                "ip_address": e.ip_address,
+                "user_agent": e.user_agent,
+                "compartments": e.compartments,
+                "purpose": e.purpose or None,
+            }
+            for e in log.entries
+        ],
         # Access the record's events gave others (a missing episode, a transfer, a wait for a guardian), ADR 0028.
         "event_access": [g.as_dict(log.now) for g in log.grants],
         "count": log.total,
@@ -267,15 +339,23 @@ def referral_access_log(request, referral_id: str, query: Query[AccessLogQuery])
 
 
 class NrmStatusQuery(Schema):
-    home_office_reference: str = Field(description="As given: case, spaces and dashes do not matter (referrals/references.py)")
+    home_office_reference: str = Field(
+        description="As given: case, spaces and dashes do not matter (referrals/references.py)"
+    )
 
 
-@api.get("/nrm-status", response=responses({200: NrmStatusOut, 404: NrmStatusNotFoundOut, 429: ThrottledOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY),
-         tags=["firewall"], summary="Immigration enforcement: NRM status by Home Office reference, and nothing else",
-         description="The status of every referral with this Home Office reference, with issued decisions only. No match is "
-                     "`404` with a `message` saying that it is not proof that no referral exists, and whom to ask. Lookups are "
-                     "limited per user (settings `NRM_STATUS_LOOKUPS_PER_MINUTE`, `NRM_STATUS_LOOKUPS_PER_HOUR`): past the limit, "
-                     "`429` with `Retry-After`.")
+@api.get(
+    "/nrm-status",
+    response=responses(
+        {200: NrmStatusOut, 404: NrmStatusNotFoundOut, 429: ThrottledOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY
+    ),
+    tags=["firewall"],
+    summary="Immigration enforcement: NRM status by Home Office reference, and nothing else",
+    description="The status of every referral with this Home Office reference, with issued decisions only. No match is "
+    "`404` with a `message` saying that it is not proof that no referral exists, and whom to ask. Lookups are "
+    "limited per user (settings `NRM_STATUS_LOOKUPS_PER_MINUTE`, `NRM_STATUS_LOOKUPS_PER_HOUR`): past the limit, "
+    "`429` with `Retry-After`.",
+)
 def nrm_status(request, query: Query[NrmStatusQuery]):
     require_capability(request, Capability.LOOKUP_NRM_STATUS)
     typed = query.home_office_reference.strip()
@@ -285,8 +365,13 @@ def nrm_status(request, query: Query[NrmStatusQuery]):
         found = nrm_status_lookup(actor=request.user, home_office_reference=typed)
     except LookupThrottled as refused:
         seconds = refused.retry_after_seconds()
-        response = JsonResponse({"detail": f"Too many NRM status lookups in a short time: try again in {seconds} seconds",
-                                 "retry_after_seconds": seconds}, status=429)
+        response = JsonResponse(
+            {
+                "detail": f"Too many NRM status lookups in a short time: try again in {seconds} seconds",
+                "retry_after_seconds": seconds,
+            },
+            status=429,
+        )
         response["Retry-After"] = str(seconds)
         return response
     if not found:
@@ -297,8 +382,13 @@ def nrm_status(request, query: Query[NrmStatusQuery]):
 # --- Duty to Notify -----------------------------------------------------------------------------
 
 
-@api.post("/duty-to-notify", response=responses({201: DutyToNotifyCreatedOut}, SIGNED_IN, ROLE_CHECKED, WITH_BODY), tags=["duty to notify"], openapi_extra=_body_of(referral_schemas.DutyToNotifyIn),
-          summary="Report an adult who does not consent to a referral, without identifying them")
+@api.post(
+    "/duty-to-notify",
+    response=responses({201: DutyToNotifyCreatedOut}, SIGNED_IN, ROLE_CHECKED, WITH_BODY),
+    tags=["duty to notify"],
+    openapi_extra=_body_of(referral_schemas.DutyToNotifyIn),
+    summary="Report an adult who does not consent to a referral, without identifying them",
+)
 def create_duty_to_notify(request):
     require_capability(request, Capability.NOTIFY_DUTY)
 
@@ -307,7 +397,10 @@ def create_duty_to_notify(request):
         if errors:
             raise invalid(errors)
         report = duty_to_notify_create(actor=request.user, data=data)
-        return 201, answer(DutyToNotifyCreatedOut, {"id": str(report.uuid), "reference": report.reference, "received_at": report.received_at.isoformat()})
+        return 201, answer(
+            DutyToNotifyCreatedOut,
+            {"id": str(report.uuid), "reference": report.reference, "received_at": report.received_at.isoformat()},
+        )
 
     return idempotent_post(request, handler)
 

@@ -13,8 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opennrm.decisions.models import Decision
 from opennrm.decisions.services import (
-    InvalidDecision, TransitionRefused, decision_confirm, decision_record, decision_send_back, reconsideration_request,
-    referral_reroute, referral_withdraw,
+    InvalidDecision,
+    TransitionRefused,
+    decision_confirm,
+    decision_record,
+    decision_send_back,
+    reconsideration_request,
+    referral_reroute,
+    referral_withdraw,
 )
 from opennrm.policy import Capability
 from opennrm.referrals.models import Referral
@@ -23,7 +29,16 @@ from opennrm.referrals.validation import FieldError
 
 from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
 from .schemas import (
-    RECORD, ROLE_CHECKED, SIGNED_IN, STATE, WITH_BODY, DecisionOut, ReconsiderationOut, ReferralStateChangeOut, answer, responses,
+    RECORD,
+    ROLE_CHECKED,
+    SIGNED_IN,
+    STATE,
+    WITH_BODY,
+    DecisionOut,
+    ReconsiderationOut,
+    ReferralStateChangeOut,
+    answer,
+    responses,
 )
 
 router = Router(tags=["decisions"])
@@ -38,7 +53,9 @@ class _Body(BaseModel):
 
 class DecisionIn(_Body):
     stage: Literal["reasonable_grounds", "conclusive_grounds"]
-    outcome: Literal["positive", "negative"] = Field(description="A negative decision is proposed until a second decision maker confirms it")
+    outcome: Literal["positive", "negative"] = Field(
+        description="A negative decision is proposed until a second decision maker confirms it"
+    )
     reasons: Text
 
 
@@ -64,12 +81,6 @@ class ConfirmIn(_Body):
 
 
 BODY_MODELS = [DecisionIn, SendBackIn, ReconsiderationIn, WithdrawIn, RerouteIn, ConfirmIn]
-
-
-
-
-
-
 
 
 def _run(request, capability: Capability, action) -> JsonResponse:
@@ -111,26 +122,37 @@ def _referral_state(referral: Referral) -> dict:
         "status": referral.status,
         "competent_authority": referral.competent_authority,
         "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
-        "recovery_period_ends_on": referral.recovery_period_ends_on.isoformat() if referral.recovery_period_ends_on else None,
+        "recovery_period_ends_on": referral.recovery_period_ends_on.isoformat()
+        if referral.recovery_period_ends_on
+        else None,
     }
 
 
-@router.post("/referrals/{referral_id}/decisions", response=responses({201: DecisionOut}, *REFUSALS), openapi_extra=documented_body(DecisionIn),
-             summary="Make a Reasonable or Conclusive Grounds decision (decision makers of the authority holding the case)",
-             description="A positive decision is issued at once; a negative one is `proposed` until a second, different decision maker "
-                         "of the same authority confirms it. `409` (with the reason) for a decision the case's state does not allow.")
+@router.post(
+    "/referrals/{referral_id}/decisions",
+    response=responses({201: DecisionOut}, *REFUSALS),
+    openapi_extra=documented_body(DecisionIn),
+    summary="Make a Reasonable or Conclusive Grounds decision (decision makers of the authority holding the case)",
+    description="A positive decision is issued at once; a negative one is `proposed` until a second, different decision maker "
+    "of the same authority confirms it. `409` (with the reason) for a decision the case's state does not allow.",
+)
 def make_decision(request, referral_id: str):
     def action():
         body = parse_body(request, DecisionIn)
-        decision = decision_record(actor=request.user, referral=referral_id, stage=body.stage, outcome=body.outcome, reasons=body.reasons)
+        decision = decision_record(
+            actor=request.user, referral=referral_id, stage=body.stage, outcome=body.outcome, reasons=body.reasons
+        )
         return 201, answer(DecisionOut, decision_as_dict(decision, decision.referral))
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/referrals/{referral_id}/decisions/{decision_id}/confirm", response=responses({200: DecisionOut}, *REFUSALS),
-             openapi_extra=documented_body(ConfirmIn, required=False),
-             summary="Confirm a proposed negative decision (a second, different decision maker)")
+@router.post(
+    "/referrals/{referral_id}/decisions/{decision_id}/confirm",
+    response=responses({200: DecisionOut}, *REFUSALS),
+    openapi_extra=documented_body(ConfirmIn, required=False),
+    summary="Confirm a proposed negative decision (a second, different decision maker)",
+)
 def confirm_decision(request, referral_id: str, decision_id: str):
     def action():
         parse_body(request, ConfirmIn, optional=True)
@@ -140,31 +162,53 @@ def confirm_decision(request, referral_id: str, decision_id: str):
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/referrals/{referral_id}/decisions/{decision_id}/send-back", response=responses({200: DecisionOut}, *REFUSALS), openapi_extra=documented_body(SendBackIn),
-             summary="Send a proposed negative decision back with a comment; the stage awaits a fresh decision")
+@router.post(
+    "/referrals/{referral_id}/decisions/{decision_id}/send-back",
+    response=responses({200: DecisionOut}, *REFUSALS),
+    openapi_extra=documented_body(SendBackIn),
+    summary="Send a proposed negative decision back with a comment; the stage awaits a fresh decision",
+)
 def send_back_decision(request, referral_id: str, decision_id: str):
     def action():
         body = parse_body(request, SendBackIn)
-        decision = decision_send_back(actor=request.user, referral=referral_id, decision=decision_id, comment=body.comment)
+        decision = decision_send_back(
+            actor=request.user, referral=referral_id, decision=decision_id, comment=body.comment
+        )
         return 200, answer(DecisionOut, decision_as_dict(decision, decision.referral))
 
     return _run(request, Capability.MAKE_DECISION, action)
 
 
-@router.post("/referrals/{referral_id}/reconsideration-requests", response=responses({201: ReconsiderationOut}, *REFUSALS), openapi_extra=documented_body(ReconsiderationIn),
-             summary="Ask for a negative decision to be reconsidered (the referring first responder, the child's local authority or guardian)")
+@router.post(
+    "/referrals/{referral_id}/reconsideration-requests",
+    response=responses({201: ReconsiderationOut}, *REFUSALS),
+    openapi_extra=documented_body(ReconsiderationIn),
+    summary="Ask for a negative decision to be reconsidered (the referring first responder, the child's local authority or guardian)",
+)
 def request_reconsideration(request, referral_id: str):
     def action():
         body = parse_body(request, ReconsiderationIn)
         made = reconsideration_request(actor=request.user, referral=referral_id, grounds=body.grounds)
-        return 201, answer(ReconsiderationOut, {"id": made.pk, "decision_id": str(made.decision.uuid), "grounds": made.grounds,
-                                                "requested_at": made.requested_at.isoformat(), "referral": _referral_state(made.referral)})
+        return 201, answer(
+            ReconsiderationOut,
+            {
+                "id": made.pk,
+                "decision_id": str(made.decision.uuid),
+                "grounds": made.grounds,
+                "requested_at": made.requested_at.isoformat(),
+                "referral": _referral_state(made.referral),
+            },
+        )
 
     return _run(request, Capability.REQUEST_RECONSIDERATION, action)
 
 
-@router.post("/referrals/{referral_id}/withdraw", response=responses({200: ReferralStateChangeOut}, *REFUSALS), openapi_extra=documented_body(WithdrawIn),
-             summary="Record an adult's withdrawal from the NRM (children may not generally withdraw: 409)")
+@router.post(
+    "/referrals/{referral_id}/withdraw",
+    response=responses({200: ReferralStateChangeOut}, *REFUSALS),
+    openapi_extra=documented_body(WithdrawIn),
+    summary="Record an adult's withdrawal from the NRM (children may not generally withdraw: 409)",
+)
 def withdraw(request, referral_id: str):
     def action():
         body = parse_body(request, WithdrawIn)
@@ -174,12 +218,18 @@ def withdraw(request, referral_id: str):
     return _run(request, Capability.WITHDRAW_REFERRAL, action)
 
 
-@router.post("/referrals/{referral_id}/reroute", response=responses({200: ReferralStateChangeOut}, *REFUSALS), openapi_extra=documented_body(RerouteIn),
-             summary="Pass a case to another competent authority, with a reason (the authority holding it); the deadline is recomputed from receipt")
+@router.post(
+    "/referrals/{referral_id}/reroute",
+    response=responses({200: ReferralStateChangeOut}, *REFUSALS),
+    openapi_extra=documented_body(RerouteIn),
+    summary="Pass a case to another competent authority, with a reason (the authority holding it); the deadline is recomputed from receipt",
+)
 def reroute(request, referral_id: str):
     def action():
         body = parse_body(request, RerouteIn)
-        referral = referral_reroute(actor=request.user, referral=referral_id, competent_authority=body.competent_authority, reason=body.reason)
+        referral = referral_reroute(
+            actor=request.user, referral=referral_id, competent_authority=body.competent_authority, reason=body.reason
+        )
         return 200, answer(ReferralStateChangeOut, {"referral": _referral_state(referral)})
 
     return _run(request, Capability.MAKE_DECISION, action)

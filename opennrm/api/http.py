@@ -56,7 +56,9 @@ def json_body(request) -> object:
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise invalid([FieldError("body", f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")])
+        raise invalid(
+            [FieldError("body", f"The body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
+        )
     except (ValueError, RecursionError) as exc:
         raise invalid([FieldError("body", f"The body is not valid JSON: {exc}")])
     if not isinstance(data, dict):
@@ -81,7 +83,10 @@ _USER_PLACEHOLDER, _KEY_PLACEHOLDER = -7_000_001, "idempotency-key-placeholder"
 @cache
 def _earlier_response_query() -> CompiledQuery:
     # Every POST with a key looks for an earlier answer first: compiled once (core/sql.py).
-    return CompiledQuery(IdempotencyRecord.objects.filter(user_id=_USER_PLACEHOLDER, key=_KEY_PLACEHOLDER), (_USER_PLACEHOLDER, _KEY_PLACEHOLDER))
+    return CompiledQuery(
+        IdempotencyRecord.objects.filter(user_id=_USER_PLACEHOLDER, key=_KEY_PLACEHOLDER),
+        (_USER_PLACEHOLDER, _KEY_PLACEHOLDER),
+    )
 
 
 def _earlier_response(user, key: str) -> IdempotencyRecord | None:
@@ -97,7 +102,14 @@ def idempotent_post(request, handler) -> JsonResponse:
 
     def replay(record: IdempotencyRecord) -> JsonResponse:
         if record.request_hash != digest:
-            raise invalid([FieldError("Idempotency-Key", "This key was already used with a different request: use a new key for a new request")])
+            raise invalid(
+                [
+                    FieldError(
+                        "Idempotency-Key",
+                        "This key was already used with a different request: use a new key for a new request",
+                    )
+                ]
+            )
         return JsonResponse(record.response_body, status=record.status_code)
 
     if key is not None:
@@ -125,7 +137,12 @@ def idempotent_post(request, handler) -> JsonResponse:
 
 def documented_body(model: type[BaseModel], *, required: bool = True) -> dict:
     """The OpenAPI request body of an operation that reads its JSON itself (so that every error is ours, at once)."""
-    return {"requestBody": {"required": required, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}}
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    }
 
 
 def parse_body(request, model: type[BaseModel], *, optional: bool = False, strict: bool | None = True) -> BaseModel:
@@ -142,4 +159,3 @@ def parse_body(request, model: type[BaseModel], *, optional: bool = False, stric
 def require_capability(request, capability: Capability) -> None:
     if not has_capability(request.user, capability):
         raise problem(403, f"Your role ({request.user.role_label}) cannot do this")
-

@@ -13,14 +13,31 @@ from pydantic import Field, StringConstraints
 
 from opennrm.linkage.models import CandidateDecision, MatchCandidate, PersonLink
 from opennrm.linkage.selectors import candidate_get, identity_of, person_get, person_of_candidate, review_queue
-from opennrm.linkage.services import InvalidLinkage, LinkageRefused, candidate_confirm, candidate_reject, candidate_undo, person_link_undo
+from opennrm.linkage.services import (
+    InvalidLinkage,
+    LinkageRefused,
+    candidate_confirm,
+    candidate_reject,
+    candidate_undo,
+    person_link_undo,
+)
 from opennrm.policy import Capability
 from opennrm.referrals.validation import FieldError
 
 from .decisions import _Body
 from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
 from .schemas import (
-    RECORD, ROLE_CHECKED, SIGNED_IN, STATE, WITH_BODY, WITH_QUERY, CandidateOut, CandidatePageOut, PersonOut, answer, responses,
+    RECORD,
+    ROLE_CHECKED,
+    SIGNED_IN,
+    STATE,
+    WITH_BODY,
+    WITH_QUERY,
+    CandidateOut,
+    CandidatePageOut,
+    PersonOut,
+    answer,
+    responses,
 )
 
 router = Router(tags=["duplicate detection"])
@@ -38,7 +55,9 @@ class LinkDecisionIn(_Body):
 
 
 class UnlinkIn(_Body):
-    referral: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(description="The id of the referral to take off this person")
+    referral: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="The id of the referral to take off this person"
+    )
     reason: Reason
 
 
@@ -51,8 +70,13 @@ class QueueQuery(Schema):
 
 
 def _decision_as_dict(decision: CandidateDecision) -> dict:
-    return {"action": decision.action, "status_before": decision.status_before, "reason": decision.reason,
-            "decided_by": decision.decided_by.username, "decided_at": decision.decided_at.isoformat()}
+    return {
+        "action": decision.action,
+        "status_before": decision.status_before,
+        "reason": decision.reason,
+        "decided_by": decision.decided_by.username,
+        "decided_at": decision.decided_at.isoformat(),
+    }
 
 
 def candidate_as_dict(candidate: MatchCandidate, *, full: bool = False) -> dict:
@@ -67,7 +91,9 @@ def candidate_as_dict(candidate: MatchCandidate, *, full: bool = False) -> dict:
     }
     if full:
         out["evidence"] = candidate.evidence
-        out["decisions"] = [_decision_as_dict(d) for d in candidate.decisions.select_related("decided_by").order_by("decided_at", "pk")]
+        out["decisions"] = [
+            _decision_as_dict(d) for d in candidate.decisions.select_related("decided_by").order_by("decided_at", "pk")
+        ]
         out["person"] = _person_of(candidate)
     return out
 
@@ -109,8 +135,13 @@ def _act(request, action):
 
 
 # exclude_unset: the list's matches leave out evidence, decisions and person (CandidateOut).
-@router.get("/duplicates", response=responses({200: CandidatePageOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY), exclude_unset=True, summary="Possible duplicate referrals to review: automatic links to check first, then the strongest",
-            description="Data-quality officers see every possible match; decision makers those between two cases of their authority.")
+@router.get(
+    "/duplicates",
+    response=responses({200: CandidatePageOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY),
+    exclude_unset=True,
+    summary="Possible duplicate referrals to review: automatic links to check first, then the strongest",
+    description="Data-quality officers see every possible match; decision makers those between two cases of their authority.",
+)
 def duplicates_queue(request, query: Query[QueueQuery]):
     require_capability(request, Capability.LINK_RECORDS)
     items, total = review_queue(actor=request.user, offset=query.offset, limit=query.limit)
@@ -122,14 +153,22 @@ def duplicates_queue(request, query: Query[QueueQuery]):
     return {"items": [candidate_as_dict(c) for c in items], "count": total, "next": next_url}
 
 
-@router.get("/duplicates/{candidate_id}", response=responses({200: CandidateOut}, SIGNED_IN, ROLE_CHECKED, RECORD), summary="A possible match: both referrals' identities and the evidence, field by field")
+@router.get(
+    "/duplicates/{candidate_id}",
+    response=responses({200: CandidateOut}, SIGNED_IN, ROLE_CHECKED, RECORD),
+    summary="A possible match: both referrals' identities and the evidence, field by field",
+)
 def duplicate_get(request, candidate_id: str):
     require_capability(request, Capability.LINK_RECORDS)
     return candidate_as_dict(_candidate(request, candidate_id), full=True)
 
 
-@router.post("/duplicates/{candidate_id}/confirm", response=responses({200: CandidateOut}, *REFUSALS), openapi_extra=documented_body(LinkDecisionIn),
-             summary="The same child: link both referrals to one person (or keep an automatic link, no longer flagged)")
+@router.post(
+    "/duplicates/{candidate_id}/confirm",
+    response=responses({200: CandidateOut}, *REFUSALS),
+    openapi_extra=documented_body(LinkDecisionIn),
+    summary="The same child: link both referrals to one person (or keep an automatic link, no longer flagged)",
+)
 def duplicate_confirm(request, candidate_id: str):
     def action():
         body = parse_body(request, LinkDecisionIn)
@@ -141,20 +180,29 @@ def duplicate_confirm(request, candidate_id: str):
     return _act(request, action)
 
 
-@router.post("/duplicates/{candidate_id}/reject", response=responses({200: CandidateOut}, *REFUSALS), openapi_extra=documented_body(LinkDecisionIn),
-             summary="Different children: the match leaves the queue (an automatic link it made is undone)")
+@router.post(
+    "/duplicates/{candidate_id}/reject",
+    response=responses({200: CandidateOut}, *REFUSALS),
+    openapi_extra=documented_body(LinkDecisionIn),
+    summary="Different children: the match leaves the queue (an automatic link it made is undone)",
+)
 def duplicate_reject(request, candidate_id: str):
     return _decide(request, candidate_id, candidate_reject)
 
 
-@router.post("/duplicates/{candidate_id}/undo", response=responses({200: CandidateOut}, *REFUSALS), openapi_extra=documented_body(LinkDecisionIn),
-             summary="Undo the last decision on a possible match: its links undone (or made again), the match back as it was")
+@router.post(
+    "/duplicates/{candidate_id}/undo",
+    response=responses({200: CandidateOut}, *REFUSALS),
+    openapi_extra=documented_body(LinkDecisionIn),
+    summary="Undo the last decision on a possible match: its links undone (or made again), the match back as it was",
+)
 def duplicate_undo(request, candidate_id: str):
     return _decide(request, candidate_id, candidate_undo)
 
 
 def _decide(request, candidate_id: str, service):
     """Run a decision service (reject, undo) on the candidate with the body's reason; the candidate as it is after."""
+
     def action():
         body = parse_body(request, LinkDecisionIn)
         candidate = service(actor=request.user, candidate=_candidate(request, candidate_id), reason=body.reason)
@@ -172,14 +220,22 @@ def person_as_dict(view) -> dict:
     }
 
 
-@router.get("/people/{person_id}", response=responses({200: PersonOut}, SIGNED_IN, ROLE_CHECKED, RECORD), summary="A person: the referrals linked to them that you may see, and those unlinked")
+@router.get(
+    "/people/{person_id}",
+    response=responses({200: PersonOut}, SIGNED_IN, ROLE_CHECKED, RECORD),
+    summary="A person: the referrals linked to them that you may see, and those unlinked",
+)
 def person_detail(request, person_id: str):
     require_capability(request, Capability.LINK_RECORDS)
     return person_as_dict(person_get(actor=request.user, uuid=person_id))
 
 
-@router.post("/people/{person_id}/unlink", response=responses({200: PersonOut}, *REFUSALS), openapi_extra=documented_body(UnlinkIn),
-             summary="Take one referral off a person; the possible matches that linked it go back to the queue")
+@router.post(
+    "/people/{person_id}/unlink",
+    response=responses({200: PersonOut}, *REFUSALS),
+    openapi_extra=documented_body(UnlinkIn),
+    summary="Take one referral off a person; the possible matches that linked it go back to the queue",
+)
 def person_unlink(request, person_id: str):
     def action():
         body = parse_body(request, UnlinkIn)
@@ -188,9 +244,18 @@ def person_unlink(request, person_id: str):
             referral_uuid = uuid.UUID(body.referral)
         except ValueError:
             raise invalid([FieldError("referral", "Give the id of a referral linked to this person")]) from None
-        referral = next((link.referral for link in view.current + view.history if link.referral.uuid == referral_uuid), None)
+        referral = next(
+            (link.referral for link in view.current + view.history if link.referral.uuid == referral_uuid), None
+        )
         if referral is None:
-            raise invalid([FieldError("referral", "That referral is not one of this person's: give the id of a referral listed on them")])
+            raise invalid(
+                [
+                    FieldError(
+                        "referral",
+                        "That referral is not one of this person's: give the id of a referral listed on them",
+                    )
+                ]
+            )
         person_link_undo(actor=request.user, person=view.person, referral=referral, reason=body.reason)
         return 200, answer(PersonOut, person_as_dict(person_get(actor=request.user, uuid=person_id)))
 

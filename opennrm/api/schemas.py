@@ -56,7 +56,9 @@ class DetailOut(Out):
 
 
 class FieldErrorOut(Out):
-    field: str = Field(description="A dotted path to what to fix (`potential_victim.sex`, `exploitation.0.types`), or `body`")
+    field: str = Field(
+        description="A dotted path to what to fix (`potential_victim.sex`, `exploitation.0.types`), or `body`"
+    )
     message: str
 
 
@@ -573,7 +575,9 @@ class IdentityOut(Out):
 class EvidenceOut(Out):
     field: str
     label: str
-    weight: float | None = Field(description="The field's part of the match weight (log2 odds); null for a shared Home Office reference")
+    weight: float | None = Field(
+        description="The field's part of the match weight (log2 odds); null for a shared Home Office reference"
+    )
 
 
 class CandidateDecisionOut(Out):
@@ -625,7 +629,9 @@ class PersonOut(Out):
 # --- The managers' dashboard (dashboards/present.py as_dict) ------------------------------------------------------
 
 Figure = int | None  # a count; null when withheld ("c")
-Days = int | float | None  # a median or percentile in days, as computed (int or float kept as it is); null when withheld
+Days = (
+    int | float | None
+)  # a median or percentile in days, as computed (int or float kept as it is); null when withheld
 
 
 class PeriodOut(Out):

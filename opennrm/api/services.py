@@ -18,5 +18,9 @@ def idempotency_records_prune(*, actor, now: dt.datetime) -> int:
     """Delete the Idempotency-Key records older than IDEMPOTENCY_RETENTION; returns how many."""
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_RETENTION).delete()
     if deleted:
-        audit_record(actor=actor, action="idempotency.pruned", details={"deleted": deleted, "older_than_days": IDEMPOTENCY_RETENTION.days})
+        audit_record(
+            actor=actor,
+            action="idempotency.pruned",
+            details={"deleted": deleted, "older_than_days": IDEMPOTENCY_RETENTION.days},
+        )
     return deleted

@@ -21,7 +21,9 @@ def entry_digest(*, chain: int, seq: int, prev_hash: str, fields: dict) -> str:
     )
     if not settings.AUDIT_HMAC_KEY:
         # The check opennrm.E010 stops `opennrm serve`; this stops anything started without the checks (a bare gunicorn).
-        raise ImproperlyConfigured("OPENNRM_AUDIT_HMAC_KEY is not set: the audit trail cannot be written or checked without it")
+        raise ImproperlyConfigured(
+            "OPENNRM_AUDIT_HMAC_KEY is not set: the audit trail cannot be written or checked without it"
+        )
     return hmac.new(settings.AUDIT_HMAC_KEY.encode(), body.encode(), hashlib.sha256).hexdigest()
 
 

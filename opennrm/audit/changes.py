@@ -41,7 +41,11 @@ def stored_values(instance) -> dict | None:
 def difference(before: dict | None, after: dict | None) -> dict:
     """{"changed": [names], "before": {...}, "after": {...}} with only the fields that differ; a created record has no before, a deleted one no after."""
     before, after = before or {}, after or {}
-    names = [name for name in {**before, **after} if before.get(name) != after.get(name) or (name in before) != (name in after)]
+    names = [
+        name
+        for name in {**before, **after}
+        if before.get(name) != after.get(name) or (name in before) != (name in after)
+    ]
     shown = {
         "changed": sorted(names),
         "before": {name: before[name] for name in names if name in before and name not in SECRET_FIELDS},

@@ -101,7 +101,9 @@ def checkpoint_read(path: Path) -> Checkpoint:
     body = {k: v for k, v in document.items() if k != "signature"}
     public_key = signing_key(settings.AUDIT_CHECKPOINT_SIGNING_KEY).public_key()
     if body.get("key_id") != key_id(public_key):
-        raise CheckpointInvalid(f"the checkpoint {path} was signed with another key (key id {body.get('key_id')!r}), not this installation's")
+        raise CheckpointInvalid(
+            f"the checkpoint {path} was signed with another key (key id {body.get('key_id')!r}), not this installation's"
+        )
     try:
         public_key.verify(base64.urlsafe_b64decode(str(document.get("signature", ""))), _canonical(body))
     except (InvalidSignature, ValueError):

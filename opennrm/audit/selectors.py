@@ -97,17 +97,23 @@ def record_access_log(*, actor, referral_uuid, offset: int = 0, limit: int = 25)
     for event in page:
         user = users.get(event.actor_id)
         role = Role(event.actor_role).label if event.actor_role in Role.values else event.actor_role
-        entries.append(AccessLogEntry(
-            at=event.occurred_at,
-            action=event.action,
-            description=_describe(event.action),
-            username=event.actor_username,
-            name=(user.get_full_name() or user.username) if user else (event.actor_username or "OpenNRM (the service itself)"),
-            role=role,
-            organisation=user.organisation.name if user and user.organisation else "",
-            ip_address=event.ip_address,
-            user_agent=event.user_agent,
-            compartments=list(event.details.get("compartments", [])) if isinstance(event.details, dict) else [],
-            purpose=str(event.details.get("purpose", "")) if isinstance(event.details, dict) else "",
-        ))
-    return AccessLog(referral=referral, entries=entries, total=total, grants=event_grants([referral.pk]), now=timezone.now())
+        entries.append(
+            AccessLogEntry(
+                at=event.occurred_at,
+                action=event.action,
+                description=_describe(event.action),
+                username=event.actor_username,
+                name=(user.get_full_name() or user.username)
+                if user
+                else (event.actor_username or "OpenNRM (the service itself)"),
+                role=role,
+                organisation=user.organisation.name if user and user.organisation else "",
+                ip_address=event.ip_address,
+                user_agent=event.user_agent,
+                compartments=list(event.details.get("compartments", [])) if isinstance(event.details, dict) else [],
+                purpose=str(event.details.get("purpose", "")) if isinstance(event.details, dict) else "",
+            )
+        )
+    return AccessLog(
+        referral=referral, entries=entries, total=total, grants=event_grants([referral.pk]), now=timezone.now()
+    )

@@ -21,7 +21,14 @@ from django.utils import timezone
 
 from .changes import difference, field_values, stored_values
 from .chain import GENESIS, entry_digest, hashed_fields
-from .checkpoint import ChainMark, Checkpoint, checkpoint_file_name, checkpoint_read, checkpoint_signed_json, newest_checkpoint_file
+from .checkpoint import (
+    ChainMark,
+    Checkpoint,
+    checkpoint_file_name,
+    checkpoint_read,
+    checkpoint_signed_json,
+    newest_checkpoint_file,
+)
 from .keys import create_file
 from .models import AuditChainHead, AuditEvent
 from .verify import checkpoint_shortfalls
@@ -65,7 +72,9 @@ class AuditEntry:
     details: dict | None = None
 
 
-def audit_record(*, actor, action: str, object_type: str = "", object_id: str = "", details: dict | None = None) -> AuditEvent:
+def audit_record(
+    *, actor, action: str, object_type: str = "", object_id: str = "", details: dict | None = None
+) -> AuditEvent:
     """Append one event. Must run inside the acting service's transaction."""
     return audit_record_many(actor=actor, entries=[AuditEntry(action, object_type, str(object_id), details)])[0]
 
@@ -112,7 +121,9 @@ def object_type_of(instance_or_model) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", instance_or_model._meta.object_name).lower()
 
 
-def audit_change(*, actor, instance, before: dict | None, deleted: bool = False, action: str = "", details: dict | None = None) -> AuditEvent:
+def audit_change(
+    *, actor, instance, before: dict | None, deleted: bool = False, action: str = "", details: dict | None = None
+) -> AuditEvent:
     """Record a create, change or delete of `instance` with what it said before and after (changed fields only,
     secrets said but never shown: audit/changes.py). `before` is `stored_values(instance)` taken before the write.
     Must run inside the acting service's transaction, after the write."""
@@ -121,8 +132,13 @@ def audit_change(*, actor, instance, before: dict | None, deleted: bool = False,
     if not action:
         action = f"{object_type}.{'delete' if deleted else 'create' if before is None else 'change'}"
     after = None if deleted else field_values(instance)
-    return audit_record(actor=actor, action=action, object_type=object_type, object_id=str(instance.pk or (before or {}).get(pk_name, "")),
-                        details={**(details or {}), **difference(before, after)})
+    return audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(instance.pk or (before or {}).get(pk_name, "")),
+        details={**(details or {}), **difference(before, after)},
+    )
 
 
 @transaction.atomic
@@ -148,6 +164,7 @@ def record_delete(*, actor, instance) -> None:
 @transaction.atomic
 def record_relations_set(*, actor, instance, relations: dict[str, list]) -> None:
     """Set many-to-many relations of a record (an admin form's), audited with the related ids before and after."""
+
     def related_ids():
         return {name: sorted(getattr(instance, name).values_list("pk", flat=True)) for name in relations}
 
@@ -157,8 +174,13 @@ def record_relations_set(*, actor, instance, relations: dict[str, list]) -> None
     after = related_ids()
     if before != after:
         object_type = object_type_of(instance)
-        audit_record(actor=actor, action=f"{object_type}.change", object_type=object_type, object_id=str(instance.pk),
-                     details=difference(before, after))
+        audit_record(
+            actor=actor,
+            action=f"{object_type}.change",
+            object_type=object_type,
+            object_id=str(instance.pk),
+            details=difference(before, after),
+        )
 
 
 def stored_form(value):
@@ -197,7 +219,9 @@ def _lock_head(chain: int) -> tuple[int, str]:
         cursor.execute(f"SELECT {qn('seq')}, {qn('hash')} FROM {table} WHERE {qn('chain')} = %s{lock}", [chain])
         row = cursor.fetchone()
     if row is None:
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain, defaults={"seq": 0, "hash": GENESIS})
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            chain=chain, defaults={"seq": 0, "hash": GENESIS}
+        )
         return head.seq, head.hash
     return row[0], row[1]
 
@@ -207,8 +231,14 @@ _INSERT_ROWS_PER_STATEMENT = 500
 # PostgreSQL: one statement of fixed text whatever the number of events (one array per column, unnested), so
 # psycopg caches its parsing and the server prepares it once; a VALUES list of 50 rows × 14 columns was
 # re-parsed on every listed page (bench/, BENCHMARKS.md). The head moves in the same statement.
-_PG_ARRAY_TYPES = {"chain": "smallint", "seq": "bigint", "occurred_at": "timestamptz", "actor_id": "bigint", "ip_address": "inet",
-                   "details": "jsonb"}
+_PG_ARRAY_TYPES = {
+    "chain": "smallint",
+    "seq": "bigint",
+    "occurred_at": "timestamptz",
+    "actor_id": "bigint",
+    "ip_address": "inet",
+    "details": "jsonb",
+}
 
 
 def _insert_events(events: list[AuditEvent], *, chain: int, head_seq: int, head_hash: str) -> None:
@@ -227,7 +257,9 @@ def _insert_events(events: list[AuditEvent], *, chain: int, head_seq: int, head_
         for start in range(0, len(events), _INSERT_ROWS_PER_STATEMENT):
             batch = events[start : start + _INSERT_ROWS_PER_STATEMENT]
             params = [f.get_db_prep_save(getattr(event, f.attname), connection) for event in batch for f in fields]
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} RETURNING {qn('id')}", params)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} RETURNING {qn('id')}", params
+            )
             # SQLite returns the ids in VALUES order for a single INSERT (Django's bulk_create relies on it too).
             for event, (pk,) in zip(batch, cursor.fetchall()):
                 event.pk = pk
@@ -240,21 +272,27 @@ def _event_fields():
 
 
 def _move_head_sql(qn) -> str:
-    return f"UPDATE {qn(AuditChainHead._meta.db_table)} SET {qn('seq')} = %s, {qn('hash')} = %s WHERE {qn('chain')} = %s"
+    return (
+        f"UPDATE {qn(AuditChainHead._meta.db_table)} SET {qn('seq')} = %s, {qn('hash')} = %s WHERE {qn('chain')} = %s"
+    )
 
 
 _pg_insert_sql: str | None = None
 
 
-def _insert_events_postgresql(connection, events: list[AuditEvent], *, chain: int, head_seq: int, head_hash: str) -> None:
+def _insert_events_postgresql(
+    connection, events: list[AuditEvent], *, chain: int, head_seq: int, head_hash: str
+) -> None:
     global _pg_insert_sql
     fields = _event_fields()
     if _pg_insert_sql is None:
         qn = connection.ops.quote_name
         columns = ", ".join(qn(f.column) for f in fields)
         arrays = ", ".join(f"%s::{_PG_ARRAY_TYPES.get(f.attname, 'text')}[]" for f in fields)
-        _pg_insert_sql = (f"WITH inserted AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
-                          f"RETURNING {qn('id')}, {qn('seq')}), moved AS ({_move_head_sql(qn)}) SELECT {qn('id')}, {qn('seq')} FROM inserted")
+        _pg_insert_sql = (
+            f"WITH inserted AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
+            f"RETURNING {qn('id')}, {qn('seq')}), moved AS ({_move_head_sql(qn)}) SELECT {qn('id')}, {qn('seq')} FROM inserted"
+        )
     columns = [[getattr(event, f.attname) for event in events] for f in fields]
     details = next(i for i, f in enumerate(fields) if f.attname == "details")
     columns[details] = [json.dumps(value) for value in columns[details]]
@@ -302,19 +340,37 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
     written = False
     try:
         with transaction.atomic():
-            checkpoint = Checkpoint(created_at, tuple(ChainMark(chain, seq, hash_) for chain, seq, hash_ in
-                                                      AuditChainHead.objects.filter(seq__gt=0).order_by("chain").values_list("chain", "seq", "hash")))
+            checkpoint = Checkpoint(
+                created_at,
+                tuple(
+                    ChainMark(chain, seq, hash_)
+                    for chain, seq, hash_ in AuditChainHead.objects.filter(seq__gt=0)
+                    .order_by("chain")
+                    .values_list("chain", "seq", "hash")
+                ),
+            )
             problems = checkpoint_shortfalls(checkpoint, since="its head row")
             if previous is not None:
-                problems += checkpoint_shortfalls(checkpoint_read(previous), since=f"the previous checkpoint {previous.name}")
+                problems += checkpoint_shortfalls(
+                    checkpoint_read(previous), since=f"the previous checkpoint {previous.name}"
+                )
             if problems:
-                raise CheckpointNotWritten("; ".join(problems) + ". Run `opennrm audit verify` and investigate before checkpointing again.")
-            audit_record(actor=actor, action="audit.checkpoint",
-                         details={"file": str(file), "chains": len(checkpoint.chains), "entries": checkpoint.entries})
+                raise CheckpointNotWritten(
+                    "; ".join(problems) + ". Run `opennrm audit verify` and investigate before checkpointing again."
+                )
+            audit_record(
+                actor=actor,
+                action="audit.checkpoint",
+                details={"file": str(file), "chains": len(checkpoint.chains), "entries": checkpoint.entries},
+            )
             try:
-                create_file(file, checkpoint_signed_json(checkpoint), mode=0o644)  # signed, not secret: readable by whoever ships it on
+                create_file(
+                    file, checkpoint_signed_json(checkpoint), mode=0o644
+                )  # signed, not secret: readable by whoever ships it on
             except FileExistsError:
-                raise CheckpointNotWritten(f"{file} already exists: a checkpoint is never overwritten, so name a new file")
+                raise CheckpointNotWritten(
+                    f"{file} already exists: a checkpoint is never overwritten, so name a new file"
+                )
             except OSError as exc:
                 raise CheckpointNotWritten(f"cannot write {file}: {exc.strerror}")
             written = True

@@ -41,7 +41,11 @@ def write_audit_checkpoint(context) -> dict | str:
     started = timezone.now()
     try:
         written = audit_checkpoint_write(actor=None, directory=settings.AUDIT_CHECKPOINT_DIR)
-        summary = {"file": str(written.path), "chains": len(written.checkpoint.chains), "entries": written.checkpoint.entries}
+        summary = {
+            "file": str(written.path),
+            "chains": len(written.checkpoint.chains),
+            "entries": written.checkpoint.entries,
+        }
         record_run(AUDIT_CHECKPOINT, started_at=started, finished_at=timezone.now(), summary=summary)
         return summary
     except (CheckpointNotWritten, CheckpointInvalid) as exc:

@@ -29,19 +29,28 @@ def checkpoint_shortfalls(checkpoint: Checkpoint, *, since: str = "") -> list[st
     at_marks = Q()
     for mark in marks:
         at_marks |= Q(chain=mark.chain, seq=mark.seq)
-    found = {(chain, seq): (pk, hash_) for pk, chain, seq, hash_ in AuditEvent.objects.filter(at_marks).values_list("pk", "chain", "seq", "hash")}
+    found = {
+        (chain, seq): (pk, hash_)
+        for pk, chain, seq, hash_ in AuditEvent.objects.filter(at_marks).values_list("pk", "chain", "seq", "hash")
+    }
     problems = []
     for mark in marks:
         entry = found.get((mark.chain, mark.seq))
         if entry is None:
             now = AuditEvent.objects.filter(chain=mark.chain).count()
-            problems.append(f"chain {mark.chain} has {now} entries, fewer than the {mark.seq} of {since} (entries deleted)")
+            problems.append(
+                f"chain {mark.chain} has {now} entries, fewer than the {mark.seq} of {since} (entries deleted)"
+            )
         elif entry[1] != mark.hash:
-            problems.append(f"chain {mark.chain}: audit event {entry[0]} at position {mark.seq} is not the entry there in {since} (the chain was rewritten)")
+            problems.append(
+                f"chain {mark.chain}: audit event {entry[0]} at position {mark.seq} is not the entry there in {since} (the chain was rewritten)"
+            )
     return problems
 
 
-def audit_verify(*, against: Checkpoint | None = None, progress: Callable[[int], None] | None = None, batch_size: int = 5000) -> VerifyResult:
+def audit_verify(
+    *, against: Checkpoint | None = None, progress: Callable[[int], None] | None = None, batch_size: int = 5000
+) -> VerifyResult:
     """Walk every chain in order; stop at the first entry that does not hold and say why. Given a checkpoint, first
     refuse any chain that does not reach its mark there."""
     if against is not None and (shortfalls := checkpoint_shortfalls(against)):
@@ -61,10 +70,21 @@ def audit_verify(*, against: Checkpoint | None = None, progress: Callable[[int],
             for event in batch:
                 where = f"audit event {event.pk} (chain {chain}, position {event.seq})"
                 if event.seq != expected_seq:
-                    return VerifyResult(False, checked, f"{where}: entries {expected_seq}–{event.seq - 1} of chain {chain} are missing (deleted)")
+                    return VerifyResult(
+                        False,
+                        checked,
+                        f"{where}: entries {expected_seq}–{event.seq - 1} of chain {chain} are missing (deleted)",
+                    )
                 if event.prev_hash != prev_hash:
-                    return VerifyResult(False, checked, f"{where}: does not link to the entry before it (inserted, or the one before was edited)")
-                if entry_digest(chain=chain, seq=event.seq, prev_hash=event.prev_hash, fields=hashed_fields(event)) != event.hash:
+                    return VerifyResult(
+                        False,
+                        checked,
+                        f"{where}: does not link to the entry before it (inserted, or the one before was edited)",
+                    )
+                if (
+                    entry_digest(chain=chain, seq=event.seq, prev_hash=event.prev_hash, fields=hashed_fields(event))
+                    != event.hash
+                ):
                     return VerifyResult(False, checked, f"{where}: its contents do not match its HMAC (edited)")
                 prev_hash = event.hash
                 last_id, last_seq = event.pk, event.seq
@@ -77,6 +97,14 @@ def audit_verify(*, against: Checkpoint | None = None, progress: Callable[[int],
             return VerifyResult(False, checked, f"chain {chain} has entries but no head record (head deleted)")
         if head.seq != last_seq or (head.hash or GENESIS) != prev_hash:
             if head.seq > last_seq:
-                return VerifyResult(False, checked, f"chain {chain}: entries {last_seq + 1}–{head.seq} after audit event {last_id} are missing (deleted)")
-            return VerifyResult(False, checked, f"chain {chain}: the head does not match its last entry (audit event {last_id}, position {last_seq})")
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"chain {chain}: entries {last_seq + 1}–{head.seq} after audit event {last_id} are missing (deleted)",
+                )
+            return VerifyResult(
+                False,
+                checked,
+                f"chain {chain}: the head does not match its last entry (audit event {last_id}, position {last_seq})",
+            )
     return VerifyResult(True, checked)

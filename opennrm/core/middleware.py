@@ -79,4 +79,3 @@ class NoStoreMiddleware:
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"  # for HTTP/1.0 proxies, which know no Cache-Control
         return response
-

@@ -43,7 +43,9 @@ def _model_columns(model: type[Model], alias: str, connection_alias: str, vendor
     converters = []
     for field in fields:
         expression = field.get_col(alias)
-        converters.append((expression, connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)))
+        converters.append(
+            (expression, connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
+        )
     return ModelColumns(
         model=model,
         alias=alias,
@@ -76,8 +78,12 @@ class CompiledQuery:
         self.params = list(params)
         self.slots: list[tuple[int, str]] = []  # (parameter index, "same" or "hex") per placeholder
         for placeholder in placeholders:
-            found = [(i, "same") for i, p in enumerate(self.params) if p == placeholder and type(p) is type(placeholder)]
-            found += [(i, "hex") for i, p in enumerate(self.params) if hasattr(placeholder, "hex") and p == placeholder.hex]
+            found = [
+                (i, "same") for i, p in enumerate(self.params) if p == placeholder and type(p) is type(placeholder)
+            ]
+            found += [
+                (i, "hex") for i, p in enumerate(self.params) if hasattr(placeholder, "hex") and p == placeholder.hex
+            ]
             if len(found) != 1:
                 raise ValueError(f"placeholder {placeholder!r} is not exactly once in the query's parameters")
             self.slots.append(found[0])

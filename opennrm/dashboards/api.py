@@ -17,13 +17,21 @@ KNOWN = {"from", "to", "authority", "nation", "age_group"}
 
 
 def _param(name: str, description: str, example: str) -> dict:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string", "example": example}}
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", "example": example},
+    }
 
 
 PARAMETERS = [
     _param("from", "First day of the period, YYYY-MM-DD (with `to`; both omitted: the last 12 months)", "2026-01-01"),
     _param("to", "Last day of the period, YYYY-MM-DD, today or earlier", "2026-06-30"),
-    _param("authority", "SCA, IECA or LOCAL_PANEL (a decision maker's figures are always their own authority's)", "SCA"),
+    _param(
+        "authority", "SCA, IECA or LOCAL_PANEL (a decision maker's figures are always their own authority's)", "SCA"
+    ),
     _param("nation", "ENG, WLS, SCT or NIR", "ENG"),
     _param("age_group", "child, adult or unknown", "child"),
 ]
@@ -49,16 +57,25 @@ Every figure-bearing object carries, beside its figures, `obs_status` (each figu
 
 
 # by_alias: the period's `from` (a Python keyword) is `from_` in DashboardOut.
-@router.get("/dashboard", response=responses({200: DashboardOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY), by_alias=True,
-            openapi_extra={"parameters": PARAMETERS}, description=DESCRIPTION,
-            summary="Managers' dashboard: open cases by stage, days to decisions (median, 90th percentile), "
-                    "Reasonable Grounds decisions within the deadline and missed deadlines, as counts only")
+@router.get(
+    "/dashboard",
+    response=responses({200: DashboardOut}, SIGNED_IN, ROLE_CHECKED, WITH_QUERY),
+    by_alias=True,
+    openapi_extra={"parameters": PARAMETERS},
+    description=DESCRIPTION,
+    summary="Managers' dashboard: open cases by stage, days to decisions (median, 90th percentile), "
+    "Reasonable Grounds decisions within the deadline and missed deadlines, as counts only",
+)
 def dashboard(request):
     if not has_capability(request.user, Capability.VIEW_DECISION_DASHBOARD):
         raise problem(403, f"Your role ({request.user.role_label}) does not see the decisions dashboard")
     query = request.GET
     today = timezone.now().astimezone(LONDON).date()
-    errors = [FieldError(k, "Unknown parameter: use from, to, authority, nation or age_group") for k in query if k not in KNOWN]
+    errors = [
+        FieldError(k, "Unknown parameter: use from, to, authority, nation or age_group")
+        for k in query
+        if k not in KNOWN
+    ]
     start = end = None
     if query.get("from") or query.get("to"):
         start, message = parse_date(query.get("from"), "start date")

@@ -34,8 +34,16 @@ def _number(value: float | None, unit: str) -> str:
     return f"{text}{unit}"
 
 
-def bar_chart(*, chart_id: str, title: str, table_id: str, categories: list[str], series: list[Series], unit: str = "",
-              maximum: float | None = None) -> str:
+def bar_chart(
+    *,
+    chart_id: str,
+    title: str,
+    table_id: str,
+    categories: list[str],
+    series: list[Series],
+    unit: str = "",
+    maximum: float | None = None,
+) -> str:
     """A horizontal bar chart, one group of bars per category; returns the <svg> markup."""
     top_value = maximum or max([v for s in series for v in s.values if v is not None] + [0]) or 1
     group = len(series) * BAR + GAP
@@ -54,22 +62,32 @@ def bar_chart(*, chart_id: str, title: str, table_id: str, categories: list[str]
     if legend:
         x = LABEL_WIDTH
         for i, s in enumerate(series):
-            parts.append(f'<rect x="{x}" y="{TOP}" width="14" height="14" fill="{fills[i % 2]}" stroke="{TEXT}" stroke-width="0.5"/>')
+            parts.append(
+                f'<rect x="{x}" y="{TOP}" width="14" height="14" fill="{fills[i % 2]}" stroke="{TEXT}" stroke-width="0.5"/>'
+            )
             parts.append(f'<text x="{x + 20}" y="{TOP + 12}" font-size="14" fill="{TEXT}">{escape(s.name)}</text>')
             x += 40 + 8 * len(s.name)
     y0 = TOP + legend
-    parts.append(f'<line x1="{LABEL_WIDTH}" y1="{y0}" x2="{LABEL_WIDTH}" y2="{height - 4}" stroke="{GRID}" stroke-width="1"/>')
+    parts.append(
+        f'<line x1="{LABEL_WIDTH}" y1="{y0}" x2="{LABEL_WIDTH}" y2="{height - 4}" stroke="{GRID}" stroke-width="1"/>'
+    )
     for c, category in enumerate(categories):
         y = y0 + c * group + GAP / 2
         middle = y + len(series) * BAR / 2
-        parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{middle + 5}" font-size="14" text-anchor="end" fill="{TEXT}">{escape(category)}</text>')
+        parts.append(
+            f'<text x="{LABEL_WIDTH - 8}" y="{middle + 5}" font-size="14" text-anchor="end" fill="{TEXT}">{escape(category)}</text>'
+        )
         for i, s in enumerate(series):
             value = s.values[c]
             width = 0 if value is None else max(0.0, min(1.0, value / top_value)) * plot
             by = y + i * BAR
             if width:
-                parts.append(f'<rect x="{LABEL_WIDTH}" y="{by + 1}" width="{width:.1f}" height="{BAR - 2}" fill="{fills[i % 2]}">'
-                             f'<title>{escape(category)}, {escape(s.name)}: {escape(s.label(c, unit))}</title></rect>')
-            parts.append(f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{by + BAR - 4}" font-size="12" fill="{TEXT}">{escape(s.label(c, unit))}</text>')
+                parts.append(
+                    f'<rect x="{LABEL_WIDTH}" y="{by + 1}" width="{width:.1f}" height="{BAR - 2}" fill="{fills[i % 2]}">'
+                    f"<title>{escape(category)}, {escape(s.name)}: {escape(s.label(c, unit))}</title></rect>"
+                )
+            parts.append(
+                f'<text x="{LABEL_WIDTH + width + 6:.1f}" y="{by + BAR - 4}" font-size="12" fill="{TEXT}">{escape(s.label(c, unit))}</text>'
+            )
     parts.append("</svg>")
     return "".join(parts)

@@ -16,7 +16,9 @@ def first_issued(stage: str):
     """When the referral's first issued decision of this stage took effect (a confirmed negative: on confirmation), as a subquery."""
     return Subquery(
         Decision.objects.filter(referral=OuterRef("pk"), stage=stage, state=DecisionState.ISSUED)
-        .annotate(effective_at=Coalesce("reviewed_at", "decided_at")).order_by("effective_at").values("effective_at")[:1]
+        .annotate(effective_at=Coalesce("reviewed_at", "decided_at"))
+        .order_by("effective_at")
+        .values("effective_at")[:1]
     )
 
 

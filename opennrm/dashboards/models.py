@@ -31,10 +31,24 @@ class CaseFigures(models.Model):
         # One index per measure, by authority (every scope names its authorities) and the date the measure ranges over,
         # holding the rest of what that measure and the filters read: each part of the dashboard is an index-only scan.
         indexes = [
-            models.Index(fields=["competent_authority", "rg_on"], include=["received_on", "rg_due", *FILTERS], name="casefigures_rg_on_idx"),
-            models.Index(fields=["competent_authority", "cg_on"], include=["received_on", *FILTERS], name="casefigures_cg_on_idx"),
-            models.Index(fields=["competent_authority", "rg_due"], include=["rg_on", "withdrawn", *FILTERS], name="casefigures_rg_due_idx"),
-            models.Index(fields=["competent_authority", "cg_due"], include=["cg_on", "withdrawn", *FILTERS], name="casefigures_cg_due_idx"),
+            models.Index(
+                fields=["competent_authority", "rg_on"],
+                include=["received_on", "rg_due", *FILTERS],
+                name="casefigures_rg_on_idx",
+            ),
+            models.Index(
+                fields=["competent_authority", "cg_on"], include=["received_on", *FILTERS], name="casefigures_cg_on_idx"
+            ),
+            models.Index(
+                fields=["competent_authority", "rg_due"],
+                include=["rg_on", "withdrawn", *FILTERS],
+                name="casefigures_rg_due_idx",
+            ),
+            models.Index(
+                fields=["competent_authority", "cg_due"],
+                include=["cg_on", "withdrawn", *FILTERS],
+                name="casefigures_cg_due_idx",
+            ),
         ]
 
 

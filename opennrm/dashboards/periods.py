@@ -90,7 +90,9 @@ def check_period(start: dt.date | None, end: dt.date | None, today: dt.date) -> 
     return errors
 
 
-def check_filters(competent_authority: str | None, nation: str | None, age_group: str | None) -> tuple[Filters, dict[str, str]]:
+def check_filters(
+    competent_authority: str | None, nation: str | None, age_group: str | None
+) -> tuple[Filters, dict[str, str]]:
     """Filters from their codes ("" or None means any); errors by field for an unknown code."""
     errors = {}
     if competent_authority and competent_authority not in CompetentAuthority.values:

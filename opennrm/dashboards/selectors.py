@@ -47,7 +47,9 @@ class Timing:
     decisions: int | None
     median_days: float | None
     p90_days: float | None
-    marks: dict = field(default_factory=dict, compare=False)  # by field: SUPPRESSED ("c": value None) or SMALL (exact, few cases)
+    marks: dict = field(
+        default_factory=dict, compare=False
+    )  # by field: SUPPRESSED ("c": value None) or SMALL (exact, few cases)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,9 @@ class Dashboard:
         return set(self.open_marks.values()) | {m for f in figures for m in f.marks.values()}
 
 
-def dashboard_figures(*, actor, period: Period, filters: Filters, today: dt.date | None = None, via: str = "page") -> Dashboard:
+def dashboard_figures(
+    *, actor, period: Period, filters: Filters, today: dt.date | None = None, via: str = "page"
+) -> Dashboard:
     """The dashboard's figures for the actor's scope; the view (not any record) is audited once."""
     scope = dashboard_scope(actor)
     if scope is None:
@@ -107,7 +111,9 @@ def dashboard_figures(*, actor, period: Period, filters: Filters, today: dt.date
         cases = cases.filter(**{name: value})
     t0 = timezone.now()
     as_of = _summary_as_of(t0)
-    counts = dict(cases.filter(status__in=[s for s, _ in OPEN_STAGES]).values_list("status").annotate(n=Count("id")).order_by())
+    counts = dict(
+        cases.filter(status__in=[s for s, _ in OPEN_STAGES]).values_list("status").annotate(n=Count("id")).order_by()
+    )
     open_by_stage = [(status, label, counts.get(status, 0)) for status, label in OPEN_STAGES]
     # A deadline that falls today has not passed yet: only deadlines up to yesterday can have been missed.
     breach_end = min(period.end, today - dt.timedelta(days=1))
@@ -130,9 +136,18 @@ def dashboard_figures(*, actor, period: Period, filters: Filters, today: dt.date
     figures.seconds = (timezone.now() - t0).total_seconds()
     # Audited after the figures are computed, so the audit chain is held only for the append itself.
     with transaction.atomic():
-        audit_record(actor=actor, action="dashboard.view", object_type="dashboard", object_id="decisions", details={
-            "via": via, "from": period.start.isoformat(), "to": period.end.isoformat(), **filters.as_dict(),
-        })
+        audit_record(
+            actor=actor,
+            action="dashboard.view",
+            object_type="dashboard",
+            object_id="decisions",
+            details={
+                "via": via,
+                "from": period.start.isoformat(),
+                "to": period.end.isoformat(),
+                **filters.as_dict(),
+            },
+        )
     return figures
 
 
@@ -149,8 +164,9 @@ def _summary_as_of(now: dt.datetime) -> dt.datetime:
         case_figures_refresh(full=True)
         return refresh_state().refreshed_at
     stale = dt.timedelta(seconds=settings.DASHBOARD_REFRESH_SECONDS)
-    if now - state.refreshed_at > stale and (state.requested_at is None or state.requested_at < state.refreshed_at
-                                              or now - state.requested_at > 10 * stale):
+    if now - state.refreshed_at > stale and (
+        state.requested_at is None or state.requested_at < state.refreshed_at or now - state.requested_at > 10 * stale
+    ):
         refresh_requested(at=now)
         transaction.on_commit(refresh_case_figures.enqueue)
     return state.refreshed_at
@@ -273,7 +289,12 @@ def _figures_in_postgresql(figures, period: Period, breach_end: dt.date):
         else:
             cells[(authority, nation)][2:4] = [n, a]
     shares = {month: tuple(v) for month, v in within.items()}
-    return _timings(period, _timing_rows(rg_days)), _timings(period, _timing_rows(cg_days)), _shares(period, shares), _breach_rows(cells)
+    return (
+        _timings(period, _timing_rows(rg_days)),
+        _timings(period, _timing_rows(cg_days)),
+        _shares(period, shares),
+        _breach_rows(cells),
+    )
 
 
 # --- Anywhere else (SQLite): one row per referral, computed here ----------------------------------
@@ -284,7 +305,9 @@ def _figures_in_python(figures, period: Period, breach_end: dt.date):
     cg_days: dict = defaultdict(lambda: defaultdict(int))
     within: dict = defaultdict(lambda: [0, 0])
     cells: dict = defaultdict(lambda: [0, 0, 0, 0])
-    for authority, nation, withdrawn, received_on, rg_due, cg_due, rg_on, cg_on in figures.values_list(*SUMMARY_COLUMNS).iterator():
+    for authority, nation, withdrawn, received_on, rg_due, cg_due, rg_on, cg_on in figures.values_list(
+        *SUMMARY_COLUMNS
+    ).iterator():
         if rg_on and period.start <= rg_on <= period.end:
             rg_days[rg_on.replace(day=1)][(rg_on - received_on).days] += 1
             for key in (rg_on.replace(day=1), None):
@@ -299,4 +322,9 @@ def _figures_in_python(figures, period: Period, breach_end: dt.date):
             cells[(authority, nation)][2] += 1
             cells[(authority, nation)][3] += cg_on is None or cg_on > cg_due
     shares = {month: tuple(v) for month, v in within.items()}
-    return _timings(period, _timing_rows(rg_days)), _timings(period, _timing_rows(cg_days)), _shares(period, shares), _breach_rows(cells)
+    return (
+        _timings(period, _timing_rows(rg_days)),
+        _timings(period, _timing_rows(cg_days)),
+        _shares(period, shares),
+        _breach_rows(cells),
+    )

@@ -48,14 +48,31 @@ ON CONFLICT (referral_id) DO UPDATE SET
 def _refresh_in_postgresql(since: dt.datetime | None) -> int:
     qn = connection.ops.quote_name
     referral_filter = "WHERE r.updated_at >= %(since)s" if since else ""
-    decision_filter = f"AND d.referral_id IN (SELECT id FROM {qn(Referral._meta.db_table)} WHERE updated_at >= %(since)s)" if since else ""
-    sql = REFRESH_SQL.format(figures=qn(CaseFigures._meta.db_table), referral=qn(Referral._meta.db_table), decision=qn(Decision._meta.db_table),
-                             referral_filter=referral_filter, decision_filter=decision_filter)
+    decision_filter = (
+        f"AND d.referral_id IN (SELECT id FROM {qn(Referral._meta.db_table)} WHERE updated_at >= %(since)s)"
+        if since
+        else ""
+    )
+    sql = REFRESH_SQL.format(
+        figures=qn(CaseFigures._meta.db_table),
+        referral=qn(Referral._meta.db_table),
+        decision=qn(Decision._meta.db_table),
+        referral_filter=referral_filter,
+        decision_filter=decision_filter,
+    )
     with connection.cursor() as cursor:
         # A full refresh joins every referral to its decisions: let it hash in memory rather than spill.
         cursor.execute("SET LOCAL work_mem = '128MB'")
-        cursor.execute(sql, {"withdrawn": Status.WITHDRAWN.value, "rg": Stage.REASONABLE_GROUNDS.value, "cg": Stage.CONCLUSIVE_GROUNDS.value,
-                             "issued": DecisionState.ISSUED.value, "since": since})
+        cursor.execute(
+            sql,
+            {
+                "withdrawn": Status.WITHDRAWN.value,
+                "rg": Stage.REASONABLE_GROUNDS.value,
+                "cg": Stage.CONCLUSIVE_GROUNDS.value,
+                "issued": DecisionState.ISSUED.value,
+                "since": since,
+            },
+        )
         rows = cursor.rowcount
     if since is None:
         with connection.cursor() as cursor:
@@ -67,13 +84,36 @@ def _refresh_in_postgresql(since: dt.datetime | None) -> int:
 def _refresh_in_python(since: dt.datetime | None) -> int:
     referrals = Referral.objects.all() if since is None else Referral.objects.filter(updated_at__gte=since)
     rows = [
-        CaseFigures(referral_id=r["id"], competent_authority=r["competent_authority"], local_authority=r["local_authority"], nation=r["nation"],
-                    age_group=r["age_group"], withdrawn=r["status"] == Status.WITHDRAWN, received_on=london_day(r["received_at"]),
-                    rg_due=r["reasonable_grounds_due"], cg_due=r["recovery_period_ends_on"], rg_on=london_day(r["rg_at"]),
-                    cg_on=london_day(r["cg_at"]), source_updated_at=r["updated_at"])
-        for r in referrals.annotate(rg_at=first_issued(Stage.REASONABLE_GROUNDS), cg_at=first_issued(Stage.CONCLUSIVE_GROUNDS)).values(
-            "id", "competent_authority", "local_authority", "nation", "age_group", "status", "received_at", "reasonable_grounds_due",
-            "recovery_period_ends_on", "updated_at", "rg_at", "cg_at")
+        CaseFigures(
+            referral_id=r["id"],
+            competent_authority=r["competent_authority"],
+            local_authority=r["local_authority"],
+            nation=r["nation"],
+            age_group=r["age_group"],
+            withdrawn=r["status"] == Status.WITHDRAWN,
+            received_on=london_day(r["received_at"]),
+            rg_due=r["reasonable_grounds_due"],
+            cg_due=r["recovery_period_ends_on"],
+            rg_on=london_day(r["rg_at"]),
+            cg_on=london_day(r["cg_at"]),
+            source_updated_at=r["updated_at"],
+        )
+        for r in referrals.annotate(
+            rg_at=first_issued(Stage.REASONABLE_GROUNDS), cg_at=first_issued(Stage.CONCLUSIVE_GROUNDS)
+        ).values(
+            "id",
+            "competent_authority",
+            "local_authority",
+            "nation",
+            "age_group",
+            "status",
+            "received_at",
+            "reasonable_grounds_due",
+            "recovery_period_ends_on",
+            "updated_at",
+            "rg_at",
+            "cg_at",
+        )
     ]
     CaseFigures.objects.filter(referral_id__in=[row.referral_id for row in rows]).delete()
     CaseFigures.objects.bulk_create(rows, batch_size=500)
@@ -90,8 +130,17 @@ def case_figures_refresh(*, full: bool = False) -> int:
     rows = (_refresh_in_postgresql if connection.vendor == "postgresql" else _refresh_in_python)(since)
     state.refreshed_at, state.covered_from, state.rows_last_refresh = timezone.now(), started - REFRESH_OVERLAP, rows
     state.save()
-    audit_record(actor=None, action="dashboard.refresh", object_type="dashboard", object_id="decisions",
-                 details={"full": since is None, "referrals": rows, "seconds": round((state.refreshed_at - started).total_seconds(), 3)})
+    audit_record(
+        actor=None,
+        action="dashboard.refresh",
+        object_type="dashboard",
+        object_id="decisions",
+        details={
+            "full": since is None,
+            "referrals": rows,
+            "seconds": round((state.refreshed_at - started).total_seconds(), 3),
+        },
+    )
     return rows
 
 

@@ -42,14 +42,19 @@ def dashboard(request):
         return HttpResponseForbidden("Your role does not see the decisions dashboard")
     today = timezone.now().astimezone(LONDON).date()
     period, errors, typed = _period_from_form(request.GET, today)
-    filters, filter_errors = check_filters(request.GET.get("authority"), request.GET.get("nation"), request.GET.get("age_group"))
+    filters, filter_errors = check_filters(
+        request.GET.get("authority"), request.GET.get("nation"), request.GET.get("age_group")
+    )
     errors.update({("authority" if k == "competent_authority" else k): v for k, v in filter_errors.items()})
     context = {
         "title": "Decisions dashboard",
         "typed": typed,
         "filters": filters,
         "field_errors": errors,
-        "errors": [{"text": text, "href": f"#{field}-day" if field in DATE_FIELDS else f"#{field}"} for field, text in errors.items()],
+        "errors": [
+            {"text": text, "href": f"#{field}-day" if field in DATE_FIELDS else f"#{field}"}
+            for field, text in errors.items()
+        ],
         "all_authorities": user.role == Role.STATISTICIAN,
         "authorities": CompetentAuthority.choices,
         "nations": NATIONS,

@@ -56,7 +56,9 @@ def assignable_people(*, actor):
     if not has_capability(actor, Capability.MAKE_DECISION):
         return User.objects.none()
     roles = [actor.role]
-    return User.objects.filter(organisation_id=actor.organisation_id, role__in=roles, is_active=True).order_by("first_name", "last_name", "username")
+    return User.objects.filter(organisation_id=actor.organisation_id, role__in=roles, is_active=True).order_by(
+        "first_name", "last_name", "username"
+    )
 
 
 def assignable_teams(*, actor):
@@ -105,8 +107,14 @@ def _refusal(referral: Referral | None, assignee: User | None) -> tuple[int, str
     if referral is None:
         return 404, "Not found"
     if referral.status not in OPEN_STATUSES:
-        return 409, f"{referral.reference} is closed ({Status(referral.status).label.lower()}): only open cases are assigned"
-    if assignee is not None and not Referral.objects.filter(referral_scope(assignee) or Q(pk__in=[]), pk=referral.pk).exists():
+        return (
+            409,
+            f"{referral.reference} is closed ({Status(referral.status).label.lower()}): only open cases are assigned",
+        )
+    if (
+        assignee is not None
+        and not Referral.objects.filter(referral_scope(assignee) or Q(pk__in=[]), pk=referral.pk).exists()
+    ):
         return 409, f"{referral.reference} is not among the cases {assignee.username} may see"
     return None
 
@@ -118,11 +126,20 @@ def _apply(actor, referrals: list[Referral], person: User | None, team: Team | N
         before = (referral.assigned_to.username if referral.assigned_to else None, referral.assigned_team_id)
         referral.assigned_to, referral.assigned_team, referral.assigned_at = person, team, now
         referral.save(update_fields=["assigned_to", "assigned_team", "assigned_at", "updated_at"])
-        entries.append(AuditEntry("referral.assign", "referral", str(referral.uuid), {
-            "reference": referral.reference,
-            "assigned_to_from": before[0], "team_from": before[1],
-            "assigned_to": person.username if person else None, "team": team.pk if team else None,
-        }))
+        entries.append(
+            AuditEntry(
+                "referral.assign",
+                "referral",
+                str(referral.uuid),
+                {
+                    "reference": referral.reference,
+                    "assigned_to_from": before[0],
+                    "team_from": before[1],
+                    "assigned_to": person.username if person else None,
+                    "team": team.pk if team else None,
+                },
+            )
+        )
     audit_record_many(actor=actor, entries=entries)
     return referrals
 
@@ -142,7 +159,11 @@ def _locked(actor, keys: list) -> list[Referral | None]:
     uuids = [k["uuid"] for k in parsed if k and "uuid" in k]
     # One statement, in id order, so two bulk assignments over the same cases lock them in the same order.
     found = list(
-        Referral.objects.select_for_update(of=("self",)).select_related("assigned_to").filter(scope).filter(Q(pk__in=pks) | Q(uuid__in=uuids)).order_by("pk")
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("assigned_to")
+        .filter(scope)
+        .filter(Q(pk__in=pks) | Q(uuid__in=uuids))
+        .order_by("pk")
     )
     by_pk, by_uuid = {r.pk: r for r in found}, {r.uuid: r for r in found}
     return [None if k is None else by_pk.get(k["pk"]) if "pk" in k else by_uuid.get(k["uuid"]) for k in parsed]

@@ -86,7 +86,10 @@ class NationWindow:
 
 def nation_windows(today: dt.date) -> dict[str, NationWindow]:
     return {
-        nation: NationWindow(breached_before=last_working_day_on_or_before(today, nation), remind_through=add_working_days(today, 1, nation))
+        nation: NationWindow(
+            breached_before=last_working_day_on_or_before(today, nation),
+            remind_through=add_working_days(today, 1, nation),
+        )
         for nation in NATION_CODES
     }
 
@@ -106,8 +109,9 @@ class SweepSummary:
         return asdict(self)
 
 
-def deadline_sweep(*, today: dt.date | None = None, now: dt.datetime | None = None,
-                   progress: Callable[[str], None] | None = None) -> SweepSummary:
+def deadline_sweep(
+    *, today: dt.date | None = None, now: dt.datetime | None = None, progress: Callable[[str], None] | None = None
+) -> SweepSummary:
     """End the recovery periods that have run, create the reminders and breach notices due, and queue their sending.
 
     Safe to run at any time and any number of times, also two at once: what is done is not done again.
@@ -132,7 +136,9 @@ def deadline_sweep(*, today: dt.date | None = None, now: dt.datetime | None = No
                 summary.reminders_created += created
             else:
                 summary.breaches_created += created
-            say(f"{NoticeKind(kind).label}s of {Stage(stage).label} decisions created: {created:,} ({time.monotonic() - started:.1f}s)")
+            say(
+                f"{NoticeKind(kind).label}s of {Stage(stage).label} decisions created: {created:,} ({time.monotonic() - started:.1f}s)"
+            )
     escalated_since = today - dt.timedelta(days=settings.OPENNRM_BREACH_ESCALATION_DAYS)
     summary.overdue_beyond_escalation = Referral.objects.filter(
         Q(status__in=STAGE_DEADLINES[Stage.REASONABLE_GROUNDS][1], reasonable_grounds_due__lt=escalated_since)
@@ -149,7 +155,9 @@ def deadline_sweep(*, today: dt.date | None = None, now: dt.datetime | None = No
     return summary
 
 
-def _create_notices(*, kind: str, stage: str, windows: dict[str, NationWindow], today: dt.date, now: dt.datetime) -> int:
+def _create_notices(
+    *, kind: str, stage: str, windows: dict[str, NationWindow], today: dt.date, now: dt.datetime
+) -> int:
     """Insert the notices of this kind and stage that are due and do not exist yet; returns how many were inserted."""
     field, statuses = STAGE_DEADLINES[stage]
     due = Q()
@@ -180,8 +188,10 @@ def _create_notices(*, kind: str, stage: str, windows: dict[str, NationWindow], 
     )
     select, params = rows.query.sql_with_params()
     qn = connection.ops.quote_name
-    insert = (f"INSERT INTO {qn(DeadlineNotice._meta.db_table)} ({', '.join(qn(c) for c in columns)}) {select} "
-              "ON CONFLICT DO NOTHING")
+    insert = (
+        f"INSERT INTO {qn(DeadlineNotice._meta.db_table)} ({', '.join(qn(c) for c in columns)}) {select} "
+        "ON CONFLICT DO NOTHING"
+    )
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(insert, params)
@@ -189,8 +199,13 @@ def _create_notices(*, kind: str, stage: str, windows: dict[str, NationWindow], 
         if created:
             # One event per kind and stage and sweep, not per notice: a million-case first sweep stays
             # within seconds. Each notice's sending is audited against its referral (outbox.py).
-            audit_record(actor=None, action="deadline_notice.create", object_type="deadline_sweep", object_id=today.isoformat(),
-                         details={"kind": kind, "stage": stage, "created": created, "today": today.isoformat()})
+            audit_record(
+                actor=None,
+                action="deadline_notice.create",
+                object_type="deadline_sweep",
+                object_id=today.isoformat(),
+                details={"kind": kind, "stage": stage, "created": created, "today": today.isoformat()},
+            )
     return created
 
 
@@ -207,9 +222,13 @@ def _authority_addresses(referral: Referral) -> list[str]:
     """The mailbox of the organisation holding the case: the competent authority, or the area's panel."""
     organisations = Organisation.objects.filter(is_active=True).exclude(email="")
     if referral.competent_authority == CompetentAuthority.LOCAL_PANEL:
-        organisations = organisations.filter(kind=OrganisationKind.LOCAL_PANEL, local_authority=referral.local_authority)
+        organisations = organisations.filter(
+            kind=OrganisationKind.LOCAL_PANEL, local_authority=referral.local_authority
+        )
     else:
-        organisations = organisations.filter(kind=OrganisationKind.COMPETENT_AUTHORITY, competent_authority=referral.competent_authority)
+        organisations = organisations.filter(
+            kind=OrganisationKind.COMPETENT_AUTHORITY, competent_authority=referral.competent_authority
+        )
     return sorted(set(organisations.values_list("email", flat=True)))
 
 
@@ -220,12 +239,26 @@ def notice_recipients(notice: DeadlineNotice, referral: Referral) -> tuple[list[
     authority = referral.get_competent_authority_display()
     if notice.kind == NoticeKind.REMINDER:
         choices = [
-            ([referral.assigned_to.email] if referral.assigned_to and referral.assigned_to.email else [], "the case is assigned to you"),
-            ([team.email] if team and team.email else [], f"the case is assigned to your team, {team.name if team else ''}, and not to a decision maker with an email address"),
-            ([manager.email] if manager and manager.email else [], f"you manage the team the case is assigned to, {team.name if team else ''}, which has no shared mailbox"),
+            (
+                [referral.assigned_to.email] if referral.assigned_to and referral.assigned_to.email else [],
+                "the case is assigned to you",
+            ),
+            (
+                [team.email] if team and team.email else [],
+                f"the case is assigned to your team, {team.name if team else ''}, and not to a decision maker with an email address",
+            ),
+            (
+                [manager.email] if manager and manager.email else [],
+                f"you manage the team the case is assigned to, {team.name if team else ''}, which has no shared mailbox",
+            ),
         ]
     else:
-        choices = [([manager.email] if manager and manager.email else [], f"you manage the team the case is assigned to, {team.name if team else ''}")]
+        choices = [
+            (
+                [manager.email] if manager and manager.email else [],
+                f"you manage the team the case is assigned to, {team.name if team else ''}",
+            )
+        ]
     choices.append((_authority_addresses(referral), f"the case is held by the {authority} and has no one else to tell"))
     for to, why in choices:
         if to:
@@ -249,7 +282,11 @@ def notice_message(notice: DeadlineNotice, referral: Referral, *, today: dt.date
     else:
         overdue = max(working_days_between(notice.due_on, today, referral.nation), 0)
         subject = f"NRM decision overdue: {referral.reference}"
-        holder = (referral.assigned_to.get_full_name() or referral.assigned_to.username) if referral.assigned_to else "no decision maker"
+        holder = (
+            (referral.assigned_to.get_full_name() or referral.assigned_to.username)
+            if referral.assigned_to
+            else "no decision maker"
+        )
         opening = (
             f"The {decision} on National Referral Mechanism referral {referral.reference} has not been made.\n\n{what}\n"
             f"It is {overdue} working day{'s' if overdue != 1 else ''} overdue. The case is assigned to {holder}."
@@ -299,22 +336,41 @@ def deadline_notices_send(*, now: dt.datetime | None = None, run_seconds: float 
                 break
     outcome.next_attempt_at = (
         DeadlineNotice.objects.filter(sent_at__isnull=True, superseded_at__isnull=True, next_attempt_at__isnull=False)
-        .order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
     )
     return outcome
 
 
 def _send_one(notice: DeadlineNotice, *, now: dt.datetime, connection) -> str:
     referral = Referral.objects.select_related("assigned_to", "assigned_team__manager").get(pk=notice.referral_id)
-    details = {"reference": referral.reference, "notice": notice.pk, "kind": notice.kind, "stage": notice.stage,
-               "due_on": notice.due_on.isoformat()}
+    details = {
+        "reference": referral.reference,
+        "notice": notice.pk,
+        "kind": notice.kind,
+        "stage": notice.stage,
+        "due_on": notice.due_on.isoformat(),
+    }
     if not deadline_stands(notice, referral):
         notice.superseded_at = now
         notice.save(update_fields=["superseded_at"])
-        audit_record(actor=None, action=f"deadline_notice.{notice.kind}_superseded", object_type="referral", object_id=str(referral.uuid),
-                     details={**details, "status": referral.status})
+        audit_record(
+            actor=None,
+            action=f"deadline_notice.{notice.kind}_superseded",
+            object_type="referral",
+            object_id=str(referral.uuid),
+            details={**details, "status": referral.status},
+        )
         return "superseded"
     message = notice_message(notice, referral, today=london_today(now))
-    sent = attempt_send(notice, message, now=now, audit_action=f"deadline_notice.{notice.kind}", object_id=referral.uuid,
-                        details=details, connection=connection)
+    sent = attempt_send(
+        notice,
+        message,
+        now=now,
+        audit_action=f"deadline_notice.{notice.kind}",
+        object_id=referral.uuid,
+        details=details,
+        connection=connection,
+    )
     return "sent" if sent else "failed"

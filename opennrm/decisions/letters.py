@@ -104,14 +104,20 @@ def _letter(referral: Referral, decision: Decision) -> Letter:
     # A negative decision takes effect when the second decision maker confirms it.
     issued_on = received_on(decision.reviewed_at) if decision.reviewed_at else decided_on
     recovery_days = (recovery_end - issued_on).days if recovery_end else None
-    fill = {"recovery_end": f"{recovery_end.day} {recovery_end:%B %Y}" if recovery_end else "", "recovery_days": recovery_days}
+    fill = {
+        "recovery_end": f"{recovery_end.day} {recovery_end:%B %Y}" if recovery_end else "",
+        "recovery_days": recovery_days,
+    }
     plain = [PLAIN_LANGUAGE[key].format(**fill)]
     if referral.is_child:
         plain.append(PLAIN_LANGUAGE_CHILD)
     return Letter(
-        referral=referral, decision=decision, issued_on=issued_on,
+        referral=referral,
+        decision=decision,
+        issued_on=issued_on,
         person_name=referral.display_name,
-        next_steps=[step.format(**fill) for step in NEXT_STEPS[key]], plain_language=plain,
+        next_steps=[step.format(**fill) for step in NEXT_STEPS[key]],
+        plain_language=plain,
     )
 
 
@@ -190,13 +196,18 @@ def _open_or_404(request, referral_id, decision_id) -> Letter:
 @login_required
 def letter_page(request, referral_id, decision_id):
     letter = _open_or_404(request, referral_id, decision_id)
-    return render(request, "letters/decision.html", {"title": f"{letter.title} – {letter.referral.reference}", "letter": letter,
-                                                     "rows": letter_rows(letter)})
+    return render(
+        request,
+        "letters/decision.html",
+        {"title": f"{letter.title} – {letter.referral.reference}", "letter": letter, "rows": letter_rows(letter)},
+    )
 
 
 @login_required
 def letter_pdf_download(request, referral_id, decision_id):
     letter = _open_or_404(request, referral_id, decision_id)
     response = HttpResponse(letter_pdf(letter), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{letter.referral.reference}-decision-{letter.decision.uuid}.pdf"'
+    response["Content-Disposition"] = (
+        f'inline; filename="{letter.referral.reference}-decision-{letter.decision.uuid}.pdf"'
+    )
     return response

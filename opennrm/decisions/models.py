@@ -33,7 +33,9 @@ class Decision(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField()
     # The second decision maker who confirmed a negative decision, or sent it back.
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True)
     # What the decision was made under (decisions/policy_versions.py): historic cases must compute as they did then.
@@ -46,7 +48,10 @@ class Decision(models.Model):
 
 
 class RoutingRuleKind(models.TextChoices):
-    IECA_IMMIGRATION_ACTION = "ieca_immigration_action", "IECA: people in immigration detention or subject to removal action"
+    IECA_IMMIGRATION_ACTION = (
+        "ieca_immigration_action",
+        "IECA: people in immigration detention or subject to removal action",
+    )
     LOCAL_PANEL_PILOT_AREA = "local_panel_pilot_area", "Local panel: a devolved child decision-making pilot area"
 
 
@@ -58,8 +63,12 @@ class RoutingRule(models.Model):
 
     kind = models.CharField(max_length=40, choices=RoutingRuleKind.choices)
     effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True, help_text="The last day the rule applies; empty while it still applies")
-    local_authority = models.CharField(max_length=9, blank=True, help_text="ONS (GSS) code of the pilot area's local authority")
+    effective_to = models.DateField(
+        null=True, blank=True, help_text="The last day the rule applies; empty while it still applies"
+    )
+    local_authority = models.CharField(
+        max_length=9, blank=True, help_text="ONS (GSS) code of the pilot area's local authority"
+    )
     panel_period_days = models.PositiveSmallIntegerField(
         default=DEFAULT_PANEL_PERIOD_DAYS, help_text="Calendar days the panel has for its Reasonable Grounds decision"
     )
@@ -85,7 +94,9 @@ class RoutingRule(models.Model):
             errors["effective_to"] = "The last day must be on or after the first day"
         if self.kind == RoutingRuleKind.LOCAL_PANEL_PILOT_AREA:
             if self.local_authority not in local_authorities():
-                errors["local_authority"] = "Give the ONS (GSS) code of the pilot area's local authority, such as E09000019 for Islington"
+                errors["local_authority"] = (
+                    "Give the ONS (GSS) code of the pilot area's local authority, such as E09000019 for Islington"
+                )
             if not 1 <= (self.panel_period_days or 0) <= 365:
                 errors["panel_period_days"] = "Give a period of 1 to 365 days"
         elif self.local_authority:
@@ -97,7 +108,9 @@ class RoutingRule(models.Model):
 class ReconsiderationRequest(models.Model):
     """A request to look again at a negative decision, with its grounds (nrm.md 1.10)."""
 
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="reconsideration_requests")
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="reconsideration_requests"
+    )
     decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="reconsideration_requests")
     grounds = models.TextField()
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -142,7 +155,9 @@ class DeadlineNotice(OutgoingEmail):
 
     kind = models.CharField(max_length=10, choices=NoticeKind.choices)
     # No index of its own: the unique constraint's index starts with the referral.
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="deadline_notices", db_index=False)
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="deadline_notices", db_index=False
+    )
     stage = models.CharField(max_length=30, choices=Stage.choices)
     due_on = models.DateField()
     # Set instead of sent_at when, by the time of sending, the decision was made or the deadline moved.
@@ -150,11 +165,17 @@ class DeadlineNotice(OutgoingEmail):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["referral", "kind", "stage", "due_on"], name="deadline_notice_once_per_deadline"),
+            models.UniqueConstraint(
+                fields=["referral", "kind", "stage", "due_on"], name="deadline_notice_once_per_deadline"
+            ),
         ]
         indexes = [
             # The sender's scan: notices not yet sent, oldest first.
-            models.Index(fields=["id"], condition=models.Q(sent_at__isnull=True, superseded_at__isnull=True), name="deadline_notice_unsent_idx"),
+            models.Index(
+                fields=["id"],
+                condition=models.Q(sent_at__isnull=True, superseded_at__isnull=True),
+                name="deadline_notice_unsent_idx",
+            ),
         ]
 
 

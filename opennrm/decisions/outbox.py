@@ -38,8 +38,17 @@ def backoff_after(attempts: int) -> dt.timedelta:
     return min(FIRST_BACKOFF * 2 ** min(attempts - 1, 20), MAX_BACKOFF)
 
 
-def attempt_send(email: OutgoingEmail, message: Message, *, now: dt.datetime, audit_action: str, object_id, details: dict,
-                 object_type: str = "referral", connection=None) -> bool:
+def attempt_send(
+    email: OutgoingEmail,
+    message: Message,
+    *,
+    now: dt.datetime,
+    audit_action: str,
+    object_id,
+    details: dict,
+    object_type: str = "referral",
+    connection=None,
+) -> bool:
     """One attempt at sending `email` (locked by the caller); True when sent, or when there was no address to send to.
 
     Audited as `<audit_action>_sent` or `<audit_action>_failed`, against the record it is about (a referral's uuid, a user's id).
@@ -49,19 +58,31 @@ def attempt_send(email: OutgoingEmail, message: Message, *, now: dt.datetime, au
     details = {**details, "attempt": email.attempts}
     try:
         if message.to:
-            (connection or mailers.default).send_messages([EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, message.to)])
+            (connection or mailers.default).send_messages(
+                [EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, message.to)]
+            )
     except (OSError, smtplib.SMTPException) as exc:
         email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         email.next_attempt_at = now + backoff_after(email.attempts)
         email.save(update_fields=["attempts", "last_attempt_at", "last_error", "next_attempt_at"])
-        audit_record(actor=None, action=f"{audit_action}_failed", object_type=object_type, object_id=str(object_id),
-                     details={**details, "error": email.last_error, "next_attempt_at": email.next_attempt_at.isoformat()})
+        audit_record(
+            actor=None,
+            action=f"{audit_action}_failed",
+            object_type=object_type,
+            object_id=str(object_id),
+            details={**details, "error": email.last_error, "next_attempt_at": email.next_attempt_at.isoformat()},
+        )
         return False
     email.sent_at, email.sent_to, email.next_attempt_at = now, message.to, None
     email.save(update_fields=["attempts", "last_attempt_at", "sent_at", "sent_to", "next_attempt_at"])
     # The audit names how many addresses, not which: the trail need not hold contact details.
-    audit_record(actor=None, action=f"{audit_action}_sent", object_type=object_type, object_id=str(object_id),
-                 details={**details, "recipients": len(message.to)})
+    audit_record(
+        actor=None,
+        action=f"{audit_action}_sent",
+        object_type=object_type,
+        object_id=str(object_id),
+        details={**details, "recipients": len(message.to)},
+    )
     return True
 
 

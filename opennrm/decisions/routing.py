@@ -47,7 +47,13 @@ class RuleBook:
 
     def pilot_area(self, local_authority: str, day: dt.date) -> RoutingRule | None:
         return next(
-            (r for r in self.rules if r.kind == RoutingRuleKind.LOCAL_PANEL_PILOT_AREA and r.local_authority == local_authority and r.applies_on(day)),
+            (
+                r
+                for r in self.rules
+                if r.kind == RoutingRuleKind.LOCAL_PANEL_PILOT_AREA
+                and r.local_authority == local_authority
+                and r.applies_on(day)
+            ),
             None,
         )
 
@@ -77,11 +83,22 @@ def panel_eligible_by_age(*, age_group: str, date_of_birth: dt.date | None, rece
     return (eighteenth_birthday(date_of_birth) - received_on).days > PANEL_MIN_DAYS_BEFORE_18
 
 
-def route_referral(*, nation: str, age_group: str, local_authority: str, date_of_birth: dt.date | None, received_on: dt.date,
-                   immigration_detention: bool = False, removal_action: bool = False, rules: RuleBook | None = None) -> str:
+def route_referral(
+    *,
+    nation: str,
+    age_group: str,
+    local_authority: str,
+    date_of_birth: dt.date | None,
+    received_on: dt.date,
+    immigration_detention: bool = False,
+    removal_action: bool = False,
+    rules: RuleBook | None = None,
+) -> str:
     rules = rules or RuleBook.current()
-    if local_authority and rules.pilot_area(local_authority, received_on) and panel_eligible_by_age(
-        age_group=age_group, date_of_birth=date_of_birth, received_on=received_on
+    if (
+        local_authority
+        and rules.pilot_area(local_authority, received_on)
+        and panel_eligible_by_age(age_group=age_group, date_of_birth=date_of_birth, received_on=received_on)
     ):
         return CompetentAuthority.LOCAL_PANEL
     if (immigration_detention or removal_action) and rules.ieca_in_force(received_on):
@@ -94,12 +111,17 @@ def received_on(received_at: dt.datetime) -> dt.date:
     return received_at.astimezone(LONDON).date()
 
 
-def reasonable_grounds_due(*, received_at: dt.datetime, nation: str, competent_authority: str, local_authority: str = "",
-                           rules: RuleBook | None = None) -> dt.date:
+def reasonable_grounds_due(
+    *,
+    received_at: dt.datetime,
+    nation: str,
+    competent_authority: str,
+    local_authority: str = "",
+    rules: RuleBook | None = None,
+) -> dt.date:
     """The 5th working day of the nation after receipt; for a panel, its own period in calendar days."""
     day = received_on(received_at)
     if competent_authority == CompetentAuthority.LOCAL_PANEL:
         rule = (rules or RuleBook.current()).pilot_area(local_authority, day) if local_authority else None
         return day + dt.timedelta(days=rule.panel_period_days if rule else DEFAULT_PANEL_PERIOD_DAYS)
     return add_working_days(day, REASONABLE_GROUNDS_WORKING_DAYS, nation)
-

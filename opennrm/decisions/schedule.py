@@ -37,7 +37,11 @@ def schedule_run(name: str, task, *, run_after: dt.datetime) -> str | None:
     """Make sure a run of `task` is queued to start by `run_after`. Returns the new run's id, or None
     when the current run is already queued for then or earlier."""
     schedule = _locked(name)
-    if schedule.next_run_after is not None and schedule.next_run_after <= run_after and _waiting(task, schedule.next_task_id):
+    if (
+        schedule.next_run_after is not None
+        and schedule.next_run_after <= run_after
+        and _waiting(task, schedule.next_task_id)
+    ):
         return None
     result = task.using(run_after=run_after).enqueue()
     schedule.next_task_id, schedule.next_run_after = str(result.id), run_after

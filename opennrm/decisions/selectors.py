@@ -69,8 +69,17 @@ def authority_filter(authority: str) -> Q:
 
 
 @transaction.atomic
-def work_queue_page(*, actor, view: str = QueueView.ALL, status: str | None = None, nation: str | None = None,
-                    authority: str | None = None, age_group: str | None = None, offset: int = 0, limit: int = 25) -> QueuePage:
+def work_queue_page(
+    *,
+    actor,
+    view: str = QueueView.ALL,
+    status: str | None = None,
+    nation: str | None = None,
+    authority: str | None = None,
+    age_group: str | None = None,
+    offset: int = 0,
+    limit: int = 25,
+) -> QueuePage:
     """A page of one of the actor's work queues, earliest deadline (so overdue) first, and a capped total.
 
     The deadline is the Reasonable Grounds due date until a recovery period starts, then the
@@ -105,15 +114,24 @@ def work_queue_page(*, actor, view: str = QueueView.ALL, status: str | None = No
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     counted = qs.order_by()[: COUNT_CAP + 1].count()
     # The page's ids first, from the queue index alone; then those rows, with what the page shows of them.
-    ids = list(qs.annotate(deadline=queue_deadline()).order_by("deadline", "received_at", "id").values_list("id", flat=True)[offset : offset + limit])
+    ids = list(
+        qs.annotate(deadline=queue_deadline())
+        .order_by("deadline", "received_at", "id")
+        .values_list("id", flat=True)[offset : offset + limit]
+    )
     proposed = Decision.objects.filter(referral=OuterRef("pk"), state=DecisionState.PROPOSED)
-    fetched = Referral.objects.filter(pk__in=ids).select_related("assigned_to", "assigned_team").annotate(
-        deadline=queue_deadline(), needs_confirmation=Exists(proposed))
+    fetched = (
+        Referral.objects.filter(pk__in=ids)
+        .select_related("assigned_to", "assigned_team")
+        .annotate(deadline=queue_deadline(), needs_confirmation=Exists(proposed))
+    )
     position = {pk: i for i, pk in enumerate(ids)}
     rows = sorted(fetched, key=lambda r: position[r.pk])
     today = timezone.now().astimezone(LONDON).date()
     audit_listed(actor=actor, referrals=rows, purpose="work_queue")
-    items = [QueueItem(r, r.deadline, working_days_between(today, r.deadline, r.nation), r.needs_confirmation) for r in rows]
+    items = [
+        QueueItem(r, r.deadline, working_days_between(today, r.deadline, r.nation), r.needs_confirmation) for r in rows
+    ]
     return QueuePage(items, min(counted, COUNT_CAP), counted > COUNT_CAP)
 
 
@@ -171,41 +189,81 @@ def referral_history(*, actor, referral: Referral) -> list[HistoryEvent]:
 
     internal = has_capability(actor, Capability.MAKE_DECISION)
     authority_names = dict(CompetentAuthority.choices)
-    changes = list(AuditEvent.objects.filter(object_type="referral", object_id=str(referral.uuid), action__in=HISTORY_ACTIONS)
-                   .order_by("occurred_at", "id"))
+    changes = list(
+        AuditEvent.objects.filter(
+            object_type="referral", object_id=str(referral.uuid), action__in=HISTORY_ACTIONS
+        ).order_by("occurred_at", "id")
+    )
     reroutes = [e for e in changes if e.action == "referral.reroute"]
     first_authority = reroutes[0].details.get("from") if reroutes else referral.competent_authority
-    events = [HistoryEvent(referral.received_at, "Referral received", f"Sent to the {authority_names.get(first_authority, first_authority)}")]
+    events = [
+        HistoryEvent(
+            referral.received_at,
+            "Referral received",
+            f"Sent to the {authority_names.get(first_authority, first_authority)}",
+        )
+    ]
 
     for change in changes:
         details = change.details or {}
         if change.action == "referral.reroute":
             reason = f" Reason: {details.get('reason')}" if internal and details.get("reason") else ""
-            events.append(HistoryEvent(change.occurred_at, "Passed to another competent authority",
-                                       f"From the {authority_names.get(details.get('from'), details.get('from'))} to the "
-                                       f"{authority_names.get(details.get('to'), details.get('to'))}.{reason}"))
+            events.append(
+                HistoryEvent(
+                    change.occurred_at,
+                    "Passed to another competent authority",
+                    f"From the {authority_names.get(details.get('from'), details.get('from'))} to the "
+                    f"{authority_names.get(details.get('to'), details.get('to'))}.{reason}",
+                )
+            )
         elif change.action == "referral.recovery_period_end":
-            events.append(HistoryEvent(change.occurred_at, "Recovery period ended", "The Conclusive Grounds decision can now be made"))
+            events.append(
+                HistoryEvent(
+                    change.occurred_at, "Recovery period ended", "The Conclusive Grounds decision can now be made"
+                )
+            )
         elif change.action == "referral.withdraw":
             events.append(HistoryEvent(change.occurred_at, "Withdrawn from the NRM", details.get("reason", "")))
         elif change.action == "referral.assign" and internal:
             who = details.get("assigned_to") or ("a team" if details.get("team") else "nobody")
-            events.append(HistoryEvent(change.occurred_at, "Assigned", f"To {who}, by {change.actor_username or 'the system'}"))
+            events.append(
+                HistoryEvent(change.occurred_at, "Assigned", f"To {who}, by {change.actor_username or 'the system'}")
+            )
 
     for decision in referral.decisions.select_related("decided_by", "reviewed_by").all():
         what = f"{decision.get_outcome_display()} {decision.get_stage_display()} decision"
         if decision.outcome == "negative" and internal:
-            events.append(HistoryEvent(decision.decided_at, f"{what} proposed", f"By {decision.decided_by.username}, for a second decision maker to review"))
+            events.append(
+                HistoryEvent(
+                    decision.decided_at,
+                    f"{what} proposed",
+                    f"By {decision.decided_by.username}, for a second decision maker to review",
+                )
+            )
         if decision.state == DecisionState.ISSUED:
             issued_at = decision.reviewed_at or decision.decided_at
-            detail = f"Confirmed by a second decision maker ({decision.reviewed_by.username})" if internal and decision.reviewed_by else ""
+            detail = (
+                f"Confirmed by a second decision maker ({decision.reviewed_by.username})"
+                if internal and decision.reviewed_by
+                else ""
+            )
             events.append(HistoryEvent(issued_at, f"{what} issued", detail, decision=decision))
         elif decision.state == DecisionState.SENT_BACK and internal:
-            events.append(HistoryEvent(decision.reviewed_at or decision.decided_at, f"Proposed {what.lower()} sent back",
-                                       f"By {decision.reviewed_by.username if decision.reviewed_by else 'a reviewer'}: {decision.review_comment}"))
+            events.append(
+                HistoryEvent(
+                    decision.reviewed_at or decision.decided_at,
+                    f"Proposed {what.lower()} sent back",
+                    f"By {decision.reviewed_by.username if decision.reviewed_by else 'a reviewer'}: {decision.review_comment}",
+                )
+            )
 
     for asked in referral.reconsideration_requests.select_related("decision", "requested_by__organisation").all():
         by = asked.requested_by.organisation.name if asked.requested_by.organisation else "the referrer"
-        events.append(HistoryEvent(asked.requested_at, f"Reconsideration of the {asked.decision.get_stage_display()} decision requested",
-                                   f"By {by}. Grounds: {asked.grounds}"))
+        events.append(
+            HistoryEvent(
+                asked.requested_at,
+                f"Reconsideration of the {asked.decision.get_stage_display()} decision requested",
+                f"By {by}. Grounds: {asked.grounds}",
+            )
+        )
     return sorted(events, key=lambda e: e.at)

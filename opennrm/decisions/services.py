@@ -138,10 +138,16 @@ def _check_decision_order(referral: Referral, stage: str, decided_on: dt.date) -
     if referral.status == Status.RECONSIDERATION:
         if last is None or last.stage != stage:
             what = Stage(last.stage).label if last else "previous"
-            raise TransitionRefused(f"The reconsideration is of the {what} decision, not of a {Stage(stage).label} decision")
+            raise TransitionRefused(
+                f"The reconsideration is of the {what} decision, not of a {Stage(stage).label} decision"
+            )
         return
     if referral.status in DECISION_FROM[stage]:
-        if stage == Stage.CONCLUSIVE_GROUNDS and referral.recovery_period_ends_on and decided_on < referral.recovery_period_ends_on:
+        if (
+            stage == Stage.CONCLUSIVE_GROUNDS
+            and referral.recovery_period_ends_on
+            and decided_on < referral.recovery_period_ends_on
+        ):
             raise TransitionRefused(
                 f"The Conclusive Grounds decision cannot be made before the recovery period ends on {referral.recovery_period_ends_on:%-d %B %Y}"
             )
@@ -152,7 +158,9 @@ def _check_decision_order(referral: Referral, stage: str, decided_on: dt.date) -
         )
     if stage == Stage.CONCLUSIVE_GROUNDS and referral.status == Status.AWAITING_REASONABLE_GROUNDS:
         raise TransitionRefused("A Conclusive Grounds decision needs a positive Reasonable Grounds decision first")
-    raise TransitionRefused(f"A {Stage(stage).label} decision cannot be made on a referral whose status is {_status_label(referral.status)}")
+    raise TransitionRefused(
+        f"A {Stage(stage).label} decision cannot be made on a referral whose status is {_status_label(referral.status)}"
+    )
 
 
 def _issue(referral: Referral, decision: Decision, effective_at: dt.datetime) -> str:
@@ -169,7 +177,9 @@ def _issue(referral: Referral, decision: Decision, effective_at: dt.datetime) ->
 
 
 @transaction.atomic
-def decision_record(*, actor, referral, stage: str, outcome: str, reasons: str, decided_at: dt.datetime | None = None) -> Decision:
+def decision_record(
+    *, actor, referral, stage: str, outcome: str, reasons: str, decided_at: dt.datetime | None = None
+) -> Decision:
     """Make a Reasonable or Conclusive Grounds decision: issued if positive, proposed if negative."""
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
     if stage not in Stage.values:
@@ -177,7 +187,9 @@ def decision_record(*, actor, referral, stage: str, outcome: str, reasons: str, 
     if outcome not in Outcome.values:
         raise InvalidDecision("outcome", "Choose positive or negative")
     reasons = _text(reasons, "reasons", "the reasons for the decision", MAX_REASONS_CHARS)
-    decided_at = _when(decided_at, "decided_at", not_before=referral.received_at, before_what="the referral was received")
+    decided_at = _when(
+        decided_at, "decided_at", not_before=referral.received_at, before_what="the referral was received"
+    )
     last = referral.decisions.order_by("-decided_at", "-id").first()
     if last is not None and decided_at < last.decided_at:
         raise InvalidDecision("decided_at", "Must not be before the referral's previous decision")
@@ -186,20 +198,38 @@ def decision_record(*, actor, referral, stage: str, outcome: str, reasons: str, 
 
     decided_on = _day(decided_at)
     decision = Decision.objects.create(
-        referral=referral, stage=stage, outcome=outcome, reasons=reasons, competent_authority=referral.competent_authority,
-        decided_by=actor, decided_at=decided_at,
+        referral=referral,
+        stage=stage,
+        outcome=outcome,
+        reasons=reasons,
+        competent_authority=referral.competent_authority,
+        decided_by=actor,
+        decided_at=decided_at,
         state=DecisionState.ISSUED if outcome == Outcome.POSITIVE else DecisionState.PROPOSED,
-        policy_version=recovery_policy_on(decided_on).version, guidance_version=guidance_on(decided_on).version,
+        policy_version=recovery_policy_on(decided_on).version,
+        guidance_version=guidance_on(decided_on).version,
     )
-    details = {"reference": referral.reference, "decision": str(decision.uuid), "stage": stage, "outcome": outcome,
-               "state": decision.state, "decided_at": decided_at.isoformat(), "policy_version": decision.policy_version,
-               "guidance_version": decision.guidance_version}
+    details = {
+        "reference": referral.reference,
+        "decision": str(decision.uuid),
+        "stage": stage,
+        "outcome": outcome,
+        "state": decision.state,
+        "decided_at": decided_at.isoformat(),
+        "policy_version": decision.policy_version,
+        "guidance_version": decision.guidance_version,
+    }
     if decision.state == DecisionState.ISSUED:
         details["status_from"] = _issue(referral, decision, decided_at)
         details["status_to"] = referral.status
         decision_notification_schedule(decision)
-    audit_record(actor=actor, action="decision.record" if decision.state == DecisionState.ISSUED else "decision.propose",
-                 object_type="referral", object_id=str(referral.uuid), details=details)
+    audit_record(
+        actor=actor,
+        action="decision.record" if decision.state == DecisionState.ISSUED else "decision.propose",
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details=details,
+    )
     return decision
 
 
@@ -215,7 +245,9 @@ def _locked_proposal(actor, referral, decision) -> tuple[Referral, Decision]:
     if found.state != DecisionState.PROPOSED:
         raise TransitionRefused(f"This decision is not awaiting review: it was {found.get_state_display().lower()}")
     if found.decided_by_id == actor.pk:
-        raise TransitionRefused("A negative decision must be reviewed by a different decision maker from the one who proposed it")
+        raise TransitionRefused(
+            "A negative decision must be reviewed by a different decision maker from the one who proposed it"
+        )
     return referral, found
 
 
@@ -224,16 +256,31 @@ def decision_confirm(*, actor, referral, decision, confirmed_at: dt.datetime | N
     """A second decision maker confirms a proposed negative decision, which then takes effect."""
     referral, decision = _locked_proposal(actor, referral, decision)
     if referral.status not in DECISION_FROM[decision.stage]:
-        raise TransitionRefused(f"The decision cannot take effect on a referral whose status is {_status_label(referral.status)}")
-    confirmed_at = _when(confirmed_at, "confirmed_at", not_before=decision.decided_at, before_what="the decision was proposed")
+        raise TransitionRefused(
+            f"The decision cannot take effect on a referral whose status is {_status_label(referral.status)}"
+        )
+    confirmed_at = _when(
+        confirmed_at, "confirmed_at", not_before=decision.decided_at, before_what="the decision was proposed"
+    )
     decision.state, decision.reviewed_by, decision.reviewed_at = DecisionState.ISSUED, actor, confirmed_at
     decision.save(update_fields=["state", "reviewed_by", "reviewed_at"])
     previous = _issue(referral, decision, confirmed_at)
     decision_notification_schedule(decision)
-    audit_record(actor=actor, action="decision.confirm", object_type="referral", object_id=str(referral.uuid), details={
-        "reference": referral.reference, "decision": str(decision.uuid), "stage": decision.stage, "outcome": decision.outcome,
-        "proposed_by": decision.decided_by.username, "status_from": previous, "status_to": referral.status,
-    })
+    audit_record(
+        actor=actor,
+        action="decision.confirm",
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details={
+            "reference": referral.reference,
+            "decision": str(decision.uuid),
+            "stage": decision.stage,
+            "outcome": decision.outcome,
+            "proposed_by": decision.decided_by.username,
+            "status_from": previous,
+            "status_to": referral.status,
+        },
+    )
     return decision
 
 
@@ -242,11 +289,25 @@ def decision_send_back(*, actor, referral, decision, comment: str) -> Decision:
     """The reviewer sends a proposed negative decision back: it is closed, and the stage awaits a fresh decision."""
     referral, decision = _locked_proposal(actor, referral, decision)
     comment = _text(comment, "comment", "a comment saying why the decision is sent back", MAX_REASONS_CHARS)
-    decision.state, decision.reviewed_by, decision.reviewed_at, decision.review_comment = DecisionState.SENT_BACK, actor, timezone.now(), comment
+    decision.state, decision.reviewed_by, decision.reviewed_at, decision.review_comment = (
+        DecisionState.SENT_BACK,
+        actor,
+        timezone.now(),
+        comment,
+    )
     decision.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_comment"])
-    audit_record(actor=actor, action="decision.send_back", object_type="referral", object_id=str(referral.uuid), details={
-        "reference": referral.reference, "decision": str(decision.uuid), "stage": decision.stage, "comment": comment,
-    })
+    audit_record(
+        actor=actor,
+        action="decision.send_back",
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details={
+            "reference": referral.reference,
+            "decision": str(decision.uuid),
+            "stage": decision.stage,
+            "comment": comment,
+        },
+    )
     return decision
 
 
@@ -254,8 +315,13 @@ def _status_change(actor, referral: Referral, status: str, action: str, details:
     previous = referral.status
     referral.status = status
     referral.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action=action, object_type="referral", object_id=str(referral.uuid),
-                 details={"reference": referral.reference, "status_from": previous, "status_to": status, **details})
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details={"reference": referral.reference, "status_from": previous, "status_to": status, **details},
+    )
     return referral
 
 
@@ -269,9 +335,16 @@ def reconsideration_request(*, actor, referral, grounds: str) -> Reconsideration
             f"Only a negative decision can be reconsidered; the referral's status is {_status_label(referral.status)}"
         )
     decision = _last_issued(referral)
-    request = ReconsiderationRequest.objects.create(referral=referral, decision=decision, grounds=grounds, requested_by=actor, requested_at=timezone.now())
-    _status_change(actor, referral, Status.RECONSIDERATION, "referral.reconsideration_request",
-                   {"decision": str(decision.uuid), "stage": decision.stage, "grounds": grounds})
+    request = ReconsiderationRequest.objects.create(
+        referral=referral, decision=decision, grounds=grounds, requested_by=actor, requested_at=timezone.now()
+    )
+    _status_change(
+        actor,
+        referral,
+        Status.RECONSIDERATION,
+        "referral.reconsideration_request",
+        {"decision": str(decision.uuid), "stage": decision.stage, "grounds": grounds},
+    )
     return request
 
 
@@ -294,8 +367,12 @@ RECOVERY_PERIOD_END = "referral.recovery_period_end"
 
 
 def _recovery_period_end_details(referral: Referral) -> dict:
-    return {"reference": referral.reference, "status_from": Status.RECOVERY_PERIOD, "status_to": Status.AWAITING_CONCLUSIVE_GROUNDS,
-            "recovery_period_ended_on": referral.recovery_period_ends_on.isoformat()}
+    return {
+        "reference": referral.reference,
+        "status_from": Status.RECOVERY_PERIOD,
+        "status_to": Status.AWAITING_CONCLUSIVE_GROUNDS,
+        "recovery_period_ended_on": referral.recovery_period_ends_on.isoformat(),
+    }
 
 
 @transaction.atomic
@@ -304,13 +381,22 @@ def recovery_period_end(*, referral, today: dt.date | None = None) -> Referral:
     referral = _lock(None, referral, None)
     today = today or _day(timezone.now())
     if referral.status != Status.RECOVERY_PERIOD:
-        raise TransitionRefused(f"The referral is not in a recovery period: its status is {_status_label(referral.status)}")
+        raise TransitionRefused(
+            f"The referral is not in a recovery period: its status is {_status_label(referral.status)}"
+        )
     if today < referral.recovery_period_ends_on:
-        raise TransitionRefused(f"The recovery period has not ended: it ends on {referral.recovery_period_ends_on:%-d %B %Y}")
+        raise TransitionRefused(
+            f"The recovery period has not ended: it ends on {referral.recovery_period_ends_on:%-d %B %Y}"
+        )
     referral.status = Status.AWAITING_CONCLUSIVE_GROUNDS
     referral.save(update_fields=["status", "updated_at"])
-    audit_record(actor=None, action=RECOVERY_PERIOD_END, object_type="referral", object_id=str(referral.uuid),
-                 details=_recovery_period_end_details(referral))
+    audit_record(
+        actor=None,
+        action=RECOVERY_PERIOD_END,
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details=_recovery_period_end_details(referral),
+    )
     return referral
 
 
@@ -339,10 +425,16 @@ def recovery_periods_end(*, today: dt.date, batch_size: int = RECOVERY_PERIODS_P
             if not batch:
                 return
             after_id = batch[-1].pk
-            Referral.objects.filter(pk__in=[r.pk for r in batch]).update(status=Status.AWAITING_CONCLUSIVE_GROUNDS, updated_at=timezone.now())
-            audit_record_many(actor=None, entries=[
-                AuditEntry(RECOVERY_PERIOD_END, "referral", str(r.uuid), _recovery_period_end_details(r)) for r in batch
-            ])
+            Referral.objects.filter(pk__in=[r.pk for r in batch]).update(
+                status=Status.AWAITING_CONCLUSIVE_GROUNDS, updated_at=timezone.now()
+            )
+            audit_record_many(
+                actor=None,
+                entries=[
+                    AuditEntry(RECOVERY_PERIOD_END, "referral", str(r.uuid), _recovery_period_end_details(r))
+                    for r in batch
+                ],
+            )
         yield len(batch)
 
 
@@ -362,7 +454,9 @@ def referral_reroute(*, actor, referral, competent_authority: str, reason: str) 
     if competent_authority == CompetentAuthority.LOCAL_PANEL:
         day = received_on(referral.received_at)
         dob = (referral.potential_victim or {}).get("date_of_birth")
-        eligible = panel_eligible_by_age(age_group=referral.age_group, date_of_birth=dt.date.fromisoformat(dob) if dob else None, received_on=day)
+        eligible = panel_eligible_by_age(
+            age_group=referral.age_group, date_of_birth=dt.date.fromisoformat(dob) if dob else None, received_on=day
+        )
         if not (referral.local_authority and rules.pilot_area(referral.local_authority, day) and eligible):
             raise TransitionRefused(
                 "A local panel decides only for a child more than 100 days from 18 whose local authority was a pilot area on the day of referral"
@@ -370,17 +464,27 @@ def referral_reroute(*, actor, referral, competent_authority: str, reason: str) 
     previous = referral.competent_authority
     referral.competent_authority = competent_authority
     referral.reasonable_grounds_due = reasonable_grounds_due(
-        received_at=referral.received_at, nation=referral.nation, competent_authority=competent_authority,
-        local_authority=referral.local_authority, rules=rules,
+        received_at=referral.received_at,
+        nation=referral.nation,
+        competent_authority=competent_authority,
+        local_authority=referral.local_authority,
+        rules=rules,
     )
     referral.save(update_fields=["competent_authority", "reasonable_grounds_due", "updated_at"])
-    audit_record(actor=actor, action="referral.reroute", object_type="referral", object_id=str(referral.uuid), details={
-        "reference": referral.reference, "from": previous, "to": competent_authority, "reason": reason,
-        "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
-    })
+    audit_record(
+        actor=actor,
+        action="referral.reroute",
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details={
+            "reference": referral.reference,
+            "from": previous,
+            "to": competent_authority,
+            "reason": reason,
+            "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
+        },
+    )
     return referral
-
-
 
 
 @transaction.atomic

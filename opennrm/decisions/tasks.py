@@ -50,11 +50,19 @@ def send_decision_notification(*, notification_id: int) -> str:
                 f"Sign in to OpenNRM to read the decision letter.\n"
             ),
         )
-        sent = attempt_send(notification, message, now=timezone.now(), audit_action="decision.notification", object_id=referral.uuid,
-                            details={"reference": referral.reference, "decision": str(notification.decision.uuid)})
+        sent = attempt_send(
+            notification,
+            message,
+            now=timezone.now(),
+            audit_action="decision.notification",
+            object_id=referral.uuid,
+            details={"reference": referral.reference, "decision": str(notification.decision.uuid)},
+        )
         if not sent:
             run_after = notification.next_attempt_at
-            transaction.on_commit(lambda: send_decision_notification.using(run_after=run_after).enqueue(notification_id=notification_id))
+            transaction.on_commit(
+                lambda: send_decision_notification.using(run_after=run_after).enqueue(notification_id=notification_id)
+            )
             return "failed, retry scheduled"
         return "sent" if to else "no address to send to"
 

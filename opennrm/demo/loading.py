@@ -21,7 +21,12 @@ from opennrm.decisions.models import Outcome, Stage
 from opennrm.decisions.models import RoutingRule, RoutingRuleKind
 from opennrm.linkage.services import referrals_check_on_arrival
 from opennrm.decisions.services import (
-    decision_confirm, decision_record, reconsideration_request, recovery_period_end, referral_withdraw, routing_rule_save,
+    decision_confirm,
+    decision_record,
+    reconsideration_request,
+    recovery_period_end,
+    referral_withdraw,
+    routing_rule_save,
 )
 from opennrm.policy import Role
 from opennrm.referrals.codes import local_authorities
@@ -73,14 +78,26 @@ class TeamSpec:
 def ictg_local_authorities() -> tuple[str, ...]:
     """Areas with Independent Child Trafficking Guardians (nrm.md 2.1): the early, later and additional sites."""
     named = {
-        "E06000046", "E10000014",  # Isle of Wight, Hampshire
-        "E06000015", "E06000016", "E06000017", "E06000018", "E06000061", "E06000062",  # East Midlands
-        "E10000007", "E10000018", "E10000019", "E10000024",
-        "E06000065", "E10000031",  # North Yorkshire, Warwickshire
+        "E06000046",
+        "E10000014",  # Isle of Wight, Hampshire
+        "E06000015",
+        "E06000016",
+        "E06000017",
+        "E06000018",
+        "E06000061",
+        "E06000062",  # East Midlands
+        "E10000007",
+        "E10000018",
+        "E10000019",
+        "E10000024",
+        "E06000065",
+        "E10000031",  # North Yorkshire, Warwickshire
     }
     known = local_authorities()
     metropolitan = {  # Greater Manchester, Merseyside, West Midlands, West Yorkshire
-        code for code in known if code.startswith("E08") and 1 <= int(code[3:]) <= 15 or code.startswith("E08") and 25 <= int(code[3:]) <= 36
+        code
+        for code in known
+        if code.startswith("E08") and 1 <= int(code[3:]) <= 15 or code.startswith("E08") and 25 <= int(code[3:]) <= 36
     }
     london_and_wales = {code for code in known if code.startswith(("E09", "W06"))}
     return tuple(sorted((named & set(known)) | metropolitan | london_and_wales))
@@ -88,14 +105,52 @@ def ictg_local_authorities() -> tuple[str, ...]:
 
 ORGANISATIONS = (
     # Names match opennrm/conftest.py ROLE_ORGANISATIONS where the two overlap.
-    OrganisationSpec("police", "Metropolitan Police Service", OrganisationKind.POLICE, email="msht-referrals@example.invalid"),
-    OrganisationSpec("local_authority", "Croydon Council", OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000008", email="nrm-referrals@example.invalid"),
+    OrganisationSpec(
+        "police", "Metropolitan Police Service", OrganisationKind.POLICE, email="msht-referrals@example.invalid"
+    ),
+    OrganisationSpec(
+        "local_authority",
+        "Croydon Council",
+        OrganisationKind.LOCAL_AUTHORITY,
+        local_authority="E09000008",
+        email="nrm-referrals@example.invalid",
+    ),
     OrganisationSpec("ngo", "The Salvation Army", OrganisationKind.NGO, email="nrm-first-responders@example.invalid"),
-    OrganisationSpec("sca", "Single Competent Authority", OrganisationKind.COMPETENT_AUTHORITY, competent_authority="SCA", email="sca-casework@example.invalid"),
-    OrganisationSpec("ieca", "Immigration Enforcement Competent Authority", OrganisationKind.COMPETENT_AUTHORITY, competent_authority="IECA", email="ieca-casework@example.invalid"),
-    OrganisationSpec("panel", "Islington multi-agency panel", OrganisationKind.LOCAL_PANEL, local_authority="E09000019", competent_authority="LOCAL_PANEL", email="islington-panel@example.invalid"),
-    OrganisationSpec("la", "Croydon children's services", OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000008", email="croydon-childrens-services@example.invalid"),
-    OrganisationSpec("guardian", "Independent Child Trafficking Guardian Service", OrganisationKind.GUARDIAN_SERVICE, covered_local_authorities=ictg_local_authorities()),
+    OrganisationSpec(
+        "sca",
+        "Single Competent Authority",
+        OrganisationKind.COMPETENT_AUTHORITY,
+        competent_authority="SCA",
+        email="sca-casework@example.invalid",
+    ),
+    OrganisationSpec(
+        "ieca",
+        "Immigration Enforcement Competent Authority",
+        OrganisationKind.COMPETENT_AUTHORITY,
+        competent_authority="IECA",
+        email="ieca-casework@example.invalid",
+    ),
+    OrganisationSpec(
+        "panel",
+        "Islington multi-agency panel",
+        OrganisationKind.LOCAL_PANEL,
+        local_authority="E09000019",
+        competent_authority="LOCAL_PANEL",
+        email="islington-panel@example.invalid",
+    ),
+    OrganisationSpec(
+        "la",
+        "Croydon children's services",
+        OrganisationKind.LOCAL_AUTHORITY,
+        local_authority="E09000008",
+        email="croydon-childrens-services@example.invalid",
+    ),
+    OrganisationSpec(
+        "guardian",
+        "Independent Child Trafficking Guardian Service",
+        OrganisationKind.GUARDIAN_SERVICE,
+        covered_local_authorities=ictg_local_authorities(),
+    ),
     OrganisationSpec("immigration", "Immigration Enforcement", OrganisationKind.IMMIGRATION_ENFORCEMENT),
     OrganisationSpec("statistics", "Home Office Analysis and Insight", OrganisationKind.STATISTICS),
     OrganisationSpec("audit", "OpenNRM audit", OrganisationKind.AUDIT),
@@ -190,7 +245,10 @@ RECONSIDERATION_REASONS = (
     "New evidence: a report from the support provider and the social worker's chronology, not available when the decision was made",
     "The decision did not consider the medico-legal report submitted with the referral",
 )
-WITHDRAWAL_REASONS = ("The adult asked to withdraw from the NRM and has returned home", "The adult withdrew consent and no longer wishes to receive support")
+WITHDRAWAL_REASONS = (
+    "The adult asked to withdraw from the NRM and has returned home",
+    "The adult withdrew consent and no longer wishes to receive support",
+)
 
 
 @dataclass
@@ -265,7 +323,9 @@ def _ensure_team_manager(spec: TeamSpec, team: Team, manager: User) -> None:
         team_save(actor=None, team=team)
 
 
-def _ensure_user(spec: UserSpec, organisation: Organisation, team: Team | None, password: _DemoPassword, result: DemoResult) -> User:
+def _ensure_user(
+    spec: UserSpec, organisation: Organisation, team: Team | None, password: _DemoPassword, result: DemoResult
+) -> User:
     desired = {
         "email": f"{spec.username}@example.invalid",
         "first_name": spec.first_name,
@@ -299,7 +359,10 @@ def _load_accounts(raw_password: str, result: DemoResult) -> dict[str, User]:
     password = _DemoPassword(raw_password)
     organisations = {spec.key: _ensure_organisation(spec, result) for spec in ORGANISATIONS}
     teams = {spec.key: _ensure_team(spec, organisations[spec.organisation], result) for spec in TEAMS}
-    users = {spec.username: _ensure_user(spec, organisations[spec.organisation], teams.get(spec.team), password, result) for spec in USERS}
+    users = {
+        spec.username: _ensure_user(spec, organisations[spec.organisation], teams.get(spec.team), password, result)
+        for spec in USERS
+    }
     for spec in TEAMS:
         _ensure_team_manager(spec, teams[spec.key], users[spec.manager])
     return users
@@ -312,9 +375,20 @@ def _load_assignments(users: dict[str, User], result: DemoResult) -> None:
     demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
     for authority, plan in DEMO_ASSIGNMENTS.items():
         holders = [users[name] for name in plan if name not in (None, "team")]
-        actor = next((t.manager for t in Team.objects.filter(organisation_id=holders[0].organisation_id).select_related("manager")), holders[0])
-        cases = list(Referral.objects.filter(organisation_id__in=demo_orgs, competent_authority=authority, status__in=OPEN_STATUSES)
-                     .order_by("reference").values_list("reference", "uuid", "assigned_at"))
+        actor = next(
+            (
+                t.manager
+                for t in Team.objects.filter(organisation_id=holders[0].organisation_id).select_related("manager")
+            ),
+            holders[0],
+        )
+        cases = list(
+            Referral.objects.filter(
+                organisation_id__in=demo_orgs, competent_authority=authority, status__in=OPEN_STATUSES
+            )
+            .order_by("reference")
+            .values_list("reference", "uuid", "assigned_at")
+        )
         by_holder: dict[str | None, list] = {}
         for position, (reference, uuid, assigned_at) in enumerate(cases):
             holder = plan[position % len(plan)]
@@ -331,12 +405,19 @@ def _load_assignments(users: dict[str, User], result: DemoResult) -> None:
 def _ensure_pilot_area() -> None:
     """Islington is the demo's pilot area (contract section 8). Migration decisions/0003 seeds it; this puts
     it back only where it is missing altogether (an emptied test database), never over an administrator's change."""
-    rules = RoutingRule.objects.filter(kind=RoutingRuleKind.LOCAL_PANEL_PILOT_AREA, local_authority=ISLINGTON.local_authority)
+    rules = RoutingRule.objects.filter(
+        kind=RoutingRuleKind.LOCAL_PANEL_PILOT_AREA, local_authority=ISLINGTON.local_authority
+    )
     if not rules.exists():
-        routing_rule_save(actor=None, rule=RoutingRule(
-            kind=RoutingRuleKind.LOCAL_PANEL_PILOT_AREA, local_authority=ISLINGTON.local_authority, effective_from=dt.date(2021, 6, 1),
-            description="Islington: devolved child decision-making pilot (demo)",
-        ))
+        routing_rule_save(
+            actor=None,
+            rule=RoutingRule(
+                kind=RoutingRuleKind.LOCAL_PANEL_PILOT_AREA,
+                local_authority=ISLINGTON.local_authority,
+                effective_from=dt.date(2021, 6, 1),
+                description="Islington: devolved child decision-making pilot (demo)",
+            ),
+        )
 
 
 def _office_time(rng: random.Random, when: dt.datetime, *, after: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -386,7 +467,11 @@ def _steps(rng: random.Random, status: str, *, days_ago: float) -> list[Step]:
         case Status.CONCLUSIVE_GROUNDS_NEGATIVE:
             return [rg(Outcome.POSITIVE), recovery_ended(), cg(Outcome.NEGATIVE)]
         case Status.RECONSIDERATION:
-            base = [rg(Outcome.NEGATIVE)] if rng.random() < 0.6 else [rg(Outcome.POSITIVE), recovery_ended(), cg(Outcome.NEGATIVE)]
+            base = (
+                [rg(Outcome.NEGATIVE)]
+                if rng.random() < 0.6
+                else [rg(Outcome.POSITIVE), recovery_ended(), cg(Outcome.NEGATIVE)]
+            )
             return [*base, Step("status", status=Status.RECONSIDERATION)]
         case Status.WITHDRAWN:
             base = [] if days_ago < 45 else [rg(Outcome.POSITIVE), recovery_ended()]
@@ -421,8 +506,17 @@ def demo_home_office_reference(key: str, index: int) -> str:
     return f"{HOME_OFFICE_REFERENCE_PREFIX}{(list(CASES_PER_FIRST_RESPONDER).index(key) + 1) * 1000 + index:04d}"
 
 
-def _load_referral(*, key: str, index: int, status: str, seed: int, now: dt.datetime, referrer: User,
-                   makers: dict[str, list[User]], result: DemoResult) -> None:
+def _load_referral(
+    *,
+    key: str,
+    index: int,
+    status: str,
+    seed: int,
+    now: dt.datetime,
+    referrer: User,
+    makers: dict[str, list[User]],
+    result: DemoResult,
+) -> None:
     rng = random.Random(f"{seed}:{key}:{index}")
     reference = demo_reference(key, index)
     profile = PROFILES[key]
@@ -436,7 +530,9 @@ def _load_referral(*, key: str, index: int, status: str, seed: int, now: dt.date
     elif key == "police" and (index % 4 == 1 or index == 0):  # index 0 awaits its Reasonable Grounds decision
         # Children in Islington, a devolved decision-making pilot area, give the Islington panel its cases.
         age_group, area = "child", ISLINGTON
-    case = synthetic_case(rng, profile=profile, received_at=received_at, reference=reference, age_group=age_group, area=area)
+    case = synthetic_case(
+        rng, profile=profile, received_at=received_at, reference=reference, age_group=age_group, area=area
+    )
     nationality = NATIONALITIES[case.nationality]
     if case.nationality != "GBR" and rng.random() < nationality.has_home_office_record:
         case.body["potential_victim"]["home_office_reference"] = demo_home_office_reference(key, index)
@@ -446,7 +542,10 @@ def _load_referral(*, key: str, index: int, status: str, seed: int, now: dt.date
 
     data, errors = validate_referral(case.body, now=now)
     if errors:
-        raise ValueError(f"The demo generated an invalid referral {reference}: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
+        raise ValueError(
+            f"The demo generated an invalid referral {reference}: "
+            + "; ".join(f"{e.field}: {e.message}" for e in errors)
+        )
     with transaction.atomic():
         referral = referral_create(actor=referrer, data=data, received_at=received_at)
         # The routing decides who holds the case; the path to the planned status must suit that authority.
@@ -457,16 +556,30 @@ def _load_referral(*, key: str, index: int, status: str, seed: int, now: dt.date
         for step in steps:
             if step.kind == "decision":
                 maker = authority_makers[index % len(authority_makers)]
-                decided_at = _office_time(rng, received_at + dt.timedelta(days=step.days_after_received), after=received_at, now=now)
+                decided_at = _office_time(
+                    rng, received_at + dt.timedelta(days=step.days_after_received), after=received_at, now=now
+                )
                 if step.stage == Stage.CONCLUSIVE_GROUNDS and referral.recovery_period_ends_on:
-                    earliest = dt.datetime.combine(referral.recovery_period_ends_on, dt.time(10), tzinfo=LONDON).astimezone(dt.UTC)
+                    earliest = dt.datetime.combine(
+                        referral.recovery_period_ends_on, dt.time(10), tzinfo=LONDON
+                    ).astimezone(dt.UTC)
                     decided_at = max(decided_at, earliest)
-                decision = decision_record(actor=maker, referral=referral, stage=step.stage, outcome=step.outcome,
-                                           reasons=rng.choice(REASONS[(step.stage, step.outcome)]), decided_at=decided_at)
+                decision = decision_record(
+                    actor=maker,
+                    referral=referral,
+                    stage=step.stage,
+                    outcome=step.outcome,
+                    reasons=rng.choice(REASONS[(step.stage, step.outcome)]),
+                    decided_at=decided_at,
+                )
                 if step.outcome == Outcome.NEGATIVE:  # the second decision maker's review, an hour or so later
                     confirmer = next(m for m in authority_makers if m.pk != maker.pk)
-                    decision_confirm(actor=confirmer, referral=referral, decision=decision,
-                                     confirmed_at=min(decided_at + dt.timedelta(minutes=rng.randint(30, 240)), now))
+                    decision_confirm(
+                        actor=confirmer,
+                        referral=referral,
+                        decision=decision,
+                        confirmed_at=min(decided_at + dt.timedelta(minutes=rng.randint(30, 240)), now),
+                    )
             elif step.status == Status.AWAITING_CONCLUSIVE_GROUNDS:
                 recovery_period_end(referral=referral)
             elif step.status == Status.RECONSIDERATION:
@@ -487,12 +600,22 @@ def _drafts(now: dt.datetime) -> list[dict]:
                 "first_responder_reference": "MPS-MSHT-DRAFT-01",
                 "nation": "ENG",
                 "potential_victim": {"age_group": "unknown"},
-                "local_authority_contact": {"local_authority": "E09000019", "name": "Emergency duty team", "contacted_at": yesterday.isoformat().replace("+00:00", "Z")},
-                "exploitation": [{
-                    "types": ["criminal"], "criminal_subtypes": ["cannabis_cultivation"], "location": "uk_and_overseas",
-                    "uk_towns": ["Islington"], "countries": ["VNM", "FRA"], "ongoing": False,
-                    "account": "Found at a cannabis grow in a flat above a shop; says he is 16 and was brought by lorry.",
-                }],
+                "local_authority_contact": {
+                    "local_authority": "E09000019",
+                    "name": "Emergency duty team",
+                    "contacted_at": yesterday.isoformat().replace("+00:00", "Z"),
+                },
+                "exploitation": [
+                    {
+                        "types": ["criminal"],
+                        "criminal_subtypes": ["cannabis_cultivation"],
+                        "location": "uk_and_overseas",
+                        "uk_towns": ["Islington"],
+                        "countries": ["VNM", "FRA"],
+                        "ongoing": False,
+                        "account": "Found at a cannabis grow in a flat above a shop; says he is 16 and was brought by lorry.",
+                    }
+                ],
             },
             "typed": {},
             "pages_saved": ["reference", "nation", "age", "local-authority", "situations"],
@@ -513,7 +636,10 @@ def _drafts(now: dt.datetime) -> list[dict]:
 
 
 def _load_drafts(fr_police: User, now: dt.datetime, result: DemoResult) -> None:
-    present = {(draft.answers.get("referral") or {}).get("first_responder_reference") for draft in ReferralDraft.objects.filter(owner=fr_police)}
+    present = {
+        (draft.answers.get("referral") or {}).get("first_responder_reference")
+        for draft in ReferralDraft.objects.filter(owner=fr_police)
+    }
     for answers in _drafts(now):
         if answers["referral"]["first_responder_reference"] in present:
             continue
@@ -531,30 +657,77 @@ def _load_safeguarding(users: dict[str, User], now: dt.datetime, result: DemoRes
     allocated to them too), one found yesterday
     with the return interview due. Only once: a child with a care record is left as it is."""
     demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
-    children = list(Referral.objects.filter(organisation_id__in=demo_orgs, local_authority=CROYDON, age_group__in=("child", "unknown"),
-                                            guardian_allocation_requests__organisation=users["guardian.one"].organisation)
-                    .order_by("reference")[:3])
+    children = list(
+        Referral.objects.filter(
+            organisation_id__in=demo_orgs,
+            local_authority=CROYDON,
+            age_group__in=("child", "unknown"),
+            guardian_allocation_requests__organisation=users["guardian.one"].organisation,
+        ).order_by("reference")[:3]
+    )
     if len(children) < 3 or CareRecord.objects.filter(referral__in=children).exists():
         return
     la, guardian = users["la.croydon"], users["guardian.one"]
     allocated, missing, found = children
-    safeguarding.care_record_save(actor=la, referral=allocated, care_status="looked_after", placement_type="foster_care",
-                                  placement_address="14 Synthetic Gardens, Croydon CR0 1AA", social_worker=la.username, now=now)
-    safeguarding.guardian_allocate(actor=guardian, referral=allocated, guardian=guardian.username, support_model="direct", now=now)
-    safeguarding.case_note_add(actor=guardian, referral=allocated, now=now,
-                               text="First visit with an interpreter. Settling with the foster carers; asked about college.")
-    safeguarding.care_record_save(actor=la, referral=missing, care_status="section_20", placement_type="supported_accommodation",
-                                  placement_address="Flat 3, 9 Example Street, Croydon CR0 2BB", now=now)
+    safeguarding.care_record_save(
+        actor=la,
+        referral=allocated,
+        care_status="looked_after",
+        placement_type="foster_care",
+        placement_address="14 Synthetic Gardens, Croydon CR0 1AA",
+        social_worker=la.username,
+        now=now,
+    )
+    safeguarding.guardian_allocate(
+        actor=guardian, referral=allocated, guardian=guardian.username, support_model="direct", now=now
+    )
+    safeguarding.case_note_add(
+        actor=guardian,
+        referral=allocated,
+        now=now,
+        text="First visit with an interpreter. Settling with the foster carers; asked about college.",
+    )
+    safeguarding.care_record_save(
+        actor=la,
+        referral=missing,
+        care_status="section_20",
+        placement_type="supported_accommodation",
+        placement_address="Flat 3, 9 Example Street, Croydon CR0 2BB",
+        now=now,
+    )
     # Their guardian reports them missing: only an allocated guardian acts on a child (ADR 0028).
-    safeguarding.guardian_allocate(actor=guardian, referral=missing, guardian=guardian.username, support_model="indirect", now=now)
-    safeguarding.missing_episode_report(actor=guardian, referral=missing, missing_since=now - dt.timedelta(hours=20), risk="medium", now=now,
-                                        last_seen="Left the supported accommodation at 9pm; seen near East Croydon station with two older men")
+    safeguarding.guardian_allocate(
+        actor=guardian, referral=missing, guardian=guardian.username, support_model="indirect", now=now
+    )
+    safeguarding.missing_episode_report(
+        actor=guardian,
+        referral=missing,
+        missing_since=now - dt.timedelta(hours=20),
+        risk="medium",
+        now=now,
+        last_seen="Left the supported accommodation at 9pm; seen near East Croydon station with two older men",
+    )
     safeguarding.care_record_save(actor=la, referral=found, care_status="section_17", now=now)
-    safeguarding.age_assessment_record(actor=la, referral=found, outcome="child", assessed_on=(now - dt.timedelta(days=20)).date(),
-                                       assessor="local_authority", notes="Merton-compliant assessment by two social workers", now=now)
-    episode = safeguarding.missing_episode_report(actor=la, referral=found, missing_since=now - dt.timedelta(days=2), risk="low",
-                                                  last_seen="Did not come home from school", now=now - dt.timedelta(days=2))
-    safeguarding.missing_episode_found(actor=la, referral=found, episode=episode, found_at=now - dt.timedelta(days=1), now=now)
+    safeguarding.age_assessment_record(
+        actor=la,
+        referral=found,
+        outcome="child",
+        assessed_on=(now - dt.timedelta(days=20)).date(),
+        assessor="local_authority",
+        notes="Merton-compliant assessment by two social workers",
+        now=now,
+    )
+    episode = safeguarding.missing_episode_report(
+        actor=la,
+        referral=found,
+        missing_since=now - dt.timedelta(days=2),
+        risk="low",
+        last_seen="Did not come home from school",
+        now=now - dt.timedelta(days=2),
+    )
+    safeguarding.missing_episode_found(
+        actor=la, referral=found, episode=episode, found_at=now - dt.timedelta(days=1), now=now
+    )
     result.safeguarding_children = 3
 
 
@@ -563,10 +736,33 @@ def _load_safeguarding(users: dict[str, User], now: dt.datetime, result: DemoRes
 # name split, his grandfather's dropped and taken for Ethiopian. The check on arrival offers the second as a
 # possible match of the first, to the SCA decision makers holding both cases and to dq.one.
 REPEAT_CHILD = (
-    ("fr.ngo", "TSA-REPEAT-0001", 400, {"given_names": "Tesfaye", "family_name": "Gebremedhin Haile", "names_in_original_script": "ተስፋየ ገብረመድህን ሃይለ",
-                                         "date_of_birth": "2010-04-12", "date_of_birth_precision": "day", "age_disputed": False, "nationalities": ["ERI"]}),
-    ("fr.localauthority", "CRO-REPEAT-0001", 2, {"given_names": "Tesfay", "family_name": "Gebre Medhin", "date_of_birth": "2010-04-12",
-                                                 "date_of_birth_precision": "day", "age_disputed": False, "nationalities": ["ETH"]}),
+    (
+        "fr.ngo",
+        "TSA-REPEAT-0001",
+        400,
+        {
+            "given_names": "Tesfaye",
+            "family_name": "Gebremedhin Haile",
+            "names_in_original_script": "ተስፋየ ገብረመድህን ሃይለ",
+            "date_of_birth": "2010-04-12",
+            "date_of_birth_precision": "day",
+            "age_disputed": False,
+            "nationalities": ["ERI"],
+        },
+    ),
+    (
+        "fr.localauthority",
+        "CRO-REPEAT-0001",
+        2,
+        {
+            "given_names": "Tesfay",
+            "family_name": "Gebre Medhin",
+            "date_of_birth": "2010-04-12",
+            "date_of_birth_precision": "day",
+            "age_disputed": False,
+            "nationalities": ["ETH"],
+        },
+    ),
 )
 
 
@@ -574,22 +770,43 @@ def _load_repeat_child(users: dict[str, User], now: dt.datetime, result: DemoRes
     references = []
     for username, own_reference, days_ago, identity in REPEAT_CHILD:
         referrer = users[username]
-        present = Referral.objects.filter(organisation_id=referrer.organisation_id, first_responder_reference=own_reference).first()
+        present = Referral.objects.filter(
+            organisation_id=referrer.organisation_id, first_responder_reference=own_reference
+        ).first()
         if present is None:
             received_at = now - dt.timedelta(days=days_ago, hours=3)
             body = {
-                "nation": "ENG", "first_responder_reference": own_reference,
-                "potential_victim": {**identity, "age_group": "child", "sex": "male", "languages": ["ti"], "interpreter_needed": True},
-                "local_authority_contact": {"local_authority": CROYDON, "name": "Unaccompanied asylum-seeking children team",
-                                            "contacted_at": (received_at - dt.timedelta(hours=2)).isoformat()},
+                "nation": "ENG",
+                "first_responder_reference": own_reference,
+                "potential_victim": {
+                    **identity,
+                    "age_group": "child",
+                    "sex": "male",
+                    "languages": ["ti"],
+                    "interpreter_needed": True,
+                },
+                "local_authority_contact": {
+                    "local_authority": CROYDON,
+                    "name": "Unaccompanied asylum-seeking children team",
+                    "contacted_at": (received_at - dt.timedelta(hours=2)).isoformat(),
+                },
                 "consent": None,
-                "exploitation": [{"types": ["labour"], "location": "uk_and_overseas", "countries": ["LBY", "FRA"], "ongoing": False,
-                                  "account": "Made to work without pay at a car wash to repay the cost of the journey."}],
+                "exploitation": [
+                    {
+                        "types": ["labour"],
+                        "location": "uk_and_overseas",
+                        "countries": ["LBY", "FRA"],
+                        "ongoing": False,
+                        "account": "Made to work without pay at a car wash to repay the cost of the journey.",
+                    }
+                ],
                 "indicators": ["Owes a debt for the journey"],
             }
             data, errors = validate_referral(body, now=now)
             if errors:
-                raise ValueError("The demo's repeat referral is invalid: " + "; ".join(f"{e.field}: {e.message}" for e in errors))
+                raise ValueError(
+                    "The demo's repeat referral is invalid: " + "; ".join(f"{e.field}: {e.message}" for e in errors)
+                )
             present = referral_create(actor=referrer, data=data, received_at=received_at)
             result.referrals_created += 1
         references.append(present.reference)
@@ -607,12 +824,18 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
     makers = _decision_makers(users)
     for key, count in CASES_PER_FIRST_RESPONDER.items():
         referrer = users[FIRST_RESPONDER_USER[key]]
-        existing = set(Referral.objects.filter(organisation_id=referrer.organisation_id).values_list("first_responder_reference", flat=True))
+        existing = set(
+            Referral.objects.filter(organisation_id=referrer.organisation_id).values_list(
+                "first_responder_reference", flat=True
+            )
+        )
         for index, status in enumerate(_planned_statuses(key, count, seed)):
             if demo_reference(key, index) in existing:
                 result.referrals_present += 1
                 continue
-            _load_referral(key=key, index=index, status=status, seed=seed, now=now, referrer=referrer, makers=makers, result=result)
+            _load_referral(
+                key=key, index=index, status=status, seed=seed, now=now, referrer=referrer, makers=makers, result=result
+            )
     _load_drafts(users["fr.police"], now, result)
     _load_repeat_child(users, now, result)  # before the assignments, which share out the open cases
     _load_assignments(users, result)
@@ -620,16 +843,27 @@ def demo_load(*, password: str, seed: int = DEFAULT_SEED, now: dt.datetime | Non
     # Compare the demo's referrals with each other now, as the worker does for each new one, so that the review
     # queue is ready when the service starts.
     result.duplicate_checks = referrals_check_on_arrival()
-    result.guardian_child_reference = (Referral.objects.filter(guardian_allocation_requests__allocated_to=users["guardian.one"])
-                                       .order_by("reference").values_list("reference", flat=True).first())
+    result.guardian_child_reference = (
+        Referral.objects.filter(guardian_allocation_requests__allocated_to=users["guardian.one"])
+        .order_by("reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
 
     demo_orgs = [users[u].organisation_id for u in FIRST_RESPONDER_USER.values()]
     result.statuses = Counter(Referral.objects.filter(organisation_id__in=demo_orgs).values_list("status", flat=True))
     result.users = [users[spec.username] for spec in USERS]
     sample = (
-        Referral.objects.filter(home_office_reference__startswith=HOME_OFFICE_REFERENCE_PREFIX, status=Status.CONCLUSIVE_GROUNDS_POSITIVE)
-        .order_by("home_office_reference").values_list("home_office_reference", flat=True).first()
-        or Referral.objects.filter(home_office_reference__startswith=HOME_OFFICE_REFERENCE_PREFIX).order_by("home_office_reference").values_list("home_office_reference", flat=True).first()
+        Referral.objects.filter(
+            home_office_reference__startswith=HOME_OFFICE_REFERENCE_PREFIX, status=Status.CONCLUSIVE_GROUNDS_POSITIVE
+        )
+        .order_by("home_office_reference")
+        .values_list("home_office_reference", flat=True)
+        .first()
+        or Referral.objects.filter(home_office_reference__startswith=HOME_OFFICE_REFERENCE_PREFIX)
+        .order_by("home_office_reference")
+        .values_list("home_office_reference", flat=True)
+        .first()
     )
     result.home_office_reference = sample
     return result

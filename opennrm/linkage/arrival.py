@@ -25,7 +25,9 @@ from . import engine, normalise
 _SEX = {"female": "F", "male": "M"}
 
 
-def identity_row(pk: int, potential_victim: dict, local_authority: str, received_at: dt.datetime | None = None) -> dict[str, str]:
+def identity_row(
+    pk: int, potential_victim: dict, local_authority: str, received_at: dt.datetime | None = None
+) -> dict[str, str]:
     """A referral's identity as the engine's input row (contract section 6 columns)."""
     pv = potential_victim or {}
     dob = pv.get("date_of_birth") or ""
@@ -54,7 +56,9 @@ def referral_row(referral: Referral) -> dict[str, str]:
 def identity_rows(queryset) -> list[dict[str, str]]:
     return [
         identity_row(pk, pv, la, received)
-        for pk, pv, la, received in queryset.values_list("pk", "potential_victim", "local_authority", "received_at").iterator(chunk_size=5000)
+        for pk, pv, la, received in queryset.values_list(
+            "pk", "potential_victim", "local_authority", "received_at"
+        ).iterator(chunk_size=5000)
     ]
 
 
@@ -76,7 +80,9 @@ class GrowingIndex(engine.Index):
         remap = engine.id_map(new.vocabulary, lambda key: vocabulary.setdefault(key, len(vocabulary)))
         new.tokens, new.alias_tokens, new.given_key = remap[new.tokens], remap[new.alias_tokens], remap[new.given_key]
         spellings = old.spelling_vocabulary
-        new.spellings = engine.id_map(new.spelling_vocabulary, lambda key: spellings.setdefault(key, len(spellings)))[new.spellings]
+        new.spellings = engine.id_map(new.spelling_vocabulary, lambda key: spellings.setdefault(key, len(spellings)))[
+            new.spellings
+        ]
         keys, owners = engine.blocking_keys(new)
         values = new.dob_lo[owners]
         owners = owners + old.n
@@ -90,11 +96,15 @@ class GrowingIndex(engine.Index):
         dates = values.astype(np.int64) - np.iinfo(np.int32).min
         within = right > left
         at = left.copy()
-        at[within] = np.searchsorted(self.by_block_and_date, (self.block_of[left[within]] << np.int64(33)) + dates[within], side="right")
+        at[within] = np.searchsorted(
+            self.by_block_and_date, (self.block_of[left[within]] << np.int64(33)) + dates[within], side="right"
+        )
         merged = {}
         for f in dataclasses.fields(old):
             a, b = getattr(old, f.name), getattr(new, f.name)
-            if f.name in ("token_bits", "spelling_bits") or isinstance(a, dict):  # recounted below; the shared code dictionaries
+            if f.name in ("token_bits", "spelling_bits") or isinstance(
+                a, dict
+            ):  # recounted below; the shared code dictionaries
                 merged[f.name] = a
             elif f.name == "n":
                 merged[f.name] = a + b
@@ -106,7 +116,9 @@ class GrowingIndex(engine.Index):
                 merged[f.name] = list(a) + list(b)
         prepared = engine.Prepared(**merged)
         prepared.token_bits = engine.token_rarity(prepared.tokens, prepared.sex, prepared.dob_year_lo, len(vocabulary))
-        prepared.spelling_bits = engine.token_rarity(prepared.tokens, prepared.sex, prepared.dob_year_lo, len(spellings), ids=prepared.spellings)
+        prepared.spelling_bits = engine.token_rarity(
+            prepared.tokens, prepared.sex, prepared.dob_year_lo, len(spellings), ids=prepared.spellings
+        )
         self.keys, self.owners = np.insert(self.keys, at, keys), np.insert(self.owners, at, owners)
         self.prepared = prepared
         self._sort_keys()

@@ -92,7 +92,9 @@ def read_input(path: Path) -> InputFile:
         except csv.Error as error:
             return InputFile([], [LineError(1, f"not a readable CSV header: {error}")], [])
         if header is None:
-            return InputFile([], [LineError(1, "the file is empty: expected a header line with " + ",".join(INPUT_COLUMNS))], [])
+            return InputFile(
+                [], [LineError(1, "the file is empty: expected a header line with " + ",".join(INPUT_COLUMNS))], []
+            )
         header = [name.strip() for name in header]
         header_problem = _check_header(header)
         if header_problem:
@@ -113,7 +115,11 @@ def read_input(path: Path) -> InputFile:
             if not any(value.strip() for value in values):
                 continue
             if len(values) != len(header):
-                errors.append(LineError(line, f"{len(values)} fields where the header has {len(header)}: check the commas and quotes"))
+                errors.append(
+                    LineError(
+                        line, f"{len(values)} fields where the header has {len(header)}: check the commas and quotes"
+                    )
+                )
                 continue
             row = {name: "" for name in INPUT_COLUMNS}  # the contract's order, whatever the header's
             row.update({name: value.strip() for name, value in zip(header, values, strict=True)})
@@ -122,7 +128,12 @@ def read_input(path: Path) -> InputFile:
                 errors.append(LineError(line, "record_id: required (the output names every record by it)"))
                 continue
             if record_id in seen:
-                errors.append(LineError(line, f"record_id: {record_id!r} already used on line {seen[record_id]}: each record needs its own"))
+                errors.append(
+                    LineError(
+                        line,
+                        f"record_id: {record_id!r} already used on line {seen[record_id]}: each record needs its own",
+                    )
+                )
                 continue
             seen[record_id] = line
             warnings.extend(LineWarning(line, column, message) for column, message in _read_values(row))
@@ -131,7 +142,7 @@ def read_input(path: Path) -> InputFile:
 
 
 def _undecodable(bad: _UndecodableLine) -> LineError:
-    before = _UNDECODED_BYTE.sub("?", bad.text[max(0, bad.at - 20):bad.at])
+    before = _UNDECODED_BYTE.sub("?", bad.text[max(0, bad.at - 20) : bad.at])
     return LineError(bad.line, f"not valid UTF-8 at character {bad.at + 1} (after {before!r}): save the file as UTF-8")
 
 
@@ -162,14 +173,21 @@ def _read_values(row: dict[str, str]) -> list[tuple[str, str]]:
     try:
         normalise.engine_precision(precision)
     except normalise.BadDate:
-        problems.append(("date_of_birth_precision", f"{precision!r} is not one of {', '.join(normalise.CONTRACT_PRECISIONS)}; "
-                                                    "the date of birth is read as unknown"))
+        problems.append(
+            (
+                "date_of_birth_precision",
+                f"{precision!r} is not one of {', '.join(normalise.CONTRACT_PRECISIONS)}; "
+                "the date of birth is read as unknown",
+            )
+        )
         row["date_of_birth"] = row["date_of_birth_precision"] = ""
     else:
         try:
             normalise.parse_birth_date(date_of_birth, precision)
         except normalise.BadDate:
-            problems.append(("date_of_birth", f"{date_of_birth!r} is not a date (YYYY-MM-DD, or YYYY-MM, YYYY); read as unknown"))
+            problems.append(
+                ("date_of_birth", f"{date_of_birth!r} is not a date (YYYY-MM-DD, or YYYY-MM, YYYY); read as unknown")
+            )
             row["date_of_birth"] = row["date_of_birth_precision"] = ""
     try:
         normalise.parse_day(row["referral_date"])
@@ -177,16 +195,26 @@ def _read_values(row: dict[str, str]) -> list[tuple[str, str]]:
         problems.append(("referral_date", f"{row['referral_date']!r} is not a date (YYYY-MM-DD); read as unknown"))
         row["referral_date"] = ""
     if row["sex"].upper() not in SEXES:
-        problems.append(("sex", f"{row['sex']!r} is not one of female, male, other, unknown (or F, M, X, U); read as unknown"))
+        problems.append(
+            ("sex", f"{row['sex']!r} is not one of female, male, other, unknown (or F, M, X, U); read as unknown")
+        )
         row["sex"] = ""
     codes = [code.strip() for code in row["nationalities"].split(";") if code.strip()]
     bad_codes = [code for code in codes if len(code) != 3 or not code.isalpha()]
     if bad_codes:
-        problems.extend(("nationalities", f"{code!r} is not an ISO 3166 alpha-3 code (VNM, ERI, GBR); left out") for code in bad_codes)
+        problems.extend(
+            ("nationalities", f"{code!r} is not an ISO 3166 alpha-3 code (VNM, ERI, GBR); left out")
+            for code in bad_codes
+        )
         row["nationalities"] = ";".join(code for code in codes if code not in bad_codes)
     if not (row["given_names"] or row["family_name"] or row["names_in_original_script"] or row["aliases"]):
-        problems.append(("given_names", "no name in given_names, family_name, names_in_original_script or aliases; "
-                                        "linked on its other fields only"))
+        problems.append(
+            (
+                "given_names",
+                "no name in given_names, family_name, names_in_original_script or aliases; "
+                "linked on its other fields only",
+            )
+        )
     return problems
 
 

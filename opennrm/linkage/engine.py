@@ -52,7 +52,14 @@ MODEL_PATH = Path(__file__).with_name("model.json")
 MAX_TOKENS = 6
 # An assessed age is often years off the claimed one (linkage.md §4: claimed 15, assessed 19).
 DISPUTE_YEARS = 7
-NATIONALITY_CONFUSIONS = [("ERI", "ETH"), ("SDN", "SSD"), ("AFG", "IRN"), ("SYR", "IRQ"), ("AFG", "PAK"), ("IRQ", "KWT")]
+NATIONALITY_CONFUSIONS = [
+    ("ERI", "ETH"),
+    ("SDN", "SSD"),
+    ("AFG", "IRN"),
+    ("SYR", "IRQ"),
+    ("AFG", "PAK"),
+    ("IRQ", "KWT"),
+]
 
 
 # A threshold no score reaches: the band or pass it sets is off.
@@ -113,7 +120,9 @@ class Prepared:
     prefixes: np.ndarray  # (n, MAX_TOKENS) int32: the first two letters of the word behind each token
     initials: np.ndarray  # (n, MAX_TOKENS) int8: normalise.initial_class of the word behind each token
     token_bits: np.ndarray  # (vocabulary,) float32: how rare each name key is (see `token_rarity`)
-    spellings: np.ndarray  # (n, MAX_TOKENS) int32: each token's spelling, its key with the word's first two letters; -1 = none
+    spellings: (
+        np.ndarray
+    )  # (n, MAX_TOKENS) int32: each token's spelling, its key with the word's first two letters; -1 = none
     spelling_bits: np.ndarray  # (spellings,) float32: how rare each spelling is
     given_key: np.ndarray  # (n,) int32: the rarest given-name token, -1 when unknown
     given_latin: np.ndarray  # (n,) object: given names in ASCII
@@ -159,7 +168,9 @@ def name_bits(counts: np.ndarray, n: int) -> np.ndarray:
     return np.log2((n + PRIOR_RECORDS) / (np.asarray(counts, dtype=np.float64) + 1)).astype(np.float32)
 
 
-def token_rarity(tokens: np.ndarray, sex: np.ndarray, birth_year: np.ndarray, vocabulary_size: int, ids: np.ndarray | None = None) -> np.ndarray:
+def token_rarity(
+    tokens: np.ndarray, sex: np.ndarray, birth_year: np.ndarray, vocabulary_size: int, ids: np.ndarray | None = None
+) -> np.ndarray:
     """How rare each name key (or, given `ids` beside the tokens, each spelling) is, in bits (`name_bits`),
     counting the records that carry it once per identity (the same name keys in any order, sex and first possible
     year of birth) rather than once per record: a child referred seven times would otherwise make its own name
@@ -204,7 +215,9 @@ def _list(value: str) -> list[str]:
 
 
 def prepare(
-    rows: Sequence[dict[str, str]], nationality_bits: dict[str, int] | None = None, authorities: dict[str, int] | None = None,
+    rows: Sequence[dict[str, str]],
+    nationality_bits: dict[str, int] | None = None,
+    authorities: dict[str, int] | None = None,
     prefix_ids: dict[str, int] | None = None,
 ) -> Prepared:
     """Arrays for `rows` (dicts with the contract's input columns). Raises normalise.BadDate on bad dates."""
@@ -265,17 +278,22 @@ def prepare(
         parts = list(first_prefix.items())[:MAX_TOKENS]
         primary = [key for key, _ in parts]
         prefixes[row_index, : len(parts)] = [prefix_ids.setdefault(prefix, len(prefix_ids)) for _, (prefix, _) in parts]
-        spellings[row_index, : len(parts)] = [spelling_vocabulary.setdefault((key, prefix), len(spelling_vocabulary)) for key, (prefix, _) in parts]
+        spellings[row_index, : len(parts)] = [
+            spelling_vocabulary.setdefault((key, prefix), len(spelling_vocabulary)) for key, (prefix, _) in parts
+        ]
         initials[row_index, : len(parts)] = [initial for _, (_, initial) in parts]
         ids = [intern(key) for key in primary]
         tokens[row_index, : len(ids)] = ids
-        alias = list(dict.fromkeys(k for a in _list(row.get("aliases", "")) for k in normalise.name_keys(a)))[:MAX_TOKENS]
+        alias = list(dict.fromkeys(k for a in _list(row.get("aliases", "")) for k in normalise.name_keys(a)))[
+            :MAX_TOKENS
+        ]
         alias_tokens[row_index, : len(alias)] = [intern(key) for key in alias]
         given_keys.append([intern(key) for key in given])
         given_latin[row_index] = normalise.latin_form(given_text)
         family_latin[row_index] = normalise.latin_form(row.get("family_name", ""), family=True)
         words = " ".join(
-            normalise.latin_form(row.get(column, ""), family=column == "family_name") for column in ("given_names", "family_name", "names_in_original_script")
+            normalise.latin_form(row.get(column, ""), family=column == "family_name")
+            for column in ("given_names", "family_name", "names_in_original_script")
         ).split()
         full_latin[row_index] = " ".join(sorted(set(words)))
         birth = _birth_columns(row.get("date_of_birth", ""), row.get("date_of_birth_precision", ""))
@@ -304,13 +322,38 @@ def prepare(
         if keys:
             given_key[row_index] = max(keys, key=lambda k: token_bits[k])  # the most distinctive given name
     return Prepared(
-        n=n, record_ids=[row.get("record_id", "") for row in rows], tokens=tokens, alias_tokens=alias_tokens, prefixes=prefixes, initials=initials,
-        token_bits=token_bits, spellings=spellings, spelling_bits=spelling_bits, given_key=given_key, given_latin=given_latin, family_latin=family_latin, full_latin=full_latin,
-        dob_point=dob[0].astype(np.int32), dob_lo=dob[1].astype(np.int32), dob_hi=dob[2].astype(np.int32),
-        dob_exact=dob_flags[0], dob_estimated=dob_flags[1], dob_year_lo=dob[3].astype(np.int32),
-        dob_year_hi=dob[4].astype(np.int32), dob_month=dob[5].astype(np.int32), dob_day=dob[6].astype(np.int32),
-        sex=sex, nationality_mask=nationality_mask, confusion_mask=confusion_mask, local_authority=local_authority, script_only=script_only,
-        referral_day=referral_day, vocabulary=vocabulary, nationality_bits=nationality_bits, authorities=authorities, prefix_ids=prefix_ids,
+        n=n,
+        record_ids=[row.get("record_id", "") for row in rows],
+        tokens=tokens,
+        alias_tokens=alias_tokens,
+        prefixes=prefixes,
+        initials=initials,
+        token_bits=token_bits,
+        spellings=spellings,
+        spelling_bits=spelling_bits,
+        given_key=given_key,
+        given_latin=given_latin,
+        family_latin=family_latin,
+        full_latin=full_latin,
+        dob_point=dob[0].astype(np.int32),
+        dob_lo=dob[1].astype(np.int32),
+        dob_hi=dob[2].astype(np.int32),
+        dob_exact=dob_flags[0],
+        dob_estimated=dob_flags[1],
+        dob_year_lo=dob[3].astype(np.int32),
+        dob_year_hi=dob[4].astype(np.int32),
+        dob_month=dob[5].astype(np.int32),
+        dob_day=dob[6].astype(np.int32),
+        sex=sex,
+        nationality_mask=nationality_mask,
+        confusion_mask=confusion_mask,
+        local_authority=local_authority,
+        script_only=script_only,
+        referral_day=referral_day,
+        vocabulary=vocabulary,
+        nationality_bits=nationality_bits,
+        authorities=authorities,
+        prefix_ids=prefix_ids,
         spelling_vocabulary=spelling_vocabulary,
     )
 
@@ -323,7 +366,10 @@ def _birth_columns(value: str, precision: str) -> tuple[tuple[int, ...], tuple[b
         return None
     day = birth.date
     first, last = normalise.day_to_date(birth.lo), normalise.day_to_date(birth.hi)
-    return (birth.point, birth.lo, birth.hi, first.year, last.year, day.month, day.day), (birth.precision == "exact", birth.precision == "estimated")
+    return (birth.point, birth.lo, birth.hi, first.year, last.year, day.month, day.day), (
+        birth.precision == "exact",
+        birth.precision == "estimated",
+    )
 
 
 # Prepared's arrays indexed by vocabulary, not by record: `take` keeps them whole.
@@ -353,7 +399,9 @@ def prepare_like(rows: Sequence[dict[str, str]], existing: Prepared) -> Prepared
     q = prepare(rows, dict(existing.nationality_bits), dict(existing.authorities), dict(existing.prefix_ids))
     remap = id_map(q.vocabulary, lambda key: existing.vocabulary.get(key, len(existing.token_bits)))
     q.tokens, q.alias_tokens, q.given_key = remap[q.tokens], remap[q.alias_tokens], remap[q.given_key]
-    q.spellings = id_map(q.spelling_vocabulary, lambda key: existing.spelling_vocabulary.get(key, len(existing.spelling_bits)))[q.spellings]
+    q.spellings = id_map(
+        q.spelling_vocabulary, lambda key: existing.spelling_vocabulary.get(key, len(existing.spelling_bits))
+    )[q.spellings]
     return q
 
 
@@ -408,14 +456,25 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
             keys.append(_hash(np.full(len(idx), 2), lo_t, hi_t))
             owners.append(idx)
             dated_idx = idx[has_dob[idx]]
-            keys.append(_hash(np.full(len(dated_idx), 3), np.minimum(a, b)[dated_idx], np.maximum(a, b)[dated_idx], p.dob_year_lo[dated_idx]))
+            keys.append(
+                _hash(
+                    np.full(len(dated_idx), 3),
+                    np.minimum(a, b)[dated_idx],
+                    np.maximum(a, b)[dated_idx],
+                    p.dob_year_lo[dated_idx],
+                )
+            )
             owners.append(dated_idx)
             # An estimated (assessed) date may be years older than the claimed one: its records also sit in
             # the blocks of the years after it, up to DISPUTE_YEARS.
             est = dated_idx[p.dob_estimated[dated_idx]]
             span = p.dob_year_hi[est] - p.dob_year_lo[est] + DISPUTE_YEARS
             rep = np.repeat(est, span)
-            years = np.repeat(p.dob_year_lo[est], span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)) + 1
+            years = (
+                np.repeat(p.dob_year_lo[est], span)
+                + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
+                + 1
+            )
             keys.append(_hash(np.full(len(rep), 3), np.minimum(a, b)[rep], np.maximum(a, b)[rep], years))
             owners.append(rep)
     # One name shared exactly, another only by its first two letters, no date needed: a typo or a variant
@@ -431,7 +490,9 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
                 idx = idx[has_dob[idx]]
                 span = p.dob_year_hi[idx] - p.dob_year_lo[idx] + 1
                 rep = np.repeat(idx, span)
-                years = np.repeat(p.dob_year_lo[idx], span) + (np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span))
+                years = np.repeat(p.dob_year_lo[idx], span) + (
+                    np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+                )
                 keys.append(_hash(np.full(len(rep), 6), a[rep], b[rep], years))
                 owners.append(rep)
     # The real name given as an alias on one referral and as the name on another.
@@ -449,7 +510,12 @@ def blocking_keys(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pairs_from_blocks(
-    keys: np.ndarray, owners: np.ndarray, max_block: int, order_by: np.ndarray | None = None, window: int = 0, undated_max_block: int = 0,
+    keys: np.ndarray,
+    owners: np.ndarray,
+    max_block: int,
+    order_by: np.ndarray | None = None,
+    window: int = 0,
+    undated_max_block: int = 0,
 ) -> np.ndarray:
     """All distinct (i < j) pairs sharing a key: (m, 2) int32. In a block bigger than `max_block` (a
     common name among many records) only neighbours are paired: each record with the next `window`
@@ -489,7 +555,9 @@ def pairs_from_blocks(
     # Pairs block by block in slices of about `slice_pairs`, so that the temporaries stay small at 1M records.
     slice_pairs = 8_000_000
     block_pairs = sizes * (sizes - 1) // 2
-    bounds = np.searchsorted(np.cumsum(block_pairs), np.arange(slice_pairs, block_pairs.sum() + slice_pairs, slice_pairs), side="right")
+    bounds = np.searchsorted(
+        np.cumsum(block_pairs), np.arange(slice_pairs, block_pairs.sum() + slice_pairs, slice_pairs), side="right"
+    )
     first = 0
     for last in [*bounds.tolist(), len(starts)]:
         if last <= first:
@@ -531,18 +599,40 @@ def candidate_pairs(p: Prepared, config: Config) -> np.ndarray:
 NAME_LEVELS = 11
 GIVEN_LEVELS = 4
 # Comparison levels per field (see `compare`): what a person reads in the evidence.
-FIELDS = {"name_given": NAME_LEVELS * GIVEN_LEVELS, "dob": 13, "sex": 3, "nationality": 4, "local_authority": 2, "sibling": 4}
+FIELDS = {
+    "name_given": NAME_LEVELS * GIVEN_LEVELS,
+    "dob": 13,
+    "sex": 3,
+    "nationality": 4,
+    "local_authority": 2,
+    "sibling": 4,
+}
 # Raw measures beside the levels, which the model also weighs: how many name words each side has and how
 # many agree, how similar the spellings are, how far apart the dates of birth are and how precise they are.
 MEASURES = {
-    "n_match": np.int8, "n_a": np.int8, "n_b": np.int8, "fuzzy": np.float32, "given_similarity": np.float32,
-    "dob_gap": np.int32, "dob_diff": np.int32, "dob_estimated": np.int8, "dob_older": np.int8, "dob_width": np.int32,
-    "dob_exact": np.int8, "cross_script": np.int8, "referral_gap": np.int32, "n_same_start": np.int8, "family_similarity": np.float32,
-    "alias_match": np.int8, "alias_rarity": np.float32,
+    "n_match": np.int8,
+    "n_a": np.int8,
+    "n_b": np.int8,
+    "fuzzy": np.float32,
+    "given_similarity": np.float32,
+    "dob_gap": np.int32,
+    "dob_diff": np.int32,
+    "dob_estimated": np.int8,
+    "dob_older": np.int8,
+    "dob_width": np.int32,
+    "dob_exact": np.int8,
+    "cross_script": np.int8,
+    "referral_gap": np.int32,
+    "n_same_start": np.int8,
+    "family_similarity": np.float32,
+    "alias_match": np.int8,
+    "alias_rarity": np.float32,
 }
 
 
-def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | None = None, progress=None) -> dict[str, np.ndarray]:
+def compare(
+    p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | None = None, progress=None
+) -> dict[str, np.ndarray]:
     """Comparison levels per field for each pair (level 0 = a value missing).
 
     Pairs index `p` on the left and `q` (by default `p` itself) on the right; `q` must share `p`'s token ids
@@ -562,7 +652,12 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         width = max(1, int(max((a >= 0).sum(1).max(initial=0), (b >= 0).sum(1).max(initial=0))))
         a, b = a[:, :width], b[:, :width]
         n_match, bits, n_a, n_b, n_same_start = _overlap(
-            a, b, p.token_bits, p.prefixes[i, :width], q.prefixes[j, :width], p.spelling_bits[np.maximum(p.spellings[i, :width], 0)],
+            a,
+            b,
+            p.token_bits,
+            p.prefixes[i, :width],
+            q.prefixes[j, :width],
+            p.spelling_bits[np.maximum(p.spellings[i, :width], 0)],
         )
         shorter = np.maximum(np.minimum(n_a, n_b), 1)
         full = (n_match == np.minimum(n_a, n_b)) & (n_match >= 2)
@@ -583,7 +678,9 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
             ba_match, ba_bits = _overlap(a[k], q.alias_tokens[j[k]], p.token_bits)[:2]
             alias_match[k] = np.maximum(ab_match, ba_match)
             # As `_rarity` weighs the name's own words: bits − log2 N.
-            alias_rarity[k] = np.where(alias_match[k] > 0, np.clip(np.maximum(ab_bits, ba_bits) - log_n, *RARITY_RANGE), 0.0)
+            alias_rarity[k] = np.where(
+                alias_match[k] > 0, np.clip(np.maximum(ab_bits, ba_bits) - log_n, *RARITY_RANGE), 0.0
+            )
         name = np.select(
             [
                 (n_a == 0) | (n_b == 0),
@@ -607,7 +704,12 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         similarity = np.where(known, 1.0, -1.0)
         k = np.flatnonzero(known & ~given_shared)
         if len(k):
-            similarity[k] = process.cpdist(list(p.given_latin[i[k]]), list(q.given_latin[j[k]]), scorer=JaroWinkler.normalized_similarity, workers=1)
+            similarity[k] = process.cpdist(
+                list(p.given_latin[i[k]]),
+                list(q.given_latin[j[k]]),
+                scorer=JaroWinkler.normalized_similarity,
+                workers=1,
+            )
         given = np.select([~known, given_shared, similarity >= 0.88], [0, 1, 2], default=3)
         # How alike the family names are spelled, whether or not their keys agree (Tingfield and Tingfiedl differ
         # by a transposition; Elcroft and Ellcroft agree, but the other words had left the comparison settled).
@@ -618,13 +720,25 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         family_similarity[same_family] = 1.0  # most candidate pairs; Jaro–Winkler would say the same, slower
         k = np.flatnonzero(known_family & ~same_family)
         if len(k):
-            family_similarity[k] = process.cpdist(list(family_a[k]), list(family_b[k]), scorer=JaroWinkler.normalized_similarity, workers=1)
+            family_similarity[k] = process.cpdist(
+                list(family_a[k]), list(family_b[k]), scorer=JaroWinkler.normalized_similarity, workers=1
+            )
         out["name_given"][sl] = name * GIVEN_LEVELS + given
         out["name_bits"][sl] = bits
         out["dob"][sl] = dob = _dob_levels(p, q, i, j)
-        for name, values in (("n_match", n_match), ("n_a", n_a), ("n_b", n_b), ("n_same_start", n_same_start), ("fuzzy", fuzzy), ("given_similarity", similarity),
-                             ("alias_match", alias_match), ("alias_rarity", alias_rarity),
-                             ("family_similarity", family_similarity), ("cross_script", p.script_only[i] != q.script_only[j]), *_dob_measures(p, q, i, j).items()):
+        for name, values in (
+            ("n_match", n_match),
+            ("n_a", n_a),
+            ("n_b", n_b),
+            ("n_same_start", n_same_start),
+            ("fuzzy", fuzzy),
+            ("given_similarity", similarity),
+            ("alias_match", alias_match),
+            ("alias_rarity", alias_rarity),
+            ("family_similarity", family_similarity),
+            ("cross_script", p.script_only[i] != q.script_only[j]),
+            *_dob_measures(p, q, i, j).items(),
+        ):
             out[name][sl] = values
         # Evidence against: the given names conflict while another name is shared and the dates are close
         # (a sibling), or the same (a twin). Learnt as its own field because it is an interaction.
@@ -641,8 +755,13 @@ def compare(p: Prepared, pairs: np.ndarray, chunk: int = 500_000, q: Prepared | 
         out["sex"][sl] = np.select([(sa == 0) | (sb == 0), sa == sb], [0, 1], default=2)
         na, nb = p.nationality_mask[i], q.nationality_mask[j]
         out["nationality"][sl] = np.select(
-            [(na == 0) | (nb == 0), (na & nb) != 0, ((p.confusion_mask[i] & nb) != 0) | ((q.confusion_mask[j] & na) != 0)],
-            [0, 1, 2], default=3,
+            [
+                (na == 0) | (nb == 0),
+                (na & nb) != 0,
+                ((p.confusion_mask[i] & nb) != 0) | ((q.confusion_mask[j] & na) != 0),
+            ],
+            [0, 1, 2],
+            default=3,
         )
         la, lb = p.local_authority[i], q.local_authority[j]
         out["local_authority"][sl] = ((la >= 0) & (la == lb)).astype(np.int16)
@@ -667,7 +786,9 @@ def _twin_names(given_a: np.ndarray, given_b: np.ndarray, same_day_and_family: n
     return out
 
 
-def _given_shared(a: np.ndarray, b: np.ndarray, given: np.ndarray, initials_a: np.ndarray, initials_b: np.ndarray) -> np.ndarray:
+def _given_shared(
+    a: np.ndarray, b: np.ndarray, given: np.ndarray, initials_a: np.ndarray, initials_b: np.ndarray
+) -> np.ndarray:
     """Whether the given-name token `given` of each left record is among the right record's tokens, with a
     first sound that agrees (see normalise.initial_class; 0 agrees with any)."""
     at = a == given[:, None]
@@ -677,7 +798,11 @@ def _given_shared(a: np.ndarray, b: np.ndarray, given: np.ndarray, initials_a: n
 
 
 def _overlap(
-    a: np.ndarray, b: np.ndarray, token_bits: np.ndarray, prefix_a: np.ndarray | None = None, prefix_b: np.ndarray | None = None,
+    a: np.ndarray,
+    b: np.ndarray,
+    token_bits: np.ndarray,
+    prefix_a: np.ndarray | None = None,
+    prefix_b: np.ndarray | None = None,
     spelling_bits_a: np.ndarray | None = None,
 ):
     """Name keys in common, their bits, the keys on each side; with the words' prefixes, also how many of the
@@ -708,12 +833,23 @@ def _dob_levels(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> np.nd
     width = np.maximum(p.dob_hi[i] - p.dob_lo[i], q.dob_hi[j] - q.dob_lo[j])
     overlap = gap == 0
     # An age assessment makes a child older than claimed: the estimated interval lies wholly before the other.
-    assessed_older = (p.dob_estimated[i] & (p.dob_hi[i] < q.dob_lo[j])) | (q.dob_estimated[j] & (q.dob_hi[j] < p.dob_lo[i]))
+    assessed_older = (p.dob_estimated[i] & (p.dob_hi[i] < q.dob_lo[j])) | (
+        q.dob_estimated[j] & (q.dob_hi[j] < p.dob_lo[i])
+    )
     return np.select(
         [
-            missing, both_exact & (pa == pb), swapped, one_part_off,
-            overlap & (width <= 31), overlap & (width <= 366), overlap,
-            gap <= 31, gap <= 366, assessed_older & (gap <= DISPUTE_YEARS * 366), estimated & (gap <= 6 * 366), gap <= 6 * 366,
+            missing,
+            both_exact & (pa == pb),
+            swapped,
+            one_part_off,
+            overlap & (width <= 31),
+            overlap & (width <= 366),
+            overlap,
+            gap <= 31,
+            gap <= 366,
+            assessed_older & (gap <= DISPUTE_YEARS * 366),
+            estimated & (gap <= 6 * 366),
+            gap <= 6 * 366,
         ],
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
         default=12,
@@ -727,19 +863,27 @@ def _dob_measures(p: Prepared, q: Prepared, i: np.ndarray, j: np.ndarray) -> dic
     missing = (p.dob_point[i] == MISSING) | (q.dob_point[j] == MISSING)
     gap = np.maximum(0, np.maximum(p.dob_lo[i], q.dob_lo[j]).astype(np.int64) - np.minimum(p.dob_hi[i], q.dob_hi[j]))
     diff = np.abs(p.dob_point[i].astype(np.int64) - q.dob_point[j])
-    older = (p.dob_estimated[i] & (p.dob_point[i] < q.dob_point[j])) | (q.dob_estimated[j] & (q.dob_point[j] < p.dob_point[i]))
+    older = (p.dob_estimated[i] & (p.dob_point[i] < q.dob_point[j])) | (
+        q.dob_estimated[j] & (q.dob_point[j] < p.dob_point[i])
+    )
     width = np.maximum(p.dob_hi[i] - p.dob_lo[i], q.dob_hi[j] - q.dob_lo[j])
     return {
-        "dob_gap": np.where(missing, -1, gap), "dob_diff": np.where(missing, -1, diff),
-        "dob_estimated": p.dob_estimated[i].astype(np.int8) + q.dob_estimated[j], "dob_older": older & ~missing,
-        "dob_width": np.where(missing, -1, width), "dob_exact": p.dob_exact[i].astype(np.int8) + q.dob_exact[j],
+        "dob_gap": np.where(missing, -1, gap),
+        "dob_diff": np.where(missing, -1, diff),
+        "dob_estimated": p.dob_estimated[i].astype(np.int8) + q.dob_estimated[j],
+        "dob_older": older & ~missing,
+        "dob_width": np.where(missing, -1, width),
+        "dob_exact": p.dob_exact[i].astype(np.int8) + q.dob_exact[j],
     }
 
 
 # ---------------------------------------------------------------- the model
 
 # Where compiled trees are kept between runs (compiling the main trees takes about 8 s; loading them, a fraction).
-TREE_CACHE = Path(os.environ.get("OPENNRM_TREE_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opennrm" / "trees")
+TREE_CACHE = Path(
+    os.environ.get("OPENNRM_TREE_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "opennrm" / "trees"
+)
 
 
 class Forest:
@@ -786,7 +930,17 @@ def _compiled_trees(text: str):
     # Compiled code is for this CPU's instruction set: the key names the CPU, its features and the compiler.
     from importlib.metadata import version
 
-    key = hashlib.sha256("\n".join([text, version("lleaves"), version("llvmlite"), llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()]).encode())
+    key = hashlib.sha256(
+        "\n".join(
+            [
+                text,
+                version("lleaves"),
+                version("llvmlite"),
+                llvm.get_host_cpu_name(),
+                llvm.get_host_cpu_features().flatten(),
+            ]
+        ).encode()
+    )
     key = key.hexdigest()[:32]
     folder = TREE_CACHE
     try:
@@ -870,7 +1024,11 @@ class Model:
     def review_shift(self, n: int) -> float:
         """Bits added to the review bands among `n` records (`Config.review_shifts`)."""
         knots = sorted(self.config.review_shifts)
-        return float(np.interp(self.doublings(n), [0.0, *(self.doublings(k) for k, _ in knots)], [0.0, *(bits for _, bits in knots)]))
+        return float(
+            np.interp(
+                self.doublings(n), [0.0, *(self.doublings(k) for k, _ in knots)], [0.0, *(bits for _, bits in knots)]
+            )
+        )
 
     def config_for(self, n: int) -> Config:
         """The thresholds for deciding among `n` records: the review bands raised by `review_shift(n)`; `merge_size`
@@ -878,7 +1036,9 @@ class Model:
         doublings = self.doublings(n)
         shift = self.review_shift(n)
         return replace(
-            self.config, review=self.config.review + shift, review_hard=self.config.review_hard + shift,
+            self.config,
+            review=self.config.review + shift,
+            review_hard=self.config.review_hard + shift,
             merge_size=max(0.0, self.config.merge_size + self.config.merge_size_scale * doublings),
         )
 
@@ -919,7 +1079,10 @@ class Model:
 
     def save(self, path: Path = MODEL_PATH) -> None:
         data = {
-            "trained_n": self.trained_n, "config": asdict(self.config), "features": FEATURES, "rival_features": RIVAL_FEATURES,
+            "trained_n": self.trained_n,
+            "config": asdict(self.config),
+            "features": FEATURES,
+            "rival_features": RIVAL_FEATURES,
             "rival_rounds": len(self.rival_texts),
         }
         path.write_text(json.dumps(data, indent=1) + "\n")
@@ -935,10 +1098,14 @@ class Model:
         if data.get("features") != FEATURES:
             raise ValueError(f"{path} was trained on other features; retrain it (python -m opennrm.linkage.engine)")
         if second_stage and data.get("rival_features") != RIVAL_FEATURES:
-            raise ValueError(f"{path} has no second stage over these rival features; retrain it (python -m opennrm.linkage.engine --second-stage-only)")
+            raise ValueError(
+                f"{path} has no second stage over these rival features; retrain it (python -m opennrm.linkage.engine --second-stage-only)"
+            )
         rounds = data.get("rival_rounds", 1) if second_stage else 0
         return cls(
-            path.with_suffix(".lgb.txt").read_text(), path.with_suffix(".screen.lgb.txt").read_text(), data["trained_n"],
+            path.with_suffix(".lgb.txt").read_text(),
+            path.with_suffix(".screen.lgb.txt").read_text(),
+            data["trained_n"],
             Config(**{**data["config"], "review_shifts": tuple(map(tuple, data["config"].get("review_shifts", ())))}),
             tuple(_rivals_path(path, round_number).read_text() for round_number in range(1, rounds + 1)),
         )
@@ -958,17 +1125,44 @@ RARITY_RANGE = (-8.0, 16.0)
 FEATURES = ["name", "given", *[name for name in FIELDS if name != "name_given"], "rarity", *MEASURES, "population"]
 # Which evidence field each feature's contribution counts towards.
 FEATURE_FIELD = {
-    "name": "Names", "given": "Names", "rarity": "Names", "n_match": "Names", "n_a": "Names", "n_b": "Names", "fuzzy": "Names",
-    "given_similarity": "Names", "cross_script": "Names", "dob": "Date of birth", "dob_gap": "Date of birth", "dob_diff": "Date of birth",
-    "dob_estimated": "Date of birth", "dob_older": "Date of birth", "dob_width": "Date of birth", "dob_exact": "Date of birth",
-    "sex": "Sex", "nationality": "Nationality", "local_authority": "Local authority", "sibling": "Sibling pattern",
-    "referral_gap": "Referral dates", "n_same_start": "Names", "family_similarity": "Names", "alias_match": "Names", "alias_rarity": "Names",
+    "name": "Names",
+    "given": "Names",
+    "rarity": "Names",
+    "n_match": "Names",
+    "n_a": "Names",
+    "n_b": "Names",
+    "fuzzy": "Names",
+    "given_similarity": "Names",
+    "cross_script": "Names",
+    "dob": "Date of birth",
+    "dob_gap": "Date of birth",
+    "dob_diff": "Date of birth",
+    "dob_estimated": "Date of birth",
+    "dob_older": "Date of birth",
+    "dob_width": "Date of birth",
+    "dob_exact": "Date of birth",
+    "sex": "Sex",
+    "nationality": "Nationality",
+    "local_authority": "Local authority",
+    "sibling": "Sibling pattern",
+    "referral_gap": "Referral dates",
+    "n_same_start": "Names",
+    "family_similarity": "Names",
+    "alias_match": "Names",
+    "alias_rarity": "Names",
 }
 # Features that are no field's evidence: their part is the prior, counted with the base value.
 PRIOR_FEATURES = ("population",)
 # Evidence that only goes one way, so the trees may not learn noise against it: rarer shared names (or alias words)
 # and more similar spellings never count against a match.
-MONOTONE = {"rarity": 1, "fuzzy": 1, "given_similarity": 1, "n_same_start": 1, "family_similarity": 1, "alias_rarity": 1}
+MONOTONE = {
+    "rarity": 1,
+    "fuzzy": 1,
+    "given_similarity": 1,
+    "n_same_start": 1,
+    "family_similarity": 1,
+    "alias_rarity": 1,
+}
 
 
 def _rarity(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -981,7 +1175,9 @@ def _rarity(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
 def features(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
     """The model's input matrix (pairs × FEATURES) from `compare`'s output for a population of `n` records."""
     columns = {
-        "name": levels["name_given"] // GIVEN_LEVELS, "given": levels["name_given"] % GIVEN_LEVELS, "rarity": _rarity(levels, n),
+        "name": levels["name_given"] // GIVEN_LEVELS,
+        "given": levels["name_given"] % GIVEN_LEVELS,
+        "rarity": _rarity(levels, n),
         "population": population_bits(n),
         **{name: levels[name] for name in FEATURES if name in levels},
     }
@@ -1000,11 +1196,33 @@ def features(levels: dict[str, np.ndarray], n: int) -> np.ndarray:
 # records and rises with more).
 RIVAL_FLOOR = -10.0
 RIVAL_FEATURES = [
-    "first", "margin_low", "margin_high", "rival_partner_low", "rival_partner_high", "second_margin_low", "second_margin_high",
-    "support_low", "support_high", "near_low", "near_high", "candidates_low", "candidates_high", "vague_low", "vague_high", "population",
+    "first",
+    "margin_low",
+    "margin_high",
+    "rival_partner_low",
+    "rival_partner_high",
+    "second_margin_low",
+    "second_margin_high",
+    "support_low",
+    "support_high",
+    "near_low",
+    "near_high",
+    "candidates_low",
+    "candidates_high",
+    "vague_low",
+    "vague_high",
+    "population",
 ]
 # The second stage's inputs that never lower the score as they rise.
-RISING_RIVAL_FEATURES = ("first", "margin_low", "margin_high", "second_margin_low", "second_margin_high", "support_low", "support_high")
+RISING_RIVAL_FEATURES = (
+    "first",
+    "margin_low",
+    "margin_high",
+    "second_margin_low",
+    "second_margin_high",
+    "support_low",
+    "support_high",
+)
 # How many of each record's best other candidates are looked at for support (a record matching both of the pair's).
 SUPPORT_CANDIDATES = 3
 # Candidates within this many bits of the pair's score count as near it (how crowded the record's neighbourhood is).
@@ -1013,8 +1231,16 @@ NEAR_BITS = 3.0
 # 300 trees of 31 leaves: on the training pairs of three sizes (eight million) they find 1.5 to 2.5 points more of
 # the true pairs at 0.995 pair precision than 150 of 15 (seed 1008 at 20,000, 100,000 and 1,000,000; ADR 0020).
 TREE_PARAMETERS = {
-    "objective": "binary", "learning_rate": 0.1, "num_leaves": 31, "min_data_in_leaf": 100, "lambda_l2": 1.0,
-    "seed": 1, "deterministic": True, "force_row_wise": True, "num_threads": 2, "verbose": -1,
+    "objective": "binary",
+    "learning_rate": 0.1,
+    "num_leaves": 31,
+    "min_data_in_leaf": 100,
+    "lambda_l2": 1.0,
+    "seed": 1,
+    "deterministic": True,
+    "force_row_wise": True,
+    "num_threads": 2,
+    "verbose": -1,
 }
 TREES = 300
 # The screen: pairs sharing one name word with the others different (or none), given names not merely similar:
@@ -1096,15 +1322,27 @@ def rival_features(pairs: np.ndarray, first: np.ndarray, n: int, vagueness: np.n
         for k in range(SUPPORT_CANDIDATES):
             support = np.maximum(support, np.minimum(best_score[:, k], score_of(partner, best[:, k])))
         # Candidates at least (score − NEAR_BITS): the pair itself is one of them.
-        at_least = np.searchsorted(ranked, x.astype(np.float64) * 1024 + (512 - (score.astype(np.float64) - NEAR_BITS)), side="right") - start
+        at_least = (
+            np.searchsorted(
+                ranked, x.astype(np.float64) * 1024 + (512 - (score.astype(np.float64) - NEAR_BITS)), side="right"
+            )
+            - start
+        )
         return {
-            "margin": score - best_score[:, 0], "rival_partner": score_of(partner, best[:, 0]), "second_margin": score - best_score[:, 1],
-            "support": support, "near": np.log1p(np.maximum(at_least - 1, 0)).astype(np.float32), "candidates": np.log1p(count).astype(np.float32),
+            "margin": score - best_score[:, 0],
+            "rival_partner": score_of(partner, best[:, 0]),
+            "second_margin": score - best_score[:, 1],
+            "support": support,
+            "near": np.log1p(np.maximum(at_least - 1, 0)).astype(np.float32),
+            "candidates": np.log1p(count).astype(np.float32),
         }
 
     def whole_side(x: np.ndarray, partner: np.ndarray, chunk: int = 1_000_000) -> dict[str, np.ndarray]:
         # A chunk at a time: the (pairs × candidates) tables would take gigabytes at a million records.
-        parts = [side(x[start : start + chunk], partner[start : start + chunk], first[start : start + chunk]) for start in range(0, max(m, 1), chunk)]
+        parts = [
+            side(x[start : start + chunk], partner[start : start + chunk], first[start : start + chunk])
+            for start in range(0, max(m, 1), chunk)
+        ]
         return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
     left, right = whole_side(a, b), whole_side(b, a)
@@ -1157,16 +1395,22 @@ def train_rivals(model: Model, sets: Iterable[tuple[Prepared, np.ndarray]], prog
     for round_number in range(1, RIVAL_ROUNDS + 1):
         xs = [rival_features(s.pairs, s.scores, s.n, s.vagueness) for s in scored]
         data = lightgbm.Dataset(
-            np.concatenate(xs), np.concatenate([s.same for s in scored]), weight=np.concatenate([s.weight for s in scored]),
-            feature_name=RIVAL_FEATURES, free_raw_data=True,
+            np.concatenate(xs),
+            np.concatenate([s.same for s in scored]),
+            weight=np.concatenate([s.weight for s in scored]),
+            feature_name=RIVAL_FEATURES,
+            free_raw_data=True,
         )
-        booster = lightgbm.train({**RIVAL_PARAMETERS, "monotone_constraints": monotone}, data, num_boost_round=RIVAL_TREES)
+        booster = lightgbm.train(
+            {**RIVAL_PARAMETERS, "monotone_constraints": monotone}, data, num_boost_round=RIVAL_TREES
+        )
         texts.append(booster.model_to_string())
         del data
         if round_number < RIVAL_ROUNDS:
             # The next round's scores, from the same inputs the trees were fitted on.
             scored = [
-                s._replace(scores=(booster.predict(x, raw_score=True) / math.log(2)).astype(np.float32)) for x, s in zip(xs, scored, strict=True)
+                s._replace(scores=(booster.predict(x, raw_score=True) / math.log(2)).astype(np.float32))
+                for x, s in zip(xs, scored, strict=True)
             ]
         del xs
         if progress:
@@ -1212,11 +1456,17 @@ def train(sets: Iterable[tuple[Prepared, np.ndarray]], config: Config) -> Model:
     texts = []
     for parameters, trees, rows in ((TREE_PARAMETERS, TREES, ~screened), (SCREEN_PARAMETERS, SCREEN_TREES, screened)):
         data = lightgbm.Dataset(x[rows], y[rows], weight=weight[rows], feature_name=FEATURES, free_raw_data=True)
-        texts.append(lightgbm.train({**parameters, "monotone_constraints": monotone}, data, num_boost_round=trees).model_to_string())
+        texts.append(
+            lightgbm.train(
+                {**parameters, "monotone_constraints": monotone}, data, num_boost_round=trees
+            ).model_to_string()
+        )
     return Model(*texts, sizes[0], config)
 
 
-def first_scores(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None = None, chunk: int = 500_000, progress=None):
+def first_scores(
+    p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | None = None, chunk: int = 500_000, progress=None
+):
     """First-stage scores of `pairs` (`Model.first`) and their sibling/twin levels (all that clustering needs), a
     chunk at a time, so that the comparison measures of 80 million pairs never sit in memory together."""
     scores = np.empty(len(pairs), dtype=np.float32)
@@ -1229,12 +1479,21 @@ def first_scores(p: Prepared, pairs: np.ndarray, model: Model, q: Prepared | Non
 
     def score_chunk(start: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         levels = compare(p, pairs[start : start + chunk], q=q)
-        return start, model.first(levels, n), levels["sibling"], levels["together"], levels["twin_names"], hard_pattern(levels)
+        return (
+            start,
+            model.first(levels, n),
+            levels["sibling"],
+            levels["together"],
+            levels["twin_names"],
+            hard_pattern(levels),
+        )
 
     # Two chunks at a time, one per core: numpy, rapidfuzz and the compiled trees release the GIL for most of the
     # work (1.4 times one thread's speed on two cores; ADR 0022).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for number, (start, chunk_scores, chunk_sibling, chunk_together, chunk_twin_names, chunk_hard) in enumerate(pool.map(score_chunk, range(0, len(pairs), chunk))):
+        for number, (start, chunk_scores, chunk_sibling, chunk_together, chunk_twin_names, chunk_hard) in enumerate(
+            pool.map(score_chunk, range(0, len(pairs), chunk))
+        ):
             end = start + len(chunk_scores)
             scores[start:end], sibling[start:end], together[start:end] = chunk_scores, chunk_sibling, chunk_together
             twin_names[start:end], hard[start:end] = chunk_twin_names, chunk_hard
@@ -1257,6 +1516,7 @@ def hard_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- clustering
+
 
 @dataclass
 class Result:
@@ -1301,7 +1561,11 @@ def cluster(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, 
 
     auto = auto[np.argsort(-scores[auto], kind="stable")]
     # The most record pairs each link may join (see Config.merge_size): |A|·|B| ≤ 2 ** ((score − auto_link) / merge_size).
-    most = np.exp2((scores[auto] - config.auto_link) / config.merge_size) if config.merge_size else np.full(len(auto), np.inf)
+    most = (
+        np.exp2((scores[auto] - config.auto_link) / config.merge_size)
+        if config.merge_size
+        else np.full(len(auto), np.inf)
+    )
     for a, b, limit in zip(pairs[auto, 0].tolist(), pairs[auto, 1].tolist(), most.tolist()):
         ra, rb = find(a), find(b)
         if ra == rb:
@@ -1337,15 +1601,23 @@ def _cluster_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, aga
     order = np.lexsort((-scores[across], hi, lo))
     lo, hi, index = lo[order], hi[order], across[order]
     first = np.flatnonzero(np.r_[len(lo) > 0, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])])
-    guarded = np.maximum.reduceat(against[index].astype(np.int8), first).astype(bool) if len(first) else np.zeros(0, dtype=bool)
+    guarded = (
+        np.maximum.reduceat(against[index].astype(np.int8), first).astype(bool)
+        if len(first)
+        else np.zeros(0, dtype=bool)
+    )
     return lo[first], hi[first], scores[index[first]], index[first], guarded
 
 
-def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config) -> np.ndarray:
+def _mutual_best(
+    roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, config: Config
+) -> np.ndarray:
     """Merge clusters that are each other's clear best partner (see Config.best_link); returns new roots."""
     if config.best_link >= OFF:
         return roots  # the pass is off (the fit may turn it off, ADR 0019): finding the links between clusters costs seconds
-    a, b, best, _, guarded = _cluster_links(roots, pairs, scores, against, min(config.best_link, config.review) - config.margin)
+    a, b, best, _, guarded = _cluster_links(
+        roots, pairs, scores, against, min(config.best_link, config.review) - config.margin
+    )
     if not len(a):
         return roots
     # Each cluster's best and second-best partner score, over both directions.
@@ -1363,8 +1635,12 @@ def _mutual_best(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, again
     has_second = np.r_[starts[1:], len(ends)] - starts >= 2
     second[ends[starts[has_second]]] = value[starts[has_second] + 1]
     chosen = (
-        (best >= config.best_link) & ~guarded & (top_partner[a] == b) & (top_partner[b] == a)
-        & (second[a] <= best - config.margin) & (second[b] <= best - config.margin)
+        (best >= config.best_link)
+        & ~guarded
+        & (top_partner[a] == b)
+        & (top_partner[b] == a)
+        & (second[a] <= best - config.margin)
+        & (second[b] <= best - config.margin)
     )
     merged = roots.copy()
     target = np.arange(len(roots))
@@ -1379,7 +1655,12 @@ def sibling_pattern(levels: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def decide(
-    n: int, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], config: Config, referral_day: np.ndarray | None = None,
+    n: int,
+    pairs: np.ndarray,
+    scores: np.ndarray,
+    levels: dict[str, np.ndarray],
+    config: Config,
+    referral_day: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clusters (a number per record), who needs review, and the review pairs, from scored pairs.
 
@@ -1393,8 +1674,14 @@ def decide(
     `levels`: the pairs' sibling/twin levels and hard-pattern flags, as `score_pairs` returns them."""
     against = sibling_pattern(levels)
     roots = _clusters(n, pairs, scores, against, config)
-    review_pairs = _review(*_review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard)), pairs, config)
-    needs_review, review_pairs = _in_review(n, roots, review_pairs, pairs, scores, referral_day, config.review_alongside)
+    review_pairs = _review(
+        *_review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard)),
+        pairs,
+        config,
+    )
+    needs_review, review_pairs = _in_review(
+        n, roots, review_pairs, pairs, scores, referral_day, config.review_alongside
+    )
     _, cluster_number = np.unique(roots, return_inverse=True)
     return cluster_number, needs_review, review_pairs
 
@@ -1414,11 +1701,15 @@ def _clusters(n: int, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray
     return _mutual_best(cluster(n, pairs, scores, against, config), pairs, scores, against, config)
 
 
-def _review_links(roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, hard: np.ndarray, floor: float):
+def _review_links(
+    roots: np.ndarray, pairs: np.ndarray, scores: np.ndarray, against: np.ndarray, hard: np.ndarray, floor: float
+):
     """`_cluster_links` over all pairs, and over the pairs of the hard patterns alone: two clusters may be
     joined by a hard pair in its lower band while their strongest pair is an ordinary one under the review band."""
     hard_scores = np.where(hard, scores, -np.inf).astype(np.float32)
-    return _cluster_links(roots, pairs, scores, against, floor), _cluster_links(roots, pairs, hard_scores, np.zeros_like(against), floor)
+    return _cluster_links(roots, pairs, scores, against, floor), _cluster_links(
+        roots, pairs, hard_scores, np.zeros_like(against), floor
+    )
 
 
 def _review(links, hard_links, pairs: np.ndarray, config: Config) -> np.ndarray:
@@ -1438,7 +1729,13 @@ def _review(links, hard_links, pairs: np.ndarray, config: Config) -> np.ndarray:
 
 
 def _in_review(
-    n: int, roots: np.ndarray, review_pairs: np.ndarray, pairs: np.ndarray, scores: np.ndarray, referral_day: np.ndarray | None, floor: float,
+    n: int,
+    roots: np.ndarray,
+    review_pairs: np.ndarray,
+    pairs: np.ndarray,
+    scores: np.ndarray,
+    referral_day: np.ndarray | None,
+    floor: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Who needs review (the newer record of each review pair), and the review pairs with the other possible matches
     of those referrals added (Config.review_alongside): for each two clusters not already joined by a review pair,
@@ -1451,7 +1748,9 @@ def _in_review(
     near = near[needs_review[newer_records(pairs[near], referral_day)]]
     lo, hi, _, index, _ = _cluster_links(roots, pairs[near], scores[near], np.zeros(len(near), dtype=bool), floor)
     reviewed = _codes(np.sort(roots[review_pairs], axis=1)) if len(review_pairs) else np.zeros(0, dtype=np.int64)
-    return needs_review, np.concatenate([review_pairs, pairs[near[index[~np.isin(_codes(np.stack([lo, hi], axis=1)), reviewed)]]]])
+    return needs_review, np.concatenate(
+        [review_pairs, pairs[near[index[~np.isin(_codes(np.stack([lo, hi], axis=1)), reviewed)]]]]
+    )
 
 
 # The pairwise precision the thresholds are fitted to on the training sets, above the 0.995 target: on sets never
@@ -1473,7 +1772,11 @@ REVIEW_ALONGSIDE = -1.0
 
 
 def fit_thresholds(
-    sets: Sequence[tuple[Prepared, np.ndarray]], model: Model, precision: float = FITTED_PRECISION, review_share: float = 0.028, hard_weight: float = 0.5,
+    sets: Sequence[tuple[Prepared, np.ndarray]],
+    model: Model,
+    precision: float = FITTED_PRECISION,
+    review_share: float = 0.028,
+    hard_weight: float = 0.5,
 ) -> Config:
     """Decision thresholds fixed on labelled training sets (prepared records, person per record), before
     any evaluation data exists; precision is pooled over the sets (it varies a lot between seeds: one merge
@@ -1516,14 +1819,25 @@ def fit_thresholds(
     # names and the date of birth shared are almost never one child, however rare the family names (the
     # training sets hold a handful such true pairs for hundreds of twins and siblings).
     guard = float(grid[-1])
-    auto = next((float(t) for t in grid if trial(auto_link=float(t), cannot_link=guard, **off)[0] >= precision), float(grid[-1]))
+    auto = next(
+        (float(t) for t in grid if trial(auto_link=float(t), cannot_link=guard, **off)[0] >= precision), float(grid[-1])
+    )
     best = (trial(auto_link=auto, cannot_link=guard, **off)[1], OFF, 0.0)
     for best_link in grid[(grid < auto) & (grid >= auto - 6)]:
         for margin in (2.0, 4.0, 6.0, 8.0):
-            found_precision, found_recall = trial(auto_link=auto, cannot_link=guard, best_link=float(best_link), margin=margin, review=OFF, review_hard=OFF)
+            found_precision, found_recall = trial(
+                auto_link=auto,
+                cannot_link=guard,
+                best_link=float(best_link),
+                margin=margin,
+                review=OFF,
+                review_hard=OFF,
+            )
             if found_precision >= precision and found_recall > best[0]:
                 best = (found_recall, float(best_link), margin)
-    chosen = replace(config, auto_link=auto, cannot_link=guard, best_link=best[1], margin=best[2], review_alongside=REVIEW_ALONGSIDE)
+    chosen = replace(
+        config, auto_link=auto, cannot_link=guard, best_link=best[1], margin=best[2], review_alongside=REVIEW_ALONGSIDE
+    )
 
     # The clusters do not depend on the review thresholds: cluster once per set, then try the bands.
     fixed = []
@@ -1537,8 +1851,19 @@ def fit_thresholds(
         # The pairs that could be shown alongside a referral in review, whichever referrals the bands put there.
         near = np.flatnonzero(scores >= REVIEW_ALONGSIDE)
         near = near[roots[pairs[near, 0]] != roots[pairs[near, 1]]]
-        fixed.append((n, true_pairs, true_hard, pairs, roots, _review_links(roots, pairs, scores, against, levels["hard"], float(grid[0])), referral_day,
-                      pairs[near], scores[near]))
+        fixed.append(
+            (
+                n,
+                true_pairs,
+                true_hard,
+                pairs,
+                roots,
+                _review_links(roots, pairs, scores, against, levels["hard"], float(grid[0])),
+                referral_day,
+                pairs[near],
+                scores[near],
+            )
+        )
 
     def bands(review: float, review_hard: float) -> tuple[float, float]:
         """Mean recall of automatic-or-review links (all true pairs + those of the hard patterns) and the worst
@@ -1546,9 +1871,16 @@ def fit_thresholds(
         results = []
         for n, true_pairs, true_hard, pairs, roots, links, referral_day, near_pairs, near_scores in fixed:
             review_pairs = _review(*links, pairs, replace(chosen, review=review, review_hard=review_hard))
-            in_review, review_pairs = _in_review(n, roots, review_pairs, near_pairs, near_scores, referral_day, REVIEW_ALONGSIDE)
+            in_review, review_pairs = _in_review(
+                n, roots, review_pairs, near_pairs, near_scores, referral_day, REVIEW_ALONGSIDE
+            )
             found = found_with_review(true_pairs, roots, review_pairs)
-            results.append((found.mean() + hard_weight * (found[true_hard].mean() if true_hard.any() else 1.0), in_review.sum() / n))
+            results.append(
+                (
+                    found.mean() + hard_weight * (found[true_hard].mean() if true_hard.any() else 1.0),
+                    in_review.sum() / n,
+                )
+            )
         found = np.array(results)
         return float(found[:, 0].mean()), float(found[:, 1].max())
 
@@ -1566,8 +1898,12 @@ def fit_thresholds(
 
 
 def fit_scale(
-    large: tuple[Prepared, np.ndarray], model: Model, middle: Sequence[tuple[Prepared, np.ndarray]] = (),
-    precision: float = FITTED_PRECISION_AT_SCALE, review_share: float = 0.028, progress=None,
+    large: tuple[Prepared, np.ndarray],
+    model: Model,
+    middle: Sequence[tuple[Prepared, np.ndarray]] = (),
+    precision: float = FITTED_PRECISION_AT_SCALE,
+    review_share: float = 0.028,
+    progress=None,
 ) -> Config:
     """The model's config with `scale_penalty`, `merge_size_scale` and `review_shifts` fitted on labelled training
     sets of the sizes the engine is measured at (ADR 0017, ADR 0023): on the `large` set, for each merge size of
@@ -1582,7 +1918,9 @@ def fit_scale(
     config = replace(model.config, review_shifts=())  # the bands are fitted afresh below, from the unshifted ones
     p, person = large
     pairs = candidate_pairs(p, config)
-    unshifted, levels = score_pairs(p, pairs, replace(model, config=replace(config, scale_penalty=0.0)), progress=progress)
+    unshifted, levels = score_pairs(
+        p, pairs, replace(model, config=replace(config, scale_penalty=0.0)), progress=progress
+    )
     against = sibling_pattern(levels)
     doublings = model.doublings(p.population)
     penalties = np.arange(0.0, 2.01, 0.0625).tolist()
@@ -1597,7 +1935,9 @@ def fit_scale(
                 scores = unshifted - np.float32(penalties[at] * doublings)
                 roots = _clusters(p.n, pairs, scores, against, trial_config)
                 found_precision, found_recall, _ = pairwise(person, roots)
-                say(f"merge size {merge_size}, scale penalty {penalties[at]}: precision {found_precision:.4f}, recall {found_recall:.4f}")
+                say(
+                    f"merge size {merge_size}, scale penalty {penalties[at]}: precision {found_precision:.4f}, recall {found_recall:.4f}"
+                )
                 tried[at] = (found_precision, found_recall, scores, roots)
             return tried[at]
 
@@ -1607,9 +1947,15 @@ def fit_scale(
         if found_precision >= precision and (best is None or found_recall > best[0]):
             best = (found_recall, penalties[low], merge_size, scores, roots)
     if best is None:
-        raise ValueError(f"no scale penalty up to {penalties[-1]} bits per doubling keeps precision {precision} at {p.n:,} records")
+        raise ValueError(
+            f"no scale penalty up to {penalties[-1]} bits per doubling keeps precision {precision} at {p.n:,} records"
+        )
     _, penalty, merge_size, scores, roots = best
-    config = replace(config, scale_penalty=penalty, merge_size_scale=(merge_size - config.merge_size) / doublings if doublings else 0.0)
+    config = replace(
+        config,
+        scale_penalty=penalty,
+        merge_size_scale=(merge_size - config.merge_size) / doublings if doublings else 0.0,
+    )
     scaled = replace(model, config=config)
     shifts = []
     for q, _ in middle:
@@ -1617,8 +1963,20 @@ def fit_scale(
         middle_pairs = candidate_pairs(q, config)
         middle_scores, middle_levels = score_pairs(q, middle_pairs, scaled)
         middle_roots = _clusters(q.n, middle_pairs, middle_scores, sibling_pattern(middle_levels), middle_config)
-        shifts.append((q.population, _review_shift(q, middle_pairs, middle_scores, middle_levels, middle_roots, middle_config, review_share, say)))
-    shifts.append((p.population, _review_shift(p, pairs, scores, levels, roots, scaled.config_for(p.population), review_share, say)))
+        shifts.append(
+            (
+                q.population,
+                _review_shift(
+                    q, middle_pairs, middle_scores, middle_levels, middle_roots, middle_config, review_share, say
+                ),
+            )
+        )
+    shifts.append(
+        (
+            p.population,
+            _review_shift(p, pairs, scores, levels, roots, scaled.config_for(p.population), review_share, say),
+        )
+    )
     return replace(config, review_shifts=tuple(sorted(shifts)))
 
 
@@ -1633,18 +1991,30 @@ def _first_passing(count: int, passes) -> int:
 
 
 def _review_shift(
-    p: Prepared, pairs: np.ndarray, scores: np.ndarray, levels: dict[str, np.ndarray], roots: np.ndarray, config: Config,
-    review_share: float, say, lowest: float = -3.0, highest: float = 8.0,
+    p: Prepared,
+    pairs: np.ndarray,
+    scores: np.ndarray,
+    levels: dict[str, np.ndarray],
+    roots: np.ndarray,
+    config: Config,
+    review_share: float,
+    say,
+    lowest: float = -3.0,
+    highest: float = 8.0,
 ) -> float:
     """The smallest raise of the review bands (bits, in sixteenths; negative: lowered) that keeps the records of p
     needing review under `review_share`, given the clusters (`roots`)."""
     against = sibling_pattern(levels)
     # The clusters do not depend on the review bands: find the links between them once, then raise the bands.
-    links = _review_links(roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard) + lowest)
+    links = _review_links(
+        roots, pairs, scores, against, levels["hard"], min(config.review, config.review_hard) + lowest
+    )
     shifts = np.arange(lowest, highest + 0.01, 0.0625).tolist()
 
     def share(shift: float) -> float:
-        review_pairs = _review(*links, pairs, replace(config, review=config.review + shift, review_hard=config.review_hard + shift))
+        review_pairs = _review(
+            *links, pairs, replace(config, review=config.review + shift, review_hard=config.review_hard + shift)
+        )
         return np.unique(newer_records(review_pairs, p.referral_day)).size / p.n
 
     # The queue shrinks as the bands rise.
@@ -1698,20 +2068,46 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     """Train the model (model.json and model.lgb.txt) on synthetic sets of seeds the evaluation never uses."""
     import argparse
 
-    parser = argparse.ArgumentParser(description="Fit the linkage model and its thresholds on labelled synthetic training sets.")
+    parser = argparse.ArgumentParser(
+        description="Fit the linkage model and its thresholds on labelled synthetic training sets."
+    )
     parser.add_argument("--size", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1001, help=(
-        "trees on this seed and the next, on the ninth and tenth (at --scale-size and five times --size) and the sixteenth "
-        "(two and a half times --size); their second stage on the twelfth to the fourteenth (at --size, five times --size and "
-        "--scale-size) and the seventeenth (two and a half times --size); thresholds on the third to the seventh; the scale "
-        "on the eighth (at --scale-size), the eleventh (five times --size) and the fifteenth (two and a half times --size)"))
-    parser.add_argument("--scale-size", type=int, default=1_000_000, help="records in the set the scale penalty, the merge size and the review bands are fitted on")
-    parser.add_argument("--second-stage-only", action="store_true", help=(
-        "keep the first stage's trees (model.lgb.txt, model.screen.lgb.txt); fit the second stage, the thresholds and the scale again"))
-    parser.add_argument("--thresholds-only", action="store_true", help=(
-        "keep both stages' trees; fit the thresholds and the scale again"))
-    parser.add_argument("--scale-only", action="store_true", help=(
-        "keep both stages' trees and the thresholds at --size; fit the scale penalty, the merge size and the review bands again"))
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=1001,
+        help=(
+            "trees on this seed and the next, on the ninth and tenth (at --scale-size and five times --size) and the sixteenth "
+            "(two and a half times --size); their second stage on the twelfth to the fourteenth (at --size, five times --size and "
+            "--scale-size) and the seventeenth (two and a half times --size); thresholds on the third to the seventh; the scale "
+            "on the eighth (at --scale-size), the eleventh (five times --size) and the fifteenth (two and a half times --size)"
+        ),
+    )
+    parser.add_argument(
+        "--scale-size",
+        type=int,
+        default=1_000_000,
+        help="records in the set the scale penalty, the merge size and the review bands are fitted on",
+    )
+    parser.add_argument(
+        "--second-stage-only",
+        action="store_true",
+        help=(
+            "keep the first stage's trees (model.lgb.txt, model.screen.lgb.txt); fit the second stage, the thresholds and the scale again"
+        ),
+    )
+    parser.add_argument(
+        "--thresholds-only",
+        action="store_true",
+        help=("keep both stages' trees; fit the thresholds and the scale again"),
+    )
+    parser.add_argument(
+        "--scale-only",
+        action="store_true",
+        help=(
+            "keep both stages' trees and the thresholds at --size; fit the scale penalty, the merge size and the review bands again"
+        ),
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     seeds = range(args.seed, args.seed + 17)
@@ -1719,7 +2115,13 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     # Trees on sets of four sizes, so that they learn what density does to each field's evidence (ADR 0020); two and a
     # half times --size is about the UK's own density (ADR 0025).
     middle = 5 * args.size // 2
-    tree_sets = [(args.size, seeds[0]), (args.size, seeds[1]), (middle, seeds[15]), (5 * args.size, seeds[9]), (large, seeds[8])]
+    tree_sets = [
+        (args.size, seeds[0]),
+        (args.size, seeds[1]),
+        (middle, seeds[15]),
+        (5 * args.size, seeds[9]),
+        (large, seeds[8]),
+    ]
     rival_sets = [(args.size, seeds[11]), (middle, seeds[16]), (5 * args.size, seeds[12]), (large, seeds[13])]
     if args.scale_only:
         model = Model.load()
@@ -1731,8 +2133,13 @@ def train_main(argv: Iterable[str] | None = None) -> None:
         model = train((labelled(size, seed) for size, seed in tree_sets), Config(merge_size=MERGE_SIZE))
     if not (args.scale_only or args.thresholds_only):
         # The second stage on sets of the same sizes that the first never saw (ADR 0021).
-        print(f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}", flush=True)
-        model = train_rivals(model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True))
+        print(
+            f"first stage trained; the second on {', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}",
+            flush=True,
+        )
+        model = train_rivals(
+            model, (labelled(size, seed) for size, seed in rival_sets), progress=partial(print, flush=True)
+        )
     if not args.scale_only:
         # Thresholds on sets the trees never saw: trees fit their own training pairs more closely than new ones.
         model.config = fit_thresholds([labelled(args.size, seed) for seed in seeds[2:7]], model)
@@ -1744,10 +2151,12 @@ def train_main(argv: Iterable[str] | None = None) -> None:
     model.config = fit_scale(labelled(large, seeds[7]), model, middle=middle_sets, progress=partial(print, flush=True))
     model.save()
     print(f"thresholds: {model.config}")
-    print(f"trees on {', '.join(f'{size:,} records of seed {seed}' for size, seed in tree_sets)}; the second stage on "
-          f"{', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
-          f"the scale penalty, the merge size and the review bands on {large:,} records of seed {seeds[7]}, the review bands also on "
-          f"{5 * args.size:,} records of seed {seeds[10]} and {middle:,} of seed {seeds[14]}; wrote {MODEL_PATH}")
+    print(
+        f"trees on {', '.join(f'{size:,} records of seed {seed}' for size, seed in tree_sets)}; the second stage on "
+        f"{', '.join(f'{size:,} records of seed {seed}' for size, seed in rival_sets)}; thresholds on seeds {seeds[2]}–{seeds[6]}; "
+        f"the scale penalty, the merge size and the review bands on {large:,} records of seed {seeds[7]}, the review bands also on "
+        f"{5 * args.size:,} records of seed {seeds[10]} and {middle:,} of seed {seeds[14]}; wrote {MODEL_PATH}"
+    )
 
 
 if __name__ == "__main__":
@@ -1755,6 +2164,7 @@ if __name__ == "__main__":
 
 
 # ---------------------------------------------------------------- checking one new referral
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -1768,26 +2178,53 @@ class Evidence:
 
 # Plain-English labels of the comparison levels, by field and level (see `compare`); keep in step with it.
 NAME_LABELS = [
-    "a name is missing", "all names agree; rare names", "all names agree; uncommon names", "all names agree",
-    "all names agree; common names", "most names agree", "names spelled similarly", "one name agrees, the others spelled similarly",
-    "one name agrees, the others differ", "names agree with an alias", "names differ",
+    "a name is missing",
+    "all names agree; rare names",
+    "all names agree; uncommon names",
+    "all names agree",
+    "all names agree; common names",
+    "most names agree",
+    "names spelled similarly",
+    "one name agrees, the others spelled similarly",
+    "one name agrees, the others differ",
+    "names agree with an alias",
+    "names differ",
 ]
 GIVEN_LABELS = ["given name not known", "given name agrees", "given names spelled similarly", "given names differ"]
 FIELD_LABELS: dict[str, tuple[str, list[str]]] = {
-    "dob": ("Date of birth", [
-        "not known", "same date", "day and month swapped", "one of day, month or year differs",
-        "intervals overlap (within a month)", "intervals overlap (within a year)", "intervals overlap (age estimated or disputed)",
-        "within a month of each other", "within a year of each other", "estimated date older by up to seven years (age disputed)", "within six years (age estimated)",
-        "within six years", "more than six years apart",
-    ]),
+    "dob": (
+        "Date of birth",
+        [
+            "not known",
+            "same date",
+            "day and month swapped",
+            "one of day, month or year differs",
+            "intervals overlap (within a month)",
+            "intervals overlap (within a year)",
+            "intervals overlap (age estimated or disputed)",
+            "within a month of each other",
+            "within a year of each other",
+            "estimated date older by up to seven years (age disputed)",
+            "within six years (age estimated)",
+            "within six years",
+            "more than six years apart",
+        ],
+    ),
     "sex": ("Sex", ["not known", "same", "different"]),
-    "nationality": ("Nationality", ["not known", "a nationality in common", "nationalities commonly confused (e.g. ERI/ETH)", "different"]),
+    "nationality": (
+        "Nationality",
+        ["not known", "a nationality in common", "nationalities commonly confused (e.g. ERI/ETH)", "different"],
+    ),
     "local_authority": ("Local authority", ["different or not known", "same"]),
-    "sibling": ("Sibling pattern", [
-        "no sibling pattern", "twin pattern: same date of birth, family name shared, given names differ",
-        "sibling pattern: close dates of birth, family name shared, given names differ",
-        "family name shared, close dates of birth, given names do not conflict",
-    ]),
+    "sibling": (
+        "Sibling pattern",
+        [
+            "no sibling pattern",
+            "twin pattern: same date of birth, family name shared, given names differ",
+            "sibling pattern: close dates of birth, family name shared, given names differ",
+            "family name shared, close dates of birth, given names do not conflict",
+        ],
+    ),
 }
 
 
@@ -1804,7 +2241,9 @@ def referral_gap_label(days: int) -> str:
     return f"made {days / 30.44:.0f} months apart" if days < 730 else f"made {days / 365.25:.1f} years apart"
 
 
-def evidence(levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: int, rivals: np.ndarray | None = None) -> list[list[Evidence]]:
+def evidence(
+    levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: int, rivals: np.ndarray | None = None
+) -> list[list[Evidence]]:
     """The evidence, field by field, for pairs `ks` of `levels` (as `compare` returns them) among `n` records:
     each field's level in words and its part of the score (the SHAP contributions of its features); with `rivals`
     (per pair in ks: the score less the pair's own evidence, see `Model.with_rivals`), what the other candidates did."""
@@ -1823,7 +2262,10 @@ def evidence(levels: dict[str, np.ndarray], ks: Sequence[int], model: Model, n: 
         labels = [f"{NAME_LABELS[name_level]}; {GIVEN_LABELS[given_level]}"]
         labels += [FIELD_LABELS[name][1][int(picked[name][row])] for name in FIELD_LABELS]
         labels.append(referral_gap_label(int(picked["referral_gap"][row])))
-        items = [Evidence(title, label, round(float(weight), 2)) for title, label, weight in zip(FIELD_LABELS_ORDER, labels, by_field[row], strict=True)]
+        items = [
+            Evidence(title, label, round(float(weight), 2))
+            for title, label, weight in zip(FIELD_LABELS_ORDER, labels, by_field[row], strict=True)
+        ]
         if rivals is not None:
             items.append(Evidence(RIVALS_FIELD, rivals_label(float(rivals[row])), round(float(rivals[row]), 2)))
         out.append(items)
@@ -1842,7 +2284,9 @@ def rivals_label(weight: float) -> str:
     return "another record matches one of them almost as well or better: a look-alike, or the same child again"
 
 
-def explain(row_a: dict[str, str], row_b: dict[str, str], model: Model | None = None, index: Index | None = None) -> tuple[float, list[Evidence]]:
+def explain(
+    row_a: dict[str, str], row_b: dict[str, str], model: Model | None = None, index: Index | None = None
+) -> tuple[float, list[Evidence]]:
     """The match weight of two input rows (contract section 6 columns) on their own evidence, field by field (the first
     stage: without the rivals a query weighs them against).
 
@@ -1854,14 +2298,25 @@ def explain(row_a: dict[str, str], row_b: dict[str, str], model: Model | None = 
         reference = index.prepared
         both = prepare_like([row_a, row_b], reference)
         unseen = np.float32(population_bits(reference.n))
-        a = replace(both, n=reference.n, population=reference.population, token_bits=np.append(reference.token_bits, unseen), spelling_bits=np.append(reference.spelling_bits, unseen))
+        a = replace(
+            both,
+            n=reference.n,
+            population=reference.population,
+            token_bits=np.append(reference.token_bits, unseen),
+            spelling_bits=np.append(reference.spelling_bits, unseen),
+        )
         n = reference.population + 1
     else:
         both = prepare([row_a, row_b])
         n = model.trained_n
         ordinary = population_bits(n) - 6
-        a = replace(both, n=n, population=n, token_bits=np.full(len(both.token_bits), ordinary, dtype=np.float32),
-                    spelling_bits=np.full(len(both.spelling_bits), ordinary, dtype=np.float32))
+        a = replace(
+            both,
+            n=n,
+            population=n,
+            token_bits=np.full(len(both.token_bits), ordinary, dtype=np.float32),
+            spelling_bits=np.full(len(both.spelling_bits), ordinary, dtype=np.float32),
+        )
     levels = compare(a, np.array([[0, 1]], dtype=np.int64), q=a)
     score = float(model.score(levels, n)[0])
     return score, evidence(levels, [0], model, n)[0]
@@ -1915,15 +2370,22 @@ class Index:
         """`dob_vagueness` of the existing records and a last place for the new record's, kept while the records are
         (computing it is a pass over every record); each query writes its new record's into a copy of its own."""
         if getattr(self, "_vagueness_of", None) is not self.prepared:
-            self._vagueness_of, self._vagueness_cache = self.prepared, np.append(dob_vagueness(self.prepared), np.int8(0))
+            self._vagueness_of, self._vagueness_cache = (
+                self.prepared,
+                np.append(dob_vagueness(self.prepared), np.int8(0)),
+            )
         return self._vagueness_cache
 
     def _sort_keys(self) -> None:
         """Each key's place and date of birth as one sortable number, so that finding where a date falls in its block is
         one binary search for a whole batch of keys: block number × 2^33 + date (shifted to be positive)."""
-        block = np.cumsum(np.r_[False, self.keys[1:] != self.keys[:-1]]) if len(self.keys) else np.zeros(0, dtype=np.int64)
+        block = (
+            np.cumsum(np.r_[False, self.keys[1:] != self.keys[:-1]]) if len(self.keys) else np.zeros(0, dtype=np.int64)
+        )
         self.block_of = block.astype(np.int64)
-        self.by_block_and_date = (self.block_of << np.int64(33)) + (self.prepared.dob_lo[self.owners].astype(np.int64) - np.iinfo(np.int32).min)
+        self.by_block_and_date = (self.block_of << np.int64(33)) + (
+            self.prepared.dob_lo[self.owners].astype(np.int64) - np.iinfo(np.int32).min
+        )
 
     def query(self, row: dict[str, str]) -> list[Match]:
         """Existing records that may be the same child, strongest first (auto-link or review band, and beside a review
@@ -1950,7 +2412,11 @@ class Index:
         already = np.full(len(rows), -1, dtype=np.int64)  # each new record's own number in the index, if it is there
         if itself.any():
             already[pairs[itself, 1]] = pairs[itself, 0]
-            pairs, levels, first = pairs[~itself], {name: values[~itself] for name, values in levels.items()}, first[~itself]
+            pairs, levels, first = (
+                pairs[~itself],
+                {name: values[~itself] for name, values in levels.items()},
+                first[~itself],
+            )
         if not len(pairs):
             return results
         scores = self._with_rivals(pairs, first, already, dob_vagueness(q))
@@ -1965,12 +2431,19 @@ class Index:
         rivals = scores[keep] - (first[keep] - np.float32(self.model._prior_shift(n)))
         found = evidence(levels, keep, self.model, n, rivals=rivals)
         for k, found_evidence in zip(keep.tolist(), found, strict=True):
-            results[int(pairs[k, 1])].append(Match(
-                self.prepared.record_ids[pairs[k, 0]], float(scores[k]), "auto" if automatic[k] else "review", found_evidence,
-            ))
+            results[int(pairs[k, 1])].append(
+                Match(
+                    self.prepared.record_ids[pairs[k, 0]],
+                    float(scores[k]),
+                    "auto" if automatic[k] else "review",
+                    found_evidence,
+                )
+            )
         return results
 
-    def _candidates(self, q: Prepared, keys: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    def _candidates(
+        self, q: Prepared, keys: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
         """The candidate pairs (existing record, record of q) of q's records, their comparison levels and first-stage
         scores; `keys`: q's blocking keys and their owners when known."""
         config = self.model.config
@@ -1986,7 +2459,10 @@ class Index:
             block = self.block_of[left[big]] << np.int64(33)
             middle = np.searchsorted(self.by_block_and_date, block + dates)
             whole_left, whole_right = left[big], right[big]
-            left[big], right[big] = np.maximum(whole_left, middle - config.window), np.minimum(whole_right, middle + config.window)
+            left[big], right[big] = (
+                np.maximum(whole_left, middle - config.window),
+                np.minimum(whole_right, middle + config.window),
+            )
             # As in a batch run (pairs_from_blocks), in a block of up to `undated_max_block` records an undated record
             # meets all of them, and a dated one also the undated ones (first in the block: their date sorts lowest).
             small = whole_right - whole_left <= config.undated_max_block
@@ -1998,15 +2474,23 @@ class Index:
             extra_owners = key_owners[big[dated]]
         lengths = np.r_[np.maximum(right - left, 0), extra_lengths]
         if not lengths.sum():
-            return np.zeros((0, 2), dtype=np.int64), compare(self.prepared, np.zeros((0, 2), dtype=np.int64), q=q), np.zeros(0, dtype=np.float32)
+            return (
+                np.zeros((0, 2), dtype=np.int64),
+                compare(self.prepared, np.zeros((0, 2), dtype=np.int64), q=q),
+                np.zeros(0, dtype=np.float32),
+            )
         positions = _spans(np.r_[left, extra_left], lengths)
         # Each (existing record, new record) pair once.
-        codes = np.unique(np.repeat(np.r_[key_owners, extra_owners], lengths) * self.prepared.n + self.owners[positions])
+        codes = np.unique(
+            np.repeat(np.r_[key_owners, extra_owners], lengths) * self.prepared.n + self.owners[positions]
+        )
         pairs = np.stack([codes % self.prepared.n, codes // self.prepared.n], axis=1)
         levels = compare(self.prepared, pairs, q=q)
         return pairs, levels, self.model.first(levels, self.prepared.population + 1)
 
-    def _with_rivals(self, pairs: np.ndarray, first: np.ndarray, already: np.ndarray, new_vagueness: np.ndarray) -> np.ndarray:
+    def _with_rivals(
+        self, pairs: np.ndarray, first: np.ndarray, already: np.ndarray, new_vagueness: np.ndarray
+    ) -> np.ndarray:
         """`Model.with_rivals` for the (existing, new) pairs: a new record's rivals are its other candidates, an existing
         record's its candidates among the existing records (found by querying it in turn). Each new record is weighed
         on its own, as if it had come alone: new records are not each other's rivals, nor their own (`already`: a new
@@ -2025,9 +2509,13 @@ class Index:
 
         def rescore(mine: np.ndarray, own_pairs: np.ndarray, own_first: np.ndarray) -> np.ndarray:
             # One numbering: existing records keep theirs, the new record is number n.
-            together = np.concatenate([np.stack([pairs[mine, 0], np.full(len(mine), n)], axis=1), own_pairs]).astype(np.int64)
+            together = np.concatenate([np.stack([pairs[mine, 0], np.full(len(mine), n)], axis=1), own_pairs]).astype(
+                np.int64
+            )
             vagueness[n] = new_vagueness[pairs[mine[0], 1]]
-            return self.model.with_rivals(together, np.concatenate([first[mine], own_first]), population, vagueness)[: len(mine)]
+            return self.model.with_rivals(together, np.concatenate([first[mine], own_first]), population, vagueness)[
+                : len(mine)
+            ]
 
         no_pairs, no_first = np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.float32)
         scores = np.empty(len(pairs), dtype=np.float32)
@@ -2044,12 +2532,17 @@ class Index:
         real = (own_pairs[:, 0] != own_pairs[:, 1]) & (own_first > RIVAL_FLOOR)
         own_pairs, own_first = own_pairs[real], own_first[real]
         # Each pair of existing records once, whichever of the two was queried.
-        _, once = np.unique(np.minimum(own_pairs[:, 0], own_pairs[:, 1]) * n + np.maximum(own_pairs[:, 0], own_pairs[:, 1]), return_index=True)
+        _, once = np.unique(
+            np.minimum(own_pairs[:, 0], own_pairs[:, 1]) * n + np.maximum(own_pairs[:, 0], own_pairs[:, 1]),
+            return_index=True,
+        )
         own_pairs, own_first = own_pairs[once], own_first[once]
         for new, mine in by_new:
             # Its own pairs that could reach a band (not those another new record's could): as if it had come alone.
             found = pairs[mine[scores[mine] >= lowest], 0]
             if len(found):
-                theirs = (np.isin(own_pairs[:, 0], found) | np.isin(own_pairs[:, 1], found)) & (own_pairs != already[new]).all(axis=1)
+                theirs = (np.isin(own_pairs[:, 0], found) | np.isin(own_pairs[:, 1], found)) & (
+                    own_pairs != already[new]
+                ).all(axis=1)
                 scores[mine] = rescore(mine, own_pairs[theirs], own_first[theirs])
         return scores

@@ -140,11 +140,20 @@ class Report:
             ("B-cubed precision", f"{self.bcubed_precision:.4f}"),
             ("B-cubed recall", f"{self.bcubed_recall:.4f}"),
             ("B-cubed F1", f"{self.bcubed_f1:.4f}"),
-            (f"cross-script recall, auto or review ({self.hard_pairs['cross_script']} pairs)", f"{self.cross_script_recall:.4f}"),
+            (
+                f"cross-script recall, auto or review ({self.hard_pairs['cross_script']} pairs)",
+                f"{self.cross_script_recall:.4f}",
+            ),
             ("cross-script recall, auto only", f"{self.cross_script_auto:.4f}"),
-            (f"age-disputed recall, auto or review ({self.hard_pairs['age_disputed']} pairs)", f"{self.age_disputed_recall:.4f}"),
+            (
+                f"age-disputed recall, auto or review ({self.hard_pairs['age_disputed']} pairs)",
+                f"{self.age_disputed_recall:.4f}",
+            ),
             ("age-disputed recall, auto only", f"{self.age_disputed_auto:.4f}"),
-            (f"name-swapped recall, auto or review ({self.hard_pairs['name_swapped']} pairs)", f"{self.name_swapped_recall:.4f}"),
+            (
+                f"name-swapped recall, auto or review ({self.hard_pairs['name_swapped']} pairs)",
+                f"{self.name_swapped_recall:.4f}",
+            ),
             ("name-swapped recall, auto only", f"{self.name_swapped_auto:.4f}"),
             ("F1 on the hard subsets (auto links)", f"{self.hard_subset_f1:.4f}"),
             ("sibling false merges", f"{self.sibling_false_merges:.4%}"),
@@ -153,7 +162,9 @@ class Report:
         ]
 
 
-def evaluate(truth: Truth, predicted: np.ndarray, needs_review: np.ndarray | None = None, review_pairs: np.ndarray | None = None) -> Report:
+def evaluate(
+    truth: Truth, predicted: np.ndarray, needs_review: np.ndarray | None = None, review_pairs: np.ndarray | None = None
+) -> Report:
     """Score `predicted` cluster labels (one per record, in truth's order)."""
     n = len(truth.person)
     predicted = np.asarray(predicted)
@@ -177,7 +188,11 @@ def evaluate(truth: Truth, predicted: np.ndarray, needs_review: np.ndarray | Non
     predicted_pairs = _pairs_within(predicted)
     touches = hard_record[predicted_pairs[:, 0]] | hard_record[predicted_pairs[:, 1]]
     hard_predicted = predicted_pairs[touches]
-    hard_precision = float((truth.person[hard_predicted[:, 0]] == truth.person[hard_predicted[:, 1]]).mean()) if len(hard_predicted) else 1.0
+    hard_precision = (
+        float((truth.person[hard_predicted[:, 0]] == truth.person[hard_predicted[:, 1]]).mean())
+        if len(hard_predicted)
+        else 1.0
+    )
     any_hard = subsets["cross_script"] | subsets["age_disputed"] | subsets["name_swapped"]
     hard_recall = recall_on(any_hard, same_cluster)  # F1 of the clustering itself: automatic links
 
@@ -189,9 +204,13 @@ def evaluate(truth: Truth, predicted: np.ndarray, needs_review: np.ndarray | Non
     merged = predicted[family_pairs[:, 0]] == predicted[family_pairs[:, 1]]
     same_dob_pair = twin  # the two twins of a family share a date of birth; other pairs are siblings
     return Report(
-        pairwise_precision=precision, pairwise_recall=recall, pairwise_f1=f1,
+        pairwise_precision=precision,
+        pairwise_recall=recall,
+        pairwise_f1=f1,
         recall_with_review=float(found.mean()) if len(found) else 1.0,
-        bcubed_precision=b_precision, bcubed_recall=b_recall, bcubed_f1=b_f1,
+        bcubed_precision=b_precision,
+        bcubed_recall=b_recall,
+        bcubed_f1=b_f1,
         cross_script_recall=recall_on(subsets["cross_script"]),
         age_disputed_recall=recall_on(subsets["age_disputed"]),
         name_swapped_recall=recall_on(subsets["name_swapped"]),
@@ -208,6 +227,7 @@ def evaluate(truth: Truth, predicted: np.ndarray, needs_review: np.ndarray | Non
 
 
 # ---------------------------------------------------------------- the Splink 5 baseline
+
 
 def splink_baseline(rows: Sequence[dict[str, str]], seed: int = 1) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Splink 5 (DuckDB) configured the way its documentation shows, on the same rows.
@@ -257,7 +277,9 @@ def splink_baseline(rows: Sequence[dict[str, str]], seed: int = 1) -> tuple[np.n
     db_api = DuckDBAPI()
     table = db_api.register(frame, dataset_display_name="referrals")
     linker = Linker(table, settings, log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match([block_on("first_name", "surname", "dob")], recall=0.7)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("first_name", "surname", "dob")], recall=0.7
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=seed)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "surname"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
@@ -271,12 +293,22 @@ def splink_baseline(rows: Sequence[dict[str, str]], seed: int = 1) -> tuple[np.n
     ).reshape(-1, 2)
     finished = time.perf_counter()
     _, labels = np.unique(np.array([labels_by_id.get(i, f"single-{i}") for i in range(len(rows))]), return_inverse=True)
-    return labels, review, {"training": trained - started, "predict_and_cluster": finished - trained, "total": finished - started}
+    return (
+        labels,
+        review,
+        {"training": trained - started, "predict_and_cluster": finished - trained, "total": finished - started},
+    )
 
 
 # ---------------------------------------------------------------- what no linker can tell apart
 
-_PRECISION_RANK = {"day": 3, "exact": 3, "month": 2, "year": 1, "estimated": 1}  # "exact": files before the contract's "day"
+_PRECISION_RANK = {
+    "day": 3,
+    "exact": 3,
+    "month": 2,
+    "year": 1,
+    "estimated": 1,
+}  # "exact": files before the contract's "day"
 
 
 def indistinguishable(rows: Sequence[dict[str, str]], person: np.ndarray, context: bool = True) -> np.ndarray:
@@ -308,7 +340,9 @@ def indistinguishable(rows: Sequence[dict[str, str]], person: np.ndarray, contex
     month = np.zeros(n, dtype=np.int64)
     year = np.zeros(n, dtype=np.int64)
     rank = np.zeros(n, dtype=np.int8)
-    swap_code = np.zeros(n, dtype=np.int64)  # year, then day and month exchanged: equal to another's day code when swapped
+    swap_code = np.zeros(
+        n, dtype=np.int64
+    )  # year, then day and month exchanged: equal to another's day code when swapped
     day_code = np.zeros(n, dtype=np.int64)
     places: dict[str, int] = {}
     place = np.empty(n, dtype=np.int64)
@@ -322,8 +356,12 @@ def indistinguishable(rows: Sequence[dict[str, str]], person: np.ndarray, contex
             day_code[i] = d.year * 10_000 + d.month * 100 + d.day
             swap_code[i] = d.year * 10_000 + d.day * 100 + d.month
         key = (
-            words(row.get("given_names", "") + " " + row.get("family_name", "")), words(row.get("aliases", "")),
-            row.get("names_in_original_script", ""), row.get("sex", ""), ";".join(sorted(row.get("nationalities", "").split(";"))), int(rank[i]),
+            words(row.get("given_names", "") + " " + row.get("family_name", "")),
+            words(row.get("aliases", "")),
+            row.get("names_in_original_script", ""),
+            row.get("sex", ""),
+            ";".join(sorted(row.get("nationalities", "").split(";"))),
+            int(rank[i]),
         )
         group[i] = keys.setdefault(key, len(keys))
         place[i] = places.setdefault(row.get("local_authority", ""), len(places))
@@ -346,14 +384,21 @@ def indistinguishable(rows: Sequence[dict[str, str]], person: np.ndarray, contex
     cut = np.flatnonzero(np.r_[True, group_index[by_group][1:] != group_index[by_group][:-1]])
     for part in np.split(by_group, cut[1:]) if len(by_group) else []:
         g = group_index[part[0]]
-        members = order[bounds[g]:bounds[g + 1]]
+        members = order[bounds[g] : bounds[g + 1]]
         for chunk in np.array_split(part, max(1, len(part) * len(members) // 2_000_000)):
             xs, ys = x[chunk][:, None], y[chunk][:, None]
             c = members[None, :]
             level = coarser[chunk][:, None]
             dated = (rank[xs] > 0) & (rank[ys] > 0)
-            agree = np.where(level == 3, day[xs] == day[ys], np.where(level == 2, month[xs] == month[ys], year[xs] == year[ys])) & dated
-            agree_c = np.where(level == 3, day[xs] == day[c], np.where(level == 2, month[xs] == month[c], year[xs] == year[c]))
+            agree = (
+                np.where(
+                    level == 3, day[xs] == day[ys], np.where(level == 2, month[xs] == month[ys], year[xs] == year[ys])
+                )
+                & dated
+            )
+            agree_c = np.where(
+                level == 3, day[xs] == day[c], np.where(level == 2, month[xs] == month[c], year[xs] == year[c])
+            )
             ok = person[c] != person[xs]
             ok &= ~dated | ((~agree | agree_c) & (np.abs(day[c] - day[xs]) <= np.abs(day[ys] - day[xs])))
             ok &= ~swapped[chunk][:, None] | (day[c] == day[ys])

@@ -29,16 +29,24 @@ class PersonLink(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="links")
     referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="+")
     method = models.CharField(max_length=20, choices=LinkMethod.choices)
-    candidate = models.ForeignKey("MatchCandidate", on_delete=models.PROTECT, null=True, blank=True, related_name="links")
-    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    candidate = models.ForeignKey(
+        "MatchCandidate", on_delete=models.PROTECT, null=True, blank=True, related_name="links"
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     made_at = models.DateTimeField()
-    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     undone_at = models.DateTimeField(null=True, blank=True)
     undo_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["referral"], condition=Q(undone_at__isnull=True), name="person_link_one_current_per_referral"),
+            models.UniqueConstraint(
+                fields=["referral"], condition=Q(undone_at__isnull=True), name="person_link_one_current_per_referral"
+            ),
         ]
         indexes = [models.Index(fields=["person", "undone_at"], name="person_link_person_idx")]
 
@@ -72,7 +80,11 @@ class MatchCandidate(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["referral", "earlier"], name="match_candidate_pair")]
         indexes = [
-            models.Index(fields=["status", "-score"], name="match_candidate_queue_idx", condition=Q(status__in=["open", "auto_linked"])),
+            models.Index(
+                fields=["status", "-score"],
+                name="match_candidate_queue_idx",
+                condition=Q(status__in=["open", "auto_linked"]),
+            ),
             models.Index(fields=["earlier"], name="match_candidate_earlier_idx"),
         ]
 

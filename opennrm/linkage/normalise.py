@@ -24,7 +24,19 @@ from anyascii import anyascii
 # Curated variant groups: every spelling in a group gets the group's first entry as its key. Original-script
 # spellings are listed where anyascii's consonant skeleton is not enough (short names, ʿayn/hamza-initial).
 VARIANT_GROUPS: list[tuple[str, ...]] = [
-    ("mohammed", "muhammad", "mohamed", "mohamad", "muhammed", "mohammad", "mohamud", "mahamat", "mehmet", "mhmd", "محمد"),
+    (
+        "mohammed",
+        "muhammad",
+        "mohamed",
+        "mohamad",
+        "muhammed",
+        "mohammad",
+        "mohamud",
+        "mahamat",
+        "mehmet",
+        "mhmd",
+        "محمد",
+    ),
     ("ahmed", "ahmad", "ahmet", "أحمد", "احمد"),
     ("ali", "aly", "alee", "علي", "علی"),
     ("omar", "umar", "omer", "عمر"),
@@ -126,17 +138,56 @@ VARIANT_GROUPS: list[tuple[str, ...]] = [
 PARTICLES = {"al", "el", "ul", "bin", "ibn", "bint", "ben", "wad", "walad", "wd"}
 # Compounds that are one name written as two: Abd al-Rahman, Abu Bakr, Tesfa Mariam (the first word glues on
 # the next), Nour el-Din and Najib Ullah (the last word glues on the one before).
-JOIN_WITH_NEXT = {"abd", "abdul", "abdel", "abdal", "abdol", "abu", "abou", "gebre", "ghebre", "tesfa", "wolde", "welde", "habte"}
+JOIN_WITH_NEXT = {
+    "abd",
+    "abdul",
+    "abdel",
+    "abdal",
+    "abdol",
+    "abu",
+    "abou",
+    "gebre",
+    "ghebre",
+    "tesfa",
+    "wolde",
+    "welde",
+    "habte",
+}
 JOIN_WITH_PREVIOUS = {"ullah", "ulla", "allah", "ollah", "din", "deen", "eddin", "uddin"}
 # Haile and Kidane are names alone, and the first half of a compound before a holy name (Haile Selassie,
 # Kidane Mariam are Hailemikael and Kidanemariam written apart).
 JOIN_BEFORE_HOLY_NAME = {"haile", "hayle", "kidane", "kidan"}
-HOLY_NAMES = {"mariam", "maryam", "mikael", "michael", "selassie", "giorgis", "yesus", "kristos", "tsion", "gabriel", "egziabher", "tensae"}
+HOLY_NAMES = {
+    "mariam",
+    "maryam",
+    "mikael",
+    "michael",
+    "selassie",
+    "giorgis",
+    "yesus",
+    "kristos",
+    "tsion",
+    "gabriel",
+    "egziabher",
+    "tensae",
+}
 _ARABIC_JOIN_WITH_PREVIOUS = {"له", "دين", "دین"}  # الله and الدين once the article is dropped
 _ABD_PREFIX = re.compile(r"^abd(?:ul|el|al|ol|ur|ar)?(?=[a-z]{3,})")
 _NON_LETTER = re.compile(r"[^a-z]+")
 _ARABIC_LETTERS = re.compile(r"[\u0600-\u06FF]")
-_DIGRAPHS = [("ph", "f"), ("gh", "g"), ("kh", "k"), ("th", "t"), ("dh", "d"), ("sh", "s"), ("ck", "k"), ("ch", "k"), ("xh", "j"), ("c", "k"), ("q", "k")]
+_DIGRAPHS = [
+    ("ph", "f"),
+    ("gh", "g"),
+    ("kh", "k"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("sh", "s"),
+    ("ck", "k"),
+    ("ch", "k"),
+    ("xh", "j"),
+    ("c", "k"),
+    ("q", "k"),
+]
 _VOWELISH = re.compile(r"[aeiouwy]")
 # A j that only glides into a vowel after a consonant (Kristjan/Kristian, Erjon/Erion) or ends a word after a
 # (the Albanian family suffix: Gashaj/Gashi, Berishaj/Berisha) is a vowel sound, dropped with the vowels.
@@ -236,14 +287,18 @@ def name_words(text: str, family: bool = False) -> list[str]:
         ascii_word = _ascii(word)
         if ascii_word in PARTICLES and len(raw) > 1:
             continue
-        joins_previous = ascii_word in JOIN_WITH_PREVIOUS or (ascii_word in HOLY_NAMES and bool(out) and _ascii(out[-1]) in JOIN_BEFORE_HOLY_NAME)
+        joins_previous = ascii_word in JOIN_WITH_PREVIOUS or (
+            ascii_word in HOLY_NAMES and bool(out) and _ascii(out[-1]) in JOIN_BEFORE_HOLY_NAME
+        )
         if (glue or joins_previous) and out:
             out[-1] = out[-1] + word
             glue = False
             continue
         # "Alhassan" and "Elobeidi": the article glued on; drop it when a long word remains.
-        if ascii_word[:2] in ("al", "el") and ascii_word[2:3] not in ("x", "l") and (
-            (len(ascii_word) >= 7 and ascii_word[2] not in "aeiou") or (family and len(ascii_word) >= 6)
+        if (
+            ascii_word[:2] in ("al", "el")
+            and ascii_word[2:3] not in ("x", "l")
+            and ((len(ascii_word) >= 7 and ascii_word[2] not in "aeiou") or (family and len(ascii_word) >= 6))
         ):
             word = word[2:]
         out.append(word)
@@ -265,7 +320,9 @@ def is_latin(text: str) -> bool:
 @lru_cache(maxsize=1_000_000)
 def name_parts(text: str, family: bool = False) -> list[tuple[str, str]]:
     """(key, first two ASCII letters) of every word of a name field, in order, without empty keys."""
-    return [(key, _ascii(word)[:2]) for key, word in ((token_key(word), word) for word in name_words(text, family)) if key]
+    return [
+        (key, _ascii(word)[:2]) for key, word in ((token_key(word), word) for word in name_words(text, family)) if key
+    ]
 
 
 @lru_cache(maxsize=1_000_000)
@@ -277,7 +334,12 @@ def latin_form(text: str, family: bool = False) -> str:
 VARIANTS = _variant_index()
 CURATED_KEYS = frozenset(VARIANTS.values())
 # Letters a name's spellings swap at its start (Courtney/Kourtney, Filmon/Philmon, Jessica/Xhesika, Gamal/Jamal).
-_INITIAL_CLASSES = {**dict.fromkeys("aeiouy", 1), **dict.fromkeys("ckq", 2), **dict.fromkeys("fpv", 3), **dict.fromkeys("gjx", 4)}
+_INITIAL_CLASSES = {
+    **dict.fromkeys("aeiouy", 1),
+    **dict.fromkeys("ckq", 2),
+    **dict.fromkeys("fpv", 3),
+    **dict.fromkeys("gjx", 4),
+}
 
 
 def initial_class(key: str, prefix: str) -> int:

@@ -44,14 +44,18 @@ def candidates_visible_to(*, actor) -> QuerySet[MatchCandidate]:
 
 def _audit_identity_reads(actor, referrals, action: str = "referral.read") -> None:
     details = {"compartments": ["identity"], "purpose": PURPOSE}
-    audit_record_many(actor=actor, entries=[AuditEntry(action, "referral", str(r.uuid), details) for r in dict.fromkeys(referrals)])
+    audit_record_many(
+        actor=actor, entries=[AuditEntry(action, "referral", str(r.uuid), details) for r in dict.fromkeys(referrals)]
+    )
 
 
 @transaction.atomic
 def review_queue(*, actor, offset: int = 0, limit: int = 25) -> tuple[list[MatchCandidate], int]:
     """Possible matches to decide: automatic links to check first, then the strongest; each listed record's read audited."""
     queue = candidates_visible_to(actor=actor).filter(status__in=REVIEW_STATUSES)
-    flagged_first = Case(When(status=CandidateStatus.AUTO_LINKED, then=Value(0)), default=Value(1), output_field=IntegerField())
+    flagged_first = Case(
+        When(status=CandidateStatus.AUTO_LINKED, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
     items = list(queue.order_by(flagged_first, "-score", "pk")[offset : offset + limit])
     _audit_identity_reads(actor, [r for c in items for r in (c.referral, c.earlier)], action="referral.list")
     return items, queue.count()
@@ -100,7 +104,11 @@ def person_get(*, actor, uuid) -> PersonView:
     person = Person.objects.filter(uuid=_as_uuid(uuid)).first() if referrals is not None else None
     if person is None:
         raise NotFound
-    links = list(PersonLink.objects.filter(person=person).select_related("referral", "made_by", "undone_by").order_by("made_at", "pk"))
+    links = list(
+        PersonLink.objects.filter(person=person)
+        .select_related("referral", "made_by", "undone_by")
+        .order_by("made_at", "pk")
+    )
     visible_ids = set(referrals.filter(pk__in=[link.referral_id for link in links]).values_list("pk", flat=True))
     if not visible_ids:
         raise NotFound
@@ -123,8 +131,11 @@ def referral_linkage(*, actor, referral: Referral) -> ReferralLinkage | None:
     if referrals is None:
         return None
     link = PersonLink.objects.select_related("person").filter(referral=referral, undone_at__isnull=True).first()
-    candidates = list(candidates_visible_to(actor=actor).filter(Q(referral=referral) | Q(earlier=referral), status__in=REVIEW_STATUSES)
-                      .order_by("-score")[:10])
+    candidates = list(
+        candidates_visible_to(actor=actor)
+        .filter(Q(referral=referral) | Q(earlier=referral), status__in=REVIEW_STATUSES)
+        .order_by("-score")[:10]
+    )
     return ReferralLinkage(link.person if link else None, candidates)
 
 
@@ -139,9 +150,22 @@ def identity_of(referral: Referral) -> dict:
         "received_at": referral.received_at.isoformat(),
         "home_office_reference": referral.home_office_reference or None,
         "local_authority": referral.local_authority or None,
-        **{name: pv.get(name) for name in LINKAGE_IDENTITY_FIELDS if name in (
-            "given_names", "family_name", "aliases", "names_in_original_script", "date_of_birth", "date_of_birth_precision", "age_disputed",
-            "sex", "nationalities")},
+        **{
+            name: pv.get(name)
+            for name in LINKAGE_IDENTITY_FIELDS
+            if name
+            in (
+                "given_names",
+                "family_name",
+                "aliases",
+                "names_in_original_script",
+                "date_of_birth",
+                "date_of_birth_precision",
+                "age_disputed",
+                "sex",
+                "nationalities",
+            )
+        },
     }
     assert set(values) - {"id"} == set(LINKAGE_IDENTITY_FIELDS)
     return values

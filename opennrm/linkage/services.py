@@ -22,7 +22,15 @@ from opennrm.referrals.services import NotAllowed
 from . import arrival
 from .selectors import current_person_link
 from .models import (
-    ArrivalCheck, Band, CandidateDecision, CandidateStatus, DecisionAction, LinkMethod, MatchCandidate, Person, PersonLink,
+    ArrivalCheck,
+    Band,
+    CandidateDecision,
+    CandidateStatus,
+    DecisionAction,
+    LinkMethod,
+    MatchCandidate,
+    Person,
+    PersonLink,
 )
 
 MAX_REASON = 2000
@@ -110,12 +118,19 @@ def _check_one(referral: Referral, row: dict[str, str], matches, index: arrival.
     for match in matches:
         other = int(match.record_id)
         if other != pk:
-            found[other] = (match.score, Band.STRONG if match.decision == "auto" else Band.POSSIBLE, arrival.match_evidence(match))
+            found[other] = (
+                match.score,
+                Band.STRONG if match.decision == "auto" else Band.POSSIBLE,
+                arrival.match_evidence(match),
+            )
     same_reference = []
     if referral.home_office_reference_key:
         # The stored key (referrals/references.py): "ho-demo-1005" and "HO DEMO 1005" are one reference.
-        same_reference = list(Referral.objects.filter(home_office_reference_key=referral.home_office_reference_key).exclude(pk=pk)
-                              .values_list("pk", flat=True))
+        same_reference = list(
+            Referral.objects.filter(home_office_reference_key=referral.home_office_reference_key)
+            .exclude(pk=pk)
+            .values_list("pk", flat=True)
+        )
     made = 0
     for other in sorted(set(found) | set(same_reference)):
         newer, earlier = max(pk, other), min(pk, other)  # one candidate per pair, whichever referral found it
@@ -123,15 +138,30 @@ def _check_one(referral: Referral, row: dict[str, str], matches, index: arrival.
             continue
         if other in same_reference:
             score, evidence = arrival.pair_evidence(row, arrival.referral_row(Referral.objects.get(pk=other)), index)
-            evidence.insert(0, {"field": "home_office_reference", "label": "Home Office reference: the same", "weight": None})
-            candidate = MatchCandidate.objects.create(referral_id=newer, earlier_id=earlier, score=max(score, found.get(other, (score,))[0]),
-                                                      band=Band.CERTAIN, evidence=evidence, found_at=now)
+            evidence.insert(
+                0, {"field": "home_office_reference", "label": "Home Office reference: the same", "weight": None}
+            )
+            candidate = MatchCandidate.objects.create(
+                referral_id=newer,
+                earlier_id=earlier,
+                score=max(score, found.get(other, (score,))[0]),
+                band=Band.CERTAIN,
+                evidence=evidence,
+                found_at=now,
+            )
             _auto_link(candidate, now=now)
         else:
             score, band, evidence = found[other]
-            candidate = MatchCandidate.objects.create(referral_id=newer, earlier_id=earlier, score=score, band=band, evidence=evidence, found_at=now)
-            audit_record(actor=None, action="linkage.candidate_found", object_type="match_candidate", object_id=str(candidate.uuid),
-                         details={"referral": str(referral.uuid), "score": round(score, 2), "band": band})
+            candidate = MatchCandidate.objects.create(
+                referral_id=newer, earlier_id=earlier, score=score, band=band, evidence=evidence, found_at=now
+            )
+            audit_record(
+                actor=None,
+                action="linkage.candidate_found",
+                object_type="match_candidate",
+                object_id=str(candidate.uuid),
+                details={"referral": str(referral.uuid), "score": round(score, 2), "band": band},
+            )
         made += 1
     if made:
         ArrivalCheck.objects.filter(referral=referral).update(candidates=made)
@@ -142,29 +172,48 @@ def _auto_link(candidate: MatchCandidate, *, now) -> None:
     try:
         person = _link_pair(candidate, method=LinkMethod.AUTOMATIC, actor=None, now=now)
     except LinkageRefused:
-        audit_record(actor=None, action="linkage.candidate_found", object_type="match_candidate", object_id=str(candidate.uuid),
-                     details={"band": candidate.band, "automatic_link": "not made: the referrals are linked to different people"})
+        audit_record(
+            actor=None,
+            action="linkage.candidate_found",
+            object_type="match_candidate",
+            object_id=str(candidate.uuid),
+            details={
+                "band": candidate.band,
+                "automatic_link": "not made: the referrals are linked to different people",
+            },
+        )
         return
     candidate.status = CandidateStatus.AUTO_LINKED
     candidate.save(update_fields=["status"])
-    audit_record(actor=None, action="linkage.auto_link", object_type="match_candidate", object_id=str(candidate.uuid),
-                 details={"person": str(person.uuid), "reason": "the same Home Office reference"})
+    audit_record(
+        actor=None,
+        action="linkage.auto_link",
+        object_type="match_candidate",
+        object_id=str(candidate.uuid),
+        details={"person": str(person.uuid), "reason": "the same Home Office reference"},
+    )
 
 
 def _link_pair(candidate: MatchCandidate, *, method: str, actor, now) -> Person:
     """Both referrals on one person: the one either is already linked to, or a new one."""
     a, b = current_person_link(referral_id=candidate.earlier_id), current_person_link(referral_id=candidate.referral_id)
     if a and b and a.person_id != b.person_id:
-        raise LinkageRefused("These referrals are already linked to two different people: unlink one of them from its person first")
+        raise LinkageRefused(
+            "These referrals are already linked to two different people: unlink one of them from its person first"
+        )
     person = (a or b).person if (a or b) else Person.objects.create()
     for referral_id, link in ((candidate.earlier_id, a), (candidate.referral_id, b)):
         if link is None:
-            PersonLink.objects.create(person=person, referral_id=referral_id, method=method, candidate=candidate, made_by=actor, made_at=now)
+            PersonLink.objects.create(
+                person=person, referral_id=referral_id, method=method, candidate=candidate, made_by=actor, made_at=now
+            )
     return person
 
 
 def _unlink_candidate_links(candidate: MatchCandidate, *, actor, now, reason: str) -> int:
-    return PersonLink.objects.filter(candidate=candidate, undone_at__isnull=True).update(undone_at=now, undone_by=actor, undo_reason=reason)
+    return PersonLink.objects.filter(candidate=candidate, undone_at__isnull=True).update(
+        undone_at=now, undone_by=actor, undo_reason=reason
+    )
 
 
 # --- A person's decisions ------------------------------------------------------------------------
@@ -198,14 +247,24 @@ def _open_for_decision(actor, candidate: MatchCandidate, reason: str) -> tuple[M
     candidate = _locked_candidate(actor, candidate)
     reason = _clean_reason(reason)
     if candidate.status not in OPEN_STATUSES:
-        raise LinkageRefused(f"This possible match has already been decided ({candidate.get_status_display().lower()}): undo that decision first")
+        raise LinkageRefused(
+            f"This possible match has already been decided ({candidate.get_status_display().lower()}): undo that decision first"
+        )
     return candidate, reason
 
 
-def _decide(candidate: MatchCandidate, *, actor, action: str, reason: str, now, status: str, decided_at) -> CandidateDecision:
+def _decide(
+    candidate: MatchCandidate, *, actor, action: str, reason: str, now, status: str, decided_at
+) -> CandidateDecision:
     """Record the decision (with the status it leaves behind, for undo) and move the candidate to `status`."""
-    decision = CandidateDecision.objects.create(candidate=candidate, action=action, status_before=candidate.status, reason=reason,
-                                                decided_by=actor, decided_at=now)
+    decision = CandidateDecision.objects.create(
+        candidate=candidate,
+        action=action,
+        status_before=candidate.status,
+        reason=reason,
+        decided_by=actor,
+        decided_at=now,
+    )
     candidate.status, candidate.decided_at = status, decided_at
     candidate.save(update_fields=["status", "decided_at"])
     return decision
@@ -220,9 +279,22 @@ def candidate_confirm(*, actor, candidate: MatchCandidate, reason: str) -> Perso
         person = _link_pair(candidate, method=LinkMethod.CONFIRMED, actor=actor, now=now)
     else:
         person = current_person_link(referral_id=candidate.referral_id).person
-    _decide(candidate, actor=actor, action=DecisionAction.CONFIRM, reason=reason, now=now, status=CandidateStatus.CONFIRMED, decided_at=now)
-    audit_record(actor=actor, action="linkage.confirm", object_type="match_candidate", object_id=str(candidate.uuid),
-                 details={"person": str(person.uuid), "reason": reason})
+    _decide(
+        candidate,
+        actor=actor,
+        action=DecisionAction.CONFIRM,
+        reason=reason,
+        now=now,
+        status=CandidateStatus.CONFIRMED,
+        decided_at=now,
+    )
+    audit_record(
+        actor=actor,
+        action="linkage.confirm",
+        object_type="match_candidate",
+        object_id=str(candidate.uuid),
+        details={"person": str(person.uuid), "reason": reason},
+    )
     return person
 
 
@@ -231,10 +303,27 @@ def candidate_reject(*, actor, candidate: MatchCandidate, reason: str) -> MatchC
     """Different children: the match leaves the queue; an automatic link it made is undone."""
     candidate, reason = _open_for_decision(actor, candidate, reason)
     now = timezone.now()
-    unlinked = _unlink_candidate_links(candidate, actor=actor, now=now, reason=reason) if candidate.status == CandidateStatus.AUTO_LINKED else 0
-    _decide(candidate, actor=actor, action=DecisionAction.REJECT, reason=reason, now=now, status=CandidateStatus.REJECTED, decided_at=now)
-    audit_record(actor=actor, action="linkage.reject", object_type="match_candidate", object_id=str(candidate.uuid),
-                 details={"reason": reason, "links_undone": unlinked})
+    unlinked = (
+        _unlink_candidate_links(candidate, actor=actor, now=now, reason=reason)
+        if candidate.status == CandidateStatus.AUTO_LINKED
+        else 0
+    )
+    _decide(
+        candidate,
+        actor=actor,
+        action=DecisionAction.REJECT,
+        reason=reason,
+        now=now,
+        status=CandidateStatus.REJECTED,
+        decided_at=now,
+    )
+    audit_record(
+        actor=actor,
+        action="linkage.reject",
+        object_type="match_candidate",
+        object_id=str(candidate.uuid),
+        details={"reason": reason, "links_undone": unlinked},
+    )
     return candidate
 
 
@@ -254,9 +343,22 @@ def candidate_undo(*, actor, candidate: MatchCandidate, reason: str) -> MatchCan
     elif last.action == DecisionAction.REJECT and last.status_before == CandidateStatus.AUTO_LINKED:
         _link_pair(candidate, method=LinkMethod.AUTOMATIC, actor=actor, now=now)
         relinked = 1
-    _decide(candidate, actor=actor, action=DecisionAction.UNDO, reason=reason, now=now, status=last.status_before, decided_at=None)
-    audit_record(actor=actor, action="linkage.undo", object_type="match_candidate", object_id=str(candidate.uuid),
-                 details={"undid": last.action, "reason": reason, "links_undone": unlinked, "relinked": bool(relinked)})
+    _decide(
+        candidate,
+        actor=actor,
+        action=DecisionAction.UNDO,
+        reason=reason,
+        now=now,
+        status=last.status_before,
+        decided_at=None,
+    )
+    audit_record(
+        actor=actor,
+        action="linkage.undo",
+        object_type="match_candidate",
+        object_id=str(candidate.uuid),
+        details={"undid": last.action, "reason": reason, "links_undone": unlinked, "relinked": bool(relinked)},
+    )
     return candidate
 
 
@@ -268,18 +370,37 @@ def person_link_undo(*, actor, person: Person, referral: Referral, reason: str) 
     scope = linkage_scope(actor)
     if scope is None or (scope and not Referral.objects.filter(scope, pk=referral.pk).exists()):
         raise NotFound
-    link = PersonLink.objects.select_for_update().filter(person=person, referral=referral, undone_at__isnull=True).first()
+    link = (
+        PersonLink.objects.select_for_update().filter(person=person, referral=referral, undone_at__isnull=True).first()
+    )
     reason = _clean_reason(reason)
     if link is None:
         raise LinkageRefused("This referral is no longer linked to this person")
     now = timezone.now()
     link.undone_at, link.undone_by, link.undo_reason = now, actor, reason
     link.save(update_fields=["undone_at", "undone_by", "undo_reason"])
-    others = list(PersonLink.objects.filter(person=person, undone_at__isnull=True).values_list("referral_id", flat=True))
+    others = list(
+        PersonLink.objects.filter(person=person, undone_at__isnull=True).values_list("referral_id", flat=True)
+    )
     reopened = MatchCandidate.objects.select_for_update().filter(
-        Q(referral=referral, earlier_id__in=others) | Q(earlier=referral, referral_id__in=others), status__in=[CandidateStatus.CONFIRMED, CandidateStatus.AUTO_LINKED])
+        Q(referral=referral, earlier_id__in=others) | Q(earlier=referral, referral_id__in=others),
+        status__in=[CandidateStatus.CONFIRMED, CandidateStatus.AUTO_LINKED],
+    )
     for candidate in reopened:
-        _decide(candidate, actor=actor, action=DecisionAction.UNDO, reason=reason, now=now, status=CandidateStatus.OPEN, decided_at=None)
-    audit_record(actor=actor, action="linkage.unlink", object_type="person", object_id=str(person.uuid),
-                 details={"referral": str(referral.uuid), "reason": reason})
+        _decide(
+            candidate,
+            actor=actor,
+            action=DecisionAction.UNDO,
+            reason=reason,
+            now=now,
+            status=CandidateStatus.OPEN,
+            decided_at=None,
+        )
+    audit_record(
+        actor=actor,
+        action="linkage.unlink",
+        object_type="person",
+        object_id=str(person.uuid),
+        details={"referral": str(referral.uuid), "reason": reason},
+    )
     return link

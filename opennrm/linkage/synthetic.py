@@ -28,8 +28,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 INPUT_COLUMNS = [
-    "record_id", "given_names", "family_name", "aliases", "names_in_original_script", "date_of_birth",
-    "date_of_birth_precision", "sex", "nationalities", "local_authority", "referral_date",
+    "record_id",
+    "given_names",
+    "family_name",
+    "aliases",
+    "names_in_original_script",
+    "date_of_birth",
+    "date_of_birth_precision",
+    "sex",
+    "nationalities",
+    "local_authority",
+    "referral_date",
 ]
 TRUTH_COLUMNS = ["record_id", "person_id", "family_id", "relation", "script_only", "dob_kind", "name_order"]
 
@@ -167,77 +176,238 @@ GEEZ_FEMALE: list[Name] = [
     (("Hiwet", "Hiwot", "Hewet"), "ሂወት"),
 ]
 VIET_GIVEN_MALE: list[tuple[Name, float]] = [
-    ((("Anh",), "Anh"), 12), ((("Hung",), "Hùng"), 8), ((("Minh",), "Minh"), 8), ((("Nam",), "Nam"), 7),
-    ((("Tuan",), "Tuấn"), 7), ((("Long",), "Long"), 6), ((("Duc",), "Đức"), 5), ((("Huy",), "Huy"), 5),
-    ((("Khanh",), "Khánh"), 4), ((("Phuc",), "Phúc"), 4), ((("Quang",), "Quang"), 4), ((("Thanh",), "Thanh"), 4),
-    ((("Dung", "Dzung"), "Dũng"), 3), ((("Tien",), "Tiến"), 3), ((("Hieu",), "Hiếu"), 3), ((("Cuong",), "Cường"), 3),
+    ((("Anh",), "Anh"), 12),
+    ((("Hung",), "Hùng"), 8),
+    ((("Minh",), "Minh"), 8),
+    ((("Nam",), "Nam"), 7),
+    ((("Tuan",), "Tuấn"), 7),
+    ((("Long",), "Long"), 6),
+    ((("Duc",), "Đức"), 5),
+    ((("Huy",), "Huy"), 5),
+    ((("Khanh",), "Khánh"), 4),
+    ((("Phuc",), "Phúc"), 4),
+    ((("Quang",), "Quang"), 4),
+    ((("Thanh",), "Thanh"), 4),
+    ((("Dung", "Dzung"), "Dũng"), 3),
+    ((("Tien",), "Tiến"), 3),
+    ((("Hieu",), "Hiếu"), 3),
+    ((("Cuong",), "Cường"), 3),
 ]
 VIET_GIVEN_FEMALE: list[tuple[Name, float]] = [
-    ((("Anh",), "Anh"), 10), ((("Linh",), "Linh"), 9), ((("Huong",), "Hương"), 7), ((("Lan",), "Lan"), 6),
-    ((("Mai",), "Mai"), 6), ((("Trang",), "Trang"), 6), ((("Thao",), "Thảo"), 5), ((("Hoa",), "Hoa"), 5),
-    ((("Ngoc",), "Ngọc"), 4), ((("Nhung",), "Nhung"), 4), ((("Phuong",), "Phương"), 4), ((("Yen",), "Yến"), 3),
+    ((("Anh",), "Anh"), 10),
+    ((("Linh",), "Linh"), 9),
+    ((("Huong",), "Hương"), 7),
+    ((("Lan",), "Lan"), 6),
+    ((("Mai",), "Mai"), 6),
+    ((("Trang",), "Trang"), 6),
+    ((("Thao",), "Thảo"), 5),
+    ((("Hoa",), "Hoa"), 5),
+    ((("Ngoc",), "Ngọc"), 4),
+    ((("Nhung",), "Nhung"), 4),
+    ((("Phuong",), "Phương"), 4),
+    ((("Yen",), "Yến"), 3),
 ]
 ALBANIAN_MALE: list[Name] = [
-    (("Endrit", "Ëndrit", "Endrith"), ""), (("Arben", "Arbeni"), ""), (("Klevis", "Klevi"), ""),
-    (("Erion", "Erjon"), ""), (("Ardit", "Arditi"), ""), (("Besnik", "Besniku"), ""), (("Dritan", "Dritani"), ""),
-    (("Elton", "Eltoni"), ""), (("Florian", "Florjan"), ""), (("Gentian", "Gentjan"), ""), (("Ilir", "Iliri"), ""),
-    (("Kristian", "Kristjan"), ""), (("Luan", "Luani"), ""), (("Marsel", "Marseli"), ""), (("Redon", "Redoni"), ""),
-    (("Xhuljano", "Julian", "Xhulian"), ""), (("Sokol", "Sokoli"), ""), (("Ervis", "Erviz"), ""),
+    (("Endrit", "Ëndrit", "Endrith"), ""),
+    (("Arben", "Arbeni"), ""),
+    (("Klevis", "Klevi"), ""),
+    (("Erion", "Erjon"), ""),
+    (("Ardit", "Arditi"), ""),
+    (("Besnik", "Besniku"), ""),
+    (("Dritan", "Dritani"), ""),
+    (("Elton", "Eltoni"), ""),
+    (("Florian", "Florjan"), ""),
+    (("Gentian", "Gentjan"), ""),
+    (("Ilir", "Iliri"), ""),
+    (("Kristian", "Kristjan"), ""),
+    (("Luan", "Luani"), ""),
+    (("Marsel", "Marseli"), ""),
+    (("Redon", "Redoni"), ""),
+    (("Xhuljano", "Julian", "Xhulian"), ""),
+    (("Sokol", "Sokoli"), ""),
+    (("Ervis", "Erviz"), ""),
 ]
 ALBANIAN_FEMALE: list[Name] = [
-    (("Elona", "Elonë"), ""), (("Ermira", "Ermirë"), ""), (("Klea", "Kleja"), ""), (("Jonida", "Jonidë"), ""),
-    (("Anisa", "Anisë"), ""), (("Fjorela", "Fiorela"), ""), (("Xhesika", "Jessica"), ""),
+    (("Elona", "Elonë"), ""),
+    (("Ermira", "Ermirë"), ""),
+    (("Klea", "Kleja"), ""),
+    (("Jonida", "Jonidë"), ""),
+    (("Anisa", "Anisë"), ""),
+    (("Fjorela", "Fiorela"), ""),
+    (("Xhesika", "Jessica"), ""),
 ]
 ALBANIAN_FAMILY: list[Name] = [
-    (("Hoxha", "Hoxhaj", "Hodza"), ""), (("Çollaku", "Collaku", "Cholaku"), ""), (("Shehu", "Sheu"), ""),
-    (("Gashi", "Gashaj"), ""), (("Krasniqi", "Krasniki"), ""), (("Berisha", "Berishaj"), ""), (("Leka", "Lekaj"), ""),
-    (("Dervishi", "Dervishaj"), ""), (("Kola", "Kolaj"), ""), (("Marku", "Markaj"), ""), (("Prifti", "Priftaj"), ""),
-    (("Bajrami", "Bajramaj"), ""), (("Tafa", "Tafaj"), ""), (("Duka", "Dukaj"), ""), (("Mema", "Memaj"), ""),
+    (("Hoxha", "Hoxhaj", "Hodza"), ""),
+    (("Çollaku", "Collaku", "Cholaku"), ""),
+    (("Shehu", "Sheu"), ""),
+    (("Gashi", "Gashaj"), ""),
+    (("Krasniqi", "Krasniki"), ""),
+    (("Berisha", "Berishaj"), ""),
+    (("Leka", "Lekaj"), ""),
+    (("Dervishi", "Dervishaj"), ""),
+    (("Kola", "Kolaj"), ""),
+    (("Marku", "Markaj"), ""),
+    (("Prifti", "Priftaj"), ""),
+    (("Bajrami", "Bajramaj"), ""),
+    (("Tafa", "Tafaj"), ""),
+    (("Duka", "Dukaj"), ""),
+    (("Mema", "Memaj"), ""),
 ]
 ROMANIAN_MALE: list[Name] = [
-    (("Ștefan", "Stefan"), ""), (("Andrei", "Andrey"), ""), (("Alexandru", "Alexandro"), ""), (("Ionuț", "Ionut"), ""),
-    (("Mihai", "Mihail"), ""), (("Florin", "Floryn"), ""), (("Gheorghe", "Georghe", "George"), ""), (("Costel", "Costica"), ""),
-    (("Marian", "Marin"), ""), (("Nicolae", "Nicolai"), ""),
+    (("Ștefan", "Stefan"), ""),
+    (("Andrei", "Andrey"), ""),
+    (("Alexandru", "Alexandro"), ""),
+    (("Ionuț", "Ionut"), ""),
+    (("Mihai", "Mihail"), ""),
+    (("Florin", "Floryn"), ""),
+    (("Gheorghe", "Georghe", "George"), ""),
+    (("Costel", "Costica"), ""),
+    (("Marian", "Marin"), ""),
+    (("Nicolae", "Nicolai"), ""),
 ]
 ROMANIAN_FEMALE: list[Name] = [
-    (("Ioana", "Ioanna"), ""), (("Maria", "Mariya"), ""), (("Elena", "Elenа"), ""), (("Andreea", "Andrea"), ""),
-    (("Alexandra", "Alexandrа"), ""), (("Florentina", "Florentyna"), ""), (("Denisa", "Denissa"), ""),
+    (("Ioana", "Ioanna"), ""),
+    (("Maria", "Mariya"), ""),
+    (("Elena", "Elenа"), ""),
+    (("Andreea", "Andrea"), ""),
+    (("Alexandra", "Alexandrа"), ""),
+    (("Florentina", "Florentyna"), ""),
+    (("Denisa", "Denissa"), ""),
 ]
 ROMANIAN_FAMILY: list[Name] = [
-    (("Popescu", "Popesku"), ""), (("Ionescu", "Ionesku"), ""), (("Țurcanu", "Turcanu"), ""), (("Stoica", "Stoika"), ""),
-    (("Dumitru", "Dumitriu"), ""), (("Rădulescu", "Radulescu"), ""), (("Lăcătuș", "Lacatus"), ""), (("Constantin", "Konstantin"), ""),
-    (("Mihăilă", "Mihaila"), ""), (("Stan", "Stann"), ""), (("Rusu", "Russu"), ""), (("Munteanu", "Muntean"), ""),
+    (("Popescu", "Popesku"), ""),
+    (("Ionescu", "Ionesku"), ""),
+    (("Țurcanu", "Turcanu"), ""),
+    (("Stoica", "Stoika"), ""),
+    (("Dumitru", "Dumitriu"), ""),
+    (("Rădulescu", "Radulescu"), ""),
+    (("Lăcătuș", "Lacatus"), ""),
+    (("Constantin", "Konstantin"), ""),
+    (("Mihăilă", "Mihaila"), ""),
+    (("Stan", "Stann"), ""),
+    (("Rusu", "Russu"), ""),
+    (("Munteanu", "Muntean"), ""),
 ]
 NIGERIAN_MALE: list[Name] = [
-    (("Chinedu", "Chinedum"), ""), (("Oluwaseun", "Seun", "Oluwasehun"), ""), (("Emeka", "Chukwuemeka"), ""),
-    (("Ibrahim", "Ibraheem"), ""), (("Tunde", "Babatunde"), ""), (("Obinna", "Obina"), ""), (("Ifeanyi", "Ifeanyichukwu"), ""),
-    (("Samuel", "Samwel"), ""), (("David", "Daveed"), ""), (("Kelechi", "Kelechukwu"), ""),
+    (("Chinedu", "Chinedum"), ""),
+    (("Oluwaseun", "Seun", "Oluwasehun"), ""),
+    (("Emeka", "Chukwuemeka"), ""),
+    (("Ibrahim", "Ibraheem"), ""),
+    (("Tunde", "Babatunde"), ""),
+    (("Obinna", "Obina"), ""),
+    (("Ifeanyi", "Ifeanyichukwu"), ""),
+    (("Samuel", "Samwel"), ""),
+    (("David", "Daveed"), ""),
+    (("Kelechi", "Kelechukwu"), ""),
 ]
 NIGERIAN_FEMALE: list[Name] = [
-    (("Blessing", "Blessin"), ""), (("Chioma", "Chiamaka"), ""), (("Ngozi", "Ngozy"), ""), (("Favour", "Favor"), ""),
-    (("Adaeze", "Adaze"), ""), (("Funmilayo", "Funmi"), ""), (("Precious", "Presious"), ""), (("Joy", "Joi"), ""),
+    (("Blessing", "Blessin"), ""),
+    (("Chioma", "Chiamaka"), ""),
+    (("Ngozi", "Ngozy"), ""),
+    (("Favour", "Favor"), ""),
+    (("Adaeze", "Adaze"), ""),
+    (("Funmilayo", "Funmi"), ""),
+    (("Precious", "Presious"), ""),
+    (("Joy", "Joi"), ""),
 ]
 NIGERIAN_FAMILY: list[Name] = [
-    (("Okafor", "Okafo"), ""), (("Adeyemi", "Adeyemy"), ""), (("Okonkwo", "Okonkow"), ""), (("Eze", "Ezeh"), ""),
-    (("Ogunleye", "Ogunleyi"), ""), (("Nwosu", "Nwosuh"), ""), (("Bello", "Belo"), ""), (("Abubakar", "Abubakr"), ""),
-    (("Olawale", "Olawalle"), ""), (("Obi", "Obih"), ""), (("Adebayo", "Adebayor"), ""), (("Uche", "Uchey"), ""),
+    (("Okafor", "Okafo"), ""),
+    (("Adeyemi", "Adeyemy"), ""),
+    (("Okonkwo", "Okonkow"), ""),
+    (("Eze", "Ezeh"), ""),
+    (("Ogunleye", "Ogunleyi"), ""),
+    (("Nwosu", "Nwosuh"), ""),
+    (("Bello", "Belo"), ""),
+    (("Abubakar", "Abubakr"), ""),
+    (("Olawale", "Olawalle"), ""),
+    (("Obi", "Obih"), ""),
+    (("Adebayo", "Adebayor"), ""),
+    (("Uche", "Uchey"), ""),
 ]
-UK_MALE: list[Name] = [(("Jack",), ""), (("Oliver", "Olly"), ""), (("Harry", "Harrison"), ""), (("Charlie", "Charles"), ""),
-    (("Thomas", "Tom", "Tommy"), ""), (("James", "Jamie"), ""), (("Kyle",), ""), (("Liam",), ""), (("Connor", "Conor"), ""),
-    (("Tyler",), ""), (("Daniel", "Danny"), ""), (("Jayden", "Jaiden"), ""), (("Callum", "Calum"), ""), (("Reece", "Rhys"), ""),
-    (("Mason",), ""), (("Lewis", "Louis"), ""), (("Kai", "Kye"), ""), (("Leon",), ""), (("Joshua", "Josh"), ""), (("Ryan",), "")]
-UK_FEMALE: list[Name] = [(("Chloe", "Chloë"), ""), (("Emily", "Emilie"), ""), (("Jessica", "Jess"), ""), (("Olivia", "Liv"), ""),
-    (("Amelia", "Millie"), ""), (("Sophie", "Sophia"), ""), (("Ellie", "Elly"), ""), (("Megan", "Meghan"), ""),
-    (("Lauren",), ""), (("Courtney", "Kourtney"), ""), (("Leah", "Lea"), ""), (("Caitlin", "Katelyn"), ""), (("Demi",), ""),
-    (("Shannon",), ""), (("Kayla", "Kaylah"), "")]
-UK_FAMILY: list[Name] = [(("Smith", "Smyth"), ""), (("Jones",), ""), (("Williams",), ""), (("Taylor", "Tayler"), ""),
-    (("Brown", "Browne"), ""), (("Davies", "Davis"), ""), (("Evans",), ""), (("Wilson",), ""), (("Thomas",), ""),
-    (("Johnson", "Jonson"), ""), (("Roberts",), ""), (("Robinson",), ""), (("Wright",), ""), (("Thompson", "Thomson"), ""),
-    (("Walker",), ""), (("White", "Whyte"), ""), (("Edwards",), ""), (("Hughes",), ""), (("Green", "Greene"), ""),
-    (("Hall",), ""), (("Lewis",), ""), (("Harris",), ""), (("Clarke", "Clark"), ""), (("Patel",), ""), (("Jackson",), ""),
-    (("Wood",), ""), (("Turner",), ""), (("Martin",), ""), (("Cooper",), ""), (("Hill",), ""), (("Ward",), ""),
-    (("Morris",), ""), (("Moore",), ""), (("Clayton",), ""), (("Lee",), ""), (("King",), ""), (("Baker",), ""),
-    (("Harrison",), ""), (("Morgan",), ""), (("Allen", "Allan"), ""), (("Mitchell",), ""), (("Kelly", "Kelley"), "")]
+UK_MALE: list[Name] = [
+    (("Jack",), ""),
+    (("Oliver", "Olly"), ""),
+    (("Harry", "Harrison"), ""),
+    (("Charlie", "Charles"), ""),
+    (("Thomas", "Tom", "Tommy"), ""),
+    (("James", "Jamie"), ""),
+    (("Kyle",), ""),
+    (("Liam",), ""),
+    (("Connor", "Conor"), ""),
+    (("Tyler",), ""),
+    (("Daniel", "Danny"), ""),
+    (("Jayden", "Jaiden"), ""),
+    (("Callum", "Calum"), ""),
+    (("Reece", "Rhys"), ""),
+    (("Mason",), ""),
+    (("Lewis", "Louis"), ""),
+    (("Kai", "Kye"), ""),
+    (("Leon",), ""),
+    (("Joshua", "Josh"), ""),
+    (("Ryan",), ""),
+]
+UK_FEMALE: list[Name] = [
+    (("Chloe", "Chloë"), ""),
+    (("Emily", "Emilie"), ""),
+    (("Jessica", "Jess"), ""),
+    (("Olivia", "Liv"), ""),
+    (("Amelia", "Millie"), ""),
+    (("Sophie", "Sophia"), ""),
+    (("Ellie", "Elly"), ""),
+    (("Megan", "Meghan"), ""),
+    (("Lauren",), ""),
+    (("Courtney", "Kourtney"), ""),
+    (("Leah", "Lea"), ""),
+    (("Caitlin", "Katelyn"), ""),
+    (("Demi",), ""),
+    (("Shannon",), ""),
+    (("Kayla", "Kaylah"), ""),
+]
+UK_FAMILY: list[Name] = [
+    (("Smith", "Smyth"), ""),
+    (("Jones",), ""),
+    (("Williams",), ""),
+    (("Taylor", "Tayler"), ""),
+    (("Brown", "Browne"), ""),
+    (("Davies", "Davis"), ""),
+    (("Evans",), ""),
+    (("Wilson",), ""),
+    (("Thomas",), ""),
+    (("Johnson", "Jonson"), ""),
+    (("Roberts",), ""),
+    (("Robinson",), ""),
+    (("Wright",), ""),
+    (("Thompson", "Thomson"), ""),
+    (("Walker",), ""),
+    (("White", "Whyte"), ""),
+    (("Edwards",), ""),
+    (("Hughes",), ""),
+    (("Green", "Greene"), ""),
+    (("Hall",), ""),
+    (("Lewis",), ""),
+    (("Harris",), ""),
+    (("Clarke", "Clark"), ""),
+    (("Patel",), ""),
+    (("Jackson",), ""),
+    (("Wood",), ""),
+    (("Turner",), ""),
+    (("Martin",), ""),
+    (("Cooper",), ""),
+    (("Hill",), ""),
+    (("Ward",), ""),
+    (("Morris",), ""),
+    (("Moore",), ""),
+    (("Clayton",), ""),
+    (("Lee",), ""),
+    (("King",), ""),
+    (("Baker",), ""),
+    (("Harrison",), ""),
+    (("Morgan",), ""),
+    (("Allen", "Allan"), ""),
+    (("Mitchell",), ""),
+    (("Kelly", "Kelley"), ""),
+]
+
 
 # Long tails of family names built from syllables: real populations have thousands of surnames, and the
 # few dozen curated ones above alone would make every second child a namesake. The curated heads keep the
@@ -247,15 +417,29 @@ def _syllable_names(prefixes: str, suffixes: str) -> list[Name]:
 
 
 FAMILY_TAILS: dict[str, list[Name]] = {
-    "arabic": [((f"al-{root}", f"El {root}", root), "") for root in
-               "Rashid Zubair Faris Qasim Mansour Sharif Hakim Salim Bashir Tahir Anwar Fadl Hilal Jaber Kamal Latif Majid Nabil Rafiq Sami Walid Yasin Zaki Badr Daud Fuad Ghazi Habib Imad Marzouq".split()],
-    "persian": [((root,), "") for root in
-                "Sultani Nazari Amiri Habibi Sharifi Rasuli Samadi Wardak Zadran Mangal Hotak Barakzai Durrani Sadat Haidari Qaderi Yousufzai Akbari Tajik Hamidi Safari Naseri Ghafoori Mirzai".split()],
-    "romanian": _syllable_names("Pop Ion Rad Stan Mih Dum Constan Gheorg Vas Nic Marin Tud Crist Lung Bal", "escu eanu ache oiu aru ica"),
-    "nigerian": _syllable_names("Ade Olu Oke Chi Nwa Obi Ola Ige Aji Ezi", "wale kunle bayo nna eze ke fora sanya dipe mola"),
+    "arabic": [
+        ((f"al-{root}", f"El {root}", root), "")
+        for root in "Rashid Zubair Faris Qasim Mansour Sharif Hakim Salim Bashir Tahir Anwar Fadl Hilal Jaber Kamal Latif Majid Nabil Rafiq Sami Walid Yasin Zaki Badr Daud Fuad Ghazi Habib Imad Marzouq".split()
+    ],
+    "persian": [
+        ((root,), "")
+        for root in "Sultani Nazari Amiri Habibi Sharifi Rasuli Samadi Wardak Zadran Mangal Hotak Barakzai Durrani Sadat Haidari Qaderi Yousufzai Akbari Tajik Hamidi Safari Naseri Ghafoori Mirzai".split()
+    ],
+    "romanian": _syllable_names(
+        "Pop Ion Rad Stan Mih Dum Constan Gheorg Vas Nic Marin Tud Crist Lung Bal", "escu eanu ache oiu aru ica"
+    ),
+    "nigerian": _syllable_names(
+        "Ade Olu Oke Chi Nwa Obi Ola Ige Aji Ezi", "wale kunle bayo nna eze ke fora sanya dipe mola"
+    ),
 }
-UK_MALE += [((name,), "") for name in "Alfie Archie Ben Bradley Cameron Dylan Ethan Finley George Henry Isaac Jake Jordan Kieran Luke Max Nathan Owen Riley Sam Toby Zach Aaron Ashton Brandon Corey Declan Ewan Frankie Logan".split()]
-UK_FEMALE += [((name,), "") for name in "Abbie Alisha Bethany Chelsea Danielle Eden Faith Georgia Grace Hannah Holly Imogen Jade Keira Lacey Lily Maisie Molly Niamh Paige Poppy Rebecca Ruby Skye Tia Zoe Amber Brooke Casey Freya".split()]
+UK_MALE += [
+    ((name,), "")
+    for name in "Alfie Archie Ben Bradley Cameron Dylan Ethan Finley George Henry Isaac Jake Jordan Kieran Luke Max Nathan Owen Riley Sam Toby Zach Aaron Ashton Brandon Corey Declan Ewan Frankie Logan".split()
+]
+UK_FEMALE += [
+    ((name,), "")
+    for name in "Abbie Alisha Bethany Chelsea Danielle Eden Faith Georgia Grace Hannah Holly Imogen Jade Keira Lacey Lily Maisie Molly Niamh Paige Poppy Rebecca Ruby Skye Tia Zoe Amber Brooke Casey Freya".split()
+]
 
 # ---------------------------------------------------------------- name frequencies (round 2)
 #
@@ -297,8 +481,13 @@ class Pool:
     cumulative: tuple[float, ...]
 
 
-def _pool(head: list[Name] | list[tuple[Name, float]], tail: list[Name] = (), head_share: float = 1.0,
-          skew: float = 1.0, tail_skew: float = 0.6) -> Pool:
+def _pool(
+    head: list[Name] | list[tuple[Name, float]],
+    tail: list[Name] = (),
+    head_share: float = 1.0,
+    skew: float = 1.0,
+    tail_skew: float = 0.6,
+) -> Pool:
     """Head names (explicit weights in %, or Zipf by rank with `skew`) taking `head_share` of the mass;
     the tail (Zipf with `tail_skew`) the rest."""
     if head and isinstance(head[0][1], (int, float)):
@@ -346,96 +535,343 @@ def _viet(words: str) -> list[Name]:
 
 VIET_FAMILY_POOL = _pool(
     [
-        ((("Nguyen",), "Nguyễn"), 38.4), ((("Tran", "Trann"), "Trần"), 12.1), ((("Le", "Lee"), "Lê"), 9.5),
-        ((("Pham", "Phan"), "Phạm"), 7.0), ((("Hoang", "Huynh"), "Hoàng"), 5.1), ((("Phan",), "Phan"), 4.5),
-        ((("Vu", "Vo"), "Vũ"), 3.9), ((("Dang",), "Đặng"), 2.1), ((("Bui",), "Bùi"), 2.0), ((("Do",), "Đỗ"), 1.4),
-        ((("Ho",), "Hồ"), 1.3), ((("Ngo",), "Ngô"), 1.3), ((("Duong",), "Dương"), 1.0), ((("Ly",), "Lý"), 0.5),
+        ((("Nguyen",), "Nguyễn"), 38.4),
+        ((("Tran", "Trann"), "Trần"), 12.1),
+        ((("Le", "Lee"), "Lê"), 9.5),
+        ((("Pham", "Phan"), "Phạm"), 7.0),
+        ((("Hoang", "Huynh"), "Hoàng"), 5.1),
+        ((("Phan",), "Phan"), 4.5),
+        ((("Vu", "Vo"), "Vũ"), 3.9),
+        ((("Dang",), "Đặng"), 2.1),
+        ((("Bui",), "Bùi"), 2.0),
+        ((("Do",), "Đỗ"), 1.4),
+        ((("Ho",), "Hồ"), 1.3),
+        ((("Ngo",), "Ngô"), 1.3),
+        ((("Duong",), "Dương"), 1.0),
+        ((("Ly",), "Lý"), 0.5),
     ],
-    _viet("Đinh Trịnh Lâm Mai Trương Đoàn Cao Lưu Tô Hà Quách Tạ Thái Kiều La Chu Châu Lương Tăng Triệu Từ Vương "
-          "Kim Khúc Lại Mạc Nghiêm Phùng Quan Tôn Thân Âu Đàm Giang Hàn Hứa Lạc Lục Mạch Ninh Tiêu Thạch Văn "
-          "Đào Lò Nông Hầu Diệp Viên"),
+    _viet(
+        "Đinh Trịnh Lâm Mai Trương Đoàn Cao Lưu Tô Hà Quách Tạ Thái Kiều La Chu Châu Lương Tăng Triệu Từ Vương "
+        "Kim Khúc Lại Mạc Nghiêm Phùng Quan Tôn Thân Âu Đàm Giang Hàn Hứa Lạc Lục Mạch Ninh Tiêu Thạch Văn "
+        "Đào Lò Nông Hầu Diệp Viên"
+    ),
     head_share=0.897,
 )
 VIET_MIDDLE_POOLS = {
-    "M": _pool([(_viet("Văn")[0], 35)] + [(n, w) for n, w in zip(_viet(
-        "Đức Minh Quốc Hữu Công Thanh Gia Hoàng Ngọc Tuấn Bảo Xuân Đình Trọng Anh Quang Mạnh Thế Hải Tiến Duy Khánh Đăng Nhật"),
-        [8, 8, 6, 5, 5, 5, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1])]),
-    "F": _pool([(_viet("Thị")[0], 40)] + [(n, w) for n, w in zip(_viet(
-        "Ngọc Thu Thanh Minh Phương Thùy Hoài Kim Bảo Khánh Mai Hồng Quỳnh Diễm Hải Thảo Bích Cẩm Lan Hà Mỹ Tú Yến Như"),
-        [8, 6, 5, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1])]),
+    "M": _pool(
+        [(_viet("Văn")[0], 35)]
+        + [
+            (n, w)
+            for n, w in zip(
+                _viet(
+                    "Đức Minh Quốc Hữu Công Thanh Gia Hoàng Ngọc Tuấn Bảo Xuân Đình Trọng Anh Quang Mạnh Thế Hải Tiến Duy Khánh Đăng Nhật"
+                ),
+                [8, 8, 6, 5, 5, 5, 4, 4, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1],
+            )
+        ]
+    ),
+    "F": _pool(
+        [(_viet("Thị")[0], 40)]
+        + [
+            (n, w)
+            for n, w in zip(
+                _viet(
+                    "Ngọc Thu Thanh Minh Phương Thùy Hoài Kim Bảo Khánh Mai Hồng Quỳnh Diễm Hải Thảo Bích Cẩm Lan Hà Mỹ Tú Yến Như"
+                ),
+                [8, 6, 5, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1],
+            )
+        ]
+    ),
 }
 VIET_GIVEN_POOLS = {
-    "M": _pool(VIET_GIVEN_MALE, _viet(
-        "Bảo Bình Chiến Công Cường Đạt Đông Dương Giang Hải Hậu Hiển Hòa Hoàng Hợp Hưng Khải Khang Khoa Kiên Lâm Lộc "
-        "Lợi Luân Lực Mạnh Nghĩa Ngọc Nguyên Nhân Nhật Phát Phong Phú Quân Quý Sơn Tài Tâm Tân Thắng Thành Thiện "
-        "Thịnh Thọ Thuận Tín Toàn Trí Trung Trường Tú Tùng Việt Vinh Vũ Xuân Kiệt Đăng Hào Lượng Sang Tấn Hiệp Khôi "
-        "Nhân Triều Vĩnh Đại Hoài Thông Linh Kha Khang"), head_share=0.5),
-    "F": _pool(VIET_GIVEN_FEMALE, _viet(
-        "Bích Châu Chi Diệp Dung Duyên Giang Hà Hạnh Hằng Hiền Hoài Hồng Huệ Huyền Khánh Kiều Lam Liên Loan Ly "
-        "Mỹ Nga Ngân Nhi Nhàn Oanh Quỳnh Sương Tâm Thắm Thanh Thơ Thủy Thúy Tiên Trâm Trinh Tuyết Uyên Vân Vy "
-        "Xuân Hạ Đào Diễm Hậu Hiếu Lệ Mơ Nương Phượng Quyên Thùy Tươi Vi Yên Ánh Cúc Điệp Hân Khuê Lụa Mai"),
-        head_share=0.5),
+    "M": _pool(
+        VIET_GIVEN_MALE,
+        _viet(
+            "Bảo Bình Chiến Công Cường Đạt Đông Dương Giang Hải Hậu Hiển Hòa Hoàng Hợp Hưng Khải Khang Khoa Kiên Lâm Lộc "
+            "Lợi Luân Lực Mạnh Nghĩa Ngọc Nguyên Nhân Nhật Phát Phong Phú Quân Quý Sơn Tài Tâm Tân Thắng Thành Thiện "
+            "Thịnh Thọ Thuận Tín Toàn Trí Trung Trường Tú Tùng Việt Vinh Vũ Xuân Kiệt Đăng Hào Lượng Sang Tấn Hiệp Khôi "
+            "Nhân Triều Vĩnh Đại Hoài Thông Linh Kha Khang"
+        ),
+        head_share=0.5,
+    ),
+    "F": _pool(
+        VIET_GIVEN_FEMALE,
+        _viet(
+            "Bích Châu Chi Diệp Dung Duyên Giang Hà Hạnh Hằng Hiền Hoài Hồng Huệ Huyền Khánh Kiều Lam Liên Loan Ly "
+            "Mỹ Nga Ngân Nhi Nhàn Oanh Quỳnh Sương Tâm Thắm Thanh Thơ Thủy Thúy Tiên Trâm Trinh Tuyết Uyên Vân Vy "
+            "Xuân Hạ Đào Diễm Hậu Hiếu Lệ Mơ Nương Phượng Quyên Thùy Tươi Vi Yên Ánh Cúc Điệp Hân Khuê Lụa Mai"
+        ),
+        head_share=0.5,
+    ),
 }
 
-_GEEZ_PARTS = [("Gebre", "Ghebre", "ገብረ"), ("Tesfa", "Tesfa", "ተስፋ"), ("Habte", "Habtê", "ሃብተ"), ("Wolde", "Welde", "ወልደ"),
-               ("Haile", "Hayle", "ሃይለ"), ("Kidane", "Kidan", "ኪዳነ")]
-_GEEZ_ENDS = [("mariam", "ማርያም"), ("mikael", "ሚካኤል"), ("selassie", "ስላሴ"), ("giorgis", "ጊዮርጊስ"),
-              ("yesus", "የሱስ"), ("kristos", "ክርስቶስ"), ("tsion", "ጽዮን"), ("gabriel", "ገብርኤል"), ("egziabher", "እግዚኣብሄር"),
-              ("michael", "ሚካኤል"), ("tensae", "ትንሳኤ")]
+_GEEZ_PARTS = [
+    ("Gebre", "Ghebre", "ገብረ"),
+    ("Tesfa", "Tesfa", "ተስፋ"),
+    ("Habte", "Habtê", "ሃብተ"),
+    ("Wolde", "Welde", "ወልደ"),
+    ("Haile", "Hayle", "ሃይለ"),
+    ("Kidane", "Kidan", "ኪዳነ"),
+]
+_GEEZ_ENDS = [
+    ("mariam", "ማርያም"),
+    ("mikael", "ሚካኤል"),
+    ("selassie", "ስላሴ"),
+    ("giorgis", "ጊዮርጊስ"),
+    ("yesus", "የሱስ"),
+    ("kristos", "ክርስቶስ"),
+    ("tsion", "ጽዮን"),
+    ("gabriel", "ገብርኤል"),
+    ("egziabher", "እግዚኣብሄር"),
+    ("michael", "ሚካኤል"),
+    ("tensae", "ትንሳኤ"),
+]
 GEEZ_MALE_TAIL: list[Name] = [
     ((start + end, f"{start} {end.capitalize()}", alt + end), s + e)
-    for start, alt, s in _GEEZ_PARTS for end, e in _GEEZ_ENDS
-] + [((latin,), geez) for latin, geez in [
-    ("Mehari", "መሓሪ"), ("Yemane", "የማነ"), ("Tsegay", "ጸጋይ"), ("Kahsay", "ካሕሳይ"), ("Goitom", "ጎይቶም"), ("Teame", "ተዓመ"),
-    ("Ghirmay", "ግርማይ"), ("Zerai", "ዘርኣይ"), ("Asmerom", "ኣስመሮም"), ("Tedros", "ቴድሮስ"), ("Efrem", "ኤፍሬም"),
-    ("Natnael", "ናትናኤል"), ("Biniam", "ቢንያም"), ("Henok", "ሄኖክ"), ("Yosief", "ዮሴፍ"), ("Daniel", "ዳንኤል"), ("Aron", "ኣሮን"),
-    ("Mussie", "ሙሴ"), ("Senay", "ሰናይ"), ("Awet", "ኣወት"), ("Eyob", "እዮብ"), ("Nahom", "ናሆም"), ("Yafet", "ያፌት"),
-    ("Ermias", "ኤርምያስ"), ("Solomon", "ሰሎሞን"), ("Meles", "መለስ"), ("Isaias", "ኢሳይያስ"), ("Zekarias", "ዘካርያስ"),
-    ("Fitsum", "ፍጹም"), ("Medhanie", "መድሃኔ"), ("Okbay", "ዑቕባይ"), ("Hagos", "ሓጎስ"), ("Negash", "ነጋሽ"), ("Araya", "ኣርኣያ"),
-    ("Gebru", "ገብሩ"), ("Alem", "ኣለም"), ("Hadgu", "ሓድጉ"), ("Weldemichael", "ወልደሚካኤል"), ("Tekeste", "ተኸስተ"),
-    ("Andom", "ኣንዶም"), ("Estifanos", "እስጢፋኖስ"), ("Petros", "ጴጥሮስ"), ("Yared", "ያሬድ"), ("Ghebreab", "ገብረኣብ"),
-]]
-GEEZ_FEMALE_TAIL: list[Name] = [((latin,), geez) for latin, geez in [
-    ("Lidia", "ሊድያ"), ("Ruth", "ሩት"), ("Bethlehem", "ቤተልሔም"), ("Yordanos", "ዮርዳኖስ"), ("Eden", "ኤደን"), ("Rahel", "ራሄል"),
-    ("Meron", "ሜሮን"), ("Sara", "ሳራ"), ("Tsega", "ጸጋ"), ("Almaz", "ኣልማዝ"), ("Mebrat", "መብራት"), ("Aster", "ኣስቴር"),
-    ("Luwam", "ሉዋም"), ("Danait", "ዳናይት"), ("Nardos", "ናርዶስ"), ("Elsa", "ኤልሳ"), ("Freweyni", "ፍረወይኒ"), ("Semhar", "ሰምሃር"),
-    ("Rigat", "ርግኣት"), ("Yohana", "ዮሃና"), ("Wegahta", "ወጋሕታ"), ("Mahlet", "ማህሌት"), ("Ariam", "ኣርያም"), ("Mihret", "ምሕረት"),
-    ("Kidist", "ቅድስት"), ("Hanna", "ሃና"), ("Tirhas", "ትርሓስ"), ("Abeba", "ኣበባ"), ("Mizan", "ሚዛን"), ("Simret", "ስምረት"),
-    ("Yodit", "ዮዲት"), ("Rahwa", "ራሕዋ"), ("Delina", "ደሊና"), ("Eyerusalem", "እየሩሳሌም"), ("Sabrina", "ሳብሪና"),
-]]
-ARABIC_MALE_TAIL: list[Name] = [((latin,), arabic) for latin, arabic in [
-    ("Sami", "سامي"), ("Walid", "وليد"), ("Nabil", "نبيل"), ("Majid", "ماجد"), ("Faisal", "فيصل"), ("Saeed", "سعيد"),
-    ("Hamid", "حامد"), ("Rashid", "راشد"), ("Zakaria", "زكريا"), ("Yahya", "يحيى"), ("Anas", "أنس"), ("Amir", "أمير"),
-    ("Ayman", "أيمن"), ("Badr", "بدر"), ("Fadi", "فادي"), ("Hadi", "هادي"), ("Hisham", "هشام"), ("Imran", "عمران"),
-    ("Jaber", "جابر"), ("Kamal", "كمال"), ("Marwan", "مروان"), ("Qasim", "قاسم"), ("Ramadan", "رمضان"), ("Saleh", "صالح"),
-    ("Tamer", "تامر"), ("Yasir", "ياسر"), ("Ziad", "زياد"), ("Mahmoud", "محمود"), ("Abdelaziz", "عبد العزيز"),
-    ("Abdelkarim", "عبد الكريم"), ("Elias", "إلياس"), ("Suleiman", "سليمان"), ("Haroun", "هارون"), ("Dawood", "داود"),
-    ("Mujahid", "مجاهد"), ("Osama", "أسامة"), ("Bakri", "بكري"), ("Fathi", "فتحي"), ("Ammar", "عمار"), ("Moaz", "معاذ"),
-]]
-ARABIC_FEMALE_TAIL: list[Name] = [((latin,), arabic) for latin, arabic in [
-    ("Rania", "رانيا"), ("Salma", "سلمى"), ("Yasmin", "ياسمين"), ("Rawan", "روان"), ("Malak", "ملاك"), ("Jana", "جنى"),
-    ("Sara", "سارة"), ("Dalia", "داليا"), ("Reem", "ريم"), ("Amal", "أمل"), ("Asma", "أسماء"), ("Khadija", "خديجة"),
-    ("Safiya", "صفية"), ("Sumaya", "سمية"), ("Nada", "ندى"), ("Lina", "لينا"), ("Iman", "إيمان"), ("Hiba", "هبة"),
-    ("Ruqaya", "رقية"), ("Tasneem", "تسنيم"), ("Afaf", "عفاف"), ("Nawal", "نوال"), ("Mona", "منى"), ("Shaima", "شيماء"),
-]]
-PERSIAN_MALE_TAIL: list[Name] = [((latin,), persian) for latin, persian in [
-    ("Hamid", "حمید"), ("Nasir", "ناصر"), ("Bashir", "بشیر"), ("Habib", "حبیب"), ("Wahid", "وحید"), ("Jamshid", "جمشید"),
-    ("Omid", "امید"), ("Milad", "میلاد"), ("Ehsan", "احسان"), ("Sajjad", "سجاد"), ("Amir", "امیر"), ("Arash", "آرش"),
-    ("Idris", "ادریس"), ("Yama", "یما"), ("Samiullah", "سمیع الله"), ("Ezatullah", "عزت الله"), ("Noorullah", "نورالله"),
-    ("Khalil", "خلیل"), ("Karim", "کریم"), ("Shafiq", "شفیق"), ("Rohullah", "روح الله"), ("Hasibullah", "حسیب الله"),
-    ("Asadullah", "اسدالله"), ("Ajmal", "اجمل"), ("Fawad", "فواد"), ("Ismail", "اسماعیل"), ("Nabi", "نبی"), ("Qasim", "قاسم"),
-]]
-PERSIAN_FEMALE_TAIL: list[Name] = [((latin,), persian) for latin, persian in [
-    ("Nargis", "نرگس"), ("Marzia", "مرضیه"), ("Sakina", "سکینه"), ("Masooma", "معصومه"), ("Latifa", "لطیفه"),
-    ("Nazanin", "نازنین"), ("Mahsa", "مهسا"), ("Setareh", "ستاره"), ("Nilofar", "نیلوفر"), ("Farzana", "فرزانه"),
-    ("Roya", "رویا"), ("Sima", "سیما"), ("Shirin", "شیرین"), ("Mina", "مینا"), ("Hadia", "هدیه"),
-]]
+    for start, alt, s in _GEEZ_PARTS
+    for end, e in _GEEZ_ENDS
+] + [
+    ((latin,), geez)
+    for latin, geez in [
+        ("Mehari", "መሓሪ"),
+        ("Yemane", "የማነ"),
+        ("Tsegay", "ጸጋይ"),
+        ("Kahsay", "ካሕሳይ"),
+        ("Goitom", "ጎይቶም"),
+        ("Teame", "ተዓመ"),
+        ("Ghirmay", "ግርማይ"),
+        ("Zerai", "ዘርኣይ"),
+        ("Asmerom", "ኣስመሮም"),
+        ("Tedros", "ቴድሮስ"),
+        ("Efrem", "ኤፍሬም"),
+        ("Natnael", "ናትናኤል"),
+        ("Biniam", "ቢንያም"),
+        ("Henok", "ሄኖክ"),
+        ("Yosief", "ዮሴፍ"),
+        ("Daniel", "ዳንኤል"),
+        ("Aron", "ኣሮን"),
+        ("Mussie", "ሙሴ"),
+        ("Senay", "ሰናይ"),
+        ("Awet", "ኣወት"),
+        ("Eyob", "እዮብ"),
+        ("Nahom", "ናሆም"),
+        ("Yafet", "ያፌት"),
+        ("Ermias", "ኤርምያስ"),
+        ("Solomon", "ሰሎሞን"),
+        ("Meles", "መለስ"),
+        ("Isaias", "ኢሳይያስ"),
+        ("Zekarias", "ዘካርያስ"),
+        ("Fitsum", "ፍጹም"),
+        ("Medhanie", "መድሃኔ"),
+        ("Okbay", "ዑቕባይ"),
+        ("Hagos", "ሓጎስ"),
+        ("Negash", "ነጋሽ"),
+        ("Araya", "ኣርኣያ"),
+        ("Gebru", "ገብሩ"),
+        ("Alem", "ኣለም"),
+        ("Hadgu", "ሓድጉ"),
+        ("Weldemichael", "ወልደሚካኤል"),
+        ("Tekeste", "ተኸስተ"),
+        ("Andom", "ኣንዶም"),
+        ("Estifanos", "እስጢፋኖስ"),
+        ("Petros", "ጴጥሮስ"),
+        ("Yared", "ያሬድ"),
+        ("Ghebreab", "ገብረኣብ"),
+    ]
+]
+GEEZ_FEMALE_TAIL: list[Name] = [
+    ((latin,), geez)
+    for latin, geez in [
+        ("Lidia", "ሊድያ"),
+        ("Ruth", "ሩት"),
+        ("Bethlehem", "ቤተልሔም"),
+        ("Yordanos", "ዮርዳኖስ"),
+        ("Eden", "ኤደን"),
+        ("Rahel", "ራሄል"),
+        ("Meron", "ሜሮን"),
+        ("Sara", "ሳራ"),
+        ("Tsega", "ጸጋ"),
+        ("Almaz", "ኣልማዝ"),
+        ("Mebrat", "መብራት"),
+        ("Aster", "ኣስቴር"),
+        ("Luwam", "ሉዋም"),
+        ("Danait", "ዳናይት"),
+        ("Nardos", "ናርዶስ"),
+        ("Elsa", "ኤልሳ"),
+        ("Freweyni", "ፍረወይኒ"),
+        ("Semhar", "ሰምሃር"),
+        ("Rigat", "ርግኣት"),
+        ("Yohana", "ዮሃና"),
+        ("Wegahta", "ወጋሕታ"),
+        ("Mahlet", "ማህሌት"),
+        ("Ariam", "ኣርያም"),
+        ("Mihret", "ምሕረት"),
+        ("Kidist", "ቅድስት"),
+        ("Hanna", "ሃና"),
+        ("Tirhas", "ትርሓስ"),
+        ("Abeba", "ኣበባ"),
+        ("Mizan", "ሚዛን"),
+        ("Simret", "ስምረት"),
+        ("Yodit", "ዮዲት"),
+        ("Rahwa", "ራሕዋ"),
+        ("Delina", "ደሊና"),
+        ("Eyerusalem", "እየሩሳሌም"),
+        ("Sabrina", "ሳብሪና"),
+    ]
+]
+ARABIC_MALE_TAIL: list[Name] = [
+    ((latin,), arabic)
+    for latin, arabic in [
+        ("Sami", "سامي"),
+        ("Walid", "وليد"),
+        ("Nabil", "نبيل"),
+        ("Majid", "ماجد"),
+        ("Faisal", "فيصل"),
+        ("Saeed", "سعيد"),
+        ("Hamid", "حامد"),
+        ("Rashid", "راشد"),
+        ("Zakaria", "زكريا"),
+        ("Yahya", "يحيى"),
+        ("Anas", "أنس"),
+        ("Amir", "أمير"),
+        ("Ayman", "أيمن"),
+        ("Badr", "بدر"),
+        ("Fadi", "فادي"),
+        ("Hadi", "هادي"),
+        ("Hisham", "هشام"),
+        ("Imran", "عمران"),
+        ("Jaber", "جابر"),
+        ("Kamal", "كمال"),
+        ("Marwan", "مروان"),
+        ("Qasim", "قاسم"),
+        ("Ramadan", "رمضان"),
+        ("Saleh", "صالح"),
+        ("Tamer", "تامر"),
+        ("Yasir", "ياسر"),
+        ("Ziad", "زياد"),
+        ("Mahmoud", "محمود"),
+        ("Abdelaziz", "عبد العزيز"),
+        ("Abdelkarim", "عبد الكريم"),
+        ("Elias", "إلياس"),
+        ("Suleiman", "سليمان"),
+        ("Haroun", "هارون"),
+        ("Dawood", "داود"),
+        ("Mujahid", "مجاهد"),
+        ("Osama", "أسامة"),
+        ("Bakri", "بكري"),
+        ("Fathi", "فتحي"),
+        ("Ammar", "عمار"),
+        ("Moaz", "معاذ"),
+    ]
+]
+ARABIC_FEMALE_TAIL: list[Name] = [
+    ((latin,), arabic)
+    for latin, arabic in [
+        ("Rania", "رانيا"),
+        ("Salma", "سلمى"),
+        ("Yasmin", "ياسمين"),
+        ("Rawan", "روان"),
+        ("Malak", "ملاك"),
+        ("Jana", "جنى"),
+        ("Sara", "سارة"),
+        ("Dalia", "داليا"),
+        ("Reem", "ريم"),
+        ("Amal", "أمل"),
+        ("Asma", "أسماء"),
+        ("Khadija", "خديجة"),
+        ("Safiya", "صفية"),
+        ("Sumaya", "سمية"),
+        ("Nada", "ندى"),
+        ("Lina", "لينا"),
+        ("Iman", "إيمان"),
+        ("Hiba", "هبة"),
+        ("Ruqaya", "رقية"),
+        ("Tasneem", "تسنيم"),
+        ("Afaf", "عفاف"),
+        ("Nawal", "نوال"),
+        ("Mona", "منى"),
+        ("Shaima", "شيماء"),
+    ]
+]
+PERSIAN_MALE_TAIL: list[Name] = [
+    ((latin,), persian)
+    for latin, persian in [
+        ("Hamid", "حمید"),
+        ("Nasir", "ناصر"),
+        ("Bashir", "بشیر"),
+        ("Habib", "حبیب"),
+        ("Wahid", "وحید"),
+        ("Jamshid", "جمشید"),
+        ("Omid", "امید"),
+        ("Milad", "میلاد"),
+        ("Ehsan", "احسان"),
+        ("Sajjad", "سجاد"),
+        ("Amir", "امیر"),
+        ("Arash", "آرش"),
+        ("Idris", "ادریس"),
+        ("Yama", "یما"),
+        ("Samiullah", "سمیع الله"),
+        ("Ezatullah", "عزت الله"),
+        ("Noorullah", "نورالله"),
+        ("Khalil", "خلیل"),
+        ("Karim", "کریم"),
+        ("Shafiq", "شفیق"),
+        ("Rohullah", "روح الله"),
+        ("Hasibullah", "حسیب الله"),
+        ("Asadullah", "اسدالله"),
+        ("Ajmal", "اجمل"),
+        ("Fawad", "فواد"),
+        ("Ismail", "اسماعیل"),
+        ("Nabi", "نبی"),
+        ("Qasim", "قاسم"),
+    ]
+]
+PERSIAN_FEMALE_TAIL: list[Name] = [
+    ((latin,), persian)
+    for latin, persian in [
+        ("Nargis", "نرگس"),
+        ("Marzia", "مرضیه"),
+        ("Sakina", "سکینه"),
+        ("Masooma", "معصومه"),
+        ("Latifa", "لطیفه"),
+        ("Nazanin", "نازنین"),
+        ("Mahsa", "مهسا"),
+        ("Setareh", "ستاره"),
+        ("Nilofar", "نیلوفر"),
+        ("Farzana", "فرزانه"),
+        ("Roya", "رویا"),
+        ("Sima", "سیما"),
+        ("Shirin", "شیرین"),
+        ("Mina", "مینا"),
+        ("Hadia", "هدیه"),
+    ]
+]
 
 GIVEN_POOLS: dict[tuple[str, str], Pool] = {
-    ("uk", "M"): _pool(UK_MALE, _composed("Ja Ka Ry Bra Ma Ta Ke Da Le Ca Ha Co Ro", "den lan son ley ron yce iah lyn tyn drick", 11), 0.6, 0.15),
-    ("uk", "F"): _pool(UK_FEMALE, _composed("Ja Ka Ma Ta Ke Da Le Ca Ha Ro Sa Bri La", "nna lee lyn ssa ya ley ra nie na cey", 12), 0.6, 0.15),
-    ("albanian", "M"): _pool(ALBANIAN_MALE, _composed("Ar Bes Dri Ed Fla Gen Ili Kle Lu Mar Re Sok Vi Xhe", "ion ni tan lind nit ri jan an", 13), 0.6, 0.5),
-    ("albanian", "F"): _pool(ALBANIAN_FEMALE, _composed("A Bes Dri E Fla Gen Ili Kle Lu Mar Re So Vi Xhe", "ona ira ida sa jola nisa rta", 14), 0.6, 0.4),
+    ("uk", "M"): _pool(
+        UK_MALE,
+        _composed("Ja Ka Ry Bra Ma Ta Ke Da Le Ca Ha Co Ro", "den lan son ley ron yce iah lyn tyn drick", 11),
+        0.6,
+        0.15,
+    ),
+    ("uk", "F"): _pool(
+        UK_FEMALE,
+        _composed("Ja Ka Ma Ta Ke Da Le Ca Ha Ro Sa Bri La", "nna lee lyn ssa ya ley ra nie na cey", 12),
+        0.6,
+        0.15,
+    ),
+    ("albanian", "M"): _pool(
+        ALBANIAN_MALE,
+        _composed("Ar Bes Dri Ed Fla Gen Ili Kle Lu Mar Re Sok Vi Xhe", "ion ni tan lind nit ri jan an", 13),
+        0.6,
+        0.5,
+    ),
+    ("albanian", "F"): _pool(
+        ALBANIAN_FEMALE,
+        _composed("A Bes Dri E Fla Gen Ili Kle Lu Mar Re So Vi Xhe", "ona ira ida sa jola nisa rta", 14),
+        0.6,
+        0.4,
+    ),
     # Muhammad (all spellings) ~10 % of boys, Fatima ~5 % of girls; the rest Zipf by rank.
     ("arabic", "M"): _pool(ARABIC_MALE[:1], ARABIC_MALE[1:] + ARABIC_MALE_TAIL, 0.10, tail_skew=0.8),
     ("arabic", "F"): _pool(ARABIC_FEMALE[:1], ARABIC_FEMALE[1:] + ARABIC_FEMALE_TAIL, 0.05, tail_skew=0.7),
@@ -443,41 +879,133 @@ GIVEN_POOLS: dict[tuple[str, str], Pool] = {
     ("persian", "F"): _pool(PERSIAN_FEMALE[:1], PERSIAN_FEMALE[1:] + PERSIAN_FEMALE_TAIL, 0.05, tail_skew=0.7),
     ("geez", "M"): _pool(GEEZ_MALE, GEEZ_MALE_TAIL, 0.5, 0.6),
     ("geez", "F"): _pool(GEEZ_FEMALE, GEEZ_FEMALE_TAIL, 0.45, 0.6),
-    ("romanian", "M"): _pool(ROMANIAN_MALE, _composed("Vlad Rad Cos Dor Sor Lau Cat Ovi Tra Val", "u in el ian ică", 15), 0.6, 0.5),
-    ("romanian", "F"): _pool(ROMANIAN_FEMALE, _composed("Ral Cor Dan Lau Mir Roxa Sim Bian Cri Lor", "uca ina iela ana ica", 16), 0.6, 0.5),
-    ("nigerian", "M"): _pool(NIGERIAN_MALE, _composed("Ade Olu Chi Ike Nna Femi Tobi Kay Segun Uche", "dayo mide bueze nna kunle", 17), 0.6, 0.5),
-    ("nigerian", "F"): _pool(NIGERIAN_FEMALE, _composed("Ade Olu Chi Ada Nne Temi Bola Yemi Amara Uju", "ola nna ugo kemi tola", 18), 0.6, 0.5),
+    ("romanian", "M"): _pool(
+        ROMANIAN_MALE, _composed("Vlad Rad Cos Dor Sor Lau Cat Ovi Tra Val", "u in el ian ică", 15), 0.6, 0.5
+    ),
+    ("romanian", "F"): _pool(
+        ROMANIAN_FEMALE, _composed("Ral Cor Dan Lau Mir Roxa Sim Bian Cri Lor", "uca ina iela ana ica", 16), 0.6, 0.5
+    ),
+    ("nigerian", "M"): _pool(
+        NIGERIAN_MALE,
+        _composed("Ade Olu Chi Ike Nna Femi Tobi Kay Segun Uche", "dayo mide bueze nna kunle", 17),
+        0.6,
+        0.5,
+    ),
+    ("nigerian", "F"): _pool(
+        NIGERIAN_FEMALE,
+        _composed("Ade Olu Chi Ada Nne Temi Bola Yemi Amara Uju", "ola nna ugo kemi tola", 18),
+        0.6,
+        0.5,
+    ),
 }
-UK_FAMILY_POOL = _pool([(name, 1.26 / (rank + 1) ** 0.8) for rank, name in enumerate(UK_FAMILY)],
-                       _composed("Ash Brad Carr Dal Ell Fair Green Hal Kirk Lang Mar North Pem Rad Shel Thorn Wal Whit Brom Cal "
-                                 "Dun Fen Hart Hol Mid Ox Rook Stan Ting Wood Ack Bel Chad Dor East Ford Gil Hen Lyn Mor Pen "
-                                 "Ross Sut Tan Wel", "ton ley worth field by ham ford well wood shaw more croft wick son er "
-                                 "stone bury den hurst", 19), head_share=0.11, tail_skew=0.2)
+UK_FAMILY_POOL = _pool(
+    [(name, 1.26 / (rank + 1) ** 0.8) for rank, name in enumerate(UK_FAMILY)],
+    _composed(
+        "Ash Brad Carr Dal Ell Fair Green Hal Kirk Lang Mar North Pem Rad Shel Thorn Wal Whit Brom Cal "
+        "Dun Fen Hart Hol Mid Ox Rook Stan Ting Wood Ack Bel Chad Dor East Ford Gil Hen Lyn Mor Pen "
+        "Ross Sut Tan Wel",
+        "ton ley worth field by ham ford well wood shaw more croft wick son er stone bury den hurst",
+        19,
+    ),
+    head_share=0.11,
+    tail_skew=0.2,
+)
 FAMILY_POOLS: dict[str, Pool] = {
     "uk": UK_FAMILY_POOL,
-    "albanian": _pool(ALBANIAN_FAMILY, _composed("Hox Kra Ber Lek Der Kol Mar Pri Baj Taf Duk Mem Shk Gjo Zen Ram Vel Rex Lul "
-                                                 "Bal Cel Dem Ha Is Lam Mus Nik Rus Sel Tar", "haj aj iqi ishaj ollaku ani ija eti uka ushi", 20), 0.35, 0.6),
-    "arabic": _pool(ARABIC_FAMILY, FAMILY_TAILS["arabic"] + [((f"{root}", f"{root}i"), "") for root in
-                                   "Abdalla Babiker Elhaj Elsheikh Hamdan Ishag Kuku Mohieldin Omer Osman Yagoub Zakaria Hamad Ageeb Gaafar "
-                                   "Taha Mustafa Khidir Fadlalla Bashir Gamar Haroun Siddig Tijani Nimir Karrar Elnour Bakheet Idris".split()], 0.5, 0.8),
-    "persian": _pool(PERSIAN_FAMILY, FAMILY_TAILS["persian"] + _composed("Nazar Amir Habib Shar Rasul Samad Hamid Safar Nasir Akbar Qader Zaman",
-                                                                        "i zai yar khel zada", 21), 0.5, 0.6),
+    "albanian": _pool(
+        ALBANIAN_FAMILY,
+        _composed(
+            "Hox Kra Ber Lek Der Kol Mar Pri Baj Taf Duk Mem Shk Gjo Zen Ram Vel Rex Lul "
+            "Bal Cel Dem Ha Is Lam Mus Nik Rus Sel Tar",
+            "haj aj iqi ishaj ollaku ani ija eti uka ushi",
+            20,
+        ),
+        0.35,
+        0.6,
+    ),
+    "arabic": _pool(
+        ARABIC_FAMILY,
+        FAMILY_TAILS["arabic"]
+        + [
+            ((f"{root}", f"{root}i"), "")
+            for root in "Abdalla Babiker Elhaj Elsheikh Hamdan Ishag Kuku Mohieldin Omer Osman Yagoub Zakaria Hamad Ageeb Gaafar "
+            "Taha Mustafa Khidir Fadlalla Bashir Gamar Haroun Siddig Tijani Nimir Karrar Elnour Bakheet Idris".split()
+        ],
+        0.5,
+        0.8,
+    ),
+    "persian": _pool(
+        PERSIAN_FAMILY,
+        FAMILY_TAILS["persian"]
+        + _composed("Nazar Amir Habib Shar Rasul Samad Hamid Safar Nasir Akbar Qader Zaman", "i zai yar khel zada", 21),
+        0.5,
+        0.6,
+    ),
     "romanian": _pool(ROMANIAN_FAMILY, FAMILY_TAILS["romanian"], 0.4, 0.6),
     "nigerian": _pool(NIGERIAN_FAMILY, FAMILY_TAILS["nigerian"], 0.4, 0.6),
 }
 
 # Name style per nationality, and NRM-like shares of child referrals (UK children are the largest group).
 NATIONALITIES: list[tuple[str, str, float]] = [
-    ("GBR", "uk", 40), ("ALB", "albanian", 8), ("VNM", "viet", 9), ("ERI", "geez", 8), ("ETH", "geez", 1.5),
-    ("SDN", "arabic", 7), ("IRQ", "arabic", 3), ("SYR", "arabic", 1.5), ("EGY", "arabic", 1), ("AFG", "persian", 8),
-    ("IRN", "persian", 3), ("ROU", "romanian", 3), ("NGA", "nigerian", 3), ("SSD", "arabic", 0.5),
+    ("GBR", "uk", 40),
+    ("ALB", "albanian", 8),
+    ("VNM", "viet", 9),
+    ("ERI", "geez", 8),
+    ("ETH", "geez", 1.5),
+    ("SDN", "arabic", 7),
+    ("IRQ", "arabic", 3),
+    ("SYR", "arabic", 1.5),
+    ("EGY", "arabic", 1),
+    ("AFG", "persian", 8),
+    ("IRN", "persian", 3),
+    ("ROU", "romanian", 3),
+    ("NGA", "nigerian", 3),
+    ("SSD", "arabic", 0.5),
 ]
-CONFUSED_NATIONALITY = {"ERI": "ETH", "ETH": "ERI", "SDN": "SSD", "SSD": "SDN", "AFG": "IRN", "IRN": "AFG", "SYR": "IRQ", "IRQ": "SYR"}
+CONFUSED_NATIONALITY = {
+    "ERI": "ETH",
+    "ETH": "ERI",
+    "SDN": "SSD",
+    "SSD": "SDN",
+    "AFG": "IRN",
+    "IRN": "AFG",
+    "SYR": "IRQ",
+    "IRQ": "SYR",
+}
 LOCAL_AUTHORITIES = [
-    "Kent", "Croydon", "Hillingdon", "Birmingham", "Manchester", "Leeds", "Liverpool", "Bristol", "Glasgow City",
-    "Cardiff", "Newcastle upon Tyne", "Sheffield", "Nottingham", "Leicester", "Coventry", "Bradford", "Lambeth",
-    "Southwark", "Newham", "Tower Hamlets", "Ealing", "Brent", "Portsmouth", "Southampton", "Belfast", "Luton",
-    "Peterborough", "Stoke-on-Trent", "Wolverhampton", "Oxfordshire", "Essex", "Hampshire", "Northamptonshire",
+    "Kent",
+    "Croydon",
+    "Hillingdon",
+    "Birmingham",
+    "Manchester",
+    "Leeds",
+    "Liverpool",
+    "Bristol",
+    "Glasgow City",
+    "Cardiff",
+    "Newcastle upon Tyne",
+    "Sheffield",
+    "Nottingham",
+    "Leicester",
+    "Coventry",
+    "Bradford",
+    "Lambeth",
+    "Southwark",
+    "Newham",
+    "Tower Hamlets",
+    "Ealing",
+    "Brent",
+    "Portsmouth",
+    "Southampton",
+    "Belfast",
+    "Luton",
+    "Peterborough",
+    "Stoke-on-Trent",
+    "Wolverhampton",
+    "Oxfordshire",
+    "Essex",
+    "Hampshire",
+    "Northamptonshire",
 ]
 # Where children are looked after: unaccompanied children arrive mostly through Kent, Hillingdon (Heathrow) and
 # Croydon (the Home Office's intake unit), so those authorities hold far more referrals than the rest (an
@@ -614,10 +1142,28 @@ def _families(rng: random.Random) -> Iterator[list[Person]]:
                 person.assessed_dob = dt.date(dob.year - rng.randint(2, 6), 1, 1)
             if rng.random() < 0.12:
                 # A street name or a made-up Western name, used by the child or given by the exploiters.
-                alias_style = style if style in ("uk", "albanian", "arabic", "persian", "romanian", "nigerian") and rng.random() < 0.5 else "uk"
-                person.alias = rng.choice(_given_tables(alias_style, sex))[0][0] + " " + rng.choice(_family_table(alias_style))[0][0]
+                alias_style = (
+                    style
+                    if style in ("uk", "albanian", "arabic", "persian", "romanian", "nigerian") and rng.random() < 0.5
+                    else "uk"
+                )
+                person.alias = (
+                    rng.choice(_given_tables(alias_style, sex))[0][0]
+                    + " "
+                    + rng.choice(_family_table(alias_style))[0][0]
+                )
             roll = rng.random()
-            person.referrals = 1 if roll < 0.45 else 2 if roll < 0.72 else 3 if roll < 0.86 else 4 if roll < 0.94 else rng.randint(5, 8)
+            person.referrals = (
+                1
+                if roll < 0.45
+                else 2
+                if roll < 0.72
+                else 3
+                if roll < 0.86
+                else 4
+                if roll < 0.94
+                else rng.randint(5, 8)
+            )
             people.append(person)
         yield people
 
@@ -628,11 +1174,11 @@ def _typo(rng: random.Random, word: str) -> str:
     position = rng.randrange(1, len(word) - 1)
     kind = rng.random()
     if kind < 0.3:
-        return word[:position] + word[position + 1:]
+        return word[:position] + word[position + 1 :]
     if kind < 0.55:
-        return word[:position] + word[position + 1] + word[position] + word[position + 2:]
+        return word[:position] + word[position + 1] + word[position] + word[position + 2 :]
     if kind < 0.8:
-        return word[:position] + rng.choice("aeioubdgklmnrst") + word[position + 1:]
+        return word[:position] + rng.choice("aeioubdgklmnrst") + word[position + 1 :]
     return word[:position] + word[position] + word[position:]
 
 
@@ -658,10 +1204,10 @@ def _referral(rng: random.Random, person: Person, record_id: str, referral_date:
     if style in ("arabic", "persian"):
         family = [_particle_variant(rng, part) for part in family]
     if rng.random() < 0.10:
-        tokens = (given + family)
+        tokens = given + family
         index = rng.randrange(len(tokens))
         tokens[index] = _typo(rng, tokens[index])
-        given, family = tokens[: len(given)], tokens[len(given):]
+        given, family = tokens[: len(given)], tokens[len(given) :]
 
     name_order = "normal"
     if style == "viet" and rng.random() < 0.25:
@@ -677,7 +1223,11 @@ def _referral(rng: random.Random, person: Person, record_id: str, referral_date:
     # Only names the tables hold in their original script are written in it (the syllable-built tails are not).
     scripted = all(name[1] for name in person.given + person.family)
     if style in ORIGINAL_SCRIPT_STYLES and scripted and rng.random() < 0.45:
-        original = " ".join(original_family + original_given) if style == "viet" else " ".join(original_given + original_family)
+        original = (
+            " ".join(original_family + original_given)
+            if style == "viet"
+            else " ".join(original_given + original_family)
+        )
         if rng.random() < 0.25:
             given, family, script_only = [], [], True  # only the original script was recorded
 
@@ -731,8 +1281,12 @@ def _referral(rng: random.Random, person: Person, record_id: str, referral_date:
         "referral_date": referral_date.isoformat(),
     }
     truth = {
-        "record_id": record_id, "person_id": str(person.person_id), "family_id": str(person.family_id),
-        "relation": person.relation, "script_only": "1" if script_only else "0", "dob_kind": dob_kind,
+        "record_id": record_id,
+        "person_id": str(person.person_id),
+        "family_id": str(person.family_id),
+        "relation": person.relation,
+        "script_only": "1" if script_only else "0",
+        "dob_kind": dob_kind,
         "name_order": name_order,
     }
     return Record(row, truth)
@@ -743,7 +1297,7 @@ def _particle_variant(rng: random.Random, name: str) -> str:
     lowered = name.lower()
     for particle in ("al-", "el-", "al ", "el "):
         if lowered.startswith(particle):
-            rest = name[len(particle):]
+            rest = name[len(particle) :]
             return rng.choice([f"al-{rest}", f"el-{rest}", f"Al {rest}", f"Al{rest.lower()}", rest, name])
     return name
 
@@ -782,7 +1336,9 @@ def generate(size: int, seed: int = 1, eras: int = 1) -> Iterator[Record]:
             for n in range(person.referrals):
                 if n:
                     # Another first responder referring the same episode within days, or a new episode months later.
-                    referred += dt.timedelta(days=rng.randint(0, 7) if rng.random() < SAME_EPISODE_SHARE else rng.randint(20, 400))
+                    referred += dt.timedelta(
+                        days=rng.randint(0, 7) if rng.random() < SAME_EPISODE_SHARE else rng.randint(20, 400)
+                    )
                 if referred > LAST_REFERRAL_DATE:
                     break  # not made yet
                 pending.append((referred, person.person_id, together and n == 0, person))
@@ -805,13 +1361,20 @@ def _years_earlier(value: str, years: int) -> str:
     if not value:
         return value
     day = dt.date.fromisoformat(value)
-    return (day.replace(year=day.year - years, day=28) if (day.month, day.day) == (2, 29) else day.replace(year=day.year - years)).isoformat()
+    return (
+        day.replace(year=day.year - years, day=28)
+        if (day.month, day.day) == (2, 29)
+        else day.replace(year=day.year - years)
+    ).isoformat()
 
 
 def write(size: int, input_path: Path, truth_path: Path, seed: int = 1, eras: int = 1) -> int:
     """Stream `size` records to `input_path` (contract format) and their truth to `truth_path`."""
     count = 0
-    with open(input_path, "w", newline="", encoding="utf-8") as input_file, open(truth_path, "w", newline="", encoding="utf-8") as truth_file:
+    with (
+        open(input_path, "w", newline="", encoding="utf-8") as input_file,
+        open(truth_path, "w", newline="", encoding="utf-8") as truth_file,
+    ):
         input_writer = csv.DictWriter(input_file, fieldnames=INPUT_COLUMNS)
         truth_writer = csv.DictWriter(truth_file, fieldnames=TRUTH_COLUMNS)
         input_writer.writeheader()
@@ -829,9 +1392,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write a synthetic linkage evaluation set (input CSV + truth CSV).")
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--eras", default="1", help=(
-        "spread the families over this many periods of 11 years of births (default 1); --eras uk: as many as keep the "
-        "set at about the UK's density of child referrals (1 up to about 69,000 records, 22 at a million)"))
+    parser.add_argument(
+        "--eras",
+        default="1",
+        help=(
+            "spread the families over this many periods of 11 years of births (default 1); --eras uk: as many as keep the "
+            "set at about the UK's density of child referrals (1 up to about 69,000 records, 22 at a million)"
+        ),
+    )
     parser.add_argument("--output", type=Path, required=True, help="input CSV; the truth goes beside it as *.truth.csv")
     args = parser.parse_args(argv)
     truth = args.output.with_suffix(".truth.csv")

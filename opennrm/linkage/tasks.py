@@ -49,9 +49,15 @@ def _waiting_from() -> list[int]:
     READY rows of django-tasks-db's table (its partial index on status = READY)."""
     from django_tasks_db.models import DBTaskResult
 
-    waiting = DBTaskResult.objects.filter(
-        status=TaskResultStatus.READY, queue_name=LINKAGE_QUEUE, task_path=check_new_referrals.module_path,
-    ).order_by().values_list("args_kwargs", flat=True)  # no ORDER BY: the model's default would sort them
+    waiting = (
+        DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY,
+            queue_name=LINKAGE_QUEUE,
+            task_path=check_new_referrals.module_path,
+        )
+        .order_by()
+        .values_list("args_kwargs", flat=True)
+    )  # no ORDER BY: the model's default would sort them
     return [min(ids) for args in waiting if (ids := args.get("kwargs", {}).get("referral_ids"))]
 
 
@@ -78,7 +84,11 @@ def duplicate_detection_since() -> dt.datetime | None:
     check's; older ones are `opennrm check-duplicates`' (ADR 0014). None if unknown: then every referral."""
     from django.db.migrations.recorder import MigrationRecorder
 
-    return MigrationRecorder.Migration.objects.filter(app="linkage", name="0001_initial").values_list("applied", flat=True).first()
+    return (
+        MigrationRecorder.Migration.objects.filter(app="linkage", name="0001_initial")
+        .values_list("applied", flat=True)
+        .first()
+    )
 
 
 def linkage_work_schedule(*, now: dt.datetime | None = None) -> None:

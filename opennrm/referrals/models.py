@@ -18,7 +18,12 @@ class Status(models.TextChoices):
 
 
 # Cases still being decided: the work queues hold these, and only these may be assigned, withdrawn or re-routed.
-OPEN_STATUSES = (Status.AWAITING_REASONABLE_GROUNDS, Status.RECOVERY_PERIOD, Status.AWAITING_CONCLUSIVE_GROUNDS, Status.RECONSIDERATION)
+OPEN_STATUSES = (
+    Status.AWAITING_REASONABLE_GROUNDS,
+    Status.RECOVERY_PERIOD,
+    Status.AWAITING_CONCLUSIVE_GROUNDS,
+    Status.RECONSIDERATION,
+)
 
 
 def queue_deadline():
@@ -30,8 +35,17 @@ def queue_deadline():
 QUEUE_ORDER = (queue_deadline(), F("received_at"), F("id"))
 OPEN = Q(status__in=OPEN_STATUSES)
 # Every column a queue filters on or orders by (the deadline's too, so PostgreSQL can scan index-only).
-QUEUE_INCLUDE = ("status", "nation", "age_group", "local_authority", "competent_authority", "assigned_to", "assigned_team",
-                 "recovery_period_ends_on", "reasonable_grounds_due")
+QUEUE_INCLUDE = (
+    "status",
+    "nation",
+    "age_group",
+    "local_authority",
+    "competent_authority",
+    "assigned_to",
+    "assigned_team",
+    "recovery_period_ends_on",
+    "reasonable_grounds_due",
+)
 
 
 class CompetentAuthority(models.TextChoices):
@@ -61,8 +75,12 @@ class Referral(models.Model):
     recovery_period_ends_on = models.DateField(null=True, blank=True)
 
     # Who in the competent authority holds the case: a team, and within it a decision maker.
-    assigned_team = models.ForeignKey("accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    assigned_team = models.ForeignKey(
+        "accounts.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     assigned_at = models.DateTimeField(null=True, blank=True)
 
     # Used for scoping and lookups; their values also appear in the compartments below.
@@ -102,16 +120,42 @@ class Referral(models.Model):
             # The work queues (decisions/selectors.py): each view walks one partial index of open cases in
             # queue order. The filters' columns are included, so a page's ids and a capped count are index-only
             # scans however selective the filters; the page's rows are then fetched by id.
-            models.Index(F("competent_authority"), *QUEUE_ORDER, name="referral_queue_all_idx", condition=OPEN, include=QUEUE_INCLUDE),
-            models.Index(F("competent_authority"), *QUEUE_ORDER, name="referral_queue_unassigned_idx", include=QUEUE_INCLUDE,
-                         condition=OPEN & Q(assigned_to__isnull=True, assigned_team__isnull=True)),
-            models.Index(F("assigned_to"), *QUEUE_ORDER, name="referral_queue_mine_idx", include=QUEUE_INCLUDE,
-                         condition=OPEN & Q(assigned_to__isnull=False)),
-            models.Index(F("assigned_team"), *QUEUE_ORDER, name="referral_queue_team_idx", include=QUEUE_INCLUDE,
-                         condition=OPEN & Q(assigned_team__isnull=False)),
+            models.Index(
+                F("competent_authority"),
+                *QUEUE_ORDER,
+                name="referral_queue_all_idx",
+                condition=OPEN,
+                include=QUEUE_INCLUDE,
+            ),
+            models.Index(
+                F("competent_authority"),
+                *QUEUE_ORDER,
+                name="referral_queue_unassigned_idx",
+                include=QUEUE_INCLUDE,
+                condition=OPEN & Q(assigned_to__isnull=True, assigned_team__isnull=True),
+            ),
+            models.Index(
+                F("assigned_to"),
+                *QUEUE_ORDER,
+                name="referral_queue_mine_idx",
+                include=QUEUE_INCLUDE,
+                condition=OPEN & Q(assigned_to__isnull=False),
+            ),
+            models.Index(
+                F("assigned_team"),
+                *QUEUE_ORDER,
+                name="referral_queue_team_idx",
+                include=QUEUE_INCLUDE,
+                condition=OPEN & Q(assigned_team__isnull=False),
+            ),
             # A panel's scope is its own local authority's children.
-            models.Index(F("local_authority"), *QUEUE_ORDER, name="referral_queue_panel_idx", include=QUEUE_INCLUDE,
-                         condition=OPEN & Q(competent_authority="LOCAL_PANEL")),
+            models.Index(
+                F("local_authority"),
+                *QUEUE_ORDER,
+                name="referral_queue_panel_idx",
+                include=QUEUE_INCLUDE,
+                condition=OPEN & Q(competent_authority="LOCAL_PANEL"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,7 +192,9 @@ class ReferralDraft(models.Model):
     answers = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    submitted_referral = models.OneToOneField(Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="draft")
+    submitted_referral = models.OneToOneField(
+        Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="draft"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["owner", "-updated_at"], name="draft_owner_idx")]

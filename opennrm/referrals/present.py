@@ -18,7 +18,10 @@ _REFERRAL_ID_PLACEHOLDER = -5_318_008
 @cache
 def _decisions_query() -> CompiledQuery:
     # Every referral read shows its decisions: compiled once (core/sql.py).
-    return CompiledQuery(Decision.objects.filter(referral_id=_REFERRAL_ID_PLACEHOLDER).order_by("decided_at", "id"), (_REFERRAL_ID_PLACEHOLDER,))
+    return CompiledQuery(
+        Decision.objects.filter(referral_id=_REFERRAL_ID_PLACEHOLDER).order_by("decided_at", "id"),
+        (_REFERRAL_ID_PLACEHOLDER,),
+    )
 
 
 def decisions_of(referral: Referral) -> list[Decision]:
@@ -38,11 +41,14 @@ def status_compartment(referral: Referral) -> dict:
         "competent_authority": referral.competent_authority,
         "received_at": referral.received_at.isoformat(),
         "reasonable_grounds_due": referral.reasonable_grounds_due.isoformat(),
-        "recovery_period_ends_on": referral.recovery_period_ends_on.isoformat() if referral.recovery_period_ends_on else None,
+        "recovery_period_ends_on": referral.recovery_period_ends_on.isoformat()
+        if referral.recovery_period_ends_on
+        else None,
         # Issued decisions only: a proposed negative has not been decided yet (decisions/services.py).
         "decisions": [
             {"stage": d.stage, "outcome": d.outcome, "decided_on": received_on(d.decided_at).isoformat()}
-            for d in decisions_of(referral) if d.state == DecisionState.ISSUED
+            for d in decisions_of(referral)
+            if d.state == DecisionState.ISSUED
         ],
     }
 
@@ -68,8 +74,14 @@ def missing_person_cut(referral: Referral) -> dict:
     pv = referral.potential_victim or {}
     return {
         "potential_victim": {name: pv.get(name) for name in MISSING_PERSON_FIELDS["potential_victim"]},
-        "exploitation": [{name: e.get(name) for name in MISSING_PERSON_FIELDS["exploitation"]} for e in referral.exploitation or []],
-        "safeguarding": {name: v for name, v in safeguarding_compartment(referral).items() if name in MISSING_PERSON_FIELDS["safeguarding"]},
+        "exploitation": [
+            {name: e.get(name) for name in MISSING_PERSON_FIELDS["exploitation"]} for e in referral.exploitation or []
+        ],
+        "safeguarding": {
+            name: v
+            for name, v in safeguarding_compartment(referral).items()
+            if name in MISSING_PERSON_FIELDS["safeguarding"]
+        },
     }
 
 
@@ -83,9 +95,17 @@ def guardian_allocation_cut(referral: Referral, summary=None) -> dict:
         "id": str(referral.uuid),
         "reference": referral.reference,
         "received_on": received_on(referral.received_at).isoformat(),
-        "potential_victim": {"initials": s.initials, "age": s.age, **{name: pv.get(name) for name in GUARDIAN_ALLOCATION_FIELDS["potential_victim"]}},
+        "potential_victim": {
+            "initials": s.initials,
+            "age": s.age,
+            **{name: pv.get(name) for name in GUARDIAN_ALLOCATION_FIELDS["potential_victim"]},
+        },
         "local_authority": s.local_authority,
-        "urgency": {"missing_now": s.missing_now, "missing_risk": s.missing_risk, "secure_accommodation": s.secure_accommodation},
+        "urgency": {
+            "missing_now": s.missing_now,
+            "missing_risk": s.missing_risk,
+            "secure_accommodation": s.secure_accommodation,
+        },
     }
 
 
@@ -94,8 +114,13 @@ def access_as_dict(access: Access) -> dict | None:
     grant = access.grant
     if grant is None:
         return None
-    return {"view": access.view.value, "grant": grant.kind.value, "reason": grant.reason, "began_at": grant.began_at.isoformat(),
-            "ends_at": grant.ends_at.isoformat() if grant.ends_at else None}
+    return {
+        "view": access.view.value,
+        "grant": grant.kind.value,
+        "reason": grant.reason,
+        "began_at": grant.began_at.isoformat(),
+        "ends_at": grant.ends_at.isoformat() if grant.ends_at else None,
+    }
 
 
 def referral_as_dict(referral: Referral, access: Access) -> dict:

@@ -21,7 +21,8 @@ def _reject_controls(value: str, *, multiline: bool) -> str:
             # Formatted here: pydantic fills only plain {name} placeholders, not format specs.
             what = "unpaired surrogate" if cat == "Cs" else "control character"
             rule = (
-                "text may be in any script and have line breaks, but no other control characters" if multiline
+                "text may be in any script and have line breaks, but no other control characters"
+                if multiline
                 else "this is a single line of text, in any script, without line breaks or control characters"
             )
             raise PydanticCustomError("control_characters", f"Remove the {what} U+{ord(ch):04X}: {rule}")
@@ -59,8 +60,10 @@ def name_problem(value: str) -> str | None:
     for ch in value:
         category = unicodedata.category(ch)
         if (category in ("Cf", "Zl", "Zp") and ch not in NAME_JOINERS) or category in ("Cc", "Cs"):
-            return (f"Remove the invisible character U+{ord(ch):04X} ({unicodedata.name(ch, 'a control character').lower()}): "
-                    "a name may be in any script, but not hold characters that cannot be seen or that change how it is shown")
+            return (
+                f"Remove the invisible character U+{ord(ch):04X} ({unicodedata.name(ch, 'a control character').lower()}): "
+                "a name may be in any script, but not hold characters that cannot be seen or that change how it is shown"
+            )
     if not any(unicodedata.category(ch).startswith("L") for ch in value):
         return NAME_WITHOUT_LETTERS
     return None
@@ -76,13 +79,19 @@ def _name(value: str) -> str:
 
 def _country(value: str) -> str:
     if value not in countries():
-        raise PydanticCustomError("country_code", f"Use an ISO 3166-1 alpha-3 country code, such as VNM, ALB or GBR ({_quoted(value)} is not one)")
+        raise PydanticCustomError(
+            "country_code",
+            f"Use an ISO 3166-1 alpha-3 country code, such as VNM, ALB or GBR ({_quoted(value)} is not one)",
+        )
     return value
 
 
 def _language(value: str) -> str:
     if value not in languages():
-        raise PydanticCustomError("language_code", f"Use an ISO 639-1 or 639-3 language code, such as vi, sq or tir ({_quoted(value)} is not one)")
+        raise PydanticCustomError(
+            "language_code",
+            f"Use an ISO 639-1 or 639-3 language code, such as vi, sq or tir ({_quoted(value)} is not one)",
+        )
     return value
 
 
@@ -135,7 +144,9 @@ class PotentialVictim(Strict):
     phone: Annotated[str, Field(min_length=1, max_length=60), AfterValidator(_single_line)] | None = None
     # Route the referral to the IECA (decisions/routing.py) unless a local panel decides a child's case.
     immigration_detention: bool | None = Field(None, description="The person is in immigration detention")
-    removal_action: bool | None = Field(None, description="The person is subject to removal action (deportation or administrative removal)")
+    removal_action: bool | None = Field(
+        None, description="The person is subject to removal action (deportation or administrative removal)"
+    )
 
 
 class LocalAuthorityContact(Strict):

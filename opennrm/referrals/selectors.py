@@ -13,7 +13,16 @@ from django.utils import timezone
 from opennrm.accounts.models import User
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.core.sql import CompiledQuery
-from opennrm.policy import Access, Capability, Compartment, View, accesses_to, compartments_for, has_capability, referral_scope
+from opennrm.policy import (
+    Access,
+    Capability,
+    Compartment,
+    View,
+    accesses_to,
+    compartments_for,
+    has_capability,
+    referral_scope,
+)
 
 from .models import DutyToNotify, NrmStatusLookup, Referral, ReferralDraft
 from .present import status_compartment
@@ -49,7 +58,11 @@ def _plain_scope_key(scope: Q):
             parts.append(inner)
         elif isinstance(child, tuple) and isinstance(child[1], (str, int, bool, type(None))):
             parts.append(child)
-        elif isinstance(child, tuple) and isinstance(child[1], (tuple, list)) and all(isinstance(v, (str, int)) for v in child[1]):
+        elif (
+            isinstance(child, tuple)
+            and isinstance(child[1], (tuple, list))
+            and all(isinstance(v, (str, int)) for v in child[1])
+        ):
             parts.append((child[0], tuple(child[1])))
         else:
             return None
@@ -80,7 +93,9 @@ def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
     """
     with transaction.atomic():
         try:
-            referral = _visible_by_uuid(actor, uuid if isinstance(uuid, uuid_module.UUID) else uuid_module.UUID(str(uuid)))
+            referral = _visible_by_uuid(
+                actor, uuid if isinstance(uuid, uuid_module.UUID) else uuid_module.UUID(str(uuid))
+            )
         except (ValueError, TypeError, ValidationError):
             referral = None
         access = accesses_to(actor, [referral]).get(referral.pk) if referral else None
@@ -111,12 +126,21 @@ def audit_listed(*, actor, referrals, purpose: str | None = None) -> None:
         access: Access | None = getattr(r, "access", None)
         return {**(access.audit_details() if access else role), **extra}
 
-    audit_record_many(actor=actor, entries=[AuditEntry("referral.list", "referral", str(r.uuid), details(r)) for r in referrals])
+    audit_record_many(
+        actor=actor, entries=[AuditEntry("referral.list", "referral", str(r.uuid), details(r)) for r in referrals]
+    )
 
 
 @transaction.atomic
-def referral_page(*, actor, status: str | None = None, nation: str | None = None, first_responder_reference: str | None = None,
-                  offset: int = 0, limit: int = 50) -> tuple[list[Referral], int]:
+def referral_page(
+    *,
+    actor,
+    status: str | None = None,
+    nation: str | None = None,
+    first_responder_reference: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[Referral], int]:
     """A page of the referrals the actor may see, newest first, and the total; each listed record's read is audited."""
     if not has_capability(actor, Capability.LIST_REFERRALS):
         return [], 0
@@ -128,7 +152,11 @@ def referral_page(*, actor, status: str | None = None, nation: str | None = None
     if first_responder_reference:
         qs = qs.filter(first_responder_reference=first_responder_reference)
     total = qs.count()
-    items = list(qs.select_related("organisation").prefetch_related("decisions").order_by("-received_at", "-id")[offset : offset + limit])
+    items = list(
+        qs.select_related("organisation")
+        .prefetch_related("decisions")
+        .order_by("-received_at", "-id")[offset : offset + limit]
+    )
     accesses = accesses_to(actor, items)
     items = [r for r in items if r.pk in accesses]
     for r in items:
@@ -158,7 +186,10 @@ class LookupThrottled(Exception):
 def _lookup_refused_until(actor, now: dt.datetime) -> dt.datetime | None:
     """Count this lookup against the user's limits (settings.NRM_STATUS_LOOKUPS_PER_*); None when it is allowed,
     else when the next one will be (the refused lookup itself is not counted)."""
-    windows = [(dt.timedelta(minutes=1), settings.NRM_STATUS_LOOKUPS_PER_MINUTE), (dt.timedelta(hours=1), settings.NRM_STATUS_LOOKUPS_PER_HOUR)]
+    windows = [
+        (dt.timedelta(minutes=1), settings.NRM_STATUS_LOOKUPS_PER_MINUTE),
+        (dt.timedelta(hours=1), settings.NRM_STATUS_LOOKUPS_PER_HOUR),
+    ]
     windows = [(span, limit) for span, limit in windows if limit > 0]
     if not windows:
         return None
@@ -168,7 +199,12 @@ def _lookup_refused_until(actor, now: dt.datetime) -> dt.datetime | None:
     this = NrmStatusLookup.objects.create(user_id=actor.pk, at=now)
     longest = max(span for span, _ in windows)
     NrmStatusLookup.objects.filter(user_id=actor.pk, at__lte=now - longest).delete()
-    earlier = list(NrmStatusLookup.objects.filter(user_id=actor.pk, at__gt=now - longest).exclude(pk=this.pk).order_by("at").values_list("at", flat=True))
+    earlier = list(
+        NrmStatusLookup.objects.filter(user_id=actor.pk, at__gt=now - longest)
+        .exclude(pk=this.pk)
+        .order_by("at")
+        .values_list("at", flat=True)
+    )
     refused_until = None
     for span, limit in windows:
         within = [at for at in earlier if at > now - span]
@@ -194,13 +230,26 @@ def nrm_status_lookup(*, actor, home_office_reference: str) -> list[dict]:
     with transaction.atomic():
         refused_until = _lookup_refused_until(actor, timezone.now())
         if refused_until is not None:
-            audit_record(actor=actor, action="nrm_status.lookup_throttled", object_type="referral",
-                         details={"home_office_reference": typed, "retry_at": refused_until.isoformat()})
+            audit_record(
+                actor=actor,
+                action="nrm_status.lookup_throttled",
+                object_type="referral",
+                details={"home_office_reference": typed, "retry_at": refused_until.isoformat()},
+            )
         else:
-            found = list(Referral.objects.filter(home_office_reference_key=key).prefetch_related("decisions").order_by("received_at", "id"))
+            found = list(
+                Referral.objects.filter(home_office_reference_key=key)
+                .prefetch_related("decisions")
+                .order_by("received_at", "id")
+            )
             audit_record_many(
                 actor=actor,
-                entries=[AuditEntry("nrm_status.lookup", "referral", str(r.uuid), {"compartments": [Compartment.STATUS.value]}) for r in found]
+                entries=[
+                    AuditEntry(
+                        "nrm_status.lookup", "referral", str(r.uuid), {"compartments": [Compartment.STATUS.value]}
+                    )
+                    for r in found
+                ]
                 or [AuditEntry("nrm_status.lookup", "referral", "", {"found": 0, "home_office_reference": typed})],
             )
     if refused_until is not None:

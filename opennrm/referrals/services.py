@@ -26,6 +26,7 @@ def _check_for_duplicates(referrals: list[Referral]) -> None:
 
     enqueue_checks([r.pk for r in referrals])
 
+
 SAFEGUARDING_IDENTITY_FIELDS = ("current_address", "phone")
 
 
@@ -42,7 +43,9 @@ def _dump(model) -> object:
     return model.model_dump(mode="json", exclude_none=True) if model is not None else None
 
 
-def _build_referral(*, actor, data: ReferralIn, received_at: dt.datetime, external_id: str | None, rules: RuleBook | None = None) -> Referral:
+def _build_referral(
+    *, actor, data: ReferralIn, received_at: dt.datetime, external_id: str | None, rules: RuleBook | None = None
+) -> Referral:
     pv = data.potential_victim.model_dump(mode="json", exclude_none=True)
     contact = {key: pv.pop(key) for key in SAFEGUARDING_IDENTITY_FIELDS if key in pv}
     la_code = data.local_authority_contact.local_authority if data.local_authority_contact else ""
@@ -65,7 +68,13 @@ def _build_referral(*, actor, data: ReferralIn, received_at: dt.datetime, extern
         status=Status.AWAITING_REASONABLE_GROUNDS,
         competent_authority=authority,
         received_at=received_at,
-        reasonable_grounds_due=reasonable_grounds_due(received_at=received_at, nation=data.nation, competent_authority=authority, local_authority=la_code, rules=rules),
+        reasonable_grounds_due=reasonable_grounds_due(
+            received_at=received_at,
+            nation=data.nation,
+            competent_authority=authority,
+            local_authority=la_code,
+            rules=rules,
+        ),
         age_group=data.potential_victim.age_group,
         local_authority=la_code,
         home_office_reference=data.potential_victim.home_office_reference or "",
@@ -87,13 +96,17 @@ def _reference(prefix: str, when: dt.datetime, pk: int) -> str:
 
 
 @transaction.atomic
-def referral_create(*, actor, data: ReferralIn, received_at: dt.datetime | None = None, draft: ReferralDraft | None = None) -> Referral:
+def referral_create(
+    *, actor, data: ReferralIn, received_at: dt.datetime | None = None, draft: ReferralDraft | None = None
+) -> Referral:
     """Store a validated referral, give it its reference and deadline, and acknowledge it."""
     _require(actor, Capability.CREATE_REFERRAL)
     if draft is not None:
         # Lock the draft so a double-clicked "Submit" creates one referral, not two.
         # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the outer join to the referral.
-        draft = ReferralDraft.objects.select_for_update(of=("self",)).select_related("submitted_referral").get(pk=draft.pk)
+        draft = (
+            ReferralDraft.objects.select_for_update(of=("self",)).select_related("submitted_referral").get(pk=draft.pk)
+        )
         if draft.owner_id != actor.pk:
             raise NotAllowed("This draft belongs to someone else")
         if draft.submitted_referral is not None:
@@ -153,7 +166,10 @@ def _reserve_referral_ids(count: int) -> list[int] | None:
     if connection.vendor != "postgresql" or count == 0:
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [Referral._meta.db_table, count])
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Referral._meta.db_table, count],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -164,7 +180,10 @@ def _copy_referrals(referrals: list[Referral]) -> None:
     fields = Referral._meta.concrete_fields
     qn = connection.ops.quote_name
     columns = ", ".join(qn(f.column) for f in fields)
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {qn(Referral._meta.db_table)} ({columns}) FROM STDIN") as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {qn(Referral._meta.db_table)} ({columns}) FROM STDIN") as copy,
+    ):
         for referral in referrals:
             copy.write_row([f.get_db_prep_save(f.pre_save(referral, True), connection) for f in fields])
 
@@ -187,7 +206,9 @@ def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
     """Store a batch of historic referrals, skipping any whose external_id this organisation already imported."""
     _require(actor, Capability.IMPORT_REFERRALS)
     existing = dict(
-        Referral.objects.filter(organisation_id=actor.organisation_id, external_id__in=[i.external_id for i in items]).values_list("external_id", "reference")
+        Referral.objects.filter(
+            organisation_id=actor.organisation_id, external_id__in=[i.external_id for i in items]
+        ).values_list("external_id", "reference")
     )
     fresh: list[ImportItem] = []
     seen: set[str] = set()
@@ -199,7 +220,10 @@ def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
         seen.add(item.external_id)
         fresh.append(item)
     rules = RuleBook.load()
-    referrals = [_build_referral(actor=actor, data=i.data, received_at=i.received_at, external_id=i.external_id, rules=rules) for i in fresh]
+    referrals = [
+        _build_referral(actor=actor, data=i.data, received_at=i.received_at, external_id=i.external_id, rules=rules)
+        for i in fresh
+    ]
     reserved = _reserve_referral_ids(len(referrals))
     if reserved is not None:
         for referral, pk in zip(referrals, reserved):
@@ -214,13 +238,17 @@ def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
     audit_record_many(
         actor=actor,
         entries=[
-            AuditEntry("referral.import", "referral", str(r.uuid), {"reference": r.reference, "external_id": r.external_id})
+            AuditEntry(
+                "referral.import", "referral", str(r.uuid), {"reference": r.reference, "external_id": r.external_id}
+            )
             for r in referrals
         ],
     )
     guardian_requests_for_new_referrals(referrals=referrals)
     _check_for_duplicates(referrals)
-    return ImportOutcome(created=[(i.line_number, r.reference) for i, r in zip(fresh, referrals)], already_present=already)
+    return ImportOutcome(
+        created=[(i.line_number, r.reference) for i, r in zip(fresh, referrals)], already_present=already
+    )
 
 
 @transaction.atomic
@@ -240,7 +268,13 @@ def duty_to_notify_create(*, actor, data: DutyToNotifyIn) -> DutyToNotify:
     )
     report.reference = _reference("DTN", report.received_at, report.pk)
     DutyToNotify.objects.filter(pk=report.pk).update(reference=report.reference)
-    audit_record(actor=actor, action="duty_to_notify.create", object_type="duty_to_notify", object_id=str(report.uuid), details={"reference": report.reference})
+    audit_record(
+        actor=actor,
+        action="duty_to_notify.create",
+        object_type="duty_to_notify",
+        object_id=str(report.uuid),
+        details={"reference": report.reference},
+    )
     return report
 
 

@@ -15,8 +15,17 @@ from .schemas import DutyToNotifyIn, ImportLine, ReferralIn, name_problem
 
 # Identifying fields a Duty to Notify must never carry (MSA 2015 s.52(3)).
 IDENTIFYING_FIELDS = (
-    "given_names", "family_name", "aliases", "names_in_original_script", "name", "date_of_birth",
-    "current_address", "address", "phone", "home_office_reference", "potential_victim",
+    "given_names",
+    "family_name",
+    "aliases",
+    "names_in_original_script",
+    "name",
+    "date_of_birth",
+    "current_address",
+    "address",
+    "phone",
+    "home_office_reference",
+    "potential_victim",
 )
 MAX_AGE_YEARS = 120
 # A referral nests 4 deep; far deeper input is refused before anything walks it.
@@ -116,7 +125,9 @@ def _without_lone_surrogates(value: Any, path: tuple, found: list[FieldError]) -
         if lone is None:
             return value
         code = ord(lone.group())
-        found.append(FieldError(_path(path) or "body", f"Remove the unpaired surrogate U+{code:04X}: text must be valid Unicode"))
+        found.append(
+            FieldError(_path(path) or "body", f"Remove the unpaired surrogate U+{code:04X}: text must be valid Unicode")
+        )
         return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
         return [_without_lone_surrogates(v, (*path, i), found) for i, v in enumerate(value)]
@@ -142,7 +153,9 @@ def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-TOO_DEEP = FieldError("body", f"The body nests lists and objects more than {MAX_JSON_DEPTH} levels deep; a referral needs no more than 4")
+TOO_DEEP = FieldError(
+    "body", f"The body nests lists and objects more than {MAX_JSON_DEPTH} levels deep; a referral needs no more than 4"
+)
 
 
 def _parse(model: type[BaseModel], data: Any) -> tuple[BaseModel | None, list[FieldError]]:
@@ -204,7 +217,12 @@ def _exploitation_rules(items: Any, today: dt.date) -> list[FieldError]:
         base = f"exploitation.{i}"
         types = item.get("types") if isinstance(item.get("types"), list) else []
         if item.get("criminal_subtypes") and "criminal" not in types:
-            errors.append(FieldError(f"{base}.criminal_subtypes", "Give criminal exploitation subtypes only when the types include criminal"))
+            errors.append(
+                FieldError(
+                    f"{base}.criminal_subtypes",
+                    "Give criminal exploitation subtypes only when the types include criminal",
+                )
+            )
         if isinstance(types, list) and len(types) != len(set(map(str, types))):
             errors.append(FieldError(f"{base}.types", "Give each type once"))
         started, ended = _as_date(item.get("started_on")), _as_date(item.get("ended_on"))
@@ -214,14 +232,28 @@ def _exploitation_rules(items: Any, today: dt.date) -> list[FieldError]:
         if started and ended and ended < started:
             errors.append(FieldError(f"{base}.ended_on", "Must be on or after the date the exploitation started"))
         if item.get("ongoing") is True and item.get("ended_on") is not None:
-            errors.append(FieldError(f"{base}.ended_on", "Leave out the end date when the exploitation is ongoing, or set ongoing to false"))
+            errors.append(
+                FieldError(
+                    f"{base}.ended_on",
+                    "Leave out the end date when the exploitation is ongoing, or set ongoing to false",
+                )
+            )
         location = item.get("location")
         # Shapes are pydantic's to report; these rules only compare lists that are lists.
         countries = item.get("countries") if isinstance(item.get("countries"), list) else []
         if location == "uk" and [c for c in countries if c != "GBR"]:
-            errors.append(FieldError(f"{base}.countries", "The location is the UK only: remove the overseas countries, or choose UK and overseas"))
+            errors.append(
+                FieldError(
+                    f"{base}.countries",
+                    "The location is the UK only: remove the overseas countries, or choose UK and overseas",
+                )
+            )
         if location == "overseas" and item.get("uk_towns"):
-            errors.append(FieldError(f"{base}.uk_towns", "The location is overseas only: remove the UK towns, or choose UK and overseas"))
+            errors.append(
+                FieldError(
+                    f"{base}.uk_towns", "The location is overseas only: remove the UK towns, or choose UK and overseas"
+                )
+            )
     return errors
 
 
@@ -232,20 +264,37 @@ def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
     aliases = pv.get("aliases") if isinstance(pv.get("aliases"), list) else []
     names = [pv.get("given_names"), pv.get("family_name"), pv.get("names_in_original_script"), *aliases]
     if not any(isinstance(name, str) and name_problem(name) is None for name in names):
-        errors.append(FieldError("potential_victim.given_names", "Enter a name, or at least one alias or nickname the person is known by"))
+        errors.append(
+            FieldError(
+                "potential_victim.given_names", "Enter a name, or at least one alias or nickname the person is known by"
+            )
+        )
     dob = _as_date(pv.get("date_of_birth"))
     if dob:
         if dob > today:
             errors.append(FieldError("potential_victim.date_of_birth", "The date of birth must be in the past"))
         elif _age_on(dob, today) > MAX_AGE_YEARS:
-            errors.append(FieldError("potential_victim.date_of_birth", f"The date of birth is more than {MAX_AGE_YEARS} years ago: check the year"))
-        elif age_group == "adult" and pv.get("date_of_birth_precision") in ("day", "month", None) and _age_on(dob, today) < 18:
-            errors.append(FieldError(
-                "potential_victim.age_group",
-                "The date of birth makes them under 18: a person who may be a child must be referred as a child (answer yes or not sure)",
-            ))
+            errors.append(
+                FieldError(
+                    "potential_victim.date_of_birth",
+                    f"The date of birth is more than {MAX_AGE_YEARS} years ago: check the year",
+                )
+            )
+        elif (
+            age_group == "adult"
+            and pv.get("date_of_birth_precision") in ("day", "month", None)
+            and _age_on(dob, today) < 18
+        ):
+            errors.append(
+                FieldError(
+                    "potential_victim.age_group",
+                    "The date of birth makes them under 18: a person who may be a child must be referred as a child (answer yes or not sure)",
+                )
+            )
     if pv.get("date_of_birth_precision") and not pv.get("date_of_birth"):
-        errors.append(FieldError("potential_victim.date_of_birth", "Enter the date of birth, or leave out its precision"))
+        errors.append(
+            FieldError("potential_victim.date_of_birth", "Enter the date of birth, or leave out its precision")
+        )
     return errors
 
 
@@ -257,17 +306,33 @@ def _referral_rules(data: dict, *, now: dt.datetime) -> list[FieldError]:
     consent = data.get("consent")
     if age_group in CHILD_AGE_GROUPS:
         if data.get("local_authority_contact") is None:
-            errors.append(FieldError(
-                "local_authority_contact",
-                "Give the local authority you contacted: you must contact the local authority to safeguard a child before referring",
-            ))
+            errors.append(
+                FieldError(
+                    "local_authority_contact",
+                    "Give the local authority you contacted: you must contact the local authority to safeguard a child before referring",
+                )
+            )
         if consent is not None:
-            errors.append(FieldError("consent", "Leave out consent: a child, or a person who may be a child, is referred without consent"))
+            errors.append(
+                FieldError(
+                    "consent", "Leave out consent: a child, or a person who may be a child, is referred without consent"
+                )
+            )
     elif age_group == "adult":
         if consent is None:
-            errors.append(FieldError("consent", "Record the adult's consent to the referral (given: true); an adult who does not consent is reported through Duty to Notify instead"))
+            errors.append(
+                FieldError(
+                    "consent",
+                    "Record the adult's consent to the referral (given: true); an adult who does not consent is reported through Duty to Notify instead",
+                )
+            )
         elif isinstance(consent, dict) and consent.get("given") is False:
-            errors.append(FieldError("consent.given", "An adult who does not consent is not referred: send a Duty to Notify (POST /api/v1/duty-to-notify) instead"))
+            errors.append(
+                FieldError(
+                    "consent.given",
+                    "An adult who does not consent is not referred: send a Duty to Notify (POST /api/v1/duty-to-notify) instead",
+                )
+            )
     for path in (("local_authority_contact", "contacted_at"), ("consent", "recorded_at")):
         when = _as_datetime(_get(data, *path))
         if when and when > now + CLOCK_SKEW:
@@ -309,7 +374,9 @@ def validate_duty_to_notify(data: Any, *, now: dt.datetime) -> tuple[DutyToNotif
     if not isinstance(data, dict):
         return None, [FieldError("body", "The body must be a JSON object")]
     identifying = [
-        FieldError(key, "A Duty to Notify must not identify the person (Modern Slavery Act 2015 s.52(3)): remove this field")
+        FieldError(
+            key, "A Duty to Notify must not identify the person (Modern Slavery Act 2015 s.52(3)): remove this field"
+        )
         for key in IDENTIFYING_FIELDS
         if key in data
     ]
@@ -319,9 +386,11 @@ def validate_duty_to_notify(data: Any, *, now: dt.datetime) -> tuple[DutyToNotif
     if age_group in CHILD_AGE_GROUPS:
         # Replace the generic message: the point is where a child goes instead.
         errors = [e for e in errors if e.field != "age_group"]
-        errors.append(FieldError(
-            "age_group",
-            "A child, or a person who may be a child, cannot be reported through Duty to Notify: a child must be referred through the NRM (POST /api/v1/referrals), without consent",
-        ))
+        errors.append(
+            FieldError(
+                "age_group",
+                "A child, or a person who may be a child, cannot be reported through Duty to Notify: a child must be referred through the NRM (POST /api/v1/referrals), without consent",
+            )
+        )
     errors = _merge(identifying, errors, _exploitation_rules(data.get("exploitation"), now.date()))
     return (parsed if not errors else None), errors

@@ -30,7 +30,10 @@ def coverage_rows() -> tuple[list[dict], list[dict]]:
 
 
 def _load_coverage() -> dict[str, GuardianService]:
-    return {row.local_authority: row.service for row in GuardianCoverage.objects.select_related("service__organisation").order_by("id")}
+    return {
+        row.local_authority: row.service
+        for row in GuardianCoverage.objects.select_related("service__organisation").order_by("id")
+    }
 
 
 # Read on every child referral, changed when a programme's areas change: kept per process (core/cache.py).
@@ -78,13 +81,24 @@ def guardian_requests_for_new_referrals(*, referrals) -> list[GuardianAllocation
     children = [r for r in referrals if r.age_group in CHILD_AGE_GROUPS and r.local_authority]
     if not children:
         return []
-    coverage = {la: service for la in {r.local_authority for r in children} if (service := service_covering(la)) is not None}
+    coverage = {
+        la: service for la in {r.local_authority for r in children} if (service := service_covering(la)) is not None
+    }
     organisations = {la: organisation_for(service, la) for la, service in coverage.items()}
-    return GuardianAllocationRequest.objects.bulk_create([
-        GuardianAllocationRequest(referral=r, service=coverage[r.local_authority], organisation=organisations[r.local_authority],
-                                  local_authority=r.local_authority, requested_at=r.received_at)
-        for r in children if r.local_authority in coverage
-    ], batch_size=1000)
+    return GuardianAllocationRequest.objects.bulk_create(
+        [
+            GuardianAllocationRequest(
+                referral=r,
+                service=coverage[r.local_authority],
+                organisation=organisations[r.local_authority],
+                local_authority=r.local_authority,
+                requested_at=r.received_at,
+            )
+            for r in children
+            if r.local_authority in coverage
+        ],
+        batch_size=1000,
+    )
 
 
 def seed_guardian_coverage() -> None:

@@ -44,7 +44,9 @@ class CareRecord(models.Model):
     care_status = models.CharField(max_length=20, choices=CareStatus.choices)
     placement_type = models.CharField(max_length=30, choices=PlacementType.choices, default=PlacementType.NONE)
     placement_address = models.TextField(blank=True)
-    social_worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    social_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField()
 
@@ -59,7 +61,9 @@ class LocalAuthorityTransfer(models.Model):
     transfer (is_current) names the authority responsible now; earlier ones stay as history.
     """
 
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="local_authority_transfers")
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="local_authority_transfers"
+    )
     from_local_authority = models.CharField(max_length=9)
     to_local_authority = models.CharField(max_length=9)
     moved_on = models.DateField()
@@ -69,7 +73,11 @@ class LocalAuthorityTransfer(models.Model):
     recorded_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["referral"], condition=Q(is_current=True), name="one_current_transfer_per_referral")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"], condition=Q(is_current=True), name="one_current_transfer_per_referral"
+            )
+        ]
         indexes = [
             models.Index(fields=["to_local_authority"], condition=Q(is_current=True), name="transfer_current_la_idx"),
             # The authority a child left reads the record for the grace period after (policy.GRANTS, ADR 0028): asked on its every read.
@@ -94,7 +102,9 @@ class GuardianService(models.Model):
     legal_basis = models.CharField(max_length=300, blank=True)
     # The OpenNRM organisation whose guardians work this programme; when unset, the guardian-service
     # organisation that covers the child's area (accounts' covered_local_authorities) takes the request.
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -111,20 +121,36 @@ class GuardianAllocationRequest(models.Model):
     """A child referral in a covered area asks the programme for a guardian; the time to allocation is tracked."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    referral = models.ForeignKey("referrals.Referral", on_delete=models.PROTECT, related_name="guardian_allocation_requests")
+    referral = models.ForeignKey(
+        "referrals.Referral", on_delete=models.PROTECT, related_name="guardian_allocation_requests"
+    )
     service = models.ForeignKey(GuardianService, on_delete=models.PROTECT, related_name="allocation_requests")
-    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     local_authority = models.CharField(max_length=9)
     requested_at = models.DateTimeField()
     support_model = models.CharField(max_length=10, choices=SupportModel.choices, blank=True)
-    allocated_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    allocated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     allocated_at = models.DateTimeField(null=True, blank=True)
-    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    allocated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["referral", "service"], name="one_guardian_request_per_referral_and_service")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "service"], name="one_guardian_request_per_referral_and_service"
+            )
+        ]
         indexes = [
-            models.Index(fields=["organisation", "requested_at"], condition=Q(allocated_at__isnull=True), name="guardian_request_open_idx"),
+            models.Index(
+                fields=["organisation", "requested_at"],
+                condition=Q(allocated_at__isnull=True),
+                name="guardian_request_open_idx",
+            ),
             models.Index(fields=["allocated_to"], name="guardian_request_guardian_idx"),
         ]
 
@@ -162,7 +188,9 @@ class MissingEpisode(models.Model):
     number = models.PositiveIntegerField(help_text="1 for the child's first episode, 2 for the second, ...")
     # Who is responsible, copied at report time so "missing now" needs no join (a transfer moves open episodes).
     local_authority = models.CharField(max_length=9)
-    police_organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    police_organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reported_by_kind = models.CharField(max_length=20, choices=ReporterKind.choices)
     reported_at = models.DateTimeField()
@@ -170,24 +198,45 @@ class MissingEpisode(models.Model):
     last_seen = models.TextField()
     risk = models.CharField(max_length=10, choices=Risk.choices)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     escalated_at = models.DateTimeField(null=True, blank=True)
     found_at = models.DateTimeField(null=True, blank=True)
-    found_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    found_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     return_interview_due = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["referral"], condition=Q(found_at__isnull=True), name="one_open_missing_episode_per_child"),
+            models.UniqueConstraint(
+                fields=["referral"], condition=Q(found_at__isnull=True), name="one_open_missing_episode_per_child"
+            ),
             models.UniqueConstraint(fields=["referral", "number"], name="missing_episode_number_unique"),
-            models.CheckConstraint(condition=Q(found_at__isnull=True) | Q(found_at__gte=models.F("missing_since")), name="missing_episode_found_after_missing"),
+            models.CheckConstraint(
+                condition=Q(found_at__isnull=True) | Q(found_at__gte=models.F("missing_since")),
+                name="missing_episode_found_after_missing",
+            ),
         ]
         indexes = [
             # "Missing now" for a local authority or a police force: only open episodes are indexed.
-            models.Index(fields=["local_authority", "missing_since", "id"], condition=Q(found_at__isnull=True), name="missing_open_la_idx"),
-            models.Index(fields=["police_organisation", "missing_since", "id"], condition=Q(found_at__isnull=True), name="missing_open_police_idx"),
+            models.Index(
+                fields=["local_authority", "missing_since", "id"],
+                condition=Q(found_at__isnull=True),
+                name="missing_open_la_idx",
+            ),
+            models.Index(
+                fields=["police_organisation", "missing_since", "id"],
+                condition=Q(found_at__isnull=True),
+                name="missing_open_police_idx",
+            ),
             # Return interviews due: a local authority's found episodes in due order (selectors.return_interviews_due).
-            models.Index(fields=["local_authority", "return_interview_due", "id"], condition=Q(found_at__isnull=False), name="missing_found_la_due_idx"),
+            models.Index(
+                fields=["local_authority", "return_interview_due", "id"],
+                condition=Q(found_at__isnull=False),
+                name="missing_found_la_due_idx",
+            ),
         ]
 
     @property
@@ -222,7 +271,9 @@ class SafeguardingAlert(OutgoingEmail):
     episode = models.ForeignKey(MissingEpisode, on_delete=models.PROTECT, related_name="alerts")
     kind = models.CharField(max_length=20, choices=AlertKind.choices)
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField()  # the time of the event, set by the service (not auto_now_add)
     seen_at = models.DateTimeField(null=True, blank=True)
     # Email delivery (OutgoingEmail's fields) is retried by the worker until the mail server takes it, as decision notifications are.
@@ -259,4 +310,6 @@ class AgeAssessment(models.Model):
     recorded_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["referral", "-assessed_on", "-recorded_at"], name="age_assessment_referral_idx")]
+        indexes = [
+            models.Index(fields=["referral", "-assessed_on", "-recorded_at"], name="age_assessment_referral_idx")
+        ]

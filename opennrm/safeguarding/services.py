@@ -14,7 +14,15 @@ from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
 from opennrm.audit.services import audit_record
-from opennrm.policy import Capability, Compartment, Role, compartments_for, has_capability, is_police_force, referral_scope
+from opennrm.policy import (
+    Capability,
+    Compartment,
+    Role,
+    compartments_for,
+    has_capability,
+    is_police_force,
+    referral_scope,
+)
 from opennrm.referrals.codes import local_authorities, local_authority_name
 from opennrm.referrals.models import Referral
 from opennrm.referrals.selectors import NotFound
@@ -22,9 +30,24 @@ from opennrm.referrals.services import NotAllowed
 from opennrm.referrals.validation import FieldError
 
 from .models import (
-    ACKNOWLEDGE_HIGH_RISK_WITHIN, RETURN_INTERVIEW_WITHIN, AgeAssessment, AgeOutcome, AlertKind, Assessor, CareRecord, CareStatus,
-    CaseNote, GuardianAllocationRequest, LocalAuthorityTransfer, MissingEpisode, PlacementType, ReporterKind, ReturnInterview, Risk,
-    SafeguardingAlert, SupportModel,
+    ACKNOWLEDGE_HIGH_RISK_WITHIN,
+    RETURN_INTERVIEW_WITHIN,
+    AgeAssessment,
+    AgeOutcome,
+    AlertKind,
+    Assessor,
+    CareRecord,
+    CareStatus,
+    CaseNote,
+    GuardianAllocationRequest,
+    LocalAuthorityTransfer,
+    MissingEpisode,
+    PlacementType,
+    ReporterKind,
+    ReturnInterview,
+    Risk,
+    SafeguardingAlert,
+    SupportModel,
 )
 from .tasks import alert_responsible, escalate_missing_episode
 
@@ -103,7 +126,13 @@ def _not_future(value: dt.datetime | None, field: str, what: str, now: dt.dateti
 
 
 def _audit(actor, referral: Referral, action: str, details: dict) -> None:
-    audit_record(actor=actor, action=action, object_type="referral", object_id=str(referral.uuid), details={"reference": referral.reference, **details})
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="referral",
+        object_id=str(referral.uuid),
+        details={"reference": referral.reference, **details},
+    )
 
 
 # --- Who is responsible ----------------------------------------------------------------------------
@@ -111,7 +140,11 @@ def _audit(actor, referral: Referral, action: str, details: dict) -> None:
 
 def responsible_local_authority(referral: Referral) -> str:
     """The local authority responsible for the child now: the referral's, until a transfer moves the child."""
-    current = LocalAuthorityTransfer.objects.filter(referral=referral, is_current=True).values_list("to_local_authority", flat=True).first()
+    current = (
+        LocalAuthorityTransfer.objects.filter(referral=referral, is_current=True)
+        .values_list("to_local_authority", flat=True)
+        .first()
+    )
     return current or referral.local_authority
 
 
@@ -120,7 +153,9 @@ def police_force_of(referral: Referral) -> Organisation | None:
     if is_police_force(referral.organisation):
         return referral.organisation
     named = (referral.police or {}).get("force")
-    return Organisation.objects.filter(kind=OrganisationKind.POLICE, name=named, is_active=True).first() if named else None
+    return (
+        Organisation.objects.filter(kind=OrganisationKind.POLICE, name=named, is_active=True).first() if named else None
+    )
 
 
 def age_status(referral: Referral) -> dict:
@@ -128,13 +163,26 @@ def age_status(referral: Referral) -> dict:
     latest = referral.age_assessments.order_by("-assessed_on", "-recorded_at", "-id").first()
     if latest is not None:
         child = latest.outcome == AgeOutcome.CHILD
-        return {"treated_as_child": child, "basis": "assessed", "assessment": latest,
-                "text": f"Assessed as {'under 18' if child else 'an adult'} on {latest.assessed_on:%-d %B %Y}"}
+        return {
+            "treated_as_child": child,
+            "basis": "assessed",
+            "assessment": latest,
+            "text": f"Assessed as {'under 18' if child else 'an adult'} on {latest.assessed_on:%-d %B %Y}",
+        }
     if referral.age_group == "child":
-        return {"treated_as_child": True, "basis": "referred", "assessment": None, "text": "Referred as a child; age not assessed"}
+        return {
+            "treated_as_child": True,
+            "basis": "referred",
+            "assessment": None,
+            "text": "Referred as a child; age not assessed",
+        }
     if referral.age_group == "unknown":
-        return {"treated_as_child": True, "basis": "presumed", "assessment": None,
-                "text": "Treated as a child until their age is assessed (presumption of age)"}
+        return {
+            "treated_as_child": True,
+            "basis": "presumed",
+            "assessment": None,
+            "text": "Treated as a child until their age is assessed (presumption of age)",
+        }
     return {"treated_as_child": False, "basis": "referred", "assessment": None, "text": "Referred as an adult"}
 
 
@@ -142,8 +190,16 @@ def age_status(referral: Referral) -> dict:
 
 
 @transaction.atomic
-def care_record_save(*, actor, referral, care_status: str, placement_type: str = PlacementType.NONE, placement_address: str = "",
-                     social_worker: str | None = None, now: dt.datetime | None = None) -> CareRecord:
+def care_record_save(
+    *,
+    actor,
+    referral,
+    care_status: str,
+    placement_type: str = PlacementType.NONE,
+    placement_address: str = "",
+    social_worker: str | None = None,
+    now: dt.datetime | None = None,
+) -> CareRecord:
     """Record the child's care status, placement and allocated social worker as they are now (a new history row)."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
     now = now or timezone.now()
@@ -151,39 +207,76 @@ def care_record_save(*, actor, referral, care_status: str, placement_type: str =
     _choice(care_status, "care_status", CareStatus, "a care status", errors)
     _choice(placement_type, "placement_type", PlacementType, "a placement type", errors)
     placement_address = _text(placement_address, "placement_address", "the placement address", errors, required=False)
-    if placement_type not in (PlacementType.NONE, None) and placement_type in PlacementType.values and not placement_address:
+    if (
+        placement_type not in (PlacementType.NONE, None)
+        and placement_type in PlacementType.values
+        and not placement_address
+    ):
         errors.append(FieldError("placement_address", "Enter the placement address"))
     la = responsible_local_authority(referral)
     worker = None
     if social_worker:
-        worker = User.objects.filter(username=social_worker, is_active=True, role=Role.LA_SOCIAL_WORKER,
-                                     organisation__local_authority=la).first() if isinstance(social_worker, str) else None
+        worker = (
+            User.objects.filter(
+                username=social_worker, is_active=True, role=Role.LA_SOCIAL_WORKER, organisation__local_authority=la
+            ).first()
+            if isinstance(social_worker, str)
+            else None
+        )
         if worker is None:
-            errors.append(FieldError("social_worker", f"Choose a social worker of {local_authority_name(la)}, the child's local authority"))
+            errors.append(
+                FieldError(
+                    "social_worker",
+                    f"Choose a social worker of {local_authority_name(la)}, the child's local authority",
+                )
+            )
     _check(errors)
     age = age_status(referral)
     if not age["treated_as_child"] and care_status in CHILD_ONLY_CARE_STATUSES:
-        raise Refused(f"{CareStatus(care_status).label} is recorded for children only: this person is treated as an adult "
-                      f"({age['text']}). Record a care leaver or no care status instead.")
-    record = CareRecord.objects.create(referral=referral, local_authority=la, care_status=care_status, placement_type=placement_type,
-                                       placement_address=placement_address, social_worker=worker, recorded_by=actor, recorded_at=now)
-    _audit(actor, referral, "safeguarding.care_record", {"care_status": care_status, "placement_type": placement_type,
-                                                          "social_worker": worker.username if worker else None})
+        raise Refused(
+            f"{CareStatus(care_status).label} is recorded for children only: this person is treated as an adult "
+            f"({age['text']}). Record a care leaver or no care status instead."
+        )
+    record = CareRecord.objects.create(
+        referral=referral,
+        local_authority=la,
+        care_status=care_status,
+        placement_type=placement_type,
+        placement_address=placement_address,
+        social_worker=worker,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    _audit(
+        actor,
+        referral,
+        "safeguarding.care_record",
+        {
+            "care_status": care_status,
+            "placement_type": placement_type,
+            "social_worker": worker.username if worker else None,
+        },
+    )
     return record
 
 
 @transaction.atomic
-def local_authority_transfer(*, actor, referral, to_local_authority: str, moved_on: dt.date | None, reason: str,
-                             now: dt.datetime | None = None) -> LocalAuthorityTransfer:
+def local_authority_transfer(
+    *, actor, referral, to_local_authority: str, moved_on: dt.date | None, reason: str, now: dt.datetime | None = None
+) -> LocalAuthorityTransfer:
     """The child moved: another local authority becomes responsible. Open missing episodes go with the child."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
     now = now or timezone.now()
     errors: list[FieldError] = []
     current = responsible_local_authority(referral)
     if to_local_authority not in local_authorities():
-        errors.append(FieldError("to_local_authority", "Choose a local authority by its GSS code, such as E09000008 for Croydon"))
+        errors.append(
+            FieldError("to_local_authority", "Choose a local authority by its GSS code, such as E09000008 for Croydon")
+        )
     elif to_local_authority == current:
-        errors.append(FieldError("to_local_authority", f"{local_authority_name(current)} is already responsible for the child"))
+        errors.append(
+            FieldError("to_local_authority", f"{local_authority_name(current)} is already responsible for the child")
+        )
     if moved_on is None:
         errors.append(FieldError("moved_on", "Enter the date the child moved"))
     elif moved_on > (now + CLOCK_SKEW).date():
@@ -191,11 +284,29 @@ def local_authority_transfer(*, actor, referral, to_local_authority: str, moved_
     reason = _text(reason, "reason", "why responsibility moves", errors)
     _check(errors)
     LocalAuthorityTransfer.objects.filter(referral=referral, is_current=True).update(is_current=False)
-    transfer = LocalAuthorityTransfer.objects.create(referral=referral, from_local_authority=current, to_local_authority=to_local_authority,
-                                                     moved_on=moved_on, reason=reason, recorded_by=actor, recorded_at=now)
-    moved = MissingEpisode.objects.filter(referral=referral, found_at__isnull=True).update(local_authority=to_local_authority)
-    _audit(actor, referral, "safeguarding.transfer", {"from": current, "to": to_local_authority, "moved_on": moved_on.isoformat(),
-                                                       "open_missing_episodes_moved": moved})
+    transfer = LocalAuthorityTransfer.objects.create(
+        referral=referral,
+        from_local_authority=current,
+        to_local_authority=to_local_authority,
+        moved_on=moved_on,
+        reason=reason,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    moved = MissingEpisode.objects.filter(referral=referral, found_at__isnull=True).update(
+        local_authority=to_local_authority
+    )
+    _audit(
+        actor,
+        referral,
+        "safeguarding.transfer",
+        {
+            "from": current,
+            "to": to_local_authority,
+            "moved_on": moved_on.isoformat(),
+            "open_missing_episodes_moved": moved,
+        },
+    )
     return transfer
 
 
@@ -207,9 +318,18 @@ def _age_on(born: dt.date, on: dt.date) -> int:
 
 
 @transaction.atomic
-def age_assessment_record(*, actor, referral, outcome: str, assessed_on: dt.date | None, assessor: str,
-                          claimed_date_of_birth: dt.date | None = None, assessed_date_of_birth: dt.date | None = None,
-                          notes: str = "", now: dt.datetime | None = None) -> AgeAssessment:
+def age_assessment_record(
+    *,
+    actor,
+    referral,
+    outcome: str,
+    assessed_on: dt.date | None,
+    assessor: str,
+    claimed_date_of_birth: dt.date | None = None,
+    assessed_date_of_birth: dt.date | None = None,
+    notes: str = "",
+    now: dt.datetime | None = None,
+) -> AgeAssessment:
     """Add an age assessment. It decides the age from now on; earlier assessments stay on the record."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
     now = now or timezone.now()
@@ -221,22 +341,47 @@ def age_assessment_record(*, actor, referral, outcome: str, assessed_on: dt.date
         errors.append(FieldError("assessed_on", "Enter the date of the assessment"))
     elif assessed_on > today:
         errors.append(FieldError("assessed_on", "The date of the assessment must not be in the future"))
-    for field, born in (("claimed_date_of_birth", claimed_date_of_birth), ("assessed_date_of_birth", assessed_date_of_birth)):
+    for field, born in (
+        ("claimed_date_of_birth", claimed_date_of_birth),
+        ("assessed_date_of_birth", assessed_date_of_birth),
+    ):
         if born is not None and born > today:
             errors.append(FieldError(field, "A date of birth must be in the past"))
     if assessed_date_of_birth and assessed_on and outcome in AgeOutcome.values and assessed_date_of_birth <= today:
         adult = _age_on(assessed_date_of_birth, assessed_on) >= 18
         if adult != (outcome == AgeOutcome.ADULT):
-            errors.append(FieldError("assessed_date_of_birth", f"The assessed date of birth makes the person {_age_on(assessed_date_of_birth, assessed_on)} "
-                                                               f"on the day of the assessment, which does not match the outcome"))
+            errors.append(
+                FieldError(
+                    "assessed_date_of_birth",
+                    f"The assessed date of birth makes the person {_age_on(assessed_date_of_birth, assessed_on)} "
+                    f"on the day of the assessment, which does not match the outcome",
+                )
+            )
     notes = _text(notes, "notes", "the notes", errors, required=False)
     _check(errors)
     assessment = AgeAssessment.objects.create(
-        referral=referral, claimed_date_of_birth=claimed_date_of_birth, assessed_date_of_birth=assessed_date_of_birth, outcome=outcome,
-        assessed_on=assessed_on, assessor=assessor, assessor_organisation=actor.organisation, notes=notes, recorded_by=actor, recorded_at=now,
+        referral=referral,
+        claimed_date_of_birth=claimed_date_of_birth,
+        assessed_date_of_birth=assessed_date_of_birth,
+        outcome=outcome,
+        assessed_on=assessed_on,
+        assessor=assessor,
+        assessor_organisation=actor.organisation,
+        notes=notes,
+        recorded_by=actor,
+        recorded_at=now,
     )
-    _audit(actor, referral, "safeguarding.age_assessment", {"assessment": str(assessment.uuid), "outcome": outcome, "assessor": assessor,
-                                                             "assessed_on": assessed_on.isoformat()})
+    _audit(
+        actor,
+        referral,
+        "safeguarding.age_assessment",
+        {
+            "assessment": str(assessment.uuid),
+            "outcome": outcome,
+            "assessor": assessor,
+            "assessed_on": assessed_on.isoformat(),
+        },
+    )
     return assessment
 
 
@@ -244,30 +389,71 @@ def age_assessment_record(*, actor, referral, outcome: str, assessed_on: dt.date
 
 
 @transaction.atomic
-def guardian_allocate(*, actor, referral, guardian: str, support_model: str, now: dt.datetime | None = None) -> GuardianAllocationRequest:
+def guardian_allocate(
+    *, actor, referral, guardian: str, support_model: str, now: dt.datetime | None = None
+) -> GuardianAllocationRequest:
     """Allocate a guardian of the service the child's request went to; the time to allocation is kept."""
     referral = _lock(actor, referral, Capability.ALLOCATE_GUARDIAN)
     now = now or timezone.now()
-    request = GuardianAllocationRequest.objects.select_for_update(of=("self",)).select_related("service", "organisation").filter(referral=referral).first()
+    request = (
+        GuardianAllocationRequest.objects.select_for_update(of=("self",))
+        .select_related("service", "organisation")
+        .filter(referral=referral)
+        .first()
+    )
     if request is None:
         raise Refused("No guardian was requested for this child: their area is not covered by a guardianship service")
     if request.allocated_to_id is not None:
-        raise Refused(f"A guardian ({request.allocated_to.get_full_name() or request.allocated_to.username}) is already allocated to this child")
+        raise Refused(
+            f"A guardian ({request.allocated_to.get_full_name() or request.allocated_to.username}) is already allocated to this child"
+        )
     errors: list[FieldError] = []
     if support_model not in request.service.support_models:
-        errors.append(FieldError("support_model", f"Choose the support model: {request.service.name} offers " + " or ".join(request.service.support_models)))
-    chosen = User.objects.select_related("organisation").filter(username=guardian, is_active=True, role=Role.GUARDIAN).first() if isinstance(guardian, str) and guardian else None
+        errors.append(
+            FieldError(
+                "support_model",
+                f"Choose the support model: {request.service.name} offers "
+                + " or ".join(request.service.support_models),
+            )
+        )
+    chosen = (
+        User.objects.select_related("organisation")
+        .filter(username=guardian, is_active=True, role=Role.GUARDIAN)
+        .first()
+        if isinstance(guardian, str) and guardian
+        else None
+    )
     if chosen is None:
         errors.append(FieldError("guardian", "Choose a guardian by their username"))
-    elif chosen.organisation_id != request.organisation_id or request.local_authority not in (chosen.organisation.covered_local_authorities or []):
-        errors.append(FieldError("guardian", f"{chosen.get_full_name() or chosen.username} is not a guardian of the service covering "
-                                             f"{local_authority_name(request.local_authority)}: choose a guardian from {request.organisation or request.service}"))
+    elif chosen.organisation_id != request.organisation_id or request.local_authority not in (
+        chosen.organisation.covered_local_authorities or []
+    ):
+        errors.append(
+            FieldError(
+                "guardian",
+                f"{chosen.get_full_name() or chosen.username} is not a guardian of the service covering "
+                f"{local_authority_name(request.local_authority)}: choose a guardian from {request.organisation or request.service}",
+            )
+        )
     _check(errors)
-    request.allocated_to, request.allocated_at, request.allocated_by, request.support_model = chosen, now, actor, support_model
+    request.allocated_to, request.allocated_at, request.allocated_by, request.support_model = (
+        chosen,
+        now,
+        actor,
+        support_model,
+    )
     request.save(update_fields=["allocated_to", "allocated_at", "allocated_by", "support_model"])
-    _audit(actor, referral, "safeguarding.guardian_allocate", {"guardian": chosen.username, "service": request.service.code,
-                                                               "support_model": support_model,
-                                                               "hours_to_allocation": round(request.time_to_allocation.total_seconds() / 3600, 1)})
+    _audit(
+        actor,
+        referral,
+        "safeguarding.guardian_allocate",
+        {
+            "guardian": chosen.username,
+            "service": request.service.code,
+            "support_model": support_model,
+            "hours_to_allocation": round(request.time_to_allocation.total_seconds() / 3600, 1),
+        },
+    )
     return request
 
 
@@ -300,35 +486,59 @@ def _open_episode(referral: Referral) -> MissingEpisode | None:
 
 
 @transaction.atomic
-def missing_episode_report(*, actor, referral, missing_since: dt.datetime | None, last_seen: str, risk: str,
-                           now: dt.datetime | None = None) -> MissingEpisode:
+def missing_episode_report(
+    *, actor, referral, missing_since: dt.datetime | None, last_seen: str, risk: str, now: dt.datetime | None = None
+) -> MissingEpisode:
     """The child is missing: record it, tell the others responsible at once, and if high risk start the one-hour clock."""
     kind = _reporter_kind(actor)
     referral = _lock(actor, referral, Capability.REPORT_MISSING)
     now = now or timezone.now()
     errors: list[FieldError] = []
     if missing_since is None:
-        errors.append(FieldError("missing_since", "Enter when the child went missing, as a date and time with its offset"))
+        errors.append(
+            FieldError("missing_since", "Enter when the child went missing, as a date and time with its offset")
+        )
     _not_future(missing_since, "missing_since", "The time the child went missing", now, errors)
     last_seen = _text(last_seen, "last_seen", "where and when the child was last seen", errors)
     _choice(risk, "risk", Risk, "the risk", errors)
     _check(errors)
     if not referral.is_child:
-        raise Refused("Missing episodes are recorded for children, and for people who may be children; this referral is of an adult")
+        raise Refused(
+            "Missing episodes are recorded for children, and for people who may be children; this referral is of an adult"
+        )
     open_episode = _open_episode(referral)
     if open_episode is not None:
-        raise Refused(f"The child is already recorded as missing since {open_episode.missing_since.isoformat()}: "
-                      f"record them found before reporting a new episode")
+        raise Refused(
+            f"The child is already recorded as missing since {open_episode.missing_since.isoformat()}: "
+            f"record them found before reporting a new episode"
+        )
     episode = MissingEpisode.objects.create(
-        referral=referral, number=MissingEpisode.objects.filter(referral=referral).count() + 1,
-        local_authority=responsible_local_authority(referral), police_organisation=police_force_of(referral),
-        reported_by=actor, reported_by_kind=kind, reported_at=now, missing_since=missing_since, last_seen=last_seen, risk=risk,
+        referral=referral,
+        number=MissingEpisode.objects.filter(referral=referral).count() + 1,
+        local_authority=responsible_local_authority(referral),
+        police_organisation=police_force_of(referral),
+        reported_by=actor,
+        reported_by_kind=kind,
+        reported_at=now,
+        missing_since=missing_since,
+        last_seen=last_seen,
+        risk=risk,
     )
     alerts = alert_responsible(episode, AlertKind.MISSING, now=now, exclude_organisation_id=actor.organisation_id)
     if risk == Risk.HIGH:
         escalate_missing_episode.using(run_after=now + ACKNOWLEDGE_HIGH_RISK_WITHIN).enqueue(episode_id=episode.pk)
-    _audit(actor, referral, "safeguarding.missing_report", {"episode": str(episode.uuid), "number": episode.number, "risk": risk,
-                                                             "reported_by": kind, "notified": len(alerts)})
+    _audit(
+        actor,
+        referral,
+        "safeguarding.missing_report",
+        {
+            "episode": str(episode.uuid),
+            "number": episode.number,
+            "risk": risk,
+            "reported_by": kind,
+            "notified": len(alerts),
+        },
+    )
     return episode
 
 
@@ -346,12 +556,16 @@ def missing_episode_acknowledge(*, actor, referral, episode, now: dt.datetime | 
         episode.acknowledged_at, episode.acknowledged_by = now, actor
         episode.save(update_fields=["acknowledged_at", "acknowledged_by"])
         _audit(actor, referral, "safeguarding.missing_acknowledge", {"episode": str(episode.uuid)})
-    SafeguardingAlert.objects.filter(episode=episode, organisation_id=actor.organisation_id, seen_at__isnull=True).update(seen_at=now)
+    SafeguardingAlert.objects.filter(
+        episode=episode, organisation_id=actor.organisation_id, seen_at__isnull=True
+    ).update(seen_at=now)
     return episode
 
 
 @transaction.atomic
-def missing_episode_found(*, actor, referral, episode, found_at: dt.datetime | None, now: dt.datetime | None = None) -> MissingEpisode:
+def missing_episode_found(
+    *, actor, referral, episode, found_at: dt.datetime | None, now: dt.datetime | None = None
+) -> MissingEpisode:
     """The child is back: close the episode, set the return interview's due time (72 hours), and tell the others."""
     referral = _lock(actor, referral, Capability.REPORT_MISSING)
     _reporter_kind(actor)
@@ -363,21 +577,36 @@ def missing_episode_found(*, actor, referral, episode, found_at: dt.datetime | N
     if found_at is None:
         errors.append(FieldError("found_at", "Enter when the child was found, as a date and time with its offset"))
     elif found_at < episode.missing_since:
-        errors.append(FieldError("found_at", f"The time found must be after the time the child went missing ({episode.missing_since.isoformat()})"))
+        errors.append(
+            FieldError(
+                "found_at",
+                f"The time found must be after the time the child went missing ({episode.missing_since.isoformat()})",
+            )
+        )
     _not_future(found_at, "found_at", "The time found", now, errors)
     _check(errors)
     episode.found_at, episode.found_recorded_by = found_at, actor
     episode.return_interview_due = found_at + RETURN_INTERVIEW_WITHIN
     episode.save(update_fields=["found_at", "found_recorded_by", "return_interview_due"])
     alerts = alert_responsible(episode, AlertKind.FOUND, now=now, exclude_organisation_id=actor.organisation_id)
-    _audit(actor, referral, "safeguarding.missing_found", {"episode": str(episode.uuid), "found_at": found_at.isoformat(), "notified": len(alerts),
-                                                           "return_interview_due": episode.return_interview_due.isoformat()})
+    _audit(
+        actor,
+        referral,
+        "safeguarding.missing_found",
+        {
+            "episode": str(episode.uuid),
+            "found_at": found_at.isoformat(),
+            "notified": len(alerts),
+            "return_interview_due": episode.return_interview_due.isoformat(),
+        },
+    )
     return episode
 
 
 @transaction.atomic
-def return_interview_record(*, actor, referral, episode, completed_at: dt.datetime | None, summary: str,
-                            now: dt.datetime | None = None) -> ReturnInterview:
+def return_interview_record(
+    *, actor, referral, episode, completed_at: dt.datetime | None, summary: str, now: dt.datetime | None = None
+) -> ReturnInterview:
     """The return home interview was held (offered by the local authority after every return)."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
     episode = _episode(referral, episode)
@@ -388,14 +617,35 @@ def return_interview_record(*, actor, referral, episode, completed_at: dt.dateti
         raise Refused("The return interview for this episode is already recorded")
     errors: list[FieldError] = []
     if completed_at is None:
-        errors.append(FieldError("completed_at", "Enter when the interview was held, as a date and time with its offset"))
+        errors.append(
+            FieldError("completed_at", "Enter when the interview was held, as a date and time with its offset")
+        )
     elif completed_at < episode.found_at:
-        errors.append(FieldError("completed_at", f"The interview must be after the child's return (found at {episode.found_at.isoformat()})"))
+        errors.append(
+            FieldError(
+                "completed_at",
+                f"The interview must be after the child's return (found at {episode.found_at.isoformat()})",
+            )
+        )
     _not_future(completed_at, "completed_at", "The time of the interview", now, errors)
     summary = _text(summary, "summary", "a summary of the interview", errors)
     _check(errors)
-    interview = ReturnInterview.objects.create(episode=episode, completed_at=completed_at, summary=summary,
-                                               conducted_by_organisation=actor.organisation, recorded_by=actor, recorded_at=now)
-    _audit(actor, referral, "safeguarding.return_interview", {"episode": str(episode.uuid), "completed_at": completed_at.isoformat(),
-                                                               "within_72_hours": completed_at <= episode.return_interview_due})
+    interview = ReturnInterview.objects.create(
+        episode=episode,
+        completed_at=completed_at,
+        summary=summary,
+        conducted_by_organisation=actor.organisation,
+        recorded_by=actor,
+        recorded_at=now,
+    )
+    _audit(
+        actor,
+        referral,
+        "safeguarding.return_interview",
+        {
+            "episode": str(episode.uuid),
+            "completed_at": completed_at.isoformat(),
+            "within_72_hours": completed_at <= episode.return_interview_due,
+        },
+    )
     return interview

@@ -19,7 +19,14 @@ from opennrm.audit.services import audit_record
 from opennrm.decisions.outbox import Message, attempt_send
 from opennrm.policy import Role
 
-from .models import ACKNOWLEDGE_HIGH_RISK_WITHIN, AlertKind, CareRecord, GuardianAllocationRequest, MissingEpisode, SafeguardingAlert
+from .models import (
+    ACKNOWLEDGE_HIGH_RISK_WITHIN,
+    AlertKind,
+    CareRecord,
+    GuardianAllocationRequest,
+    MissingEpisode,
+    SafeguardingAlert,
+)
 
 # The roles in an organisation who act on a child's safeguarding, by the organisation's kind.
 ACTING_ROLES = {
@@ -37,13 +44,27 @@ SUBJECTS = {
 def _responsible(episode: MissingEpisode) -> list[tuple[Organisation, User | None]]:
     """Who must hear of an episode: the responsible local authority's children's services, the guardian, the police."""
     found: list[tuple[Organisation, User | None]] = []
-    care = CareRecord.objects.filter(referral_id=episode.referral_id).order_by("-recorded_at", "-id").select_related("social_worker").first()
-    la_orgs = Organisation.objects.filter(kind=OrganisationKind.LOCAL_AUTHORITY, local_authority=episode.local_authority, is_active=True,
-                                          users__role=Role.LA_SOCIAL_WORKER, users__is_active=True).distinct()
+    care = (
+        CareRecord.objects.filter(referral_id=episode.referral_id)
+        .order_by("-recorded_at", "-id")
+        .select_related("social_worker")
+        .first()
+    )
+    la_orgs = Organisation.objects.filter(
+        kind=OrganisationKind.LOCAL_AUTHORITY,
+        local_authority=episode.local_authority,
+        is_active=True,
+        users__role=Role.LA_SOCIAL_WORKER,
+        users__is_active=True,
+    ).distinct()
     for org in la_orgs:
-        worker = care.social_worker if care and care.social_worker and care.social_worker.organisation_id == org.pk else None
+        worker = (
+            care.social_worker if care and care.social_worker and care.social_worker.organisation_id == org.pk else None
+        )
         found.append((org, worker))
-    for request in GuardianAllocationRequest.objects.filter(referral_id=episode.referral_id).select_related("allocated_to__organisation", "organisation"):
+    for request in GuardianAllocationRequest.objects.filter(referral_id=episode.referral_id).select_related(
+        "allocated_to__organisation", "organisation"
+    ):
         if request.allocated_to is not None and request.allocated_to.organisation is not None:
             found.append((request.allocated_to.organisation, request.allocated_to))
         elif request.organisation is not None:
@@ -53,14 +74,20 @@ def _responsible(episode: MissingEpisode) -> list[tuple[Organisation, User | Non
     return found
 
 
-def alert_responsible(episode: MissingEpisode, kind: str, *, now: dt.datetime, exclude_organisation_id: int | None) -> list[SafeguardingAlert]:
+def alert_responsible(
+    episode: MissingEpisode, kind: str, *, now: dt.datetime, exclude_organisation_id: int | None
+) -> list[SafeguardingAlert]:
     """Put an item in each responsible party's work queue and queue its email, in the caller's transaction."""
     alerts, seen = [], set()
     for organisation, user in _responsible(episode):
         if organisation.pk == exclude_organisation_id or organisation.pk in seen:
             continue
         seen.add(organisation.pk)
-        alerts.append(SafeguardingAlert.objects.create(episode=episode, kind=kind, organisation=organisation, user=user, created_at=now))
+        alerts.append(
+            SafeguardingAlert.objects.create(
+                episode=episode, kind=kind, organisation=organisation, user=user, created_at=now
+            )
+        )
     for alert in alerts:
         send_safeguarding_alert.enqueue(alert_id=alert.pk)
     return alerts
@@ -80,18 +107,30 @@ def recipients(alert: SafeguardingAlert) -> list[str]:
 def send_safeguarding_alert(*, alert_id: int) -> str:
     """Email an alert's recipients (decisions/outbox.py: sent once, retried with backoff while the mail server is down)."""
     with transaction.atomic():
-        alert = SafeguardingAlert.objects.select_for_update(of=("self",)).select_related("episode__referral", "organisation", "user").get(pk=alert_id)
+        alert = (
+            SafeguardingAlert.objects.select_for_update(of=("self",))
+            .select_related("episode__referral", "organisation", "user")
+            .get(pk=alert_id)
+        )
         if alert.sent_at is not None:
             return "already sent"
         referral = alert.episode.referral
         message = Message(
             to=recipients(alert),
             subject=f"{SUBJECTS[alert.kind]}: {referral.reference}",
-            body=(f"{SUBJECTS[alert.kind]}: the child with National Referral Mechanism reference {referral.reference}.\n\n"
-                  f"Sign in to OpenNRM to see the details and acknowledge it in your work queue.\n"),
+            body=(
+                f"{SUBJECTS[alert.kind]}: the child with National Referral Mechanism reference {referral.reference}.\n\n"
+                f"Sign in to OpenNRM to see the details and acknowledge it in your work queue.\n"
+            ),
         )
-        sent = attempt_send(alert, message, now=timezone.now(), audit_action="safeguarding.alert", object_id=referral.uuid,
-                            details={"reference": referral.reference, "episode": str(alert.episode.uuid), "kind": alert.kind})
+        sent = attempt_send(
+            alert,
+            message,
+            now=timezone.now(),
+            audit_action="safeguarding.alert",
+            object_id=referral.uuid,
+            details={"reference": referral.reference, "episode": str(alert.episode.uuid), "kind": alert.kind},
+        )
         if not sent:
             run_after = alert.next_attempt_at
             transaction.on_commit(lambda: send_safeguarding_alert.using(run_after=run_after).enqueue(alert_id=alert_id))
@@ -120,7 +159,16 @@ def escalate_missing_episode(*, episode_id: int, now: str | None = None) -> str:
         episode.save(update_fields=["escalated_at"])
         # Everyone responsible, the reporter's organisation too: nobody else has taken the child on.
         alerts = alert_responsible(episode, AlertKind.ESCALATION, now=at, exclude_organisation_id=None)
-        audit_record(actor=None, action="safeguarding.missing_escalated", object_type="referral", object_id=str(episode.referral.uuid),
-                     details={"reference": episode.referral.reference, "episode": str(episode.uuid), "notified": len(alerts),
-                              "reported_at": episode.reported_at.isoformat()})
+        audit_record(
+            actor=None,
+            action="safeguarding.missing_escalated",
+            object_type="referral",
+            object_id=str(episode.referral.uuid),
+            details={
+                "reference": episode.referral.reference,
+                "episode": str(episode.uuid),
+                "notified": len(alerts),
+                "reported_at": episode.reported_at.isoformat(),
+            },
+        )
         return "escalated"

@@ -88,8 +88,13 @@ def protect_count(count: int, policy: DisclosurePolicy = DEFAULT_POLICY) -> Publ
     return WITHHELD if policy.is_small(count) else Published(policy.rounded(count))
 
 
-def protect_tables(counts: Mapping[Key, int], lines: Iterable[Line], *, hidden: Iterable[Key] = (),
-                   policy: DisclosurePolicy = DEFAULT_POLICY) -> dict[Key, Published]:
+def protect_tables(
+    counts: Mapping[Key, int],
+    lines: Iterable[Line],
+    *,
+    hidden: Iterable[Key] = (),
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+) -> dict[Key, Published]:
     """Every count of `counts` but the hidden ones, protected: primary suppression, rounding, then secondary suppression.
 
     `lines` say which counts are the sums of which, across every table published together (a cell
@@ -103,11 +108,20 @@ def protect_tables(counts: Mapping[Key, int], lines: Iterable[Line], *, hidden: 
         suppressed.add(_complement(exposed[0], counts, lines, suppressed, hidden))
         # Withholding a count only widens what anyone can tell of the others: only those still exposed need checking again.
         exposed = exposed_counts(counts, lines, suppressed, hidden=hidden, policy=policy, among=exposed)
-    return {k: WITHHELD if k in suppressed else Published(policy.rounded(n)) for k, n in counts.items() if k not in hidden}
+    return {
+        k: WITHHELD if k in suppressed else Published(policy.rounded(n)) for k, n in counts.items() if k not in hidden
+    }
 
 
-def exposed_counts(counts: Mapping[Key, int], lines: Sequence[Line], suppressed: set, *, hidden: frozenset = frozenset(),
-                   policy: DisclosurePolicy = DEFAULT_POLICY, among: Iterable[Key] | None = None) -> list[Key]:
+def exposed_counts(
+    counts: Mapping[Key, int],
+    lines: Sequence[Line],
+    suppressed: set,
+    *,
+    hidden: frozenset = frozenset(),
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+    among: Iterable[Key] | None = None,
+) -> list[Key]:
     """The small suppressed counts (of `among`, or all) that what is published narrows to fewer possible values than
     "1 to threshold - 1"."""
     exposed = []
@@ -118,8 +132,15 @@ def exposed_counts(counts: Mapping[Key, int], lines: Sequence[Line], suppressed:
     return exposed
 
 
-def feasible_range(key: Key, counts: Mapping[Key, int], lines: Sequence[Line], suppressed: set, *,
-                   hidden: frozenset = frozenset(), policy: DisclosurePolicy = DEFAULT_POLICY) -> tuple[int, float]:
+def feasible_range(
+    key: Key,
+    counts: Mapping[Key, int],
+    lines: Sequence[Line],
+    suppressed: set,
+    *,
+    hidden: frozenset = frozenset(),
+    policy: DisclosurePolicy = DEFAULT_POLICY,
+) -> tuple[int, float]:
     """The least and greatest whole values a count can have, given everything published and how the counts add up.
 
     The attacker's best: an integer programme over every count connected to `key` by a line.
@@ -147,7 +168,9 @@ def feasible_range(key: Key, counts: Mapping[Key, int], lines: Sequence[Line], s
     objective[index[key]] = 1
     ends = []
     for sign in (1, -1):
-        result = milp(sign * objective, integrality=np.ones(len(keys)), bounds=Bounds(low, high), constraints=constraints)
+        result = milp(
+            sign * objective, integrality=np.ones(len(keys)), bounds=Bounds(low, high), constraints=constraints
+        )
         if result.status != 0:  # the true counts always satisfy the constraints, so this is a fault, not a finding
             raise RuntimeError(f"The disclosure check could not bound {key!r}: {result.message}")
         ends.append(round(sign * result.fun))
@@ -181,8 +204,9 @@ def _complement(key: Key, counts: Mapping[Key, int], lines: Sequence[Line], supp
     raise ValueError(f"Nothing is left to suppress beside {key!r}")
 
 
-def protect_summary(value: float | None, *, group: int, group_published: Published,
-                    policy: DisclosurePolicy = DEFAULT_POLICY) -> Published:
+def protect_summary(
+    value: float | None, *, group: int, group_published: Published, policy: DisclosurePolicy = DEFAULT_POLICY
+) -> Published:
     """A median or percentile of `group` cases: not shown for too few cases, or when the group's own count is suppressed."""
     if value is None:
         return Published(None)
@@ -191,11 +215,17 @@ def protect_summary(value: float | None, *, group: int, group_published: Publish
     return Published(value)
 
 
-def protect_percentage(part: int, base: int, *, base_published: Published, policy: DisclosurePolicy = DEFAULT_POLICY) -> Published:
+def protect_percentage(
+    part: int, base: int, *, base_published: Published, policy: DisclosurePolicy = DEFAULT_POLICY
+) -> Published:
     """100 * part / base from the unrounded counts, when the base is big enough and neither part nor rest is small."""
     if base == 0:
         return Published(None)
-    if (base < policy.min_percentage_base or base_published.suppressed or policy.is_small(part)
-            or policy.is_small(base - part)):
+    if (
+        base < policy.min_percentage_base
+        or base_published.suppressed
+        or policy.is_small(part)
+        or policy.is_small(base - part)
+    ):
         return WITHHELD
     return Published(round(100 * part / base, policy.percentage_decimals))

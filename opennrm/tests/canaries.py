@@ -43,10 +43,26 @@ from opennrm.workdays.models import ClosureDay
 from opennrm.workdays.services import closure_day_save
 
 # The canaries of the fields duplicate detection shows (policy.LINKAGE_IDENTITY_FIELDS).
-IDENTITY_CANARY_FIELDS = {"given_names", "family_name", "alias_1", "alias_2", "names_in_original_script", "home_office_reference", "reference"}
+IDENTITY_CANARY_FIELDS = {
+    "given_names",
+    "family_name",
+    "alias_1",
+    "alias_2",
+    "names_in_original_script",
+    "home_office_reference",
+    "reference",
+}
 # The canaries of the fields a police force looking for a missing child sees (policy.MISSING_PERSON_FIELDS).
-MISSING_PERSON_CANARY_FIELDS = {"given_names", "family_name", "alias_1", "alias_2", "names_in_original_script", "exploitation.uk_towns",
-                                "current_address", "phone"}
+MISSING_PERSON_CANARY_FIELDS = {
+    "given_names",
+    "family_name",
+    "alias_1",
+    "alias_2",
+    "names_in_original_script",
+    "exploitation.uk_towns",
+    "current_address",
+    "phone",
+}
 DRAFT = "draft"  # a colleague's draft: nobody in the role loop may see it
 OWN_DRAFT = "owndraft"  # the first responder role user's own draft: theirs alone
 DUTY_TO_NOTIFY = "duty_to_notify"
@@ -112,18 +128,24 @@ def referral_body(record: str, *, contacted_at: dt.datetime) -> tuple[dict, list
             "current_address": v["current_address"],
             "phone": v["phone"],
         },
-        "local_authority_contact": {"local_authority": CROYDON, "name": v["local_authority_contact.name"], "contacted_at": contacted_at.isoformat()},
+        "local_authority_contact": {
+            "local_authority": CROYDON,
+            "name": v["local_authority_contact.name"],
+            "contacted_at": contacted_at.isoformat(),
+        },
         "consent": None,
-        "exploitation": [{
-            "types": ["criminal"],
-            "criminal_subtypes": ["cannabis_cultivation"],
-            "location": "uk_and_overseas",
-            "uk_towns": [v["exploitation.uk_towns"]],
-            "countries": ["VNM", "FRA"],
-            "started_on": "2025-06-01",
-            "ongoing": True,
-            "account": v["exploitation.account"],
-        }],
+        "exploitation": [
+            {
+                "types": ["criminal"],
+                "criminal_subtypes": ["cannabis_cultivation"],
+                "location": "uk_and_overseas",
+                "uk_towns": [v["exploitation.uk_towns"]],
+                "countries": ["VNM", "FRA"],
+                "started_on": "2025-06-01",
+                "ongoing": True,
+                "account": v["exploitation.account"],
+            }
+        ],
         "indicators": [v["indicators"]],
         "police": {"force": v["police.force"], "crime_reference": v["police.crime_reference"]},
     }
@@ -199,7 +221,9 @@ class CanaryWorld:
                 seen = access.compartments
                 allowed |= {c for c in self.canaries if c.record == record and c.compartment in seen}
                 if access.view == View.MISSING_PERSON:
-                    allowed |= {c for c in self.canaries if c.record == record and c.field in MISSING_PERSON_CANARY_FIELDS}
+                    allowed |= {
+                        c for c in self.canaries if c.record == record and c.field in MISSING_PERSON_CANARY_FIELDS
+                    }
             if self.in_linkage_scope(user, record):
                 # Duplicate detection shows a referral's identity, and nothing more (policy.LINKAGE_IDENTITY_FIELDS).
                 allowed |= {c for c in self.canaries if c.record == record and c.field in IDENTITY_CANARY_FIELDS}
@@ -207,7 +231,11 @@ class CanaryWorld:
             for record in status_lookup_of:
                 allowed |= set(self.status_canaries(record))
         visible_reports = set(duty_to_notify_reports_for(actor=user).values_list("reference", flat=True))
-        allowed |= {c for c in self.canaries if c.compartment == DUTY_TO_NOTIFY and self._report(c.record).reference in visible_reports}
+        allowed |= {
+            c
+            for c in self.canaries
+            if c.compartment == DUTY_TO_NOTIFY and self._report(c.record).reference in visible_reports
+        }
         # Drafts are their owner's alone.
         if user.pk == self.own_draft.owner_id:
             allowed |= {c for c in self.canaries if c.compartment == OWN_DRAFT}
@@ -258,7 +286,9 @@ def plant_canaries(make_user) -> CanaryWorld:
         users[role.value] = user
     police = users[Role.FIRST_RESPONDER].organisation
     colleague = make_user(Role.FIRST_RESPONDER, username="colleague.first_responder", organisation=police)
-    ngo, _ = Organisation.objects.get_or_create(name="Synthetic Anti-Trafficking Charity", defaults={"kind": OrganisationKind.NGO})
+    ngo, _ = Organisation.objects.get_or_create(
+        name="Synthetic Anti-Trafficking Charity", defaults={"kind": OrganisationKind.NGO}
+    )
     ngo_responder = make_user(Role.FIRST_RESPONDER, username="ngo.first_responder", organisation=ngo)
 
     now = timezone.now()
@@ -276,7 +306,13 @@ def plant_canaries(make_user) -> CanaryWorld:
     # An issued decision on A, so that letters and decision pages are walked with a real record;
     # its reasons restate the account and belong to the referral compartment.
     reasons = token("A", "decisionreasons")
-    decision = decision_record(actor=users[Role.SCA_DECISION_MAKER], referral=made["A"], stage="reasonable_grounds", outcome="positive", reasons=reasons)
+    decision = decision_record(
+        actor=users[Role.SCA_DECISION_MAKER],
+        referral=made["A"],
+        stage="reasonable_grounds",
+        outcome="positive",
+        reasons=reasons,
+    )
     canaries.append(Canary(reasons, "A", Compartment.REFERRAL.value, "decision.reasons"))
     made["A"].refresh_from_db()
 
@@ -300,45 +336,136 @@ def plant_canaries(make_user) -> CanaryWorld:
         reports.append(duty_to_notify_create(actor=author, data=data))
         canaries += planted
 
-    closure = closure_day_save(actor=users[Role.ADMIN], closure=ClosureDay(date=dt.date(2027, 1, 5), nation="", description="Synthetic closure day"))
+    closure = closure_day_save(
+        actor=users[Role.ADMIN],
+        closure=ClosureDay(date=dt.date(2027, 1, 5), nation="", description="Synthetic closure day"),
+    )
 
     # B offered as A's duplicate (as the worker's check would), and confirmed: A and B on one person.
-    match = MatchCandidate.objects.create(referral=made["B"], earlier=made["A"], score=9.5, band=Band.POSSIBLE, found_at=now,
-                                          evidence=[{"field": "Names", "label": "names differ", "weight": -3.0}])
-    person = candidate_confirm(actor=users[Role.DATA_QUALITY_OFFICER], candidate=match, reason="Synthetic: the same child")
+    match = MatchCandidate.objects.create(
+        referral=made["B"],
+        earlier=made["A"],
+        score=9.5,
+        band=Band.POSSIBLE,
+        found_at=now,
+        evidence=[{"field": "Names", "label": "names differ", "weight": -3.0}],
+    )
+    person = candidate_confirm(
+        actor=users[Role.DATA_QUALITY_OFFICER], candidate=match, reason="Synthetic: the same child"
+    )
 
     values = [c.value for c in canaries]
     assert len(set(values)) == len(values), "canaries must be unique"
     assert not [(a, b) for a in values for b in values if a != b and a in b], "no canary may contain another"
-    return CanaryWorld(users, colleague, ngo_responder, made["A"], made["B"], drafts[DRAFT], drafts[OWN_DRAFT], reports, closure, canaries, decision,
-                       episodes, match, person)
+    return CanaryWorld(
+        users,
+        colleague,
+        ngo_responder,
+        made["A"],
+        made["B"],
+        drafts[DRAFT],
+        drafts[OWN_DRAFT],
+        reports,
+        closure,
+        canaries,
+        decision,
+        episodes,
+        match,
+        person,
+    )
 
 
-def plant_safeguarding(users: dict[str, User], referral: Referral, *, now: dt.datetime) -> tuple[list[MissingEpisode], list[Canary]]:
+def plant_safeguarding(
+    users: dict[str, User], referral: Referral, *, now: dt.datetime
+) -> tuple[list[MissingEpisode], list[Canary]]:
     """A safeguarding record on `referral` (a child in Croydon) with a canary in every free-text field."""
     safe = Compartment.SAFEGUARDING.value
-    values = {name: token("A", name) for name in (
-        "placement", "transferaway", "transferback", "agenotes", "guardiannote", "lastseenfound", "interview", "lastseenopen")}
+    values = {
+        name: token("A", name)
+        for name in (
+            "placement",
+            "transferaway",
+            "transferback",
+            "agenotes",
+            "guardiannote",
+            "lastseenfound",
+            "interview",
+            "lastseenopen",
+        )
+    }
     la, guardian = users[Role.LA_SOCIAL_WORKER], users[Role.GUARDIAN]
-    safeguarding.care_record_save(actor=la, referral=referral, care_status="looked_after", placement_type="foster_care",
-                                  placement_address=values["placement"], social_worker=la.username, now=now)
-    safeguarding.local_authority_transfer(actor=la, referral=referral, to_local_authority="E08000025", moved_on=now.date(),
-                                          reason=values["transferaway"], now=now)
-    birmingham = User.objects.create_user(username="canary.birmingham", organisation=Organisation.objects.create(
-        name="Birmingham children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E08000025"), role=Role.LA_SOCIAL_WORKER)
-    safeguarding.local_authority_transfer(actor=birmingham, referral=referral, to_local_authority=CROYDON, moved_on=now.date(),
-                                          reason=values["transferback"], now=now)
-    safeguarding.age_assessment_record(actor=la, referral=referral, outcome="child", assessed_on=now.date() - dt.timedelta(days=1),
-                                       assessor="local_authority", notes=values["agenotes"], now=now)
-    safeguarding.guardian_allocate(actor=guardian, referral=referral, guardian=guardian.username, support_model="direct", now=now)
+    safeguarding.care_record_save(
+        actor=la,
+        referral=referral,
+        care_status="looked_after",
+        placement_type="foster_care",
+        placement_address=values["placement"],
+        social_worker=la.username,
+        now=now,
+    )
+    safeguarding.local_authority_transfer(
+        actor=la,
+        referral=referral,
+        to_local_authority="E08000025",
+        moved_on=now.date(),
+        reason=values["transferaway"],
+        now=now,
+    )
+    birmingham = User.objects.create_user(
+        username="canary.birmingham",
+        organisation=Organisation.objects.create(
+            name="Birmingham children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E08000025"
+        ),
+        role=Role.LA_SOCIAL_WORKER,
+    )
+    safeguarding.local_authority_transfer(
+        actor=birmingham,
+        referral=referral,
+        to_local_authority=CROYDON,
+        moved_on=now.date(),
+        reason=values["transferback"],
+        now=now,
+    )
+    safeguarding.age_assessment_record(
+        actor=la,
+        referral=referral,
+        outcome="child",
+        assessed_on=now.date() - dt.timedelta(days=1),
+        assessor="local_authority",
+        notes=values["agenotes"],
+        now=now,
+    )
+    safeguarding.guardian_allocate(
+        actor=guardian, referral=referral, guardian=guardian.username, support_model="direct", now=now
+    )
     safeguarding.case_note_add(actor=guardian, referral=referral, text=values["guardiannote"], now=now)
-    found = safeguarding.missing_episode_report(actor=la, referral=referral, missing_since=now - dt.timedelta(days=2),
-                                                last_seen=values["lastseenfound"], risk="medium", now=now - dt.timedelta(days=2))
-    safeguarding.missing_episode_found(actor=la, referral=referral, episode=found, found_at=now - dt.timedelta(days=1), now=now)
-    safeguarding.return_interview_record(actor=la, referral=referral, episode=found, completed_at=now - dt.timedelta(hours=2),
-                                         summary=values["interview"], now=now)
-    still_missing = safeguarding.missing_episode_report(actor=guardian, referral=referral, missing_since=now - dt.timedelta(hours=3),
-                                                        last_seen=values["lastseenopen"], risk="low", now=now)
+    found = safeguarding.missing_episode_report(
+        actor=la,
+        referral=referral,
+        missing_since=now - dt.timedelta(days=2),
+        last_seen=values["lastseenfound"],
+        risk="medium",
+        now=now - dt.timedelta(days=2),
+    )
+    safeguarding.missing_episode_found(
+        actor=la, referral=referral, episode=found, found_at=now - dt.timedelta(days=1), now=now
+    )
+    safeguarding.return_interview_record(
+        actor=la,
+        referral=referral,
+        episode=found,
+        completed_at=now - dt.timedelta(hours=2),
+        summary=values["interview"],
+        now=now,
+    )
+    still_missing = safeguarding.missing_episode_report(
+        actor=guardian,
+        referral=referral,
+        missing_since=now - dt.timedelta(hours=3),
+        last_seen=values["lastseenopen"],
+        risk="low",
+        now=now,
+    )
     return [found, still_missing], [Canary(value, "A", safe, f"safeguarding.{name}") for name, value in values.items()]
 
 
@@ -349,13 +476,30 @@ def random_uuid() -> str:
 def value_pool(world: CanaryWorld) -> list[str]:
     """Ids a path parameter may take: the canary records', drafts', reports', a random one, and object ids."""
     first_responder = world.users[Role.FIRST_RESPONDER]
-    uuids = [world.referral_a.uuid, world.referral_b.uuid, world.draft.uuid, world.own_draft.uuid, *(r.uuid for r in world.reports),
-             *([world.decision.uuid] if world.decision else []), *(e.uuid for e in world.episodes),
-             *([world.match.uuid] if world.match else []), *([world.person.uuid] if world.person else []), random_uuid()]
+    uuids = [
+        world.referral_a.uuid,
+        world.referral_b.uuid,
+        world.draft.uuid,
+        world.own_draft.uuid,
+        *(r.uuid for r in world.reports),
+        *([world.decision.uuid] if world.decision else []),
+        *(e.uuid for e in world.episodes),
+        *([world.match.uuid] if world.match else []),
+        *([world.person.uuid] if world.person else []),
+        random_uuid(),
+    ]
     ints = [
-        0, 1, 2,  # list positions, such as a situation's number
-        world.referral_a.pk, world.referral_b.pk, first_responder.pk, world.colleague.pk, first_responder.organisation_id,
-        world.closure.pk, ContentType.objects.get_for_model(Referral).pk, 999999,
+        0,
+        1,
+        2,  # list positions, such as a situation's number
+        world.referral_a.pk,
+        world.referral_b.pk,
+        first_responder.pk,
+        world.colleague.pk,
+        first_responder.organisation_id,
+        world.closure.pk,
+        ContentType.objects.get_for_model(Referral).pk,
+        999999,
     ]
     return list(dict.fromkeys(str(v) for v in [*uuids, *ints]))
 
@@ -378,4 +522,3 @@ def case_state() -> dict[str, str]:
             rows = list(model._base_manager.order_by("pk").values_list())
             state[model._meta.label] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return state
-

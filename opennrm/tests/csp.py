@@ -19,7 +19,9 @@ def csp_problems(header: str) -> list[str]:
         problems.append(f"script-src allows more than 'self' and a nonce: {' '.join(script_src)}")
     if not script_src:
         problems.append("no script-src")
-    loose = {"'unsafe-inline'", "'unsafe-eval'", "*"} & set(script_src + directives.get("style-src", []) + directives.get("default-src", []))
+    loose = {"'unsafe-inline'", "'unsafe-eval'", "*"} & set(
+        script_src + directives.get("style-src", []) + directives.get("default-src", [])
+    )
     if loose:
         problems.append(f"allows {', '.join(sorted(loose))}")
     if directives.get("frame-ancestors") != ["'none'"]:

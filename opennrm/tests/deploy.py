@@ -22,11 +22,20 @@ PRODUCTION = {
 
 def fresh_keys() -> dict[str, str]:
     """A deployment's own secret key and audit keys, new each time, as .ci/run makes them."""
-    return {"OPENNRM_SECRET_KEY": new_key() + new_key(), "OPENNRM_AUDIT_HMAC_KEY": new_key(), "OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY": new_key()}
+    return {
+        "OPENNRM_SECRET_KEY": new_key() + new_key(),
+        "OPENNRM_AUDIT_HMAC_KEY": new_key(),
+        "OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY": new_key(),
+    }
 
 
 def run_opennrm(args: list[str], var_dir, **env) -> subprocess.CompletedProcess:
     """`opennrm ARGS` with none of this environment's OPENNRM_ settings or DATABASE_URL, but PRODUCTION and `env`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENNRM_") and k != "DATABASE_URL"}
-    return subprocess.run([str(OPENNRM), *args], capture_output=True, text=True, timeout=120,
-                          env={**clean, "OPENNRM_VAR_DIR": str(var_dir), **PRODUCTION, **env})
+    return subprocess.run(
+        [str(OPENNRM), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, "OPENNRM_VAR_DIR": str(var_dir), **PRODUCTION, **env},
+    )

@@ -37,12 +37,15 @@ class SmtpSink:
 @pytest.fixture
 def smtp_sink(settings):
     sink = SmtpSink()
-    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                                    "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5}}}
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5},
+        }
+    }
     yield sink
     sink.stop()
 
 
 def run_worker():
     call_command("db_worker", batch=True, interval=0, startup_delay=False, verbosity=0)
-

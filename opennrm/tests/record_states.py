@@ -17,7 +17,13 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from opennrm.decisions.services import decision_confirm, decision_record, decision_send_back, reconsideration_request, referral_withdraw
+from opennrm.decisions.services import (
+    decision_confirm,
+    decision_record,
+    decision_send_back,
+    reconsideration_request,
+    referral_withdraw,
+)
 from opennrm.referrals.models import Referral
 from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
@@ -59,22 +65,39 @@ def make_records_in_every_state(*, referrer, decider, reviewer) -> dict[str, Sta
         issued: set[tuple[str, str]] = set()
         rg = "reasonable_grounds"
         if state in ("proposed", "sentback", "confirmed", "reconsidered"):
-            proposal = decision_record(actor=decider, referral=referral, stage=rg, outcome="negative", reasons=f"Synthetic reasons ({state})")
+            proposal = decision_record(
+                actor=decider, referral=referral, stage=rg, outcome="negative", reasons=f"Synthetic reasons ({state})"
+            )
             if state == "sentback":
-                decision_send_back(actor=reviewer, referral=referral, decision=proposal, comment="Synthetic: look again at the account")
+                decision_send_back(
+                    actor=reviewer, referral=referral, decision=proposal, comment="Synthetic: look again at the account"
+                )
             elif state in ("confirmed", "reconsidered"):
                 decision_confirm(actor=reviewer, referral=referral, decision=proposal)
                 issued.add((rg, "negative"))
                 if state == "reconsidered":
-                    reconsideration_request(actor=referrer, referral=referral, grounds="Synthetic: new evidence of exploitation")
+                    reconsideration_request(
+                        actor=referrer, referral=referral, grounds="Synthetic: new evidence of exploitation"
+                    )
         elif state == "positive":
-            decision_record(actor=decider, referral=referral, stage=rg, outcome="positive", reasons="Synthetic reasons (positive)")
+            decision_record(
+                actor=decider, referral=referral, stage=rg, outcome="positive", reasons="Synthetic reasons (positive)"
+            )
             issued.add((rg, "positive"))
         elif state == "withdrawn":
             referral_withdraw(actor=referrer, referral=referral, reason="Synthetic: the adult withdrew")
         referral.refresh_from_db()
         made[state] = StateRecord(state, referral, frozenset(issued), canaries)
-    expected_status = {"awaiting": "awaiting_reasonable_grounds", "proposed": "awaiting_reasonable_grounds", "sentback": "awaiting_reasonable_grounds",
-                       "confirmed": "reasonable_grounds_negative", "positive": "recovery_period", "reconsidered": "reconsideration", "withdrawn": "withdrawn"}
-    assert {s: r.referral.status for s, r in made.items()} == expected_status, "the decisions services took a record elsewhere than meant"
+    expected_status = {
+        "awaiting": "awaiting_reasonable_grounds",
+        "proposed": "awaiting_reasonable_grounds",
+        "sentback": "awaiting_reasonable_grounds",
+        "confirmed": "reasonable_grounds_negative",
+        "positive": "recovery_period",
+        "reconsidered": "reconsideration",
+        "withdrawn": "withdrawn",
+    }
+    assert {s: r.referral.status for s, r in made.items()} == expected_status, (
+        "the decisions services took a record elsewhere than meant"
+    )
     return made

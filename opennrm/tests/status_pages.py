@@ -23,7 +23,11 @@ def visible_text(html: str) -> str:
 
 
 def _summary_value(html: str, key: str) -> str | None:
-    found = re.search(rf'<dt class="govuk-summary-list__key">\s*{re.escape(key)}\s*</dt>\s*<dd class="govuk-summary-list__value">(.*?)</dd>', html, re.S)
+    found = re.search(
+        rf'<dt class="govuk-summary-list__key">\s*{re.escape(key)}\s*</dt>\s*<dd class="govuk-summary-list__value">(.*?)</dd>',
+        html,
+        re.S,
+    )
     return visible_text(found[1]) if found else None
 
 
@@ -33,20 +37,24 @@ def status_lookup_items(html: str) -> list[dict]:
     parts = re.split(r'<h2 class="govuk-heading-m"[^>]*>\s*(NRM-\d{4}-\d+)\s*</h2>', html)
     for reference, block in zip(parts[1::2], parts[2::2]):
         decisions = _summary_value(block, "Decisions") or ""
-        items.append({
-            "reference": reference,
-            "status": LABEL_TO_STATUS[_summary_value(block, "Status")],
-            "decisions": {(LABEL_TO_STAGE[s], LABEL_TO_OUTCOME[o], on) for s, o, on in DECISION_WORDS.findall(decisions)},
-        })
+        items.append(
+            {
+                "reference": reference,
+                "status": LABEL_TO_STATUS[_summary_value(block, "Status")],
+                "decisions": {
+                    (LABEL_TO_STAGE[s], LABEL_TO_OUTCOME[o], on) for s, o, on in DECISION_WORDS.findall(decisions)
+                },
+            }
+        )
     return items
 
 
 def referral_page_status(html: str) -> dict:
     """The status, and the decisions issued and not issued, that the referral page shows."""
     status = _summary_value(html, "Status")
-    section = html[html.index('id="decisions"'):]
+    section = html[html.index('id="decisions"') :]
     section = section[: section.find("<h2", 5)] if "<h2" in section[5:] else section
-    body = section[section.find("<tbody"):section.find("</tbody>")] if "<tbody" in section else ""
+    body = section[section.find("<tbody") : section.find("</tbody>")] if "<tbody" in section else ""
     issued, not_issued = set(), set()
     for row in re.findall(r'<tr class="govuk-table__row">(.*?)</tr>', body, re.S):
         cells = [visible_text(c) for c in CELL.findall(row)]

@@ -8,7 +8,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind
-from opennrm.policy import POLICIES, Capability, Compartment, Role, compartments_for, has_capability, linkage_scope, referral_scope
+from opennrm.policy import (
+    POLICIES,
+    Capability,
+    Compartment,
+    Role,
+    compartments_for,
+    has_capability,
+    linkage_scope,
+    referral_scope,
+)
 from opennrm.referrals.models import Referral
 from opennrm.safeguarding.guardians import guardian_request_for_new_referral, seed_guardian_coverage
 
@@ -24,18 +33,30 @@ def make_cases(make_user):
     """One referral for every combination of organisation, competent authority, local authority and age group."""
     police = make_user(Role.FIRST_RESPONDER)  # the Metropolitan Police Service, as make_user's other first responders
     seed_guardian_coverage()
-    make_user(Role.GUARDIAN, username="guardian.croydon")  # its service covers Croydon: children there ask it for a guardian
+    make_user(
+        Role.GUARDIAN, username="guardian.croydon"
+    )  # its service covers Croydon: children there ask it for a guardian
     ngo = Organisation.objects.create(name="Synthetic NGO", kind=OrganisationKind.NGO)
     ngo_responder = make_user(Role.FIRST_RESPONDER, organisation=ngo)
     made = {}
     for author, authority, la, age in itertools.product(
-        (police, ngo_responder), ("SCA", "IECA", "LOCAL_PANEL"), (CROYDON, ISLINGTON, CARDIFF, ""), ("child", "unknown", "adult")
+        (police, ngo_responder),
+        ("SCA", "IECA", "LOCAL_PANEL"),
+        (CROYDON, ISLINGTON, CARDIFF, ""),
+        ("child", "unknown", "adult"),
     ):
         key = (author.organisation.name, authority, la, age)
         made[key] = Referral.objects.create(
-            organisation=author.organisation, created_by=author, nation="ENG", competent_authority=authority,
-            received_at=timezone.now(), reasonable_grounds_due=dt.date(2026, 12, 4), age_group=age, local_authority=la,
-            potential_victim={"given_names": "Synthetic", "age_group": age, "sex": "unknown"}, exploitation=[{"types": ["labour"]}],
+            organisation=author.organisation,
+            created_by=author,
+            nation="ENG",
+            competent_authority=authority,
+            received_at=timezone.now(),
+            reasonable_grounds_due=dt.date(2026, 12, 4),
+            age_group=age,
+            local_authority=la,
+            potential_victim={"given_names": "Synthetic", "age_group": age, "sex": "unknown"},
+            exploitation=[{"types": ["labour"]}],
         )
         guardian_request_for_new_referral(referral=made[key])  # as referral_create does
     return made
@@ -97,8 +118,10 @@ def test_linkage_scope(cases, make_user, role):
     scope = linkage_scope(user)
     linkable = set() if scope is None else set(Referral.objects.filter(scope).values_list("pk", flat=True))
     assert linkable == keys(cases, EXPECTED_LINKAGE_SCOPE[role])
-    assert has_capability(user, Capability.LINK_RECORDS) == (role in (Role.DATA_QUALITY_OFFICER, Role.SCA_DECISION_MAKER,
-                                                                       Role.IECA_DECISION_MAKER, Role.PANEL_DECISION_MAKER))
+    assert has_capability(user, Capability.LINK_RECORDS) == (
+        role
+        in (Role.DATA_QUALITY_OFFICER, Role.SCA_DECISION_MAKER, Role.IECA_DECISION_MAKER, Role.PANEL_DECISION_MAKER)
+    )
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -126,14 +149,20 @@ def test_anonymous_sees_nothing():
 
 def test_a_panel_or_local_authority_without_an_area_sees_nothing(cases, make_user):
     assert referral_scope(make_user(Role.PANEL_DECISION_MAKER, local_authority="")) is None
-    social_workers = Organisation.objects.create(name="Children's services, area not set", kind=OrganisationKind.LOCAL_AUTHORITY)
+    social_workers = Organisation.objects.create(
+        name="Children's services, area not set", kind=OrganisationKind.LOCAL_AUTHORITY
+    )
     assert referral_scope(make_user(Role.LA_SOCIAL_WORKER, organisation=social_workers)) is None
     guardians = Organisation.objects.create(name="Guardian service, no areas", kind=OrganisationKind.GUARDIAN_SERVICE)
     assert visible(make_user(Role.GUARDIAN, organisation=guardians)) == set()
 
 
 def test_a_guardian_sees_the_children_of_every_area_it_covers(db, make_user):
-    guardians = Organisation.objects.create(name="Guardians for two areas", kind=OrganisationKind.GUARDIAN_SERVICE, covered_local_authorities=[CROYDON, CARDIFF])
+    guardians = Organisation.objects.create(
+        name="Guardians for two areas",
+        kind=OrganisationKind.GUARDIAN_SERVICE,
+        covered_local_authorities=[CROYDON, CARDIFF],
+    )
     user = make_user(Role.GUARDIAN, organisation=guardians)
     cases = make_cases(make_user)  # referred after the service existed: the requests of its areas' children came to it
     assert visible(user) == keys(cases, lambda org, ca, la, age: la in (CROYDON, CARDIFF) and age in CHILD)

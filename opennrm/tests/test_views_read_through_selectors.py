@@ -19,8 +19,12 @@ def sensitive_model_names() -> set[str]:
 def direct_reads(path: Path, names: set[str], root: Path = ROOT) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if (isinstance(node, ast.Attribute) and node.attr in ("objects", "_base_manager", "_default_manager")
-                and isinstance(node.value, ast.Name) and node.value.id in names):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("objects", "_base_manager", "_default_manager")
+            and isinstance(node.value, ast.Name)
+            and node.value.id in names
+        ):
             found.append(f"{path.relative_to(root)}:{node.lineno}: {node.value.id}.{node.attr}")
     return found
 
@@ -36,5 +40,7 @@ def test_no_view_reads_a_sensitive_model_directly():
 def test_the_check_finds_a_direct_read(tmp_path):
     # The control: the same check on a view that does read a model directly.
     view = tmp_path / "views.py"
-    view.write_text("from opennrm.referrals.models import Referral\n\ndef page(request):\n    return Referral.objects.all()\n")
+    view.write_text(
+        "from opennrm.referrals.models import Referral\n\ndef page(request):\n    return Referral.objects.all()\n"
+    )
     assert direct_reads(view, sensitive_model_names(), root=tmp_path) == ["views.py:4: Referral.objects"]

@@ -72,7 +72,11 @@ def sign_in(request):
                 user = sign_in_check_password(username=username[:150], password=password[:1024])
             except SignInRefused as refused:
                 # Said the same way whether or not the username exists.
-                field_errors["username"] = locked_message() if refused.reason == SignInRefused.LOCKED else "The username or password is not right"
+                field_errors["username"] = (
+                    locked_message()
+                    if refused.reason == SignInRefused.LOCKED
+                    else "The username or password is not right"
+                )
         if field_errors:
             context["field_errors"] = field_errors
             context["errors"] = _errors(field_errors)
@@ -112,7 +116,12 @@ def second_factor(request):
         return redirect(next_url or "web:home")
     if second_factor_device(request.user) is None:
         return redirect(_with_next("web:second-factor-set-up", next_url))
-    context = {"title": "Enter the code from your authenticator app", "next": next_url, "field_errors": {}, "errors": []}
+    context = {
+        "title": "Enter the code from your authenticator app",
+        "next": next_url,
+        "field_errors": {},
+        "errors": [],
+    }
     if request.method == "POST":
         try:
             device = second_factor_check_code(user=request.user, code=request.POST.get("code", "")[:20])
@@ -161,13 +170,21 @@ def second_factor_set_up(request):
     key = request.session.get(PENDING_KEY)
     if not key:
         key = request.session[PENDING_KEY] = default_key()
-    context = {"title": "Set up your authenticator app", "next": next_url, "field_errors": {}, "errors": [], "replacing": has_device}
+    context = {
+        "title": "Set up your authenticator app",
+        "next": next_url,
+        "field_errors": {},
+        "errors": [],
+        "replacing": has_device,
+    }
     if request.method == "POST":
         if _code_matches_key(key, request.POST.get("code", "")[:20]):
             device = second_factor_enrol(actor=request.user, key=key)
             del request.session[PENDING_KEY]
             otp_login(request, device)
-            messages.success(request, "Your authenticator app is set up. You will be asked for a code from it each time you sign in.")
+            messages.success(
+                request, "Your authenticator app is set up. You will be asked for a code from it each time you sign in."
+            )
             return redirect(next_url or "web:home")
         context["field_errors"] = {"code": CODE_NOT_RIGHT}
         context["errors"] = _errors(context["field_errors"])
@@ -180,18 +197,25 @@ def second_factor_set_up(request):
 def session_status(request):
     """How long the session has left without activity; asking does not extend it (the timeout warning asks)."""
     signed_in = request.user.is_authenticated
-    return JsonResponse({
-        "signed_in": signed_in,
-        "seconds_left": session_seconds_left(request) if signed_in else 0,
-        "warning_seconds": settings.IDLE_WARNING_SECONDS,
-    })
+    return JsonResponse(
+        {
+            "signed_in": signed_in,
+            "seconds_left": session_seconds_left(request) if signed_in else 0,
+            "warning_seconds": settings.IDLE_WARNING_SECONDS,
+        }
+    )
 
 
 @require_POST
 def session_keep_alive(request):
-    """"Stay signed in": the request itself is the activity (IdleSignOutMiddleware stamped it)."""
+    """ "Stay signed in": the request itself is the activity (IdleSignOutMiddleware stamped it)."""
     if "application/json" in request.headers.get("Accept", ""):
-        return JsonResponse({"signed_in": request.user.is_authenticated, "seconds_left": session_seconds_left(request) if request.user.is_authenticated else 0})
+        return JsonResponse(
+            {
+                "signed_in": request.user.is_authenticated,
+                "seconds_left": session_seconds_left(request) if request.user.is_authenticated else 0,
+            }
+        )
     return redirect(_next_url(request) or "web:home")
 
 
@@ -222,8 +246,12 @@ def password_reset(request, uidb64: str, token: str):
     elif user is None or not default_token_generator.check_token(user, request.session.get(RESET_TOKEN, "")):
         user = None
     if user is None:
-        return render(request, "password/link_not_valid.html", {"title": "This link does not work",
-                                                                  "hours": settings.PASSWORD_RESET_TIMEOUT // 3600}, status=404)
+        return render(
+            request,
+            "password/link_not_valid.html",
+            {"title": "This link does not work", "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+            status=404,
+        )
     form = _with_messages(SetPasswordForm(user, request.POST if request.method == "POST" else None))
     if request.method == "POST" and form.is_valid():
         password_set(user=user, password=form.cleaned_data["new_password1"], how="reset_link")
@@ -235,8 +263,11 @@ def password_reset(request, uidb64: str, token: str):
     return _password_page(request, form, title="Set your password", username=user.username)
 
 
-REQUIRED_MESSAGES = {"old_password": "Enter your current password", "new_password1": "Enter a new password",
-                     "new_password2": "Enter the new password again"}
+REQUIRED_MESSAGES = {
+    "old_password": "Enter your current password",
+    "new_password1": "Enter a new password",
+    "new_password2": "Enter the new password again",
+}
 
 
 def _with_messages(form):
@@ -249,7 +280,9 @@ def _with_messages(form):
 
 def _password_page(request, form, **context):
     field_errors = {name: " ".join(errors) for name, errors in form.errors.items()} if form.is_bound else {}
-    return render(request, "password/set.html", {**context, "field_errors": field_errors, "errors": _errors(field_errors)})
+    return render(
+        request, "password/set.html", {**context, "field_errors": field_errors, "errors": _errors(field_errors)}
+    )
 
 
 @login_required
@@ -260,8 +293,11 @@ def password_change(request):
         if request.POST.get("old_password"):
             # The current password is counted and checked as at sign-in (ADR 0010): a borrowed session is no oracle.
             try:
-                sign_in_check_password(username=request.user.username, password=request.POST["old_password"],
-                                       action="user.password_change_failed")
+                sign_in_check_password(
+                    username=request.user.username,
+                    password=request.POST["old_password"],
+                    action="user.password_change_failed",
+                )
             except SignInRefused as refused:
                 if refused.reason == SignInRefused.LOCKED:
                     logout(request)

@@ -14,13 +14,30 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from opennrm.decisions.assignment import BulkAssignmentRefused, assignable_people, assignable_teams, case_assign, cases_assign
+from opennrm.decisions.assignment import (
+    BulkAssignmentRefused,
+    assignable_people,
+    assignable_teams,
+    case_assign,
+    cases_assign,
+)
 from opennrm.decisions.models import DecisionState, Outcome, Stage
 from opennrm.decisions.selectors import (
-    COUNT_CAP, QUEUE_STATUSES, QueueView, actor_team_ids, decision_of, stage_due, work_queue_page,
+    COUNT_CAP,
+    QUEUE_STATUSES,
+    QueueView,
+    actor_team_ids,
+    decision_of,
+    stage_due,
+    work_queue_page,
 )
 from opennrm.decisions.services import (
-    InvalidDecision, TransitionRefused, decision_confirm, decision_record, decision_send_back, reconsideration_request,
+    InvalidDecision,
+    TransitionRefused,
+    decision_confirm,
+    decision_record,
+    decision_send_back,
+    reconsideration_request,
 )
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability
 from opennrm.referrals.codes import NATIONS, local_authorities
@@ -56,14 +73,21 @@ def _authority_choices(user) -> list[tuple[str, str]]:
 
 def assign_targets(user) -> list[tuple[str, str]]:
     """What "Assign selected to" offers: me, each colleague, each team, nobody."""
+
     def label(username: str, first_name: str, last_name: str) -> str:
         name = "Me" if username == user.username else f"{first_name} {last_name}".strip()
         return f"{name} ({username})" if name else username
 
     # Plain values: an authority may have hundreds of decision makers.
-    people = [(f"user:{row[0]}", label(*row)) for row in assignable_people(actor=user).values_list("username", "first_name", "last_name")]
+    people = [
+        (f"user:{row[0]}", label(*row))
+        for row in assignable_people(actor=user).values_list("username", "first_name", "last_name")
+    ]
     people.sort(key=lambda option: option[0] != f"user:{user.username}")
-    teams = [(f"team:{pk}", f"{name} (the team, no one in it yet)") for pk, name in assignable_teams(actor=user).values_list("pk", "name")]
+    teams = [
+        (f"team:{pk}", f"{name} (the team, no one in it yet)")
+        for pk, name in assignable_teams(actor=user).values_list("pk", "name")
+    ]
     return people + teams + [(UNASSIGN, "Nobody (unassign)")]
 
 
@@ -87,29 +111,36 @@ def _queue_response(request, params, *, errors=None, selected=(), target="", sta
     view, filters, page = _queue_filters(user, params)
     result = work_queue_page(actor=user, view=view, **filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     query = {"view": view, **{k: v for k, v in filters.items() if v}}
-    return render(request, "decisions/queue.html", {
-        "title": "Work queue" + ("" if view == QueueView.ALL else f": {QUEUE_VIEWS[view].lower()}") + (f" (page {page})" if page > 1 else ""),
-        "view": view,
-        "views": [(v, label, "?" + urlencode({"view": v})) for v, label in QUEUE_VIEWS.items()],
-        "has_team": bool(actor_team_ids(user)),
-        "items": result.items,
-        "total": result.total,
-        "total_capped": result.total_capped,
-        "page": page,
-        "pages": max(1, -(-result.total // PAGE_SIZE)),
-        "filters": filters,
-        "filter_query": "&" + urlencode(query),
-        "this_page": request.path + "?" + urlencode({**query, "page": page}),
-        "statuses": [(s.value, s.label) for s in QUEUE_STATUSES],
-        "nations": NATIONS,
-        "authorities": _authority_choices(user),
-        "age_groups": AGE_GROUPS,
-        "targets": assign_targets(user),
-        "target": target,
-        "selected": set(selected),
-        "errors": errors or [],
-        "show_names": Compartment.REFERRAL in compartments_for(user),
-    }, status=status)
+    return render(
+        request,
+        "decisions/queue.html",
+        {
+            "title": "Work queue"
+            + ("" if view == QueueView.ALL else f": {QUEUE_VIEWS[view].lower()}")
+            + (f" (page {page})" if page > 1 else ""),
+            "view": view,
+            "views": [(v, label, "?" + urlencode({"view": v})) for v, label in QUEUE_VIEWS.items()],
+            "has_team": bool(actor_team_ids(user)),
+            "items": result.items,
+            "total": result.total,
+            "total_capped": result.total_capped,
+            "page": page,
+            "pages": max(1, -(-result.total // PAGE_SIZE)),
+            "filters": filters,
+            "filter_query": "&" + urlencode(query),
+            "this_page": request.path + "?" + urlencode({**query, "page": page}),
+            "statuses": [(s.value, s.label) for s in QUEUE_STATUSES],
+            "nations": NATIONS,
+            "authorities": _authority_choices(user),
+            "age_groups": AGE_GROUPS,
+            "targets": assign_targets(user),
+            "target": target,
+            "selected": set(selected),
+            "errors": errors or [],
+            "show_names": Compartment.REFERRAL in compartments_for(user),
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -138,9 +169,14 @@ def work_queue_assign(request):
         done = cases_assign(actor=user, referrals=selected, **chosen)
     except InvalidDecision as exc:
         href = "#assign_to" if exc.field in ("assigned_to", "team") else "#queue-cases"
-        return _queue_response(request, params, errors=[{"text": exc.message, "href": href}], selected=selected, target=target, status=422)
+        return _queue_response(
+            request, params, errors=[{"text": exc.message, "href": href}], selected=selected, target=target, status=422
+        )
     except BulkAssignmentRefused as exc:
-        errors = [{"text": f"Case {r.index + 1} of those selected: {r.message}", "href": f"#select-{r.referral_id}"} for r in exc.refusals]
+        errors = [
+            {"text": f"Case {r.index + 1} of those selected: {r.message}", "href": f"#select-{r.referral_id}"}
+            for r in exc.refusals
+        ]
         errors.insert(0, {"text": "Nothing was assigned: " + str(exc).split(";")[0]})
         return _queue_response(request, params, errors=errors, selected=selected, target=target, status=409)
     who = dict(assign_targets(user)).get(target, "nobody")
@@ -223,16 +259,33 @@ def decision_new(request, referral_id):
     if refused:
         return refused
     form = {"stage": stage_due(referral), "outcome": None, "reasons": ""}
-    context = {"title": f"Make a decision on {referral.reference}", "referral": referral, "form": form, "field_errors": {},
-               "stages": Stage.choices, "outcomes": Outcome.choices}
+    context = {
+        "title": f"Make a decision on {referral.reference}",
+        "referral": referral,
+        "form": form,
+        "field_errors": {},
+        "stages": Stage.choices,
+        "outcomes": Outcome.choices,
+    }
     if request.method != "POST":
         return render(request, "decisions/decide.html", context)
     form.update({name: request.POST.get(name, "") for name in form})
     outcome = form["outcome"]
-    success = ("Negative decision proposed: it takes effect when a second decision maker confirms it"
-               if outcome == Outcome.NEGATIVE else "Decision recorded")
-    return _act(request, referral, lambda: decision_record(actor=request.user, referral=referral, stage=form["stage"], outcome=outcome,
-                                                          reasons=form["reasons"]), success, "decisions/decide.html", context)
+    success = (
+        "Negative decision proposed: it takes effect when a second decision maker confirms it"
+        if outcome == Outcome.NEGATIVE
+        else "Decision recorded"
+    )
+    return _act(
+        request,
+        referral,
+        lambda: decision_record(
+            actor=request.user, referral=referral, stage=form["stage"], outcome=outcome, reasons=form["reasons"]
+        ),
+        success,
+        "decisions/decide.html",
+        context,
+    )
 
 
 @login_required
@@ -243,17 +296,37 @@ def decision_review(request, referral_id, decision_id):
     decision = decision_of(referral=referral, uuid=decision_id)
     if decision is None:
         raise Http404
-    context = {"title": f"Review the proposed decision on {referral.reference}", "referral": referral, "decision": decision,
-               "comment": "", "field_errors": {}, "proposer": decision.decided_by_id == request.user.pk,
-               "pending": decision.state == DecisionState.PROPOSED}
+    context = {
+        "title": f"Review the proposed decision on {referral.reference}",
+        "referral": referral,
+        "decision": decision,
+        "comment": "",
+        "field_errors": {},
+        "proposer": decision.decided_by_id == request.user.pk,
+        "pending": decision.state == DecisionState.PROPOSED,
+    }
     if request.method != "POST":
         return render(request, "decisions/review.html", context)
     if request.POST.get("action") == "send_back":
         context["comment"] = request.POST.get("comment", "")
-        return _act(request, referral, lambda: decision_send_back(actor=request.user, referral=referral, decision=decision, comment=context["comment"]),
-                    "Decision sent back for a fresh decision", "decisions/review.html", context)
-    return _act(request, referral, lambda: decision_confirm(actor=request.user, referral=referral, decision=decision),
-                "Decision confirmed: it has taken effect", "decisions/review.html", context)
+        return _act(
+            request,
+            referral,
+            lambda: decision_send_back(
+                actor=request.user, referral=referral, decision=decision, comment=context["comment"]
+            ),
+            "Decision sent back for a fresh decision",
+            "decisions/review.html",
+            context,
+        )
+    return _act(
+        request,
+        referral,
+        lambda: decision_confirm(actor=request.user, referral=referral, decision=decision),
+        "Decision confirmed: it has taken effect",
+        "decisions/review.html",
+        context,
+    )
 
 
 @login_required
@@ -261,10 +334,20 @@ def reconsideration_new(request, referral_id):
     referral, refused = _open(request, referral_id, Capability.REQUEST_RECONSIDERATION, "request_reconsideration")
     if refused:
         return refused
-    context = {"title": f"Request reconsideration of {referral.reference}", "referral": referral, "grounds": "", "field_errors": {}}
+    context = {
+        "title": f"Request reconsideration of {referral.reference}",
+        "referral": referral,
+        "grounds": "",
+        "field_errors": {},
+    }
     if request.method != "POST":
         return render(request, "decisions/reconsideration.html", context)
     context["grounds"] = request.POST.get("grounds", "")
-    return _act(request, referral, lambda: reconsideration_request(actor=request.user, referral=referral, grounds=context["grounds"]),
-                "Reconsideration requested: the case returns to the competent authority for a fresh decision",
-                "decisions/reconsideration.html", context)
+    return _act(
+        request,
+        referral,
+        lambda: reconsideration_request(actor=request.user, referral=referral, grounds=context["grounds"]),
+        "Reconsideration requested: the case returns to the competent authority for a fresh decision",
+        "decisions/reconsideration.html",
+        context,
+    )

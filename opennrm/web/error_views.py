@@ -39,5 +39,8 @@ def server_error(request):
     if _of_the_api(request):
         return defaults.server_error(request)
     nonce = get_nonce(request)  # lazy: str() draws it, so that the middleware then puts it in the header
-    context = {"title": "Sorry, there is a problem with the service", "csp_nonce": str(nonce) if nonce is not None else ""}
+    context = {
+        "title": "Sorry, there is a problem with the service",
+        "csp_nonce": str(nonce) if nonce is not None else "",
+    }
     return HttpResponseServerError(get_template("errors/server_error.html").render(context))

@@ -46,7 +46,10 @@ def london_datetime(value) -> str:
 
 def session_timeouts() -> dict:
     """The idle sign-out and its warning, in seconds, for the timeout warning's script (read at each render)."""
-    return {"sign_out": settings.IDLE_SIGN_OUT_SECONDS, "warning": min(settings.IDLE_WARNING_SECONDS, settings.IDLE_SIGN_OUT_SECONDS)}
+    return {
+        "sign_out": settings.IDLE_SIGN_OUT_SECONDS,
+        "warning": min(settings.IDLE_WARNING_SECONDS, settings.IDLE_SIGN_OUT_SECONDS),
+    }
 
 
 def service_desk_contact() -> str:
@@ -57,10 +60,12 @@ def service_desk_contact() -> str:
 def environment(**options) -> Environment:
     options.pop("loader", None)
     env = Environment(
-        loader=ChoiceLoader([
-            FileSystemLoader(TEMPLATES),
-            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
-        ]),
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
         **options,
     )
     env.globals.update(

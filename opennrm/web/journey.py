@@ -34,7 +34,14 @@ from opennrm.accounts.selectors import guardian_services_covering
 from opennrm.policy import CHILD_AGE_GROUPS, Capability, has_capability
 from opennrm.referrals.codes import NATIONS, countries, languages, local_authorities, local_authority_name
 from opennrm.referrals.selectors import NotFound, draft_get, duty_to_notify_open, referral_open
-from opennrm.referrals.services import NotAllowed, draft_discard, draft_save, draft_start, duty_to_notify_create, referral_create
+from opennrm.referrals.services import (
+    NotAllowed,
+    draft_discard,
+    draft_save,
+    draft_start,
+    duty_to_notify_create,
+    referral_create,
+)
 from opennrm.referrals.validation import FieldError, validate_duty_to_notify, validate_referral
 
 from .jinja import london_date, london_datetime
@@ -71,7 +78,12 @@ CRIMINAL_SUBTYPES = {
     "theft": "Theft",
     "other": "Other criminal exploitation",
 }
-LOCATIONS = {"uk": "In the UK", "overseas": "Overseas", "uk_and_overseas": "Both in the UK and overseas", "unknown": "Not known"}
+LOCATIONS = {
+    "uk": "In the UK",
+    "overseas": "Overseas",
+    "uk_and_overseas": "Both in the UK and overseas",
+    "unknown": "Not known",
+}
 ONGOING = {"yes": "Yes", "no": "No", "unknown": "Not known"}
 ONGOING_VALUES = {"yes": True, "no": False, "unknown": None}
 
@@ -81,7 +93,9 @@ def _items(options: dict[str, str]) -> list[dict]:
 
 
 def _select_items(options: dict[str, str], prompt: str) -> list[dict]:
-    return [{"value": "", "text": prompt}] + [{"value": code, "text": name} for code, name in sorted(options.items(), key=lambda kv: kv[1])]
+    return [{"value": "", "text": prompt}] + [
+        {"value": code, "text": name} for code, name in sorted(options.items(), key=lambda kv: kv[1])
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +110,9 @@ def _choices() -> dict:
         "criminal_subtypes": _items(CRIMINAL_SUBTYPES),
         "location": _items(LOCATIONS),
         "ongoing": _items(ONGOING),
-        "local_authority": _select_items({code: name for code, (name, _) in local_authorities().items()}, "Choose a local authority"),
+        "local_authority": _select_items(
+            {code: name for code, (name, _) in local_authorities().items()}, "Choose a local authority"
+        ),
         "country": _select_items(countries(), "Choose a country"),
     }
 
@@ -150,7 +166,9 @@ def _yes_no(raw: dict, name: str, problems: Problems) -> bool | None:
     return None if value is None else value == "yes"
 
 
-def _date(raw: dict, prefix: str, label: str, problems: Problems, *, day_optional=False, month_optional=False) -> dt.date | None:
+def _date(
+    raw: dict, prefix: str, label: str, problems: Problems, *, day_optional=False, month_optional=False
+) -> dt.date | None:
     """A GOV.UK date input: day, month and year boxes; a missing day or month is the 1st where allowed."""
     day, month, year = (_text(raw, f"{prefix}-{part}") or "" for part in ("day", "month", "year"))
     if not (day or month or year):
@@ -205,7 +223,11 @@ def _date_form(value: str | None, prefix: str) -> dict:
         day = dt.date.fromisoformat(value) if value else None
     except ValueError:
         day = None
-    return {f"{prefix}-day": str(day.day) if day else "", f"{prefix}-month": str(day.month) if day else "", f"{prefix}-year": str(day.year) if day else ""}
+    return {
+        f"{prefix}-day": str(day.day) if day else "",
+        f"{prefix}-month": str(day.month) if day else "",
+        f"{prefix}-year": str(day.year) if day else "",
+    }
 
 
 def _squash(text: str) -> str:
@@ -242,7 +264,10 @@ def _countries(values: list[str], component: str, label: str, problems: Problems
     for value in values:
         code = _country_index().get(_squash(value))
         if code is None:
-            problems.add(component, f"{label}: we do not recognise “{value}”. Enter the country's name, such as Vietnam, or its 3-letter code, such as VNM")
+            problems.add(
+                component,
+                f"{label}: we do not recognise “{value}”. Enter the country's name, such as Vietnam, or its 3-letter code, such as VNM",
+            )
         elif code not in found:
             found.append(code)
     return found
@@ -280,7 +305,9 @@ def is_duty_to_notify(referral: dict) -> bool:
 def summary_name(referral: dict) -> str | None:
     """How the home page lists the draft, such as "Thi Anh Nguyen (child)"."""
     pv = _victim(referral)
-    name = " ".join(p for p in (pv.get("given_names"), pv.get("family_name")) if p) or next(iter(pv.get("aliases") or []), "")
+    name = " ".join(p for p in (pv.get("given_names"), pv.get("family_name")) if p) or next(
+        iter(pv.get("aliases") or []), ""
+    )
     age = {"child": "child", "adult": "adult", "unknown": "may be a child"}.get(pv.get("age_group"))
     if name:
         return f"{name} ({age})" if age else name
@@ -353,14 +380,28 @@ def _age_form(referral, number=None):
 def _age_apply(referral, raw, now, number=None):
     problems = Problems()
     pv = dict(_victim(referral))
-    _put(pv, "age_group", _choice(raw, "age_group", AGE_GROUPS, problems, "Select yes if the potential victim is under 18, no if they are not, or not sure"))
+    _put(
+        pv,
+        "age_group",
+        _choice(
+            raw,
+            "age_group",
+            AGE_GROUPS,
+            problems,
+            "Select yes if the potential victim is under 18, no if they are not, or not sure",
+        ),
+    )
     referral["potential_victim"] = pv
     return problems
 
 
 def _local_authority_form(referral, number=None):
     contact = referral.get("local_authority_contact") or {}
-    form = {"local_authority": contact.get("local_authority", ""), "contact_name": contact.get("name", ""), "contacted_time": ""}
+    form = {
+        "local_authority": contact.get("local_authority", ""),
+        "contact_name": contact.get("name", ""),
+        "contacted_time": "",
+    }
     form.update(_date_form(None, "contacted_at"))
     if contact.get("contacted_at"):
         local = dt.datetime.fromisoformat(contact["contacted_at"]).astimezone(LONDON)
@@ -397,7 +438,13 @@ def _consent_form(referral, number=None):
 
 def _consent_apply(referral, raw, now, number=None):
     problems = Problems()
-    answer = _choice(raw, "consent", YES_NO, problems, "Select yes if the potential victim consents to being referred, or no if they do not")
+    answer = _choice(
+        raw,
+        "consent",
+        YES_NO,
+        problems,
+        "Select yes if the potential victim consents to being referred, or no if they do not",
+    )
     if answer is None:
         referral.pop("consent", None)
         return problems
@@ -405,7 +452,10 @@ def _consent_apply(referral, raw, now, number=None):
     previous = referral.get("consent") if isinstance(referral.get("consent"), dict) else {}
     # Keep when consent was first recorded; a re-saved page is not a new consent.
     recorded_at = previous.get("recorded_at") if previous.get("given") is given else None
-    referral["consent"] = {"given": given, "recorded_at": recorded_at or now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")}
+    referral["consent"] = {
+        "given": given,
+        "recorded_at": recorded_at or now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+    }
     return problems
 
 
@@ -527,8 +577,14 @@ def _details_apply(referral, raw, now, number=None):
         original = raw.get("names_in_original_script") or ""
         _put(pv, "names_in_original_script", original if original.strip() else None)
         precision = _choice(raw, "date_of_birth_precision", PRECISIONS, problems)
-        born = _date(raw, "date_of_birth", "Date of birth", problems,
-                     day_optional=precision in ("month", "year", "estimated"), month_optional=precision in ("year", "estimated"))
+        born = _date(
+            raw,
+            "date_of_birth",
+            "Date of birth",
+            problems,
+            day_optional=precision in ("month", "year", "estimated"),
+            month_optional=precision in ("year", "estimated"),
+        )
         _put(pv, "date_of_birth", born.isoformat() if born else None)
         _put(pv, "date_of_birth_precision", precision)
         _put(pv, "age_disputed", _yes_no(raw, "age_disputed", problems))
@@ -536,7 +592,10 @@ def _details_apply(referral, raw, now, number=None):
         for typed in (part.strip() for part in re.split(r"[,;\n]", raw.get("languages") or "")):
             code = _language_index().get(typed.lower()) or _language_index().get(_squash(typed)) if typed else None
             if typed and code is None:
-                problems.add("languages", f"Languages: we do not recognise “{typed}”. Enter each language's English name, such as Vietnamese, or its ISO code, such as vi")
+                problems.add(
+                    "languages",
+                    f"Languages: we do not recognise “{typed}”. Enter each language's English name, such as Vietnamese, or its ISO code, such as vi",
+                )
             elif code and code not in codes:
                 codes.append(code)
         _put(pv, "languages", codes)
@@ -549,26 +608,88 @@ def _details_apply(referral, raw, now, number=None):
 
 
 DETAILS_FIELDS = (
-    "given_names", "family_name", "aliases", "names_in_original_script", *_date_fields("date_of_birth"), "date_of_birth_precision",
-    "age_disputed", "sex", "nationality_1", "nationality_2", "languages", "interpreter_needed", "home_office_reference",
-    "current_address", "phone",
+    "given_names",
+    "family_name",
+    "aliases",
+    "names_in_original_script",
+    *_date_fields("date_of_birth"),
+    "date_of_birth_precision",
+    "age_disputed",
+    "sex",
+    "nationality_1",
+    "nationality_2",
+    "languages",
+    "interpreter_needed",
+    "home_office_reference",
+    "current_address",
+    "phone",
 )
 
 PAGES = {
     page.slug: page
     for page in (
-        Page("reference", "What is your reference for this referral?", "reference.html", ("first_responder_reference",), _reference_form, _reference_apply),
+        Page(
+            "reference",
+            "What is your reference for this referral?",
+            "reference.html",
+            ("first_responder_reference",),
+            _reference_form,
+            _reference_apply,
+        ),
         Page("nation", "Where are you making this report?", "nation.html", ("nation",), _nation_form, _nation_apply),
         Page("age", "Is the potential victim under 18?", "age.html", ("age_group",), _age_form, _age_apply),
-        Page("local-authority", "Which local authority did you contact?", "local_authority.html",
-             ("local_authority", "contact_name", *_date_fields("contacted_at"), "contacted_time"), _local_authority_form, _local_authority_apply),
-        Page("consent", "Does the potential victim consent to being referred?", "consent.html", ("consent",), _consent_form, _consent_apply),
-        Page("situation", "Exploitation situation", "situation.html",
-             ("location", "uk_towns", "countries", *_date_fields("started_on"), "ongoing", *_date_fields("ended_on"), "account"),
-             _situation_form, _situation_apply, list_fields=("types", "criminal_subtypes")),
-        Page("indicators", "Modern slavery indicators", "indicators.html", ("indicators",), _indicators_form, _indicators_apply),
-        Page("police", "Have the police been involved?", "police.html", ("police_force", "crime_reference"), _police_form, _police_apply),
-        Page("details", "The potential victim's details", "details.html", DETAILS_FIELDS, _details_form, _details_apply),
+        Page(
+            "local-authority",
+            "Which local authority did you contact?",
+            "local_authority.html",
+            ("local_authority", "contact_name", *_date_fields("contacted_at"), "contacted_time"),
+            _local_authority_form,
+            _local_authority_apply,
+        ),
+        Page(
+            "consent",
+            "Does the potential victim consent to being referred?",
+            "consent.html",
+            ("consent",),
+            _consent_form,
+            _consent_apply,
+        ),
+        Page(
+            "situation",
+            "Exploitation situation",
+            "situation.html",
+            (
+                "location",
+                "uk_towns",
+                "countries",
+                *_date_fields("started_on"),
+                "ongoing",
+                *_date_fields("ended_on"),
+                "account",
+            ),
+            _situation_form,
+            _situation_apply,
+            list_fields=("types", "criminal_subtypes"),
+        ),
+        Page(
+            "indicators",
+            "Modern slavery indicators",
+            "indicators.html",
+            ("indicators",),
+            _indicators_form,
+            _indicators_apply,
+        ),
+        Page(
+            "police",
+            "Have the police been involved?",
+            "police.html",
+            ("police_force", "crime_reference"),
+            _police_form,
+            _police_apply,
+        ),
+        Page(
+            "details", "The potential victim's details", "details.html", DETAILS_FIELDS, _details_form, _details_apply
+        ),
     )
 }
 QUESTION_SLUGS = ("reference", "nation", "age", "local-authority", "consent", "indicators", "police", "details")
@@ -598,7 +719,9 @@ def _tidy(answers: dict) -> None:
     if "local-authority" not in sequence:
         referral.pop("local_authority_contact", None)
     answers["pages_saved"] = [slug for slug in answers["pages_saved"] if slug in sequence]
-    answers["typed"] = {key: form for key, form in answers["typed"].items() if key.startswith("situation-") or key in sequence}
+    answers["typed"] = {
+        key: form for key, form in answers["typed"].items() if key.startswith("situation-") or key in sequence
+    }
     answers["summary_name"] = summary_name(referral)
 
 
@@ -616,22 +739,50 @@ class Located:
 
 DATE_COMPONENTS = {"contacted_at", "date_of_birth", "started_on", "ended_on"}
 DETAIL_COMPONENTS = {
-    "given_names": "given_names", "family_name": "family_name", "aliases": "aliases", "names_in_original_script": "names_in_original_script",
-    "date_of_birth": "date_of_birth", "date_of_birth_precision": "date_of_birth_precision", "age_disputed": "age_disputed", "sex": "sex",
-    "languages": "languages", "interpreter_needed": "interpreter_needed", "home_office_reference": "home_office_reference",
-    "current_address": "current_address", "phone": "phone",
+    "given_names": "given_names",
+    "family_name": "family_name",
+    "aliases": "aliases",
+    "names_in_original_script": "names_in_original_script",
+    "date_of_birth": "date_of_birth",
+    "date_of_birth_precision": "date_of_birth_precision",
+    "age_disputed": "age_disputed",
+    "sex": "sex",
+    "languages": "languages",
+    "interpreter_needed": "interpreter_needed",
+    "home_office_reference": "home_office_reference",
+    "current_address": "current_address",
+    "phone": "phone",
 }
-SITUATION_COMPONENTS = {"types", "criminal_subtypes", "location", "uk_towns", "countries", "started_on", "ended_on", "ongoing", "account"}
+SITUATION_COMPONENTS = {
+    "types",
+    "criminal_subtypes",
+    "location",
+    "uk_towns",
+    "countries",
+    "started_on",
+    "ended_on",
+    "ongoing",
+    "account",
+}
 
 # component → (label naming the field, message when it is missing), in the order the pages show them
 LABELS = {
     "first_responder_reference": ("Your reference", "Enter your reference"),
     "nation": ("Where you are making this report", "Select where you are making this report"),
-    "age_group": ("Whether the potential victim is under 18", "Select yes if the potential victim is under 18, no if they are not, or not sure"),
+    "age_group": (
+        "Whether the potential victim is under 18",
+        "Select yes if the potential victim is under 18, no if they are not, or not sure",
+    ),
     "local_authority": ("The local authority", "Select the local authority you contacted"),
     "contact_name": ("The name of the person you contacted", "Enter the name of the person you contacted"),
-    "contacted_at": ("The date and time you contacted the local authority", "Enter the date you contacted the local authority"),
-    "contacted_time": ("The time you contacted the local authority", "Enter the time you contacted the local authority"),
+    "contacted_at": (
+        "The date and time you contacted the local authority",
+        "Enter the date you contacted the local authority",
+    ),
+    "contacted_time": (
+        "The time you contacted the local authority",
+        "Enter the time you contacted the local authority",
+    ),
     "consent": ("Consent", "Select yes if the potential victim consents to being referred, or no if they do not"),
     "types": ("Type of exploitation", "Select at least one type of exploitation"),
     "criminal_subtypes": ("Kind of criminal exploitation", "Select the kind of criminal exploitation"),
@@ -665,8 +816,19 @@ LABELS = {
 MISSING = ("This field is required", "Give at least one", "Must not be empty")
 # Messages written for API callers, said here as the pages ask the question.
 PAGE_MESSAGES = {"consent": "Select yes if the potential victim consents to being referred, or no if they do not"}
-GENERIC_PREFIXES = ("Must ", "Give at most", "Contains characters", "Choose ", "Remove the control character", "Remove the invisible character", "Enter a date",
-                    "Enter a real date", "Include a UTC offset", "Use an ISO", "Use the ONS")
+GENERIC_PREFIXES = (
+    "Must ",
+    "Give at most",
+    "Contains characters",
+    "Choose ",
+    "Remove the control character",
+    "Remove the invisible character",
+    "Enter a date",
+    "Enter a real date",
+    "Include a UTC offset",
+    "Use an ISO",
+    "Use the ONS",
+)
 
 
 def _page_message(component: str, message: str) -> str:
@@ -691,7 +853,9 @@ def locate(field: str, message: str) -> Located:
         component = head
     elif head == "local_authority_contact":
         slug = "local-authority"
-        component = {"name": "contact_name", "contacted_at": "contacted_at"}.get(rest[0] if rest else "", "local_authority")
+        component = {"name": "contact_name", "contacted_at": "contacted_at"}.get(
+            rest[0] if rest else "", "local_authority"
+        )
     elif head == "consent":
         slug, component = "consent", "consent"
     elif head == "exploitation":
@@ -740,7 +904,9 @@ def _typed_problems(answers: dict, now: dt.datetime) -> list[Located]:
 
 def all_errors(answers: dict, now: dt.datetime) -> list[Located]:
     """Every problem in the draft, typed input first, one per form component, in journey order."""
-    found = _typed_problems(answers, now) + [locate(e.field, e.message) for e in _validation_errors(answers["referral"], now)]
+    found = _typed_problems(answers, now) + [
+        locate(e.field, e.message) for e in _validation_errors(answers["referral"], now)
+    ]
     seen, unique = set(), []
     for err in found:
         if (err.slug, err.number, err.component) not in seen:
@@ -749,8 +915,14 @@ def all_errors(answers: dict, now: dt.datetime) -> list[Located]:
     order = journey_sequence(answers["referral"])
     position = {slug: i for i, slug in enumerate(order)}
     on_page = {component: i for i, component in enumerate(LABELS)}
-    return sorted(unique, key=lambda e: (position.get("situations" if e.slug == "situation" else e.slug, len(order)), e.number or 0,
-                                         on_page.get(e.component, len(on_page))))
+    return sorted(
+        unique,
+        key=lambda e: (
+            position.get("situations" if e.slug == "situation" else e.slug, len(order)),
+            e.number or 0,
+            on_page.get(e.component, len(on_page)),
+        ),
+    )
 
 
 # --- Moving through the journey ----------------------------------------------------------------------
@@ -875,8 +1047,17 @@ def _date_items(form: dict, error_messages: dict) -> Callable[[str], list[dict]]
     def items(prefix: str) -> list[dict]:
         error = " govuk-input--error" if prefix in error_messages else ""
         return [
-            {"name": part, "label": part.capitalize(), "classes": f"{width}{error}", "value": form.get(f"{prefix}-{part}", "")}
-            for part, width in (("day", "govuk-input--width-2"), ("month", "govuk-input--width-2"), ("year", "govuk-input--width-4"))
+            {
+                "name": part,
+                "label": part.capitalize(),
+                "classes": f"{width}{error}",
+                "value": form.get(f"{prefix}-{part}", ""),
+            }
+            for part, width in (
+                ("day", "govuk-input--width-2"),
+                ("month", "govuk-input--width-2"),
+                ("year", "govuk-input--width-4"),
+            )
         ]
 
     return items
@@ -910,14 +1091,25 @@ def _question(request, draft, slug: str, number: int | None = None):
     else:
         typed = answers["typed"].get(key)
         form = typed or page.to_form(referral, number)
-        answered = slug in answers["pages_saved"] or (slug == "situation" and number <= _situation_count(referral)) or typed
+        answered = (
+            slug in answers["pages_saved"] or (slug == "situation" and number <= _situation_count(referral)) or typed
+        )
         errors = [e for e in all_errors(answers, now) if (e.slug, e.number) == (slug, number)] if answered else []
     title = f"Exploitation situation {number}" if slug == "situation" else page.title
     if slug == "details" and is_duty_to_notify(referral):
         title = "About the person"
-    context = _context(draft, answers, title, errors, form=form, change=change, number=number,
-                       back_url=_page_url(draft, "situations") if slug == "situation" and _situation_count(referral) and not change
-                       else _back_url(draft, answers, sequence_slug, change))
+    context = _context(
+        draft,
+        answers,
+        title,
+        errors,
+        form=form,
+        change=change,
+        number=number,
+        back_url=_page_url(draft, "situations")
+        if slug == "situation" and _situation_count(referral) and not change
+        else _back_url(draft, answers, sequence_slug, change),
+    )
     context["date_items"] = _date_items(form, context["error_messages"])
     if slug == "local-authority":
         context["guardian_services"] = guardian_services_covering(form.get("local_authority") or "")
@@ -961,15 +1153,32 @@ def question_page(request, draft, slug: str):
     now = timezone.now()
     # Two pages that only tell the user something and let them go on; neither saves anything.
     if slug == "guardian" and request.method == "GET" and _guardian_services(referral):
-        return render(request, "referrals/journey/guardian.html", _context(
-            draft, answers, "Refer the child to an Independent Child Trafficking Guardian", [],
-            services=_guardian_services(referral), back_url=_page_url(draft, "local-authority", change=change),
-            continue_url=_next_url(draft, answers, "local-authority", change, now)))
+        return render(
+            request,
+            "referrals/journey/guardian.html",
+            _context(
+                draft,
+                answers,
+                "Refer the child to an Independent Child Trafficking Guardian",
+                [],
+                services=_guardian_services(referral),
+                back_url=_page_url(draft, "local-authority", change=change),
+                continue_url=_next_url(draft, answers, "local-authority", change, now),
+            ),
+        )
     if slug == "not-referred" and request.method == "GET" and is_duty_to_notify(referral):
-        return render(request, "referrals/journey/not_referred.html", _context(
-            draft, answers, "An adult who does not consent is not referred", [],
-            back_url=_page_url(draft, "consent", change=change),
-            continue_url=_next_url(draft, answers, "consent", change, now)))
+        return render(
+            request,
+            "referrals/journey/not_referred.html",
+            _context(
+                draft,
+                answers,
+                "An adult who does not consent is not referred",
+                [],
+                back_url=_page_url(draft, "consent", change=change),
+                continue_url=_next_url(draft, answers, "consent", change, now),
+            ),
+        )
     raise Http404
 
 
@@ -1003,8 +1212,12 @@ def situations_page(request, draft):
         if add_another == "no" or count >= MAX_SITUATIONS:
             # Going on is refused while a situation still has a problem; each links to its own page.
             errors = [
-                {"text": f"Situation {e.number}: {e.message}", "href": f"{_page_url(draft, 'situation', e.number)}#{e.anchor}"}
-                for e in all_errors(answers, now) if e.slug == "situation"
+                {
+                    "text": f"Situation {e.number}: {e.message}",
+                    "href": f"{_page_url(draft, 'situation', e.number)}#{e.anchor}",
+                }
+                for e in all_errors(answers, now)
+                if e.slug == "situation"
             ]
             if not errors:
                 if "situations" not in answers["pages_saved"]:
@@ -1014,9 +1227,17 @@ def situations_page(request, draft):
         else:
             message = LABELS["add_another"][1]
             errors, error_messages = [{"text": message, "href": "#add_another"}], {"add_another": {"text": message}}
-    context = _context(draft, answers, "Exploitation situations", [], change=change, add_another=add_another,
-                       situations=[_situation_card(draft, referral, n) for n in range(1, count + 1)],
-                       can_add=count < MAX_SITUATIONS, back_url=_back_url(draft, answers, "situations", change))
+    context = _context(
+        draft,
+        answers,
+        "Exploitation situations",
+        [],
+        change=change,
+        add_another=add_another,
+        situations=[_situation_card(draft, referral, n) for n in range(1, count + 1)],
+        can_add=count < MAX_SITUATIONS,
+        back_url=_back_url(draft, answers, "situations", change),
+    )
     context.update(errors=errors, error_messages=error_messages)
     return render(request, "referrals/journey/situations.html", context)
 
@@ -1041,10 +1262,20 @@ def situation_remove(request, draft, number: int):
         draft_save(actor=request.user, draft=draft, answers=answers)
         messages.success(request, f"Exploitation situation {number} removed")
         return redirect(_page_url(draft, "check") if change else _page_url(draft, "situations"))
-    return render(request, "referrals/journey/situation_remove.html", _context(
-        draft, answers, f"Remove exploitation situation {number}", [], number=number,
-        card=_situation_card(draft, referral, number, actions=False), change=change,
-        back_url=_page_url(draft, "check") if change else _page_url(draft, "situations")))
+    return render(
+        request,
+        "referrals/journey/situation_remove.html",
+        _context(
+            draft,
+            answers,
+            f"Remove exploitation situation {number}",
+            [],
+            number=number,
+            card=_situation_card(draft, referral, number, actions=False),
+            change=change,
+            back_url=_page_url(draft, "check") if change else _page_url(draft, "situations"),
+        ),
+    )
 
 
 # --- Check your answers and sending --------------------------------------------------------------
@@ -1055,7 +1286,11 @@ def _not_given(value) -> str:
 
 
 def _lines_html(values):
-    return format_html_join("", "{}<br>", ((v,) for v in values[:-1])) + format_html("{}", values[-1]) if values else "Not given"
+    return (
+        format_html_join("", "{}<br>", ((v,) for v in values[:-1])) + format_html("{}", values[-1])
+        if values
+        else "Not given"
+    )
 
 
 def _row(key: str, value, href: str, hidden: str, html: bool = False) -> dict:
@@ -1071,24 +1306,55 @@ def _yes_no_text(value) -> str:
 def _situation_card(draft, referral: dict, number: int, actions: bool = True) -> dict:
     item = _situation(referral, number)
     href = _page_url(draft, "situation", number) + "?change=1"
-    rows = [_row("Type of exploitation", ", ".join(EXPLOITATION_TYPES.get(t, t) for t in item.get("types", [])), href, "type of exploitation")]
+    rows = [
+        _row(
+            "Type of exploitation",
+            ", ".join(EXPLOITATION_TYPES.get(t, t) for t in item.get("types", [])),
+            href,
+            "type of exploitation",
+        )
+    ]
     if "criminal" in item.get("types", []):
-        rows.append(_row("Kind of criminal exploitation", ", ".join(CRIMINAL_SUBTYPES.get(s, s) for s in item.get("criminal_subtypes", [])), href, "kind of criminal exploitation"))
+        rows.append(
+            _row(
+                "Kind of criminal exploitation",
+                ", ".join(CRIMINAL_SUBTYPES.get(s, s) for s in item.get("criminal_subtypes", [])),
+                href,
+                "kind of criminal exploitation",
+            )
+        )
     rows += [
         _row("Where", LOCATIONS.get(item.get("location"), ""), href, "where the exploitation happened"),
         _row("UK towns or cities", ", ".join(item.get("uk_towns", [])), href, "UK towns or cities"),
         _row("Countries", ", ".join(countries().get(c, c) for c in item.get("countries", [])), href, "countries"),
         _row("Started", london_date(item.get("started_on")), href, "when the exploitation started"),
-        _row("Still happening", ONGOING.get({True: "yes", False: "no"}.get(item.get("ongoing"), "unknown")), href, "whether the exploitation is still happening"),
+        _row(
+            "Still happening",
+            ONGOING.get({True: "yes", False: "no"}.get(item.get("ongoing"), "unknown")),
+            href,
+            "whether the exploitation is still happening",
+        ),
     ]
     if item.get("ongoing") is not True:
         rows.append(_row("Ended", london_date(item.get("ended_on")), href, "when the exploitation ended"))
-    rows.append(_row("Account", _lines_html((item.get("account") or "").split("\n")) if item.get("account") else "Not given", href, "account", html=True))
+    rows.append(
+        _row(
+            "Account",
+            _lines_html((item.get("account") or "").split("\n")) if item.get("account") else "Not given",
+            href,
+            "account",
+            html=True,
+        )
+    )
     card = {"title": {"text": f"Situation {number}"}}
     if actions:
         remove = reverse("web:draft-situation-remove", args=[draft.uuid, number])
-        card["actions"] = {"items": [{"href": href, "text": "Change", "visuallyHiddenText": f"situation {number}"},
-                                     {"href": remove, "text": "Remove", "visuallyHiddenText": f"situation {number}"}]}
+        card["actions"] = {
+            "items": [
+                {"href": href, "text": "Change", "visuallyHiddenText": f"situation {number}"},
+                {"href": remove, "text": "Remove", "visuallyHiddenText": f"situation {number}"},
+            ]
+        }
     if not actions:
         for row in rows:
             row.pop("actions")
@@ -1103,60 +1369,145 @@ def _summary(draft, referral: dict) -> list[dict]:
     def href(slug):
         return _page_url(draft, slug, change=True)
 
-    age_text = {"unknown": "Not sure (treated as a child)"}.get(pv.get("age_group"), AGE_GROUPS.get(pv.get("age_group"), ""))
-    sections = [{"title": "About the report", "rows": [
-        _row("Your reference", referral.get("first_responder_reference"), href("reference"), "your reference"),
-        _row("Where you are making this report", NATIONS.get(referral.get("nation"), ""), href("nation"), "where you are making this report"),
-        _row("Under 18", age_text, href("age"), "whether the potential victim is under 18"),
-    ]}]
+    age_text = {"unknown": "Not sure (treated as a child)"}.get(
+        pv.get("age_group"), AGE_GROUPS.get(pv.get("age_group"), "")
+    )
+    sections = [
+        {
+            "title": "About the report",
+            "rows": [
+                _row("Your reference", referral.get("first_responder_reference"), href("reference"), "your reference"),
+                _row(
+                    "Where you are making this report",
+                    NATIONS.get(referral.get("nation"), ""),
+                    href("nation"),
+                    "where you are making this report",
+                ),
+                _row("Under 18", age_text, href("age"), "whether the potential victim is under 18"),
+            ],
+        }
+    ]
     if _age_group(referral) in CHILD_AGE_GROUPS:
         contact = referral.get("local_authority_contact") or {}
-        sections.append({"title": "Local authority contacted", "rows": [
-            _row("Local authority", local_authority_name(contact["local_authority"]) if contact.get("local_authority") else "", href("local-authority"), "local authority"),
-            _row("Person contacted", contact.get("name"), href("local-authority"), "person contacted"),
-            _row("When", london_datetime(contact.get("contacted_at")), href("local-authority"), "when you contacted the local authority"),
-        ]})
+        sections.append(
+            {
+                "title": "Local authority contacted",
+                "rows": [
+                    _row(
+                        "Local authority",
+                        local_authority_name(contact["local_authority"]) if contact.get("local_authority") else "",
+                        href("local-authority"),
+                        "local authority",
+                    ),
+                    _row("Person contacted", contact.get("name"), href("local-authority"), "person contacted"),
+                    _row(
+                        "When",
+                        london_datetime(contact.get("contacted_at")),
+                        href("local-authority"),
+                        "when you contacted the local authority",
+                    ),
+                ],
+            }
+        )
     elif _age_group(referral) == "adult":
         consent = referral.get("consent") or {}
-        text = {True: f"Yes, recorded {london_datetime(consent.get('recorded_at'))}", False: "No: a Duty to Notify is sent instead of a referral"}
-        sections.append({"title": "Consent", "rows": [_row("Consents to being referred", text.get(consent.get("given"), ""), href("consent"), "consent")]})
-    sections.append({"title": "Exploitation", "cards": [_situation_card(draft, referral, n) for n in range(1, _situation_count(referral) + 1)],
-                     "add_url": _page_url(draft, "situation", _situation_count(referral) + 1) + "?change=1"
-                     if _situation_count(referral) < MAX_SITUATIONS else None})
+        text = {
+            True: f"Yes, recorded {london_datetime(consent.get('recorded_at'))}",
+            False: "No: a Duty to Notify is sent instead of a referral",
+        }
+        sections.append(
+            {
+                "title": "Consent",
+                "rows": [
+                    _row("Consents to being referred", text.get(consent.get("given"), ""), href("consent"), "consent")
+                ],
+            }
+        )
+    sections.append(
+        {
+            "title": "Exploitation",
+            "cards": [_situation_card(draft, referral, n) for n in range(1, _situation_count(referral) + 1)],
+            "add_url": _page_url(draft, "situation", _situation_count(referral) + 1) + "?change=1"
+            if _situation_count(referral) < MAX_SITUATIONS
+            else None,
+        }
+    )
     indicators = referral.get("indicators") or []
     police = referral.get("police") or {}
-    sections.append({"title": "Indicators and police", "rows": [
-        _row("Modern slavery indicators", _lines_html(indicators), href("indicators"), "indicators", html=True),
-        _row("Police force", police.get("force"), href("police"), "police force"),
-        _row("Crime reference", police.get("crime_reference"), href("police"), "crime reference"),
-    ]})
+    sections.append(
+        {
+            "title": "Indicators and police",
+            "rows": [
+                _row("Modern slavery indicators", _lines_html(indicators), href("indicators"), "indicators", html=True),
+                _row("Police force", police.get("force"), href("police"), "police force"),
+                _row("Crime reference", police.get("crime_reference"), href("police"), "crime reference"),
+            ],
+        }
+    )
     nationalities = ", ".join(countries().get(c, c) for c in pv.get("nationalities") or [])
     if dtn:
-        sections.append({"title": "About the person", "rows": [
-            _row("Sex", SEXES.get(pv.get("sex"), ""), href("details"), "sex"),
-            _row("Nationality", nationalities, href("details"), "nationality"),
-        ]})
+        sections.append(
+            {
+                "title": "About the person",
+                "rows": [
+                    _row("Sex", SEXES.get(pv.get("sex"), ""), href("details"), "sex"),
+                    _row("Nationality", nationalities, href("details"), "nationality"),
+                ],
+            }
+        )
         return sections
     born = london_date(pv.get("date_of_birth"))
     if born and pv.get("date_of_birth_precision"):
         born = f"{born} ({PRECISIONS[pv['date_of_birth_precision']].lower()})"
     original = pv.get("names_in_original_script")
-    sections.append({"title": "The potential victim", "rows": [
-        _row("Given names", pv.get("given_names"), href("details"), "given names"),
-        _row("Family name", pv.get("family_name"), href("details"), "family name"),
-        _row("Other names or nicknames", ", ".join(pv.get("aliases") or []), href("details"), "other names"),
-        _row("Name in original script", format_html('<span class="opennrm-original-script" dir="auto">{}</span>', original) if original else "Not given",
-             href("details"), "name in original script", html=True),
-        _row("Date of birth", born, href("details"), "date of birth"),
-        _row("Age disputed", _yes_no_text(pv.get("age_disputed")), href("details"), "whether the age is disputed"),
-        _row("Sex", SEXES.get(pv.get("sex"), ""), href("details"), "sex"),
-        _row("Nationality", nationalities, href("details"), "nationality"),
-        _row("Languages", ", ".join(languages().get(c, c) for c in pv.get("languages") or []), href("details"), "languages"),
-        _row("Interpreter needed", _yes_no_text(pv.get("interpreter_needed")), href("details"), "whether an interpreter is needed"),
-        _row("Home Office reference", pv.get("home_office_reference"), href("details"), "Home Office reference"),
-        _row("Current address", _lines_html(pv["current_address"].split("\n")) if pv.get("current_address") else "Not given", href("details"), "current address", html=True),
-        _row("Phone number", pv.get("phone"), href("details"), "phone number"),
-    ]})
+    sections.append(
+        {
+            "title": "The potential victim",
+            "rows": [
+                _row("Given names", pv.get("given_names"), href("details"), "given names"),
+                _row("Family name", pv.get("family_name"), href("details"), "family name"),
+                _row("Other names or nicknames", ", ".join(pv.get("aliases") or []), href("details"), "other names"),
+                _row(
+                    "Name in original script",
+                    format_html('<span class="opennrm-original-script" dir="auto">{}</span>', original)
+                    if original
+                    else "Not given",
+                    href("details"),
+                    "name in original script",
+                    html=True,
+                ),
+                _row("Date of birth", born, href("details"), "date of birth"),
+                _row(
+                    "Age disputed", _yes_no_text(pv.get("age_disputed")), href("details"), "whether the age is disputed"
+                ),
+                _row("Sex", SEXES.get(pv.get("sex"), ""), href("details"), "sex"),
+                _row("Nationality", nationalities, href("details"), "nationality"),
+                _row(
+                    "Languages",
+                    ", ".join(languages().get(c, c) for c in pv.get("languages") or []),
+                    href("details"),
+                    "languages",
+                ),
+                _row(
+                    "Interpreter needed",
+                    _yes_no_text(pv.get("interpreter_needed")),
+                    href("details"),
+                    "whether an interpreter is needed",
+                ),
+                _row(
+                    "Home Office reference", pv.get("home_office_reference"), href("details"), "Home Office reference"
+                ),
+                _row(
+                    "Current address",
+                    _lines_html(pv["current_address"].split("\n")) if pv.get("current_address") else "Not given",
+                    href("details"),
+                    "current address",
+                    html=True,
+                ),
+                _row("Phone number", pv.get("phone"), href("details"), "phone number"),
+            ],
+        }
+    )
     return sections
 
 
@@ -1182,12 +1533,20 @@ def check_answers(request, draft):
                 sent = referral_create(actor=request.user, data=data, draft=draft)
                 return redirect("web:referral-sent", sent.uuid)
             errors = [locate(e.field, e.message) for e in problems]
-    context = _context(draft, answers, "Check your answers before sending the " + ("Duty to Notify" if dtn else "referral"), [],
-                       sections=_summary(draft, referral), guardian_services=_guardian_services(referral),
-                       back_url=_page_url(draft, journey_sequence(referral)[-1]))
+    context = _context(
+        draft,
+        answers,
+        "Check your answers before sending the " + ("Duty to Notify" if dtn else "referral"),
+        [],
+        sections=_summary(draft, referral),
+        guardian_services=_guardian_services(referral),
+        back_url=_page_url(draft, journey_sequence(referral)[-1]),
+    )
     context["errors"] = [
-        {"text": f"Situation {e.number}: {e.message}" if e.number else e.message,
-         "href": f"{_page_url(draft, e.slug, e.number, change=True)}#{e.anchor}" if e.slug != "check" else "#send"}
+        {
+            "text": f"Situation {e.number}: {e.message}" if e.number else e.message,
+            "href": f"{_page_url(draft, e.slug, e.number, change=True)}#{e.anchor}" if e.slug != "check" else "#send",
+        }
         for e in errors
     ]
     return render(request, "referrals/journey/check.html", context)
@@ -1217,9 +1576,18 @@ def draft_delete(request, draft):
         draft_discard(actor=request.user, draft=draft)
         messages.success(request, "The draft referral has been deleted")
         return redirect("web:home")
-    return render(request, "referrals/journey/delete.html", _context(
-        draft, answers, "Delete this draft referral", [], name=answers.get("summary_name"),
-        back_url=resume_url(draft, answers, timezone.now())))
+    return render(
+        request,
+        "referrals/journey/delete.html",
+        _context(
+            draft,
+            answers,
+            "Delete this draft referral",
+            [],
+            name=answers.get("summary_name"),
+            back_url=resume_url(draft, answers, timezone.now()),
+        ),
+    )
 
 
 @require_http_methods(["GET"])
@@ -1230,7 +1598,11 @@ def referral_sent(request, referral_id):
     except NotFound:
         raise Http404
     services = guardian_services_covering(referral.local_authority) if referral.is_child else []
-    return render(request, "referrals/journey/referral_sent.html", {"title": f"Referral {referral.reference} sent", "referral": referral, "guardian_services": services})
+    return render(
+        request,
+        "referrals/journey/referral_sent.html",
+        {"title": f"Referral {referral.reference} sent", "referral": referral, "guardian_services": services},
+    )
 
 
 @require_http_methods(["GET"])
@@ -1240,7 +1612,11 @@ def duty_to_notify_sent(request, report_id):
         report = duty_to_notify_open(actor=request.user, uuid=report_id)
     except NotFound:
         raise Http404
-    return render(request, "referrals/journey/duty_to_notify_sent.html", {"title": f"Duty to Notify {report.reference} sent", "report": report})
+    return render(
+        request,
+        "referrals/journey/duty_to_notify_sent.html",
+        {"title": f"Duty to Notify {report.reference} sent", "report": report},
+    )
 
 
 urlpatterns = [
@@ -1248,7 +1624,11 @@ urlpatterns = [
     path("referrals/drafts/<uuid:draft_id>", draft_resume, name="draft-resume"),
     path("referrals/drafts/<uuid:draft_id>/situations", situations_page, name="draft-situations"),
     path("referrals/drafts/<uuid:draft_id>/situations/<int:number>", situation_page, name="draft-situation"),
-    path("referrals/drafts/<uuid:draft_id>/situations/<int:number>/remove", situation_remove, name="draft-situation-remove"),
+    path(
+        "referrals/drafts/<uuid:draft_id>/situations/<int:number>/remove",
+        situation_remove,
+        name="draft-situation-remove",
+    ),
     path("referrals/drafts/<uuid:draft_id>/check", check_answers, name="draft-check"),
     path("referrals/drafts/<uuid:draft_id>/delete", draft_delete, name="draft-delete"),
     path("referrals/drafts/<uuid:draft_id>/<slug:slug>", question_page, name="draft-page"),

@@ -14,7 +14,14 @@ from django.views.decorators.http import require_POST
 from opennrm.linkage.arrival import thresholds
 from opennrm.linkage.models import CandidateStatus
 from opennrm.linkage.selectors import candidate_get, identity_of, person_get, person_of_candidate, review_queue
-from opennrm.linkage.services import InvalidLinkage, LinkageRefused, candidate_confirm, candidate_reject, candidate_undo, person_link_undo
+from opennrm.linkage.services import (
+    InvalidLinkage,
+    LinkageRefused,
+    candidate_confirm,
+    candidate_reject,
+    candidate_undo,
+    person_link_undo,
+)
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import local_authorities
 from opennrm.referrals.selectors import NotFound
@@ -27,10 +34,18 @@ ACTIONS = {
 }
 # The rows of the side-by-side comparison: (label, identity key).
 COMPARED = (
-    ("Given names", "given_names"), ("Family name", "family_name"), ("Names in original script", "names_in_original_script"),
-    ("Other names used", "aliases"), ("Date of birth", "date_of_birth"), ("Sex", "sex"), ("Nationality", "nationalities"),
-    ("Local authority", "local_authority"), ("Home Office reference", "home_office_reference"), ("Received", "received_at"),
-    ("Competent authority", "competent_authority"), ("Status", "status"),
+    ("Given names", "given_names"),
+    ("Family name", "family_name"),
+    ("Names in original script", "names_in_original_script"),
+    ("Other names used", "aliases"),
+    ("Date of birth", "date_of_birth"),
+    ("Sex", "sex"),
+    ("Nationality", "nationalities"),
+    ("Local authority", "local_authority"),
+    ("Home Office reference", "home_office_reference"),
+    ("Received", "received_at"),
+    ("Competent authority", "competent_authority"),
+    ("Status", "status"),
 )
 
 
@@ -69,28 +84,45 @@ def duplicates_queue(request):
     except ValueError:
         page = 1
     items, total = review_queue(actor=request.user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return render(request, "linkage/queue.html", {
-        "title": "Possible duplicate referrals" + (f" (page {page})" if page > 1 else ""),
-        "items": [(c, identity_of(c.referral), identity_of(c.earlier)) for c in items],
-        "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
-        "auto_linked": CandidateStatus.AUTO_LINKED,
-    })
+    return render(
+        request,
+        "linkage/queue.html",
+        {
+            "title": "Possible duplicate referrals" + (f" (page {page})" if page > 1 else ""),
+            "items": [(c, identity_of(c.referral), identity_of(c.earlier)) for c in items],
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "auto_linked": CandidateStatus.AUTO_LINKED,
+        },
+    )
 
 
 def _candidate_page(request, candidate, *, errors=None, field_errors=None, reason: str = "", status: int = 200):
     new, earlier = identity_of(candidate.referral), identity_of(candidate.earlier)
-    return render(request, "linkage/candidate.html", {
-        "title": f"Possible match: {new['reference']} and {earlier['reference']}",
-        "candidate": candidate,
-        "rows": [(label, shown(new, key), shown(earlier, key), shown(new, key) == shown(earlier, key)) for label, key in COMPARED],
-        "new": new, "earlier": earlier,
-        "decisions": list(candidate.decisions.select_related("decided_by").order_by("decided_at", "pk")),
-        "undecided": candidate.status in (CandidateStatus.OPEN, CandidateStatus.AUTO_LINKED),
-        "auto_linked": candidate.status == CandidateStatus.AUTO_LINKED,
-        "person": person_of_candidate(candidate=candidate),
-        "thresholds": thresholds(),
-        "reason": reason, "errors": errors or [], "field_errors": field_errors or {},
-    }, status=status)
+    return render(
+        request,
+        "linkage/candidate.html",
+        {
+            "title": f"Possible match: {new['reference']} and {earlier['reference']}",
+            "candidate": candidate,
+            "rows": [
+                (label, shown(new, key), shown(earlier, key), shown(new, key) == shown(earlier, key))
+                for label, key in COMPARED
+            ],
+            "new": new,
+            "earlier": earlier,
+            "decisions": list(candidate.decisions.select_related("decided_by").order_by("decided_at", "pk")),
+            "undecided": candidate.status in (CandidateStatus.OPEN, CandidateStatus.AUTO_LINKED),
+            "auto_linked": candidate.status == CandidateStatus.AUTO_LINKED,
+            "person": person_of_candidate(candidate=candidate),
+            "thresholds": thresholds(),
+            "reason": reason,
+            "errors": errors or [],
+            "field_errors": field_errors or {},
+        },
+        status=status,
+    )
 
 
 def _or_404(selector, request, uuid):
@@ -115,8 +147,14 @@ def duplicate_candidate(request, candidate_id):
             raise InvalidLinkage("action", "Choose whether these are the same child or different children")
         service(actor=request.user, candidate=candidate, reason=reason)
     except InvalidLinkage as exc:
-        return _candidate_page(request, candidate, errors=[{"text": exc.message, "href": f"#{exc.field}"}], field_errors={exc.field: exc.message},
-                               reason=reason, status=422)
+        return _candidate_page(
+            request,
+            candidate,
+            errors=[{"text": exc.message, "href": f"#{exc.field}"}],
+            field_errors={exc.field: exc.message},
+            reason=reason,
+            status=422,
+        )
     except LinkageRefused as exc:
         candidate.refresh_from_db()
         return _candidate_page(request, candidate, errors=[{"text": str(exc)}], reason=reason, status=409)
@@ -125,13 +163,21 @@ def duplicate_candidate(request, candidate_id):
 
 
 def _person_page(request, view, *, errors=None, field_errors=None, status: int = 200, unlinking=None, reason: str = ""):
-    return render(request, "linkage/person.html", {
-        "title": "A person and their referrals",
-        "view": view,
-        "current": [(link, identity_of(link.referral)) for link in view.current],
-        "history": [(link, identity_of(link.referral)) for link in view.history],
-        "errors": errors or [], "field_errors": field_errors or {}, "unlinking": unlinking, "reason": reason,
-    }, status=status)
+    return render(
+        request,
+        "linkage/person.html",
+        {
+            "title": "A person and their referrals",
+            "view": view,
+            "current": [(link, identity_of(link.referral)) for link in view.current],
+            "history": [(link, identity_of(link.referral)) for link in view.history],
+            "errors": errors or [],
+            "field_errors": field_errors or {},
+            "unlinking": unlinking,
+            "reason": reason,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -157,8 +203,15 @@ def person_unlink(request, person_id, referral_id):
         person_link_undo(actor=request.user, person=view.person, referral=link.referral, reason=reason)
     except InvalidLinkage as exc:
         field = f"reason-{link.referral.uuid}"
-        return _person_page(request, view, errors=[{"text": exc.message, "href": f"#{field}"}], field_errors={field: exc.message},
-                            unlinking=link.referral.uuid, reason=reason, status=422)
+        return _person_page(
+            request,
+            view,
+            errors=[{"text": exc.message, "href": f"#{field}"}],
+            field_errors={field: exc.message},
+            unlinking=link.referral.uuid,
+            reason=reason,
+            status=422,
+        )
     except LinkageRefused as exc:
         return _person_page(request, view, errors=[{"text": str(exc)}], status=409)
     messages.success(request, f"Referral {link.referral.reference} unlinked from this person")

@@ -20,16 +20,28 @@ urlpatterns = [
     path("referrals", views.referral_list, name="referral-list"),
     path("referrals/<uuid:referral_id>", views.referral_detail, name="referral-detail"),
     path("referrals/<uuid:referral_id>/access-log", views.referral_access_log, name="referral-access-log"),
-    path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter", letters.letter_page, name="decision-letter"),
-    path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter.pdf", letters.letter_pdf_download, name="decision-letter-pdf"),
+    path(
+        "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter", letters.letter_page, name="decision-letter"
+    ),
+    path(
+        "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter.pdf",
+        letters.letter_pdf_download,
+        name="decision-letter-pdf",
+    ),
     path("nrm-status", views.nrm_status, name="nrm-status"),
     path("queue", decision_views.work_queue, name="work-queue"),
     path("dashboard", dashboard_views.dashboard, name="dashboard"),
     path("queue/assign", decision_views.work_queue_assign, name="work-queue-assign"),
     path("referrals/<uuid:referral_id>/assignment", decision_views.referral_assign, name="referral-assign"),
     path("referrals/<uuid:referral_id>/decision", decision_views.decision_new, name="decision-new"),
-    path("referrals/<uuid:referral_id>/decisions/<uuid:decision_id>", decision_views.decision_review, name="decision-review"),
-    path("referrals/<uuid:referral_id>/reconsideration", decision_views.reconsideration_new, name="reconsideration-new"),
+    path(
+        "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>",
+        decision_views.decision_review,
+        name="decision-review",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/reconsideration", decision_views.reconsideration_new, name="reconsideration-new"
+    ),
     path("referrals/<uuid:referral_id>/safeguarding", sv.safeguarding_page, name="safeguarding"),
     path("referrals/<uuid:referral_id>/safeguarding/care", sv.record_care, name="safeguarding-care"),
     path("referrals/<uuid:referral_id>/safeguarding/transfer", sv.transfer, name="safeguarding-transfer"),
@@ -38,8 +50,16 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>/safeguarding/note", sv.add_case_note, name="safeguarding-note"),
     path("referrals/<uuid:referral_id>/missing", sv.report_missing, name="missing-report"),
     path("referrals/<uuid:referral_id>/missing/<uuid:episode_id>/found", sv.record_found, name="missing-found"),
-    path("referrals/<uuid:referral_id>/missing/<uuid:episode_id>/acknowledge", sv.acknowledge_missing, name="missing-acknowledge"),
-    path("referrals/<uuid:referral_id>/missing/<uuid:episode_id>/return-interview", sv.record_return_interview, name="missing-interview"),
+    path(
+        "referrals/<uuid:referral_id>/missing/<uuid:episode_id>/acknowledge",
+        sv.acknowledge_missing,
+        name="missing-acknowledge",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/missing/<uuid:episode_id>/return-interview",
+        sv.record_return_interview,
+        name="missing-interview",
+    ),
     path("missing-now", sv.missing_now, name="missing-now"),
     path("safeguarding", sv.safeguarding_queue, name="safeguarding-queue"),
     path("duplicates", linkage_views.duplicates_queue, name="duplicates"),

@@ -13,12 +13,23 @@ from opennrm.policy import Capability, Compartment, View, compartments_for, has_
 from opennrm.referrals.models import CompetentAuthority, Status
 from opennrm.referrals.present import guardian_allocation_cut, missing_person_cut, nrm_status_no_match_message
 from opennrm.referrals.references import home_office_reference_problem
-from opennrm.referrals.selectors import LookupThrottled, NotFound, drafts_for, nrm_status_lookup, referral_open, referral_page
+from opennrm.referrals.selectors import (
+    LookupThrottled,
+    NotFound,
+    drafts_for,
+    nrm_status_lookup,
+    referral_open,
+    referral_page,
+)
 
 PAGE_SIZE = 25
 # The words for the codes of a status view (referrals/present.py status_compartment).
-STATUS_VIEW_LABELS = {"status": dict(Status.choices), "competent_authority": dict(CompetentAuthority.choices),
-                      "stage": dict(Stage.choices), "outcome": dict(Outcome.choices)}
+STATUS_VIEW_LABELS = {
+    "status": dict(Status.choices),
+    "competent_authority": dict(CompetentAuthority.choices),
+    "stage": dict(Stage.choices),
+    "outcome": dict(Outcome.choices),
+}
 
 
 def _render(request, template: str, context: dict, status: int = 200):
@@ -53,16 +64,20 @@ def referral_list(request):
         status = None
     page = _page_number(request)
     items, total = referral_page(actor=user, status=status, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    return _render(request, "referrals/list.html", {
-        "title": "Referrals",
-        "items": items,
-        "total": total,
-        "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
-        "status": status,
-        "statuses": Status.choices,
-        "show_names": Compartment.REFERRAL in compartments_for(user),
-    })
+    return _render(
+        request,
+        "referrals/list.html",
+        {
+            "title": "Referrals",
+            "items": items,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "status": status,
+            "statuses": Status.choices,
+            "show_names": Compartment.REFERRAL in compartments_for(user),
+        },
+    )
 
 
 @login_required
@@ -81,21 +96,29 @@ def referral_detail_response(request, referral, *, errors=None, status: int = 20
     access = referral.access  # what the user sees of this referral and why (referral_open, ADR 0028)
     compartments = access.compartments
     decides = has_capability(request.user, Capability.MAKE_DECISION)
-    return _render(request, "referrals/detail.html", {
-        "title": f"Referral {referral.reference}",
-        "referral": referral,
-        "history": referral_history(actor=request.user, referral=referral),
-        "show": {c.value: c in compartments for c in Compartment},
-        "access": access,
-        # A cut view's fields, the same the API answers with (referrals/present.py).
-        "cut": missing_person_cut(referral) if access.view == View.MISSING_PERSON
-        else guardian_allocation_cut(referral) if access.view == View.GUARDIAN_ALLOCATION else None,
-        "deadline_notices": deadline_notices_of(actor=request.user, referral=referral),
-        "show_access_log": has_capability(request.user, Capability.READ_RECORD_ACCESS_LOG) and access.grant is None,
-        "assign_targets": assign_targets(request.user) if decides and referral.next_deadline else [],
-        "linkage": referral_linkage(actor=request.user, referral=referral),
-        "errors": errors or [],
-    }, status=status)
+    return _render(
+        request,
+        "referrals/detail.html",
+        {
+            "title": f"Referral {referral.reference}",
+            "referral": referral,
+            "history": referral_history(actor=request.user, referral=referral),
+            "show": {c.value: c in compartments for c in Compartment},
+            "access": access,
+            # A cut view's fields, the same the API answers with (referrals/present.py).
+            "cut": missing_person_cut(referral)
+            if access.view == View.MISSING_PERSON
+            else guardian_allocation_cut(referral)
+            if access.view == View.GUARDIAN_ALLOCATION
+            else None,
+            "deadline_notices": deadline_notices_of(actor=request.user, referral=referral),
+            "show_access_log": has_capability(request.user, Capability.READ_RECORD_ACCESS_LOG) and access.grant is None,
+            "assign_targets": assign_targets(request.user) if decides and referral.next_deadline else [],
+            "linkage": referral_linkage(actor=request.user, referral=referral),
+            "errors": errors or [],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -103,17 +126,23 @@ def referral_access_log(request, referral_id):
     """Who has seen this record: its audit events, for the child's local authority, guardian and auditors."""
     page = _page_number(request)
     try:
-        log = record_access_log(actor=request.user, referral_uuid=referral_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        log = record_access_log(
+            actor=request.user, referral_uuid=referral_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
     except NotFound:
         raise Http404
-    return _render(request, "referrals/access_log.html", {
-        "title": "Who has seen this record",
-        "log": log,
-        "page": page,
-        "pages": max(1, -(-log.total // PAGE_SIZE)),
-        # Auditors see no case content, not even the reference: the record is named by its id.
-        "show_reference": Compartment.STATUS in compartments_for(request.user),
-    })
+    return _render(
+        request,
+        "referrals/access_log.html",
+        {
+            "title": "Who has seen this record",
+            "log": log,
+            "page": page,
+            "pages": max(1, -(-log.total // PAGE_SIZE)),
+            # Auditors see no case content, not even the reference: the record is named by its id.
+            "show_reference": Compartment.STATUS in compartments_for(request.user),
+        },
+    )
 
 
 @login_required
@@ -122,8 +151,16 @@ def nrm_status(request):
     if not has_capability(request.user, Capability.LOOKUP_NRM_STATUS):
         raise PermissionDenied("Your role cannot look up NRM status")
     reference = request.GET.get("home_office_reference", "").strip()
-    context = {"title": "Look up NRM status", "reference": reference, "errors": [], "found": [], "searched": False, "no_match": None,
-               "retry_at": None, "labels": STATUS_VIEW_LABELS}
+    context = {
+        "title": "Look up NRM status",
+        "reference": reference,
+        "errors": [],
+        "found": [],
+        "searched": False,
+        "no_match": None,
+        "retry_at": None,
+        "labels": STATUS_VIEW_LABELS,
+    }
     status, retry_after = 200, None
     if "home_office_reference" in request.GET:
         if message := home_office_reference_problem(reference):

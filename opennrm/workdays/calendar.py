@@ -59,6 +59,8 @@ def working_days_between(start: dt.date, end: dt.date, nation: str) -> int:
     # By arithmetic, not day by day: a work queue counts this for every case on its page, and a case in
     # the Conclusive Grounds backlog can be years from today.
     days = (hi - lo).days
-    weekdays = days // 7 * 5 + sum(1 for i in range(days - days % 7 + 1, days + 1) if (lo + dt.timedelta(days=i)).weekday() < 5)
+    weekdays = days // 7 * 5 + sum(
+        1 for i in range(days - days % 7 + 1, days + 1) if (lo + dt.timedelta(days=i)).weekday() < 5
+    )
     closed = set().union(*(bank_holidays(nation, year) for year in range(lo.year, hi.year + 1)), closure_days(nation))
     return sign * (weekdays - sum(1 for day in closed if lo < day <= hi and day.weekday() < 5))

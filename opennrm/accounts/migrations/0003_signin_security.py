@@ -6,38 +6,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_teams'),
+        ("accounts", "0002_teams"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SignInFailure',
+            name="SignInFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username_key', models.CharField(max_length=150)),
-                ('ip_address', models.GenericIPAddressField(null=True)),
-                ('occurred_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("username_key", models.CharField(max_length=150)),
+                ("ip_address", models.GenericIPAddressField(null=True)),
+                ("occurred_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['username_key', 'occurred_at'], name='signin_failure_username_idx'), models.Index(fields=['ip_address', 'occurred_at'], name='signin_failure_address_idx')],
+                "indexes": [
+                    models.Index(fields=["username_key", "occurred_at"], name="signin_failure_username_idx"),
+                    models.Index(fields=["ip_address", "occurred_at"], name="signin_failure_address_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SignInLock',
+            name="SignInLock",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('username', 'Username'), ('address', 'Client address')], max_length=10)),
-                ('key', models.CharField(help_text="The username as typed (in lower case), or the client's IP address", max_length=150)),
-                ('locked_at', models.DateTimeField()),
-                ('locked_until', models.DateTimeField()),
-                ('unlocked_at', models.DateTimeField(blank=True, null=True)),
-                ('unlocked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("username", "Username"), ("address", "Client address")], max_length=10),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="The username as typed (in lower case), or the client's IP address", max_length=150
+                    ),
+                ),
+                ("locked_at", models.DateTimeField()),
+                ("locked_until", models.DateTimeField()),
+                ("unlocked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "unlocked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-locked_at'],
-                'indexes': [models.Index(fields=['kind', 'key', 'locked_until'], name='signin_lock_key_idx')],
+                "ordering": ["-locked_at"],
+                "indexes": [models.Index(fields=["kind", "key", "locked_until"], name="signin_lock_key_idx")],
             },
         ),
     ]

@@ -4,20 +4,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_signin_security'),
+        ("accounts", "0003_signin_security"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='organisation',
-            name='kind',
-            field=models.CharField(choices=[('police', 'Police force'), ('local_authority', 'Local authority'), ('ngo', 'NGO or charity first responder'), ('border_force', 'Border Force or UK Visas and Immigration'), ('competent_authority', 'Competent authority'), ('local_panel', 'Local authority decision-making panel'), ('guardian_service', 'Guardian service'), ('immigration_enforcement', 'Immigration Enforcement'), ('statistics', 'Statistics'), ('audit', 'Audit'), ('administration', 'Service administration'), ('data_quality', 'Data quality')], max_length=40),
+            model_name="organisation",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("police", "Police force"),
+                    ("local_authority", "Local authority"),
+                    ("ngo", "NGO or charity first responder"),
+                    ("border_force", "Border Force or UK Visas and Immigration"),
+                    ("competent_authority", "Competent authority"),
+                    ("local_panel", "Local authority decision-making panel"),
+                    ("guardian_service", "Guardian service"),
+                    ("immigration_enforcement", "Immigration Enforcement"),
+                    ("statistics", "Statistics"),
+                    ("audit", "Audit"),
+                    ("administration", "Service administration"),
+                    ("data_quality", "Data quality"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('first_responder', 'First responder'), ('sca_decision_maker', 'Single Competent Authority decision maker'), ('ieca_decision_maker', 'Immigration Enforcement Competent Authority decision maker'), ('panel_decision_maker', 'Local panel decision maker'), ('la_social_worker', 'Local authority social worker'), ('guardian', 'Independent child trafficking guardian'), ('immigration_officer', 'Immigration officer'), ('statistician', 'Statistician'), ('auditor', 'Auditor'), ('admin', 'Administrator'), ('data_quality_officer', 'Data quality officer')], max_length=40),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("first_responder", "First responder"),
+                    ("sca_decision_maker", "Single Competent Authority decision maker"),
+                    ("ieca_decision_maker", "Immigration Enforcement Competent Authority decision maker"),
+                    ("panel_decision_maker", "Local panel decision maker"),
+                    ("la_social_worker", "Local authority social worker"),
+                    ("guardian", "Independent child trafficking guardian"),
+                    ("immigration_officer", "Immigration officer"),
+                    ("statistician", "Statistician"),
+                    ("auditor", "Auditor"),
+                    ("admin", "Administrator"),
+                    ("data_quality_officer", "Data quality officer"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

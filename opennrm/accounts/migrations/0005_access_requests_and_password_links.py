@@ -6,54 +6,149 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_alter_organisation_kind_alter_user_role'),
+        ("accounts", "0004_alter_organisation_kind_alter_user_role"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='sessions_generation',
+            model_name="user",
+            name="sessions_generation",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.CreateModel(
-            name='PasswordResetEmail',
+            name="PasswordResetEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_to', models.JSONField(default=list)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_to", models.JSONField(default=list)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='AccessRequest',
+            name="AccessRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('access', 'Access: role, organisation, team'), ('second_factor_reset', 'Reset the second factor'), ('organisation_scope', 'What an organisation covers')], max_length=30)),
-                ('role', models.CharField(blank=True, choices=[('first_responder', 'First responder'), ('sca_decision_maker', 'Single Competent Authority decision maker'), ('ieca_decision_maker', 'Immigration Enforcement Competent Authority decision maker'), ('panel_decision_maker', 'Local panel decision maker'), ('la_social_worker', 'Local authority social worker'), ('guardian', 'Independent child trafficking guardian'), ('immigration_officer', 'Immigration officer'), ('statistician', 'Statistician'), ('auditor', 'Auditor'), ('admin', 'Administrator'), ('data_quality_officer', 'Data quality officer')], max_length=40)),
-                ('scope', models.JSONField(blank=True, default=dict)),
-                ('requested_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('pending', 'Waiting for a second administrator'), ('approved', 'Approved'), ('refused', 'Refused'), ('superseded', 'Replaced by a later request')], default='pending', max_length=20)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.team')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='access_requests', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("access", "Access: role, organisation, team"),
+                            ("second_factor_reset", "Reset the second factor"),
+                            ("organisation_scope", "What an organisation covers"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("first_responder", "First responder"),
+                            ("sca_decision_maker", "Single Competent Authority decision maker"),
+                            ("ieca_decision_maker", "Immigration Enforcement Competent Authority decision maker"),
+                            ("panel_decision_maker", "Local panel decision maker"),
+                            ("la_social_worker", "Local authority social worker"),
+                            ("guardian", "Independent child trafficking guardian"),
+                            ("immigration_officer", "Immigration officer"),
+                            ("statistician", "Statistician"),
+                            ("auditor", "Auditor"),
+                            ("admin", "Administrator"),
+                            ("data_quality_officer", "Data quality officer"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("scope", models.JSONField(blank=True, default=dict)),
+                ("requested_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for a second administrator"),
+                            ("approved", "Approved"),
+                            ("refused", "Refused"),
+                            ("superseded", "Replaced by a later request"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="access_requests",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at'],
-                'indexes': [models.Index(fields=['status', 'requested_at'], name='access_request_status_idx')],
+                "ordering": ["-requested_at"],
+                "indexes": [models.Index(fields=["status", "requested_at"], name="access_request_status_idx")],
             },
         ),
     ]

@@ -4,21 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_access_requests_and_password_links'),
+        ("accounts", "0005_access_requests_and_password_links"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SignInGate',
+            name="SignInGate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('username', 'Username'), ('address', 'Client address')], max_length=10)),
-                ('key', models.CharField(max_length=150)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(choices=[("username", "Username"), ("address", "Client address")], max_length=10),
+                ),
+                ("key", models.CharField(max_length=150)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('kind', 'key'), name='signin_gate_unique_key')],
+                "constraints": [models.UniqueConstraint(fields=("kind", "key"), name="signin_gate_unique_key")],
             },
         ),
     ]

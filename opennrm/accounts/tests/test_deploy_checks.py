@@ -19,8 +19,13 @@ def test_the_demo_key_fails_them(tmp_path):
 
 
 def test_weakened_sign_in_security_fails_them(tmp_path):
-    done = _check_deploy(tmp_path, **fresh_keys(), OPENNRM_REQUIRE_SECOND_FACTOR="0",
-                         OPENNRM_IDLE_SIGN_OUT_SECONDS="3600", OPENNRM_SIGN_IN_FAILURE_LIMIT="0")
+    done = _check_deploy(
+        tmp_path,
+        **fresh_keys(),
+        OPENNRM_REQUIRE_SECOND_FACTOR="0",
+        OPENNRM_IDLE_SIGN_OUT_SECONDS="3600",
+        OPENNRM_SIGN_IN_FAILURE_LIMIT="0",
+    )
     assert done.returncode != 0
     said = done.stdout + done.stderr
     assert [check for check in ("opennrm.W001", "opennrm.W002", "opennrm.W003") if check not in said] == []
@@ -28,6 +33,8 @@ def test_weakened_sign_in_security_fails_them(tmp_path):
 
 
 def test_email_written_to_files_fails_them(tmp_path):
-    done = _check_deploy(tmp_path, **fresh_keys(), OPENNRM_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend")
+    done = _check_deploy(
+        tmp_path, **fresh_keys(), OPENNRM_EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend"
+    )
     assert done.returncode != 0
     assert "mail.E001" in done.stdout + done.stderr

@@ -30,7 +30,9 @@ def test_fifteen_minutes_without_a_request_signs_out_and_the_next_page_asks_to_s
         assert response.status_code == 302
         assert response["Location"] == "/sign-in?next=%2Freferrals%3Fstatus%3Dwithdrawn"
         page = client.get(response["Location"])
-        assert "You were signed out because you had not done anything for 15 minutes" in html.unescape(page.content.decode())
+        assert "You were signed out because you had not done anything for 15 minutes" in html.unescape(
+            page.content.decode()
+        )
         assert client.get("/").status_code == 302, "signed out for good, not for one request"
     assert AuditEvent.objects.filter(action="user.sign_out_idle", actor_id=user.pk).count() == 1
 
@@ -102,7 +104,15 @@ def test_the_timeout_warning_signs_out_and_comes_back_to_the_page(make_user):
 def test_signing_in_again_returns_to_the_half_written_referral_with_its_answers(make_user):
     user = make_user(Role.FIRST_RESPONDER)
     draft = draft_start(actor=user)
-    draft_save(actor=user, draft=draft, answers={"referral": {"first_responder_reference": "IDLE-2026-0001"}, "typed": {}, "pages_saved": ["reference"]})
+    draft_save(
+        actor=user,
+        draft=draft,
+        answers={
+            "referral": {"first_responder_reference": "IDLE-2026-0001"},
+            "typed": {},
+            "pages_saved": ["reference"],
+        },
+    )
     page = reverse("web:draft-page", args=[draft.uuid, "reference"])
     client = Client()
     start = dt.datetime.now(dt.UTC)

@@ -77,15 +77,23 @@ def test_no_answer_tells_whether_a_username_exists(make_user):
     user = make_user(Role.FIRST_RESPONDER)
     wrong_existing = sign_in(Client(), user.username, password="not-it")
     wrong_unknown = sign_in(Client(), "nobody.at.all", password="not-it")
-    assert error_summary_text(wrong_existing) == error_summary_text(wrong_unknown) == "The username or password is not right"
+    assert (
+        error_summary_text(wrong_existing)
+        == error_summary_text(wrong_unknown)
+        == "The username or password is not right"
+    )
     _fail(user.username, 5)
     _fail("nobody.at.all", 4)
     locked_existing = sign_in(Client(), user.username)
     locked_unknown = sign_in(Client(), "nobody.at.all", password="anything-at-all")
     assert LOCKED in error_summary_text(locked_existing)
     assert error_summary_text(locked_existing) == error_summary_text(locked_unknown)
-    api_existing = Client().post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json")
-    api_unknown = Client().post("/api/v1/auth/token", {"username": "nobody.at.all", "password": "x"}, content_type="application/json")
+    api_existing = Client().post(
+        "/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
+    api_unknown = Client().post(
+        "/api/v1/auth/token", {"username": "nobody.at.all", "password": "x"}, content_type="application/json"
+    )
     assert api_existing.status_code == api_unknown.status_code == 429
     assert api_existing.json() == api_unknown.json()
 
@@ -93,10 +101,14 @@ def test_no_answer_tells_whether_a_username_exists(make_user):
 def test_the_api_counts_and_honours_the_same_lock(make_user):
     user = make_user(Role.FIRST_RESPONDER)
     for attempt in range(1, 6):
-        response = Client().post("/api/v1/auth/token", {"username": user.username, "password": "wrong"}, content_type="application/json")
+        response = Client().post(
+            "/api/v1/auth/token", {"username": user.username, "password": "wrong"}, content_type="application/json"
+        )
         # The failure that locks says so at once.
         assert response.status_code == (429 if attempt == 5 else 401)
-    locked = Client().post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json")
+    locked = Client().post(
+        "/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
     assert locked.status_code == 429
     assert LOCKED in locked.json()["detail"]
     assert 0 < int(locked["Retry-After"]) <= 15 * 60
@@ -146,8 +158,12 @@ def test_the_django_admin_lifts_locks(make_user, web_client):
     assert response.status_code == 302
     assert _signs_in(user.username)
     # And a lock by address, through the locks' own page.
-    lock = SignInLock.objects.create(kind=SignInLock.Kind.ADDRESS, key="192.0.2.7", locked_at=dt.datetime.now(dt.UTC),
-                                     locked_until=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15))
+    lock = SignInLock.objects.create(
+        kind=SignInLock.Kind.ADDRESS,
+        key="192.0.2.7",
+        locked_at=dt.datetime.now(dt.UTC),
+        locked_until=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=15),
+    )
     assert not _signs_in(user.username, address="192.0.2.7")
     staff.post("/admin/accounts/signinlock/", {"action": "lift", "_selected_action": [lock.pk]})
     assert _signs_in(user.username, address="192.0.2.7")
@@ -244,26 +260,36 @@ def _all_at_once(attempt, times: int) -> list:
 
 
 def _token_request(username: str, password: str):
-    return Client().post("/api/v1/auth/token", {"username": username, "password": password}, content_type="application/json")
+    return Client().post(
+        "/api/v1/auth/token", {"username": username, "password": password}, content_type="application/json"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("through", ["pages", "api"])
-def test_parallel_wrong_guesses_check_no_more_passwords_than_the_limit(settings, database_for_threads, make_user, counted_password_checks, through):
+def test_parallel_wrong_guesses_check_no_more_passwords_than_the_limit(
+    settings, database_for_threads, make_user, counted_password_checks, through
+):
     limit = settings.SIGN_IN_FAILURE_LIMIT
     user = make_user(Role.FIRST_RESPONDER)
     if through == "pages":
-        answers = _all_at_once(lambda: sign_in(Client(), user.username, password="not-the-password").status_code, PARALLEL_GUESSES)
+        answers = _all_at_once(
+            lambda: sign_in(Client(), user.username, password="not-the-password").status_code, PARALLEL_GUESSES
+        )
         assert answers == [200] * PARALLEL_GUESSES
     else:
         answers = _all_at_once(lambda: _token_request(user.username, "not-the-password").status_code, PARALLEL_GUESSES)
         assert set(answers) <= {401, 429} and 429 in answers
 
-    assert len(counted_password_checks) <= limit, f"{len(counted_password_checks)} passwords checked against a limit of {limit}"
+    assert len(counted_password_checks) <= limit, (
+        f"{len(counted_password_checks)} passwords checked against a limit of {limit}"
+    )
     assert SignInFailure.objects.filter(username_key=user.username.casefold()).count() <= limit
     assert SignInLock.objects.filter(kind=SignInLock.Kind.USERNAME, key=user.username.casefold()).count() == 1
     # Every guess is in the audit trail: as a failure, or as a refusal without a check.
-    failed = AuditEvent.objects.filter(action="api_token.refused" if through == "api" else "user.sign_in_failed").count()
+    failed = AuditEvent.objects.filter(
+        action="api_token.refused" if through == "api" else "user.sign_in_failed"
+    ).count()
     refused = AuditEvent.objects.filter(action__in=("sign_in.refused_locked", "sign_in.refused_limit_reached")).count()
     assert (failed, failed + refused) == (len(counted_password_checks), PARALLEL_GUESSES)
 
@@ -274,7 +300,9 @@ def test_parallel_wrong_guesses_check_no_more_passwords_than_the_limit(settings,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_wrong_codes_check_no_more_codes_than_the_limit(settings, database_for_threads, make_user, monkeypatch):
+def test_parallel_wrong_codes_check_no_more_codes_than_the_limit(
+    settings, database_for_threads, make_user, monkeypatch
+):
     settings.REQUIRE_SECOND_FACTOR = True
     limit = settings.SIGN_IN_FAILURE_LIMIT
     user = make_user(Role.FIRST_RESPONDER)
@@ -295,7 +323,9 @@ def test_parallel_wrong_codes_check_no_more_codes_than_the_limit(settings, datab
         client.force_login(user)
         sessions.append(client)
     guesses = iter(sessions)
-    answers = _all_at_once(lambda: next(guesses).post("/sign-in/code", {"code": "000000"}).status_code, PARALLEL_GUESSES)
+    answers = _all_at_once(
+        lambda: next(guesses).post("/sign-in/code", {"code": "000000"}).status_code, PARALLEL_GUESSES
+    )
 
     assert set(answers) <= {200, 302}
     assert len(checks) <= limit, f"{len(checks)} codes checked against a limit of {limit}"

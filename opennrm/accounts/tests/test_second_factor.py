@@ -9,7 +9,12 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from opennrm.accounts.models import AccessRequest
-from opennrm.accounts.services import FourEyesRefused, access_request_approve, second_factor_enrol, second_factor_reset_request
+from opennrm.accounts.services import (
+    FourEyesRefused,
+    access_request_approve,
+    second_factor_enrol,
+    second_factor_reset_request,
+)
 from opennrm.audit.models import AuditEvent
 from opennrm.conftest import PASSWORD
 from opennrm.policy import Role
@@ -46,7 +51,10 @@ def test_a_user_who_must_have_a_second_factor_sets_one_up_before_anything_else(r
     assert 'aria-label="Menu"' not in text
     authenticator = totp_for_secret_text(shown_secret(page))
 
-    wrong = client.post("/sign-in/authenticator-app", {"code": f"{(int(authenticator.now()) + 1) % 1_000_000:06d}", "next": "/referrals"})
+    wrong = client.post(
+        "/sign-in/authenticator-app",
+        {"code": f"{(int(authenticator.now()) + 1) % 1_000_000:06d}", "next": "/referrals"},
+    )
     assert wrong.status_code == 200
     assert "The code is not right" in error_summary_text(wrong)
     assert not TOTPDevice.objects.filter(user=user).exists()
@@ -125,7 +133,11 @@ def test_two_administrators_reset_a_lost_second_factor_and_it_is_audited(require
     access_request_approve(actor=second_admin, access_request=request)
     assert not TOTPDevice.objects.filter(user=user).exists()
     event = AuditEvent.objects.get(action="user.second_factor_reset")
-    assert (event.actor_id, event.object_id, event.details["requested_by"]) == (second_admin.pk, str(user.pk), admin.username)
+    assert (event.actor_id, event.object_id, event.details["requested_by"]) == (
+        second_admin.pk,
+        str(user.pk),
+        admin.username,
+    )
     # At their next sign-in they set up a new one.
     assert sign_in(Client(), user.username)["Location"] == "/sign-in/authenticator-app"
 
@@ -137,13 +149,17 @@ def test_the_django_admin_resets_through_an_action_that_a_second_administrator_a
     for staff in (admin, second_admin):
         staff.is_staff = True
         staff.save()
-    response = web_client(admin).post("/admin/accounts/user/", {"action": "request_second_factor_reset", "_selected_action": [user.pk]})
+    response = web_client(admin).post(
+        "/admin/accounts/user/", {"action": "request_second_factor_reset", "_selected_action": [user.pk]}
+    )
     assert response.status_code == 302
     assert TOTPDevice.objects.filter(user=user).exists()  # asked for, not yet done
     [request] = AccessRequest.objects.filter(user=user, status=AccessRequest.Status.PENDING)
     web_client(admin).post("/admin/accounts/accessrequest/", {"action": "approve", "_selected_action": [request.pk]})
     assert TOTPDevice.objects.filter(user=user).exists()  # the requester's own approval is refused
-    web_client(second_admin).post("/admin/accounts/accessrequest/", {"action": "approve", "_selected_action": [request.pk]})
+    web_client(second_admin).post(
+        "/admin/accounts/accessrequest/", {"action": "approve", "_selected_action": [request.pk]}
+    )
     assert not TOTPDevice.objects.filter(user=user).exists()
     assert AuditEvent.objects.filter(action="user.second_factor_reset", actor_id=second_admin.pk).count() == 1
 
@@ -168,14 +184,23 @@ def test_an_api_token_needs_the_code_where_a_second_factor_is_required(required,
     authenticator = totp_for_key(key)
     with time_machine.travel(dt.datetime.now(dt.UTC) + TOTP_STEP, tick=True):
         no_code = _token({"username": user.username, "password": PASSWORD})
-        wrong_code = _token({"username": user.username, "password": PASSWORD, "otp": "000000" if authenticator.now() != "000000" else "111111"})
+        wrong_code = _token(
+            {
+                "username": user.username,
+                "password": PASSWORD,
+                "otp": "000000" if authenticator.now() != "000000" else "111111",
+            }
+        )
         wrong_password = _token({"username": user.username, "password": "not-it", "otp": authenticator.now()})
         assert no_code.status_code == wrong_code.status_code == wrong_password.status_code == 401
         # None of the three can be told apart from the others.
         assert no_code.json() == wrong_code.json() == wrong_password.json()
         good = _token({"username": user.username, "password": PASSWORD, "otp": authenticator.now()})
         assert good.status_code == 200, good.content
-        assert Client().get("/api/v1/referrals", headers={"Authorization": f"Bearer {good.json()['token']}"}).status_code == 200
+        assert (
+            Client().get("/api/v1/referrals", headers={"Authorization": f"Bearer {good.json()['token']}"}).status_code
+            == 200
+        )
         # Used once.
         assert _token({"username": user.username, "password": PASSWORD, "otp": authenticator.now()}).status_code == 401
 
@@ -204,7 +229,9 @@ def test_the_requirement_is_on_outside_the_embedded_demo():
         import os
 
         clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENNRM_")}
-        return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     assert required_with({}) == "False"  # the embedded demo: its built-in key
     assert required_with({"OPENNRM_SECRET_KEY": "x" * 60}) == "True"

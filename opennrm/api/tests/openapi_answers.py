@@ -76,8 +76,10 @@ def answer_problems(method: str, url: str, response) -> list[str]:
     if not response.get("Content-Type", "").startswith("application/json"):
         return [f"{said} with {response.get('Content-Type')!r}, not JSON"]
     body = json.loads(response.content)
-    return [f"{said}: at {'.'.join(str(p) for p in error.absolute_path) or 'the top'}: {error.message}"
-            for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))]
+    return [
+        f"{said}: at {'.'.join(str(p) for p in error.absolute_path) or 'the top'}: {error.message}"
+        for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path)))
+    ]
 
 
 def check_answer(method: str, url: str, response) -> None:

@@ -18,20 +18,42 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from opennrm.policy import Compartment, Role
 from opennrm.tests.caching import kept_by_browsers
-from opennrm.tests.canaries import CanaryWorld, appears, case_state, plant_canaries, random_uuid, response_text, value_pool
+from opennrm.tests.canaries import (
+    CanaryWorld,
+    appears,
+    case_state,
+    plant_canaries,
+    random_uuid,
+    response_text,
+    value_pool,
+)
 from opennrm.workdays.calendar import forget_closure_days
 
 API_PREFIX = "/api/v1"
 STATUS_LOOKUP_PATH = "/api/v1/nrm-status"  # the immigration officer's one opening (contract section 5)
 SEARCH_PARAMS = ("home_office_reference", "q", "search")
-KNOWN_OPERATIONS = {"/api/v1/referrals", "/api/v1/referrals/{referral_id}", "/api/v1/referrals/{referral_id}/access-log", "/api/v1/nrm-status",
-                    "/api/v1/dashboard", "/api/v1/referrals/{referral_id}/safeguarding", "/api/v1/missing-now",
-                    "/api/v1/duplicates", "/api/v1/duplicates/{candidate_id}", "/api/v1/people/{person_id}"}
+KNOWN_OPERATIONS = {
+    "/api/v1/referrals",
+    "/api/v1/referrals/{referral_id}",
+    "/api/v1/referrals/{referral_id}/access-log",
+    "/api/v1/nrm-status",
+    "/api/v1/dashboard",
+    "/api/v1/referrals/{referral_id}/safeguarding",
+    "/api/v1/missing-now",
+    "/api/v1/duplicates",
+    "/api/v1/duplicates/{candidate_id}",
+    "/api/v1/people/{person_id}",
+}
 
 # Roles with no power over a case: whatever they send, no case record changes (ADR 0003).
 NO_CASE_WRITES = (Role.IMMIGRATION_OFFICER, Role.STATISTICIAN, Role.AUDITOR, Role.ADMIN)
 # Bodies every writing operation is sent: empty, empty JSON, fields of the wrong type, not JSON at all.
-PROBE_BODIES = ("", "{}", '{"reasons": 1, "outcome": [], "found_at": "probe", "risk": "probe", "care_status": "probe"}', "probe")
+PROBE_BODIES = (
+    "",
+    "{}",
+    '{"reasons": 1, "outcome": [], "found_at": "probe", "risk": "probe", "care_status": "probe"}',
+    "probe",
+)
 
 
 @pytest.fixture
@@ -108,7 +130,9 @@ class Calls:
     operations: list[str]
     responses: list[tuple[str, int, str]] = field(default_factory=list)  # (url, status, text)
     server_errors: list[str] = field(default_factory=list)
-    cacheable: list[str] = field(default_factory=list)  # answers a browser or proxy may keep (no Cache-Control: no-store)
+    cacheable: list[str] = field(
+        default_factory=list
+    )  # answers a browser or proxy may keep (no Cache-Control: no-store)
 
     def check(self, sent: str, response) -> None:
         if response.status_code >= 500:
@@ -149,7 +173,12 @@ def lookup_records(world: CanaryWorld, url: str) -> set[str]:
 
 
 def seen_canaries(world: CanaryWorld, calls: Calls) -> list[tuple]:
-    return [(c, url) for url, _, text in calls.responses for c in world.canaries if appears(c.value, text) and not appears(c.value, url)]
+    return [
+        (c, url)
+        for url, _, text in calls.responses
+        for c in world.canaries
+        if appears(c.value, text) and not appears(c.value, url)
+    ]
 
 
 @pytest.mark.parametrize("role", list(Role))
@@ -172,14 +201,24 @@ def test_no_api_response_shows_a_role_what_it_may_not_see(world, api_client, rol
 
     # The firewall, independently of policy.py.
     if role == Role.IMMIGRATION_OFFICER:
-        outside = [f"{c} in GET {url}" for c, url in seen_canaries(world, calls) if c.compartment != Compartment.STATUS or urllib.parse.urlsplit(url).path != STATUS_LOOKUP_PATH]
+        outside = [
+            f"{c} in GET {url}"
+            for c, url in seen_canaries(world, calls)
+            if c.compartment != Compartment.STATUS or urllib.parse.urlsplit(url).path != STATUS_LOOKUP_PATH
+        ]
         assert outside == [], "immigration enforcement sees the status compartment only, and only by NRM status lookup"
     if role in (Role.STATISTICIAN, Role.AUDITOR, Role.ADMIN, Role.IMMIGRATION_OFFICER):
-        assert [f"{c} in GET {url}" for c, url in seen_canaries(world, calls) if c.compartment != Compartment.STATUS] == []
+        assert [
+            f"{c} in GET {url}" for c, url in seen_canaries(world, calls) if c.compartment != Compartment.STATUS
+        ] == []
 
     # What the role may see of the canary referrals must have been seen (a walk that sees nothing proves nothing).
     # Decision reasons are read in the decision letter, a page; the API gives decisions' stage, outcome and date.
-    must_show = {c for c in world.allowed(user, status_lookup_of={"A", "B"}) if c.record in ("A", "B") and not c.field.startswith("decision.")}
+    must_show = {
+        c
+        for c in world.allowed(user, status_lookup_of={"A", "B"})
+        if c.record in ("A", "B") and not c.field.startswith("decision.")
+    }
     assert must_show - seen == set(), f"{role} should have been given these by some GET"
 
 
@@ -207,7 +246,10 @@ def test_every_api_url_pattern_with_a_get_is_in_the_openapi_document(db):
 def test_a_first_responder_of_another_organisation_gets_404_not_403(world, api_client):
     police = api_client(world.users[Role.FIRST_RESPONDER])
     ngo = api_client(world.other_organisation_responder)
-    for api, theirs, others in ((police, world.referral_a, world.referral_b), (ngo, world.referral_b, world.referral_a)):
+    for api, theirs, others in (
+        (police, world.referral_a, world.referral_b),
+        (ngo, world.referral_b, world.referral_a),
+    ):
         assert api.get(f"{API_PREFIX}/referrals/{theirs.uuid}").status_code == 200
         outside = api.get(f"{API_PREFIX}/referrals/{others.uuid}")
         missing = api.get(f"{API_PREFIX}/referrals/{random_uuid()}")
@@ -232,7 +274,12 @@ def test_a_referral_outside_scope_looks_the_same_as_one_that_does_not_exist(worl
 
 
 def write_operations(document: dict) -> list[tuple[str, str, dict]]:
-    return [(method.upper(), path, op) for path, ops in document["paths"].items() for method, op in ops.items() if method in ("post", "put", "patch", "delete")]
+    return [
+        (method.upper(), path, op)
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+        if method in ("post", "put", "patch", "delete")
+    ]
 
 
 def write_requests(document: dict, pool: list[str]):
@@ -265,7 +312,9 @@ def call_every_write(world: CanaryWorld, api) -> Calls:
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_no_write_operation_tells_a_role_what_it_may_not_see_nor_changes_what_it_may_not_change(world, api_client, role):
+def test_no_write_operation_tells_a_role_what_it_may_not_see_nor_changes_what_it_may_not_change(
+    world, api_client, role
+):
     user = world.users[role]
     api = api_client(user)
     before = case_state()
@@ -278,6 +327,8 @@ def test_no_write_operation_tells_a_role_what_it_may_not_see_nor_changes_what_it
     leaks = [f"{c} in {sent}" for c, sent in seen_canaries(world, calls) if c not in world.allowed(user)]
     assert leaks == [], f"{role} was told what it may not see by an error message or a refusal"
     if role in NO_CASE_WRITES:
-        assert [f"{c} in {sent}" for c, sent in seen_canaries(world, calls) if c.compartment != Compartment.STATUS] == []
+        assert [
+            f"{c} in {sent}" for c, sent in seen_canaries(world, calls) if c.compartment != Compartment.STATUS
+        ] == []
         after = case_state()
         assert {label for label in before if before[label] != after.get(label)} == set(), f"{role} changed case records"

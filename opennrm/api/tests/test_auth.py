@@ -100,7 +100,7 @@ def test_missing_wrong_type_or_unknown_token_fields_are_422(db, body, fields):
     assert set(error_fields(response)) == fields
 
 
-@pytest.mark.parametrize("raw", ["", "not json", "[]", '"text"', "{\"username\": "])
+@pytest.mark.parametrize("raw", ["", "not json", "[]", '"text"', '{"username": '])
 def test_token_request_that_is_not_a_json_object_is_422(db, raw):
     assert error_fields(_post_token(None, raw=raw)) == ["body"]
 
@@ -140,7 +140,17 @@ def test_every_signed_route_is_401_without_a_good_token(db, method, path, author
     assert response.json()["detail"]
 
 
-@pytest.mark.parametrize("role", [Role.SCA_DECISION_MAKER, Role.IECA_DECISION_MAKER, Role.IMMIGRATION_OFFICER, Role.STATISTICIAN, Role.AUDITOR, Role.ADMIN])
+@pytest.mark.parametrize(
+    "role",
+    [
+        Role.SCA_DECISION_MAKER,
+        Role.IECA_DECISION_MAKER,
+        Role.IMMIGRATION_OFFICER,
+        Role.STATISTICIAN,
+        Role.AUDITOR,
+        Role.ADMIN,
+    ],
+)
 @pytest.mark.parametrize("path", ["/api/v1/referrals", "/api/v1/duty-to-notify"])
 def test_roles_that_may_not_refer_get_403(make_user, api_client, role, path, child_referral_body):
     client = api_client(make_user(role))

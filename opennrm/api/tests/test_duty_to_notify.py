@@ -18,7 +18,9 @@ VALID_DUTY_TO_NOTIFY = {
     "age_group": "adult",
     "sex": "male",
     "nationalities": ["ALB"],
-    "exploitation": [{"types": ["labour"], "location": "uk", "uk_towns": ["Slough"], "started_on": "2025-09-01", "ongoing": True}],
+    "exploitation": [
+        {"types": ["labour"], "location": "uk", "uk_towns": ["Slough"], "started_on": "2025-09-01", "ongoing": True}
+    ],
     "indicators": ["Passport held by employer"],
     "police": {"force": "Thames Valley Police", "crime_reference": "43210/26"},
 }
@@ -105,7 +107,10 @@ def test_a_child_is_sent_to_the_nrm(fr_client, body, age_group):
         ({"nationalities": ["XX"]}, "nationalities.0"),
         ({"exploitation": []}, "exploitation"),
         ({"exploitation": [{"types": ["labour"], "colour": "red"}]}, "exploitation.0.colour"),
-        ({"exploitation": [{"types": ["labour"], "ongoing": True, "ended_on": "2026-01-01"}]}, "exploitation.0.ended_on"),
+        (
+            {"exploitation": [{"types": ["labour"], "ongoing": True, "ended_on": "2026-01-01"}]},
+            "exploitation.0.ended_on",
+        ),
         ({"consent": {"given": False}}, "consent"),
         ({"notes": "anything"}, "notes"),
     ],

@@ -12,16 +12,47 @@ from opennrm.conftest import VALID_CHILD_REFERRAL
 from .support import stored_counts
 from .test_duty_to_notify import VALID_DUTY_TO_NOTIFY
 
-FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # Any code point, lone surrogates and control characters included: JSON escapes them all.
 any_text = st.text(st.characters(exclude_categories=()), max_size=30)
 # Strings a referral uses, so that random values often hit a real code and reach the deeper rules.
-known_strings = st.sampled_from([
-    "ENG", "SCT", "child", "adult", "unknown", "female", "criminal", "labour", "uk", "overseas", "GBR", "VNM", "vi",
-    "E09000008", "day", "2026-02-30", "2010-03-01", "2030-01-01", "1890-01-01", "2026-11-27T10:15:00Z", "2026-11-27T10:15:00", "",
-])
-scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True, allow_infinity=True) | any_text | known_strings
+known_strings = st.sampled_from(
+    [
+        "ENG",
+        "SCT",
+        "child",
+        "adult",
+        "unknown",
+        "female",
+        "criminal",
+        "labour",
+        "uk",
+        "overseas",
+        "GBR",
+        "VNM",
+        "vi",
+        "E09000008",
+        "day",
+        "2026-02-30",
+        "2010-03-01",
+        "2030-01-01",
+        "1890-01-01",
+        "2026-11-27T10:15:00Z",
+        "2026-11-27T10:15:00",
+        "",
+    ]
+)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | any_text
+    | known_strings
+)
 json_values = st.recursive(
     scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(any_text | known_strings, children, max_size=4),

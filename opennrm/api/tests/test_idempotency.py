@@ -67,7 +67,9 @@ def test_the_body_is_compared_byte_for_byte(fr_client, child_referral_body):
 
 def test_different_users_with_the_same_key_are_independent(make_user, api_client, child_referral_body):
     one = api_client(make_user(Role.FIRST_RESPONDER))
-    other = api_client(make_user(Role.FIRST_RESPONDER, organisation=None, name="Croydon Council", kind="local_authority"))
+    other = api_client(
+        make_user(Role.FIRST_RESPONDER, organisation=None, name="Croydon Council", kind="local_authority")
+    )
     a = one.post("/api/v1/referrals", child_referral_body, headers=_key("shared-key"))
     b = other.post("/api/v1/referrals", child_referral_body, headers=_key("shared-key"))
     assert a.status_code == b.status_code == 201
@@ -115,9 +117,13 @@ def test_the_nightly_sweep_prunes_keys_older_than_the_retention_and_keeps_the_re
     from opennrm.decisions.deadlines import deadline_sweep
 
     fr_client.post("/api/v1/referrals", child_referral_body, headers=_key("old-key"))
-    fr_client.post("/api/v1/referrals", {**child_referral_body, "first_responder_reference": "NEWER"}, headers=_key("new-key"))
+    fr_client.post(
+        "/api/v1/referrals", {**child_referral_body, "first_responder_reference": "NEWER"}, headers=_key("new-key")
+    )
     now = timezone.now()
-    IdempotencyRecord.objects.filter(key="old-key").update(created_at=now - IDEMPOTENCY_RETENTION - dt.timedelta(minutes=1))
+    IdempotencyRecord.objects.filter(key="old-key").update(
+        created_at=now - IDEMPOTENCY_RETENTION - dt.timedelta(minutes=1)
+    )
 
     summary = deadline_sweep(now=now)
 
@@ -125,5 +131,7 @@ def test_the_nightly_sweep_prunes_keys_older_than_the_retention_and_keeps_the_re
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new-key"]
     assert AuditEvent.objects.filter(action="idempotency.pruned").get().details["deleted"] == 1
     # A repeat of the kept key still answers as the first time did.
-    again = fr_client.post("/api/v1/referrals", {**child_referral_body, "first_responder_reference": "NEWER"}, headers=_key("new-key"))
+    again = fr_client.post(
+        "/api/v1/referrals", {**child_referral_body, "first_responder_reference": "NEWER"}, headers=_key("new-key")
+    )
     assert again.status_code == 201 and Referral.objects.count() == 2

@@ -7,7 +7,17 @@ import pytest
 from opennrm.audit.models import AuditEvent
 from opennrm.policy import Role
 
-STATUS_KEYS = {"id", "reference", "nation", "status", "competent_authority", "received_at", "reasonable_grounds_due", "recovery_period_ends_on", "decisions"}
+STATUS_KEYS = {
+    "id",
+    "reference",
+    "nation",
+    "status",
+    "competent_authority",
+    "received_at",
+    "reasonable_grounds_due",
+    "recovery_period_ends_on",
+    "decisions",
+}
 HOME_OFFICE_REFERENCE = "H1234567/26"
 
 
@@ -38,7 +48,15 @@ def test_immigration_officer_sees_the_status_compartment_only(officer, referred,
     # Nothing of the referral or safeguarding compartments, anywhere in the answer.
     text = response.content.decode()
     pv = adult_referral_body["potential_victim"]
-    for secret in (pv["given_names"], pv["family_name"], pv["current_address"], pv["phone"], "cannabis", "Croydon", "VNM"):
+    for secret in (
+        pv["given_names"],
+        pv["family_name"],
+        pv["current_address"],
+        pv["phone"],
+        "cannabis",
+        "Croydon",
+        "VNM",
+    ):
         assert secret not in text, secret
 
 
@@ -74,7 +92,16 @@ def test_case_spaces_and_dashes_do_not_matter(officer, referred, reference):
     assert [item["id"] for item in response.json()["items"]] == [referred["id"]]
 
 
-@pytest.mark.parametrize("params", [{}, {"home_office_reference": ""}, {"home_office_reference": "H123\x00"}, {"home_office_reference": "H" * 41}, {"home_office_reference": "H_?123"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"home_office_reference": ""},
+        {"home_office_reference": "H123\x00"},
+        {"home_office_reference": "H" * 41},
+        {"home_office_reference": "H_?123"},
+    ],
+)
 def test_missing_or_malformed_reference_is_422(officer, params):
     response = officer.get("/api/v1/nrm-status", **params)
     assert response.status_code == 422
@@ -89,7 +116,12 @@ def test_officer_cannot_open_the_referral(officer, referred):
 
 def test_officer_may_not_list(officer, referred):
     # Issue 22: was an empty 200 list; now refused, as the page is.
-    for filters in ({}, {"nation": "ENG"}, {"status": "awaiting_reasonable_grounds"}, {"first_responder_reference": "CRO-2026-0042"}):
+    for filters in (
+        {},
+        {"nation": "ENG"},
+        {"status": "awaiting_reasonable_grounds"},
+        {"first_responder_reference": "CRO-2026-0042"},
+    ):
         response = officer.get("/api/v1/referrals", **filters)
         assert response.status_code == 403
         assert referred["reference"] not in response.content.decode()

@@ -123,7 +123,9 @@ def test_adult_with_consent_is_accepted(fr_client, adult_referral_body):
 
 
 def test_not_sure_of_age_is_referred_like_a_child_without_consent(fr_client, child_referral_body):
-    child_referral_body["potential_victim"].update(age_group="unknown", date_of_birth=None, date_of_birth_precision=None)
+    child_referral_body["potential_victim"].update(
+        age_group="unknown", date_of_birth=None, date_of_birth_precision=None
+    )
     response = fr_client.post(URL, child_referral_body)
     assert response.status_code == 201, response.content
 
@@ -201,7 +203,11 @@ def test_wrong_sex_has_the_contracts_message(fr_client, child_referral_body):
         (("potential_victim", "nationalities"), ["XXX"], "ISO 3166-1 alpha-3"),
         (("potential_victim", "languages"), ["xx"], "ISO 639"),
         (("local_authority_contact", "local_authority"), "E0", "GSS"),
-        (("exploitation", 0, "types"), ["slavery"], "labour, sexual, criminal, domestic_servitude, organ_removal or other"),
+        (
+            ("exploitation", 0, "types"),
+            ["slavery"],
+            "labour, sexual, criminal, domestic_servitude, organ_removal or other",
+        ),
     ],
 )
 def test_wrong_code_message_says_what_to_use(fr_client, child_referral_body, path, value, expected):
@@ -211,7 +217,10 @@ def test_wrong_code_message_says_what_to_use(fr_client, child_referral_body, pat
 
 
 def test_wrong_code_message_quotes_a_long_value_only_in_part(fr_client, child_referral_body):
-    message = error_for(_refused(fr_client, _set(child_referral_body, ("potential_victim", "nationalities"), ["X" * 5000])), "potential_victim.nationalities.0")
+    message = error_for(
+        _refused(fr_client, _set(child_referral_body, ("potential_victim", "nationalities"), ["X" * 5000])),
+        "potential_victim.nationalities.0",
+    )
     assert len(message) < 300
 
 
@@ -235,12 +244,21 @@ def test_missing_required_answer_is_422(fr_client, child_referral_body, path, fi
     assert error_for(response, field)
 
 
-@pytest.mark.parametrize("path, field", [(("nation",), "nation"), (("potential_victim", "sex"), "potential_victim.sex"), (("potential_victim", "age_group"), "potential_victim.age_group")])
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        (("nation",), "nation"),
+        (("potential_victim", "sex"), "potential_victim.sex"),
+        (("potential_victim", "age_group"), "potential_victim.age_group"),
+    ],
+)
 def test_required_answer_given_as_null_is_422(fr_client, child_referral_body, path, field):
     assert field in error_fields(_refused(fr_client, _set(child_referral_body, path, None)))
 
 
-@pytest.mark.parametrize("path, field", [(("exploitation",), "exploitation"), (("exploitation", 0, "types"), "exploitation.0.types")])
+@pytest.mark.parametrize(
+    "path, field", [(("exploitation",), "exploitation"), (("exploitation", 0, "types"), "exploitation.0.types")]
+)
 def test_empty_list_where_one_is_required_is_422(fr_client, child_referral_body, path, field):
     message = error_for(_refused(fr_client, _set(child_referral_body, path, [])), field)
     assert "at least one" in message.lower()
@@ -357,7 +375,9 @@ def test_adult_whose_date_of_birth_makes_them_under_18_is_422(fr_client, adult_r
 
 
 def test_adult_who_turned_18_today_is_an_adult(fr_client, adult_referral_body):
-    adult_referral_body["potential_victim"].update(date_of_birth=_years_before(_today(), 18).isoformat(), date_of_birth_precision="day")
+    adult_referral_body["potential_victim"].update(
+        date_of_birth=_years_before(_today(), 18).isoformat(), date_of_birth_precision="day"
+    )
     assert fr_client.post(URL, adult_referral_body).status_code == 201
 
 
@@ -384,7 +404,20 @@ def test_precision_without_a_date_of_birth_is_422(fr_client, child_referral_body
     assert error_fields(_refused(fr_client, child_referral_body)) == ["potential_victim.date_of_birth"]
 
 
-@pytest.mark.parametrize("value", ["2026-02-30", "2025-13-01", "2026-11-31", "01/03/2010", "2010-3-1", "20100301", "2010-03-01T00:00:00Z", "", 20100301])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-02-30",
+        "2025-13-01",
+        "2026-11-31",
+        "01/03/2010",
+        "2010-3-1",
+        "20100301",
+        "2010-03-01T00:00:00Z",
+        "",
+        20100301,
+    ],
+)
 def test_invalid_date_is_422(fr_client, child_referral_body, value):
     child_referral_body["potential_victim"]["date_of_birth"] = value
     child_referral_body["exploitation"][0]["started_on"] = value
@@ -411,7 +444,9 @@ def test_invalid_datetime_is_422(fr_client, child_referral_body, value):
     assert error_fields(_refused(fr_client, child_referral_body)) == ["local_authority_contact.contacted_at"]
 
 
-@pytest.mark.parametrize("value", ["2026-11-27T10:15:00+01:00", "2026-11-27T10:15:00.123456Z", "2026-11-27T05:15:00-05:00"])
+@pytest.mark.parametrize(
+    "value", ["2026-11-27T10:15:00+01:00", "2026-11-27T10:15:00.123456Z", "2026-11-27T05:15:00-05:00"]
+)
 def test_datetime_with_an_offset_is_accepted(fr_client, child_referral_body, value):
     child_referral_body["local_authority_contact"]["contacted_at"] = value
     assert fr_client.post(URL, child_referral_body).status_code == 201
@@ -478,7 +513,10 @@ def test_unknown_field_in_consent_is_422(fr_client, adult_referral_body):
 
 def test_misspelt_field_is_unknown_and_the_real_one_missing(fr_client, child_referral_body):
     child_referral_body["potential_victim"]["gender"] = child_referral_body["potential_victim"].pop("sex")
-    assert set(error_fields(_refused(fr_client, child_referral_body))) == {"potential_victim.gender", "potential_victim.sex"}
+    assert set(error_fields(_refused(fr_client, child_referral_body))) == {
+        "potential_victim.gender",
+        "potential_victim.sex",
+    }
 
 
 # --- Every error at once -------------------------------------------------------------------------
@@ -516,8 +554,13 @@ def test_every_error_is_reported_at_once(fr_client, child_referral_body):
 
 
 def test_errors_in_the_second_exploitation_entry_are_indexed(fr_client, child_referral_body):
-    child_referral_body["exploitation"].append({"types": ["labour", "labour"], "started_on": "2025-01-02", "ended_on": "2025-01-01"})
-    assert set(error_fields(_refused(fr_client, child_referral_body))) == {"exploitation.1.types", "exploitation.1.ended_on"}
+    child_referral_body["exploitation"].append(
+        {"types": ["labour", "labour"], "started_on": "2025-01-02", "ended_on": "2025-01-01"}
+    )
+    assert set(error_fields(_refused(fr_client, child_referral_body))) == {
+        "exploitation.1.types",
+        "exploitation.1.ended_on",
+    }
 
 
 # --- Bodies that are not a referral at all -------------------------------------------------------
@@ -585,7 +628,11 @@ def test_body_over_the_limit_without_content_length_is_413(fr_client, child_refe
     raw = json.dumps(child_referral_body).encode()
     with nothing_stored():
         response = fr_client.client.generic(
-            "POST", URL, b"", content_type="application/json", headers=fr_client.headers,
+            "POST",
+            URL,
+            b"",
+            content_type="application/json",
+            headers=fr_client.headers,
             **{"wsgi.input": io.BytesIO(raw), "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
         )
     assert response.status_code == 413
@@ -595,7 +642,11 @@ def test_body_over_the_limit_without_content_length_is_413(fr_client, child_refe
 def test_body_under_the_limit_without_content_length_is_read(fr_client, child_referral_body):
     raw = json.dumps(child_referral_body).encode()
     response = fr_client.client.generic(
-        "POST", URL, b"", content_type="application/json", headers=fr_client.headers,
+        "POST",
+        URL,
+        b"",
+        content_type="application/json",
+        headers=fr_client.headers,
         **{"wsgi.input": io.BytesIO(raw), "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"},
     )
     assert response.status_code == 201, response.content
@@ -620,7 +671,16 @@ def test_size_limit_applies_before_sign_in():
 
 @pytest.mark.parametrize(
     "raw_value",
-    [r"Anh\u0000", r"Anh\u0007", r"Anh\u0085", r"Anh\ud800", r"\udfffAnh", "Anh\\nNguyen", r"Anh\u001b[31m", r"Anh\u007f"],
+    [
+        r"Anh\u0000",
+        r"Anh\u0007",
+        r"Anh\u0085",
+        r"Anh\ud800",
+        r"\udfffAnh",
+        "Anh\\nNguyen",
+        r"Anh\u001b[31m",
+        r"Anh\u007f",
+    ],
     ids=["NUL", "BEL", "NEL", "lone-high-surrogate", "lone-low-surrogate", "newline", "ESC", "DEL"],
 )
 def test_control_characters_in_a_name_are_422(fr_client, child_referral_body, raw_value):
@@ -631,7 +691,11 @@ def test_control_characters_in_a_name_are_422(fr_client, child_referral_body, ra
 
 
 def test_control_character_errors_come_with_every_other_error(fr_client, child_referral_body):
-    raw = json.dumps(child_referral_body).replace('"given_names": "Thi Anh"', r'"given_names": "Anh\ud800"').replace('"sex": "female"', '"sex": "F"')
+    raw = (
+        json.dumps(child_referral_body)
+        .replace('"given_names": "Thi Anh"', r'"given_names": "Anh\ud800"')
+        .replace('"sex": "female"', '"sex": "F"')
+    )
     raw = raw.replace('"Annie"', r'"Ann\u0000ie"')
     fields = set(error_fields(_refused(fr_client, raw=raw)))
     assert fields == {"potential_victim.given_names", "potential_victim.sex", "potential_victim.aliases.1"}
@@ -643,10 +707,13 @@ def test_lone_surrogate_in_a_field_name_is_422(fr_client, child_referral_body):
     assert len(fields) == 1 and fields[0].startswith("x")
 
 
-@pytest.mark.parametrize("path, field", [
-    (("exploitation", 0, "account"), "exploitation.0.account"),
-    (("potential_victim", "current_address"), "potential_victim.current_address"),
-])
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        (("exploitation", 0, "account"), "exploitation.0.account"),
+        (("potential_victim", "current_address"), "potential_victim.current_address"),
+    ],
+)
 def test_control_characters_in_free_text_are_422(fr_client, child_referral_body, path, field):
     assert error_fields(_refused(fr_client, _set(child_referral_body, path, "Line one\x00line two"))) == [field]
 
@@ -722,8 +789,15 @@ def test_a_name_that_is_not_a_name_is_refused(fr_client, child_referral_body, fi
     assert error_for(response, path).startswith(message)
 
 
-@pytest.mark.parametrize(("field", "value"), [("given_names", "\u00a0"), ("family_name", "\u3000"), ("aliases", ["\u200b", " "]),
-                                              ("names_in_original_script", "\u202e")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("given_names", "\u00a0"),
+        ("family_name", "\u3000"),
+        ("aliases", ["\u200b", " "]),
+        ("names_in_original_script", "\u202e"),
+    ],
+)
 def test_a_name_or_alias_that_is_not_one_does_not_count_as_given(fr_client, child_referral_body, field, value):
     pv = child_referral_body["potential_victim"]
     for name in NAME_FIELDS:
@@ -731,5 +805,8 @@ def test_a_name_or_alias_that_is_not_one_does_not_count_as_given(fr_client, chil
     pv[field] = value
     with nothing_stored():
         response = fr_client.post(URL, child_referral_body)
-    required = {"field": "potential_victim.given_names", "message": "Enter a name, or at least one alias or nickname the person is known by"}
+    required = {
+        "field": "potential_victim.given_names",
+        "message": "Enter a name, or at least one alias or nickname the person is known by",
+    }
     assert required in errors_of(response)

@@ -9,8 +9,26 @@ from opennrm.audit.models import AuditEvent
 from opennrm.policy import Role
 from opennrm.referrals.models import Referral, Status
 
-STATUS_KEYS = {"id", "reference", "nation", "status", "competent_authority", "received_at", "reasonable_grounds_due", "recovery_period_ends_on", "decisions"}
-REFERRAL_KEYS = {"first_responder_reference", "potential_victim", "local_authority_contact", "consent", "exploitation", "indicators", "police"}
+STATUS_KEYS = {
+    "id",
+    "reference",
+    "nation",
+    "status",
+    "competent_authority",
+    "received_at",
+    "reasonable_grounds_due",
+    "recovery_period_ends_on",
+    "decisions",
+}
+REFERRAL_KEYS = {
+    "first_responder_reference",
+    "potential_victim",
+    "local_authority_contact",
+    "consent",
+    "exploitation",
+    "indicators",
+    "police",
+}
 
 
 @pytest.fixture
@@ -37,12 +55,16 @@ def test_own_organisations_referral_is_shown_in_every_compartment(fr_client, chi
     assert shown["decisions"] == []
     assert shown["potential_victim"]["given_names"] == "Thi Anh"
     # As referred, less the answers left empty.
-    assert shown["exploitation"] == [{k: v for k, v in e.items() if v is not None} for e in child_referral_body["exploitation"]]
+    assert shown["exploitation"] == [
+        {k: v for k, v in e.items() if v is not None} for e in child_referral_body["exploitation"]
+    ]
     assert shown["local_authority_contact"]["local_authority"] == "E09000008"
     assert shown["safeguarding"] == {"current_address": "Flat 1, 1 Example Road, Croydon", "phone": "020 7946 0000"}
 
 
-def test_a_colleague_in_the_same_organisation_sees_it(make_user, api_client, fr_client, first_responder, child_referral_body):
+def test_a_colleague_in_the_same_organisation_sees_it(
+    make_user, api_client, fr_client, first_responder, child_referral_body
+):
     created = _create(fr_client, child_referral_body)
     colleague = api_client(make_user(Role.FIRST_RESPONDER, organisation=first_responder.organisation))
     assert colleague.get(f"/api/v1/referrals/{created['id']}").status_code == 200
@@ -65,7 +87,17 @@ def test_another_organisations_first_responder_gets_404(fr_client, other_org_cli
     assert not AuditEvent.objects.filter(action="referral.read").exists()
 
 
-@pytest.mark.parametrize("referral_id", ["0b6f1c4e-2f0e-4d7b-8a55-3c9d1e2f4a6b", "not-a-uuid", "1", "00000000-0000-0000-0000-00000000000g", "%00", "ab" * 100])
+@pytest.mark.parametrize(
+    "referral_id",
+    [
+        "0b6f1c4e-2f0e-4d7b-8a55-3c9d1e2f4a6b",
+        "not-a-uuid",
+        "1",
+        "00000000-0000-0000-0000-00000000000g",
+        "%00",
+        "ab" * 100,
+    ],
+)
 def test_unknown_or_malformed_id_is_404(fr_client, referral_id):
     response = fr_client.get(f"/api/v1/referrals/{referral_id}")
     assert response.status_code == 404
@@ -78,14 +110,18 @@ def test_the_database_id_is_not_an_id(fr_client, child_referral_body):
     assert fr_client.get(f"/api/v1/referrals/{pk}").status_code == 404
 
 
-def test_decision_makers_see_status_and_referral_but_not_safeguarding(make_user, api_client, fr_client, child_referral_body):
+def test_decision_makers_see_status_and_referral_but_not_safeguarding(
+    make_user, api_client, fr_client, child_referral_body
+):
     created = _create(fr_client, child_referral_body)
     shown = api_client(make_user(Role.SCA_DECISION_MAKER)).get(f"/api/v1/referrals/{created['id']}")
     assert shown.status_code == 200
     assert set(shown.json()) == STATUS_KEYS | REFERRAL_KEYS
 
 
-@pytest.mark.parametrize("role", [Role.IMMIGRATION_OFFICER, Role.STATISTICIAN, Role.AUDITOR, Role.ADMIN, Role.IECA_DECISION_MAKER])
+@pytest.mark.parametrize(
+    "role", [Role.IMMIGRATION_OFFICER, Role.STATISTICIAN, Role.AUDITOR, Role.ADMIN, Role.IECA_DECISION_MAKER]
+)
 def test_roles_outside_the_referrals_scope_get_404(make_user, api_client, fr_client, child_referral_body, role):
     created = _create(fr_client, child_referral_body)
     assert api_client(make_user(role)).get(f"/api/v1/referrals/{created['id']}").status_code == 404

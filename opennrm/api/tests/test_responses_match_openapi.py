@@ -48,7 +48,9 @@ def test_every_operation_declares_a_schema_for_each_of_its_answers():
     untyped, missing_refusals = [], []
     for method, path, operation in operations(published_document()):
         responses = operation.get("responses", {})
-        without_schema = [code for code, r in responses.items() if "schema" not in r.get("content", {}).get("application/json", {})]
+        without_schema = [
+            code for code, r in responses.items() if "schema" not in r.get("content", {}).get("application/json", {})
+        ]
         if without_schema or not any(code.startswith("2") for code in responses):
             untyped.append(_name(method, path))
         params = operation.get("parameters", [])
@@ -76,7 +78,10 @@ def test_the_check_finds_an_answer_the_document_does_not_describe(db):
     assert answer_problems("GET", "/api/v1/ping", Answer(200, b'{"ok": true, "extra": 1}'))
     assert answer_problems("GET", "/api/v1/referrals", Answer(200, b'{"items": [], "count": "none", "next": null}'))
     assert answer_problems("GET", "/api/v1/ping", Answer(418, b'{"detail": "teapot"}'))
-    assert operation_for("GET", "/api/v1/referrals/0b7d7a49-3c34-4a4b-8f1e-2f8e3b0f6e7a/access-log")[0] == "/api/v1/referrals/{referral_id}/access-log"
+    assert (
+        operation_for("GET", "/api/v1/referrals/0b7d7a49-3c34-4a4b-8f1e-2f8e3b0f6e7a/access-log")[0]
+        == "/api/v1/referrals/{referral_id}/access-log"
+    )
 
 
 class Answers:
@@ -149,47 +154,106 @@ def test_every_write_driven_to_success_answers_its_success_schema(world, api_cli
     now = timezone.now()
 
     # Referrals and a Duty to Notify (contract sections 2 and 3).
-    child = first_responder.post("/api/v1/referrals", referral_body("C", contacted_at=now - dt.timedelta(hours=1))[0], 201)["id"]
-    second_child = first_responder.post("/api/v1/referrals", referral_body("D", contacted_at=now - dt.timedelta(hours=1))[0], 201)["id"]
+    child = first_responder.post(
+        "/api/v1/referrals", referral_body("C", contacted_at=now - dt.timedelta(hours=1))[0], 201
+    )["id"]
+    second_child = first_responder.post(
+        "/api/v1/referrals", referral_body("D", contacted_at=now - dt.timedelta(hours=1))[0], 201
+    )["id"]
     adult_body = referral_body("E", contacted_at=now - dt.timedelta(hours=1))[0]
     adult_body["potential_victim"].update(age_group="adult", date_of_birth=None, date_of_birth_precision=None)
-    adult_body.update(local_authority_contact=None, consent={"given": True, "recorded_at": _iso(now - dt.timedelta(hours=2))})
+    adult_body.update(
+        local_authority_contact=None, consent={"given": True, "recorded_at": _iso(now - dt.timedelta(hours=2))}
+    )
     adult = first_responder.post("/api/v1/referrals", adult_body, 201)["id"]
     first_responder.post("/api/v1/duty-to-notify", duty_to_notify_body("dtn-C")[0], 201)
 
     # Decisions: a negative proposed and confirmed, then reconsideration asked; another sent back and re-routed; an adult withdrawn.
-    proposed = decision_maker.post(f"/api/v1/referrals/{child}/decisions",
-                                   {"stage": "reasonable_grounds", "outcome": "negative", "reasons": "Synthetic reasons"}, 201)["id"]
+    proposed = decision_maker.post(
+        f"/api/v1/referrals/{child}/decisions",
+        {"stage": "reasonable_grounds", "outcome": "negative", "reasons": "Synthetic reasons"},
+        201,
+    )["id"]
     second_decision_maker.post(f"/api/v1/referrals/{child}/decisions/{proposed}/confirm", {}, 200)
-    first_responder.post(f"/api/v1/referrals/{child}/reconsideration-requests", {"grounds": "Synthetic new evidence"}, 201)
-    sent_back = decision_maker.post(f"/api/v1/referrals/{second_child}/decisions",
-                                    {"stage": "reasonable_grounds", "outcome": "negative", "reasons": "Synthetic reasons"}, 201)["id"]
-    second_decision_maker.post(f"/api/v1/referrals/{second_child}/decisions/{sent_back}/send-back", {"comment": "Synthetic: look again"}, 200)
+    first_responder.post(
+        f"/api/v1/referrals/{child}/reconsideration-requests", {"grounds": "Synthetic new evidence"}, 201
+    )
+    sent_back = decision_maker.post(
+        f"/api/v1/referrals/{second_child}/decisions",
+        {"stage": "reasonable_grounds", "outcome": "negative", "reasons": "Synthetic reasons"},
+        201,
+    )["id"]
+    second_decision_maker.post(
+        f"/api/v1/referrals/{second_child}/decisions/{sent_back}/send-back", {"comment": "Synthetic: look again"}, 200
+    )
     decision_maker.post(f"/api/v1/referrals/{adult}/withdraw", {"reason": "Synthetic: the adult withdrew"}, 200)
-    decision_maker.post(f"/api/v1/referrals/{child}/withdraw", {"reason": "Synthetic"}, 409)  # children may not generally withdraw
-    decision_maker.post(f"/api/v1/referrals/{second_child}/reroute", {"competent_authority": "IECA", "reason": "Synthetic: detained"}, 200)
+    decision_maker.post(
+        f"/api/v1/referrals/{child}/withdraw", {"reason": "Synthetic"}, 409
+    )  # children may not generally withdraw
+    decision_maker.post(
+        f"/api/v1/referrals/{second_child}/reroute",
+        {"competent_authority": "IECA", "reason": "Synthetic: detained"},
+        200,
+    )
 
     # Work queues: one case assigned, then several at once.
     me = users[Role.SCA_DECISION_MAKER].username
     decision_maker.post(f"/api/v1/referrals/{child}/assignment", {"assigned_to": me}, 200)
-    decision_maker.post("/api/v1/assignments", {"referrals": [child, str(world.referral_a.uuid)], "assigned_to": None, "team": None}, 200)
+    decision_maker.post(
+        "/api/v1/assignments",
+        {"referrals": [child, str(world.referral_a.uuid)], "assigned_to": None, "team": None},
+        200,
+    )
 
     # A child's safeguarding (contract section 4; ADR 0009).
     episodes = f"/api/v1/referrals/{child}/missing-episodes"
-    episode = social_worker.post(episodes, {"missing_since": _iso(now - dt.timedelta(hours=3)), "last_seen": "Synthetic: the station",
-                                            "risk": "high"}, 201)["id"]
+    episode = social_worker.post(
+        episodes,
+        {"missing_since": _iso(now - dt.timedelta(hours=3)), "last_seen": "Synthetic: the station", "risk": "high"},
+        201,
+    )["id"]
     first_responder.post(f"{episodes}/{episode}/acknowledge", {}, 200)  # the referring police force
     found = social_worker.post(f"{episodes}/{episode}/found", {"found_at": _iso(now - dt.timedelta(hours=2))}, 200)
     assert found["return_interview_due"]
-    social_worker.post(f"{episodes}/{episode}/return-interview", {"completed_at": _iso(now - dt.timedelta(hours=1)), "summary": "Synthetic"}, 201)
-    social_worker.post(f"/api/v1/referrals/{child}/care-records", {"care_status": "looked_after", "placement_type": "foster_care",
-                                                                  "placement_address": "Synthetic address", "social_worker": users[Role.LA_SOCIAL_WORKER].username}, 201)
-    social_worker.post(f"/api/v1/referrals/{child}/age-assessments", {"outcome": "child", "assessed_on": (now.date() - dt.timedelta(days=1)).isoformat(),
-                                                                     "assessor": "local_authority"}, 201)
-    guardian.post(f"/api/v1/referrals/{child}/guardian-allocation", {"guardian": users[Role.GUARDIAN].username, "support_model": "direct"}, 200)
+    social_worker.post(
+        f"{episodes}/{episode}/return-interview",
+        {"completed_at": _iso(now - dt.timedelta(hours=1)), "summary": "Synthetic"},
+        201,
+    )
+    social_worker.post(
+        f"/api/v1/referrals/{child}/care-records",
+        {
+            "care_status": "looked_after",
+            "placement_type": "foster_care",
+            "placement_address": "Synthetic address",
+            "social_worker": users[Role.LA_SOCIAL_WORKER].username,
+        },
+        201,
+    )
+    social_worker.post(
+        f"/api/v1/referrals/{child}/age-assessments",
+        {
+            "outcome": "child",
+            "assessed_on": (now.date() - dt.timedelta(days=1)).isoformat(),
+            "assessor": "local_authority",
+        },
+        201,
+    )
+    guardian.post(
+        f"/api/v1/referrals/{child}/guardian-allocation",
+        {"guardian": users[Role.GUARDIAN].username, "support_model": "direct"},
+        200,
+    )
     guardian.post(f"/api/v1/referrals/{child}/case-notes", {"text": "Synthetic note"}, 201)
-    social_worker.post(f"/api/v1/referrals/{child}/transfers", {"to_local_authority": "E08000025", "moved_on": now.date().isoformat(),
-                                                               "reason": "Synthetic: moved to Birmingham"}, 201)
+    social_worker.post(
+        f"/api/v1/referrals/{child}/transfers",
+        {
+            "to_local_authority": "E08000025",
+            "moved_on": now.date().isoformat(),
+            "reason": "Synthetic: moved to Birmingham",
+        },
+        201,
+    )
 
     # Duplicate detection (ADR 0014): the canaries' confirmed match undone, rejected, undone again and confirmed; then unlinked.
     match = f"/api/v1/duplicates/{world.match.uuid}"
@@ -197,10 +261,16 @@ def test_every_write_driven_to_success_answers_its_success_schema(world, api_cli
     linker.post(f"{match}/reject", {"reason": "Synthetic: different children"}, 200)
     linker.post(f"{match}/undo", {"reason": "Synthetic: that was wrong"}, 200)
     person = linker.post(f"{match}/confirm", {"reason": "Synthetic: the same child"}, 200)["person"]
-    linker.post(f"/api/v1/people/{person}/unlink", {"referral": str(world.referral_b.uuid), "reason": "Synthetic: not them after all"}, 200)
+    linker.post(
+        f"/api/v1/people/{person}/unlink",
+        {"referral": str(world.referral_b.uuid), "reason": "Synthetic: not them after all"},
+        200,
+    )
 
     assert answers.problems == []
     assert any(409 in codes for codes in answers.seen.values())
-    writes = {_name(method, path) for method, path, _ in write_operations(published_document())} - {"POST /api/v1/auth/token"}
+    writes = {_name(method, path) for method, path, _ in write_operations(published_document())} - {
+        "POST /api/v1/auth/token"
+    }
     succeeded = {name for name, codes in answers.seen.items() if any(200 <= code < 300 for code in codes)}
     assert writes - succeeded == set(), "every writing operation was driven to success"

@@ -43,7 +43,9 @@ def _text(response) -> str:
 @pytest.mark.parametrize("role", list(Role))
 def test_only_the_childs_local_authority_guardian_and_auditors_see_the_log(make_user, api_client, referral, role):
     user = make_user(role)
-    if role == Role.GUARDIAN:  # the child's guardian: allocated (a guardian of the service only sees the waiting list, ADR 0028)
+    if (
+        role == Role.GUARDIAN
+    ):  # the child's guardian: allocated (a guardian of the service only sees the waiting list, ADR 0028)
         guardian_allocate(actor=user, referral=referral, guardian=user.username, support_model="direct")
     page = _page(user, referral)
     api = api_client(user).get(f"/api/v1/referrals/{referral.uuid}/access-log")
@@ -55,13 +57,23 @@ def test_only_the_childs_local_authority_guardian_and_auditors_see_the_log(make_
         assert page.status_code == 404
         assert api.status_code == 404 and api.json() == {"detail": "Not found"}
     # Asking is audited either way.
-    assert AuditEvent.objects.filter(actor_id=user.pk, object_id=str(referral.uuid),
-                                     action="referral.access_log_read" if role in SEES_THE_LOG else "referral.access_log_refused").count() == 2
+    assert (
+        AuditEvent.objects.filter(
+            actor_id=user.pk,
+            object_id=str(referral.uuid),
+            action="referral.access_log_read" if role in SEES_THE_LOG else "referral.access_log_refused",
+        ).count()
+        == 2
+    )
 
 
 def test_another_local_authority_and_a_guardian_service_elsewhere_do_not_see_it(make_user, referral):
-    islington = Organisation.objects.create(name="Islington children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000019")
-    elsewhere = Organisation.objects.create(name="Guardians (Cardiff)", kind=OrganisationKind.GUARDIAN_SERVICE, covered_local_authorities=["W06000015"])
+    islington = Organisation.objects.create(
+        name="Islington children's services", kind=OrganisationKind.LOCAL_AUTHORITY, local_authority="E09000019"
+    )
+    elsewhere = Organisation.objects.create(
+        name="Guardians (Cardiff)", kind=OrganisationKind.GUARDIAN_SERVICE, covered_local_authorities=["W06000015"]
+    )
     assert _page(make_user(Role.LA_SOCIAL_WORKER, organisation=islington), referral).status_code == 404
     assert _page(make_user(Role.GUARDIAN, organisation=elsewhere), referral).status_code == 404
 
@@ -77,7 +89,11 @@ def test_the_log_says_who_saw_the_record_what_they_did_when_and_from_where(make_
     assert "Opened the record Saw: referral, status" in text
     assert "Made the referral" in text
     # Looking at the log is itself in the log, newest first, with where it came from.
-    assert text.index("Looked at who has seen the record") < text.index("Opened the record") < text.index("Made the referral")
+    assert (
+        text.index("Looked at who has seen the record")
+        < text.index("Opened the record")
+        < text.index("Made the referral")
+    )
     assert f"{VIEWER_IP} access-log-test/1.0" in text
     assert f"Referral {referral.reference}" in text
 
@@ -91,7 +107,9 @@ def test_an_auditor_sees_the_log_but_not_the_reference(make_user, referral):
 def test_the_referral_page_links_to_the_log_for_those_who_may_read_it(make_user, web_client, referral):
     link = f'href="/referrals/{referral.uuid}/access-log"'
     assert link in web_client(make_user(Role.LA_SOCIAL_WORKER)).get(f"/referrals/{referral.uuid}").content.decode()
-    assert link not in web_client(make_user(Role.SCA_DECISION_MAKER)).get(f"/referrals/{referral.uuid}").content.decode()
+    assert (
+        link not in web_client(make_user(Role.SCA_DECISION_MAKER)).get(f"/referrals/{referral.uuid}").content.decode()
+    )
 
 
 def test_the_log_is_paginated_in_the_pages_and_the_api(make_user, api_client, referral):
@@ -115,7 +133,10 @@ def test_the_log_is_paginated_in_the_pages_and_the_api(make_user, api_client, re
     assert len(rest["items"]) == 16 and rest["next"] is None
     item = body["items"][0]
     assert set(item) == {"at", "action", "description", "actor", "ip_address", "user_agent", "compartments", "purpose"}
-    assert item["action"] == "referral.access_log_read" and item["actor"]["role"] == "Independent child trafficking guardian"
+    assert (
+        item["action"] == "referral.access_log_read"
+        and item["actor"]["role"] == "Independent child trafficking guardian"
+    )
     assert dt.datetime.fromisoformat(item["at"]).tzinfo is not None
 
 

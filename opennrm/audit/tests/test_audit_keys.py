@@ -25,7 +25,9 @@ def _without(keys: dict, *names: str) -> dict:
 
 
 def test_production_without_audit_keys_fails_the_checks(tmp_path):
-    done = run_opennrm(["check"], tmp_path, **_without(fresh_keys(), "OPENNRM_AUDIT_HMAC_KEY", "OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY"))
+    done = run_opennrm(
+        ["check"], tmp_path, **_without(fresh_keys(), "OPENNRM_AUDIT_HMAC_KEY", "OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY")
+    )
     said = done.stdout + done.stderr
     assert done.returncode == 1
     assert "opennrm.E010" in said and "OPENNRM_AUDIT_HMAC_KEY is not set" in said
@@ -40,11 +42,15 @@ def test_production_refuses_to_serve_without_audit_keys(tmp_path):
     assert "serving" not in done.stdout
 
 
-@pytest.mark.parametrize("make_key, check", [
-    (lambda secret: secret + ":audit", "opennrm.E010"),  # the old default
-    (lambda secret: DEMO_SECRET_KEY + ":audit", "opennrm.E010"),
-    (lambda secret: "short", "opennrm.E010"),
-], ids=["secret-key-plus-audit", "demo-key-plus-audit", "too-short"])
+@pytest.mark.parametrize(
+    "make_key, check",
+    [
+        (lambda secret: secret + ":audit", "opennrm.E010"),  # the old default
+        (lambda secret: DEMO_SECRET_KEY + ":audit", "opennrm.E010"),
+        (lambda secret: "short", "opennrm.E010"),
+    ],
+    ids=["secret-key-plus-audit", "demo-key-plus-audit", "too-short"],
+)
 def test_an_hmac_key_derivable_from_a_secret_or_too_short_fails_the_checks(tmp_path, make_key, check):
     keys = fresh_keys()
     done = run_opennrm(["check"], tmp_path, **{**keys, "OPENNRM_AUDIT_HMAC_KEY": make_key(keys["OPENNRM_SECRET_KEY"])})
@@ -53,13 +59,19 @@ def test_an_hmac_key_derivable_from_a_secret_or_too_short_fails_the_checks(tmp_p
     assert "opennrm.E011" not in done.stderr
 
 
-@pytest.mark.parametrize("value, says", [
-    ("not-a-key", "is not a signing key: it must be 32 random bytes in URL-safe base64"),
-    (None, "signing key is the HMAC key"),
-], ids=["not-a-key", "same-as-hmac-key"])
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        ("not-a-key", "is not a signing key: it must be 32 random bytes in URL-safe base64"),
+        (None, "signing key is the HMAC key"),
+    ],
+    ids=["not-a-key", "same-as-hmac-key"],
+)
 def test_a_bad_checkpoint_signing_key_fails_the_checks(tmp_path, value, says):
     keys = fresh_keys()
-    done = run_opennrm(["check"], tmp_path, **{**keys, "OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY": value or keys["OPENNRM_AUDIT_HMAC_KEY"]})
+    done = run_opennrm(
+        ["check"], tmp_path, **{**keys, "OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY": value or keys["OPENNRM_AUDIT_HMAC_KEY"]}
+    )
     assert done.returncode == 1
     assert "opennrm.E011" in done.stderr and says in done.stderr
 
@@ -71,10 +83,18 @@ def test_production_with_its_own_audit_keys_passes_the_checks(tmp_path):
 
 
 def _demo_keys(var_dir) -> tuple[str, str]:
-    code = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'opennrm.settings'); django.setup(); "
-            "from django.conf import settings; print(settings.AUDIT_HMAC_KEY); print(settings.AUDIT_CHECKPOINT_SIGNING_KEY)")
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'opennrm.settings'); django.setup(); "
+        "from django.conf import settings; print(settings.AUDIT_HMAC_KEY); print(settings.AUDIT_CHECKPOINT_SIGNING_KEY)"
+    )
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENNRM_")}
-    done = subprocess.run([sys.executable, "-c", code], env={**clean, "OPENNRM_VAR_DIR": str(var_dir)}, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, "OPENNRM_VAR_DIR": str(var_dir)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     hmac_key, signing_key = done.stdout.split()
     return hmac_key, signing_key
 
@@ -93,7 +113,10 @@ def test_the_embedded_demo_makes_its_own_random_keys_and_keeps_them(tmp_path):
 
 def test_without_an_hmac_key_nothing_is_written_even_where_the_checks_did_not_run(db):
     # A bare gunicorn runs no system checks: the trail itself refuses rather than chain entries with an empty key.
-    with override_settings(AUDIT_HMAC_KEY=""), pytest.raises(ImproperlyConfigured, match="OPENNRM_AUDIT_HMAC_KEY is not set"):
+    with (
+        override_settings(AUDIT_HMAC_KEY=""),
+        pytest.raises(ImproperlyConfigured, match="OPENNRM_AUDIT_HMAC_KEY is not set"),
+    ):
         with transaction.atomic():
             audit_record(actor=None, action="test.unkeyed")
     assert not AuditEvent.objects.exists()

@@ -43,9 +43,13 @@ def test_events_chain_in_order_with_contiguous_positions(make_user):
     events = []
     for i in range(4):
         with transaction.atomic():
-            events.append(audit_record(actor=actor, action="test.step", object_type="thing", object_id=str(i), details={"i": i}))
+            events.append(
+                audit_record(actor=actor, action="test.step", object_type="thing", object_id=str(i), details={"i": i})
+            )
     with transaction.atomic():
-        events += audit_record_many(actor=actor, entries=[AuditEntry("test.bulk", "thing", str(i)) for i in range(4, 7)])
+        events += audit_record_many(
+            actor=actor, entries=[AuditEntry("test.bulk", "thing", str(i)) for i in range(4, 7)]
+        )
 
     stored = list(AuditEvent.objects.order_by("chain", "seq"))
     assert [e.pk for e in stored] == [e.pk for e in events]

@@ -37,7 +37,9 @@ ENTRIES = 6
 
 def record(actor, i: int) -> AuditEvent:
     with transaction.atomic():
-        return audit_record(actor=actor, action="referral.read", object_type="referral", object_id=f"obj-{i}", details={"i": i})
+        return audit_record(
+            actor=actor, action="referral.read", object_type="referral", object_id=f"obj-{i}", details={"i": i}
+        )
 
 
 @pytest.fixture
@@ -84,7 +86,10 @@ def test_a_truncated_chain_with_its_head_rewound_fails_verify_against_the_last_c
     code, out, err = audit("verify", "--against", checkpoint)
     assert (code, out) == (1, "")
     created = json.loads(checkpoint.read_text())["created_at"][:19]
-    assert f"Audit trail BROKEN after 0 good entries: chain {chain} has 4 entries, fewer than the {ENTRIES} of the checkpoint of {created}" in err
+    assert (
+        f"Audit trail BROKEN after 0 good entries: chain {chain} has 4 entries, fewer than the {ENTRIES} of the checkpoint of {created}"
+        in err
+    )
 
 
 def test_a_chain_rewritten_to_the_same_length_fails_against_the_checkpoint(trail, actor, tmp_path):
@@ -97,7 +102,10 @@ def test_a_chain_rewritten_to_the_same_length_fails_against_the_checkpoint(trail
     assert audit("verify")[0] == 0
     code, _, err = audit("verify", "--against", checkpoint)
     assert code == 1
-    assert f"chain {chain}: audit event {rewritten[2].pk} at position {ENTRIES} is not the entry there in the checkpoint of" in err
+    assert (
+        f"chain {chain}: audit event {rewritten[2].pk} at position {ENTRIES} is not the entry there in the checkpoint of"
+        in err
+    )
     assert "(the chain was rewritten)" in err
 
 
@@ -126,7 +134,10 @@ def test_a_trail_that_grew_since_the_checkpoint_verifies(trail, actor, tmp_path)
     record(actor, 99)
     code, out, _ = audit("verify", "--against", checkpoint)
     assert code == 0
-    assert out == f"Audit trail intact: {ENTRIES + 2} entries checked. Every chain reaches checkpoint {checkpoint} ({ENTRIES} entries then).\n"
+    assert (
+        out
+        == f"Audit trail intact: {ENTRIES + 2} entries checked. Every chain reaches checkpoint {checkpoint} ({ENTRIES} entries then).\n"
+    )
 
 
 def _resigned(document: dict, private_key: Ed25519PrivateKey, *, claimed_key_id: str | None = None) -> dict:
@@ -140,14 +151,34 @@ def _lower_counts(document: dict) -> dict:
     return {**document, "chains": [{**m, "seq": m["seq"] - 2} for m in document["chains"]]}
 
 
-@pytest.mark.parametrize("forge, says", [
-    (lambda doc, ours: _lower_counts(doc), "does not match its signature: it was altered or forged"),
-    (lambda doc, ours: {**doc, "signature": base64.urlsafe_b64encode(b"x" * 64).decode()}, "does not match its signature"),
-    (lambda doc, ours: {**doc, "signature": "not base64 !"}, "does not match its signature"),
-    (lambda doc, ours: _resigned(_lower_counts(doc), Ed25519PrivateKey.generate()), "was signed with another key"),
-    (lambda doc, ours: _resigned(_lower_counts(doc), Ed25519PrivateKey.generate(), claimed_key_id=ours), "does not match its signature"),
-    (lambda doc, ours: {k: v for k, v in doc.items() if k != "format"}, "is not a checkpoint: its format is not opennrm-audit-checkpoint/1"),
-], ids=["edited-counts", "wrong-signature", "garbled-signature", "signed-by-another-key", "another-key-claiming-ours", "no-format"])
+@pytest.mark.parametrize(
+    "forge, says",
+    [
+        (lambda doc, ours: _lower_counts(doc), "does not match its signature: it was altered or forged"),
+        (
+            lambda doc, ours: {**doc, "signature": base64.urlsafe_b64encode(b"x" * 64).decode()},
+            "does not match its signature",
+        ),
+        (lambda doc, ours: {**doc, "signature": "not base64 !"}, "does not match its signature"),
+        (lambda doc, ours: _resigned(_lower_counts(doc), Ed25519PrivateKey.generate()), "was signed with another key"),
+        (
+            lambda doc, ours: _resigned(_lower_counts(doc), Ed25519PrivateKey.generate(), claimed_key_id=ours),
+            "does not match its signature",
+        ),
+        (
+            lambda doc, ours: {k: v for k, v in doc.items() if k != "format"},
+            "is not a checkpoint: its format is not opennrm-audit-checkpoint/1",
+        ),
+    ],
+    ids=[
+        "edited-counts",
+        "wrong-signature",
+        "garbled-signature",
+        "signed-by-another-key",
+        "another-key-claiming-ours",
+        "no-format",
+    ],
+)
 def test_a_forged_or_edited_checkpoint_is_refused(trail, tmp_path, forge, says):
     # A forger lowers the counts to hide a truncation; the signature no longer holds, whoever signs it again.
     genuine = tmp_path / "checkpoint.json"
@@ -161,7 +192,11 @@ def test_a_forged_or_edited_checkpoint_is_refused(trail, tmp_path, forge, says):
     assert err.startswith(f"Audit trail NOT verified: ") and says in err
 
 
-@pytest.mark.parametrize("content, says", [(None, "cannot read the checkpoint"), ("{not json", "is not a checkpoint: not JSON")], ids=["missing", "not-json"])
+@pytest.mark.parametrize(
+    "content, says",
+    [(None, "cannot read the checkpoint"), ("{not json", "is not a checkpoint: not JSON")],
+    ids=["missing", "not-json"],
+)
 def test_a_missing_or_unreadable_checkpoint_is_named(db, tmp_path, content, says):
     path = tmp_path / "checkpoint.json"
     if content is not None:
@@ -192,7 +227,9 @@ def test_checkpoints_in_a_directory_are_kept_and_the_newest_is_verified_against(
     files = sorted(tmp_path.glob("audit-checkpoint-*.json"))
     assert len(files) == 2
     newest = json.loads(files[-1].read_text())
-    assert newest["chains"] == [{"chain": chain, "seq": ENTRIES + 2, "hash": AuditEvent.objects.get(chain=chain, seq=ENTRIES + 2).hash}]
+    assert newest["chains"] == [
+        {"chain": chain, "seq": ENTRIES + 2, "hash": AuditEvent.objects.get(chain=chain, seq=ENTRIES + 2).hash}
+    ]
     truncate(chain, keep=ENTRIES + 1)  # cuts only what the newest checkpoint holds
     code, _, err = audit("verify", "--against", tmp_path)
     assert code == 1 and f"chain {chain} has {ENTRIES + 1} entries, fewer than the {ENTRIES + 2}" in err
@@ -204,7 +241,10 @@ def test_a_new_checkpoint_refuses_to_sign_a_trail_cut_since_the_last(trail, tmp_
     truncate(trail[0].chain, keep=3)
     code, out, err = audit("checkpoint", "--output", tmp_path)
     assert (code, out) == (1, "")
-    assert f"Checkpoint NOT written: chain {trail[0].chain} has 3 entries, fewer than the {ENTRIES} of the previous checkpoint audit-checkpoint-" in err
+    assert (
+        f"Checkpoint NOT written: chain {trail[0].chain} has 3 entries, fewer than the {ENTRIES} of the previous checkpoint audit-checkpoint-"
+        in err
+    )
     assert len(list(tmp_path.glob("audit-checkpoint-*.json"))) == 1
     assert AuditEvent.objects.filter(action="audit.checkpoint").count() == 0  # cut away with the rest; none added
 
@@ -248,5 +288,7 @@ def test_the_worker_writes_a_checkpoint_at_start_and_every_night(settings, tmp_p
         run_worker()
     files = sorted(settings.AUDIT_CHECKPOINT_DIR.glob("audit-checkpoint-*.json"))
     assert files[0] == first and len(files) == 2  # the earlier one kept
-    assert sum(m["seq"] for m in json.loads(files[1].read_text())["chains"]) == 5  # 4 recorded, and the first checkpoint's own entry
+    assert (
+        sum(m["seq"] for m in json.loads(files[1].read_text())["chains"]) == 5
+    )  # 4 recorded, and the first checkpoint's own entry
     assert [t.run_after for t in _queued_checkpoints()] == [next_nightly_sweep(nightly + dt.timedelta(minutes=1))]

@@ -55,7 +55,9 @@ def test_concurrent_writers_never_collide_and_the_trail_verifies(settings, chain
     rows = list(AuditEvent.objects.values_list("chain", "seq", "object_id"))
     assert len(rows) == total
     assert len({(chain, seq) for chain, seq, _ in rows}) == total
-    assert {object_id for _, _, object_id in rows} == {f"{n}-{i}" for n in range(THREADS) for i in range(EVENTS_PER_THREAD)}
+    assert {object_id for _, _, object_id in rows} == {
+        f"{n}-{i}" for n in range(THREADS) for i in range(EVENTS_PER_THREAD)
+    }
     positions = defaultdict(list)
     for chain, seq, _ in rows:
         positions[chain].append(seq)

@@ -58,7 +58,9 @@ def test_api_create_read_and_list_are_audited(api_client, first_responder, child
     listed_events = events("referral.list")
     assert {e.object_id for e in listed_events} == {str(referral.uuid), str(second.uuid)}
     for event in listed_events:
-        assert_event(event, actor=first_responder, action="referral.list", referral=Referral.objects.get(uuid=event.object_id))
+        assert_event(
+            event, actor=first_responder, action="referral.list", referral=Referral.objects.get(uuid=event.object_id)
+        )
     assert audit_verify().ok
 
 
@@ -97,7 +99,9 @@ def test_page_reads_and_lists_are_audited(api_client, web_client, first_responde
     assert audit_verify().ok
 
 
-def test_a_read_outside_scope_is_not_recorded_as_a_read(api_client, web_client, first_responder, make_user, child_referral_body):
+def test_a_read_outside_scope_is_not_recorded_as_a_read(
+    api_client, web_client, first_responder, make_user, child_referral_body
+):
     referral_id = api_as(api_client, first_responder).post("/api/v1/referrals", child_referral_body).json()["id"]
     ieca = make_user(Role.IECA_DECISION_MAKER)  # the referral went to the SCA
     assert api_as(api_client, ieca).get(f"/api/v1/referrals/{referral_id}").status_code == 404
@@ -108,7 +112,9 @@ def test_a_read_outside_scope_is_not_recorded_as_a_read(api_client, web_client, 
 @pytest.mark.parametrize("via", ["api", "pages"])
 def test_nrm_status_lookups_are_audited(api_client, web_client, first_responder, make_user, child_referral_body, via):
     child_referral_body["potential_victim"]["home_office_reference"] = "HO-AUDIT-4471"
-    referral = Referral.objects.get(uuid=api_as(api_client, first_responder).post("/api/v1/referrals", child_referral_body).json()["id"])
+    referral = Referral.objects.get(
+        uuid=api_as(api_client, first_responder).post("/api/v1/referrals", child_referral_body).json()["id"]
+    )
     officer = make_user(Role.IMMIGRATION_OFFICER)
     if via == "api":
         client = api_as(api_client, officer)
@@ -128,7 +134,11 @@ def test_nrm_status_lookups_are_audited(api_client, web_client, first_responder,
 
 def test_a_referral_sent_from_the_pages_is_audited(web_client, first_responder, child_referral_body):
     # A finished draft, in the journey's format (web/journey.py), sent from "Check your answers".
-    draft = draft_save(actor=first_responder, draft=draft_start(actor=first_responder), answers={"referral": child_referral_body, "typed": {}, "pages_saved": []})
+    draft = draft_save(
+        actor=first_responder,
+        draft=draft_start(actor=first_responder),
+        answers={"referral": child_referral_body, "typed": {}, "pages_saved": []},
+    )
     pages = web_client(first_responder)
     pages.defaults.update(REMOTE_ADDR=CLIENT_IP, HTTP_USER_AGENT=USER_AGENT)
     response = pages.post(reverse("web:draft-check", args=[draft.uuid]))
@@ -140,7 +150,9 @@ def test_a_referral_sent_from_the_pages_is_audited(web_client, first_responder, 
     assert audit_verify().ok
 
 
-def test_refused_reads_and_empty_status_lookups_are_audited(api_client, make_user, first_responder, child_referral_body):
+def test_refused_reads_and_empty_status_lookups_are_audited(
+    api_client, make_user, first_responder, child_referral_body
+):
     """An attempt to open a record outside one's scope is an authorisation decision: it is logged too."""
     referral_id = api_as(api_client, first_responder).post("/api/v1/referrals", child_referral_body).json()["id"]
     officer = make_user(Role.IMMIGRATION_OFFICER)

@@ -27,7 +27,15 @@ def trail(make_user):
     events = []
     for i in range(ENTRIES):
         with transaction.atomic():
-            events.append(audit_record(actor=actor, action="referral.read", object_type="referral", object_id=f"obj-{i}", details={"purpose": "view", "i": i}))
+            events.append(
+                audit_record(
+                    actor=actor,
+                    action="referral.read",
+                    object_type="referral",
+                    object_id=f"obj-{i}",
+                    details={"purpose": "view", "i": i},
+                )
+            )
     assert [e.seq for e in events] == list(range(1, ENTRIES + 1))
     return events
 
@@ -54,7 +62,11 @@ def test_numbers_the_database_writes_its_own_way_still_verify(make_user):
     # once read as an edited entry.
     actor = make_user(Role.DATA_QUALITY_OFFICER)
     with transaction.atomic():
-        audit_record(actor=actor, action="linkage.candidate_found", details={"score": round(-0.001, 2), "scores": [-0.0, 1e16, 2.5], "n": 3})
+        audit_record(
+            actor=actor,
+            action="linkage.candidate_found",
+            details={"score": round(-0.001, 2), "scores": [-0.0, 1e16, 2.5], "n": 3},
+        )
     assert verify()[0] == 0
     assert AuditEvent.objects.get().details == {"score": 0.0, "scores": [0.0, 10**16, 2.5], "n": 3}
 
@@ -65,13 +77,16 @@ def test_an_intact_trail_exits_0(trail):
     assert out == f"Audit trail intact: {ENTRIES} entries checked.\n"
 
 
-@pytest.mark.parametrize("field, value", [
-    ("details", {"purpose": "export", "i": 2}),
-    ("actor_username", "someone.else"),
-    ("action", "referral.list"),
-    ("object_id", "obj-99"),
-    ("ip_address", "198.51.100.9"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("details", {"purpose": "export", "i": 2}),
+        ("actor_username", "someone.else"),
+        ("action", "referral.list"),
+        ("object_id", "obj-99"),
+        ("ip_address", "198.51.100.9"),
+    ],
+)
 def test_a_changed_field_is_named_as_edited(trail, field, value):
     edited = trail[2]
     with append_only_lifted():
@@ -94,7 +109,9 @@ def test_an_edited_hash_breaks_the_link_to_the_next_entry(trail):
     # Re-hashing an entry without the key cannot hide an edit: the entry fails, and so would its successor's link.
     edited = trail[3]
     with append_only_lifted():
-        AuditEvent.objects.filter(pk=edited.pk).update(details={"purpose": "export"}, hash=hashlib.sha256(b"forged").hexdigest())
+        AuditEvent.objects.filter(pk=edited.pk).update(
+            details={"purpose": "export"}, hash=hashlib.sha256(b"forged").hexdigest()
+        )
     code, _, err = verify()
     assert code == 1
     assert f"{names(edited)}: its contents do not match its HMAC (edited)" in err
@@ -113,15 +130,28 @@ def test_deleted_last_entries_are_caught_by_the_head(trail):
         AuditEvent.objects.filter(pk__in=[trail[-1].pk, trail[-2].pk]).delete()
     code, _, err = verify()
     assert code == 1
-    assert f"chain {trail[0].chain}: entries {ENTRIES - 1}–{ENTRIES} after audit event {trail[-3].pk} are missing (deleted)" in err
+    assert (
+        f"chain {trail[0].chain}: entries {ENTRIES - 1}–{ENTRIES} after audit event {trail[-3].pk} are missing (deleted)"
+        in err
+    )
 
 
 def forged(*, chain: int, seq: int, prev_hash: str, like: AuditEvent) -> AuditEvent:
     """An entry written straight into the table by someone without the HMAC key."""
     fake = AuditEvent(
-        chain=chain, seq=seq, occurred_at=like.occurred_at, actor_id=like.actor_id, actor_username=like.actor_username,
-        actor_role=like.actor_role, action="referral.read", object_type="referral", object_id="obj-forged",
-        ip_address=like.ip_address, user_agent=like.user_agent, details={"purpose": "view"}, prev_hash=prev_hash,
+        chain=chain,
+        seq=seq,
+        occurred_at=like.occurred_at,
+        actor_id=like.actor_id,
+        actor_username=like.actor_username,
+        actor_role=like.actor_role,
+        action="referral.read",
+        object_type="referral",
+        object_id="obj-forged",
+        ip_address=like.ip_address,
+        user_agent=like.user_agent,
+        details={"purpose": "view"},
+        prev_hash=prev_hash,
     )
     fake.hash = hashlib.sha256(f"{chain}:{seq}:{prev_hash}".encode()).hexdigest()
     fake.save()
@@ -170,22 +200,31 @@ def test_a_forged_entry_with_only_a_wrong_link_is_named_as_inserted(trail):
     assert f"{names(fake)}: does not link to the entry before it (inserted, or the one before was edited)" in err
 
 
-@pytest.mark.parametrize("change", [
-    {"hash": "f" * 64},
-    {"seq": ENTRIES - 1},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hash": "f" * 64},
+        {"seq": ENTRIES - 1},
+    ],
+)
 def test_an_edited_head_row_is_named(trail, change):
     AuditChainHead.objects.filter(chain=trail[0].chain).update(**change)
     code, _, err = verify()
     assert code == 1
-    assert f"chain {trail[0].chain}: the head does not match its last entry (audit event {trail[-1].pk}, position {ENTRIES})" in err
+    assert (
+        f"chain {trail[0].chain}: the head does not match its last entry (audit event {trail[-1].pk}, position {ENTRIES})"
+        in err
+    )
 
 
 def test_a_head_moved_past_the_last_entry_says_entries_are_missing(trail):
     AuditChainHead.objects.filter(chain=trail[0].chain).update(seq=ENTRIES + 2)
     code, _, err = verify()
     assert code == 1
-    assert f"chain {trail[0].chain}: entries {ENTRIES + 1}–{ENTRIES + 2} after audit event {trail[-1].pk} are missing (deleted)" in err
+    assert (
+        f"chain {trail[0].chain}: entries {ENTRIES + 1}–{ENTRIES + 2} after audit event {trail[-1].pk} are missing (deleted)"
+        in err
+    )
 
 
 def test_a_deleted_head_row_is_named(trail):

@@ -14,7 +14,9 @@ from opennrm.tests.caching import kept_by_browsers
 def test_answers_before_signing_in_are_not_kept(make_user):
     user = make_user(Role.FIRST_RESPONDER)
     client = Client()
-    token = client.post("/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json")
+    token = client.post(
+        "/api/v1/auth/token", {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
     assert token.status_code == 200
     answers = [
         client.get("/sign-in"),

@@ -19,9 +19,15 @@ PLACEHOLDER = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 def _referral(user, **overrides):
     fields = dict(
-        organisation=user.organisation, created_by=user, nation="ENG", competent_authority="SCA",
-        received_at=timezone.now(), reasonable_grounds_due=dt.date(2026, 12, 4), age_group="child",
-        potential_victim={"given_names": "Thị Hoa", "family_name": "Nguyễn", "aliases": ["Hoa"]}, exploitation=[{"types": ["labour"]}],
+        organisation=user.organisation,
+        created_by=user,
+        nation="ENG",
+        competent_authority="SCA",
+        received_at=timezone.now(),
+        reasonable_grounds_due=dt.date(2026, 12, 4),
+        age_group="child",
+        potential_victim={"given_names": "Thị Hoa", "family_name": "Nguyễn", "aliases": ["Hoa"]},
+        exploitation=[{"types": ["labour"]}],
     )
     return Referral.objects.create(**{**fields, **overrides})
 
@@ -33,7 +39,9 @@ def _fields(instance):
 def test_compiled_query_returns_what_the_orm_returns(make_user):
     user = make_user(Role.FIRST_RESPONDER)
     referral = _referral(user, recovery_period_ends_on=dt.date(2027, 1, 5))
-    compiled = CompiledQuery(Referral.objects.filter(organisation_id=user.organisation_id, uuid=PLACEHOLDER), (PLACEHOLDER,))
+    compiled = CompiledQuery(
+        Referral.objects.filter(organisation_id=user.organisation_id, uuid=PLACEHOLDER), (PLACEHOLDER,)
+    )
     [fetched] = compiled.fetch(referral.uuid)
     assert _fields(fetched) == _fields(Referral.objects.get(pk=referral.pk))
     assert isinstance(fetched.received_at, dt.datetime) and fetched.received_at.tzinfo is not None
@@ -46,7 +54,9 @@ def test_compiled_query_keeps_the_scope_it_was_compiled_with(make_user):
     police = make_user(Role.FIRST_RESPONDER)
     other = make_user(Role.FIRST_RESPONDER, organisation=make_user(Role.LA_SOCIAL_WORKER).organisation)
     theirs = _referral(other)
-    compiled = CompiledQuery(Referral.objects.filter(organisation_id=police.organisation_id, uuid=PLACEHOLDER), (PLACEHOLDER,))
+    compiled = CompiledQuery(
+        Referral.objects.filter(organisation_id=police.organisation_id, uuid=PLACEHOLDER), (PLACEHOLDER,)
+    )
     assert compiled.fetch(theirs.uuid) == []
 
 

@@ -5,42 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('referrals', '0002_assignment'),
+        ("referrals", "0002_assignment"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FiguresRefresh',
+            name="FiguresRefresh",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('refreshed_at', models.DateTimeField(null=True)),
-                ('covered_from', models.DateTimeField(null=True)),
-                ('requested_at', models.DateTimeField(null=True)),
-                ('rows_last_refresh', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("refreshed_at", models.DateTimeField(null=True)),
+                ("covered_from", models.DateTimeField(null=True)),
+                ("requested_at", models.DateTimeField(null=True)),
+                ("rows_last_refresh", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='CaseFigures',
+            name="CaseFigures",
             fields=[
-                ('referral', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='referrals.referral')),
-                ('competent_authority', models.CharField(max_length=20)),
-                ('local_authority', models.CharField(blank=True, max_length=9)),
-                ('nation', models.CharField(max_length=3)),
-                ('age_group', models.CharField(max_length=10)),
-                ('withdrawn', models.BooleanField(default=False)),
-                ('received_on', models.DateField()),
-                ('rg_due', models.DateField()),
-                ('cg_due', models.DateField(null=True)),
-                ('rg_on', models.DateField(null=True)),
-                ('cg_on', models.DateField(null=True)),
-                ('source_updated_at', models.DateTimeField()),
+                (
+                    "referral",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="referrals.referral",
+                    ),
+                ),
+                ("competent_authority", models.CharField(max_length=20)),
+                ("local_authority", models.CharField(blank=True, max_length=9)),
+                ("nation", models.CharField(max_length=3)),
+                ("age_group", models.CharField(max_length=10)),
+                ("withdrawn", models.BooleanField(default=False)),
+                ("received_on", models.DateField()),
+                ("rg_due", models.DateField()),
+                ("cg_due", models.DateField(null=True)),
+                ("rg_on", models.DateField(null=True)),
+                ("cg_on", models.DateField(null=True)),
+                ("source_updated_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['competent_authority', 'rg_on'], include=('received_on', 'rg_due', 'local_authority', 'nation', 'age_group'), name='casefigures_rg_on_idx'), models.Index(fields=['competent_authority', 'cg_on'], include=('received_on', 'local_authority', 'nation', 'age_group'), name='casefigures_cg_on_idx'), models.Index(fields=['competent_authority', 'rg_due'], include=('rg_on', 'withdrawn', 'local_authority', 'nation', 'age_group'), name='casefigures_rg_due_idx'), models.Index(fields=['competent_authority', 'cg_due'], include=('cg_on', 'withdrawn', 'local_authority', 'nation', 'age_group'), name='casefigures_cg_due_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["competent_authority", "rg_on"],
+                        include=("received_on", "rg_due", "local_authority", "nation", "age_group"),
+                        name="casefigures_rg_on_idx",
+                    ),
+                    models.Index(
+                        fields=["competent_authority", "cg_on"],
+                        include=("received_on", "local_authority", "nation", "age_group"),
+                        name="casefigures_cg_on_idx",
+                    ),
+                    models.Index(
+                        fields=["competent_authority", "rg_due"],
+                        include=("rg_on", "withdrawn", "local_authority", "nation", "age_group"),
+                        name="casefigures_rg_due_idx",
+                    ),
+                    models.Index(
+                        fields=["competent_authority", "cg_due"],
+                        include=("cg_on", "withdrawn", "local_authority", "nation", "age_group"),
+                        name="casefigures_cg_due_idx",
+                    ),
+                ],
             },
         ),
     ]

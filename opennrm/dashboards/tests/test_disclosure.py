@@ -21,26 +21,51 @@ def dashboards(draw):
     rows = []
     for authority, nation in (("IECA", "SCT"), ("LOCAL_PANEL", "ENG"), ("SCA", "ENG")):
         rg_due, cg_due = draw(small_or_any), draw(small_or_any)
-        rows.append(Breaches(authority, nation, rg_due, draw(st.integers(0, rg_due)), cg_due, draw(st.integers(0, cg_due))))
-    rows.append(Breaches(None, None, *(sum(getattr(b, k) for b in rows) for k in ("rg_due", "rg_missed", "cg_due", "cg_missed"))))
-    stages = [(s, s, draw(small_or_any)) for s in ("awaiting_reasonable_grounds", "recovery_period", "awaiting_conclusive_grounds", "reconsideration")]
+        rows.append(
+            Breaches(authority, nation, rg_due, draw(st.integers(0, rg_due)), cg_due, draw(st.integers(0, cg_due)))
+        )
+    rows.append(
+        Breaches(
+            None, None, *(sum(getattr(b, k) for b in rows) for k in ("rg_due", "rg_missed", "cg_due", "cg_missed"))
+        )
+    )
+    stages = [
+        (s, s, draw(small_or_any))
+        for s in ("awaiting_reasonable_grounds", "recovery_period", "awaiting_conclusive_grounds", "reconsideration")
+    ]
 
     def timings(counts):
-        return [Timing(m, n, 3.0 if n else None, 4.0 if n else None) for m, n in [*zip(MONTHS, counts), (None, sum(counts))]]
+        return [
+            Timing(m, n, 3.0 if n else None, 4.0 if n else None) for m, n in [*zip(MONTHS, counts), (None, sum(counts))]
+        ]
 
     shares = [DeadlineShare(m, n, w, 100 * w / n if n else None) for m, n, w in zip(MONTHS, decisions, within)]
-    shares.append(DeadlineShare(None, sum(decisions), sum(within), 100 * sum(within) / sum(decisions) if sum(decisions) else None))
-    return Dashboard(Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31)), Filters(), dt.date(2026, 4, 1), stages,
-                     sum(n for *_, n in stages), timings(decisions), timings(cg), shares, rows)
+    shares.append(
+        DeadlineShare(None, sum(decisions), sum(within), 100 * sum(within) / sum(decisions) if sum(decisions) else None)
+    )
+    return Dashboard(
+        Period(dt.date(2026, 1, 1), dt.date(2026, 3, 31)),
+        Filters(),
+        dt.date(2026, 4, 1),
+        stages,
+        sum(n for *_, n in stages),
+        timings(decisions),
+        timings(cg),
+        shares,
+        rows,
+    )
 
 
 def counts_of(d):
     """(where, true or published count, mark) for every count the dashboard shows."""
     yield from ((("open", s), n, d.open_marks.get(s)) for s, _, n in d.open_by_stage)
     yield ("open", None), d.open_total, d.open_marks.get(None)
-    for kind, figures, names in (("rg", d.time_to_rg, ["decisions"]), ("cg", d.time_to_cg, ["decisions"]),
-                                 ("within", d.rg_within_deadline, ["decisions", "within_deadline"]),
-                                 ("breach", d.breaches, ["rg_due", "rg_missed", "cg_due", "cg_missed"])):
+    for kind, figures, names in (
+        ("rg", d.time_to_rg, ["decisions"]),
+        ("cg", d.time_to_cg, ["decisions"]),
+        ("within", d.rg_within_deadline, ["decisions", "within_deadline"]),
+        ("breach", d.breaches, ["rg_due", "rg_missed", "cg_due", "cg_missed"]),
+    ):
         for i, f in enumerate(figures):
             for name in names:
                 yield (kind, i, name), getattr(f, name), f.marks.get(name)

@@ -34,7 +34,9 @@ def people(make_user):
         "sca2": make_user(Role.SCA_DECISION_MAKER, "sca2"),
         "ieca": make_user(Role.IECA_DECISION_MAKER, "ieca"),
         "panel": make_user(Role.PANEL_DECISION_MAKER, "panel"),
-        "other_panel": make_user(Role.PANEL_DECISION_MAKER, "panel.camden", name="Camden multi-agency panel", local_authority="E09000007"),
+        "other_panel": make_user(
+            Role.PANEL_DECISION_MAKER, "panel.camden", name="Camden multi-agency panel", local_authority="E09000007"
+        ),
         "stats": make_user(Role.STATISTICIAN, "stats"),
         "auditor": make_user(Role.AUDITOR, "auditor"),
         "admin": make_user(Role.ADMIN, "admin"),
@@ -43,21 +45,40 @@ def people(make_user):
     }
 
 
-def case(people, name, *, received, rg_due, status, authority="SCA", nation="ENG", cg_due=None, local_authority="E09000008"):
+def case(
+    people, name, *, received, rg_due, status, authority="SCA", nation="ENG", cg_due=None, local_authority="E09000008"
+):
     return Referral.objects.create(
-        organisation=people["referrer"].organisation, created_by=people["referrer"], reference=f"NRM-T-{name}",
-        nation=nation, status=status, competent_authority=authority, received_at=noon(received),
-        reasonable_grounds_due=dt.date.fromisoformat(rg_due), recovery_period_ends_on=dt.date.fromisoformat(cg_due) if cg_due else None,
-        age_group="child", local_authority=local_authority,
-        potential_victim={"given_names": "Canary", "family_name": f"Surname{name}"}, exploitation=[{"types": ["labour"]}],
+        organisation=people["referrer"].organisation,
+        created_by=people["referrer"],
+        reference=f"NRM-T-{name}",
+        nation=nation,
+        status=status,
+        competent_authority=authority,
+        received_at=noon(received),
+        reasonable_grounds_due=dt.date.fromisoformat(rg_due),
+        recovery_period_ends_on=dt.date.fromisoformat(cg_due) if cg_due else None,
+        age_group="child",
+        local_authority=local_authority,
+        potential_victim={"given_names": "Canary", "family_name": f"Surname{name}"},
+        exploitation=[{"types": ["labour"]}],
     )
 
 
 def decide(people, referral, stage, on, *, outcome="positive", state="issued", confirmed=None):
     return Decision.objects.create(
-        referral=referral, stage=stage, outcome=outcome, state=state, reasons="Synthetic", competent_authority=referral.competent_authority,
-        decided_by=people["sca"], decided_at=noon(on), reviewed_by=people["sca2"] if confirmed else None,
-        reviewed_at=noon(confirmed) if confirmed else None, policy_version="naba-2022-30-day", guidance_version="rg-all-evidence-2023-07",
+        referral=referral,
+        stage=stage,
+        outcome=outcome,
+        state=state,
+        reasons="Synthetic",
+        competent_authority=referral.competent_authority,
+        decided_by=people["sca"],
+        decided_at=noon(on),
+        reviewed_by=people["sca2"] if confirmed else None,
+        reviewed_at=noon(confirmed) if confirmed else None,
+        policy_version="naba-2022-30-day",
+        guidance_version="rg-all-evidence-2023-07",
     )
 
 
@@ -67,28 +88,73 @@ RG, CG = "reasonable_grounds", "conclusive_grounds"
 @pytest.fixture
 def cases(people):
     """SCA, England, unless said otherwise. RG days: 2, 4, 6, 10 decided in January, 3 in February."""
-    a = case(people, "A", received="2025-12-30", rg_due="2026-01-04", cg_due="2026-02-01", status="conclusive_grounds_positive")
+    a = case(
+        people,
+        "A",
+        received="2025-12-30",
+        rg_due="2026-01-04",
+        cg_due="2026-02-01",
+        status="conclusive_grounds_positive",
+    )
     decide(people, a, RG, "2026-01-01")  # 2 days, in time
     decide(people, a, CG, "2026-04-01")  # 92 days; recovery period ended 1 February: not made by then
-    b = case(people, "B", received="2026-01-10", rg_due="2026-01-15", cg_due="2026-03-01", status="conclusive_grounds_positive")
+    b = case(
+        people,
+        "B",
+        received="2026-01-10",
+        rg_due="2026-01-15",
+        cg_due="2026-03-01",
+        status="conclusive_grounds_positive",
+    )
     decide(people, b, RG, "2026-01-14")  # 4 days, in time
     decide(people, b, CG, "2026-03-01")  # 50 days; on the day the recovery period ended
-    c = case(people, "C", received="2026-01-12", rg_due="2026-01-17", cg_due="2026-05-01", status="awaiting_conclusive_grounds")
+    c = case(
+        people,
+        "C",
+        received="2026-01-12",
+        rg_due="2026-01-17",
+        cg_due="2026-05-01",
+        status="awaiting_conclusive_grounds",
+    )
     decide(people, c, RG, "2026-01-13", outcome="negative", state="sent_back")  # sent back: never took effect
     decide(people, c, RG, "2026-01-18")  # 6 days, a day late
     d = case(people, "D", received="2026-01-15", rg_due="2026-01-20", status="reasonable_grounds_negative")
-    decide(people, d, RG, "2026-01-18", outcome="negative", confirmed="2026-01-25")  # proposed in time, took effect on day 10: late
+    decide(
+        people, d, RG, "2026-01-18", outcome="negative", confirmed="2026-01-25"
+    )  # proposed in time, took effect on day 10: late
     e = case(people, "E", received="2026-02-02", rg_due="2026-02-07", cg_due="2026-06-20", status="recovery_period")
     decide(people, e, RG, "2026-02-05")  # 3 days, in time
-    case(people, "F", received="2026-02-20", rg_due="2026-03-01", status="awaiting_reasonable_grounds")  # open past its deadline
-    case(people, "G", received="2026-06-08", rg_due="2026-06-15", status="awaiting_reasonable_grounds")  # due today: not yet missed
-    case(people, "H", received="2026-01-20", rg_due="2026-02-01", status="withdrawn")  # withdrawn undecided: in no deadline count
+    case(
+        people, "F", received="2026-02-20", rg_due="2026-03-01", status="awaiting_reasonable_grounds"
+    )  # open past its deadline
+    case(
+        people, "G", received="2026-06-08", rg_due="2026-06-15", status="awaiting_reasonable_grounds"
+    )  # due today: not yet missed
+    case(
+        people, "H", received="2026-01-20", rg_due="2026-02-01", status="withdrawn"
+    )  # withdrawn undecided: in no deadline count
     old = case(people, "I", received="2025-11-01", rg_due="2025-11-07", status="reasonable_grounds_negative")
     decide(people, old, RG, "2025-11-05", outcome="negative", confirmed="2025-11-06")  # before the period
-    i = case(people, "J", authority="IECA", nation="SCT", received="2026-03-03", rg_due="2026-03-10", cg_due="2026-06-30", status="recovery_period")
+    i = case(
+        people,
+        "J",
+        authority="IECA",
+        nation="SCT",
+        received="2026-03-03",
+        rg_due="2026-03-10",
+        cg_due="2026-06-30",
+        status="recovery_period",
+    )
     decide(people, i, RG, "2026-03-05")  # 2 days
-    case(people, "K", authority="LOCAL_PANEL", received="2026-05-01", rg_due="2026-06-15", status="awaiting_reasonable_grounds",
-         local_authority="E09000019")
+    case(
+        people,
+        "K",
+        authority="LOCAL_PANEL",
+        received="2026-05-01",
+        rg_due="2026-06-15",
+        status="awaiting_reasonable_grounds",
+        local_authority="E09000019",
+    )
     case_figures_refresh(full=True)
 
 
@@ -114,7 +180,11 @@ def test_percentile_cont_interpolates_as_postgresql_does():
 def test_sca_decision_maker_sees_their_authority_figures(people, cases):
     d = figures(people["sca"])
     assert [(s, n) for s, _, n in d.open_by_stage] == [
-        ("awaiting_reasonable_grounds", 2), ("recovery_period", 1), ("awaiting_conclusive_grounds", 1), ("reconsideration", 0)]
+        ("awaiting_reasonable_grounds", 2),
+        ("recovery_period", 1),
+        ("awaiting_conclusive_grounds", 1),
+        ("reconsideration", 0),
+    ]
     assert d.open_total == 4
 
     # One entry per month of the period, then the period's.
@@ -141,7 +211,13 @@ def test_sca_decision_maker_sees_their_authority_figures(people, cases):
     # RG: A, B, C, D, E, F due in the period and passed (G is due today, H withdrawn): C, D late and F open.
     # CG: A, B, C's recovery periods ended in it (E's ends later): A decided after, C not yet.
     assert (england.rg_due, england.rg_missed, england.cg_due, england.cg_missed) == (6, 3, 3, 2)
-    assert (totals.competent_authority, totals.rg_due, totals.rg_missed, totals.cg_due, totals.cg_missed) == (None, 6, 3, 3, 2)
+    assert (totals.competent_authority, totals.rg_due, totals.rg_missed, totals.cg_due, totals.cg_missed) == (
+        None,
+        6,
+        3,
+        3,
+        2,
+    )
 
 
 def test_statistician_sees_every_authority_rounded_or_withheld_and_filters_narrow_it(people, cases):
@@ -151,12 +227,18 @@ def test_statistician_sees_every_authority_rounded_or_withheld_and_filters_narro
     # 6 open (SCA's 4, IECA's J and the panel's K), rounded to 5; each stage's 1 to 3 withheld, none in reconsideration.
     assert d.open_total == 5
     assert [(s, n, d.open_marks.get(s)) for s, _, n in d.open_by_stage] == [
-        ("awaiting_reasonable_grounds", None, "c"), ("recovery_period", None, "c"), ("awaiting_conclusive_grounds", None, "c"),
-        ("reconsideration", 0, None)]
+        ("awaiting_reasonable_grounds", None, "c"),
+        ("recovery_period", None, "c"),
+        ("awaiting_conclusive_grounds", None, "c"),
+        ("reconsideration", 0, None),
+    ]
     # RG deadlines passed: IECA's 1 withheld, and SCA's 6 beside it: else IECA's would be the total's 5 (7, rounded) less
     # SCA's 5 (6, rounded), which only 1 or 2 can be.
     assert [(b.competent_authority, b.nation, b.rg_due, b.marks.get("rg_due")) for b in d.breaches] == [
-        ("IECA", "SCT", None, "c"), ("SCA", "ENG", None, "c"), (None, None, 5, None)]
+        ("IECA", "SCT", None, "c"),
+        ("SCA", "ENG", None, "c"),
+        (None, None, 5, None),
+    ]
     # March: IECA's one decision, neither its count nor its median; the period's 6 decisions, rounded, with their median.
     march = month(d.time_to_rg, dt.date(2026, 3, 1))
     assert (march.decisions, march.median_days, march.p90_days) == (None, None, None)
@@ -173,13 +255,30 @@ def test_statistician_sees_every_authority_rounded_or_withheld_and_filters_narro
 
 def test_a_decision_maker_sees_exact_figures_with_the_small_ones_marked(people, cases):
     d = figures(people["sca"])
-    assert d.exact and d.open_total == 4 and d.open_marks == {"awaiting_reasonable_grounds": "small", "recovery_period": "small",
-                                                              "awaiting_conclusive_grounds": "small", None: "small"}
+    assert (
+        d.exact
+        and d.open_total == 4
+        and d.open_marks
+        == {
+            "awaiting_reasonable_grounds": "small",
+            "recovery_period": "small",
+            "awaiting_conclusive_grounds": "small",
+            None: "small",
+        }
+    )
     feb = month(d.time_to_rg, dt.date(2026, 2, 1))
-    assert (feb.decisions, feb.median_days, feb.marks) == (1, 3, {"decisions": "small", "median_days": "small", "p90_days": "small"})
+    assert (feb.decisions, feb.median_days, feb.marks) == (
+        1,
+        3,
+        {"decisions": "small", "median_days": "small", "p90_days": "small"},
+    )
     assert d.time_to_rg[-1].marks == {}  # 5 decisions: not small
     [england, totals] = d.breaches
-    assert (england.rg_due, england.rg_missed, england.marks) == (6, 3, {"rg_missed": "small", "cg_due": "small", "cg_missed": "small"})
+    assert (england.rg_due, england.rg_missed, england.marks) == (
+        6,
+        3,
+        {"rg_missed": "small", "cg_due": "small", "cg_missed": "small"},
+    )
 
 
 def test_a_decision_maker_cannot_widen_their_scope_by_a_filter(people, cases):
@@ -199,7 +298,9 @@ def test_other_roles_get_no_figures(people, cases, role):
 
 
 def test_an_empty_period_has_no_medians_and_no_rows(people, cases):
-    d = dashboard_figures(actor=people["sca"], period=Period(dt.date(2024, 1, 1), dt.date(2024, 2, 29)), filters=Filters(), today=TODAY)
+    d = dashboard_figures(
+        actor=people["sca"], period=Period(dt.date(2024, 1, 1), dt.date(2024, 2, 29)), filters=Filters(), today=TODAY
+    )
     assert [t.decisions for t in d.time_to_rg] == [0, 0, 0]
     assert d.time_to_rg[-1].median_days is None and d.rg_within_deadline[-1].percent is None
     assert len(d.breaches) == 1 and d.breaches[0].rg_due == 0
@@ -223,7 +324,14 @@ def test_the_summary_takes_a_decision_made_through_the_service_at_the_next_refre
     from opennrm.decisions.services import decision_record
 
     f = Referral.objects.get(reference="NRM-T-F")
-    decision_record(actor=people["sca"], referral=f, stage=RG, outcome="positive", reasons="Synthetic reasons", decided_at=noon("2026-03-03"))
+    decision_record(
+        actor=people["sca"],
+        referral=f,
+        stage=RG,
+        outcome="positive",
+        reasons="Synthetic reasons",
+        decided_at=noon("2026-03-03"),
+    )
     assert CaseFigures.objects.get(referral=f).rg_on is None  # not until the summary is refreshed
     assert case_figures_refresh() >= 1  # only what changed since the last refresh (and its overlap)
     assert CaseFigures.objects.get(referral=f).rg_on == dt.date(2026, 3, 3)
@@ -236,8 +344,12 @@ def test_the_summary_takes_a_decision_made_through_the_service_at_the_next_refre
 def test_a_stale_summary_is_refreshed_by_the_worker(people, cases):
     from opennrm.tests.mail import run_worker
 
-    FiguresRefresh.objects.filter(pk=1).update(refreshed_at=FiguresRefresh.objects.get(pk=1).refreshed_at - dt.timedelta(hours=1))
-    Referral.objects.filter(reference="NRM-T-H").update(status="awaiting_reasonable_grounds")  # a change the summary has not seen
+    FiguresRefresh.objects.filter(pk=1).update(
+        refreshed_at=FiguresRefresh.objects.get(pk=1).refreshed_at - dt.timedelta(hours=1)
+    )
+    Referral.objects.filter(reference="NRM-T-H").update(
+        status="awaiting_reasonable_grounds"
+    )  # a change the summary has not seen
     stale = figures(people["sca"])
     assert [b.rg_due for b in stale.breaches] == [6, 6]  # H still counted as withdrawn
     assert FiguresRefresh.objects.get(pk=1).requested_at is not None

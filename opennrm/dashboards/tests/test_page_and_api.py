@@ -19,12 +19,24 @@ def today():
 @pytest.fixture
 def recent(people):
     """A case decided last month and one open past its deadline, so that the default period has figures."""
-    last_month = (today().replace(day=1) - dt.timedelta(days=20))
+    last_month = today().replace(day=1) - dt.timedelta(days=20)
     received = last_month - dt.timedelta(days=3)
-    a = case(people, "R1", received=received.isoformat(), rg_due=(received + dt.timedelta(days=7)).isoformat(), status="recovery_period",
-             cg_due=(today() + dt.timedelta(days=20)).isoformat())
+    a = case(
+        people,
+        "R1",
+        received=received.isoformat(),
+        rg_due=(received + dt.timedelta(days=7)).isoformat(),
+        status="recovery_period",
+        cg_due=(today() + dt.timedelta(days=20)).isoformat(),
+    )
     decide(people, a, "reasonable_grounds", last_month.isoformat())
-    case(people, "R2", received=received.isoformat(), rg_due=(received + dt.timedelta(days=7)).isoformat(), status="awaiting_reasonable_grounds")
+    case(
+        people,
+        "R2",
+        received=received.isoformat(),
+        rg_due=(received + dt.timedelta(days=7)).isoformat(),
+        status="awaiting_reasonable_grounds",
+    )
 
 
 def test_the_page_shows_each_section_as_a_chart_and_a_table(people, recent, web_client):
@@ -44,7 +56,9 @@ def test_the_page_shows_each_section_as_a_chart_and_a_table(people, recent, web_
     assert re.search(r"Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1" + small, open_table)
     assert re.search(r"All open cases</th>\s*<td[^>]*>2" + small, open_table)
     rg_table = re.search(r'id="time-to-rg-table".*?</table>', page, re.S).group(0)
-    assert re.search(r"Whole period</th>\s*<td[^>]*>1" + small + r"\s*<td[^>]*>3.0" + small + r"\s*<td[^>]*>3.0" + small, rg_table)
+    assert re.search(
+        r"Whole period</th>\s*<td[^>]*>1" + small + r"\s*<td[^>]*>3.0" + small + r"\s*<td[^>]*>3.0" + small, rg_table
+    )
     # Aggregates only: no name, no reference.
     assert "Surname" not in page and "NRM-T-" not in page
     # The strict CSP: no inline style or script without the nonce.
@@ -57,21 +71,64 @@ def test_the_default_period_is_the_last_twelve_months_shown_in_the_form(people, 
     start = today().replace(day=1)
     for _ in range(11):
         start = (start - dt.timedelta(days=1)).replace(day=1)
-    assert f'name="from-year" type="text" value="{start.year}"' in page or re.search(rf'name="from-year"[^>]*value="{start.year}"', page)
+    assert f'name="from-year" type="text" value="{start.year}"' in page or re.search(
+        rf'name="from-year"[^>]*value="{start.year}"', page
+    )
     assert re.search(rf'name="from-month"[^>]*value="{start.month}"', page)
     assert re.search(rf'name="to-day"[^>]*value="{today().day}"', page)
 
 
-@pytest.mark.parametrize("query, field, message", [
-    ({"from-day": "31", "from-month": "2", "from-year": "2026", "to-day": "1", "to-month": "3", "to-year": "2026"}, "from", "The start date must be a real date"),
-    ({"from-day": "1", "from-month": "", "from-year": "2026", "to-day": "1", "to-month": "3", "to-year": "2026"}, "from", "The start date must include a month"),
-    ({"from-day": "1", "from-month": "3", "from-year": "2026"}, "to", "Enter the end date"),
-    ({"from-day": "1", "from-month": "3", "from-year": "2026", "to-day": "1", "to-month": "2", "to-year": "2026"}, "to",
-     "The end date must be the same as or after the start date"),
-    ({"from-day": "1", "from-month": "1", "from-year": "2015", "to-day": "1", "to-month": "2", "to-year": "2026"}, "to", "5 years or shorter"),
-    ({"nation": "XXX"}, "nation", "Choose ENG, WLS, SCT or NIR"),
-])
-def test_a_bad_period_or_filter_is_named_in_the_error_summary_and_nothing_is_computed(people, web_client, query, field, message):
+@pytest.mark.parametrize(
+    "query, field, message",
+    [
+        (
+            {
+                "from-day": "31",
+                "from-month": "2",
+                "from-year": "2026",
+                "to-day": "1",
+                "to-month": "3",
+                "to-year": "2026",
+            },
+            "from",
+            "The start date must be a real date",
+        ),
+        (
+            {"from-day": "1", "from-month": "", "from-year": "2026", "to-day": "1", "to-month": "3", "to-year": "2026"},
+            "from",
+            "The start date must include a month",
+        ),
+        ({"from-day": "1", "from-month": "3", "from-year": "2026"}, "to", "Enter the end date"),
+        (
+            {
+                "from-day": "1",
+                "from-month": "3",
+                "from-year": "2026",
+                "to-day": "1",
+                "to-month": "2",
+                "to-year": "2026",
+            },
+            "to",
+            "The end date must be the same as or after the start date",
+        ),
+        (
+            {
+                "from-day": "1",
+                "from-month": "1",
+                "from-year": "2015",
+                "to-day": "1",
+                "to-month": "2",
+                "to-year": "2026",
+            },
+            "to",
+            "5 years or shorter",
+        ),
+        ({"nation": "XXX"}, "nation", "Choose ENG, WLS, SCT or NIR"),
+    ],
+)
+def test_a_bad_period_or_filter_is_named_in_the_error_summary_and_nothing_is_computed(
+    people, web_client, query, field, message
+):
     before = AuditEvent.objects.filter(action="dashboard.view").count()
     response = web_client(people["sca"]).get("/dashboard", query)
     assert response.status_code == 200
@@ -87,8 +144,17 @@ def test_a_bad_period_or_filter_is_named_in_the_error_summary_and_nothing_is_com
 
 def test_a_future_end_date_is_refused(people, web_client):
     tomorrow = today() + dt.timedelta(days=1)
-    response = web_client(people["sca"]).get("/dashboard", {"from-day": "1", "from-month": "1", "from-year": str(tomorrow.year - 1),
-                                                            "to-day": str(tomorrow.day), "to-month": str(tomorrow.month), "to-year": str(tomorrow.year)})
+    response = web_client(people["sca"]).get(
+        "/dashboard",
+        {
+            "from-day": "1",
+            "from-month": "1",
+            "from-year": str(tomorrow.year - 1),
+            "to-day": str(tomorrow.day),
+            "to-month": str(tomorrow.month),
+            "to-year": str(tomorrow.year),
+        },
+    )
     assert "The end date must be today or in the past" in response.content.decode()
 
 
@@ -122,18 +188,41 @@ def test_the_api_gives_the_same_figures_as_the_selector(people, cases, api_clien
     assert (jan["decisions"], jan["median_days"], jan["p90_days"]) == (4, 5, pytest.approx(8.8))
     # Exact for a decision maker; each figure's marks beside it (issue 22 point 8).
     unmarked = {"obs_status": {"decisions": "", "median_days": "", "p90_days": ""}}
-    assert body["time_to_conclusive_grounds"]["period"] == {"decisions": 2, "median_days": 71, "p90_days": pytest.approx(87.8), **unmarked,
-                                                            "below_threshold": {"decisions": True, "median_days": True, "p90_days": True}}
+    assert body["time_to_conclusive_grounds"]["period"] == {
+        "decisions": 2,
+        "median_days": 71,
+        "p90_days": pytest.approx(87.8),
+        **unmarked,
+        "below_threshold": {"decisions": True, "median_days": True, "p90_days": True},
+    }
     within = body["reasonable_grounds_within_deadline"]["period"]
     assert (within["decisions"], within["within_deadline"], within["percent"]) == (5, 3, 60.0)
     assert within["below_threshold"] == {"decisions": False, "within_deadline": True, "percent": False}
     [row] = body["missed_deadlines"]["rows"]
-    assert {k: row[k] for k in ("competent_authority", "nation", "reasonable_grounds_due", "reasonable_grounds_missed",
-                                "conclusive_grounds_due", "conclusive_grounds_missed")} == {
-        "competent_authority": "SCA", "nation": "ENG", "reasonable_grounds_due": 6,
-        "reasonable_grounds_missed": 3, "conclusive_grounds_due": 3, "conclusive_grounds_missed": 2}
-    assert row["below_threshold"] == {"reasonable_grounds_due": False, "reasonable_grounds_missed": True,
-                                      "conclusive_grounds_due": True, "conclusive_grounds_missed": True}
+    assert {
+        k: row[k]
+        for k in (
+            "competent_authority",
+            "nation",
+            "reasonable_grounds_due",
+            "reasonable_grounds_missed",
+            "conclusive_grounds_due",
+            "conclusive_grounds_missed",
+        )
+    } == {
+        "competent_authority": "SCA",
+        "nation": "ENG",
+        "reasonable_grounds_due": 6,
+        "reasonable_grounds_missed": 3,
+        "conclusive_grounds_due": 3,
+        "conclusive_grounds_missed": 2,
+    }
+    assert row["below_threshold"] == {
+        "reasonable_grounds_due": False,
+        "reasonable_grounds_missed": True,
+        "conclusive_grounds_due": True,
+        "conclusive_grounds_missed": True,
+    }
     assert body["disclosure"]["method"] == "exact"
     assert {s["status"]: s["count"] for s in body["open_by_stage"]}["awaiting_reasonable_grounds"] == 2  # F and G
     assert "Surname" not in response.content.decode()
@@ -141,20 +230,26 @@ def test_the_api_gives_the_same_figures_as_the_selector(people, cases, api_clien
     assert event.details["via"] == "api"
 
 
-@pytest.mark.parametrize("params, fields", [
-    ({"from": "2026-02-30", "to": "2026-03-01"}, ["from"]),
-    ({"from": "2026-03-01"}, ["to"]),
-    ({"from": "2026-03-01", "to": "2026-02-01"}, ["to"]),
-    ({"authority": "HOME_OFFICE", "age_group": "elderly"}, ["authority", "age_group"]),
-    ({"period": "last_year"}, ["period"]),
-])
+@pytest.mark.parametrize(
+    "params, fields",
+    [
+        ({"from": "2026-02-30", "to": "2026-03-01"}, ["from"]),
+        ({"from": "2026-03-01"}, ["to"]),
+        ({"from": "2026-03-01", "to": "2026-02-01"}, ["to"]),
+        ({"authority": "HOME_OFFICE", "age_group": "elderly"}, ["authority", "age_group"]),
+        ({"period": "last_year"}, ["period"]),
+    ],
+)
 def test_the_api_refuses_bad_parameters_with_every_error_named(people, api_client, params, fields):
     response = api_client(people["stats"]).get("/api/v1/dashboard", **params)
     assert response.status_code == 422, response.content
     assert sorted(e["field"] for e in response.json()["errors"]) == sorted(fields)
 
 
-@pytest.mark.parametrize("role, status", [("auditor", 403), ("admin", 403), ("referrer", 403), ("immigration", 403), ("stats", 200), ("panel", 200)])
+@pytest.mark.parametrize(
+    "role, status",
+    [("auditor", 403), ("admin", 403), ("referrer", 403), ("immigration", 403), ("stats", 200), ("panel", 200)],
+)
 def test_the_api_answers_by_role(people, api_client, role, status):
     assert api_client(people[role]).get("/api/v1/dashboard").status_code == status
 
@@ -170,7 +265,11 @@ def test_the_api_is_documented(api_client, people):
 
 
 def test_the_chosen_filters_are_named_above_the_figures(people, web_client):
-    page = web_client(people["stats"]).get("/dashboard", {"authority": "IECA", "nation": "SCT", "age_group": "child"}).content.decode()
+    page = (
+        web_client(people["stats"])
+        .get("/dashboard", {"authority": "IECA", "nation": "SCT", "age_group": "child"})
+        .content.decode()
+    )
     assert re.search(r"to \d+ \w+ \d{4}, Immigration Enforcement Competent Authority, Scotland, Child", page)
 
 
@@ -183,22 +282,52 @@ def one_panel_week(people):
     from opennrm.dashboards.services import case_figures_refresh
 
     day = today()
-    case(people, "P1", authority="LOCAL_PANEL", local_authority="E09000019", received=(day - dt.timedelta(days=3)).isoformat(),
-         rg_due=(day + dt.timedelta(days=20)).isoformat(), status="awaiting_reasonable_grounds")
-    decided = case(people, "P2", authority="LOCAL_PANEL", local_authority="E09000019", received=(day - dt.timedelta(days=6)).isoformat(),
-                   rg_due=(day + dt.timedelta(days=20)).isoformat(), cg_due=(day + dt.timedelta(days=40)).isoformat(), status="recovery_period")
+    case(
+        people,
+        "P1",
+        authority="LOCAL_PANEL",
+        local_authority="E09000019",
+        received=(day - dt.timedelta(days=3)).isoformat(),
+        rg_due=(day + dt.timedelta(days=20)).isoformat(),
+        status="awaiting_reasonable_grounds",
+    )
+    decided = case(
+        people,
+        "P2",
+        authority="LOCAL_PANEL",
+        local_authority="E09000019",
+        received=(day - dt.timedelta(days=6)).isoformat(),
+        rg_due=(day + dt.timedelta(days=20)).isoformat(),
+        cg_due=(day + dt.timedelta(days=40)).isoformat(),
+        status="recovery_period",
+    )
     decide(people, decided, "reasonable_grounds", (day - dt.timedelta(days=2)).isoformat())
     case_figures_refresh(full=True)
     start = day - dt.timedelta(days=6)
     return {
         "api": {"from": start.isoformat(), "to": day.isoformat(), "authority": "LOCAL_PANEL"},
-        "page": {"from-day": start.day, "from-month": start.month, "from-year": start.year,
-                 "to-day": day.day, "to-month": day.month, "to-year": day.year, "authority": "LOCAL_PANEL"},
+        "page": {
+            "from-day": start.day,
+            "from-month": start.month,
+            "from-year": start.year,
+            "to-day": day.day,
+            "to-month": day.month,
+            "to-year": day.year,
+            "authority": "LOCAL_PANEL",
+        },
     }
 
 
-COUNT_FIELDS = {"count", "open_total", "decisions", "within_deadline", "reasonable_grounds_due", "reasonable_grounds_missed",
-                "conclusive_grounds_due", "conclusive_grounds_missed"}
+COUNT_FIELDS = {
+    "count",
+    "open_total",
+    "decisions",
+    "within_deadline",
+    "reasonable_grounds_due",
+    "reasonable_grounds_missed",
+    "conclusive_grounds_due",
+    "conclusive_grounds_missed",
+}
 
 
 def published_figures(body, path=""):
@@ -214,7 +343,9 @@ def published_figures(body, path=""):
             yield from published_figures(item, f"{path}.{i}")
 
 
-def test_a_statistician_sees_no_count_of_1_and_no_median_of_one_case_in_a_week_of_one_panel(people, one_panel_week, api_client, web_client):
+def test_a_statistician_sees_no_count_of_1_and_no_median_of_one_case_in_a_week_of_one_panel(
+    people, one_panel_week, api_client, web_client
+):
     body = api_client(people["stats"]).get("/api/v1/dashboard", **one_panel_week["api"]).json()
     assert body["disclosure"]["method"] == "controlled"
     stages = {s["status"]: s for s in body["open_by_stage"]}
@@ -246,7 +377,9 @@ def test_a_statistician_sees_no_count_of_1_and_no_median_of_one_case_in_a_week_o
     assert "[c] withheld" in open_chart and "<rect" not in open_chart.split("</defs>")[1]  # no bar for a withheld count
 
 
-def test_a_decision_maker_sees_the_same_week_exact_with_its_small_figures_marked(people, one_panel_week, api_client, web_client):
+def test_a_decision_maker_sees_the_same_week_exact_with_its_small_figures_marked(
+    people, one_panel_week, api_client, web_client
+):
     params = {k: v for k, v in one_panel_week["api"].items() if k != "authority"}
     body = api_client(people["panel"]).get("/api/v1/dashboard", **params).json()
     assert body["disclosure"]["method"] == "exact"
@@ -263,7 +396,10 @@ def test_a_decision_maker_sees_the_same_week_exact_with_its_small_figures_marked
     page = web_client(people["panel"]).get("/dashboard", page_params).content.decode()
     assert "take care before sharing them" in page
     open_table = re.search(r'id="open-table".*?</table>', page, re.S).group(0)
-    assert re.search(r'Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1 <strong class="govuk-tag[^"]*">fewer than 5</strong>', open_table)
+    assert re.search(
+        r'Awaiting Reasonable Grounds decision</th>\s*<td[^>]*>1 <strong class="govuk-tag[^"]*">fewer than 5</strong>',
+        open_table,
+    )
     assert "(fewer than 5)" in re.search(r'id="open-chart-title".*?</svg>', page, re.S).group(0)
 
 

@@ -5,44 +5,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('decisions', '0004_decision_notification'),
-        ('referrals', '0002_assignment'),
+        ("decisions", "0004_decision_notification"),
+        ("referrals", "0002_assignment"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkerSchedule',
+            name="WorkerSchedule",
             fields=[
-                ('name', models.CharField(max_length=60, primary_key=True, serialize=False)),
-                ('next_task_id', models.CharField(blank=True, max_length=64)),
-                ('next_run_after', models.DateTimeField(blank=True, null=True)),
-                ('last_started_at', models.DateTimeField(blank=True, null=True)),
-                ('last_finished_at', models.DateTimeField(blank=True, null=True)),
-                ('last_summary', models.JSONField(default=dict)),
+                ("name", models.CharField(max_length=60, primary_key=True, serialize=False)),
+                ("next_task_id", models.CharField(blank=True, max_length=64)),
+                ("next_run_after", models.DateTimeField(blank=True, null=True)),
+                ("last_started_at", models.DateTimeField(blank=True, null=True)),
+                ("last_finished_at", models.DateTimeField(blank=True, null=True)),
+                ("last_summary", models.JSONField(default=dict)),
             ],
         ),
         migrations.CreateModel(
-            name='DeadlineNotice',
+            name="DeadlineNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_to', models.JSONField(default=list)),
-                ('kind', models.CharField(choices=[('reminder', 'Reminder'), ('breach', 'Breach escalation')], max_length=10)),
-                ('stage', models.CharField(choices=[('reasonable_grounds', 'Reasonable Grounds'), ('conclusive_grounds', 'Conclusive Grounds')], max_length=30)),
-                ('due_on', models.DateField()),
-                ('superseded_at', models.DateTimeField(blank=True, null=True)),
-                ('referral', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='deadline_notices', to='referrals.referral')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_to", models.JSONField(default=list)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("reminder", "Reminder"), ("breach", "Breach escalation")], max_length=10
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("reasonable_grounds", "Reasonable Grounds"),
+                            ("conclusive_grounds", "Conclusive Grounds"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("due_on", models.DateField()),
+                ("superseded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="deadline_notices",
+                        to="referrals.referral",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('sent_at__isnull', True), ('superseded_at__isnull', True)), fields=['id'], name='deadline_notice_unsent_idx')],
-                'constraints': [models.UniqueConstraint(fields=('referral', 'kind', 'stage', 'due_on'), name='deadline_notice_once_per_deadline')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("sent_at__isnull", True), ("superseded_at__isnull", True)),
+                        fields=["id"],
+                        name="deadline_notice_unsent_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("referral", "kind", "stage", "due_on"), name="deadline_notice_once_per_deadline"
+                    )
+                ],
             },
         ),
     ]

@@ -33,7 +33,9 @@ def people(make_user, seeded_rules):
         "ieca": make_user(Role.IECA_DECISION_MAKER, "ieca"),
         "panel": make_user(Role.PANEL_DECISION_MAKER, "panel"),
         "panel2": make_user(Role.PANEL_DECISION_MAKER, "panel2"),
-        "other_panel": make_user(Role.PANEL_DECISION_MAKER, "panel.camden", name="Camden multi-agency panel", local_authority="E09000007"),
+        "other_panel": make_user(
+            Role.PANEL_DECISION_MAKER, "panel.camden", name="Camden multi-agency panel", local_authority="E09000007"
+        ),
         "la": make_user(Role.LA_SOCIAL_WORKER, "la"),
         "guardian": make_user(Role.GUARDIAN, "guardian"),
         "immigration": make_user(Role.IMMIGRATION_OFFICER, "immigration"),
@@ -44,7 +46,9 @@ def people(make_user, seeded_rules):
 def make_referral(actor, body, *, days_ago: float = 60, received_at: dt.datetime | None = None) -> Referral:
     data, errors = validate_referral(body, now=timezone.now())
     assert not errors, errors
-    return referral_create(actor=actor, data=data, received_at=received_at or timezone.now() - dt.timedelta(days=days_ago))
+    return referral_create(
+        actor=actor, data=data, received_at=received_at or timezone.now() - dt.timedelta(days=days_ago)
+    )
 
 
 def days_ago(days: float) -> dt.datetime:

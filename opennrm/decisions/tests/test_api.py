@@ -23,20 +23,35 @@ def clients(people, api_client):
 
 
 def decide(client, referral, stage=RG, outcome="positive", reasons="Consistent account", **headers):
-    return client.post(f"{BASE}/{referral.uuid}/decisions", {"stage": stage, "outcome": outcome, "reasons": reasons}, headers=headers or None)
+    return client.post(
+        f"{BASE}/{referral.uuid}/decisions",
+        {"stage": stage, "outcome": outcome, "reasons": reasons},
+        headers=headers or None,
+    )
 
 
 def state(referral) -> tuple:
     fresh = Referral.objects.get(pk=referral.pk)
-    return fresh.status, fresh.competent_authority, fresh.reasonable_grounds_due, Decision.objects.filter(referral=fresh).count()
+    return (
+        fresh.status,
+        fresh.competent_authority,
+        fresh.reasonable_grounds_due,
+        Decision.objects.filter(referral=fresh).count(),
+    )
 
 
 def test_done_when_negative_rg_confirmed_then_reconsideration_requested(clients, people, child_referral_body):
     referral = make_referral(people["referrer"], child_referral_body, days_ago=2)
-    proposed = decide(clients["sca1"], referral, outcome="negative", reasons="Little specific detail of recruitment or control")
+    proposed = decide(
+        clients["sca1"], referral, outcome="negative", reasons="Little specific detail of recruitment or control"
+    )
     assert proposed.status_code == 201, proposed.content
     body = proposed.json()
-    assert (body["state"], body["referral"]["status"], body["guidance_version"]) == ("proposed", "awaiting_reasonable_grounds", "rg-all-evidence-2023-07")
+    assert (body["state"], body["referral"]["status"], body["guidance_version"]) == (
+        "proposed",
+        "awaiting_reasonable_grounds",
+        "rg-all-evidence-2023-07",
+    )
     # Not yet a decision: the first responder's view of the status shows none.
     assert clients["referrer"].get(f"{BASE}/{referral.uuid}").json()["decisions"] == []
 
@@ -45,11 +60,17 @@ def test_done_when_negative_rg_confirmed_then_reconsideration_requested(clients,
     assert by_proposer.status_code == 409 and "different decision maker" in by_proposer.json()["detail"]
     confirmed = clients["sca2"].post(confirm_url, raw=b"")
     assert confirmed.status_code == 200, confirmed.content
-    assert (confirmed.json()["state"], confirmed.json()["reviewed_by"], confirmed.json()["referral"]["status"]) == ("issued", "sca2", "reasonable_grounds_negative")
+    assert (confirmed.json()["state"], confirmed.json()["reviewed_by"], confirmed.json()["referral"]["status"]) == (
+        "issued",
+        "sca2",
+        "reasonable_grounds_negative",
+    )
     seen = clients["referrer"].get(f"{BASE}/{referral.uuid}").json()
     assert [(d["stage"], d["outcome"]) for d in seen["decisions"]] == [(RG, "negative")]
 
-    asked = clients["referrer"].post(f"{BASE}/{referral.uuid}/reconsideration-requests", {"grounds": "The school's safeguarding records"})
+    asked = clients["referrer"].post(
+        f"{BASE}/{referral.uuid}/reconsideration-requests", {"grounds": "The school's safeguarding records"}
+    )
     assert asked.status_code == 201, asked.content
     assert asked.json()["referral"]["status"] == "reconsideration" and asked.json()["decision_id"] == body["id"]
     again = decide(clients["sca2"], referral)
@@ -73,12 +94,19 @@ def test_who_may_decide(clients, child_referral):
     for name in ("ieca", "panel"):
         assert decide(clients[name], child_referral).json() == {"detail": "Not found"}
     assert decide(clients["sca1"], Referral(uuid=uuid.uuid4())).status_code == 404
-    assert clients["sca1"].post(f"{BASE}/not-an-id/decisions", {"stage": RG, "outcome": "positive", "reasons": "x"}).status_code == 404
+    assert (
+        clients["sca1"]
+        .post(f"{BASE}/not-an-id/decisions", {"stage": RG, "outcome": "positive", "reasons": "x"})
+        .status_code
+        == 404
+    )
     assert state(child_referral) == before
 
 
 def test_bad_bodies_get_every_error_at_once(clients, child_referral):
-    response = clients["sca1"].post(f"{BASE}/{child_referral.uuid}/decisions", {"stage": "final", "outcome": "maybe", "reasons": "", "extra": 1})
+    response = clients["sca1"].post(
+        f"{BASE}/{child_referral.uuid}/decisions", {"stage": "final", "outcome": "maybe", "reasons": "", "extra": 1}
+    )
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"stage", "outcome", "reasons", "extra"}
     assert clients["sca1"].post(f"{BASE}/{child_referral.uuid}/decisions", raw=b"[1]").status_code == 422
@@ -99,7 +127,9 @@ def test_wrong_order_is_409_with_the_reason_and_leaves_the_record(clients, peopl
     before = state(child_referral)
     response = decide(clients["sca1"], child_referral, stage=CG)
     assert response.status_code == 409 and "Reasonable Grounds decision first" in response.json()["detail"]
-    reconsider = clients["referrer"].post(f"{BASE}/{child_referral.uuid}/reconsideration-requests", {"grounds": "Look again"})
+    reconsider = clients["referrer"].post(
+        f"{BASE}/{child_referral.uuid}/reconsideration-requests", {"grounds": "Look again"}
+    )
     assert reconsider.status_code == 409 and "Only a negative decision" in reconsider.json()["detail"]
     withdraw = clients["referrer"].post(f"{BASE}/{child_referral.uuid}/withdraw", {"reason": "Asked to leave"})
     assert withdraw.status_code == 409 and "child" in withdraw.json()["detail"]
@@ -121,22 +151,37 @@ def test_send_back_then_a_fresh_decision(clients, child_referral):
     assert clients["sca2"].post(url, {}).status_code == 422
     sent = clients["sca2"].post(url, {"comment": "Get the police interview first"})
     assert sent.status_code == 200 and sent.json()["state"] == "sent_back"
-    assert clients["sca2"].post(f"{BASE}/{child_referral.uuid}/decisions/{proposal['id']}/confirm", {}).status_code == 409
+    assert (
+        clients["sca2"].post(f"{BASE}/{child_referral.uuid}/decisions/{proposal['id']}/confirm", {}).status_code == 409
+    )
     assert clients["sca2"].post(f"{BASE}/{child_referral.uuid}/decisions/{uuid.uuid4()}/confirm", {}).status_code == 404
     assert decide(clients["sca2"], child_referral).status_code == 201
 
 
 def test_withdrawal_and_reroute_through_the_api(clients, people, adult_referral_body):
-    referral = make_referral(people["referrer"], adult_referral_body, received_at=dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC))
+    referral = make_referral(
+        people["referrer"], adult_referral_body, received_at=dt.datetime(2026, 11, 27, 10, tzinfo=dt.UTC)
+    )
     assert clients["la"].post(f"{BASE}/{referral.uuid}/withdraw", {"reason": "x"}).status_code == 403
     assert clients["other_referrer"].post(f"{BASE}/{referral.uuid}/withdraw", {"reason": "x"}).status_code == 404
-    rerouted = clients["sca1"].post(f"{BASE}/{referral.uuid}/reroute", {"competent_authority": "IECA", "reason": "In detention"})
+    rerouted = clients["sca1"].post(
+        f"{BASE}/{referral.uuid}/reroute", {"competent_authority": "IECA", "reason": "In detention"}
+    )
     assert rerouted.status_code == 200 and rerouted.json()["referral"]["competent_authority"] == "IECA"
     assert rerouted.json()["referral"]["reasonable_grounds_due"] == "2026-12-04"
-    assert clients["sca1"].post(f"{BASE}/{referral.uuid}/reroute", {"competent_authority": "SCA", "reason": "x"}).status_code == 404
-    withdrawn = clients["referrer"].post(f"{BASE}/{referral.uuid}/withdraw", {"reason": "Returned home"}, headers={"Idempotency-Key": "w-1"})
+    assert (
+        clients["sca1"]
+        .post(f"{BASE}/{referral.uuid}/reroute", {"competent_authority": "SCA", "reason": "x"})
+        .status_code
+        == 404
+    )
+    withdrawn = clients["referrer"].post(
+        f"{BASE}/{referral.uuid}/withdraw", {"reason": "Returned home"}, headers={"Idempotency-Key": "w-1"}
+    )
     assert withdrawn.status_code == 200 and withdrawn.json()["referral"]["status"] == "withdrawn"
-    repeat = clients["referrer"].post(f"{BASE}/{referral.uuid}/withdraw", {"reason": "Returned home"}, headers={"Idempotency-Key": "w-1"})
+    repeat = clients["referrer"].post(
+        f"{BASE}/{referral.uuid}/withdraw", {"reason": "Returned home"}, headers={"Idempotency-Key": "w-1"}
+    )
     assert repeat.status_code == 200 and repeat.json() == withdrawn.json()
     assert clients["referrer"].post(f"{BASE}/{referral.uuid}/withdraw", {"reason": "Again"}).status_code == 409
 

@@ -20,7 +20,13 @@ from django_tasks_db.models import DBTaskResult
 
 from opennrm.accounts.models import Organisation, Team
 from opennrm.audit.models import AuditEvent
-from opennrm.decisions.deadlines import deadline_notices_send, deadline_sweep, london_today, nation_windows, notice_recipients
+from opennrm.decisions.deadlines import (
+    deadline_notices_send,
+    deadline_sweep,
+    london_today,
+    nation_windows,
+    notice_recipients,
+)
 from opennrm.decisions.models import DeadlineNotice, NoticeKind, Outcome, Stage, WorkerSchedule
 from opennrm.decisions.services import decision_record
 from opennrm.decisions.tasks import DEADLINE_SWEEP, deadline_work_schedule, next_nightly_sweep
@@ -84,15 +90,24 @@ def test_the_reminder_day_is_the_working_day_before_in_each_nation(db):  # closu
 
 
 def test_reminders_and_breaches_follow_each_nations_working_days(people, child_referral_body, adult_referral_body):
-    england_tuesday = on(make_referral(people["referrer"], child_referral_body), nation="ENG", reasonable_grounds_due=D(2026, 12, 1))
-    scotland_tuesday = on(make_referral(people["referrer"], adult_referral_body), nation="SCT", reasonable_grounds_due=D(2026, 12, 1))
-    england_monday = on(make_referral(people["referrer"], child_referral_body), nation="ENG", reasonable_grounds_due=D(2026, 11, 30))
+    england_tuesday = on(
+        make_referral(people["referrer"], child_referral_body), nation="ENG", reasonable_grounds_due=D(2026, 12, 1)
+    )
+    scotland_tuesday = on(
+        make_referral(people["referrer"], adult_referral_body), nation="SCT", reasonable_grounds_due=D(2026, 12, 1)
+    )
+    england_monday = on(
+        make_referral(people["referrer"], child_referral_body), nation="ENG", reasonable_grounds_due=D(2026, 11, 30)
+    )
     RG, REMIND, BREACH = Stage.REASONABLE_GROUNDS, NoticeKind.REMINDER, NoticeKind.BREACH
 
     assert deadline_sweep(today=D(2026, 11, 26)).reminders_created == 0  # Thursday: nothing yet
     friday = deadline_sweep(today=D(2026, 11, 27))
     assert (friday.reminders_created, friday.breaches_created) == (2, 0)
-    assert notices() == {(scotland_tuesday.reference, REMIND, RG, D(2026, 12, 1)), (england_monday.reference, REMIND, RG, D(2026, 11, 30))}
+    assert notices() == {
+        (scotland_tuesday.reference, REMIND, RG, D(2026, 12, 1)),
+        (england_monday.reference, REMIND, RG, D(2026, 11, 30)),
+    }
     for weekend_day in (28, 29):
         assert deadline_sweep(today=D(2026, 11, weekend_day)).reminders_created == 0
     monday = deadline_sweep(today=D(2026, 11, 30))
@@ -104,7 +119,11 @@ def test_reminders_and_breaches_follow_each_nations_working_days(people, child_r
     assert notices(kind=BREACH) == {(england_monday.reference, BREACH, RG, D(2026, 11, 30))}
     wednesday = deadline_sweep(today=D(2026, 12, 2))
     assert wednesday.breaches_created == 2
-    assert {r for r, *_ in notices(kind=BREACH)} == {england_monday.reference, england_tuesday.reference, scotland_tuesday.reference}
+    assert {r for r, *_ in notices(kind=BREACH)} == {
+        england_monday.reference,
+        england_tuesday.reference,
+        scotland_tuesday.reference,
+    }
     assert wednesday.cases_checked == Referral.objects.filter(status=Status.AWAITING_REASONABLE_GROUNDS).count() == 3
     # Once each: sweeping again on any day makes nothing new.
     for day in (D(2026, 11, 27), D(2026, 12, 1), D(2026, 12, 2), D(2026, 12, 9)):
@@ -137,8 +156,14 @@ def test_a_breach_is_escalated_while_it_is_news(people, child_referral, adult_re
 
 
 def test_a_recovery_period_that_has_run_is_ended_once_and_its_conclusive_grounds_deadline_swept(people, child_referral):
-    decision_record(actor=people["sca1"], referral=child_referral, stage=Stage.REASONABLE_GROUNDS, outcome=Outcome.POSITIVE,
-                    reasons="Credible account.", decided_at=days_ago(40))
+    decision_record(
+        actor=people["sca1"],
+        referral=child_referral,
+        stage=Stage.REASONABLE_GROUNDS,
+        outcome=Outcome.POSITIVE,
+        reasons="Credible account.",
+        decided_at=days_ago(40),
+    )
     child_referral.refresh_from_db()
     ends_on = child_referral.recovery_period_ends_on
     assert child_referral.status == Status.RECOVERY_PERIOD and ends_on < london_today(timezone.now())
@@ -166,7 +191,10 @@ def test_the_command_prints_progress_and_a_summary(people, child_referral):
     call_command("sweep-deadlines", "--today", "2026-11-27", stdout=out)
     text = out.getvalue()
     assert "Open cases with a decision deadline: 1" in text
-    assert "Swept 2026-11-27" in text and "1 open cases checked, 1 reminders created, 0 breaches created, 0 recovery periods ended" in text
+    assert (
+        "Swept 2026-11-27" in text
+        and "1 open cases checked, 1 reminders created, 0 breaches created, 0 recovery periods ended" in text
+    )
     with pytest.raises(CommandError, match="'27/11/2026' is not a date: give it as YYYY-MM-DD"):
         call_command("sweep-deadlines", "--today", "27/11/2026")
 
@@ -176,8 +204,12 @@ def test_the_command_prints_progress_and_a_summary(people, child_referral):
 
 def test_who_is_told(people, child_referral, team, sca_mailbox):
     maker, manager = people["sca1"], team.manager
-    reminder = DeadlineNotice(kind=NoticeKind.REMINDER, referral=child_referral, stage=Stage.REASONABLE_GROUNDS, due_on=D(2026, 11, 30))
-    breach = DeadlineNotice(kind=NoticeKind.BREACH, referral=child_referral, stage=Stage.REASONABLE_GROUNDS, due_on=D(2026, 11, 30))
+    reminder = DeadlineNotice(
+        kind=NoticeKind.REMINDER, referral=child_referral, stage=Stage.REASONABLE_GROUNDS, due_on=D(2026, 11, 30)
+    )
+    breach = DeadlineNotice(
+        kind=NoticeKind.BREACH, referral=child_referral, stage=Stage.REASONABLE_GROUNDS, due_on=D(2026, 11, 30)
+    )
 
     def told(notice):
         child_referral.refresh_from_db()
@@ -201,12 +233,19 @@ def test_who_is_told(people, child_referral, team, sca_mailbox):
 
 def _overdue_case(people, body, team) -> Referral:
     referral = make_referral(people["referrer"], body)
-    return on(referral, nation="ENG", reasonable_grounds_due=london_today(timezone.now()) - dt.timedelta(days=10),
-              assigned_team=team, assigned_to=people["sca1"])
+    return on(
+        referral,
+        nation="ENG",
+        reasonable_grounds_due=london_today(timezone.now()) - dt.timedelta(days=10),
+        assigned_team=team,
+        assigned_to=people["sca1"],
+    )
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_breach_is_escalated_to_the_team_manager_once_across_sweeps_and_a_restart(people, child_referral_body, team, smtp_sink):
+def test_a_breach_is_escalated_to_the_team_manager_once_across_sweeps_and_a_restart(
+    people, child_referral_body, team, smtp_sink
+):
     smtp_sink.start()
     referral = _overdue_case(people, child_referral_body, team)
     deadline_sweep()
@@ -234,7 +273,17 @@ def test_a_breach_is_escalated_to_the_team_manager_once_across_sweeps_and_a_rest
     assert f"http://127.0.0.1:8000/referrals/{referral.uuid}" in text
     assert "you manage the team the case is assigned to, Children's team" in text
     # Email is not a secure channel: nothing about the person referred.
-    for personal in ("Nguyen", "Thi Anh", "Annie", "cannabis", "Croydon", "2010-03-01", "CRO-2026-0042", "Example Road", "020 7946"):
+    for personal in (
+        "Nguyen",
+        "Thi Anh",
+        "Annie",
+        "cannabis",
+        "Croydon",
+        "2010-03-01",
+        "CRO-2026-0042",
+        "Example Road",
+        "020 7946",
+    ):
         assert personal not in text
     notice.refresh_from_db()
     assert notice.sent_to == [team.manager.email] and notice.attempts == 1
@@ -283,8 +332,13 @@ def test_a_notice_survives_the_mail_server_being_down(people, child_referral_bod
 def test_a_notice_whose_decision_was_made_meanwhile_is_not_sent(people, child_referral, mailoutbox):
     on(child_referral, reasonable_grounds_due=D(2026, 11, 30))
     deadline_sweep(today=D(2026, 11, 27))
-    decision_record(actor=people["sca1"], referral=child_referral, stage=Stage.REASONABLE_GROUNDS, outcome=Outcome.POSITIVE,
-                    reasons="Credible account.")
+    decision_record(
+        actor=people["sca1"],
+        referral=child_referral,
+        stage=Stage.REASONABLE_GROUNDS,
+        outcome=Outcome.POSITIVE,
+        reasons="Credible account.",
+    )
     outcome = deadline_notices_send()
     assert (outcome.sent, outcome.superseded) == (0, 1)
     notice = DeadlineNotice.objects.get()
@@ -296,10 +350,22 @@ def test_a_notice_whose_decision_was_made_meanwhile_is_not_sent(people, child_re
 def test_two_sweeps_at_once_create_each_notice_once(people, child_referral_body, adult_referral_body):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises writers for the whole database; concurrent sweeps are tested on PostgreSQL")
-    overdue = [on(make_referral(people["referrer"], child_referral_body), reasonable_grounds_due=D(2026, 11, 2)) for _ in range(20)]
-    remind = [on(make_referral(people["referrer"], adult_referral_body), reasonable_grounds_due=D(2026, 11, 30)) for _ in range(20)]
-    ended = [on(make_referral(people["referrer"], child_referral_body), status=Status.RECOVERY_PERIOD,
-                recovery_period_ends_on=D(2026, 11, 1) + dt.timedelta(days=n)) for n in range(20)]
+    overdue = [
+        on(make_referral(people["referrer"], child_referral_body), reasonable_grounds_due=D(2026, 11, 2))
+        for _ in range(20)
+    ]
+    remind = [
+        on(make_referral(people["referrer"], adult_referral_body), reasonable_grounds_due=D(2026, 11, 30))
+        for _ in range(20)
+    ]
+    ended = [
+        on(
+            make_referral(people["referrer"], child_referral_body),
+            status=Status.RECOVERY_PERIOD,
+            recovery_period_ends_on=D(2026, 11, 1) + dt.timedelta(days=n),
+        )
+        for n in range(20)
+    ]
     start = threading.Barrier(2)
     results, errors = [], []
 
@@ -330,12 +396,20 @@ def test_two_sweeps_at_once_create_each_notice_once(people, child_referral_body,
 
 def test_the_nightly_sweep_is_at_two_in_the_morning_london_time():
     london = dt.timezone(dt.timedelta(hours=0))
-    assert next_nightly_sweep(dt.datetime(2026, 11, 27, 1, 59, tzinfo=london)) == dt.datetime(2026, 11, 27, 2, 0, tzinfo=london)
-    assert next_nightly_sweep(dt.datetime(2026, 11, 27, 2, 0, tzinfo=london)) == dt.datetime(2026, 11, 28, 2, 0, tzinfo=london)
+    assert next_nightly_sweep(dt.datetime(2026, 11, 27, 1, 59, tzinfo=london)) == dt.datetime(
+        2026, 11, 27, 2, 0, tzinfo=london
+    )
+    assert next_nightly_sweep(dt.datetime(2026, 11, 27, 2, 0, tzinfo=london)) == dt.datetime(
+        2026, 11, 28, 2, 0, tzinfo=london
+    )
     # Summer time: 02:00 BST is 01:00 UTC.
-    assert next_nightly_sweep(dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)) == dt.datetime(2026, 7, 2, 1, 0, tzinfo=dt.UTC)
+    assert next_nightly_sweep(dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)) == dt.datetime(
+        2026, 7, 2, 1, 0, tzinfo=dt.UTC
+    )
     # The night the clocks go back (25 October 2026), 02:00 comes once, in GMT.
-    assert next_nightly_sweep(dt.datetime(2026, 10, 24, 23, 0, tzinfo=dt.UTC)) == dt.datetime(2026, 10, 25, 2, 0, tzinfo=dt.UTC)
+    assert next_nightly_sweep(dt.datetime(2026, 10, 24, 23, 0, tzinfo=dt.UTC)) == dt.datetime(
+        2026, 10, 25, 2, 0, tzinfo=dt.UTC
+    )
 
 
 def _queued_sweeps():
@@ -367,7 +441,10 @@ def test_the_worker_keeps_one_nightly_sweep_queued_whatever_the_restarts(people,
     assert [t.run_after for t in _queued_sweeps()] == [nightly, nightly]
     with time_machine.travel(nightly + dt.timedelta(minutes=1), tick=True):
         run_worker()
-    outcomes = [t.return_value for t in DBTaskResult.objects.filter(task_path__endswith=".sweep_deadlines", status=TaskResultStatus.SUCCESSFUL)]
+    outcomes = [
+        t.return_value
+        for t in DBTaskResult.objects.filter(task_path__endswith=".sweep_deadlines", status=TaskResultStatus.SUCCESSFUL)
+    ]
     assert outcomes.count("not the current run: another is queued") == 1
     assert len(outcomes) == 4  # the first, the catch-up, tonight's and the one left behind
     assert [t.run_after for t in _queued_sweeps()] == [nightly + dt.timedelta(days=1)]

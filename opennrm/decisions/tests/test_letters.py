@@ -22,8 +22,14 @@ def letter_url(decision, suffix=""):
 
 @pytest.fixture
 def positive_rg(people, child_referral):
-    return decision_record(actor=people["sca1"], referral=child_referral, stage=Stage.REASONABLE_GROUNDS, outcome=Outcome.POSITIVE,
-                           reasons=REASONS, decided_at=days_ago(50))
+    return decision_record(
+        actor=people["sca1"],
+        referral=child_referral,
+        stage=Stage.REASONABLE_GROUNDS,
+        outcome=Outcome.POSITIVE,
+        reasons=REASONS,
+        decided_at=days_ago(50),
+    )
 
 
 def test_first_responder_reads_the_letter_of_a_positive_reasonable_grounds_decision(people, positive_rg, web_client):
@@ -53,7 +59,13 @@ def test_the_pdf_letter_is_a_pdf_with_the_decision(people, positive_rg, web_clie
 def test_vietnamese_names_render_in_the_pdf_and_geez_is_reported_missing(people, child_referral_body, caplog):
     child_referral_body["potential_victim"].update(given_names="Thị Ánh Ngọc", family_name="Nguyễn")
     referral = make_referral(people["referrer"], child_referral_body)
-    decision = decision_record(actor=people["sca1"], referral=referral, stage=Stage.REASONABLE_GROUNDS, outcome=Outcome.POSITIVE, reasons=REASONS)
+    decision = decision_record(
+        actor=people["sca1"],
+        referral=referral,
+        stage=Stage.REASONABLE_GROUNDS,
+        outcome=Outcome.POSITIVE,
+        reasons=REASONS,
+    )
     letter = decision_letter_open(actor=people["referrer"], referral_id=referral.uuid, decision_id=decision.uuid)
     with caplog.at_level(logging.WARNING, logger="fpdf"):
         assert letter_pdf(letter).startswith(b"%PDF-")
@@ -68,9 +80,17 @@ def test_vietnamese_names_render_in_the_pdf_and_geez_is_reported_missing(people,
     assert "missing the following glyphs" in caplog.text
 
 
-def test_a_negative_decision_has_a_letter_only_once_confirmed_and_it_names_the_reconsideration_route(people, adult_referral, web_client):
-    proposed = decision_record(actor=people["sca1"], referral=adult_referral, stage=Stage.REASONABLE_GROUNDS, outcome=Outcome.NEGATIVE,
-                               reasons="No indicators of exploitation were described.", decided_at=days_ago(50))
+def test_a_negative_decision_has_a_letter_only_once_confirmed_and_it_names_the_reconsideration_route(
+    people, adult_referral, web_client
+):
+    proposed = decision_record(
+        actor=people["sca1"],
+        referral=adult_referral,
+        stage=Stage.REASONABLE_GROUNDS,
+        outcome=Outcome.NEGATIVE,
+        reasons="No indicators of exploitation were described.",
+        decided_at=days_ago(50),
+    )
     client = web_client(people["referrer"])
     assert client.get(letter_url(proposed)).status_code == 404
     decision_confirm(actor=people["sca2"], referral=adult_referral, decision=proposed, confirmed_at=days_ago(49))
@@ -90,9 +110,16 @@ def test_the_letter_is_404_to_whoever_may_not_see_the_referral(people, positive_
 
 
 @pytest.mark.parametrize("who", ["sca2", "la", "guardian"])
-def test_the_letter_is_open_to_the_authority_and_the_childs_local_authority_and_guardian(people, positive_rg, web_client, who):
+def test_the_letter_is_open_to_the_authority_and_the_childs_local_authority_and_guardian(
+    people, positive_rg, web_client, who
+):
     if who == "guardian":  # the child's guardian: allocated (ADR 0028)
-        guardian_allocate(actor=people["guardian"], referral=positive_rg.referral, guardian=people["guardian"].username, support_model="direct")
+        guardian_allocate(
+            actor=people["guardian"],
+            referral=positive_rg.referral,
+            guardian=people["guardian"].username,
+            support_model="direct",
+        )
     assert web_client(people[who]).get(letter_url(positive_rg)).status_code == 200
 
 

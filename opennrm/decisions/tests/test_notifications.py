@@ -23,9 +23,17 @@ SUBJECT_PREFIX = "NRM decision made:"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_notification_survives_the_mail_server_being_down_and_is_delivered_exactly_once(people, child_referral, smtp_sink):
-    decision = decision_record(actor=people["sca1"], referral=child_referral, stage=Stage.REASONABLE_GROUNDS,
-                               outcome=Outcome.POSITIVE, reasons=REASONS, decided_at=days_ago(50))
+def test_a_notification_survives_the_mail_server_being_down_and_is_delivered_exactly_once(
+    people, child_referral, smtp_sink
+):
+    decision = decision_record(
+        actor=people["sca1"],
+        referral=child_referral,
+        stage=Stage.REASONABLE_GROUNDS,
+        outcome=Outcome.POSITIVE,
+        reasons=REASONS,
+        decided_at=days_ago(50),
+    )
     notification = DecisionNotification.objects.get(decision=decision)
 
     run_worker()  # the server is not running: the connection is refused
@@ -33,7 +41,10 @@ def test_a_notification_survives_the_mail_server_being_down_and_is_delivered_exa
     assert notification.sent_at is None and notification.attempts == 1
     assert "ConnectionRefusedError" in notification.last_error
     assert notification.next_attempt_at > notification.last_attempt_at
-    assert AuditEvent.objects.filter(action="decision.notification_failed", object_id=str(child_referral.uuid)).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="decision.notification_failed", object_id=str(child_referral.uuid)).count()
+        == 1
+    )
 
     smtp_sink.start()
     run_worker()  # the retry is not due yet: the backoff holds
@@ -55,16 +66,31 @@ def test_a_notification_survives_the_mail_server_being_down_and_is_delivered_exa
     assert f"Subject: {SUBJECT_PREFIX} {child_referral.reference}" in text
     assert "Sign in to OpenNRM to read the decision letter" in text
     # Email is not a secure channel: nothing of the case beyond its reference.
-    for case_content in ("Nguyen", "cannabis", "Reasonable Grounds", "positive", "recovery", child_referral.first_responder_reference):
+    for case_content in (
+        "Nguyen",
+        "cannabis",
+        "Reasonable Grounds",
+        "positive",
+        "recovery",
+        child_referral.first_responder_reference,
+    ):
         assert case_content not in text
-    assert AuditEvent.objects.filter(action="decision.notification_sent", object_id=str(child_referral.uuid)).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="decision.notification_sent", object_id=str(child_referral.uuid)).count() == 1
+    )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_negative_decision_is_notified_when_confirmed_not_when_proposed(people, adult_referral, smtp_sink):
     smtp_sink.start()
-    proposed = decision_record(actor=people["sca1"], referral=adult_referral, stage=Stage.REASONABLE_GROUNDS,
-                               outcome=Outcome.NEGATIVE, reasons="No indicators were described.", decided_at=days_ago(50))
+    proposed = decision_record(
+        actor=people["sca1"],
+        referral=adult_referral,
+        stage=Stage.REASONABLE_GROUNDS,
+        outcome=Outcome.NEGATIVE,
+        reasons="No indicators were described.",
+        decided_at=days_ago(50),
+    )
     run_worker()
     assert not DecisionNotification.objects.filter(decision=proposed).exists()
     assert smtp_sink.emails_with_subject(SUBJECT_PREFIX) == []
@@ -79,7 +105,13 @@ def test_a_refused_decision_leaves_no_notification(people, child_referral):
     from opennrm.decisions.services import TransitionRefused
 
     with pytest.raises(TransitionRefused):
-        decision_record(actor=people["sca1"], referral=child_referral, stage=Stage.CONCLUSIVE_GROUNDS, outcome=Outcome.POSITIVE, reasons=REASONS)
+        decision_record(
+            actor=people["sca1"],
+            referral=child_referral,
+            stage=Stage.CONCLUSIVE_GROUNDS,
+            outcome=Outcome.POSITIVE,
+            reasons=REASONS,
+        )
     assert not DecisionNotification.objects.exists()
 
 

@@ -27,7 +27,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def sca_team(people):
-    team = Team.objects.create(organisation=people["sca1"].organisation, name="SCA casework team 1", manager=people["sca2"])
+    team = Team.objects.create(
+        organisation=people["sca1"].organisation, name="SCA casework team 1", manager=people["sca2"]
+    )
     for name in ("sca1", "sca2"):
         people[name].team = team
         people[name].save(update_fields=["team"])
@@ -40,7 +42,10 @@ def cases(people, child_referral_body, adult_referral_body):
     made = {f"sca_{d}": make_referral(people["referrer"], child_referral_body, days_ago=d) for d in (60, 30, 10, 1)}
     welsh = dict(adult_referral_body, nation="WLS")
     made["sca_adult_wales"] = make_referral(people["referrer"], welsh, days_ago=20)
-    ieca_body = {**adult_referral_body, "potential_victim": {**adult_referral_body["potential_victim"], "removal_action": True}}
+    ieca_body = {
+        **adult_referral_body,
+        "potential_victim": {**adult_referral_body["potential_victim"], "removal_action": True},
+    }
     made["ieca"] = make_referral(people["referrer"], ieca_body, days_ago=5)
     islington = copy.deepcopy(child_referral_body)
     islington["local_authority_contact"]["local_authority"] = ISLINGTON
@@ -62,7 +67,12 @@ def test_assigning_to_a_decision_maker_brings_the_case_into_their_team_and_is_au
     fresh = Referral.objects.get(pk=case.pk)
     assert (fresh.assigned_to, fresh.assigned_team, fresh.assigned_at is not None) == (people["sca1"], sca_team, True)
     event = AuditEvent.objects.get(action="referral.assign", object_id=str(case.uuid))
-    assert (event.actor_username, event.details["assigned_to"], event.details["team"], event.details["assigned_to_from"]) == ("sca2", "sca1", sca_team.pk, None)
+    assert (
+        event.actor_username,
+        event.details["assigned_to"],
+        event.details["team"],
+        event.details["assigned_to_from"],
+    ) == ("sca2", "sca1", sca_team.pk, None)
 
 
 def test_a_team_alone_then_unassigning(people, sca_team, cases):
@@ -116,7 +126,9 @@ def test_bulk_assignment_is_all_or_nothing_and_lists_every_refusal(people, sca_t
     assert not Referral.objects.filter(assigned_at__isnull=False).exists()
     assert not AuditEvent.objects.filter(action="referral.assign").exists()
 
-    done = cases_assign(actor=people["sca2"], referrals=[cases["sca_60"].uuid, cases["sca_10"].uuid], assigned_to="sca1")
+    done = cases_assign(
+        actor=people["sca2"], referrals=[cases["sca_60"].uuid, cases["sca_10"].uuid], assigned_to="sca1"
+    )
     assert {r.pk for r in done} == {cases["sca_60"].pk, cases["sca_10"].pk}
     assert set(Referral.objects.filter(assigned_to=people["sca1"]).values_list("pk", flat=True)) == {r.pk for r in done}
     assert AuditEvent.objects.filter(action="referral.assign").count() == 2
@@ -140,23 +152,46 @@ def test_queue_is_ordered_by_deadline_overdue_first_with_working_days_left(peopl
     assert page.items[0].overdue and not page.items[-1].overdue
     assert (page.total, page.total_capped) == (5, False)
     # A recovery period's end becomes the deadline once it starts.
-    decision_record(actor=people["sca1"], referral=cases["sca_1"], stage="reasonable_grounds", outcome="positive", reasons="Consistent")
+    decision_record(
+        actor=people["sca1"],
+        referral=cases["sca_1"],
+        stage="reasonable_grounds",
+        outcome="positive",
+        reasons="Consistent",
+    )
     moved = work_queue_page(actor=people["sca1"]).items[-1]
-    assert moved.referral.pk == cases["sca_1"].pk and moved.deadline == Referral.objects.get(pk=cases["sca_1"].pk).recovery_period_ends_on
+    assert (
+        moved.referral.pk == cases["sca_1"].pk
+        and moved.deadline == Referral.objects.get(pk=cases["sca_1"].pk).recovery_period_ends_on
+    )
 
 
 def test_each_filter_narrows_the_queue(people, cases, seeded_rules):
     everything = refs(work_queue_page(actor=people["sca1"]))
     assert refs(work_queue_page(actor=people["sca1"], nation="WLS")) == [cases["sca_adult_wales"].reference]
     assert refs(work_queue_page(actor=people["sca1"], age_group="adult")) == [cases["sca_adult_wales"].reference]
-    assert refs(work_queue_page(actor=people["sca1"], age_group="child")) == [r for r in everything if r != cases["sca_adult_wales"].reference]
+    assert refs(work_queue_page(actor=people["sca1"], age_group="child")) == [
+        r for r in everything if r != cases["sca_adult_wales"].reference
+    ]
     assert refs(work_queue_page(actor=people["sca1"], authority="SCA")) == everything
-    assert refs(work_queue_page(actor=people["sca1"], authority="IECA")) == []  # never another authority's, whatever is asked
-    assert refs(work_queue_page(actor=people["sca1"], authority="E09000008")) == [r for r in everything if r != cases["sca_adult_wales"].reference]
+    assert (
+        refs(work_queue_page(actor=people["sca1"], authority="IECA")) == []
+    )  # never another authority's, whatever is asked
+    assert refs(work_queue_page(actor=people["sca1"], authority="E09000008")) == [
+        r for r in everything if r != cases["sca_adult_wales"].reference
+    ]
     assert refs(work_queue_page(actor=people["panel"], authority="E09000019")) == [cases["panel"].reference]
-    decision_record(actor=people["sca1"], referral=cases["sca_30"], stage="reasonable_grounds", outcome="positive", reasons="Consistent")
+    decision_record(
+        actor=people["sca1"],
+        referral=cases["sca_30"],
+        stage="reasonable_grounds",
+        outcome="positive",
+        reasons="Consistent",
+    )
     assert refs(work_queue_page(actor=people["sca1"], status="recovery_period")) == [cases["sca_30"].reference]
-    assert refs(work_queue_page(actor=people["sca1"], status="awaiting_reasonable_grounds")) == [r for r in everything if r != cases["sca_30"].reference]
+    assert refs(work_queue_page(actor=people["sca1"], status="awaiting_reasonable_grounds")) == [
+        r for r in everything if r != cases["sca_30"].reference
+    ]
 
 
 def test_each_view_mine_team_unassigned_all(people, sca_team, cases):
@@ -164,8 +199,12 @@ def test_each_view_mine_team_unassigned_all(people, sca_team, cases):
     case_assign(actor=people["sca2"], referral=cases["sca_10"], team=sca_team)
     case_assign(actor=people["sca2"], referral=cases["sca_1"], assigned_to="sca2")
     assert refs(work_queue_page(actor=people["sca1"], view=QueueView.MINE)) == [cases["sca_60"].reference]
-    assert refs(work_queue_page(actor=people["sca1"], view=QueueView.TEAM)) == [cases[k].reference for k in ("sca_60", "sca_10", "sca_1")]
-    assert refs(work_queue_page(actor=people["sca1"], view=QueueView.UNASSIGNED)) == [cases[k].reference for k in ("sca_30", "sca_adult_wales")]
+    assert refs(work_queue_page(actor=people["sca1"], view=QueueView.TEAM)) == [
+        cases[k].reference for k in ("sca_60", "sca_10", "sca_1")
+    ]
+    assert refs(work_queue_page(actor=people["sca1"], view=QueueView.UNASSIGNED)) == [
+        cases[k].reference for k in ("sca_30", "sca_adult_wales")
+    ]
     assert work_queue_page(actor=people["sca1"], view=QueueView.ALL).total == 5
     item = work_queue_page(actor=people["sca1"], view=QueueView.MINE).items[0]
     assert (item.referral.assigned_to.username, item.referral.assigned_team.name) == ("sca1", "SCA casework team 1")
@@ -198,7 +237,11 @@ def test_listed_cases_are_audited_as_read(people, cases):
 
 
 @hypothesis_settings(max_examples=200, deadline=None)
-@given(start=st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31)), span=st.integers(-1200, 1200), nation=st.sampled_from(["ENG", "WLS", "SCT", "NIR"]))
+@given(
+    start=st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31)),
+    span=st.integers(-1200, 1200),
+    nation=st.sampled_from(["ENG", "WLS", "SCT", "NIR"]),
+)
 def test_working_days_between_counts_as_day_by_day_does(start, span, nation):
     end = start + dt.timedelta(days=span)
     lo, hi = sorted((start, end))
@@ -221,13 +264,38 @@ def test_api_queue_shape_views_and_filters(people, sca_team, cases, clients):
     body = response.json()
     assert (body["total"], body["total_capped"], body["next"]) == (5, False, None)
     first = body["items"][0]
-    assert set(first) == {"id", "reference", "status", "nation", "competent_authority", "received_at", "deadline", "working_days_left",
-                          "overdue", "needs_confirmation", "assigned_to", "team", "assigned_at"}
-    assert (first["id"], first["assigned_to"], first["team"]["name"], first["overdue"]) == (str(cases["sca_60"].uuid), "sca1", "SCA casework team 1", True)
+    assert set(first) == {
+        "id",
+        "reference",
+        "status",
+        "nation",
+        "competent_authority",
+        "received_at",
+        "deadline",
+        "working_days_left",
+        "overdue",
+        "needs_confirmation",
+        "assigned_to",
+        "team",
+        "assigned_at",
+    }
+    assert (first["id"], first["assigned_to"], first["team"]["name"], first["overdue"]) == (
+        str(cases["sca_60"].uuid),
+        "sca1",
+        "SCA casework team 1",
+        True,
+    )
     assert first["working_days_left"] < 0 and first["deadline"] == cases["sca_60"].reasonable_grounds_due.isoformat()
-    assert [i["id"] for i in clients["sca1"].get("/api/v1/queue", view="mine").json()["items"]] == [str(cases["sca_60"].uuid)]
+    assert [i["id"] for i in clients["sca1"].get("/api/v1/queue", view="mine").json()["items"]] == [
+        str(cases["sca_60"].uuid)
+    ]
     assert clients["sca1"].get("/api/v1/queue", view="unassigned").json()["total"] == 4
-    assert clients["sca1"].get("/api/v1/queue", nation="WLS", age_group="adult", authority="SCA", status="awaiting_reasonable_grounds").json()["total"] == 1
+    assert (
+        clients["sca1"]
+        .get("/api/v1/queue", nation="WLS", age_group="adult", authority="SCA", status="awaiting_reasonable_grounds")
+        .json()["total"]
+        == 1
+    )
     paged = clients["sca1"].get("/api/v1/queue", limit=2).json()
     assert len(paged["items"]) == 2 and "offset=2" in paged["next"]
     assert clients["ieca"].get("/api/v1/queue").json()["total"] == 1
@@ -240,6 +308,7 @@ def test_api_queue_refusals(clients):
     for name in ("referrer", "immigration", "admin"):
         assert clients[name].get("/api/v1/queue").status_code == 403
     from django.test import Client
+
     assert Client().get("/api/v1/queue").status_code == 401
 
 
@@ -259,7 +328,9 @@ def test_api_single_assignment_and_its_refusals(people, sca_team, cases, clients
     unknown_field = clients["sca2"].post(url, {"assignee": "sca1"})
     assert unknown_field.status_code == 422 and unknown_field.json()["errors"][0]["field"] == "assignee"
     referral_withdraw(actor=people["referrer"], referral=cases["sca_adult_wales"], reason="Went home")
-    closed = clients["sca2"].post(f"/api/v1/referrals/{cases['sca_adult_wales'].uuid}/assignment", {"assigned_to": "sca1"})
+    closed = clients["sca2"].post(
+        f"/api/v1/referrals/{cases['sca_adult_wales'].uuid}/assignment", {"assigned_to": "sca1"}
+    )
     assert closed.status_code == 409 and "closed" in closed.json()["detail"]
 
 
@@ -270,7 +341,10 @@ def test_api_bulk_assignment_all_or_nothing(people, sca_team, cases, clients):
     assert refused.status_code == 409, refused.content
     assert [e["field"] for e in refused.json()["errors"]] == ["referrals.1", "referrals.2"]
     assert not Referral.objects.filter(assigned_at__isnull=False).exists()
-    done = clients["sca2"].post("/api/v1/assignments", {"referrals": [str(cases["sca_60"].uuid), str(cases["sca_10"].uuid)], "team": sca_team.pk})
+    done = clients["sca2"].post(
+        "/api/v1/assignments",
+        {"referrals": [str(cases["sca_60"].uuid), str(cases["sca_10"].uuid)], "team": sca_team.pk},
+    )
     assert done.status_code == 200 and done.json()["count"] == 2
     assert all(i["team"]["id"] == sca_team.pk and i["assigned_to"] is None for i in done.json()["items"])
     empty = clients["sca2"].post("/api/v1/assignments", {"referrals": [], "team": sca_team.pk})
@@ -279,7 +353,9 @@ def test_api_bulk_assignment_all_or_nothing(people, sca_team, cases, clients):
 
 def test_api_teams_lists_my_authoritys_teams(people, sca_team, clients):
     body = clients["sca1"].get("/api/v1/teams").json()
-    assert body["items"] == [{"id": sca_team.pk, "name": "SCA casework team 1", "manager": "sca2", "members": ["sca1", "sca2"]}]
+    assert body["items"] == [
+        {"id": sca_team.pk, "name": "SCA casework team 1", "manager": "sca2", "members": ["sca1", "sca2"]}
+    ]
     assert clients["ieca"].get("/api/v1/teams").json()["items"] == []
     assert clients["referrer"].get("/api/v1/teams").status_code == 403
 
@@ -297,14 +373,22 @@ def test_the_admin_page_makes_teams_through_the_audited_service_and_refuses_a_ma
     client = Client()
     client.force_login(people["admin"])
     organisation = people["sca1"].organisation
-    made = client.post("/admin/accounts/team/add/", {"organisation": organisation.pk, "name": "SCA casework team 2",
-                                                     "manager": people["sca2"].pk, "email": ""})
+    made = client.post(
+        "/admin/accounts/team/add/",
+        {"organisation": organisation.pk, "name": "SCA casework team 2", "manager": people["sca2"].pk, "email": ""},
+    )
     assert made.status_code == 302, made.content.decode()[:2000]
     team = Team.objects.get(name="SCA casework team 2")
     event = AuditEvent.objects.get(action="team.create")
-    assert (event.actor_username, event.details["after"]["manager_id"], event.object_id) == ("admin", people["sca2"].pk, str(team.pk))
-    refused = client.post("/admin/accounts/team/add/", {"organisation": organisation.pk, "name": "Mixed team",
-                                                        "manager": people["ieca"].pk, "email": ""})
+    assert (event.actor_username, event.details["after"]["manager_id"], event.object_id) == (
+        "admin",
+        people["sca2"].pk,
+        str(team.pk),
+    )
+    refused = client.post(
+        "/admin/accounts/team/add/",
+        {"organisation": organisation.pk, "name": "Mixed team", "manager": people["ieca"].pk, "email": ""},
+    )
     assert refused.status_code == 200 and "must belong to the team" in refused.content.decode()
     assert not Team.objects.filter(name="Mixed team").exists()
     with pytest.raises(AccountsNotAllowed):

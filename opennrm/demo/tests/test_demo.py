@@ -19,8 +19,20 @@ from opennrm.referrals.selectors import drafts_for, nrm_status_lookup, referrals
 pytestmark = pytest.mark.django_db
 
 DEMO_USERNAMES = {
-    "fr.police", "fr.localauthority", "fr.ngo", "sca.one", "sca.two", "ieca.one", "panel.islington",
-    "la.croydon", "guardian.one", "immigration.one", "stats.one", "audit.one", "admin", "admin.two",
+    "fr.police",
+    "fr.localauthority",
+    "fr.ngo",
+    "sca.one",
+    "sca.two",
+    "ieca.one",
+    "panel.islington",
+    "la.croydon",
+    "guardian.one",
+    "immigration.one",
+    "stats.one",
+    "audit.one",
+    "admin",
+    "admin.two",
 }
 
 
@@ -31,7 +43,10 @@ def run_demo() -> str:
 
 
 def counts() -> dict:
-    return {model.__name__: model.objects.count() for model in (Organisation, User, Referral, Decision, ReferralDraft, AuditEvent)}
+    return {
+        model.__name__: model.objects.count()
+        for model in (Organisation, User, Referral, Decision, ReferralDraft, AuditEvent)
+    }
 
 
 @pytest.fixture
@@ -43,10 +58,20 @@ def demo(monkeypatch):
 def check_users(users: dict[str, User]) -> None:
     assert DEMO_USERNAMES <= set(users)
     expected_roles = {
-        "fr.police": Role.FIRST_RESPONDER, "fr.localauthority": Role.FIRST_RESPONDER, "fr.ngo": Role.FIRST_RESPONDER,
-        "sca.one": Role.SCA_DECISION_MAKER, "sca.two": Role.SCA_DECISION_MAKER, "ieca.one": Role.IECA_DECISION_MAKER,
-        "panel.islington": Role.PANEL_DECISION_MAKER, "la.croydon": Role.LA_SOCIAL_WORKER, "guardian.one": Role.GUARDIAN,
-        "immigration.one": Role.IMMIGRATION_OFFICER, "stats.one": Role.STATISTICIAN, "audit.one": Role.AUDITOR, "admin": Role.ADMIN, "admin.two": Role.ADMIN,
+        "fr.police": Role.FIRST_RESPONDER,
+        "fr.localauthority": Role.FIRST_RESPONDER,
+        "fr.ngo": Role.FIRST_RESPONDER,
+        "sca.one": Role.SCA_DECISION_MAKER,
+        "sca.two": Role.SCA_DECISION_MAKER,
+        "ieca.one": Role.IECA_DECISION_MAKER,
+        "panel.islington": Role.PANEL_DECISION_MAKER,
+        "la.croydon": Role.LA_SOCIAL_WORKER,
+        "guardian.one": Role.GUARDIAN,
+        "immigration.one": Role.IMMIGRATION_OFFICER,
+        "stats.one": Role.STATISTICIAN,
+        "audit.one": Role.AUDITOR,
+        "admin": Role.ADMIN,
+        "admin.two": Role.ADMIN,
     }
     for username, role in expected_roles.items():
         user = users[username]
@@ -77,7 +102,9 @@ def test_demo_users_organisations_and_what_it_prints(demo):
     assert f"Password for every demo user: {DEFAULT_PASSWORD}" in demo
     assert "http://127.0.0.1:8000" in demo
     reference = re.search(r"Home Office reference (HO-DEMO-\d+)", demo)[1]
-    assert len(nrm_status_lookup(actor=User.objects.get(username="immigration.one"), home_office_reference=reference)) == 1
+    assert (
+        len(nrm_status_lookup(actor=User.objects.get(username="immigration.one"), home_office_reference=reference)) == 1
+    )
 
     for username in ("fr.police", "fr.localauthority", "fr.ngo", "sca.one", "la.croydon", "guardian.one"):
         assert referrals_visible_to(actor=User.objects.get(username=username)).exists(), username
@@ -134,7 +161,9 @@ def test_running_twice_changes_nothing_and_the_chosen_password_signs_in(monkeypa
     assert client.post("/sign-in", {"username": "fr.police", "password": "a-chosen-demo-password"}).status_code == 302
     home = client.get("/")
     assert home.status_code == 200 and "may be a child" in home.content.decode()  # an unfinished referral is listed
-    assert Client().post("/sign-in", {"username": "fr.police", "password": DEFAULT_PASSWORD}).status_code == 200  # refused
+    assert (
+        Client().post("/sign-in", {"username": "fr.police", "password": DEFAULT_PASSWORD}).status_code == 200
+    )  # refused
 
     # A different password on a later run is set, audited, and nothing else changes.
     monkeypatch.setenv("OPENNRM_DEMO_PASSWORD", "second-demo-password")

@@ -24,7 +24,9 @@ def test_demo_teams_manager_and_assignments_and_a_second_run_changes_nothing(see
     mine = work_queue_page(actor=sca_one, view=QueueView.MINE)
     assert mine.total > 0 and all(i.referral.assigned_to == sca_one for i in mine.items)
     team_cases = work_queue_page(actor=manager, view=QueueView.TEAM, limit=100)
-    assert any(i.referral.assigned_to is None for i in team_cases.items), "some cases wait in the team's queue for a person"
+    assert any(i.referral.assigned_to is None for i in team_cases.items), (
+        "some cases wait in the team's queue for a person"
+    )
     assert work_queue_page(actor=manager, view=QueueView.UNASSIGNED).total > 0
     assert work_queue_page(actor=User.objects.get(username="ieca.one"), view=QueueView.MINE).total > 0
     assigned = AuditEvent.objects.filter(action="referral.assign").count()

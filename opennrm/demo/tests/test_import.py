@@ -35,7 +35,10 @@ def run_import(path, username="fr.import", *extra) -> tuple[int, str, str]:
 
 
 def write_lines(path, lines: list) -> None:
-    path.write_text("".join((line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n" for line in lines), encoding="utf-8")
+    path.write_text(
+        "".join((line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n" for line in lines),
+        encoding="utf-8",
+    )
 
 
 @pytest.mark.parametrize("jobs", ["0", "2"])  # in this process, and in worker processes
@@ -52,7 +55,9 @@ def test_a_good_file_is_imported_with_its_dates(tmp_path, importer, jobs):
         line = lines[referral.external_id]
         received_at = dt.datetime.fromisoformat(line["received_at"])
         assert referral.received_at == received_at
-        assert referral.reasonable_grounds_due == reasonable_grounds_due(received_at=received_at, nation=line["nation"], competent_authority=referral.competent_authority)
+        assert referral.reasonable_grounds_due == reasonable_grounds_due(
+            received_at=received_at, nation=line["nation"], competent_authority=referral.competent_authority
+        )
         assert referral.reference.startswith("NRM-") and referral.created_by == importer
         assert referral.potential_victim["given_names"] == line["potential_victim"]["given_names"]
     assert AuditEvent.objects.filter(action="referral.import").count() == 30
@@ -91,7 +96,10 @@ def test_bad_lines_are_reported_by_number_and_good_lines_imported(tmp_path, impo
     assert "line 6: body: The body must be a JSON object" in err
     assert "line 3" not in err and "line 7" not in err  # blank lines are skipped, not refused
     assert "Refused lines: 2, 4, 5, 6." in err
-    assert set(Referral.objects.values_list("external_id", flat=True)) == {good[0]["external_id"], good[1]["external_id"]}
+    assert set(Referral.objects.values_list("external_id", flat=True)) == {
+        good[0]["external_id"],
+        good[1]["external_id"],
+    }
 
 
 def test_invalid_json_and_encoding_are_reported_not_raised(tmp_path, importer):

@@ -26,7 +26,11 @@ def free_port() -> int:
 
 def env_for(var_dir) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(DATABASE_URL=f"sqlite:///{var_dir / 'opennrm.sqlite3'}", OPENNRM_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="opennrm.settings")
+    env.update(
+        DATABASE_URL=f"sqlite:///{var_dir / 'opennrm.sqlite3'}",
+        OPENNRM_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE="opennrm.settings",
+    )
     return env
 
 
@@ -34,7 +38,9 @@ def env_for(var_dir) -> dict:
 def migrated_database(tmp_path_factory):
     """A migrated SQLite file, made once and copied for each test."""
     var_dir = tmp_path_factory.mktemp("serve-template")
-    subprocess.run([sys.executable, "-m", "opennrm.cli", "migrate", "-v0"], env=env_for(var_dir), check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "opennrm.cli", "migrate", "-v0"], env=env_for(var_dir), check=True, timeout=120
+    )
     return var_dir / "opennrm.sqlite3"
 
 
@@ -81,8 +87,12 @@ def wait_until(condition, timeout: float) -> bool:
 
 def start_serve(var_dir) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "opennrm.cli", "serve", "--port", str(port), "--workers", "1"],
-                            env=env_for(var_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opennrm.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env_for(var_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
     def answering() -> bool:
         assert proc.poll() is None, proc.stdout.read().decode()
@@ -133,14 +143,24 @@ def test_when_one_child_dies_the_other_is_stopped_and_serve_fails(var_dir):
 def test_refuses_an_unmigrated_database_and_a_port_in_use(tmp_path, var_dir):
     fresh = tmp_path / "fresh"
     fresh.mkdir()
-    result = subprocess.run([sys.executable, "-m", "opennrm.cli", "serve", "--port", str(free_port())], env=env_for(fresh),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "opennrm.cli", "serve", "--port", str(free_port())],
+        env=env_for(fresh),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and "run `opennrm migrate` first" in result.stderr
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = subprocess.run([sys.executable, "-m", "opennrm.cli", "serve", "--port", str(taken.getsockname()[1])], env=env_for(var_dir),
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "opennrm.cli", "serve", "--port", str(taken.getsockname()[1])],
+            env=env_for(var_dir),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert result.returncode == 1 and "Choose another port" in result.stderr
 
 
@@ -152,18 +172,26 @@ def test_the_worker_it_starts_sweeps_deadlines_at_once_and_queues_the_nightly_sw
 
     def sweep_schedule():
         with sqlite3.connect(var_dir / "opennrm.sqlite3") as db:
-            return db.execute("SELECT last_finished_at, next_run_after FROM decisions_workerschedule WHERE name = 'deadline_sweep'").fetchone()
+            return db.execute(
+                "SELECT last_finished_at, next_run_after FROM decisions_workerschedule WHERE name = 'deadline_sweep'"
+            ).fetchone()
 
     proc, port = start_serve(var_dir)
     try:
         assert wait_until(lambda: (sweep_schedule() or (None,))[0] is not None, 30), "the start-up sweep did not run"
         # The run records its end, then queues tonight's run: wait for the second step too.
-        assert wait_until(lambda: (lambda row: row[1] > row[0])(sweep_schedule()), 30), f"tonight's sweep was not queued: {sweep_schedule()}"
+        assert wait_until(lambda: (lambda row: row[1] > row[0])(sweep_schedule()), 30), (
+            f"tonight's sweep was not queued: {sweep_schedule()}"
+        )
         with sqlite3.connect(var_dir / "opennrm.sqlite3") as db:
-            waiting = db.execute("SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%.sweep_deadlines' AND status = 'READY'").fetchone()[0]
+            waiting = db.execute(
+                "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE task_path LIKE '%.sweep_deadlines' AND status = 'READY'"
+            ).fetchone()[0]
         assert waiting == 1
         # And the audit trail's signed checkpoint (ADR 0027): never written, so one at once, in var/ by default.
-        assert wait_until(lambda: list((var_dir / "audit-checkpoints").glob("audit-checkpoint-*.json")), 30), "no audit checkpoint was written"
+        assert wait_until(lambda: list((var_dir / "audit-checkpoints").glob("audit-checkpoint-*.json")), 30), (
+            "no audit checkpoint was written"
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=25)

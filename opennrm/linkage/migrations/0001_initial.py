@@ -7,91 +7,218 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('referrals', '0003_queue_indexes'),
+        ("referrals", "0003_queue_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArrivalCheck',
+            name="ArrivalCheck",
             fields=[
-                ('referral', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='+', serialize=False, to='referrals.referral')),
-                ('checked_at', models.DateTimeField()),
-                ('candidates', models.PositiveIntegerField(default=0)),
+                (
+                    "referral",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="referrals.referral",
+                    ),
+                ),
+                ("checked_at", models.DateTimeField()),
+                ("candidates", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='MatchCandidate',
+            name="MatchCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('score', models.FloatField()),
-                ('band', models.CharField(choices=[('certain', 'Certain: the same Home Office reference'), ('strong', 'Strong match'), ('possible', 'Possible match')], max_length=10)),
-                ('evidence', models.JSONField(default=list)),
-                ('status', models.CharField(choices=[('open', 'To review'), ('auto_linked', 'Linked automatically, to check'), ('confirmed', 'Same child'), ('rejected', 'Different children')], default='open', max_length=20)),
-                ('found_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('earlier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='referrals.referral')),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='referrals.referral')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("score", models.FloatField()),
+                (
+                    "band",
+                    models.CharField(
+                        choices=[
+                            ("certain", "Certain: the same Home Office reference"),
+                            ("strong", "Strong match"),
+                            ("possible", "Possible match"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("evidence", models.JSONField(default=list)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "To review"),
+                            ("auto_linked", "Linked automatically, to check"),
+                            ("confirmed", "Same child"),
+                            ("rejected", "Different children"),
+                        ],
+                        default="open",
+                        max_length=20,
+                    ),
+                ),
+                ("found_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "earlier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="referrals.referral"
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="referrals.referral"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CandidateDecision',
+            name="CandidateDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('confirm', 'Confirmed: the same child'), ('reject', 'Rejected: different children'), ('undo', 'Undone')], max_length=10)),
-                ('status_before', models.CharField(choices=[('open', 'To review'), ('auto_linked', 'Linked automatically, to check'), ('confirmed', 'Same child'), ('rejected', 'Different children')], max_length=20)),
-                ('reason', models.TextField(blank=True)),
-                ('decided_at', models.DateTimeField()),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('candidate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='linkage.matchcandidate')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("confirm", "Confirmed: the same child"),
+                            ("reject", "Rejected: different children"),
+                            ("undo", "Undone"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status_before",
+                    models.CharField(
+                        choices=[
+                            ("open", "To review"),
+                            ("auto_linked", "Linked automatically, to check"),
+                            ("confirmed", "Same child"),
+                            ("rejected", "Different children"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("decided_at", models.DateTimeField()),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "candidate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="decisions",
+                        to="linkage.matchcandidate",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PersonLink',
+            name="PersonLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(choices=[('automatic', 'Linked automatically (same Home Office reference)'), ('confirmed', 'Confirmed by a person')], max_length=20)),
-                ('made_at', models.DateTimeField()),
-                ('undone_at', models.DateTimeField(blank=True, null=True)),
-                ('undo_reason', models.TextField(blank=True)),
-                ('candidate', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='links', to='linkage.matchcandidate')),
-                ('made_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='links', to='linkage.person')),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='referrals.referral')),
-                ('undone_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("automatic", "Linked automatically (same Home Office reference)"),
+                            ("confirmed", "Confirmed by a person"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("made_at", models.DateTimeField()),
+                ("undone_at", models.DateTimeField(blank=True, null=True)),
+                ("undo_reason", models.TextField(blank=True)),
+                (
+                    "candidate",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="links",
+                        to="linkage.matchcandidate",
+                    ),
+                ),
+                (
+                    "made_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="links", to="linkage.person"
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="referrals.referral"
+                    ),
+                ),
+                (
+                    "undone_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='matchcandidate',
-            index=models.Index(condition=models.Q(('status__in', ['open', 'auto_linked'])), fields=['status', '-score'], name='match_candidate_queue_idx'),
+            model_name="matchcandidate",
+            index=models.Index(
+                condition=models.Q(("status__in", ["open", "auto_linked"])),
+                fields=["status", "-score"],
+                name="match_candidate_queue_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='matchcandidate',
-            index=models.Index(fields=['earlier'], name='match_candidate_earlier_idx'),
+            model_name="matchcandidate",
+            index=models.Index(fields=["earlier"], name="match_candidate_earlier_idx"),
         ),
         migrations.AddConstraint(
-            model_name='matchcandidate',
-            constraint=models.UniqueConstraint(fields=('referral', 'earlier'), name='match_candidate_pair'),
+            model_name="matchcandidate",
+            constraint=models.UniqueConstraint(fields=("referral", "earlier"), name="match_candidate_pair"),
         ),
         migrations.AddIndex(
-            model_name='personlink',
-            index=models.Index(fields=['person', 'undone_at'], name='person_link_person_idx'),
+            model_name="personlink",
+            index=models.Index(fields=["person", "undone_at"], name="person_link_person_idx"),
         ),
         migrations.AddConstraint(
-            model_name='personlink',
-            constraint=models.UniqueConstraint(condition=models.Q(('undone_at__isnull', True)), fields=('referral',), name='person_link_one_current_per_referral'),
+            model_name="personlink",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("undone_at__isnull", True)),
+                fields=("referral",),
+                name="person_link_one_current_per_referral",
+            ),
         ),
     ]

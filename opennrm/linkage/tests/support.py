@@ -10,12 +10,33 @@ from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
 
 
-def child_body(*, given: str, family: str, dob: str, precision: str = "day", disputed: bool = False, sex: str = "male",
-               nationalities=("ERI",), original: str | None = None, home_office_reference: str | None = None, aliases=None) -> dict:
+def child_body(
+    *,
+    given: str,
+    family: str,
+    dob: str,
+    precision: str = "day",
+    disputed: bool = False,
+    sex: str = "male",
+    nationalities=("ERI",),
+    original: str | None = None,
+    home_office_reference: str | None = None,
+    aliases=None,
+) -> dict:
     body = copy.deepcopy(VALID_CHILD_REFERRAL)
-    body["potential_victim"].update(given_names=given, family_name=family, date_of_birth=dob, date_of_birth_precision=precision,
-                                    age_disputed=disputed, sex=sex, nationalities=list(nationalities), names_in_original_script=original,
-                                    home_office_reference=home_office_reference, aliases=aliases, languages=["ti"])
+    body["potential_victim"].update(
+        given_names=given,
+        family_name=family,
+        date_of_birth=dob,
+        date_of_birth_precision=precision,
+        age_disputed=disputed,
+        sex=sex,
+        nationalities=list(nationalities),
+        names_in_original_script=original,
+        home_office_reference=home_office_reference,
+        aliases=aliases,
+        languages=["ti"],
+    )
     body["local_authority_contact"]["contacted_at"] = (timezone.now() - dt.timedelta(hours=1)).isoformat()
     return body
 

@@ -55,7 +55,10 @@ def test_an_impossible_date_of_birth_is_warned_with_its_line_and_read_as_unknown
     lines = [line.format(precision="day") for line in TESFAY]
     impossible = _link(tmp_path, "impossible", [lines[0], lines[1].replace("2010-03-04", "1854-01-81"), lines[2]])
     err = capsys.readouterr().err
-    assert "warning: line 3: date_of_birth: '1854-01-81' is not a date (YYYY-MM-DD, or YYYY-MM, YYYY); read as unknown" in err
+    assert (
+        "warning: line 3: date_of_birth: '1854-01-81' is not a date (YYYY-MM-DD, or YYYY-MM, YYYY); read as unknown"
+        in err
+    )
     assert "1 warning(s) on 1 line(s) (date_of_birth 1)" in err
     assert impossible.count("\n") == 1 + 3  # every record has its row
     # Read as unknown: linked exactly as the same record without a date of birth.
@@ -64,23 +67,39 @@ def test_an_impossible_date_of_birth_is_warned_with_its_line_and_read_as_unknown
 
 
 def test_dirty_values_are_warned_by_line_and_column_and_every_record_linked(tmp_path, capsys):
-    output = _link(tmp_path, "dirty", [
-        "A,Ali,Hassan,,,2010-03-04,day,male,SDN,Kent,2025-01-01",
-        "B,Ali,Hassan,,,2010-03-04,sometime,Q,SD;SDN,Kent,2025-02-30",
-        "C,,,,,2010-03-04,month,female,SDN,Kent,2025-01-01",
-    ])
+    output = _link(
+        tmp_path,
+        "dirty",
+        [
+            "A,Ali,Hassan,,,2010-03-04,day,male,SDN,Kent,2025-01-01",
+            "B,Ali,Hassan,,,2010-03-04,sometime,Q,SD;SDN,Kent,2025-02-30",
+            "C,,,,,2010-03-04,month,female,SDN,Kent,2025-01-01",
+        ],
+    )
     err = capsys.readouterr().err
-    assert "warning: line 3: date_of_birth_precision: 'sometime' is not one of day, month, year, estimated; the date of birth is read as unknown" in err
+    assert (
+        "warning: line 3: date_of_birth_precision: 'sometime' is not one of day, month, year, estimated; the date of birth is read as unknown"
+        in err
+    )
     assert "warning: line 3: referral_date: '2025-02-30' is not a date (YYYY-MM-DD); read as unknown" in err
-    assert "warning: line 3: sex: 'Q' is not one of female, male, other, unknown (or F, M, X, U); read as unknown" in err
+    assert (
+        "warning: line 3: sex: 'Q' is not one of female, male, other, unknown (or F, M, X, U); read as unknown" in err
+    )
     assert "warning: line 3: nationalities: 'SD' is not an ISO 3166 alpha-3 code (VNM, ERI, GBR); left out" in err
-    assert "warning: line 4: given_names: no name in given_names, family_name, names_in_original_script or aliases" in err
+    assert (
+        "warning: line 4: given_names: no name in given_names, family_name, names_in_original_script or aliases" in err
+    )
     assert "line 2:" not in err
     assert "5 warning(s) on 2 line(s)" in err
     assert [row["record_id"] for row in csv.DictReader(output.splitlines())] == ["A", "B", "C"]
     rows = csvio.read_input(tmp_path / "dirty.csv").rows
-    assert (rows[1]["date_of_birth"], rows[1]["date_of_birth_precision"], rows[1]["referral_date"], rows[1]["sex"], rows[1]["nationalities"]) == (
-        "", "", "", "", "SDN")
+    assert (
+        rows[1]["date_of_birth"],
+        rows[1]["date_of_birth_precision"],
+        rows[1]["referral_date"],
+        rows[1]["sex"],
+        rows[1]["nationalities"],
+    ) == ("", "", "", "", "SDN")
 
 
 def test_malformed_lines_stop_the_run_naming_each_line_and_nothing_is_written(tmp_path, capsys):
@@ -111,7 +130,10 @@ def test_a_byte_that_is_not_utf8_is_named_by_its_own_line(tmp_path, capsys):
     source.write_bytes((HEADER + "\n" + "\n".join(lines) + "\n").encode("latin-1"))
     with pytest.raises(CommandError, match="nothing written"):
         call_command("linkage", input=str(source), output=str(tmp_path / "out.csv"), quiet=True)
-    assert "line 2502: not valid UTF-8 at character 42 (after '10-03-04,day,M,SDN,K'): save the file as UTF-8" in capsys.readouterr().err
+    assert (
+        "line 2502: not valid UTF-8 at character 42 (after '10-03-04,day,M,SDN,K'): save the file as UTF-8"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_file_without_the_columns_is_refused(tmp_path, capsys):
@@ -124,7 +146,9 @@ def test_a_file_without_the_columns_is_refused(tmp_path, capsys):
 
 def test_a_header_missing_one_contract_column_is_refused_naming_it(tmp_path, capsys):
     source = tmp_path / "in.csv"
-    source.write_text(HEADER.replace(",sex", "") + "\nA,Ali,Hassan,,,2010-03-04,day,SDN,Kent,2025-01-01\n", encoding="utf-8")
+    source.write_text(
+        HEADER.replace(",sex", "") + "\nA,Ali,Hassan,,,2010-03-04,day,SDN,Kent,2025-01-01\n", encoding="utf-8"
+    )
     with pytest.raises(CommandError, match="nothing written"):
         call_command("linkage", input=str(source), output=str(tmp_path / "out.csv"), quiet=True)
     assert "line 1: missing column(s) sex (expected record_id,given_names," in capsys.readouterr().err

@@ -5,11 +5,30 @@ import numpy as np
 from opennrm.linkage import engine, evaluate, synthetic
 
 
-def _row(record_id, given, family, dob, precision="exact", sex="F", nationalities="ERI", original="", aliases="", referred="2025-01-01"):
+def _row(
+    record_id,
+    given,
+    family,
+    dob,
+    precision="exact",
+    sex="F",
+    nationalities="ERI",
+    original="",
+    aliases="",
+    referred="2025-01-01",
+):
     return {
-        "record_id": record_id, "given_names": given, "family_name": family, "aliases": aliases,
-        "names_in_original_script": original, "date_of_birth": dob, "date_of_birth_precision": precision,
-        "sex": sex, "nationalities": nationalities, "local_authority": "Kent", "referral_date": referred,
+        "record_id": record_id,
+        "given_names": given,
+        "family_name": family,
+        "aliases": aliases,
+        "names_in_original_script": original,
+        "date_of_birth": dob,
+        "date_of_birth_precision": precision,
+        "sex": sex,
+        "nationalities": nationalities,
+        "local_authority": "Kent",
+        "referral_date": referred,
     }
 
 
@@ -17,7 +36,9 @@ def _levels(n, sibling=None, hard=None):
     """What clustering reads of `n` pairs' comparisons: sibling levels, twins referred together, hard patterns."""
     return {
         "sibling": np.zeros(n, dtype=np.int16) if sibling is None else np.array(sibling, dtype=np.int16),
-        "together": np.zeros(n, dtype=bool), "twin_names": np.zeros(n, dtype=bool), "hard": np.zeros(n, dtype=bool) if hard is None else np.array(hard),
+        "together": np.zeros(n, dtype=bool),
+        "twin_names": np.zeros(n, dtype=bool),
+        "hard": np.zeros(n, dtype=bool) if hard is None else np.array(hard),
     }
 
 
@@ -56,7 +77,9 @@ def test_quality_on_two_thousand_synthetic_referrals():
     reaches today (precision 1.000, B-cubed F1 0.867, recall with review 0.572, review queue 1.8%)."""
     records = list(synthetic.generate(2000, seed=3))
     result = engine.link([r.row for r in records])
-    report = evaluate.evaluate(evaluate.Truth.from_rows([r.truth for r in records]), result.cluster, result.needs_review, result.review_pairs)
+    report = evaluate.evaluate(
+        evaluate.Truth.from_rows([r.truth for r in records]), result.cluster, result.needs_review, result.review_pairs
+    )
     assert report.pairwise_precision >= 0.99
     assert report.bcubed_f1 >= 0.85
     assert report.recall_with_review >= 0.55
@@ -81,7 +104,12 @@ def test_one_new_referral_is_checked_against_the_index():
 
 def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
     model = engine.Model.load()
-    model = replace(model, config=replace(model.config, auto_link=engine.OFF, review=engine.OFF, review_hard=-50, review_alongside=engine.OFF))
+    model = replace(
+        model,
+        config=replace(
+            model.config, auto_link=engine.OFF, review=engine.OFF, review_hard=-50, review_alongside=engine.OFF
+        ),
+    )
     index = engine.Index(_background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17")], model)
     # Named only in the original script: a hard pattern, offered in the lower band.
     assert "A1" in [m.record_id for m in index.query(_row("NEW", "", "", "2011-04-17", original="ሰላም ተስፋይ ገብረሂወት"))]
@@ -92,8 +120,12 @@ def test_a_new_referral_is_offered_hard_pattern_matches_in_their_lower_band():
 def test_the_review_bands_rise_between_the_fitted_sizes_in_log_n_and_stay_beyond_the_last():
     model = engine.Model.load()
     n = model.trained_n
-    model = replace(model, config=replace(model.config, review=6.0, review_hard=-1.0, review_shifts=((n * 4, 1.0), (n * 16, 1.5))))
-    assert model.config_for(n // 2) == replace(model.config, merge_size=model.config_for(n // 2).merge_size)  # no lower than trained
+    model = replace(
+        model, config=replace(model.config, review=6.0, review_hard=-1.0, review_shifts=((n * 4, 1.0), (n * 16, 1.5)))
+    )
+    assert model.config_for(n // 2) == replace(
+        model.config, merge_size=model.config_for(n // 2).merge_size
+    )  # no lower than trained
     assert [model.config_for(n * k).review for k in (1, 2, 4, 8, 16, 64)] == [6.0, 6.5, 7.0, 7.25, 7.5, 7.5]
     bands = model.config_for(n * 2)
     assert (bands.review_hard, bands.auto_link) == (-0.5, model.config.auto_link)
@@ -113,13 +145,24 @@ def test_each_match_carries_its_evidence_field_by_field():
     matches = index.query(_row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"))
     assert matches and matches[0].record_id == "A1"
     evidence = {e.field: e for e in matches[0].evidence}
-    assert list(evidence) == ["Names", "Date of birth", "Sex", "Nationality", "Local authority", "Sibling pattern", "Referral dates", engine.RIVALS_FIELD]
+    assert list(evidence) == [
+        "Names",
+        "Date of birth",
+        "Sex",
+        "Nationality",
+        "Local authority",
+        "Sibling pattern",
+        "Referral dates",
+        engine.RIVALS_FIELD,
+    ]
     assert evidence["Referral dates"].label == "made 0 days apart"
     assert evidence["Date of birth"].label == "same date" and evidence["Date of birth"].weight > 5
     assert evidence["Nationality"].label.startswith("nationalities commonly confused")
     assert evidence["Names"].label.startswith("all names agree") and evidence["Names"].weight > 2
     # The weights are the score's parts: the pair's own (explain) with the prior, and what its rivals did.
-    score, explained = engine.explain(rows[-1], _row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"), index=index)
+    score, explained = engine.explain(
+        rows[-1], _row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"), index=index
+    )
     assert explained == matches[0].evidence[:-1]
     assert abs(score + evidence[engine.RIVALS_FIELD].weight - matches[0].score) < 0.01
 
@@ -134,15 +177,22 @@ def test_explain_two_rows_without_an_index():
     )
     by_field = {e.field: e for e in evidence}
     assert by_field["Date of birth"].label == "same date"
-    swapped_score, swapped = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-09"), _row("B", "Selam", "Tesfay", "2011-09-04", referred=LATER))
+    swapped_score, swapped = engine.explain(
+        _row("A", "Selam", "Tesfay", "2011-04-09"), _row("B", "Selam", "Tesfay", "2011-09-04", referred=LATER)
+    )
     assert {e.field: e for e in swapped}["Date of birth"].label == "day and month swapped"
     assert swapped_score < score
-    twin_score, twin = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Winta", "Tesfay", "2011-04-17", referred=LATER))
+    twin_score, twin = engine.explain(
+        _row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Winta", "Tesfay", "2011-04-17", referred=LATER)
+    )
     by_field = {e.field: e for e in twin}
     assert by_field["Sibling pattern"].label.startswith("twin pattern")
     assert "given names differ" in by_field["Names"].label
     assert twin_score < score - 5 and twin_score < 0
-    disputed = engine.explain(_row("A", "Selam", "Tesfay", "2011-04-17"), _row("B", "Selam", "Tesfay", "2010", precision="estimated", referred=LATER))[1]
+    disputed = engine.explain(
+        _row("A", "Selam", "Tesfay", "2011-04-17"),
+        _row("B", "Selam", "Tesfay", "2010", precision="estimated", referred=LATER),
+    )[1]
     assert {e.field: e for e in disputed}["Date of birth"].label.startswith("intervals overlap")
 
 
@@ -153,7 +203,9 @@ def test_a_block_too_big_to_pair_in_full_pairs_date_of_birth_neighbours_only():
     dates = np.array([90, 10, 80, 20, 70, 30, 60, 40, 50, 0], dtype=np.int32)
     pairs = engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2)
     by_date = np.argsort(dates)
-    expected = {tuple(sorted((int(by_date[k]), int(by_date[k + step])))) for k in range(10) for step in (1, 2) if k + step < 10}
+    expected = {
+        tuple(sorted((int(by_date[k]), int(by_date[k + step])))) for k in range(10) for step in (1, 2) if k + step < 10
+    }
     assert {tuple(map(int, pair)) for pair in pairs} == expected
     assert len(engine.pairs_from_blocks(keys, owners, max_block=4)) == 0  # no window: the block is dropped
     assert len(engine.pairs_from_blocks(keys, owners, max_block=10)) == 45  # small enough: every pair
@@ -164,11 +216,19 @@ def test_in_a_big_block_a_record_without_a_date_of_birth_is_paired_with_every_re
     owners = np.arange(10)
     keys = np.full(10, 7, dtype=np.uint64)
     dates = np.array([90, engine.MISSING, 80, 20, 70, 30, 60, engine.MISSING, 50, 0], dtype=np.int32)
-    windowed = {tuple(map(int, pair)) for pair in engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2)}
+    windowed = {
+        tuple(map(int, pair)) for pair in engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2)
+    }
     assert not {(1, 9), (7, 8)} <= windowed
-    pairs = {tuple(map(int, pair)) for pair in engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2, undated_max_block=10)}
+    pairs = {
+        tuple(map(int, pair))
+        for pair in engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2, undated_max_block=10)
+    }
     assert {tuple(sorted((undated, other))) for undated in (1, 7) for other in range(10) if other != undated} <= pairs
-    assert pairs - windowed == {tuple(sorted((undated, other))) for undated in (1, 7) for other in range(10) if other != undated} - windowed
+    assert (
+        pairs - windowed
+        == {tuple(sorted((undated, other))) for undated in (1, 7) for other in range(10) if other != undated} - windowed
+    )
     too_big = engine.pairs_from_blocks(keys, owners, max_block=4, order_by=dates, window=2, undated_max_block=9)
     assert {tuple(map(int, pair)) for pair in too_big} == windowed
 
@@ -182,13 +242,19 @@ def test_a_query_meets_the_undated_records_of_a_big_block_as_the_batch_run_does(
     existing = [_row(f"E{k}", "Molly", "Suter", dob, nationalities="GBR") for k, dob in enumerate(days)]
     existing.append(_row("U1", "Molly", "Suter", "", precision="", nationalities="GBR"))
     index = engine.Index(existing, model=model)
-    undated = index._candidates(engine.prepare_like([_row("Q1", "Molly", "Suter", "", precision="", nationalities="GBR")], index.prepared))[0]
+    undated = index._candidates(
+        engine.prepare_like([_row("Q1", "Molly", "Suter", "", precision="", nationalities="GBR")], index.prepared)
+    )[0]
     assert {index.prepared.record_ids[e] for e, _ in undated.tolist()} >= {f"E{k}" for k in range(len(days))}
-    dated = index._candidates(engine.prepare_like([_row("Q2", "Molly", "Suter", "2012-03-11", nationalities="GBR")], index.prepared))[0]
+    dated = index._candidates(
+        engine.prepare_like([_row("Q2", "Molly", "Suter", "2012-03-11", nationalities="GBR")], index.prepared)
+    )[0]
     assert "U1" in {index.prepared.record_ids[e] for e, _ in dated.tolist()}
     narrow = replace(model, config=replace(config, undated_max_block=4))
     index = engine.Index(existing, model=narrow)
-    dated = index._candidates(engine.prepare_like([_row("Q2", "Molly", "Suter", "2012-03-11", nationalities="GBR")], index.prepared))[0]
+    dated = index._candidates(
+        engine.prepare_like([_row("Q2", "Molly", "Suter", "2012-03-11", nationalities="GBR")], index.prepared)
+    )[0]
     assert "U1" not in {index.prepared.record_ids[e] for e, _ in dated.tolist()}
 
 
@@ -211,14 +277,18 @@ def test_a_bigger_merge_needs_a_stronger_link():
     config = engine.Config(auto_link=4, cannot_link=20, review=3, best_link=engine.OFF, merge_size=1.5)
     levels = _levels(5)
     pairs = np.array([[0, 1], [2, 3], [4, 5], [1, 2], [3, 4]], dtype=np.int32)
-    clusters, _, review_pairs = engine.decide(6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, config)
+    clusters, _, review_pairs = engine.decide(
+        6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, config
+    )
     assert clusters[4] == clusters[5]  # lone records at 4.2
     assert clusters[1] != clusters[2]  # two clusters of two at 6.5, under 7
     assert clusters[3] != clusters[4]  # the cluster of two and lone record 4 at 5.0, under 5.5
     assert review_pairs.tolist() == [[1, 2], [3, 4]]  # both in the review band instead
     clusters, _, _ = engine.decide(6, pairs, np.array([9, 9, 4.2, 7.5, 5.0], dtype=np.float32), levels, config)
     assert clusters[0] == clusters[3] != clusters[4]  # 7.5 joins the clusters of two; then 5.0 would need 4 + 1.5 × 2
-    without = engine.decide(6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, replace(config, merge_size=0))[0]
+    without = engine.decide(
+        6, pairs, np.array([9, 9, 4.2, 6.5, 5.0], dtype=np.float32), levels, replace(config, merge_size=0)
+    )[0]
     assert len(set(without.tolist())) == 1  # without the rule, every link at 4 or more merges
 
 
@@ -267,7 +337,9 @@ def test_a_new_referral_in_review_is_offered_with_its_other_possible_matches():
     offered = [m for m in found if m.record_id not in banded]
     assert "A3" in {m.record_id for m in offered}
     assert all(floor <= m.score < model.config.review_hard and m.decision == "review" for m in offered)
-    assert [(m.record_id, m.decision) for m in bare.query(linked)] == [(m.record_id, m.decision) for m in beside.query(linked)]
+    assert [(m.record_id, m.decision) for m in bare.query(linked)] == [
+        (m.record_id, m.decision) for m in beside.query(linked)
+    ]
     assert {m.decision for m in bare.query(linked)} == {"auto"}
 
 
@@ -287,8 +359,11 @@ def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
     clusters, _, review_pairs = engine.decide(3, pairs, scores, levels, config)
     assert clusters[0] == clusters[1] != clusters[2] and review_pairs.tolist() == [[1, 2]]
     # Which pairs are hard comes from the comparison: one record named only in its original script.
-    rows = [_row("A", "Selam", "Tesfay", "2011-04-17"), {**_row("B", "", "", "2011-04-17"), "names_in_original_script": "ሰላም ተስፋይ"},
-            _row("C", "Selam", "Tesfay", "2011-04-17")]
+    rows = [
+        _row("A", "Selam", "Tesfay", "2011-04-17"),
+        {**_row("B", "", "", "2011-04-17"), "names_in_original_script": "ሰላም ተስፋይ"},
+        _row("C", "Selam", "Tesfay", "2011-04-17"),
+    ]
     levels = engine.compare(engine.prepare(rows), np.array([[0, 1], [0, 2]]))
     assert engine.hard_pattern(levels).tolist() == [True, False]
 
@@ -296,8 +371,11 @@ def test_the_hard_patterns_have_a_lower_review_band_of_their_own():
 def test_a_batch_of_queries_answers_as_the_queries_one_by_one():
     rows = _background(800) + [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17", nationalities="ERI;ETH")]
     index = engine.Index(rows)
-    new = [_row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"), *rows[:40],
-           _row("NONE", "Zzyzx", "Qwertyuiop", "2001-01-01")]
+    new = [
+        _row("NEW", "Salam", "Tesfai Ghebrehiwet", "2011-04-17", nationalities="ETH"),
+        *rows[:40],
+        _row("NONE", "Zzyzx", "Qwertyuiop", "2001-01-01"),
+    ]
     one_by_one = [index.query(row) for row in new]
     assert index.query_many(new) == one_by_one
     assert one_by_one[0] and one_by_one[-1] == [] and sum(map(len, one_by_one[1:-1])) > 0
@@ -305,7 +383,10 @@ def test_a_batch_of_queries_answers_as_the_queries_one_by_one():
 
 def test_referral_dates_are_told_in_days_months_or_years():
     assert [engine.referral_gap_label(days) for days in (-1, 3, 200, 1000)] == [
-        "a referral date not known", "made 3 days apart", "made 7 months apart", "made 2.7 years apart",
+        "a referral date not known",
+        "made 3 days apart",
+        "made 7 months apart",
+        "made 2.7 years apart",
     ]
 
 
@@ -326,8 +407,12 @@ def test_scoring_in_chunks_is_scoring_at_once():
 
 def test_a_rare_spelling_counts_as_rare_though_its_key_is_common():
     """Viion and Van share the consonant key vn; two records of Viion weigh as rare, Viion against Van as common."""
-    family_names = ["".join("bdfgklmnprstvz"[int(digit)] for digit in f"{i:03d}") + "a" for i in range(200)]  # all different
-    rows = [_row(f"V{i}", "Van", family, "2010-01-01", nationalities="VNM") for i, family in enumerate(family_names)] + [
+    family_names = [
+        "".join("bdfgklmnprstvz"[int(digit)] for digit in f"{i:03d}") + "a" for i in range(200)
+    ]  # all different
+    rows = [
+        _row(f"V{i}", "Van", family, "2010-01-01", nationalities="VNM") for i, family in enumerate(family_names)
+    ] + [
         _row("X1", "Viion", "Shehu", "2017-06-05", nationalities="ALB"),
         _row("X2", "Viion", "Shehu", "", nationalities="ALB"),
         _row("X3", "Van", "Shehu", "", nationalities="ALB"),
@@ -340,8 +425,12 @@ def test_a_rare_spelling_counts_as_rare_though_its_key_is_common():
 
 
 def test_family_names_are_compared_as_spelled_when_the_other_names_agree():
-    rows = [_row("A", "Finley Cameron", "Elcroft", "2013-02-24"), _row("B", "Finley Cameron", "Ellcroft", "2012-02-25"),
-            _row("C", "Finley Cameron", "Smith", "2012-02-25"), _row("D", "Finley Cameron", "", "2012-02-25")]
+    rows = [
+        _row("A", "Finley Cameron", "Elcroft", "2013-02-24"),
+        _row("B", "Finley Cameron", "Ellcroft", "2012-02-25"),
+        _row("C", "Finley Cameron", "Smith", "2012-02-25"),
+        _row("D", "Finley Cameron", "", "2012-02-25"),
+    ]
     levels = engine.compare(engine.prepare(rows), np.array([[0, 1], [0, 2], [0, 3]], dtype=np.int64))
     typo, other, missing = levels["family_similarity"].tolist()
     assert typo > 0.85 and other < 0.6 and missing == -1
@@ -385,7 +474,9 @@ def test_rival_features_weigh_each_pair_against_its_records_best_other_candidate
     assert column["rival_partner_low"][0] == 8.0 and column["rival_partner_high"][0] == 9.0
     # (0, 3): 3 has no other candidate, so its rival is the floor; 0's rival is 1, which 3 was never compared with.
     assert column["margin_low"][3] == -14.0 and column["margin_high"][3] == -4.0 - engine.RIVAL_FLOOR
-    assert column["rival_partner_low"][3] == engine.RIVAL_FLOOR and column["rival_partner_high"][3] == engine.RIVAL_FLOOR
+    assert (
+        column["rival_partner_low"][3] == engine.RIVAL_FLOOR and column["rival_partner_high"][3] == engine.RIVAL_FLOOR
+    )
     # (0, 1): 0's second-best other is 3 (−4 bits), 1 has none (the floor); record 2 matches both 0 and 1 (8 and 9
     # bits), so it vouches for the pair with the lesser, 8; each has one other candidate within 3 bits (2).
     assert column["second_margin_low"][0] == 14.0 and column["second_margin_high"][0] == 10.0 - engine.RIVAL_FLOOR
@@ -401,12 +492,14 @@ def test_rival_features_weigh_each_pair_against_its_records_best_other_candidate
 def test_names_given_to_each_other_as_aliases_agree_through_the_alias():
     # Referred under her street name with her own name as the alias, then the other way round: one name word in
     # common (Visa) would otherwise be all the names had to say.
-    p = engine.prepare([
-        _row("A", "Visa", "Shkollaku", "2014-04-01", precision="month", aliases="Visa Rexiqi"),
-        _row("B", "Visa", "Rexiqi", "2014-04-23", aliases="Visa Shkollaku"),
-        _row("C", "Visa", "Rexiqi", "2014-04-23"),
-        _row("D", "Visa", "Hoxha", "2014-04-23"),
-    ])
+    p = engine.prepare(
+        [
+            _row("A", "Visa", "Shkollaku", "2014-04-01", precision="month", aliases="Visa Rexiqi"),
+            _row("B", "Visa", "Rexiqi", "2014-04-23", aliases="Visa Shkollaku"),
+            _row("C", "Visa", "Rexiqi", "2014-04-23"),
+            _row("D", "Visa", "Hoxha", "2014-04-23"),
+        ]
+    )
     levels = engine.compare(p, np.array([[0, 1], [0, 2], [0, 3]]))
     assert (levels["name_given"] // engine.GIVEN_LEVELS).tolist() == [9, 9, 8]
     # D shares only the given name with A's alias: one word, and a rarer one shared means more.
@@ -435,7 +528,9 @@ def test_a_look_alike_of_either_record_lowers_a_match_and_the_evidence_says_so()
     assert rivals.label == engine.rivals_label(rivals.weight)
     if beside_another is not None:
         rivals_beside = {e.field: e for e in beside_another.evidence}[engine.RIVALS_FIELD]
-        assert rivals_beside.weight < rivals.weight - 0.5 and rivals_beside.label == engine.rivals_label(rivals_beside.weight)
+        assert rivals_beside.weight < rivals.weight - 0.5 and rivals_beside.label == engine.rivals_label(
+            rivals_beside.weight
+        )
 
 
 def test_a_new_record_already_in_the_index_is_not_its_own_rival():
@@ -451,8 +546,12 @@ def test_a_new_record_already_in_the_index_is_not_its_own_rival():
 
 def test_a_record_without_blocking_keys_has_its_place_among_each_records_own_keys():
     """A record with neither a name nor a date of birth has no blocking keys: it still has its (empty) place, last too."""
-    rows = [_row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17"), _row("EMPTY", "", "", ""), _row("A2", "Selam", "Tesfay", "2011-04-17"),
-            _row("LAST", "", "", "")]
+    rows = [
+        _row("A1", "Selam", "Tesfay Gebrehiwet", "2011-04-17"),
+        _row("EMPTY", "", "", ""),
+        _row("A2", "Selam", "Tesfay", "2011-04-17"),
+        _row("LAST", "", "", ""),
+    ]
     index = engine.Index(rows)
     assert len(index.own_start) == len(rows) + 1 and index.own_start[2] == index.own_start[1]
     assert index.own_start[-1] == index.own_start[-2] == len(index.keys)
@@ -464,11 +563,17 @@ def test_twins_referred_together_with_names_a_letter_apart_are_not_merged():
     # are one letter apart, so every pair of their records looks like one child with a typo; only the day they
     # were referred together says two children.
     def twin(record_id, given, referred, authority="Kent"):
-        return {**_row(record_id, given, "Whitton", "2010-09-30", nationalities="GBR", referred=referred), "local_authority": authority}
+        return {
+            **_row(record_id, given, "Whitton", "2010-09-30", nationalities="GBR", referred=referred),
+            "local_authority": authority,
+        }
 
     rows = _background() + [
-        twin("L1", "Lacey", "2022-12-06"), twin("L2", "Lacey", "2021-01-28"), twin("L3", "Lacey", "2023-05-02"),
-        twin("Y1", "Laley", "2021-01-28"), twin("Y2", "Laley", "2021-06-15", "Glasgow City"),
+        twin("L1", "Lacey", "2022-12-06"),
+        twin("L2", "Lacey", "2021-01-28"),
+        twin("L3", "Lacey", "2023-05-02"),
+        twin("Y1", "Laley", "2021-01-28"),
+        twin("Y2", "Laley", "2021-06-15", "Glasgow City"),
     ]
     result = engine.link(rows)
     cluster = dict(zip(result.record_ids, result.cluster.tolist(), strict=True))
@@ -486,7 +591,10 @@ def test_twins_named_alike_across_their_given_names_are_not_merged_and_a_child_u
     # names did not conflict and the pairs scored 7 to 9 bits. Thi Chi Nguyen, referred again as Chi, is one child.
     twins = [_row(f"K{k}", "Kayla", "Morhurst", "2011-10-08", nationalities="GBR") for k in (1, 2)]
     twins += [_row(f"G{k}", "Grace Kelee", "Morhurst", "2011-10-08", nationalities="GBR") for k in (1, 2)]
-    one_child = [_row("C1", "Thi Chi", "Nguyen", "2010-03-04", nationalities="VNM"), _row("C2", "Chi", "Nguyen", "2010-03-04", nationalities="VNM")]
+    one_child = [
+        _row("C1", "Thi Chi", "Nguyen", "2010-03-04", nationalities="VNM"),
+        _row("C2", "Chi", "Nguyen", "2010-03-04", nationalities="VNM"),
+    ]
     rows = _background() + twins + one_child
     p = engine.prepare(rows)
     at = {record_id: k for k, record_id in enumerate(p.record_ids)}
@@ -497,12 +605,16 @@ def test_twins_named_alike_across_their_given_names_are_not_merged_and_a_child_u
     assert cluster["K1"] == cluster["K2"] and cluster["G1"] == cluster["G2"] and cluster["K1"] != cluster["G1"]
     assert cluster["C1"] == cluster["C2"]
     # Checked on arrival, the other twin is not a strong match.
-    assert all(match.decision != "auto" for match in engine.Index(rows[:-3]).query(rows[-3]) if match.record_id.startswith("K"))
+    assert all(
+        match.decision != "auto" for match in engine.Index(rows[:-3]).query(rows[-3]) if match.record_id.startswith("K")
+    )
 
 
 def test_a_scale_set_no_bigger_than_the_training_size_leaves_the_merge_size_as_trained():
     model = engine.Model.load()
-    model = replace(model, trained_n=4000, config=replace(model.config, scale_penalty=0.0, review_shifts=(), merge_size_scale=0.0))
+    model = replace(
+        model, trained_n=4000, config=replace(model.config, scale_penalty=0.0, review_shifts=(), merge_size_scale=0.0)
+    )
     config = engine.fit_scale(engine.labelled(2_000, 34), model, review_share=0.03, precision=0.99)
     assert (config.merge_size, config.merge_size_scale) == (model.config.merge_size, 0.0)
 
@@ -524,8 +636,12 @@ def test_a_referral_stream_grown_by_earlier_years_weighs_each_child_as_one_span_
 
     def earlier(row, era):
         years = synthetic.ERA_YEARS * era
-        return {**row, "record_id": f"{row['record_id']}-{era}", "date_of_birth": synthetic._years_earlier(row["date_of_birth"], years),
-                "referral_date": synthetic._years_earlier(row["referral_date"], years)}
+        return {
+            **row,
+            "record_id": f"{row['record_id']}-{era}",
+            "date_of_birth": synthetic._years_earlier(row["date_of_birth"], years),
+            "referral_date": synthetic._years_earlier(row["referral_date"], years),
+        }
 
     stream = rows + [earlier(row, era) for era in (1, 2, 3) for row in rows]
     model = engine.Model.load()

@@ -39,7 +39,8 @@ def test_subsets_siblings_twins_and_review():
     # Records 0,1: one child (1 named only in Arabic script); 2,3: another (3 with an assessed date);
     # 4,5: twins of one family; 6: their sibling.
     truth = _truth(
-        person=[1, 1, 2, 2, 3, 4, 5], family=[1, 1, 2, 2, 3, 3, 3],
+        person=[1, 1, 2, 2, 3, 4, 5],
+        family=[1, 1, 2, 2, 3, 3, 3],
         relation=["", "", "", "", "twin", "twin", "sibling"],
         script_only=[False, True, False, False, False, False, False],
         assessed=[False, False, False, True, False, False, False],
@@ -60,9 +61,16 @@ def test_subsets_siblings_twins_and_review():
 
 def _referral(given, family, dob="", precision="exact", authority="Kent", referred="2024-03-01", sex="F"):
     return {
-        "given_names": given, "family_name": family, "aliases": "", "names_in_original_script": "", "sex": sex,
-        "nationalities": "VNM", "date_of_birth": dob, "date_of_birth_precision": precision if dob else "",
-        "local_authority": authority, "referral_date": referred,
+        "given_names": given,
+        "family_name": family,
+        "aliases": "",
+        "names_in_original_script": "",
+        "sex": sex,
+        "nationalities": "VNM",
+        "date_of_birth": dob,
+        "date_of_birth_precision": precision if dob else "",
+        "local_authority": authority,
+        "referral_date": referred,
     }
 
 
@@ -99,4 +107,6 @@ def test_indistinguishable_with_a_swapped_date_needs_the_same_swap():
     swapped = _referral("Amina", "Tesfaye", "2011-07-03", referred="2024-01-09")
     look_alike = {**swapped, "date_of_birth": "2011-06-01", "referral_date": "2024-01-06"}  # nearer in days, not a swap
     assert indistinguishable([first, swapped, look_alike], np.array([1, 1, 2])).tolist() == [False]
-    assert indistinguishable([first, swapped, {**look_alike, "date_of_birth": "2011-07-03"}], np.array([1, 1, 2])).tolist() == [True]
+    assert indistinguishable(
+        [first, swapped, {**look_alike, "date_of_birth": "2011-07-03"}], np.array([1, 1, 2])
+    ).tolist() == [True]

@@ -56,7 +56,10 @@ def test_without_compiled_trees_lightgbm_scores_the_same(scored_levels, monkeypa
     assert not any(forest.compiled for forest in plain.forests)
     np.testing.assert_array_equal(plain.first(levels, prepared.n), compiled.first(levels, prepared.n))
     first = compiled.first(levels, prepared.n)
-    np.testing.assert_array_equal(plain.with_rivals(pairs, first, prepared.n, engine.dob_vagueness(prepared)), compiled.with_rivals(pairs, first, prepared.n, engine.dob_vagueness(prepared)))
+    np.testing.assert_array_equal(
+        plain.with_rivals(pairs, first, prepared.n, engine.dob_vagueness(prepared)),
+        compiled.with_rivals(pairs, first, prepared.n, engine.dob_vagueness(prepared)),
+    )
 
 
 def test_a_failure_to_compile_is_logged_and_lightgbm_scores(scored_levels, monkeypatch, caplog):
@@ -79,7 +82,11 @@ def test_the_second_stage_rounds_are_saved_and_loaded_in_order(tmp_path):
     path = tmp_path / "model.json"
     model.save(path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "model.json", "model.lgb.txt", "model.rivals.2.lgb.txt", "model.rivals.lgb.txt", "model.screen.lgb.txt",
+        "model.json",
+        "model.lgb.txt",
+        "model.rivals.2.lgb.txt",
+        "model.rivals.lgb.txt",
+        "model.screen.lgb.txt",
     ]
     again = engine.Model.load(path)
     assert again.rival_texts == model.rival_texts and again.config == model.config
@@ -95,8 +102,18 @@ def test_each_round_of_the_second_stage_weighs_the_scores_of_the_round_before(sc
     shift = np.float32(model._prior_shift(prepared.n))
     plausible = first > engine.RIVAL_FLOOR
     # The second round scores the first round's output (its scores before the scale penalty), not the first stage's.
-    x = engine.rival_features(pairs[plausible], (after_one + shift)[plausible], prepared.n, engine.dob_vagueness(prepared))
+    x = engine.rival_features(
+        pairs[plausible], (after_one + shift)[plausible], prepared.n, engine.dob_vagueness(prepared)
+    )
     expected = (model.forests[3].raw(x) / np.log(2)).astype(np.float32) - shift
-    np.testing.assert_allclose(model.with_rivals(pairs, first, prepared.n, engine.dob_vagueness(prepared))[plausible], expected, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(
+        model.with_rivals(pairs, first, prepared.n, engine.dob_vagueness(prepared))[plausible],
+        expected,
+        rtol=0,
+        atol=1e-5,
+    )
     # Pairs under the floor keep their first-stage score in every round.
-    np.testing.assert_array_equal(model.with_rivals(pairs, first, prepared.n, engine.dob_vagueness(prepared))[~plausible], first[~plausible] - shift)
+    np.testing.assert_array_equal(
+        model.with_rivals(pairs, first, prepared.n, engine.dob_vagueness(prepared))[~plausible],
+        first[~plausible] - shift,
+    )

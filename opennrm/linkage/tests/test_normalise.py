@@ -42,7 +42,10 @@ def test_the_same_name_in_other_scripts_and_spellings_gets_the_same_keys(one, ot
     assert sorted(name_keys(one)) == sorted(name_keys(other))
 
 
-@pytest.mark.parametrize(("glued", "apart"), [("Alzaki", "al-Zaki"), ("Altaib", "Al Taib"), ("Elnouri", "el-Nouri"), ("Elobeidi", "al-Obeidi")])
+@pytest.mark.parametrize(
+    ("glued", "apart"),
+    [("Alzaki", "al-Zaki"), ("Altaib", "Al Taib"), ("Elnouri", "el-Nouri"), ("Elobeidi", "al-Obeidi")],
+)
 def test_a_family_name_keeps_its_key_with_the_article_glued_on(glued, apart):
     # Six letters glued (Alzaki) as well as seven: every way the generator and caseworkers write the article.
     assert [key for key, _ in name_parts(glued, family=True)] == [key for key, _ in name_parts(apart, family=True)]
@@ -97,12 +100,18 @@ def test_interval_gap_and_day_month_swap():
     assert interval_gap(exact, parse_birth_date("2010-03-01", "month")) == 0
     assert interval_gap(exact, parse_birth_date("2010-03-14", "exact")) == 10
     # An estimate of 2006 reaches the end of 2007; from there to 4 March 2010:
-    assert interval_gap(parse_birth_date("2006-01-01", "estimated"), exact) == (dt.date(2010, 3, 4) - dt.date(2007, 12, 31)).days
+    assert (
+        interval_gap(parse_birth_date("2006-01-01", "estimated"), exact)
+        == (dt.date(2010, 3, 4) - dt.date(2007, 12, 31)).days
+    )
     assert day_month_swapped(exact, parse_birth_date("2010-04-03", "exact"))
     assert not day_month_swapped(exact, parse_birth_date("2010-04-03", "month"))
 
 
-@pytest.mark.parametrize(("value", "precision", "field"), [("2010-13-01", "exact", "date_of_birth"), ("2010-01-02", "roughly", "precision"), ("soon", "", "date_of_birth")])
+@pytest.mark.parametrize(
+    ("value", "precision", "field"),
+    [("2010-13-01", "exact", "date_of_birth"), ("2010-01-02", "roughly", "precision"), ("soon", "", "date_of_birth")],
+)
 def test_bad_dates_are_refused_naming_the_problem(value, precision, field):
     with pytest.raises(BadDate, match=field):
         parse_birth_date(value, precision)
@@ -110,7 +119,12 @@ def test_bad_dates_are_refused_naming_the_problem(value, precision, field):
 
 def test_the_contracts_day_is_the_engines_exact_and_exact_is_still_read():
     contract = parse_birth_date("2010-03-04", "day")
-    assert contract == parse_birth_date("2010-03-04", "exact") == parse_birth_date("2010-03-04", " Day ") == parse_birth_date("2010-03-04", "")
+    assert (
+        contract
+        == parse_birth_date("2010-03-04", "exact")
+        == parse_birth_date("2010-03-04", " Day ")
+        == parse_birth_date("2010-03-04", "")
+    )
     assert contract.precision == "exact" and contract.lo == contract.hi
     with pytest.raises(BadDate, match="must be one of day, month, year, estimated, not 'roughly'"):
         parse_birth_date("2010-03-04", "roughly")

@@ -51,17 +51,27 @@ def test_a_referral_made_through_the_api_is_offered_in_the_queue_by_the_worker(p
     run_linkage_worker()
     queue = api_client(people[Role.DATA_QUALITY_OFFICER]).get("/api/v1/duplicates").json()
     assert queue["count"] == 1
-    assert (queue["items"][0]["referral"]["family_name"], queue["items"][0]["earlier"]["family_name"]) == ("Gebre Medhin", "Gebremedhin Haile")
+    assert (queue["items"][0]["referral"]["family_name"], queue["items"][0]["earlier"]["family_name"]) == (
+        "Gebre Medhin",
+        "Gebremedhin Haile",
+    )
 
 
 def test_the_api_lists_the_queue_shows_the_evidence_and_decides(candidate, people, api_client):
     api = api_client(people[Role.SCA_DECISION_MAKER])
     queue = api.get("/api/v1/duplicates").json()
     assert queue["count"] == 1 and queue["items"][0]["id"] == str(candidate.uuid)
-    assert queue["items"][0]["referral"]["given_names"] == "Tesfay" and queue["items"][0]["earlier"]["given_names"] == "Tesfaye"
+    assert (
+        queue["items"][0]["referral"]["given_names"] == "Tesfay"
+        and queue["items"][0]["earlier"]["given_names"] == "Tesfaye"
+    )
     detail = api.get(f"/api/v1/duplicates/{candidate.uuid}").json()
     assert {"Names", "Date of birth"} <= {e["field"] for e in detail["evidence"]}
-    assert "current_address" not in detail["referral"] and "phone" not in detail["referral"] and "exploitation" not in detail["referral"]
+    assert (
+        "current_address" not in detail["referral"]
+        and "phone" not in detail["referral"]
+        and "exploitation" not in detail["referral"]
+    )
 
     missing = api.post(f"/api/v1/duplicates/{candidate.uuid}/confirm", {})
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "reason"
@@ -77,14 +87,25 @@ def test_the_api_lists_the_queue_shows_the_evidence_and_decides(candidate, peopl
     assert len(linked["referrals"]) == 2
     bad = api.post(f"/api/v1/people/{person}/unlink", {"referral": "not-an-id", "reason": "x"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "referral"
-    unlinked = api.post(f"/api/v1/people/{person}/unlink", {"referral": candidate.referral.uuid.hex, "reason": "Twin brother"})
-    assert unlinked.status_code == 200 and len(unlinked.json()["referrals"]) == 1 and len(unlinked.json()["unlinked"]) == 1
+    unlinked = api.post(
+        f"/api/v1/people/{person}/unlink", {"referral": candidate.referral.uuid.hex, "reason": "Twin brother"}
+    )
+    assert (
+        unlinked.status_code == 200 and len(unlinked.json()["referrals"]) == 1 and len(unlinked.json()["unlinked"]) == 1
+    )
     candidate.refresh_from_db()
     assert candidate.status == CandidateStatus.OPEN
 
 
-@pytest.mark.parametrize("role, status", [(Role.FIRST_RESPONDER, 403), (Role.IMMIGRATION_OFFICER, 403), (Role.IECA_DECISION_MAKER, 404),
-                                          (Role.GUARDIAN, 403)])
+@pytest.mark.parametrize(
+    "role, status",
+    [
+        (Role.FIRST_RESPONDER, 403),
+        (Role.IMMIGRATION_OFFICER, 403),
+        (Role.IECA_DECISION_MAKER, 404),
+        (Role.GUARDIAN, 403),
+    ],
+)
 def test_others_get_nothing_through_the_api(candidate, people, api_client, role, status):
     api = api_client(people[role])
     if status == 403:
@@ -107,7 +128,11 @@ def test_a_decision_maker_confirms_in_the_pages_and_undoes_it(candidate, people,
 
     refused = client.post(f"/duplicates/{candidate.uuid}", {"action": "confirm", "reason": ""})
     assert refused.status_code == 422 and "Give a reason" in refused.text and PersonLink.objects.count() == 0
-    done = client.post(f"/duplicates/{candidate.uuid}", {"action": "confirm", "reason": "Same father's and grandfather's names"}, follow=True)
+    done = client.post(
+        f"/duplicates/{candidate.uuid}",
+        {"action": "confirm", "reason": "Same father's and grandfather's names"},
+        follow=True,
+    )
     assert "Linked: both referrals" in done.text and PersonLink.objects.filter(undone_at__isnull=True).count() == 2
     detail = client.get(f"/referrals/{candidate.referral.uuid}")
     assert "a person with other referrals" in detail.text
@@ -148,8 +173,15 @@ def test_imported_referrals_are_checked_too_and_the_same_home_office_reference_i
 
     fr = people[Role.FIRST_RESPONDER]
     items = []
-    for line, body in enumerate([child_body(**SOMEONE_ELSE, home_office_reference="HO-IMPORT-5"),
-                                 child_body(given="Dawit", family="Tsegai", dob="2004-01-01", precision="year", home_office_reference="HO-IMPORT-5")], 2):
+    for line, body in enumerate(
+        [
+            child_body(**SOMEONE_ELSE, home_office_reference="HO-IMPORT-5"),
+            child_body(
+                given="Dawit", family="Tsegai", dob="2004-01-01", precision="year", home_office_reference="HO-IMPORT-5"
+            ),
+        ],
+        2,
+    ):
         data, errors = validate_referral(body, now=timezone.now())
         assert not errors
         items.append(ImportItem(line, f"EXT-{line}", timezone.now() - dt.timedelta(days=line), data))

@@ -79,7 +79,10 @@ def test_a_referral_committing_behind_the_waiting_tasks_first_id_queues_its_own(
     DBTaskResult.objects.all().delete()
     enqueue_checks([later.pk])  # outside a transaction: at once, as after a commit
     enqueue_checks([earlier.pk])
-    assert sorted(t.args_kwargs["kwargs"]["referral_ids"][0] for t in checks(status=TaskResultStatus.READY)) == [earlier.pk, later.pk]
+    assert sorted(t.args_kwargs["kwargs"]["referral_ids"][0] for t in checks(status=TaskResultStatus.READY)) == [
+        earlier.pk,
+        later.pk,
+    ]
     enqueue_checks([later.pk])  # a waiting task starts at or below it: nothing more
     assert checks().count() == 2
     run_linkage_worker()
@@ -111,9 +114,14 @@ def test_a_referral_whose_enqueue_a_crash_lost_is_checked_by_the_sweep_at_start_
     assert set(ArrivalCheck.objects.values_list("referral_id", flat=True)) == {again.pk, lost.pk}
     assert sweeps(status=TaskResultStatus.SUCCESSFUL).get().return_value == {"checked": 1}
     tonight = sweeps(status=TaskResultStatus.READY).get()  # and the next night's is queued, at 02:00 London time
-    assert tonight.run_after.astimezone(dt.timezone(dt.timedelta(0))).hour in (1, 2) and tonight.queue_name == LINKAGE_QUEUE
+    assert (
+        tonight.run_after.astimezone(dt.timezone(dt.timedelta(0))).hour in (1, 2)
+        and tonight.queue_name == LINKAGE_QUEUE
+    )
 
-    DBTaskResult.objects.filter(pk=tonight.pk).update(run_after=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))  # the night comes
+    DBTaskResult.objects.filter(pk=tonight.pk).update(
+        run_after=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    )  # the night comes
     run_linkage_worker()
     assert sweeps(status=TaskResultStatus.SUCCESSFUL).count() == 2 and ArrivalCheck.objects.count() == 2
 

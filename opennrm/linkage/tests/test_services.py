@@ -7,7 +7,15 @@ import pytest
 
 from opennrm.audit.models import AuditEvent
 from opennrm.linkage import services
-from opennrm.linkage.models import ArrivalCheck, Band, CandidateDecision, CandidateStatus, MatchCandidate, Person, PersonLink
+from opennrm.linkage.models import (
+    ArrivalCheck,
+    Band,
+    CandidateDecision,
+    CandidateStatus,
+    MatchCandidate,
+    Person,
+    PersonLink,
+)
 from opennrm.linkage.selectors import candidate_get, candidates_visible_to, person_get, review_queue
 from opennrm.linkage.services import referrals_check_on_arrival, referrals_check_unchecked
 from opennrm.policy import Role
@@ -39,7 +47,9 @@ def pair(people):
 
 
 def actions(*names):
-    return list(AuditEvent.objects.filter(action__in=names).order_by("occurred_at", "seq").values_list("action", flat=True))
+    return list(
+        AuditEvent.objects.filter(action__in=names).order_by("occurred_at", "seq").values_list("action", flat=True)
+    )
 
 
 def test_a_new_referral_under_another_spelling_is_offered_as_a_possible_match(pair):
@@ -60,8 +70,12 @@ def test_a_new_referral_under_another_spelling_is_offered_as_a_possible_match(pa
 def test_confirm_links_both_to_one_person_and_undo_restores_the_state_before(pair, people):
     first, _, again = pair
     candidate = MatchCandidate.objects.get()
-    person = services.candidate_confirm(actor=people["dq"], candidate=candidate, reason="Same father's and grandfather's names, same school")
-    assert set(PersonLink.objects.filter(person=person, undone_at__isnull=True).values_list("referral_id", flat=True)) == {first.pk, again.pk}
+    person = services.candidate_confirm(
+        actor=people["dq"], candidate=candidate, reason="Same father's and grandfather's names, same school"
+    )
+    assert set(
+        PersonLink.objects.filter(person=person, undone_at__isnull=True).values_list("referral_id", flat=True)
+    ) == {first.pk, again.pk}
     candidate.refresh_from_db()
     assert candidate.status == CandidateStatus.CONFIRMED
     assert actions("linkage.confirm") == ["linkage.confirm"]
@@ -71,12 +85,22 @@ def test_confirm_links_both_to_one_person_and_undo_restores_the_state_before(pai
     assert candidate.status == CandidateStatus.OPEN and candidate.decided_at is None
     assert PersonLink.objects.filter(undone_at__isnull=True).count() == 0
     # Nothing lost: the links and both decisions are still there, with who undid what and why.
-    assert PersonLink.objects.filter(person=person, undone_by=people["sca"], undo_reason="Confirmed on the wrong pair").count() == 2
-    assert list(CandidateDecision.objects.order_by("pk").values_list("action", "decided_by__username")) == [("confirm", "dq"), ("undo", "sca")]
+    assert (
+        PersonLink.objects.filter(
+            person=person, undone_by=people["sca"], undo_reason="Confirmed on the wrong pair"
+        ).count()
+        == 2
+    )
+    assert list(CandidateDecision.objects.order_by("pk").values_list("action", "decided_by__username")) == [
+        ("confirm", "dq"),
+        ("undo", "sca"),
+    ]
     assert actions("linkage.confirm", "linkage.undo") == ["linkage.confirm", "linkage.undo"]
 
     # Decided again: a fresh link on the same person record is made.
-    services.candidate_confirm(actor=people["sca"], candidate=candidate, reason="Checked the school records: the same boy")
+    services.candidate_confirm(
+        actor=people["sca"], candidate=candidate, reason="Checked the school records: the same boy"
+    )
     assert PersonLink.objects.filter(undone_at__isnull=True).count() == 2
 
 
@@ -98,7 +122,9 @@ def test_unlinking_a_referral_from_a_person_puts_the_match_back_in_the_queue(pai
     candidate = MatchCandidate.objects.get()
     person = services.candidate_confirm(actor=people["dq"], candidate=candidate, reason="Same boy")
     services.person_link_undo(actor=people["dq"], person=person, referral=again, reason="Twin brother, not him")
-    assert list(PersonLink.objects.filter(person=person, undone_at__isnull=True).values_list("referral_id", flat=True)) == [first.pk]
+    assert list(
+        PersonLink.objects.filter(person=person, undone_at__isnull=True).values_list("referral_id", flat=True)
+    ) == [first.pk]
     candidate.refresh_from_db()
     assert candidate.status == CandidateStatus.OPEN
     assert actions("linkage.unlink") == ["linkage.unlink"]
@@ -106,7 +132,9 @@ def test_unlinking_a_referral_from_a_person_puts_the_match_back_in_the_queue(pai
         services.person_link_undo(actor=people["dq"], person=person, referral=again, reason="Twice")
 
 
-@pytest.mark.parametrize("reason, message", [("", "Give a reason"), ("   ", "Give a reason"), ("x" * 2001, "Shorten the reason")])
+@pytest.mark.parametrize(
+    "reason, message", [("", "Give a reason"), ("   ", "Give a reason"), ("x" * 2001, "Shorten the reason")]
+)
 def test_a_decision_without_a_proper_reason_is_refused_and_changes_nothing(pair, people, reason, message):
     candidate = MatchCandidate.objects.get()
     before = AuditEvent.objects.count()
@@ -130,7 +158,12 @@ def test_a_decided_match_cannot_be_decided_again_nor_an_open_one_undone(pair, pe
 
 def test_the_same_home_office_reference_is_linked_automatically_and_flagged(people):
     first = refer(people["fr"], child_body(**SOMEONE_ELSE, home_office_reference="HO-TEST-77"))
-    again = refer(people["fr"], child_body(given="Daoud", family="Tesgai", dob="2003-01-01", precision="year", home_office_reference="HO-TEST-77"))
+    again = refer(
+        people["fr"],
+        child_body(
+            given="Daoud", family="Tesgai", dob="2003-01-01", precision="year", home_office_reference="HO-TEST-77"
+        ),
+    )
     referrals_check_on_arrival()
     candidate = MatchCandidate.objects.get()
     assert candidate.band == Band.CERTAIN and candidate.status == CandidateStatus.AUTO_LINKED
@@ -188,9 +221,19 @@ def test_a_decision_maker_sees_a_person_only_through_their_own_cases(pair, peopl
 def test_the_growing_index_is_the_index_built_at_once():
     from opennrm.linkage import arrival, engine
 
-    rows = [arrival.identity_row(i, {"given_names": g, "family_name": f, "date_of_birth": d, "sex": "male", "nationalities": n}, "")
-            for i, (g, f, d, n) in enumerate([("Tesfaye", "Gebremedhin", "2010-04-12", ["ERI"]), ("Thi Anh", "Nguyen", "2011-02-03", ["VNM"]),
-                                               ("Tesfay", "Gebre Medhin", "2009-01-01", ["ETH"]), ("Arben", "Hoxha", "2008-05-06", ["ALB"])])]
+    rows = [
+        arrival.identity_row(
+            i, {"given_names": g, "family_name": f, "date_of_birth": d, "sex": "male", "nationalities": n}, ""
+        )
+        for i, (g, f, d, n) in enumerate(
+            [
+                ("Tesfaye", "Gebremedhin", "2010-04-12", ["ERI"]),
+                ("Thi Anh", "Nguyen", "2011-02-03", ["VNM"]),
+                ("Tesfay", "Gebre Medhin", "2009-01-01", ["ETH"]),
+                ("Arben", "Hoxha", "2008-05-06", ["ALB"]),
+            ]
+        )
+    ]
     grown = arrival.GrowingIndex(rows[:2])
     grown.extend(rows[2:])
     whole = engine.Index(rows)
@@ -198,8 +241,10 @@ def test_the_growing_index_is_the_index_built_at_once():
         assert np.array_equal(getattr(grown, name), getattr(whole, name)), name
     for f in dataclasses.fields(whole.prepared):  # every array of the prepared records, the codes too
         mine, theirs = getattr(grown.prepared, f.name), getattr(whole.prepared, f.name)
-        assert (np.array_equal(mine, theirs) if isinstance(theirs, np.ndarray) else mine == theirs), f.name
-    query = arrival.identity_row(99, {"given_names": "Tesfai", "family_name": "Gebremedhin", "date_of_birth": "2010", "sex": "male"}, "")
+        assert np.array_equal(mine, theirs) if isinstance(theirs, np.ndarray) else mine == theirs, f.name
+    query = arrival.identity_row(
+        99, {"given_names": "Tesfai", "family_name": "Gebremedhin", "date_of_birth": "2010", "sex": "male"}, ""
+    )
     assert [(m.record_id, m.score) for m in grown.query(query)] == [(m.record_id, m.score) for m in whole.query(query)]
 
 
@@ -219,7 +264,9 @@ def test_a_referral_committed_out_of_id_order_is_still_compared(people):
 
 
 def test_a_worker_behind_a_burst_checks_the_newer_referrals_in_the_same_batch(people):
-    first, other, again = (refer(people["fr"], child_body(**who)) for who in (TESFAYE_FIRST, SOMEONE_ELSE, TESFAYE_AGAIN))
+    first, other, again = (
+        refer(people["fr"], child_body(**who)) for who in (TESFAYE_FIRST, SOMEONE_ELSE, TESFAYE_AGAIN)
+    )
     assert referrals_check_on_arrival(referral_ids=[other.pk]) == 1  # by default, just the referrals named
     assert referrals_check_unchecked(from_id=first.pk, batch=1000) == 2  # the first, and the newer still unchecked
     assert referrals_check_unchecked(from_id=again.pk, batch=1000) == 0  # its own task finds it done

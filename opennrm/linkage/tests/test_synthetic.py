@@ -40,7 +40,12 @@ def test_write_streams_the_contract_columns(tmp_path):
         rows = list(reader)
     assert len(rows) == 50
     # The contract's precision words (section 2), not the engine's "exact".
-    assert {row["date_of_birth_precision"] for row in rows if row["date_of_birth"]} <= {"day", "month", "year", "estimated"}
+    assert {row["date_of_birth_precision"] for row in rows if row["date_of_birth"]} <= {
+        "day",
+        "month",
+        "year",
+        "estimated",
+    }
     assert any(row["date_of_birth_precision"] == "day" for row in rows)
 
 
@@ -51,10 +56,14 @@ def test_eras_spread_the_same_children_over_earlier_years_one_family_to_an_era()
     dated = ("date_of_birth", "referral_date")
     era_of_family: dict[str, set[int]] = {}
     for before, after in zip(one, spread, strict=True):
-        assert {k: v for k, v in after.row.items() if k not in dated} == {k: v for k, v in before.row.items() if k not in dated}
+        assert {k: v for k, v in after.row.items() if k not in dated} == {
+            k: v for k, v in before.row.items() if k not in dated
+        }
         years = int(before.row["referral_date"][:4]) - int(after.row["referral_date"][:4])
         if before.row["date_of_birth"]:
-            assert int(before.row["date_of_birth"][:4]) - int(after.row["date_of_birth"][:4]) == years  # the same age when referred
+            assert (
+                int(before.row["date_of_birth"][:4]) - int(after.row["date_of_birth"][:4]) == years
+            )  # the same age when referred
         assert years % synthetic.ERA_YEARS == 0
         era_of_family.setdefault(before.truth["family_id"], set()).add(years // synthetic.ERA_YEARS)
     assert all(len(eras) == 1 for eras in era_of_family.values())
@@ -62,7 +71,13 @@ def test_eras_spread_the_same_children_over_earlier_years_one_family_to_an_era()
 
 
 def test_the_uk_density_takes_one_era_up_to_about_sixty_nine_thousand_records_and_twenty_two_at_a_million():
-    assert [synthetic.eras_at_uk_density(size) for size in (2_000, 20_000, 50_000, 68_999, 1_000_000)] == [1, 1, 1, 1, 22]
+    assert [synthetic.eras_at_uk_density(size) for size in (2_000, 20_000, 50_000, 68_999, 1_000_000)] == [
+        1,
+        1,
+        1,
+        1,
+        22,
+    ]
 
 
 def test_the_command_line_takes_eras_as_a_number_or_uk(tmp_path, capsys):

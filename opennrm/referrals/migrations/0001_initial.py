@@ -7,103 +7,177 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DutyToNotify',
+            name="DutyToNotify",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('reference', models.CharField(max_length=20, null=True, unique=True)),
-                ('received_at', models.DateTimeField()),
-                ('nation', models.CharField(max_length=3)),
-                ('first_responder_reference', models.CharField(blank=True, max_length=100)),
-                ('sex', models.CharField(max_length=10)),
-                ('nationalities', models.JSONField(default=list)),
-                ('exploitation', models.JSONField()),
-                ('indicators', models.JSONField(default=list)),
-                ('police', models.JSONField(null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("reference", models.CharField(max_length=20, null=True, unique=True)),
+                ("received_at", models.DateTimeField()),
+                ("nation", models.CharField(max_length=3)),
+                ("first_responder_reference", models.CharField(blank=True, max_length=100)),
+                ("sex", models.CharField(max_length=10)),
+                ("nationalities", models.JSONField(default=list)),
+                ("exploitation", models.JSONField()),
+                ("indicators", models.JSONField(default=list)),
+                ("police", models.JSONField(null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.organisation"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('reference', models.CharField(max_length=20, null=True, unique=True)),
-                ('external_id', models.CharField(blank=True, max_length=100, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('nation', models.CharField(max_length=3)),
-                ('status', models.CharField(choices=[('awaiting_reasonable_grounds', 'Awaiting Reasonable Grounds decision'), ('reasonable_grounds_negative', 'Negative Reasonable Grounds decision'), ('recovery_period', 'Recovery period'), ('awaiting_conclusive_grounds', 'Awaiting Conclusive Grounds decision'), ('conclusive_grounds_positive', 'Positive Conclusive Grounds decision'), ('conclusive_grounds_negative', 'Negative Conclusive Grounds decision'), ('reconsideration', 'Reconsideration'), ('withdrawn', 'Withdrawn')], default='awaiting_reasonable_grounds', max_length=40)),
-                ('competent_authority', models.CharField(choices=[('SCA', 'Single Competent Authority'), ('IECA', 'Immigration Enforcement Competent Authority'), ('LOCAL_PANEL', 'Local authority multi-agency panel')], max_length=20)),
-                ('received_at', models.DateTimeField()),
-                ('reasonable_grounds_due', models.DateField()),
-                ('recovery_period_ends_on', models.DateField(blank=True, null=True)),
-                ('age_group', models.CharField(max_length=10)),
-                ('local_authority', models.CharField(blank=True, max_length=9)),
-                ('home_office_reference', models.CharField(blank=True, max_length=40)),
-                ('first_responder_reference', models.CharField(blank=True, max_length=100)),
-                ('potential_victim', models.JSONField()),
-                ('local_authority_contact', models.JSONField(null=True)),
-                ('consent', models.JSONField(null=True)),
-                ('exploitation', models.JSONField()),
-                ('indicators', models.JSONField(default=list)),
-                ('police', models.JSONField(null=True)),
-                ('current_address', models.TextField(blank=True)),
-                ('phone', models.CharField(blank=True, max_length=60)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='accounts.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("reference", models.CharField(max_length=20, null=True, unique=True)),
+                ("external_id", models.CharField(blank=True, max_length=100, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("nation", models.CharField(max_length=3)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("awaiting_reasonable_grounds", "Awaiting Reasonable Grounds decision"),
+                            ("reasonable_grounds_negative", "Negative Reasonable Grounds decision"),
+                            ("recovery_period", "Recovery period"),
+                            ("awaiting_conclusive_grounds", "Awaiting Conclusive Grounds decision"),
+                            ("conclusive_grounds_positive", "Positive Conclusive Grounds decision"),
+                            ("conclusive_grounds_negative", "Negative Conclusive Grounds decision"),
+                            ("reconsideration", "Reconsideration"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="awaiting_reasonable_grounds",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "competent_authority",
+                    models.CharField(
+                        choices=[
+                            ("SCA", "Single Competent Authority"),
+                            ("IECA", "Immigration Enforcement Competent Authority"),
+                            ("LOCAL_PANEL", "Local authority multi-agency panel"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("reasonable_grounds_due", models.DateField()),
+                ("recovery_period_ends_on", models.DateField(blank=True, null=True)),
+                ("age_group", models.CharField(max_length=10)),
+                ("local_authority", models.CharField(blank=True, max_length=9)),
+                ("home_office_reference", models.CharField(blank=True, max_length=40)),
+                ("first_responder_reference", models.CharField(blank=True, max_length=100)),
+                ("potential_victim", models.JSONField()),
+                ("local_authority_contact", models.JSONField(null=True)),
+                ("consent", models.JSONField(null=True)),
+                ("exploitation", models.JSONField()),
+                ("indicators", models.JSONField(default=list)),
+                ("police", models.JSONField(null=True)),
+                ("current_address", models.TextField(blank=True)),
+                ("phone", models.CharField(blank=True, max_length=60)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReferralDraft',
+            name="ReferralDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('answers', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='referral_drafts', to=settings.AUTH_USER_MODEL)),
-                ('submitted_referral', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='draft', to='referrals.referral')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("answers", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.organisation"
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="referral_drafts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submitted_referral",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="draft",
+                        to="referrals.referral",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['competent_authority', 'status', 'reasonable_grounds_due'], name='referral_queue_idx'),
+            model_name="referral",
+            index=models.Index(
+                fields=["competent_authority", "status", "reasonable_grounds_due"], name="referral_queue_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['organisation', '-received_at'], name='referral_org_received_idx'),
+            model_name="referral",
+            index=models.Index(fields=["organisation", "-received_at"], name="referral_org_received_idx"),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['local_authority', 'age_group'], name='referral_la_idx'),
+            model_name="referral",
+            index=models.Index(fields=["local_authority", "age_group"], name="referral_la_idx"),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['home_office_reference'], name='referral_ho_ref_idx'),
+            model_name="referral",
+            index=models.Index(fields=["home_office_reference"], name="referral_ho_ref_idx"),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['first_responder_reference'], name='referral_fr_ref_idx'),
+            model_name="referral",
+            index=models.Index(fields=["first_responder_reference"], name="referral_fr_ref_idx"),
         ),
         migrations.AddConstraint(
-            model_name='referral',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id__isnull', False)), fields=('organisation', 'external_id'), name='referral_external_id_unique_per_organisation'),
+            model_name="referral",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id__isnull", False)),
+                fields=("organisation", "external_id"),
+                name="referral_external_id_unique_per_organisation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referraldraft',
-            index=models.Index(fields=['owner', '-updated_at'], name='draft_owner_idx'),
+            model_name="referraldraft",
+            index=models.Index(fields=["owner", "-updated_at"], name="draft_owner_idx"),
         ),
     ]

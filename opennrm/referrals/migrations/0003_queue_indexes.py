@@ -6,32 +6,186 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_teams'),
-        ('referrals', '0002_assignment'),
+        ("accounts", "0002_teams"),
+        ("referrals", "0002_assignment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(models.F('competent_authority'), django.db.models.functions.comparison.Coalesce(models.F('recovery_period_ends_on'), models.F('reasonable_grounds_due')), models.F('received_at'), models.F('id'), condition=models.Q(('status__in', ('awaiting_reasonable_grounds', 'recovery_period', 'awaiting_conclusive_grounds', 'reconsideration'))), include=('status', 'nation', 'age_group', 'local_authority', 'competent_authority', 'assigned_to', 'assigned_team', 'recovery_period_ends_on', 'reasonable_grounds_due'), name='referral_queue_all_idx'),
+            model_name="referral",
+            index=models.Index(
+                models.F("competent_authority"),
+                django.db.models.functions.comparison.Coalesce(
+                    models.F("recovery_period_ends_on"), models.F("reasonable_grounds_due")
+                ),
+                models.F("received_at"),
+                models.F("id"),
+                condition=models.Q(
+                    (
+                        "status__in",
+                        (
+                            "awaiting_reasonable_grounds",
+                            "recovery_period",
+                            "awaiting_conclusive_grounds",
+                            "reconsideration",
+                        ),
+                    )
+                ),
+                include=(
+                    "status",
+                    "nation",
+                    "age_group",
+                    "local_authority",
+                    "competent_authority",
+                    "assigned_to",
+                    "assigned_team",
+                    "recovery_period_ends_on",
+                    "reasonable_grounds_due",
+                ),
+                name="referral_queue_all_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(models.F('competent_authority'), django.db.models.functions.comparison.Coalesce(models.F('recovery_period_ends_on'), models.F('reasonable_grounds_due')), models.F('received_at'), models.F('id'), condition=models.Q(('status__in', ('awaiting_reasonable_grounds', 'recovery_period', 'awaiting_conclusive_grounds', 'reconsideration')), ('assigned_team__isnull', True), ('assigned_to__isnull', True)), include=('status', 'nation', 'age_group', 'local_authority', 'competent_authority', 'assigned_to', 'assigned_team', 'recovery_period_ends_on', 'reasonable_grounds_due'), name='referral_queue_unassigned_idx'),
+            model_name="referral",
+            index=models.Index(
+                models.F("competent_authority"),
+                django.db.models.functions.comparison.Coalesce(
+                    models.F("recovery_period_ends_on"), models.F("reasonable_grounds_due")
+                ),
+                models.F("received_at"),
+                models.F("id"),
+                condition=models.Q(
+                    (
+                        "status__in",
+                        (
+                            "awaiting_reasonable_grounds",
+                            "recovery_period",
+                            "awaiting_conclusive_grounds",
+                            "reconsideration",
+                        ),
+                    ),
+                    ("assigned_team__isnull", True),
+                    ("assigned_to__isnull", True),
+                ),
+                include=(
+                    "status",
+                    "nation",
+                    "age_group",
+                    "local_authority",
+                    "competent_authority",
+                    "assigned_to",
+                    "assigned_team",
+                    "recovery_period_ends_on",
+                    "reasonable_grounds_due",
+                ),
+                name="referral_queue_unassigned_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(models.F('assigned_to'), django.db.models.functions.comparison.Coalesce(models.F('recovery_period_ends_on'), models.F('reasonable_grounds_due')), models.F('received_at'), models.F('id'), condition=models.Q(('status__in', ('awaiting_reasonable_grounds', 'recovery_period', 'awaiting_conclusive_grounds', 'reconsideration')), ('assigned_to__isnull', False)), include=('status', 'nation', 'age_group', 'local_authority', 'competent_authority', 'assigned_to', 'assigned_team', 'recovery_period_ends_on', 'reasonable_grounds_due'), name='referral_queue_mine_idx'),
+            model_name="referral",
+            index=models.Index(
+                models.F("assigned_to"),
+                django.db.models.functions.comparison.Coalesce(
+                    models.F("recovery_period_ends_on"), models.F("reasonable_grounds_due")
+                ),
+                models.F("received_at"),
+                models.F("id"),
+                condition=models.Q(
+                    (
+                        "status__in",
+                        (
+                            "awaiting_reasonable_grounds",
+                            "recovery_period",
+                            "awaiting_conclusive_grounds",
+                            "reconsideration",
+                        ),
+                    ),
+                    ("assigned_to__isnull", False),
+                ),
+                include=(
+                    "status",
+                    "nation",
+                    "age_group",
+                    "local_authority",
+                    "competent_authority",
+                    "assigned_to",
+                    "assigned_team",
+                    "recovery_period_ends_on",
+                    "reasonable_grounds_due",
+                ),
+                name="referral_queue_mine_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(models.F('assigned_team'), django.db.models.functions.comparison.Coalesce(models.F('recovery_period_ends_on'), models.F('reasonable_grounds_due')), models.F('received_at'), models.F('id'), condition=models.Q(('status__in', ('awaiting_reasonable_grounds', 'recovery_period', 'awaiting_conclusive_grounds', 'reconsideration')), ('assigned_team__isnull', False)), include=('status', 'nation', 'age_group', 'local_authority', 'competent_authority', 'assigned_to', 'assigned_team', 'recovery_period_ends_on', 'reasonable_grounds_due'), name='referral_queue_team_idx'),
+            model_name="referral",
+            index=models.Index(
+                models.F("assigned_team"),
+                django.db.models.functions.comparison.Coalesce(
+                    models.F("recovery_period_ends_on"), models.F("reasonable_grounds_due")
+                ),
+                models.F("received_at"),
+                models.F("id"),
+                condition=models.Q(
+                    (
+                        "status__in",
+                        (
+                            "awaiting_reasonable_grounds",
+                            "recovery_period",
+                            "awaiting_conclusive_grounds",
+                            "reconsideration",
+                        ),
+                    ),
+                    ("assigned_team__isnull", False),
+                ),
+                include=(
+                    "status",
+                    "nation",
+                    "age_group",
+                    "local_authority",
+                    "competent_authority",
+                    "assigned_to",
+                    "assigned_team",
+                    "recovery_period_ends_on",
+                    "reasonable_grounds_due",
+                ),
+                name="referral_queue_team_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(models.F('local_authority'), django.db.models.functions.comparison.Coalesce(models.F('recovery_period_ends_on'), models.F('reasonable_grounds_due')), models.F('received_at'), models.F('id'), condition=models.Q(('status__in', ('awaiting_reasonable_grounds', 'recovery_period', 'awaiting_conclusive_grounds', 'reconsideration')), ('competent_authority', 'LOCAL_PANEL')), include=('status', 'nation', 'age_group', 'local_authority', 'competent_authority', 'assigned_to', 'assigned_team', 'recovery_period_ends_on', 'reasonable_grounds_due'), name='referral_queue_panel_idx'),
+            model_name="referral",
+            index=models.Index(
+                models.F("local_authority"),
+                django.db.models.functions.comparison.Coalesce(
+                    models.F("recovery_period_ends_on"), models.F("reasonable_grounds_due")
+                ),
+                models.F("received_at"),
+                models.F("id"),
+                condition=models.Q(
+                    (
+                        "status__in",
+                        (
+                            "awaiting_reasonable_grounds",
+                            "recovery_period",
+                            "awaiting_conclusive_grounds",
+                            "reconsideration",
+                        ),
+                    ),
+                    ("competent_authority", "LOCAL_PANEL"),
+                ),
+                include=(
+                    "status",
+                    "nation",
+                    "age_group",
+                    "local_authority",
+                    "competent_authority",
+                    "assigned_to",
+                    "assigned_team",
+                    "recovery_period_ends_on",
+                    "reasonable_grounds_due",
+                ),
+                name="referral_queue_panel_idx",
+            ),
         ),
     ]

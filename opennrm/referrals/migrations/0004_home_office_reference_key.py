@@ -23,37 +23,41 @@ def key_existing_references(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_alter_organisation_kind_alter_user_role'),
-        ('referrals', '0003_queue_indexes'),
+        ("accounts", "0004_alter_organisation_kind_alter_user_role"),
+        ("referrals", "0003_queue_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='referral',
-            name='referral_ho_ref_idx',
+            model_name="referral",
+            name="referral_ho_ref_idx",
         ),
         migrations.AddField(
-            model_name='referral',
-            name='home_office_reference_key',
+            model_name="referral",
+            name="home_office_reference_key",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.RunPython(key_existing_references, migrations.RunPython.noop),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['home_office_reference_key'], name='referral_ho_ref_key_idx'),
+            model_name="referral",
+            index=models.Index(fields=["home_office_reference_key"], name="referral_ho_ref_key_idx"),
         ),
         migrations.CreateModel(
-            name='NrmStatusLookup',
+            name="NrmStatusLookup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'at'], name='nrm_status_lookup_user_idx')],
+                "indexes": [models.Index(fields=["user", "at"], name="nrm_status_lookup_user_idx")],
             },
         ),
     ]

@@ -12,7 +12,9 @@ SUBJECT = "NRM referral received:"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_referral_from_the_pages_is_acknowledged_with_its_reference_and_deadline_only(make_user, child_referral_body, smtp_sink):
+def test_a_referral_from_the_pages_is_acknowledged_with_its_reference_and_deadline_only(
+    make_user, child_referral_body, smtp_sink
+):
     smtp_sink.start()
     responder = make_user(Role.FIRST_RESPONDER, username="fr.ack")
     data, errors = validate_referral(child_referral_body, now=timezone.now())
@@ -30,7 +32,9 @@ def test_a_referral_from_the_pages_is_acknowledged_with_its_reference_and_deadli
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_api_referral_is_acknowledged_in_its_response_not_by_email(api_client, make_user, child_referral_body, smtp_sink):
+def test_an_api_referral_is_acknowledged_in_its_response_not_by_email(
+    api_client, make_user, child_referral_body, smtp_sink
+):
     smtp_sink.start()
     response = api_client(make_user(Role.FIRST_RESPONDER)).post("/api/v1/referrals", child_referral_body)
     assert response.status_code == 201 and response.json()["reference"]

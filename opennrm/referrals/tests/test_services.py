@@ -71,7 +71,9 @@ def test_create_and_its_audit_event_commit_or_fail_together(first_responder, mon
     assert AuditEvent.objects.count() == events
 
 
-@pytest.mark.parametrize("role", [Role.SCA_DECISION_MAKER, Role.IMMIGRATION_OFFICER, Role.STATISTICIAN, Role.LA_SOCIAL_WORKER])
+@pytest.mark.parametrize(
+    "role", [Role.SCA_DECISION_MAKER, Role.IMMIGRATION_OFFICER, Role.STATISTICIAN, Role.LA_SOCIAL_WORKER]
+)
 def test_only_first_responders_may_create(make_user, role):
     with pytest.raises(NotAllowed):
         referral_create(actor=make_user(role), data=referral_data())
@@ -142,7 +144,12 @@ def test_received_at_is_stored_as_the_same_instant(first_responder):
 
 def import_items(*external_ids: str, start_line: int = 1) -> list[ImportItem]:
     return [
-        ImportItem(line_number=start_line + i, external_id=external_id, received_at=at("2026-10-01T09:00:00Z"), data=referral_data())
+        ImportItem(
+            line_number=start_line + i,
+            external_id=external_id,
+            received_at=at("2026-10-01T09:00:00Z"),
+            data=referral_data(),
+        )
         for i, external_id in enumerate(external_ids)
     ]
 
@@ -159,7 +166,9 @@ def test_import_creates_each_referral_with_reference_deadline_and_audit(first_re
         # Thursday 1 October 2026: five working days on is Thursday 8 October.
         assert referral.reasonable_grounds_due == dt.date(2026, 10, 8)
         assert referral.received_at == at("2026-10-01T09:00:00Z")
-    assert {e.object_id for e in AuditEvent.objects.filter(action="referral.import")} == {str(r.uuid) for r in referrals}
+    assert {e.object_id for e in AuditEvent.objects.filter(action="referral.import")} == {
+        str(r.uuid) for r in referrals
+    }
 
 
 def test_import_is_idempotent_on_external_id(first_responder):

@@ -7,7 +7,14 @@ import pytest
 
 from opennrm.conftest import VALID_CHILD_REFERRAL
 from opennrm.referrals.schemas import ImportLine, ReferralIn
-from opennrm.referrals.validation import MAX_JSON_DEPTH, FieldError, too_deep, validate_duty_to_notify, validate_import_line, validate_referral
+from opennrm.referrals.validation import (
+    MAX_JSON_DEPTH,
+    FieldError,
+    too_deep,
+    validate_duty_to_notify,
+    validate_import_line,
+    validate_referral,
+)
 
 NOW = dt.datetime(2026, 11, 28, 15, 0, tzinfo=dt.UTC)
 
@@ -49,7 +56,12 @@ def test_shape_errors_and_rule_errors_come_together(body):
     body["potential_victim"]["sex"] = "F"
     body["exploitation"][0].update(types=["labour"], started_on="2025-06-02", ended_on="2025-06-01")
     _, errors = validate_referral(body, now=NOW)
-    assert set(fields(errors)) == {"nation", "potential_victim.sex", "exploitation.0.criminal_subtypes", "exploitation.0.ended_on"}
+    assert set(fields(errors)) == {
+        "nation",
+        "potential_victim.sex",
+        "exploitation.0.criminal_subtypes",
+        "exploitation.0.ended_on",
+    }
 
 
 def test_rules_are_checked_against_the_given_now(body):
@@ -155,7 +167,9 @@ def test_historic_referral_is_checked_against_the_day_it_was_received(body):
     assert fields(validate_import_line(line, now=NOW)[1]) == ["local_authority_contact.contacted_at"]
 
 
-@pytest.mark.parametrize("external_id, ok", [("SRC-1", True), ("", False), ("x" * 101, False), ("SRC\n1", False), (17, False)])
+@pytest.mark.parametrize(
+    "external_id, ok", [("SRC-1", True), ("", False), ("x" * 101, False), ("SRC\n1", False), (17, False)]
+)
 def test_import_line_external_id(body, external_id, ok):
     errors = validate_import_line(import_line(body, external_id=external_id), now=NOW)[1]
     assert (errors == []) is ok
@@ -185,5 +199,7 @@ def test_duty_to_notify_child_message_replaces_the_generic_one():
 
 
 def test_duty_to_notify_identifying_and_shape_errors_together():
-    _, errors = validate_duty_to_notify({**DTN, "phone": "07700 900123", "sex": "X", "exploitation": [{"types": []}]}, now=NOW)
+    _, errors = validate_duty_to_notify(
+        {**DTN, "phone": "07700 900123", "sex": "X", "exploitation": [{"types": []}]}, now=NOW
+    )
     assert set(fields(errors)) == {"phone", "sex", "exploitation.0.types"}

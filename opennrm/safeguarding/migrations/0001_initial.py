@@ -7,197 +7,508 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_teams'),
-        ('referrals', '0002_assignment'),
+        ("accounts", "0002_teams"),
+        ("referrals", "0002_assignment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CaseNote',
+            name="CaseNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('written_at', models.DateTimeField()),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='case_notes', to='referrals.referral')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.TextField()),
+                ("written_at", models.DateTimeField()),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="case_notes", to="referrals.referral"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='GuardianService',
+            name="GuardianService",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('provider', models.CharField(max_length=200)),
-                ('nations', models.JSONField(default=list)),
-                ('support_models', models.JSONField(default=list)),
-                ('legal_basis', models.CharField(blank=True, max_length=300)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=20, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("provider", models.CharField(max_length=200)),
+                ("nations", models.JSONField(default=list)),
+                ("support_models", models.JSONField(default=list)),
+                ("legal_basis", models.CharField(blank=True, max_length=300)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='GuardianCoverage',
+            name="GuardianCoverage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('local_authority', models.CharField(max_length=9, unique=True)),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='coverage', to='safeguarding.guardianservice')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("local_authority", models.CharField(max_length=9, unique=True)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="coverage",
+                        to="safeguarding.guardianservice",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MissingEpisode',
+            name="MissingEpisode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('number', models.PositiveIntegerField(help_text="1 for the child's first episode, 2 for the second, ...")),
-                ('local_authority', models.CharField(max_length=9)),
-                ('reported_by_kind', models.CharField(choices=[('local_authority', 'Local authority'), ('police', 'Police'), ('guardian', 'Guardian')], max_length=20)),
-                ('reported_at', models.DateTimeField()),
-                ('missing_since', models.DateTimeField()),
-                ('last_seen', models.TextField()),
-                ('risk', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('escalated_at', models.DateTimeField(blank=True, null=True)),
-                ('found_at', models.DateTimeField(blank=True, null=True)),
-                ('return_interview_due', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('found_recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('police_organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='missing_episodes', to='referrals.referral')),
-                ('reported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "number",
+                    models.PositiveIntegerField(help_text="1 for the child's first episode, 2 for the second, ..."),
+                ),
+                ("local_authority", models.CharField(max_length=9)),
+                (
+                    "reported_by_kind",
+                    models.CharField(
+                        choices=[
+                            ("local_authority", "Local authority"),
+                            ("police", "Police"),
+                            ("guardian", "Guardian"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reported_at", models.DateTimeField()),
+                ("missing_since", models.DateTimeField()),
+                ("last_seen", models.TextField()),
+                (
+                    "risk",
+                    models.CharField(choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], max_length=10),
+                ),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("escalated_at", models.DateTimeField(blank=True, null=True)),
+                ("found_at", models.DateTimeField(blank=True, null=True)),
+                ("return_interview_due", models.DateTimeField(blank=True, null=True)),
+                (
+                    "acknowledged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "found_recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "police_organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="missing_episodes",
+                        to="referrals.referral",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReturnInterview',
+            name="ReturnInterview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('completed_at', models.DateTimeField()),
-                ('summary', models.TextField()),
-                ('recorded_at', models.DateTimeField()),
-                ('conducted_by_organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('episode', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='return_interview', to='safeguarding.missingepisode')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("completed_at", models.DateTimeField()),
+                ("summary", models.TextField()),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "conducted_by_organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.organisation"
+                    ),
+                ),
+                (
+                    "episode",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="return_interview",
+                        to="safeguarding.missingepisode",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SafeguardingAlert',
+            name="SafeguardingAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('missing', 'Reported missing'), ('escalation', 'High-risk missing episode not acknowledged within an hour'), ('found', 'Found')], max_length=20)),
-                ('created_at', models.DateTimeField()),
-                ('seen_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_to', models.JSONField(default=list)),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='safeguarding.missingepisode')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("missing", "Reported missing"),
+                            ("escalation", "High-risk missing episode not acknowledged within an hour"),
+                            ("found", "Found"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("seen_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("last_error", models.TextField(blank=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_to", models.JSONField(default=list)),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="alerts",
+                        to="safeguarding.missingepisode",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.organisation"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AgeAssessment',
+            name="AgeAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('claimed_date_of_birth', models.DateField(blank=True, null=True)),
-                ('assessed_date_of_birth', models.DateField(blank=True, null=True)),
-                ('outcome', models.CharField(choices=[('child', 'Under 18'), ('adult', '18 or over')], max_length=10)),
-                ('assessed_on', models.DateField()),
-                ('assessor', models.CharField(choices=[('local_authority', 'Local authority (social work age assessment)'), ('naab', 'National Age Assessment Board'), ('home_office', 'Home Office'), ('court', 'Court')], max_length=20)),
-                ('notes', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('assessor_organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='age_assessments', to='referrals.referral')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("claimed_date_of_birth", models.DateField(blank=True, null=True)),
+                ("assessed_date_of_birth", models.DateField(blank=True, null=True)),
+                ("outcome", models.CharField(choices=[("child", "Under 18"), ("adult", "18 or over")], max_length=10)),
+                ("assessed_on", models.DateField()),
+                (
+                    "assessor",
+                    models.CharField(
+                        choices=[
+                            ("local_authority", "Local authority (social work age assessment)"),
+                            ("naab", "National Age Assessment Board"),
+                            ("home_office", "Home Office"),
+                            ("court", "Court"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "assessor_organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="accounts.organisation"
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="age_assessments",
+                        to="referrals.referral",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['referral', '-assessed_on', '-recorded_at'], name='age_assessment_referral_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["referral", "-assessed_on", "-recorded_at"], name="age_assessment_referral_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CareRecord',
+            name="CareRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('local_authority', models.CharField(max_length=9)),
-                ('care_status', models.CharField(choices=[('section_17', 'Child in need (Children Act 1989 s.17)'), ('section_20', 'Accommodated (Children Act 1989 s.20)'), ('looked_after', 'Looked after'), ('care_leaver', 'Care leaver'), ('none', 'None')], max_length=20)),
-                ('placement_type', models.CharField(choices=[('foster_care', 'Foster care'), ('childrens_home', "Children's home"), ('supported_accommodation', 'Supported accommodation'), ('family', 'With family or friends'), ('secure', 'Secure accommodation'), ('other', 'Other'), ('none', 'No placement')], default='none', max_length=30)),
-                ('placement_address', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='care_records', to='referrals.referral')),
-                ('social_worker', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("local_authority", models.CharField(max_length=9)),
+                (
+                    "care_status",
+                    models.CharField(
+                        choices=[
+                            ("section_17", "Child in need (Children Act 1989 s.17)"),
+                            ("section_20", "Accommodated (Children Act 1989 s.20)"),
+                            ("looked_after", "Looked after"),
+                            ("care_leaver", "Care leaver"),
+                            ("none", "None"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "placement_type",
+                    models.CharField(
+                        choices=[
+                            ("foster_care", "Foster care"),
+                            ("childrens_home", "Children's home"),
+                            ("supported_accommodation", "Supported accommodation"),
+                            ("family", "With family or friends"),
+                            ("secure", "Secure accommodation"),
+                            ("other", "Other"),
+                            ("none", "No placement"),
+                        ],
+                        default="none",
+                        max_length=30,
+                    ),
+                ),
+                ("placement_address", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="care_records",
+                        to="referrals.referral",
+                    ),
+                ),
+                (
+                    "social_worker",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['referral', '-recorded_at'], name='care_record_referral_idx')],
+                "indexes": [models.Index(fields=["referral", "-recorded_at"], name="care_record_referral_idx")],
             },
         ),
         migrations.CreateModel(
-            name='GuardianAllocationRequest',
+            name="GuardianAllocationRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('local_authority', models.CharField(max_length=9)),
-                ('requested_at', models.DateTimeField()),
-                ('support_model', models.CharField(blank=True, choices=[('direct', 'Direct (one-to-one guardian)'), ('indirect', 'Indirect (through the professionals around the child)')], max_length=10)),
-                ('allocated_at', models.DateTimeField(blank=True, null=True)),
-                ('allocated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('allocated_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organisation')),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='guardian_allocation_requests', to='referrals.referral')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='allocation_requests', to='safeguarding.guardianservice')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("local_authority", models.CharField(max_length=9)),
+                ("requested_at", models.DateTimeField()),
+                (
+                    "support_model",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("direct", "Direct (one-to-one guardian)"),
+                            ("indirect", "Indirect (through the professionals around the child)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("allocated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "allocated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "allocated_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="guardian_allocation_requests",
+                        to="referrals.referral",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="allocation_requests",
+                        to="safeguarding.guardianservice",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('allocated_at__isnull', True)), fields=['organisation', 'requested_at'], name='guardian_request_open_idx'), models.Index(fields=['allocated_to'], name='guardian_request_guardian_idx')],
-                'constraints': [models.UniqueConstraint(fields=('referral', 'service'), name='one_guardian_request_per_referral_and_service')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("allocated_at__isnull", True)),
+                        fields=["organisation", "requested_at"],
+                        name="guardian_request_open_idx",
+                    ),
+                    models.Index(fields=["allocated_to"], name="guardian_request_guardian_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("referral", "service"), name="one_guardian_request_per_referral_and_service"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LocalAuthorityTransfer',
+            name="LocalAuthorityTransfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_local_authority', models.CharField(max_length=9)),
-                ('to_local_authority', models.CharField(max_length=9)),
-                ('moved_on', models.DateField()),
-                ('reason', models.TextField()),
-                ('is_current', models.BooleanField(default=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('referral', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='local_authority_transfers', to='referrals.referral')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_local_authority", models.CharField(max_length=9)),
+                ("to_local_authority", models.CharField(max_length=9)),
+                ("moved_on", models.DateField()),
+                ("reason", models.TextField()),
+                ("is_current", models.BooleanField(default=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "referral",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="local_authority_transfers",
+                        to="referrals.referral",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('is_current', True)), fields=['to_local_authority'], name='transfer_current_la_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('referral',), name='one_current_transfer_per_referral')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("is_current", True)),
+                        fields=["to_local_authority"],
+                        name="transfer_current_la_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_current", True)),
+                        fields=("referral",),
+                        name="one_current_transfer_per_referral",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='missingepisode',
-            index=models.Index(condition=models.Q(('found_at__isnull', True)), fields=['local_authority', 'missing_since', 'id'], name='missing_open_la_idx'),
+            model_name="missingepisode",
+            index=models.Index(
+                condition=models.Q(("found_at__isnull", True)),
+                fields=["local_authority", "missing_since", "id"],
+                name="missing_open_la_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='missingepisode',
-            index=models.Index(condition=models.Q(('found_at__isnull', True)), fields=['police_organisation', 'missing_since', 'id'], name='missing_open_police_idx'),
+            model_name="missingepisode",
+            index=models.Index(
+                condition=models.Q(("found_at__isnull", True)),
+                fields=["police_organisation", "missing_since", "id"],
+                name="missing_open_police_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='missingepisode',
-            constraint=models.UniqueConstraint(condition=models.Q(('found_at__isnull', True)), fields=('referral',), name='one_open_missing_episode_per_child'),
+            model_name="missingepisode",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("found_at__isnull", True)),
+                fields=("referral",),
+                name="one_open_missing_episode_per_child",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='missingepisode',
-            constraint=models.UniqueConstraint(fields=('referral', 'number'), name='missing_episode_number_unique'),
+            model_name="missingepisode",
+            constraint=models.UniqueConstraint(fields=("referral", "number"), name="missing_episode_number_unique"),
         ),
         migrations.AddConstraint(
-            model_name='missingepisode',
-            constraint=models.CheckConstraint(condition=models.Q(('found_at__isnull', True), ('found_at__gte', models.F('missing_since')), _connector='OR'), name='missing_episode_found_after_missing'),
+            model_name="missingepisode",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("found_at__isnull", True), ("found_at__gte", models.F("missing_since")), _connector="OR"
+                ),
+                name="missing_episode_found_after_missing",
+            ),
         ),
         migrations.AddIndex(
-            model_name='safeguardingalert',
-            index=models.Index(fields=['organisation', '-created_at'], name='alert_org_idx'),
+            model_name="safeguardingalert",
+            index=models.Index(fields=["organisation", "-created_at"], name="alert_org_idx"),
         ),
     ]

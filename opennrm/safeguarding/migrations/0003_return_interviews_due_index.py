@@ -5,17 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_signin_security'),
-        ('referrals', '0003_queue_indexes'),
-        ('safeguarding', '0002_seed_guardian_services'),
+        ("accounts", "0003_signin_security"),
+        ("referrals", "0003_queue_indexes"),
+        ("safeguarding", "0002_seed_guardian_services"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='missingepisode',
-            index=models.Index(condition=models.Q(('found_at__isnull', False)), fields=['local_authority', 'return_interview_due', 'id'], name='missing_found_la_due_idx'),
+            model_name="missingepisode",
+            index=models.Index(
+                condition=models.Q(("found_at__isnull", False)),
+                fields=["local_authority", "return_interview_due", "id"],
+                name="missing_found_la_due_idx",
+            ),
         ),
     ]

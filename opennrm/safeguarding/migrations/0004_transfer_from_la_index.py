@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0003_queue_indexes'),
-        ('safeguarding', '0003_return_interviews_due_index'),
+        ("referrals", "0003_queue_indexes"),
+        ("safeguarding", "0003_return_interviews_due_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='localauthoritytransfer',
-            index=models.Index(fields=['from_local_authority', 'recorded_at'], name='transfer_from_la_idx'),
+            model_name="localauthoritytransfer",
+            index=models.Index(fields=["from_local_authority", "recorded_at"], name="transfer_from_la_idx"),
         ),
     ]

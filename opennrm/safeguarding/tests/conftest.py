@@ -26,10 +26,14 @@ def people(make_user, coverage):
         "ngo": make_user(Role.FIRST_RESPONDER, "ngo", name="Synthetic charity", kind="ngo"),
         "la": la,
         "la2": make_user(Role.LA_SOCIAL_WORKER, "la2", organisation=la.organisation),
-        "cardiff": make_user(Role.LA_SOCIAL_WORKER, "cardiff", name="Cardiff children's services", local_authority=CARDIFF),
+        "cardiff": make_user(
+            Role.LA_SOCIAL_WORKER, "cardiff", name="Cardiff children's services", local_authority=CARDIFF
+        ),
         "guardian": guardian,
         "guardian2": make_user(Role.GUARDIAN, "guardian2", organisation=guardian.organisation),
-        "welsh_guardian": make_user(Role.GUARDIAN, "guardian.wales", name="Guardians for Cardiff", covered_local_authorities=[CARDIFF]),
+        "welsh_guardian": make_user(
+            Role.GUARDIAN, "guardian.wales", name="Guardians for Cardiff", covered_local_authorities=[CARDIFF]
+        ),
         "sca": make_user(Role.SCA_DECISION_MAKER, "sca"),
         "immigration": make_user(Role.IMMIGRATION_OFFICER, "immigration"),
         "stats": make_user(Role.STATISTICIAN, "stats"),
@@ -58,7 +62,9 @@ def allocate_guardian(people, referral):
     """Allocate people["guardian"] to the child: their service's guardians see only what allocating needs until then (ADR 0028)."""
     from opennrm.safeguarding.services import guardian_allocate
 
-    guardian_allocate(actor=people["guardian"], referral=referral, guardian=people["guardian"].username, support_model="direct")
+    guardian_allocate(
+        actor=people["guardian"], referral=referral, guardian=people["guardian"].username, support_model="direct"
+    )
     return referral
 
 

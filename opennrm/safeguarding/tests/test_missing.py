@@ -21,20 +21,35 @@ def iso(when: dt.datetime) -> str:
     return when.isoformat()
 
 
-def report(api, referral, *, since=None, risk="medium", last_seen="Left the foster home after tea; seen at West Croydon bus station"):
-    return api.post(f"{API}/{referral.uuid}/missing-episodes", {"missing_since": iso(since or ago(hours=2)), "last_seen": last_seen, "risk": risk})
+def report(
+    api,
+    referral,
+    *,
+    since=None,
+    risk="medium",
+    last_seen="Left the foster home after tea; seen at West Croydon bus station",
+):
+    return api.post(
+        f"{API}/{referral.uuid}/missing-episodes",
+        {"missing_since": iso(since or ago(hours=2)), "last_seen": last_seen, "risk": risk},
+    )
 
 
 def state(referral) -> list[tuple]:
     """Everything a refused request must leave as it was."""
-    return [(e.pk, e.found_at, e.acknowledged_at, e.return_interview_due) for e in MissingEpisode.objects.filter(referral=referral).order_by("pk")] + [
+    return [
+        (e.pk, e.found_at, e.acknowledged_at, e.return_interview_due)
+        for e in MissingEpisode.objects.filter(referral=referral).order_by("pk")
+    ] + [
         ("interviews", ReturnInterview.objects.filter(episode__referral=referral).count()),
         ("alerts", SafeguardingAlert.objects.filter(episode__referral=referral).count()),
     ]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_la_reports_a_child_missing_the_guardian_is_told_then_found_and_interviewed(people, child_referral_body, api_client, smtp_sink):
+def test_la_reports_a_child_missing_the_guardian_is_told_then_found_and_interviewed(
+    people, child_referral_body, api_client, smtp_sink
+):
     """The issue's "done when": as the local authority, report a child missing, the guardian is notified, found, interviewed."""
     smtp_sink.start()
     from opennrm.safeguarding.guardians import seed_guardian_coverage
@@ -42,17 +57,27 @@ def test_la_reports_a_child_missing_the_guardian_is_told_then_found_and_intervie
     seed_guardian_coverage()
     child = make_child(people["police"], child_referral_body)
     la = api_client(people["la"])
-    allocated = api_client(people["guardian"]).post(f"{API}/{child.uuid}/guardian-allocation", {"guardian": "guardian", "support_model": "direct"})
+    allocated = api_client(people["guardian"]).post(
+        f"{API}/{child.uuid}/guardian-allocation", {"guardian": "guardian", "support_model": "direct"}
+    )
     assert allocated.status_code == 200, allocated.content
 
     reported = report(la, child, risk="high")
     assert reported.status_code == 201, reported.content
     episode = reported.json()
-    assert (episode["number"], episode["risk"], episode["reported_by"], episode["found_at"]) == (1, "high", "local_authority", None)
+    assert (episode["number"], episode["risk"], episode["reported_by"], episode["found_at"]) == (
+        1,
+        "high",
+        "local_authority",
+        None,
+    )
 
     # In the work queues of the others responsible at once: the allocated guardian and the police force; not the reporter's.
     alerts = SafeguardingAlert.objects.filter(episode__uuid=episode["id"], kind=AlertKind.MISSING)
-    assert {a.organisation.name for a in alerts} == {people["guardian"].organisation.name, "Metropolitan Police Service"}
+    assert {a.organisation.name for a in alerts} == {
+        people["guardian"].organisation.name,
+        "Metropolitan Police Service",
+    }
     run_worker()
     emails = smtp_sink.emails_with_subject("Child reported missing")
     recipients = {address for to, _ in emails for address in to}
@@ -60,7 +85,9 @@ def test_la_reports_a_child_missing_the_guardian_is_told_then_found_and_intervie
     assert "la@example.invalid" not in recipients
     # Email is not a secure channel: the reference, nothing about the child.
     assert all(child.reference in text and "Nguyen" not in text and "bus station" not in text for _, text in emails)
-    assert SafeguardingAlert.objects.filter(episode__uuid=episode["id"], sent_at__isnull=False).count() == alerts.count()
+    assert (
+        SafeguardingAlert.objects.filter(episode__uuid=episode["id"], sent_at__isnull=False).count() == alerts.count()
+    )
 
     # The guardian sees it in their work queue and acknowledges it.
     guardian = api_client(people["guardian"])
@@ -74,12 +101,23 @@ def test_la_reports_a_child_missing_the_guardian_is_told_then_found_and_intervie
     run_worker()
     assert smtp_sink.emails_with_subject("Missing child found")
 
-    interview = la.post(f"{API}/{child.uuid}/missing-episodes/{episode['id']}/return-interview",
-                        {"completed_at": iso(ago(minutes=5)), "summary": "Spoke with the child at the placement; says an older boy collected her."})
+    interview = la.post(
+        f"{API}/{child.uuid}/missing-episodes/{episode['id']}/return-interview",
+        {
+            "completed_at": iso(ago(minutes=5)),
+            "summary": "Spoke with the child at the placement; says an older boy collected her.",
+        },
+    )
     assert interview.status_code == 201, interview.content
     assert interview.json()["return_interview"]["within_72_hours"] is True
     # The escalation, if the worker runs it later, finds it acknowledged and found: nothing happens.
-    assert escalate_missing_episode.call(episode_id=MissingEpisode.objects.get(uuid=episode["id"]).pk, now=iso(timezone.now() + dt.timedelta(hours=2))) == "found"
+    assert (
+        escalate_missing_episode.call(
+            episode_id=MissingEpisode.objects.get(uuid=episode["id"]).pk,
+            now=iso(timezone.now() + dt.timedelta(hours=2)),
+        )
+        == "found"
+    )
 
 
 def test_bad_input_and_wrong_order_are_refused_with_a_clear_message_and_nothing_changes(people, child, api_client):
@@ -90,21 +128,38 @@ def test_bad_input_and_wrong_order_are_refused_with_a_clear_message_and_nothing_
     # A found time before the missing time.
     too_early = la.post(f"{API}/{child.uuid}/missing-episodes/{episode['id']}/found", {"found_at": iso(ago(hours=5))})
     assert too_early.status_code == 422
-    assert too_early.json()["errors"][0]["field"] == "found_at" and "after the time the child went missing" in too_early.json()["errors"][0]["message"]
+    assert (
+        too_early.json()["errors"][0]["field"] == "found_at"
+        and "after the time the child went missing" in too_early.json()["errors"][0]["message"]
+    )
     # A second open episode for the same child.
     second = report(la, child)
     assert second.status_code == 409 and "already recorded as missing" in second.json()["detail"]
     # An interview before the return: before the child is found at all, then before the found time.
-    not_found_yet = la.post(f"{API}/{child.uuid}/missing-episodes/{episode['id']}/return-interview", {"completed_at": iso(ago(minutes=1)), "summary": "x"})
+    not_found_yet = la.post(
+        f"{API}/{child.uuid}/missing-episodes/{episode['id']}/return-interview",
+        {"completed_at": iso(ago(minutes=1)), "summary": "x"},
+    )
     assert not_found_yet.status_code == 409 and "not been recorded as found" in not_found_yet.json()["detail"]
     assert state(child) == before
 
     found_at = ago(hours=1)
-    assert la.post(f"{API}/{child.uuid}/missing-episodes/{episode['id']}/found", {"found_at": iso(found_at)}).status_code == 200
+    assert (
+        la.post(f"{API}/{child.uuid}/missing-episodes/{episode['id']}/found", {"found_at": iso(found_at)}).status_code
+        == 200
+    )
     before = state(child)
-    early = la.post(f"{API}/{child.uuid}/missing-episodes/{episode['id']}/return-interview", {"completed_at": iso(found_at - dt.timedelta(minutes=1)), "summary": "x"})
+    early = la.post(
+        f"{API}/{child.uuid}/missing-episodes/{episode['id']}/return-interview",
+        {"completed_at": iso(found_at - dt.timedelta(minutes=1)), "summary": "x"},
+    )
     assert early.status_code == 422
-    assert early.json()["errors"] == [{"field": "completed_at", "message": f"The interview must be after the child's return (found at {found_at.isoformat()})"}]
+    assert early.json()["errors"] == [
+        {
+            "field": "completed_at",
+            "message": f"The interview must be after the child's return (found at {found_at.isoformat()})",
+        }
+    ]
     # Found twice.
     again = la.post(f"{API}/{child.uuid}/missing-episodes/{episode['id']}/found", {"found_at": iso(ago(minutes=10))})
     assert again.status_code == 409 and "already closed" in again.json()["detail"]
@@ -115,7 +170,10 @@ def test_bad_input_and_wrong_order_are_refused_with_a_clear_message_and_nothing_
         ({"missing_since": iso(ago(hours=1)), "last_seen": "x", "risk": "severe"}, "risk"),
         ({"missing_since": iso(ago(hours=1)), "last_seen": "", "risk": "low"}, "last_seen"),
         ({"missing_since": iso(ago(hours=1)), "last_seen": "x", "risk": "low", "colour": "red"}, "colour"),
-        ({"missing_since": iso(timezone.now() + dt.timedelta(days=1)), "last_seen": "x", "risk": "low"}, "missing_since"),
+        (
+            {"missing_since": iso(timezone.now() + dt.timedelta(days=1)), "last_seen": "x", "risk": "low"},
+            "missing_since",
+        ),
     ):
         refused = la.post(f"{API}/{child.uuid}/missing-episodes", body)
         assert refused.status_code == 422, (body, refused.content)
@@ -146,7 +204,12 @@ def test_repeat_episodes_are_counted_and_history_kept(people, child, api_client)
     for n in range(1, 4):
         episode = report(la, child, since=ago(hours=10 - 3 * n)).json()
         assert episode["number"] == n
-        assert la.post(f"{API}/{child.uuid}/missing-episodes/{episode['id']}/found", {"found_at": iso(ago(hours=9 - 3 * n))}).status_code == 200
+        assert (
+            la.post(
+                f"{API}/{child.uuid}/missing-episodes/{episode['id']}/found", {"found_at": iso(ago(hours=9 - 3 * n))}
+            ).status_code
+            == 200
+        )
     record = la.get(f"{API}/{child.uuid}/safeguarding").json()
     assert record["missing_episode_count"] == 3
     assert [e["number"] for e in record["missing_episodes"]] == [3, 2, 1]
@@ -157,14 +220,25 @@ def test_repeat_episodes_are_counted_and_history_kept(people, child, api_client)
 def test_a_high_risk_episode_escalates_if_not_acknowledged_within_the_hour_once(people, child, smtp_sink):
     smtp_sink.start()
     reported_at = ago(minutes=61)
-    episode = missing_episode_report(actor=people["la"], referral=child, missing_since=ago(hours=3), last_seen="Station", risk="high", now=reported_at)
+    episode = missing_episode_report(
+        actor=people["la"],
+        referral=child,
+        missing_since=ago(hours=3),
+        last_seen="Station",
+        risk="high",
+        now=reported_at,
+    )
     # The worker runs what is due: the alerts, and the escalation queued for reported + 1 hour.
     run_worker()
     episode.refresh_from_db()
     assert episode.escalated_at is not None
     escalations = SafeguardingAlert.objects.filter(episode=episode, kind=AlertKind.ESCALATION)
     # Everyone responsible, the reporting local authority too.
-    assert {a.organisation.name for a in escalations} == {people["la"].organisation.name, people["guardian"].organisation.name, "Metropolitan Police Service"}
+    assert {a.organisation.name for a in escalations} == {
+        people["la"].organisation.name,
+        people["guardian"].organisation.name,
+        "Metropolitan Police Service",
+    }
     assert smtp_sink.emails_with_subject("URGENT: high-risk missing child not acknowledged")
     # Once: running it again changes nothing.
     assert escalate_missing_episode.call(episode_id=episode.pk) == "already escalated"
@@ -175,23 +249,44 @@ def test_a_high_risk_episode_escalates_if_not_acknowledged_within_the_hour_once(
 @pytest.mark.django_db(transaction=True)  # the worker runs in its own transactions, as in production
 def test_an_acknowledged_or_not_yet_due_or_lower_risk_episode_does_not_escalate(people, child_referral_body, coverage):
     acknowledged_child = allocate_guardian(people, make_child(people["police"], child_referral_body))
-    episode = missing_episode_report(actor=people["la"], referral=acknowledged_child, missing_since=ago(hours=3), last_seen="Park", risk="high", now=ago(minutes=90))
-    missing_episode_acknowledge(actor=people["guardian"], referral=acknowledged_child, episode=episode, now=ago(minutes=80))
+    episode = missing_episode_report(
+        actor=people["la"],
+        referral=acknowledged_child,
+        missing_since=ago(hours=3),
+        last_seen="Park",
+        risk="high",
+        now=ago(minutes=90),
+    )
+    missing_episode_acknowledge(
+        actor=people["guardian"], referral=acknowledged_child, episode=episode, now=ago(minutes=80)
+    )
     run_worker()
     episode.refresh_from_db()
     assert episode.escalated_at is None
 
     recent_child = make_child(people["police"], child_referral_body)
-    recent = missing_episode_report(actor=people["la"], referral=recent_child, missing_since=ago(hours=1), last_seen="Park", risk="high")
+    recent = missing_episode_report(
+        actor=people["la"], referral=recent_child, missing_since=ago(hours=1), last_seen="Park", risk="high"
+    )
     run_worker()  # its escalation is queued for an hour from now: not run
     assert escalate_missing_episode.call(episode_id=recent.pk) == "not yet due"
     recent.refresh_from_db()
     assert recent.escalated_at is None
     # Driven to its due time, it escalates.
-    assert escalate_missing_episode.call(episode_id=recent.pk, now=iso(recent.reported_at + dt.timedelta(minutes=60))) == "escalated"
+    assert (
+        escalate_missing_episode.call(episode_id=recent.pk, now=iso(recent.reported_at + dt.timedelta(minutes=60)))
+        == "escalated"
+    )
 
     medium_child = make_child(people["police"], child_referral_body)
-    medium = missing_episode_report(actor=people["la"], referral=medium_child, missing_since=ago(hours=3), last_seen="Park", risk="medium", now=ago(hours=2))
+    medium = missing_episode_report(
+        actor=people["la"],
+        referral=medium_child,
+        missing_since=ago(hours=3),
+        last_seen="Park",
+        risk="medium",
+        now=ago(hours=2),
+    )
     run_worker()
     medium.refresh_from_db()
     assert medium.escalated_at is None

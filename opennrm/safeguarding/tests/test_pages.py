@@ -12,7 +12,12 @@ LONDON = ZoneInfo("Europe/London")
 
 def when(prefix: str, at: dt.datetime) -> dict:
     local = at.astimezone(LONDON)
-    return {f"{prefix}-day": local.day, f"{prefix}-month": local.month, f"{prefix}-year": local.year, f"{prefix}-time": f"{local:%H:%M}"}
+    return {
+        f"{prefix}-day": local.day,
+        f"{prefix}-month": local.month,
+        f"{prefix}-year": local.year,
+        f"{prefix}-time": f"{local:%H:%M}",
+    }
 
 
 def text(response) -> str:
@@ -31,11 +36,19 @@ def test_a_social_worker_reports_a_child_missing_records_found_and_the_interview
     empty = la.post(f"/referrals/{child.uuid}/missing", {})
     assert empty.status_code == 422
     body = text(empty)
-    assert "There is a problem" in body and 'href="#missing_since-day"' in body and 'href="#last_seen"' in body and 'href="#risk"' in body
+    assert (
+        "There is a problem" in body
+        and 'href="#missing_since-day"' in body
+        and 'href="#last_seen"' in body
+        and 'href="#risk"' in body
+    )
     assert MissingEpisode.objects.count() == 0
 
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-    reported = la.post(f"/referrals/{child.uuid}/missing", {**when("missing_since", now - dt.timedelta(hours=3)), "last_seen": "Near the school gates", "risk": "high"})
+    reported = la.post(
+        f"/referrals/{child.uuid}/missing",
+        {**when("missing_since", now - dt.timedelta(hours=3)), "last_seen": "Near the school gates", "risk": "high"},
+    )
     assert reported.status_code == 302, text(reported)
     episode = MissingEpisode.objects.get(referral=child)
     assert episode.missing_since == now - dt.timedelta(hours=3)
@@ -52,16 +65,22 @@ def test_a_social_worker_reports_a_child_missing_records_found_and_the_interview
     assert episode.acknowledged_by == people["guardian"]
 
     # Found before missing: refused, with the reason, nothing changed.
-    early = la.post(f"/referrals/{child.uuid}/missing/{episode.uuid}/found", when("found_at", now - dt.timedelta(hours=4)))
+    early = la.post(
+        f"/referrals/{child.uuid}/missing/{episode.uuid}/found", when("found_at", now - dt.timedelta(hours=4))
+    )
     assert early.status_code == 422 and "after the time the child went missing" in text(early)
-    found = la.post(f"/referrals/{child.uuid}/missing/{episode.uuid}/found", when("found_at", now - dt.timedelta(hours=1)))
+    found = la.post(
+        f"/referrals/{child.uuid}/missing/{episode.uuid}/found", when("found_at", now - dt.timedelta(hours=1))
+    )
     assert found.status_code == 302
     episode.refresh_from_db()
     assert episode.return_interview_due == now - dt.timedelta(hours=1) + dt.timedelta(hours=72)
     assert "Return interviews to hold" in text(la.get("/safeguarding"))
 
-    interview = la.post(f"/referrals/{child.uuid}/missing/{episode.uuid}/return-interview",
-                        {**when("completed_at", now - dt.timedelta(minutes=10)), "summary": "Spent the night at a friend's flat"})
+    interview = la.post(
+        f"/referrals/{child.uuid}/missing/{episode.uuid}/return-interview",
+        {**when("completed_at", now - dt.timedelta(minutes=10)), "summary": "Spent the night at a friend's flat"},
+    )
     assert interview.status_code == 302
     assert ReturnInterview.objects.get(episode=episode).summary == "Spent the night at a friend's flat"
     assert "Spent the night at a friend" in text(la.get(f"/referrals/{child.uuid}/safeguarding"))
@@ -69,21 +88,40 @@ def test_a_social_worker_reports_a_child_missing_records_found_and_the_interview
 
 def test_care_age_and_guardian_forms(people, child, web_client):
     la = web_client(people["la"])
-    saved = la.post(f"/referrals/{child.uuid}/safeguarding/care", {"care_status": "section_20", "placement_type": "foster_care",
-                                                                  "placement_address": "3 Synthetic Row", "social_worker": "la2"})
+    saved = la.post(
+        f"/referrals/{child.uuid}/safeguarding/care",
+        {
+            "care_status": "section_20",
+            "placement_type": "foster_care",
+            "placement_address": "3 Synthetic Row",
+            "social_worker": "la2",
+        },
+    )
     assert saved.status_code == 302 and CareRecord.objects.get(referral=child).social_worker == people["la2"]
-    assessed = la.post(f"/referrals/{child.uuid}/safeguarding/age-assessment", {"outcome": "adult", "assessor": "local_authority",
-                                                                               "assessed_on-day": "1", "assessed_on-month": "11", "assessed_on-year": "2026"})
+    assessed = la.post(
+        f"/referrals/{child.uuid}/safeguarding/age-assessment",
+        {
+            "outcome": "adult",
+            "assessor": "local_authority",
+            "assessed_on-day": "1",
+            "assessed_on-month": "11",
+            "assessed_on-year": "2026",
+        },
+    )
     assert assessed.status_code == 302 and AgeAssessment.objects.filter(referral=child).count() == 1
     # Now assessed as an adult: looked after is refused with the reason in the error summary.
-    refused = la.post(f"/referrals/{child.uuid}/safeguarding/care", {"care_status": "looked_after", "placement_type": "none"})
+    refused = la.post(
+        f"/referrals/{child.uuid}/safeguarding/care", {"care_status": "looked_after", "placement_type": "none"}
+    )
     assert refused.status_code == 409 and "treated as an adult" in text(refused)
     assert CareRecord.objects.filter(referral=child).count() == 1
 
     guardian = web_client(people["guardian"])
     form = guardian.get(f"/referrals/{child.uuid}/safeguarding/guardian")
     assert "guardian2" in text(form)
-    allocated = guardian.post(f"/referrals/{child.uuid}/safeguarding/guardian", {"guardian": "guardian2", "support_model": "direct"})
+    allocated = guardian.post(
+        f"/referrals/{child.uuid}/safeguarding/guardian", {"guardian": "guardian2", "support_model": "direct"}
+    )
     assert allocated.status_code == 302
     assert "Time to allocation" in text(web_client(people["guardian2"]).get(f"/referrals/{child.uuid}/safeguarding"))
 
@@ -91,7 +129,12 @@ def test_care_age_and_guardian_forms(people, child, web_client):
 def test_roles_without_the_safeguarding_compartment_are_refused_everywhere(people, child, web_client):
     for who in ("sca", "immigration", "stats", "admin"):
         client = web_client(people[who])
-        for path in (f"/referrals/{child.uuid}/safeguarding", f"/referrals/{child.uuid}/missing", "/missing-now", "/safeguarding"):
+        for path in (
+            f"/referrals/{child.uuid}/safeguarding",
+            f"/referrals/{child.uuid}/missing",
+            "/missing-now",
+            "/safeguarding",
+        ):
             response = client.get(path)
             assert response.status_code == 403, (who, path)
             assert child.reference not in text(response)

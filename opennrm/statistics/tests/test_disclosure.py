@@ -11,8 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opennrm.statistics.disclosure import (
-    DEFAULT_POLICY, SUPPRESSED, DisclosurePolicy, Published, exposed_counts, feasible_range, protect_count, protect_percentage,
-    protect_summary, protect_tables,
+    DEFAULT_POLICY,
+    SUPPRESSED,
+    DisclosurePolicy,
+    Published,
+    exposed_counts,
+    feasible_range,
+    protect_count,
+    protect_percentage,
+    protect_summary,
+    protect_tables,
 )
 
 P = DEFAULT_POLICY
@@ -23,9 +31,21 @@ def test_the_default_policy_is_contract_section_7():
     assert P.version  # a release says which rules made it
 
 
-@pytest.mark.parametrize("count, shown", [(0, Published(0)), (1, Published(None, "c")), (4, Published(None, "c")), (5, Published(5)),
-                                          (7, Published(5)), (8, Published(10)), (12, Published(10)), (13, Published(15)),
-                                          (1002, Published(1000)), (1003, Published(1005))])
+@pytest.mark.parametrize(
+    "count, shown",
+    [
+        (0, Published(0)),
+        (1, Published(None, "c")),
+        (4, Published(None, "c")),
+        (5, Published(5)),
+        (7, Published(5)),
+        (8, Published(10)),
+        (12, Published(10)),
+        (13, Published(15)),
+        (1002, Published(1000)),
+        (1003, Published(1005)),
+    ],
+)
 def test_a_count_alone_is_withheld_when_1_to_4_and_otherwise_rounded_to_the_nearest_5(count, shown):
     assert protect_count(count) == shown
 
@@ -89,11 +109,15 @@ def published_as(count: int, policy: DisclosurePolicy = P) -> Published:
     if 0 < count < policy.threshold:
         return Published(None, "c")
     base = policy.rounding_base
-    return Published(min(range(0, count + base, base), key=lambda m: (abs(m - count), -m)))  # the nearest multiple, halves up
+    return Published(
+        min(range(0, count + base, base), key=lambda m: (abs(m - count), -m))
+    )  # the nearest multiple, halves up
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=60) | st.integers(min_value=0, max_value=4), min_size=1, max_size=12))
+@given(
+    st.lists(st.integers(min_value=0, max_value=60) | st.integers(min_value=0, max_value=4), min_size=1, max_size=12)
+)
 def test_every_published_count_is_a_multiple_of_5_or_withheld_and_no_count_of_1_to_4_is_published(cells):
     counts = {i: n for i, n in enumerate(cells)} | {"total": sum(cells)}
     shown = protect_tables(counts, [("total", list(range(len(cells))))])

@@ -24,7 +24,16 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from opennrm.policy import Compartment, Role
 from opennrm.tests.caching import kept_by_browsers
-from opennrm.tests.canaries import OWN_DRAFT, CanaryWorld, appears, case_state, plant_canaries, random_uuid, response_text, value_pool
+from opennrm.tests.canaries import (
+    OWN_DRAFT,
+    CanaryWorld,
+    appears,
+    case_state,
+    plant_canaries,
+    random_uuid,
+    response_text,
+    value_pool,
+)
 from opennrm.tests.csp import csp_problems
 from opennrm.workdays.calendar import forget_closure_days
 
@@ -241,7 +250,9 @@ class Walk:
     server_errors: list[str] = field(default_factory=list)
     unfillable: list[str] = field(default_factory=list)
     weak_csp: list[str] = field(default_factory=list)  # pages whose Content-Security-Policy is not strict
-    cacheable: list[str] = field(default_factory=list)  # answers a browser or proxy may keep (no Cache-Control: no-store)
+    cacheable: list[str] = field(
+        default_factory=list
+    )  # answers a browser or proxy may keep (no Cache-Control: no-store)
     found: dict[str, set[str]] = field(default_factory=dict)  # parameter values seen in the app's own links
 
 
@@ -255,7 +266,11 @@ def view_name(path: str) -> str | None:
 
 def is_sign_in_redirect(response) -> bool:
     location = response.headers.get("Location")
-    return response.status_code in (301, 302, 303, 307, 308) and bool(location) and view_name(urllib.parse.urlsplit(location).path) in SIGN_IN_VIEWS
+    return (
+        response.status_code in (301, 302, 303, 307, 308)
+        and bool(location)
+        and view_name(urllib.parse.urlsplit(location).path) in SIGN_IN_VIEWS
+    )
 
 
 def walk_pages(world: CanaryWorld, client: Client) -> Walk:
@@ -280,7 +295,9 @@ def walk_pages(world: CanaryWorld, client: Client) -> Walk:
             return None
         if response.status_code >= 500:
             walk.server_errors.append(f"GET {url}: {response.status_code}")
-        if "html" in response.get("Content-Type", "") and (problems := csp_problems(response.get("Content-Security-Policy", ""))):
+        if "html" in response.get("Content-Type", "") and (
+            problems := csp_problems(response.get("Content-Security-Policy", ""))
+        ):
             walk.weak_csp.append(f"GET {url}: {'; '.join(problems)}")
         if kept_by_browsers(response):
             walk.cacheable.append(f"GET {url}: {response.status_code} {response.get('Content-Type', '')}")
@@ -376,10 +393,16 @@ def test_no_page_shows_a_role_what_it_may_not_see(world, role):
 
     # The firewall, independently of policy.py: whatever the policy says, these must hold.
     if role == Role.IMMIGRATION_OFFICER:
-        outside = [f"{c} at {url}" for c, url, view in seen_canaries(world, walk) if c.compartment != Compartment.STATUS or view not in STATUS_LOOKUP_VIEWS]
+        outside = [
+            f"{c} at {url}"
+            for c, url, view in seen_canaries(world, walk)
+            if c.compartment != Compartment.STATUS or view not in STATUS_LOOKUP_VIEWS
+        ]
         assert outside == [], "immigration enforcement sees the status compartment only, and only by NRM status lookup"
     if role in (Role.STATISTICIAN, Role.AUDITOR, Role.ADMIN, Role.IMMIGRATION_OFFICER):
-        content = [f"{c} at {url}" for c, url, _ in seen_canaries(world, walk) if c.compartment not in (Compartment.STATUS,)]
+        content = [
+            f"{c} at {url}" for c, url, _ in seen_canaries(world, walk) if c.compartment not in (Compartment.STATUS,)
+        ]
         assert content == [], f"{role} must see no case content"
 
     # And the walk must have been able to see something: what the role may see of the canary
@@ -415,7 +438,10 @@ def test_a_first_responder_of_another_organisation_gets_404_not_403(world):
     police.force_login(world.users[Role.FIRST_RESPONDER])
     ngo = Client()
     ngo.force_login(world.other_organisation_responder)
-    for client, theirs, others in ((police, world.referral_a, world.referral_b), (ngo, world.referral_b, world.referral_a)):
+    for client, theirs, others in (
+        (police, world.referral_a, world.referral_b),
+        (ngo, world.referral_b, world.referral_a),
+    ):
         assert client.get(f"/referrals/{theirs.uuid}").status_code == 200
         outside = client.get(f"/referrals/{others.uuid}")
         missing = client.get(f"/referrals/{random_uuid()}")
@@ -435,7 +461,10 @@ def test_a_referral_outside_scope_looks_the_same_as_one_that_does_not_exist(worl
         if world.in_scope(world.users[role], record):
             assert response.status_code == 200
         else:
-            assert (response.status_code, same_for_every_request(response.content)) == (missing.status_code, same_for_every_request(missing.content))
+            assert (response.status_code, same_for_every_request(response.content)) == (
+                missing.status_code,
+                same_for_every_request(missing.content),
+            )
 
 
 def test_a_pdf_letter_is_read_as_text_so_its_canaries_are_checked(world):
@@ -482,7 +511,11 @@ def walk_posts(world: CanaryWorld, client: Client, user, pages: Walk) -> Walk:
     """POST to every route (empty, at a few fillings of its parameters) and every form the role's pages offered."""
     posts = Walk(pages.routes)
     pool = value_pool(world)
-    targets = [(route.build(values), {}) for route in pages.routes for values in fillings(route, pool, pages.found)[:POST_FILLINGS_PER_ROUTE]]
+    targets = [
+        (route.build(values), {})
+        for route in pages.routes
+        for values in fillings(route, pool, pages.found)[:POST_FILLINGS_PER_ROUTE]
+    ]
     for page in pages.exercised:
         if page.status == 200:
             targets += post_form_submissions(page.text, page.url)
@@ -524,6 +557,8 @@ def test_no_post_tells_a_role_what_it_may_not_see_nor_changes_what_it_may_not_ch
     leaks = [f"{c} in {sent}" for c, sent, _ in seen_canaries(world, posts) if c not in world.allowed(user)]
     assert leaks == [], f"{role} was told what it may not see by a POST's answer (an error message, a redirect)"
     if role in NO_CASE_WRITES:
-        assert [f"{c} in {sent}" for c, sent, _ in seen_canaries(world, posts) if c.compartment != Compartment.STATUS] == []
+        assert [
+            f"{c} in {sent}" for c, sent, _ in seen_canaries(world, posts) if c.compartment != Compartment.STATUS
+        ] == []
         after = case_state()
         assert {label for label in before if before[label] != after.get(label)} == set(), f"{role} changed case records"

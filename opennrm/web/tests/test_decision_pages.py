@@ -35,7 +35,11 @@ def queue_references(response) -> list[str]:
 
 
 def banner(response) -> str:
-    found = re.search(r'govuk-notification-banner--success.*?<p class="govuk-notification-banner__heading">\s*(.*?)\s*</p>', response.content.decode(), re.S)
+    found = re.search(
+        r'govuk-notification-banner--success.*?<p class="govuk-notification-banner__heading">\s*(.*?)\s*</p>',
+        response.content.decode(),
+        re.S,
+    )
     assert found, "no success banner"
     return html.unescape(found[1])
 
@@ -44,7 +48,10 @@ def summary_messages(response) -> list[str]:
     """Every message in the GOV.UK error summary, linked to a field or not (a refusal is about the case, not a field)."""
     found = re.search(r'govuk-error-summary__list">(.*?)</ul>', response.content.decode(), re.S)
     assert found, "no error summary on the page"
-    return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", item)).split()) for item in re.findall(r"<li>(.*?)</li>", found[1], re.S)]
+    return [
+        " ".join(html.unescape(re.sub(r"<[^>]+>", "", item)).split())
+        for item in re.findall(r"<li>(.*?)</li>", found[1], re.S)
+    ]
 
 
 def test_oldest_case_negative_rg_confirmed_by_another_then_reconsideration(clients, people, child_referral_body):
@@ -69,7 +76,9 @@ def test_oldest_case_negative_rg_confirmed_by_another_then_reconsideration(clien
     form = clients["sca1"].get(decide_url)
     assert title_of(form) == f"Make a decision on {oldest.reference} – OpenNRM"
     assert re.search(r'value="reasonable_grounds" checked', form.content.decode())
-    proposed = clients["sca1"].post(decide_url, {"stage": RG, "outcome": "negative", "reasons": "Little detail of recruitment"}, follow=True)
+    proposed = clients["sca1"].post(
+        decide_url, {"stage": RG, "outcome": "negative", "reasons": "Little detail of recruitment"}, follow=True
+    )
     assert "second decision maker confirms it" in banner(proposed)
     assert "waiting for a second decision maker" in text_of(proposed)
     decision = Decision.objects.get(referral=oldest)
@@ -82,7 +91,9 @@ def test_oldest_case_negative_rg_confirmed_by_another_then_reconsideration(clien
     review_url = f"/referrals/{oldest.uuid}/decisions/{decision.uuid}"
     by_proposer = clients["sca1"].post(review_url, {"action": "confirm"})
     assert by_proposer.status_code == 409
-    assert summary_messages(by_proposer) == [ "A negative decision must be reviewed by a different decision maker from the one who proposed it"]
+    assert summary_messages(by_proposer) == [
+        "A negative decision must be reviewed by a different decision maker from the one who proposed it"
+    ]
     decision.refresh_from_db()
     assert decision.state == DecisionState.PROPOSED
 
@@ -121,8 +132,17 @@ def test_the_islington_panel_sees_and_decides_an_islington_childs_case(clients, 
     assert queue_references(clients["panel"].get("/queue")) == [referral.reference]
     assert queue_references(clients["sca1"].get("/queue")) == []
     assert clients["sca1"].get(f"/referrals/{referral.uuid}/decision").status_code == 404
-    assert clients["other_panel"].post(f"/referrals/{referral.uuid}/decision", {"stage": RG, "outcome": "positive", "reasons": "x"}).status_code == 404
-    decided = clients["panel"].post(f"/referrals/{referral.uuid}/decision", {"stage": RG, "outcome": "positive", "reasons": "Consistent account"}, follow=True)
+    assert (
+        clients["other_panel"]
+        .post(f"/referrals/{referral.uuid}/decision", {"stage": RG, "outcome": "positive", "reasons": "x"})
+        .status_code
+        == 404
+    )
+    decided = clients["panel"].post(
+        f"/referrals/{referral.uuid}/decision",
+        {"stage": RG, "outcome": "positive", "reasons": "Consistent account"},
+        follow=True,
+    )
     assert banner(decided) == "Decision recorded"
     referral.refresh_from_db()
     assert referral.status == Status.RECOVERY_PERIOD
@@ -133,16 +153,22 @@ def test_the_islington_panel_sees_and_decides_an_islington_childs_case(clients, 
 
 def test_send_back_with_a_comment_then_a_fresh_decision(clients, people, child_referral_body):
     referral = make_referral(people["referrer"], child_referral_body, days_ago=2)
-    clients["sca1"].post(f"/referrals/{referral.uuid}/decision", {"stage": RG, "outcome": "negative", "reasons": "Thin account"})
+    clients["sca1"].post(
+        f"/referrals/{referral.uuid}/decision", {"stage": RG, "outcome": "negative", "reasons": "Thin account"}
+    )
     decision = Decision.objects.get(referral=referral)
     review_url = f"/referrals/{referral.uuid}/decisions/{decision.uuid}"
     page = clients["sca2"].get(review_url)
-    assert title_of(page) == f"Review the proposed decision on {referral.reference} – OpenNRM" and "Thin account" in text_of(page)
+    assert title_of(
+        page
+    ) == f"Review the proposed decision on {referral.reference} – OpenNRM" and "Thin account" in text_of(page)
     no_comment = clients["sca2"].post(review_url, {"action": "send_back", "comment": ""})
     assert no_comment.status_code == 422
     assert summary_errors(no_comment) == [("#comment", "Give a comment saying why the decision is sent back")]
     assert title_of(no_comment).startswith("Error: ")
-    sent = clients["sca2"].post(review_url, {"action": "send_back", "comment": "Weigh the school's evidence"}, follow=True)
+    sent = clients["sca2"].post(
+        review_url, {"action": "send_back", "comment": "Weigh the school's evidence"}, follow=True
+    )
     assert banner(sent) == "Decision sent back for a fresh decision"
     decision.refresh_from_db()
     assert (decision.state, decision.review_comment) == (DecisionState.SENT_BACK, "Weigh the school's evidence")
@@ -154,9 +180,13 @@ def test_send_back_with_a_comment_then_a_fresh_decision(clients, people, child_r
 
 def test_a_refused_transition_shows_the_services_reason_and_changes_nothing(clients, people, child_referral_body):
     referral = make_referral(people["referrer"], child_referral_body, days_ago=2)
-    refused = clients["sca1"].post(f"/referrals/{referral.uuid}/decision", {"stage": CG, "outcome": "positive", "reasons": "Too soon"})
+    refused = clients["sca1"].post(
+        f"/referrals/{referral.uuid}/decision", {"stage": CG, "outcome": "positive", "reasons": "Too soon"}
+    )
     assert refused.status_code == 409
-    assert summary_messages(refused) == ["A Conclusive Grounds decision needs a positive Reasonable Grounds decision first"]
+    assert summary_messages(refused) == [
+        "A Conclusive Grounds decision needs a positive Reasonable Grounds decision first"
+    ]
     assert 'value="Too soon"' in refused.content.decode() or "Too soon</textarea>" in refused.content.decode()
     referral.refresh_from_db()
     assert referral.status == Status.AWAITING_REASONABLE_GROUNDS and not referral.decisions.exists()
@@ -174,7 +204,12 @@ def test_roles_that_do_not_decide_have_no_queue_and_cannot_decide(clients, peopl
     assert client.get("/queue").status_code == 403
     assert "Work queue" not in text_of(client.get("/"))
     assert client.get(f"/referrals/{referral.uuid}/decision").status_code == 403
-    assert client.post(f"/referrals/{referral.uuid}/decision", {"stage": RG, "outcome": "positive", "reasons": "x"}).status_code == 403
+    assert (
+        client.post(
+            f"/referrals/{referral.uuid}/decision", {"stage": RG, "outcome": "positive", "reasons": "x"}
+        ).status_code
+        == 403
+    )
     assert not referral.decisions.exists()
 
 
@@ -189,7 +224,11 @@ def test_queue_filters_and_pages(clients, people, child_referral_body, adult_ref
     assert queue_references(sca.get("/queue?age_group=adult")) == [adult.reference]
     assert queue_references(sca.get("/queue?age_group=child&nation=ENG")) == [c.reference for c in reversed(children)]
     assert queue_references(sca.get("/queue?status=recovery_period")) == []
-    assert queue_references(sca.get("/queue?nation=nonsense")) == [children[1].reference, children[0].reference, adult.reference]
+    assert queue_references(sca.get("/queue?nation=nonsense")) == [
+        children[1].reference,
+        children[0].reference,
+        adult.reference,
+    ]
     views.PAGE_SIZE, size = 2, views.PAGE_SIZE
     try:
         first = sca.get("/queue?age_group=child")

@@ -30,7 +30,7 @@ def assert_a_govuk_page_with_a_way_back_and_whom_to_contact(response):
 def test_an_unknown_page_is_a_404_page_not_found_with_a_way_back_and_whom_to_contact():
     response = Client().get("/no-such-page")
     assert response.status_code == 404
-    assert "<h1 class=\"govuk-heading-l\">Page not found</h1>" in response.content.decode()
+    assert '<h1 class="govuk-heading-l">Page not found</h1>' in response.content.decode()
     assert_a_govuk_page_with_a_way_back_and_whom_to_contact(response)
 
 

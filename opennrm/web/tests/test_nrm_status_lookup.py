@@ -25,7 +25,12 @@ STORED = "HO-DEMO-1005"
 
 @pytest.fixture
 def people(make_user):
-    roles = {"fr": Role.FIRST_RESPONDER, "sca1": Role.SCA_DECISION_MAKER, "sca2": Role.SCA_DECISION_MAKER, "officer": Role.IMMIGRATION_OFFICER}
+    roles = {
+        "fr": Role.FIRST_RESPONDER,
+        "sca1": Role.SCA_DECISION_MAKER,
+        "sca2": Role.SCA_DECISION_MAKER,
+        "officer": Role.IMMIGRATION_OFFICER,
+    }
     return {username: make_user(role, username=username) for username, role in roles.items()}
 
 
@@ -42,8 +47,10 @@ def signed_in(user) -> Client:
 
 def page_items(response) -> list[dict]:
     """What the status page shows of each referral found: its NRM reference, status and decisions (stage, outcome)."""
-    return [{**item, "decisions": sorted((stage, outcome) for stage, outcome, _ in item["decisions"])}
-            for item in status_lookup_items(response.content.decode())]
+    return [
+        {**item, "decisions": sorted((stage, outcome) for stage, outcome, _ in item["decisions"])}
+        for item in status_lookup_items(response.content.decode())
+    ]
 
 
 def page_text(response) -> str:
@@ -58,7 +65,9 @@ def record_reference(records, state) -> str:
 
 
 @pytest.mark.parametrize("state", ["proposed", "sentback"])
-def test_a_proposed_or_sent_back_negative_reasonable_grounds_decision_is_invisible_to_the_officer(people, records, state):
+def test_a_proposed_or_sent_back_negative_reasonable_grounds_decision_is_invisible_to_the_officer(
+    people, records, state
+):
     referral = records[state].referral
     page = signed_in(people["officer"]).get("/nrm-status", {"home_office_reference": referral.home_office_reference})
     assert page.status_code == 200
@@ -72,14 +81,22 @@ def test_a_proposed_or_sent_back_negative_reasonable_grounds_decision_is_invisib
     assert [item["decisions"] for item in api.json()["items"]] == [[]]
 
 
-@pytest.mark.parametrize("state", ["awaiting", "proposed", "sentback", "confirmed", "positive", "reconsidered", "withdrawn"])
+@pytest.mark.parametrize(
+    "state", ["awaiting", "proposed", "sentback", "confirmed", "positive", "reconsidered", "withdrawn"]
+)
 def test_the_page_shows_exactly_what_the_api_answers(people, records, state):
     record = records[state]
     reference = record.referral.home_office_reference
     page = page_items(signed_in(people["officer"]).get("/nrm-status", {"home_office_reference": reference}))
     api = ApiClient(people["officer"]).get("/api/v1/nrm-status", home_office_reference=reference).json()["items"]
-    assert page == [{"reference": i["reference"], "status": i["status"], "decisions": sorted((d["stage"], d["outcome"]) for d in i["decisions"])}
-                    for i in api]
+    assert page == [
+        {
+            "reference": i["reference"],
+            "status": i["status"],
+            "decisions": sorted((d["stage"], d["outcome"]) for d in i["decisions"]),
+        }
+        for i in api
+    ]
     assert {tuple(d) for d in page[0]["decisions"]} == record.issued
 
 
@@ -136,7 +153,13 @@ def test_no_match_says_it_is_no_proof_and_whom_to_ask(people, stored, typed, set
     body = api.json()
     assert body["detail"] == "Not found"  # the field clients already read, unchanged
     message = body["message"]
-    for words in ("not proof that no referral exists", "another reference", "not yet be linked", "mistyped", "the SCA duty desk on 0300 000 0000"):
+    for words in (
+        "not proof that no referral exists",
+        "another reference",
+        "not yet be linked",
+        "mistyped",
+        "the SCA duty desk on 0300 000 0000",
+    ):
         assert words in message, words
     assert stored["reference"] not in message
     page = signed_in(people["officer"]).get("/nrm-status", {"home_office_reference": typed})
@@ -146,12 +169,15 @@ def test_no_match_says_it_is_no_proof_and_whom_to_ask(people, stored, typed, set
     assert page_items(page) == []
 
 
-@pytest.mark.parametrize("typed, message", [
-    ("", "Enter a Home Office reference"),
-    (" - ", "Enter a Home Office reference"),
-    ("H123\x00", "Enter the Home Office reference as letters, digits, / and - only (spaces are ignored)"),
-    ("H" * 41, "A Home Office reference is 40 characters or fewer, not counting spaces and dashes"),
-])
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("", "Enter a Home Office reference"),
+        (" - ", "Enter a Home Office reference"),
+        ("H123\x00", "Enter the Home Office reference as letters, digits, / and - only (spaces are ignored)"),
+        ("H" * 41, "A Home Office reference is 40 characters or fewer, not counting spaces and dashes"),
+    ],
+)
 def test_a_reference_that_cannot_be_looked_up_says_what_to_fix(people, typed, message):
     api = ApiClient(people["officer"]).get("/api/v1/nrm-status", home_office_reference=typed)
     assert api.status_code == 422
@@ -174,7 +200,9 @@ def test_duplicate_detection_links_the_same_reference_written_differently(people
 # --- Point 2: the throttle ------------------------------------------------------------------------
 
 
-def test_lookups_past_the_limit_are_refused_for_the_user_across_clients_and_allowed_again_later(people, stored, settings):
+def test_lookups_past_the_limit_are_refused_for_the_user_across_clients_and_allowed_again_later(
+    people, stored, settings
+):
     settings.NRM_STATUS_LOOKUPS_PER_MINUTE = 4
     settings.NRM_STATUS_LOOKUPS_PER_HOUR = 60
     officer = people["officer"]
@@ -183,9 +211,11 @@ def test_lookups_past_the_limit_are_refused_for_the_user_across_clients_and_allo
         first, second, page = ApiClient(officer), ApiClient(officer), signed_in(officer)
         answers = [first.get("/api/v1/nrm-status", home_office_reference=STORED).status_code]
         clock.shift(dt.timedelta(seconds=10))
-        answers += [second.get("/api/v1/nrm-status", home_office_reference="HO-NONE-1").status_code,
-                   page.get("/nrm-status", {"home_office_reference": STORED}).status_code,
-                   second.get("/api/v1/nrm-status", home_office_reference=STORED).status_code]
+        answers += [
+            second.get("/api/v1/nrm-status", home_office_reference="HO-NONE-1").status_code,
+            page.get("/nrm-status", {"home_office_reference": STORED}).status_code,
+            second.get("/api/v1/nrm-status", home_office_reference=STORED).status_code,
+        ]
         assert answers == [200, 404, 200, 200]
         clock.shift(dt.timedelta(seconds=10))
         refused = first.get("/api/v1/nrm-status", home_office_reference=STORED)
@@ -202,15 +232,27 @@ def test_lookups_past_the_limit_are_refused_for_the_user_across_clients_and_allo
         assert throttled.count() == 2 and throttled.first().details["home_office_reference"] == STORED
         assert AuditEvent.objects.filter(action="nrm_status.lookup", object_id=stored["id"]).count() == 3
         # Another officer is not held up by this one.
-        assert ApiClient(people["officer"].__class__.objects.create_user(
-            username="officer2", password=PASSWORD, organisation=officer.organisation, role=Role.IMMIGRATION_OFFICER,
-        )).get("/api/v1/nrm-status", home_office_reference=STORED).status_code == 200
+        assert (
+            ApiClient(
+                people["officer"].__class__.objects.create_user(
+                    username="officer2",
+                    password=PASSWORD,
+                    organisation=officer.organisation,
+                    role=Role.IMMIGRATION_OFFICER,
+                )
+            )
+            .get("/api/v1/nrm-status", home_office_reference=STORED)
+            .status_code
+            == 200
+        )
         # Once the first lookup has left the minute, one more is allowed, and then refused again.
         clock.shift(dt.timedelta(seconds=40))
         assert second.get("/api/v1/nrm-status", home_office_reference=STORED).status_code == 200
         assert first.get("/api/v1/nrm-status", home_office_reference=STORED).status_code == 429
         clock.shift(dt.timedelta(minutes=2))
-        assert [first.get("/api/v1/nrm-status", home_office_reference=STORED).status_code for _ in range(4)] == [200] * 4
+        assert [first.get("/api/v1/nrm-status", home_office_reference=STORED).status_code for _ in range(4)] == [
+            200
+        ] * 4
 
 
 def test_the_hourly_limit_holds_when_each_minute_stays_under_its_own(people, stored, settings):
@@ -244,7 +286,10 @@ def test_the_migration_keys_referrals_stored_before_it(people, child_referral_bo
     Referral.objects.update(home_office_reference_key="")  # as they were before the migration
     migration.key_existing_references(apps, None)
     assert sorted(Referral.objects.values_list("home_office_reference", "home_office_reference_key")) == [
-        ("", ""), ("HO-OLD-2", "hoold2"), ("ho-old-1", "hoold1")]
+        ("", ""),
+        ("HO-OLD-2", "hoold2"),
+        ("ho-old-1", "hoold1"),
+    ]
     response = ApiClient(people["officer"]).get("/api/v1/nrm-status", home_office_reference="HO OLD 1")
     assert response.status_code == 200 and response.json()["count"] == 1
 

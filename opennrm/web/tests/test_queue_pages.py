@@ -24,7 +24,9 @@ def clients(people, web_client):  # noqa: F811 - people is a fixture
 
 @pytest.fixture
 def team(people):  # noqa: F811
-    made = Team.objects.create(organisation=people["sca1"].organisation, name="SCA casework team 1", manager=people["sca2"])
+    made = Team.objects.create(
+        organisation=people["sca1"].organisation, name="SCA casework team 1", manager=people["sca2"]
+    )
     for name in ("sca1", "sca2"):
         people[name].team = made
         people[name].save(update_fields=["team"])
@@ -47,19 +49,30 @@ def test_views_filters_and_bulk_assignment(clients, people, team, sca_cases):
     # The views are links, the filters a GET form: all work without JavaScript.
     assert link(page, "My cases") == "?view=mine" and 'method="get"' in page.content.decode()
     assert queue_references(clients["sca1"].get("/queue", {"view": "all", "nation": "SCT"})) == [scottish.reference]
-    assert queue_references(clients["sca1"].get("/queue", {"age_group": "child", "authority": "E09000008"})) == [r.reference for r in (oldest, middle, newest)]
+    assert queue_references(clients["sca1"].get("/queue", {"age_group": "child", "authority": "E09000008"})) == [
+        r.reference for r in (oldest, middle, newest)
+    ]
     assert queue_references(clients["sca1"].get("/queue", {"status": "recovery_period"})) == []
 
     back = "/queue?view=all&nation=ENG"
-    done = clients["sca2"].post("/queue/assign", {"referrals": [str(oldest.uuid), str(newest.uuid)], "assign_to": "user:sca1", "back": back})
+    done = clients["sca2"].post(
+        "/queue/assign", {"referrals": [str(oldest.uuid), str(newest.uuid)], "assign_to": "user:sca1", "back": back}
+    )
     assert done.status_code == 302 and done["Location"] == back
     shown = clients["sca2"].get(done["Location"])
     assert banner(shown) == "2 cases assigned to sca1"
-    assert set(Referral.objects.filter(assigned_to=people["sca1"]).values_list("pk", flat=True)) == {oldest.pk, newest.pk}
+    assert set(Referral.objects.filter(assigned_to=people["sca1"]).values_list("pk", flat=True)) == {
+        oldest.pk,
+        newest.pk,
+    }
     mine = clients["sca1"].get("/queue", {"view": "mine"})
     assert queue_references(mine) == [oldest.reference, newest.reference]
-    clients["sca2"].post("/queue/assign", {"referrals": [str(middle.uuid)], "assign_to": f"team:{team.pk}", "back": "/queue"})
-    assert queue_references(clients["sca1"].get("/queue", {"view": "team"})) == [r.reference for r in (oldest, middle, newest)]
+    clients["sca2"].post(
+        "/queue/assign", {"referrals": [str(middle.uuid)], "assign_to": f"team:{team.pk}", "back": "/queue"}
+    )
+    assert queue_references(clients["sca1"].get("/queue", {"view": "team"})) == [
+        r.reference for r in (oldest, middle, newest)
+    ]
     assert queue_references(clients["sca1"].get("/queue", {"view": "unassigned"})) == [scottish.reference]
     assert "Not assigned to a person, SCA casework team 1" in text_of(clients["sca1"].get("/queue", {"view": "team"}))
 
@@ -67,16 +80,27 @@ def test_views_filters_and_bulk_assignment(clients, people, team, sca_cases):
 def test_bulk_assignment_refused_shows_every_reason_and_assigns_nothing(clients, people, team, sca_cases):
     oldest, middle, newest, scottish = sca_cases
     referral_withdraw(actor=people["referrer"], referral=scottish, reason="Returned home")
-    refused = clients["sca1"].post("/queue/assign", {"referrals": [str(oldest.uuid), str(scottish.uuid)], "assign_to": "user:sca2", "back": "/queue"})
+    refused = clients["sca1"].post(
+        "/queue/assign",
+        {"referrals": [str(oldest.uuid), str(scottish.uuid)], "assign_to": "user:sca2", "back": "/queue"},
+    )
     assert refused.status_code == 409
     messages = summary_messages(refused)
-    assert messages[0].startswith("Nothing was assigned") and any("Case 2 of those selected" in m and "closed" in m for m in messages)
-    assert 'checked' in refused.content.decode()  # the ticks survive, to correct and resubmit
-    no_target = clients["sca1"].post("/queue/assign", {"referrals": [str(oldest.uuid)], "assign_to": "", "back": "/queue"})
-    assert no_target.status_code == 422 and summary_messages(no_target) == ["Choose who to assign the selected cases to"]
+    assert messages[0].startswith("Nothing was assigned") and any(
+        "Case 2 of those selected" in m and "closed" in m for m in messages
+    )
+    assert "checked" in refused.content.decode()  # the ticks survive, to correct and resubmit
+    no_target = clients["sca1"].post(
+        "/queue/assign", {"referrals": [str(oldest.uuid)], "assign_to": "", "back": "/queue"}
+    )
+    assert no_target.status_code == 422 and summary_messages(no_target) == [
+        "Choose who to assign the selected cases to"
+    ]
     nothing = clients["sca1"].post("/queue/assign", {"assign_to": "user:sca2", "back": "/queue"})
     assert nothing.status_code == 422 and summary_messages(nothing) == ["Choose at least one case"]
-    other_authority = clients["sca1"].post("/queue/assign", {"referrals": [str(oldest.uuid)], "assign_to": "user:ieca", "back": "/queue"})
+    other_authority = clients["sca1"].post(
+        "/queue/assign", {"referrals": [str(oldest.uuid)], "assign_to": "user:ieca", "back": "/queue"}
+    )
     assert other_authority.status_code == 422
     assert not Referral.objects.filter(assigned_at__isnull=False).exists()
     assert not AuditEvent.objects.filter(action="referral.assign").exists()
@@ -85,19 +109,35 @@ def test_bulk_assignment_refused_shows_every_reason_and_assigns_nothing(clients,
 def test_the_queue_and_assignment_are_closed_to_other_roles(clients, sca_cases):
     for name in ("referrer", "immigration", "la", "guardian", "admin"):
         assert clients[name].get("/queue").status_code == 403
-        assert clients[name].post("/queue/assign", {"referrals": [str(sca_cases[0].uuid)], "assign_to": "nobody"}).status_code == 403
+        assert (
+            clients[name]
+            .post("/queue/assign", {"referrals": [str(sca_cases[0].uuid)], "assign_to": "nobody"})
+            .status_code
+            == 403
+        )
     assert not AuditEvent.objects.filter(action="referral.assign").exists()
     assert queue_references(clients["ieca"].get("/queue")) == []
 
 
 def test_first_responders_view_history_letters_and_reconsideration(clients, people, child_referral_body):
     referral = make_referral(people["referrer"], child_referral_body, days_ago=80)
-    sent_back = decision_record(actor=people["sca1"], referral=referral, stage=RG, outcome="negative", reasons="Thin account")
-    decision_send_back(actor=people["sca2"], referral=referral, decision=sent_back, comment="Internal: ask the police for the interview notes")
-    positive = decision_record(actor=people["sca1"], referral=referral, stage=RG, outcome="positive", reasons="Consistent account")
+    sent_back = decision_record(
+        actor=people["sca1"], referral=referral, stage=RG, outcome="negative", reasons="Thin account"
+    )
+    decision_send_back(
+        actor=people["sca2"],
+        referral=referral,
+        decision=sent_back,
+        comment="Internal: ask the police for the interview notes",
+    )
+    positive = decision_record(
+        actor=people["sca1"], referral=referral, stage=RG, outcome="positive", reasons="Consistent account"
+    )
     # As if the recovery period had run its course.
     Referral.objects.filter(pk=referral.pk).update(recovery_period_ends_on=referral.received_at.date())
-    negative = decision_record(actor=people["sca1"], referral=referral, stage=CG, outcome="negative", reasons="Inconsistent account")
+    negative = decision_record(
+        actor=people["sca1"], referral=referral, stage=CG, outcome="negative", reasons="Inconsistent account"
+    )
     decision_confirm(actor=people["sca2"], referral=referral, decision=negative)
 
     listing = clients["referrer"].get("/referrals")
@@ -106,9 +146,12 @@ def test_first_responders_view_history_letters_and_reconsideration(clients, peop
 
     page = clients["referrer"].get(f"/referrals/{referral.uuid}")
     text = text_of(page)
-    history = text[text.index("History"):]
+    history = text[text.index("History") :]
     assert "Referral received" in history and "Sent to the Single Competent Authority" in history
-    assert "Positive Reasonable Grounds decision issued" in history and "Negative Conclusive Grounds decision issued" in history
+    assert (
+        "Positive Reasonable Grounds decision issued" in history
+        and "Negative Conclusive Grounds decision issued" in history
+    )
     # The authority's own working stays with it: no proposal, no send-back, no reviewer's comment.
     for internal in ("proposed", "sent back", "Internal: ask the police", "sca1", "sca2", "Assigned"):
         assert internal not in history, internal
@@ -122,7 +165,10 @@ def test_first_responders_view_history_letters_and_reconsideration(clients, peop
     asked = clients["referrer"].post(link(page, "Request reconsideration"), {"grounds": "New medico-legal report"})
     assert asked.status_code == 302
     history = text_of(clients["referrer"].get(f"/referrals/{referral.uuid}"))
-    assert "Reconsideration of the Conclusive Grounds decision requested" in history and "New medico-legal report" in history
+    assert (
+        "Reconsideration of the Conclusive Grounds decision requested" in history
+        and "New medico-legal report" in history
+    )
 
     # The decision makers see their own working in the same history.
     theirs = text_of(clients["sca2"].get(f"/referrals/{referral.uuid}"))

@@ -48,13 +48,20 @@ class Twin:
 TWINS: dict[str, Twin] = {
     "web:nrm-status": Twin("api:nrm_status", "lookup"),
     "web:referral-detail": Twin("api:get_referral", "record"),
-    "web:referral-access-log": Twin("api:referral_access_log", "record", page_may_show_less="the page names the record by its reference"),
-    "web:safeguarding": Twin("api:get_safeguarding", "record",
-                             page_may_show_less="the page leaves out what the referral page already shows"),
-    "web:referral-list": Twin("api:list_referrals", "list", page_may_show_less="a row per referral: its name and status, not the whole record"),
+    "web:referral-access-log": Twin(
+        "api:referral_access_log", "record", page_may_show_less="the page names the record by its reference"
+    ),
+    "web:safeguarding": Twin(
+        "api:get_safeguarding", "record", page_may_show_less="the page leaves out what the referral page already shows"
+    ),
+    "web:referral-list": Twin(
+        "api:list_referrals", "list", page_may_show_less="a row per referral: its name and status, not the whole record"
+    ),
     "web:work-queue": Twin("api:queue", "list", page_may_show_less="a row per case: its name, stage and deadline"),
     "web:missing-now": Twin("api:missing_now", "list", page_may_show_less="a row per child: name, since when, risk"),
-    "web:duplicates": Twin("api:duplicates_queue", "list", page_may_show_less="a row per possible match: the two references and the band"),
+    "web:duplicates": Twin(
+        "api:duplicates_queue", "list", page_may_show_less="a row per possible match: the two references and the band"
+    ),
     "web:duplicate": Twin("api:duplicate_get", "object"),
     "web:person": Twin("api:person_detail", "object"),
     "web:dashboard": Twin("api:dashboard", "aggregate"),
@@ -72,7 +79,7 @@ PAGES_WITHOUT_TWIN: dict[str, str] = {
     "web:decision-letter": "the decision letter, a document for the person; the API gives its decision in the referral",
     "web:decision-letter-pdf": "the decision letter as PDF, a document for the person",
     "web:safeguarding-queue": "the user's own worklist of alerts to acknowledge and return interviews to hold; no API yet "
-                              "(the API gives each child's record, api:get_safeguarding, and api:missing_now)",
+    "(the API gives each child's record, api:get_safeguarding, and api:missing_now)",
     "web:work-queue-assign": POST_FORM,
     "web:referral-assign": POST_FORM,
     "web:decision-new": POST_FORM,
@@ -104,7 +111,7 @@ PAGES_WITHOUT_TWIN: dict[str, str] = {
 API_WITHOUT_TWIN: dict[str, str] = {
     "api:ping": "checks a token; pages have no token",
     "api:guardian_requests": "a guardian service's waiting list; in the pages it is a section of web:work-queue, from the same "
-                             "selector (guardian_requests_waiting), while web:work-queue's twin is api:queue",
+    "selector (guardian_requests_waiting), while web:work-queue's twin is api:queue",
     "api:teams": "the people and teams to assign to: in the pages, the choices of the assignment forms",
 }
 # Django's admin (the administrator's pages: users, teams, calendars, routing rules; no case content, ADR 0003)
@@ -128,16 +135,25 @@ def web_route_names() -> set[str]:
 
 
 def api_get_names() -> set[str]:
-    return {f"api:{op.view_func.__name__}" for _, router in ninja_api._routers for view in router.path_operations.values()
-            for op in view.operations if "GET" in op.methods}
+    return {
+        f"api:{op.view_func.__name__}"
+        for _, router in ninja_api._routers
+        for view in router.path_operations.values()
+        for op in view.operations
+        if "GET" in op.methods
+    }
 
 
 def test_every_page_and_get_endpoint_is_declared_a_twin_or_not():
     pages, endpoints = web_route_names(), api_get_names()
     undeclared_pages = pages - set(TWINS) - set(PAGES_WITHOUT_TWIN)
     undeclared_endpoints = endpoints - {t.api for t in TWINS.values()} - set(API_WITHOUT_TWIN)
-    assert not undeclared_pages, f"Pages neither in TWINS nor in PAGES_WITHOUT_TWIN (with the reason): {sorted(undeclared_pages)}"
-    assert not undeclared_endpoints, f"GET endpoints neither a twin in TWINS nor in API_WITHOUT_TWIN (with the reason): {sorted(undeclared_endpoints)}"
+    assert not undeclared_pages, (
+        f"Pages neither in TWINS nor in PAGES_WITHOUT_TWIN (with the reason): {sorted(undeclared_pages)}"
+    )
+    assert not undeclared_endpoints, (
+        f"GET endpoints neither a twin in TWINS nor in API_WITHOUT_TWIN (with the reason): {sorted(undeclared_endpoints)}"
+    )
     # And nothing declared that no longer exists: a stale table would hide a new page of the same name.
     assert not (set(TWINS) | set(PAGES_WITHOUT_TWIN)) - pages
     assert not ({t.api for t in TWINS.values()} | set(API_WITHOUT_TWIN)) - endpoints
@@ -150,10 +166,19 @@ def test_every_page_and_get_endpoint_is_declared_a_twin_or_not():
 @pytest.fixture
 def world(make_user, unthrottled_status_lookups):
     planted = plant_canaries(make_user)
-    reviewer = make_user(Role.SCA_DECISION_MAKER, username="second.sca_decision_maker", organisation=planted.users[Role.SCA_DECISION_MAKER].organisation)
-    planted.states = make_records_in_every_state(referrer=planted.colleague, decider=planted.users[Role.SCA_DECISION_MAKER], reviewer=reviewer)
+    reviewer = make_user(
+        Role.SCA_DECISION_MAKER,
+        username="second.sca_decision_maker",
+        organisation=planted.users[Role.SCA_DECISION_MAKER].organisation,
+    )
+    planted.states = make_records_in_every_state(
+        referrer=planted.colleague, decider=planted.users[Role.SCA_DECISION_MAKER], reviewer=reviewer
+    )
     planted.all_canaries = planted.canaries + [c for record in planted.states.values() for c in record.canaries]
-    planted.all_referrals = {**planted.referrals, **{state: record.referral for state, record in planted.states.items()}}
+    planted.all_referrals = {
+        **planted.referrals,
+        **{state: record.referral for state, record in planted.states.items()},
+    }
     yield planted
     forget_closure_days()
 
@@ -170,7 +195,11 @@ def records_in(world, text: str) -> set[str]:
 
 
 def compartments_in(world, text: str) -> set[tuple[str, str]]:
-    return {(c.record, c.compartment) for c in world.all_canaries if c.record in world.all_referrals and appears(c.value, text)}
+    return {
+        (c.record, c.compartment)
+        for c in world.all_canaries
+        if c.record in world.all_referrals and appears(c.value, text)
+    }
 
 
 def flat(html: str) -> str:
@@ -178,7 +207,10 @@ def flat(html: str) -> str:
 
 
 def api_status(item: dict) -> dict:
-    return {"status": item["status"], "decisions": {(d["stage"], d["outcome"], london_date(d["decided_on"])) for d in item["decisions"]}}
+    return {
+        "status": item["status"],
+        "decisions": {(d["stage"], d["outcome"], london_date(d["decided_on"])) for d in item["decisions"]},
+    }
 
 
 # --- Asking both ---------------------------------------------------------------------------------------
@@ -193,9 +225,13 @@ API_PATHS: dict[str, Callable] = {
     "api:referral_access_log": lambda r: f"/api/v1/referrals/{r.uuid}/access-log",
     "api:get_safeguarding": lambda r: f"/api/v1/referrals/{r.uuid}/safeguarding",
 }
-LIST_PATHS = {"web:referral-list": ("/referrals", "/api/v1/referrals"), "web:work-queue": ("/queue", "/api/v1/queue"),
-              "web:missing-now": ("/missing-now", "/api/v1/missing-now"), "web:duplicates": ("/duplicates", "/api/v1/duplicates"),
-              "web:dashboard": ("/dashboard", "/api/v1/dashboard")}
+LIST_PATHS = {
+    "web:referral-list": ("/referrals", "/api/v1/referrals"),
+    "web:work-queue": ("/queue", "/api/v1/queue"),
+    "web:missing-now": ("/missing-now", "/api/v1/missing-now"),
+    "web:duplicates": ("/duplicates", "/api/v1/duplicates"),
+    "web:dashboard": ("/dashboard", "/api/v1/dashboard"),
+}
 
 
 @dataclass
@@ -213,7 +249,9 @@ def compare(world, pair: Pair, twin: Twin) -> list[str]:
     """What differs between a page and its twin's answer to the same question."""
     where = f"{pair.role}, {pair.twin} / {twin.api}, {pair.about}"
     if kind_of(pair.page) != kind_of(pair.api):
-        return [f"{where}: the page is {kind_of(pair.page)} ({pair.page.status_code}), the API {kind_of(pair.api)} ({pair.api.status_code})"]
+        return [
+            f"{where}: the page is {kind_of(pair.page)} ({pair.page.status_code}), the API {kind_of(pair.api)} ({pair.api.status_code})"
+        ]
     if pair.page.status_code != 200:
         return []
     page_text, api_text = response_text(pair.page), response_text(pair.api)
@@ -222,7 +260,9 @@ def compare(world, pair: Pair, twin: Twin) -> list[str]:
             page_text, api_text = page_text.replace(form, ""), api_text.replace(form, "")
     problems = []
     if twin.asks != "record" and records_in(world, page_text) != records_in(world, api_text):
-        problems.append(f"{where}: records in the page {sorted(records_in(world, page_text))}, in the API {sorted(records_in(world, api_text))}")
+        problems.append(
+            f"{where}: records in the page {sorted(records_in(world, page_text))}, in the API {sorted(records_in(world, api_text))}"
+        )
     in_page, in_api = compartments_in(world, page_text), compartments_in(world, api_text)
     if twin.page_may_show_less:
         # A page may name a record it lists or shows (a heading, a row's name) with what the API gives of that record
@@ -231,7 +271,9 @@ def compare(world, pair: Pair, twin: Twin) -> list[str]:
         if beyond:
             problems.append(f"{where}: the page shows compartments the API gives this user nowhere: {sorted(beyond)}")
     elif in_page != in_api:
-        problems.append(f"{where}: compartments differ: page only {sorted(in_page - in_api)}, API only {sorted(in_api - in_page)}")
+        problems.append(
+            f"{where}: compartments differ: page only {sorted(in_page - in_api)}, API only {sorted(in_api - in_page)}"
+        )
     return problems
 
 
@@ -240,13 +282,21 @@ def status_problems(world, role: str, user, record: str, page, api) -> list[str]
     where = f"{role}, web:referral-detail / api:get_referral, record {record}"
     if "status" not in api.json():
         # A view without the status compartment (a guardian service's allocation view, ADR 0028): nor may the page show it.
-        return [f"{where}: the API gives this view no status, the page shows decisions"] if 'id="decisions"' in page.content.decode() else []
+        return (
+            [f"{where}: the API gives this view no status, the page shows decisions"]
+            if 'id="decisions"' in page.content.decode()
+            else []
+        )
     shown, answered = referral_page_status(page.content.decode()), api_status(api.json())
     problems = []
     if (shown["status"], shown["decisions"]) != (answered["status"], answered["decisions"]):
-        problems.append(f"{where}: the page shows {shown['status']} {sorted(shown['decisions'])}, the API {answered['status']} {sorted(answered['decisions'])}")
+        problems.append(
+            f"{where}: the page shows {shown['status']} {sorted(shown['decisions'])}, the API {answered['status']} {sorted(answered['decisions'])}"
+        )
     if shown["not_issued"] and not has_capability(user, Capability.MAKE_DECISION):
-        problems.append(f"{where}: the page shows decisions not issued to a role that does not decide: {sorted(shown['not_issued'])}")
+        problems.append(
+            f"{where}: the page shows decisions not issued to a role that does not decide: {sorted(shown['not_issued'])}"
+        )
     issued = world.states[record].issued if record in world.states else None
     if issued is not None and {(s, o) for s, o, _ in answered["decisions"]} != issued:
         problems.append(f"{where}: issued decisions {sorted(issued)}, the API answers {sorted(answered['decisions'])}")
@@ -290,8 +340,14 @@ def test_each_record_page_answers_as_its_api_twin(world, role):
     for record, referral in world.all_referrals.items():
         for page_name in ("web:referral-detail", "web:referral-access-log", "web:safeguarding"):
             twin = TWINS[page_name]
-            pair = Pair(role, page_name, f"record {record}", who.page.get(PAGE_PATHS[page_name](referral)),
-                        who.api.get(API_PATHS[twin.api](referral)), api_records=who.api_records)
+            pair = Pair(
+                role,
+                page_name,
+                f"record {record}",
+                who.page.get(PAGE_PATHS[page_name](referral)),
+                who.api.get(API_PATHS[twin.api](referral)),
+                api_records=who.api_records,
+            )
             problems += compare(world, pair, twin)
             if page_name == "web:referral-detail" and pair.page.status_code == 200 and pair.api.status_code == 200:
                 problems += status_problems(world, role, who.user, record, pair.page, pair.api)
@@ -303,20 +359,34 @@ def test_the_status_lookup_page_answers_as_its_api_twin(world, role):
     who, twin, problems = asker(world, role), TWINS["web:nrm-status"], []
     for record, referral in world.all_referrals.items():
         query = {"home_office_reference": referral.home_office_reference}
-        pair = Pair(role, "web:nrm-status", f"record {record}", who.page.get("/nrm-status", query), who.api.get("/api/v1/nrm-status", **query),
-                    asked=(referral.home_office_reference,))
+        pair = Pair(
+            role,
+            "web:nrm-status",
+            f"record {record}",
+            who.page.get("/nrm-status", query),
+            who.api.get("/api/v1/nrm-status", **query),
+            asked=(referral.home_office_reference,),
+        )
         if pair.page.status_code == 200 and pair.api.status_code == 404:
             # No match: the page says so in a 200 page with the form; the API answers 404. Both must say so alike.
-            if status_lookup_items(pair.page.content.decode()) or pair.api.json()["message"] not in visible_text(pair.page.content.decode()):
-                problems.append(f"{role}, nrm-status, record {record}: the API found nothing, the page did not say so in the same words")
+            if status_lookup_items(pair.page.content.decode()) or pair.api.json()["message"] not in visible_text(
+                pair.page.content.decode()
+            ):
+                problems.append(
+                    f"{role}, nrm-status, record {record}: the API found nothing, the page did not say so in the same words"
+                )
             continue
         problems += compare(world, pair, twin)
         if pair.page.status_code == 200:
             page_items = status_lookup_items(pair.page.content.decode())
             api_items = [{"reference": i["reference"], **api_status(i)} for i in pair.api.json()["items"]]
             if page_items != api_items:
-                problems.append(f"{role}, nrm-status, record {record}: the page shows {page_items}, the API {api_items}")
-            if record in world.states and [{(s, o) for s, o, _ in i["decisions"]} for i in api_items] != [world.states[record].issued]:
+                problems.append(
+                    f"{role}, nrm-status, record {record}: the page shows {page_items}, the API {api_items}"
+                )
+            if record in world.states and [{(s, o) for s, o, _ in i["decisions"]} for i in api_items] != [
+                world.states[record].issued
+            ]:
                 problems.append(f"{role}, nrm-status, record {record}: not the issued decisions: {api_items}")
     assert not problems, "\n".join(problems)
 
@@ -325,11 +395,28 @@ def test_the_status_lookup_page_answers_as_its_api_twin(world, role):
 def test_each_list_and_object_page_answers_as_its_api_twin(world, role):
     who, problems = asker(world, role), []
     for page_name, (page_path, api_path) in LIST_PATHS.items():
-        problems += compare(world, Pair(role, page_name, "the list", who.page.get(page_path), who.api.get(api_path), api_records=who.api_records),
-                            TWINS[page_name])
-    objects = {"web:duplicate": ("/duplicates/{}", "/api/v1/duplicates/{}", world.match.uuid),
-               "web:person": ("/people/{}", "/api/v1/people/{}", world.person.uuid)}
+        problems += compare(
+            world,
+            Pair(
+                role, page_name, "the list", who.page.get(page_path), who.api.get(api_path), api_records=who.api_records
+            ),
+            TWINS[page_name],
+        )
+    objects = {
+        "web:duplicate": ("/duplicates/{}", "/api/v1/duplicates/{}", world.match.uuid),
+        "web:person": ("/people/{}", "/api/v1/people/{}", world.person.uuid),
+    }
     for page_name, (page_path, api_path, key) in objects.items():
-        problems += compare(world, Pair(role, page_name, f"object {key}", who.page.get(page_path.format(key)), who.api.get(api_path.format(key)),
-                                        api_records=who.api_records), TWINS[page_name])
+        problems += compare(
+            world,
+            Pair(
+                role,
+                page_name,
+                f"object {key}",
+                who.page.get(page_path.format(key)),
+                who.api.get(api_path.format(key)),
+                api_records=who.api_records,
+            ),
+            TWINS[page_name],
+        )
     assert not problems, "\n".join(problems)

@@ -28,7 +28,9 @@ nations = st.sampled_from(NATION_CODES)
 
 # The closure days are set up once per test, not per example, and do not change during it; the
 # calculator reads the database, hence the function-scoped fixture. No example database on disk.
-PROPERTY = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture
@@ -42,7 +44,11 @@ def closures(make_user, django_capture_on_commit_callbacks) -> dict[str, set[dt.
 
 def non_working(day: dt.date, nation: str, closures: dict[str, set[dt.date]]) -> bool:
     """An oracle independent of the calculator: weekend, that nation's bank holiday, or a closure day."""
-    return day.weekday() >= 5 or day in holidays.country_holidays("GB", subdiv=nation, years=day.year) or day in closures[nation]
+    return (
+        day.weekday() >= 5
+        or day in holidays.country_holidays("GB", subdiv=nation, years=day.year)
+        or day in closures[nation]
+    )
 
 
 @PROPERTY

@@ -6,8 +6,10 @@ from opennrm.dashboards.services import case_figures_refresh, case_figures_vacuu
 
 
 class Command(BaseCommand):
-    help = ("Bring the managers' dashboard summary up to date: the referrals updated since the last refresh, "
-            "or every referral with --full (after a bulk load, or nightly).")
+    help = (
+        "Bring the managers' dashboard summary up to date: the referrals updated since the last refresh, "
+        "or every referral with --full (after a bulk load, or nightly)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="re-derive every referral's row")

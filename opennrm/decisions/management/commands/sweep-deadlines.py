@@ -25,8 +25,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--today", type=iso_date, default=None,
-                            help="Sweep as on this date (YYYY-MM-DD), as the working days of each nation count it (default: today in Europe/London).")
+        parser.add_argument(
+            "--today",
+            type=iso_date,
+            default=None,
+            help="Sweep as on this date (YYYY-MM-DD), as the working days of each nation count it (default: today in Europe/London).",
+        )
 
     def handle(self, *args, today: dt.date | None, verbosity: int = 1, **options):
         def progress(text: str) -> None:

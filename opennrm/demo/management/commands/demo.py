@@ -31,15 +31,23 @@ class Command(BaseCommand):
             f"Organisations: {result.organisations_created} created, {result.organisations_changed} updated. "
             f"Users: {result.users_created} created, {result.users_changed} updated."
         )
-        out(f"Referrals: {result.referrals_created} created, {result.referrals_present} already present. Unfinished referrals: {result.drafts_created} created.")
+        out(
+            f"Referrals: {result.referrals_created} created, {result.referrals_present} already present. Unfinished referrals: {result.drafts_created} created."
+        )
         if result.safeguarding_children:
-            out(f"Safeguarding: {result.safeguarding_children} children in Croydon with care records, a guardian, and missing episodes.")
+            out(
+                f"Safeguarding: {result.safeguarding_children} children in Croydon with care records, a guardian, and missing episodes."
+            )
         if result.guardian_child_reference:
-            out(f"la.croydon can report {result.guardian_child_reference}, the child guardian.one is allocated to, missing.")
+            out(
+                f"la.croydon can report {result.guardian_child_reference}, the child guardian.one is allocated to, missing."
+            )
         if result.repeat_child_references:
             first, again = result.repeat_child_references
-            out(f"Duplicate detection: {result.duplicate_checks} referrals checked; {again} is offered to sca.one and dq.one as the same child as "
-                f"{first}, under another spelling (Possible duplicate referrals).")
+            out(
+                f"Duplicate detection: {result.duplicate_checks} referrals checked; {again} is offered to sca.one and dq.one as the same child as "
+                f"{first}, under another spelling (Possible duplicate referrals)."
+            )
         out("")
         out("Demo referrals by status:")
         for status in Status:
@@ -51,7 +59,11 @@ class Command(BaseCommand):
         for user in result.users:
             out(f"{user.username:<{width_user}}  {user.role_label:<{width_role}}  {user.organisation.name}")
         out("")
-        source = "from OPENNRM_DEMO_PASSWORD" if os.environ.get("OPENNRM_DEMO_PASSWORD") else "the default; set OPENNRM_DEMO_PASSWORD to choose another"
+        source = (
+            "from OPENNRM_DEMO_PASSWORD"
+            if os.environ.get("OPENNRM_DEMO_PASSWORD")
+            else "the default; set OPENNRM_DEMO_PASSWORD to choose another"
+        )
         out(f"Password for every demo user: {password}  ({source})")
         if result.home_office_reference:
             out(f"immigration.one can look up the NRM status of Home Office reference {result.home_office_reference}")

@@ -99,11 +99,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="The JSON Lines file to import, or - for standard input.")
-        parser.add_argument("--as", dest="username", required=True, metavar="USERNAME",
-                            help="The first responder user the referrals are imported as; they belong to that user's organisation.")
-        parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="Lines stored per transaction (default %(default)s).")
-        parser.add_argument("--jobs", type=int, default=default_jobs(),
-                            help="Processes that validate lines alongside the one storing them; 0 validates in this process (default %(default)s).")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            required=True,
+            metavar="USERNAME",
+            help="The first responder user the referrals are imported as; they belong to that user's organisation.",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=DEFAULT_BATCH_SIZE,
+            help="Lines stored per transaction (default %(default)s).",
+        )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=default_jobs(),
+            help="Processes that validate lines alongside the one storing them; 0 validates in this process (default %(default)s).",
+        )
 
     def handle(self, *args, file: str, username: str, batch_size: int, jobs: int, **options):
         if batch_size < 1:
@@ -117,7 +131,9 @@ class Command(BaseCommand):
         if actor is None or not actor.is_active:
             raise CommandError(f"There is no active user {username!r}: give --as the username of a first responder")
         if not has_capability(actor, Capability.IMPORT_REFERRALS) or actor.organisation_id is None:
-            raise CommandError(f"{username} is a {actor.role_label.lower()}: only a first responder in an organisation can import referrals")
+            raise CommandError(
+                f"{username} is a {actor.role_label.lower()}: only a first responder in an organisation can import referrals"
+            )
         try:
             stream = sys.stdin.buffer if file == "-" else open(file, "rb")
         except OSError as exc:
@@ -147,8 +163,12 @@ class Command(BaseCommand):
             f"{len(tally.refused_lines):,} refused. {tally.processed:,} lines in {elapsed:.1f} s ({rate:,.0f} lines a second)."
         )
         if tally.refused_lines:
-            shown = ", ".join(map(str, tally.refused_lines[:MAX_REPORTED_LINES])) + (", …" if len(tally.refused_lines) > MAX_REPORTED_LINES else "")
-            self.stderr.write(f"Refused lines: {shown}. Correct them and import the file again: lines already imported are skipped.")
+            shown = ", ".join(map(str, tally.refused_lines[:MAX_REPORTED_LINES])) + (
+                ", …" if len(tally.refused_lines) > MAX_REPORTED_LINES else ""
+            )
+            self.stderr.write(
+                f"Refused lines: {shown}. Correct them and import the file again: lines already imported are skipped."
+            )
             sys.exit(1)
 
     def _import(self, stream, *, actor: User, batch_size: int, jobs: int, tally: ImportTally) -> None:
@@ -185,13 +205,19 @@ class Command(BaseCommand):
                 for error in errors:
                     self.stderr.write(f"line {number}: {error}")
             else:
-                items.append(ImportItem(line_number=number, external_id=parsed.external_id, received_at=parsed.received_at, data=parsed))
+                items.append(
+                    ImportItem(
+                        line_number=number, external_id=parsed.external_id, received_at=parsed.received_at, data=parsed
+                    )
+                )
         if items:
             outcome = self._import_batch(actor, items)
             tally.imported += len(outcome.created)
             tally.already_present += len(outcome.already_present)
         if tty:
-            sys.stderr.write(f"\r{tally.lines:,} lines: {tally.imported:,} imported, {tally.already_present:,} already present, {len(tally.refused_lines):,} refused ")
+            sys.stderr.write(
+                f"\r{tally.lines:,} lines: {tally.imported:,} imported, {tally.already_present:,} already present, {len(tally.refused_lines):,} refused "
+            )
             sys.stderr.flush()
 
     @staticmethod

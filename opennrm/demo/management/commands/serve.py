@@ -56,8 +56,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000, help="Port to listen on (default %(default)s).")
-        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default %(default)s); put a TLS-terminating proxy in front for anything but loopback.")
-        parser.add_argument("--workers", type=int, default=default_web_workers(), help="Web server processes, each serving one request at a time (default %(default)s: two a core and one more).")
+        parser.add_argument(
+            "--host",
+            default="127.0.0.1",
+            help="Address to listen on (default %(default)s); put a TLS-terminating proxy in front for anything but loopback.",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=default_web_workers(),
+            help="Web server processes, each serving one request at a time (default %(default)s: two a core and one more).",
+        )
 
     def handle(self, *args, port: int, host: str, workers: int, **options):
         if not 1 <= port <= 65535:
@@ -77,16 +86,25 @@ class Command(BaseCommand):
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         url_host = f"[{host}]" if ":" in host else host
         web_cmd = [
-            sys.executable, "-m", "gunicorn", "opennrm.wsgi:application",
-            "--bind", bind,
-            "--workers", str(workers),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "opennrm.wsgi:application",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
             # One request at a time per process: connections wait in the kernel's queue and are taken in
             # turn, which keeps latency even (threads sharing a process made the slowest 5% three times the
             # median, BENCHMARKS.md). Put a buffering proxy in front, as for any synchronous server.
-            "--worker-class", "sync",
-            "--graceful-timeout", "10",
-            "--timeout", "60",
-            "--access-logfile", "-",
+            "--worker-class",
+            "sync",
+            "--graceful-timeout",
+            "10",
+            "--timeout",
+            "60",
+            "--access-logfile",
+            "-",
         ]
         worker_cmd = [sys.executable, "-m", "opennrm.cli", "db_worker"]
         # Duplicate detection's checks in a worker of their own: it holds every referral's identity in memory,
@@ -135,7 +153,9 @@ class Command(BaseCommand):
             try:
                 probe.bind(address)
             except OSError as exc:
-                raise CommandError(f"Cannot listen on {host} port {port}: {exc.strerror}. Choose another port with --port.")
+                raise CommandError(
+                    f"Cannot listen on {host} port {port}: {exc.strerror}. Choose another port with --port."
+                )
 
     def _check_database(self) -> None:
         try:
@@ -145,7 +165,9 @@ class Command(BaseCommand):
         except DatabaseError as exc:
             raise CommandError(f"Cannot use the database ({exc}). Check DATABASE_URL.")
         if plan:
-            raise CommandError(f"The database has {len(plan)} migration(s) not yet applied: run `opennrm migrate` first.")
+            raise CommandError(
+                f"The database has {len(plan)} migration(s) not yet applied: run `opennrm migrate` first."
+            )
 
     @staticmethod
     def _start(cmd: list[str], *, niceness: int = 0) -> subprocess.Popen:

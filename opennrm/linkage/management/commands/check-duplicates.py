@@ -26,7 +26,9 @@ class Command(BaseCommand):
             if checked:
                 rate = checked / max(time.perf_counter() - started, 1e-9)
                 left = max(waiting - checked, 0)
-                self.stderr.write(f"[{time.perf_counter() - started:7.1f} s] checked {checked:,} ({rate:,.0f}/s, about {left / rate:,.0f} s left)")
+                self.stderr.write(
+                    f"[{time.perf_counter() - started:7.1f} s] checked {checked:,} ({rate:,.0f}/s, about {left / rate:,.0f} s left)"
+                )
 
         checked = referrals_check_unchecked(batch=BATCH, progress=report)
         self.stdout.write(f"Checked {checked:,} referrals for duplicates.")

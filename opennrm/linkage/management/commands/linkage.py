@@ -16,8 +16,12 @@ class Command(BaseCommand):
     help = "Group referral records that are the same child: writes record_id,cluster_id,needs_review per record."
 
     def add_arguments(self, parser):
-        parser.add_argument("--input", required=True, type=Path, help="CSV with the columns " + ",".join(csvio.INPUT_COLUMNS))
-        parser.add_argument("--output", required=True, type=Path, help="CSV to write: " + ",".join(csvio.OUTPUT_COLUMNS))
+        parser.add_argument(
+            "--input", required=True, type=Path, help="CSV with the columns " + ",".join(csvio.INPUT_COLUMNS)
+        )
+        parser.add_argument(
+            "--output", required=True, type=Path, help="CSV to write: " + ",".join(csvio.OUTPUT_COLUMNS)
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress messages")
 
     def handle(self, *args, input, output, quiet: bool, **options):
@@ -40,7 +44,11 @@ class Command(BaseCommand):
                 self.stderr.write(f"... and {len(loaded.errors) - MAX_REPORTED_ERRORS} more")
             raise CommandError(
                 f"{input}: {len(loaded.errors)} malformed line(s); nothing written. Correct the lines above and run again."
-                + (f" ({len(loaded.warnings)} warning(s) too: values that would be read as unknown.)" if loaded.warnings else "")
+                + (
+                    f" ({len(loaded.warnings)} warning(s) too: values that would be read as unknown.)"
+                    if loaded.warnings
+                    else ""
+                )
             )
         if not output.parent.exists():
             raise CommandError(f"--output: the folder {output.parent} does not exist")

@@ -46,8 +46,12 @@ class ServedApp:
 
     def opennrm(self, *args: str, timeout: float = 120) -> str:
         """Runs an `opennrm` command against the served database and returns what it printed."""
-        done = subprocess.run([str(OPENNRM), *args], env=self.env, cwd=self.folder, capture_output=True, text=True, timeout=timeout)
-        assert done.returncode == 0, f"opennrm {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        done = subprocess.run(
+            [str(OPENNRM), *args], env=self.env, cwd=self.folder, capture_output=True, text=True, timeout=timeout
+        )
+        assert done.returncode == 0, (
+            f"opennrm {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
         return done.stdout
 
 
@@ -130,8 +134,14 @@ def _serve(env: dict, folder: Path) -> tuple[subprocess.Popen, str]:
         with log.open("ab") as out:
             # Its own session, so a Ctrl-C at the terminal reaches pytest only, and the fixture stops the server.
             # Two web processes are plenty for the tests and start faster than the default of two a core.
-            process = subprocess.Popen([str(OPENNRM), "serve", "--port", str(port), "--workers", "2"], env=env, cwd=folder,
-                                       stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                [str(OPENNRM), "serve", "--port", str(port), "--workers", "2"],
+                env=env,
+                cwd=folder,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + STARTUP_SECONDS
         while process.poll() is None and time.monotonic() < deadline:
             if _answers(url):
@@ -141,8 +151,10 @@ def _serve(env: dict, folder: Path) -> tuple[subprocess.Popen, str]:
         # Something else took the port between our probe and the server's bind: try another one.
         if "Cannot listen" not in log.read_text():
             break
-    pytest.fail(f"opennrm serve did not answer on /sign-in within {STARTUP_SECONDS}s (exit status {process.returncode}):\n"
-                f"{log.read_text()[-4000:]}")
+    pytest.fail(
+        f"opennrm serve did not answer on /sign-in within {STARTUP_SECONDS}s (exit status {process.returncode}):\n"
+        f"{log.read_text()[-4000:]}"
+    )
 
 
 @contextlib.contextmanager
@@ -169,12 +181,16 @@ def _started_server(folder: Path, extra_settings: dict | None = None):
     try:
         printed = {}
         for command in (["migrate", "--no-input"], ["demo"]):
-            done = subprocess.run([str(OPENNRM), *command], env=env, cwd=folder, capture_output=True, text=True, timeout=300)
+            done = subprocess.run(
+                [str(OPENNRM), *command], env=env, cwd=folder, capture_output=True, text=True, timeout=300
+            )
             (folder / f"{command[0]}.log").write_text(done.stdout + done.stderr)
             assert done.returncode == 0, f"opennrm {' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
             printed[command[0]] = done.stdout
         process, url = _serve(env, folder)
-        yield ServedApp(url=url, settings=settings, folder=str(folder), demo_output=printed["demo"], postgres_database=postgres_name)
+        yield ServedApp(
+            url=url, settings=settings, folder=str(folder), demo_output=printed["demo"], postgres_database=postgres_name
+        )
     finally:
         if process is not None:
             _stop(process)
@@ -248,10 +264,16 @@ def demo_home_office_reference(opennrm_server) -> str:
     printed = re.search(r"Home Office reference (\S+)", opennrm_server.demo_output)
     if printed:
         return printed[1]
-    reference = opennrm_server.opennrm("shell", "--verbosity", "0", "-c", (
-        "from opennrm.referrals.models import Referral\n"
-        "print(Referral.objects.exclude(home_office_reference='').order_by('id').values_list('home_office_reference', flat=True).first() or '')"
-    )).strip()
+    reference = opennrm_server.opennrm(
+        "shell",
+        "--verbosity",
+        "0",
+        "-c",
+        (
+            "from opennrm.referrals.models import Referral\n"
+            "print(Referral.objects.exclude(home_office_reference='').order_by('id').values_list('home_office_reference', flat=True).first() or '')"
+        ),
+    ).strip()
     assert reference, "the demo holds no referral with a Home Office reference"
     return reference
 
@@ -281,7 +303,10 @@ def new_page(browser, opennrm_server):
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda message: is_csp_violation(message.text) and csp_reports.append(f"{page.url}: {message.text}"))
+        page.on(
+            "console",
+            lambda message: is_csp_violation(message.text) and csp_reports.append(f"{page.url}: {message.text}"),
+        )
         return page
 
     yield open_page

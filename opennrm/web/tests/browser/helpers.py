@@ -24,7 +24,9 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Every test module of the browser suite starts with `pytestmark = BROWSER_TESTS`.
 BROWSER_TESTS = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+    ),
 ]
 
 _axe = Axe()
@@ -53,8 +55,13 @@ def _known_govuk_exception(rule: str, node: dict) -> bool:
     html = node.get("html", "")
     return (
         rule == "aria-allowed-attr"
-        and html.startswith("<input") and 'class="govuk-radios__input"' in html and 'aria-controls="conditional-' in html
-        and re.fullmatch(r"(?s).*ARIA attribute is not allowed: aria-expanded=\"(true|false)\"\s*", node.get("failureSummary", "")) is not None
+        and html.startswith("<input")
+        and 'class="govuk-radios__input"' in html
+        and 'aria-controls="conditional-' in html
+        and re.fullmatch(
+            r"(?s).*ARIA attribute is not allowed: aria-expanded=\"(true|false)\"\s*", node.get("failureSummary", "")
+        )
+        is not None
     )
 
 
@@ -85,7 +92,9 @@ def assert_accessible(page: Page) -> None:
     Needs JavaScript on: with it off, axe's promise never settles and the call never returns.
     """
     violations = axe_violations(page)
-    assert not violations, f"{len(violations)} accessibility violation(s) on {page.url}:\n{describe_violations(violations)}"
+    assert not violations, (
+        f"{len(violations)} accessibility violation(s) on {page.url}:\n{describe_violations(violations)}"
+    )
 
 
 def is_csp_violation(text: str) -> bool:

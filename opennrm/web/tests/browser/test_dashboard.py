@@ -13,8 +13,12 @@ def test_dashboard_for_a_decision_maker_with_its_charts_tables_and_errors(page):
     sign_in(page, "sca.one")
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Decisions dashboard")
-    for title in ("Open cases by stage", "Days from referral to the Reasonable Grounds decision",
-                  "Reasonable Grounds decisions made within the deadline", "Missed deadlines by competent authority and nation"):
+    for title in (
+        "Open cases by stage",
+        "Days from referral to the Reasonable Grounds decision",
+        "Reasonable Grounds decisions made within the deadline",
+        "Missed deadlines by competent authority and nation",
+    ):
         expect(page.get_by_role("img", name=title)).to_be_visible()
         expect(page.get_by_role("table", name=title)).to_be_visible()
     # The demo's open SCA cases are counted in the table, the same figure as the chart's.

@@ -35,7 +35,9 @@ def test_a_decision_maker_confirms_a_possible_duplicate_and_undoes_it(page):
 
     page.get_by_label("Reason").fill("Same father's name and route; the age was disputed at the second referral")
     page.get_by_role("button", name="Same child").click()
-    expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Linked: both referrals are now on one person")
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Linked: both referrals are now on one person"
+    )
     assert_accessible(page)
 
     page.get_by_role("link", name="a person with other referrals").click()

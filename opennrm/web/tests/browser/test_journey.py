@@ -113,12 +113,16 @@ def finish_child_referral(page: Page, home_office_reference: str, accessible: bo
         assert_accessible(page)
         page.get_by_role("link", name="No, keep it").click()
         _heading(page, "Exploitation situations")
-    page.get_by_role("group", name="Do you need to add another exploitation situation?").get_by_label("No", exact=True).check()
+    page.get_by_role("group", name="Do you need to add another exploitation situation?").get_by_label(
+        "No", exact=True
+    ).check()
     _save_and_continue(page)
 
     _heading(page, "What modern slavery indicators did you see?")
     _check(page, accessible)
-    page.get_by_label("What modern slavery indicators did you see?").fill("Found locked inside a cannabis farm\nNo identity documents")
+    page.get_by_label("What modern slavery indicators did you see?").fill(
+        "Found locked inside a cannabis farm\nNo identity documents"
+    )
     _save_and_continue(page)
 
     _heading(page, "Have the police been involved?")
@@ -172,7 +176,9 @@ def send_and_confirm(page: Page, accessible: bool) -> tuple[str, str]:
     reference = REFERENCE_PATTERN.search(panel.inner_text())
     assert reference, f"no NRM reference in the confirmation: {panel.inner_text()!r}"
     expect(panel.locator("strong")).to_have_text(REFERENCE_PATTERN)  # markup, not escaped text
-    expect(page.get_by_role("main")).to_contain_text(re.compile(r"Reasonable Grounds decision\. It is due by \d{1,2} [A-Z][a-z]+ \d{4}"))
+    expect(page.get_by_role("main")).to_contain_text(
+        re.compile(r"Reasonable Grounds decision\. It is due by \d{1,2} [A-Z][a-z]+ \d{4}")
+    )
     _check(page, accessible)
     detail_url = page.get_by_role("link", name="View the referral").get_attribute("href")
     return reference[0], detail_url
@@ -219,7 +225,17 @@ def test_child_referral_saved_resumed_sent_and_hidden_from_immigration(page, new
     main = officer.get_by_role("main")
     expect(officer.get_by_role("heading", level=2, name=reference)).to_be_visible()
     expect(main).to_contain_text("Awaiting Reasonable Grounds decision")
-    for private in ("Thi Anh", "Nguyen", ORIGINAL_SCRIPT_NAME, "Annie", "Example Road", "020 7946 0000", "Cannabis", "Croydon", first_responder_reference):
+    for private in (
+        "Thi Anh",
+        "Nguyen",
+        ORIGINAL_SCRIPT_NAME,
+        "Annie",
+        "Example Road",
+        "020 7946 0000",
+        "Cannabis",
+        "Croydon",
+        first_responder_reference,
+    ):
         expect(officer.locator("body")).not_to_contain_text(private)
     assert_accessible(officer)
 
@@ -268,7 +284,9 @@ def test_adult_without_consent_becomes_a_duty_to_notify(page):
     page.get_by_label("In the UK", exact=True).check()
     page.get_by_role("group", name="Is it still happening?").get_by_label("Not known", exact=True).check()
     _save_and_continue(page)
-    page.get_by_role("group", name="Do you need to add another exploitation situation?").get_by_label("No", exact=True).check()
+    page.get_by_role("group", name="Do you need to add another exploitation situation?").get_by_label(
+        "No", exact=True
+    ).check()
     _save_and_continue(page)
     _save_and_continue(page)  # indicators, optional
     _save_and_continue(page)  # police, optional

@@ -53,13 +53,27 @@ def _fill_when(page, name: str, when: dt.datetime) -> None:
     page.locator(f"#{name}-time").fill(f"{local:%H:%M}")
 
 
-def test_done_when_la_reports_the_guardians_child_missing_found_and_immigration_sees_none_of_it(opennrm_server, new_page):
+def test_done_when_la_reports_the_guardians_child_missing_found_and_immigration_sees_none_of_it(
+    opennrm_server, new_page
+):
     """Issue 4's "done when", through the pages of the served demo, as a new user following the README would."""
-    reference = re.search(r"la\.croydon can report (\S+), the child guardian\.one is allocated to, missing", opennrm_server.demo_output)[1]
-    child_id, home_office_reference = opennrm_server.opennrm("shell", "--verbosity", "0", "-c", (
-        "from opennrm.referrals.models import Referral\n"
-        f"r = Referral.objects.get(reference={reference!r})\nprint(str(r.uuid) + '|' + r.home_office_reference)"
-    )).strip().split("|")
+    reference = re.search(
+        r"la\.croydon can report (\S+), the child guardian\.one is allocated to, missing", opennrm_server.demo_output
+    )[1]
+    child_id, home_office_reference = (
+        opennrm_server.opennrm(
+            "shell",
+            "--verbosity",
+            "0",
+            "-c",
+            (
+                "from opennrm.referrals.models import Referral\n"
+                f"r = Referral.objects.get(reference={reference!r})\nprint(str(r.uuid) + '|' + r.home_office_reference)"
+            ),
+        )
+        .strip()
+        .split("|")
+    )
     page = new_page()
     sign_in(page, "la.croydon")
     page.goto(f"/referrals/{child_id}/safeguarding")
@@ -68,7 +82,9 @@ def test_done_when_la_reports_the_guardians_child_missing_found_and_immigration_
     assert_accessible(page)
     now = dt.datetime.now(dt.UTC)
     _fill_when(page, "missing_since", now - dt.timedelta(hours=2))
-    page.get_by_label("Where and when was the child last seen?").fill("Left the foster home after tea; seen at West Croydon bus station")
+    page.get_by_label("Where and when was the child last seen?").fill(
+        "Left the foster home after tea; seen at West Croydon bus station"
+    )
     page.get_by_label("Medium").check()
     page.get_by_role("button", name="Report missing").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("the others responsible have been told")

@@ -61,7 +61,9 @@ def test_the_warning_opens_lets_the_user_stay_and_signs_out_when_time_runs_out(t
     expect(dialog).to_be_visible(timeout=(SIGN_OUT_AFTER - WARN_BEFORE + 8) * 1000)
     expect(page.locator("#timeout-warning-heading")).to_be_focused()
     expect(dialog).to_contain_text("we will sign you out in")
-    expect(page.locator(".opennrm-timeout-announcer")).to_contain_text(re.compile(r"We will sign you out in \d+ seconds"))
+    expect(page.locator(".opennrm-timeout-announcer")).to_contain_text(
+        re.compile(r"We will sign you out in \d+ seconds")
+    )
     assert_accessible(page)
     left_when_warned = _seconds_left(page)
     assert 0 < left_when_warned <= WARN_BEFORE
@@ -80,7 +82,9 @@ def test_the_warning_opens_lets_the_user_stay_and_signs_out_when_time_runs_out(t
 
     # Doing nothing: signed out at the end of the countdown, with the reason, and back here afterwards.
     expect(dialog).to_be_visible(timeout=(SIGN_OUT_AFTER - WARN_BEFORE + 8) * 1000)
-    expect(page).to_have_url(re.compile(r"/sign-in\?next=%2Freferrals%3Fstatus%3Dwithdrawn$"), timeout=(WARN_BEFORE + 8) * 1000)
+    expect(page).to_have_url(
+        re.compile(r"/sign-in\?next=%2Freferrals%3Fstatus%3Dwithdrawn$"), timeout=(WARN_BEFORE + 8) * 1000
+    )
     expect(page.get_by_text("You were signed out because you had not done anything")).to_be_visible()
     assert page.request.get("/session").json()["signed_in"] is False
     assert_accessible(page)
