@@ -14,7 +14,7 @@ import time
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opennrm.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -49,7 +49,7 @@ def main() -> int:
                 with transaction.atomic():
                     audit_record(actor=None, action="bench.audit_chain", object_type="bench", object_id=f"{i}-{n}")
                 latencies[i].append(time.perf_counter() - t0)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failures.append(f"{type(exc).__name__}: {exc}")
             if start.n_waiting:
                 start.abort()

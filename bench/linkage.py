@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from opennrm.linkage import csvio, engine, evaluate, synthetic  # noqa: E402
+from opennrm.linkage import csvio, engine, evaluate, synthetic
 
 TARGETS = {
     "pairwise precision (auto links)": "≥ 0.995",

@@ -423,7 +423,7 @@ class Client(threading.Thread):
         try:
             if not self.token:
                 self.sign_in()
-        except Exception as exc:  # noqa: BLE001 - reported by the main thread
+        except Exception as exc:
             self.failure = f"{type(exc).__name__}: {exc}"
         self.plan.signed_in.wait()
         for _ in self.plan.phases:

@@ -90,7 +90,7 @@ def ensure_postgres() -> None:
     try:
         pg_connect().close()
         return
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     versions = sorted(os.listdir("/etc/postgresql")) if os.path.isdir("/etc/postgresql") else []
     if not versions:
@@ -101,7 +101,7 @@ def ensure_postgres() -> None:
         try:
             pg_connect().close()
             return
-        except Exception:  # noqa: BLE001
+        except Exception:
             time.sleep(1)
     raise BenchBroke("PostgreSQL did not start")
 

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402  (bench/run.py: PostgreSQL helpers, the Server, the machine's description)
-import scale  # noqa: E402  (bench/scale.py: the signed-in Session, the closed-loop measure, percentiles)
+import run as bench
+import scale
 
 ROOT, BENCH_DIR, OPENNRM, PG = bench.ROOT, bench.BENCH, bench.OPENNRM, bench.PG
 DB = "opennrm_bench_sg"
@@ -107,7 +107,7 @@ WHERE r.reference LIKE 'NRM-G%%' AND e.found_at IS NOT NULL AND e.id %% 50 <> 0
 def seeded_marker(db: str) -> dict | None:
     try:
         rows = bench.query(db, "SELECT seed, version, referrals, episodes, seeded_at FROM bench_safeguarding_marker")
-    except Exception:  # noqa: BLE001  (no database, or no marker table: not seeded)
+    except Exception:
         return None
     return dict(zip(("seed", "version", "referrals", "episodes", "seeded_at"), rows[0])) if rows else None
 

@@ -35,7 +35,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run as bench  # noqa: E402  (bench/run.py: PostgreSQL helpers, the Server, the machine's description)
+import run as bench
 
 ROOT, BENCH_DIR, OPENNRM, PG = bench.ROOT, bench.BENCH, bench.OPENNRM, bench.PG
 DB = "opennrm_bench_1m"
@@ -143,7 +143,7 @@ WHERE d.happened
 def seeded_marker(db: str) -> dict | None:
     try:
         rows = bench.query(db, "SELECT seed, version, referrals, seeded_at FROM bench_scale_marker")
-    except Exception:  # noqa: BLE001  (no database, or no marker table: not seeded)
+    except Exception:
         return None
     return (
         {"seed": rows[0][0], "version": rows[0][1], "referrals": rows[0][2], "seeded_at": rows[0][3]} if rows else None
@@ -357,7 +357,7 @@ def fresh_periods():
 
 def api_has(session: Session, path: str) -> bool:
     status, body = session.request("GET", "/api/v1/openapi.json", api=True)
-    return status == 200 and f'"/api/v1{path}"' in body or f'"{path}"' in body
+    return (status == 200 and f'"/api/v1{path}"' in body) or f'"{path}"' in body
 
 
 def command_exists(name: str, env: dict) -> bool:

@@ -638,7 +638,7 @@ def accesses_to(user, referrals, *, now: dt.datetime | None = None) -> dict[int,
     referrals = list(referrals)
     role = policy_for(user)
     whole = Access(View.WHOLE, role.compartments, role.capabilities)
-    if not referrals or standing_scope(user) is None and not _grant_kinds(user, None):
+    if not referrals or (standing_scope(user) is None and not _grant_kinds(user, None)):
         return {}
     if not _grant_kinds(user, None):
         return {r.pk: whole for r in referrals}  # no event grants this role: what it may see, it sees whole
@@ -647,7 +647,7 @@ def accesses_to(user, referrals, *, now: dt.datetime | None = None) -> dict[int,
     ids = {r.pk for r in referrals}
     standing = standing_scope(user)
     out = (
-        {pk: whole for pk in Referral.objects.filter(standing, pk__in=ids).values_list("pk", flat=True)}
+        dict.fromkeys(Referral.objects.filter(standing, pk__in=ids).values_list("pk", flat=True), whole)
         if standing is not None
         else {}
     )

@@ -23,6 +23,7 @@ from opennrm.referrals.services import NotAllowed, duty_to_notify_create, referr
 from opennrm.referrals.validation import FieldError, error_message, validate_duty_to_notify, validate_referral
 
 from .auth import BearerToken
+from .http import ApiProblem, idempotent_post, invalid, json_body, require_capability
 from .schemas import (
     RECORD,
     ROLE_CHECKED,
@@ -42,7 +43,6 @@ from .schemas import (
     answer,
     responses,
 )
-from .http import ApiProblem, idempotent_post, invalid, json_body, problem, require_capability
 
 BODY_MODELS = [referral_schemas.ReferralIn, referral_schemas.DutyToNotifyIn]
 
@@ -407,7 +407,10 @@ def create_duty_to_notify(request):
 
 # --- Decisions (opennrm/api/decisions.py) -------------------------------------------------------
 
-from .decisions import BODY_MODELS as DECISION_BODY_MODELS, router as decisions_router  # noqa: E402
+from .decisions import (  # noqa: E402
+    BODY_MODELS as DECISION_BODY_MODELS,  # noqa: E402
+    router as decisions_router,
+)
 
 BODY_MODELS.extend(DECISION_BODY_MODELS)
 api.add_router("", decisions_router)
@@ -418,21 +421,30 @@ from opennrm.dashboards.api import router as dashboard_router  # noqa: E402
 
 api.add_router("", dashboard_router)
 
-from .queues import BODY_MODELS as QUEUE_BODY_MODELS, router as queues_router  # noqa: E402
+from .queues import (  # noqa: E402
+    BODY_MODELS as QUEUE_BODY_MODELS,  # noqa: E402
+    router as queues_router,
+)
 
 BODY_MODELS.extend(QUEUE_BODY_MODELS)
 api.add_router("", queues_router)
 
 # --- Safeguarding (opennrm/api/safeguarding.py) -------------------------------------------------
 
-from .safeguarding import BODY_MODELS as SAFEGUARDING_BODY_MODELS, router as safeguarding_router  # noqa: E402
+from .safeguarding import (  # noqa: E402
+    BODY_MODELS as SAFEGUARDING_BODY_MODELS,  # noqa: E402
+    router as safeguarding_router,
+)
 
 BODY_MODELS.extend(SAFEGUARDING_BODY_MODELS)
 api.add_router("", safeguarding_router)
 
 # --- Duplicate detection (opennrm/api/linkage.py) -----------------------------------------------
 
-from .linkage import BODY_MODELS as LINKAGE_BODY_MODELS, router as linkage_router  # noqa: E402
+from .linkage import (  # noqa: E402
+    BODY_MODELS as LINKAGE_BODY_MODELS,  # noqa: E402
+    router as linkage_router,
+)
 
 BODY_MODELS.extend(LINKAGE_BODY_MODELS)
 api.add_router("", linkage_router)

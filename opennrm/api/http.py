@@ -7,7 +7,6 @@ from functools import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
-
 from pydantic import BaseModel, ValidationError
 
 from opennrm.core.sql import CompiledQuery

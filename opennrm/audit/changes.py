@@ -54,5 +54,5 @@ def difference(before: dict | None, after: dict | None) -> dict:
     secrets = sorted(name for name in names if name in SECRET_FIELDS)
     if secrets:
         # Said, never shown: "password": "changed".
-        shown["secrets"] = {name: CHANGED for name in secrets}
+        shown["secrets"] = dict.fromkeys(secrets, CHANGED)
     return shown

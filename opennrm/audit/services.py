@@ -19,8 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .changes import difference, field_values, stored_values
 from .chain import GENESIS, entry_digest, hashed_fields
+from .changes import difference, field_values, stored_values
 from .checkpoint import (
     ChainMark,
     Checkpoint,

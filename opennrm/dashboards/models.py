@@ -7,7 +7,6 @@ anything of the referral or safeguarding compartments, and is refreshed by `case
 
 from django.db import models
 
-
 FILTERS = ["local_authority", "nation", "age_group"]
 
 

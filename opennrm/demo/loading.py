@@ -17,9 +17,7 @@ from django.utils import timezone
 from opennrm.accounts.models import Organisation, OrganisationKind, Team, User
 from opennrm.accounts.services import organisation_save, team_save, user_save
 from opennrm.decisions.assignment import cases_assign
-from opennrm.decisions.models import Outcome, Stage
-from opennrm.decisions.models import RoutingRule, RoutingRuleKind
-from opennrm.linkage.services import referrals_check_on_arrival
+from opennrm.decisions.models import Outcome, RoutingRule, RoutingRuleKind, Stage
 from opennrm.decisions.services import (
     decision_confirm,
     decision_record,
@@ -28,6 +26,7 @@ from opennrm.decisions.services import (
     referral_withdraw,
     routing_rule_save,
 )
+from opennrm.linkage.services import referrals_check_on_arrival
 from opennrm.policy import Role
 from opennrm.referrals.codes import local_authorities
 from opennrm.referrals.models import OPEN_STATUSES, Referral, ReferralDraft, Status
@@ -97,7 +96,8 @@ def ictg_local_authorities() -> tuple[str, ...]:
     metropolitan = {  # Greater Manchester, Merseyside, West Midlands, West Yorkshire
         code
         for code in known
-        if code.startswith("E08") and 1 <= int(code[3:]) <= 15 or code.startswith("E08") and 25 <= int(code[3:]) <= 36
+        if (code.startswith("E08") and 1 <= int(code[3:]) <= 15)
+        or (code.startswith("E08") and 25 <= int(code[3:]) <= 36)
     }
     london_and_wales = {code for code in known if code.startswith(("E09", "W06"))}
     return tuple(sorted((named & set(known)) | metropolitan | london_and_wales))

@@ -121,7 +121,7 @@ def read_input(path: Path) -> InputFile:
                     )
                 )
                 continue
-            row = {name: "" for name in INPUT_COLUMNS}  # the contract's order, whatever the header's
+            row = dict.fromkeys(INPUT_COLUMNS, "")  # the contract's order, whatever the header's
             row.update({name: value.strip() for name, value in zip(header, values, strict=True)})
             record_id = row["record_id"]
             if not record_id:

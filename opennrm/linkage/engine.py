@@ -35,8 +35,8 @@ import logging
 import math
 import os
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -898,7 +898,7 @@ class Forest:
         self._booster = None
         try:
             self._compiled = _compiled_trees(text)
-        except Exception:  # noqa: BLE001 — any failure to compile leaves LightGBM, which scores the same, slower
+        except Exception:
             logging.getLogger(__name__).warning("linkage trees not compiled; scoring with LightGBM", exc_info=True)
 
     @property

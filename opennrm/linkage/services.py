@@ -20,7 +20,6 @@ from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
 
 from . import arrival
-from .selectors import current_person_link
 from .models import (
     ArrivalCheck,
     Band,
@@ -32,6 +31,7 @@ from .models import (
     Person,
     PersonLink,
 )
+from .selectors import current_person_link
 
 MAX_REASON = 2000
 OPEN_STATUSES = (CandidateStatus.OPEN, CandidateStatus.AUTO_LINKED)

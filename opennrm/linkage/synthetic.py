@@ -419,11 +419,67 @@ def _syllable_names(prefixes: str, suffixes: str) -> list[Name]:
 FAMILY_TAILS: dict[str, list[Name]] = {
     "arabic": [
         ((f"al-{root}", f"El {root}", root), "")
-        for root in "Rashid Zubair Faris Qasim Mansour Sharif Hakim Salim Bashir Tahir Anwar Fadl Hilal Jaber Kamal Latif Majid Nabil Rafiq Sami Walid Yasin Zaki Badr Daud Fuad Ghazi Habib Imad Marzouq".split()
+        for root in [
+            "Rashid",
+            "Zubair",
+            "Faris",
+            "Qasim",
+            "Mansour",
+            "Sharif",
+            "Hakim",
+            "Salim",
+            "Bashir",
+            "Tahir",
+            "Anwar",
+            "Fadl",
+            "Hilal",
+            "Jaber",
+            "Kamal",
+            "Latif",
+            "Majid",
+            "Nabil",
+            "Rafiq",
+            "Sami",
+            "Walid",
+            "Yasin",
+            "Zaki",
+            "Badr",
+            "Daud",
+            "Fuad",
+            "Ghazi",
+            "Habib",
+            "Imad",
+            "Marzouq",
+        ]
     ],
     "persian": [
         ((root,), "")
-        for root in "Sultani Nazari Amiri Habibi Sharifi Rasuli Samadi Wardak Zadran Mangal Hotak Barakzai Durrani Sadat Haidari Qaderi Yousufzai Akbari Tajik Hamidi Safari Naseri Ghafoori Mirzai".split()
+        for root in [
+            "Sultani",
+            "Nazari",
+            "Amiri",
+            "Habibi",
+            "Sharifi",
+            "Rasuli",
+            "Samadi",
+            "Wardak",
+            "Zadran",
+            "Mangal",
+            "Hotak",
+            "Barakzai",
+            "Durrani",
+            "Sadat",
+            "Haidari",
+            "Qaderi",
+            "Yousufzai",
+            "Akbari",
+            "Tajik",
+            "Hamidi",
+            "Safari",
+            "Naseri",
+            "Ghafoori",
+            "Mirzai",
+        ]
     ],
     "romanian": _syllable_names(
         "Pop Ion Rad Stan Mih Dum Constan Gheorg Vas Nic Marin Tud Crist Lung Bal", "escu eanu ache oiu aru ica"
@@ -434,11 +490,73 @@ FAMILY_TAILS: dict[str, list[Name]] = {
 }
 UK_MALE += [
     ((name,), "")
-    for name in "Alfie Archie Ben Bradley Cameron Dylan Ethan Finley George Henry Isaac Jake Jordan Kieran Luke Max Nathan Owen Riley Sam Toby Zach Aaron Ashton Brandon Corey Declan Ewan Frankie Logan".split()
+    for name in [
+        "Alfie",
+        "Archie",
+        "Ben",
+        "Bradley",
+        "Cameron",
+        "Dylan",
+        "Ethan",
+        "Finley",
+        "George",
+        "Henry",
+        "Isaac",
+        "Jake",
+        "Jordan",
+        "Kieran",
+        "Luke",
+        "Max",
+        "Nathan",
+        "Owen",
+        "Riley",
+        "Sam",
+        "Toby",
+        "Zach",
+        "Aaron",
+        "Ashton",
+        "Brandon",
+        "Corey",
+        "Declan",
+        "Ewan",
+        "Frankie",
+        "Logan",
+    ]
 ]
 UK_FEMALE += [
     ((name,), "")
-    for name in "Abbie Alisha Bethany Chelsea Danielle Eden Faith Georgia Grace Hannah Holly Imogen Jade Keira Lacey Lily Maisie Molly Niamh Paige Poppy Rebecca Ruby Skye Tia Zoe Amber Brooke Casey Freya".split()
+    for name in [
+        "Abbie",
+        "Alisha",
+        "Bethany",
+        "Chelsea",
+        "Danielle",
+        "Eden",
+        "Faith",
+        "Georgia",
+        "Grace",
+        "Hannah",
+        "Holly",
+        "Imogen",
+        "Jade",
+        "Keira",
+        "Lacey",
+        "Lily",
+        "Maisie",
+        "Molly",
+        "Niamh",
+        "Paige",
+        "Poppy",
+        "Rebecca",
+        "Ruby",
+        "Skye",
+        "Tia",
+        "Zoe",
+        "Amber",
+        "Brooke",
+        "Casey",
+        "Freya",
+    ]
 ]
 
 # ---------------------------------------------------------------- name frequencies (round 2)
@@ -928,8 +1046,37 @@ FAMILY_POOLS: dict[str, Pool] = {
         FAMILY_TAILS["arabic"]
         + [
             ((f"{root}", f"{root}i"), "")
-            for root in "Abdalla Babiker Elhaj Elsheikh Hamdan Ishag Kuku Mohieldin Omer Osman Yagoub Zakaria Hamad Ageeb Gaafar "
-            "Taha Mustafa Khidir Fadlalla Bashir Gamar Haroun Siddig Tijani Nimir Karrar Elnour Bakheet Idris".split()
+            for root in [
+                "Abdalla",
+                "Babiker",
+                "Elhaj",
+                "Elsheikh",
+                "Hamdan",
+                "Ishag",
+                "Kuku",
+                "Mohieldin",
+                "Omer",
+                "Osman",
+                "Yagoub",
+                "Zakaria",
+                "Hamad",
+                "Ageeb",
+                "Gaafar",
+                "Taha",
+                "Mustafa",
+                "Khidir",
+                "Fadlalla",
+                "Bashir",
+                "Gamar",
+                "Haroun",
+                "Siddig",
+                "Tijani",
+                "Nimir",
+                "Karrar",
+                "Elnour",
+                "Bakheet",
+                "Idris",
+            ]
         ],
         0.5,
         0.8,

@@ -11,7 +11,6 @@ from opennrm.policy import GUARDIAN_ALLOCATION_FIELDS, MISSING_PERSON_FIELDS, Ac
 
 from .models import Referral
 
-
 _REFERRAL_ID_PLACEHOLDER = -5_318_008
 
 

@@ -9,7 +9,6 @@ import uuid as uuid_module
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
@@ -47,7 +46,6 @@ from .models import (
     ReturnInterview,
     Risk,
     SafeguardingAlert,
-    SupportModel,
 )
 from .tasks import alert_responsible, escalate_missing_episode
 

@@ -244,7 +244,7 @@ def _all_at_once(attempt, times: int) -> list:
         try:
             start.wait()
             answers.append(attempt())
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -14,7 +14,7 @@ from django.test import Client
 from opennrm.referrals.models import Referral
 from opennrm.tests.names import NOT_NAMES, REAL_NAMES
 
-from .support import error_for, error_fields, errors_of, nothing_stored
+from .support import error_fields, error_for, errors_of, nothing_stored
 
 URL = "/api/v1/referrals"
 

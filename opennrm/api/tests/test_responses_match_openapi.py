@@ -16,7 +16,6 @@ Every other API test checks its answers the same way, through ApiClient (opennrm
 
 import datetime as dt
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 

@@ -8,13 +8,13 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from opennrm.safeguarding.services import guardian_allocate
 from opennrm.accounts.models import Organisation, OrganisationKind
 from opennrm.audit.models import AuditEvent
 from opennrm.policy import Role
 from opennrm.referrals.selectors import referral_open
 from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
+from opennrm.safeguarding.services import guardian_allocate
 
 SEES_THE_LOG = {Role.LA_SOCIAL_WORKER, Role.GUARDIAN, Role.AUDITOR}
 VIEWER_IP = "198.51.100.23"

@@ -14,7 +14,6 @@ from django.test import override_settings
 
 from opennrm.audit.models import AuditEvent
 from opennrm.audit.services import audit_record
-
 from opennrm.tests.deploy import fresh_keys, run_opennrm
 
 DEMO_SECRET_KEY = settings.DEMO_SECRET_KEY
@@ -116,7 +115,7 @@ def test_without_an_hmac_key_nothing_is_written_even_where_the_checks_did_not_ru
     with (
         override_settings(AUDIT_HMAC_KEY=""),
         pytest.raises(ImproperlyConfigured, match="OPENNRM_AUDIT_HMAC_KEY is not set"),
+        transaction.atomic(),
     ):
-        with transaction.atomic():
-            audit_record(actor=None, action="test.unkeyed")
+        audit_record(actor=None, action="test.unkeyed")
     assert not AuditEvent.objects.exists()

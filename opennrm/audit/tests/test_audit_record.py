@@ -26,10 +26,9 @@ def test_a_transaction_that_rolls_back_takes_its_audit_event_with_it():
     class Refused(Exception):
         pass
 
-    with pytest.raises(Refused):
-        with transaction.atomic():
-            audit_record(actor=None, action="test.rolled_back")
-            raise Refused
+    with pytest.raises(Refused), transaction.atomic():
+        audit_record(actor=None, action="test.rolled_back")
+        raise Refused
     assert AuditEvent.objects.count() == 0
     with transaction.atomic():
         event = audit_record(actor=None, action="test.kept")

@@ -189,7 +189,7 @@ def test_a_forged_or_edited_checkpoint_is_refused(trail, tmp_path, forge, says):
     truncate(trail[0].chain, keep=4)
     code, out, err = audit("verify", "--against", forged)
     assert (code, out) == (1, "")
-    assert err.startswith(f"Audit trail NOT verified: ") and says in err
+    assert err.startswith("Audit trail NOT verified: ") and says in err
 
 
 @pytest.mark.parametrize(

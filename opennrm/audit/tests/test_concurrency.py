@@ -26,7 +26,7 @@ def write_concurrently(threads: int, events_per_thread: int) -> list[BaseExcepti
                 # Each event in its own transaction, as each request's service would write it.
                 with transaction.atomic():
                     audit_record(actor=None, action="test.concurrent", object_type="writer", object_id=f"{n}-{i}")
-        except BaseException as exc:  # noqa: BLE001 - reported to the test below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

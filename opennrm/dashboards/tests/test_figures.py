@@ -9,8 +9,8 @@ import datetime as dt
 import pytest
 
 from opennrm.audit.models import AuditEvent
-from opennrm.dashboards.periods import Filters, Period, last_twelve_months
 from opennrm.dashboards.models import CaseFigures, FiguresRefresh
+from opennrm.dashboards.periods import Filters, Period, last_twelve_months
 from opennrm.dashboards.selectors import NotAllowed, dashboard_figures, percentile_from_counts
 from opennrm.dashboards.services import case_figures_refresh
 from opennrm.decisions.models import Decision

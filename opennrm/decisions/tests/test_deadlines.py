@@ -373,7 +373,7 @@ def test_two_sweeps_at_once_create_each_notice_once(people, child_referral_body,
         try:
             start.wait()
             results.append(deadline_sweep(today=D(2026, 11, 27)))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -5,15 +5,15 @@ to it exactly as it would to the production relay.
 """
 
 import datetime as dt
+
 import pytest
 import time_machine
 
 from opennrm.audit.models import AuditEvent
 from opennrm.decisions.models import DecisionNotification, Outcome, Stage
-from opennrm.decisions.services import decision_confirm, decision_record
 from opennrm.decisions.outbox import MAX_BACKOFF, backoff_after
+from opennrm.decisions.services import decision_confirm, decision_record
 from opennrm.decisions.tasks import send_decision_notification
-
 from opennrm.tests.mail import run_worker
 
 from .conftest import days_ago

@@ -4,10 +4,9 @@ import datetime as dt
 from importlib import import_module
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from django.apps import apps
 from django.test import Client
+from hypothesis import given, strategies as st
 
 from opennrm.audit.models import AuditEvent
 from opennrm.decisions.models import RoutingRule, RoutingRuleKind

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from opennrm.safeguarding.services import guardian_allocate
 from opennrm.audit.models import AuditEvent
 from opennrm.decisions.models import Decision, DecisionState, ReconsiderationRequest
 from opennrm.decisions.services import (
@@ -23,6 +22,7 @@ from opennrm.decisions.services import (
 from opennrm.referrals.models import Referral, Status
 from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
+from opennrm.safeguarding.services import guardian_allocate
 
 from .conftest import days_ago, make_referral
 

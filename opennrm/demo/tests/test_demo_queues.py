@@ -11,7 +11,7 @@ from opennrm.demo.loading import demo_load
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_teams_manager_and_assignments_and_a_second_run_changes_nothing(seeded_rules):  # noqa: F811
+def test_demo_teams_manager_and_assignments_and_a_second_run_changes_nothing(seeded_rules):
     demo_load(password="demo-password-for-tests")
     team = Team.objects.get(name="SCA casework team 1")
     manager = User.objects.get(username="sca.manager")

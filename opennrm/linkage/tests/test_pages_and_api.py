@@ -2,10 +2,9 @@
 worker, offered in the queue, compared with its evidence, decided, undone; refusals are 4xx with what to fix."""
 
 import pytest
-
-from opennrm.linkage.models import CandidateStatus, MatchCandidate, PersonLink
 from django.core.management import call_command
 
+from opennrm.linkage.models import CandidateStatus, MatchCandidate, PersonLink
 from opennrm.linkage.services import referrals_check_on_arrival
 from opennrm.linkage.tasks import LINKAGE_QUEUE
 from opennrm.policy import Role

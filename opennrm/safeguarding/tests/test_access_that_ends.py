@@ -7,7 +7,6 @@ import json
 import time_machine
 
 from opennrm.audit.models import AuditEvent
-
 from opennrm.safeguarding.services import (
     care_record_save,
     case_note_add,

@@ -7,8 +7,7 @@ oracle written here, independent of the module's integer programme.
 import itertools
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from opennrm.statistics.disclosure import (
     DEFAULT_POLICY,

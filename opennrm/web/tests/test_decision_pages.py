@@ -19,7 +19,7 @@ ISLINGTON = "E09000019"
 
 
 @pytest.fixture
-def clients(people, web_client):  # noqa: F811 - people is a fixture
+def clients(people, web_client):
     return {name: web_client(user) for name, user in people.items()}
 
 

@@ -18,12 +18,12 @@ RG, CG = "reasonable_grounds", "conclusive_grounds"
 
 
 @pytest.fixture
-def clients(people, web_client):  # noqa: F811 - people is a fixture
+def clients(people, web_client):
     return {name: web_client(user) for name, user in people.items()}
 
 
 @pytest.fixture
-def team(people):  # noqa: F811
+def team(people):
     made = Team.objects.create(
         organisation=people["sca1"].organisation, name="SCA casework team 1", manager=people["sca2"]
     )
@@ -34,7 +34,7 @@ def team(people):  # noqa: F811
 
 
 @pytest.fixture
-def sca_cases(people, child_referral_body, adult_referral_body):  # noqa: F811
+def sca_cases(people, child_referral_body, adult_referral_body):
     made = [make_referral(people["referrer"], child_referral_body, days_ago=d) for d in (40, 20, 3)]
     made.append(make_referral(people["referrer"], dict(adult_referral_body, nation="SCT"), days_ago=10))
     return made  # deadline order: 40, 20, 10 (Scottish adult), 3

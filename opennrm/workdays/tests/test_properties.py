@@ -4,8 +4,7 @@ import datetime as dt
 
 import holidays
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from opennrm.policy import Role
 from opennrm.workdays.calendar import NATION_CODES, add_working_days, working_days_between
