@@ -8,10 +8,10 @@
 Writes a synthetic set (seed 1 by default; the model's trees were fitted on seeds 1001 and 1002, 1016 at
 50,000 records, 1010 at 100,000 and 1009 at a million, its second stage on seeds 1012, 1017, 1013 and 1014 at
 20,000, 50,000, 100,000 and a million, its thresholds on seeds 1003–1007 and its scale on a million records of
-seed 1008, 100,000 of seed 1011 and 50,000 of seed 1015, so all were fixed before this data existed), runs the batch path end
-to end (CSV in → clusters → CSV out, as `opennrm linkage` does), scores it against the truth, runs the baseline, and prints the quality table side by side with
-timings, peak memory and the latency of checking one new referral against all the others. Progress goes
-to stderr. Needs no database.
+seed 1008, 100,000 of seed 1011 and 50,000 of seed 1015, so all were fixed before this data existed), runs the batch
+path end to end (CSV in → clusters → CSV out, as `opennrm linkage` does), scores it against the truth, runs the
+baseline, and prints the quality table side by side with timings, peak memory and the latency of checking one new
+referral against all the others. Progress goes to stderr. Needs no database.
 """
 
 import argparse
@@ -159,7 +159,8 @@ def main() -> int:
 
     density = args.size / (synthetic.UK_RECORDS_PER_ERA * eras)
     print(
-        f"\nLinkage quality, {args.size:,} synthetic referrals (seed {args.seed}{f', {eras} eras' if eras > 1 else ''}); {ours.true_pairs:,} true pairs"
+        f"\nLinkage quality, {args.size:,} synthetic referrals (seed {args.seed}{f', {eras} eras' if eras > 1 else ''}); "
+        f"{ours.true_pairs:,} true pairs"
     )
     if eras > 1:
         print(
@@ -202,12 +203,16 @@ def main() -> int:
         f"  OpenNRM peak memory (process, end to end, before the index and the baseline): {opennrm_rss:.0f} MB (target ≤ 6,144 MB)"
     )
     print(
-        f"  One new referral against {len(rows) - held_out:,} existing: p50 {p50:.1f} ms, p95 {p95:.1f} ms (targets at 1,000,000: ≤ 20 / ≤ 100 ms; "
+        f"  One new referral against {len(rows) - held_out:,} existing: p50 "
+        f"{p50:.1f} ms, p95 {p95:.1f} ms (targets at 1,000,000: ≤ 20 / ≤ "
+        "100 ms; "
         f"{held_out} queries; index built in {index_build:.1f} s; peak memory with the index {index_rss:.0f} MB)"
     )
     if baseline:
         print(
-            f"  Splink 5 baseline: training {baseline_times['training']:.1f} s, predict + cluster {baseline_times['predict_and_cluster']:.1f} s"
+            f"  Splink 5 baseline: training {baseline_times['training']:.1f} "
+            f"s, predict + cluster {baseline_times['predict_and_cluster']:.1f} "
+            "s"
         )
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)

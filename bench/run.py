@@ -405,7 +405,8 @@ def render(r: dict) -> str:
         if s["errors"]:
             result += f" · ERRORS ({', '.join(f'{k}: {v}' for k, v in s['errors_by_kind'].items())})"
         out.append(
-            f"| {names[key]} | {fmt(s['rps'], 0)} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} | {s['requests']:,} | {s['errors']} | "
+            f"| {names[key]} | {fmt(s['rps'], 0)} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} "
+            f"| {fmt(s['p99_ms'])} | {s['requests']:,} | {s['errors']} | "
             f"{fmt(ratio, 2)} | {target} | {result} |"
         )
     out += [
@@ -413,7 +414,9 @@ def render(r: dict) -> str:
         f"Where the machine's CPU went during each scenario's measured windows (per cent of all {m['nproc']} CPUs; "
         '"other" is every other process on the machine, including other databases\' PostgreSQL backends), and CPU time per request:',
         "",
-        "| Scenario | Machine busy | Server (gunicorn + worker) | PostgreSQL (bench database) | Load generator | Other | Server CPU ms/request | PostgreSQL CPU ms/request |",
+        "| Scenario | Machine busy | Server (gunicorn + worker) | PostgreSQL "
+        "(bench database) | Load generator | Other | Server CPU ms/request "
+        "| PostgreSQL CPU ms/request |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     labels = {"ping": "FLOOR", "read": "READ", "create": "CREATE", "create_one_chain": "CREATE, 1 audit chain"}
@@ -421,7 +424,8 @@ def render(r: dict) -> str:
         s = L[key]
         c = s["cpu_percent"]
         out.append(
-            f"| {label} | {fmt(c['busy'], 0)}% | {fmt(c['server'], 0)}% | {fmt(c['postgres'], 0)}% | {fmt(c['loadgen'], 0)}% | {fmt(c['other'], 0)}% | "
+            f"| {label} | {fmt(c['busy'], 0)}% | {fmt(c['server'], 0)}% | {fmt(c['postgres'], 0)}% "
+            f"| {fmt(c['loadgen'], 0)}% | {fmt(c['other'], 0)}% | "
             f"{fmt(s['server_cpu_ms_per_request'], 2)} | {fmt(s['postgres_cpu_ms_per_request'], 2)} |"
         )
     other = max(s["cpu_percent"]["other"] for s in L.values())
@@ -439,13 +443,20 @@ def render(r: dict) -> str:
         "",
         "### Import",
         "",
-        "| Command | Lines | Stored | Exit | Seconds (start to exit) | Seconds (its own count, without start-up) | CPU seconds of the command | Referrals/s (start to exit) | Target | Result |",
+        "| Command | Lines | Stored | Exit | Seconds (start to exit) | Seconds "
+        "(its own count, without start-up) | CPU seconds of the command | "
+        "Referrals/s (start to exit) | Target | Result |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
-        f"| `{imp['command']}` | {imp['lines']:,} | {imp['stored']:,} | {imp['exit']} | {fmt(imp['seconds'], 2)} | {fmt(imp['own_seconds'], 2)} | {fmt(imp['cpu_seconds'], 2)} | {fmt(rate, 0)} | ≥ {IMPORT_TARGET:,.0f}/s | "
+        f"| `{imp['command']}` | {imp['lines']:,} | {imp['stored']:,} | {imp['exit']} "
+        f"| {fmt(imp['seconds'], 2)} | {fmt(imp['own_seconds'], 2)} | {fmt(imp['cpu_seconds'], 2)} "
+        f"| {fmt(rate, 0)} | ≥ {IMPORT_TARGET:,.0f}/s | "
         f"{('PASS' if rate >= IMPORT_TARGET else 'MISSED') if imp_ok else 'ERRORS (not every line stored)'} |",
         "",
-        f"The machine was {fmt(imp['machine_busy_before_percent'], 0)}% busy just before the import started (the bench's own server was not running yet). "
-        f"The file: {imp['lines']:,} synthetic referrals (children and adults, every nation) from `opennrm.demo.synthetic.write_import_file`.",
+        f"The machine was {fmt(imp['machine_busy_before_percent'], 0)}% busy "
+        "just before the import started (the bench's own server was not "
+        "running yet). "
+        f"The file: {imp['lines']:,} synthetic referrals (children and adults, "
+        "every nation) from `opennrm.demo.synthetic.write_import_file`.",
         "",
         "### Audit chain contention",
         "",
@@ -459,7 +470,8 @@ def render(r: dict) -> str:
     for label, s in ((r["default_chains"], L["create"]), (1, one)):
         rel = s["rps"] / one["rps"] if one["rps"] else float("nan")
         out.append(
-            f"| {label} | {fmt(s['rps'], 0)} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} | {fmt(s['p99_ms'])} | {s['errors']} | {fmt(rel, 2)}× |"
+            f"| {label} | {fmt(s['rps'], 0)} | {fmt(s['p50_ms'])} | {fmt(s['p95_ms'])} "
+            f"| {fmt(s['p99_ms'])} | {s['errors']} | {fmt(rel, 2)}× |"
         )
     out += [
         "",
@@ -480,7 +492,9 @@ def render(r: dict) -> str:
         "",
         "| Command | Entries checked | Seconds | Entries/s | Exit |",
         "|---|---:|---:|---:|---:|",
-        f"| `opennrm audit verify` | {v['entries']:,} | {fmt(v['seconds'], 2)} | {fmt(v['entries'] / v['seconds'] if v['seconds'] else float('nan'), 0)} | {v['exit']} |",
+        f"| `opennrm audit verify` | {v['entries']:,} | {fmt(v['seconds'], 2)} "
+        f"| {fmt(v['entries'] / v['seconds'] if v['seconds'] else float('nan'), 0)} "
+        f"| {v['exit']} |",
         "",
         f"Total run time: {fmt(r['total_seconds'] / 60, 1)} minutes.",
     ]
@@ -491,7 +505,10 @@ def render(r: dict) -> str:
 
 def write_benchmarks(section: str) -> None:
     path = ROOT / "BENCHMARKS.md"
-    generated = f"{BEGIN}\n<!-- Generated by `make bench` (bench/run.py): everything between these markers is overwritten by each run. -->\n\n{section}\n{END}"
+    generated = (
+        f"{BEGIN}\n<!-- Generated by `make bench` (bench/run.py): "
+        f"everything between these markers is overwritten by each run. -->\n\n{section}\n{END}"
+    )
     text = path.read_text() if path.exists() else ""
     if BEGIN in text and END in text:
         text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: generated, text, flags=re.S)

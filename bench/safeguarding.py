@@ -57,8 +57,10 @@ INSERT INTO referrals_referral (uuid, reference, organisation_id, created_by_id,
 SELECT gen_random_uuid(), 'NRM-G' || lpad(i::text, 8, '0'), %(org)s, %(user)s, NULL, received_at, received_at, 'ENG', 'recovery_period',
     'SCA', received_at, (received_at AT TIME ZONE 'Europe/London')::date + 7, NULL, age_group, la, '', 'SG-' || i,
     jsonb_build_object('given_names', 'Synthetic', 'family_name', 'Child ' || i, 'aliases', jsonb_build_array(), 'age_group', age_group,
-                       'sex', CASE WHEN i %% 3 = 0 THEN 'female' ELSE 'male' END, 'nationalities', jsonb_build_array('ALB'), 'languages', jsonb_build_array('sq')),
-    CASE WHEN age_group <> 'adult' THEN jsonb_build_object('local_authority', la, 'name', 'Duty social worker', 'contacted_at', received_at) END,
+                       'sex', CASE WHEN i %% 3 = 0 THEN 'female' ELSE 'male' END,
+                       'nationalities', jsonb_build_array('ALB'), 'languages', jsonb_build_array('sq')),
+    CASE WHEN age_group <> 'adult' THEN jsonb_build_object(
+        'local_authority', la, 'name', 'Duty social worker', 'contacted_at', received_at) END,
     CASE WHEN age_group = 'adult' THEN jsonb_build_object('given', true, 'recorded_at', received_at) END,
     jsonb_build_array(jsonb_build_object('types', jsonb_build_array('criminal'), 'location', 'uk')), '[]'::jsonb, NULL, '', ''
 FROM (
@@ -88,7 +90,8 @@ FROM (
     SELECT j, 1 + (j - 1) / %(children)s AS number, j > %(episodes)s - %(open)s AS open,
            8 * ((j - 1) %% %(children)s) + 1 AS i,
            CASE WHEN j > %(episodes)s - %(open)s THEN %(now)s::timestamptz - interval '2 hours' - random() * interval '30 days'
-                ELSE %(now)s::timestamptz - interval '40 days' - random() * interval '1000 days' - ((j - 1) / %(children)s) * interval '5 days'
+                ELSE %(now)s::timestamptz - interval '40 days'
+                     - random() * interval '1000 days' - ((j - 1) / %(children)s) * interval '5 days'
            END AS missing_since
     FROM generate_series(%(a)s::integer, %(b)s::integer) AS j
 ) AS e JOIN referrals_referral r ON r.reference = 'NRM-G' || lpad(e.i::text, 8, '0')
@@ -330,14 +333,18 @@ def render(r: dict) -> str:
         else f"seeded in {r['seed']['seconds']:,.0f} s by INSERT … SELECT from generate_series"
     )
     out = [
-        f"Run: {r['date']} · `{r['command']}` (bench/safeguarding.py). Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']:.1f} GiB memory, "
+        f"Run: {r['date']} · `{r['command']}` (bench/safeguarding.py). Machine: "
+        f"{m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']:.1f} GiB memory, "
         f"{m['os']}; PostgreSQL {m['postgresql']} (default configuration, same machine); Python {m['python']}, Django {m['django']}; "
         f"commit {m['commit'] or 'unknown'}.",
         "",
         f"Data: PostgreSQL `{DB}`, {d['referrals']:,} referrals ({d['children']:,} children or of unknown age) over "
-        f"{d['local_authorities']:,} local authorities, {d['croydon_referrals']:,} of them Croydon's ({CROYDON}); {d['episodes']:,} missing "
+        f"{d['local_authorities']:,} local authorities, {d['croydon_referrals']:,} "
+        f"of them Croydon's ({CROYDON}); {d['episodes']:,} missing "
         f"episodes, {d['open']:,} open: {d['croydon_open']:,} Croydon's, {d['police_open']:,} with the Metropolitan Police looking; "
-        f"every found episode's return home interview recorded but one in fifty ({d['interviews_due']:,} of Croydon's still due, listed on its page); "
+        "every found episode's return home interview recorded but one in "
+        f"fifty ({d['interviews_due']:,} of Croydon's still due, listed on "
+        "its page); "
         f"{seeding} (seed {SEED}, generator version {GENERATOR_VERSION}).",
         "",
         f"Server: `{r['server']}` (OPENNRM_DEBUG unset), its worker `{r['worker']}`. Clients: {r['clients']} concurrent, closed loop, "
@@ -367,14 +374,18 @@ def render(r: dict) -> str:
     met = nl["timeouts"] == 0 and nl["p95_s"] <= NOTIFICATION_TARGET_S and nl["max_s"] <= NOTIFICATION_TARGET_S
     out.append(
         f"| Notification of a new missing episode: report → last alert's email sent by the worker (sent_at), s | {nl['reports']} reports | "
-        f"{fmt(nl['p50_s'], 2)} s | {fmt(nl['p95_s'], 2)} s | {fmt(nl['max_s'], 2)} s | {nl['timeouts']} | ≤ {NOTIFICATION_TARGET_S:g} s, every one "
+        f"{fmt(nl['p50_s'], 2)} s | {fmt(nl['p95_s'], 2)} s | {fmt(nl['max_s'], 2)} "
+        f"s | {nl['timeouts']} | ≤ {NOTIFICATION_TARGET_S:g} s, every one "
         f"| {'MET' if met else 'MISSED'} |"
     )
     out += [
         "",
-        f"Notifications: `{SOCIAL_WORKER}` reports the demo's guardian child missing ({nl['reports']} times, {nl['gap_s']:g} to {nl['gap_s'] + 1:g} s apart, "
+        f"Notifications: `{SOCIAL_WORKER}` reports the demo's guardian child "
+        f"missing ({nl['reports']} times, {nl['gap_s']:g} to {nl['gap_s'] + 1:g} "
+        "s apart, "
         f"recording the child found after each) through `POST /api/v1/referrals/{{id}}/missing-episodes`; each report makes "
-        f"{'/'.join(map(str, nl['alerts_per_report'])) or '?'} alert(s) (the others responsible), emailed by the worker with the file-based "
+        f"{'/'.join(map(str, nl['alerts_per_report'])) or '?'} alert(s) (the "
+        "others responsible), emailed by the worker with the file-based "
         f"email backend. Latency is the last alert's sent_at minus the episode's reported_at (both the server's clock); measured from the "
         f"moment the client had the 201 answer instead, p95 is {fmt(nl['p95_since_response_s'], 2)} s.",
     ]
@@ -479,7 +490,8 @@ def main() -> int:
             say(f"measuring {key} with {len(sessions)} clients for {args.seconds:g} s")
             result = scale.measure(sessions, path, api=api, seconds=args.seconds, expect=expect)
             say(
-                f"{key}: {result['requests']} requests, p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, errors {result['errors']}"
+                f"{key}: {result['requests']} requests, p50 {result['p50_ms']:.0f} "
+                f"ms, p95 {result['p95_ms']:.0f} ms, errors {result['errors']}"
             )
             report["http"][key] = result
         say(f"notification latency: {args.reports} missing reports, {args.gap:g} s apart")

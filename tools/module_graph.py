@@ -150,7 +150,8 @@ def measure(root: Path, top: int) -> str:
     package_cycles = strongly_connected(package_edges)
     module_cycles = strongly_connected(module_edges)
     out = [
-        f"application modules: {len(modules)} ({sum(size for size, _ in sizes):,} lines), packages: {len({package_of(m) for m in modules})}",
+        f"application modules: {len(modules)} ({sum(size for size, _ in sizes):,} "
+        f"lines), packages: {len({package_of(m) for m in modules})}",
         f"package pairs that import each other: {len(mutual)}",
         *(f"  {a} <-> {b}" for a, b in mutual),
         f"package cycles (strongly connected sets): {len(package_cycles)}",

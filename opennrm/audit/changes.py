@@ -39,7 +39,8 @@ def stored_values(instance) -> dict | None:
 
 
 def difference(before: dict | None, after: dict | None) -> dict:
-    """{"changed": [names], "before": {...}, "after": {...}} with only the fields that differ; a created record has no before, a deleted one no after."""
+    """{"changed": [names], "before": {...}, "after": {...}} with only the fields that differ; a created
+    record has no before, a deleted one no after."""
     before, after = before or {}, after or {}
     names = [
         name

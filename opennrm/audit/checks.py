@@ -32,7 +32,12 @@ def audit_keys(app_configs, **kwargs):
     elif len(hmac_key) < MIN_HMAC_KEY_LENGTH or _published_or_derivable(hmac_key):
         problems.append(
             Error(
-                f"The audit trail's HMAC key is {'derived from SECRET_KEY or a published key' if _published_or_derivable(hmac_key) else 'shorter than 32 characters'}.",
+                "The audit trail's HMAC key is "
+                + (
+                    "derived from SECRET_KEY or a published key."
+                    if _published_or_derivable(hmac_key)
+                    else "shorter than 32 characters."
+                ),
                 hint=f"Set OPENNRM_AUDIT_HMAC_KEY to a value of its own: {NEW_KEY_COMMAND}",
                 id="opennrm.E010",
             )

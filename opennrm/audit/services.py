@@ -298,7 +298,7 @@ def _insert_events_postgresql(
     columns[details] = [json.dumps(value) for value in columns[details]]
     with connection.cursor() as cursor:
         cursor.execute(_pg_insert_sql, [*columns, head_seq, head_hash, chain])
-        by_seq = dict((seq, pk) for pk, seq in cursor.fetchall())
+        by_seq = {seq: pk for pk, seq in cursor.fetchall()}
     for event in events:
         event.pk = by_seq[event.seq]
         event._state.adding = False

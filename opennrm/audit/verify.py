@@ -43,7 +43,8 @@ def checkpoint_shortfalls(checkpoint: Checkpoint, *, since: str = "") -> list[st
             )
         elif entry[1] != mark.hash:
             problems.append(
-                f"chain {mark.chain}: audit event {entry[0]} at position {mark.seq} is not the entry there in {since} (the chain was rewritten)"
+                f"chain {mark.chain}: audit event {entry[0]} at position {mark.seq} "
+                f"is not the entry there in {since} (the chain was rewritten)"
             )
     return problems
 

@@ -8,7 +8,7 @@ Each process re-reads them at most `seconds` later, and at once after a change m
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -16,7 +16,7 @@ PROCESS_CACHE_SECONDS = 30
 _all: list["ProcessCache"] = []
 
 
-class ProcessCache(Generic[T]):
+class ProcessCache[T]:
     def __init__(self, load: Callable[[], T], seconds: float = PROCESS_CACHE_SECONDS):
         self._load, self._seconds = load, seconds
         self._loaded_at, self._value = 0.0, None

@@ -54,9 +54,11 @@ def bar_chart(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="opennrm-chart" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false">',
         f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">A bar chart. The same figures are in the table “{escape(title)}” below it (#{escape(table_id)}).</desc>',
+        f'<desc id="{chart_id}-desc">A bar chart. The same figures are in '
+        f"the table “{escape(title)}” below it (#{escape(table_id)}).</desc>",
         f'<defs><pattern id="{chart_id}-hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">'
-        f'<rect width="6" height="6" fill="{DARK_BLUE}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-width="2"/></pattern></defs>',
+        f'<rect width="6" height="6" fill="{DARK_BLUE}"/><line x1="0" y1="0" '
+        'x2="0" y2="6" stroke="#ffffff" stroke-width="2"/></pattern></defs>',
     ]
     fills = [BLUE, f"url(#{chart_id}-hatch)"]
     if legend:

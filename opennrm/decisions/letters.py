@@ -36,12 +36,14 @@ NEXT_STEPS = {
         "The recovery period has started. It ends on {recovery_end}. No Conclusive Grounds decision will be made before then.",
         "For an adult in England or Wales, support through the Modern Slavery Victim Care Contract can continue during the "
         "recovery period if they need it. For a child, the local authority stays responsible for their care and safety.",
-        "Send any further information about the case to the competent authority so it can be considered for the Conclusive Grounds decision.",
+        "Send any further information about the case to the competent authority "
+        "so it can be considered for the Conclusive Grounds decision.",
     ],
     (Stage.REASONABLE_GROUNDS, Outcome.NEGATIVE): [
         "The person is not in the National Referral Mechanism and support through it will end.",
         "You, or for a child their local authority or independent child trafficking guardian, can ask for the decision "
-        "to be reconsidered: sign in to OpenNRM, open the referral and request a reconsideration, giving the grounds and any new information.",
+        "to be reconsidered: sign in to OpenNRM, open the referral and request "
+        "a reconsideration, giving the grounds and any new information.",
         "A child's safeguarding continues through their local authority whatever the decision.",
     ],
     (Stage.CONCLUSIVE_GROUNDS, Outcome.POSITIVE): [
@@ -50,9 +52,12 @@ NEXT_STEPS = {
         "A person without immigration status may be considered for temporary permission to stay as a confirmed victim.",
     ],
     (Stage.CONCLUSIVE_GROUNDS, Outcome.NEGATIVE): [
-        "The person is not recognised as a victim of modern slavery, and support through the National Referral Mechanism will end after a move-on period.",
+        "The person is not recognised as a victim of modern slavery, and "
+        "support through the National Referral Mechanism will end after a "
+        "move-on period.",
         "You, or for a child their local authority or independent child trafficking guardian, can ask for the decision "
-        "to be reconsidered: sign in to OpenNRM, open the referral and request a reconsideration, giving the grounds and any new information.",
+        "to be reconsidered: sign in to OpenNRM, open the referral and request "
+        "a reconsideration, giving the grounds and any new information.",
         "A child's safeguarding continues through their local authority whatever the decision.",
     ],
 }

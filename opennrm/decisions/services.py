@@ -149,12 +149,14 @@ def _check_decision_order(referral: Referral, stage: str, decided_on: dt.date) -
             and decided_on < referral.recovery_period_ends_on
         ):
             raise TransitionRefused(
-                f"The Conclusive Grounds decision cannot be made before the recovery period ends on {referral.recovery_period_ends_on:%-d %B %Y}"
+                "The Conclusive Grounds decision cannot be made before the recovery "
+                f"period ends on {referral.recovery_period_ends_on:%-d %B %Y}"
             )
         return
     if stage == Stage.REASONABLE_GROUNDS and last is not None:
         raise TransitionRefused(
-            f"A Reasonable Grounds decision was already issued on {_day(last.decided_at):%-d %B %Y}; the referral's status is {_status_label(referral.status)}"
+            f"A Reasonable Grounds decision was already issued on {_day(last.decided_at):%-d %B %Y}; "
+            f"the referral's status is {_status_label(referral.status)}"
         )
     if stage == Stage.CONCLUSIVE_GROUNDS and referral.status == Status.AWAITING_REASONABLE_GROUNDS:
         raise TransitionRefused("A Conclusive Grounds decision needs a positive Reasonable Grounds decision first")
@@ -459,7 +461,8 @@ def referral_reroute(*, actor, referral, competent_authority: str, reason: str) 
         )
         if not (referral.local_authority and rules.pilot_area(referral.local_authority, day) and eligible):
             raise TransitionRefused(
-                "A local panel decides only for a child more than 100 days from 18 whose local authority was a pilot area on the day of referral"
+                "A local panel decides only for a child more than 100 days from "
+                "18 whose local authority was a pilot area on the day of referral"
             )
     previous = referral.competent_authority
     referral.competent_authority = competent_authority

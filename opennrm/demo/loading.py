@@ -227,18 +227,34 @@ RECEIVED_DAYS_AGO = {
 
 REASONS = {
     (Stage.REASONABLE_GROUNDS, Outcome.POSITIVE): (
-        "Based on all available general and specific evidence, there are reasonable grounds to believe the person is a victim of modern slavery: the account of recruitment, control and debt is consistent with the indicators recorded by the first responder.",
-        "The first responder's account, the police referral and the local authority's safeguarding information together give reasonable grounds to believe the person was exploited.",
+        "Based on all available general and specific evidence, there are "
+        "reasonable grounds to believe the person is a victim of modern slavery: "
+        "the account of recruitment, control and debt is consistent with "
+        "the indicators recorded by the first responder.",
+        "The first responder's account, the police referral and the local "
+        "authority's safeguarding information together give reasonable grounds "
+        "to believe the person was exploited.",
     ),
     (Stage.REASONABLE_GROUNDS, Outcome.NEGATIVE): (
-        "The referral gives little specific detail of how the person was recruited, moved or controlled, and no further information was provided when requested; on the evidence available the reasonable grounds threshold is not met.",
+        "The referral gives little specific detail of how the person was "
+        "recruited, moved or controlled, and no further information was provided "
+        "when requested; on the evidence available the reasonable grounds "
+        "threshold is not met.",
     ),
     (Stage.CONCLUSIVE_GROUNDS, Outcome.POSITIVE): (
-        "On the balance of probabilities the person is a victim of modern slavery: the account has been consistent across interviews and is supported by the police investigation and the support provider's report.",
-        "On the balance of probabilities the person was trafficked for exploitation; the expert report and the safeguarding records are consistent with the account.",
+        "On the balance of probabilities the person is a victim of modern "
+        "slavery: the account has been consistent across interviews and is "
+        "supported by the police investigation and the support provider's "
+        "report.",
+        "On the balance of probabilities the person was trafficked for exploitation; "
+        "the expert report and the safeguarding records are consistent with "
+        "the account.",
     ),
     (Stage.CONCLUSIVE_GROUNDS, Outcome.NEGATIVE): (
-        "Having considered the further evidence, on the balance of probabilities it is not established that the person was subjected to exploitation: key parts of the account are inconsistent and are not supported by the other evidence.",
+        "Having considered the further evidence, on the balance of probabilities "
+        "it is not established that the person was subjected to exploitation: "
+        "key parts of the account are inconsistent and are not supported "
+        "by the other evidence.",
     ),
 }
 RECONSIDERATION_REASONS = (
@@ -390,7 +406,7 @@ def _load_assignments(users: dict[str, User], result: DemoResult) -> None:
             .values_list("reference", "uuid", "assigned_at")
         )
         by_holder: dict[str | None, list] = {}
-        for position, (reference, uuid, assigned_at) in enumerate(cases):
+        for position, (_reference, uuid, assigned_at) in enumerate(cases):
             holder = plan[position % len(plan)]
             if assigned_at is None and holder is not None:
                 by_holder.setdefault(holder, []).append(uuid)

@@ -393,8 +393,15 @@ SCENARIOS: dict[str, Scenario] = {
         location="uk",
         months=(2, 14),
         accounts=(
-            "Groomed by older teenagers from the estate, who gave him clothes and cash and then said he owed them. Made to carry and sell drugs in {far_town}, staying for days in a flat used by adult dealers. Was 'robbed' of the drugs, which he believes was set up, and told the debt had doubled.",
-            "Went missing several times over the past year. Found by police in {far_town} with a phone taking orders for crack cocaine and heroin. Says he was driven there by a man he knows only by a nickname, and was threatened with a knife when he tried to leave.",
+            "Groomed by older teenagers from the estate, who gave him clothes "
+            "and cash and then said he owed them. Made to carry and sell drugs "
+            "in {far_town}, staying for days in a flat used by adult dealers. "
+            "Was 'robbed' of the drugs, which he believes was set up, and told "
+            "the debt had doubled.",
+            "Went missing several times over the past year. Found by police "
+            "in {far_town} with a phone taking orders for crack cocaine and "
+            "heroin. Says he was driven there by a man he knows only by a nickname, "
+            "and was threatened with a knife when he tried to leave.",
         ),
         indicators=(
             "Found with two phones and cash he could not explain",
@@ -409,7 +416,9 @@ SCENARIOS: dict[str, Scenario] = {
         months=(3, 20),
         female_only=True,
         accounts=(
-            "Befriended online by a man in his twenties who bought her gifts and alcohol, then took her to parties at addresses in {far_town} where she was made to have sex with other men.",
+            "Befriended online by a man in his twenties who bought her gifts "
+            "and alcohol, then took her to parties at addresses in {far_town} "
+            "where she was made to have sex with other men.",
             "Older 'boyfriend' controlled her phone and moved her between hotels; she believed she owed him for rent and clothes.",
         ),
         indicators=(
@@ -425,7 +434,9 @@ SCENARIOS: dict[str, Scenario] = {
         location="uk",
         months=(1, 8),
         accounts=(
-            "Taken by adults to shopping centres in {near_town} and {far_town} and made to steal to order; handed the goods to a man waiting in a car and was given food but no money.",
+            "Taken by adults to shopping centres in {near_town} and {far_town} "
+            "and made to steal to order; handed the goods to a man waiting "
+            "in a car and was given food but no money.",
         ),
         indicators=(
             "Arrested several times for theft in different towns",
@@ -440,8 +451,13 @@ SCENARIOS: dict[str, Scenario] = {
         uses_journey=True,
         months=(2, 12),
         accounts=(
-            "Found by police in a house converted to grow cannabis, windows blacked out and the door locked from the outside. Travelled to the UK in a lorry; says the journey was arranged by a man in his home country who said the debt for it had to be paid by work.",
-            "Worked tending plants and sleeping on a mattress in the loft; food was brought twice a week. Told his family would be harmed if he left before the debt of several thousand pounds was paid.",
+            "Found by police in a house converted to grow cannabis, windows "
+            "blacked out and the door locked from the outside. Travelled to "
+            "the UK in a lorry; says the journey was arranged by a man in his "
+            "home country who said the debt for it had to be paid by work.",
+            "Worked tending plants and sleeping on a mattress in the loft; "
+            "food was brought twice a week. Told his family would be harmed "
+            "if he left before the debt of several thousand pounds was paid.",
         ),
         indicators=(
             "Found locked inside a cannabis farm",
@@ -456,7 +472,10 @@ SCENARIOS: dict[str, Scenario] = {
         uses_journey=True,
         months=(1, 10),
         accounts=(
-            "Worked twelve-hour days at a hand car wash in {near_town} for £20 a day, paid to the man who provided the room above the premises. Could not leave because the man kept his phone and said he owed rent.",
+            "Worked twelve-hour days at a hand car wash in {near_town} for "
+            "£20 a day, paid to the man who provided the room above the premises. "
+            "Could not leave because the man kept his phone and said he owed "
+            "rent.",
         ),
         indicators=(
             "Works long hours for little or no pay",
@@ -470,7 +489,10 @@ SCENARIOS: dict[str, Scenario] = {
         uses_journey=True,
         months=(2, 20),
         accounts=(
-            "Recruited for building work with promises of a good wage. Picked up each morning in a van and taken to sites around {near_town}; wages were paid into an account he had no access to, and he was told he owed for transport and accommodation.",
+            "Recruited for building work with promises of a good wage. Picked "
+            "up each morning in a van and taken to sites around {near_town}; "
+            "wages were paid into an account he had no access to, and he was "
+            "told he owed for transport and accommodation.",
         ),
         indicators=(
             "Wages paid into an account controlled by someone else",
@@ -484,7 +506,10 @@ SCENARIOS: dict[str, Scenario] = {
         uses_journey=True,
         months=(2, 10),
         accounts=(
-            "Recruited in a village at home by an acquaintance for farm work in England. Picked vegetables on farms near {near_town}; deductions for housing and transport left almost nothing, and identity documents were kept 'for safety'.",
+            "Recruited in a village at home by an acquaintance for farm work "
+            "in England. Picked vegetables on farms near {near_town}; deductions "
+            "for housing and transport left almost nothing, and identity documents "
+            "were kept 'for safety'.",
         ),
         indicators=(
             "Identity documents held by the recruiter",
@@ -498,7 +523,9 @@ SCENARIOS: dict[str, Scenario] = {
         uses_journey=True,
         months=(3, 18),
         accounts=(
-            "Worked in a nail bar in {near_town} six or seven days a week without pay, sleeping in the flat of the owner's relative; told the money went towards the debt for the journey.",
+            "Worked in a nail bar in {near_town} six or seven days a week without "
+            "pay, sleeping in the flat of the owner's relative; told the money "
+            "went towards the debt for the journey.",
         ),
         indicators=(
             "Works without pay to repay a debt",
@@ -512,7 +539,9 @@ SCENARIOS: dict[str, Scenario] = {
         months=(3, 24),
         female_only=True,
         accounts=(
-            "Partner advertised her for sex online and moved her between flats in {near_town} and {far_town}; took all the money, citing her drug debt.",
+            "Partner advertised her for sex online and moved her between flats "
+            "in {near_town} and {far_town}; took all the money, citing her "
+            "drug debt.",
         ),
         indicators=(
             "Advertised on adult services websites",
@@ -527,7 +556,10 @@ SCENARIOS: dict[str, Scenario] = {
         months=(2, 24),
         female_only=True,
         accounts=(
-            "Offered work in a restaurant by a man she met online; on arrival her passport was taken and she was made to sell sex in flats in {near_town} and {far_town}, advertised online, to repay a debt she was told kept growing.",
+            "Offered work in a restaurant by a man she met online; on arrival "
+            "her passport was taken and she was made to sell sex in flats in "
+            "{near_town} and {far_town}, advertised online, to repay a debt "
+            "she was told kept growing.",
         ),
         indicators=(
             "Passport held by others",
@@ -543,8 +575,13 @@ SCENARIOS: dict[str, Scenario] = {
         overseas_only=True,
         months=(4, 20),
         accounts=(
-            "Held in a warehouse in Libya by smugglers and made to work on farms and building sites without pay until family paid a ransom; saw others beaten. Crossed the Mediterranean to Italy and travelled on to France.",
-            "Sold between groups of smugglers on the way through Sudan and Libya; forced to work and beaten when too weak to work. Reached the UK by small boat.",
+            "Held in a warehouse in Libya by smugglers and made to work on "
+            "farms and building sites without pay until family paid a ransom; "
+            "saw others beaten. Crossed the Mediterranean to Italy and travelled "
+            "on to France.",
+            "Sold between groups of smugglers on the way through Sudan and "
+            "Libya; forced to work and beaten when too weak to work. Reached "
+            "the UK by small boat.",
         ),
         indicators=(
             "Held captive and forced to work on the journey",
@@ -559,7 +596,9 @@ SCENARIOS: dict[str, Scenario] = {
         overseas_only=True,
         months=(3, 24),
         accounts=(
-            "Worked unpaid in a garment workshop in Istanbul and earlier on building sites in Iran to pay the smugglers for each stage of the journey; locked in at night.",
+            "Worked unpaid in a garment workshop in Istanbul and earlier on "
+            "building sites in Iran to pay the smugglers for each stage of "
+            "the journey; locked in at night.",
         ),
         indicators=("Forced to work to pay smugglers", "Locked in at night", "Separated from family on the journey"),
     ),
@@ -569,7 +608,9 @@ SCENARIOS: dict[str, Scenario] = {
         uses_journey=False,
         months=(6, 36),
         accounts=(
-            "Brought to the UK to look after a family's children in {near_town}; passport taken on arrival, not paid, not allowed out alone, sleeping on the kitchen floor.",
+            "Brought to the UK to look after a family's children in {near_town}; "
+            "passport taken on arrival, not paid, not allowed out alone, sleeping "
+            "on the kitchen floor.",
         ),
         indicators=("Passport held by the family", "Not allowed out alone", "Never paid", "Sleeps in the kitchen"),
     ),
@@ -579,7 +620,10 @@ SCENARIOS: dict[str, Scenario] = {
         uses_journey=False,
         months=(3, 18),
         accounts=(
-            "Paid a recruitment agent a large fee for a health and care worker visa. The sponsoring agency in {near_town} gave few paid hours, housed them with eight others, and threatened to withdraw sponsorship unless they repaid 'training costs'.",
+            "Paid a recruitment agent a large fee for a health and care worker "
+            "visa. The sponsoring agency in {near_town} gave few paid hours, "
+            "housed them with eight others, and threatened to withdraw sponsorship "
+            "unless they repaid 'training costs'.",
         ),
         indicators=(
             "Recruitment fee and debt to the sponsor",
@@ -594,7 +638,8 @@ SCENARIOS: dict[str, Scenario] = {
         uses_journey=True,
         months=(1, 12),
         accounts=(
-            "Brought to the UK by a relative and made to beg outside stations in {near_town} every day; the money was collected each evening.",
+            "Brought to the UK by a relative and made to beg outside stations "
+            "in {near_town} every day; the money was collected each evening.",
         ),
         indicators=(
             "Collected and dropped off each day",
@@ -608,7 +653,9 @@ SCENARIOS: dict[str, Scenario] = {
         location="uk",
         months=(1, 6),
         accounts=(
-            "Home taken over by a drug-dealing group from {far_town} ('cuckooing'); he was made to hold drugs and money and could not refuse entry to his own flat.",
+            "Home taken over by a drug-dealing group from {far_town} ('cuckooing'); "
+            "he was made to hold drugs and money and could not refuse entry "
+            "to his own flat.",
         ),
         indicators=(
             "Flat used by others to deal drugs",
@@ -621,7 +668,9 @@ SCENARIOS: dict[str, Scenario] = {
         location="uk",
         months=(6, 36),
         accounts=(
-            "Homeless when recruited at a soup kitchen for block-paving work; kept in a caravan on a site near {near_town}, paid in cigarettes and food, and beaten when he asked to leave.",
+            "Homeless when recruited at a soup kitchen for block-paving work; "
+            "kept in a caravan on a site near {near_town}, paid in cigarettes "
+            "and food, and beaten when he asked to leave.",
         ),
         indicators=(
             "Recruited while homeless",

@@ -1475,7 +1475,7 @@ def first_scores(
     together = np.empty(len(pairs), dtype=bool)
     twin_names = np.empty(len(pairs), dtype=bool)
     n = p.population if q is None or q is p else p.population + 1
-    model.forests  # compiled (or loaded) once, before the threads need them
+    model.forests  # noqa: B018  (compiled or loaded once, before the threads need them)
 
     def score_chunk(start: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         levels = compare(p, pairs[start : start + chunk], q=q)
@@ -1930,7 +1930,7 @@ def fit_scale(
         trial_config = replace(config, merge_size=merge_size)
         tried = {}
 
-        def trial(at: int):
+        def trial(at: int, tried=tried, trial_config=trial_config, merge_size=merge_size):
             if at not in tried:
                 scores = unshifted - np.float32(penalties[at] * doublings)
                 roots = _clusters(p.n, pairs, scores, against, trial_config)

@@ -6,9 +6,9 @@ Measures (all on record pairs unless B-cubed):
   clusters are joined by a pair sent to review);
 - B-cubed precision / recall / F1 (per record: the share of its predicted cluster that is truly its person,
   and of its person that its predicted cluster holds; averaged over records);
-- recall on the hard subsets of true pairs, automatic-or-review (as the main recall) and automatic only: cross-script (exactly one record named only in its original
-  script), age-disputed (one date claimed, the other assessed), name-swapped (one record's given and family
-  names exchanged);
+- recall on the hard subsets of true pairs, automatic-or-review (as the main recall) and automatic only: cross-script
+  (exactly one record named only in its original script), age-disputed (one date claimed, the other assessed),
+  name-swapped (one record's given and family names exchanged);
 - false merges among siblings and twins: the share of sibling/twin pairs put in one cluster;
 - the review queue: the share of records flagged for review;
 - beside them, the true pairs no linker can tell apart (`indistinguishable`): what the data leaves out of reach.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -374,7 +375,7 @@ def indistinguishable(rows: Sequence[dict[str, str]], person: np.ndarray, contex
     order = np.argsort(group, kind="stable")
     starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
     bounds = np.r_[starts, n]
-    children = np.array([len(np.unique(person[order[a:b]])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    children = np.array([len(np.unique(person[order[a:b]])) for a, b in itertools.pairwise(bounds)])
     group_index = np.searchsorted(group[order][starts], group[y])
     candidates = np.flatnonzero(children[group_index] > 1)
     found = np.zeros(len(x), dtype=bool)

@@ -58,11 +58,11 @@ class Referral(models.Model):
     """One NRM referral. Fields are grouped by the compartment that may see them (contract section 5)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(max_length=20, unique=True, null=True)
+    reference = models.CharField(max_length=20, unique=True, null=True)  # noqa: DJ001  (NULL: many without one)
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="referrals")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Set by `opennrm import`: the source system's identifier, unique within the importing organisation.
-    external_id = models.CharField(max_length=100, null=True, blank=True)
+    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001  (NULL: unique only when given)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -204,7 +204,7 @@ class DutyToNotify(models.Model):
     """An anonymous notification about an adult who did not consent to a referral (MSA 2015 s.52)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(max_length=20, unique=True, null=True)
+    reference = models.CharField(max_length=20, unique=True, null=True)  # noqa: DJ001  (NULL: many without one)
     organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     received_at = models.DateTimeField()

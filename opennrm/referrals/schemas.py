@@ -48,7 +48,10 @@ def _multi_line(value: str) -> str:
 # U+2066-U+2069) make a name display as something else, and the rest (zero-width space, word joiner, byte order
 # mark, soft hyphen...) only hide a difference between two names that look the same.
 NAME_JOINERS = frozenset("\u200c\u200d")
-NAME_WITHOUT_LETTERS = "Must include at least one letter, in any script: a name of only spaces, punctuation, digits or invisible characters is not a name"
+NAME_WITHOUT_LETTERS = (
+    "Must include at least one letter, in any script: "
+    "a name of only spaces, punctuation, digits or invisible characters is not a name"
+)
 
 
 def name_problem(value: str) -> str | None:

@@ -288,7 +288,8 @@ def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
             errors.append(
                 FieldError(
                     "potential_victim.age_group",
-                    "The date of birth makes them under 18: a person who may be a child must be referred as a child (answer yes or not sure)",
+                    "The date of birth makes them under 18: a person who may be "
+                    "a child must be referred as a child (answer yes or not sure)",
                 )
             )
     if pv.get("date_of_birth_precision") and not pv.get("date_of_birth"):
@@ -323,7 +324,9 @@ def _referral_rules(data: dict, *, now: dt.datetime) -> list[FieldError]:
             errors.append(
                 FieldError(
                     "consent",
-                    "Record the adult's consent to the referral (given: true); an adult who does not consent is reported through Duty to Notify instead",
+                    "Record the adult's consent to the referral (given: true); "
+                    "an adult who does not consent is reported through Duty to "
+                    "Notify instead",
                 )
             )
         elif isinstance(consent, dict) and consent.get("given") is False:
@@ -389,7 +392,9 @@ def validate_duty_to_notify(data: Any, *, now: dt.datetime) -> tuple[DutyToNotif
         errors.append(
             FieldError(
                 "age_group",
-                "A child, or a person who may be a child, cannot be reported through Duty to Notify: a child must be referred through the NRM (POST /api/v1/referrals), without consent",
+                "A child, or a person who may be a child, cannot be reported "
+                "through Duty to Notify: a child must be referred through the "
+                "NRM (POST /api/v1/referrals), without consent",
             )
         )
     errors = _merge(identifying, errors, _exploitation_rules(data.get("exploitation"), now.date()))

@@ -9,7 +9,8 @@ suppression: counts are published in tables whose lines say "this total is the s
 what an attacker can work out from everything published (each rounded count lies within half the
 rounding base of its true value, a published 0 is exactly 0, a suppressed count is at least 1), and the
 smallest published count beside it is suppressed as well until none of them is narrowed to fewer possible
-values than the suppression alone leaves (1 to threshold - 1: four values under the default policy). Lines may hold cells that are never published (the decisions that missed a deadline,
+values than the suppression alone leaves (1 to threshold - 1: four values under the default policy). Lines may hold cells that are never
+published (the decisions that missed a deadline,
 say, beside those that met it and their sum): they take part in the check all the same.
 
 Medians and percentiles are shown only for a group of at least `min_group_for_summary` whose count is

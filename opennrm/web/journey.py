@@ -594,7 +594,9 @@ def _details_apply(referral, raw, now, number=None):
             if typed and code is None:
                 problems.add(
                     "languages",
-                    f"Languages: we do not recognise “{typed}”. Enter each language's English name, such as Vietnamese, or its ISO code, such as vi",
+                    f"Languages: we do not recognise “{typed}”. Enter each language's "
+                    "English name, such as Vietnamese, or its ISO code, such "
+                    "as vi",
                 )
             elif code and code not in codes:
                 codes.append(code)

@@ -225,7 +225,10 @@ def test_the_requirement_is_on_outside_the_embedded_demo():
     import sys
 
     def required_with(env: dict) -> str:
-        code = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'opennrm.settings'); django.setup(); from django.conf import settings; print(settings.REQUIRE_SECOND_FACTOR)"
+        code = (
+            "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'opennrm.settings'); django.setup(); "
+            "from django.conf import settings; print(settings.REQUIRE_SECOND_FACTOR)"
+        )
         import os
 
         clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENNRM_")}

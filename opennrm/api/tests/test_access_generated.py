@@ -283,7 +283,8 @@ def write_operations(document: dict) -> list[tuple[str, str, dict]]:
 
 
 def write_requests(document: dict, pool: list[str]):
-    """(method, url, body) of every POST, PUT, PATCH and DELETE operation, at each id of `pool` for its path parameters, with each probe body."""
+    """(method, url, body) of every POST, PUT, PATCH and DELETE operation, at each id of `pool` for its path parameters,
+    with each probe body."""
     for method, path, operation in write_operations(document):
         in_path = [p for p in operation.get("parameters", []) if p["in"] == "path"]
         options = [path_values(schema_of(p, document), pool) for p in in_path]

@@ -1,5 +1,7 @@
 """Writing the audit trail: only inside a transaction, and every entry chained to the one before."""
 
+import itertools
+
 import pytest
 from django.db import transaction
 from django.test import override_settings
@@ -56,7 +58,7 @@ def test_events_chain_in_order_with_contiguous_positions(make_user):
     assert {e.chain for e in stored} == {events[0].chain}
     assert [e.seq for e in stored] == list(range(1, 8))
     assert stored[0].prev_hash == GENESIS
-    for before, after in zip(stored, stored[1:]):
+    for before, after in itertools.pairwise(stored):
         assert after.prev_hash == before.hash
     for e in stored:
         assert e.hash == entry_digest(chain=e.chain, seq=e.seq, prev_hash=e.prev_hash, fields=hashed_fields(e))

@@ -242,8 +242,8 @@ def test_a_new_checkpoint_refuses_to_sign_a_trail_cut_since_the_last(trail, tmp_
     code, out, err = audit("checkpoint", "--output", tmp_path)
     assert (code, out) == (1, "")
     assert (
-        f"Checkpoint NOT written: chain {trail[0].chain} has 3 entries, fewer than the {ENTRIES} of the previous checkpoint audit-checkpoint-"
-        in err
+        f"Checkpoint NOT written: chain {trail[0].chain} has 3 entries, fewer "
+        f"than the {ENTRIES} of the previous checkpoint audit-checkpoint-" in err
     )
     assert len(list(tmp_path.glob("audit-checkpoint-*.json"))) == 1
     assert AuditEvent.objects.filter(action="audit.checkpoint").count() == 0  # cut away with the rest; none added

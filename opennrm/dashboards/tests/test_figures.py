@@ -273,7 +273,7 @@ def test_a_decision_maker_sees_exact_figures_with_the_small_ones_marked(people, 
         {"decisions": "small", "median_days": "small", "p90_days": "small"},
     )
     assert d.time_to_rg[-1].marks == {}  # 5 decisions: not small
-    [england, totals] = d.breaches
+    [england, _totals] = d.breaches
     assert (england.rg_due, england.rg_missed, england.marks) == (
         6,
         3,

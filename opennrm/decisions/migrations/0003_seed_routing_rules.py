@@ -14,7 +14,8 @@ DEFAULT_RULES = (
         "local_authority": "",
         "effective_from": "2021-11-01",
         "panel_period_days": 45,
-        "description": "The Immigration Enforcement Competent Authority decides for people in immigration detention or subject to removal action (from November 2021)",
+        "description": "The Immigration Enforcement Competent Authority decides for people in immigration detention "
+        "or subject to removal action (from November 2021)",
     },
 )
 

@@ -68,7 +68,7 @@ def test_importing_again_duplicates_nothing(tmp_path, importer):
     write_import_file(path, 12, seed=3)
     assert run_import(path)[0] == 0
     references = set(Referral.objects.values_list("reference", flat=True))
-    code, out, err = run_import(path)
+    code, out, _err = run_import(path)
     assert code == 0
     assert "Imported 0 referrals" in out and "12 already present" in out
     assert set(Referral.objects.values_list("reference", flat=True)) == references
@@ -105,7 +105,7 @@ def test_bad_lines_are_reported_by_number_and_good_lines_imported(tmp_path, impo
 def test_invalid_json_and_encoding_are_reported_not_raised(tmp_path, importer):
     path = tmp_path / "broken.jsonl"
     path.write_bytes(b'{"nation": "ENG"\n\xff\xfe not utf-8\n')
-    code, out, err = run_import(path)
+    code, _out, err = run_import(path)
     assert code == 1
     assert "line 1: not valid JSON: Expecting ',' delimiter" in err
     assert "line 2: not valid UTF-8" in err

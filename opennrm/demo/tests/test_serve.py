@@ -128,7 +128,7 @@ def test_serves_pages_and_static_files_and_stops_both_children_on_sigterm(var_di
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_when_one_child_dies_the_other_is_stopped_and_serve_fails(var_dir):
-    proc, port = start_serve(var_dir)
+    proc, _port = start_serve(var_dir)
     try:
         web_server, worker, linkage_worker = children_of(proc.pid)
         os.kill(worker, signal.SIGKILL)
@@ -176,7 +176,7 @@ def test_the_worker_it_starts_sweeps_deadlines_at_once_and_queues_the_nightly_sw
                 "SELECT last_finished_at, next_run_after FROM decisions_workerschedule WHERE name = 'deadline_sweep'"
             ).fetchone()
 
-    proc, port = start_serve(var_dir)
+    proc, _port = start_serve(var_dir)
     try:
         assert wait_until(lambda: (sweep_schedule() or (None,))[0] is not None, 30), "the start-up sweep did not run"
         # The run records its end, then queues tonight's run: wait for the second step too.

@@ -78,8 +78,8 @@ def test_dirty_values_are_warned_by_line_and_column_and_every_record_linked(tmp_
     )
     err = capsys.readouterr().err
     assert (
-        "warning: line 3: date_of_birth_precision: 'sometime' is not one of day, month, year, estimated; the date of birth is read as unknown"
-        in err
+        "warning: line 3: date_of_birth_precision: 'sometime' is not one "
+        "of day, month, year, estimated; the date of birth is read as unknown" in err
     )
     assert "warning: line 3: referral_date: '2025-02-30' is not a date (YYYY-MM-DD); read as unknown" in err
     assert (

@@ -263,7 +263,7 @@ def test_clusters_that_are_each_others_clear_best_are_merged_and_rivals_are_not(
     pairs = np.array([[0, 1], [2, 3], [2, 4], [5, 6]], dtype=np.int32)
     scores = np.array([5.0, 5.0, 4.5, 5.0], dtype=np.float32)
     levels = _levels(4, sibling=[0, 0, 0, 2])
-    clusters, flagged, review_pairs = engine.decide(7, pairs, scores, levels, config)
+    clusters, flagged, _review_pairs = engine.decide(7, pairs, scores, levels, config)
     assert clusters[0] == clusters[1]  # each other's only candidate, above best_link
     assert clusters[2] != clusters[3] and clusters[2] != clusters[4]  # 3 and 4 are rivals for 2: review
     assert clusters[5] != clusters[6]  # the sibling pattern: never merged by the cluster-level pass

@@ -70,7 +70,7 @@ def test_a_failure_to_compile_is_logged_and_lightgbm_scores(scored_levels, monke
     forest = engine.Forest(engine.Model.load().screen_text)
     assert not forest.compiled
     assert "not compiled" in caplog.text
-    prepared, pairs, levels = scored_levels
+    prepared, _pairs, levels = scored_levels
     x = engine.features(levels, prepared.n)[:100]
     np.testing.assert_array_equal(forest.raw(x), forest.booster.predict(x, raw_score=True))
 

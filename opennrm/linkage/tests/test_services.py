@@ -53,7 +53,7 @@ def actions(*names):
 
 
 def test_a_new_referral_under_another_spelling_is_offered_as_a_possible_match(pair):
-    first, other, again = pair
+    first, _other, again = pair
     candidate = MatchCandidate.objects.get()
     assert (candidate.referral_id, candidate.earlier_id) == (again.pk, first.pk)
     assert candidate.status == CandidateStatus.OPEN and candidate.band in (Band.POSSIBLE, Band.STRONG)

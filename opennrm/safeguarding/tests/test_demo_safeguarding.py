@@ -33,7 +33,7 @@ def test_the_demo_has_children_in_croydon_and_la_croydon_reports_one_missing_and
         .exclude(referral__missing_episodes__isnull=False)
         .get()
     )
-    missing, total = missing_now_page(actor=la)
+    _missing, total = missing_now_page(actor=la)
     assert total == 1
     assert (
         MissingEpisode.objects.filter(

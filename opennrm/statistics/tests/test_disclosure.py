@@ -118,7 +118,7 @@ def published_as(count: int, policy: DisclosurePolicy = P) -> Published:
     st.lists(st.integers(min_value=0, max_value=60) | st.integers(min_value=0, max_value=4), min_size=1, max_size=12)
 )
 def test_every_published_count_is_a_multiple_of_5_or_withheld_and_no_count_of_1_to_4_is_published(cells):
-    counts = {i: n for i, n in enumerate(cells)} | {"total": sum(cells)}
+    counts = dict(enumerate(cells)) | {"total": sum(cells)}
     shown = protect_tables(counts, [("total", list(range(len(cells))))])
     assert shown.keys() == counts.keys()
     for key, figure in shown.items():
@@ -134,7 +134,7 @@ def test_every_published_count_is_a_multiple_of_5_or_withheld_and_no_count_of_1_
 def test_no_withheld_count_of_1_to_4_can_be_worked_out_from_what_is_published(cells):
     # Brute force: every set of true counts that would be published exactly as these were. Each withheld count of 1 to 4
     # must still have at least 4 possible values among them: the totals tell no more than the "c" itself.
-    counts = {i: n for i, n in enumerate(cells)} | {"total": sum(cells)}
+    counts = dict(enumerate(cells)) | {"total": sum(cells)}
     shown = protect_tables(counts, [("total", list(range(len(cells))))])
 
     def fits(key, value):

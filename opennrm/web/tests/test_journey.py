@@ -708,7 +708,9 @@ CHILD_PATH = ["reference", "nation", "age", "local-authority"]
                 ("#sex", "Select the potential victim's sex, or not known"),
                 (
                     "#languages",
-                    "Languages: we do not recognise “Klingonese”. Enter each language's English name, such as Vietnamese, or its ISO code, such as vi",
+                    "Languages: we do not recognise “Klingonese”. Enter each language's "
+                    "English name, such as Vietnamese, or its ISO code, such as "
+                    "vi",
                 ),
                 ("#home_office_reference", "Enter the Home Office reference as letters, digits, / and - only"),
             ],

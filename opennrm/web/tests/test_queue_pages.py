@@ -78,7 +78,7 @@ def test_views_filters_and_bulk_assignment(clients, people, team, sca_cases):
 
 
 def test_bulk_assignment_refused_shows_every_reason_and_assigns_nothing(clients, people, team, sca_cases):
-    oldest, middle, newest, scottish = sca_cases
+    oldest, _middle, _newest, scottish = sca_cases
     referral_withdraw(actor=people["referrer"], referral=scottish, reason="Returned home")
     refused = clients["sca1"].post(
         "/queue/assign",
@@ -182,7 +182,7 @@ def test_first_responders_view_history_letters_and_reconsideration(clients, peop
 
 
 def test_assigning_one_case_from_its_page(clients, people, team, sca_cases):
-    oldest, middle, newest, scottish = sca_cases
+    oldest, _middle, _newest, scottish = sca_cases
     url = f"/referrals/{oldest.uuid}"
     page = clients["sca2"].get(url)
     assert "Assign this case to" in text_of(page) and "Nobody" in text_of(page)

@@ -95,7 +95,10 @@ PAGES_WITHOUT_TWIN: dict[str, str] = {
     "web:missing-acknowledge": POST_FORM,
     "web:missing-interview": POST_FORM,
     "web:person-unlink": POST_FORM,
-    "web:referral-start": "the referral journey, page by page, saved as a draft; the API takes the whole referral in POST /api/v1/referrals",
+    "web:referral-start": (
+        "the referral journey, page by page, saved as a draft; "
+        "the API takes the whole referral in POST /api/v1/referrals"
+    ),
     "web:draft-resume": "the referral journey (drafts are a page-only aid)",
     "web:draft-situations": "the referral journey (drafts are a page-only aid)",
     "web:draft-situation": "the referral journey (drafts are a page-only aid)",
@@ -291,7 +294,8 @@ def status_problems(world, role: str, user, record: str, page, api) -> list[str]
     problems = []
     if (shown["status"], shown["decisions"]) != (answered["status"], answered["decisions"]):
         problems.append(
-            f"{where}: the page shows {shown['status']} {sorted(shown['decisions'])}, the API {answered['status']} {sorted(answered['decisions'])}"
+            f"{where}: the page shows {shown['status']} {sorted(shown['decisions'])}, "
+            f"the API {answered['status']} {sorted(answered['decisions'])}"
         )
     if shown["not_issued"] and not has_capability(user, Capability.MAKE_DECISION):
         problems.append(

@@ -49,6 +49,7 @@ class Command(BaseCommand):
         )
         if summary.overdue_beyond_escalation:
             self.stdout.write(
-                f"{summary.overdue_beyond_escalation:,} open cases are overdue by more than {settings.OPENNRM_BREACH_ESCALATION_DAYS} days: "
+                f"{summary.overdue_beyond_escalation:,} open cases are overdue "
+                f"by more than {settings.OPENNRM_BREACH_ESCALATION_DAYS} days: "
                 "too long for an escalation email to be news; they head the work queue."
             )

@@ -32,7 +32,9 @@ class Command(BaseCommand):
             f"Users: {result.users_created} created, {result.users_changed} updated."
         )
         out(
-            f"Referrals: {result.referrals_created} created, {result.referrals_present} already present. Unfinished referrals: {result.drafts_created} created."
+            f"Referrals: {result.referrals_created} created, {result.referrals_present} "
+            f"already present. Unfinished referrals: {result.drafts_created} "
+            "created."
         )
         if result.safeguarding_children:
             out(
@@ -45,7 +47,9 @@ class Command(BaseCommand):
         if result.repeat_child_references:
             first, again = result.repeat_child_references
             out(
-                f"Duplicate detection: {result.duplicate_checks} referrals checked; {again} is offered to sca.one and dq.one as the same child as "
+                f"Duplicate detection: {result.duplicate_checks} referrals checked; "
+                f"{again} is offered to sca.one and dq.one as the same child "
+                "as "
                 f"{first}, under another spelling (Possible duplicate referrals)."
             )
         out("")

@@ -216,7 +216,8 @@ class Command(BaseCommand):
             tally.already_present += len(outcome.already_present)
         if tty:
             sys.stderr.write(
-                f"\r{tally.lines:,} lines: {tally.imported:,} imported, {tally.already_present:,} already present, {len(tally.refused_lines):,} refused "
+                f"\r{tally.lines:,} lines: {tally.imported:,} imported, {tally.already_present:,} "
+                f"already present, {len(tally.refused_lines):,} refused "
             )
             sys.stderr.flush()
 

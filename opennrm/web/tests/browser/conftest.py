@@ -271,7 +271,8 @@ def demo_home_office_reference(opennrm_server) -> str:
         "-c",
         (
             "from opennrm.referrals.models import Referral\n"
-            "print(Referral.objects.exclude(home_office_reference='').order_by('id').values_list('home_office_reference', flat=True).first() or '')"
+            "print(Referral.objects.exclude(home_office_reference='').order_by('id').values_list('home_office_reference', "
+            "flat=True).first() or '')"
         ),
     ).strip()
     assert reference, "the demo holds no referral with a Home Office reference"
