@@ -1,0 +1,117 @@
+"""`opennrm export-htcds --recipient NAME --output FILE --as USERNAME` (contract section 6; ADR 0031).
+
+Every case in HTCDS 2.0, with no direct identifiers and pseudonymous ids keyed to the recipient. The whole file is
+built and validated against the committed schema first; any case with a category the mapping does not know, or
+any record the schema refuses, is reported (each naming its record) and nothing is written. Otherwise the file is
+written beside FILE under a temporary name and moved into place in the transaction that audits the export, so a
+reader never meets half a file and no export goes unrecorded. Exit status 0 when written, 1 otherwise.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, transaction
+
+from opennrm.accounts.models import User
+from opennrm.audit.services import Origin, current_origin
+from opennrm.exchange.export import build_export
+from opennrm.exchange.mapping import MAPPING_VERSION
+from opennrm.exchange.pseudonyms import ExchangeKeyMissing, exchange_key, recipient_name
+from opennrm.exchange.services import htcds_export_record
+from opennrm.policy import Role
+
+# Who may run an export: a statistician, whose work includes exchange under a data-sharing agreement. The file
+# holds no direct identifier and no free text, and its ids mean nothing outside the recipient's key.
+EXPORT_ROLES = frozenset({Role.STATISTICIAN})
+MAX_PROBLEMS_SHOWN = 50
+
+
+class Command(BaseCommand):
+    help = (
+        "Write every case in HTCDS 2.0 (JSON, validated against opennrm/exchange/htcds-2.0.schema.json) for one "
+        "recipient: no names, dates of birth, addresses, phone numbers, references or free text, and ids that are "
+        "pseudonyms keyed to the recipient. Nothing is written if any case cannot be mapped."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--recipient", required=True, metavar="NAME", help="Who the file is for, such as CTDC.")
+        parser.add_argument(
+            "--output", required=True, metavar="FILE", help="The file to write (replaced if it exists)."
+        )
+        parser.add_argument(
+            "--as",
+            dest="username",
+            required=True,
+            metavar="USERNAME",
+            help="The statistician making the export; it is audited as theirs.",
+        )
+
+    def handle(self, *args, recipient, output, username, **options):
+        try:
+            recipient = recipient_name(recipient)
+        except ValueError as exc:
+            raise CommandError(f"--recipient: {exc}")
+        target = Path(output)
+        if target.is_dir():
+            raise CommandError(f"{output} is a folder: give --output a file name, such as htcds-ctdc.json")
+        if not target.parent.is_dir():
+            raise CommandError(f"There is no folder {str(target.parent)!r} to write {target.name} in")
+        try:
+            actor = User.objects.select_related("organisation").filter(username=username).first()
+        except DatabaseError as exc:
+            raise CommandError(f"Cannot use the database ({exc}). Check DATABASE_URL, and run `opennrm migrate` first.")
+        if actor is None or not actor.is_active:
+            raise CommandError(f"There is no active user {username!r}: give --as the username of a statistician")
+        if actor.role not in EXPORT_ROLES:
+            raise CommandError(f"{username} is a {actor.role_label}: only a statistician may export cases")
+        try:
+            key = exchange_key()
+        except ExchangeKeyMissing as exc:
+            raise CommandError(str(exc))
+
+        token = current_origin.set(Origin(user_agent="opennrm export-htcds"))
+        try:
+            export = build_export(recipient=recipient, key=key)
+            if export.problems:
+                shown = export.problems[:MAX_PROBLEMS_SHOWN]
+                more = len(export.problems) - len(shown)
+                for problem in shown:
+                    self.stderr.write(problem)
+                if more:
+                    self.stderr.write(f"… and {more} more")
+                raise CommandError(
+                    f"Nothing was written: {len(export.problems)} problem(s) above. Add the missing categories to "
+                    "opennrm/exchange/data/uk-to-htcds.csv or correct the records, then export again."
+                )
+            content = export.content()
+            digest = export.digest(content)
+            self._publish(target, content, actor=actor, recipient=recipient, cases=len(export.cases), digest=digest)
+        finally:
+            current_origin.reset(token)
+        self.stdout.write(f"Wrote {len(export.cases)} case(s) for {recipient} to {target} (SHA-256 {digest})")
+
+    def _publish(self, target: Path, content: bytes, *, actor, recipient: str, cases: int, digest: str) -> None:
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as file:
+                file.write(content)
+                file.flush()
+                os.fsync(file.fileno())
+            with transaction.atomic():
+                htcds_export_record(
+                    actor=actor,
+                    recipient=recipient,
+                    cases=cases,
+                    sha256=digest,
+                    file_name=target.name,
+                    mapping_version=MAPPING_VERSION,
+                )
+                os.replace(temporary, target)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {target}: {exc.strerror or exc}. Nothing was exported.")
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
