@@ -30,7 +30,7 @@ def world(make_user, exchange_key):
     return plant_canaries(make_user)
 
 
-def export(tmp_path, world, recipient: str = "CTDC", name: str = "out.json", actor: str = "role.statistician"):
+def export(tmp_path, world, recipient: str = "CTDC", name: str = "out.json", actor: str | None = "role.statistician"):
     target = tmp_path / name
     call_command("export-htcds", recipient=recipient, output=str(target), username=actor)
     return target, json.loads(target.read_text(encoding="utf-8"))
@@ -145,6 +145,15 @@ def test_the_export_is_audited_with_its_recipient_count_and_hash(tmp_path, world
     assert event.details["cases"] == 2
     assert event.details["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file left"
+
+
+def test_the_contracts_form_without_a_user_is_the_operators_and_audited_as_such(tmp_path, world):
+    target, document = export(tmp_path, world, actor=None)
+    assert len(document["cases"]) == 2
+    event = AuditEvent.objects.get(action="exchange.htcds_export")
+    assert event.actor_id is None and event.user_agent == "opennrm export-htcds"
+    assert event.details["operator"]
+    assert event.details["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize(

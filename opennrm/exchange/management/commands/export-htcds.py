@@ -1,12 +1,17 @@
-"""`opennrm export-htcds --recipient NAME --output FILE --as USERNAME` (contract section 6; ADR 0031).
+"""`opennrm export-htcds --recipient NAME --output FILE [--as USERNAME]` (contract section 6; ADR 0031).
 
 Every case in HTCDS 2.0, with no direct identifiers and pseudonymous ids keyed to the recipient. The whole file is
 built and validated against the committed schema first; any case with a category the mapping does not know, or
 any record the schema refuses, is reported (each naming its record) and nothing is written. Otherwise the file is
 written beside FILE under a temporary name and moved into place in the transaction that audits the export, so a
 reader never meets half a file and no export goes unrecorded. Exit status 0 when written, 1 otherwise.
+
+Who: `--as` names the statistician the export is made for and audited as. Without it (the contract's form) the
+export is the service operator's, like `opennrm audit checkpoint`: audited with no user and the operating-system
+account that ran it, since whoever runs commands on the server holds the database already.
 """
 
+import getpass
 import os
 import tempfile
 from pathlib import Path
@@ -28,6 +33,13 @@ EXPORT_ROLES = frozenset({Role.STATISTICIAN})
 MAX_PROBLEMS_SHOWN = 50
 
 
+def operating_system_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return f"uid {os.getuid()}"
+
+
 class Command(BaseCommand):
     help = (
         "Write every case in HTCDS 2.0 (JSON, validated against opennrm/exchange/htcds-2.0.schema.json) for one "
@@ -43,9 +55,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as",
             dest="username",
-            required=True,
+            default=None,
             metavar="USERNAME",
-            help="The statistician making the export; it is audited as theirs.",
+            help="The statistician making the export, audited as theirs; without it, as the service operator's.",
         )
 
     def handle(self, *args, recipient, output, username, **options):
@@ -58,14 +70,7 @@ class Command(BaseCommand):
             raise CommandError(f"{output} is a folder: give --output a file name, such as htcds-ctdc.json")
         if not target.parent.is_dir():
             raise CommandError(f"There is no folder {str(target.parent)!r} to write {target.name} in")
-        try:
-            actor = User.objects.select_related("organisation").filter(username=username).first()
-        except DatabaseError as exc:
-            raise CommandError(f"Cannot use the database ({exc}). Check DATABASE_URL, and run `opennrm migrate` first.")
-        if actor is None or not actor.is_active:
-            raise CommandError(f"There is no active user {username!r}: give --as the username of a statistician")
-        if actor.role not in EXPORT_ROLES:
-            raise CommandError(f"{username} is a {actor.role_label}: only a statistician may export cases")
+        actor = self._actor(username)
         try:
             key = exchange_key()
         except ExchangeKeyMissing as exc:
@@ -92,6 +97,19 @@ class Command(BaseCommand):
             current_origin.reset(token)
         self.stdout.write(f"Wrote {len(export.cases)} case(s) for {recipient} to {target} (SHA-256 {digest})")
 
+    def _actor(self, username: str | None) -> User | None:
+        if username is None:
+            return None
+        try:
+            actor = User.objects.select_related("organisation").filter(username=username).first()
+        except DatabaseError as exc:
+            raise CommandError(f"Cannot use the database ({exc}). Check DATABASE_URL, and run `opennrm migrate` first.")
+        if actor is None or not actor.is_active:
+            raise CommandError(f"There is no active user {username!r}: give --as the username of a statistician")
+        if actor.role not in EXPORT_ROLES:
+            raise CommandError(f"{username} is a {actor.role_label}: only a statistician may export cases")
+        return actor
+
     def _publish(self, target: Path, content: bytes, *, actor, recipient: str, cases: int, digest: str) -> None:
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
         try:
@@ -108,6 +126,7 @@ class Command(BaseCommand):
                     sha256=digest,
                     file_name=target.name,
                     mapping_version=MAPPING_VERSION,
+                    operator=None if actor else operating_system_user(),
                 )
                 os.replace(temporary, target)
         except OSError as exc:
