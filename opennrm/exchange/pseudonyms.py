@@ -40,9 +40,9 @@ def exchange_key() -> bytes:
             with contextlib.suppress(FileExistsError):  # another process made it first: use that one
                 create_file(path, json.dumps({"exchange_key": new_key()}))
         key = json.loads(path.read_text(encoding="utf-8"))["exchange_key"]
-    if not key or len(key) < 32:
+    if not key or len(key) < 32 or key in (settings.SECRET_KEY, settings.AUDIT_HMAC_KEY):
         raise ExchangeKeyMissing(
-            "Set OPENNRM_EXCHANGE_KEY to a secret of at least 32 characters (make one with "
+            "Set OPENNRM_EXCHANGE_KEY to a secret of its own of at least 32 characters (make one with "
             f"`{NEW_KEY_COMMAND}`), and keep it: the pseudonymous ids each recipient holds are made with it."
         )
     return key.encode()
