@@ -220,12 +220,14 @@ def test_the_embedded_demo_makes_and_keeps_its_own_key(tmp_path, world, settings
     assert [c["x_case_id"] for c in first["cases"]] == [c["x_case_id"] for c in second["cases"]]
 
 
-def test_check_deploy_warns_of_a_missing_or_shared_key(settings):
+def test_check_deploy_notes_a_missing_key_and_warns_of_a_short_or_shared_one(settings):
     from opennrm.exchange.checks import exchange_key_set
 
     settings.EMBEDDED_DEMO = False
     settings.EXCHANGE_KEY = KEY
     assert exchange_key_set(None) == []
-    for key in ("", "short", settings.SECRET_KEY):
+    settings.EXCHANGE_KEY = ""
+    assert [w.id for w in exchange_key_set(None)] == ["opennrm.I031"]  # a deployment that never exchanges needs none
+    for key in ("short", settings.SECRET_KEY):
         settings.EXCHANGE_KEY = key
         assert [w.id for w in exchange_key_set(None)] == ["opennrm.W031"]
