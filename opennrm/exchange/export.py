@@ -6,8 +6,9 @@ that are pseudonyms keyed to the recipient (pseudonyms.py). No name, alias, date
 reference or free-text answer (the account, indicators, decisions' reasons, safeguarding notes) is ever read into
 a record; the schema (additionalProperties false everywhere) would refuse one if a bug put it there.
 
-`build_export` makes the whole file in memory and returns it with every problem found, each naming the record;
-the command writes nothing unless there are none.
+`write_export` writes the file to a stream case by case, each validated against the committed schema as it is
+made, and returns every problem found, each naming its record; the command publishes nothing unless there are
+none. Validation costs about a millisecond a case (jsonschema): 100,000 cases in under two minutes.
 """
 
 import datetime as dt
@@ -32,28 +33,26 @@ PROFILE = "opennrm-uk-exchange-1"
 
 
 @dataclass
-class Export:
-    recipient: str
-    document: dict
+class ExportResult:
+    cases: int = 0
+    sha256: str = ""
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def cases(self) -> list[dict]:
-        return self.document["cases"]
-
-    def content(self) -> bytes:
-        return (json.dumps(self.document, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
-
-    @staticmethod
-    def digest(content: bytes) -> str:
-        return hashlib.sha256(content).hexdigest()
 
 
 @lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
+    """The whole file's schema."""
     schema = committed_schema()
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+@lru_cache(maxsize=1)
+def case_validator() -> Draft202012Validator:
+    """One case's: the file's `cases` items, checked as each is made."""
+    return Draft202012Validator(
+        {"$defs": committed_schema()["$defs"], "$ref": "#/$defs/ExchangeCase"}, format_checker=FormatChecker()
+    )
 
 
 def _record_name(referral: Referral) -> str:
@@ -128,44 +127,69 @@ def _year(value) -> int | None:
     return day.year if day else None
 
 
-def build_export(*, recipient: str, key: bytes) -> Export:
-    """Every referral (Duty to Notify reports are not cases) as the recipient's HTCDS file, with its problems."""
+def write_export(stream, *, recipient: str, key: bytes, max_problems: int = 1000) -> ExportResult:
+    """Every referral (Duty to Notify reports are not cases) as the recipient's HTCDS file, written to the binary
+    `stream` one case a line as each is made and validated, so memory does not grow with the number of cases.
+
+    Every case is checked even after a problem, so that all are reported (up to `max_problems`); the caller must
+    discard what was written when there are any."""
     rkey = recipient_key(key, recipient)
+    result = ExportResult()
+    digest = hashlib.sha256()
+
+    def write(text: str) -> None:
+        data = text.encode("utf-8")
+        digest.update(data)
+        stream.write(data)
+
+    envelope = {
+        "htcds_version": HTCDS_VERSION,
+        "profile": PROFILE,
+        "mapping_version": MAPPING_VERSION,
+        "recipient": recipient,
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "cases": [],
+    }
+    result.problems.extend(schema_problems(validator(), envelope, "the file"))
+    head = json.dumps(envelope, ensure_ascii=False, indent=1)
+    write(head[: head.rindex("[]")] + "[")
+
     persons = dict(
         PersonLink.objects.filter(undone_at__isnull=True).values_list("referral_id", "person__uuid").iterator()
     )
     decided = set(
         Decision.objects.filter(state=DecisionState.ISSUED).values_list("referral_id", flat=True).distinct().iterator()
     )
-    cases, problems = [], []
     referrals = Referral.objects.select_related("organisation").order_by("received_at", "id")
     for referral in referrals.iterator(chunk_size=2000):
+        if len(result.problems) >= max_problems:
+            result.problems.append(f"… stopped after {max_problems} problems")
+            break
         try:
-            cases.append(
-                case_record(referral, key=rkey, person_uuid=persons.get(referral.pk), decided=referral.pk in decided)
+            record = case_record(
+                referral, key=rkey, person_uuid=persons.get(referral.pk), decided=referral.pk in decided
             )
         except UnknownCategory as unknown:
-            problems.append(str(MappingError(_record_name(referral), unknown.family, unknown.value)))
-    document = {
-        "htcds_version": HTCDS_VERSION,
-        "profile": PROFILE,
-        "mapping_version": MAPPING_VERSION,
-        "recipient": recipient,
-        "generated_at": timezone.now().isoformat(timespec="seconds"),
-        "cases": cases,
-    }
-    export = Export(recipient, document, problems)
-    if not problems:
-        export.problems.extend(schema_problems(document))
-    return export
+            result.problems.append(str(MappingError(_record_name(referral), unknown.family, unknown.value)))
+            continue
+        refused = schema_problems(case_validator(), record, _record_name(referral))
+        if refused:
+            result.problems.extend(refused)
+            continue
+        if not result.problems:
+            write(("\n  " if result.cases == 0 else ",\n  ") + json.dumps(record, ensure_ascii=False))
+        result.cases += 1
+    write("\n ]\n}\n")
+    result.sha256 = digest.hexdigest()
+    return result
 
 
-def schema_problems(document: dict, *, limit: int = 20) -> list[str]:
-    """What in the document the schema refuses, each with the path of the value (never the value itself)."""
+def schema_problems(validator: Draft202012Validator, instance: dict, name: str, *, limit: int = 5) -> list[str]:
+    """What the schema refuses in `instance`, each with the path of the value (never the value itself)."""
     found = []
-    for error in validator().iter_errors(document):
-        path = "/".join(str(p) for p in error.absolute_path) or "(the file)"
-        found.append(f"{path}: fails the HTCDS schema's {error.validator!r} rule")
+    for error in validator.iter_errors(instance):
+        path = "/".join(str(p) for p in error.absolute_path) or "(the whole)"
+        found.append(f"{name}: {path} fails the HTCDS schema's {error.validator!r} rule")
         if len(found) >= limit:
             break
     return found

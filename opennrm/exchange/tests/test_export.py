@@ -178,6 +178,26 @@ def test_an_unknown_category_is_refused_naming_it_and_the_record_and_nothing_is_
     assert not AuditEvent.objects.filter(action="exchange.htcds_export").exists()
 
 
+def test_a_case_the_schema_refuses_is_named_and_nothing_is_written(tmp_path, world, capsys):
+    Referral.objects.filter(pk=world.referral_a.pk).update(nation="ZZZ")
+    with pytest.raises(CommandError, match="Nothing was written: 1 problem"):
+        export(tmp_path, world)
+    assert f"Referral {world.referral_a.reference}: x_uk_nation fails the HTCDS schema's 'enum' rule" in (
+        capsys.readouterr().err
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_problem_is_reported_at_once(tmp_path, world, capsys):
+    Referral.objects.filter(pk=world.referral_a.pk).update(status="archived")
+    Referral.objects.filter(pk=world.referral_b.pk).update(age_group="teen")
+    with pytest.raises(CommandError, match="2 problem"):
+        export(tmp_path, world)
+    problems = capsys.readouterr().err
+    assert f"Referral {world.referral_a.reference}: the status 'archived'" in problems
+    assert f"Referral {world.referral_b.reference}: the age group 'teen'" in problems
+
+
 def test_a_failed_export_leaves_an_earlier_file_as_it_was(tmp_path, world):
     target, _ = export(tmp_path, world)
     before = target.read_bytes()

@@ -1,10 +1,10 @@
 """`opennrm export-htcds --recipient NAME --output FILE [--as USERNAME]` (contract section 6; ADR 0031).
 
 Every case in HTCDS 2.0, with no direct identifiers and pseudonymous ids keyed to the recipient. The whole file is
-built and validated against the committed schema first; any case with a category the mapping does not know, or
-any record the schema refuses, is reported (each naming its record) and nothing is written. Otherwise the file is
-written beside FILE under a temporary name and moved into place in the transaction that audits the export, so a
-reader never meets half a file and no export goes unrecorded. Exit status 0 when written, 1 otherwise.
+written beside FILE under a temporary name, each case validated against the committed schema as it is made; any
+case with a category the mapping does not know, or that the schema refuses, is reported (each naming its record)
+and the temporary file deleted: nothing is published. Otherwise the file is moved into place in the transaction
+that audits the export, so a reader never meets half a file and no export goes unrecorded. Exit status 0 when written, 1 otherwise.
 
 Who: `--as` names the statistician the export is made for and audited as. Without it (the contract's form) the
 export is the service operator's, like `opennrm audit checkpoint`: audited with no user and the operating-system
@@ -21,7 +21,7 @@ from django.db import DatabaseError, transaction
 
 from opennrm.accounts.models import User
 from opennrm.audit.services import Origin, current_origin
-from opennrm.exchange.export import build_export
+from opennrm.exchange.export import ExportResult, write_export
 from opennrm.exchange.mapping import MAPPING_VERSION
 from opennrm.exchange.pseudonyms import ExchangeKeyMissing, exchange_key, recipient_name
 from opennrm.exchange.services import htcds_export_record
@@ -78,24 +78,21 @@ class Command(BaseCommand):
 
         token = current_origin.set(Origin(user_agent="opennrm export-htcds"))
         try:
-            export = build_export(recipient=recipient, key=key)
-            if export.problems:
-                shown = export.problems[:MAX_PROBLEMS_SHOWN]
-                more = len(export.problems) - len(shown)
-                for problem in shown:
-                    self.stderr.write(problem)
-                if more:
-                    self.stderr.write(f"… and {more} more")
-                raise CommandError(
-                    f"Nothing was written: {len(export.problems)} problem(s) above. Add the missing categories to "
-                    "opennrm/exchange/data/uk-to-htcds.csv or correct the records, then export again."
-                )
-            content = export.content()
-            digest = export.digest(content)
-            self._publish(target, content, actor=actor, recipient=recipient, cases=len(export.cases), digest=digest)
+            result = self._publish(target, actor=actor, recipient=recipient, key=key)
         finally:
             current_origin.reset(token)
-        self.stdout.write(f"Wrote {len(export.cases)} case(s) for {recipient} to {target} (SHA-256 {digest})")
+        self.stdout.write(f"Wrote {result.cases} case(s) for {recipient} to {target} (SHA-256 {result.sha256})")
+
+    def _refuse(self, problems: list[str]) -> None:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        for problem in shown:
+            self.stderr.write(problem)
+        if len(problems) > len(shown):
+            self.stderr.write(f"… and {len(problems) - len(shown)} more")
+        raise CommandError(
+            f"Nothing was written: {len(problems)} problem(s) above. Add the missing categories to "
+            "opennrm/exchange/data/uk-to-htcds.csv or correct the records, then export again."
+        )
 
     def _actor(self, username: str | None) -> User | None:
         if username is None:
@@ -110,20 +107,23 @@ class Command(BaseCommand):
             raise CommandError(f"{username} is a {actor.role_label}: only a statistician may export cases")
         return actor
 
-    def _publish(self, target: Path, content: bytes, *, actor, recipient: str, cases: int, digest: str) -> None:
+    def _publish(self, target: Path, *, actor, recipient: str, key: bytes) -> ExportResult:
+        """Write beside `target` under a temporary name; move it into place in the transaction that audits it."""
         fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as file:
-                file.write(content)
+                result = write_export(file, recipient=recipient, key=key)
+                if result.problems:
+                    self._refuse(result.problems)
                 file.flush()
                 os.fsync(file.fileno())
             with transaction.atomic():
                 htcds_export_record(
                     actor=actor,
                     recipient=recipient,
-                    cases=cases,
-                    sha256=digest,
+                    cases=result.cases,
+                    sha256=result.sha256,
                     file_name=target.name,
                     mapping_version=MAPPING_VERSION,
                     operator=None if actor else operating_system_user(),
@@ -134,3 +134,4 @@ class Command(BaseCommand):
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)
+        return result
