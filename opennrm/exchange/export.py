@@ -78,7 +78,10 @@ def case_record(referral: Referral, *, key: bytes, person_uuid, decided: bool) -
         record["vic_TraffickingStatusDecisionMakingOrg"] = lookup(
             "competent_authority", referral.competent_authority, "vic_TraffickingStatusDecisionMakingOrg"
         )
-    types, uk_types, subtypes, events = [], [], [], []
+    types: list[str] = []
+    uk_types: list[str] = []
+    subtypes: list[str] = []
+    events: list[dict[str, str | int]] = []
     for entry in exploitation:
         for kind in entry.get("types") or []:
             types.append(lookup("exploitation_type", kind, "vic_TypeOfExploitation"))
@@ -90,7 +93,7 @@ def case_record(referral: Referral, *, key: bytes, person_uuid, decided: bool) -
         countries = [lookup("exploitation_location", entry.get("location") or "unknown", "hte_Country")]
         countries += [country_alpha2(code) for code in entry.get("countries") or []]
         for country in dict.fromkeys(c for c in countries if c):
-            event = {"hte_Type": "Exploitation", "hte_Country": country}
+            event: dict[str, str | int] = {"hte_Type": "Exploitation", "hte_Country": country}
             if year is not None:
                 event["x_uk_year"] = year
             if event not in events:

@@ -152,6 +152,7 @@ LANGUAGE_CODE = {"type": "string", "pattern": "^[a-z]{2,3}$", "description": "IS
 def field_schema(field: Field) -> dict:
     """One HTCDS field as JSON Schema: its type from the Field Type column, its values from Value Names."""
     kind = field.type
+    item: dict
     if field.is_picklist and field.iso_standard:
         item = dict(COUNTRY_CODE if field.iso_standard == "country" else LANGUAGE_CODE)
     elif field.is_picklist and field.value_names:
