@@ -145,6 +145,7 @@ def test_the_export_is_audited_with_its_recipient_count_and_hash(tmp_path, world
     assert event.details["cases"] == 2
     assert event.details["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file left"
+    assert target.stat().st_mode & 0o777 == 0o600  # the operator's alone until it is sent
 
 
 def test_the_contracts_form_without_a_user_is_the_operators_and_audited_as_such(tmp_path, world):
