@@ -43,6 +43,9 @@ AUDIT_CHECKPOINT_SIGNING_KEY = os.environ.get("OPENNRM_AUDIT_CHECKPOINT_SIGNING_
 AUDIT_CHECKPOINT_DIR = Path(os.environ.get("OPENNRM_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
 # Chains the audit trail is spread over, so concurrent writers rarely wait for each other.
 AUDIT_CHAINS = int(os.environ.get("OPENNRM_AUDIT_CHAINS", "16"))
+# The key the HTCDS export's pseudonymous ids are made with (ADR 0031): each recipient's key is derived from it, so
+# two recipients cannot join their files. A deployment sets it; the embedded demo makes a random one in var/.
+EXCHANGE_KEY = os.environ.get("OPENNRM_EXCHANGE_KEY", "")
 
 ALLOWED_HOSTS = [h for h in os.environ.get("OPENNRM_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 
@@ -67,6 +70,7 @@ INSTALLED_APPS = [
     "opennrm.dashboards",
     "opennrm.safeguarding",
     "opennrm.linkage",
+    "opennrm.exchange",
     "opennrm.api",
     "opennrm.web",
     "opennrm.demo",
