@@ -408,21 +408,21 @@ def create_duty_to_notify(request):
 # --- Decisions (opennrm/api/decisions.py) -------------------------------------------------------
 
 from .decisions import (  # noqa: E402
-    BODY_MODELS as DECISION_BODY_MODELS,  # noqa: E402
+    BODY_MODELS as DECISION_BODY_MODELS,
     router as decisions_router,
 )
 
 BODY_MODELS.extend(DECISION_BODY_MODELS)
 api.add_router("", decisions_router)
 
-# --- Managers' dashboard (opennrm/dashboards/api.py) --------------------------------------------
+# --- Managers' dashboard (opennrm/api/dashboards.py) --------------------------------------------
 
-from opennrm.dashboards.api import router as dashboard_router  # noqa: E402
+from .dashboards import router as dashboard_router  # noqa: E402
 
 api.add_router("", dashboard_router)
 
 from .queues import (  # noqa: E402
-    BODY_MODELS as QUEUE_BODY_MODELS,  # noqa: E402
+    BODY_MODELS as QUEUE_BODY_MODELS,
     router as queues_router,
 )
 
@@ -432,7 +432,7 @@ api.add_router("", queues_router)
 # --- Safeguarding (opennrm/api/safeguarding.py) -------------------------------------------------
 
 from .safeguarding import (  # noqa: E402
-    BODY_MODELS as SAFEGUARDING_BODY_MODELS,  # noqa: E402
+    BODY_MODELS as SAFEGUARDING_BODY_MODELS,
     router as safeguarding_router,
 )
 
@@ -442,7 +442,7 @@ api.add_router("", safeguarding_router)
 # --- Duplicate detection (opennrm/api/linkage.py) -----------------------------------------------
 
 from .linkage import (  # noqa: E402
-    BODY_MODELS as LINKAGE_BODY_MODELS,  # noqa: E402
+    BODY_MODELS as LINKAGE_BODY_MODELS,
     router as linkage_router,
 )
 

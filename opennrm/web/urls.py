@@ -1,9 +1,8 @@
 from django.urls import path
 
-from opennrm.dashboards import views as dashboard_views
 from opennrm.decisions import letters
 
-from . import account_views, decision_views, journey, linkage_views, safeguarding_views as sv, views
+from . import account_views, dashboard_views, decision_views, journey, linkage_views, safeguarding_views as sv, views
 
 app_name = "web"
 
