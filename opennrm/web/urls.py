@@ -1,8 +1,15 @@
 from django.urls import path
 
-from opennrm.decisions import letters
-
-from . import account_views, dashboard_views, decision_views, journey, linkage_views, safeguarding_views as sv, views
+from . import (
+    account_views,
+    dashboard_views,
+    decision_views,
+    journey,
+    letter_views,
+    linkage_views,
+    safeguarding_views as sv,
+    views,
+)
 
 app_name = "web"
 
@@ -20,11 +27,13 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>", views.referral_detail, name="referral-detail"),
     path("referrals/<uuid:referral_id>/access-log", views.referral_access_log, name="referral-access-log"),
     path(
-        "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter", letters.letter_page, name="decision-letter"
+        "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter",
+        letter_views.letter_page,
+        name="decision-letter",
     ),
     path(
         "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter.pdf",
-        letters.letter_pdf_download,
+        letter_views.letter_pdf_download,
         name="decision-letter-pdf",
     ),
     path("nrm-status", views.nrm_status, name="nrm-status"),
