@@ -74,5 +74,19 @@ urlpatterns = [
     path("duplicates/<uuid:candidate_id>", linkage_views.duplicate_candidate, name="duplicate"),
     path("people/<uuid:person_id>", linkage_views.person_detail, name="person"),
     path("people/<uuid:person_id>/unlink/<uuid:referral_id>", linkage_views.person_unlink, name="person-unlink"),
-    *journey.urlpatterns,
+    # The referral journey (web/journey.py).
+    path("referrals/new", journey.referral_start, name="referral-start"),
+    path("referrals/drafts/<uuid:draft_id>", journey.draft_resume, name="draft-resume"),
+    path("referrals/drafts/<uuid:draft_id>/situations", journey.situations_page, name="draft-situations"),
+    path("referrals/drafts/<uuid:draft_id>/situations/<int:number>", journey.situation_page, name="draft-situation"),
+    path(
+        "referrals/drafts/<uuid:draft_id>/situations/<int:number>/remove",
+        journey.situation_remove,
+        name="draft-situation-remove",
+    ),
+    path("referrals/drafts/<uuid:draft_id>/check", journey.check_answers, name="draft-check"),
+    path("referrals/drafts/<uuid:draft_id>/delete", journey.draft_delete, name="draft-delete"),
+    path("referrals/drafts/<uuid:draft_id>/<slug:slug>", journey.question_page, name="draft-page"),
+    path("referrals/<uuid:referral_id>/sent", journey.referral_sent, name="referral-sent"),
+    path("duty-to-notify/<uuid:report_id>", journey.duty_to_notify_sent, name="duty-to-notify-sent"),
 ]
