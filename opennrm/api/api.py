@@ -415,9 +415,9 @@ from .decisions import (
 BODY_MODELS.extend(DECISION_BODY_MODELS)
 api.add_router("", decisions_router)
 
-# --- Managers' dashboard (opennrm/dashboards/api.py) --------------------------------------------
+# --- Managers' dashboard (opennrm/api/dashboards.py) --------------------------------------------
 
-from opennrm.dashboards.api import router as dashboard_router
+from .dashboards import router as dashboard_router
 
 api.add_router("", dashboard_router)
 

@@ -16,16 +16,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
-from django.shortcuts import render
 from fpdf import FPDF
 
-from opennrm.policy import Compartment
 from opennrm.referrals.models import CompetentAuthority, Referral
-from opennrm.referrals.selectors import NotFound, referral_open
 
-from .models import Decision, DecisionState, Outcome, Stage
+from .models import Decision, Outcome, Stage
 from .routing import received_on
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -102,7 +97,8 @@ class Letter:
         return f"{Stage(self.decision.stage).label} decision: {Outcome(self.decision.outcome).label.lower()}"
 
 
-def _letter(referral: Referral, decision: Decision) -> Letter:
+def letter_for(referral: Referral, decision: Decision) -> Letter:
+    """The words of an issued decision's letter (decisions/selectors.py decision_letter_open finds the decision)."""
     key = (decision.stage, decision.outcome)
     recovery_end = referral.recovery_period_ends_on
     decided_on = received_on(decision.decided_at)
@@ -124,16 +120,6 @@ def _letter(referral: Referral, decision: Decision) -> Letter:
         next_steps=[step.format(**fill) for step in NEXT_STEPS[key]],
         plain_language=plain,
     )
-
-
-def decision_letter_open(*, actor, referral_id, decision_id) -> Letter:
-    """The letter of one issued decision on a referral the actor may see; the read is audited (refusals too)."""
-    referral = referral_open(actor=actor, uuid=referral_id, purpose=f"decision_letter:{str(decision_id)[:40]}")
-    decision = referral.decisions.filter(uuid=decision_id, state=DecisionState.ISSUED).first()
-    # The reasons restate the account and the letter names the person: the referral compartment's content.
-    if decision is None or Compartment.REFERRAL not in referral.access.compartments:
-        raise NotFound
-    return _letter(referral, decision)
 
 
 def letter_rows(letter: Letter) -> list[tuple[str, str]]:
@@ -189,30 +175,3 @@ def letter_pdf(letter: Letter) -> bytes:
     for text in letter.plain_language:
         paragraph(text)
     return bytes(pdf.output())
-
-
-def _open_or_404(request, referral_id, decision_id) -> Letter:
-    try:
-        return decision_letter_open(actor=request.user, referral_id=referral_id, decision_id=decision_id)
-    except NotFound:
-        raise Http404
-
-
-@login_required
-def letter_page(request, referral_id, decision_id):
-    letter = _open_or_404(request, referral_id, decision_id)
-    return render(
-        request,
-        "letters/decision.html",
-        {"title": f"{letter.title} – {letter.referral.reference}", "letter": letter, "rows": letter_rows(letter)},
-    )
-
-
-@login_required
-def letter_pdf_download(request, referral_id, decision_id):
-    letter = _open_or_404(request, referral_id, decision_id)
-    response = HttpResponse(letter_pdf(letter), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="{letter.referral.reference}-decision-{letter.decision.uuid}.pdf"'
-    )
-    return response

@@ -9,11 +9,12 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from opennrm.policy import Capability, has_capability
+from opennrm.policy import Capability, Compartment, has_capability
 from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status, queue_deadline
-from opennrm.referrals.selectors import audit_listed, referrals_visible_to
+from opennrm.referrals.selectors import NotFound, audit_listed, referral_open, referrals_visible_to
 from opennrm.workdays.calendar import working_days_between
 
+from .letters import Letter, letter_for
 from .models import DeadlineNotice, Decision, DecisionState, Stage
 from .routing import LONDON
 
@@ -267,3 +268,13 @@ def referral_history(*, actor, referral: Referral) -> list[HistoryEvent]:
             )
         )
     return sorted(events, key=lambda e: e.at)
+
+
+def decision_letter_open(*, actor, referral_id, decision_id) -> Letter:
+    """The letter of one issued decision on a referral the actor may see; the read is audited (refusals too)."""
+    referral = referral_open(actor=actor, uuid=referral_id, purpose=f"decision_letter:{str(decision_id)[:40]}")
+    decision = referral.decisions.filter(uuid=decision_id, state=DecisionState.ISSUED).first()
+    # The reasons restate the account and the letter names the person: the referral compartment's content.
+    if decision is None or Compartment.REFERRAL not in referral.access.compartments:
+        raise NotFound
+    return letter_for(referral, decision)

@@ -25,7 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_http_methods
@@ -1619,21 +1619,3 @@ def duty_to_notify_sent(request, report_id):
         "referrals/journey/duty_to_notify_sent.html",
         {"title": f"Duty to Notify {report.reference} sent", "report": report},
     )
-
-
-urlpatterns = [
-    path("referrals/new", referral_start, name="referral-start"),
-    path("referrals/drafts/<uuid:draft_id>", draft_resume, name="draft-resume"),
-    path("referrals/drafts/<uuid:draft_id>/situations", situations_page, name="draft-situations"),
-    path("referrals/drafts/<uuid:draft_id>/situations/<int:number>", situation_page, name="draft-situation"),
-    path(
-        "referrals/drafts/<uuid:draft_id>/situations/<int:number>/remove",
-        situation_remove,
-        name="draft-situation-remove",
-    ),
-    path("referrals/drafts/<uuid:draft_id>/check", check_answers, name="draft-check"),
-    path("referrals/drafts/<uuid:draft_id>/delete", draft_delete, name="draft-delete"),
-    path("referrals/drafts/<uuid:draft_id>/<slug:slug>", question_page, name="draft-page"),
-    path("referrals/<uuid:referral_id>/sent", referral_sent, name="referral-sent"),
-    path("duty-to-notify/<uuid:report_id>", duty_to_notify_sent, name="duty-to-notify-sent"),
-]

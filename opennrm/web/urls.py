@@ -1,9 +1,15 @@
 from django.urls import path
 
-from opennrm.dashboards import views as dashboard_views
-from opennrm.decisions import letters
-
-from . import account_views, decision_views, journey, linkage_views, safeguarding_views as sv, views
+from . import (
+    account_views,
+    dashboard_views,
+    decision_views,
+    journey,
+    letter_views,
+    linkage_views,
+    safeguarding_views as sv,
+    views,
+)
 
 app_name = "web"
 
@@ -21,11 +27,13 @@ urlpatterns = [
     path("referrals/<uuid:referral_id>", views.referral_detail, name="referral-detail"),
     path("referrals/<uuid:referral_id>/access-log", views.referral_access_log, name="referral-access-log"),
     path(
-        "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter", letters.letter_page, name="decision-letter"
+        "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter",
+        letter_views.letter_page,
+        name="decision-letter",
     ),
     path(
         "referrals/<uuid:referral_id>/decisions/<uuid:decision_id>/letter.pdf",
-        letters.letter_pdf_download,
+        letter_views.letter_pdf_download,
         name="decision-letter-pdf",
     ),
     path("nrm-status", views.nrm_status, name="nrm-status"),
@@ -66,5 +74,19 @@ urlpatterns = [
     path("duplicates/<uuid:candidate_id>", linkage_views.duplicate_candidate, name="duplicate"),
     path("people/<uuid:person_id>", linkage_views.person_detail, name="person"),
     path("people/<uuid:person_id>/unlink/<uuid:referral_id>", linkage_views.person_unlink, name="person-unlink"),
-    *journey.urlpatterns,
+    # The referral journey (web/journey.py).
+    path("referrals/new", journey.referral_start, name="referral-start"),
+    path("referrals/drafts/<uuid:draft_id>", journey.draft_resume, name="draft-resume"),
+    path("referrals/drafts/<uuid:draft_id>/situations", journey.situations_page, name="draft-situations"),
+    path("referrals/drafts/<uuid:draft_id>/situations/<int:number>", journey.situation_page, name="draft-situation"),
+    path(
+        "referrals/drafts/<uuid:draft_id>/situations/<int:number>/remove",
+        journey.situation_remove,
+        name="draft-situation-remove",
+    ),
+    path("referrals/drafts/<uuid:draft_id>/check", journey.check_answers, name="draft-check"),
+    path("referrals/drafts/<uuid:draft_id>/delete", journey.draft_delete, name="draft-delete"),
+    path("referrals/drafts/<uuid:draft_id>/<slug:slug>", journey.question_page, name="draft-page"),
+    path("referrals/<uuid:referral_id>/sent", journey.referral_sent, name="referral-sent"),
+    path("duty-to-notify/<uuid:report_id>", journey.duty_to_notify_sent, name="duty-to-notify-sent"),
 ]

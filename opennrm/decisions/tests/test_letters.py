@@ -5,8 +5,9 @@ import logging
 import pytest
 
 from opennrm.audit.models import AuditEvent
-from opennrm.decisions.letters import decision_letter_open, letter_pdf
+from opennrm.decisions.letters import letter_pdf
 from opennrm.decisions.models import Outcome, Stage
+from opennrm.decisions.selectors import decision_letter_open
 from opennrm.decisions.services import decision_confirm, decision_record
 from opennrm.referrals.selectors import NotFound
 from opennrm.safeguarding.services import guardian_allocate

@@ -5,13 +5,19 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import render
 from django.utils import timezone
 
+from opennrm.dashboards.periods import (
+    AGE_GROUPS,
+    Period,
+    check_filters,
+    check_period,
+    date_from_parts,
+    last_twelve_months,
+)
+from opennrm.dashboards.present import page_sections
+from opennrm.dashboards.selectors import LONDON, dashboard_figures
 from opennrm.policy import Capability, Role, has_capability
 from opennrm.referrals.codes import NATIONS
 from opennrm.referrals.models import CompetentAuthority
-
-from .periods import AGE_GROUPS, Period, check_filters, check_period, date_from_parts, last_twelve_months
-from .present import page_sections
-from .selectors import LONDON, dashboard_figures
 
 DATE_FIELDS = {"from": "start date", "to": "end date"}
 

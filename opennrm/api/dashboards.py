@@ -3,14 +3,14 @@
 from django.utils import timezone
 from ninja import Router
 
-from opennrm.api.http import invalid, problem
-from opennrm.api.schemas import ROLE_CHECKED, SIGNED_IN, WITH_QUERY, DashboardOut, responses
+from opennrm.dashboards.periods import Period, check_filters, check_period, last_twelve_months, parse_date
+from opennrm.dashboards.present import as_dict
+from opennrm.dashboards.selectors import LONDON, dashboard_figures
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.validation import FieldError
 
-from .periods import Period, check_filters, check_period, last_twelve_months, parse_date
-from .present import as_dict
-from .selectors import LONDON, dashboard_figures
+from .http import invalid, problem
+from .schemas import ROLE_CHECKED, SIGNED_IN, WITH_QUERY, DashboardOut, responses
 
 router = Router(tags=["dashboard"])
 KNOWN = {"from", "to", "authority", "nation", "age_group"}
