@@ -370,6 +370,60 @@ def validate_import_line(data: Any, *, now: dt.datetime) -> tuple[ImportLine | N
     return (parsed if not errors else None), errors
 
 
+# --- A Duty to Notify made from a referral's answers (nrm.md 1.3) -----------------------------------
+#
+# An adult must consent to being referred. When they say no, a public authority in England and Wales must
+# still notify the Home Office (Modern Slavery Act 2015 s.52), but the notification may not identify them
+# (s.52(3)). The pages ask one set of questions; these rules say what the answers make, and what of them is sent.
+
+# What a Duty to Notify carries of a referral body's answers, in the body's order: about the report, what the
+# person is (never who), and what happened to them. Nothing else is taken, so nothing identifying can slip in.
+DUTY_TO_NOTIFY_REPORT_FIELDS = ("nation", "first_responder_reference")
+DUTY_TO_NOTIFY_PERSON_FIELDS = ("age_group", "sex", "nationalities")
+DUTY_TO_NOTIFY_SITUATION_FIELDS = ("exploitation", "indicators", "police")
+
+
+def _potential_victim(referral: dict) -> dict:
+    value = referral.get("potential_victim")
+    return value if isinstance(value, dict) else {}
+
+
+def is_duty_to_notify(referral: dict) -> bool:
+    """Whether a referral body's answers make a Duty to Notify: an adult who has said no to being referred."""
+    consent = referral.get("consent")
+    return (
+        _potential_victim(referral).get("age_group") == "adult"
+        and isinstance(consent, dict)
+        and consent.get("given") is False
+    )
+
+
+def may_identify(referral: dict) -> bool:
+    """Whether these answers may hold details that identify the person (names, date of birth, languages,
+    address, phone, references): not when they make a Duty to Notify (MSA 2015 s.52(3))."""
+    return not is_duty_to_notify(referral)
+
+
+def duty_to_notify_answers(referral: dict) -> dict:
+    """The Duty to Notify body made of a referral body's answers: only those that cannot identify the person
+    (MSA 2015 s.52(3)), each left out when not given."""
+    pv = _potential_victim(referral)
+    body = {key: referral.get(key) for key in DUTY_TO_NOTIFY_REPORT_FIELDS}
+    body.update({key: pv.get(key) for key in DUTY_TO_NOTIFY_PERSON_FIELDS})
+    body.update({key: referral.get(key) for key in DUTY_TO_NOTIFY_SITUATION_FIELDS})
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def validate_answers(
+    referral: dict, *, now: dt.datetime
+) -> tuple[ReferralIn | DutyToNotifyIn | None, list[FieldError]]:
+    """Check a referral body's answers as what they make: a Duty to Notify of only its permitted answers when the
+    adult does not consent, else a referral."""
+    if is_duty_to_notify(referral):
+        return validate_duty_to_notify(duty_to_notify_answers(referral), now=now)
+    return validate_referral(referral, now=now)
+
+
 def validate_duty_to_notify(data: Any, *, now: dt.datetime) -> tuple[DutyToNotifyIn | None, list[FieldError]]:
     if not isinstance(data, dict):
         return None, [FieldError("body", "The body must be a JSON object")]

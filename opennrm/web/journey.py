@@ -22,7 +22,6 @@ import pycountry
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -35,14 +34,15 @@ from opennrm.policy import CHILD_AGE_GROUPS, Capability, has_capability
 from opennrm.referrals.codes import NATIONS, countries, languages, local_authorities, local_authority_name
 from opennrm.referrals.selectors import NotFound, draft_get, duty_to_notify_open, referral_open
 from opennrm.referrals.services import (
+    InvalidInput,
     NotAllowed,
     draft_discard,
     draft_save,
     draft_start,
-    duty_to_notify_create,
-    referral_create,
+    duty_to_notify_send,
+    referral_send,
 )
-from opennrm.referrals.validation import FieldError, validate_duty_to_notify, validate_referral
+from opennrm.referrals.validation import is_duty_to_notify, may_identify, validate_answers
 
 from .jinja import london_date, london_datetime
 
@@ -296,12 +296,6 @@ def _age_group(referral: dict) -> str | None:
     return _victim(referral).get("age_group")
 
 
-def is_duty_to_notify(referral: dict) -> bool:
-    """An adult who has said no to being referred: what is sent is a Duty to Notify."""
-    consent = referral.get("consent")
-    return _age_group(referral) == "adult" and isinstance(consent, dict) and consent.get("given") is False
-
-
 def summary_name(referral: dict) -> str | None:
     """How the home page lists the draft, such as "Thi Anh Nguyen (child)"."""
     pv = _victim(referral)
@@ -312,22 +306,6 @@ def summary_name(referral: dict) -> str | None:
     if name:
         return f"{name} ({age})" if age else name
     return f"Potential victim not yet named ({age})" if age else None
-
-
-def duty_to_notify_body(referral: dict) -> dict:
-    """Only the answers that cannot identify the person (Modern Slavery Act 2015 s.52(3))."""
-    pv = _victim(referral)
-    body = {
-        "nation": referral.get("nation"),
-        "first_responder_reference": referral.get("first_responder_reference"),
-        "age_group": pv.get("age_group"),
-        "sex": pv.get("sex"),
-        "nationalities": pv.get("nationalities"),
-        "exploitation": referral.get("exploitation"),
-        "indicators": referral.get("indicators"),
-        "police": referral.get("police"),
-    }
-    return {key: value for key, value in body.items() if value is not None}
 
 
 # --- The pages -------------------------------------------------------------------------------------
@@ -569,7 +547,7 @@ def _details_apply(referral, raw, now, number=None):
         elif code and code not in nationalities:
             nationalities.append(code)
     _put(pv, "nationalities", nationalities)
-    if not is_duty_to_notify(referral):
+    if may_identify(referral):
         _put(pv, "given_names", _text(raw, "given_names"))
         _put(pv, "family_name", _text(raw, "family_name"))
         _put(pv, "aliases", _lines(raw, "aliases"))
@@ -882,12 +860,6 @@ def locate(field: str, message: str) -> Located:
     return Located(slug, number, component, anchor, text)
 
 
-def _validation_errors(referral: dict, now: dt.datetime) -> list[FieldError]:
-    if is_duty_to_notify(referral):
-        return validate_duty_to_notify(duty_to_notify_body(referral), now=now)[1]
-    return validate_referral(referral, now=now)[1]
-
-
 def _typed_problems(answers: dict, now: dt.datetime) -> list[Located]:
     """What typed input still could not be taken into the body, page by page."""
     found = []
@@ -905,7 +877,7 @@ def _typed_problems(answers: dict, now: dt.datetime) -> list[Located]:
 def all_errors(answers: dict, now: dt.datetime) -> list[Located]:
     """Every problem in the draft, typed input first, one per form component, in journey order."""
     found = _typed_problems(answers, now) + [
-        locate(e.field, e.message) for e in _validation_errors(answers["referral"], now)
+        locate(e.field, e.message) for e in validate_answers(answers["referral"], now=now)[1]
     ]
     seen, unique = set(), []
     for err in found:
@@ -1522,17 +1494,14 @@ def check_answers(request, draft):
     errors = []
     if request.method == "POST":
         errors = all_errors(answers, now)
-        if not errors and dtn:
-            data, problems = validate_duty_to_notify(duty_to_notify_body(referral), now=now)
-            if not problems:
-                return _send_duty_to_notify(request, draft, data)
-            errors = [locate(e.field, e.message) for e in problems]
-        elif not errors:
-            data, problems = validate_referral(referral, now=now)
-            if not problems:
-                sent = referral_create(actor=request.user, data=data, draft=draft)
+        if not errors:
+            try:
+                if dtn:
+                    return _send_duty_to_notify(request, draft, now)
+                sent = referral_send(actor=request.user, draft=draft, now=now)
                 return redirect("web:referral-sent", sent.uuid)
-            errors = [locate(e.field, e.message) for e in problems]
+            except InvalidInput as exc:
+                errors = [locate(e.field, e.message) for e in exc.errors]
     context = _context(
         draft,
         answers,
@@ -1552,16 +1521,13 @@ def check_answers(request, draft):
     return render(request, "referrals/journey/check.html", context)
 
 
-def _send_duty_to_notify(request, draft, data):
-    # One transaction: the report is sent and the draft, which may hold identifying answers, is deleted with it.
+def _send_duty_to_notify(request, draft, now):
     try:
-        with transaction.atomic():
-            draft = draft_get(actor=request.user, uuid=draft.uuid)  # again inside: a second click finds it gone
-            report = duty_to_notify_create(actor=request.user, data=data)
-            draft_discard(actor=request.user, draft=draft)
+        report = duty_to_notify_send(actor=request.user, draft_uuid=draft.uuid, now=now)
     except NotFound:
         messages.info(request, "This Duty to Notify has already been sent")
         return redirect("web:home")
+    # The draft is gone: remember what it became, so that a second click lands on the confirmation.
     sent = request.session.get(SENT_DUTY_TO_NOTIFY, {})
     sent[str(draft.uuid)] = str(report.uuid)
     request.session[SENT_DUTY_TO_NOTIFY] = sent
