@@ -25,7 +25,8 @@ def _reject_controls(value: str, *, multiline: bool) -> str:
                 if multiline
                 else "this is a single line of text, in any script, without line breaks or control characters"
             )
-            raise PydanticCustomError("control_characters", f"Remove the {what} U+{ord(ch):04X}: {rule}")
+            code = "unpaired_surrogate" if cat == "Cs" else "control_characters"
+            raise PydanticCustomError(code, f"Remove the {what} U+{ord(ch):04X}: {rule}")
     return value
 
 
@@ -73,7 +74,10 @@ def _name(value: str) -> str:
     # Composed (NFC), so that one name typed on two keyboards is stored, shown and matched alike.
     value = unicodedata.normalize("NFC", value)
     if (problem := name_problem(value)) is not None:
-        raise PydanticCustomError("name", problem)
+        # Its code says which problem it is (FieldError.code): no letter at all, or a character that cannot be seen.
+        raise PydanticCustomError(
+            "name_without_letters" if problem == NAME_WITHOUT_LETTERS else "invisible_character", problem
+        )
     return value
 
 

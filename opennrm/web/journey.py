@@ -42,7 +42,7 @@ from opennrm.referrals.services import (
     duty_to_notify_send,
     referral_send,
 )
-from opennrm.referrals.validation import is_duty_to_notify, may_identify, validate_answers
+from opennrm.referrals.validation import FieldError, is_duty_to_notify, may_identify, validate_answers
 
 from .jinja import london_date, london_datetime
 
@@ -791,38 +791,68 @@ LABELS = {
     "phone": ("Phone number", "Enter a phone number"),
     "add_another": ("Whether to add another situation", "Select yes if you need to add another exploitation situation"),
 }
-MISSING = ("This field is required", "Give at least one", "Must not be empty")
 # Messages written for API callers, said here as the pages ask the question.
 PAGE_MESSAGES = {"consent": "Select yes if the potential victim consents to being referred, or no if they do not"}
-GENERIC_PREFIXES = (
-    "Must ",
-    "Give at most",
-    "Contains characters",
-    "Choose ",
-    "Remove the control character",
-    "Remove the invisible character",
-    "Enter a date",
-    "Enter a real date",
-    "Include a UTC offset",
-    "Use an ISO",
-    "Use the ONS",
+# How a page words the shared validator's problems, decided by their codes (validation.FieldError), never their
+# wording. A missing answer is asked for as the page asks it; a message saying what the field must be is said of
+# the field ("Date of birth must be ..."); one that does not name its field follows the field's label; any other
+# already says what to fix, and is shown as it is.
+MISSING_CODES = frozenset({"missing", "string_too_short", "too_short"})
+SAID_OF_THE_FIELD_CODES = frozenset(
+    {
+        "string_type",
+        "string_too_long",
+        "bool_type",
+        "list_type",
+        "model_type",
+        "model_attributes_type",
+        "dict_type",
+        "greater_than_equal",
+        "less_than_equal",
+        "name_without_letters",
+        "date_in_future",
+        "time_in_future",
+        "ended_before_started",
+    }
+)
+AFTER_THE_LABEL_CODES = frozenset(
+    {
+        "too_long",
+        "string_pattern_mismatch",
+        "literal_error",
+        "control_characters",
+        "invisible_character",
+        "date_type",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "date_from_datetime_inexact",
+        "datetime_type",
+        "datetime_parsing",
+        "datetime_from_date_parsing",
+        "timezone_aware",
+        "country_code",
+        "language_code",
+        "local_authority_code",
+    }
 )
 
 
-def _page_message(component: str, message: str) -> str:
+def _page_message(component: str, error: FieldError) -> str:
     """Make the shared validator's message name the field on the page, as GOV.UK error messages do."""
-    label, missing = LABELS.get(component, (component.replace("_", " ").capitalize(), message))
-    if message.startswith(MISSING):
+    label, missing = LABELS.get(component, (component.replace("_", " ").capitalize(), error.message))
+    message = error.message
+    if error.code in MISSING_CODES:
         return missing
-    if message.startswith("Must "):
+    if error.code in SAID_OF_THE_FIELD_CODES:
         return f"{label} {message[0].lower()}{message[1:]}"
-    if message.startswith(GENERIC_PREFIXES):
+    if error.code in AFTER_THE_LABEL_CODES:
         return f"{label}: {message[0].lower()}{message[1:]}"
     return message
 
 
-def locate(field: str, message: str) -> Located:
+def locate(error: FieldError) -> Located:
     """The page and input a contract field path belongs to, such as potential_victim.date_of_birth → details."""
+    field = error.field
     parts = field.split(".")
     head, rest = parts[0], parts[1:]
     slug, number, component = "check", None, ""
@@ -855,7 +885,7 @@ def locate(field: str, message: str) -> Located:
             slug, component = "details", f"nationality_{min(index, 1) + 1}"
         else:
             slug, component = "details", DETAIL_COMPONENTS.get(name, "given_names")
-    text = PAGE_MESSAGES.get(field) or _page_message(component, message)
+    text = PAGE_MESSAGES.get(field) or _page_message(component, error)
     anchor = f"{component}-day" if component in DATE_COMPONENTS else component
     return Located(slug, number, component, anchor, text)
 
@@ -876,9 +906,7 @@ def _typed_problems(answers: dict, now: dt.datetime) -> list[Located]:
 
 def all_errors(answers: dict, now: dt.datetime) -> list[Located]:
     """Every problem in the draft, typed input first, one per form component, in journey order."""
-    found = _typed_problems(answers, now) + [
-        locate(e.field, e.message) for e in validate_answers(answers["referral"], now=now)[1]
-    ]
+    found = _typed_problems(answers, now) + [locate(e) for e in validate_answers(answers["referral"], now=now)[1]]
     seen, unique = set(), []
     for err in found:
         if (err.slug, err.number, err.component) not in seen:
@@ -1501,7 +1529,7 @@ def check_answers(request, draft):
                 sent = referral_send(actor=request.user, draft=draft, now=now)
                 return redirect("web:referral-sent", sent.uuid)
             except InvalidInput as exc:
-                errors = [locate(e.field, e.message) for e in exc.errors]
+                errors = [locate(e) for e in exc.errors]
     context = _context(
         draft,
         answers,
