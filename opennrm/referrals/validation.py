@@ -425,6 +425,50 @@ def validate_import_line(data: Any, *, now: dt.datetime) -> tuple[ImportLine | N
     return (parsed if not errors else None), errors
 
 
+def _potential_victim(referral: dict) -> dict:
+    value = referral.get("potential_victim")
+    return value if isinstance(value, dict) else {}
+
+
+# --- What a referral asks, by the person's age (nrm.md 1.3) -----------------------------------------
+#
+# A child, or a person who may be a child (presumption of age, MSA 2015 s.51), is referred without consent, and
+# only after the local authority has been contacted to safeguard them. An adult must consent to being referred.
+# The same rules are checked in _referral_rules; these say which answers a referral body asks for.
+
+
+def treated_as_child(referral: dict) -> bool:
+    """Whether the person is referred as a child: under 18, or not known not to be (presumption of age)."""
+    return _potential_victim(referral).get("age_group") in CHILD_AGE_GROUPS
+
+
+def asks_local_authority_contact(referral: dict) -> bool:
+    """Whether the referral needs the local authority contacted: a child is safeguarded first, then referred."""
+    return treated_as_child(referral)
+
+
+def asks_consent(referral: dict) -> bool:
+    """Whether the person is asked to consent to being referred: an adult is; a child is referred without."""
+    return _potential_victim(referral).get("age_group") == "adult"
+
+
+def forget_answers_not_asked(referral: dict) -> None:
+    """Drop from a referral body the answers its age does not ask for (a child's consent, an adult's local
+    authority contact), so that an age answer changed later leaves nothing behind that the rules refuse."""
+    if not asks_consent(referral):
+        referral.pop("consent", None)
+    if not asks_local_authority_contact(referral):
+        referral.pop("local_authority_contact", None)
+
+
+def consent_answer(previous: Any, *, given: bool, now: dt.datetime) -> dict:
+    """The consent to keep for a yes or no: the time it was first recorded stays while the answer does (a re-saved
+    answer is not a new consent); a new or changed answer is recorded now."""
+    previous = previous if isinstance(previous, dict) else {}
+    recorded_at = previous.get("recorded_at") if previous.get("given") is given else None
+    return {"given": given, "recorded_at": recorded_at or now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")}
+
+
 # --- A Duty to Notify made from a referral's answers (nrm.md 1.3) -----------------------------------
 #
 # An adult must consent to being referred. When they say no, a public authority in England and Wales must
@@ -436,11 +480,6 @@ def validate_import_line(data: Any, *, now: dt.datetime) -> tuple[ImportLine | N
 DUTY_TO_NOTIFY_REPORT_FIELDS = ("nation", "first_responder_reference")
 DUTY_TO_NOTIFY_PERSON_FIELDS = ("age_group", "sex", "nationalities")
 DUTY_TO_NOTIFY_SITUATION_FIELDS = ("exploitation", "indicators", "police")
-
-
-def _potential_victim(referral: dict) -> dict:
-    value = referral.get("potential_victim")
-    return value if isinstance(value, dict) else {}
 
 
 def is_duty_to_notify(referral: dict) -> bool:

@@ -30,7 +30,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_http_methods
 
 from opennrm.accounts.selectors import guardian_services_covering
-from opennrm.policy import CHILD_AGE_GROUPS, Capability, has_capability
+from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import NATIONS, countries, languages, local_authorities, local_authority_name
 from opennrm.referrals.selectors import NotFound, draft_get, duty_to_notify_open, referral_open
 from opennrm.referrals.services import (
@@ -42,7 +42,17 @@ from opennrm.referrals.services import (
     duty_to_notify_send,
     referral_send,
 )
-from opennrm.referrals.validation import FieldError, is_duty_to_notify, may_identify, validate_answers
+from opennrm.referrals.validation import (
+    FieldError,
+    asks_consent,
+    asks_local_authority_contact,
+    consent_answer,
+    forget_answers_not_asked,
+    is_duty_to_notify,
+    may_identify,
+    treated_as_child,
+    validate_answers,
+)
 
 from .jinja import london_date, london_datetime
 
@@ -426,14 +436,7 @@ def _consent_apply(referral, raw, now, number=None):
     if answer is None:
         referral.pop("consent", None)
         return problems
-    given = answer == "yes"
-    previous = referral.get("consent") if isinstance(referral.get("consent"), dict) else {}
-    # Keep when consent was first recorded; a re-saved page is not a new consent.
-    recorded_at = previous.get("recorded_at") if previous.get("given") is given else None
-    referral["consent"] = {
-        "given": given,
-        "recorded_at": recorded_at or now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-    }
+    referral["consent"] = consent_answer(referral.get("consent"), given=answer == "yes", now=now)
     return problems
 
 
@@ -675,11 +678,10 @@ QUESTION_SLUGS = ("reference", "nation", "age", "local-authority", "consent", "i
 
 def journey_sequence(referral: dict) -> list[str]:
     """The pages this referral goes through, in the Home Office form's order; the age answer picks the path."""
-    age = _age_group(referral)
     pages = ["reference", "nation", "age"]
-    if age in CHILD_AGE_GROUPS:
+    if asks_local_authority_contact(referral):
         pages.append("local-authority")
-    elif age == "adult":
+    elif asks_consent(referral):
         pages.append("consent")
     return pages + ["situations", "indicators", "police", "details"]
 
@@ -691,11 +693,8 @@ def _typed_key(slug: str, number: int | None) -> str:
 def _tidy(answers: dict) -> None:
     """Drop what the current path does not ask: a child has no consent, an adult no local authority contact."""
     referral = answers["referral"]
+    forget_answers_not_asked(referral)
     sequence = journey_sequence(referral)
-    if "consent" not in sequence:
-        referral.pop("consent", None)
-    if "local-authority" not in sequence:
-        referral.pop("local_authority_contact", None)
     answers["pages_saved"] = [slug for slug in answers["pages_saved"] if slug in sequence]
     answers["typed"] = {
         key: form for key, form in answers["typed"].items() if key.startswith("situation-") or key in sequence
@@ -983,7 +982,7 @@ def _back_url(draft, answers: dict, slug: str, change: bool) -> str:
 
 
 def _guardian_services(referral: dict) -> list:
-    if _age_group(referral) not in CHILD_AGE_GROUPS:
+    if not treated_as_child(referral):
         return []
     return guardian_services_covering((referral.get("local_authority_contact") or {}).get("local_authority", ""))
 
@@ -1387,7 +1386,7 @@ def _summary(draft, referral: dict) -> list[dict]:
             ],
         }
     ]
-    if _age_group(referral) in CHILD_AGE_GROUPS:
+    if asks_local_authority_contact(referral):
         contact = referral.get("local_authority_contact") or {}
         sections.append(
             {
@@ -1409,7 +1408,7 @@ def _summary(draft, referral: dict) -> list[dict]:
                 ],
             }
         )
-    elif _age_group(referral) == "adult":
+    elif asks_consent(referral):
         consent = referral.get("consent") or {}
         text = {
             True: f"Yes, recorded {london_datetime(consent.get('recorded_at'))}",

@@ -1,5 +1,5 @@
-"""What a draft's answers make and what of them is sent (MSA 2015 s.52(3)), and sending a draft: the rules
-applied directly, without the pages."""
+"""What a draft's answers make, what they ask by age and what of them is sent (MSA 2015 s.52(3)), and sending a
+draft: the rules applied directly, without the pages."""
 
 import copy
 import datetime as dt
@@ -22,9 +22,14 @@ from opennrm.referrals.services import (
 )
 from opennrm.referrals.validation import (
     IDENTIFYING_FIELDS,
+    asks_consent,
+    asks_local_authority_contact,
+    consent_answer,
     duty_to_notify_answers,
+    forget_answers_not_asked,
     is_duty_to_notify,
     may_identify,
+    treated_as_child,
     validate_answers,
 )
 
@@ -160,3 +165,45 @@ def test_a_draft_that_is_not_a_valid_referral_is_not_sent(first_responder):
         referral_send(actor=first_responder, draft=draft, now=NOW)
     assert [e.field for e in refused.value.errors] == ["consent.given"]
     assert not Referral.objects.exists() and not DutyToNotify.objects.exists()
+
+
+# --- What a referral asks, by age (nrm.md 1.3) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("age_group", "child", "local_authority", "consent"),
+    [
+        ("child", True, True, False),
+        ("unknown", True, True, False),  # presumption of age (MSA 2015 s.51): not sure is a child
+        ("adult", False, False, True),
+        (None, False, False, False),  # not answered yet: neither
+    ],
+)
+def test_age_decides_what_a_referral_asks(age_group, child, local_authority, consent):
+    body = {"potential_victim": {"age_group": age_group}}
+    assert treated_as_child(body) is child
+    assert asks_local_authority_contact(body) is local_authority
+    assert asks_consent(body) is consent
+
+
+def test_answers_the_age_does_not_ask_for_are_forgotten():
+    body = {**adult(consent=True), "local_authority_contact": {"local_authority": "E09000008"}}
+    forget_answers_not_asked(body)
+    assert "local_authority_contact" not in body and body["consent"]["given"] is True
+    body["potential_victim"]["age_group"] = "unknown"
+    body["local_authority_contact"] = {"local_authority": "E09000008"}
+    forget_answers_not_asked(body)
+    assert "consent" not in body and body["local_authority_contact"] == {"local_authority": "E09000008"}
+    body["potential_victim"] = {}
+    forget_answers_not_asked(body)
+    assert "consent" not in body and "local_authority_contact" not in body
+
+
+def test_consent_keeps_when_it_was_first_recorded_while_the_answer_stays():
+    first = consent_answer(None, given=True, now=dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))
+    assert first == {"given": True, "recorded_at": "2026-11-27T09:00:00Z"}
+    assert consent_answer(first, given=True, now=NOW) == first  # the page saved again: not a new consent
+    changed = consent_answer(first, given=False, now=NOW)
+    assert changed == {"given": False, "recorded_at": "2026-11-28T15:00:00Z"}
+    london = dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert consent_answer("not an answer", given=True, now=london)["recorded_at"] == "2026-07-01T09:00:00Z"
