@@ -125,6 +125,10 @@ CriminalSubtype = Literal["county_lines", "cannabis_cultivation", "forced_beggin
 Location = Literal["uk", "overseas", "uk_and_overseas", "unknown"]
 
 
+# A referral or Duty to Notify describes at most this many exploitation situations (contract section 2).
+MAX_EXPLOITATION_SITUATIONS = 20
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -187,7 +191,7 @@ class ReferralIn(Strict):
     potential_victim: PotentialVictim
     local_authority_contact: LocalAuthorityContact | None = None
     consent: Consent | None = None
-    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=20)]
+    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=MAX_EXPLOITATION_SITUATIONS)]
     indicators: Annotated[list[Text], Field(max_length=50)] | None = None
     police: Police | None = None
 
@@ -207,6 +211,6 @@ class DutyToNotifyIn(Strict):
     age_group: AgeGroup
     sex: Sex
     nationalities: Annotated[list[Country], Field(max_length=2)] | None = None
-    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=20)]
+    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=MAX_EXPLOITATION_SITUATIONS)]
     indicators: Annotated[list[Text], Field(max_length=50)] | None = None
     police: Police | None = None

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from functools import lru_cache, wraps
 from zoneinfo import ZoneInfo
 
-import pycountry
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -31,7 +30,16 @@ from django.views.decorators.http import require_http_methods
 
 from opennrm.accounts.selectors import guardian_services_covering
 from opennrm.policy import Capability, has_capability
-from opennrm.referrals.codes import NATIONS, countries, languages, local_authorities, local_authority_name
+from opennrm.referrals.codes import (
+    NATIONS,
+    countries,
+    country_code,
+    language_code,
+    languages,
+    local_authorities,
+    local_authority_name,
+)
+from opennrm.referrals.schemas import MAX_EXPLOITATION_SITUATIONS
 from opennrm.referrals.selectors import NotFound, draft_get, duty_to_notify_open, referral_open
 from opennrm.referrals.services import (
     InvalidInput,
@@ -57,7 +65,7 @@ from opennrm.referrals.validation import (
 from .jinja import london_date, london_datetime
 
 LONDON = ZoneInfo("Europe/London")
-MAX_SITUATIONS = 20  # the contract's limit on exploitation entries
+MAX_SITUATIONS = MAX_EXPLOITATION_SITUATIONS  # the contract's limit on exploitation entries
 # The session remembers which Duty to Notify each sent draft became (the draft itself is deleted),
 # so a double-clicked "Send" lands on the confirmation instead of a missing draft.
 SENT_DUTY_TO_NOTIFY = "journey_sent_duty_to_notify"
@@ -240,39 +248,10 @@ def _date_form(value: str | None, prefix: str) -> dict:
     }
 
 
-def _squash(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
-@lru_cache(maxsize=1)
-def _country_index() -> dict[str, str]:
-    """Typed country → ISO alpha-3: codes, and names ignoring case, spaces and punctuation ("Vietnam" = "Viet Nam")."""
-    index = {}
-    for country in pycountry.countries:
-        for name in (getattr(country, "official_name", None), country.name, getattr(country, "common_name", None)):
-            if name:
-                index[_squash(name)] = country.alpha_3
-    index.update({_squash(code): code for code in countries()})
-    index.update({"uk": "GBR", "greatbritain": "GBR", "britain": "GBR"})
-    return index
-
-
-@lru_cache(maxsize=1)
-def _language_index() -> dict[str, str]:
-    """Typed language → ISO code: names ignoring case (the 2-letter code where there is one), then codes."""
-    index: dict[str, str] = {}
-    for code, name in languages().items():
-        key = _squash(name)
-        if key not in index or len(code) < len(index[key]):
-            index[key] = code
-    index.update({code.lower(): code for code in languages()})
-    return index
-
-
 def _countries(values: list[str], component: str, label: str, problems: Problems) -> list[str]:
     found = []
     for value in values:
-        code = _country_index().get(_squash(value))
+        code = country_code(value)
         if code is None:
             problems.add(
                 component,
@@ -571,7 +550,7 @@ def _details_apply(referral, raw, now, number=None):
         _put(pv, "age_disputed", _yes_no(raw, "age_disputed", problems))
         codes = []
         for typed in (part.strip() for part in re.split(r"[,;\n]", raw.get("languages") or "")):
-            code = _language_index().get(typed.lower()) or _language_index().get(_squash(typed)) if typed else None
+            code = language_code(typed) if typed else None
             if typed and code is None:
                 problems.add(
                     "languages",
