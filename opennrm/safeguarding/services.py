@@ -6,6 +6,7 @@ its audit event in the same transaction. A refusal changes nothing.
 
 import datetime as dt
 import uuid as uuid_module
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -88,7 +89,7 @@ def _readable(value):
     return None if isinstance(value, Unreadable) else value
 
 
-def _check(errors: list[FieldError], unreadable: list[FieldError] = ()) -> None:
+def _check(errors: list[FieldError], unreadable: Sequence[FieldError] = ()) -> None:
     """Refuse the input (InvalidInput) if anything is wrong: what could not be read first, then the rest."""
     fields = {u.field for u in unreadable}
     errors = [*unreadable, *(e for e in errors if e.field not in fields)]

@@ -2,12 +2,14 @@
 
 The pages follow the Home Office form's order (docs: domain nrm.md 1.4). Each page turns its form into
 its part of the contract-shaped referral body (contract section 2), kept in a draft on the server and
-saved on every POST, valid or not, so nothing typed is lost. The body is checked by the same
-`validate_referral` the API uses, and each page shows the errors that belong to its own fields.
+saved on every POST, valid or not, so nothing typed is lost. The body is checked by the same validators
+the API uses (referrals/validation.py), and each page shows the errors that belong to its own fields.
 
 "Is the potential victim under 18?" decides the path: yes or not sure is a child (the local authority
 must be contacted first, no consent), no is an adult (consent). An adult who does not consent is not
 referred: the journey becomes a Duty to Notify, which sends only the answers that cannot identify them.
+These rules are the referrals domain's (validation.py: asks_consent, is_duty_to_notify,
+duty_to_notify_answers; services.py: referral_send, duty_to_notify_send); the pages ask them.
 """
 
 import copy
