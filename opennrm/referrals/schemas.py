@@ -25,7 +25,8 @@ def _reject_controls(value: str, *, multiline: bool) -> str:
                 if multiline
                 else "this is a single line of text, in any script, without line breaks or control characters"
             )
-            raise PydanticCustomError("control_characters", f"Remove the {what} U+{ord(ch):04X}: {rule}")
+            code = "unpaired_surrogate" if cat == "Cs" else "control_characters"
+            raise PydanticCustomError(code, f"Remove the {what} U+{ord(ch):04X}: {rule}")
     return value
 
 
@@ -76,7 +77,10 @@ def _name(value: str) -> str:
     # Composed (NFC), so that one name typed on two keyboards is stored, shown and matched alike.
     value = unicodedata.normalize("NFC", value)
     if (problem := name_problem(value)) is not None:
-        raise PydanticCustomError("name", problem)
+        # Its code says which problem it is (FieldError.code): no letter at all, or a character that cannot be seen.
+        raise PydanticCustomError(
+            "name_without_letters" if problem == NAME_WITHOUT_LETTERS else "invisible_character", problem
+        )
     return value
 
 
@@ -122,6 +126,10 @@ Precision = Literal["day", "month", "year", "estimated"]
 ExploitationType = Literal["labour", "sexual", "criminal", "domestic_servitude", "organ_removal", "other"]
 CriminalSubtype = Literal["county_lines", "cannabis_cultivation", "forced_begging", "theft", "other"]
 Location = Literal["uk", "overseas", "uk_and_overseas", "unknown"]
+
+
+# A referral or Duty to Notify describes at most this many exploitation situations (contract section 2).
+MAX_EXPLOITATION_SITUATIONS = 20
 
 
 class Strict(BaseModel):
@@ -186,7 +194,7 @@ class ReferralIn(Strict):
     potential_victim: PotentialVictim
     local_authority_contact: LocalAuthorityContact | None = None
     consent: Consent | None = None
-    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=20)]
+    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=MAX_EXPLOITATION_SITUATIONS)]
     indicators: Annotated[list[Text], Field(max_length=50)] | None = None
     police: Police | None = None
 
@@ -206,6 +214,6 @@ class DutyToNotifyIn(Strict):
     age_group: AgeGroup
     sex: Sex
     nationalities: Annotated[list[Country], Field(max_length=2)] | None = None
-    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=20)]
+    exploitation: Annotated[list[Exploitation], Field(min_length=1, max_length=MAX_EXPLOITATION_SITUATIONS)]
     indicators: Annotated[list[Text], Field(max_length=50)] | None = None
     police: Police | None = None

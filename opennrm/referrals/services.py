@@ -15,8 +15,15 @@ from opennrm.safeguarding.guardians import guardian_request_for_new_referral, gu
 from .models import DutyToNotify, Referral, ReferralDraft, Status
 from .references import home_office_reference_key
 from .schemas import DutyToNotifyIn, ReferralIn
-from .selectors import NotFound
+from .selectors import NotFound, draft_get
 from .tasks import send_referral_acknowledgement
+from .validation import (
+    FieldError,
+    duty_to_notify_answers,
+    is_duty_to_notify,
+    validate_duty_to_notify,
+    validate_referral,
+)
 
 
 def _check_for_duplicates(referrals: list[Referral]) -> None:
@@ -32,6 +39,14 @@ SAFEGUARDING_IDENTITY_FIELDS = ("current_address", "phone")
 
 class NotAllowed(Exception):
     """The actor's role may not do this at all (HTTP 403)."""
+
+
+class InvalidInput(Exception):
+    """The answers do not make a valid body (HTTP 422); every error at once, each naming its field."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
 
 
 def _require(actor, capability: Capability) -> None:
@@ -308,3 +323,53 @@ def draft_discard(*, actor, draft: ReferralDraft) -> None:
     uuid = str(draft.uuid)
     draft.delete()
     audit_record(actor=actor, action="draft.delete", object_type="referral_draft", object_id=uuid)
+
+
+# --- Sending a draft ------------------------------------------------------------------------------------
+#
+# A draft keeps the contract-shaped body answered so far under "referral" (web/journey.py fills it a page at
+# a time). Sending checks that body as the API checks one, then stores what it makes.
+
+
+def _draft_body(draft: ReferralDraft) -> dict:
+    body = (draft.answers or {}).get("referral")
+    return body if isinstance(body, dict) else {}
+
+
+@transaction.atomic
+def referral_send(*, actor, draft: ReferralDraft, now: dt.datetime | None = None) -> Referral:
+    """Send the draft as a referral: its answers checked as the API checks a body (InvalidInput with every
+    problem), then stored by referral_create, which makes one referral of a double-clicked "Send"."""
+    data, problems = validate_referral(_draft_body(draft), now=now or timezone.now())
+    if problems:
+        raise InvalidInput(problems)
+    return referral_create(actor=actor, data=data, draft=draft)
+
+
+@transaction.atomic
+def duty_to_notify_send(*, actor, draft_uuid, now: dt.datetime | None = None) -> DutyToNotify:
+    """Send the draft as a Duty to Notify, made of only the answers that cannot identify the person
+    (validation.duty_to_notify_answers, MSA 2015 s.52(3)), and delete the draft, which may hold identifying
+    answers, in the same transaction: the report exists exactly when the draft is gone.
+
+    NotFound when the draft is not there (a second click finds it already sent); InvalidInput with every
+    problem when the answers do not make a Duty to Notify.
+    """
+    draft = draft_get(actor=actor, uuid=draft_uuid)
+    body = _draft_body(draft)
+    if not is_duty_to_notify(body):
+        raise InvalidInput(
+            [
+                FieldError(
+                    "consent.given",
+                    "Only an adult who does not consent to being referred is reported through Duty to Notify: "
+                    "send this draft as a referral",
+                )
+            ]
+        )
+    data, problems = validate_duty_to_notify(duty_to_notify_answers(body), now=now or timezone.now())
+    if problems:
+        raise InvalidInput(problems)
+    report = duty_to_notify_create(actor=actor, data=data)
+    draft_discard(actor=actor, draft=draft)
+    return report

@@ -37,8 +37,18 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 @dataclass(frozen=True)
 class FieldError:
+    """One problem with the input: the field it is in, what to fix in words, and a code for the kind of problem.
+
+    The code stays the same whatever the message says, so that a page can decide how to show a problem without
+    reading its wording. A shape problem's code is pydantic's error type (such as `missing`, `string_too_long`,
+    `literal_error`) or the schema's own (`country_code`, `invisible_character`, `name_without_letters`, ...);
+    a rule's code names the rule (such as `date_in_future`, `identifying`, `adult_under_18`). An API answer
+    carries the field and the message only (contract section 2).
+    """
+
     field: str
     message: str
+    code: str = "invalid"
 
     def as_dict(self) -> dict:
         return {"field": self.field, "message": self.message}
@@ -100,6 +110,21 @@ def error_message(err: dict) -> str:
     return err["msg"]
 
 
+# Where a field has its own message for a kind of problem, it has its own code for it too.
+_FIELD_CODES = {"home_office_reference": "home_office_reference_format"}
+
+
+def error_code(err: dict) -> str:
+    """A pydantic error's code: its type, made as particular as its message (see FieldError)."""
+    kind = err["type"]
+    last = next((p for p in reversed(err["loc"]) if isinstance(p, str)), "")
+    if kind in ("string_pattern_mismatch", "literal_error") and last in _FIELD_CODES:
+        return _FIELD_CODES[last]
+    if kind == "too_short" and (err.get("ctx") or {}).get("min_length") != 1:
+        return "too_few"
+    return kind
+
+
 def _path(loc: tuple) -> str:
     return ".".join(str(p) for p in loc)
 
@@ -110,7 +135,7 @@ def pydantic_errors(exc: ValidationError) -> list[FieldError]:
         loc = err["loc"]
         # Strict JSON mode tags union members; drop the tags so the path stays the contract's.
         loc = tuple(p for p in loc if not (isinstance(p, str) and (p.endswith("]") or p in {"none", "nullable"})))
-        errors.append(FieldError(_path(loc) or "body", error_message(err)))
+        errors.append(FieldError(_path(loc) or "body", error_message(err), error_code(err)))
     return errors
 
 
@@ -126,7 +151,11 @@ def _without_lone_surrogates(value: Any, path: tuple, found: list[FieldError]) -
             return value
         code = ord(lone.group())
         found.append(
-            FieldError(_path(path) or "body", f"Remove the unpaired surrogate U+{code:04X}: text must be valid Unicode")
+            FieldError(
+                _path(path) or "body",
+                f"Remove the unpaired surrogate U+{code:04X}: text must be valid Unicode",
+                "unpaired_surrogate",
+            )
         )
         return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
@@ -154,13 +183,15 @@ def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 TOO_DEEP = FieldError(
-    "body", f"The body nests lists and objects more than {MAX_JSON_DEPTH} levels deep; a referral needs no more than 4"
+    "body",
+    f"The body nests lists and objects more than {MAX_JSON_DEPTH} levels deep; a referral needs no more than 4",
+    "too_deep",
 )
 
 
 def _parse(model: type[BaseModel], data: Any) -> tuple[BaseModel | None, list[FieldError]]:
     if not isinstance(data, dict):
-        return None, [FieldError("body", "The body must be a JSON object")]
+        return None, [FieldError("body", "The body must be a JSON object", "not_an_object")]
     if too_deep(data):
         return None, [TOO_DEEP]
     surrogates: list[FieldError] = []
@@ -221,21 +252,27 @@ def _exploitation_rules(items: Any, today: dt.date) -> list[FieldError]:
                 FieldError(
                     f"{base}.criminal_subtypes",
                     "Give criminal exploitation subtypes only when the types include criminal",
+                    "subtypes_without_criminal",
                 )
             )
         if isinstance(types, list) and len(types) != len(set(map(str, types))):
-            errors.append(FieldError(f"{base}.types", "Give each type once"))
+            errors.append(FieldError(f"{base}.types", "Give each type once", "repeated"))
         started, ended = _as_date(item.get("started_on")), _as_date(item.get("ended_on"))
         for name, value in (("started_on", started), ("ended_on", ended)):
             if value and value > today:
-                errors.append(FieldError(f"{base}.{name}", "Must be today or in the past"))
+                errors.append(FieldError(f"{base}.{name}", "Must be today or in the past", "date_in_future"))
         if started and ended and ended < started:
-            errors.append(FieldError(f"{base}.ended_on", "Must be on or after the date the exploitation started"))
+            errors.append(
+                FieldError(
+                    f"{base}.ended_on", "Must be on or after the date the exploitation started", "ended_before_started"
+                )
+            )
         if item.get("ongoing") is True and item.get("ended_on") is not None:
             errors.append(
                 FieldError(
                     f"{base}.ended_on",
                     "Leave out the end date when the exploitation is ongoing, or set ongoing to false",
+                    "ended_while_ongoing",
                 )
             )
         location = item.get("location")
@@ -246,12 +283,15 @@ def _exploitation_rules(items: Any, today: dt.date) -> list[FieldError]:
                 FieldError(
                     f"{base}.countries",
                     "The location is the UK only: remove the overseas countries, or choose UK and overseas",
+                    "countries_outside_location",
                 )
             )
         if location == "overseas" and item.get("uk_towns"):
             errors.append(
                 FieldError(
-                    f"{base}.uk_towns", "The location is overseas only: remove the UK towns, or choose UK and overseas"
+                    f"{base}.uk_towns",
+                    "The location is overseas only: remove the UK towns, or choose UK and overseas",
+                    "uk_towns_outside_location",
                 )
             )
     return errors
@@ -266,18 +306,23 @@ def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
     if not any(isinstance(name, str) and name_problem(name) is None for name in names):
         errors.append(
             FieldError(
-                "potential_victim.given_names", "Enter a name, or at least one alias or nickname the person is known by"
+                "potential_victim.given_names",
+                "Enter a name, or at least one alias or nickname the person is known by",
+                "no_name",
             )
         )
     dob = _as_date(pv.get("date_of_birth"))
     if dob:
         if dob > today:
-            errors.append(FieldError("potential_victim.date_of_birth", "The date of birth must be in the past"))
+            errors.append(
+                FieldError("potential_victim.date_of_birth", "The date of birth must be in the past", "born_in_future")
+            )
         elif _age_on(dob, today) > MAX_AGE_YEARS:
             errors.append(
                 FieldError(
                     "potential_victim.date_of_birth",
                     f"The date of birth is more than {MAX_AGE_YEARS} years ago: check the year",
+                    "born_too_long_ago",
                 )
             )
         elif (
@@ -290,11 +335,16 @@ def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
                     "potential_victim.age_group",
                     "The date of birth makes them under 18: a person who may be "
                     "a child must be referred as a child (answer yes or not sure)",
+                    "adult_under_18",
                 )
             )
     if pv.get("date_of_birth_precision") and not pv.get("date_of_birth"):
         errors.append(
-            FieldError("potential_victim.date_of_birth", "Enter the date of birth, or leave out its precision")
+            FieldError(
+                "potential_victim.date_of_birth",
+                "Enter the date of birth, or leave out its precision",
+                "precision_without_date",
+            )
         )
     return errors
 
@@ -311,12 +361,15 @@ def _referral_rules(data: dict, *, now: dt.datetime) -> list[FieldError]:
                 FieldError(
                     "local_authority_contact",
                     "Give the local authority you contacted: you must contact the local authority to safeguard a child before referring",
+                    "local_authority_contact_required",
                 )
             )
         if consent is not None:
             errors.append(
                 FieldError(
-                    "consent", "Leave out consent: a child, or a person who may be a child, is referred without consent"
+                    "consent",
+                    "Leave out consent: a child, or a person who may be a child, is referred without consent",
+                    "consent_for_child",
                 )
             )
     elif age_group == "adult":
@@ -327,6 +380,7 @@ def _referral_rules(data: dict, *, now: dt.datetime) -> list[FieldError]:
                     "Record the adult's consent to the referral (given: true); "
                     "an adult who does not consent is reported through Duty to "
                     "Notify instead",
+                    "consent_required",
                 )
             )
         elif isinstance(consent, dict) and consent.get("given") is False:
@@ -334,12 +388,13 @@ def _referral_rules(data: dict, *, now: dt.datetime) -> list[FieldError]:
                 FieldError(
                     "consent.given",
                     "An adult who does not consent is not referred: send a Duty to Notify (POST /api/v1/duty-to-notify) instead",
+                    "consent_refused",
                 )
             )
     for path in (("local_authority_contact", "contacted_at"), ("consent", "recorded_at")):
         when = _as_datetime(_get(data, *path))
         if when and when > now + CLOCK_SKEW:
-            errors.append(FieldError(".".join(path), "Must not be in the future"))
+            errors.append(FieldError(".".join(path), "Must not be in the future", "time_in_future"))
     errors += _identity_rules(pv, today)
     errors += _exploitation_rules(data.get("exploitation"), today)
     return errors
@@ -369,16 +424,111 @@ def validate_import_line(data: Any, *, now: dt.datetime) -> tuple[ImportLine | N
         rules_now = min(now, received) if received else now
         errors = _merge(errors, _referral_rules(data, now=rules_now))
         if received and received > now + CLOCK_SKEW:
-            errors.append(FieldError("received_at", "Must not be in the future"))
+            errors.append(FieldError("received_at", "Must not be in the future", "time_in_future"))
     return (parsed if not errors else None), errors
+
+
+def _potential_victim(referral: dict) -> dict:
+    value = referral.get("potential_victim")
+    return value if isinstance(value, dict) else {}
+
+
+# --- What a referral asks, by the person's age (nrm.md 1.3) -----------------------------------------
+#
+# A child, or a person who may be a child (presumption of age, MSA 2015 s.51), is referred without consent, and
+# only after the local authority has been contacted to safeguard them. An adult must consent to being referred.
+# The same rules are checked in _referral_rules; these say which answers a referral body asks for.
+
+
+def treated_as_child(referral: dict) -> bool:
+    """Whether the person is referred as a child: under 18, or not known not to be (presumption of age)."""
+    return _potential_victim(referral).get("age_group") in CHILD_AGE_GROUPS
+
+
+def asks_local_authority_contact(referral: dict) -> bool:
+    """Whether the referral needs the local authority contacted: a child is safeguarded first, then referred."""
+    return treated_as_child(referral)
+
+
+def asks_consent(referral: dict) -> bool:
+    """Whether the person is asked to consent to being referred: an adult is; a child is referred without."""
+    return _potential_victim(referral).get("age_group") == "adult"
+
+
+def forget_answers_not_asked(referral: dict) -> None:
+    """Drop from a referral body the answers its age does not ask for (a child's consent, an adult's local
+    authority contact), so that an age answer changed later leaves nothing behind that the rules refuse."""
+    if not asks_consent(referral):
+        referral.pop("consent", None)
+    if not asks_local_authority_contact(referral):
+        referral.pop("local_authority_contact", None)
+
+
+def consent_answer(previous: Any, *, given: bool, now: dt.datetime) -> dict:
+    """The consent to keep for a yes or no: the time it was first recorded stays while the answer does (a re-saved
+    answer is not a new consent); a new or changed answer is recorded now."""
+    previous = previous if isinstance(previous, dict) else {}
+    recorded_at = previous.get("recorded_at") if previous.get("given") is given else None
+    return {"given": given, "recorded_at": recorded_at or now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")}
+
+
+# --- A Duty to Notify made from a referral's answers (nrm.md 1.3) -----------------------------------
+#
+# An adult must consent to being referred. When they say no, a public authority in England and Wales must
+# still notify the Home Office (Modern Slavery Act 2015 s.52), but the notification may not identify them
+# (s.52(3)). The pages ask one set of questions; these rules say what the answers make, and what of them is sent.
+
+# What a Duty to Notify carries of a referral body's answers, in the body's order: about the report, what the
+# person is (never who), and what happened to them. Nothing else is taken, so nothing identifying can slip in.
+DUTY_TO_NOTIFY_REPORT_FIELDS = ("nation", "first_responder_reference")
+DUTY_TO_NOTIFY_PERSON_FIELDS = ("age_group", "sex", "nationalities")
+DUTY_TO_NOTIFY_SITUATION_FIELDS = ("exploitation", "indicators", "police")
+
+
+def is_duty_to_notify(referral: dict) -> bool:
+    """Whether a referral body's answers make a Duty to Notify: an adult who has said no to being referred."""
+    consent = referral.get("consent")
+    return (
+        _potential_victim(referral).get("age_group") == "adult"
+        and isinstance(consent, dict)
+        and consent.get("given") is False
+    )
+
+
+def may_identify(referral: dict) -> bool:
+    """Whether these answers may hold details that identify the person (names, date of birth, languages,
+    address, phone, references): not when they make a Duty to Notify (MSA 2015 s.52(3))."""
+    return not is_duty_to_notify(referral)
+
+
+def duty_to_notify_answers(referral: dict) -> dict:
+    """The Duty to Notify body made of a referral body's answers: only those that cannot identify the person
+    (MSA 2015 s.52(3)), each left out when not given."""
+    pv = _potential_victim(referral)
+    body = {key: referral.get(key) for key in DUTY_TO_NOTIFY_REPORT_FIELDS}
+    body.update({key: pv.get(key) for key in DUTY_TO_NOTIFY_PERSON_FIELDS})
+    body.update({key: referral.get(key) for key in DUTY_TO_NOTIFY_SITUATION_FIELDS})
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def validate_answers(
+    referral: dict, *, now: dt.datetime
+) -> tuple[ReferralIn | DutyToNotifyIn | None, list[FieldError]]:
+    """Check a referral body's answers as what they make: a Duty to Notify of only its permitted answers when the
+    adult does not consent, else a referral."""
+    if is_duty_to_notify(referral):
+        return validate_duty_to_notify(duty_to_notify_answers(referral), now=now)
+    return validate_referral(referral, now=now)
 
 
 def validate_duty_to_notify(data: Any, *, now: dt.datetime) -> tuple[DutyToNotifyIn | None, list[FieldError]]:
     if not isinstance(data, dict):
-        return None, [FieldError("body", "The body must be a JSON object")]
+        return None, [FieldError("body", "The body must be a JSON object", "not_an_object")]
     identifying = [
         FieldError(
-            key, "A Duty to Notify must not identify the person (Modern Slavery Act 2015 s.52(3)): remove this field"
+            key,
+            "A Duty to Notify must not identify the person (Modern Slavery Act 2015 s.52(3)): remove this field",
+            "identifying",
         )
         for key in IDENTIFYING_FIELDS
         if key in data
@@ -395,6 +545,7 @@ def validate_duty_to_notify(data: Any, *, now: dt.datetime) -> tuple[DutyToNotif
                 "A child, or a person who may be a child, cannot be reported "
                 "through Duty to Notify: a child must be referred through the "
                 "NRM (POST /api/v1/referrals), without consent",
+                "child_duty_to_notify",
             )
         )
     errors = _merge(identifying, errors, _exploitation_rules(data.get("exploitation"), now.date()))

@@ -6,6 +6,8 @@ its audit event in the same transaction. A refusal changes nothing.
 
 import datetime as dt
 import uuid as uuid_module
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -68,9 +70,37 @@ class InvalidInput(Exception):
         self.errors = errors
 
 
-def _check(errors: list[FieldError]) -> None:
+@dataclass(frozen=True)
+class Unreadable:
+    """In place of a date or time, one a form could not read: not a real one (such as 31 February), or left out.
+
+    The service reports `message` for its field, first and instead of any other problem with that field, with
+    every other problem at once, and writes nothing: the caller need not run it and roll it back to find them.
+    """
+
+    message: str
+
+
+def _unreadable(**values) -> list[FieldError]:
+    return [FieldError(field, value.message) for field, value in values.items() if isinstance(value, Unreadable)]
+
+
+def _readable(value):
+    return None if isinstance(value, Unreadable) else value
+
+
+def _check(errors: list[FieldError], unreadable: Sequence[FieldError] = ()) -> None:
+    """Refuse the input (InvalidInput) if anything is wrong: what could not be read first, then the rest."""
+    fields = {u.field for u in unreadable}
+    errors = [*unreadable, *(e for e in errors if e.field not in fields)]
     if errors:
         raise InvalidInput(errors)
+
+
+def _refused(reason: str, unreadable: list[FieldError]) -> Refused:
+    """A refusal for the record's state, unless some of the input could not be read: that is put right first."""
+    _check([], unreadable)
+    return Refused(reason)
 
 
 def _lock(actor, referral, capability: Capability) -> Referral:
@@ -260,11 +290,19 @@ def care_record_save(
 
 @transaction.atomic
 def local_authority_transfer(
-    *, actor, referral, to_local_authority: str, moved_on: dt.date | None, reason: str, now: dt.datetime | None = None
+    *,
+    actor,
+    referral,
+    to_local_authority: str,
+    moved_on: dt.date | Unreadable | None,
+    reason: str,
+    now: dt.datetime | None = None,
 ) -> LocalAuthorityTransfer:
     """The child moved: another local authority becomes responsible. Open missing episodes go with the child."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
     now = now or timezone.now()
+    unreadable = _unreadable(moved_on=moved_on)
+    moved_on = _readable(moved_on)
     errors: list[FieldError] = []
     current = responsible_local_authority(referral)
     if to_local_authority not in local_authorities():
@@ -280,7 +318,7 @@ def local_authority_transfer(
     elif moved_on > (now + CLOCK_SKEW).date():
         errors.append(FieldError("moved_on", "The date the child moved must not be in the future"))
     reason = _text(reason, "reason", "why responsibility moves", errors)
-    _check(errors)
+    _check(errors, unreadable)
     LocalAuthorityTransfer.objects.filter(referral=referral, is_current=True).update(is_current=False)
     transfer = LocalAuthorityTransfer.objects.create(
         referral=referral,
@@ -321,16 +359,26 @@ def age_assessment_record(
     actor,
     referral,
     outcome: str,
-    assessed_on: dt.date | None,
+    assessed_on: dt.date | Unreadable | None,
     assessor: str,
-    claimed_date_of_birth: dt.date | None = None,
-    assessed_date_of_birth: dt.date | None = None,
+    claimed_date_of_birth: dt.date | Unreadable | None = None,
+    assessed_date_of_birth: dt.date | Unreadable | None = None,
     notes: str = "",
     now: dt.datetime | None = None,
 ) -> AgeAssessment:
     """Add an age assessment. It decides the age from now on; earlier assessments stay on the record."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
     now = now or timezone.now()
+    unreadable = _unreadable(
+        assessed_on=assessed_on,
+        claimed_date_of_birth=claimed_date_of_birth,
+        assessed_date_of_birth=assessed_date_of_birth,
+    )
+    assessed_on, claimed_date_of_birth, assessed_date_of_birth = (
+        _readable(assessed_on),
+        _readable(claimed_date_of_birth),
+        _readable(assessed_date_of_birth),
+    )
     today = (now + CLOCK_SKEW).date()
     errors: list[FieldError] = []
     _choice(outcome, "outcome", AgeOutcome, "the outcome", errors)
@@ -356,7 +404,7 @@ def age_assessment_record(
                 )
             )
     notes = _text(notes, "notes", "the notes", errors, required=False)
-    _check(errors)
+    _check(errors, unreadable)
     assessment = AgeAssessment.objects.create(
         referral=referral,
         claimed_date_of_birth=claimed_date_of_birth,
@@ -485,12 +533,20 @@ def _open_episode(referral: Referral) -> MissingEpisode | None:
 
 @transaction.atomic
 def missing_episode_report(
-    *, actor, referral, missing_since: dt.datetime | None, last_seen: str, risk: str, now: dt.datetime | None = None
+    *,
+    actor,
+    referral,
+    missing_since: dt.datetime | Unreadable | None,
+    last_seen: str,
+    risk: str,
+    now: dt.datetime | None = None,
 ) -> MissingEpisode:
     """The child is missing: record it, tell the others responsible at once, and if high risk start the one-hour clock."""
     kind = _reporter_kind(actor)
     referral = _lock(actor, referral, Capability.REPORT_MISSING)
     now = now or timezone.now()
+    unreadable = _unreadable(missing_since=missing_since)
+    missing_since = _readable(missing_since)
     errors: list[FieldError] = []
     if missing_since is None:
         errors.append(
@@ -499,7 +555,7 @@ def missing_episode_report(
     _not_future(missing_since, "missing_since", "The time the child went missing", now, errors)
     last_seen = _text(last_seen, "last_seen", "where and when the child was last seen", errors)
     _choice(risk, "risk", Risk, "the risk", errors)
-    _check(errors)
+    _check(errors, unreadable)
     if not referral.is_child:
         raise Refused(
             "Missing episodes are recorded for children, and for people who may be children; this referral is of an adult"
@@ -562,15 +618,19 @@ def missing_episode_acknowledge(*, actor, referral, episode, now: dt.datetime | 
 
 @transaction.atomic
 def missing_episode_found(
-    *, actor, referral, episode, found_at: dt.datetime | None, now: dt.datetime | None = None
+    *, actor, referral, episode, found_at: dt.datetime | Unreadable | None, now: dt.datetime | None = None
 ) -> MissingEpisode:
     """The child is back: close the episode, set the return interview's due time (72 hours), and tell the others."""
     referral = _lock(actor, referral, Capability.REPORT_MISSING)
     _reporter_kind(actor)
     episode = _episode(referral, episode)
     now = now or timezone.now()
+    unreadable = _unreadable(found_at=found_at)
+    found_at = _readable(found_at)
     if episode.found_at is not None:
-        raise Refused(f"This episode is already closed: the child was found at {episode.found_at.isoformat()}")
+        raise _refused(
+            f"This episode is already closed: the child was found at {episode.found_at.isoformat()}", unreadable
+        )
     errors: list[FieldError] = []
     if found_at is None:
         errors.append(FieldError("found_at", "Enter when the child was found, as a date and time with its offset"))
@@ -582,7 +642,7 @@ def missing_episode_found(
             )
         )
     _not_future(found_at, "found_at", "The time found", now, errors)
-    _check(errors)
+    _check(errors, unreadable)
     episode.found_at, episode.found_recorded_by = found_at, actor
     episode.return_interview_due = found_at + RETURN_INTERVIEW_WITHIN
     episode.save(update_fields=["found_at", "found_recorded_by", "return_interview_due"])
@@ -603,16 +663,26 @@ def missing_episode_found(
 
 @transaction.atomic
 def return_interview_record(
-    *, actor, referral, episode, completed_at: dt.datetime | None, summary: str, now: dt.datetime | None = None
+    *,
+    actor,
+    referral,
+    episode,
+    completed_at: dt.datetime | Unreadable | None,
+    summary: str,
+    now: dt.datetime | None = None,
 ) -> ReturnInterview:
     """The return home interview was held (offered by the local authority after every return)."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
     episode = _episode(referral, episode)
     now = now or timezone.now()
+    unreadable = _unreadable(completed_at=completed_at)
+    completed_at = _readable(completed_at)
     if episode.found_at is None:
-        raise Refused("The child has not been recorded as found: a return interview follows the child's return")
+        raise _refused(
+            "The child has not been recorded as found: a return interview follows the child's return", unreadable
+        )
     if ReturnInterview.objects.filter(episode=episode).exists():
-        raise Refused("The return interview for this episode is already recorded")
+        raise _refused("The return interview for this episode is already recorded", unreadable)
     errors: list[FieldError] = []
     if completed_at is None:
         errors.append(
@@ -627,7 +697,7 @@ def return_interview_record(
         )
     _not_future(completed_at, "completed_at", "The time of the interview", now, errors)
     summary = _text(summary, "summary", "a summary of the interview", errors)
-    _check(errors)
+    _check(errors, unreadable)
     interview = ReturnInterview.objects.create(
         episode=episode,
         completed_at=completed_at,

@@ -2,12 +2,14 @@
 
 The pages follow the Home Office form's order (docs: domain nrm.md 1.4). Each page turns its form into
 its part of the contract-shaped referral body (contract section 2), kept in a draft on the server and
-saved on every POST, valid or not, so nothing typed is lost. The body is checked by the same
-`validate_referral` the API uses, and each page shows the errors that belong to its own fields.
+saved on every POST, valid or not, so nothing typed is lost. The body is checked by the same validators
+the API uses (referrals/validation.py), and each page shows the errors that belong to its own fields.
 
 "Is the potential victim under 18?" decides the path: yes or not sure is a child (the local authority
 must be contacted first, no consent), no is an adult (consent). An adult who does not consent is not
 referred: the journey becomes a Duty to Notify, which sends only the answers that cannot identify them.
+These rules are the referrals domain's (validation.py: asks_consent, is_duty_to_notify,
+duty_to_notify_answers; services.py: referral_send, duty_to_notify_send); the pages ask them.
 """
 
 import copy
@@ -18,11 +20,9 @@ from dataclasses import dataclass
 from functools import lru_cache, wraps
 from zoneinfo import ZoneInfo
 
-import pycountry
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,23 +31,43 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_http_methods
 
 from opennrm.accounts.selectors import guardian_services_covering
-from opennrm.policy import CHILD_AGE_GROUPS, Capability, has_capability
-from opennrm.referrals.codes import NATIONS, countries, languages, local_authorities, local_authority_name
+from opennrm.policy import Capability, has_capability
+from opennrm.referrals.codes import (
+    NATIONS,
+    countries,
+    country_code,
+    language_code,
+    languages,
+    local_authorities,
+    local_authority_name,
+)
+from opennrm.referrals.schemas import MAX_EXPLOITATION_SITUATIONS
 from opennrm.referrals.selectors import NotFound, draft_get, duty_to_notify_open, referral_open
 from opennrm.referrals.services import (
+    InvalidInput,
     NotAllowed,
     draft_discard,
     draft_save,
     draft_start,
-    duty_to_notify_create,
-    referral_create,
+    duty_to_notify_send,
+    referral_send,
 )
-from opennrm.referrals.validation import FieldError, validate_duty_to_notify, validate_referral
+from opennrm.referrals.validation import (
+    FieldError,
+    asks_consent,
+    asks_local_authority_contact,
+    consent_answer,
+    forget_answers_not_asked,
+    is_duty_to_notify,
+    may_identify,
+    treated_as_child,
+    validate_answers,
+)
 
 from .jinja import london_date, london_datetime
 
 LONDON = ZoneInfo("Europe/London")
-MAX_SITUATIONS = 20  # the contract's limit on exploitation entries
+MAX_SITUATIONS = MAX_EXPLOITATION_SITUATIONS  # the contract's limit on exploitation entries
 # The session remembers which Duty to Notify each sent draft became (the draft itself is deleted),
 # so a double-clicked "Send" lands on the confirmation instead of a missing draft.
 SENT_DUTY_TO_NOTIFY = "journey_sent_duty_to_notify"
@@ -230,39 +250,10 @@ def _date_form(value: str | None, prefix: str) -> dict:
     }
 
 
-def _squash(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
-@lru_cache(maxsize=1)
-def _country_index() -> dict[str, str]:
-    """Typed country → ISO alpha-3: codes, and names ignoring case, spaces and punctuation ("Vietnam" = "Viet Nam")."""
-    index = {}
-    for country in pycountry.countries:
-        for name in (getattr(country, "official_name", None), country.name, getattr(country, "common_name", None)):
-            if name:
-                index[_squash(name)] = country.alpha_3
-    index.update({_squash(code): code for code in countries()})
-    index.update({"uk": "GBR", "greatbritain": "GBR", "britain": "GBR"})
-    return index
-
-
-@lru_cache(maxsize=1)
-def _language_index() -> dict[str, str]:
-    """Typed language → ISO code: names ignoring case (the 2-letter code where there is one), then codes."""
-    index: dict[str, str] = {}
-    for code, name in languages().items():
-        key = _squash(name)
-        if key not in index or len(code) < len(index[key]):
-            index[key] = code
-    index.update({code.lower(): code for code in languages()})
-    return index
-
-
 def _countries(values: list[str], component: str, label: str, problems: Problems) -> list[str]:
     found = []
     for value in values:
-        code = _country_index().get(_squash(value))
+        code = country_code(value)
         if code is None:
             problems.add(
                 component,
@@ -296,12 +287,6 @@ def _age_group(referral: dict) -> str | None:
     return _victim(referral).get("age_group")
 
 
-def is_duty_to_notify(referral: dict) -> bool:
-    """An adult who has said no to being referred: what is sent is a Duty to Notify."""
-    consent = referral.get("consent")
-    return _age_group(referral) == "adult" and isinstance(consent, dict) and consent.get("given") is False
-
-
 def summary_name(referral: dict) -> str | None:
     """How the home page lists the draft, such as "Thi Anh Nguyen (child)"."""
     pv = _victim(referral)
@@ -312,22 +297,6 @@ def summary_name(referral: dict) -> str | None:
     if name:
         return f"{name} ({age})" if age else name
     return f"Potential victim not yet named ({age})" if age else None
-
-
-def duty_to_notify_body(referral: dict) -> dict:
-    """Only the answers that cannot identify the person (Modern Slavery Act 2015 s.52(3))."""
-    pv = _victim(referral)
-    body = {
-        "nation": referral.get("nation"),
-        "first_responder_reference": referral.get("first_responder_reference"),
-        "age_group": pv.get("age_group"),
-        "sex": pv.get("sex"),
-        "nationalities": pv.get("nationalities"),
-        "exploitation": referral.get("exploitation"),
-        "indicators": referral.get("indicators"),
-        "police": referral.get("police"),
-    }
-    return {key: value for key, value in body.items() if value is not None}
 
 
 # --- The pages -------------------------------------------------------------------------------------
@@ -448,14 +417,7 @@ def _consent_apply(referral, raw, now, number=None):
     if answer is None:
         referral.pop("consent", None)
         return problems
-    given = answer == "yes"
-    previous = referral.get("consent") if isinstance(referral.get("consent"), dict) else {}
-    # Keep when consent was first recorded; a re-saved page is not a new consent.
-    recorded_at = previous.get("recorded_at") if previous.get("given") is given else None
-    referral["consent"] = {
-        "given": given,
-        "recorded_at": recorded_at or now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-    }
+    referral["consent"] = consent_answer(referral.get("consent"), given=answer == "yes", now=now)
     return problems
 
 
@@ -569,7 +531,7 @@ def _details_apply(referral, raw, now, number=None):
         elif code and code not in nationalities:
             nationalities.append(code)
     _put(pv, "nationalities", nationalities)
-    if not is_duty_to_notify(referral):
+    if may_identify(referral):
         _put(pv, "given_names", _text(raw, "given_names"))
         _put(pv, "family_name", _text(raw, "family_name"))
         _put(pv, "aliases", _lines(raw, "aliases"))
@@ -590,7 +552,7 @@ def _details_apply(referral, raw, now, number=None):
         _put(pv, "age_disputed", _yes_no(raw, "age_disputed", problems))
         codes = []
         for typed in (part.strip() for part in re.split(r"[,;\n]", raw.get("languages") or "")):
-            code = _language_index().get(typed.lower()) or _language_index().get(_squash(typed)) if typed else None
+            code = language_code(typed) if typed else None
             if typed and code is None:
                 problems.add(
                     "languages",
@@ -699,11 +661,10 @@ QUESTION_SLUGS = ("reference", "nation", "age", "local-authority", "consent", "i
 
 def journey_sequence(referral: dict) -> list[str]:
     """The pages this referral goes through, in the Home Office form's order; the age answer picks the path."""
-    age = _age_group(referral)
     pages = ["reference", "nation", "age"]
-    if age in CHILD_AGE_GROUPS:
+    if asks_local_authority_contact(referral):
         pages.append("local-authority")
-    elif age == "adult":
+    elif asks_consent(referral):
         pages.append("consent")
     return pages + ["situations", "indicators", "police", "details"]
 
@@ -715,11 +676,8 @@ def _typed_key(slug: str, number: int | None) -> str:
 def _tidy(answers: dict) -> None:
     """Drop what the current path does not ask: a child has no consent, an adult no local authority contact."""
     referral = answers["referral"]
+    forget_answers_not_asked(referral)
     sequence = journey_sequence(referral)
-    if "consent" not in sequence:
-        referral.pop("consent", None)
-    if "local-authority" not in sequence:
-        referral.pop("local_authority_contact", None)
     answers["pages_saved"] = [slug for slug in answers["pages_saved"] if slug in sequence]
     answers["typed"] = {
         key: form for key, form in answers["typed"].items() if key.startswith("situation-") or key in sequence
@@ -815,38 +773,68 @@ LABELS = {
     "phone": ("Phone number", "Enter a phone number"),
     "add_another": ("Whether to add another situation", "Select yes if you need to add another exploitation situation"),
 }
-MISSING = ("This field is required", "Give at least one", "Must not be empty")
 # Messages written for API callers, said here as the pages ask the question.
 PAGE_MESSAGES = {"consent": "Select yes if the potential victim consents to being referred, or no if they do not"}
-GENERIC_PREFIXES = (
-    "Must ",
-    "Give at most",
-    "Contains characters",
-    "Choose ",
-    "Remove the control character",
-    "Remove the invisible character",
-    "Enter a date",
-    "Enter a real date",
-    "Include a UTC offset",
-    "Use an ISO",
-    "Use the ONS",
+# How a page words the shared validator's problems, decided by their codes (validation.FieldError), never their
+# wording. A missing answer is asked for as the page asks it; a message saying what the field must be is said of
+# the field ("Date of birth must be ..."); one that does not name its field follows the field's label; any other
+# already says what to fix, and is shown as it is.
+MISSING_CODES = frozenset({"missing", "string_too_short", "too_short"})
+SAID_OF_THE_FIELD_CODES = frozenset(
+    {
+        "string_type",
+        "string_too_long",
+        "bool_type",
+        "list_type",
+        "model_type",
+        "model_attributes_type",
+        "dict_type",
+        "greater_than_equal",
+        "less_than_equal",
+        "name_without_letters",
+        "date_in_future",
+        "time_in_future",
+        "ended_before_started",
+    }
+)
+AFTER_THE_LABEL_CODES = frozenset(
+    {
+        "too_long",
+        "string_pattern_mismatch",
+        "literal_error",
+        "control_characters",
+        "invisible_character",
+        "date_type",
+        "date_parsing",
+        "date_from_datetime_parsing",
+        "date_from_datetime_inexact",
+        "datetime_type",
+        "datetime_parsing",
+        "datetime_from_date_parsing",
+        "timezone_aware",
+        "country_code",
+        "language_code",
+        "local_authority_code",
+    }
 )
 
 
-def _page_message(component: str, message: str) -> str:
+def _page_message(component: str, error: FieldError) -> str:
     """Make the shared validator's message name the field on the page, as GOV.UK error messages do."""
-    label, missing = LABELS.get(component, (component.replace("_", " ").capitalize(), message))
-    if message.startswith(MISSING):
+    label, missing = LABELS.get(component, (component.replace("_", " ").capitalize(), error.message))
+    message = error.message
+    if error.code in MISSING_CODES:
         return missing
-    if message.startswith("Must "):
+    if error.code in SAID_OF_THE_FIELD_CODES:
         return f"{label} {message[0].lower()}{message[1:]}"
-    if message.startswith(GENERIC_PREFIXES):
+    if error.code in AFTER_THE_LABEL_CODES:
         return f"{label}: {message[0].lower()}{message[1:]}"
     return message
 
 
-def locate(field: str, message: str) -> Located:
+def locate(error: FieldError) -> Located:
     """The page and input a contract field path belongs to, such as potential_victim.date_of_birth → details."""
+    field = error.field
     parts = field.split(".")
     head, rest = parts[0], parts[1:]
     slug, number, component = "check", None, ""
@@ -879,15 +867,9 @@ def locate(field: str, message: str) -> Located:
             slug, component = "details", f"nationality_{min(index, 1) + 1}"
         else:
             slug, component = "details", DETAIL_COMPONENTS.get(name, "given_names")
-    text = PAGE_MESSAGES.get(field) or _page_message(component, message)
+    text = PAGE_MESSAGES.get(field) or _page_message(component, error)
     anchor = f"{component}-day" if component in DATE_COMPONENTS else component
     return Located(slug, number, component, anchor, text)
-
-
-def _validation_errors(referral: dict, now: dt.datetime) -> list[FieldError]:
-    if is_duty_to_notify(referral):
-        return validate_duty_to_notify(duty_to_notify_body(referral), now=now)[1]
-    return validate_referral(referral, now=now)[1]
 
 
 def _typed_problems(answers: dict, now: dt.datetime) -> list[Located]:
@@ -906,9 +888,7 @@ def _typed_problems(answers: dict, now: dt.datetime) -> list[Located]:
 
 def all_errors(answers: dict, now: dt.datetime) -> list[Located]:
     """Every problem in the draft, typed input first, one per form component, in journey order."""
-    found = _typed_problems(answers, now) + [
-        locate(e.field, e.message) for e in _validation_errors(answers["referral"], now)
-    ]
+    found = _typed_problems(answers, now) + [locate(e) for e in validate_answers(answers["referral"], now=now)[1]]
     seen, unique = set(), []
     for err in found:
         if (err.slug, err.number, err.component) not in seen:
@@ -985,7 +965,7 @@ def _back_url(draft, answers: dict, slug: str, change: bool) -> str:
 
 
 def _guardian_services(referral: dict) -> list:
-    if _age_group(referral) not in CHILD_AGE_GROUPS:
+    if not treated_as_child(referral):
         return []
     return guardian_services_covering((referral.get("local_authority_contact") or {}).get("local_authority", ""))
 
@@ -1389,7 +1369,7 @@ def _summary(draft, referral: dict) -> list[dict]:
             ],
         }
     ]
-    if _age_group(referral) in CHILD_AGE_GROUPS:
+    if asks_local_authority_contact(referral):
         contact = referral.get("local_authority_contact") or {}
         sections.append(
             {
@@ -1411,7 +1391,7 @@ def _summary(draft, referral: dict) -> list[dict]:
                 ],
             }
         )
-    elif _age_group(referral) == "adult":
+    elif asks_consent(referral):
         consent = referral.get("consent") or {}
         text = {
             True: f"Yes, recorded {london_datetime(consent.get('recorded_at'))}",
@@ -1524,17 +1504,14 @@ def check_answers(request, draft):
     errors = []
     if request.method == "POST":
         errors = all_errors(answers, now)
-        if not errors and dtn:
-            data, problems = validate_duty_to_notify(duty_to_notify_body(referral), now=now)
-            if not problems:
-                return _send_duty_to_notify(request, draft, data)
-            errors = [locate(e.field, e.message) for e in problems]
-        elif not errors:
-            data, problems = validate_referral(referral, now=now)
-            if not problems:
-                sent = referral_create(actor=request.user, data=data, draft=draft)
+        if not errors:
+            try:
+                if dtn:
+                    return _send_duty_to_notify(request, draft, now)
+                sent = referral_send(actor=request.user, draft=draft, now=now)
                 return redirect("web:referral-sent", sent.uuid)
-            errors = [locate(e.field, e.message) for e in problems]
+            except InvalidInput as exc:
+                errors = [locate(e) for e in exc.errors]
     context = _context(
         draft,
         answers,
@@ -1554,16 +1531,13 @@ def check_answers(request, draft):
     return render(request, "referrals/journey/check.html", context)
 
 
-def _send_duty_to_notify(request, draft, data):
-    # One transaction: the report is sent and the draft, which may hold identifying answers, is deleted with it.
+def _send_duty_to_notify(request, draft, now):
     try:
-        with transaction.atomic():
-            draft = draft_get(actor=request.user, uuid=draft.uuid)  # again inside: a second click finds it gone
-            report = duty_to_notify_create(actor=request.user, data=data)
-            draft_discard(actor=request.user, draft=draft)
+        report = duty_to_notify_send(actor=request.user, draft_uuid=draft.uuid, now=now)
     except NotFound:
         messages.info(request, "This Duty to Notify has already been sent")
         return redirect("web:home")
+    # The draft is gone: remember what it became, so that a second click lands on the confirmation.
     sent = request.session.get(SENT_DUTY_TO_NOTIFY, {})
     sent[str(draft.uuid)] = str(report.uuid)
     request.session[SENT_DUTY_TO_NOTIFY] = sent

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -20,7 +19,6 @@ from opennrm.policy import Capability, Role, has_capability
 from opennrm.referrals.codes import local_authorities
 from opennrm.referrals.selectors import NotFound
 from opennrm.referrals.services import NotAllowed
-from opennrm.referrals.validation import FieldError
 from opennrm.safeguarding import services
 from opennrm.safeguarding.models import AgeOutcome, Assessor, CareStatus, PlacementType, Risk, SupportModel
 from opennrm.safeguarding.selectors import (
@@ -67,33 +65,30 @@ def safeguarding_page(request, referral_id):
 # --- Reading what a form sent -------------------------------------------------------------------------
 
 
-def _date(post, name: str, label: str, errors: list[FieldError], *, required: bool = True) -> dt.date | None:
+def _date(post, name: str, label: str, *, required: bool = True) -> dt.date | services.Unreadable | None:
+    """A date from its day, month and year boxes; what could not be read goes to the service to report."""
     parts = [post.get(f"{name}-{p}", "").strip() for p in ("day", "month", "year")]
     if not any(parts):
-        if required:
-            errors.append(FieldError(name, f"Enter {label}"))
-        return None
+        return services.Unreadable(f"Enter {label}") if required else None
     try:
         day, month, year = (int(p) for p in parts)
         return dt.date(year, month, day)
     except ValueError:
-        errors.append(FieldError(name, f"{label[0].upper()}{label[1:]} must be a real date, such as 27 11 2026"))
-        return None
+        return services.Unreadable(f"{label[0].upper()}{label[1:]} must be a real date, such as 27 11 2026")
 
 
-def _when(post, name: str, label: str, errors: list[FieldError]) -> dt.datetime | None:
+def _when(post, name: str, label: str) -> dt.datetime | services.Unreadable:
     """A date (day, month, year) and a 24-hour time, read as London time."""
-    before = len(errors)
-    day = _date(post, name, label, errors)
+    day = _date(post, name, label)
+    if isinstance(day, services.Unreadable):
+        return day
     text = post.get(f"{name}-time", "").strip()
     try:
         time = dt.time.fromisoformat(text.zfill(5)) if text else None
     except ValueError:
         time = None
-    if time is None and len(errors) == before:
-        errors.append(FieldError(name, f"Enter the time of {label} as hours and minutes, such as 21:30"))
-    if day is None or time is None:
-        return None
+    if time is None:
+        return services.Unreadable(f"Enter the time of {label} as hours and minutes, such as 21:30")
     return dt.datetime.combine(day, time, tzinfo=LONDON)
 
 
@@ -115,7 +110,7 @@ def _form(
     button: str,
     episode_id=None,
 ):
-    """Show a form of `fields`; on POST read it (`read(post, errors) -> kwargs`), run `action(record, **kwargs)`, redirect with a banner."""
+    """Show a form of `fields`; on POST read it (`read(post) -> kwargs`), run `action(record, **kwargs)`, redirect with a banner."""
     if not has_capability(request.user, capability):
         raise PermissionDenied(f"Your role ({request.user.role_label}) cannot do this")
     record = _open(request, referral_id, purpose)
@@ -140,27 +135,20 @@ def _form(
     }
     if request.method != "POST":
         return render(request, "safeguarding/form.html", context)
-    unreadable: list[FieldError] = []  # dates and times the form could not read
-    kwargs = read(post, unreadable)
     try:
-        # The service checks the rest, so that every error is shown at once; with anything unreadable it is rolled back.
-        with transaction.atomic():
-            action(record.referral, episode, **kwargs)
-            if unreadable:
-                raise services.InvalidInput([])
+        # The service checks everything, what the form could not read included, and refuses before writing.
+        action(record.referral, episode, **read(post))
     except NotAllowed as exc:
         raise PermissionDenied(str(exc))
     except NotFound:
         raise Http404
-    except (services.InvalidInput, services.Refused) as exc:
-        if isinstance(exc, services.Refused) and not unreadable:
-            context["errors"] = [{"text": str(exc)}]
-            return render(request, "safeguarding/form.html", context, status=409)
-        checked = exc.errors if isinstance(exc, services.InvalidInput) else []
-        errors = unreadable + [e for e in checked if e.field not in {u.field for u in unreadable}]
+    except services.Refused as exc:
+        context["errors"] = [{"text": str(exc)}]
+        return render(request, "safeguarding/form.html", context, status=409)
+    except services.InvalidInput as exc:
         anchors = {f["name"]: f"{f['name']}-day" if f["kind"] in ("date", "datetime") else f["name"] for f in fields}
-        context["errors"] = [{"text": e.message, "href": "#" + anchors.get(e.field, e.field)} for e in errors]
-        context["field_errors"] = {e.field: e.message for e in errors}
+        context["errors"] = [{"text": e.message, "href": "#" + anchors.get(e.field, e.field)} for e in exc.errors]
+        context["field_errors"] = {e.field: e.message for e in exc.errors}
         return render(request, "safeguarding/form.html", context, status=422)
     messages.success(request, success)
     return redirect("web:safeguarding", record.referral.uuid)
@@ -194,9 +182,9 @@ def report_missing(request, referral_id):
         },
     ]
 
-    def read(post, errors):
+    def read(post):
         return {
-            "missing_since": _when(post, "missing_since", "when the child went missing", errors),
+            "missing_since": _when(post, "missing_since", "when the child went missing"),
             "last_seen": post.get("last_seen", ""),
             "risk": post.get("risk", ""),
         }
@@ -228,8 +216,8 @@ def record_found(request, referral_id, episode_id):
         }
     ]
 
-    def read(post, errors):
-        return {"found_at": _when(post, "found_at", "when the child was found", errors)}
+    def read(post):
+        return {"found_at": _when(post, "found_at", "when the child was found")}
 
     return _form(
         request,
@@ -265,9 +253,9 @@ def record_return_interview(request, referral_id, episode_id):
         },
     ]
 
-    def read(post, errors):
+    def read(post):
         return {
-            "completed_at": _when(post, "completed_at", "the interview", errors),
+            "completed_at": _when(post, "completed_at", "the interview"),
             "summary": post.get("summary", ""),
         }
 
@@ -325,7 +313,7 @@ def record_care(request, referral_id):
         },
     ]
 
-    def read(post, errors):
+    def read(post):
         return {
             name: post.get(name, "") for name in ("care_status", "placement_type", "placement_address", "social_worker")
         }
@@ -357,12 +345,12 @@ def transfer(request, referral_id):
         {"kind": "textarea", "name": "reason", "label": "Why responsibility moves"},
     ]
 
-    def read(post, errors):
+    def read(post):
         code = post.get("to_local_authority", "").strip().upper()
         by_name = {name.lower(): c for c, (name, _) in local_authorities().items()}
         return {
             "to_local_authority": by_name.get(code.lower(), code),
-            "moved_on": _date(post, "moved_on", "the date the child moved", errors),
+            "moved_on": _date(post, "moved_on", "the date the child moved"),
             "reason": post.get("reason", ""),
         }
 
@@ -393,17 +381,15 @@ def record_age_assessment(request, referral_id):
         {"kind": "textarea", "name": "notes", "label": "Notes (optional)"},
     ]
 
-    def read(post, errors):
+    def read(post):
         return {
             "outcome": post.get("outcome", ""),
-            "assessed_on": _date(post, "assessed_on", "the date of the assessment", errors),
+            "assessed_on": _date(post, "assessed_on", "the date of the assessment"),
             "assessor": post.get("assessor", ""),
             "notes": post.get("notes", ""),
-            "claimed_date_of_birth": _date(
-                post, "claimed_date_of_birth", "the claimed date of birth", errors, required=False
-            ),
+            "claimed_date_of_birth": _date(post, "claimed_date_of_birth", "the claimed date of birth", required=False),
             "assessed_date_of_birth": _date(
-                post, "assessed_date_of_birth", "the assessed date of birth", errors, required=False
+                post, "assessed_date_of_birth", "the assessed date of birth", required=False
             ),
         }
 
@@ -437,7 +423,7 @@ def allocate_guardian(request, referral_id):
         {"kind": "radios", "name": "support_model", "label": "Support model", "items": _items(SupportModel.choices)},
     ]
 
-    def read(post, errors):
+    def read(post):
         return {"guardian": post.get("guardian", ""), "support_model": post.get("support_model", "")}
 
     return _form(
@@ -464,7 +450,7 @@ def add_case_note(request, referral_id):
         purpose="case_note",
         title="Add a note",
         fields=fields,
-        read=lambda post, errors: {"text": post.get("text", "")},
+        read=lambda post: {"text": post.get("text", "")},
         button="Add note",
         action=lambda referral, episode, **kw: services.case_note_add(actor=request.user, referral=referral, **kw),
         success="Note added",

@@ -203,3 +203,69 @@ def test_duty_to_notify_identifying_and_shape_errors_together():
         {**DTN, "phone": "07700 900123", "sex": "X", "exploitation": [{"types": []}]}, now=NOW
     )
     assert set(fields(errors)) == {"phone", "sex", "exploitation.0.types"}
+
+
+# --- Codes: what kind of problem, whatever the message says -----------------------------------------
+
+
+def codes(errors: list[FieldError]) -> dict[str, str]:
+    return {e.field: e.code for e in errors}
+
+
+def test_each_shape_problem_has_pydantic_s_type_as_its_code(body):
+    del body["nation"]
+    body["first_responder_reference"] = ""
+    body["potential_victim"].update(given_names="\u202eAnh", family_name="123", nationalities=["XYZ"], sex="F")
+    body["potential_victim"].update(home_office_reference="HO 1", phone="x" * 61, date_of_birth="2010-02-30")
+    body["local_authority_contact"].update(local_authority="E1", contacted_at="2026-11-27T10:15:00")
+    body["exploitation"][0].update(types=[], account=5, uk_towns=["Croydon"] * 11)
+    _, errors = validate_referral(body, now=NOW)
+    assert codes(errors) == {
+        "nation": "missing",
+        "first_responder_reference": "string_too_short",
+        "potential_victim.given_names": "invisible_character",
+        "potential_victim.family_name": "name_without_letters",
+        "potential_victim.nationalities.0": "country_code",
+        "potential_victim.sex": "literal_error",
+        "potential_victim.home_office_reference": "home_office_reference_format",
+        "potential_victim.phone": "string_too_long",
+        "potential_victim.date_of_birth": "date_parsing",
+        "local_authority_contact.local_authority": "local_authority_code",
+        "local_authority_contact.contacted_at": "timezone_aware",
+        "exploitation.0.types": "too_short",
+        "exploitation.0.criminal_subtypes": "subtypes_without_criminal",
+        "exploitation.0.account": "string_type",
+        "exploitation.0.uk_towns": "too_long",
+    }
+
+
+def test_each_rule_names_itself_in_its_code(body):
+    body["potential_victim"].update(given_names=None, family_name=None, aliases=None, names_in_original_script=None)
+    body["potential_victim"].update(date_of_birth=None)
+    body["consent"] = {"given": True}
+    body["local_authority_contact"]["contacted_at"] = "2026-12-27T10:15:00Z"
+    body["exploitation"][0].update(types=["labour", "labour"], started_on="2026-12-01", ended_on="2025-01-01")
+    body["exploitation"][0].update(location="uk", ongoing=False)
+    _, errors = validate_referral(body, now=NOW)
+    assert codes(errors) == {
+        "consent": "consent_for_child",
+        "local_authority_contact.contacted_at": "time_in_future",
+        "potential_victim.given_names": "no_name",
+        "potential_victim.date_of_birth": "precision_without_date",
+        "exploitation.0.criminal_subtypes": "subtypes_without_criminal",
+        "exploitation.0.types": "repeated",
+        "exploitation.0.started_on": "date_in_future",
+        "exploitation.0.ended_on": "ended_before_started",
+        "exploitation.0.countries": "countries_outside_location",
+    }
+    _, errors = validate_duty_to_notify(
+        {"nation": "ENG", "age_group": "child", "sex": "male", "phone": "1", "exploitation": [{"types": ["labour"]}]},
+        now=NOW,
+    )
+    assert codes(errors) == {"phone": "identifying", "age_group": "child_duty_to_notify"}
+
+
+def test_the_code_is_not_part_of_an_api_answer(body):
+    del body["nation"]
+    _, errors = validate_referral(body, now=NOW)
+    assert errors[0].as_dict() == {"field": "nation", "message": "This field is required"}
