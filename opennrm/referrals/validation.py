@@ -6,10 +6,11 @@ The API, the pages and `opennrm import` all use these functions, so a rule holds
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
+from opennrm.core.errors import FieldError  # the field errors of the application's Invalid (core/errors.py)
 
 from .schemas import DutyToNotifyIn, ImportLine, ReferralIn, name_problem
 
@@ -33,15 +34,6 @@ MAX_JSON_DEPTH = 20
 CLOCK_SKEW = dt.timedelta(minutes=5)
 CHILD_AGE_GROUPS = ("child", "unknown")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
-
-    def as_dict(self) -> dict:
-        return {"field": self.field, "message": self.message}
 
 
 def _choices(expected: str) -> str:
