@@ -21,9 +21,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from fpdf import FPDF
 
+from opennrm.core.errors import NotFound
 from opennrm.policy import Compartment
 from opennrm.referrals.models import CompetentAuthority, Referral
-from opennrm.referrals.selectors import NotFound, referral_open
+from opennrm.referrals.selectors import referral_open
 
 from .models import Decision, DecisionState, Outcome, Stage
 from .routing import received_on

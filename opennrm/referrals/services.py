@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
+from opennrm.core.errors import NotAllowed, NotFound
 from opennrm.decisions.routing import RuleBook, reasonable_grounds_due, received_on, route_referral
 from opennrm.policy import Capability, has_capability
 from opennrm.safeguarding.guardians import guardian_request_for_new_referral, guardian_requests_for_new_referrals
@@ -15,7 +16,6 @@ from opennrm.safeguarding.guardians import guardian_request_for_new_referral, gu
 from .models import DutyToNotify, Referral, ReferralDraft, Status
 from .references import home_office_reference_key
 from .schemas import DutyToNotifyIn, ReferralIn
-from .selectors import NotFound
 from .tasks import send_referral_acknowledgement
 
 
@@ -28,10 +28,6 @@ def _check_for_duplicates(referrals: list[Referral]) -> None:
 
 
 SAFEGUARDING_IDENTITY_FIELDS = ("current_address", "phone")
-
-
-class NotAllowed(Exception):
-    """The actor's role may not do this at all (HTTP 403)."""
 
 
 def _require(actor, capability: Capability) -> None:
