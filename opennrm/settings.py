@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "opennrm.accounts.middleware.IdleSignOutMiddleware",
     "opennrm.accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so the first to see what a view raised: NotFound and NotAllowed (core/errors.py) to the 404 and 403 pages.
+    "opennrm.web.errors.ErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "opennrm.urls"

@@ -22,16 +22,14 @@ from django.utils.http import urlencode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.audit.services import record_delete, record_relations_set, record_save
+from opennrm.core.errors import NotAllowed, Refused
 from opennrm.policy import Capability, has_capability
 from opennrm.workdays.models import ClosureDay
 from opennrm.workdays.services import closure_day_delete, closure_day_save
 
 from .models import AccessRequest, Organisation, SignInLock, Team, User
 from .services import (
-    AccessRequestClosed,
-    AccountsNotAllowed,
     FourEyesRefused,
-    NoEmailAddress,
     access_request_approve,
     access_request_refuse,
     organisation_save,
@@ -176,7 +174,7 @@ class UserAdmin(AdminRoleOnly, AuditedAdmin, BaseUserAdmin):
     def save_model(self, request, obj, form, change):
         try:
             super().save_model(request, obj, form, change)
-        except AccountsNotAllowed as refused:
+        except NotAllowed as refused:
             raise PermissionDenied(str(refused))
         if obj.access_requests.filter(
             status=AccessRequest.Status.PENDING, requested_by=request.user, kind=AccessRequest.Kind.ACCESS
@@ -212,7 +210,7 @@ class UserAdmin(AdminRoleOnly, AuditedAdmin, BaseUserAdmin):
         for user in users:
             try:
                 password_reset_link_send(actor=request.user, user=user)
-            except NoEmailAddress as missing:
+            except Refused as missing:  # no email address to send the link to
                 self.message_user(request, str(missing), messages.ERROR)
             else:
                 self.message_user(
@@ -274,7 +272,7 @@ class AccessRequestAdmin(AdminRoleOnly, AuditedAdmin, admin.ModelAdmin):
             try:
                 decide(actor=request.user, access_request=access_request)
                 decided += 1
-            except (FourEyesRefused, AccessRequestClosed) as refused:
+            except (FourEyesRefused, Refused) as refused:  # another must decide; already decided
                 self.message_user(request, f"{access_request}: {refused}", messages.ERROR)
         if decided:
             self.message_user(request, f"{decided} request{'' if decided == 1 else 's'} {done}.", messages.SUCCESS)

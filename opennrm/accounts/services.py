@@ -11,6 +11,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from opennrm.audit.changes import stored_values
 from opennrm.audit.services import audit_change, audit_record, current_origin
 from opennrm.core.cache import forget_all
+from opennrm.core.errors import NotAllowed, Refused
 from opennrm.core.sql import model_columns
 from opennrm.policy import Capability, Role, has_capability, role_needs_second_administrator
 
@@ -29,11 +30,6 @@ from .models import (
 )
 from .selectors import second_factor_device, second_factor_needed, sign_in_lock_active, username_key
 
-
-class AccountsNotAllowed(PermissionError):
-    """Only the administrator role manages accounts and teams."""
-
-
 LOCKED_MESSAGE = (
     "There have been too many failed attempts to sign in with this username or from this network. "
     "Try again in {minutes} minutes, or ask your administrator to unlock your account."
@@ -44,8 +40,9 @@ def locked_message() -> str:
     return LOCKED_MESSAGE.format(minutes=max(1, settings.SIGN_IN_LOCK_SECONDS // 60))
 
 
-class SignInRefused(Exception):
-    """Signing in (a page or an API token) was refused; `reason` says why, in words that reveal no username."""
+class SignInRefused(NotAllowed):
+    """Signing in (a page or an API token) was refused; `reason` says why, in words that reveal no username. Its own
+    kind of NotAllowed: each reason has its own answer (a page, or 401, 403 or 429 from the API)."""
 
     CREDENTIALS = "credentials"
     LOCKED = "locked"
@@ -191,7 +188,7 @@ def sign_in_refused_while_locked(*, username: str, lock: SignInLock) -> None:
 def sign_in_lock_lift(*, actor, lock: SignInLock) -> SignInLock:
     """An administrator lifts a lock before it runs out."""
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
-        raise PermissionError("Only an administrator may unlock signing in")
+        raise NotAllowed("Only an administrator may unlock signing in")
     if lock.unlocked_at is None:
         before = stored_values(lock)
         lock.unlocked_at = timezone.now()
@@ -340,7 +337,7 @@ def user_for_token(raw: str) -> User | None:
 def _require_administrator(actor, what: str) -> None:
     # actor=None is the demo loader and migrations: trusted code, not a person.
     if actor is not None and not has_capability(actor, Capability.MANAGE_ACCOUNTS):
-        raise AccountsNotAllowed(f"Only an administrator can {what}")
+        raise NotAllowed(f"Only an administrator can {what}")
 
 
 @transaction.atomic
@@ -394,12 +391,9 @@ def team_save(*, actor, team: Team) -> Team:
 ACCESS_FIELDS = ("role", "organisation_id", "team_id", "is_active")
 
 
-class FourEyesRefused(PermissionError):
-    """The administrator asked for this change themselves, or it is about their own account: another must decide."""
-
-
-class AccessRequestClosed(ValueError):
-    """The request was already approved, refused or replaced."""
+class FourEyesRefused(NotAllowed):
+    """The administrator asked for this change themselves, or it is about their own account: another must decide.
+    Its own kind of NotAllowed, so that the admin tells it (shown as a message) from a role that may not decide."""
 
 
 def _widens_access(before: dict | None, user: User) -> bool:
@@ -472,14 +466,14 @@ def second_factor_reset_request(*, actor, user: User) -> AccessRequest:
 
 def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[AccessRequest, dict]:
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
-        raise AccountsNotAllowed("Only an administrator can approve or refuse a request")
+        raise NotAllowed("Only an administrator can approve or refuse a request")
     access_request = (
         AccessRequest.objects.select_for_update(of=("self",))
         .select_related("user", "organisation", "requested_by")
         .get(pk=access_request.pk)
     )
     if access_request.status != AccessRequest.Status.PENDING:
-        raise AccessRequestClosed(f"This request was already {access_request.get_status_display().lower()}")
+        raise Refused(f"This request was already {access_request.get_status_display().lower()}")
     if actor.pk in (access_request.requested_by_id, access_request.user_id) or (
         access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE
         and actor.organisation_id == access_request.organisation_id
@@ -561,10 +555,6 @@ def access_request_refuse(*, actor, access_request: AccessRequest) -> AccessRequ
 # --- Passwords: set by their holder only, through a link (issue 22) --------------------------------
 
 
-class NoEmailAddress(ValueError):
-    """The user has no email address to send a link to."""
-
-
 @transaction.atomic
 def password_reset_link_send(*, actor, user: User) -> PasswordResetEmail:
     """Email the user a link to set their own password; an administrator never chooses it. Sent by the worker."""
@@ -572,9 +562,7 @@ def password_reset_link_send(*, actor, user: User) -> PasswordResetEmail:
 
     _require_administrator(actor, "send a password reset link")
     if not user.email:
-        raise NoEmailAddress(
-            f"{user.username} has no email address: add one to their account first, then send the link"
-        )
+        raise Refused(f"{user.username} has no email address: add one to their account first, then send the link")
     email = PasswordResetEmail.objects.create(user=user, requested_by=actor)
     audit_record(
         actor=actor,

@@ -13,17 +13,18 @@ from pydantic import field_validator
 
 from opennrm.accounts.services import SignInRefused, api_token_issue, locked_message
 from opennrm.audit.selectors import record_access_log
+from opennrm.core.errors import NotFound, OpenNRMError
 from opennrm.policy import Capability
 from opennrm.referrals import schemas as referral_schemas
 from opennrm.referrals.models import Status
 from opennrm.referrals.present import nrm_status_no_match_message, referral_as_dict
 from opennrm.referrals.references import home_office_reference_problem
-from opennrm.referrals.selectors import LookupThrottled, NotFound, nrm_status_lookup, referral_open, referral_page
-from opennrm.referrals.services import NotAllowed, duty_to_notify_create, referral_create
+from opennrm.referrals.selectors import nrm_status_lookup, referral_open, referral_page
+from opennrm.referrals.services import duty_to_notify_create, referral_create
 from opennrm.referrals.validation import FieldError, error_message, validate_duty_to_notify, validate_referral
 
 from .auth import BearerToken
-from .http import ApiProblem, idempotent_post, invalid, json_body, require_capability
+from .http import ApiProblem, idempotent_post, invalid, json_body, problem_of, require_capability
 from .schemas import (
     RECORD,
     ROLE_CHECKED,
@@ -85,7 +86,13 @@ def _body_of(model) -> dict:
 
 @api.exception_handler(ApiProblem)
 def _api_problem(request, exc: ApiProblem):
-    return JsonResponse(exc.body, status=exc.status)
+    return JsonResponse(exc.body, status=exc.status, headers=exc.headers)
+
+
+@api.exception_handler(OpenNRMError)
+def _application_error(request, exc: OpenNRMError):
+    """NotAllowed 403, NotFound 404, Invalid 422, Refused 409, Throttled 429 with Retry-After (http.problem_of)."""
+    return _api_problem(request, problem_of(exc))
 
 
 @api.exception_handler(ValidationError)
@@ -113,16 +120,6 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return JsonResponse({"detail": "Not found"}, status=404)
-
-
-@api.exception_handler(NotFound)
-def _record_not_found(request, exc):
-    return JsonResponse({"detail": "Not found"}, status=404)
-
-
-@api.exception_handler(NotAllowed)
-def _not_allowed(request, exc: NotAllowed):
-    return JsonResponse({"detail": str(exc)}, status=403)
 
 
 # --- Authentication ---------------------------------------------------------------------------
@@ -361,19 +358,8 @@ def nrm_status(request, query: Query[NrmStatusQuery]):
     typed = query.home_office_reference.strip()
     if message := home_office_reference_problem(typed):
         raise invalid([FieldError("home_office_reference", message)])
-    try:
-        found = nrm_status_lookup(actor=request.user, home_office_reference=typed)
-    except LookupThrottled as refused:
-        seconds = refused.retry_after_seconds()
-        response = JsonResponse(
-            {
-                "detail": f"Too many NRM status lookups in a short time: try again in {seconds} seconds",
-                "retry_after_seconds": seconds,
-            },
-            status=429,
-        )
-        response["Retry-After"] = str(seconds)
-        return response
+    # Throttled: 429 with Retry-After (http.problem_of).
+    found = nrm_status_lookup(actor=request.user, home_office_reference=typed)
     if not found:
         raise ApiProblem(404, {"detail": "Not found", "message": nrm_status_no_match_message(typed)})
     return {"items": found, "count": len(found)}

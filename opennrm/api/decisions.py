@@ -13,8 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opennrm.decisions.models import Decision
 from opennrm.decisions.services import (
-    InvalidDecision,
-    TransitionRefused,
     decision_confirm,
     decision_record,
     decision_send_back,
@@ -25,9 +23,8 @@ from opennrm.decisions.services import (
 from opennrm.policy import Capability
 from opennrm.referrals.models import Referral
 from opennrm.referrals.schemas import Text
-from opennrm.referrals.validation import FieldError
 
-from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
+from .http import documented_body, idempotent_post, parse_body, require_capability
 from .schemas import (
     RECORD,
     ROLE_CHECKED,
@@ -84,18 +81,10 @@ BODY_MODELS = [DecisionIn, SendBackIn, ReconsiderationIn, WithdrawIn, RerouteIn,
 
 
 def _run(request, capability: Capability, action) -> JsonResponse:
-    """Check the role, then run `action() -> (status, body)` once per Idempotency-Key, translating the services' refusals."""
+    """Check the role, then run `action() -> (status, body)` once per Idempotency-Key; a refusal is answered by its
+    kind (http.problem_of)."""
     require_capability(request, capability)
-
-    def handler():
-        try:
-            return action()
-        except TransitionRefused as exc:
-            raise ApiProblem(409, {"detail": str(exc)})
-        except InvalidDecision as exc:
-            raise invalid([FieldError(exc.field, exc.message)])
-
-    return idempotent_post(request, handler)
+    return idempotent_post(request, action)
 
 
 def decision_as_dict(decision: Decision, referral: Referral) -> dict:

@@ -1,4 +1,5 @@
-"""Reading JSON bodies and answering POSTs idempotently, the same way for every API route."""
+"""Reading JSON bodies, answering POSTs idempotently, and answering the application's errors (core/errors.py), the
+same way for every API route."""
 
 import hashlib
 import json
@@ -9,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from pydantic import BaseModel, ValidationError
 
+from opennrm.core.errors import Invalid, NotAllowed, NotFound, OpenNRMError, Refused, Throttled
 from opennrm.core.sql import CompiledQuery
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.validation import TOO_DEEP, FieldError, pydantic_errors, too_deep
@@ -17,12 +19,13 @@ from .models import IdempotencyRecord
 
 
 class ApiProblem(Exception):
-    """An answer that is not a success: a status and a JSON body."""
+    """An answer that is not a success: a status, a JSON body and any headers."""
 
-    def __init__(self, status: int, body: dict):
+    def __init__(self, status: int, body: dict, headers: dict[str, str] | None = None):
         super().__init__(status)
         self.status = status
         self.body = body
+        self.headers = headers
 
 
 def invalid(errors: list[FieldError]) -> ApiProblem:
@@ -31,6 +34,24 @@ def invalid(errors: list[FieldError]) -> ApiProblem:
 
 def problem(status: int, detail: str) -> ApiProblem:
     return ApiProblem(status, {"detail": detail})
+
+
+def problem_of(exc: OpenNRMError) -> ApiProblem:
+    """The API's answer to an application error, by its kind: the one place the family maps to HTTP (api.py answers
+    with it for every route)."""
+    if isinstance(exc, NotFound):
+        return problem(404, "Not found")  # outside the caller's scope as well: never 403
+    if isinstance(exc, NotAllowed):
+        return problem(403, str(exc))
+    if isinstance(exc, Invalid):
+        return invalid(exc.errors)
+    if isinstance(exc, Refused):
+        return problem(409, str(exc))
+    if isinstance(exc, Throttled):
+        seconds = exc.retry_after_seconds()
+        body = {"detail": f"{exc.what}: try again in {seconds} seconds", "retry_after_seconds": seconds}
+        return ApiProblem(429, body, headers={"Retry-After": str(seconds)})
+    raise exc  # a kind without an answer: a failure of the service (500)
 
 
 def _refuse_constant(name: str):

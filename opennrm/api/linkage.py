@@ -14,8 +14,6 @@ from pydantic import Field, StringConstraints
 from opennrm.linkage.models import CandidateDecision, MatchCandidate, PersonLink
 from opennrm.linkage.selectors import candidate_get, identity_of, person_get, person_of_candidate, review_queue
 from opennrm.linkage.services import (
-    InvalidLinkage,
-    LinkageRefused,
     candidate_confirm,
     candidate_reject,
     candidate_undo,
@@ -25,7 +23,7 @@ from opennrm.policy import Capability
 from opennrm.referrals.validation import FieldError
 
 from .decisions import _Body
-from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
+from .http import documented_body, idempotent_post, invalid, parse_body, require_capability
 from .schemas import (
     RECORD,
     ROLE_CHECKED,
@@ -120,18 +118,9 @@ def _candidate(request, candidate_id: str) -> MatchCandidate:
 
 
 def _act(request, action):
-    """Run a decision once per Idempotency-Key, translating the services' refusals."""
+    """Run a decision once per Idempotency-Key; a refusal is answered by its kind (http.problem_of)."""
     require_capability(request, Capability.LINK_RECORDS)
-
-    def handler():
-        try:
-            return action()
-        except LinkageRefused as exc:
-            raise ApiProblem(409, {"detail": str(exc)})
-        except InvalidLinkage as exc:
-            raise invalid([FieldError(exc.field, exc.message)])
-
-    return idempotent_post(request, handler)
+    return idempotent_post(request, action)
 
 
 # exclude_unset: the list's matches leave out evidence, decisions and person (CandidateOut).

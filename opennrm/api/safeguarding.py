@@ -24,7 +24,7 @@ from opennrm.safeguarding.selectors import (
     safeguarding_open,
 )
 
-from .http import ApiProblem, documented_body, idempotent_post, invalid, parse_body, require_capability
+from .http import documented_body, idempotent_post, parse_body, require_capability
 from .schemas import (
     RECORD,
     ROLE_CHECKED,
@@ -139,17 +139,8 @@ BODY_MODELS = [
 
 
 def _run(request, action):
-    """Run `action() -> (status, body)` once per Idempotency-Key, translating the services' refusals."""
-
-    def handler():
-        try:
-            return action()
-        except services.Refused as exc:
-            raise ApiProblem(409, {"detail": str(exc)})
-        except services.InvalidInput as exc:
-            raise invalid(exc.errors)
-
-    return idempotent_post(request, handler)
+    """Run `action() -> (status, body)` once per Idempotency-Key; a refusal is answered by its kind (http.problem_of)."""
+    return idempotent_post(request, action)
 
 
 def _iso(value) -> str | None:

@@ -18,14 +18,12 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from django.conf import settings
 
+from opennrm.core.errors import Refused
+
 from .keys import key_id, signing_key
 
 FORMAT = "opennrm-audit-checkpoint/1"
 FILE_PREFIX = "audit-checkpoint-"
-
-
-class CheckpointInvalid(Exception):
-    """A checkpoint that cannot be trusted or read; the message says which file and why."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ def checkpoint_path(against: Path) -> Path:
     if against.is_dir():
         newest = newest_checkpoint_file(against)
         if newest is None:
-            raise CheckpointInvalid(f"{against} holds no checkpoint (no {FILE_PREFIX}*.json file)")
+            raise Refused(f"{against} holds no checkpoint (no {FILE_PREFIX}*.json file)")
         return newest
     return against
 
@@ -93,21 +91,21 @@ def checkpoint_read(path: Path) -> Checkpoint:
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CheckpointInvalid(f"cannot read the checkpoint {path}: {exc.strerror}")
+        raise Refused(f"cannot read the checkpoint {path}: {exc.strerror}")
     except ValueError as exc:
-        raise CheckpointInvalid(f"{path} is not a checkpoint: not JSON ({exc})")
+        raise Refused(f"{path} is not a checkpoint: not JSON ({exc})")
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise CheckpointInvalid(f"{path} is not a checkpoint: its format is not {FORMAT}")
+        raise Refused(f"{path} is not a checkpoint: its format is not {FORMAT}")
     body = {k: v for k, v in document.items() if k != "signature"}
     public_key = signing_key(settings.AUDIT_CHECKPOINT_SIGNING_KEY).public_key()
     if body.get("key_id") != key_id(public_key):
-        raise CheckpointInvalid(
+        raise Refused(
             f"the checkpoint {path} was signed with another key (key id {body.get('key_id')!r}), not this installation's"
         )
     try:
         public_key.verify(base64.urlsafe_b64decode(str(document.get("signature", ""))), _canonical(body))
     except (InvalidSignature, ValueError):
-        raise CheckpointInvalid(f"the checkpoint {path} does not match its signature: it was altered or forged")
+        raise Refused(f"the checkpoint {path} does not match its signature: it was altered or forged")
     # Signed by us, so well formed; read strictly all the same.
     try:
         return Checkpoint(
@@ -115,4 +113,4 @@ def checkpoint_read(path: Path) -> Checkpoint:
             chains=tuple(ChainMark(int(m["chain"]), int(m["seq"]), str(m["hash"])) for m in body["chains"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise CheckpointInvalid(f"the checkpoint {path} is signed but malformed ({exc!r})")
+        raise Refused(f"the checkpoint {path} is signed but malformed ({exc!r})")

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from opennrm.accounts.models import User
+from opennrm.core.errors import NotFound
 from opennrm.policy import EventGrant, Role, event_grants, record_access_log_scope
 from opennrm.referrals.models import Referral
-from opennrm.referrals.selectors import NotFound
 
 from .models import AuditEvent
 from .services import audit_record

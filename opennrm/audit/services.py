@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from opennrm.core.errors import Refused
+
 from .chain import GENESIS, entry_digest, hashed_fields
 from .changes import difference, field_values, stored_values
 from .checkpoint import (
@@ -307,11 +309,6 @@ def _insert_events_postgresql(
 # Checkpoints (ADR 0027).
 
 
-class CheckpointNotWritten(Exception):
-    """A checkpoint not written: it would sign a cut or rewritten trail as whole, or its file cannot be made. The
-    message says why."""
-
-
 @dataclass(frozen=True)
 class CheckpointWritten:
     path: Path
@@ -323,7 +320,8 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
 
     Into `directory`, the file is named by its time, and the newest checkpoint already there must still hold: a chain
     cut back since then is refused rather than signed anew, so a truncation between two checkpoints stays caught.
-    Raises CheckpointNotWritten, or CheckpointInvalid for a previous checkpoint that cannot be trusted."""
+    Raises Refused (core/errors.py), the message saying why: the checkpoint would sign a cut or rewritten trail as
+    whole, its file cannot be made, or a previous checkpoint cannot be trusted or read."""
     if (directory is None) == (file is None):
         raise TypeError("give a directory or a file")
     created_at = timezone.now()
@@ -332,11 +330,11 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise CheckpointNotWritten(f"cannot make the directory {directory}: {exc.strerror}")
+            raise Refused(f"cannot make the directory {directory}: {exc.strerror}")
         previous = newest_checkpoint_file(directory)
         file = directory / checkpoint_file_name(created_at)
     if not file.parent.is_dir():
-        raise CheckpointNotWritten(f"{file.parent} is not a directory: make it, or name a file in one that exists")
+        raise Refused(f"{file.parent} is not a directory: make it, or name a file in one that exists")
     written = False
     try:
         with transaction.atomic():
@@ -355,7 +353,7 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
                     checkpoint_read(previous), since=f"the previous checkpoint {previous.name}"
                 )
             if problems:
-                raise CheckpointNotWritten(
+                raise Refused(
                     "; ".join(problems) + ". Run `opennrm audit verify` and investigate before checkpointing again."
                 )
             audit_record(
@@ -368,11 +366,9 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
                     file, checkpoint_signed_json(checkpoint), mode=0o644
                 )  # signed, not secret: readable by whoever ships it on
             except FileExistsError:
-                raise CheckpointNotWritten(
-                    f"{file} already exists: a checkpoint is never overwritten, so name a new file"
-                )
+                raise Refused(f"{file} already exists: a checkpoint is never overwritten, so name a new file")
             except OSError as exc:
-                raise CheckpointNotWritten(f"cannot write {file}: {exc.strerror}")
+                raise Refused(f"cannot write {file}: {exc.strerror}")
             written = True
     except BaseException:
         if written:  # the transaction did not commit: no audit entry, so no file either

@@ -30,11 +30,11 @@ def audit_checkpoint_schedule(*, now: dt.datetime | None = None) -> None:
 def write_audit_checkpoint(context) -> dict | str:
     """Write a signed checkpoint into OPENNRM_AUDIT_CHECKPOINT_DIR; then queue the next night's. A refusal (the trail
     cut back since the last checkpoint) fails the run, logged as an error, and is tried again the next night."""
+    from opennrm.core.errors import Refused
     from opennrm.decisions.schedule import is_current_run, record_run, schedule_run
     from opennrm.decisions.tasks import next_nightly_sweep
 
-    from .checkpoint import CheckpointInvalid
-    from .services import CheckpointNotWritten, audit_checkpoint_write
+    from .services import audit_checkpoint_write
 
     if not is_current_run(AUDIT_CHECKPOINT, context.task_result.id):
         return "not the current run: another is queued"
@@ -48,7 +48,7 @@ def write_audit_checkpoint(context) -> dict | str:
         }
         record_run(AUDIT_CHECKPOINT, started_at=started, finished_at=timezone.now(), summary=summary)
         return summary
-    except (CheckpointNotWritten, CheckpointInvalid) as exc:
+    except Refused as exc:
         logger.error("The nightly audit checkpoint was NOT written: %s", exc)
         raise
     finally:

@@ -20,6 +20,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from opennrm.audit.services import audit_record
+from opennrm.core.errors import NotAllowed
 from opennrm.decisions.selectors import QUEUE_STATUSES
 from opennrm.policy import dashboard_figures_exact, dashboard_scope
 from opennrm.referrals.models import Referral
@@ -33,10 +34,6 @@ from .services import case_figures_refresh, refresh_requested, refresh_state
 from .tasks import refresh_case_figures
 
 OPEN_STAGES = [(s.value, s.label) for s in QUEUE_STATUSES]
-
-
-class NotAllowed(Exception):
-    """The actor's role may not see the dashboard at all (403)."""
 
 
 @dataclass(frozen=True)

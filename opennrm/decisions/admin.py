@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from opennrm.accounts.admin import AdminRoleOnly, AuditedAdmin
+from opennrm.core.errors import Invalid
 from opennrm.policy import Capability, has_capability
 
 from .models import RoutingRule
-from .services import InvalidDecision, routing_rule_save
+from .services import routing_rule_save
 
 
 @admin.register(RoutingRule)
@@ -28,5 +29,5 @@ class RoutingRuleAdmin(AdminRoleOnly, AuditedAdmin, admin.ModelAdmin):
     def save_record(self, *, actor, obj):
         try:
             return routing_rule_save(actor=actor, rule=obj)
-        except InvalidDecision as exc:  # the form's own clean() runs the same checks first; this is a backstop
+        except Invalid as exc:  # the form's own clean() runs the same checks first; this is a backstop
             raise ValidationError({exc.field: exc.message})

@@ -18,12 +18,9 @@ from django.utils import timezone
 
 from opennrm.accounts.models import Team, User
 from opennrm.audit.services import AuditEntry, audit_record_many
+from opennrm.core.errors import Invalid, NotAllowed, NotFound, Refused
 from opennrm.policy import Capability, has_capability, referral_scope
 from opennrm.referrals.models import OPEN_STATUSES, Referral, Status
-from opennrm.referrals.selectors import NotFound
-from opennrm.referrals.services import NotAllowed
-
-from .services import InvalidDecision, TransitionRefused
 
 MAX_BULK = 200  # cases in one bulk assignment: a page of the queue is 25, the API's page 100 at most
 
@@ -38,7 +35,7 @@ class CaseRefusal:
     message: str
 
 
-class BulkAssignmentRefused(Exception):
+class BulkAssignmentRefused(Refused):
     """Some cases of a bulk assignment were refused, so none was assigned."""
 
     def __init__(self, refusals: list[CaseRefusal]):
@@ -76,9 +73,9 @@ def _resolve_target(actor, assignee, team) -> tuple[User | None, Team | None]:
         else:
             person = User.objects.filter(username=str(assignee)).first()
         if person is None or not person.is_active or person.organisation_id != actor.organisation_id:
-            raise InvalidDecision("assigned_to", "Choose an active decision maker of your own authority")
+            raise Invalid.at("assigned_to", "Choose an active decision maker of your own authority")
         if person.role != actor.role or not has_capability(person, Capability.MAKE_DECISION):
-            raise InvalidDecision("assigned_to", f"{person.username} is not a decision maker of your authority")
+            raise Invalid.at("assigned_to", f"{person.username} is not a decision maker of your authority")
     chosen_team = None
     if team is not None:
         if isinstance(team, Team):
@@ -89,11 +86,11 @@ def _resolve_target(actor, assignee, team) -> tuple[User | None, Team | None]:
             except (TypeError, ValueError):
                 chosen_team = None
         if chosen_team is None or chosen_team.organisation_id != actor.organisation_id:
-            raise InvalidDecision("team", "Choose a team of your own authority")
+            raise Invalid.at("team", "Choose a team of your own authority")
     if person is not None and chosen_team is None:
         chosen_team = person.team  # a case given to a person sits in their team's queue too
     elif person is not None and person.team_id != chosen_team.pk and chosen_team.manager_id != person.pk:
-        raise InvalidDecision("assigned_to", f"{person.username} is not a member of {chosen_team.name}")
+        raise Invalid.at("assigned_to", f"{person.username} is not a member of {chosen_team.name}")
     return person, chosen_team
 
 
@@ -179,7 +176,7 @@ def case_assign(*, actor, referral, assigned_to=None, team=None) -> Referral:
     person, chosen_team = _resolve_target(actor, assigned_to, team)
     refused = _refusal(found, person)
     if refused is not None:
-        raise TransitionRefused(refused[1])
+        raise Refused(refused[1])
     return _apply(actor, [found], person, chosen_team)[0]
 
 
@@ -188,11 +185,11 @@ def cases_assign(*, actor, referrals: list, assigned_to=None, team=None) -> list
     """Assign many open cases at once, all or nothing (BulkAssignmentRefused lists every case refused)."""
     _require_decision_maker(actor)
     if not referrals:
-        raise InvalidDecision("referrals", "Choose at least one case")
+        raise Invalid.at("referrals", "Choose at least one case")
     if len(referrals) > MAX_BULK:
-        raise InvalidDecision("referrals", f"Assign at most {MAX_BULK} cases at once")
+        raise Invalid.at("referrals", f"Assign at most {MAX_BULK} cases at once")
     if len(set(map(str, referrals))) != len(referrals):
-        raise InvalidDecision("referrals", "Each case may be listed once")
+        raise Invalid.at("referrals", "Each case may be listed once")
     person, chosen_team = _resolve_target(actor, assigned_to, team)
     found = _locked(actor, referrals)
     refusals = []

@@ -24,10 +24,9 @@ from django.utils import timezone
 
 from opennrm.audit.changes import stored_values
 from opennrm.audit.services import AuditEntry, audit_change, audit_record, audit_record_many
+from opennrm.core.errors import Invalid, NotAllowed, NotFound, Refused
 from opennrm.policy import Capability, has_capability, referral_scope
 from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status
-from opennrm.referrals.selectors import NotFound
-from opennrm.referrals.services import NotAllowed
 
 from .models import Decision, DecisionState, Outcome, ReconsiderationRequest, RoutingRule, Stage
 from .policy_versions import guidance_on, recovery_policy_on
@@ -49,19 +48,6 @@ DECISION_TO = {
     (Stage.CONCLUSIVE_GROUNDS, Outcome.NEGATIVE): Status.CONCLUSIVE_GROUNDS_NEGATIVE,
 }
 NEGATIVE_STATUSES = {Status.REASONABLE_GROUNDS_NEGATIVE, Status.CONCLUSIVE_GROUNDS_NEGATIVE}
-
-
-class TransitionRefused(Exception):
-    """The action is not allowed in the referral's current state (HTTP 409); the message says why."""
-
-
-class InvalidDecision(ValueError):
-    """The input itself is wrong (HTTP 422); `field` names the offending input."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def _status_label(status: str) -> str:
@@ -98,9 +84,9 @@ def _lock(actor, referral, capability: Capability | None) -> Referral:
 
 def _text(value, field: str, what: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise InvalidDecision(field, f"Give {what}")
+        raise Invalid.at(field, f"Give {what}")
     if len(value) > limit:
-        raise InvalidDecision(field, f"Must be {limit:,} characters or fewer")
+        raise Invalid.at(field, f"Must be {limit:,} characters or fewer")
     return value
 
 
@@ -108,11 +94,11 @@ def _when(value: dt.datetime | None, field: str, *, not_before: dt.datetime, bef
     now = timezone.now()
     value = value or now
     if value.tzinfo is None:
-        raise InvalidDecision(field, "Include a UTC offset")
+        raise Invalid.at(field, "Include a UTC offset")
     if value > now:
-        raise InvalidDecision(field, "Must not be in the future")
+        raise Invalid.at(field, "Must not be in the future")
     if value < not_before:
-        raise InvalidDecision(field, f"Must not be before {before_what}")
+        raise Invalid.at(field, f"Must not be before {before_what}")
     return value
 
 
@@ -127,7 +113,7 @@ def _last_issued(referral: Referral) -> Decision | None:
 def _refuse_if_proposal_pending(referral: Referral) -> None:
     pending = _pending_proposal(referral)
     if pending is not None:
-        raise TransitionRefused(
+        raise Refused(
             f"A negative {Stage(pending.stage).label} decision proposed on {_day(pending.decided_at):%-d %B %Y} awaits a second "
             "decision maker: confirm it or send it back first"
         )
@@ -138,9 +124,7 @@ def _check_decision_order(referral: Referral, stage: str, decided_on: dt.date) -
     if referral.status == Status.RECONSIDERATION:
         if last is None or last.stage != stage:
             what = Stage(last.stage).label if last else "previous"
-            raise TransitionRefused(
-                f"The reconsideration is of the {what} decision, not of a {Stage(stage).label} decision"
-            )
+            raise Refused(f"The reconsideration is of the {what} decision, not of a {Stage(stage).label} decision")
         return
     if referral.status in DECISION_FROM[stage]:
         if (
@@ -148,19 +132,19 @@ def _check_decision_order(referral: Referral, stage: str, decided_on: dt.date) -
             and referral.recovery_period_ends_on
             and decided_on < referral.recovery_period_ends_on
         ):
-            raise TransitionRefused(
+            raise Refused(
                 "The Conclusive Grounds decision cannot be made before the recovery "
                 f"period ends on {referral.recovery_period_ends_on:%-d %B %Y}"
             )
         return
     if stage == Stage.REASONABLE_GROUNDS and last is not None:
-        raise TransitionRefused(
+        raise Refused(
             f"A Reasonable Grounds decision was already issued on {_day(last.decided_at):%-d %B %Y}; "
             f"the referral's status is {_status_label(referral.status)}"
         )
     if stage == Stage.CONCLUSIVE_GROUNDS and referral.status == Status.AWAITING_REASONABLE_GROUNDS:
-        raise TransitionRefused("A Conclusive Grounds decision needs a positive Reasonable Grounds decision first")
-    raise TransitionRefused(
+        raise Refused("A Conclusive Grounds decision needs a positive Reasonable Grounds decision first")
+    raise Refused(
         f"A {Stage(stage).label} decision cannot be made on a referral whose status is {_status_label(referral.status)}"
     )
 
@@ -185,16 +169,16 @@ def decision_record(
     """Make a Reasonable or Conclusive Grounds decision: issued if positive, proposed if negative."""
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
     if stage not in Stage.values:
-        raise InvalidDecision("stage", "Choose reasonable_grounds or conclusive_grounds")
+        raise Invalid.at("stage", "Choose reasonable_grounds or conclusive_grounds")
     if outcome not in Outcome.values:
-        raise InvalidDecision("outcome", "Choose positive or negative")
+        raise Invalid.at("outcome", "Choose positive or negative")
     reasons = _text(reasons, "reasons", "the reasons for the decision", MAX_REASONS_CHARS)
     decided_at = _when(
         decided_at, "decided_at", not_before=referral.received_at, before_what="the referral was received"
     )
     last = referral.decisions.order_by("-decided_at", "-id").first()
     if last is not None and decided_at < last.decided_at:
-        raise InvalidDecision("decided_at", "Must not be before the referral's previous decision")
+        raise Invalid.at("decided_at", "Must not be before the referral's previous decision")
     _refuse_if_proposal_pending(referral)
     _check_decision_order(referral, stage, _day(decided_at))
 
@@ -245,11 +229,9 @@ def _locked_proposal(actor, referral, decision) -> tuple[Referral, Decision]:
     if found is None:
         raise NotFound
     if found.state != DecisionState.PROPOSED:
-        raise TransitionRefused(f"This decision is not awaiting review: it was {found.get_state_display().lower()}")
+        raise Refused(f"This decision is not awaiting review: it was {found.get_state_display().lower()}")
     if found.decided_by_id == actor.pk:
-        raise TransitionRefused(
-            "A negative decision must be reviewed by a different decision maker from the one who proposed it"
-        )
+        raise Refused("A negative decision must be reviewed by a different decision maker from the one who proposed it")
     return referral, found
 
 
@@ -258,9 +240,7 @@ def decision_confirm(*, actor, referral, decision, confirmed_at: dt.datetime | N
     """A second decision maker confirms a proposed negative decision, which then takes effect."""
     referral, decision = _locked_proposal(actor, referral, decision)
     if referral.status not in DECISION_FROM[decision.stage]:
-        raise TransitionRefused(
-            f"The decision cannot take effect on a referral whose status is {_status_label(referral.status)}"
-        )
+        raise Refused(f"The decision cannot take effect on a referral whose status is {_status_label(referral.status)}")
     confirmed_at = _when(
         confirmed_at, "confirmed_at", not_before=decision.decided_at, before_what="the decision was proposed"
     )
@@ -333,7 +313,7 @@ def reconsideration_request(*, actor, referral, grounds: str) -> Reconsideration
     referral = _lock(actor, referral, Capability.REQUEST_RECONSIDERATION)
     grounds = _text(grounds, "grounds", "the grounds for reconsideration", MAX_REASONS_CHARS)
     if referral.status not in NEGATIVE_STATUSES:
-        raise TransitionRefused(
+        raise Refused(
             f"Only a negative decision can be reconsidered; the referral's status is {_status_label(referral.status)}"
         )
     decision = _last_issued(referral)
@@ -356,12 +336,12 @@ def referral_withdraw(*, actor, referral, reason: str) -> Referral:
     referral = _lock(actor, referral, Capability.WITHDRAW_REFERRAL)
     reason = _text(reason, "reason", "the reason for the withdrawal", MAX_STATUS_REASON_CHARS)
     if referral.is_child:
-        raise TransitionRefused(
+        raise Refused(
             "A child, or a person who may be a child, cannot generally withdraw from the NRM: the child's safeguarding "
             "continues, and the request should be referred to the competent authority's policy team"
         )
     if referral.status not in OPEN_STATUSES:
-        raise TransitionRefused(f"A referral whose status is {_status_label(referral.status)} cannot be withdrawn")
+        raise Refused(f"A referral whose status is {_status_label(referral.status)} cannot be withdrawn")
     return _status_change(actor, referral, Status.WITHDRAWN, "referral.withdraw", {"reason": reason})
 
 
@@ -383,13 +363,9 @@ def recovery_period_end(*, referral, today: dt.date | None = None) -> Referral:
     referral = _lock(None, referral, None)
     today = today or _day(timezone.now())
     if referral.status != Status.RECOVERY_PERIOD:
-        raise TransitionRefused(
-            f"The referral is not in a recovery period: its status is {_status_label(referral.status)}"
-        )
+        raise Refused(f"The referral is not in a recovery period: its status is {_status_label(referral.status)}")
     if today < referral.recovery_period_ends_on:
-        raise TransitionRefused(
-            f"The recovery period has not ended: it ends on {referral.recovery_period_ends_on:%-d %B %Y}"
-        )
+        raise Refused(f"The recovery period has not ended: it ends on {referral.recovery_period_ends_on:%-d %B %Y}")
     referral.status = Status.AWAITING_CONCLUSIVE_GROUNDS
     referral.save(update_fields=["status", "updated_at"])
     audit_record(
@@ -445,12 +421,12 @@ def referral_reroute(*, actor, referral, competent_authority: str, reason: str) 
     """The authority holding a case passes it to another, with a reason; the deadline is recomputed from the original receipt."""
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
     if competent_authority not in CompetentAuthority.values:
-        raise InvalidDecision("competent_authority", "Choose SCA, IECA or LOCAL_PANEL")
+        raise Invalid.at("competent_authority", "Choose SCA, IECA or LOCAL_PANEL")
     reason = _text(reason, "reason", "the reason for re-routing", MAX_STATUS_REASON_CHARS)
     if competent_authority == referral.competent_authority:
-        raise TransitionRefused(f"The {CompetentAuthority(competent_authority).label} already holds this referral")
+        raise Refused(f"The {CompetentAuthority(competent_authority).label} already holds this referral")
     if referral.status not in OPEN_STATUSES:
-        raise TransitionRefused(f"A referral whose status is {_status_label(referral.status)} cannot be re-routed")
+        raise Refused(f"A referral whose status is {_status_label(referral.status)} cannot be re-routed")
     _refuse_if_proposal_pending(referral)
     rules = RuleBook.load()
     if competent_authority == CompetentAuthority.LOCAL_PANEL:
@@ -460,7 +436,7 @@ def referral_reroute(*, actor, referral, competent_authority: str, reason: str) 
             age_group=referral.age_group, date_of_birth=dt.date.fromisoformat(dob) if dob else None, received_on=day
         )
         if not (referral.local_authority and rules.pilot_area(referral.local_authority, day) and eligible):
-            raise TransitionRefused(
+            raise Refused(
                 "A local panel decides only for a child more than 100 days from "
                 "18 whose local authority was a pilot area on the day of referral"
             )
@@ -500,7 +476,7 @@ def routing_rule_save(*, actor, rule: RoutingRule) -> RoutingRule:
         rule.full_clean()
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise InvalidDecision(field, messages[0])
+        raise Invalid.at(field, messages[0])
     rule.save()
     transaction.on_commit(forget_routing_rules)
     audit_change(actor=actor, instance=rule, before=before)

@@ -14,9 +14,9 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from opennrm.audit.services import AuditEntry, audit_record_many
+from opennrm.core.errors import NotFound
 from opennrm.policy import LINKAGE_IDENTITY_FIELDS, linkage_scope
 from opennrm.referrals.models import Referral
-from opennrm.referrals.selectors import NotFound
 
 from .models import CandidateStatus, MatchCandidate, Person, PersonLink
 

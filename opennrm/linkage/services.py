@@ -14,10 +14,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from opennrm.audit.services import audit_record
+from opennrm.core.errors import Invalid, NotAllowed, NotFound, Refused
 from opennrm.policy import Capability, has_capability, linkage_scope
 from opennrm.referrals.models import Referral
-from opennrm.referrals.selectors import NotFound
-from opennrm.referrals.services import NotAllowed
 
 from . import arrival
 from .models import (
@@ -35,18 +34,6 @@ from .selectors import current_person_link
 
 MAX_REASON = 2000
 OPEN_STATUSES = (CandidateStatus.OPEN, CandidateStatus.AUTO_LINKED)
-
-
-class LinkageRefused(Exception):
-    """The records' state does not allow this (HTTP 409); the message says why. Nothing was changed."""
-
-
-class InvalidLinkage(Exception):
-    """What the user sent must be corrected (HTTP 422)."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field, self.message = field, message
 
 
 # --- On arrival --------------------------------------------------------------------------------
@@ -171,7 +158,7 @@ def _auto_link(candidate: MatchCandidate, *, now) -> None:
     """Link the pair to one person, flagged for a person to check; if each is already someone else, leave it to a person."""
     try:
         person = _link_pair(candidate, method=LinkMethod.AUTOMATIC, actor=None, now=now)
-    except LinkageRefused:
+    except Refused:
         audit_record(
             actor=None,
             action="linkage.candidate_found",
@@ -198,7 +185,7 @@ def _link_pair(candidate: MatchCandidate, *, method: str, actor, now) -> Person:
     """Both referrals on one person: the one either is already linked to, or a new one."""
     a, b = current_person_link(referral_id=candidate.earlier_id), current_person_link(referral_id=candidate.referral_id)
     if a and b and a.person_id != b.person_id:
-        raise LinkageRefused(
+        raise Refused(
             "These referrals are already linked to two different people: unlink one of them from its person first"
         )
     person = (a or b).person if (a or b) else Person.objects.create()
@@ -222,9 +209,9 @@ def _unlink_candidate_links(candidate: MatchCandidate, *, actor, now, reason: st
 def _clean_reason(reason) -> str:
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise InvalidLinkage("reason", "Give a reason: say what makes you sure, for whoever reads this record next")
+        raise Invalid.at("reason", "Give a reason: say what makes you sure, for whoever reads this record next")
     if len(reason) > MAX_REASON:
-        raise InvalidLinkage("reason", f"Shorten the reason to {MAX_REASON:,} characters or fewer")
+        raise Invalid.at("reason", f"Shorten the reason to {MAX_REASON:,} characters or fewer")
     return reason
 
 
@@ -247,7 +234,7 @@ def _open_for_decision(actor, candidate: MatchCandidate, reason: str) -> tuple[M
     candidate = _locked_candidate(actor, candidate)
     reason = _clean_reason(reason)
     if candidate.status not in OPEN_STATUSES:
-        raise LinkageRefused(
+        raise Refused(
             f"This possible match has already been decided ({candidate.get_status_display().lower()}): undo that decision first"
         )
     return candidate, reason
@@ -335,7 +322,7 @@ def candidate_undo(*, actor, candidate: MatchCandidate, reason: str) -> MatchCan
     reason = _clean_reason(reason)
     last = candidate.decisions.order_by("-decided_at", "-pk").first()
     if last is None or last.action == DecisionAction.UNDO or candidate.status in OPEN_STATUSES:
-        raise LinkageRefused("There is no decision on this possible match to undo")
+        raise Refused("There is no decision on this possible match to undo")
     now = timezone.now()
     relinked = unlinked = 0
     if last.action == DecisionAction.CONFIRM and last.status_before == CandidateStatus.OPEN:
@@ -375,7 +362,7 @@ def person_link_undo(*, actor, person: Person, referral: Referral, reason: str) 
     )
     reason = _clean_reason(reason)
     if link is None:
-        raise LinkageRefused("This referral is no longer linked to this person")
+        raise Refused("This referral is no longer linked to this person")
     now = timezone.now()
     link.undone_at, link.undone_by, link.undo_reason = now, actor, reason
     link.save(update_fields=["undone_at", "undone_by", "undo_reason"])

@@ -1,7 +1,6 @@
 """Reading referrals: always scoped to the acting user, and every read of a record audited."""
 
 import datetime as dt
-import math
 import uuid as uuid_module
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from opennrm.accounts.models import User
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
+from opennrm.core.errors import NotFound, Throttled
 from opennrm.core.sql import CompiledQuery
 from opennrm.policy import (
     Access,
@@ -27,10 +27,6 @@ from opennrm.policy import (
 from .models import DutyToNotify, NrmStatusLookup, Referral, ReferralDraft
 from .present import status_compartment
 from .references import home_office_reference_key
-
-
-class NotFound(Exception):
-    """The record does not exist, or lies outside what the actor may see; the two look the same."""
 
 
 def referrals_visible_to(*, actor) -> QuerySet[Referral]:
@@ -172,17 +168,6 @@ def referral_page(
     return items, total
 
 
-class LookupThrottled(Exception):
-    """Too many NRM status lookups by one user in a short time: the next is allowed at `retry_at`."""
-
-    def __init__(self, retry_at: dt.datetime):
-        super().__init__(retry_at)
-        self.retry_at = retry_at
-
-    def retry_after_seconds(self, now: dt.datetime | None = None) -> int:
-        return max(1, math.ceil((self.retry_at - (now or timezone.now())).total_seconds()))
-
-
 def _lookup_refused_until(actor, now: dt.datetime) -> dt.datetime | None:
     """Count this lookup against the user's limits (settings.NRM_STATUS_LOOKUPS_PER_*); None when it is allowed,
     else when the next one will be (the refused lookup itself is not counted)."""
@@ -221,7 +206,7 @@ def nrm_status_lookup(*, actor, home_office_reference: str) -> list[dict]:
     """The firewall's one opening: the status view (present.status_compartment: issued decisions only) of every
     referral whose Home Office reference matches this one, compared by references.home_office_reference_key.
 
-    Throttled per user (LookupThrottled); every lookup, found, not found or refused, is audited.
+    Throttled per user (Throttled); every lookup, found, not found or refused, is audited.
     """
     key = home_office_reference_key(home_office_reference)
     if not has_capability(actor, Capability.LOOKUP_NRM_STATUS) or not key:
@@ -253,7 +238,7 @@ def nrm_status_lookup(*, actor, home_office_reference: str) -> list[dict]:
                 or [AuditEntry("nrm_status.lookup", "referral", "", {"found": 0, "home_office_reference": typed})],
             )
     if refused_until is not None:
-        raise LookupThrottled(refused_until)
+        raise Throttled(refused_until, "Too many NRM status lookups in a short time")
     return [status_compartment(r) for r in found]
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
+from opennrm.core.errors import Invalid, NotAllowed, NotFound
 from opennrm.decisions.routing import RuleBook, reasonable_grounds_due, received_on, route_referral
 from opennrm.policy import Capability, has_capability
 from opennrm.safeguarding.guardians import guardian_request_for_new_referral, guardian_requests_for_new_referrals
@@ -15,7 +16,6 @@ from opennrm.safeguarding.guardians import guardian_request_for_new_referral, gu
 from .models import DutyToNotify, Referral, ReferralDraft, Status
 from .references import home_office_reference_key
 from .schemas import DutyToNotifyIn, ReferralIn
-from .selectors import NotFound, draft_get
 from .tasks import send_referral_acknowledgement
 from .validation import (
     FieldError,
@@ -35,18 +35,6 @@ def _check_for_duplicates(referrals: list[Referral]) -> None:
 
 
 SAFEGUARDING_IDENTITY_FIELDS = ("current_address", "phone")
-
-
-class NotAllowed(Exception):
-    """The actor's role may not do this at all (HTTP 403)."""
-
-
-class InvalidInput(Exception):
-    """The answers do not make a valid body (HTTP 422); every error at once, each naming its field."""
-
-    def __init__(self, errors: list[FieldError]):
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-        self.errors = errors
 
 
 def _require(actor, capability: Capability) -> None:
@@ -338,11 +326,11 @@ def _draft_body(draft: ReferralDraft) -> dict:
 
 @transaction.atomic
 def referral_send(*, actor, draft: ReferralDraft, now: dt.datetime | None = None) -> Referral:
-    """Send the draft as a referral: its answers checked as the API checks a body (InvalidInput with every
+    """Send the draft as a referral: its answers checked as the API checks a body (Invalid with every
     problem), then stored by referral_create, which makes one referral of a double-clicked "Send"."""
     data, problems = validate_referral(_draft_body(draft), now=now or timezone.now())
     if problems:
-        raise InvalidInput(problems)
+        raise Invalid(problems)
     return referral_create(actor=actor, data=data, draft=draft)
 
 
@@ -352,13 +340,13 @@ def duty_to_notify_send(*, actor, draft_uuid, now: dt.datetime | None = None) ->
     (validation.duty_to_notify_answers, MSA 2015 s.52(3)), and delete the draft, which may hold identifying
     answers, in the same transaction: the report exists exactly when the draft is gone.
 
-    NotFound when the draft is not there (a second click finds it already sent); InvalidInput with every
+    NotFound when the draft is not there (a second click finds it already sent); Invalid with every
     problem when the answers do not make a Duty to Notify.
     """
     draft = draft_get(actor=actor, uuid=draft_uuid)
     body = _draft_body(draft)
     if not is_duty_to_notify(body):
-        raise InvalidInput(
+        raise Invalid(
             [
                 FieldError(
                     "consent.given",
@@ -369,7 +357,7 @@ def duty_to_notify_send(*, actor, draft_uuid, now: dt.datetime | None = None) ->
         )
     data, problems = validate_duty_to_notify(duty_to_notify_answers(body), now=now or timezone.now())
     if problems:
-        raise InvalidInput(problems)
+        raise Invalid(problems)
     report = duty_to_notify_create(actor=actor, data=data)
     draft_discard(actor=actor, draft=draft)
     return report

@@ -6,10 +6,11 @@ The API, the pages and `opennrm import` all use these functions, so a rule holds
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
+from opennrm.core.errors import FieldError  # the field errors of the application's Invalid (core/errors.py)
 
 from .schemas import DutyToNotifyIn, ImportLine, ReferralIn, name_problem
 
@@ -33,25 +34,6 @@ MAX_JSON_DEPTH = 20
 CLOCK_SKEW = dt.timedelta(minutes=5)
 CHILD_AGE_GROUPS = ("child", "unknown")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One problem with the input: the field it is in, what to fix in words, and a code for the kind of problem.
-
-    The code stays the same whatever the message says, so that a page can decide how to show a problem without
-    reading its wording. A shape problem's code is pydantic's error type (such as `missing`, `string_too_long`,
-    `literal_error`) or the schema's own (`country_code`, `invisible_character`, `name_without_letters`, ...);
-    a rule's code names the rule (such as `date_in_future`, `identifying`, `adult_under_18`). An API answer
-    carries the field and the message only (contract section 2).
-    """
-
-    field: str
-    message: str
-    code: str = "invalid"
-
-    def as_dict(self) -> dict:
-        return {"field": self.field, "message": self.message}
 
 
 def _choices(expected: str) -> str:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from opennrm.core.errors import NotAllowed
 from opennrm.policy import (
     Access,
     Capability,
@@ -24,7 +25,6 @@ from opennrm.policy import (
 )
 from opennrm.referrals.models import Referral
 from opennrm.referrals.selectors import audit_listed, referral_open
-from opennrm.referrals.services import NotAllowed
 
 from .models import (
     AgeAssessment,

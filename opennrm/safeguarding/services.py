@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
 from opennrm.audit.services import audit_record
+from opennrm.core.errors import Invalid, NotAllowed, NotFound, Refused
 from opennrm.policy import (
     Capability,
     Compartment,
@@ -26,8 +27,6 @@ from opennrm.policy import (
 )
 from opennrm.referrals.codes import local_authorities, local_authority_name
 from opennrm.referrals.models import Referral
-from opennrm.referrals.selectors import NotFound
-from opennrm.referrals.services import NotAllowed
 from opennrm.referrals.validation import FieldError
 
 from .models import (
@@ -58,18 +57,6 @@ CLOCK_SKEW = dt.timedelta(minutes=5)
 CHILD_ONLY_CARE_STATUSES = {CareStatus.CHILD_IN_NEED, CareStatus.ACCOMMODATED, CareStatus.LOOKED_AFTER}
 
 
-class Refused(Exception):
-    """Not allowed in the record's current state, or in the wrong order (HTTP 409); the message says why."""
-
-
-class InvalidInput(Exception):
-    """The input is wrong (HTTP 422); every error at once, each naming its field."""
-
-    def __init__(self, errors: list[FieldError]):
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-        self.errors = errors
-
-
 @dataclass(frozen=True)
 class Unreadable:
     """In place of a date or time, one a form could not read: not a real one (such as 31 February), or left out.
@@ -90,11 +77,11 @@ def _readable(value):
 
 
 def _check(errors: list[FieldError], unreadable: Sequence[FieldError] = ()) -> None:
-    """Refuse the input (InvalidInput) if anything is wrong: what could not be read first, then the rest."""
+    """Refuse the input (Invalid) if anything is wrong: what could not be read first, then the rest."""
     fields = {u.field for u in unreadable}
     errors = [*unreadable, *(e for e in errors if e.field not in fields)]
     if errors:
-        raise InvalidInput(errors)
+        raise Invalid(errors)
 
 
 def _refused(reason: str, unreadable: list[FieldError]) -> Refused:

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from opennrm.core.errors import Invalid, Refused
 from opennrm.decisions.assignment import (
     BulkAssignmentRefused,
     assignable_people,
@@ -32,8 +33,6 @@ from opennrm.decisions.selectors import (
     work_queue_page,
 )
 from opennrm.decisions.services import (
-    InvalidDecision,
-    TransitionRefused,
     decision_confirm,
     decision_record,
     decision_send_back,
@@ -42,8 +41,9 @@ from opennrm.decisions.services import (
 from opennrm.policy import Capability, Compartment, compartments_for, has_capability
 from opennrm.referrals.codes import NATIONS, local_authorities
 from opennrm.referrals.models import CompetentAuthority
-from opennrm.referrals.selectors import NotFound, referral_open
-from opennrm.referrals.services import NotAllowed
+from opennrm.referrals.selectors import referral_open
+
+from .errors import form_errors
 
 PAGE_SIZE = 25
 AGE_GROUPS = {"child": "Child", "adult": "Adult", "unknown": "Not sure (treated as a child)"}
@@ -167,7 +167,7 @@ def work_queue_assign(request):
         return _queue_response(request, params, errors=errors, selected=selected, status=422)
     try:
         done = cases_assign(actor=user, referrals=selected, **chosen)
-    except InvalidDecision as exc:
+    except Invalid as exc:
         href = "#assign_to" if exc.field in ("assigned_to", "team") else "#queue-cases"
         return _queue_response(
             request, params, errors=[{"text": exc.message, "href": href}], selected=selected, target=target, status=422
@@ -206,10 +206,10 @@ def referral_assign(request, referral_id):
     target = _assign_target(chosen)
     try:
         if target is None:
-            raise InvalidDecision("assign_to", "Choose who to assign the case to")
+            raise Invalid.at("assign_to", "Choose who to assign the case to")
         case_assign(actor=request.user, referral=referral, **target)
-    except (InvalidDecision, TransitionRefused) as exc:
-        errors, _, status = _refusal(exc)
+    except (Invalid, Refused) as exc:
+        errors, _, status = form_errors(exc)
         errors = [{"text": e["text"], "href": "#assign_to"} for e in errors]
         return referral_detail_response(request, referral, errors=errors, status=status)
     messages.success(request, f"Case assigned to {dict(assign_targets(request.user)).get(chosen, 'nobody')}")
@@ -225,29 +225,15 @@ def _open(request, referral_id, capability: Capability, purpose: str):
     """The referral for an action page; refused with 403 for the role (the one refusal page), 404 outside scope."""
     if not has_capability(request.user, capability):
         raise PermissionDenied(f"Your role ({request.user.role_label}) cannot do this")
-    try:
-        return referral_open(actor=request.user, uuid=referral_id, purpose=purpose), None
-    except NotFound:
-        raise Http404
-
-
-def _refusal(exc) -> tuple[list[dict], dict, int]:
-    """(error summary, field errors, status) for what a service refused."""
-    if isinstance(exc, InvalidDecision):
-        return [{"text": exc.message, "href": f"#{exc.field}"}], {exc.field: exc.message}, 422
-    return [{"text": str(exc)}], {}, 409
+    return referral_open(actor=request.user, uuid=referral_id, purpose=purpose), None  # NotFound: 404 (web/errors.py)
 
 
 def _act(request, referral, action, success: str, form_page, context: dict):
     """Run a service call; on success redirect to the referral with a banner, otherwise show the form page with the reason."""
     try:
         action()
-    except NotAllowed as exc:
-        raise PermissionDenied(str(exc))
-    except NotFound:
-        raise Http404
-    except (InvalidDecision, TransitionRefused) as exc:
-        errors, field_errors, status = _refusal(exc)
+    except (Invalid, Refused) as exc:  # NotAllowed and NotFound: the 403 and 404 pages (web/errors.py)
+        errors, field_errors, status = form_errors(exc)
         return render(request, form_page, {**context, "errors": errors, "field_errors": field_errors}, status=status)
     messages.success(request, success)
     return redirect("web:referral-detail", referral.uuid)

@@ -31,6 +31,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_http_methods
 
 from opennrm.accounts.selectors import guardian_services_covering
+from opennrm.core.errors import Invalid, NotAllowed, NotFound
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import (
     NATIONS,
@@ -42,10 +43,8 @@ from opennrm.referrals.codes import (
     local_authority_name,
 )
 from opennrm.referrals.schemas import MAX_EXPLOITATION_SITUATIONS
-from opennrm.referrals.selectors import NotFound, draft_get, duty_to_notify_open, referral_open
+from opennrm.referrals.selectors import draft_get, duty_to_notify_open, referral_open
 from opennrm.referrals.services import (
-    InvalidInput,
-    NotAllowed,
     draft_discard,
     draft_save,
     draft_start,
@@ -1510,7 +1509,7 @@ def check_answers(request, draft):
                     return _send_duty_to_notify(request, draft, now)
                 sent = referral_send(actor=request.user, draft=draft, now=now)
                 return redirect("web:referral-sent", sent.uuid)
-            except InvalidInput as exc:
+            except Invalid as exc:
                 errors = [locate(e) for e in exc.errors]
     context = _context(
         draft,

@@ -11,12 +11,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from opennrm.core.errors import Invalid, Refused
 from opennrm.linkage.arrival import thresholds
 from opennrm.linkage.models import CandidateStatus
 from opennrm.linkage.selectors import candidate_get, identity_of, person_get, person_of_candidate, review_queue
 from opennrm.linkage.services import (
-    InvalidLinkage,
-    LinkageRefused,
     candidate_confirm,
     candidate_reject,
     candidate_undo,
@@ -24,7 +23,8 @@ from opennrm.linkage.services import (
 )
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import local_authorities
-from opennrm.referrals.selectors import NotFound
+
+from .errors import form_errors
 
 PAGE_SIZE = 25
 ACTIONS = {
@@ -125,39 +125,26 @@ def _candidate_page(request, candidate, *, errors=None, field_errors=None, reaso
     )
 
 
-def _or_404(selector, request, uuid):
-    """What the selector gives the user, or the page every record outside their scope gets (the same as no record)."""
-    try:
-        return selector(actor=request.user, uuid=uuid)
-    except NotFound:
-        raise Http404 from None
-
-
 @login_required
 def duplicate_candidate(request, candidate_id):
     if refused := _refused(request):
         return refused
-    candidate = _or_404(candidate_get, request, candidate_id)
+    candidate = candidate_get(actor=request.user, uuid=candidate_id)  # NotFound: the 404 page (web/errors.py)
     if request.method != "POST":
         return _candidate_page(request, candidate)
     action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
     service = {"confirm": candidate_confirm, "reject": candidate_reject, "undo": candidate_undo}.get(action)
     try:
         if service is None:
-            raise InvalidLinkage("action", "Choose whether these are the same child or different children")
+            raise Invalid.at("action", "Choose whether these are the same child or different children")
         service(actor=request.user, candidate=candidate, reason=reason)
-    except InvalidLinkage as exc:
+    except (Invalid, Refused) as exc:
+        if isinstance(exc, Refused):
+            candidate.refresh_from_db()
+        errors, field_errors, status = form_errors(exc)
         return _candidate_page(
-            request,
-            candidate,
-            errors=[{"text": exc.message, "href": f"#{exc.field}"}],
-            field_errors={exc.field: exc.message},
-            reason=reason,
-            status=422,
+            request, candidate, errors=errors, field_errors=field_errors, reason=reason, status=status
         )
-    except LinkageRefused as exc:
-        candidate.refresh_from_db()
-        return _candidate_page(request, candidate, errors=[{"text": str(exc)}], reason=reason, status=409)
     messages.success(request, ACTIONS[action][1])
     return redirect("web:duplicate", candidate.uuid)
 
@@ -184,7 +171,7 @@ def _person_page(request, view, *, errors=None, field_errors=None, status: int =
 def person_detail(request, person_id):
     if refused := _refused(request):
         return refused
-    view = _or_404(person_get, request, person_id)
+    view = person_get(actor=request.user, uuid=person_id)  # NotFound: the 404 page (web/errors.py)
     return _person_page(request, view)
 
 
@@ -194,14 +181,14 @@ def person_unlink(request, person_id, referral_id):
     """Take one referral off the person, with a reason; the page again with what to fix when refused."""
     if refused := _refused(request):
         return refused
-    view = _or_404(person_get, request, person_id)
+    view = person_get(actor=request.user, uuid=person_id)  # NotFound: the 404 page (web/errors.py)
     link = next((link for link in view.current if link.referral.uuid == referral_id), None)
     if link is None:
         raise Http404
     reason = request.POST.get("reason", "")
     try:
         person_link_undo(actor=request.user, person=view.person, referral=link.referral, reason=reason)
-    except InvalidLinkage as exc:
+    except Invalid as exc:
         field = f"reason-{link.referral.uuid}"
         return _person_page(
             request,
@@ -212,7 +199,7 @@ def person_unlink(request, person_id, referral_id):
             reason=reason,
             status=422,
         )
-    except LinkageRefused as exc:
+    except Refused as exc:
         return _person_page(request, view, errors=[{"text": str(exc)}], status=409)
     messages.success(request, f"Referral {link.referral.reference} unlinked from this person")
     return redirect("web:person", view.person.uuid)

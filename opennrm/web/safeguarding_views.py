@@ -15,10 +15,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from opennrm.core.errors import Invalid, NotAllowed, Refused
 from opennrm.policy import Capability, Role, has_capability
 from opennrm.referrals.codes import local_authorities
-from opennrm.referrals.selectors import NotFound
-from opennrm.referrals.services import NotAllowed
 from opennrm.safeguarding import services
 from opennrm.safeguarding.models import AgeOutcome, Assessor, CareStatus, PlacementType, Risk, SupportModel
 from opennrm.safeguarding.selectors import (
@@ -32,6 +31,8 @@ from opennrm.safeguarding.selectors import (
     safeguarding_queue_available,
 )
 
+from .errors import form_errors
+
 LONDON = ZoneInfo("Europe/London")
 PAGE_SIZE = 50
 
@@ -39,10 +40,8 @@ PAGE_SIZE = 50
 def _open(request, referral_id, purpose: str):
     try:
         return safeguarding_open(actor=request.user, uuid=referral_id, purpose=purpose)
-    except NotAllowed:
+    except NotAllowed:  # NotFound: the 404 page (web/errors.py)
         return None
-    except NotFound:
-        raise Http404
 
 
 @login_required
@@ -138,18 +137,12 @@ def _form(
     try:
         # The service checks everything, what the form could not read included, and refuses before writing.
         action(record.referral, episode, **read(post))
-    except NotAllowed as exc:
-        raise PermissionDenied(str(exc))
-    except NotFound:
-        raise Http404
-    except services.Refused as exc:
-        context["errors"] = [{"text": str(exc)}]
-        return render(request, "safeguarding/form.html", context, status=409)
-    except services.InvalidInput as exc:
+    except (Invalid, Refused) as exc:  # NotAllowed and NotFound: the 403 and 404 pages (web/errors.py)
         anchors = {f["name"]: f"{f['name']}-day" if f["kind"] in ("date", "datetime") else f["name"] for f in fields}
-        context["errors"] = [{"text": e.message, "href": "#" + anchors.get(e.field, e.field)} for e in exc.errors]
-        context["field_errors"] = {e.field: e.message for e in exc.errors}
-        return render(request, "safeguarding/form.html", context, status=422)
+        context["errors"], context["field_errors"], status = form_errors(
+            exc, href=lambda field: "#" + anchors.get(field, field)
+        )
+        return render(request, "safeguarding/form.html", context, status=status)
     messages.success(request, success)
     return redirect("web:safeguarding", record.referral.uuid)
 
@@ -283,11 +276,7 @@ def acknowledge_missing(request, referral_id, episode_id):
         raise PermissionDenied(f"Your role ({request.user.role_label}) cannot do this")
     try:
         services.missing_episode_acknowledge(actor=request.user, referral=referral_id, episode=episode_id)
-    except NotAllowed as exc:
-        raise PermissionDenied(str(exc))
-    except NotFound:
-        raise Http404
-    except services.Refused as exc:
+    except Refused as exc:  # NotAllowed and NotFound: the 403 and 404 pages (web/errors.py)
         messages.error(request, str(exc))
         return redirect("web:safeguarding", referral_id)
     messages.success(request, "Missing episode acknowledged")
@@ -463,10 +452,8 @@ def missing_now(request):
         page = max(1, min(int(request.GET.get("page", "1")), 1_000_000))
     except ValueError:
         page = 1
-    try:
-        items, total = missing_now_page(actor=request.user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    except NotAllowed as exc:
-        raise PermissionDenied(str(exc))
+    # NotAllowed for a role the list is not for: the 403 page (web/errors.py).
+    items, total = missing_now_page(actor=request.user, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render(
         request,
         "safeguarding/missing_now.html",

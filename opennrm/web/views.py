@@ -2,10 +2,10 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import render
 
 from opennrm.audit.selectors import record_access_log
+from opennrm.core.errors import Throttled
 from opennrm.decisions.models import Outcome, Stage
 from opennrm.decisions.selectors import deadline_notices_of, referral_history
 from opennrm.linkage.selectors import referral_linkage
@@ -14,8 +14,6 @@ from opennrm.referrals.models import CompetentAuthority, Status
 from opennrm.referrals.present import guardian_allocation_cut, missing_person_cut, nrm_status_no_match_message
 from opennrm.referrals.references import home_office_reference_problem
 from opennrm.referrals.selectors import (
-    LookupThrottled,
-    NotFound,
     drafts_for,
     nrm_status_lookup,
     referral_open,
@@ -82,10 +80,7 @@ def referral_list(request):
 
 @login_required
 def referral_detail(request, referral_id):
-    try:
-        referral = referral_open(actor=request.user, uuid=referral_id)
-    except NotFound:
-        raise Http404
+    referral = referral_open(actor=request.user, uuid=referral_id)  # NotFound: the 404 page (web/errors.py)
     return referral_detail_response(request, referral)
 
 
@@ -125,12 +120,10 @@ def referral_detail_response(request, referral, *, errors=None, status: int = 20
 def referral_access_log(request, referral_id):
     """Who has seen this record: its audit events, for the child's local authority, guardian and auditors."""
     page = _page_number(request)
-    try:
-        log = record_access_log(
-            actor=request.user, referral_uuid=referral_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-        )
-    except NotFound:
-        raise Http404
+    # NotFound (no such record, or one the user may not see the log of): the 404 page (web/errors.py).
+    log = record_access_log(
+        actor=request.user, referral_uuid=referral_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
     return _render(
         request,
         "referrals/access_log.html",
@@ -170,7 +163,7 @@ def nrm_status(request):
                 context["found"] = nrm_status_lookup(actor=request.user, home_office_reference=reference)
                 context["searched"] = True
                 context["no_match"] = None if context["found"] else nrm_status_no_match_message(reference)
-            except LookupThrottled as refused:
+            except Throttled as refused:
                 status, retry_after = 429, refused.retry_after_seconds()
                 context["retry_at"] = refused.retry_at
                 context["title"] = "Too many lookups"

@@ -16,6 +16,7 @@ from opennrm.accounts.models import SignInFailure, SignInLock
 from opennrm.accounts.services import second_factor_enrol, sign_in_lock_lift, user_sign_in_unlock
 from opennrm.audit.models import AuditEvent
 from opennrm.conftest import PASSWORD
+from opennrm.core.errors import NotAllowed
 from opennrm.policy import Role
 
 from .support import error_summary_text, sign_in
@@ -136,7 +137,7 @@ def test_an_administrator_unlocks_and_it_is_audited(make_user, web_client):
     admin = make_user(Role.ADMIN)
     _fail(user.username, 5)
     assert not _signs_in(user.username)
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         user_sign_in_unlock(actor=user, user=user)
     assert user_sign_in_unlock(actor=admin, user=user) == 1
     assert _signs_in(user.username)

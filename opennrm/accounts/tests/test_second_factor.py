@@ -17,6 +17,7 @@ from opennrm.accounts.services import (
 )
 from opennrm.audit.models import AuditEvent
 from opennrm.conftest import PASSWORD
+from opennrm.core.errors import NotAllowed
 from opennrm.policy import Role
 
 from .support import TOTP_STEP, error_summary_text, shown_secret, sign_in, totp_for_key, totp_for_secret_text
@@ -124,7 +125,7 @@ def test_two_administrators_reset_a_lost_second_factor_and_it_is_audited(require
     user = make_user(Role.FIRST_RESPONDER)
     admin, second_admin = make_user(Role.ADMIN), make_user(Role.ADMIN)
     second_factor_enrol(actor=user, key=default_key())
-    with pytest.raises(PermissionError):
+    with pytest.raises(NotAllowed):
         second_factor_reset_request(actor=make_user(Role.AUDITOR), user=user)
     request = second_factor_reset_request(actor=admin, user=user)
     with pytest.raises(FourEyesRefused):  # one administrator alone cannot replace a user's second factor

@@ -9,10 +9,11 @@ from django.utils import timezone
 from opennrm.accounts.models import User
 from opennrm.accounts.services import api_token_issue, user_for_token
 from opennrm.conftest import PASSWORD
+from opennrm.core.errors import NotFound
 from opennrm.core.sql import CompiledQuery
 from opennrm.policy import Role
 from opennrm.referrals.models import Referral
-from opennrm.referrals.selectors import NotFound, referral_open
+from opennrm.referrals.selectors import referral_open
 
 PLACEHOLDER = uuid.UUID("00000000-0000-4000-8000-000000000001")
 

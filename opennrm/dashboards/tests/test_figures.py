@@ -9,9 +9,10 @@ import datetime as dt
 import pytest
 
 from opennrm.audit.models import AuditEvent
+from opennrm.core.errors import NotAllowed
 from opennrm.dashboards.models import CaseFigures, FiguresRefresh
 from opennrm.dashboards.periods import Filters, Period, last_twelve_months
-from opennrm.dashboards.selectors import NotAllowed, dashboard_figures, percentile_from_counts
+from opennrm.dashboards.selectors import dashboard_figures, percentile_from_counts
 from opennrm.dashboards.services import case_figures_refresh
 from opennrm.decisions.models import Decision
 from opennrm.policy import Role

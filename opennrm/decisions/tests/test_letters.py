@@ -5,11 +5,11 @@ import logging
 import pytest
 
 from opennrm.audit.models import AuditEvent
+from opennrm.core.errors import NotFound
 from opennrm.decisions.letters import letter_pdf
 from opennrm.decisions.models import Outcome, Stage
 from opennrm.decisions.selectors import decision_letter_open
 from opennrm.decisions.services import decision_confirm, decision_record
-from opennrm.referrals.selectors import NotFound
 from opennrm.safeguarding.services import guardian_allocate
 
 from .conftest import days_ago, make_referral

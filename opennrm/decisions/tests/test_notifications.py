@@ -102,9 +102,9 @@ def test_a_negative_decision_is_notified_when_confirmed_not_when_proposed(people
 
 
 def test_a_refused_decision_leaves_no_notification(people, child_referral):
-    from opennrm.decisions.services import TransitionRefused
+    from opennrm.core.errors import Refused
 
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(Refused):
         decision_record(
             actor=people["sca1"],
             referral=child_referral,

@@ -9,10 +9,10 @@ from django.test import Client
 from hypothesis import given, strategies as st
 
 from opennrm.audit.models import AuditEvent
+from opennrm.core.errors import Invalid, NotAllowed
 from opennrm.decisions.models import RoutingRule, RoutingRuleKind
 from opennrm.decisions.routing import RuleBook, eighteenth_birthday, reasonable_grounds_due, route_referral
-from opennrm.decisions.services import InvalidDecision, routing_rule_save
-from opennrm.referrals.services import NotAllowed
+from opennrm.decisions.services import routing_rule_save
 
 from .conftest import ISLINGTON, make_referral
 
@@ -161,7 +161,7 @@ def test_routing_rules_are_changed_by_administrators_only_and_audited(people):
             )
             | bad
         )
-        with pytest.raises(InvalidDecision) as raised:
+        with pytest.raises(Invalid) as raised:
             routing_rule_save(actor=people["admin"], rule=RoutingRule(**args))
         assert raised.value.field == field
 

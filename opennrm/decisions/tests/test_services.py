@@ -7,10 +7,9 @@ import pytest
 from django.utils import timezone
 
 from opennrm.audit.models import AuditEvent
+from opennrm.core.errors import Invalid, NotAllowed, NotFound, Refused
 from opennrm.decisions.models import Decision, DecisionState, ReconsiderationRequest
 from opennrm.decisions.services import (
-    InvalidDecision,
-    TransitionRefused,
     decision_confirm,
     decision_record,
     decision_send_back,
@@ -20,8 +19,6 @@ from opennrm.decisions.services import (
     referral_withdraw,
 )
 from opennrm.referrals.models import Referral, Status
-from opennrm.referrals.selectors import NotFound
-from opennrm.referrals.services import NotAllowed
 from opennrm.safeguarding.services import guardian_allocate
 
 from .conftest import days_ago, make_referral
@@ -44,7 +41,7 @@ def snapshot(referral: Referral) -> tuple:
 
 def refused(call, match: str, referral: Referral):
     before = snapshot(referral)
-    with pytest.raises(TransitionRefused, match=match):
+    with pytest.raises(Refused, match=match):
         call()
     assert snapshot(referral) == before
 
@@ -154,7 +151,7 @@ def test_a_sent_back_proposal_is_closed_and_the_stage_awaits_a_fresh_decision(pe
         "different decision maker",
         child_referral,
     )
-    with pytest.raises(InvalidDecision) as raised:
+    with pytest.raises(Invalid) as raised:
         decision_send_back(actor=people["sca2"], referral=child_referral, decision=proposal, comment="  ")
     assert raised.value.field == "comment"
     decision_send_back(
@@ -254,7 +251,7 @@ def test_decision_input_is_checked(people, child_referral):
         (dict(decided_at=days_ago(61)), "decided_at"),  # before the referral was received
     ]:
         args = dict(stage=RG, outcome="positive", reasons="Consistent account") | kwargs
-        with pytest.raises(InvalidDecision) as raised:
+        with pytest.raises(Invalid) as raised:
             decision_record(actor=people["sca1"], referral=child_referral, **args)
         assert raised.value.field == field
     assert not Decision.objects.exists()
@@ -365,7 +362,7 @@ def test_rerouting_by_the_holding_authority_recomputes_the_deadline_from_receipt
         referral_reroute(actor=people["ieca"], referral=referral, competent_authority="SCA", reason="x")
     with pytest.raises(NotAllowed):
         referral_reroute(actor=people["referrer"], referral=referral, competent_authority="IECA", reason="x")
-    with pytest.raises(InvalidDecision):
+    with pytest.raises(Invalid):
         referral_reroute(actor=people["sca1"], referral=referral, competent_authority="NCA", reason="x")
     refused(
         lambda: referral_reroute(actor=people["sca1"], referral=referral, competent_authority="SCA", reason="x"),

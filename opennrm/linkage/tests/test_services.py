@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from opennrm.audit.models import AuditEvent
+from opennrm.core.errors import Invalid, NotAllowed, NotFound, Refused
 from opennrm.linkage import services
 from opennrm.linkage.models import (
     ArrivalCheck,
@@ -19,8 +20,6 @@ from opennrm.linkage.models import (
 from opennrm.linkage.selectors import candidate_get, candidates_visible_to, person_get, review_queue
 from opennrm.linkage.services import referrals_check_on_arrival, referrals_check_unchecked
 from opennrm.policy import Role
-from opennrm.referrals.selectors import NotFound
-from opennrm.referrals.services import NotAllowed
 
 from .support import SOMEONE_ELSE, TESFAYE_AGAIN, TESFAYE_FIRST, child_body, refer
 
@@ -128,7 +127,7 @@ def test_unlinking_a_referral_from_a_person_puts_the_match_back_in_the_queue(pai
     candidate.refresh_from_db()
     assert candidate.status == CandidateStatus.OPEN
     assert actions("linkage.unlink") == ["linkage.unlink"]
-    with pytest.raises(services.LinkageRefused, match="no longer linked"):
+    with pytest.raises(Refused, match="no longer linked"):
         services.person_link_undo(actor=people["dq"], person=person, referral=again, reason="Twice")
 
 
@@ -138,7 +137,7 @@ def test_unlinking_a_referral_from_a_person_puts_the_match_back_in_the_queue(pai
 def test_a_decision_without_a_proper_reason_is_refused_and_changes_nothing(pair, people, reason, message):
     candidate = MatchCandidate.objects.get()
     before = AuditEvent.objects.count()
-    with pytest.raises(services.InvalidLinkage, match=message) as refused:
+    with pytest.raises(Invalid, match=message) as refused:
         services.candidate_confirm(actor=people["dq"], candidate=candidate, reason=reason)
     assert refused.value.field == "reason"
     candidate.refresh_from_db()
@@ -148,10 +147,10 @@ def test_a_decision_without_a_proper_reason_is_refused_and_changes_nothing(pair,
 
 def test_a_decided_match_cannot_be_decided_again_nor_an_open_one_undone(pair, people):
     candidate = MatchCandidate.objects.get()
-    with pytest.raises(services.LinkageRefused, match="no decision on this possible match to undo"):
+    with pytest.raises(Refused, match="no decision on this possible match to undo"):
         services.candidate_undo(actor=people["dq"], candidate=candidate, reason="Nothing to undo")
     services.candidate_reject(actor=people["dq"], candidate=candidate, reason="Different boys")
-    with pytest.raises(services.LinkageRefused, match="already been decided"):
+    with pytest.raises(Refused, match="already been decided"):
         services.candidate_confirm(actor=people["sca"], candidate=candidate, reason="Stale page")
     assert PersonLink.objects.count() == 0
 

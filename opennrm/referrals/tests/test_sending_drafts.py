@@ -11,10 +11,8 @@ from opennrm.conftest import VALID_CHILD_REFERRAL
 from opennrm.policy import Role
 from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.schemas import DutyToNotifyIn, ReferralIn
-from opennrm.referrals.selectors import NotFound
+from opennrm.core.errors import Invalid, NotAllowed, NotFound
 from opennrm.referrals.services import (
-    InvalidInput,
-    NotAllowed,
     draft_save,
     draft_start,
     duty_to_notify_send,
@@ -133,7 +131,7 @@ def test_a_draft_that_does_not_make_a_duty_to_notify_is_not_sent_as_one(first_re
         {**adult(consent=False), "exploitation": []},
     ):
         draft = drafted(first_responder, body)
-        with pytest.raises(InvalidInput) as refused:
+        with pytest.raises(Invalid) as refused:
             duty_to_notify_send(actor=first_responder, draft_uuid=draft.uuid, now=NOW)
         assert refused.value.errors
         assert ReferralDraft.objects.filter(pk=draft.pk).exists()
@@ -161,7 +159,7 @@ def test_a_referral_is_sent_from_its_draft_once(first_responder):
 
 def test_a_draft_that_is_not_a_valid_referral_is_not_sent(first_responder):
     draft = drafted(first_responder, adult(consent=False))
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Invalid) as refused:
         referral_send(actor=first_responder, draft=draft, now=NOW)
     assert [e.field for e in refused.value.errors] == ["consent.given"]
     assert not Referral.objects.exists() and not DutyToNotify.objects.exists()

@@ -7,9 +7,8 @@ import pytest
 
 from opennrm.audit.models import AuditEvent
 from opennrm.safeguarding.models import AgeAssessment, MissingEpisode
+from opennrm.core.errors import Invalid, Refused
 from opennrm.safeguarding.services import (
-    InvalidInput,
-    Refused,
     Unreadable,
     age_assessment_record,
     missing_episode_found,
@@ -23,7 +22,7 @@ NOT_REAL = Unreadable("The claimed date of birth must be a real date, such as 27
 
 def test_an_unreadable_date_is_refused_even_when_all_else_is_right(people, child):
     audited = AuditEvent.objects.count()
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Invalid) as refused:
         age_assessment_record(
             actor=people["la"],
             referral=child,
@@ -37,7 +36,7 @@ def test_an_unreadable_date_is_refused_even_when_all_else_is_right(people, child
 
 
 def test_what_could_not_be_read_comes_first_and_stands_for_its_field(people, child):
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Invalid) as refused:
         missing_episode_report(
             actor=people["la"],
             referral=child,
@@ -57,7 +56,7 @@ def test_what_could_not_be_read_is_put_right_before_the_record_s_state_is_consid
     )
     missing_episode_found(actor=people["la"], referral=child, episode=episode, found_at=ago(hours=1))
     unreadable = Unreadable("Enter the time of when the child was found as hours and minutes, such as 21:30")
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Invalid) as refused:
         missing_episode_found(actor=people["la"], referral=child, episode=episode, found_at=unreadable)
     assert [(e.field, e.message) for e in refused.value.errors] == [("found_at", unreadable.message)]
     with pytest.raises(Refused):

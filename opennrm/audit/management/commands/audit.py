@@ -4,9 +4,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from opennrm.audit.checkpoint import CheckpointInvalid, checkpoint_path, checkpoint_read
-from opennrm.audit.services import CheckpointNotWritten, audit_checkpoint_write
+from opennrm.audit.checkpoint import checkpoint_path, checkpoint_read
+from opennrm.audit.services import audit_checkpoint_write
 from opennrm.audit.verify import audit_verify
+from opennrm.core.errors import Refused
 
 
 class Command(BaseCommand):
@@ -49,7 +50,7 @@ class Command(BaseCommand):
             try:
                 against = checkpoint_path(against)
                 checkpoint = checkpoint_read(against)
-            except CheckpointInvalid as exc:
+            except Refused as exc:
                 self._broken(f"Audit trail NOT verified: {exc}")
         tty = sys.stderr.isatty()
 
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         )
         try:
             written = audit_checkpoint_write(actor=None, **target)
-        except (CheckpointNotWritten, CheckpointInvalid) as exc:
+        except Refused as exc:
             self._broken(f"Checkpoint NOT written: {exc}")
         self.stdout.write(
             f"Checkpoint written to {written.path}: {len(written.checkpoint.chains)} chains, {written.checkpoint.entries:,} entries."
