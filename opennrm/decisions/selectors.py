@@ -9,9 +9,9 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status, queue_deadline
 from opennrm.core.errors import NotFound
 from opennrm.policy import Capability, Compartment, has_capability
+from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status, queue_deadline
 from opennrm.referrals.selectors import audit_listed, referral_open, referrals_visible_to
 from opennrm.workdays.calendar import working_days_between
 

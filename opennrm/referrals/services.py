@@ -16,6 +16,7 @@ from opennrm.safeguarding.guardians import guardian_request_for_new_referral, gu
 from .models import DutyToNotify, Referral, ReferralDraft, Status
 from .references import home_office_reference_key
 from .schemas import DutyToNotifyIn, ReferralIn
+from .selectors import draft_get
 from .tasks import send_referral_acknowledgement
 from .validation import (
     FieldError,

@@ -8,10 +8,10 @@ import pytest
 
 from opennrm.audit.models import AuditEvent
 from opennrm.conftest import VALID_CHILD_REFERRAL
+from opennrm.core.errors import Invalid, NotAllowed, NotFound
 from opennrm.policy import Role
 from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.schemas import DutyToNotifyIn, ReferralIn
-from opennrm.core.errors import Invalid, NotAllowed, NotFound
 from opennrm.referrals.services import (
     draft_save,
     draft_start,

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 
 from opennrm.audit.models import AuditEvent
-from opennrm.safeguarding.models import AgeAssessment, MissingEpisode
 from opennrm.core.errors import Invalid, Refused
+from opennrm.safeguarding.models import AgeAssessment, MissingEpisode
 from opennrm.safeguarding.services import (
     Unreadable,
     age_assessment_record,
