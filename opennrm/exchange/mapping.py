@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pycountry
 
+from opennrm.core.errors import Refused
+
 MAPPING_FILE = Path(__file__).parent / "data" / "uk-to-htcds.csv"
 MAPPING_VERSION = "2026-12-1"
 
@@ -41,7 +43,9 @@ class MappingError:
         )
 
 
-class UnknownCategory(Exception):
+class UnknownCategory(Refused):
+    """A UK category the mapping table has no row for: the export stops rather than guess (a caller names the record)."""
+
     def __init__(self, family: str, value: str):
         super().__init__(f"{family} {value!r}")
         self.family = family

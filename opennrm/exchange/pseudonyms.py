@@ -22,13 +22,14 @@ import re
 from django.conf import settings
 
 from opennrm.audit.keys import NEW_KEY_COMMAND, create_file, new_key
+from opennrm.core.errors import Refused
 
 DEMO_KEY_FILE = "exchange-key.json"
 RECIPIENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,99}$")
 
 
-class ExchangeKeyMissing(Exception):
-    pass
+class ExchangeKeyMissing(Refused):
+    """No exchange key is set: no export may be made, since ids without a secret key could be reversed."""
 
 
 def exchange_key() -> bytes:
