@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -328,7 +329,7 @@ def user_for_token(raw: str) -> User | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    user = user_columns.instance(row[: len(user_columns)], connection)
+    user = cast(User, user_columns.instance(row[: len(user_columns)], connection))  # model_columns(User, ...)
     organisation_values = row[len(user_columns) :]
     # As select_related would: the organisation is there without another query (None when the user has none).
     user._state.fields_cache["organisation"] = (
@@ -470,7 +471,7 @@ def second_factor_reset_request(*, actor, user: User) -> AccessRequest:
     return _access_request_open(actor=actor, kind=AccessRequest.Kind.SECOND_FACTOR_RESET, user=user)
 
 
-def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[AccessRequest, dict]:
+def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[AccessRequest, dict | None]:
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
         raise AccountsNotAllowed("Only an administrator can approve or refuse a request")
     access_request = (
@@ -501,6 +502,7 @@ def access_request_approve(*, actor, access_request: AccessRequest) -> AccessReq
     decided = {"about": str(access_request), "requested_by": access_request.requested_by.username}
     audit_change(actor=actor, instance=access_request, before=before, action="access_request.approve", details=decided)
     if access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE:
+        assert access_request.organisation_id is not None  # a request about an organisation names it
         organisation = Organisation.objects.select_for_update().get(pk=access_request.organisation_id)
         organisation_before = stored_values(organisation)
         for name, value in access_request.scope.items():
@@ -515,6 +517,7 @@ def access_request_approve(*, actor, access_request: AccessRequest) -> AccessReq
             details={"request": access_request.pk, **decided},
         )
         return access_request
+    assert access_request.user_id is not None  # every other kind of request is about a user
     user = User.objects.select_for_update().get(pk=access_request.user_id)
     if access_request.kind == AccessRequest.Kind.SECOND_FACTOR_RESET:
         removed = TOTPDevice.objects.filter(user=user).delete()[0]

@@ -287,10 +287,10 @@ def _insert_events_postgresql(
     fields = _event_fields()
     if _pg_insert_sql is None:
         qn = connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in fields)
+        column_names = ", ".join(qn(f.column) for f in fields)
         arrays = ", ".join(f"%s::{_PG_ARRAY_TYPES.get(f.attname, 'text')}[]" for f in fields)
         _pg_insert_sql = (
-            f"WITH inserted AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
+            f"WITH inserted AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({column_names}) SELECT * FROM unnest({arrays}) "
             f"RETURNING {qn('id')}, {qn('seq')}), moved AS ({_move_head_sql(qn)}) SELECT {qn('id')}, {qn('seq')} FROM inserted"
         )
     columns = [[getattr(event, f.attname) for event in events] for f in fields]
@@ -335,6 +335,7 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
             raise CheckpointNotWritten(f"cannot make the directory {directory}: {exc.strerror}")
         previous = newest_checkpoint_file(directory)
         file = directory / checkpoint_file_name(created_at)
+    assert file is not None  # one of the two was given (checked above)
     if not file.parent.is_dir():
         raise CheckpointNotWritten(f"{file.parent} is not a directory: make it, or name a file in one that exists")
     written = False

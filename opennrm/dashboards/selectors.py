@@ -94,7 +94,12 @@ class Dashboard:
     @property
     def marked(self) -> set[str]:
         """The marks any figure carries (to explain them once, above the figures)."""
-        figures = [*self.time_to_rg, *self.time_to_cg, *self.rg_within_deadline, *self.breaches]
+        figures: list[Timing | DeadlineShare | Breaches] = [
+            *self.time_to_rg,
+            *self.time_to_cg,
+            *self.rg_within_deadline,
+            *self.breaches,
+        ]
         return set(self.open_marks.values()) | {m for f in figures for m in f.marks.values()}
 
 
@@ -154,7 +159,7 @@ def dashboard_figures(
 SUMMARY_COLUMNS = ("competent_authority", "nation", "withdrawn", "received_on", "rg_due", "cg_due", "rg_on", "cg_on")
 
 
-def _summary_as_of(now: dt.datetime) -> dt.datetime:
+def _summary_as_of(now: dt.datetime) -> dt.datetime | None:
     """When the summary was refreshed; asks the worker for a refresh when it is older than DASHBOARD_REFRESH_SECONDS.
 
     Never refreshed at all (a new installation): refreshed here and now, once.
@@ -237,7 +242,8 @@ def percentile_from_counts(counts: dict[int, int], fraction: float) -> float | N
         return None
     position = fraction * (total - 1)
     below, above = int(position), min(int(position) + 1, total - 1)
-    lower = upper = None
+    lower: int | None = None
+    upper: int | None = None
     seen = 0
     for value in sorted(counts):
         seen += counts[value]
@@ -246,6 +252,7 @@ def percentile_from_counts(counts: dict[int, int], fraction: float) -> float | N
         if seen > above:
             upper = value
             break
+    assert lower is not None and upper is not None  # `seen` reaches `total`, past both ranks
     return lower + (position - below) * (upper - lower)
 
 

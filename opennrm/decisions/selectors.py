@@ -188,7 +188,7 @@ def referral_history(*, actor, referral: Referral) -> list[HistoryEvent]:
     from opennrm.audit.models import AuditEvent
 
     internal = has_capability(actor, Capability.MAKE_DECISION)
-    authority_names = dict(CompetentAuthority.choices)
+    authority_names: dict[str | None, str] = dict(CompetentAuthority.choices)  # .get(None) is None
     changes = list(
         AuditEvent.objects.filter(
             object_type="referral", object_id=str(referral.uuid), action__in=HISTORY_ACTIONS

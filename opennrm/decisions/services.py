@@ -38,11 +38,11 @@ MAX_REASONS_CHARS = 20_000
 MAX_STATUS_REASON_CHARS = 2_000
 
 # The statuses a decision at each stage may be made from.
-DECISION_FROM = {
+DECISION_FROM: dict[str, set[str]] = {
     Stage.REASONABLE_GROUNDS: {Status.AWAITING_REASONABLE_GROUNDS, Status.RECONSIDERATION},
     Stage.CONCLUSIVE_GROUNDS: {Status.RECOVERY_PERIOD, Status.AWAITING_CONCLUSIVE_GROUNDS, Status.RECONSIDERATION},
 }
-DECISION_TO = {
+DECISION_TO: dict[tuple[str, str], str] = {
     (Stage.REASONABLE_GROUNDS, Outcome.POSITIVE): Status.RECOVERY_PERIOD,
     (Stage.REASONABLE_GROUNDS, Outcome.NEGATIVE): Status.REASONABLE_GROUNDS_NEGATIVE,
     (Stage.CONCLUSIVE_GROUNDS, Outcome.POSITIVE): Status.CONCLUSIVE_GROUNDS_POSITIVE,
@@ -77,8 +77,10 @@ def _lock(actor, referral, capability: Capability | None) -> Referral:
 
     `referral` is a Referral or its public id. `actor=None` is the system's own clock (no scope).
     """
-    if actor is not None and not has_capability(actor, capability):
-        raise NotAllowed(f"Your role ({actor.role_label}) cannot {capability.value.replace('_', ' ')}")
+    if actor is not None:
+        assert capability is not None  # only the system's clock (actor=None) acts without a capability
+        if not has_capability(actor, capability):
+            raise NotAllowed(f"Your role ({actor.role_label}) cannot {capability.value.replace('_', ' ')}")
     try:
         key = {"pk": referral.pk} if isinstance(referral, Referral) else {"uuid": uuid_module.UUID(str(referral))}
     except ValueError:
@@ -335,6 +337,7 @@ def reconsideration_request(*, actor, referral, grounds: str) -> Reconsideration
             f"Only a negative decision can be reconsidered; the referral's status is {_status_label(referral.status)}"
         )
     decision = _last_issued(referral)
+    assert decision is not None  # a negative status follows an issued decision
     request = ReconsiderationRequest.objects.create(
         referral=referral, decision=decision, grounds=grounds, requested_by=actor, requested_at=timezone.now()
     )
@@ -367,6 +370,7 @@ RECOVERY_PERIOD_END = "referral.recovery_period_end"
 
 
 def _recovery_period_end_details(referral: Referral) -> dict:
+    assert referral.recovery_period_ends_on is not None  # only a referral in its recovery period has one ending
     return {
         "reference": referral.reference,
         "status_from": Status.RECOVERY_PERIOD,

@@ -102,7 +102,7 @@ def person_get(*, actor, uuid) -> PersonView:
     """A person, with the referrals linked to them that the actor may see (404 when they may see none)."""
     referrals = _scoped_referrals(actor)
     person = Person.objects.filter(uuid=_as_uuid(uuid)).first() if referrals is not None else None
-    if person is None:
+    if referrals is None or person is None:
         raise NotFound
     links = list(
         PersonLink.objects.filter(person=person)

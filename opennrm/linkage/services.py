@@ -201,7 +201,8 @@ def _link_pair(candidate: MatchCandidate, *, method: str, actor, now) -> Person:
         raise LinkageRefused(
             "These referrals are already linked to two different people: unlink one of them from its person first"
         )
-    person = (a or b).person if (a or b) else Person.objects.create()
+    linked = a or b
+    person = linked.person if linked else Person.objects.create()
     for referral_id, link in ((candidate.earlier_id, a), (candidate.referral_id, b)):
         if link is None:
             PersonLink.objects.create(
@@ -278,7 +279,9 @@ def candidate_confirm(*, actor, candidate: MatchCandidate, reason: str) -> Perso
     if candidate.status == CandidateStatus.OPEN:
         person = _link_pair(candidate, method=LinkMethod.CONFIRMED, actor=actor, now=now)
     else:
-        person = current_person_link(referral_id=candidate.referral_id).person
+        link = current_person_link(referral_id=candidate.referral_id)
+        assert link is not None  # not open: linked automatically, and the link is kept
+        person = link.person
     _decide(
         candidate,
         actor=actor,

@@ -109,7 +109,7 @@ def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
             object_type="referral",
             # What was asked for, as asked: whether it exists is not the caller's to learn, nor the trail's to hide.
             object_id=str(referral.uuid) if referral else str(uuid)[:64],
-            details={**access.audit_details(), "purpose": purpose} if referral else {"purpose": purpose},
+            details={**access.audit_details(), "purpose": purpose} if access is not None else {"purpose": purpose},
         )
     if referral is None:
         raise NotFound

@@ -152,8 +152,9 @@ class ImportItem:
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    created: list[tuple[int, str]]  # (line number, reference)
-    already_present: list[tuple[int, str]]
+    # (line number, reference): a reference is null in the database only until its referral's insert sets it.
+    created: list[tuple[int, str | None]]
+    already_present: list[tuple[int, str | None]]
 
 
 def _reserve_referral_ids(count: int) -> list[int] | None:
@@ -300,9 +301,10 @@ def draft_save(*, actor, draft: ReferralDraft, answers: dict) -> ReferralDraft:
 @transaction.atomic
 def draft_discard(*, actor, draft: ReferralDraft) -> None:
     # Lock the row: two concurrent discards (or Duty to Notify sends) must not both go ahead.
-    draft = ReferralDraft.objects.select_for_update().filter(pk=draft.pk).first()
-    if draft is None:
+    locked = ReferralDraft.objects.select_for_update().filter(pk=draft.pk).first()
+    if locked is None:
         raise NotFound
+    draft = locked
     if draft.owner_id != actor.pk or draft.submitted_referral_id is not None:
         raise NotAllowed("This draft cannot be deleted")
     uuid = str(draft.uuid)

@@ -243,7 +243,9 @@ def missing_now_page(
     if not missing_now_available(actor):
         raise NotAllowed("The missing-now list is for a local authority's social workers and a police force")
     now = now or timezone.now()
-    qs = MissingEpisode.objects.filter(found_at__isnull=True, **_missing_now_filter(actor))
+    scope = _missing_now_filter(actor)
+    assert scope is not None  # missing_now_available said so
+    qs = MissingEpisode.objects.filter(found_at__isnull=True, **scope)
     # Counted up to a bound: an exact count of tens of thousands of open episodes would cost more than the page itself.
     total = qs.order_by()[: MISSING_NOW_COUNT_LIMIT + 1].count()
     # Only the referral fields the list shows: its other JSON compartments would be read and decoded for nothing.

@@ -281,6 +281,7 @@ def local_authority_transfer(
         errors.append(FieldError("moved_on", "The date the child moved must not be in the future"))
     reason = _text(reason, "reason", "why responsibility moves", errors)
     _check(errors)
+    assert moved_on is not None  # an error above otherwise
     LocalAuthorityTransfer.objects.filter(referral=referral, is_current=True).update(is_current=False)
     transfer = LocalAuthorityTransfer.objects.create(
         referral=referral,
@@ -357,6 +358,7 @@ def age_assessment_record(
             )
     notes = _text(notes, "notes", "the notes", errors, required=False)
     _check(errors)
+    assert assessed_on is not None  # an error above otherwise
     assessment = AgeAssessment.objects.create(
         referral=referral,
         claimed_date_of_birth=claimed_date_of_birth,
@@ -402,6 +404,7 @@ def guardian_allocate(
     if request is None:
         raise Refused("No guardian was requested for this child: their area is not covered by a guardianship service")
     if request.allocated_to_id is not None:
+        assert request.allocated_to is not None
         raise Refused(
             f"A guardian ({request.allocated_to.get_full_name() or request.allocated_to.username}) is already allocated to this child"
         )
@@ -423,8 +426,10 @@ def guardian_allocate(
     )
     if chosen is None:
         errors.append(FieldError("guardian", "Choose a guardian by their username"))
-    elif chosen.organisation_id != request.organisation_id or request.local_authority not in (
-        chosen.organisation.covered_local_authorities or []
+    elif (
+        chosen.organisation is None
+        or chosen.organisation_id != request.organisation_id
+        or request.local_authority not in (chosen.organisation.covered_local_authorities or [])
     ):
         errors.append(
             FieldError(
@@ -441,6 +446,8 @@ def guardian_allocate(
         support_model,
     )
     request.save(update_fields=["allocated_to", "allocated_at", "allocated_by", "support_model"])
+    waited = request.time_to_allocation
+    assert chosen is not None and waited is not None  # an error above otherwise; allocated just now
     _audit(
         actor,
         referral,
@@ -449,7 +456,7 @@ def guardian_allocate(
             "guardian": chosen.username,
             "service": request.service.code,
             "support_model": support_model,
-            "hours_to_allocation": round(request.time_to_allocation.total_seconds() / 3600, 1),
+            "hours_to_allocation": round(waited.total_seconds() / 3600, 1),
         },
     )
     return request
@@ -500,6 +507,7 @@ def missing_episode_report(
     last_seen = _text(last_seen, "last_seen", "where and when the child was last seen", errors)
     _choice(risk, "risk", Risk, "the risk", errors)
     _check(errors)
+    assert missing_since is not None  # an error above otherwise
     if not referral.is_child:
         raise Refused(
             "Missing episodes are recorded for children, and for people who may be children; this referral is of an adult"
@@ -583,6 +591,7 @@ def missing_episode_found(
         )
     _not_future(found_at, "found_at", "The time found", now, errors)
     _check(errors)
+    assert found_at is not None  # an error above otherwise
     episode.found_at, episode.found_recorded_by = found_at, actor
     episode.return_interview_due = found_at + RETURN_INTERVIEW_WITHIN
     episode.save(update_fields=["found_at", "found_recorded_by", "return_interview_due"])
@@ -628,6 +637,7 @@ def return_interview_record(
     _not_future(completed_at, "completed_at", "The time of the interview", now, errors)
     summary = _text(summary, "summary", "a summary of the interview", errors)
     _check(errors)
+    assert completed_at is not None  # an error above otherwise
     interview = ReturnInterview.objects.create(
         episode=episode,
         completed_at=completed_at,
