@@ -4,11 +4,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status, queue_deadline
 from opennrm.referrals.selectors import audit_listed, referrals_visible_to
@@ -52,9 +54,10 @@ class QueuePage:
     total_capped: bool  # more cases match than `total` says
 
 
-def actor_team_ids(actor) -> list[int]:
+def actor_team_ids(actor: User) -> list[int]:
     """The teams whose queue the actor works from: their own, and any they manage."""
-    ids = {actor.team_id} if getattr(actor, "team_id", None) else set()
+    team_id = getattr(actor, "team_id", None)
+    ids: set[int] = {team_id} if team_id else set()
     ids |= set(actor.managed_teams.values_list("pk", flat=True))
     return sorted(ids)
 
@@ -71,7 +74,7 @@ def authority_filter(authority: str) -> Q:
 @transaction.atomic
 def work_queue_page(
     *,
-    actor,
+    actor: User,
     view: str = QueueView.ALL,
     status: str | None = None,
     nation: str | None = None,
@@ -147,7 +150,7 @@ def stage_due(referral: Referral) -> str | None:
     return None
 
 
-def decision_of(*, referral: Referral, uuid) -> Decision | None:
+def decision_of(*, referral: Referral, uuid: str | UUID) -> Decision | None:
     """One decision of a referral the caller has already opened through referral_open (so scoped and audited)."""
     try:
         return referral.decisions.select_related("decided_by").filter(uuid=uuid).first()
@@ -155,7 +158,7 @@ def decision_of(*, referral: Referral, uuid) -> Decision | None:
         return None
 
 
-def deadline_notices_of(*, actor, referral: Referral) -> list:
+def deadline_notices_of(*, actor: User, referral: Referral) -> list[DeadlineNotice]:
     """The deadline reminders and escalations of a referral the caller has already opened through
     referral_open (so scoped and audited), for decision makers: who was told what, and when."""
     if not has_capability(actor, Capability.MAKE_DECISION):
@@ -177,7 +180,7 @@ class HistoryEvent:
 HISTORY_ACTIONS = ("referral.reroute", "referral.recovery_period_end", "referral.withdraw", "referral.assign")
 
 
-def referral_history(*, actor, referral: Referral) -> list[HistoryEvent]:
+def referral_history(*, actor: User, referral: Referral) -> list[HistoryEvent]:
     """The history of a referral the actor has already opened (referral_open: scoped and audited), oldest first.
 
     Everyone who may open the referral sees what the status compartment holds: receipt, routing,
