@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.audit.changes import stored_values
 from opennrm.audit.services import AuditEntry, audit_change, audit_record, audit_record_many
 from opennrm.policy import Capability, has_capability, referral_scope
@@ -58,7 +59,7 @@ class TransitionRefused(Exception):
 class InvalidDecision(ValueError):
     """The input itself is wrong (HTTP 422); `field` names the offending input."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
         self.message = message
@@ -72,7 +73,7 @@ def _day(when: dt.datetime) -> dt.date:
     return when.astimezone(LONDON).date()
 
 
-def _lock(actor, referral, capability: Capability | None) -> Referral:
+def _lock(actor: User | None, referral: Referral | str | uuid_module.UUID, capability: Capability | None) -> Referral:
     """The referral, locked until the transaction ends, if the actor may act on it.
 
     `referral` is a Referral or its public id. `actor=None` is the system's own clock (no scope).
@@ -98,7 +99,7 @@ def _lock(actor, referral, capability: Capability | None) -> Referral:
     return found
 
 
-def _text(value, field: str, what: str, limit: int) -> str:
+def _text(value: object, field: str, what: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidDecision(field, f"Give {what}")
     if len(value) > limit:
@@ -180,7 +181,13 @@ def _issue(referral: Referral, decision: Decision, effective_at: dt.datetime) ->
 
 @transaction.atomic
 def decision_record(
-    *, actor, referral, stage: str, outcome: str, reasons: str, decided_at: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    stage: str,
+    outcome: str,
+    reasons: str,
+    decided_at: dt.datetime | None = None,
 ) -> Decision:
     """Make a Reasonable or Conclusive Grounds decision: issued if positive, proposed if negative."""
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
@@ -235,7 +242,9 @@ def decision_record(
     return decision
 
 
-def _locked_proposal(actor, referral, decision) -> tuple[Referral, Decision]:
+def _locked_proposal(
+    actor: User, referral: Referral | str | uuid_module.UUID, decision: Decision | str | uuid_module.UUID
+) -> tuple[Referral, Decision]:
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
     key = decision.uuid if isinstance(decision, Decision) else decision
     try:
@@ -254,7 +263,13 @@ def _locked_proposal(actor, referral, decision) -> tuple[Referral, Decision]:
 
 
 @transaction.atomic
-def decision_confirm(*, actor, referral, decision, confirmed_at: dt.datetime | None = None) -> Decision:
+def decision_confirm(
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    decision: Decision | str | uuid_module.UUID,
+    confirmed_at: dt.datetime | None = None,
+) -> Decision:
     """A second decision maker confirms a proposed negative decision, which then takes effect."""
     referral, decision = _locked_proposal(actor, referral, decision)
     if referral.status not in DECISION_FROM[decision.stage]:
@@ -287,7 +302,13 @@ def decision_confirm(*, actor, referral, decision, confirmed_at: dt.datetime | N
 
 
 @transaction.atomic
-def decision_send_back(*, actor, referral, decision, comment: str) -> Decision:
+def decision_send_back(
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    decision: Decision | str | uuid_module.UUID,
+    comment: str,
+) -> Decision:
     """The reviewer sends a proposed negative decision back: it is closed, and the stage awaits a fresh decision."""
     referral, decision = _locked_proposal(actor, referral, decision)
     comment = _text(comment, "comment", "a comment saying why the decision is sent back", MAX_REASONS_CHARS)
@@ -313,7 +334,7 @@ def decision_send_back(*, actor, referral, decision, comment: str) -> Decision:
     return decision
 
 
-def _status_change(actor, referral: Referral, status: str, action: str, details: dict) -> Referral:
+def _status_change(actor: User, referral: Referral, status: str, action: str, details: dict) -> Referral:
     previous = referral.status
     referral.status = status
     referral.save(update_fields=["status", "updated_at"])
@@ -328,7 +349,9 @@ def _status_change(actor, referral: Referral, status: str, action: str, details:
 
 
 @transaction.atomic
-def reconsideration_request(*, actor, referral, grounds: str) -> ReconsiderationRequest:
+def reconsideration_request(
+    *, actor: User, referral: Referral | str | uuid_module.UUID, grounds: str
+) -> ReconsiderationRequest:
     """The referring first responder, or the child's local authority or guardian, asks for a negative decision to be looked at again."""
     referral = _lock(actor, referral, Capability.REQUEST_RECONSIDERATION)
     grounds = _text(grounds, "grounds", "the grounds for reconsideration", MAX_REASONS_CHARS)
@@ -352,7 +375,7 @@ def reconsideration_request(*, actor, referral, grounds: str) -> Reconsideration
 
 
 @transaction.atomic
-def referral_withdraw(*, actor, referral, reason: str) -> Referral:
+def referral_withdraw(*, actor: User, referral: Referral | str | uuid_module.UUID, reason: str) -> Referral:
     """An adult withdraws from the NRM (by the referring organisation or the authority holding the case)."""
     referral = _lock(actor, referral, Capability.WITHDRAW_REFERRAL)
     reason = _text(reason, "reason", "the reason for the withdrawal", MAX_STATUS_REASON_CHARS)
@@ -380,7 +403,7 @@ def _recovery_period_end_details(referral: Referral) -> dict:
 
 
 @transaction.atomic
-def recovery_period_end(*, referral, today: dt.date | None = None) -> Referral:
+def recovery_period_end(*, referral: Referral | str | uuid_module.UUID, today: dt.date | None = None) -> Referral:
     """The system's clock: a case whose recovery period has run now awaits its Conclusive Grounds decision."""
     referral = _lock(None, referral, None)
     today = today or _day(timezone.now())
@@ -388,6 +411,7 @@ def recovery_period_end(*, referral, today: dt.date | None = None) -> Referral:
         raise TransitionRefused(
             f"The referral is not in a recovery period: its status is {_status_label(referral.status)}"
         )
+    assert referral.recovery_period_ends_on is not None  # set with the status (_issue)
     if today < referral.recovery_period_ends_on:
         raise TransitionRefused(
             f"The recovery period has not ended: it ends on {referral.recovery_period_ends_on:%-d %B %Y}"
@@ -443,7 +467,9 @@ def recovery_periods_end(*, today: dt.date, batch_size: int = RECOVERY_PERIODS_P
 
 
 @transaction.atomic
-def referral_reroute(*, actor, referral, competent_authority: str, reason: str) -> Referral:
+def referral_reroute(
+    *, actor: User, referral: Referral | str | uuid_module.UUID, competent_authority: str, reason: str
+) -> Referral:
     """The authority holding a case passes it to another, with a reason; the deadline is recomputed from the original receipt."""
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
     if competent_authority not in CompetentAuthority.values:
@@ -492,7 +518,7 @@ def referral_reroute(*, actor, referral, competent_authority: str, reason: str) 
 
 
 @transaction.atomic
-def routing_rule_save(*, actor, rule: RoutingRule) -> RoutingRule:
+def routing_rule_save(*, actor: User | None, rule: RoutingRule) -> RoutingRule:
     """Create or change a routing rule (administrators only), audited with what it said before and after."""
     if actor is not None and not has_capability(actor, Capability.MANAGE_ROUTING):
         raise NotAllowed("Only an administrator can change the routing rules")

@@ -8,7 +8,7 @@ import datetime as dt
 import uuid as uuid_module
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
@@ -63,7 +63,7 @@ class Refused(Exception):
 class InvalidInput(Exception):
     """The input is wrong (HTTP 422); every error at once, each naming its field."""
 
-    def __init__(self, errors: list[FieldError]):
+    def __init__(self, errors: list[FieldError]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
         self.errors = errors
 
@@ -73,7 +73,7 @@ def _check(errors: list[FieldError]) -> None:
         raise InvalidInput(errors)
 
 
-def _lock(actor, referral, capability: Capability) -> Referral:
+def _lock(actor: User, referral: Referral | str | uuid_module.UUID, capability: Capability) -> Referral:
     """The child's referral, locked, if the actor may do this to it: 403 for the role, 404 outside scope (an event's
     grant counts only where it lets its holder do this, policy.GRANTS)."""
     if not has_capability(actor, capability) or Compartment.SAFEGUARDING not in compartments_for(actor):
@@ -89,7 +89,7 @@ def _lock(actor, referral, capability: Capability) -> Referral:
         raise NotFound
 
 
-def _episode(referral: Referral, episode) -> MissingEpisode:
+def _episode(referral: Referral, episode: MissingEpisode | str | uuid_module.UUID) -> MissingEpisode:
     try:
         key = episode.pk if isinstance(episode, MissingEpisode) else None
         qs = MissingEpisode.objects.select_for_update().filter(referral=referral)
@@ -98,7 +98,7 @@ def _episode(referral: Referral, episode) -> MissingEpisode:
         raise NotFound
 
 
-def _text(value, field: str, what: str, errors: list[FieldError], *, required: bool = True) -> str:
+def _text(value: object, field: str, what: str, errors: list[FieldError], *, required: bool = True) -> str:
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
         errors.append(FieldError(field, f"Enter {what} as text"))
@@ -112,7 +112,7 @@ def _text(value, field: str, what: str, errors: list[FieldError], *, required: b
     return value
 
 
-def _choice(value, field: str, choices, what: str, errors: list[FieldError]) -> str:
+def _choice(value: str, field: str, choices: type[models.TextChoices], what: str, errors: list[FieldError]) -> str:
     if value not in choices.values:
         errors.append(FieldError(field, f"Choose {what}: " + ", ".join(choices.values)))
     return value
@@ -123,7 +123,7 @@ def _not_future(value: dt.datetime | None, field: str, what: str, now: dt.dateti
         errors.append(FieldError(field, f"{what} must not be in the future"))
 
 
-def _audit(actor, referral: Referral, action: str, details: dict) -> None:
+def _audit(actor: User, referral: Referral, action: str, details: dict) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -190,8 +190,8 @@ def age_status(referral: Referral) -> dict:
 @transaction.atomic
 def care_record_save(
     *,
-    actor,
-    referral,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
     care_status: str,
     placement_type: str = PlacementType.NONE,
     placement_address: str = "",
@@ -260,7 +260,13 @@ def care_record_save(
 
 @transaction.atomic
 def local_authority_transfer(
-    *, actor, referral, to_local_authority: str, moved_on: dt.date | None, reason: str, now: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    to_local_authority: str,
+    moved_on: dt.date | None,
+    reason: str,
+    now: dt.datetime | None = None,
 ) -> LocalAuthorityTransfer:
     """The child moved: another local authority becomes responsible. Open missing episodes go with the child."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
@@ -319,8 +325,8 @@ def _age_on(born: dt.date, on: dt.date) -> int:
 @transaction.atomic
 def age_assessment_record(
     *,
-    actor,
-    referral,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
     outcome: str,
     assessed_on: dt.date | None,
     assessor: str,
@@ -359,6 +365,7 @@ def age_assessment_record(
     notes = _text(notes, "notes", "the notes", errors, required=False)
     _check(errors)
     assert assessed_on is not None  # an error above otherwise
+    assert actor.organisation is not None  # _lock found the child through it: without one, no scope
     assessment = AgeAssessment.objects.create(
         referral=referral,
         claimed_date_of_birth=claimed_date_of_birth,
@@ -390,7 +397,12 @@ def age_assessment_record(
 
 @transaction.atomic
 def guardian_allocate(
-    *, actor, referral, guardian: str, support_model: str, now: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    guardian: str,
+    support_model: str,
+    now: dt.datetime | None = None,
 ) -> GuardianAllocationRequest:
     """Allocate a guardian of the service the child's request went to; the time to allocation is kept."""
     referral = _lock(actor, referral, Capability.ALLOCATE_GUARDIAN)
@@ -463,7 +475,9 @@ def guardian_allocate(
 
 
 @transaction.atomic
-def case_note_add(*, actor, referral, text: str, now: dt.datetime | None = None) -> CaseNote:
+def case_note_add(
+    *, actor: User, referral: Referral | str | uuid_module.UUID, text: str, now: dt.datetime | None = None
+) -> CaseNote:
     referral = _lock(actor, referral, Capability.WRITE_CASE_NOTE)
     errors: list[FieldError] = []
     text = _text(text, "text", "the note", errors)
@@ -476,7 +490,7 @@ def case_note_add(*, actor, referral, text: str, now: dt.datetime | None = None)
 # --- Missing episodes (contract section 4) ----------------------------------------------------------
 
 
-def _reporter_kind(actor) -> str:
+def _reporter_kind(actor: User) -> str:
     if actor.role == Role.LA_SOCIAL_WORKER:
         return ReporterKind.LOCAL_AUTHORITY
     if actor.role == Role.GUARDIAN:
@@ -492,7 +506,13 @@ def _open_episode(referral: Referral) -> MissingEpisode | None:
 
 @transaction.atomic
 def missing_episode_report(
-    *, actor, referral, missing_since: dt.datetime | None, last_seen: str, risk: str, now: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    missing_since: dt.datetime | None,
+    last_seen: str,
+    risk: str,
+    now: dt.datetime | None = None,
 ) -> MissingEpisode:
     """The child is missing: record it, tell the others responsible at once, and if high risk start the one-hour clock."""
     kind = _reporter_kind(actor)
@@ -549,7 +569,13 @@ def missing_episode_report(
 
 
 @transaction.atomic
-def missing_episode_acknowledge(*, actor, referral, episode, now: dt.datetime | None = None) -> MissingEpisode:
+def missing_episode_acknowledge(
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    episode: MissingEpisode | str | uuid_module.UUID,
+    now: dt.datetime | None = None,
+) -> MissingEpisode:
     """One of the others responsible has taken the report on; a high-risk episode then does not escalate."""
     referral = _lock(actor, referral, Capability.REPORT_MISSING)
     episode = _episode(referral, episode)
@@ -562,6 +588,7 @@ def missing_episode_acknowledge(*, actor, referral, episode, now: dt.datetime | 
         episode.acknowledged_at, episode.acknowledged_by = now, actor
         episode.save(update_fields=["acknowledged_at", "acknowledged_by"])
         _audit(actor, referral, "safeguarding.missing_acknowledge", {"episode": str(episode.uuid)})
+    assert actor.organisation_id is not None  # _lock found the child through it: without one, no scope
     SafeguardingAlert.objects.filter(
         episode=episode, organisation_id=actor.organisation_id, seen_at__isnull=True
     ).update(seen_at=now)
@@ -570,7 +597,12 @@ def missing_episode_acknowledge(*, actor, referral, episode, now: dt.datetime | 
 
 @transaction.atomic
 def missing_episode_found(
-    *, actor, referral, episode, found_at: dt.datetime | None, now: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    episode: MissingEpisode | str | uuid_module.UUID,
+    found_at: dt.datetime | None,
+    now: dt.datetime | None = None,
 ) -> MissingEpisode:
     """The child is back: close the episode, set the return interview's due time (72 hours), and tell the others."""
     referral = _lock(actor, referral, Capability.REPORT_MISSING)
@@ -612,7 +644,13 @@ def missing_episode_found(
 
 @transaction.atomic
 def return_interview_record(
-    *, actor, referral, episode, completed_at: dt.datetime | None, summary: str, now: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    episode: MissingEpisode | str | uuid_module.UUID,
+    completed_at: dt.datetime | None,
+    summary: str,
+    now: dt.datetime | None = None,
 ) -> ReturnInterview:
     """The return home interview was held (offered by the local authority after every return)."""
     referral = _lock(actor, referral, Capability.RECORD_CARE)
@@ -638,6 +676,8 @@ def return_interview_record(
     summary = _text(summary, "summary", "a summary of the interview", errors)
     _check(errors)
     assert completed_at is not None  # an error above otherwise
+    assert episode.return_interview_due is not None  # set when the child was found, checked above
+    assert actor.organisation is not None  # _lock found the child through it: without one, no scope
     interview = ReturnInterview.objects.create(
         episode=episode,
         completed_at=completed_at,
