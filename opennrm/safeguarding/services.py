@@ -416,7 +416,7 @@ def guardian_allocate(
     if request is None:
         raise Refused("No guardian was requested for this child: their area is not covered by a guardianship service")
     if request.allocated_to_id is not None:
-        assert request.allocated_to is not None
+        assert request.allocated_to is not None  # its id is set
         raise Refused(
             f"A guardian ({request.allocated_to.get_full_name() or request.allocated_to.username}) is already allocated to this child"
         )
