@@ -44,6 +44,9 @@ run: install
 	$(BIN)/opennrm serve --port $(PORT)
 
 test: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/opennrm makemigrations --check --dry-run
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 

@@ -589,6 +589,7 @@ def event_grants(referral_ids) -> list[EventGrant]:
         .exclude(police_organisation_id=models.F("referral__organisation_id"))
         .select_related("police_organisation")
     ):
+        assert e.police_organisation is not None  # filtered above
         grants.append(
             EventGrant(
                 Grant.MISSING_EPISODE,
@@ -617,6 +618,7 @@ def event_grants(referral_ids) -> list[EventGrant]:
     for r in GuardianAllocationRequest.objects.filter(referral_id__in=ids, organisation__isnull=False).select_related(
         "organisation"
     ):
+        assert r.organisation is not None  # filtered above
         grants.append(
             EventGrant(
                 Grant.GUARDIAN_WAITING_LIST,

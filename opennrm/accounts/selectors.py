@@ -7,7 +7,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from opennrm.policy import SECOND_FACTOR_ROLES
 
-from .models import Organisation, OrganisationKind, SignInLock
+from .models import Organisation, OrganisationKind, SignInLock, User
 
 
 def guardian_services_covering(local_authority: str) -> list[Organisation]:
@@ -36,12 +36,12 @@ def sign_in_lock_active(*, username: str, ip_address: str | None) -> SignInLock 
     )
 
 
-def second_factor_device(user) -> TOTPDevice | None:
+def second_factor_device(user: User) -> TOTPDevice | None:
     """The user's confirmed authenticator app, if they have set one up."""
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def second_factor_needed(user) -> bool:
+def second_factor_needed(user: User) -> bool:
     """Whether this user must give a code after their password: always once they have set one up, and
     for every role where the deployment requires it (settings.REQUIRE_SECOND_FACTOR)."""
     if settings.REQUIRE_SECOND_FACTOR and user.role in SECOND_FACTOR_ROLES:

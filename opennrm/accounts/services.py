@@ -1,4 +1,6 @@
 import datetime as dt
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -48,7 +50,7 @@ class SignInRefused(NotAllowed):
     LOCKED = "locked"
     SECOND_FACTOR_NOT_SET_UP = "second_factor_not_set_up"
 
-    def __init__(self, reason: str, lock: SignInLock | None = None):
+    def __init__(self, reason: str, lock: SignInLock | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.lock = lock
@@ -79,7 +81,7 @@ def _limits(username: str, ip_address: str | None) -> list[tuple[str, str, str, 
     return sorted((limit for limit in limits if limit[3]), key=lambda limit: (limit[0], limit[1]))
 
 
-def _lock_gates(limits) -> None:
+def _lock_gates(limits: list[tuple[str, str, str, int]]) -> None:
     """Hold the row lock of each key's gate until the transaction ends (on SQLite, whose IMMEDIATE transactions
     already hold the whole database's write lock, the rows only need to exist)."""
     gates = [SignInGate(kind=kind, key=key) for kind, key, _, _ in limits]
@@ -161,7 +163,7 @@ def sign_in_failure_record(*, attempt: SignInFailure, username: str, action: str
     return made
 
 
-def _checked_attempt(*, username: str, action: str, reason: str, check):
+def _checked_attempt[T](*, username: str, action: str, reason: str, check: Callable[[], T | None]) -> T:
     """`check()`'s answer, counted as an attempt on `username` first; SignInRefused when locked out or when
     `check()` answers None (a wrong password or code)."""
     attempt = _attempt_reserve(username=username)
@@ -185,7 +187,7 @@ def sign_in_refused_while_locked(*, username: str, lock: SignInLock) -> None:
 
 
 @transaction.atomic
-def sign_in_lock_lift(*, actor, lock: SignInLock) -> SignInLock:
+def sign_in_lock_lift(*, actor: User, lock: SignInLock) -> SignInLock:
     """An administrator lifts a lock before it runs out."""
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
         raise NotAllowed("Only an administrator may unlock signing in")
@@ -205,7 +207,7 @@ def sign_in_lock_lift(*, actor, lock: SignInLock) -> SignInLock:
 
 
 @transaction.atomic
-def user_sign_in_unlock(*, actor, user: User) -> int:
+def user_sign_in_unlock(*, actor: User, user: User) -> int:
     """Lift every lock still on this user's username; the number lifted."""
     now = timezone.now()
     locks = SignInLock.objects.filter(
@@ -325,7 +327,7 @@ def user_for_token(raw: str) -> User | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    user = user_columns.instance(row[: len(user_columns)], connection)
+    user = cast(User, user_columns.instance(row[: len(user_columns)], connection))  # model_columns(User, ...)
     organisation_values = row[len(user_columns) :]
     # As select_related would: the organisation is there without another query (None when the user has none).
     user._state.fields_cache["organisation"] = (
@@ -334,14 +336,14 @@ def user_for_token(raw: str) -> User | None:
     return user
 
 
-def _require_administrator(actor, what: str) -> None:
+def _require_administrator(actor: User | None, what: str) -> None:
     # actor=None is the demo loader and migrations: trusted code, not a person.
     if actor is not None and not has_capability(actor, Capability.MANAGE_ACCOUNTS):
         raise NotAllowed(f"Only an administrator can {what}")
 
 
 @transaction.atomic
-def organisation_save(*, actor, organisation: Organisation) -> Organisation:
+def organisation_save(*, actor: User | None, organisation: Organisation) -> Organisation:
     """Create or change an organisation, audited with what it said before and after.
 
     An administrator's change of what it covers (ORGANISATION_SCOPE_FIELDS) while it has active users whose role needs
@@ -363,7 +365,7 @@ def organisation_save(*, actor, organisation: Organisation) -> Organisation:
     # A guardian service's areas feed the guardian coverage kept per process (core/cache.py).
     transaction.on_commit(forget_all)
     audit_change(actor=actor, instance=organisation, before=before, details={"name": organisation.name})
-    if asked:
+    if asked and actor is not None:  # asked only when an administrator acts
         _access_request_open(
             actor=actor, kind=AccessRequest.Kind.ORGANISATION_SCOPE, organisation=organisation, scope=asked
         )
@@ -376,7 +378,7 @@ def _has_users_granted_by_two(organisation: Organisation) -> bool:
 
 
 @transaction.atomic
-def team_save(*, actor, team: Team) -> Team:
+def team_save(*, actor: User | None, team: Team) -> Team:
     """Create or change a team (administrators; actor=None is the demo loader); checked, and audited with before and after."""
     _require_administrator(actor, "change teams")
     before = stored_values(team)
@@ -406,7 +408,7 @@ def _widens_access(before: dict | None, user: User) -> bool:
     return before["role"] != user.role or before["organisation_id"] != user.organisation_id or not before["is_active"]
 
 
-def _access_request_open(*, actor, kind: str, user: User | None = None, **requested) -> AccessRequest:
+def _access_request_open(*, actor: User, kind: str, user: User | None = None, **requested: Any) -> AccessRequest:
     """A request for a second administrator; it replaces a pending one of the same kind about the same account or organisation."""
     about = {"user": user} if user is not None else {"organisation": requested["organisation"]}
     AccessRequest.objects.filter(kind=kind, status=AccessRequest.Status.PENDING, **about).update(
@@ -420,7 +422,7 @@ def _access_request_open(*, actor, kind: str, user: User | None = None, **reques
 
 
 @transaction.atomic
-def user_save(*, actor, user: User) -> User:
+def user_save(*, actor: User | None, user: User) -> User:
     """Create or change a user account, audited with before and after (the password only as "changed").
 
     An administrator's change that widens access (`_widens_access`) is not applied: the account keeps its role,
@@ -446,7 +448,7 @@ def user_save(*, actor, user: User) -> User:
         user_access_revoke(actor=actor, user=user, reason="deactivated")
     elif before is not None and before["password"] != user.password:
         user_access_revoke(actor=actor, user=user, reason="password_changed")  # the demo loader's new demo password
-    if requested is not None:
+    if requested is not None and actor is not None:  # requested only when an administrator acts
         _access_request_open(actor=actor, kind=AccessRequest.Kind.ACCESS, user=user, **requested)
     if before is None and actor is not None and user.email:
         password_reset_link_send(actor=actor, user=user)
@@ -454,7 +456,7 @@ def user_save(*, actor, user: User) -> User:
 
 
 @transaction.atomic
-def second_factor_reset_request(*, actor, user: User) -> AccessRequest:
+def second_factor_reset_request(*, actor: User, user: User) -> AccessRequest:
     """An administrator asks for a user's second factor to be reset (a lost phone); a second administrator approves it.
 
     Alone, one administrator could point the account's email at themselves, send a reset link and set up their own
@@ -464,7 +466,7 @@ def second_factor_reset_request(*, actor, user: User) -> AccessRequest:
     return _access_request_open(actor=actor, kind=AccessRequest.Kind.SECOND_FACTOR_RESET, user=user)
 
 
-def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[AccessRequest, dict]:
+def _decide(*, actor: User, access_request: AccessRequest, status: str) -> tuple[AccessRequest, dict | None]:
     if not has_capability(actor, Capability.MANAGE_ACCOUNTS):
         raise NotAllowed("Only an administrator can approve or refuse a request")
     access_request = (
@@ -489,12 +491,13 @@ def _decide(*, actor, access_request: AccessRequest, status: str) -> tuple[Acces
 
 
 @transaction.atomic
-def access_request_approve(*, actor, access_request: AccessRequest) -> AccessRequest:
+def access_request_approve(*, actor: User, access_request: AccessRequest) -> AccessRequest:
     """A second administrator approves: the account gets the requested access, or loses its second factor."""
     access_request, before = _decide(actor=actor, access_request=access_request, status=AccessRequest.Status.APPROVED)
     decided = {"about": str(access_request), "requested_by": access_request.requested_by.username}
     audit_change(actor=actor, instance=access_request, before=before, action="access_request.approve", details=decided)
     if access_request.kind == AccessRequest.Kind.ORGANISATION_SCOPE:
+        assert access_request.organisation_id is not None  # a request about an organisation names it
         organisation = Organisation.objects.select_for_update().get(pk=access_request.organisation_id)
         organisation_before = stored_values(organisation)
         for name, value in access_request.scope.items():
@@ -509,6 +512,7 @@ def access_request_approve(*, actor, access_request: AccessRequest) -> AccessReq
             details={"request": access_request.pk, **decided},
         )
         return access_request
+    assert access_request.user_id is not None  # every other kind of request is about a user
     user = User.objects.select_for_update().get(pk=access_request.user_id)
     if access_request.kind == AccessRequest.Kind.SECOND_FACTOR_RESET:
         removed = TOTPDevice.objects.filter(user=user).delete()[0]
@@ -540,7 +544,7 @@ def access_request_approve(*, actor, access_request: AccessRequest) -> AccessReq
 
 
 @transaction.atomic
-def access_request_refuse(*, actor, access_request: AccessRequest) -> AccessRequest:
+def access_request_refuse(*, actor: User, access_request: AccessRequest) -> AccessRequest:
     access_request, before = _decide(actor=actor, access_request=access_request, status=AccessRequest.Status.REFUSED)
     audit_change(
         actor=actor,
@@ -556,7 +560,7 @@ def access_request_refuse(*, actor, access_request: AccessRequest) -> AccessRequ
 
 
 @transaction.atomic
-def password_reset_link_send(*, actor, user: User) -> PasswordResetEmail:
+def password_reset_link_send(*, actor: User, user: User) -> PasswordResetEmail:
     """Email the user a link to set their own password; an administrator never chooses it. Sent by the worker."""
     from .tasks import send_password_reset_email
 
@@ -594,7 +598,7 @@ def password_set(*, user: User, password: str, how: str) -> User:
 
 
 @transaction.atomic
-def user_access_revoke(*, actor, user: User, reason: str) -> int:
+def user_access_revoke(*, actor: User | None, user: User, reason: str) -> int:
     """End every session and API token of the user: the tokens are deleted, and raising sessions_generation makes
     every session's stored hash stale (a view that must keep its own session calls update_session_auth_hash)."""
     tokens = ApiToken.objects.filter(user=user).delete()[0]
@@ -611,7 +615,7 @@ def user_access_revoke(*, actor, user: User, reason: str) -> int:
 
 
 @transaction.atomic
-def user_signed_in(*, user, second_factor: str) -> None:
+def user_signed_in(*, user: User, second_factor: str) -> None:
     """The password was right; `second_factor` says what comes next: verified, asked, set_up or not_needed."""
     audit_record(
         actor=user,
@@ -623,7 +627,7 @@ def user_signed_in(*, user, second_factor: str) -> None:
 
 
 @transaction.atomic
-def user_signed_out(*, user, reason: str = "asked") -> None:
+def user_signed_out(*, user: User, reason: str = "asked") -> None:
     audit_record(
         actor=user,
         action="user.sign_out" if reason == "asked" else "user.sign_out_idle",

@@ -4,6 +4,7 @@ import datetime as dt
 
 from django.db import transaction
 
+from opennrm.accounts.models import User
 from opennrm.audit.services import audit_record
 
 from .models import IdempotencyRecord
@@ -14,7 +15,7 @@ IDEMPOTENCY_RETENTION = dt.timedelta(days=7)
 
 
 @transaction.atomic
-def idempotency_records_prune(*, actor, now: dt.datetime) -> int:
+def idempotency_records_prune(*, actor: User | None, now: dt.datetime) -> int:
     """Delete the Idempotency-Key records older than IDEMPOTENCY_RETENTION; returns how many."""
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_RETENTION).delete()
     if deleted:

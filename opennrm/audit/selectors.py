@@ -3,6 +3,7 @@ every read of it audited in turn."""
 
 import datetime as dt
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -67,7 +68,7 @@ def _describe(action: str) -> str:
     return action.replace("_", " ").replace(".", ": ")
 
 
-def record_access_log(*, actor, referral_uuid, offset: int = 0, limit: int = 25) -> AccessLog:
+def record_access_log(*, actor: User, referral_uuid: str | UUID, offset: int = 0, limit: int = 25) -> AccessLog:
     """One referral's audit events, newest first: who did what to it, when and from where.
 
     For the child's local authority, guardian and auditors (policy.record_access_log_scope); anyone

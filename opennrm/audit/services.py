@@ -11,14 +11,20 @@ import math
 import random
 import re
 import threading
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Field, Model
+from django.http import HttpRequest
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.core.errors import Refused
 
 from .chain import GENESIS, entry_digest, hashed_fields
@@ -57,7 +63,7 @@ def _chain_for_this_thread() -> int:
     return chain
 
 
-def origin_from_request(request) -> Origin:
+def origin_from_request(request: HttpRequest) -> Origin:
     raw_ip = request.META.get("REMOTE_ADDR") or None
     try:
         ip = str(ipaddress.ip_address(raw_ip)) if raw_ip else None
@@ -75,13 +81,13 @@ class AuditEntry:
 
 
 def audit_record(
-    *, actor, action: str, object_type: str = "", object_id: str = "", details: dict | None = None
+    *, actor: User | None, action: str, object_type: str = "", object_id: str = "", details: dict | None = None
 ) -> AuditEvent:
     """Append one event. Must run inside the acting service's transaction."""
     return audit_record_many(actor=actor, entries=[AuditEntry(action, object_type, str(object_id), details)])[0]
 
 
-def audit_record_many(*, actor, entries: list[AuditEntry]) -> list[AuditEvent]:
+def audit_record_many(*, actor: User | None, entries: list[AuditEntry]) -> list[AuditEvent]:
     """Append several events for one actor under a single chain lock (bulk imports)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the acting service's transaction")
@@ -118,13 +124,21 @@ def audit_record_many(*, actor, entries: list[AuditEntry]) -> list[AuditEvent]:
     return events
 
 
-def object_type_of(instance_or_model) -> str:
+def object_type_of(instance_or_model: Model | type[Model]) -> str:
     """The audit trail's name for a kind of record: ClosureDay -> "closure_day"."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", instance_or_model._meta.object_name).lower()
+    name = instance_or_model._meta.object_name
+    assert name is not None  # set on every model class
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def audit_change(
-    *, actor, instance, before: dict | None, deleted: bool = False, action: str = "", details: dict | None = None
+    *,
+    actor: User | None,
+    instance: Model,
+    before: dict | None,
+    deleted: bool = False,
+    action: str = "",
+    details: dict | None = None,
 ) -> AuditEvent:
     """Record a create, change or delete of `instance` with what it said before and after (changed fields only,
     secrets said but never shown: audit/changes.py). `before` is `stored_values(instance)` taken before the write.
@@ -144,7 +158,7 @@ def audit_change(
 
 
 @transaction.atomic
-def record_save(*, actor, instance):
+def record_save[M: Model](*, actor: User | None, instance: M) -> M:
     """Create or change a record that has no service of its own (an administrator's edit), checked and audited with before and after."""
     before = stored_values(instance)
     instance.full_clean()
@@ -154,7 +168,7 @@ def record_save(*, actor, instance):
 
 
 @transaction.atomic
-def record_delete(*, actor, instance) -> None:
+def record_delete(*, actor: User | None, instance: Model) -> None:
     """Delete a record that has no service of its own, audited with what it said."""
     before = stored_values(instance)
     pk = instance.pk
@@ -164,10 +178,10 @@ def record_delete(*, actor, instance) -> None:
 
 
 @transaction.atomic
-def record_relations_set(*, actor, instance, relations: dict[str, list]) -> None:
+def record_relations_set(*, actor: User | None, instance: Model, relations: dict[str, list]) -> None:
     """Set many-to-many relations of a record (an admin form's), audited with the related ids before and after."""
 
-    def related_ids():
+    def related_ids() -> dict[str, list[Any]]:
         return {name: sorted(getattr(instance, name).values_list("pk", flat=True)) for name in relations}
 
     before = related_ids()
@@ -185,7 +199,7 @@ def record_relations_set(*, actor, instance, relations: dict[str, list]) -> None
         )
 
 
-def stored_form(value):
+def stored_form(value: Any) -> Any:
     """`value` as the database gives it back, so that the HMAC written is the HMAC verified. PostgreSQL's jsonb
     keeps numbers as numeric, which has no negative zero (-0.0 comes back 0.0) and writes a float as big as 1e16
     without its exponent (it comes back an int): either would read as an edited entry."""
@@ -269,11 +283,11 @@ def _insert_events(events: list[AuditEvent], *, chain: int, head_seq: int, head_
         cursor.execute(_move_head_sql(qn), [head_seq, head_hash, chain])
 
 
-def _event_fields():
+def _event_fields() -> list[Field]:
     return [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 
 
-def _move_head_sql(qn) -> str:
+def _move_head_sql(qn: Callable[[str], str]) -> str:
     return (
         f"UPDATE {qn(AuditChainHead._meta.db_table)} SET {qn('seq')} = %s, {qn('hash')} = %s WHERE {qn('chain')} = %s"
     )
@@ -283,16 +297,17 @@ _pg_insert_sql: str | None = None
 
 
 def _insert_events_postgresql(
-    connection, events: list[AuditEvent], *, chain: int, head_seq: int, head_hash: str
+    connection: BaseDatabaseWrapper, events: list[AuditEvent], *, chain: int, head_seq: int, head_hash: str
 ) -> None:
     global _pg_insert_sql
     fields = _event_fields()
     if _pg_insert_sql is None:
         qn = connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in fields)
+        # A concrete field's column is a str; django-stubs types every Field's as str | None.
+        column_names = ", ".join(qn(f.column) for f in fields)  # type: ignore[arg-type]
         arrays = ", ".join(f"%s::{_PG_ARRAY_TYPES.get(f.attname, 'text')}[]" for f in fields)
         _pg_insert_sql = (
-            f"WITH inserted AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
+            f"WITH inserted AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({column_names}) SELECT * FROM unnest({arrays}) "
             f"RETURNING {qn('id')}, {qn('seq')}), moved AS ({_move_head_sql(qn)}) SELECT {qn('id')}, {qn('seq')} FROM inserted"
         )
     columns = [[getattr(event, f.attname) for event in events] for f in fields]
@@ -315,7 +330,9 @@ class CheckpointWritten:
     checkpoint: Checkpoint
 
 
-def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path | None = None) -> CheckpointWritten:
+def audit_checkpoint_write(
+    *, actor: User | None, directory: Path | None = None, file: Path | None = None
+) -> CheckpointWritten:
     """Sign every chain's head into a new checkpoint file (never replacing one), audited in the same transaction.
 
     Into `directory`, the file is named by its time, and the newest checkpoint already there must still hold: a chain
@@ -333,6 +350,7 @@ def audit_checkpoint_write(*, actor, directory: Path | None = None, file: Path |
             raise Refused(f"cannot make the directory {directory}: {exc.strerror}")
         previous = newest_checkpoint_file(directory)
         file = directory / checkpoint_file_name(created_at)
+    assert file is not None  # one of the two was given (checked above)
     if not file.parent.is_dir():
         raise Refused(f"{file.parent} is not a directory: make it, or name a file in one that exists")
     written = False

@@ -1,6 +1,7 @@
 """How a referral's summary row is derived, shared by the refresh and its Python path (ADR 0008)."""
 
 import datetime as dt
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Subquery
@@ -22,7 +23,11 @@ def first_issued(stage: str):
     )
 
 
-def london_day(value) -> dt.date | None:
+@overload
+def london_day(value: None) -> None: ...
+@overload
+def london_day(value: dt.datetime | str) -> dt.date: ...
+def london_day(value: dt.datetime | str | None) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, str):  # SQLite returns a subquery's datetime as text

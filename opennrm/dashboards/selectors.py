@@ -11,14 +11,16 @@ tests hold both computations to the same hand-built cases.
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.audit.services import audit_record
 from opennrm.core.errors import NotAllowed
 from opennrm.decisions.selectors import QUEUE_STATUSES
@@ -69,6 +71,10 @@ class Breaches:
     marks: dict = field(default_factory=dict, compare=False)
 
 
+# What the summary's figures compute to, in Dashboard's field order: time_to_rg, time_to_cg, rg_within_deadline, breaches.
+type Figures = tuple[list[Timing], list[Timing], list[DeadlineShare], list[Breaches]]
+
+
 @dataclass
 class Dashboard:
     period: Period
@@ -91,12 +97,17 @@ class Dashboard:
     @property
     def marked(self) -> set[str]:
         """The marks any figure carries (to explain them once, above the figures)."""
-        figures = [*self.time_to_rg, *self.time_to_cg, *self.rg_within_deadline, *self.breaches]
+        figures: list[Timing | DeadlineShare | Breaches] = [
+            *self.time_to_rg,
+            *self.time_to_cg,
+            *self.rg_within_deadline,
+            *self.breaches,
+        ]
         return set(self.open_marks.values()) | {m for f in figures for m in f.marks.values()}
 
 
 def dashboard_figures(
-    *, actor, period: Period, filters: Filters, today: dt.date | None = None, via: str = "page"
+    *, actor: User, period: Period, filters: Filters, today: dt.date | None = None, via: str = "page"
 ) -> Dashboard:
     """The dashboard's figures for the actor's scope; the view (not any record) is audited once."""
     scope = dashboard_scope(actor)
@@ -151,7 +162,7 @@ def dashboard_figures(
 SUMMARY_COLUMNS = ("competent_authority", "nation", "withdrawn", "received_on", "rg_due", "cg_due", "rg_on", "cg_on")
 
 
-def _summary_as_of(now: dt.datetime) -> dt.datetime:
+def _summary_as_of(now: dt.datetime) -> dt.datetime | None:
     """When the summary was refreshed; asks the worker for a refresh when it is older than DASHBOARD_REFRESH_SECONDS.
 
     Never refreshed at all (a new installation): refreshed here and now, once.
@@ -172,7 +183,9 @@ def _summary_as_of(now: dt.datetime) -> dt.datetime:
 # --- Shared shaping -------------------------------------------------------------------------------
 
 
-def _month_series(period: Period, by_month: dict, overall, empty) -> list:
+def _month_series[T](
+    period: Period, by_month: dict[dt.date, T], overall: T | None, empty: Callable[[dt.date | None], T]
+) -> list[T]:
     """One entry per month of the period (months with no decisions as `empty(month)`), then the period's."""
     return [by_month.get(m) or empty(m) for m in period.months()] + [overall or empty(None)]
 
@@ -191,7 +204,7 @@ def _shares(period: Period, rows: dict) -> list[DeadlineShare]:
     return _month_series(period, by_month, overall, lambda m: DeadlineShare(m, 0, 0))
 
 
-def _share(month, decisions: int, within: int) -> DeadlineShare:
+def _share(month: dt.date | None, decisions: int, within: int) -> DeadlineShare:
     return DeadlineShare(month, decisions, within, 100 * within / decisions if decisions else None)
 
 
@@ -234,7 +247,8 @@ def percentile_from_counts(counts: dict[int, int], fraction: float) -> float | N
         return None
     position = fraction * (total - 1)
     below, above = int(position), min(int(position) + 1, total - 1)
-    lower = upper = None
+    lower: int | None = None
+    upper: int | None = None
     seen = 0
     for value in sorted(counts):
         seen += counts[value]
@@ -243,6 +257,7 @@ def percentile_from_counts(counts: dict[int, int], fraction: float) -> float | N
         if seen > above:
             upper = value
             break
+    assert lower is not None and upper is not None  # `seen` reaches `total`, past both ranks
     return lower + (position - below) * (upper - lower)
 
 
@@ -259,7 +274,7 @@ def _timing_rows(days_by_month: dict) -> dict:
     return rows
 
 
-def _figures_in_postgresql(figures, period: Period, breach_end: dt.date):
+def _figures_in_postgresql(figures: QuerySet[CaseFigures], period: Period, breach_end: dt.date) -> Figures:
     cases_sql, cases_params = figures.values(*SUMMARY_COLUMNS).query.sql_with_params()
     # The scoped queryset's own SQL, its positional placeholders renamed so that it can appear four times.
     named = {"start": period.start, "end": period.end, "breach_end": breach_end}
@@ -297,7 +312,7 @@ def _figures_in_postgresql(figures, period: Period, breach_end: dt.date):
 # --- Anywhere else (SQLite): one row per referral, computed here ----------------------------------
 
 
-def _figures_in_python(figures, period: Period, breach_end: dt.date):
+def _figures_in_python(figures: QuerySet[CaseFigures], period: Period, breach_end: dt.date) -> Figures:
     rg_days: dict = defaultdict(lambda: defaultdict(int))
     cg_days: dict = defaultdict(lambda: defaultdict(int))
     within: dict = defaultdict(lambda: [0, 0])

@@ -2,13 +2,16 @@
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.core.errors import NotFound
 from opennrm.policy import Capability, Compartment, has_capability
 from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status, queue_deadline
@@ -54,9 +57,10 @@ class QueuePage:
     total_capped: bool  # more cases match than `total` says
 
 
-def actor_team_ids(actor) -> list[int]:
+def actor_team_ids(actor: User) -> list[int]:
     """The teams whose queue the actor works from: their own, and any they manage."""
-    ids = {actor.team_id} if getattr(actor, "team_id", None) else set()
+    team_id = getattr(actor, "team_id", None)
+    ids: set[int] = {team_id} if team_id else set()
     ids |= set(actor.managed_teams.values_list("pk", flat=True))
     return sorted(ids)
 
@@ -73,7 +77,7 @@ def authority_filter(authority: str) -> Q:
 @transaction.atomic
 def work_queue_page(
     *,
-    actor,
+    actor: User,
     view: str = QueueView.ALL,
     status: str | None = None,
     nation: str | None = None,
@@ -149,7 +153,7 @@ def stage_due(referral: Referral) -> str | None:
     return None
 
 
-def decision_of(*, referral: Referral, uuid) -> Decision | None:
+def decision_of(*, referral: Referral, uuid: str | UUID) -> Decision | None:
     """One decision of a referral the caller has already opened through referral_open (so scoped and audited)."""
     try:
         return referral.decisions.select_related("decided_by").filter(uuid=uuid).first()
@@ -157,7 +161,7 @@ def decision_of(*, referral: Referral, uuid) -> Decision | None:
         return None
 
 
-def deadline_notices_of(*, actor, referral: Referral) -> list:
+def deadline_notices_of(*, actor: User, referral: Referral) -> list[DeadlineNotice]:
     """The deadline reminders and escalations of a referral the caller has already opened through
     referral_open (so scoped and audited), for decision makers: who was told what, and when."""
     if not has_capability(actor, Capability.MAKE_DECISION):
@@ -179,7 +183,7 @@ class HistoryEvent:
 HISTORY_ACTIONS = ("referral.reroute", "referral.recovery_period_end", "referral.withdraw", "referral.assign")
 
 
-def referral_history(*, actor, referral: Referral) -> list[HistoryEvent]:
+def referral_history(*, actor: User, referral: Referral) -> list[HistoryEvent]:
     """The history of a referral the actor has already opened (referral_open: scoped and audited), oldest first.
 
     Everyone who may open the referral sees what the status compartment holds: receipt, routing,
@@ -190,7 +194,7 @@ def referral_history(*, actor, referral: Referral) -> list[HistoryEvent]:
     from opennrm.audit.models import AuditEvent
 
     internal = has_capability(actor, Capability.MAKE_DECISION)
-    authority_names = dict(CompetentAuthority.choices)
+    authority_names: dict[str | None, str] = dict(CompetentAuthority.choices)  # .get(None) is None
     changes = list(
         AuditEvent.objects.filter(
             object_type="referral", object_id=str(referral.uuid), action__in=HISTORY_ACTIONS
@@ -271,7 +275,7 @@ def referral_history(*, actor, referral: Referral) -> list[HistoryEvent]:
     return sorted(events, key=lambda e: e.at)
 
 
-def decision_letter_open(*, actor, referral_id, decision_id) -> Letter:
+def decision_letter_open(*, actor: User, referral_id: uuid.UUID | str, decision_id: uuid.UUID | str) -> Letter:
     """The letter of one issued decision on a referral the actor may see; the read is audited (refusals too)."""
     referral = referral_open(actor=actor, uuid=referral_id, purpose=f"decision_letter:{str(decision_id)[:40]}")
     decision = referral.decisions.filter(uuid=decision_id, state=DecisionState.ISSUED).first()

@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.audit.changes import stored_values
 from opennrm.audit.services import AuditEntry, audit_change, audit_record, audit_record_many
 from opennrm.core.errors import Invalid, NotAllowed, NotFound, Refused
@@ -37,11 +38,11 @@ MAX_REASONS_CHARS = 20_000
 MAX_STATUS_REASON_CHARS = 2_000
 
 # The statuses a decision at each stage may be made from.
-DECISION_FROM = {
+DECISION_FROM: dict[str, set[str]] = {
     Stage.REASONABLE_GROUNDS: {Status.AWAITING_REASONABLE_GROUNDS, Status.RECONSIDERATION},
     Stage.CONCLUSIVE_GROUNDS: {Status.RECOVERY_PERIOD, Status.AWAITING_CONCLUSIVE_GROUNDS, Status.RECONSIDERATION},
 }
-DECISION_TO = {
+DECISION_TO: dict[tuple[str, str], str] = {
     (Stage.REASONABLE_GROUNDS, Outcome.POSITIVE): Status.RECOVERY_PERIOD,
     (Stage.REASONABLE_GROUNDS, Outcome.NEGATIVE): Status.REASONABLE_GROUNDS_NEGATIVE,
     (Stage.CONCLUSIVE_GROUNDS, Outcome.POSITIVE): Status.CONCLUSIVE_GROUNDS_POSITIVE,
@@ -58,13 +59,15 @@ def _day(when: dt.datetime) -> dt.date:
     return when.astimezone(LONDON).date()
 
 
-def _lock(actor, referral, capability: Capability | None) -> Referral:
+def _lock(actor: User | None, referral: Referral | str | uuid_module.UUID, capability: Capability | None) -> Referral:
     """The referral, locked until the transaction ends, if the actor may act on it.
 
     `referral` is a Referral or its public id. `actor=None` is the system's own clock (no scope).
     """
-    if actor is not None and not has_capability(actor, capability):
-        raise NotAllowed(f"Your role ({actor.role_label}) cannot {capability.value.replace('_', ' ')}")
+    if actor is not None:
+        assert capability is not None  # only the system's clock (actor=None) acts without a capability
+        if not has_capability(actor, capability):
+            raise NotAllowed(f"Your role ({actor.role_label}) cannot {capability.value.replace('_', ' ')}")
     try:
         key = {"pk": referral.pk} if isinstance(referral, Referral) else {"uuid": uuid_module.UUID(str(referral))}
     except ValueError:
@@ -82,7 +85,7 @@ def _lock(actor, referral, capability: Capability | None) -> Referral:
     return found
 
 
-def _text(value, field: str, what: str, limit: int) -> str:
+def _text(value: object, field: str, what: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise Invalid.at(field, f"Give {what}")
     if len(value) > limit:
@@ -164,7 +167,13 @@ def _issue(referral: Referral, decision: Decision, effective_at: dt.datetime) ->
 
 @transaction.atomic
 def decision_record(
-    *, actor, referral, stage: str, outcome: str, reasons: str, decided_at: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    stage: str,
+    outcome: str,
+    reasons: str,
+    decided_at: dt.datetime | None = None,
 ) -> Decision:
     """Make a Reasonable or Conclusive Grounds decision: issued if positive, proposed if negative."""
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
@@ -219,7 +228,9 @@ def decision_record(
     return decision
 
 
-def _locked_proposal(actor, referral, decision) -> tuple[Referral, Decision]:
+def _locked_proposal(
+    actor: User, referral: Referral | str | uuid_module.UUID, decision: Decision | str | uuid_module.UUID
+) -> tuple[Referral, Decision]:
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
     key = decision.uuid if isinstance(decision, Decision) else decision
     try:
@@ -236,7 +247,13 @@ def _locked_proposal(actor, referral, decision) -> tuple[Referral, Decision]:
 
 
 @transaction.atomic
-def decision_confirm(*, actor, referral, decision, confirmed_at: dt.datetime | None = None) -> Decision:
+def decision_confirm(
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    decision: Decision | str | uuid_module.UUID,
+    confirmed_at: dt.datetime | None = None,
+) -> Decision:
     """A second decision maker confirms a proposed negative decision, which then takes effect."""
     referral, decision = _locked_proposal(actor, referral, decision)
     if referral.status not in DECISION_FROM[decision.stage]:
@@ -267,7 +284,13 @@ def decision_confirm(*, actor, referral, decision, confirmed_at: dt.datetime | N
 
 
 @transaction.atomic
-def decision_send_back(*, actor, referral, decision, comment: str) -> Decision:
+def decision_send_back(
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    decision: Decision | str | uuid_module.UUID,
+    comment: str,
+) -> Decision:
     """The reviewer sends a proposed negative decision back: it is closed, and the stage awaits a fresh decision."""
     referral, decision = _locked_proposal(actor, referral, decision)
     comment = _text(comment, "comment", "a comment saying why the decision is sent back", MAX_REASONS_CHARS)
@@ -293,7 +316,7 @@ def decision_send_back(*, actor, referral, decision, comment: str) -> Decision:
     return decision
 
 
-def _status_change(actor, referral: Referral, status: str, action: str, details: dict) -> Referral:
+def _status_change(actor: User, referral: Referral, status: str, action: str, details: dict) -> Referral:
     previous = referral.status
     referral.status = status
     referral.save(update_fields=["status", "updated_at"])
@@ -308,7 +331,9 @@ def _status_change(actor, referral: Referral, status: str, action: str, details:
 
 
 @transaction.atomic
-def reconsideration_request(*, actor, referral, grounds: str) -> ReconsiderationRequest:
+def reconsideration_request(
+    *, actor: User, referral: Referral | str | uuid_module.UUID, grounds: str
+) -> ReconsiderationRequest:
     """The referring first responder, or the child's local authority or guardian, asks for a negative decision to be looked at again."""
     referral = _lock(actor, referral, Capability.REQUEST_RECONSIDERATION)
     grounds = _text(grounds, "grounds", "the grounds for reconsideration", MAX_REASONS_CHARS)
@@ -317,6 +342,7 @@ def reconsideration_request(*, actor, referral, grounds: str) -> Reconsideration
             f"Only a negative decision can be reconsidered; the referral's status is {_status_label(referral.status)}"
         )
     decision = _last_issued(referral)
+    assert decision is not None  # a negative status follows an issued decision
     request = ReconsiderationRequest.objects.create(
         referral=referral, decision=decision, grounds=grounds, requested_by=actor, requested_at=timezone.now()
     )
@@ -331,7 +357,7 @@ def reconsideration_request(*, actor, referral, grounds: str) -> Reconsideration
 
 
 @transaction.atomic
-def referral_withdraw(*, actor, referral, reason: str) -> Referral:
+def referral_withdraw(*, actor: User, referral: Referral | str | uuid_module.UUID, reason: str) -> Referral:
     """An adult withdraws from the NRM (by the referring organisation or the authority holding the case)."""
     referral = _lock(actor, referral, Capability.WITHDRAW_REFERRAL)
     reason = _text(reason, "reason", "the reason for the withdrawal", MAX_STATUS_REASON_CHARS)
@@ -349,6 +375,7 @@ RECOVERY_PERIOD_END = "referral.recovery_period_end"
 
 
 def _recovery_period_end_details(referral: Referral) -> dict:
+    assert referral.recovery_period_ends_on is not None  # only a referral in its recovery period has one ending
     return {
         "reference": referral.reference,
         "status_from": Status.RECOVERY_PERIOD,
@@ -358,12 +385,13 @@ def _recovery_period_end_details(referral: Referral) -> dict:
 
 
 @transaction.atomic
-def recovery_period_end(*, referral, today: dt.date | None = None) -> Referral:
+def recovery_period_end(*, referral: Referral | str | uuid_module.UUID, today: dt.date | None = None) -> Referral:
     """The system's clock: a case whose recovery period has run now awaits its Conclusive Grounds decision."""
     referral = _lock(None, referral, None)
     today = today or _day(timezone.now())
     if referral.status != Status.RECOVERY_PERIOD:
         raise Refused(f"The referral is not in a recovery period: its status is {_status_label(referral.status)}")
+    assert referral.recovery_period_ends_on is not None  # set with the status (_issue)
     if today < referral.recovery_period_ends_on:
         raise Refused(f"The recovery period has not ended: it ends on {referral.recovery_period_ends_on:%-d %B %Y}")
     referral.status = Status.AWAITING_CONCLUSIVE_GROUNDS
@@ -417,7 +445,9 @@ def recovery_periods_end(*, today: dt.date, batch_size: int = RECOVERY_PERIODS_P
 
 
 @transaction.atomic
-def referral_reroute(*, actor, referral, competent_authority: str, reason: str) -> Referral:
+def referral_reroute(
+    *, actor: User, referral: Referral | str | uuid_module.UUID, competent_authority: str, reason: str
+) -> Referral:
     """The authority holding a case passes it to another, with a reason; the deadline is recomputed from the original receipt."""
     referral = _lock(actor, referral, Capability.MAKE_DECISION)
     if competent_authority not in CompetentAuthority.values:
@@ -467,7 +497,7 @@ def referral_reroute(*, actor, referral, competent_authority: str, reason: str) 
 
 
 @transaction.atomic
-def routing_rule_save(*, actor, rule: RoutingRule) -> RoutingRule:
+def routing_rule_save(*, actor: User | None, rule: RoutingRule) -> RoutingRule:
     """Create or change a routing rule (administrators only), audited with what it said before and after."""
     if actor is not None and not has_capability(actor, Capability.MANAGE_ROUTING):
         raise NotAllowed("Only an administrator can change the routing rules")

@@ -2,13 +2,22 @@
 
 from django.db import transaction
 
+from opennrm.accounts.models import User
+from opennrm.audit.models import AuditEvent
 from opennrm.audit.services import audit_record
 
 
 @transaction.atomic
 def htcds_export_record(
-    *, actor, recipient: str, cases: int, sha256: str, file_name: str, mapping_version: str, operator: str | None = None
-):
+    *,
+    actor: User | None,
+    recipient: str,
+    cases: int,
+    sha256: str,
+    file_name: str,
+    mapping_version: str,
+    operator: str | None = None,
+) -> AuditEvent:
     """Audit one HTCDS export: who made it, for which recipient, how many cases, and the file's SHA-256.
 
     Called by the command with the file written beside its destination, inside the same transaction that then

@@ -8,11 +8,13 @@ their authority; nobody else any (ADR 0014). What is shown of a referral is its 
 from __future__ import annotations
 
 import uuid as uuid_module
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from opennrm.accounts.models import User
 from opennrm.audit.services import AuditEntry, audit_record_many
 from opennrm.core.errors import NotFound
 from opennrm.policy import LINKAGE_IDENTITY_FIELDS, linkage_scope
@@ -24,14 +26,14 @@ PURPOSE = "duplicate_detection"
 REVIEW_STATUSES = (CandidateStatus.AUTO_LINKED, CandidateStatus.OPEN)
 
 
-def _scoped_referrals(actor) -> QuerySet[Referral] | None:
+def _scoped_referrals(actor: User) -> QuerySet[Referral] | None:
     scope = linkage_scope(actor)
     if scope is None:
         return None
     return Referral.objects.filter(scope) if scope else Referral.objects.all()
 
 
-def candidates_visible_to(*, actor) -> QuerySet[MatchCandidate]:
+def candidates_visible_to(*, actor: User) -> QuerySet[MatchCandidate]:
     referrals = _scoped_referrals(actor)
     if referrals is None:
         return MatchCandidate.objects.none()
@@ -42,7 +44,7 @@ def candidates_visible_to(*, actor) -> QuerySet[MatchCandidate]:
     return candidates
 
 
-def _audit_identity_reads(actor, referrals, action: str = "referral.read") -> None:
+def _audit_identity_reads(actor: User, referrals: Iterable[Referral], action: str = "referral.read") -> None:
     details = {"compartments": ["identity"], "purpose": PURPOSE}
     audit_record_many(
         actor=actor, entries=[AuditEntry(action, "referral", str(r.uuid), details) for r in dict.fromkeys(referrals)]
@@ -50,7 +52,7 @@ def _audit_identity_reads(actor, referrals, action: str = "referral.read") -> No
 
 
 @transaction.atomic
-def review_queue(*, actor, offset: int = 0, limit: int = 25) -> tuple[list[MatchCandidate], int]:
+def review_queue(*, actor: User, offset: int = 0, limit: int = 25) -> tuple[list[MatchCandidate], int]:
     """Possible matches to decide: automatic links to check first, then the strongest; each listed record's read audited."""
     queue = candidates_visible_to(actor=actor).filter(status__in=REVIEW_STATUSES)
     flagged_first = Case(
@@ -61,7 +63,7 @@ def review_queue(*, actor, offset: int = 0, limit: int = 25) -> tuple[list[Match
     return items, queue.count()
 
 
-def _as_uuid(value) -> uuid_module.UUID:
+def _as_uuid(value: object) -> uuid_module.UUID:
     try:
         return value if isinstance(value, uuid_module.UUID) else uuid_module.UUID(str(value))
     except (ValueError, TypeError):
@@ -69,7 +71,7 @@ def _as_uuid(value) -> uuid_module.UUID:
 
 
 @transaction.atomic
-def candidate_get(*, actor, uuid) -> MatchCandidate:
+def candidate_get(*, actor: User, uuid: str | uuid_module.UUID) -> MatchCandidate:
     """One possible match the actor may see, with both referrals' reads audited."""
     candidate = candidates_visible_to(actor=actor).filter(uuid=_as_uuid(uuid)).first()
     if candidate is None:
@@ -98,11 +100,11 @@ class PersonView:
 
 
 @transaction.atomic
-def person_get(*, actor, uuid) -> PersonView:
+def person_get(*, actor: User, uuid: str | uuid_module.UUID) -> PersonView:
     """A person, with the referrals linked to them that the actor may see (404 when they may see none)."""
     referrals = _scoped_referrals(actor)
     person = Person.objects.filter(uuid=_as_uuid(uuid)).first() if referrals is not None else None
-    if person is None:
+    if referrals is None or person is None:
         raise NotFound
     links = list(
         PersonLink.objects.filter(person=person)
@@ -125,7 +127,7 @@ class ReferralLinkage:
     candidates: list[MatchCandidate]  # possible matches with other referrals, to review
 
 
-def referral_linkage(*, actor, referral: Referral) -> ReferralLinkage | None:
+def referral_linkage(*, actor: User, referral: Referral) -> ReferralLinkage | None:
     """For a referral's own page: its person and its possible matches; None for a viewer not allowed to see them."""
     referrals = _scoped_referrals(actor)
     if referrals is None:

@@ -9,16 +9,21 @@ transaction and writes its audit event in it; nothing is deleted or overwritten,
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.audit.services import audit_record
 from opennrm.core.errors import Invalid, NotAllowed, NotFound, Refused
 from opennrm.policy import Capability, has_capability, linkage_scope
 from opennrm.referrals.models import Referral
 
 from . import arrival
+from .engine import Match
 from .models import (
     ArrivalCheck,
     Band,
@@ -39,7 +44,7 @@ OPEN_STATUSES = (CandidateStatus.OPEN, CandidateStatus.AUTO_LINKED)
 # --- On arrival --------------------------------------------------------------------------------
 
 
-def _unchecked():
+def _unchecked() -> QuerySet[Referral]:
     # NOT EXISTS, not NOT IN: PostgreSQL makes it an anti-join that probes ArrivalCheck's key for the referrals in
     # range, where NOT IN (a subquery) hashes the whole of ArrivalCheck on every call.
     return Referral.objects.filter(~Exists(ArrivalCheck.objects.filter(referral_id=OuterRef("pk"))))
@@ -58,7 +63,13 @@ def referrals_check_on_arrival(*, referral_ids: list[int] | None = None) -> int:
     return _check_batch(list(unchecked.order_by("pk")))
 
 
-def referrals_check_unchecked(*, from_id: int | None = None, made_since=None, batch: int, progress=None) -> int:
+def referrals_check_unchecked(
+    *,
+    from_id: int | None = None,
+    made_since: dt.datetime | None = None,
+    batch: int,
+    progress: Callable[[int], object] | None = None,
+) -> int:
     """Check every referral without an `ArrivalCheck` (from the id `from_id` on; made since `made_since`), `batch`
     at a time, oldest first, until a batch finds fewer than `batch` left; returns how many were checked.
     `progress(checked so far)` is called after each batch.
@@ -97,7 +108,7 @@ def _check_batch(referrals: list[Referral]) -> int:
 
 
 @transaction.atomic
-def _check_one(referral: Referral, row: dict[str, str], matches, index: arrival.GrowingIndex) -> None:
+def _check_one(referral: Referral, row: dict[str, str], matches: list[Match], index: arrival.GrowingIndex) -> None:
     pk = referral.pk
     now = timezone.now()
     ArrivalCheck.objects.create(referral=referral, checked_at=now)
@@ -154,7 +165,7 @@ def _check_one(referral: Referral, row: dict[str, str], matches, index: arrival.
         ArrivalCheck.objects.filter(referral=referral).update(candidates=made)
 
 
-def _auto_link(candidate: MatchCandidate, *, now) -> None:
+def _auto_link(candidate: MatchCandidate, *, now: dt.datetime) -> None:
     """Link the pair to one person, flagged for a person to check; if each is already someone else, leave it to a person."""
     try:
         person = _link_pair(candidate, method=LinkMethod.AUTOMATIC, actor=None, now=now)
@@ -181,14 +192,15 @@ def _auto_link(candidate: MatchCandidate, *, now) -> None:
     )
 
 
-def _link_pair(candidate: MatchCandidate, *, method: str, actor, now) -> Person:
+def _link_pair(candidate: MatchCandidate, *, method: str, actor: User | None, now: dt.datetime) -> Person:
     """Both referrals on one person: the one either is already linked to, or a new one."""
     a, b = current_person_link(referral_id=candidate.earlier_id), current_person_link(referral_id=candidate.referral_id)
     if a and b and a.person_id != b.person_id:
         raise Refused(
             "These referrals are already linked to two different people: unlink one of them from its person first"
         )
-    person = (a or b).person if (a or b) else Person.objects.create()
+    linked = a or b
+    person = linked.person if linked else Person.objects.create()
     for referral_id, link in ((candidate.earlier_id, a), (candidate.referral_id, b)):
         if link is None:
             PersonLink.objects.create(
@@ -197,7 +209,7 @@ def _link_pair(candidate: MatchCandidate, *, method: str, actor, now) -> Person:
     return person
 
 
-def _unlink_candidate_links(candidate: MatchCandidate, *, actor, now, reason: str) -> int:
+def _unlink_candidate_links(candidate: MatchCandidate, *, actor: User, now: dt.datetime, reason: str) -> int:
     return PersonLink.objects.filter(candidate=candidate, undone_at__isnull=True).update(
         undone_at=now, undone_by=actor, undo_reason=reason
     )
@@ -206,7 +218,7 @@ def _unlink_candidate_links(candidate: MatchCandidate, *, actor, now, reason: st
 # --- A person's decisions ------------------------------------------------------------------------
 
 
-def _clean_reason(reason) -> str:
+def _clean_reason(reason: object) -> str:
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         raise Invalid.at("reason", "Give a reason: say what makes you sure, for whoever reads this record next")
@@ -215,7 +227,7 @@ def _clean_reason(reason) -> str:
     return reason
 
 
-def _locked_candidate(actor, candidate: MatchCandidate) -> MatchCandidate:
+def _locked_candidate(actor: User, candidate: MatchCandidate) -> MatchCandidate:
     """The candidate, locked, if the actor may decide on it: 403 for a role that never may, 404 outside their scope."""
     if not has_capability(actor, Capability.LINK_RECORDS):
         raise NotAllowed(f"Your role ({actor.role_label}) cannot link records")
@@ -228,7 +240,7 @@ def _locked_candidate(actor, candidate: MatchCandidate) -> MatchCandidate:
     return locked
 
 
-def _open_for_decision(actor, candidate: MatchCandidate, reason: str) -> tuple[MatchCandidate, str]:
+def _open_for_decision(actor: User, candidate: MatchCandidate, reason: str) -> tuple[MatchCandidate, str]:
     """The candidate, locked, and the reason cleaned, if it still waits for a decision (open, or linked automatically
     and flagged)."""
     candidate = _locked_candidate(actor, candidate)
@@ -241,7 +253,14 @@ def _open_for_decision(actor, candidate: MatchCandidate, reason: str) -> tuple[M
 
 
 def _decide(
-    candidate: MatchCandidate, *, actor, action: str, reason: str, now, status: str, decided_at
+    candidate: MatchCandidate,
+    *,
+    actor: User,
+    action: str,
+    reason: str,
+    now: dt.datetime,
+    status: str,
+    decided_at: dt.datetime | None,
 ) -> CandidateDecision:
     """Record the decision (with the status it leaves behind, for undo) and move the candidate to `status`."""
     decision = CandidateDecision.objects.create(
@@ -258,14 +277,16 @@ def _decide(
 
 
 @transaction.atomic
-def candidate_confirm(*, actor, candidate: MatchCandidate, reason: str) -> Person:
+def candidate_confirm(*, actor: User, candidate: MatchCandidate, reason: str) -> Person:
     """The same child: link both referrals to one person (an automatic link is kept, and no longer flagged)."""
     candidate, reason = _open_for_decision(actor, candidate, reason)
     now = timezone.now()
     if candidate.status == CandidateStatus.OPEN:
         person = _link_pair(candidate, method=LinkMethod.CONFIRMED, actor=actor, now=now)
     else:
-        person = current_person_link(referral_id=candidate.referral_id).person
+        link = current_person_link(referral_id=candidate.referral_id)
+        assert link is not None  # not open: linked automatically, and the link is kept
+        person = link.person
     _decide(
         candidate,
         actor=actor,
@@ -286,7 +307,7 @@ def candidate_confirm(*, actor, candidate: MatchCandidate, reason: str) -> Perso
 
 
 @transaction.atomic
-def candidate_reject(*, actor, candidate: MatchCandidate, reason: str) -> MatchCandidate:
+def candidate_reject(*, actor: User, candidate: MatchCandidate, reason: str) -> MatchCandidate:
     """Different children: the match leaves the queue; an automatic link it made is undone."""
     candidate, reason = _open_for_decision(actor, candidate, reason)
     now = timezone.now()
@@ -315,7 +336,7 @@ def candidate_reject(*, actor, candidate: MatchCandidate, reason: str) -> MatchC
 
 
 @transaction.atomic
-def candidate_undo(*, actor, candidate: MatchCandidate, reason: str) -> MatchCandidate:
+def candidate_undo(*, actor: User, candidate: MatchCandidate, reason: str) -> MatchCandidate:
     """Undo the last decision on a possible match: the links it made are undone (or those it undid made again), and
     the match is back in the queue as it was."""
     candidate = _locked_candidate(actor, candidate)
@@ -350,7 +371,7 @@ def candidate_undo(*, actor, candidate: MatchCandidate, reason: str) -> MatchCan
 
 
 @transaction.atomic
-def person_link_undo(*, actor, person: Person, referral: Referral, reason: str) -> PersonLink:
+def person_link_undo(*, actor: User, person: Person, referral: Referral, reason: str) -> PersonLink:
     """Take one referral off a person. The possible matches that linked it go back to the queue, to be decided again."""
     if not has_capability(actor, Capability.LINK_RECORDS):
         raise NotAllowed(f"Your role ({actor.role_label}) cannot link records")

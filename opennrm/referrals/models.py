@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -56,6 +57,12 @@ class CompetentAuthority(models.TextChoices):
 
 class Referral(models.Model):
     """One NRM referral. Fields are grouped by the compartment that may see them (contract section 5)."""
+
+    # Not stored, declared for the type checker: set by the selectors on the records they hand out. What the actor
+    # sees of the record and may do to it (policy.Access), and on a record waiting for a guardian, what allocating
+    # needs (safeguarding.selectors.AllocationSummary). Any: naming them here would import upwards.
+    access: Any
+    allocation_summary: Any
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=20, unique=True, null=True)  # noqa: DJ001  (NULL: many without one)

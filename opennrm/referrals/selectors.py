@@ -2,6 +2,8 @@
 
 import datetime as dt
 import uuid as uuid_module
+from collections.abc import Iterable
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -29,7 +31,7 @@ from .present import status_compartment
 from .references import home_office_reference_key
 
 
-def referrals_visible_to(*, actor) -> QuerySet[Referral]:
+def referrals_visible_to(*, actor: User) -> QuerySet[Referral]:
     scope = referral_scope(actor)
     if scope is None:
         return Referral.objects.none()
@@ -42,7 +44,7 @@ _OPEN_QUERIES: dict[tuple, CompiledQuery] = {}
 _OPEN_QUERIES_MAX = 1000  # one per organisation or area in practice; past this, compile each time
 
 
-def _plain_scope_key(scope: Q):
+def _plain_scope_key(scope: Q) -> tuple | None:
     """A hashable key for a scope made only of field lookups on plain values; None for anything else
     (a subquery's rows may change between requests, so such a scope is compiled each time)."""
     parts = []
@@ -65,7 +67,7 @@ def _plain_scope_key(scope: Q):
     return (scope.connector, scope.negated, tuple(parts))
 
 
-def _visible_by_uuid(actor, referral_uuid) -> Referral | None:
+def _visible_by_uuid(actor: User, referral_uuid: uuid_module.UUID) -> Referral | None:
     scope = referral_scope(actor)
     if scope is None:
         return None
@@ -81,7 +83,7 @@ def _visible_by_uuid(actor, referral_uuid) -> Referral | None:
     return found[0] if found else None
 
 
-def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
+def referral_open(*, actor: User, uuid: str | uuid_module.UUID, purpose: str = "view") -> Referral:
     """One referral the actor may see, with the read audited; a refused attempt is audited too.
 
     `referral.access` (policy.Access) says what the actor sees of it and may do to it, and why: pages and the
@@ -105,14 +107,14 @@ def referral_open(*, actor, uuid, purpose: str = "view") -> Referral:
             object_type="referral",
             # What was asked for, as asked: whether it exists is not the caller's to learn, nor the trail's to hide.
             object_id=str(referral.uuid) if referral else str(uuid)[:64],
-            details={**access.audit_details(), "purpose": purpose} if referral else {"purpose": purpose},
+            details={**access.audit_details(), "purpose": purpose} if access is not None else {"purpose": purpose},
         )
     if referral is None:
         raise NotFound
     return referral
 
 
-def audit_listed(*, actor, referrals, purpose: str | None = None) -> None:
+def audit_listed(*, actor: User, referrals: Iterable[Referral], purpose: str | None = None) -> None:
     """Audit the read of each record shown in a list, with the compartments the actor sees of it (its `access`
     when the selector worked that out, as referral_page does, else the role's)."""
     extra = {"purpose": purpose} if purpose else {}
@@ -130,7 +132,7 @@ def audit_listed(*, actor, referrals, purpose: str | None = None) -> None:
 @transaction.atomic
 def referral_page(
     *,
-    actor,
+    actor: User,
     status: str | None = None,
     nation: str | None = None,
     first_responder_reference: str | None = None,
@@ -168,7 +170,7 @@ def referral_page(
     return items, total
 
 
-def _lookup_refused_until(actor, now: dt.datetime) -> dt.datetime | None:
+def _lookup_refused_until(actor: User, now: dt.datetime) -> dt.datetime | None:
     """Count this lookup against the user's limits (settings.NRM_STATUS_LOOKUPS_PER_*); None when it is allowed,
     else when the next one will be (the refused lookup itself is not counted)."""
     windows = [
@@ -202,7 +204,7 @@ def _lookup_refused_until(actor, now: dt.datetime) -> dt.datetime | None:
     return refused_until
 
 
-def nrm_status_lookup(*, actor, home_office_reference: str) -> list[dict]:
+def nrm_status_lookup(*, actor: User, home_office_reference: str) -> list[dict]:
     """The firewall's one opening: the status view (present.status_compartment: issued decisions only) of every
     referral whose Home Office reference matches this one, compared by references.home_office_reference_key.
 
@@ -242,26 +244,27 @@ def nrm_status_lookup(*, actor, home_office_reference: str) -> list[dict]:
     return [status_compartment(r) for r in found]
 
 
-def drafts_for(*, actor) -> QuerySet[ReferralDraft]:
+def drafts_for(*, actor: User) -> QuerySet[ReferralDraft]:
     """The actor's own unsubmitted drafts; nobody else ever sees them."""
     return ReferralDraft.objects.filter(owner_id=actor.pk, submitted_referral__isnull=True).order_by("-updated_at")
 
 
-def draft_get(*, actor, uuid) -> ReferralDraft:
+def draft_get(*, actor: User, uuid: str | uuid_module.UUID) -> ReferralDraft:
     try:
         return ReferralDraft.objects.select_related("submitted_referral").get(uuid=uuid, owner_id=actor.pk)
     except (ReferralDraft.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound
 
 
-def duty_to_notify_reports_for(*, actor) -> QuerySet[DutyToNotify]:
+def duty_to_notify_reports_for(*, actor: User) -> QuerySet[DutyToNotify]:
     if not has_capability(actor, Capability.NOTIFY_DUTY):
         return DutyToNotify.objects.none()
-    return DutyToNotify.objects.filter(organisation_id=actor.organisation_id).order_by("-received_at")
+    # An account without an organisation matches none (NULL): cast, for the lookup's type, not checked.
+    return DutyToNotify.objects.filter(organisation_id=cast(int, actor.organisation_id)).order_by("-received_at")
 
 
 @transaction.atomic
-def duty_to_notify_open(*, actor, uuid) -> DutyToNotify:
+def duty_to_notify_open(*, actor: User, uuid: str | uuid_module.UUID) -> DutyToNotify:
     """One Duty to Notify report of the actor's organisation, with the read audited."""
     try:
         report = duty_to_notify_reports_for(actor=actor).get(uuid=uuid)

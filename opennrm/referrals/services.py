@@ -2,11 +2,15 @@
 in one transaction and writes its audit event in it."""
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
+from pydantic import BaseModel
 
+from opennrm.accounts.models import User
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
 from opennrm.core.errors import Invalid, NotAllowed, NotFound
 from opennrm.decisions.routing import RuleBook, reasonable_grounds_due, received_on, route_referral
@@ -38,17 +42,23 @@ def _check_for_duplicates(referrals: list[Referral]) -> None:
 SAFEGUARDING_IDENTITY_FIELDS = ("current_address", "phone")
 
 
-def _require(actor, capability: Capability) -> None:
+def _require(actor: User, capability: Capability) -> None:
     if not has_capability(actor, capability):
         raise NotAllowed(f"Your role ({actor.role_label}) cannot {capability.value.replace('_', ' ')}")
 
 
-def _dump(model) -> object:
+def _organisation_id(actor: User) -> int:
+    """The organisation the actor's new records belong to. A role that makes records works for one; an account without
+    one is refused by the database (the column is NOT NULL), as it always was: cast for the type, not checked here."""
+    return cast(int, actor.organisation_id)
+
+
+def _dump(model: BaseModel | None) -> object:
     return model.model_dump(mode="json", exclude_none=True) if model is not None else None
 
 
 def _build_referral(
-    *, actor, data: ReferralIn, received_at: dt.datetime, external_id: str | None, rules: RuleBook | None = None
+    *, actor: User, data: ReferralIn, received_at: dt.datetime, external_id: str | None, rules: RuleBook | None = None
 ) -> Referral:
     pv = data.potential_victim.model_dump(mode="json", exclude_none=True)
     contact = {key: pv.pop(key) for key in SAFEGUARDING_IDENTITY_FIELDS if key in pv}
@@ -65,7 +75,7 @@ def _build_referral(
         rules=rules,
     )
     return Referral(
-        organisation_id=actor.organisation_id,
+        organisation_id=_organisation_id(actor),
         created_by=actor,
         external_id=external_id,
         nation=data.nation,
@@ -101,7 +111,7 @@ def _reference(prefix: str, when: dt.datetime, pk: int) -> str:
 
 @transaction.atomic
 def referral_create(
-    *, actor, data: ReferralIn, received_at: dt.datetime | None = None, draft: ReferralDraft | None = None
+    *, actor: User, data: ReferralIn, received_at: dt.datetime | None = None, draft: ReferralDraft | None = None
 ) -> Referral:
     """Store a validated referral, give it its reference and deadline, and acknowledge it."""
     _require(actor, Capability.CREATE_REFERRAL)
@@ -156,8 +166,9 @@ class ImportItem:
 
 @dataclass(frozen=True)
 class ImportOutcome:
-    created: list[tuple[int, str]]  # (line number, reference)
-    already_present: list[tuple[int, str]]
+    # (line number, reference): a reference is null in the database only until its referral's insert sets it.
+    created: list[tuple[int, str | None]]
+    already_present: list[tuple[int, str | None]]
 
 
 def _reserve_referral_ids(count: int) -> list[int] | None:
@@ -206,12 +217,12 @@ def _set_references(referrals: list[Referral]) -> None:
 
 
 @transaction.atomic
-def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
+def referrals_import(*, actor: User, items: list[ImportItem]) -> ImportOutcome:
     """Store a batch of historic referrals, skipping any whose external_id this organisation already imported."""
     _require(actor, Capability.IMPORT_REFERRALS)
     existing = dict(
         Referral.objects.filter(
-            organisation_id=actor.organisation_id, external_id__in=[i.external_id for i in items]
+            organisation_id=_organisation_id(actor), external_id__in=[i.external_id for i in items]
         ).values_list("external_id", "reference")
     )
     fresh: list[ImportItem] = []
@@ -256,10 +267,10 @@ def referrals_import(*, actor, items: list[ImportItem]) -> ImportOutcome:
 
 
 @transaction.atomic
-def duty_to_notify_create(*, actor, data: DutyToNotifyIn) -> DutyToNotify:
+def duty_to_notify_create(*, actor: User, data: DutyToNotifyIn) -> DutyToNotify:
     _require(actor, Capability.NOTIFY_DUTY)
     report = DutyToNotify.objects.create(
-        organisation_id=actor.organisation_id,
+        organisation_id=_organisation_id(actor),
         created_by=actor,
         received_at=timezone.now(),
         nation=data.nation,
@@ -283,15 +294,15 @@ def duty_to_notify_create(*, actor, data: DutyToNotifyIn) -> DutyToNotify:
 
 
 @transaction.atomic
-def draft_start(*, actor) -> ReferralDraft:
+def draft_start(*, actor: User) -> ReferralDraft:
     _require(actor, Capability.CREATE_REFERRAL)
-    draft = ReferralDraft.objects.create(owner=actor, organisation_id=actor.organisation_id, answers={})
+    draft = ReferralDraft.objects.create(owner=actor, organisation_id=_organisation_id(actor), answers={})
     audit_record(actor=actor, action="draft.create", object_type="referral_draft", object_id=str(draft.uuid))
     return draft
 
 
 @transaction.atomic
-def draft_save(*, actor, draft: ReferralDraft, answers: dict) -> ReferralDraft:
+def draft_save(*, actor: User, draft: ReferralDraft, answers: dict) -> ReferralDraft:
     """Keep what the user typed, valid or not: a failed page must never lose their work."""
     if draft.owner_id != actor.pk or draft.submitted_referral_id is not None:
         raise NotAllowed("This draft cannot be changed")
@@ -302,11 +313,12 @@ def draft_save(*, actor, draft: ReferralDraft, answers: dict) -> ReferralDraft:
 
 
 @transaction.atomic
-def draft_discard(*, actor, draft: ReferralDraft) -> None:
+def draft_discard(*, actor: User, draft: ReferralDraft) -> None:
     # Lock the row: two concurrent discards (or Duty to Notify sends) must not both go ahead.
-    draft = ReferralDraft.objects.select_for_update().filter(pk=draft.pk).first()
-    if draft is None:
+    locked = ReferralDraft.objects.select_for_update().filter(pk=draft.pk).first()
+    if locked is None:
         raise NotFound
+    draft = locked
     if draft.owner_id != actor.pk or draft.submitted_referral_id is not None:
         raise NotAllowed("This draft cannot be deleted")
     uuid = str(draft.uuid)
@@ -326,17 +338,18 @@ def _draft_body(draft: ReferralDraft) -> dict:
 
 
 @transaction.atomic
-def referral_send(*, actor, draft: ReferralDraft, now: dt.datetime | None = None) -> Referral:
+def referral_send(*, actor: User, draft: ReferralDraft, now: dt.datetime | None = None) -> Referral:
     """Send the draft as a referral: its answers checked as the API checks a body (Invalid with every
     problem), then stored by referral_create, which makes one referral of a double-clicked "Send"."""
     data, problems = validate_referral(_draft_body(draft), now=now or timezone.now())
     if problems:
         raise Invalid(problems)
+    assert data is not None  # validate_referral gives a body exactly when there are no problems
     return referral_create(actor=actor, data=data, draft=draft)
 
 
 @transaction.atomic
-def duty_to_notify_send(*, actor, draft_uuid, now: dt.datetime | None = None) -> DutyToNotify:
+def duty_to_notify_send(*, actor: User, draft_uuid: uuid.UUID | str, now: dt.datetime | None = None) -> DutyToNotify:
     """Send the draft as a Duty to Notify, made of only the answers that cannot identify the person
     (validation.duty_to_notify_answers, MSA 2015 s.52(3)), and delete the draft, which may hold identifying
     answers, in the same transaction: the report exists exactly when the draft is gone.
@@ -359,6 +372,7 @@ def duty_to_notify_send(*, actor, draft_uuid, now: dt.datetime | None = None) ->
     data, problems = validate_duty_to_notify(duty_to_notify_answers(body), now=now or timezone.now())
     if problems:
         raise Invalid(problems)
+    assert data is not None  # validate_duty_to_notify gives a body exactly when there are no problems
     report = duty_to_notify_create(actor=actor, data=data)
     draft_discard(actor=actor, draft=draft)
     return report

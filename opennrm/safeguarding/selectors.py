@@ -6,11 +6,13 @@ Only roles that see the safeguarding compartment get anything here; the others a
 
 import datetime as dt
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.core.errors import NotAllowed
 from opennrm.policy import (
     Access,
@@ -40,11 +42,11 @@ from .models import (
 from .services import age_status, responsible_local_authority
 
 
-def sees_safeguarding(actor) -> bool:
+def sees_safeguarding(actor: User) -> bool:
     return Compartment.SAFEGUARDING in compartments_for(actor)
 
 
-def _require_compartment(actor) -> None:
+def _require_compartment(actor: User) -> None:
     if not sees_safeguarding(actor):
         raise NotAllowed(f"Your role ({actor.role_label}) does not see children's safeguarding records")
 
@@ -78,7 +80,7 @@ class SafeguardingRecord:
         return len(self.episodes)
 
 
-def safeguarding_open(*, actor, uuid, purpose: str = "safeguarding") -> SafeguardingRecord:
+def safeguarding_open(*, actor: User, uuid: str | UUID, purpose: str = "safeguarding") -> SafeguardingRecord:
     """A child's whole safeguarding record, for an actor who sees the compartment and has the child in scope (audited)."""
     _require_compartment(actor)
     referral = referral_open(actor=actor, uuid=uuid, purpose=purpose)
@@ -198,7 +200,7 @@ class MissingNowItem:
     episodes_total: int  # the child's episodes so far, this one included
 
 
-def _missing_now_filter(actor) -> dict | None:
+def _missing_now_filter(actor: User) -> dict | None:
     org = actor.organisation
     if org is None:
         return None
@@ -209,7 +211,7 @@ def _missing_now_filter(actor) -> dict | None:
     return None
 
 
-def missing_now_available(actor) -> bool:
+def missing_now_available(actor: User) -> bool:
     """Whether the actor has a "missing now" list: a local authority's social worker or a police force."""
     return (
         has_capability(actor, Capability.VIEW_MISSING_NOW)
@@ -218,7 +220,7 @@ def missing_now_available(actor) -> bool:
     )
 
 
-def safeguarding_queue_available(actor) -> bool:
+def safeguarding_queue_available(actor: User) -> bool:
     """Whether the actor acts on children's safeguarding: the local authority, the guardian, the police."""
     return (
         sees_safeguarding(actor)
@@ -233,7 +235,7 @@ _LISTED_REFERRAL_FIELDS = ["referral__uuid", "referral__reference", "referral__p
 
 @transaction.atomic
 def missing_now_page(
-    *, actor, offset: int = 0, limit: int = 50, now: dt.datetime | None = None
+    *, actor: User, offset: int = 0, limit: int = 50, now: dt.datetime | None = None
 ) -> tuple[list[MissingNowItem], int]:
     """The children missing now for the actor's local authority or police force, longest missing first, and how many
     (MISSING_NOW_COUNT_LIMIT + 1 meaning more than the limit); each listed read audited.
@@ -243,7 +245,9 @@ def missing_now_page(
     if not missing_now_available(actor):
         raise NotAllowed("The missing-now list is for a local authority's social workers and a police force")
     now = now or timezone.now()
-    qs = MissingEpisode.objects.filter(found_at__isnull=True, **_missing_now_filter(actor))
+    scope = _missing_now_filter(actor)
+    assert scope is not None  # missing_now_available said so
+    qs = MissingEpisode.objects.filter(found_at__isnull=True, **scope)
     # Counted up to a bound: an exact count of tens of thousands of open episodes would cost more than the page itself.
     total = qs.order_by()[: MISSING_NOW_COUNT_LIMIT + 1].count()
     # Only the referral fields the list shows: its other JSON compartments would be read and decoded for nothing.
@@ -262,7 +266,7 @@ def missing_now_page(
 
 
 @transaction.atomic
-def return_interviews_due(*, actor, limit: int = 50) -> list[MissingEpisode]:
+def return_interviews_due(*, actor: User, limit: int = 50) -> list[MissingEpisode]:
     """Found episodes of the local authority's children whose return interview is not yet recorded, earliest due first."""
     _require_compartment(actor)
     if actor.role != Role.LA_SOCIAL_WORKER or not actor.organisation or not actor.organisation.local_authority:
@@ -281,7 +285,7 @@ def return_interviews_due(*, actor, limit: int = 50) -> list[MissingEpisode]:
 
 
 @transaction.atomic
-def alerts_for(*, actor, limit: int = 50) -> list[SafeguardingAlert]:
+def alerts_for(*, actor: User, limit: int = 50) -> list[SafeguardingAlert]:
     """The actor's safeguarding work queue: their organisation's alerts for everyone and those naming them, newest first."""
     scope = referral_scope(actor)
     if not safeguarding_queue_available(actor) or actor.organisation_id is None or scope is None:
@@ -305,7 +309,7 @@ class WaitingChild:
 
 
 @transaction.atomic
-def guardian_requests_waiting(*, actor, limit: int = 100) -> list[WaitingChild]:
+def guardian_requests_waiting(*, actor: User, limit: int = 100) -> list[WaitingChild]:
     """Children waiting for the actor's service to allocate a guardian, longest waiting first, each with only what
     allocating needs (AllocationSummary: never the account, address, phone, placement or notes; ADR 0028)."""
     if not has_capability(actor, Capability.ALLOCATE_GUARDIAN) or actor.organisation_id is None:
@@ -324,7 +328,7 @@ def guardian_requests_waiting(*, actor, limit: int = 100) -> list[WaitingChild]:
     return [WaitingChild(r, r.referral, summaries[r.referral.pk]) for r in requests]
 
 
-def guardians_of(*, actor) -> list:
+def guardians_of(*, actor: User) -> list[User]:
     """The guardians of the actor's own service, to allocate from."""
     from opennrm.accounts.models import User
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
@@ -68,11 +68,11 @@ class Unreadable:
     message: str
 
 
-def _unreadable(**values) -> list[FieldError]:
+def _unreadable(**values: object) -> list[FieldError]:
     return [FieldError(field, value.message) for field, value in values.items() if isinstance(value, Unreadable)]
 
 
-def _readable(value):
+def _readable[T](value: T | Unreadable) -> T | None:
     return None if isinstance(value, Unreadable) else value
 
 
@@ -90,7 +90,7 @@ def _refused(reason: str, unreadable: list[FieldError]) -> Refused:
     return Refused(reason)
 
 
-def _lock(actor, referral, capability: Capability) -> Referral:
+def _lock(actor: User, referral: Referral | str | uuid_module.UUID, capability: Capability) -> Referral:
     """The child's referral, locked, if the actor may do this to it: 403 for the role, 404 outside scope (an event's
     grant counts only where it lets its holder do this, policy.GRANTS)."""
     if not has_capability(actor, capability) or Compartment.SAFEGUARDING not in compartments_for(actor):
@@ -106,7 +106,7 @@ def _lock(actor, referral, capability: Capability) -> Referral:
         raise NotFound
 
 
-def _episode(referral: Referral, episode) -> MissingEpisode:
+def _episode(referral: Referral, episode: MissingEpisode | str | uuid_module.UUID) -> MissingEpisode:
     try:
         key = episode.pk if isinstance(episode, MissingEpisode) else None
         qs = MissingEpisode.objects.select_for_update().filter(referral=referral)
@@ -115,7 +115,7 @@ def _episode(referral: Referral, episode) -> MissingEpisode:
         raise NotFound
 
 
-def _text(value, field: str, what: str, errors: list[FieldError], *, required: bool = True) -> str:
+def _text(value: object, field: str, what: str, errors: list[FieldError], *, required: bool = True) -> str:
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
         errors.append(FieldError(field, f"Enter {what} as text"))
@@ -129,7 +129,7 @@ def _text(value, field: str, what: str, errors: list[FieldError], *, required: b
     return value
 
 
-def _choice(value, field: str, choices, what: str, errors: list[FieldError]) -> str:
+def _choice(value: str, field: str, choices: type[models.TextChoices], what: str, errors: list[FieldError]) -> str:
     if value not in choices.values:
         errors.append(FieldError(field, f"Choose {what}: " + ", ".join(choices.values)))
     return value
@@ -140,7 +140,7 @@ def _not_future(value: dt.datetime | None, field: str, what: str, now: dt.dateti
         errors.append(FieldError(field, f"{what} must not be in the future"))
 
 
-def _audit(actor, referral: Referral, action: str, details: dict) -> None:
+def _audit(actor: User, referral: Referral, action: str, details: dict) -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -207,8 +207,8 @@ def age_status(referral: Referral) -> dict:
 @transaction.atomic
 def care_record_save(
     *,
-    actor,
-    referral,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
     care_status: str,
     placement_type: str = PlacementType.NONE,
     placement_address: str = "",
@@ -278,8 +278,8 @@ def care_record_save(
 @transaction.atomic
 def local_authority_transfer(
     *,
-    actor,
-    referral,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
     to_local_authority: str,
     moved_on: dt.date | Unreadable | None,
     reason: str,
@@ -306,6 +306,7 @@ def local_authority_transfer(
         errors.append(FieldError("moved_on", "The date the child moved must not be in the future"))
     reason = _text(reason, "reason", "why responsibility moves", errors)
     _check(errors, unreadable)
+    assert moved_on is not None  # an error above otherwise
     LocalAuthorityTransfer.objects.filter(referral=referral, is_current=True).update(is_current=False)
     transfer = LocalAuthorityTransfer.objects.create(
         referral=referral,
@@ -343,8 +344,8 @@ def _age_on(born: dt.date, on: dt.date) -> int:
 @transaction.atomic
 def age_assessment_record(
     *,
-    actor,
-    referral,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
     outcome: str,
     assessed_on: dt.date | Unreadable | None,
     assessor: str,
@@ -361,11 +362,9 @@ def age_assessment_record(
         claimed_date_of_birth=claimed_date_of_birth,
         assessed_date_of_birth=assessed_date_of_birth,
     )
-    assessed_on, claimed_date_of_birth, assessed_date_of_birth = (
-        _readable(assessed_on),
-        _readable(claimed_date_of_birth),
-        _readable(assessed_date_of_birth),
-    )
+    assessed_on = _readable(assessed_on)
+    claimed_date_of_birth = _readable(claimed_date_of_birth)
+    assessed_date_of_birth = _readable(assessed_date_of_birth)
     today = (now + CLOCK_SKEW).date()
     errors: list[FieldError] = []
     _choice(outcome, "outcome", AgeOutcome, "the outcome", errors)
@@ -392,6 +391,8 @@ def age_assessment_record(
             )
     notes = _text(notes, "notes", "the notes", errors, required=False)
     _check(errors, unreadable)
+    assert assessed_on is not None  # an error above otherwise
+    assert actor.organisation is not None  # _lock found the child through it: without one, no scope
     assessment = AgeAssessment.objects.create(
         referral=referral,
         claimed_date_of_birth=claimed_date_of_birth,
@@ -423,7 +424,12 @@ def age_assessment_record(
 
 @transaction.atomic
 def guardian_allocate(
-    *, actor, referral, guardian: str, support_model: str, now: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    guardian: str,
+    support_model: str,
+    now: dt.datetime | None = None,
 ) -> GuardianAllocationRequest:
     """Allocate a guardian of the service the child's request went to; the time to allocation is kept."""
     referral = _lock(actor, referral, Capability.ALLOCATE_GUARDIAN)
@@ -437,6 +443,7 @@ def guardian_allocate(
     if request is None:
         raise Refused("No guardian was requested for this child: their area is not covered by a guardianship service")
     if request.allocated_to_id is not None:
+        assert request.allocated_to is not None  # its id is set
         raise Refused(
             f"A guardian ({request.allocated_to.get_full_name() or request.allocated_to.username}) is already allocated to this child"
         )
@@ -458,8 +465,10 @@ def guardian_allocate(
     )
     if chosen is None:
         errors.append(FieldError("guardian", "Choose a guardian by their username"))
-    elif chosen.organisation_id != request.organisation_id or request.local_authority not in (
-        chosen.organisation.covered_local_authorities or []
+    elif (
+        chosen.organisation is None
+        or chosen.organisation_id != request.organisation_id
+        or request.local_authority not in (chosen.organisation.covered_local_authorities or [])
     ):
         errors.append(
             FieldError(
@@ -476,6 +485,8 @@ def guardian_allocate(
         support_model,
     )
     request.save(update_fields=["allocated_to", "allocated_at", "allocated_by", "support_model"])
+    waited = request.time_to_allocation
+    assert chosen is not None and waited is not None  # an error above otherwise; allocated just now
     _audit(
         actor,
         referral,
@@ -484,14 +495,16 @@ def guardian_allocate(
             "guardian": chosen.username,
             "service": request.service.code,
             "support_model": support_model,
-            "hours_to_allocation": round(request.time_to_allocation.total_seconds() / 3600, 1),
+            "hours_to_allocation": round(waited.total_seconds() / 3600, 1),
         },
     )
     return request
 
 
 @transaction.atomic
-def case_note_add(*, actor, referral, text: str, now: dt.datetime | None = None) -> CaseNote:
+def case_note_add(
+    *, actor: User, referral: Referral | str | uuid_module.UUID, text: str, now: dt.datetime | None = None
+) -> CaseNote:
     referral = _lock(actor, referral, Capability.WRITE_CASE_NOTE)
     errors: list[FieldError] = []
     text = _text(text, "text", "the note", errors)
@@ -504,7 +517,7 @@ def case_note_add(*, actor, referral, text: str, now: dt.datetime | None = None)
 # --- Missing episodes (contract section 4) ----------------------------------------------------------
 
 
-def _reporter_kind(actor) -> str:
+def _reporter_kind(actor: User) -> str:
     if actor.role == Role.LA_SOCIAL_WORKER:
         return ReporterKind.LOCAL_AUTHORITY
     if actor.role == Role.GUARDIAN:
@@ -521,8 +534,8 @@ def _open_episode(referral: Referral) -> MissingEpisode | None:
 @transaction.atomic
 def missing_episode_report(
     *,
-    actor,
-    referral,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
     missing_since: dt.datetime | Unreadable | None,
     last_seen: str,
     risk: str,
@@ -543,6 +556,7 @@ def missing_episode_report(
     last_seen = _text(last_seen, "last_seen", "where and when the child was last seen", errors)
     _choice(risk, "risk", Risk, "the risk", errors)
     _check(errors, unreadable)
+    assert missing_since is not None  # an error above otherwise
     if not referral.is_child:
         raise Refused(
             "Missing episodes are recorded for children, and for people who may be children; this referral is of an adult"
@@ -584,7 +598,13 @@ def missing_episode_report(
 
 
 @transaction.atomic
-def missing_episode_acknowledge(*, actor, referral, episode, now: dt.datetime | None = None) -> MissingEpisode:
+def missing_episode_acknowledge(
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    episode: MissingEpisode | str | uuid_module.UUID,
+    now: dt.datetime | None = None,
+) -> MissingEpisode:
     """One of the others responsible has taken the report on; a high-risk episode then does not escalate."""
     referral = _lock(actor, referral, Capability.REPORT_MISSING)
     episode = _episode(referral, episode)
@@ -597,6 +617,7 @@ def missing_episode_acknowledge(*, actor, referral, episode, now: dt.datetime | 
         episode.acknowledged_at, episode.acknowledged_by = now, actor
         episode.save(update_fields=["acknowledged_at", "acknowledged_by"])
         _audit(actor, referral, "safeguarding.missing_acknowledge", {"episode": str(episode.uuid)})
+    assert actor.organisation_id is not None  # _lock found the child through it: without one, no scope
     SafeguardingAlert.objects.filter(
         episode=episode, organisation_id=actor.organisation_id, seen_at__isnull=True
     ).update(seen_at=now)
@@ -605,7 +626,12 @@ def missing_episode_acknowledge(*, actor, referral, episode, now: dt.datetime | 
 
 @transaction.atomic
 def missing_episode_found(
-    *, actor, referral, episode, found_at: dt.datetime | Unreadable | None, now: dt.datetime | None = None
+    *,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    episode: MissingEpisode | str | uuid_module.UUID,
+    found_at: dt.datetime | Unreadable | None,
+    now: dt.datetime | None = None,
 ) -> MissingEpisode:
     """The child is back: close the episode, set the return interview's due time (72 hours), and tell the others."""
     referral = _lock(actor, referral, Capability.REPORT_MISSING)
@@ -630,6 +656,7 @@ def missing_episode_found(
         )
     _not_future(found_at, "found_at", "The time found", now, errors)
     _check(errors, unreadable)
+    assert found_at is not None  # an error above otherwise
     episode.found_at, episode.found_recorded_by = found_at, actor
     episode.return_interview_due = found_at + RETURN_INTERVIEW_WITHIN
     episode.save(update_fields=["found_at", "found_recorded_by", "return_interview_due"])
@@ -651,9 +678,9 @@ def missing_episode_found(
 @transaction.atomic
 def return_interview_record(
     *,
-    actor,
-    referral,
-    episode,
+    actor: User,
+    referral: Referral | str | uuid_module.UUID,
+    episode: MissingEpisode | str | uuid_module.UUID,
     completed_at: dt.datetime | Unreadable | None,
     summary: str,
     now: dt.datetime | None = None,
@@ -685,6 +712,9 @@ def return_interview_record(
     _not_future(completed_at, "completed_at", "The time of the interview", now, errors)
     summary = _text(summary, "summary", "a summary of the interview", errors)
     _check(errors, unreadable)
+    assert completed_at is not None  # an error above otherwise
+    assert episode.return_interview_due is not None  # set when the child was found, checked above
+    assert actor.organisation is not None  # _lock found the child through it: without one, no scope
     interview = ReturnInterview.objects.create(
         episode=episode,
         completed_at=completed_at,
