@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "opennrm.dashboards",
     "opennrm.safeguarding",
     "opennrm.linkage",
+    "opennrm.statistics",
     "opennrm.api",
     "opennrm.web",
     "opennrm.demo",
