@@ -20,7 +20,10 @@ class Extract(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()  # the last day counted
     built_at = models.DateTimeField()
-    built_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The statistician who built it; empty when built from the command line without --as (the operator's own run).
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     policy_version = models.CharField(max_length=40)  # the disclosure rules (statistics.disclosure)
     mapping_version = models.CharField(max_length=40)  # the code lists and recodes (statistics.tables)
     # sha256 over the counted rows in a canonical order: the same data gives the same hash.

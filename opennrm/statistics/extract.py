@@ -1,0 +1,187 @@
+"""The extract: the rows a publication counts, read once from the case tables and frozen (ADR 0030).
+
+Read-only, through the domains' models (statistics reads referrals, decisions, safeguarding and linkage; none of
+them reads statistics). Every table is worked out from these rows alone, never from a second query, so the
+figures of one build are consistent with each other and with the extract's content hash.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from zoneinfo import ZoneInfo
+
+from django.db.models import OuterRef, Subquery
+
+from opennrm.decisions.models import Decision, DecisionState
+from opennrm.linkage.models import PersonLink
+from opennrm.referrals.models import DutyToNotify, Referral
+from opennrm.safeguarding.models import MissingEpisode
+
+from .tables import (
+    NOT_KNOWN,
+    DecisionRow,
+    DutyToNotifyRow,
+    ExtractRows,
+    MissingRow,
+    ReferralRow,
+    exploitation_category,
+    first_responder_type,
+)
+
+LONDON = ZoneInfo("Europe/London")
+CHILD_AGE_GROUPS = ("child", "unknown")
+
+
+def period_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of a calendar quarter (1 to 4), or of the calendar year (quarter 0)."""
+    if quarter:
+        start = dt.date(year, 3 * quarter - 2, 1)
+        end_month = 3 * quarter
+        end = (dt.date(year + (end_month == 12), end_month % 12 + 1, 1)) - dt.timedelta(days=1)
+        return start, end
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _instant(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=LONDON)
+
+
+def _local_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(LONDON).date()
+
+
+def _person_subquery(referral_field: str = "pk"):
+    return Subquery(
+        PersonLink.objects.filter(referral=OuterRef(referral_field), undone_at__isnull=True).values("person_id")[:1]
+    )
+
+
+def _force(police) -> str:
+    force = (police or {}).get("force") if isinstance(police, dict) else None
+    return " ".join(force.split()) if isinstance(force, str) and force.strip() else NOT_KNOWN
+
+
+def _exploitation(entries) -> str:
+    types: list[str] = []
+    county_lines = False
+    for entry in entries or []:
+        types.extend(entry.get("types") or [])
+        county_lines = county_lines or "county_lines" in (entry.get("criminal_subtypes") or [])
+    return exploitation_category(types, county_lines)
+
+
+def _nationality(values) -> str:
+    return values[0] if isinstance(values, list) and values else NOT_KNOWN
+
+
+def read_extract(start: dt.date, end: dt.date) -> ExtractRows:
+    """Every row the publication of the days `start` to `end` (Europe/London) counts."""
+    since, until = _instant(start), _instant(end + dt.timedelta(days=1))
+    rows = ExtractRows()
+
+    referrals = (
+        Referral.objects.filter(received_at__gte=since, received_at__lt=until)
+        .annotate(person=_person_subquery())
+        .values_list(
+            "id",
+            "reference",
+            "person",
+            "age_group",
+            "potential_victim__sex",
+            "potential_victim__nationalities",
+            "nation",
+            "police",
+            "organisation__kind",
+            "competent_authority",
+            "exploitation",
+        )
+        .order_by("id")
+    )
+    for (
+        pk,
+        reference,
+        person,
+        age_group,
+        sex,
+        nationalities,
+        nation,
+        police,
+        kind,
+        authority,
+        exploitation,
+    ) in referrals.iterator(chunk_size=5000):
+        rows.referrals.append(
+            ReferralRow(
+                reference or f"#{pk}",
+                f"p{person}" if person else f"r{pk}",
+                age_group,
+                sex or "unknown",
+                _nationality(nationalities),
+                nation,
+                _force(police),
+                first_responder_type(kind),
+                authority,
+                _exploitation(exploitation),
+            )
+        )
+
+    # The first issued decision of each stage on each referral, counted in the period it took effect (ADR 0008):
+    # a positive one when made, a negative one when confirmed. Decisions that took effect after the period cannot
+    # be first ones of the period, so only those before its end are read.
+    decisions = (
+        Decision.objects.filter(state=DecisionState.ISSUED, decided_at__lt=until)
+        .values_list(
+            "referral_id",
+            "referral__reference",
+            "stage",
+            "outcome",
+            "decided_at",
+            "reviewed_at",
+            "referral__age_group",
+            "referral__received_at",
+        )
+        .order_by("referral_id", "stage", "decided_at", "id")
+    )
+    first: dict[tuple[int, str], tuple] = {}
+    for referral_id, reference, stage, outcome, decided_at, reviewed_at, age_group, received_at in decisions.iterator(
+        chunk_size=5000
+    ):
+        took_effect = reviewed_at if outcome == "negative" and reviewed_at else decided_at
+        key = (referral_id, stage)
+        if key not in first or took_effect < first[key][2]:
+            first[key] = (reference or f"#{referral_id}", outcome, took_effect, age_group, received_at)
+    for (_referral_id, stage), (reference, outcome, took_effect, age_group, received_at) in sorted(first.items()):
+        if since <= took_effect < until:
+            days = (_local_date(took_effect) - _local_date(received_at)).days
+            rows.decisions.append(DecisionRow(reference, stage, outcome, age_group, days))
+
+    episodes = (
+        MissingEpisode.objects.filter(
+            missing_since__gte=since, missing_since__lt=until, referral__age_group__in=CHILD_AGE_GROUPS
+        )
+        .annotate(person=_person_subquery("referral_id"))
+        .values_list("id", "referral_id", "person")
+        .order_by("id")
+    )
+    for pk, referral_id, person in episodes.iterator(chunk_size=5000):
+        rows.missing.append(MissingRow(f"episode #{pk}", f"p{person}" if person else f"r{referral_id}"))
+
+    notifications = (
+        DutyToNotify.objects.filter(received_at__gte=since, received_at__lt=until)
+        .values_list("id", "reference", "nation", "sex")
+        .order_by("id")
+    )
+    for pk, reference, nation, sex in notifications.iterator(chunk_size=5000):
+        rows.duty_to_notify.append(DutyToNotifyRow(reference or f"#{pk}", nation, sex or "unknown"))
+    return rows
+
+
+def content_hash(rows: ExtractRows) -> str:
+    """sha256 over every counted row in a canonical order: the same data counted the same way gives the same hash."""
+    digest = hashlib.sha256()
+    for name in ("referrals", "decisions", "missing", "duty_to_notify"):
+        digest.update(name.encode())
+        for row in sorted(getattr(rows, name)):
+            digest.update(json.dumps(row, separators=(",", ":")).encode())
+            digest.update(b"\n")
+    return digest.hexdigest()
