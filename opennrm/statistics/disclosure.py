@@ -179,16 +179,23 @@ def feasible_range(
 
 def _connected(key: Key, lines: Sequence[Line]) -> list[Key]:
     """Every count that shares a line with `key`, or with one that does, and so on."""
-    found, todo = {key}, [key]
+    # Which lines each count is on, once: a walk over the lines for every count found was quadratic (ADR 0030).
+    on_lines: dict = {}
+    for i, (total, cells) in enumerate(lines):
+        for member in (total, *cells):
+            on_lines.setdefault(member, []).append(i)
+    found, todo, seen_lines = {key}, [key], set()
     while todo:
         current = todo.pop()
-        for total, cells in lines:
-            members = (total, *cells)
-            if current in members:
-                for member in members:
-                    if member not in found:
-                        found.add(member)
-                        todo.append(member)
+        for i in on_lines.get(current, ()):
+            if i in seen_lines:
+                continue
+            seen_lines.add(i)
+            total, cells = lines[i]
+            for member in (total, *cells):
+                if member not in found:
+                    found.add(member)
+                    todo.append(member)
     return sorted(found, key=repr)
 
 
