@@ -316,3 +316,23 @@ def test_the_command_writes_the_publication_and_says_why_when_it_cannot(people, 
     assert json.loads((out / "t12_children_and_missing_episodes.csv-metadata.json").read_text())["url"] == (
         "t12_children_and_missing_episodes.csv"
     )
+
+
+def test_the_policy_is_configurable_versioned_and_refused_below_the_contracts_floor(settings):
+    from opennrm.statistics.publication import configured_policy
+
+    assert configured_policy() == PublicationPolicy()
+    settings.STATISTICS_PUBLICATION_POLICY = {
+        "threshold": 10,
+        "rounding_base": 10,
+        "min_group_for_summary": 10,
+        "version": "local-2027-01",
+    }
+    policy = configured_policy()
+    assert (policy.threshold, policy.rounding_base, policy.version) == (10, 10, "local-2027-01")
+    settings.STATISTICS_PUBLICATION_POLICY = {"threshold": 10}  # the default minimum group (5) is now below it
+    with pytest.raises(PolicyError, match="minimum group for a median"):
+        configured_policy()
+    settings.STATISTICS_PUBLICATION_POLICY = {"treshold": 10}
+    with pytest.raises(PolicyError, match="Unknown disclosure policy settings: treshold"):
+        configured_policy()
