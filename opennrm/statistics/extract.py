@@ -135,38 +135,23 @@ def read_extract(start: dt.date, end: dt.date) -> ExtractRows:
             "referral__reference",
             "stage",
             "outcome",
-            "decided_at",
-            "reviewed_at",
             "referral__age_group",
             "decided_on",
             "reviewed_on",
             "received_on",
         )
-        .order_by("referral_id", "stage", "decided_at", "id")
+        .order_by("referral_id", "stage", "id")
     )
     first: dict[tuple[int, str], tuple] = {}
+    # The first to take effect, by its London date; on the same day, the one recorded first.
     for row in decisions.iterator(chunk_size=5000):
-        (
-            referral_id,
-            reference,
-            stage,
-            outcome,
-            decided_at,
-            reviewed_at,
-            age_group,
-            decided_on,
-            reviewed_on,
-            received_on,
-        ) = row
-        negative = outcome == "negative" and reviewed_at is not None
-        took_effect, effect_on = (reviewed_at, reviewed_on) if negative else (decided_at, decided_on)
+        referral_id, reference, stage, outcome, age_group, decided_on, reviewed_on, received_on = row
+        effect_on = reviewed_on if outcome == "negative" and reviewed_on is not None else decided_on
         key = (referral_id, stage)
-        if key not in first or took_effect < first[key][2]:
-            first[key] = (reference or f"#{referral_id}", outcome, took_effect, age_group, effect_on, received_on)
-    for (_referral_id, stage), (reference, outcome, took_effect, age_group, effect_on, received_on) in sorted(
-        first.items()
-    ):
-        if since <= took_effect < until:
+        if key not in first or effect_on < first[key][2]:
+            first[key] = (reference or f"#{referral_id}", outcome, effect_on, age_group, received_on)
+    for (_referral_id, stage), (reference, outcome, effect_on, age_group, received_on) in sorted(first.items()):
+        if start <= effect_on <= end:
             rows.decisions.append(DecisionRow(reference, stage, outcome, age_group, (effect_on - received_on).days))
 
     episodes = (
