@@ -15,7 +15,7 @@ PORT ?= 8000
 help:
 	@echo "make run    install, migrate, load the synthetic demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   install and run every test (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
-	@echo "make bench  install and run the benchmarks against PostgreSQL, then bench-scale and bench-safeguarding; figures go to BENCHMARKS.md"
+	@echo "make bench  install and run the benchmarks against PostgreSQL, then bench-scale, bench-safeguarding and bench-statistics; figures go to BENCHMARKS.md"
 	@echo "make bench-scale  1,000,000 referrals in PostgreSQL (seeded once, then reused): queue, dashboard, nightly sweep"
 	@echo "make bench-safeguarding  1,000,000 referrals and 200,000 missing episodes (seeded once): missing now, notification latency"
 	@echo "make bench-statistics  the statistics publication: information lost beside k=11, a year from 1,000,000 referrals"
@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/safeguarding.py
+	$(BIN)/python bench/official_statistics.py --referrals 1000000 --write
 
 bench-scale: install
 	$(BIN)/python bench/scale.py
