@@ -19,3 +19,7 @@ class NoData(PublicationError):
 
 class ExtractChanged(PublicationError):
     """The data of a period already released changed: a new version needs --revise."""
+
+
+class ReleaseSuperseded(PublicationError):
+    """A version of a period that a later version revises."""

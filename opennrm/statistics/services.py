@@ -18,9 +18,9 @@ from opennrm.audit.services import audit_record
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import countries
 
-from .errors import ExtractChanged, NoData, NotAllowed, PeriodError
+from .errors import ExtractChanged, NoData, NotAllowed, PeriodError, ReleaseSuperseded
 from .extract import LONDON, content_hash, period_bounds, read_extract
-from .models import Extract, Release
+from .models import Extract, Release, ReleaseStatus
 from .outputs import ReleaseInfo, write_internal, write_publication
 from .publication import ProtectedPublication, PublicationPolicy, configured_policy, protect_publication
 from .tables import MAPPING_VERSION, ExtractRows, Tabulation, check_codes, tabulate
@@ -190,3 +190,32 @@ def publication_build(
 
 def _counts(counts: dict) -> str:
     return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+
+
+@transaction.atomic
+def release_publish(*, actor, release: Release) -> Release:
+    """Make a prepared release public (contract section 7: nothing is public before a statistician publishes it).
+
+    Only a statistician (BUILD_STATISTICS); a version that a later one revises cannot be published in its place.
+    """
+    if actor is None or not has_capability(actor, Capability.BUILD_STATISTICS):
+        raise NotAllowed("Only a statistician can publish a release of the official statistics")
+    release = Release.objects.select_for_update().get(pk=release.pk)
+    if release.status == ReleaseStatus.PUBLISHED:
+        return release
+    later = Release.objects.filter(year=release.year, quarter=release.quarter, version__gt=release.version)
+    if later.exists():
+        raise ReleaseSuperseded(
+            f"Version {release.version} of {release.period_label} has been revised by version "
+            f"{later.order_by('-version').first().version}: publish that one"
+        )
+    release.status, release.published_at, release.published_by = ReleaseStatus.PUBLISHED, timezone.now(), actor
+    release.save(update_fields=["status", "published_at", "published_by"])
+    audit_record(
+        actor=actor,
+        action="statistics.release_publish",
+        object_type="statistics.release",
+        object_id=str(release.uuid),
+        details={"period": release.period_label, "version": release.version},
+    )
+    return release

@@ -336,3 +336,21 @@ def test_the_policy_is_configurable_versioned_and_refused_below_the_contracts_fl
     settings.STATISTICS_PUBLICATION_POLICY = {"treshold": 10}
     with pytest.raises(PolicyError, match="Unknown disclosure policy settings: treshold"):
         configured_policy()
+
+
+def test_a_release_is_public_only_once_a_statistician_publishes_it(people, q3):
+    from opennrm.statistics.errors import ReleaseSuperseded
+    from opennrm.statistics.selectors import published_releases
+    from opennrm.statistics.services import release_publish
+
+    first = publication_build(actor=people["stats"], year=2026, quarter=3, today=TODAY).release
+    assert list(published_releases()) == []
+    with pytest.raises(NotAllowed):
+        release_publish(actor=people["sca"], release=first)
+    referral(people, 500, day=dt.date(2026, 9, 3))
+    second = publication_build(actor=people["stats"], year=2026, quarter=3, revise=True, today=TODAY).release
+    with pytest.raises(ReleaseSuperseded, match="publish that one"):
+        release_publish(actor=people["stats"], release=first)
+    published = release_publish(actor=people["stats"], release=second)
+    assert list(published_releases()) == [published] and published.published_by == people["stats"]
+    assert AuditEvent.objects.filter(action="statistics.release_publish", object_id=str(second.uuid)).count() == 1
