@@ -106,9 +106,22 @@ def protect_publication(
     *,
     provisional: bool = True,
     previous: dict[str, int | float | None] | None = None,
+    quarters: list[tuple[dict, list[dict]]] | None = None,
 ) -> ProtectedPublication:
+    """Protect every table at once. `quarters`: for a year, its four quarters' releases (figures, ledger), which
+    anyone can add up: the year is protected so that no count they withheld can be worked out with it."""
     counts, lines = tabulation.counts, tabulation.lines
-    published = protect_tables(counts, lines, policy=policy)
+    before: dict = {}
+    if quarters:
+        extra_counts, extra_lines, before = quarter_links(tabulation, quarters)
+        counts, lines = {**counts, **extra_counts}, [*lines, *extra_lines]
+    try:
+        published = protect_tables(counts, lines, policy=policy, published_before=before)
+    except RuntimeError as error:  # the quarters' figures and the year's counts cannot all be true
+        raise QuartersDisagree(
+            "The year's data no longer agrees with its quarters' releases (the data changed after they were built): "
+            f"revise the quarters first ({error})"
+        )
     primary = {k for k, n in counts.items() if policy.is_small(n)}
     shown_in: dict = {}
     for table in tabulation.tables:
@@ -150,6 +163,51 @@ def protect_publication(
     result = ProtectedPublication(figures, ledger, released)
     check_published(result, tabulation, published, policy)
     return result
+
+
+class QuartersDisagree(PublicationError):
+    pass
+
+
+# Breakdowns recoded period by period ("Other" holds different nationalities and forces in a quarter and a year):
+# their cells do not add up across periods, so they take no part in the quarter-to-year lines.
+RECODED = {"nationality", "police_force"}
+
+
+def quarter_links(tabulation: Tabulation, quarters: list[tuple[dict, list[dict]]]):
+    """The quarters' published counts as fixed keys, each year count as the sum of its four, and the quarters' lines."""
+    names: dict = {}
+    for table in tabulation.tables:
+        for cell in table.cells:
+            if cell.key is not None and not any(d in RECODED for d, _ in cell.dims):
+                names.setdefault(cell.key, Figure(table.id, cell.dims, cell.measure, None, "").name)
+    extra_counts: dict = {}
+    before: dict = {}
+    for q, (figures, ledger) in enumerate(quarters, start=1):
+        true_counts = {entry["cell"]: entry["true_count"] for entry in ledger}
+        for key, name in names.items():
+            if name not in figures:
+                continue
+            value = figures[name]
+            if value is None:
+                if _key_name(key) not in true_counts:
+                    continue
+                extra_counts[("quarter", q, key)] = true_counts[_key_name(key)]
+                before[("quarter", q, key)] = True
+            else:
+                extra_counts[("quarter", q, key)] = int(value)
+                before[("quarter", q, key)] = False
+    extra_lines = []
+    for key in names:
+        parts = [("quarter", q, key) for q in range(1, len(quarters) + 1)]
+        if all(p in extra_counts for p in parts):
+            extra_lines.append((key, tuple(parts)))
+    for total, cells in tabulation.lines:
+        for q in range(1, len(quarters) + 1):
+            members = [("quarter", q, k) for k in (total, *cells)]
+            if all(m in extra_counts for m in members):
+                extra_lines.append((members[0], tuple(members[1:])))
+    return extra_counts, extra_lines, before
 
 
 def _protect_cell(cell: Cell, tabulation: Tabulation, published: dict, policy: PublicationPolicy) -> Published:

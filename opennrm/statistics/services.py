@@ -120,7 +120,11 @@ def publication_build(
             release, created = previous, False
             base = Release.objects.filter(pk=previous.revises_id).first()
             protected = protect_publication(
-                tabulation, policy, provisional=release.provisional, previous=base.figures if base else None
+                tabulation,
+                policy,
+                provisional=release.provisional,
+                previous=base.figures if base else None,
+                quarters=_quarters_released(year) if not quarter else None,
             )
         else:
             now = timezone.now()
@@ -137,7 +141,11 @@ def publication_build(
                 row_counts=rows.counts(),
             )
             protected = protect_publication(
-                tabulation, policy, provisional=not final, previous=previous.figures if previous else None
+                tabulation,
+                policy,
+                provisional=not final,
+                previous=previous.figures if previous else None,
+                quarters=_quarters_released(year) if not quarter else None,
             )
             release = Release.objects.create(
                 extract=extract,
@@ -186,6 +194,17 @@ def publication_build(
             internal = write_internal(internal_dir, protected, info)
             files = write_publication(Path(output), tabulation.tables, protected, info)
     return Build(release, created, tabulation, protected, info, rows, files, internal)
+
+
+def _quarters_released(year: int) -> list[tuple[dict, list[dict]]] | None:
+    """The latest release of each quarter of the year, when all four have one: the year must not undo their suppression."""
+    found = []
+    for q in (1, 2, 3, 4):
+        latest = Release.objects.filter(year=year, quarter=q).order_by("-version").first()
+        if latest is None:
+            return None
+        found.append((latest.figures, latest.suppression_ledger))
+    return found
 
 
 def _counts(counts: dict) -> str:

@@ -354,3 +354,45 @@ def test_a_release_is_public_only_once_a_statistician_publishes_it(people, q3):
     published = release_publish(actor=people["stats"], release=second)
     assert list(published_releases()) == [published] and published.published_by == people["stats"]
     assert AuditEvent.objects.filter(action="statistics.release_publish", object_id=str(second.uuid)).count() == 1
+
+
+def test_a_year_beside_its_four_quarters_gives_away_no_count_a_quarter_withheld(people, monkeypatch):
+    from opennrm.statistics import services
+    from opennrm.statistics.publication import quarter_links
+    from opennrm.statistics.tests.test_publication_properties import attacker_range
+
+    # Unrounded counts, so that a year minus three published quarters would give the fourth away exactly.
+    exact = PublicationPolicy(rounding_base=1)
+    n = 0
+    for q, sexual in ((1, 10), (2, 10), (3, 10), (4, 2)):
+        day = dt.date(2025, 3 * q - 1, 1)
+        for types, count in ((("labour",), 10), (("sexual",), sexual)):
+            for _ in range(count):
+                referral(people, n, day=day, types=types)
+                n += 1
+    for q in (1, 2, 3, 4):
+        publication_build(actor=people["stats"], year=2025, quarter=q, policy=exact, today=TODAY)
+
+    def attack(build):
+        quarters = services._quarters_released(2025)
+        extra_counts, extra_lines, before = quarter_links(build.tabulation, quarters)
+        shown = {}
+        for table in build.tabulation.tables:
+            for cell, fig in zip(table.cells, build.protected.figures[table.id]):
+                if cell.key is not None:
+                    shown[cell.key] = (fig.value, fig.obs_status)
+        for key, was_suppressed in before.items():
+            shown[key] = (None, "c") if was_suppressed else (extra_counts[key], "")
+        q4_sexual = ("quarter", 4, ("referrals", (("age_group", "child"), ("exploitation_type", "sexual"))))
+        assert shown[q4_sexual] == (None, "c")
+        return attacker_range(q4_sexual, shown, [*build.tabulation.lines, *extra_lines], exact)
+
+    year = publication_build(actor=people["stats"], year=2025, policy=exact, today=TODAY)
+    low, high = attack(year)
+    assert high - low + 1 >= exact.threshold - 1
+    # The control: the same year protected on its own gives the fourth quarter's 2 away.
+    Release.objects.filter(quarter=0).delete()
+    monkeypatch.setattr(services, "_quarters_released", lambda year, real=services._quarters_released: None)
+    alone = publication_build(actor=people["stats"], year=2025, policy=exact, today=TODAY)
+    monkeypatch.undo()
+    assert attack(alone) == (2, 2)
