@@ -110,9 +110,11 @@ def publication_build(
         if previous is not None and not unchanged and not revise:
             before = previous.extract
             raise ExtractChanged(
-                f"The data for {label} changed since version {previous.version} was built on "
-                f"{before.built_at:%-d %B %Y %H:%M} UTC (rows then {_counts(before.row_counts)}; now "
-                f"{_counts(rows.counts())}; policy then {before.policy_version}, now {policy.version}). "
+                f"The data for {label}, or the rules it is counted under, changed since version {previous.version} "
+                f"was built on {before.built_at:%-d %B %Y %H:%M} UTC (rows then {_counts(before.row_counts)}, now "
+                f"{_counts(rows.counts())}; content hash then {before.content_hash[:12]}, now {digest[:12]}; "
+                f"disclosure policy then {before.policy_version}, now {policy.version}; mapping then "
+                f"{before.mapping_version}, now {MAPPING_VERSION}). "
                 f"Nothing was published. To publish version {previous.version + 1}, with the figures that changed "
                 "marked [r], run again with --revise."
             )
