@@ -10,14 +10,15 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3 $$HOME/.pyenv/versions/
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: help install run test bench bench-scale bench-safeguarding clean vendor-govuk
+.PHONY: help install run test bench bench-scale bench-safeguarding bench-statistics clean vendor-govuk
 
 help:
 	@echo "make run    install, migrate, load the synthetic demo and serve on http://127.0.0.1:$(PORT)"
 	@echo "make test   install and run every test (SQLite; DATABASE_URL=postgres://... for PostgreSQL)"
-	@echo "make bench  install and run the benchmarks against PostgreSQL, then bench-scale and bench-safeguarding; figures go to BENCHMARKS.md"
+	@echo "make bench  install and run the benchmarks against PostgreSQL, then bench-scale, bench-safeguarding and bench-statistics; figures go to BENCHMARKS.md"
 	@echo "make bench-scale  1,000,000 referrals in PostgreSQL (seeded once, then reused): queue, dashboard, nightly sweep"
 	@echo "make bench-safeguarding  1,000,000 referrals and 200,000 missing episodes (seeded once): missing now, notification latency"
+	@echo "make bench-statistics  the statistics publication: information lost beside k=11, a year from 1,000,000 referrals"
 
 install: $(STAMP)
 	@mkdir -p var
@@ -54,12 +55,18 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/safeguarding.py
+	$(BIN)/python bench/official_statistics.py --referrals 1000000 --write
 
 bench-scale: install
 	$(BIN)/python bench/scale.py
 
 bench-safeguarding: install
 	$(BIN)/python bench/safeguarding.py
+
+# The official-statistics publication (issue 24): information lost beside k-anonymity at k = 11, and a year's
+# publication from 1,000,000 referrals in PostgreSQL (database wt_stats_bench, seeded once) beside the bare queries.
+bench-statistics: install
+	$(BIN)/python bench/official_statistics.py --referrals 1000000 --write
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3

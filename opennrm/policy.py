@@ -64,6 +64,8 @@ class Capability(StrEnum):
     VIEW_MISSING_NOW = "view_missing_now"  # the local authority's or police force's "missing now" list
     # Duplicate detection (ADR 0014): review possible matches, link referrals to a person, undo a link
     LINK_RECORDS = "link_records"
+    # Official statistics (ADR 0030): build a release of the publication from a frozen extract
+    BUILD_STATISTICS = "build_statistics"
 
 
 ALL = frozenset(Compartment)
@@ -145,7 +147,7 @@ POLICIES: dict[str, RolePolicy] = {
     # The firewall: status only, and only by looking up a Home Office reference.
     Role.IMMIGRATION_OFFICER: RolePolicy(STATUS_ONLY, frozenset({Capability.LOOKUP_NRM_STATUS})),
     # Aggregates are a statistician's whole remit (contract section 5): the dashboard's national figures, never a record.
-    Role.STATISTICIAN: RolePolicy(NONE, frozenset({Capability.VIEW_DECISION_DASHBOARD})),
+    Role.STATISTICIAN: RolePolicy(NONE, frozenset({Capability.VIEW_DECISION_DASHBOARD, Capability.BUILD_STATISTICS})),
     Role.AUDITOR: RolePolicy(NONE, frozenset({Capability.READ_AUDIT, Capability.READ_RECORD_ACCESS_LOG})),
     Role.ADMIN: RolePolicy(
         NONE, frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CALENDAR, Capability.MANAGE_ROUTING})

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "opennrm.dashboards",
     "opennrm.safeguarding",
     "opennrm.linkage",
+    "opennrm.statistics",
     "opennrm.exchange",
     "opennrm.api",
     "opennrm.web",

@@ -95,22 +95,31 @@ def protect_tables(
     *,
     hidden: Iterable[Key] = (),
     policy: DisclosurePolicy = DEFAULT_POLICY,
+    published_before: Mapping[Key, bool] | None = None,
 ) -> dict[Key, Published]:
     """Every count of `counts` but the hidden ones, protected: primary suppression, rounding, then secondary suppression.
 
     `lines` say which counts are the sums of which, across every table published together (a cell
     shared by two tables is one key), so that no suppressed count can be worked out from the rest.
+    `published_before` names counts an earlier release already published (key -> whether it was suppressed there;
+    their `counts` are the published value, or the true count when suppressed): they take part in the check as
+    anyone can read them, are never suppressed anew, and are not in the answer (ADR 0030: a year beside its quarters).
     """
     lines = [(total, tuple(cells)) for total, cells in lines]
     hidden = frozenset(hidden)
-    suppressed = {k for k, n in counts.items() if policy.is_small(n) and k not in hidden}
+    before = dict(published_before or {})
+    fixed = frozenset(before)
+    suppressed = {k for k, n in counts.items() if policy.is_small(n) and k not in hidden and k not in fixed}
+    suppressed |= {k for k, was_suppressed in before.items() if was_suppressed}
     exposed = exposed_counts(counts, lines, suppressed, hidden=hidden, policy=policy)
     while exposed:
-        suppressed.add(_complement(exposed[0], counts, lines, suppressed, hidden))
+        suppressed.add(_complement(exposed[0], counts, lines, suppressed, hidden | fixed))
         # Withholding a count only widens what anyone can tell of the others: only those still exposed need checking again.
         exposed = exposed_counts(counts, lines, suppressed, hidden=hidden, policy=policy, among=exposed)
     return {
-        k: WITHHELD if k in suppressed else Published(policy.rounded(n)) for k, n in counts.items() if k not in hidden
+        k: WITHHELD if k in suppressed else Published(policy.rounded(n))
+        for k, n in counts.items()
+        if k not in hidden and k not in fixed
     }
 
 
@@ -180,16 +189,23 @@ def feasible_range(
 
 def _connected(key: Key, lines: Sequence[Line]) -> list[Key]:
     """Every count that shares a line with `key`, or with one that does, and so on."""
-    found, todo = {key}, [key]
+    # Which lines each count is on, once: a walk over the lines for every count found was quadratic (ADR 0030).
+    on_lines: dict = {}
+    for i, (total, cells) in enumerate(lines):
+        for member in (total, *cells):
+            on_lines.setdefault(member, []).append(i)
+    found, todo, seen_lines = {key}, [key], set()
     while todo:
         current = todo.pop()
-        for total, cells in lines:
-            members = (total, *cells)
-            if current in members:
-                for member in members:
-                    if member not in found:
-                        found.add(member)
-                        todo.append(member)
+        for i in on_lines.get(current, ()):
+            if i in seen_lines:
+                continue
+            seen_lines.add(i)
+            total, cells = lines[i]
+            for member in (total, *cells):
+                if member not in found:
+                    found.add(member)
+                    todo.append(member)
     return sorted(found, key=repr)
 
 

@@ -1,0 +1,25 @@
+"""Why a publication was not built: each a message for the statistician, and nothing published (ADR 0030)."""
+
+
+class PublicationError(Exception):
+    """The publication was not built; the message says why and what to do."""
+
+
+class NotAllowed(PublicationError, PermissionError):
+    pass
+
+
+class PeriodError(PublicationError, ValueError):
+    """A period that cannot be published: not a quarter, in the future, or not yet over."""
+
+
+class NoData(PublicationError):
+    """Nothing was received or decided in the period."""
+
+
+class ExtractChanged(PublicationError):
+    """The data of a period already released changed: a new version needs --revise."""
+
+
+class ReleaseSuperseded(PublicationError):
+    """A version of a period that a later version revises."""
