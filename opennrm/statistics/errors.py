@@ -1,12 +1,12 @@
 """Why a publication was not built: each a message for the statistician, and nothing published (ADR 0030)."""
 
+from opennrm.core.errors import NotAllowed, Refused
 
-class PublicationError(Exception):
+__all__ = ["ExtractChanged", "NoData", "NotAllowed", "PeriodError", "PublicationError", "ReleaseSuperseded"]
+
+
+class PublicationError(Refused):
     """The publication was not built; the message says why and what to do."""
-
-
-class NotAllowed(PublicationError, PermissionError):
-    pass
 
 
 class PeriodError(PublicationError, ValueError):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.audit.services import audit_record
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import countries
@@ -57,7 +58,7 @@ def check_period(year: int, quarter: int | None, today: dt.date) -> tuple[dt.dat
 
 def publication_build(
     *,
-    actor,
+    actor: User | None,
     year: int,
     quarter: int | None = None,
     revise: bool = False,
@@ -119,8 +120,9 @@ def publication_build(
                 "marked [r], run again with --revise."
             )
         if unchanged:
+            assert previous is not None  # unchanged means there is a previous release
             release, created = previous, False
-            base = Release.objects.filter(pk=previous.revises_id).first()
+            base = Release.objects.filter(pk=previous.revises_id).first() if previous.revises_id else None
             protected = protect_publication(
                 tabulation,
                 policy,
@@ -185,7 +187,7 @@ def publication_build(
             policy=policy,
             content_hash=digest,
             provisional=release.provisional,
-            revises=release.revises.version if release.revises_id else None,
+            revises=release.revises.version if release.revises is not None else None,
         )
         files: list[Path] = []
         internal = None
@@ -214,7 +216,7 @@ def _counts(counts: dict) -> str:
 
 
 @transaction.atomic
-def release_publish(*, actor, release: Release) -> Release:
+def release_publish(*, actor: User | None, release: Release) -> Release:
     """Make a prepared release public (contract section 7: nothing is public before a statistician publishes it).
 
     Only a statistician (BUILD_STATISTICS); a version that a later one revises cannot be published in its place.
@@ -228,7 +230,7 @@ def release_publish(*, actor, release: Release) -> Release:
     if later.exists():
         raise ReleaseSuperseded(
             f"Version {release.version} of {release.period_label} has been revised by version "
-            f"{later.order_by('-version').first().version}: publish that one"
+            f"{later.order_by('-version').values_list('version', flat=True).first()}: publish that one"
         )
     release.status, release.published_at, release.published_by = ReleaseStatus.PUBLISHED, timezone.now(), actor
     release.save(update_fields=["status", "published_at", "published_by"])

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from opennrm.statistics.errors import PublicationError
+from opennrm.statistics.errors import NotAllowed, PublicationError
 from opennrm.statistics.services import publication_build
 
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 output=output,
                 internal_output=internal_output,
             )
-        except (PublicationError, FileExistsError) as error:
+        except (PublicationError, NotAllowed, FileExistsError) as error:
             raise CommandError(str(error))
         release = build.release
         state = "built" if build.created else "unchanged since it was built (same data, same rules): files rewritten"
