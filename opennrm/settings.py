@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "opennrm.core.middleware.BodySizeLimitMiddleware",
+    # Right after the size limit, as one middleware did both before: every audit event of the request knows its origin.
+    "opennrm.audit.middleware.AuditOriginMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so that static assets keep their caching and every other answer is no-store.
@@ -290,6 +292,8 @@ SERVICE_DESK_CONTACT = os.environ.get(
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A missed decision deadline is escalated by email while it is this many days old or less (ADR 0007).
 OPENNRM_BREACH_ESCALATION_DAYS = int(os.environ.get("OPENNRM_BREACH_ESCALATION_DAYS", "30"))
+# The table of the work the worker keeps queued by itself (core/schedule.py), named here so that core imports no domain.
+OPENNRM_WORKER_SCHEDULE_MODEL = "decisions.WorkerSchedule"
 
 LOGGING = {
     "version": 1,

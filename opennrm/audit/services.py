@@ -116,6 +116,22 @@ def audit_record_many(*, actor, entries: list[AuditEntry]) -> list[AuditEvent]:
     return events
 
 
+def audit_email_attempt(
+    email, *, sent: bool, audit_action: str, object_id, details: dict, object_type: str = "referral"
+) -> AuditEvent:
+    """Audit one attempt at sending an OutgoingEmail (core/outbox.py's `attempt_send`, whose result is `sent`), in the
+    caller's transaction: `<audit_action>_sent` or `<audit_action>_failed`, against the record it is about (a
+    referral's uuid, a user's id). The event names how many addresses, not which: the trail need not hold contact details.
+    """
+    details = {**details, "attempt": email.attempts}
+    if sent:
+        action, details = f"{audit_action}_sent", {**details, "recipients": len(email.sent_to)}
+    else:
+        action = f"{audit_action}_failed"
+        details = {**details, "error": email.last_error, "next_attempt_at": email.next_attempt_at.isoformat()}
+    return audit_record(actor=None, action=action, object_type=object_type, object_id=str(object_id), details=details)
+
+
 def object_type_of(instance_or_model) -> str:
     """The audit trail's name for a kind of record: ClosureDay -> "closure_day"."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", instance_or_model._meta.object_name).lower()

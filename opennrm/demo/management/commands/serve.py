@@ -6,7 +6,8 @@ this command exits non-zero, so a supervisor (systemd, a container runtime) sees
 
 Before starting them it queues the worker's own recurring work (the nightly deadline sweep,
 decisions/tasks.py; duplicate detection's sweep, linkage/tasks.py; the audit trail's signed checkpoint,
-audit/tasks.py), so `opennrm serve` (and `make run`) needs nothing else to send reminders.
+audit/tasks.py; the pruning of the API's Idempotency-Key records, api/tasks.py), so `opennrm serve` (and
+`make run`) needs nothing else to send reminders.
 """
 
 import contextlib
@@ -24,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
 
+from opennrm.api.tasks import idempotency_prune_schedule
 from opennrm.audit.tasks import audit_checkpoint_schedule
 from opennrm.decisions.tasks import deadline_work_schedule
 from opennrm.linkage.tasks import LINKAGE_QUEUE, linkage_work_schedule
@@ -80,6 +82,7 @@ class Command(BaseCommand):
         deadline_work_schedule()
         linkage_work_schedule()
         audit_checkpoint_schedule()  # tonight's signed checkpoint of the audit trail, or one now if the last is over a day old
+        idempotency_prune_schedule()  # the API's Idempotency-Key records past their retention: now, then every night
         call_command("collectstatic", interactive=False, verbosity=0)
         connections.close_all()  # the children open their own
 
