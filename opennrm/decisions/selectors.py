@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from opennrm.audit.models import AuditEvent
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status, queue_deadline
 from opennrm.referrals.selectors import audit_listed, referrals_visible_to
@@ -185,8 +186,6 @@ def referral_history(*, actor, referral: Referral) -> list[HistoryEvent]:
     withdrawal. The competent authority's own working (proposed negatives, send-backs and their
     comments, re-routing reasons, who holds the case) is shown to its decision makers only.
     """
-    from opennrm.audit.models import AuditEvent
-
     internal = has_capability(actor, Capability.MAKE_DECISION)
     authority_names = dict(CompetentAuthority.choices)
     changes = list(

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from opennrm.accounts.models import User
 from opennrm.policy import (
     Access,
     Capability,
@@ -326,8 +327,6 @@ def guardian_requests_waiting(*, actor, limit: int = 100) -> list[WaitingChild]:
 
 def guardians_of(*, actor) -> list:
     """The guardians of the actor's own service, to allocate from."""
-    from opennrm.accounts.models import User
-
     if not has_capability(actor, Capability.ALLOCATE_GUARDIAN) or actor.organisation_id is None:
         return []
     return list(

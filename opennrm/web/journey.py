@@ -31,17 +31,11 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_http_methods
 
 from opennrm.accounts.selectors import guardian_services_covering
+from opennrm.cases.services import referral_create
 from opennrm.policy import CHILD_AGE_GROUPS, Capability, has_capability
 from opennrm.referrals.codes import NATIONS, countries, languages, local_authorities, local_authority_name
 from opennrm.referrals.selectors import NotFound, draft_get, duty_to_notify_open, referral_open
-from opennrm.referrals.services import (
-    NotAllowed,
-    draft_discard,
-    draft_save,
-    draft_start,
-    duty_to_notify_create,
-    referral_create,
-)
+from opennrm.referrals.services import NotAllowed, draft_discard, draft_save, draft_start, duty_to_notify_create
 from opennrm.referrals.validation import FieldError, validate_duty_to_notify, validate_referral
 
 from .jinja import london_date, london_datetime
