@@ -45,6 +45,7 @@ run: install
 
 test: install
 	$(BIN)/opennrm makemigrations --check --dry-run
+	$(BIN)/lint-imports  # the layers' import contracts (pyproject.toml [tool.importlinter]): a new cycle fails here
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: install
