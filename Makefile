@@ -49,6 +49,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/opennrm makemigrations --check --dry-run
+	$(BIN)/lint-imports  # the layers' import contracts (pyproject.toml [tool.importlinter]): a new cycle fails here
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: install

@@ -8,10 +8,11 @@ capabilities it holds. Selectors and views ask this module; they never decide on
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -309,17 +310,10 @@ def is_police_force(organisation) -> bool:
 
 def _local_authority_children(local_authority: str) -> Q:
     """Child referrals the authority is responsible for: those it was named on, until a transfer moves them (ADR 0009)."""
-    from opennrm.safeguarding.models import LocalAuthorityTransfer
-
-    named_and_kept = Q(local_authority=local_authority) & ~Q(
-        Exists(LocalAuthorityTransfer.objects.filter(referral=OuterRef("pk"), is_current=True))
-    )
+    facts = _event_facts()
+    named_and_kept = Q(local_authority=local_authority) & ~facts.transferred_away()
     # Transfers are few: listed first, so the filter stays an OR of index scans (local authority, id).
-    transferred_in = list(
-        LocalAuthorityTransfer.objects.filter(to_local_authority=local_authority, is_current=True).values_list(
-            "referral_id", flat=True
-        )
-    )
+    transferred_in = facts.transferred_in(local_authority)
     return Q(age_group__in=CHILD_AGE_GROUPS) & (
         (named_and_kept | Q(pk__in=transferred_in)) if transferred_in else named_and_kept
     )
@@ -327,9 +321,7 @@ def _local_authority_children(local_authority: str) -> Q:
 
 def _guardian_children(user) -> Q:
     """Children allocated to the guardian (ADR 0009). Children waiting for a guardian of the service are a grant (ADR 0028)."""
-    from opennrm.safeguarding.models import GuardianAllocationRequest
-
-    return Q(Exists(GuardianAllocationRequest.objects.filter(referral=OuterRef("pk"), allocated_to_id=user.pk)))
+    return _event_facts().allocated_to(user.pk)
 
 
 # --- Access granted by an event, and ending with it (ADR 0028) ----------------------------------------
@@ -339,6 +331,52 @@ class Grant(StrEnum):
     MISSING_EPISODE = "missing_episode"  # a police force named on a child's missing episode
     TRANSFER_HANDOVER = "transfer_handover"  # the local authority a child was transferred from
     GUARDIAN_WAITING_LIST = "guardian_waiting_list"  # a guardian service whose request for a guardian waits
+
+
+# --- The facts access is decided on, from the package that records them --------------------------------
+# The transfers, guardian requests and missing episodes above are safeguarding's records. Policy decides; it asks
+# safeguarding for the facts (safeguarding/access_facts.py, registered in its AppConfig.ready), so that the one
+# place access is decided imports no domain and no domain's tables are queried here.
+
+
+@dataclass(frozen=True)
+class GrantingEvent:
+    """An event that grants an organisation access to one referral, as the record keeping it tells it."""
+
+    kind: "Grant"
+    referral_id: int
+    holder: str  # the organisation, or the local authority, as the access log names it
+    organisation_id: int | None  # the police force or guardian service holding it
+    local_authority: str  # the local authority holding it (a transfer's hand-over)
+    detail: str  # which event: "missing episode 2", "transfer to Cardiff"
+    began_at: dt.datetime
+    ended_at: dt.datetime | None  # when the event ended (found, allocated, transferred); None while it lasts
+
+
+class EventFacts(Protocol):
+    """The questions policy asks of the child's safeguarding record. Filters (Q) are on referrals."""
+
+    def transferred_away(self) -> Q: ...  # a current transfer has moved the child to another local authority
+    def transferred_in(self, local_authority: str) -> list[int]: ...  # moved to this one by a current transfer
+    def allocated_to(self, user_id: int) -> Q: ...  # the child's guardian is this user
+    def transferred_from(self, local_authority: str, *, since: dt.datetime) -> list[int]: ...
+    def waiting_for_guardian(self, organisation_id: int, *, since: dt.datetime) -> Q: ...
+    def named_for_police(self, organisation_id: int, *, since: dt.datetime) -> list[int]: ...
+    def granting_events(self, referral_ids: list[int]) -> list[GrantingEvent]: ...
+
+
+_facts: list[EventFacts] = []
+
+
+def register_event_facts(facts: EventFacts) -> None:
+    """Called once, by the package keeping the records (safeguarding's AppConfig.ready)."""
+    _facts[:] = [facts]
+
+
+def _event_facts() -> EventFacts:
+    if not _facts:
+        raise RuntimeError("No source of safeguarding facts registered: is opennrm.safeguarding in INSTALLED_APPS?")
+    return _facts[0]
 
 
 class View(StrEnum):
@@ -554,85 +592,34 @@ def _granted_scope(user, *, capability: Capability | None, now: dt.datetime) -> 
         return None
     org = user.organisation
     kinds = _grant_kinds(user, capability)
+    facts = _event_facts()
     if Grant.MISSING_EPISODE in kinds and is_police_force(org):
-        named = _referrals_named_for_police(org.id, since=now - event_access_grace(Grant.MISSING_EPISODE))
+        named = facts.named_for_police(org.id, since=now - event_access_grace(Grant.MISSING_EPISODE))
         return Q(pk__in=named) if named else None
     if Grant.TRANSFER_HANDOVER in kinds and org.local_authority:
-        from opennrm.safeguarding.models import LocalAuthorityTransfer
-
-        since = now - event_access_grace(Grant.TRANSFER_HANDOVER)
-        left = list(
-            LocalAuthorityTransfer.objects.filter(
-                from_local_authority=org.local_authority, recorded_at__gt=since
-            ).values_list("referral_id", flat=True)
-        )
-        return Q(pk__in=sorted(set(left)), age_group__in=CHILD_AGE_GROUPS) if left else None
+        left = facts.transferred_from(org.local_authority, since=now - event_access_grace(Grant.TRANSFER_HANDOVER))
+        return Q(pk__in=left, age_group__in=CHILD_AGE_GROUPS) if left else None
     if Grant.GUARDIAN_WAITING_LIST in kinds:
-        from opennrm.safeguarding.models import GuardianAllocationRequest
-
-        since = now - event_access_grace(Grant.GUARDIAN_WAITING_LIST)
-        waiting = GuardianAllocationRequest.objects.filter(
-            Q(allocated_at__isnull=True) | Q(allocated_at__gt=since), referral=OuterRef("pk"), organisation_id=org.id
-        )
-        return Q(Exists(waiting))
+        return facts.waiting_for_guardian(org.id, since=now - event_access_grace(Grant.GUARDIAN_WAITING_LIST))
     return None
 
 
 def event_grants(referral_ids) -> list[EventGrant]:
     """Every grant the events of these referrals gave, open or ended, oldest first (ADR 0028)."""
-    from opennrm.referrals.codes import local_authority_name
-    from opennrm.safeguarding.models import GuardianAllocationRequest, LocalAuthorityTransfer, MissingEpisode
-
-    ids = list(referral_ids)
     grace = {kind: event_access_grace(kind) for kind in Grant}
-    grants = []
-    for e in (
-        MissingEpisode.objects.filter(referral_id__in=ids, police_organisation__isnull=False)
-        .exclude(police_organisation_id=models.F("referral__organisation_id"))
-        .select_related("police_organisation")
-    ):
-        assert e.police_organisation is not None  # filtered above
-        grants.append(
-            EventGrant(
-                Grant.MISSING_EPISODE,
-                e.referral_id,
-                e.police_organisation.name,
-                e.police_organisation_id,
-                "",
-                f"missing episode {e.number}",
-                e.reported_at,
-                e.found_at + grace[Grant.MISSING_EPISODE] if e.found_at else None,
-            )
+    grants = [
+        EventGrant(
+            e.kind,
+            e.referral_id,
+            e.holder,
+            e.organisation_id,
+            e.local_authority,
+            e.detail,
+            e.began_at,
+            e.ended_at + grace[e.kind] if e.ended_at else None,
         )
-    for t in LocalAuthorityTransfer.objects.filter(referral_id__in=ids):
-        grants.append(
-            EventGrant(
-                Grant.TRANSFER_HANDOVER,
-                t.referral_id,
-                local_authority_name(t.from_local_authority),
-                None,
-                t.from_local_authority,
-                f"transfer to {local_authority_name(t.to_local_authority)}",
-                t.recorded_at,
-                t.recorded_at + grace[Grant.TRANSFER_HANDOVER],
-            )
-        )
-    for r in GuardianAllocationRequest.objects.filter(referral_id__in=ids, organisation__isnull=False).select_related(
-        "organisation"
-    ):
-        assert r.organisation is not None  # filtered above
-        grants.append(
-            EventGrant(
-                Grant.GUARDIAN_WAITING_LIST,
-                r.referral_id,
-                r.organisation.name,
-                r.organisation_id,
-                "",
-                "request for a guardian",
-                r.requested_at,
-                r.allocated_at + grace[Grant.GUARDIAN_WAITING_LIST] if r.allocated_at else None,
-            )
-        )
+        for e in _event_facts().granting_events(list(referral_ids))
+    ]
     return sorted(grants, key=lambda g: (g.began_at, g.kind))
 
 
@@ -646,12 +633,12 @@ def accesses_to(user, referrals, *, now: dt.datetime | None = None) -> dict[int,
         return {}
     if not _grant_kinds(user, None):
         return {r.pk: whole for r in referrals}  # no event grants this role: what it may see, it sees whole
-    from opennrm.referrals.models import Referral
+    Referral = type(referrals[0])  # the referrals' own model: the standing scope is a filter on it
 
     ids = {r.pk for r in referrals}
     standing = standing_scope(user)
     out = (
-        dict.fromkeys(Referral.objects.filter(standing, pk__in=ids).values_list("pk", flat=True), whole)
+        dict.fromkeys(Referral._default_manager.filter(standing, pk__in=ids).values_list("pk", flat=True), whole)
         if standing is not None
         else {}
     )
@@ -667,27 +654,6 @@ def accesses_to(user, referrals, *, now: dt.datetime | None = None) -> dict[int,
 def access_to(user, referral, *, now: dt.datetime | None = None) -> Access | None:
     """What `user` sees of one referral and may do to it; None if nothing."""
     return accesses_to(user, [referral], now=now).get(referral.pk)
-
-
-def _referrals_named_for_police(organisation_id: int, *, since: dt.datetime) -> list[int]:
-    """Referrals of other organisations with a missing episode naming this police force that is open, or was
-    found after `since` (the grace period). Asked on every read by a police first responder, so by one plain
-    statement (ADR 0011)."""
-    from django.db import connection
-
-    from opennrm.referrals.models import Referral
-    from opennrm.safeguarding.models import MissingEpisode
-
-    qn = connection.ops.quote_name
-    sql = (
-        f"SELECT DISTINCT e.{qn('referral_id')} FROM {qn(MissingEpisode._meta.db_table)} e "
-        f"JOIN {qn(Referral._meta.db_table)} r ON r.{qn('id')} = e.{qn('referral_id')} "
-        f"WHERE e.{qn('police_organisation_id')} = %s AND r.{qn('organisation_id')} <> %s "
-        f"AND (e.{qn('found_at')} IS NULL OR e.{qn('found_at')} > %s) ORDER BY 1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [organisation_id, organisation_id, since])
-        return [row[0] for row in cursor.fetchall()]
 
 
 # "Not sure" is treated as a child: the presumption of age (Modern Slavery Act 2015 s.51).

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "opennrm.dashboards",
     "opennrm.safeguarding",
     "opennrm.linkage",
+    "opennrm.cases",
     "opennrm.statistics",
     "opennrm.exchange",
     "opennrm.api",
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "opennrm.core.middleware.BodySizeLimitMiddleware",
+    # Right after the size limit, as one middleware did both before: every audit event of the request knows its origin.
+    "opennrm.audit.middleware.AuditOriginMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise, so that static assets keep their caching and every other answer is no-store.
@@ -255,6 +258,16 @@ TASKS = {
         "QUEUES": ["default", "linkage"],
     }
 }
+# The worker's recurring work, each queued (tonight, or now if overdue) by `opennrm serve` before it starts: named
+# here rather than imported by core/management/commands/serve.py, so that core stays below the domains (issue 23).
+RECURRING_WORK = [
+    "opennrm.decisions.tasks.deadline_work_schedule",  # the deadline sweep and its reminders (ADR 0007)
+    "opennrm.linkage.tasks.linkage_work_schedule",  # duplicate checks a crash left unqueued, then nightly (ADR 0014)
+    "opennrm.audit.tasks.audit_checkpoint_schedule",  # the signed checkpoint of the audit trail (ADR 0027)
+    "opennrm.api.tasks.idempotency_prune_schedule",  # the API's Idempotency-Key records past their retention
+]
+# The queue of duplicate detection's own worker (linkage/tasks.py LINKAGE_QUEUE), which `opennrm serve` starts.
+LINKAGE_QUEUE = "linkage"
 
 # Email: written to files under var/mail unless OPENNRM_EMAIL_BACKEND names the SMTP backend (or another).
 _EMAIL_BACKEND = os.environ.get("OPENNRM_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -297,6 +310,8 @@ SERVICE_DESK_CONTACT = os.environ.get(
 OPENNRM_BASE_URL = os.environ.get("OPENNRM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # A missed decision deadline is escalated by email while it is this many days old or less (ADR 0007).
 OPENNRM_BREACH_ESCALATION_DAYS = int(os.environ.get("OPENNRM_BREACH_ESCALATION_DAYS", "30"))
+# The table of the work the worker keeps queued by itself (core/schedule.py), named here so that core imports no domain.
+OPENNRM_WORKER_SCHEDULE_MODEL = "decisions.WorkerSchedule"
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,8 @@ OpenNRM's packages and modules, its cycles, the largest files and the longest fu
     python tools/module_graph.py [--root opennrm] [--top 10]
 
 Tests and migrations are left out: they are not part of the layered application. Every import counts,
-at the top of a module or inside a function (an import inside a function hides a cycle, it does not end it).
+at the top of a module or inside a function (an import inside a function hides a cycle, it does not end it);
+an import under `if TYPE_CHECKING:` is for annotations only and runs nothing, so it is not counted.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ def imported_modules(tree: ast.AST, this_module: str, is_package: bool) -> list[
 
     def visit(node: ast.AST, in_function: bool) -> None:
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                # For type annotations only: nothing is imported when the code runs (as import-linter is told).
+                visit(ast.Module(body=child.orelse, type_ignores=[]), in_function)
+                continue
             nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
             if isinstance(child, ast.Import):
                 found.extend((alias.name, in_function) for alias in child.names)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.crypto import salted_hmac
 
-from opennrm.decisions.models import OutgoingEmail
+from opennrm.core.models import OutgoingEmail
 from opennrm.policy import Role
 
 SESSION_HASH_SALT = "opennrm.accounts.User.get_session_auth_hash"
@@ -217,7 +217,7 @@ class AccessRequest(models.Model):
 
 
 class PasswordResetEmail(OutgoingEmail):
-    """A "set your password" link owed to a user, kept until the mail server takes it (decisions/outbox.py).
+    """A "set your password" link owed to a user, kept until the mail server takes it (core/outbox.py).
 
     The link's token is made when the email is sent, never stored: it is Django's password-reset token, which
     stops working once the password is set or after settings.PASSWORD_RESET_TIMEOUT.

@@ -1,4 +1,4 @@
-"""Emailing a "set your password" link, by the worker (`opennrm serve` starts it), through the outbox (decisions/outbox.py):
+"""Emailing a "set your password" link, by the worker (`opennrm serve` starts it), through the outbox (core/outbox.py):
 sent once, retried with backoff while the mail server is down, each attempt audited against the user."""
 
 from django.conf import settings
@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from opennrm.decisions.outbox import Message, attempt_send
+from opennrm.audit.services import audit_email_attempt
+from opennrm.core.outbox import Message, attempt_send
 
 from .models import PasswordResetEmail
 
@@ -45,10 +46,10 @@ def send_password_reset_email(*, email_id: int) -> str:
                 f"nobody at OpenNRM will ever ask you for your password.\n"
             ),
         )
-        sent = attempt_send(
+        sent = attempt_send(email, message, now=timezone.now())
+        audit_email_attempt(
             email,
-            message,
-            now=timezone.now(),
+            sent=sent,
             audit_action="user.password_reset_email",
             object_type="user",
             object_id=user.pk,

@@ -12,15 +12,16 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import field_validator
 
 from opennrm.accounts.services import SignInRefused, api_token_issue, locked_message
-from opennrm.audit.selectors import record_access_log
+from opennrm.cases.present import nrm_status_no_match_message, referral_as_dict
+from opennrm.cases.selectors import nrm_status_lookup, referral_page
+from opennrm.cases.services import referral_create
 from opennrm.core.errors import NotFound, OpenNRMError
 from opennrm.policy import Capability
 from opennrm.referrals import schemas as referral_schemas
 from opennrm.referrals.models import Status
-from opennrm.referrals.present import nrm_status_no_match_message, referral_as_dict
 from opennrm.referrals.references import home_office_reference_problem
-from opennrm.referrals.selectors import nrm_status_lookup, referral_open, referral_page
-from opennrm.referrals.services import duty_to_notify_create, referral_create
+from opennrm.referrals.selectors import record_access_log, referral_open
+from opennrm.referrals.services import duty_to_notify_create
 from opennrm.referrals.validation import FieldError, error_message, validate_duty_to_notify, validate_referral
 
 from .auth import BearerToken

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 from ninja import Field as NinjaField, Query, Router, Schema
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
+from opennrm.cases.present import access_as_dict, guardian_allocation_cut
 from opennrm.policy import Capability
 from opennrm.referrals.codes import local_authority_name
-from opennrm.referrals.present import access_as_dict, guardian_allocation_cut
 from opennrm.referrals.schemas import ShortLine, Text
 from opennrm.safeguarding import services
 from opennrm.safeguarding.models import AgeOutcome, Assessor, CareStatus, MissingEpisode, PlacementType, SupportModel

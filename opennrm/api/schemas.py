@@ -1,6 +1,6 @@
 """What the API answers, operation by operation: the output schemas its OpenAPI document publishes (issue 23 point 4).
 
-The presenters (`*_as_dict`, referrals/present.py, dashboards/present.py) stay the one source of the values, because
+The presenters (`*_as_dict`, cases/present.py, dashboards/present.py) stay the one source of the values, because
 the pages show the same; every answer is validated against its schema here before it is sent (`answer` below, or
 django-ninja's own response validation for a view that returns the presenter's dict).
 
@@ -111,7 +111,7 @@ class PingOut(Out):
     ok: Literal[True]
 
 
-# --- Referrals (referrals/present.py) ------------------------------------------------------------------------------
+# --- Referrals (cases/present.py) ------------------------------------------------------------------------------
 
 
 class ReferralCreatedOut(Out):

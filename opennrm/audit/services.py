@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -24,8 +24,8 @@ from django.db.models import Field, Model
 from django.http import HttpRequest
 from django.utils import timezone
 
-from opennrm.accounts.models import User
 from opennrm.core.errors import Refused
+from opennrm.core.models import OutgoingEmail
 
 from .chain import GENESIS, entry_digest, hashed_fields
 from .changes import difference, field_values, stored_values
@@ -40,6 +40,9 @@ from .checkpoint import (
 from .keys import create_file
 from .models import AuditChainHead, AuditEvent
 from .verify import checkpoint_shortfalls
+
+if TYPE_CHECKING:  # accounts lies above this layer (pyproject.toml's import contracts): for types only
+    from opennrm.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -81,13 +84,13 @@ class AuditEntry:
 
 
 def audit_record(
-    *, actor: User | None, action: str, object_type: str = "", object_id: str = "", details: dict | None = None
+    *, actor: "User | None", action: str, object_type: str = "", object_id: str = "", details: dict | None = None
 ) -> AuditEvent:
     """Append one event. Must run inside the acting service's transaction."""
     return audit_record_many(actor=actor, entries=[AuditEntry(action, object_type, str(object_id), details)])[0]
 
 
-def audit_record_many(*, actor: User | None, entries: list[AuditEntry]) -> list[AuditEvent]:
+def audit_record_many(*, actor: "User | None", entries: list[AuditEntry]) -> list[AuditEvent]:
     """Append several events for one actor under a single chain lock (bulk imports)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the acting service's transaction")
@@ -124,6 +127,32 @@ def audit_record_many(*, actor: User | None, entries: list[AuditEntry]) -> list[
     return events
 
 
+def audit_email_attempt(
+    email: OutgoingEmail,
+    *,
+    sent: bool,
+    audit_action: str,
+    object_id: object,
+    details: dict,
+    object_type: str = "referral",
+) -> AuditEvent:
+    """Audit one attempt at sending an OutgoingEmail (core/outbox.py's `attempt_send`, whose result is `sent`), in the
+    caller's transaction: `<audit_action>_sent` or `<audit_action>_failed`, against the record it is about (a
+    referral's uuid, a user's id). The event names how many addresses, not which: the trail need not hold contact details.
+    """
+    details = {**details, "attempt": email.attempts}
+    if sent:
+        action, details = f"{audit_action}_sent", {**details, "recipients": len(email.sent_to)}
+    else:
+        action = f"{audit_action}_failed"
+        details = {
+            **details,
+            "error": email.last_error,
+            "next_attempt_at": email.next_attempt_at and email.next_attempt_at.isoformat(),
+        }
+    return audit_record(actor=None, action=action, object_type=object_type, object_id=str(object_id), details=details)
+
+
 def object_type_of(instance_or_model: Model | type[Model]) -> str:
     """The audit trail's name for a kind of record: ClosureDay -> "closure_day"."""
     name = instance_or_model._meta.object_name
@@ -133,7 +162,7 @@ def object_type_of(instance_or_model: Model | type[Model]) -> str:
 
 def audit_change(
     *,
-    actor: User | None,
+    actor: "User | None",
     instance: Model,
     before: dict | None,
     deleted: bool = False,
@@ -158,7 +187,7 @@ def audit_change(
 
 
 @transaction.atomic
-def record_save[M: Model](*, actor: User | None, instance: M) -> M:
+def record_save[M: Model](*, actor: "User | None", instance: M) -> M:
     """Create or change a record that has no service of its own (an administrator's edit), checked and audited with before and after."""
     before = stored_values(instance)
     instance.full_clean()
@@ -168,7 +197,7 @@ def record_save[M: Model](*, actor: User | None, instance: M) -> M:
 
 
 @transaction.atomic
-def record_delete(*, actor: User | None, instance: Model) -> None:
+def record_delete(*, actor: "User | None", instance: Model) -> None:
     """Delete a record that has no service of its own, audited with what it said."""
     before = stored_values(instance)
     pk = instance.pk
@@ -178,7 +207,7 @@ def record_delete(*, actor: User | None, instance: Model) -> None:
 
 
 @transaction.atomic
-def record_relations_set(*, actor: User | None, instance: Model, relations: dict[str, list]) -> None:
+def record_relations_set(*, actor: "User | None", instance: Model, relations: dict[str, list]) -> None:
     """Set many-to-many relations of a record (an admin form's), audited with the related ids before and after."""
 
     def related_ids() -> dict[str, list[Any]]:
@@ -331,7 +360,7 @@ class CheckpointWritten:
 
 
 def audit_checkpoint_write(
-    *, actor: User | None, directory: Path | None = None, file: Path | None = None
+    *, actor: "User | None", directory: Path | None = None, file: Path | None = None
 ) -> CheckpointWritten:
     """Sign every chain's head into a new checkpoint file (never replacing one), audited in the same transaction.
 

@@ -1,4 +1,4 @@
-"""The worker's nightly audit checkpoint (ADR 0027), kept queued through decisions/schedule.py like the deadline sweep:
+"""The worker's nightly audit checkpoint (ADR 0027), kept queued through core/schedule.py like the deadline sweep:
 one current run, at 02:00 Europe/London, and one at once when the worker starts if the last is over a day old."""
 
 import datetime as dt
@@ -7,6 +7,8 @@ import logging
 from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
+
+from opennrm.core.schedule import is_current_run, last_finished, next_nightly_sweep, record_run, schedule_run
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +19,6 @@ CHECKPOINT_AGAIN_AFTER = dt.timedelta(days=1)
 def audit_checkpoint_schedule(*, now: dt.datetime | None = None) -> None:
     """At the worker's start (`opennrm serve`): tonight's checkpoint, or one now if the last was written more than
     a day ago (or never)."""
-    from opennrm.decisions.schedule import last_finished, schedule_run
-    from opennrm.decisions.tasks import next_nightly_sweep
-
     now = now or timezone.now()
     last = last_finished(AUDIT_CHECKPOINT)
     first = now if last is None or now - last > CHECKPOINT_AGAIN_AFTER else next_nightly_sweep(now)
@@ -31,8 +30,6 @@ def write_audit_checkpoint(context) -> dict | str:
     """Write a signed checkpoint into OPENNRM_AUDIT_CHECKPOINT_DIR; then queue the next night's. A refusal (the trail
     cut back since the last checkpoint) fails the run, logged as an error, and is tried again the next night."""
     from opennrm.core.errors import Refused
-    from opennrm.decisions.schedule import is_current_run, record_run, schedule_run
-    from opennrm.decisions.tasks import next_nightly_sweep
 
     from .services import audit_checkpoint_write
 

@@ -4,11 +4,10 @@ from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse, JsonResponse
 
-from opennrm.audit.services import current_origin, origin_from_request
-
 
 class BodySizeLimitMiddleware:
-    """Refuse oversized bodies with 413 before anything reads them, and note where a request came from for the audit trail."""
+    """Refuse oversized bodies with 413 before anything reads them (where a request came from is noted for the audit
+    trail next, by audit.middleware.AuditOriginMiddleware)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -23,11 +22,7 @@ class BodySizeLimitMiddleware:
             return self._too_large(request, f"The request body is {length:,} bytes; the limit is {limit // 1024:,} KiB")
         if self._is_unsized_upload(request) and not self._buffer_unsized_body(request, limit):
             return self._too_large(request, f"The request body is over the limit of {limit // 1024:,} KiB")
-        token = current_origin.set(origin_from_request(request))
-        try:
-            return self.get_response(request)
-        finally:
-            current_origin.reset(token)
+        return self.get_response(request)
 
     @staticmethod
     def _too_large(request, message: str) -> HttpResponse:

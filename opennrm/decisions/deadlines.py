@@ -39,14 +39,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind
-from opennrm.audit.services import audit_record
+from opennrm.audit.services import audit_email_attempt, audit_record
+from opennrm.core.outbox import Message, attempt_send, mail_connection, open_quietly
+from opennrm.core.schedule import LONDON, record_run, schedule_run
 from opennrm.referrals.models import CompetentAuthority, Referral, Status
 from opennrm.workdays.calendar import NATION_CODES, add_working_days, is_working_day, working_days_between
 
 from .models import DeadlineNotice, NoticeKind, Stage
-from .outbox import Message, attempt_send, mail_connection, open_quietly
-from .routing import LONDON
-from .schedule import record_run, schedule_run
 from .services import recovery_periods_end
 from .tasks import DEADLINE_NOTICES_SEND, DEADLINE_SWEEP, send_deadline_notices
 
@@ -102,7 +101,6 @@ class SweepSummary:
     reminders_created: int = 0
     breaches_created: int = 0
     overdue_beyond_escalation: int = 0  # overdue longer than the escalation window, never emailed about
-    idempotency_records_pruned: int = 0  # nightly housekeeping (api/services.py)
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
@@ -144,10 +142,6 @@ def deadline_sweep(
         Q(status__in=STAGE_DEADLINES[Stage.REASONABLE_GROUNDS][1], reasonable_grounds_due__lt=escalated_since)
         | Q(status__in=STAGE_DEADLINES[Stage.CONCLUSIVE_GROUNDS][1], recovery_period_ends_on__lt=escalated_since)
     ).count()
-
-    from opennrm.api.services import idempotency_records_prune
-
-    summary.idempotency_records_pruned = idempotency_records_prune(actor=None, now=now)
     # Also when nothing was created: a notice left unsent by a crash is sent now.
     schedule_run(DEADLINE_NOTICES_SEND, send_deadline_notices, run_after=now)
     summary.seconds = round(time.monotonic() - started, 3)
@@ -198,7 +192,7 @@ def _create_notices(
             created = max(cursor.rowcount, 0)
         if created:
             # One event per kind and stage and sweep, not per notice: a million-case first sweep stays
-            # within seconds. Each notice's sending is audited against its referral (outbox.py).
+            # within seconds. Each notice's sending is audited against its referral (audit_email_attempt).
             audit_record(
                 actor=None,
                 action="deadline_notice.create",
@@ -364,13 +358,12 @@ def _send_one(notice: DeadlineNotice, *, now: dt.datetime, connection) -> str:
         )
         return "superseded"
     message = notice_message(notice, referral, today=london_today(now))
-    sent = attempt_send(
+    sent = attempt_send(notice, message, now=now, connection=connection)
+    audit_email_attempt(
         notice,
-        message,
-        now=now,
+        sent=sent,
         audit_action=f"deadline_notice.{notice.kind}",
         object_id=referral.uuid,
         details=details,
-        connection=connection,
     )
     return "sent" if sent else "failed"

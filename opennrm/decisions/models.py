@@ -4,6 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from opennrm.core.models import OutgoingEmail
+from opennrm.referrals.codes import local_authorities
+
 
 class Stage(models.TextChoices):
     REASONABLE_GROUNDS = "reasonable_grounds", "Reasonable Grounds"
@@ -87,8 +90,6 @@ class RoutingRule(models.Model):
         return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
 
     def clean(self):
-        from opennrm.referrals.codes import local_authorities
-
         errors = {}
         if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
             errors["effective_to"] = "The last day must be on or after the first day"
@@ -115,21 +116,6 @@ class ReconsiderationRequest(models.Model):
     grounds = models.TextField()
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField()
-
-
-class OutgoingEmail(models.Model):
-    """An email the service owes someone, kept until the mail server takes it (decisions/outbox.py sends it)."""
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    sent_to = models.JSONField(default=list)
-
-    class Meta:
-        abstract = True
 
 
 class DecisionNotification(OutgoingEmail):
@@ -185,7 +171,7 @@ class WorkerSchedule(models.Model):
 
     Enqueueing a run and recording its task id happen under this row's lock in one transaction, so
     however often the worker restarts or two processes ask at once, one queued run is current; a run
-    left behind by an earlier schedule finds it is not, and does nothing (decisions/schedule.py).
+    left behind by an earlier schedule finds it is not, and does nothing (core/schedule.py).
     """
 
     name = models.CharField(max_length=60, primary_key=True)

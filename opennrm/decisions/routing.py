@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from opennrm.core.cache import ProcessCache
 from opennrm.referrals.models import CompetentAuthority
+from opennrm.referrals.references import received_on
 from opennrm.workdays.calendar import add_working_days
 
 from .models import DEFAULT_PANEL_PERIOD_DAYS, RoutingRule, RoutingRuleKind
@@ -104,11 +105,6 @@ def route_referral(
     if (immigration_detention or removal_action) and rules.ieca_in_force(received_on):
         return CompetentAuthority.IECA
     return CompetentAuthority.SCA
-
-
-def received_on(received_at: dt.datetime) -> dt.date:
-    """The date of receipt is the referral's date in Europe/London (contract section 1)."""
-    return received_at.astimezone(LONDON).date()
 
 
 def reasonable_grounds_due(

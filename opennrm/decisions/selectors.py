@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from opennrm.accounts.models import User
+from opennrm.audit.models import AuditEvent
 from opennrm.core.errors import NotFound
 from opennrm.policy import Capability, Compartment, has_capability
 from opennrm.referrals.models import OPEN_STATUSES, CompetentAuthority, Referral, Status, queue_deadline
@@ -191,8 +192,6 @@ def referral_history(*, actor: User, referral: Referral) -> list[HistoryEvent]:
     withdrawal. The competent authority's own working (proposed negatives, send-backs and their
     comments, re-routing reasons, who holds the case) is shown to its decision makers only.
     """
-    from opennrm.audit.models import AuditEvent
-
     internal = has_capability(actor, Capability.MAKE_DECISION)
     authority_names: dict[str | None, str] = dict(CompetentAuthority.choices)  # .get(None) is None
     changes = list(

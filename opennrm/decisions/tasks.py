@@ -6,7 +6,7 @@ message carries the NRM reference and nothing of the case; the letter itself is 
 
 Nothing is lost if the mail server is down. The `DecisionNotification` row is written in the same
 transaction as the decision, so it exists exactly when the decision does. Each attempt is recorded on
-it (outbox.py); a failed send schedules the next attempt itself (`run_after`, backing off up to
+it (core/outbox.py); a failed send schedules the next attempt itself (`run_after`, backing off up to
 outbox.MAX_BACKOFF) and keeps doing so until the mail server takes the message. The row is locked
 while sending and marked sent in that transaction, so a duplicate task finds it sent and does nothing.
 """
@@ -17,10 +17,11 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from opennrm.audit.services import audit_email_attempt
+from opennrm.core.outbox import Message, attempt_send
+from opennrm.core.schedule import is_current_run, last_finished, next_nightly_sweep, schedule_run
+
 from .models import Decision, DecisionNotification
-from .outbox import Message, attempt_send
-from .routing import LONDON
-from .schedule import is_current_run, last_finished, schedule_run
 
 
 def decision_notification_schedule(decision: Decision) -> DecisionNotification:
@@ -50,10 +51,10 @@ def send_decision_notification(*, notification_id: int) -> str:
                 f"Sign in to OpenNRM to read the decision letter.\n"
             ),
         )
-        sent = attempt_send(
+        sent = attempt_send(notification, message, now=timezone.now())
+        audit_email_attempt(
             notification,
-            message,
-            now=timezone.now(),
+            sent=sent,
             audit_action="decision.notification",
             object_id=referral.uuid,
             details={"reference": referral.reference, "decision": str(notification.decision.uuid)},
@@ -68,21 +69,11 @@ def send_decision_notification(*, notification_id: int) -> str:
 
 
 # Deadline reminders and breach escalations (decisions/deadlines.py, ADR 0007). The two tasks keep
-# themselves queued through decisions/schedule.py: one current run of each, whatever restarts.
+# themselves queued through core/schedule.py: one current run of each, whatever restarts.
 
 DEADLINE_SWEEP = "deadline_sweep"
 DEADLINE_NOTICES_SEND = "deadline_notices_send"
-NIGHTLY_SWEEP_AT = dt.time(2, 0)  # Europe/London: after the day's work, before the working day's email is read
 SWEEP_AGAIN_AFTER = dt.timedelta(days=1)
-
-
-def next_nightly_sweep(now: dt.datetime) -> dt.datetime:
-    """The next 02:00 in Europe/London after `now`."""
-    day = now.astimezone(LONDON).date()
-    at = dt.datetime.combine(day, NIGHTLY_SWEEP_AT, tzinfo=LONDON)
-    if at <= now:
-        at = dt.datetime.combine(day + dt.timedelta(days=1), NIGHTLY_SWEEP_AT, tzinfo=LONDON)
-    return at
 
 
 def deadline_work_schedule(*, now: dt.datetime | None = None) -> None:

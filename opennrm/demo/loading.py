@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, Team, User
 from opennrm.accounts.services import organisation_save, team_save, user_save
+from opennrm.cases.services import referral_create
 from opennrm.decisions.assignment import cases_assign
 from opennrm.decisions.models import Outcome, RoutingRule, RoutingRuleKind, Stage
 from opennrm.decisions.services import (
@@ -30,7 +31,7 @@ from opennrm.linkage.services import referrals_check_on_arrival
 from opennrm.policy import Role
 from opennrm.referrals.codes import local_authorities
 from opennrm.referrals.models import OPEN_STATUSES, Referral, ReferralDraft, Status
-from opennrm.referrals.services import draft_save, draft_start, referral_create
+from opennrm.referrals.services import draft_save, draft_start
 from opennrm.referrals.validation import validate_referral
 from opennrm.safeguarding import services as safeguarding
 from opennrm.safeguarding.guardians import seed_guardian_coverage

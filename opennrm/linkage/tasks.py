@@ -16,17 +16,22 @@ every referral without an `ArrivalCheck` from its first id on. Why no referral i
   nothing to do. Exactly one would need a lock on every submission; not worth it.
 - A crash between the commit and the enqueue (or a failed enqueue: the callback is `robust`, the referral is
   saved whatever happens) leaves a referral with no task. `sweep_unchecked_referrals` finds it: queued at the
-  worker's start (`opennrm serve`) and every night at 02:00, as the deadline sweep is (decisions/schedule.py).
+  worker's start (`opennrm serve`) and every night at 02:00, as the deadline sweep is (core/schedule.py).
 """
 
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 
-LINKAGE_QUEUE = "linkage"  # run by `opennrm serve`'s second worker, which keeps the identity index in memory
+from opennrm.core.schedule import is_current_run, next_nightly_sweep, record_run, schedule_run
+
+LINKAGE_QUEUE = (
+    settings.LINKAGE_QUEUE
+)  # run by `opennrm serve`'s second worker, which keeps the identity index in memory
 BATCH = 1000  # referrals compared in one pass (engine.Index.query_many)
 LINKAGE_SWEEP = "linkage_sweep"  # decisions.WorkerSchedule's name for the sweep
 
@@ -76,7 +81,7 @@ def enqueue_checks(referral_ids: list[int]) -> None:
         transaction.on_commit(lambda: _queue_check_unless_waiting(first_id), robust=True)
 
 
-# The sweep: the referrals a crash left with no task (above). Kept queued through decisions/schedule.py.
+# The sweep: the referrals a crash left with no task (above). Kept queued through core/schedule.py.
 
 
 def duplicate_detection_since() -> dt.datetime | None:
@@ -93,8 +98,6 @@ def duplicate_detection_since() -> dt.datetime | None:
 
 def linkage_work_schedule(*, now: dt.datetime | None = None) -> None:
     """At the worker's start (`opennrm serve`): a sweep now; each sweep queues the next night's."""
-    from opennrm.decisions.schedule import schedule_run
-
     schedule_run(LINKAGE_SWEEP, sweep_unchecked_referrals, run_after=now or timezone.now())
 
 
@@ -102,9 +105,6 @@ def linkage_work_schedule(*, now: dt.datetime | None = None) -> None:
 def sweep_unchecked_referrals(context) -> dict | str:
     """Check every referral made since duplicate detection was installed that has no `ArrivalCheck` (usually none:
     a crash between a submission's commit and its enqueue); then queue the next night's sweep."""
-    from opennrm.decisions.schedule import is_current_run, record_run, schedule_run
-    from opennrm.decisions.tasks import next_nightly_sweep
-
     from .services import referrals_check_unchecked
 
     if not is_current_run(LINKAGE_SWEEP, context.task_result.id):

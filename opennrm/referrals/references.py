@@ -7,8 +7,23 @@ folds case and drops every separator that does not tell two references apart. Th
 it divides a reference's parts (`H1234567/26`), and dropping it could join two different ones.
 """
 
+import datetime as dt
 import re
 import unicodedata
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def received_on(received_at: dt.datetime) -> dt.date:
+    """The date of receipt is the referral's date in Europe/London (contract section 1)."""
+    return received_at.astimezone(LONDON).date()
+
+
+def referral_reference(prefix: str, when: dt.datetime, pk: int) -> str:
+    """A record's reference: NRM-2026-000123 for a referral, DTN-… for a Duty to Notify report."""
+    return f"{prefix}-{received_on(when).year}-{pk:06d}"
+
 
 # What a key may hold: a stored reference is letters, digits, / and - (schemas.HomeOfficeReference).
 _KEY = re.compile(r"[a-z0-9][a-z0-9/]*")

@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid as uuid_module
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import cast
 
 from django.conf import settings
@@ -12,23 +13,24 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from opennrm.accounts.models import User
+from opennrm.audit.models import AuditEvent
 from opennrm.audit.services import AuditEntry, audit_record, audit_record_many
-from opennrm.core.errors import NotFound, Throttled
+from opennrm.core.errors import NotFound
 from opennrm.core.sql import CompiledQuery
 from opennrm.policy import (
     Access,
     Capability,
-    Compartment,
-    View,
+    EventGrant,
+    Role,
     accesses_to,
     compartments_for,
+    event_grants,
     has_capability,
+    record_access_log_scope,
     referral_scope,
 )
 
 from .models import DutyToNotify, NrmStatusLookup, Referral, ReferralDraft
-from .present import status_compartment
-from .references import home_office_reference_key
 
 
 def referrals_visible_to(*, actor: User) -> QuerySet[Referral]:
@@ -139,7 +141,8 @@ def referral_page(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[Referral], int]:
-    """A page of the referrals the actor may see, newest first, and the total; each listed record's read is audited."""
+    """A page of the referrals the actor may see, newest first, and the total; each listed record's read is audited.
+    Each carries its `access`; cases/selectors.py referral_page adds what a guardian service's view shows."""
     if not has_capability(actor, Capability.LIST_REFERRALS):
         return [], 0
     qs = referrals_visible_to(actor=actor)
@@ -159,18 +162,11 @@ def referral_page(
     items = [r for r in items if r.pk in accesses]
     for r in items:
         r.access = accesses[r.pk]
-    waiting = [r for r in items if r.access.view == View.GUARDIAN_ALLOCATION]
-    if waiting:  # what allocating needs, for the page at once (present.guardian_allocation_cut)
-        from opennrm.safeguarding.selectors import allocation_summaries
-
-        summaries = allocation_summaries(waiting)
-        for r in waiting:
-            r.allocation_summary = summaries[r.pk]
     audit_listed(actor=actor, referrals=items)
     return items, total
 
 
-def _lookup_refused_until(actor: User, now: dt.datetime) -> dt.datetime | None:
+def nrm_status_lookup_refused_until(actor: User, now: dt.datetime) -> dt.datetime | None:
     """Count this lookup against the user's limits (settings.NRM_STATUS_LOOKUPS_PER_*); None when it is allowed,
     else when the next one will be (the refused lookup itself is not counted)."""
     windows = [
@@ -204,46 +200,6 @@ def _lookup_refused_until(actor: User, now: dt.datetime) -> dt.datetime | None:
     return refused_until
 
 
-def nrm_status_lookup(*, actor: User, home_office_reference: str) -> list[dict]:
-    """The firewall's one opening: the status view (present.status_compartment: issued decisions only) of every
-    referral whose Home Office reference matches this one, compared by references.home_office_reference_key.
-
-    Throttled per user (Throttled); every lookup, found, not found or refused, is audited.
-    """
-    key = home_office_reference_key(home_office_reference)
-    if not has_capability(actor, Capability.LOOKUP_NRM_STATUS) or not key:
-        return []
-    typed = home_office_reference[:40]
-    with transaction.atomic():
-        refused_until = _lookup_refused_until(actor, timezone.now())
-        if refused_until is not None:
-            audit_record(
-                actor=actor,
-                action="nrm_status.lookup_throttled",
-                object_type="referral",
-                details={"home_office_reference": typed, "retry_at": refused_until.isoformat()},
-            )
-        else:
-            found = list(
-                Referral.objects.filter(home_office_reference_key=key)
-                .prefetch_related("decisions")
-                .order_by("received_at", "id")
-            )
-            audit_record_many(
-                actor=actor,
-                entries=[
-                    AuditEntry(
-                        "nrm_status.lookup", "referral", str(r.uuid), {"compartments": [Compartment.STATUS.value]}
-                    )
-                    for r in found
-                ]
-                or [AuditEntry("nrm_status.lookup", "referral", "", {"found": 0, "home_office_reference": typed})],
-            )
-    if refused_until is not None:
-        raise Throttled(refused_until, "Too many NRM status lookups in a short time")
-    return [status_compartment(r) for r in found]
-
-
 def drafts_for(*, actor: User) -> QuerySet[ReferralDraft]:
     """The actor's own unsubmitted drafts; nobody else ever sees them."""
     return ReferralDraft.objects.filter(owner_id=actor.pk, submitted_referral__isnull=True).order_by("-updated_at")
@@ -272,3 +228,110 @@ def duty_to_notify_open(*, actor: User, uuid: str | uuid_module.UUID) -> DutyToN
         raise NotFound
     audit_record(actor=actor, action="duty_to_notify.read", object_type="duty_to_notify", object_id=str(report.uuid))
     return report
+
+
+# --- A referral's access log: who did what to it, read from the audit trail ----------------------------------------
+
+# What each action on a referral means to someone reading its access log; others are shown by code.
+ACTION_DESCRIPTIONS = {
+    "referral.create": "Made the referral",
+    "referral.import": "Imported the referral",
+    "referral.read": "Opened the record",
+    "referral.read_refused": "Tried to open the record, and was refused",
+    "referral.list": "Saw it in a list of referrals",
+    "referral.reroute": "Sent it to another competent authority",
+    "referral.access_log_read": "Looked at who has seen the record",
+    "referral.access_log_refused": "Tried to look at who has seen the record, and was refused",
+    "nrm_status.lookup": "Looked up its NRM status by Home Office reference",
+    "nrm_status.lookup_throttled": "Tried to look up an NRM status, and was refused: too many lookups in a short time",
+    "decision.notification_sent": "Sent a decision notification",
+    "decision.notification_failed": "Tried to send a decision notification, and failed",
+    "decision.confirm": "Confirmed a decision",
+    "decision.send_back": "Sent a proposed decision back",
+}
+
+
+@dataclass(frozen=True)
+class AccessLogEntry:
+    at: dt.datetime
+    action: str
+    description: str
+    username: str  # empty for the service itself (the background worker)
+    name: str
+    role: str
+    organisation: str
+    ip_address: str | None
+    user_agent: str
+    compartments: list[str]
+    purpose: str
+
+
+@dataclass(frozen=True)
+class AccessLog:
+    referral: Referral
+    entries: list[AccessLogEntry]
+    total: int
+    grants: list[EventGrant]  # access its events gave others: who, why, when it began and ended (ADR 0028)
+    now: dt.datetime
+
+
+def _describe(action: str) -> str:
+    if action in ACTION_DESCRIPTIONS:
+        return ACTION_DESCRIPTIONS[action]
+    if action.startswith("decision."):
+        return "Recorded a decision (" + action.removeprefix("decision.").replace("_", " ") + ")"
+    return action.replace("_", " ").replace(".", ": ")
+
+
+def record_access_log(
+    *, actor: User, referral_uuid: str | uuid_module.UUID, offset: int = 0, limit: int = 25
+) -> AccessLog:
+    """One referral's audit events, newest first: who did what to it, when and from where.
+
+    For the child's local authority, guardian and auditors (policy.record_access_log_scope); anyone
+    else, or a record outside their scope, gets NotFound. Reading the log is audited, and so shows in it.
+    """
+    scope = record_access_log_scope(actor)
+    with transaction.atomic():
+        referral = None
+        if scope is not None:
+            try:
+                referral = Referral.objects.filter(scope).get(uuid=referral_uuid)
+            except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
+                referral = None
+        audit_record(
+            actor=actor,
+            action="referral.access_log_read" if referral else "referral.access_log_refused",
+            object_type="referral",
+            object_id=str(referral.uuid) if referral else str(referral_uuid)[:64],
+        )
+    if referral is None:
+        raise NotFound
+    events = AuditEvent.objects.filter(object_type="referral", object_id=str(referral.uuid))
+    total = events.count()
+    page = list(events.order_by("-occurred_at", "-id")[offset : offset + limit])
+    users = User.objects.select_related("organisation").in_bulk({e.actor_id for e in page if e.actor_id})
+    entries = []
+    for event in page:
+        user = users.get(event.actor_id)
+        role = Role(event.actor_role).label if event.actor_role in Role.values else event.actor_role
+        entries.append(
+            AccessLogEntry(
+                at=event.occurred_at,
+                action=event.action,
+                description=_describe(event.action),
+                username=event.actor_username,
+                name=(user.get_full_name() or user.username)
+                if user
+                else (event.actor_username or "OpenNRM (the service itself)"),
+                role=role,
+                organisation=user.organisation.name if user and user.organisation else "",
+                ip_address=event.ip_address,
+                user_agent=event.user_agent,
+                compartments=list(event.details.get("compartments", [])) if isinstance(event.details, dict) else [],
+                purpose=str(event.details.get("purpose", "")) if isinstance(event.details, dict) else "",
+            )
+        )
+    return AccessLog(
+        referral=referral, entries=entries, total=total, grants=event_grants([referral.pk]), now=timezone.now()
+    )

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from opennrm.decisions.models import OutgoingEmail
+from opennrm.core.models import OutgoingEmail
 
 RETURN_INTERVIEW_WITHIN = dt.timedelta(hours=72)  # DfE statutory guidance on children who go missing (2014)
 ACKNOWLEDGE_HIGH_RISK_WITHIN = dt.timedelta(hours=1)

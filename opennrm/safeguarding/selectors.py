@@ -330,8 +330,6 @@ def guardian_requests_waiting(*, actor: User, limit: int = 100) -> list[WaitingC
 
 def guardians_of(*, actor: User) -> list[User]:
     """The guardians of the actor's own service, to allocate from."""
-    from opennrm.accounts.models import User
-
     if not has_capability(actor, Capability.ALLOCATE_GUARDIAN) or actor.organisation_id is None:
         return []
     return list(

@@ -15,8 +15,8 @@ from django.tasks import task
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
-from opennrm.audit.services import audit_record
-from opennrm.decisions.outbox import Message, attempt_send
+from opennrm.audit.services import audit_email_attempt, audit_record
+from opennrm.core.outbox import Message, attempt_send
 from opennrm.policy import Role
 
 from .models import (
@@ -105,7 +105,7 @@ def recipients(alert: SafeguardingAlert) -> list[str]:
 
 @task()
 def send_safeguarding_alert(*, alert_id: int) -> str:
-    """Email an alert's recipients (decisions/outbox.py: sent once, retried with backoff while the mail server is down)."""
+    """Email an alert's recipients (core/outbox.py: sent once, retried with backoff while the mail server is down)."""
     with transaction.atomic():
         alert = (
             SafeguardingAlert.objects.select_for_update(of=("self",))
@@ -123,10 +123,10 @@ def send_safeguarding_alert(*, alert_id: int) -> str:
                 f"Sign in to OpenNRM to see the details and acknowledge it in your work queue.\n"
             ),
         )
-        sent = attempt_send(
+        sent = attempt_send(alert, message, now=timezone.now())
+        audit_email_attempt(
             alert,
-            message,
-            now=timezone.now(),
+            sent=sent,
             audit_action="safeguarding.alert",
             object_id=referral.uuid,
             details={"reference": referral.reference, "episode": str(alert.episode.uuid), "kind": alert.kind},

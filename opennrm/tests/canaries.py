@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind, User
+from opennrm.cases.services import referral_create
 from opennrm.decisions.models import Decision
 from opennrm.decisions.services import decision_record
 from opennrm.linkage.models import Band, MatchCandidate, Person
@@ -34,7 +35,7 @@ from opennrm.linkage.services import candidate_confirm
 from opennrm.policy import Compartment, Role, View, access_to, linkage_scope, referral_scope
 from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.selectors import duty_to_notify_reports_for
-from opennrm.referrals.services import draft_save, draft_start, duty_to_notify_create, referral_create
+from opennrm.referrals.services import draft_save, draft_start, duty_to_notify_create
 from opennrm.referrals.validation import validate_duty_to_notify, validate_referral
 from opennrm.safeguarding import services as safeguarding
 from opennrm.safeguarding.guardians import seed_guardian_coverage

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from opennrm.cases.services import referral_create
 from opennrm.decisions.services import (
     decision_confirm,
     decision_record,
@@ -25,7 +26,6 @@ from opennrm.decisions.services import (
     referral_withdraw,
 )
 from opennrm.referrals.models import Referral
-from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
 
 from .canaries import Canary, referral_body

@@ -17,8 +17,6 @@ from django.views.decorators.http import require_POST
 from opennrm.core.errors import Invalid, Refused
 from opennrm.decisions.assignment import (
     BulkAssignmentRefused,
-    assignable_people,
-    assignable_teams,
     case_assign,
     cases_assign,
 )
@@ -43,7 +41,9 @@ from opennrm.referrals.codes import NATIONS, local_authorities
 from opennrm.referrals.models import CompetentAuthority
 from opennrm.referrals.selectors import referral_open
 
+from .assigning import UNASSIGN, assign_targets
 from .errors import form_errors
+from .views import referral_detail_response
 
 PAGE_SIZE = 25
 AGE_GROUPS = {"child": "Child", "adult": "Adult", "unknown": "Not sure (treated as a child)"}
@@ -53,7 +53,6 @@ QUEUE_VIEWS = {
     QueueView.UNASSIGNED: "Unassigned",
     QueueView.ALL: "All open cases",
 }
-UNASSIGN = "nobody"
 
 
 def _choice(params, name: str, allowed) -> str | None:
@@ -69,26 +68,6 @@ def _authority_choices(user) -> list[tuple[str, str]]:
     else:
         codes = sorted(local_authorities(), key=lambda code: local_authorities()[code][0])
     return [(code, f"Children of {local_authorities()[code][0]}") for code in codes if code in local_authorities()]
-
-
-def assign_targets(user) -> list[tuple[str, str]]:
-    """What "Assign selected to" offers: me, each colleague, each team, nobody."""
-
-    def label(username: str, first_name: str, last_name: str) -> str:
-        name = "Me" if username == user.username else f"{first_name} {last_name}".strip()
-        return f"{name} ({username})" if name else username
-
-    # Plain values: an authority may have hundreds of decision makers.
-    people = [
-        (f"user:{row[0]}", label(*row))
-        for row in assignable_people(actor=user).values_list("username", "first_name", "last_name")
-    ]
-    people.sort(key=lambda option: option[0] != f"user:{user.username}")
-    teams = [
-        (f"team:{pk}", f"{name} (the team, no one in it yet)")
-        for pk, name in assignable_teams(actor=user).values_list("pk", "name")
-    ]
-    return people + teams + [(UNASSIGN, "Nobody (unassign)")]
 
 
 def _queue_filters(user, params) -> tuple[str, dict, int]:
@@ -197,8 +176,6 @@ def _assign_target(value: str) -> dict | None:
 @require_POST
 def referral_assign(request, referral_id):
     """Assign one case from its own page."""
-    from .views import referral_detail_response
-
     referral, refused = _open(request, referral_id, Capability.MAKE_DECISION, "assign")
     if refused:
         return refused

@@ -9,7 +9,7 @@ the API uses (referrals/validation.py), and each page shows the errors that belo
 must be contacted first, no consent), no is an adult (consent). An adult who does not consent is not
 referred: the journey becomes a Duty to Notify, which sends only the answers that cannot identify them.
 These rules are the referrals domain's (validation.py: asks_consent, is_duty_to_notify,
-duty_to_notify_answers; services.py: referral_send, duty_to_notify_send); the pages ask them.
+duty_to_notify_answers; services.py: duty_to_notify_send; cases/services.py: referral_send); the pages ask them.
 """
 
 import copy
@@ -31,6 +31,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_http_methods
 
 from opennrm.accounts.selectors import guardian_services_covering
+from opennrm.cases.services import referral_send
 from opennrm.core.errors import Invalid, NotAllowed, NotFound
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.codes import (
@@ -49,7 +50,6 @@ from opennrm.referrals.services import (
     draft_save,
     draft_start,
     duty_to_notify_send,
-    referral_send,
 )
 from opennrm.referrals.validation import (
     FieldError,

@@ -4,24 +4,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from opennrm.audit.selectors import record_access_log
+from opennrm.cases.present import guardian_allocation_cut, missing_person_cut, nrm_status_no_match_message
+from opennrm.cases.selectors import nrm_status_lookup, referral_page
 from opennrm.core.errors import Throttled
 from opennrm.decisions.models import Outcome, Stage
 from opennrm.decisions.selectors import deadline_notices_of, referral_history
 from opennrm.linkage.selectors import referral_linkage
 from opennrm.policy import Capability, Compartment, View, compartments_for, has_capability
 from opennrm.referrals.models import CompetentAuthority, Status
-from opennrm.referrals.present import guardian_allocation_cut, missing_person_cut, nrm_status_no_match_message
 from opennrm.referrals.references import home_office_reference_problem
-from opennrm.referrals.selectors import (
-    drafts_for,
-    nrm_status_lookup,
-    referral_open,
-    referral_page,
-)
+from opennrm.referrals.selectors import drafts_for, record_access_log, referral_open
+
+from .assigning import assign_targets
 
 PAGE_SIZE = 25
-# The words for the codes of a status view (referrals/present.py status_compartment).
+# The words for the codes of a status view (cases/present.py status_compartment).
 STATUS_VIEW_LABELS = {
     "status": dict(Status.choices),
     "competent_authority": dict(CompetentAuthority.choices),
@@ -86,8 +83,6 @@ def referral_detail(request, referral_id):
 
 def referral_detail_response(request, referral, *, errors=None, status: int = 200):
     """The referral's page, also shown again with the reason when an action on it was refused."""
-    from .decision_views import assign_targets
-
     access = referral.access  # what the user sees of this referral and why (referral_open, ADR 0028)
     compartments = access.compartments
     decides = has_capability(request.user, Capability.MAKE_DECISION)
@@ -100,7 +95,7 @@ def referral_detail_response(request, referral, *, errors=None, status: int = 20
             "history": referral_history(actor=request.user, referral=referral),
             "show": {c.value: c in compartments for c in Compartment},
             "access": access,
-            # A cut view's fields, the same the API answers with (referrals/present.py).
+            # A cut view's fields, the same the API answers with (cases/present.py).
             "cut": missing_person_cut(referral)
             if access.view == View.MISSING_PERSON
             else guardian_allocation_cut(referral)

@@ -1,16 +1,19 @@
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from opennrm.accounts.models import User
 from opennrm.audit.services import record_delete, record_save
 
 from .calendar import forget_closure_days
 from .models import ClosureDay
 
+if TYPE_CHECKING:  # accounts lies above this layer (pyproject.toml's import contracts): for types only
+    from opennrm.accounts.models import User
+
 
 @transaction.atomic
-def closure_day_save(*, actor: User, closure: ClosureDay) -> ClosureDay:
+def closure_day_save(*, actor: "User", closure: ClosureDay) -> ClosureDay:
     """Add or change a closure day, audited with what it said before and after; deadlines counted after it see it."""
     closure = record_save(actor=actor, instance=closure)
     transaction.on_commit(forget_closure_days)
@@ -18,7 +21,7 @@ def closure_day_save(*, actor: User, closure: ClosureDay) -> ClosureDay:
 
 
 @transaction.atomic
-def closure_day_delete(*, actor: User, closure: ClosureDay) -> None:
+def closure_day_delete(*, actor: "User", closure: ClosureDay) -> None:
     record_delete(actor=actor, instance=closure)
     transaction.on_commit(forget_closure_days)
 

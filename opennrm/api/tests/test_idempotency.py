@@ -108,13 +108,13 @@ def test_longest_allowed_key_works(fr_client, child_referral_body):
     assert fr_client.post("/api/v1/referrals", child_referral_body, headers=_key("k" * 255)).status_code == 201
 
 
-def test_the_nightly_sweep_prunes_keys_older_than_the_retention_and_keeps_the_rest(fr_client, child_referral_body):
+def test_the_nightly_prune_removes_keys_older_than_the_retention_and_keeps_the_rest(fr_client, child_referral_body):
     import datetime as dt
 
     from django.utils import timezone
 
     from opennrm.api.services import IDEMPOTENCY_RETENTION
-    from opennrm.decisions.deadlines import deadline_sweep
+    from opennrm.api.tasks import idempotency_prune
 
     fr_client.post("/api/v1/referrals", child_referral_body, headers=_key("old-key"))
     fr_client.post(
@@ -125,9 +125,9 @@ def test_the_nightly_sweep_prunes_keys_older_than_the_retention_and_keeps_the_re
         created_at=now - IDEMPOTENCY_RETENTION - dt.timedelta(minutes=1)
     )
 
-    summary = deadline_sweep(now=now)
+    summary = idempotency_prune(now=now)
 
-    assert summary.idempotency_records_pruned == 1
+    assert summary["pruned"] == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new-key"]
     assert AuditEvent.objects.filter(action="idempotency.pruned").get().details["deleted"] == 1
     # A repeat of the kept key still answers as the first time did.

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from opennrm.accounts.models import Organisation, OrganisationKind
 from opennrm.audit.models import AuditEvent
+from opennrm.cases.services import referral_create
 from opennrm.policy import Role
 from opennrm.referrals.selectors import referral_open
-from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
 from opennrm.safeguarding.services import guardian_allocate
 

@@ -14,9 +14,9 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
+from opennrm.cases.services import referral_create
 from opennrm.core.errors import Invalid, NotAllowed, NotFound, OpenNRMError, Refused, Throttled
 from opennrm.policy import Role
-from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
 from opennrm.tests.status_pages import visible_text
 

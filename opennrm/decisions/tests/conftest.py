@@ -3,10 +3,10 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from opennrm.cases.services import referral_create
 from opennrm.decisions.models import RoutingRule
 from opennrm.policy import Role
 from opennrm.referrals.models import Referral
-from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
 
 ISLINGTON = "E09000019"

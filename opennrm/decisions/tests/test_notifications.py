@@ -10,8 +10,8 @@ import pytest
 import time_machine
 
 from opennrm.audit.models import AuditEvent
+from opennrm.core.outbox import MAX_BACKOFF, backoff_after
 from opennrm.decisions.models import DecisionNotification, Outcome, Stage
-from opennrm.decisions.outbox import MAX_BACKOFF, backoff_after
 from opennrm.decisions.services import decision_confirm, decision_record
 from opennrm.decisions.tasks import send_decision_notification
 from opennrm.tests.mail import run_worker

@@ -10,11 +10,12 @@ from django.test import Client
 
 from opennrm.accounts.models import Organisation, User
 from opennrm.audit.models import AuditEvent
+from opennrm.cases.selectors import nrm_status_lookup
 from opennrm.decisions.models import Decision
 from opennrm.demo.loading import DEFAULT_PASSWORD, USERS
 from opennrm.policy import Role
 from opennrm.referrals.models import Referral, ReferralDraft, Status
-from opennrm.referrals.selectors import drafts_for, nrm_status_lookup, referrals_visible_to
+from opennrm.referrals.selectors import drafts_for, referrals_visible_to
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ import datetime as dt
 
 from django.utils import timezone
 
+from opennrm.cases.services import referral_create
 from opennrm.conftest import VALID_CHILD_REFERRAL
-from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
 
 

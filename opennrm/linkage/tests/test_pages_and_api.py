@@ -165,7 +165,7 @@ def test_imported_referrals_are_checked_too_and_the_same_home_office_reference_i
 
     from django.utils import timezone
 
-    from opennrm.referrals.services import ImportItem, referrals_import
+    from opennrm.cases.services import ImportItem, referrals_import
     from opennrm.referrals.validation import validate_referral
 
     from .support import SOMEONE_ELSE

@@ -127,8 +127,8 @@ def test_a_referral_whose_enqueue_a_crash_lost_is_checked_by_the_sweep_at_start_
 
 
 def test_an_import_in_batches_queues_one_check_for_all_its_referrals(tmp_path, make_user):
+    from opennrm.cases.tests.test_import import run_import
     from opennrm.demo.synthetic import write_import_file
-    from opennrm.referrals.tests.test_import import run_import
 
     make_user(Role.FIRST_RESPONDER, "fr.import")
     path = tmp_path / "referrals.jsonl"

@@ -3,8 +3,9 @@
 import pytest
 from django.utils import timezone
 
+from opennrm.cases.services import referral_create
 from opennrm.policy import Role
-from opennrm.referrals.services import draft_start, referral_create
+from opennrm.referrals.services import draft_start
 from opennrm.referrals.validation import validate_referral
 from opennrm.tests.mail import run_worker
 

@@ -7,17 +7,13 @@ import datetime as dt
 import pytest
 
 from opennrm.audit.models import AuditEvent
+from opennrm.cases.services import referral_send
 from opennrm.conftest import VALID_CHILD_REFERRAL
 from opennrm.core.errors import Invalid, NotAllowed, NotFound
 from opennrm.policy import Role
 from opennrm.referrals.models import DutyToNotify, Referral, ReferralDraft
 from opennrm.referrals.schemas import DutyToNotifyIn, ReferralIn
-from opennrm.referrals.services import (
-    draft_save,
-    draft_start,
-    duty_to_notify_send,
-    referral_send,
-)
+from opennrm.referrals.services import draft_save, draft_start, duty_to_notify_send
 from opennrm.referrals.validation import (
     IDENTIFYING_FIELDS,
     asks_consent,

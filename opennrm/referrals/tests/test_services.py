@@ -7,12 +7,12 @@ import re
 import pytest
 
 from opennrm.audit.models import AuditEvent
+from opennrm.cases import services
+from opennrm.cases.services import ImportItem, referral_create, referrals_import
 from opennrm.conftest import VALID_CHILD_REFERRAL
 from opennrm.core.errors import NotAllowed
 from opennrm.policy import Role
-from opennrm.referrals import services
 from opennrm.referrals.models import Referral
-from opennrm.referrals.services import ImportItem, referral_create, referrals_import
 from opennrm.referrals.validation import validate_referral
 from opennrm.workdays.calendar import forget_closure_days
 

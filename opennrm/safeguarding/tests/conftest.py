@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from opennrm.cases.services import referral_create
 from opennrm.policy import Role
-from opennrm.referrals.services import referral_create
 from opennrm.referrals.validation import validate_referral
 from opennrm.safeguarding.guardians import seed_guardian_coverage
 

@@ -60,7 +60,7 @@ def test_a_child_referral_in_a_covered_area_asks_for_a_guardian_in_the_same_tran
     assert GuardianAllocationRequest.objects.filter(referral=unsure).exists()  # presumption of age
     uncovered = make_child(people["police"], child_referral_body, local_authority="E06000001")
     assert not GuardianAllocationRequest.objects.filter(referral=uncovered).exists()
-    from opennrm.referrals.services import referral_create
+    from opennrm.cases.services import referral_create
     from opennrm.referrals.validation import validate_referral
 
     data, errors = validate_referral(adult_referral_body, now=timezone.now())
@@ -274,8 +274,8 @@ def test_local_authority_and_guardian_scope(people, child_referral_body, role, c
 
 
 def test_imported_child_referrals_ask_for_a_guardian_too(people, child_referral_body):
+    from opennrm.cases.services import ImportItem, referrals_import
     from opennrm.referrals.models import Referral
-    from opennrm.referrals.services import ImportItem, referrals_import
     from opennrm.referrals.validation import validate_referral
 
     items = []

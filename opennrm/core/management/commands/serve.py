@@ -6,7 +6,8 @@ this command exits non-zero, so a supervisor (systemd, a container runtime) sees
 
 Before starting them it queues the worker's own recurring work (the nightly deadline sweep,
 decisions/tasks.py; duplicate detection's sweep, linkage/tasks.py; the audit trail's signed checkpoint,
-audit/tasks.py), so `opennrm serve` (and `make run`) needs nothing else to send reminders.
+audit/tasks.py; the pruning of the API's Idempotency-Key records, api/tasks.py), so `opennrm serve` (and
+`make run`) needs nothing else to send reminders.
 """
 
 import contextlib
@@ -19,14 +20,12 @@ import sys
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
-
-from opennrm.audit.tasks import audit_checkpoint_schedule
-from opennrm.decisions.tasks import deadline_work_schedule
-from opennrm.linkage.tasks import LINKAGE_QUEUE, linkage_work_schedule
+from django.utils.module_loading import import_string
 
 LINKAGE_WORKER_NICENESS = 19  # the lowest: it runs when the server, PostgreSQL and the other worker leave the CPU idle
 STOP_GRACE_SECONDS = 20  # gunicorn's graceful timeout below, plus time to exit
@@ -75,11 +74,11 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1")
         self._check_port(host, port)
         self._check_database()
-        # The worker's own work: tonight's deadline sweep (or one now, if the last is over a day old); a sweep now
-        # for referrals a crash left with no duplicate check queued (linkage/tasks.py), then one every night.
-        deadline_work_schedule()
-        linkage_work_schedule()
-        audit_checkpoint_schedule()  # tonight's signed checkpoint of the audit trail, or one now if the last is over a day old
+        # The worker's own work (settings.RECURRING_WORK): tonight's deadline sweep (or one now, if the last is over a
+        # day old); a sweep now for referrals a crash left with no duplicate check queued, then one every night;
+        # tonight's signed checkpoint of the audit trail; the API's Idempotency-Key records past their retention.
+        for schedule in settings.RECURRING_WORK:
+            import_string(schedule)()
         call_command("collectstatic", interactive=False, verbosity=0)
         connections.close_all()  # the children open their own
 
@@ -109,7 +108,7 @@ class Command(BaseCommand):
         worker_cmd = [sys.executable, "-m", "opennrm.cli", "db_worker"]
         # Duplicate detection's checks in a worker of their own: it holds every referral's identity in memory,
         # and building that index (minutes at a million referrals) must not hold up notifications (ADR 0014).
-        linkage_worker_cmd = [sys.executable, "-m", "opennrm.cli", "db_worker", "--queue-name", LINKAGE_QUEUE]
+        linkage_worker_cmd = [sys.executable, "-m", "opennrm.cli", "db_worker", "--queue-name", settings.LINKAGE_QUEUE]
 
         stop_signal: list[int] = []
 

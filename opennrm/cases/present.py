@@ -8,8 +8,8 @@ from opennrm.core.sql import CompiledQuery
 from opennrm.decisions.models import Decision, DecisionState
 from opennrm.decisions.routing import received_on
 from opennrm.policy import GUARDIAN_ALLOCATION_FIELDS, MISSING_PERSON_FIELDS, Access, Compartment, View
-
-from .models import Referral
+from opennrm.referrals.models import Referral
+from opennrm.safeguarding.selectors import allocation_summaries
 
 _REFERRAL_ID_PLACEHOLDER = -5_318_008
 
@@ -86,8 +86,6 @@ def missing_person_cut(referral: Referral) -> dict:
 
 def guardian_allocation_cut(referral: Referral, summary=None) -> dict:
     """What a guardian service sees of a child waiting for a guardian (policy.GUARDIAN_ALLOCATION_FIELDS)."""
-    from opennrm.safeguarding.selectors import allocation_summaries
-
     s = summary or getattr(referral, "allocation_summary", None) or allocation_summaries([referral])[referral.pk]
     pv = referral.potential_victim or {}
     return {

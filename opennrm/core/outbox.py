@@ -1,4 +1,5 @@
-"""Sending an OutgoingEmail (a decision notification, a deadline notice) once, however often it is tried.
+"""Sending an OutgoingEmail (a decision notification, a deadline notice, a safeguarding alert, a "set your password"
+link) once, however often it is tried.
 
 Email is not a secure channel: it can be read in transit, forwarded, or land in a shared inbox. So
 every message names the NRM reference and nothing of the person; the case is read after signing in.
@@ -7,7 +8,8 @@ The caller locks the row (`select_for_update`) in a transaction and calls `attem
 records the attempt on the row: when the mail server takes the message, `sent_at` and `sent_to` in
 that same transaction, so a second try finds it sent; when it does not, the error and the time of
 the next attempt (backing off 1, 2, 4 … minutes up to MAX_BACKOFF), so nothing is lost while the
-mail server is down. Each outcome is audited against the referral, with how many addresses, not which.
+mail server is down. The caller audits each outcome in the same transaction (audit.services.audit_email_attempt:
+against the record it is about, with how many addresses, not which): core is below the audit trail.
 """
 
 import contextlib
@@ -17,8 +19,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
-
-from opennrm.audit.services import audit_record
 
 from .models import OutgoingEmail
 
@@ -38,24 +38,11 @@ def backoff_after(attempts: int) -> dt.timedelta:
     return min(FIRST_BACKOFF * 2 ** min(attempts - 1, 20), MAX_BACKOFF)
 
 
-def attempt_send(
-    email: OutgoingEmail,
-    message: Message,
-    *,
-    now: dt.datetime,
-    audit_action: str,
-    object_id,
-    details: dict,
-    object_type: str = "referral",
-    connection=None,
-) -> bool:
-    """One attempt at sending `email` (locked by the caller); True when sent, or when there was no address to send to.
-
-    Audited as `<audit_action>_sent` or `<audit_action>_failed`, against the record it is about (a referral's uuid, a user's id).
-    """
+def attempt_send(email: OutgoingEmail, message: Message, *, now: dt.datetime, connection=None) -> bool:
+    """One attempt at sending `email` (locked by the caller), recorded on its row; True when sent, or when there was
+    no address to send to. The caller audits the outcome (audit.services.audit_email_attempt)."""
     email.attempts += 1
     email.last_attempt_at = now
-    details = {**details, "attempt": email.attempts}
     try:
         if message.to:
             (connection or mailers.default).send_messages(
@@ -65,24 +52,9 @@ def attempt_send(
         email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         email.next_attempt_at = now + backoff_after(email.attempts)
         email.save(update_fields=["attempts", "last_attempt_at", "last_error", "next_attempt_at"])
-        audit_record(
-            actor=None,
-            action=f"{audit_action}_failed",
-            object_type=object_type,
-            object_id=str(object_id),
-            details={**details, "error": email.last_error, "next_attempt_at": email.next_attempt_at.isoformat()},
-        )
         return False
     email.sent_at, email.sent_to, email.next_attempt_at = now, message.to, None
     email.save(update_fields=["attempts", "last_attempt_at", "sent_at", "sent_to", "next_attempt_at"])
-    # The audit names how many addresses, not which: the trail need not hold contact details.
-    audit_record(
-        actor=None,
-        action=f"{audit_action}_sent",
-        object_type=object_type,
-        object_id=str(object_id),
-        details={**details, "recipients": len(message.to)},
-    )
     return True
 
 

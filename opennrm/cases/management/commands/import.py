@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from opennrm.accounts.models import User
 from opennrm.audit.services import Origin, current_origin
+from opennrm.cases.services import ImportItem, ImportOutcome, referrals_import
 from opennrm.policy import Capability, has_capability
 from opennrm.referrals.schemas import ImportLine
-from opennrm.referrals.services import ImportItem, ImportOutcome, referrals_import
 from opennrm.referrals.validation import validate_import_line
 
 DEFAULT_BATCH_SIZE = 1000
