@@ -8,7 +8,10 @@ from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
 
+from opennrm.core.errors import Refused
 from opennrm.core.schedule import is_current_run, last_finished, next_nightly_sweep, record_run, schedule_run
+
+from .services import audit_checkpoint_write
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +32,6 @@ def audit_checkpoint_schedule(*, now: dt.datetime | None = None) -> None:
 def write_audit_checkpoint(context) -> dict | str:
     """Write a signed checkpoint into OPENNRM_AUDIT_CHECKPOINT_DIR; then queue the next night's. A refusal (the trail
     cut back since the last checkpoint) fails the run, logged as an error, and is tried again the next night."""
-    from opennrm.core.errors import Refused
-
-    from .services import audit_checkpoint_write
 
     if not is_current_run(AUDIT_CHECKPOINT, context.task_result.id):
         return "not the current run: another is queued"
