@@ -22,6 +22,7 @@ from .models import Release, ReleaseStatus
 NATIONAL_SOURCE = "Source: Home Office, National Referral Mechanism statistics (published)"
 NATIONAL_FILE = Path(__file__).resolve().parent / "data" / "nrm_referrals_longitudinal.csv"
 CHILDREN_REFERRED = "t12_children_and_missing_episodes||children_referred"
+ALL_REFERRALS = "t01_referrals_by_exploitation_type||referrals"
 
 
 def published_releases() -> QuerySet[Release]:
@@ -62,10 +63,15 @@ def release_versions(release: Release) -> list[Release]:
     return list(published_releases().filter(year=release.year, quarter=release.quarter).order_by("version"))
 
 
-def children_referred(release: Release) -> int | None:
-    """Children referred in the release's period, as published (rounded, or None when withheld)."""
-    value = release.figures.get(CHILDREN_REFERRED)
+def published_figure(release: Release, key: str) -> int | None:
+    """One count of the release as published (rounded, or None when withheld or absent)."""
+    value = release.figures.get(key)
     return int(value) if isinstance(value, int | float) else None
+
+
+def children_referred(release: Release) -> int | None:
+    """Children referred in the release's period, each counted once, as published."""
+    return published_figure(release, CHILDREN_REFERRED)
 
 
 @dataclass(frozen=True)
@@ -83,40 +89,46 @@ def previous_period(year: int, quarter: int) -> tuple[int, int]:
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
 
 
-def latest_published(year: int, quarter: int, *, before: dt.datetime | None = None) -> Release | None:
-    releases = published_releases().filter(year=year, quarter=quarter)
-    if before is not None:
-        releases = releases.filter(published_at__lte=before)
-    return releases.order_by("-version").first()
+def latest_published(year: int, quarter: int) -> Release | None:
+    return published_releases().filter(year=year, quarter=quarter).order_by("-version").first()
 
 
-def headline(release: Release) -> Headline:
-    """The release's headline sentence, from its published (disclosure-controlled) figures only, never exact counts.
+# The headline figures: (the figure's key, what it counts, how a sentence names it).
+HEADLINE_FIGURES = (
+    (CHILDREN_REFERRED, "children referred", "Referrals of children"),
+    (ALL_REFERRALS, "referrals received", "Referrals of people of all ages"),
+)
 
-    Children referred in the period against the previous period of the same length, when that was published too.
+
+def headlines(release: Release) -> list[Headline]:
+    """The release's headline sentences, from published (disclosure-controlled) figures only, never exact counts.
+
+    Each figure against the previous period of the same length, when that period was published too.
     """
     label = release.period_label
-    value = children_referred(release)
-    if value is None:
-        return Headline(
-            f"The number of children referred in {label} is withheld to protect confidentiality", None, None, None
-        )
     year, quarter = previous_period(release.year, release.quarter)
     before = latest_published(year, quarter)
-    previous = children_referred(before) if before is not None else None
-    if previous is None or previous == 0:
-        return Headline(f"{value:,} children were referred in {label}", value, previous, None)
-    change = (value - previous) / previous * 100
     before_label = f"{year} Q{quarter}" if quarter else str(year)
-    if round(change) == 0:
-        text = f"Referrals of children were unchanged at {value:,} in {label} (from {previous:,} in {before_label})"
-    else:
-        verb = "rose" if change > 0 else "fell"
-        text = (
-            f"Referrals of children {verb} by {abs(change):.0f}% to {value:,} in {label} "
-            f"(from {previous:,} in {before_label})"
-        )
-    return Headline(text, value, previous, change)
+    out = []
+    for key, counted, named in HEADLINE_FIGURES:
+        value = published_figure(release, key)
+        if value is None:
+            out.append(
+                Headline(f"The number of {counted} in {label} is withheld to protect confidentiality", None, None, None)
+            )
+            continue
+        previous = published_figure(before, key) if before is not None else None
+        if not previous:
+            out.append(Headline(f"{named}: {value:,} in {label}", value, previous, None))
+            continue
+        change = (value - previous) / previous * 100
+        if round(change) == 0:
+            text = f"{named} were unchanged at {value:,} in {label} (from {previous:,} in {before_label})"
+        else:
+            verb = "rose" if change > 0 else "fell"
+            text = f"{named} {verb} by {abs(change):.0f}% to {value:,} in {label} (from {previous:,} in {before_label})"
+        out.append(Headline(text, value, previous, change))
+    return out
 
 
 def own_children_by_year() -> dict[int, int | None]:
