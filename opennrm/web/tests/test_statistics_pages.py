@@ -276,3 +276,27 @@ def test_the_calendar_is_computed_from_the_quarters(db):
     announced = release_calendar(dt.date(2026, 12, 8))
     assert [a.period_label for a in announced][:2] == ["2026 Q4", "2026 (the calendar year)"]
     assert all(dt.date(2026, 12, 8) <= a.planned for a in announced)
+
+
+def test_the_command_line_records_a_revisions_reason_too(people, tmp_path):
+    from django.core.management import call_command
+
+    referrals_in(people, 2025, children=30, adults=20)
+    call_command(
+        "statistics", "--year", "2025", "--output", str(tmp_path / "v1"), "--as", "stats.one", stdout=io.StringIO()
+    )
+    referrals_in(people, 2025, children=10, adults=0, start=500)
+    call_command(
+        "statistics",
+        "--year",
+        "2025",
+        "--output",
+        str(tmp_path / "v2"),
+        "--as",
+        "stats.one",
+        "--revise",
+        "--reason",
+        "Late referrals added",
+        stdout=io.StringIO(),
+    )
+    assert Release.objects.get(version=2).reason == "Late referrals added"

@@ -19,7 +19,7 @@ TREND = "Children referred to the NRM by year"
 def test_stats_one_publishes_last_year_and_anyone_reads_it_signed_out(page, tmp_path):
     year = str(dt.date.today().year - 1)
     sign_in(page, "stats.one")
-    page.goto("/statistics/prepare")
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Prepare statistics").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Prepare a release")
     assert_accessible(page)
     page.get_by_label("Year", exact=True).fill(year)
@@ -44,7 +44,8 @@ def test_stats_one_publishes_last_year_and_anyone_reads_it_signed_out(page, tmp_
 
     for viewport in (DESKTOP, PHONE):
         page.set_viewport_size(viewport)
-        page.goto("/statistics")
+        page.goto("/sign-in")  # signed out, the footer's link leads to the statistics
+        page.locator("footer").get_by_role("link", name="Official statistics").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("National Referral Mechanism statistics")
         expect(page.locator("#releases")).to_contain_text(year)
         expect(page.get_by_role("img", name=TREND)).to_be_visible()
