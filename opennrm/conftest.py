@@ -241,3 +241,10 @@ def pytest_runtest_teardown(item, nextitem):
         if lifted_on is not None and connection.settings_dict["NAME"] == lifted_on:
             with item.config.stash[blocking_manager_key].unblock():
                 restore_append_only(connection)
+
+
+@pytest.fixture(autouse=True)
+def statistics_publication_dir(settings, tmp_path):
+    # Releases built from the pages keep their files here (STATISTICS_PUBLICATION_DIR): never the real var/.
+    settings.STATISTICS_PUBLICATION_DIR = tmp_path / "statistics-publication"
+    return settings.STATISTICS_PUBLICATION_DIR

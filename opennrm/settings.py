@@ -39,6 +39,10 @@ AUDIT_HMAC_KEY = os.environ.get("OPENNRM_AUDIT_HMAC_KEY") or _demo_audit_keys.ge
 AUDIT_CHECKPOINT_SIGNING_KEY = os.environ.get("OPENNRM_AUDIT_CHECKPOINT_SIGNING_KEY") or _demo_audit_keys.get(
     "checkpoint_signing_key", ""
 )
+# The official statistics' public files (.ods and tidy CSVs), one directory per release, served by the pages.
+STATISTICS_PUBLICATION_DIR = Path(
+    os.environ.get("OPENNRM_STATISTICS_PUBLICATION_DIR", VAR_DIR / "statistics-publication")
+)
 # Where the worker writes a signed checkpoint of every chain's head each night: best another store than the database's.
 AUDIT_CHECKPOINT_DIR = Path(os.environ.get("OPENNRM_AUDIT_CHECKPOINT_DIR", VAR_DIR / "audit-checkpoints"))
 # Chains the audit trail is spread over, so concurrent writers rarely wait for each other.

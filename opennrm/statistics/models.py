@@ -50,6 +50,8 @@ class Release(models.Model):
     revises = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     status = models.CharField(max_length=20, choices=ReleaseStatus.choices, default=ReleaseStatus.PREPARED)
     provisional = models.BooleanField(default=True)  # its figures are marked `p` until a final release
+    # Why this version revises the last (required of a revision built from the pages): the release's revisions notes.
+    reason = models.TextField(blank=True, default="")
     built_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(

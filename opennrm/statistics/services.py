@@ -7,6 +7,8 @@ either the release and all its files exist, or neither does.
 """
 
 import datetime as dt
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +69,7 @@ def publication_build(
     internal_output: Path | None = None,
     policy: PublicationPolicy | None = None,
     today: dt.date | None = None,
+    reason: str = "",
 ) -> Build:
     """Build the release of a quarter (1 to 4) or a calendar year from a frozen extract; statisticians only.
 
@@ -158,6 +161,7 @@ def publication_build(
                 version=previous.version + 1 if previous else 1,
                 revises=previous,
                 provisional=not final,
+                reason=reason.strip(),
                 built_at=now,
                 figures=protected.released,
                 suppression_ledger=protected.ledger,
@@ -198,6 +202,43 @@ def publication_build(
             internal = write_internal(internal_dir, protected, info)
             files = write_publication(Path(output), tabulation.tables, protected, info)
     return Build(release, created, tabulation, protected, info, rows, files, internal)
+
+
+def publication_dir() -> Path:
+    """Where the pages keep each release's public files, one directory per release (named by its uuid)."""
+    return Path(settings.STATISTICS_PUBLICATION_DIR)
+
+
+def release_files(release: Release) -> dict[str, Path]:
+    """The public files of a release as stored for the pages, by name (empty when it was built elsewhere)."""
+    directory = publication_dir() / str(release.uuid)
+    if not directory.is_dir():
+        return {}
+    return {p.name: p for p in sorted(directory.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+def publication_build_for_pages(
+    *, actor: User, year: int, quarter: int | None, revise: bool = False, reason: str = "", final: bool = False
+) -> Build:
+    """A statistician's build from the pages: a revision needs its reason; the files are kept with the release.
+
+    The files are written to a fresh directory, which becomes the release's own (named by its uuid); a rebuild of
+    unchanged data keeps the files the release already has.
+    """
+    if revise and not reason.strip():
+        raise PeriodError("Say why this version revises the last one: the reason is published in its revisions notes")
+    staging = publication_dir() / f".build-{uuid.uuid4()}"
+    try:
+        build = publication_build(
+            actor=actor, year=year, quarter=quarter, revise=revise, final=final, output=staging, reason=reason
+        )
+        target = publication_dir() / str(build.release.uuid)
+        if not target.exists():
+            staging.replace(target)
+            build.files = [target / p.name for p in build.files]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return build
 
 
 def _quarters_released(year: int) -> list[tuple[dict, list[dict]]] | None:

@@ -8,6 +8,7 @@ from . import (
     letter_views,
     linkage_views,
     safeguarding_views as sv,
+    statistics_views as stats,
     views,
 )
 
@@ -89,4 +90,13 @@ urlpatterns = [
     path("referrals/drafts/<uuid:draft_id>/<slug:slug>", journey.question_page, name="draft-page"),
     path("referrals/<uuid:referral_id>/sent", journey.referral_sent, name="referral-sent"),
     path("duty-to-notify/<uuid:report_id>", journey.duty_to_notify_sent, name="duty-to-notify-sent"),
+    # The official statistics (web/statistics_views.py): public with no sign-in, but for the statistician's pages.
+    path("statistics", stats.statistics_list, name="statistics"),
+    path("statistics/releases.atom", stats.releases_atom, name="statistics-atom"),
+    path("statistics/calendar", stats.release_calendar_page, name="statistics-calendar"),
+    path("statistics/releases/<uuid:release_id>", stats.release_page, name="statistics-release"),
+    path("statistics/releases/<uuid:release_id>/files/<str:filename>", stats.release_download, name="statistics-file"),
+    path("statistics/prepare", stats.prepare, name="statistics-prepare"),
+    path("statistics/releases/<uuid:release_id>/preview", stats.preview, name="statistics-preview"),
+    path("statistics/releases/<uuid:release_id>/publish", stats.publish, name="statistics-publish"),
 ]

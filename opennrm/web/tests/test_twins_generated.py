@@ -110,6 +110,14 @@ PAGES_WITHOUT_TWIN: dict[str, str] = {
     "web:password-change": "a user changing their own password, a page-only step of signing in; API tokens are issued with it",
     "web:referral-sent": "the confirmation after a referral is sent; the API's is the 201 answer to POST /api/v1/referrals",
     "web:duty-to-notify-sent": "the confirmation after a Duty to Notify; the API's is the 201 answer to POST /api/v1/duty-to-notify",
+    "web:statistics": "the published official statistics, public with no sign-in: aggregate releases, no case record",
+    "web:statistics-atom": "the Atom feed of the published releases, public: the feed is itself the machine-readable form",
+    "web:statistics-calendar": "the pre-announced release calendar, public, computed from the quarters",
+    "web:statistics-release": "a published release, public: its machine-readable form is its tidy CSVs (web:statistics-file)",
+    "web:statistics-file": "a published release's files (.ods, tidy CSV, CSVW metadata): the downloads are the data",
+    "web:statistics-prepare": "the statistician builds a release from the page; the command line's is `opennrm statistics`",
+    "web:statistics-preview": "the statistician's preview of a prepared release: the release page, marked not published",
+    "web:statistics-publish": POST_FORM,
 }
 API_WITHOUT_TWIN: dict[str, str] = {
     "api:ping": "checks a token; pages have no token",

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--revise", action="store_true", help="publish a new version when the period's data changed since the last"
         )
+        parser.add_argument(
+            "--reason", default="", help="why this version revises the last: published in the release's revisions notes"
+        )
         parser.add_argument("--final", action="store_true", help="mark the figures final rather than provisional [p]")
         parser.add_argument(
             "--internal-output",
@@ -38,7 +41,7 @@ class Command(BaseCommand):
             help="where the internal suppression ledger goes (never published; default var/statistics-internal)",
         )
 
-    def handle(self, *args, year, quarter, output, username, revise, final, internal_output, **options):
+    def handle(self, *args, year, quarter, output, username, revise, reason, final, internal_output, **options):
         actor = None
         if username:
             actor = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -54,6 +57,7 @@ class Command(BaseCommand):
                 final=final,
                 output=output,
                 internal_output=internal_output,
+                reason=reason,
             )
         except (PublicationError, NotAllowed, FileExistsError) as error:
             raise CommandError(str(error))
