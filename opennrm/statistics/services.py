@@ -122,6 +122,17 @@ def publication_build(
                 f"Nothing was published. To publish version {previous.version + 1}, with the figures that changed "
                 "marked [r], run again with --revise."
             )
+        if quarter and not unchanged:
+            annual = Release.objects.filter(year=year, quarter=0).order_by("-version").first()
+            if annual is not None:
+                # The year's figures are the sum of its quarters: a quarter released after them could be set against
+                # them (and the other quarters) to uncover counts the year's suppression protects.
+                raise PeriodError(
+                    f"{year} already has its annual release (version {annual.version}), protected with the quarters "
+                    f"released before it; a new release of {label} could be set against it to uncover counts it "
+                    f"suppresses. A quarter cannot be released or revised after its year: nothing was published. "
+                    f"Correct the figures in a revision of {year} instead."
+                )
         if unchanged:
             assert previous is not None  # unchanged means there is a previous release
             release, created = previous, False

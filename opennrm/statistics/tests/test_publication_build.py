@@ -396,3 +396,19 @@ def test_a_year_beside_its_four_quarters_gives_away_no_count_a_quarter_withheld(
     alone = publication_build(actor=people["stats"], year=2025, policy=exact, today=TODAY)
     monkeypatch.undo()
     assert attack(alone) == (2, 2)
+
+
+def test_a_quarter_is_not_released_after_its_year_which_it_could_be_set_against(people):
+    # Two quarters' referrals; the year is released first (here, before any quarter).
+    n = 0
+    for q in (1, 2):
+        for _ in range(8):
+            referral(people, n, day=dt.date(2025, 3 * q - 1, 1), types=("labour",))
+            n += 1
+    year = publication_build(actor=people["stats"], year=2025, today=TODAY)
+    releases = Release.objects.count()
+    with pytest.raises(PeriodError, match="A quarter cannot be released or revised after its year"):
+        publication_build(actor=people["stats"], year=2025, quarter=1, today=TODAY)
+    assert Release.objects.count() == releases
+    # The year itself is rebuilt as before: unchanged data, the same release.
+    assert publication_build(actor=people["stats"], year=2025, today=TODAY).release == year.release
