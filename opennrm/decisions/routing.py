@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from opennrm.core.cache import ProcessCache
+from opennrm.policy import CHILD_AGE_GROUPS
 from opennrm.referrals.models import CompetentAuthority
 from opennrm.referrals.references import received_on
 from opennrm.workdays.calendar import add_working_days
@@ -28,7 +29,6 @@ from .models import DEFAULT_PANEL_PERIOD_DAYS, RoutingRule, RoutingRuleKind
 LONDON = ZoneInfo("Europe/London")
 REASONABLE_GROUNDS_WORKING_DAYS = 5
 PANEL_MIN_DAYS_BEFORE_18 = 100  # "more than 100 days from their 18th birthday" (nrm.md 2.4)
-CHILD_AGE_GROUPS = ("child", "unknown")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ into every exchange file, so a recipient can tell which mapping made it.
 """
 
 import csv
-import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pycountry
 
 from opennrm.core.errors import Refused
+from opennrm.referrals.validation import age_on  # noqa: F401  (the export's, re-exported beside age_band)
 
 MAPPING_FILE = Path(__file__).parent / "data" / "uk-to-htcds.csv"
 MAPPING_VERSION = "2026-12-1"
@@ -111,7 +111,3 @@ def age_band(age: int) -> str:
     if age < 0:
         raise UnknownCategory("age", str(age))
     return [label for lowest, label in AGE_BANDS if age >= lowest][-1]
-
-
-def age_on(date_of_birth: dt.date, day: dt.date) -> int:
-    return day.year - date_of_birth.year - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from opennrm.core.errors import FieldError  # the field errors of the application's Invalid (core/errors.py)
+from opennrm.policy import CHILD_AGE_GROUPS
 
 from .schemas import DutyToNotifyIn, ImportLine, ReferralIn, name_problem
 
@@ -31,8 +32,8 @@ IDENTIFYING_FIELDS = (
 MAX_AGE_YEARS = 120
 # A referral nests 4 deep; far deeper input is refused before anything walks it.
 MAX_JSON_DEPTH = 20
+# A time "in the future" by less than this is the sender's clock, not a mistake.
 CLOCK_SKEW = dt.timedelta(minutes=5)
-CHILD_AGE_GROUPS = ("child", "unknown")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -218,7 +219,8 @@ def _as_datetime(value) -> dt.datetime | None:
     return None
 
 
-def _age_on(dob: dt.date, day: dt.date) -> int:
+def age_on(dob: dt.date, day: dt.date) -> int:
+    """Age in whole years on `day` of a person born on `dob`."""
     return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
@@ -299,7 +301,7 @@ def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
             errors.append(
                 FieldError("potential_victim.date_of_birth", "The date of birth must be in the past", "born_in_future")
             )
-        elif _age_on(dob, today) > MAX_AGE_YEARS:
+        elif age_on(dob, today) > MAX_AGE_YEARS:
             errors.append(
                 FieldError(
                     "potential_victim.date_of_birth",
@@ -310,7 +312,7 @@ def _identity_rules(pv: dict, today: dt.date) -> list[FieldError]:
         elif (
             age_group == "adult"
             and pv.get("date_of_birth_precision") in ("day", "month", None)
-            and _age_on(dob, today) < 18
+            and age_on(dob, today) < 18
         ):
             errors.append(
                 FieldError(
@@ -410,7 +412,8 @@ def validate_import_line(data: Any, *, now: dt.datetime) -> tuple[ImportLine | N
     return (parsed if not errors else None), errors
 
 
-def _potential_victim(referral: dict) -> dict:
+def potential_victim_of(referral: dict) -> dict:
+    """The potential victim's answers in a (draft) referral body, or none."""
     value = referral.get("potential_victim")
     return value if isinstance(value, dict) else {}
 
@@ -424,7 +427,7 @@ def _potential_victim(referral: dict) -> dict:
 
 def treated_as_child(referral: dict) -> bool:
     """Whether the person is referred as a child: under 18, or not known not to be (presumption of age)."""
-    return _potential_victim(referral).get("age_group") in CHILD_AGE_GROUPS
+    return potential_victim_of(referral).get("age_group") in CHILD_AGE_GROUPS
 
 
 def asks_local_authority_contact(referral: dict) -> bool:
@@ -434,7 +437,7 @@ def asks_local_authority_contact(referral: dict) -> bool:
 
 def asks_consent(referral: dict) -> bool:
     """Whether the person is asked to consent to being referred: an adult is; a child is referred without."""
-    return _potential_victim(referral).get("age_group") == "adult"
+    return potential_victim_of(referral).get("age_group") == "adult"
 
 
 def forget_answers_not_asked(referral: dict) -> None:
@@ -471,7 +474,7 @@ def is_duty_to_notify(referral: dict) -> bool:
     """Whether a referral body's answers make a Duty to Notify: an adult who has said no to being referred."""
     consent = referral.get("consent")
     return (
-        _potential_victim(referral).get("age_group") == "adult"
+        potential_victim_of(referral).get("age_group") == "adult"
         and isinstance(consent, dict)
         and consent.get("given") is False
     )
@@ -486,7 +489,7 @@ def may_identify(referral: dict) -> bool:
 def duty_to_notify_answers(referral: dict) -> dict:
     """The Duty to Notify body made of a referral body's answers: only those that cannot identify the person
     (MSA 2015 s.52(3)), each left out when not given."""
-    pv = _potential_victim(referral)
+    pv = potential_victim_of(referral)
     body = {key: referral.get(key) for key in DUTY_TO_NOTIFY_REPORT_FIELDS}
     body.update({key: pv.get(key) for key in DUTY_TO_NOTIFY_PERSON_FIELDS})
     body.update({key: referral.get(key) for key in DUTY_TO_NOTIFY_SITUATION_FIELDS})

@@ -27,7 +27,7 @@ from opennrm.policy import (
 )
 from opennrm.referrals.codes import local_authorities, local_authority_name
 from opennrm.referrals.models import Referral
-from opennrm.referrals.validation import FieldError
+from opennrm.referrals.validation import CLOCK_SKEW, FieldError, age_on
 
 from .models import (
     ACKNOWLEDGE_HIGH_RISK_WITHIN,
@@ -52,7 +52,6 @@ from .tasks import alert_responsible, escalate_missing_episode
 
 MAX_TEXT = 20_000
 # Clocks differ a little between a phone and the server: a time this far ahead of ours is taken as now.
-CLOCK_SKEW = dt.timedelta(minutes=5)
 # Statuses that only a child has; a care leaver is, by definition, no longer one.
 CHILD_ONLY_CARE_STATUSES = {CareStatus.CHILD_IN_NEED, CareStatus.ACCOMMODATED, CareStatus.LOOKED_AFTER}
 
@@ -337,10 +336,6 @@ def local_authority_transfer(
 # --- Age ------------------------------------------------------------------------------------------
 
 
-def _age_on(born: dt.date, on: dt.date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 @transaction.atomic
 def age_assessment_record(
     *,
@@ -380,12 +375,12 @@ def age_assessment_record(
         if born is not None and born > today:
             errors.append(FieldError(field, "A date of birth must be in the past"))
     if assessed_date_of_birth and assessed_on and outcome in AgeOutcome.values and assessed_date_of_birth <= today:
-        adult = _age_on(assessed_date_of_birth, assessed_on) >= 18
+        adult = age_on(assessed_date_of_birth, assessed_on) >= 18
         if adult != (outcome == AgeOutcome.ADULT):
             errors.append(
                 FieldError(
                     "assessed_date_of_birth",
-                    f"The assessed date of birth makes the person {_age_on(assessed_date_of_birth, assessed_on)} "
+                    f"The assessed date of birth makes the person {age_on(assessed_date_of_birth, assessed_on)} "
                     f"on the day of the assessment, which does not match the outcome",
                 )
             )

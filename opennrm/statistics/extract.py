@@ -17,6 +17,7 @@ from django.db.models.functions import TruncDate
 
 from opennrm.decisions.models import Decision, DecisionState
 from opennrm.linkage.models import PersonLink
+from opennrm.policy import CHILD_AGE_GROUPS
 from opennrm.referrals.models import DutyToNotify, Referral
 from opennrm.safeguarding.models import MissingEpisode
 
@@ -32,7 +33,6 @@ from .tables import (
 )
 
 LONDON = ZoneInfo("Europe/London")
-CHILD_AGE_GROUPS = ("child", "unknown")
 
 
 def period_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:

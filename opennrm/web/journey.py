@@ -59,6 +59,7 @@ from opennrm.referrals.validation import (
     forget_answers_not_asked,
     is_duty_to_notify,
     may_identify,
+    potential_victim_of,
     treated_as_child,
     validate_answers,
 )
@@ -277,18 +278,13 @@ def _answers(draft) -> dict:
     return answers
 
 
-def _victim(referral: dict) -> dict:
-    value = referral.get("potential_victim")
-    return value if isinstance(value, dict) else {}
-
-
 def _age_group(referral: dict) -> str | None:
-    return _victim(referral).get("age_group")
+    return potential_victim_of(referral).get("age_group")
 
 
 def summary_name(referral: dict) -> str | None:
     """How the home page lists the draft, such as "Thi Anh Nguyen (child)"."""
-    pv = _victim(referral)
+    pv = potential_victim_of(referral)
     name = " ".join(p for p in (pv.get("given_names"), pv.get("family_name")) if p) or next(
         iter(pv.get("aliases") or []), ""
     )
@@ -347,7 +343,7 @@ def _age_form(referral, number=None):
 
 def _age_apply(referral, raw, now, number=None):
     problems = Problems()
-    pv = dict(_victim(referral))
+    pv = dict(potential_victim_of(referral))
     _put(
         pv,
         "age_group",
@@ -495,7 +491,7 @@ def _police_apply(referral, raw, now, number=None):
 
 
 def _details_form(referral, number=None):
-    pv = _victim(referral)
+    pv = potential_victim_of(referral)
     bool_answer = {True: "yes", False: "no"}
     nationalities = list(pv.get("nationalities") or []) + ["", ""]
     form = {
@@ -520,7 +516,7 @@ def _details_form(referral, number=None):
 
 def _details_apply(referral, raw, now, number=None):
     problems = Problems()
-    pv = dict(_victim(referral))
+    pv = dict(potential_victim_of(referral))
     _put(pv, "sex", _choice(raw, "sex", SEXES, problems, "Select the potential victim's sex, or not known"))
     nationalities = []
     for name in ("nationality_1", "nationality_2"):
@@ -1345,7 +1341,7 @@ def _situation_card(draft, referral: dict, number: int, actions: bool = True) ->
 def _summary(draft, referral: dict) -> list[dict]:
     """Check your answers: one section per part of the journey, each row with a Change link to its page."""
     dtn = is_duty_to_notify(referral)
-    pv = _victim(referral)
+    pv = potential_victim_of(referral)
 
     def href(slug):
         return _page_url(draft, slug, change=True)
